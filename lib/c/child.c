@@ -1,0 +1,407 @@
+/*
+ * The child, between clone and execve.
+ *
+ * This code runs on a pooled stack while sharing the parent's memory (and
+ * TLS: errno, the stack canary, locks). It must call nothing but raw
+ * syscalls and the hidden mem* in mem.c; it is compiled without stack
+ * protector and sanitizers, and CI checks `nm -u` of this object.
+ *
+ * All signals are blocked on entry (the parent blocked them around clone) and
+ * stay blocked until the last step, so no handler runs here and an early
+ * kill() waits for the new program. RLIMIT_CORE is 0 for the same span: a
+ * crash here must never dump the parent's memory.
+ */
+#include "internal.h"
+#include "program.h"
+
+struct child {
+	struct asp_child_ctx *ctx;
+	struct asp_rlimit64 core; /* applied just before execve */
+	int32_t core_step;        /* step that asked for it, or SETUP */
+	uint64_t sigmask;
+	int32_t status_fd;
+	uint32_t next_pipe;
+};
+
+static __attribute__((noreturn)) void child_fail(struct child *c, long err, int32_t step, int32_t detail)
+{
+	struct asp_status_record rec;
+	uint64_t all = ~0ull;
+	/* The mask may already be lifted and the core limit restored (exec
+	 * failed): block everything again so nothing can dump our memory. */
+	sys_rt_sigprocmask(ASP_SIG_SETMASK, &all, 0);
+	rec.err = (int32_t)-err;
+	rec.step = step;
+	rec.detail = detail;
+	rec.magic = ASP_STATUS_MAGIC;
+	/* One record under PIPE_BUF into an empty pipe: atomic, never short. */
+	sys_write(c->status_fd, &rec, sizeof rec);
+	sys_exit_group(127);
+}
+
+static void reset_signals(void)
+{
+	struct asp_ksigaction dfl = {ASP_SIG_DFL, 0, 0, 0};
+	int sig;
+	/* Runtimes ignore SIGPIPE and SIGXFSZ and children inherit SIG_IGN
+	 * through exec; CLONE_CLEAR_SIGHAND only resets handlers. */
+	for (sig = 1; sig <= ASP_NSIG; sig++)
+		if (sig != ASP_SIGKILL && sig != ASP_SIGSTOP)
+			sys_rt_sigaction(sig, &dfl, 0);
+}
+
+static int fd_is_mapped(const uint8_t *pairs, uint32_t count, int32_t fd)
+{
+	uint32_t i;
+	for (i = 0; i < count; i++)
+		if ((int32_t)asp_load32(pairs + 8 * i + 4) == fd)
+			return 1;
+	return 0;
+}
+
+static long close_range_slow(uint32_t first, uint32_t last)
+{
+	struct asp_rlimit64 lim;
+	uint64_t fd, top;
+	if (sys_prlimit64(0, 7 /* RLIMIT_NOFILE */, 0, &lim) < 0)
+		lim.cur = 65536;
+	top = lim.cur < last ? lim.cur : (uint64_t)last + 1;
+	for (fd = first; fd < top; fd++)
+		sys_close((int)fd);
+	return 0;
+}
+
+static long close_between(uint32_t first, uint32_t last)
+{
+	long r;
+	if (first > last)
+		return 0;
+	r = sys_close_range(first, last, 0);
+	return r == -ASP_ENOSYS ? close_range_slow(first, last) : r;
+}
+
+/*
+ * Install the fd map. Every source is first duplicated above every target and
+ * above the (moved) status fd, so swaps (1<->2), a target equal to another
+ * entry's source, or a target equal to the status fd cannot clobber anything.
+ * dup3 onto the target then yields an fd without FD_CLOEXEC, even for
+ * "fd 1 -> fd 1", where dup2(n, n) would have kept the flag.
+ */
+static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
+{
+	const uint8_t *pairs = s->u.fd_map.pairs;
+	uint32_t count = s->u.fd_map.count, i;
+	int32_t top = c->status_fd, tmp_base, fd;
+	long r;
+
+	for (i = 0; i < count; i++) {
+		int32_t src = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+		if (src > top)
+			top = src;
+		if (dst > top)
+			top = dst;
+	}
+	r = sys_fcntl(c->status_fd, ASP_F_DUPFD_CLOEXEC, top + 1);
+	if (r < 0)
+		child_fail(c, r, step, c->status_fd);
+	sys_close(c->status_fd);
+	c->status_fd = (int32_t)r;
+	tmp_base = c->status_fd + 1;
+
+	/* Pass 1: a private duplicate of each source above everything. The
+	 * temporaries are CLOEXEC and are closed below or by exec. */
+	for (i = 0; i < count; i++) {
+		int32_t src = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+		int nonblock_off = 0;
+		if (src == ASP_FD_DEVNULL) {
+			r = sys_openat(ASP_AT_FDCWD, "/dev/null", ASP_O_RDWR | ASP_O_CLOEXEC, 0);
+			if (r < 0)
+				child_fail(c, r, step, dst);
+			fd = (int32_t)r;
+			r = sys_fcntl(fd, ASP_F_DUPFD_CLOEXEC, tmp_base);
+			sys_close(fd);
+		} else {
+			if (src < 0) { /* a pipe asp_spawn made: take the next child end */
+				if (c->next_pipe >= c->ctx->npipes)
+					child_fail(c, -ASP_EINVAL, step, dst);
+				src = c->ctx->pipe_fds[c->next_pipe++];
+				nonblock_off = 1;
+			}
+			r = sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, tmp_base);
+		}
+		if (r < 0)
+			child_fail(c, r, step, dst);
+		/* The parent made both pipe ends O_NONBLOCK (one pipe2 call);
+		 * programs expect a blocking stdio. This is our own file
+		 * description, never one the user passed. */
+		if (nonblock_off) {
+			long fl = sys_fcntl((int)r, ASP_F_GETFL, 0);
+			if (fl >= 0)
+				fl = sys_fcntl((int)r, ASP_F_SETFL, fl & ~(long)ASP_O_NONBLOCK);
+			if (fl < 0)
+				child_fail(c, fl, step, dst);
+		}
+		/* Remember the temporary in place of the source. */
+		__builtin_memcpy((uint8_t *)pairs + 8 * i, &r, 4);
+	}
+	/* Pass 2: targets. */
+	for (i = 0; i < count; i++) {
+		int32_t tmp = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+		r = sys_dup3(tmp, dst, 0);
+		if (r < 0)
+			child_fail(c, r, step, dst);
+	}
+	if (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS) {
+		/* Close each run of unmapped fds below the highest target, then
+		 * everything above it but the status fd (temporaries included). */
+		int32_t lo = 0, max_dst = -1;
+		for (i = 0; i < count; i++) {
+			int32_t dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+			if (dst > max_dst)
+				max_dst = dst;
+		}
+		for (fd = 0; fd <= max_dst; fd++) {
+			if (!fd_is_mapped(pairs, count, fd))
+				continue;
+			if (lo < fd)
+				close_between((uint32_t)lo, (uint32_t)fd - 1u);
+			lo = fd + 1;
+		}
+		if (lo < c->status_fd)
+			close_between((uint32_t)lo, (uint32_t)c->status_fd - 1u);
+		close_between((uint32_t)c->status_fd + 1u, ~0u);
+	} else {
+		for (i = 0; i < count; i++)
+			sys_close((int32_t)asp_load32(pairs + 8 * i));
+	}
+}
+
+static long join_cgroup(int32_t dirfd)
+{
+	long fd = sys_openat(dirfd, "cgroup.procs", ASP_O_WRONLY | ASP_O_CLOEXEC, 0), r;
+	if (fd < 0)
+		return fd;
+	r = sys_write((int)fd, "0", 1);
+	sys_close((int)fd);
+	return r < 0 ? r : 0;
+}
+
+static long run_step(struct child *c, const struct asp_step *s, int32_t step, int32_t *detail)
+{
+	long r;
+	switch (s->op) {
+	case ASP_OP_FD_MAP:
+		run_fd_map(c, s, step);
+		return 0;
+	case ASP_OP_CHDIR:
+		return sys_chdir(s->u.str);
+	case ASP_OP_SETSID:
+		return sys_setsid();
+	case ASP_OP_SETPGID:
+		return sys_setpgid(0, s->u.i32);
+	case ASP_OP_SETGROUPS:
+		return sys_setgroups(s->u.list.count, (const uint32_t *)s->u.list.data);
+	case ASP_OP_SETGID:
+		return sys_setresgid(s->u.u32, s->u.u32, s->u.u32);
+	case ASP_OP_SETUID:
+		return sys_setresuid(s->u.u32, s->u.u32, s->u.u32);
+	case ASP_OP_UMASK:
+		sys_umask(s->u.u32 & 0777);
+		return 0;
+	case ASP_OP_NICE:
+		return sys_setpriority(ASP_PRIO_PROCESS, 0, s->u.i32);
+	case ASP_OP_RLIMIT: {
+		struct asp_rlimit64 lim = {s->u.rlimit.soft, s->u.rlimit.hard};
+		*detail = (int32_t)s->u.rlimit.resource;
+		if (s->u.rlimit.resource == ASP_RLIMIT_CORE) {
+			/* Applied after everything else (see the file comment). */
+			c->core = lim;
+			c->core_step = step;
+			return 0;
+		}
+		return sys_prlimit64(0, (int)s->u.rlimit.resource, &lim, 0);
+	}
+	case ASP_OP_PDEATHSIG:
+		/* After the credential steps: changing credentials clears it. */
+		r = sys_prctl(ASP_PR_SET_PDEATHSIG, s->u.u32, 0, 0, 0);
+		if (r < 0)
+			return r;
+		/* The parent may have died before the prctl: then nobody will
+		 * send the signal, so send it ourselves (delivered when the mask
+		 * is lifted, like any early signal). */
+		if (sys_getppid() != c->ctx->parent_pid)
+			sys_kill((int)sys_getpid(), (int)s->u.u32);
+		return 0;
+	case ASP_OP_NO_NEW_PRIVS:
+		return sys_prctl(ASP_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	case ASP_OP_SECCOMP: {
+		struct asp_sock_fprog prog = {(unsigned short)s->u.list.count, s->u.list.data};
+		return sys_seccomp(ASP_SECCOMP_SET_MODE_FILTER, 0, &prog);
+	}
+	case ASP_OP_SIGMASK:
+		c->sigmask = s->u.u64;
+		return 0;
+	case ASP_OP_CGROUP:
+		/* Done before any step: by clone3 (CLONE_INTO_CGROUP) or at setup. */
+		return 0;
+	}
+	return -ASP_EINVAL;
+}
+
+static const char *env_lookup(char *const *envp, const char *name, uint32_t nlen)
+{
+	for (; *envp; envp++) {
+		const char *e = *envp;
+		uint32_t i = 0;
+		while (i < nlen && e[i] == name[i])
+			i++;
+		if (i == nlen && e[i] == '=')
+			return e + nlen + 1;
+	}
+	return 0;
+}
+
+/*
+ * execvp semantics without the shell fallback: try each PATH entry of the
+ * child's own environment (an empty entry is the current directory); report
+ * EACCES over ENOENT when some entry existed but was not executable; stop at
+ * the first error that is not about the entry itself.
+ */
+static long child_exec(const char *file, uint32_t flen, char *const *argv, char *const *envp, int search)
+{
+	char buf[4096 + 256];
+	const char *path, *p;
+	int seen_eacces = 0;
+	uint32_t i;
+
+	if (file[0] == 0)
+		return -ASP_ENOENT;
+	for (i = 0; i < flen; i++)
+		if (file[i] == '/')
+			search = 0;
+	if (!search)
+		return sys_execve(file, argv, envp);
+	if (flen > 255)
+		return -ASP_ENAMETOOLONG;
+	path = env_lookup(envp, "PATH", 4);
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p++) {
+		const char *start = p;
+		uint32_t dlen, k = 0;
+		long r;
+		while (*p && *p != ':')
+			p++;
+		dlen = (uint32_t)(p - start);
+		if (dlen + 1 + flen + 1 <= sizeof buf) {
+			for (i = 0; i < dlen; i++)
+				buf[k++] = start[i];
+			if (dlen)
+				buf[k++] = '/';
+			for (i = 0; i < flen; i++)
+				buf[k++] = file[i];
+			buf[k] = 0;
+			r = sys_execve(buf, argv, envp);
+			switch (-r) {
+			case ASP_EACCES:
+				seen_eacces = 1;
+				/* fallthrough */
+			case ASP_ENOENT:
+			case ASP_ENOTDIR:
+			case ASP_ESTALE:
+			case ASP_ENODEV:
+			case ASP_ETIMEDOUT:
+			case ASP_ELOOP:
+			case ASP_ENAMETOOLONG:
+				break;
+			default:
+				return r;
+			}
+		}
+		if (!*p)
+			break;
+	}
+	return seen_eacces ? -ASP_EACCES : -ASP_ENOENT;
+}
+
+ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
+{
+	struct child c;
+	struct asp_reader strings, steps;
+	struct asp_req_header h;
+	struct asp_rlimit64 zero;
+	const char *file;
+	uint32_t flen, i;
+	char **argv, **envp;
+	long r;
+
+	if (ctx->probe)
+		sys_exit_group(0);
+	c.ctx = ctx;
+	c.status_fd = ctx->status_fd;
+	c.sigmask = 0;
+	c.next_pipe = 0;
+	c.core_step = ASP_STEP_SETUP;
+
+	r = sys_prlimit64(0, ASP_RLIMIT_CORE, 0, &c.core);
+	if (r < 0)
+		child_fail(&c, r, ASP_STEP_SETUP, 0);
+	zero.cur = 0;
+	zero.max = c.core.max;
+	r = sys_prlimit64(0, ASP_RLIMIT_CORE, &zero, 0);
+	if (r < 0)
+		child_fail(&c, r, ASP_STEP_SETUP, 0);
+	reset_signals();
+
+	r = asp_req_open(ctx->req, ctx->req_size, &strings, &h);
+	if (r < 0)
+		child_fail(&c, r, ASP_STEP_SETUP, 0);
+	r = asp_read_string(&strings, &file, &flen);
+	argv = ctx->ptrs;
+	envp = ctx->ptrs + h.argc + 1;
+	for (i = 0; r == 0 && i < h.argc; i++)
+		r = asp_read_string(&strings, (const char **)&argv[i], 0);
+	for (i = 0; r == 0 && i < h.envc; i++)
+		r = asp_read_string(&strings, (const char **)&envp[i], 0);
+	if (r < 0)
+		child_fail(&c, r, ASP_STEP_SETUP, 0);
+	argv[h.argc] = 0;
+	envp[h.envc] = 0;
+
+	/* On the fallbacks, join the cgroup first, as clone3 would have
+	 * started us there (and before an fd map closes the directory fd). */
+	if (ctx->cgroup_fd >= 0) {
+		r = join_cgroup(ctx->cgroup_fd);
+		if (r < 0)
+			child_fail(&c, r, ctx->cgroup_step, 0);
+	}
+
+	asp_steps_begin(&strings, &h, &steps);
+	for (i = 0; i < h.nsteps; i++) {
+		struct asp_step s;
+		int32_t detail = 0;
+		r = asp_step_next(&steps, &s);
+		if (r == 0)
+			r = run_step(&c, &s, (int32_t)i, &detail);
+		if (r < 0)
+			child_fail(&c, r, (int32_t)i, detail);
+	}
+
+	/* Last: the requested mask (pending signals are delivered now, while
+	 * RLIMIT_CORE is still 0), then the core limit, then exec. A non-zero
+	 * core limit leaves a window of a few syscalls (this prlimit, and
+	 * failed execve attempts of the PATH search) in which a core-dumping
+	 * signal would dump our shared memory; with the usual soft limit of 0
+	 * there is no window at all, so skip the restore then. */
+	r = sys_rt_sigprocmask(ASP_SIG_SETMASK, &c.sigmask, 0);
+	if (r < 0)
+		child_fail(&c, r, ASP_STEP_SETUP, 0);
+	if (c.core.cur != 0 || c.core.max != zero.max) {
+		r = sys_prlimit64(0, ASP_RLIMIT_CORE, &c.core, 0);
+		if (r < 0)
+			child_fail(&c, r, c.core_step, ASP_RLIMIT_CORE);
+	}
+
+	r = child_exec(file, flen, argv, envp, (h.flags & ASP_REQ_SEARCH_PATH) != 0);
+	child_fail(&c, r, ASP_STEP_EXEC, 0);
+}

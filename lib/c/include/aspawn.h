@@ -1,0 +1,133 @@
+/*
+ * libaspawn: the public C ABI. TypeScript (src/ffi/symbols.ts) mirrors the
+ * exported functions and src/api encodes requests in the format below.
+ *
+ * All functions return >= 0 on success and -errno on failure; none touches
+ * errno. Integers are host-endian (both supported arches are little-endian).
+ */
+#ifndef ASPAWN_H
+#define ASPAWN_H
+
+#include <stdint.h>
+
+#define ASP_ABI_VERSION 1
+
+/* ---- Request encoding (version 1) ---------------------------------------
+ *
+ *   header   struct asp_req_header (32 bytes)
+ *   strings  file, argv[argc], envp[envc]; each: u32 len, len bytes, NUL,
+ *            zero padding to a multiple of 4
+ *   steps    at header.steps_offset; each: u32 op, u32 size (payload bytes,
+ *            a multiple of 4), payload
+ *
+ * Steps run in order in the child between clone and execve; TypeScript
+ * orders them (credentials before the death signal, seccomp last).
+ */
+#define ASP_REQ_MAGIC 0x4e505341u /* "ASPN" */
+#define ASP_REQ_MAX_SIZE (64u << 20) /* larger requests fail with E2BIG */
+#define ASP_REQ_MAX_FDS 4096u
+#define ASP_REQ_MAX_FD (1u << 20)
+
+/* header.flags */
+#define ASP_REQ_SEARCH_PATH 0x1u /* file has no '/': search the envp's PATH */
+
+struct asp_req_header {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t size; /* total bytes, header included */
+	uint32_t flags;
+	uint32_t argc;
+	uint32_t envc;
+	uint32_t steps_offset; /* from the start of the request */
+	uint32_t nsteps;
+};
+
+enum asp_op {
+	ASP_OP_FD_MAP = 1,     /* u32 count, u32 flags, {i32 src, i32 dst}[count] */
+	ASP_OP_CHDIR = 2,      /* string */
+	ASP_OP_SETSID = 3,     /* - */
+	ASP_OP_SETPGID = 4,    /* i32 pgid (0: own group) */
+	ASP_OP_SETGROUPS = 5,  /* u32 count, u32 gid[count] */
+	ASP_OP_SETGID = 6,     /* u32 gid */
+	ASP_OP_SETUID = 7,     /* u32 uid */
+	ASP_OP_UMASK = 8,      /* u32 mask */
+	ASP_OP_NICE = 9,       /* i32 nice */
+	ASP_OP_RLIMIT = 10,    /* u32 resource, u32 0, u64 soft, u64 hard */
+	ASP_OP_PDEATHSIG = 11, /* u32 signal */
+	ASP_OP_NO_NEW_PRIVS = 12, /* - */
+	ASP_OP_SECCOMP = 13,   /* u32 count, u32 0, struct sock_filter[count] */
+	ASP_OP_SIGMASK = 14,   /* u64 mask (bit n-1 = signal n), applied last */
+	ASP_OP_CGROUP = 15,    /* i32 fd (set by asp_spawn), string path */
+	ASP_OP_MAX = 15
+};
+
+/* FD_MAP: src values below 0 ask asp_spawn for a new resource. */
+#define ASP_FD_DEVNULL (-1)   /* the child opens /dev/null read-write */
+#define ASP_FD_PIPE_READ (-2) /* a pipe; the child reads (e.g. stdin) */
+#define ASP_FD_PIPE_WRITE (-3) /* a pipe; the child writes (e.g. stdout) */
+#define ASP_FDMAP_CLOSE_OTHERS 0x1u /* close every fd not mapped */
+
+/* ---- Status records -------------------------------------------------------
+ * A child that fails before execve writes one record to its status pipe and
+ * exits 127. EOF without a record: no pre-exec error was reported. */
+#define ASP_STATUS_MAGIC 0x54535341u /* "ASST" */
+#define ASP_STEP_EXEC (-1)  /* execve (after the PATH search) */
+#define ASP_STEP_SETUP (-2) /* signal reset, core limit, decoding */
+
+struct asp_status_record {
+	int32_t err;    /* positive errno */
+	int32_t step;   /* index of the failing step, or ASP_STEP_* */
+	int32_t detail; /* FD_MAP: target fd; RLIMIT: resource; else 0 */
+	uint32_t magic;
+};
+
+/* ---- asp_spawn output (int32 slots) ------------------------------------- */
+enum {
+	ASP_OUT_PID = 0,
+	ASP_OUT_PIDFD = 1,  /* -1 when the kernel has no pidfd */
+	ASP_OUT_STATUS = 2, /* read end of the status pipe, O_NONBLOCK|O_CLOEXEC */
+	ASP_OUT_STEP = 3,   /* on a synchronous failure: the step, or ASP_STEP_SETUP */
+	ASP_OUT_PIPES = 4,  /* parent ends of the FD_MAP pipes, in entry order */
+};
+#define ASP_OUT_MAX (ASP_OUT_PIPES + 64) /* at most 64 pipes per spawn */
+
+/* ---- Capabilities (asp_capabilities bit set) ---------------------------- */
+#define ASP_CAP_CLONE3 0x01      /* clone3 is used */
+#define ASP_CAP_CLONE_VM 0x02    /* the parent does not wait for exec */
+#define ASP_CAP_VFORK 0x04       /* fallback: CLONE_VM|CLONE_VFORK */
+#define ASP_CAP_FORK 0x08        /* fallback: plain fork */
+#define ASP_CAP_PIDFD 0x10       /* pidfds (CLONE_PIDFD or pidfd_open) */
+#define ASP_CAP_INTO_CGROUP 0x20 /* CLONE_INTO_CGROUP */
+#define ASP_CAP_CLOSE_RANGE 0x40
+
+/* ---- Wait output (asp_wait) --------------------------------------------- */
+struct asp_wait_result {
+	int32_t code;     /* CLD_EXITED: exit status; else the signal number */
+	int32_t si_code;  /* CLD_EXITED (1), CLD_KILLED (2), CLD_DUMPED (3) */
+	double user_us;   /* rusage */
+	double system_us;
+	double max_rss_kib;
+};
+
+/* ---- Reactor records (read from the notify fd of a channel) ------------- */
+struct asp_event {
+	uint32_t id;
+	uint32_t events; /* EPOLLIN 0x1, EPOLLOUT 0x4, EPOLLERR 0x8, EPOLLHUP 0x10 */
+};
+
+int asp_version(void);
+int asp_capabilities(void);
+int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
+int asp_status_read(int fd, int32_t *record);
+int asp_wait(int pidfd, int pid, void *result);
+int asp_kill(int pidfd, int pid, int sig);
+int asp_read(int fd, void *buf, uint32_t len);
+int asp_write(int fd, const void *buf, uint32_t len);
+int asp_close(int fd);
+int asp_reactor_open(int32_t *out);
+int asp_reactor_close(int channel);
+int asp_watch(int channel, int fd, uint32_t events, uint32_t id);
+int asp_rearm(int channel, int fd, uint32_t events, uint32_t id);
+int asp_unwatch(int fd);
+
+#endif

@@ -1,0 +1,70 @@
+/* Declarations shared by the library's translation units (all hidden). */
+#ifndef ASP_INTERNAL_H
+#define ASP_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "include/aspawn.h"
+#include "sys.h"
+
+#define ASP_MAX_PIPES 64
+
+/* How children are created; chosen once per process by probe.c. */
+enum asp_mode {
+	ASP_MODE_CLONE3 = 1, /* clone3(CLONE_VM), parent does not wait */
+	ASP_MODE_CLONE,      /* clone(CLONE_VM), parent does not wait */
+	ASP_MODE_VFORK,      /* clone(CLONE_VM|CLONE_VFORK): parent waits for exec */
+	ASP_MODE_FORK,       /* clone(SIGCHLD): separate memory */
+};
+
+/*
+ * What the child needs, written by the parent at the top of the child's stack
+ * slot. The request bytes follow it; the pointer arrays for execve come next.
+ */
+struct asp_child_ctx {
+	const uint8_t *req;
+	uint32_t req_size;
+	int32_t status_fd;   /* write end of the status pipe */
+	int32_t parent_pid;  /* for the death-signal check */
+	int32_t cgroup_fd;   /* -1, or a cgroup v2 directory to join by hand */
+	int32_t cgroup_step; /* the CGROUP step, for its errors */
+	uint32_t npipes;
+	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
+	char **ptrs;         /* room for argc + 1 + envc + 1 pointers */
+	int32_t pipe_fds[ASP_MAX_PIPES]; /* child ends, in FD_MAP entry order */
+};
+
+/* The CLONE_VM child's entry point (child.c), called by the trampolines. */
+ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx);
+ASP_HIDDEN long asp_clone3_raw(struct asp_clone_args *args, size_t size, void *arg);
+ASP_HIDDEN long asp_clone_raw(unsigned long flags, void *stack, int *ptid, int *ctid, void *arg);
+
+/* A reusable stack (stack_pool.c). */
+struct asp_slot {
+	uint8_t *map;     /* mapping; its lowest page is the guard */
+	size_t map_size;
+	volatile int32_t tid; /* CLONE_CHILD_CLEARTID word: 0 once the child exec'd or exited */
+	uint8_t busy;
+	uint8_t creds;    /* the child changes credentials (see dumpable.c) */
+	uint8_t oversized;
+};
+
+ASP_HIDDEN int asp_pool_acquire(size_t need, struct asp_slot **out);
+/* The child will not touch the slot again: on fallbacks, or when clone failed. */
+ASP_HIDDEN void asp_pool_release(struct asp_slot *slot);
+/* Free every slot whose child has left it (tid cleared). */
+ASP_HIDDEN void asp_pool_reclaim(void);
+ASP_HIDDEN size_t asp_page_size(void);
+
+/* The parent's dumpable flag around credential-changing children (dumpable.c). */
+ASP_HIDDEN void asp_creds_enter(void);
+ASP_HIDDEN void asp_creds_leave(void);
+
+/* probe.c */
+ASP_HIDDEN enum asp_mode asp_mode(void);
+ASP_HIDDEN int asp_caps(void);
+ASP_HIDDEN int asp_pidfd_from_clone(void);
+ASP_HIDDEN int asp_spawn_child(enum asp_mode mode, struct asp_slot *slot, struct asp_child_ctx *ctx,
+			       void *stack_top, int cgroup_fd, int *pidfd);
+
+#endif

@@ -1,0 +1,103 @@
+/* Exported helpers for JS-driven I/O, status, reaping and signals. */
+#include "internal.h"
+
+ASP_EXPORT int asp_version(void) { return ASP_ABI_VERSION; }
+
+ASP_EXPORT int asp_capabilities(void) { return asp_caps(); }
+
+#define EINTR_LOOP(expr)                          \
+	({                                        \
+		long r_;                          \
+		do                                \
+			r_ = (expr);              \
+		while (r_ == -ASP_EINTR);         \
+		r_;                               \
+	})
+
+ASP_EXPORT int asp_read(int fd, void *buf, uint32_t len)
+{
+	if (len > 0x7fffffffu)
+		return -ASP_EINVAL;
+	return (int)EINTR_LOOP(sys_read(fd, buf, len));
+}
+
+ASP_EXPORT int asp_write(int fd, const void *buf, uint32_t len)
+{
+	if (len > 0x7fffffffu)
+		return -ASP_EINVAL;
+	return (int)EINTR_LOOP(sys_write(fd, buf, len));
+}
+
+ASP_EXPORT int asp_close(int fd) { return (int)sys_close(fd); }
+
+/*
+ * 1 and a record in `record` (err, step, detail) if the child failed before
+ * exec; 0 at EOF (no failure reported); -EAGAIN if neither happened yet.
+ * EOF means the child exec'd or died, so its stack slot may be free.
+ */
+ASP_EXPORT int asp_status_read(int fd, int32_t *record)
+{
+	struct asp_status_record rec;
+	long n = EINTR_LOOP(sys_read(fd, &rec, sizeof rec));
+	if (n == 0 || n == (long)sizeof rec)
+		asp_pool_reclaim();
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		return 0;
+	if (n != (long)sizeof rec || rec.magic != ASP_STATUS_MAGIC)
+		return -ASP_EINVAL;
+	record[0] = rec.err;
+	record[1] = rec.step;
+	record[2] = rec.detail;
+	return 1;
+}
+
+/* Linux's struct rusage and the part of siginfo_t that waitid fills. */
+struct k_rusage {
+	long utime_sec, utime_usec, stime_sec, stime_usec, maxrss, rest[13];
+};
+
+/*
+ * Reap without blocking: 1 and the result if the child has exited, -EAGAIN if
+ * it has not. With a pidfd the wait can only ever name our child, even if the
+ * pid was recycled; never waitpid(-1), which would steal other code's children.
+ */
+ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
+{
+	uint8_t si[128] = {0};
+	struct k_rusage ru;
+	struct asp_wait_result res;
+	int32_t si_pid, si_code, si_status;
+	long r;
+
+	if (pidfd >= 0)
+		r = EINTR_LOOP(sys_waitid(ASP_P_PIDFD, pidfd, si, ASP_WEXITED | ASP_WNOHANG, &ru));
+	else if (pid > 0)
+		r = EINTR_LOOP(sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED | ASP_WNOHANG, &ru));
+	else
+		return -ASP_EINVAL;
+	if (r < 0)
+		return (int)r;
+	__builtin_memcpy(&si_code, si + 8, 4);
+	__builtin_memcpy(&si_pid, si + 16, 4);
+	__builtin_memcpy(&si_status, si + 24, 4);
+	if (si_pid == 0)
+		return -ASP_EAGAIN;
+	res.code = si_status;
+	res.si_code = si_code;
+	res.user_us = (double)ru.utime_sec * 1e6 + (double)ru.utime_usec;
+	res.system_us = (double)ru.stime_sec * 1e6 + (double)ru.stime_usec;
+	res.max_rss_kib = (double)ru.maxrss;
+	__builtin_memcpy(result, &res, sizeof res);
+	return 1;
+}
+
+ASP_EXPORT int asp_kill(int pidfd, int pid, int sig)
+{
+	if (pidfd >= 0)
+		return (int)sys_pidfd_send_signal(pidfd, sig, 0, 0);
+	if (pid <= 0)
+		return -ASP_EINVAL; /* never kill(0) or kill(-1) by accident */
+	return (int)sys_kill(pid, sig);
+}

@@ -1,0 +1,280 @@
+/*
+ * The reactor: one library thread, all signals blocked, waiting in
+ * epoll_wait over every fd a JS context asked to watch (status pipes,
+ * pidfds, stdio pipes). Watches are EPOLLONESHOT: each produces at most one
+ * record until JS re-arms it, which is also how JS applies backpressure.
+ *
+ * Records (struct asp_event) go to a notify pipe per channel; each JS
+ * context (main thread, each Worker) opens its own channel and watches the
+ * read end with its runtime's native I/O. Batches are at most PIPE_BUF
+ * bytes, so every write is all-or-nothing; when a pipe is full the records
+ * wait in a queue, in order, until epoll says the pipe is writable. Nothing
+ * is ever dropped while the channel is open.
+ *
+ * JS never joins this thread: runtimes that run callbacks on the calling
+ * thread would deadlock. The library is linked -z nodelete so the thread's
+ * code stays mapped until the process exits.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define MAX_CHANNELS 256
+#define BATCH 256 /* events per epoll_wait; 256 * 8 bytes = 2 KiB < PIPE_BUF */
+#define EPOLLIN_ 0x001u
+#define EPOLLOUT_ 0x004u
+#define EPOLLONESHOT_ (1u << 30)
+#define CTL_ADD 1
+#define CTL_DEL 2
+#define CTL_MOD 3
+/* epoll data of a channel's own notify pipe (its EPOLLOUT watch). */
+#define SELF_ID 0xffffffffu
+
+struct epoll_event_ {
+	uint32_t events;
+	uint64_t data;
+}
+#if defined(__x86_64__)
+__attribute__((packed))
+#endif
+;
+
+struct channel {
+	pthread_mutex_t lock;
+	int rfd, wfd; /* -1 when closed */
+	int open;
+	struct asp_event *queue; /* records waiting for room in the pipe */
+	size_t queued, cap;
+};
+
+static struct channel channels[MAX_CHANNELS];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int epfd = -1;
+static int start_error;
+
+static uint64_t pack(int ch, uint32_t id) { return ((uint64_t)(uint32_t)ch << 32) | id; }
+
+static int queue_push(struct channel *c, const struct asp_event *ev, size_t n)
+{
+	if (c->queued + n > c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 1024;
+		struct asp_event *q;
+		while (ncap < c->queued + n)
+			ncap *= 2;
+		q = realloc(c->queue, ncap * sizeof *q);
+		if (!q)
+			return -ASP_ENOMEM;
+		c->queue = q;
+		c->cap = ncap;
+	}
+	memcpy(c->queue + c->queued, ev, n * sizeof *ev);
+	c->queued += n;
+	return 0;
+}
+
+/* Under c->lock: write queued records in PIPE_BUF-sized pieces. */
+static void queue_flush(int ch, struct channel *c)
+{
+	size_t done = 0;
+	while (done < c->queued) {
+		size_t n = c->queued - done;
+		long r;
+		if (n > BATCH)
+			n = BATCH;
+		r = sys_write(c->wfd, c->queue + done, n * sizeof *c->queue);
+		if (r == -ASP_EINTR)
+			continue;
+		if (r < 0)
+			break;
+		done += n;
+	}
+	memmove(c->queue, c->queue + done, (c->queued - done) * sizeof *c->queue);
+	c->queued -= done;
+	if (c->queued) {
+		struct epoll_event_ ev = {EPOLLOUT_ | EPOLLONESHOT_, pack(ch, SELF_ID)};
+		if (sys_epoll_ctl(epfd, CTL_MOD, c->wfd, &ev) == -ASP_ENOENT)
+			sys_epoll_ctl(epfd, CTL_ADD, c->wfd, &ev);
+	}
+}
+
+static void deliver(int ch, const struct asp_event *ev, size_t n)
+{
+	struct channel *c = &channels[ch];
+	pthread_mutex_lock(&c->lock);
+	if (c->open) {
+		long r = -ASP_EAGAIN;
+		if (!c->queued) {
+			do
+				r = sys_write(c->wfd, ev, n * sizeof *ev);
+			while (r == -ASP_EINTR);
+		}
+		/* Full: queue in order. Any other error means the reader is
+		 * gone (EPIPE): nothing left to deliver to. */
+		if (r == -ASP_EAGAIN && queue_push(c, ev, n) == 0)
+			queue_flush(ch, c);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *reactor_main(void *unused)
+{
+	struct epoll_event_ evs[BATCH];
+	struct asp_event out[BATCH];
+	(void)unused;
+	for (;;) {
+		long n = sys_epoll_pwait(epfd, evs, BATCH, -1), i, j;
+		if (n < 0)
+			continue; /* EINTR */
+		/* Group by channel, keeping each channel's order. */
+		for (i = 0; i < n; i++) {
+			int ch = (int)(evs[i].data >> 32);
+			size_t k = 0;
+			if (ch < 0 || ch >= MAX_CHANNELS)
+				continue;
+			if ((uint32_t)evs[i].data == SELF_ID) {
+				struct channel *c = &channels[ch];
+				pthread_mutex_lock(&c->lock);
+				if (c->open)
+					queue_flush(ch, c);
+				pthread_mutex_unlock(&c->lock);
+				evs[i].data = ~0ull;
+				continue;
+			}
+			for (j = i; j < n; j++) {
+				if (evs[j].data == ~0ull || (int)(evs[j].data >> 32) != ch ||
+				    (uint32_t)evs[j].data == SELF_ID)
+					continue;
+				out[k].id = (uint32_t)evs[j].data;
+				out[k].events = evs[j].events;
+				k++;
+				evs[j].data = ~0ull;
+			}
+			if (k)
+				deliver(ch, out, k);
+		}
+	}
+	return 0;
+}
+
+static void start(void)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	long fd = sys_epoll_create1(ASP_O_CLOEXEC);
+	int i;
+	if (fd < 0) {
+		start_error = (int)fd;
+		return;
+	}
+	epfd = (int)fd;
+	for (i = 0; i < MAX_CHANNELS; i++) {
+		pthread_mutex_init(&channels[i].lock, 0);
+		channels[i].rfd = channels[i].wfd = -1;
+	}
+	/* The thread inherits a full mask: signals belong to the runtime. */
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	i = pthread_create(&t, &attr, reactor_main, 0);
+	pthread_sigmask(SIG_SETMASK, &old, 0);
+	pthread_attr_destroy(&attr);
+	if (i != 0) {
+		start_error = -i;
+		sys_close(epfd);
+		epfd = -1;
+	}
+}
+
+/* A new channel for the calling JS context: returns its number, out[0] = fd to read records from. */
+ASP_EXPORT int asp_reactor_open(int32_t *out)
+{
+	int fds[2], ch;
+	long r;
+	pthread_once(&once, start);
+	if (epfd < 0)
+		return start_error ? start_error : -ASP_ENOSYS;
+	r = sys_pipe2(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+	if (r < 0)
+		return (int)r;
+	/* Room for 131072 records: with one-shot watches this exceeds what
+	 * any realistic number of armed watches can produce; the queue
+	 * covers the rest. Unprivileged callers may be refused: fine. */
+	sys_fcntl(fds[1], ASP_F_SETPIPE_SZ, 1 << 20);
+	pthread_mutex_lock(&table_lock);
+	for (ch = 0; ch < MAX_CHANNELS; ch++)
+		if (!channels[ch].open && channels[ch].wfd < 0)
+			break;
+	if (ch == MAX_CHANNELS) {
+		pthread_mutex_unlock(&table_lock);
+		sys_close(fds[0]);
+		sys_close(fds[1]);
+		return -ASP_EMFILE;
+	}
+	pthread_mutex_lock(&channels[ch].lock);
+	channels[ch].rfd = fds[0];
+	channels[ch].wfd = fds[1];
+	channels[ch].open = 1;
+	channels[ch].queued = 0;
+	pthread_mutex_unlock(&channels[ch].lock);
+	pthread_mutex_unlock(&table_lock);
+	out[0] = fds[0];
+	return ch;
+}
+
+/* Stop delivering to a channel and close its write end (the reader sees EOF).
+ * The read end belongs to the caller. */
+ASP_EXPORT int asp_reactor_close(int ch)
+{
+	struct channel *c;
+	if (ch < 0 || ch >= MAX_CHANNELS)
+		return -ASP_EINVAL;
+	c = &channels[ch];
+	pthread_mutex_lock(&table_lock);
+	pthread_mutex_lock(&c->lock);
+	if (!c->open) {
+		pthread_mutex_unlock(&c->lock);
+		pthread_mutex_unlock(&table_lock);
+		return -ASP_EBADF;
+	}
+	sys_epoll_ctl(epfd, CTL_DEL, c->wfd, 0);
+	sys_close(c->wfd);
+	c->open = 0;
+	c->wfd = c->rfd = -1;
+	free(c->queue);
+	c->queue = 0;
+	c->queued = c->cap = 0;
+	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&table_lock);
+	return 0;
+}
+
+static int ctl(int op, int ch, int fd, uint32_t events, uint32_t id)
+{
+	struct epoll_event_ ev;
+	if (ch < 0 || ch >= MAX_CHANNELS || id == SELF_ID || epfd < 0)
+		return -ASP_EINVAL;
+	ev.events = events | EPOLLONESHOT_;
+	ev.data = pack(ch, id);
+	return (int)sys_epoll_ctl(epfd, op, fd, &ev);
+}
+
+/* Watch fd once for `events` (EPOLLIN 1, EPOLLOUT 4) and report it as `id`. */
+ASP_EXPORT int asp_watch(int ch, int fd, uint32_t events, uint32_t id) { return ctl(CTL_ADD, ch, fd, events, id); }
+
+/* Arm a watch again after its record was handled. */
+ASP_EXPORT int asp_rearm(int ch, int fd, uint32_t events, uint32_t id) { return ctl(CTL_MOD, ch, fd, events, id); }
+
+/* Forget a watch; call before closing a watched fd that a child may still hold. */
+ASP_EXPORT int asp_unwatch(int fd)
+{
+	struct epoll_event_ ev = {0, 0};
+	if (epfd < 0)
+		return -ASP_EBADF;
+	return (int)sys_epoll_ctl(epfd, CTL_DEL, fd, &ev);
+}

@@ -1,0 +1,228 @@
+/*
+ * asp_spawn: the parent's side of a spawn. It never waits for the child:
+ * the result of the pre-exec program and of execve arrives later on the
+ * status pipe (a record on failure, EOF on success).
+ *
+ * Cost on the caller's thread: a scan of the steps (not of argv/envp: the
+ * child decodes those), one copy of the request into a pooled stack, one
+ * pipe2 per pipe, the clone, and closing the child's ends. No allocation
+ * once the pool is warm.
+ */
+#include "internal.h"
+#include "program.h"
+
+#define CHILD_STACK ((size_t)64 << 10) /* the child's own frames (PATH buffer: 4.3 KiB) */
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
+
+struct scan {
+	uint32_t npipes;
+	int32_t cgroup_step;
+	const char *cgroup_path;
+	int creds;
+};
+
+static int scan_steps(const struct asp_reader *strings, const struct asp_req_header *h, struct scan *sc,
+		      int32_t *bad_step)
+{
+	struct asp_reader r;
+	uint32_t i, k;
+	asp_steps_begin(strings, h, &r);
+	for (i = 0; i < h->nsteps; i++) {
+		struct asp_step s;
+		int e = asp_step_next(&r, &s);
+		if (e < 0) {
+			*bad_step = (int32_t)i;
+			return e;
+		}
+		switch (s.op) {
+		case ASP_OP_FD_MAP:
+			for (k = 0; k < s.u.fd_map.count; k++) {
+				int32_t src = (int32_t)asp_load32(s.u.fd_map.pairs + 8 * k);
+				if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE)
+					sc->npipes++;
+			}
+			break;
+		case ASP_OP_CGROUP:
+			sc->cgroup_step = (int32_t)i;
+			sc->cgroup_path = s.u.cgroup.path;
+			break;
+		case ASP_OP_SETUID:
+		case ASP_OP_SETGID:
+			sc->creds = 1;
+			break;
+		}
+	}
+	if (sc->npipes > ASP_MAX_PIPES) {
+		*bad_step = ASP_STEP_SETUP;
+		return -ASP_EINVAL;
+	}
+	return 0;
+}
+
+/* Create the pipes in FD_MAP order: parent ends to out, child ends to ctx. */
+static int make_pipes(const struct asp_reader *strings, const struct asp_req_header *h,
+		      struct asp_child_ctx *ctx, int32_t *parent_ends)
+{
+	struct asp_reader r;
+	uint32_t i, k;
+	asp_steps_begin(strings, h, &r);
+	for (i = 0; i < h->nsteps; i++) {
+		struct asp_step s;
+		asp_step_next(&r, &s); /* checked by scan_steps */
+		if (s.op != ASP_OP_FD_MAP)
+			continue;
+		for (k = 0; k < s.u.fd_map.count; k++) {
+			int32_t src = (int32_t)asp_load32(s.u.fd_map.pairs + 8 * k);
+			int fds[2];
+			long e;
+			if (src != ASP_FD_PIPE_READ && src != ASP_FD_PIPE_WRITE)
+				continue;
+			/* Both ends non-blocking in one call; the child clears
+			 * O_NONBLOCK on its end. */
+			e = sys_pipe2(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+			if (e < 0)
+				return (int)e;
+			parent_ends[ctx->npipes] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];
+			ctx->pipe_fds[ctx->npipes++] = src == ASP_FD_PIPE_READ ? fds[0] : fds[1];
+		}
+	}
+	return 0;
+}
+
+static void close_pipes(struct asp_child_ctx *ctx, int32_t *parent_ends, int parent_too)
+{
+	uint32_t i;
+	for (i = 0; i < ctx->npipes; i++) {
+		sys_close(ctx->pipe_fds[i]);
+		if (parent_too)
+			sys_close(parent_ends[i]);
+	}
+}
+
+ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
+{
+	struct asp_reader strings;
+	struct asp_req_header h;
+	struct scan sc = {0, -1, 0, 0};
+	struct asp_slot *slot;
+	struct asp_child_ctx *ctx;
+	enum asp_mode m;
+	uint8_t *top, *copy, *stack_top;
+	size_t ptrs_size, need;
+	int32_t step = ASP_STEP_SETUP;
+	int status[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, pid, err;
+	uint64_t all = ~0ull, old;
+
+	if (!out || out_len < ASP_OUT_PIPES)
+		return -ASP_EINVAL;
+	out[ASP_OUT_PID] = out[ASP_OUT_PIDFD] = out[ASP_OUT_STATUS] = -1;
+	out[ASP_OUT_STEP] = ASP_STEP_SETUP;
+	if (!req)
+		return -ASP_EINVAL;
+	err = asp_req_open(req, len, &strings, &h);
+	if (err < 0)
+		return err;
+	err = scan_steps(&strings, &h, &sc, &out[ASP_OUT_STEP]);
+	if (err < 0)
+		return err;
+	if (out_len < ASP_OUT_PIPES + sc.npipes)
+		return -ASP_EINVAL;
+	m = asp_mode();
+
+	ptrs_size = ((size_t)h.argc + h.envc + 2) * sizeof(char *);
+	need = ALIGN16(sizeof *ctx) + ALIGN16(len) + ALIGN16(ptrs_size) + CHILD_STACK;
+	err = asp_pool_acquire(need, &slot);
+	if (err < 0)
+		return err;
+
+	/* Top of the slot, downwards: context, request, pointer arrays, stack. */
+	top = slot->map + slot->map_size;
+	ctx = (struct asp_child_ctx *)(top - ALIGN16(sizeof *ctx));
+	copy = (uint8_t *)ctx - ALIGN16(len);
+	ctx->ptrs = (char **)(copy - ALIGN16(ptrs_size));
+	stack_top = (uint8_t *)ctx->ptrs;
+	__builtin_memcpy(copy, req, len);
+	ctx->req = copy;
+	ctx->req_size = len;
+	ctx->parent_pid = (int32_t)sys_getpid();
+	ctx->cgroup_fd = -1;
+	ctx->npipes = 0;
+	ctx->probe = 0;
+
+	err = (int)sys_pipe2(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+	if (err < 0)
+		goto fail_slot;
+	ctx->status_fd = status[1];
+	err = make_pipes(&strings, &h, ctx, &out[ASP_OUT_PIPES]);
+	if (err < 0)
+		goto fail_fds;
+	if (sc.cgroup_path) {
+		step = sc.cgroup_step;
+		err = (int)sys_openat(ASP_AT_FDCWD, sc.cgroup_path, ASP_O_RDONLY | ASP_O_DIRECTORY | ASP_O_CLOEXEC, 0);
+		if (err < 0)
+			goto fail_fds;
+		cgroup_fd = err;
+		if (m != ASP_MODE_CLONE3)
+			ctx->cgroup_fd = cgroup_fd;
+		ctx->cgroup_step = sc.cgroup_step;
+	}
+	if (sc.creds && m != ASP_MODE_FORK) {
+		asp_creds_enter();
+		slot->creds = 1;
+	}
+
+	/* The child inherits this mask: it runs with every signal blocked
+	 * until its last step, so no handler of ours ever runs on its stack
+	 * and no signal kills it while RLIMIT_CORE is still ours. */
+	sys_rt_sigprocmask(ASP_SIG_SETMASK, &all, &old);
+	pid = asp_spawn_child(m, slot, ctx, stack_top, m == ASP_MODE_CLONE3 ? cgroup_fd : -1, &pidfd);
+	sys_rt_sigprocmask(ASP_SIG_SETMASK, &old, 0);
+
+	/* The child has its own copy of the fd table (no CLONE_FILES). */
+	sys_close(status[1]);
+	close_pipes(ctx, &out[ASP_OUT_PIPES], pid < 0);
+	if (cgroup_fd >= 0)
+		sys_close(cgroup_fd);
+	if (pid < 0) {
+		err = pid;
+		/* clone3 reports a bad cgroup itself; anything but a resource
+		 * shortage is blamed on it. */
+		if (!(sc.cgroup_path && m == ASP_MODE_CLONE3 && err != -ASP_EAGAIN && err != -ASP_ENOMEM))
+			step = ASP_STEP_SETUP;
+		sys_close(status[0]);
+		if (slot->creds) {
+			slot->creds = 0;
+			asp_creds_leave();
+		}
+		asp_pool_release(slot);
+		out[ASP_OUT_STEP] = step;
+		return err;
+	}
+	/* On the fallbacks the child is done with the slot: exec'd (vfork) or
+	 * never shared it (fork). */
+	if (m == ASP_MODE_VFORK || m == ASP_MODE_FORK) {
+		if (slot->creds) {
+			slot->creds = 0;
+			asp_creds_leave();
+		}
+		asp_pool_release(slot);
+	}
+	if (pidfd < 0 && (asp_caps() & ASP_CAP_PIDFD)) {
+		long fd = sys_pidfd_open(pid, 0);
+		pidfd = fd >= 0 ? (int)fd : -1; /* pidfds are always O_CLOEXEC */
+	}
+	out[ASP_OUT_PID] = pid;
+	out[ASP_OUT_PIDFD] = pidfd;
+	out[ASP_OUT_STATUS] = status[0];
+	out[ASP_OUT_STEP] = 0;
+	return 0;
+
+fail_fds:
+	close_pipes(ctx, &out[ASP_OUT_PIPES], 1);
+	sys_close(status[0]);
+	sys_close(status[1]);
+fail_slot:
+	asp_pool_release(slot);
+	out[ASP_OUT_STEP] = step;
+	return err;
+}

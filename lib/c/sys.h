@@ -1,0 +1,220 @@
+/*
+ * Raw syscall wrappers. Every one returns the kernel's result: >= 0 on
+ * success, -errno on failure. No libc, no errno: these are safe in the
+ * CLONE_VM child, which shares the parent's memory and TLS.
+ */
+#ifndef ASP_SYS_H
+#define ASP_SYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <asm/unistd.h>
+
+#if defined(__x86_64__)
+#include "arch/x86_64.h"
+#elif defined(__aarch64__)
+#include "arch/aarch64.h"
+#else
+#error "aspawn supports x86_64 and aarch64 only"
+#endif
+
+#define ASP_HIDDEN __attribute__((visibility("hidden")))
+#define ASP_EXPORT __attribute__((visibility("default")))
+
+#define SC0(n) asp_syscall6((n), 0, 0, 0, 0, 0, 0)
+#define SC1(n, a) asp_syscall6((n), (long)(a), 0, 0, 0, 0, 0)
+#define SC2(n, a, b) asp_syscall6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define SC3(n, a, b, c) asp_syscall6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SC4(n, a, b, c, d) asp_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define SC5(n, a, b, c, d, e) asp_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define SC6(n, a, b, c, d, e, f) \
+	asp_syscall6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* Numbers missing from older UAPI headers; identical on both arches. */
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
+#endif
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_clone3
+#define __NR_clone3 435
+#endif
+#ifndef __NR_close_range
+#define __NR_close_range 436
+#endif
+
+/* Kernel ABI values we use (UAPI headers would clash with libc's). */
+#define ASP_CLONE_VM 0x00000100ul
+#define ASP_CLONE_VFORK 0x00004000ul
+#define ASP_CLONE_PIDFD 0x00001000ul
+#define ASP_CLONE_CHILD_CLEARTID 0x00200000ul
+#define ASP_CLONE_CLEAR_SIGHAND 0x100000000ull
+#define ASP_CLONE_INTO_CGROUP 0x200000000ull
+#define ASP_SIGCHLD 17
+#define ASP_SIGKILL 9
+#define ASP_SIGSTOP 19
+#define ASP_NSIG 64
+
+#define ASP_O_RDONLY 0
+#define ASP_O_WRONLY 1
+#define ASP_O_RDWR 2
+#define ASP_O_NONBLOCK 04000
+#define ASP_O_CLOEXEC 02000000
+#define ASP_AT_FDCWD (-100)
+#define ASP_F_DUPFD_CLOEXEC 1030
+#define ASP_F_GETFD 1
+#define ASP_F_SETFD 2
+#define ASP_F_SETFL 4
+#define ASP_F_GETFL 3
+#define ASP_F_SETPIPE_SZ 1031
+
+#define ASP_PR_SET_PDEATHSIG 1
+#define ASP_PR_GET_DUMPABLE 3
+#define ASP_PR_SET_DUMPABLE 4
+#define ASP_PR_SET_NO_NEW_PRIVS 38
+#define ASP_SECCOMP_SET_MODE_FILTER 1
+#define ASP_RLIMIT_CORE 4
+#define ASP_RLIM_NLIMITS 16
+#define ASP_PRIO_PROCESS 0
+#define ASP_SIG_BLOCK 0
+#define ASP_SIG_SETMASK 2
+#define ASP_SIG_DFL 0
+#define ASP_P_PID 1
+#define ASP_P_PIDFD 3
+#define ASP_WEXITED 4
+#define ASP_WNOHANG 1
+
+#define ASP_EPERM 1
+#define ASP_ENOENT 2
+#define ASP_ESRCH 3
+#define ASP_EINTR 4
+#define ASP_EBADF 9
+#define ASP_ECHILD 10
+#define ASP_EAGAIN 11
+#define ASP_ENOMEM 12
+#define ASP_EACCES 13
+#define ASP_EFAULT 14
+#define ASP_ENOTDIR 20
+#define ASP_EINVAL 22
+#define ASP_EMFILE 24
+#define ASP_E2BIG 7
+#define ASP_ENOSYS 38
+#define ASP_ENAMETOOLONG 36
+#define ASP_ESTALE 116
+#define ASP_ELOOP 40
+#define ASP_ENODEV 19
+#define ASP_ETIMEDOUT 110
+
+struct asp_rlimit64 {
+	uint64_t cur;
+	uint64_t max;
+};
+
+/* The kernel's struct sigaction layout for rt_sigaction (not libc's). */
+struct asp_ksigaction {
+	unsigned long handler;
+	unsigned long flags;
+	unsigned long restorer;
+	uint64_t mask;
+};
+
+struct asp_sock_fprog {
+	unsigned short len;
+	const void *filter;
+};
+
+/* struct clone_args, CLONE_ARGS_SIZE_VER2 (88 bytes, Linux 5.7). */
+struct asp_clone_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
+};
+
+static inline long sys_read(int fd, void *buf, size_t n) { return SC3(__NR_read, fd, buf, n); }
+static inline long sys_write(int fd, const void *buf, size_t n) { return SC3(__NR_write, fd, buf, n); }
+static inline long sys_close(int fd) { return SC1(__NR_close, fd); }
+static inline long sys_dup3(int from, int to, int flags) { return SC3(__NR_dup3, from, to, flags); }
+static inline long sys_fcntl(int fd, int cmd, long arg) { return SC3(__NR_fcntl, fd, cmd, arg); }
+static inline long sys_openat(int dirfd, const char *path, int flags, int mode)
+{
+	return SC4(__NR_openat, dirfd, path, flags, mode);
+}
+static inline long sys_pipe2(int fds[2], int flags) { return SC2(__NR_pipe2, fds, flags); }
+static inline long sys_close_range(unsigned first, unsigned last, unsigned flags)
+{
+	return SC3(__NR_close_range, first, last, flags);
+}
+static inline long sys_chdir(const char *path) { return SC1(__NR_chdir, path); }
+static inline long sys_setsid(void) { return SC0(__NR_setsid); }
+static inline long sys_setpgid(int pid, int pgid) { return SC2(__NR_setpgid, pid, pgid); }
+static inline long sys_setgroups(size_t n, const uint32_t *gids) { return SC2(__NR_setgroups, n, gids); }
+static inline long sys_setresgid(uint32_t r, uint32_t e, uint32_t s) { return SC3(__NR_setresgid, r, e, s); }
+static inline long sys_setresuid(uint32_t r, uint32_t e, uint32_t s) { return SC3(__NR_setresuid, r, e, s); }
+static inline long sys_umask(unsigned mask) { return SC1(__NR_umask, mask); }
+static inline long sys_setpriority(int which, int who, int prio) { return SC3(__NR_setpriority, which, who, prio); }
+static inline long sys_prlimit64(int pid, int res, const struct asp_rlimit64 *nw, struct asp_rlimit64 *old)
+{
+	return SC4(__NR_prlimit64, pid, res, nw, old);
+}
+static inline long sys_prctl(int op, unsigned long a, unsigned long b, unsigned long c, unsigned long d)
+{
+	return SC5(__NR_prctl, op, a, b, c, d);
+}
+static inline long sys_getpid(void) { return SC0(__NR_getpid); }
+static inline long sys_getppid(void) { return SC0(__NR_getppid); }
+static inline long sys_gettid(void) { return SC0(__NR_gettid); }
+static inline long sys_kill(int pid, int sig) { return SC2(__NR_kill, pid, sig); }
+static inline long sys_rt_sigaction(int sig, const struct asp_ksigaction *act, struct asp_ksigaction *old)
+{
+	return SC4(__NR_rt_sigaction, sig, act, old, 8);
+}
+static inline long sys_rt_sigprocmask(int how, const uint64_t *set, uint64_t *old)
+{
+	return SC4(__NR_rt_sigprocmask, how, set, old, 8);
+}
+static inline long sys_execve(const char *path, char *const argv[], char *const envp[])
+{
+	return SC3(__NR_execve, path, argv, envp);
+}
+static inline __attribute__((noreturn)) void sys_exit_group(int code)
+{
+	for (;;)
+		SC1(__NR_exit_group, code);
+}
+static inline long sys_seccomp(unsigned op, unsigned flags, const void *arg)
+{
+	return SC3(__NR_seccomp, op, flags, arg);
+}
+static inline long sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+{
+	return SC6(__NR_mmap, addr, len, prot, flags, fd, off);
+}
+static inline long sys_munmap(void *addr, size_t len) { return SC2(__NR_munmap, addr, len); }
+static inline long sys_mprotect(void *addr, size_t len, int prot) { return SC3(__NR_mprotect, addr, len, prot); }
+static inline long sys_pidfd_open(int pid, unsigned flags) { return SC2(__NR_pidfd_open, pid, flags); }
+static inline long sys_pidfd_send_signal(int pidfd, int sig, void *info, unsigned flags)
+{
+	return SC4(__NR_pidfd_send_signal, pidfd, sig, info, flags);
+}
+static inline long sys_waitid(int which, int id, void *info, int options, void *rusage)
+{
+	return SC5(__NR_waitid, which, id, info, options, rusage);
+}
+static inline long sys_clone3_probe(struct asp_clone_args *args, size_t size) { return SC2(__NR_clone3, args, size); }
+static inline long sys_epoll_create1(int flags) { return SC1(__NR_epoll_create1, flags); }
+static inline long sys_epoll_ctl(int epfd, int op, int fd, void *ev) { return SC4(__NR_epoll_ctl, epfd, op, fd, ev); }
+static inline long sys_epoll_pwait(int epfd, void *evs, int n, int timeout)
+{
+	return SC6(__NR_epoll_pwait, epfd, evs, n, timeout, 0, 8);
+}
+
+#endif

@@ -1,0 +1,194 @@
+#define _GNU_SOURCE
+#include "helpers.h"
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct lib L;
+
+int lib_load(const char *path)
+{
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+		return -1;
+	}
+#define SYM(field, name)                                                     \
+	do {                                                                 \
+		*(void **)&L.field = dlsym(h, name);                         \
+		if (!L.field) {                                              \
+			fprintf(stderr, "missing symbol %s\n", name);        \
+			return -1;                                           \
+		}                                                            \
+	} while (0)
+	SYM(version, "asp_version");
+	SYM(capabilities, "asp_capabilities");
+	SYM(spawn, "asp_spawn");
+	SYM(status_read, "asp_status_read");
+	SYM(wait, "asp_wait");
+	SYM(kill, "asp_kill");
+	SYM(read, "asp_read");
+	SYM(write, "asp_write");
+	SYM(close, "asp_close");
+	SYM(reactor_open, "asp_reactor_open");
+	SYM(reactor_close, "asp_reactor_close");
+	SYM(watch, "asp_watch");
+	SYM(rearm, "asp_rearm");
+	SYM(unwatch, "asp_unwatch");
+	return 0;
+}
+
+void req_sh(struct req *r, const char *script)
+{
+	req_begin(r, "/bin/sh", 0);
+	req_arg(r, "sh");
+	req_arg(r, "-c");
+	req_arg(r, script);
+	req_env(r, "PATH=/usr/local/bin:/usr/bin:/bin");
+}
+
+void req_capture(struct req *r)
+{
+	static const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}};
+	req_fd_map(r, map, 3, ASP_FDMAP_CLOSE_OTHERS);
+}
+
+int wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	int n;
+	do
+		n = poll(&p, 1, timeout_ms);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+void run_req(struct req *r, struct run_result *res)
+{
+	int n;
+	memset(res, 0, sizeof *res);
+	req_end(r);
+	res->err = L.spawn(r->buf, (uint32_t)r->len, res->out, ASP_OUT_MAX);
+	free(r->buf);
+	r->buf = 0;
+	if (res->err < 0)
+		return;
+	/* Captured stdout, if the request made a pipe. */
+	if (res->out[ASP_OUT_PIPES] > 0) {
+		int fd = res->out[ASP_OUT_PIPES];
+		for (;;) {
+			n = L.read(fd, res->text + res->text_len, sizeof res->text - 1 - res->text_len);
+			if (n == -EAGAIN) {
+				wait_readable(fd, 10000);
+				continue;
+			}
+			if (n <= 0)
+				break;
+			res->text_len += (size_t)n;
+			if (res->text_len == sizeof res->text - 1)
+				break;
+		}
+		L.close(fd);
+	}
+	res->text[res->text_len] = 0;
+	for (;;) {
+		n = L.status_read(res->out[ASP_OUT_STATUS], res->rec);
+		if (n != -EAGAIN)
+			break;
+		wait_readable(res->out[ASP_OUT_STATUS], 10000);
+	}
+	res->record = n == 1;
+	L.close(res->out[ASP_OUT_STATUS]);
+	for (;;) {
+		n = L.wait(res->out[ASP_OUT_PIDFD], res->out[ASP_OUT_PID], &res->w);
+		if (n != -EAGAIN)
+			break;
+		if (res->out[ASP_OUT_PIDFD] >= 0)
+			wait_readable(res->out[ASP_OUT_PIDFD], 10000);
+		else
+			usleep(1000);
+	}
+	if (res->out[ASP_OUT_PIDFD] >= 0)
+		L.close(res->out[ASP_OUT_PIDFD]);
+}
+
+void run_sh(const char *script, void (*steps)(struct req *), struct run_result *res)
+{
+	struct req r;
+	req_sh(&r, script);
+	req_capture(&r);
+	if (steps)
+		steps(&r);
+	run_req(&r, res);
+}
+
+int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the DIR's own fd */
+}
+
+int count_zombie_children(void)
+{
+	/* Children of ours that exited but were not reaped. */
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0, me = getpid();
+	while ((e = readdir(d))) {
+		char path[64], buf[512], *p;
+		FILE *f;
+		int ppid;
+		char state;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && sscanf(p + 2, "%c %d", &state, &ppid) == 2 &&
+		    state == 'Z' && ppid == me)
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+int count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Value of "Key:\t..." in a /proc status text, trimmed. */
+const char *proc_field(const char *text, const char *key, char *buf, size_t n)
+{
+	const char *p = strstr(text, key);
+	size_t i = 0;
+	buf[0] = 0;
+	if (!p)
+		return buf;
+	p += strlen(key);
+	while (*p == ':' || *p == '\t' || *p == ' ')
+		p++;
+	while (*p && *p != '\n' && i + 1 < n)
+		buf[i++] = *p++;
+	buf[i] = 0;
+	return buf;
+}

@@ -1,0 +1,27 @@
+/* The library under test, loaded with dlopen so any build (the committed
+ * prebuilt, a sanitizer build) can be tested; every exported symbol must
+ * resolve. */
+#ifndef ASP_TEST_LIB_H
+#define ASP_TEST_LIB_H
+#include <stdint.h>
+#include "aspawn.h"
+
+struct lib {
+	int (*version)(void);
+	int (*capabilities)(void);
+	int (*spawn)(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
+	int (*status_read)(int fd, int32_t *record);
+	int (*wait)(int pidfd, int pid, void *result);
+	int (*kill)(int pidfd, int pid, int sig);
+	int (*read)(int fd, void *buf, uint32_t len);
+	int (*write)(int fd, const void *buf, uint32_t len);
+	int (*close)(int fd);
+	int (*reactor_open)(int32_t *out);
+	int (*reactor_close)(int channel);
+	int (*watch)(int channel, int fd, uint32_t events, uint32_t id);
+	int (*rearm)(int channel, int fd, uint32_t events, uint32_t id);
+	int (*unwatch)(int fd);
+};
+extern struct lib L;
+int lib_load(const char *path);
+#endif

@@ -1,0 +1,156 @@
+/* Exec success and failure, PATH search, argv and environment. */
+#define _GNU_SOURCE
+#include "helpers.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void exec_true(void)
+{
+	struct req r;
+	struct run_result res;
+	req_begin(&r, "/bin/true", 0);
+	req_arg(&r, "true");
+	run_req(&r, &res);
+	CHECK_EQ_INT(res.err, 0);
+	CHECK(res.out[ASP_OUT_PID] > 0);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_INT(res.w.si_code, 1 /* CLD_EXITED */);
+	CHECK_EQ_INT(res.w.code, 0);
+}
+
+static void exit_code(void)
+{
+	struct run_result res;
+	run_sh("exit 3", 0, &res);
+	CHECK_EQ_INT(res.err, 0);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_INT(res.w.code, 3);
+}
+
+static void argv_env(void)
+{
+	struct req r;
+	struct run_result res;
+	req_begin(&r, "/bin/sh", 0);
+	req_arg(&r, "sh"); /* argv[0] comes from argv, not from the path */
+	req_arg(&r, "-c");
+	req_arg(&r, "printf '%s|%s|' \"$0\" \"$FOO\"; tr '\\0' ' ' < /proc/$$/cmdline; true");
+	req_arg(&r, "one two");
+	req_env(&r, "FOO=bar baz");
+	req_capture(&r);
+	run_req(&r, &res);
+	CHECK(strncmp(res.text, "one two|bar baz|sh -c ", 22) == 0);
+}
+
+static void expect_exec_error(const char *file, uint32_t flags, const char *path_env, int err)
+{
+	struct req r;
+	struct run_result res;
+	req_begin(&r, file, flags);
+	req_arg(&r, file);
+	if (path_env)
+		req_env(&r, path_env);
+	run_req(&r, &res);
+	CHECK_EQ_INT(res.err, 0);
+	CHECK_EQ_INT(res.record, 1);
+	CHECK_EQ_INT(res.rec[0], err);
+	CHECK_EQ_INT(res.rec[1], ASP_STEP_EXEC);
+	CHECK_EQ_INT(res.w.code, 127);
+}
+
+static void enoent(void) { expect_exec_error("/nonexistent/program", 0, 0, ENOENT); }
+static void enotdir(void) { expect_exec_error("/etc/passwd/x", 0, 0, ENOTDIR); }
+static void empty_file(void) { expect_exec_error("", ASP_REQ_SEARCH_PATH, "PATH=/bin", ENOENT); }
+static void path_enoent(void) { expect_exec_error("no-such-program-aspawn", ASP_REQ_SEARCH_PATH, "PATH=/bin:/usr/bin", ENOENT); }
+
+static char *make_nonexec(char *dir, size_t n)
+{
+	static char file[256];
+	int fd;
+	snprintf(dir, n, "/tmp/aspawn-test-XXXXXX");
+	if (!mkdtemp(dir))
+		return 0;
+	snprintf(file, sizeof file, "%s/prog", dir);
+	fd = open(file, O_CREAT | O_WRONLY, 0644);
+	if (write(fd, "#!/bin/sh\n", 10) != 10)
+		CHECK(0);
+	close(fd);
+	return file;
+}
+
+static void eacces(void)
+{
+	char dir[64], env[128], *file = make_nonexec(dir, sizeof dir);
+	CHECK(file != 0);
+	expect_exec_error(file, 0, 0, EACCES);
+	/* PATH search reports EACCES over ENOENT when an entry was not executable. */
+	snprintf(env, sizeof env, "PATH=/nonexistent:%s:/also-missing", dir);
+	expect_exec_error("prog", ASP_REQ_SEARCH_PATH, env, EACCES);
+	unlink(file);
+	rmdir(dir);
+}
+
+static void path_search(void)
+{
+	struct req r;
+	struct run_result res;
+	/* The child's own PATH decides, not ours. */
+	req_begin(&r, "sh", ASP_REQ_SEARCH_PATH);
+	req_arg(&r, "sh");
+	req_arg(&r, "-c");
+	req_arg(&r, "echo found");
+	req_env(&r, "PATH=/nonexistent:/bin");
+	req_capture(&r);
+	run_req(&r, &res);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_STR(res.text, "found\n");
+
+	/* No PATH at all: the default search path. */
+	req_begin(&r, "sh", ASP_REQ_SEARCH_PATH);
+	req_arg(&r, "sh");
+	req_arg(&r, "-c");
+	req_arg(&r, "echo default");
+	req_capture(&r);
+	run_req(&r, &res);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_STR(res.text, "default\n");
+}
+
+static void large_request(void)
+{
+	/* Eight 100 KB arguments: a request too big for a pooled slot gets
+	 * its own mapping. */
+	struct req r;
+	struct run_result res;
+	char *big = malloc(100001);
+	int i;
+	memset(big, 'x', 100000);
+	big[100000] = 0;
+	req_sh(&r, "echo $#");
+	for (i = 0; i < 9; i++)
+		req_arg(&r, big);
+	req_capture(&r);
+	run_req(&r, &res);
+	free(big);
+	CHECK_EQ_INT(res.err, 0);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_STR(res.text, "8\n");
+}
+
+TEST_LIST(exec_tests) = {
+	{"exec: /bin/true", exec_true},
+	{"exec: exit code", exit_code},
+	{"exec: argv and env", argv_env},
+	{"exec: ENOENT", enoent},
+	{"exec: ENOTDIR", enotdir},
+	{"exec: empty file name", empty_file},
+	{"exec: PATH search ENOENT", path_enoent},
+	{"exec: EACCES direct and via PATH", eacces},
+	{"exec: PATH search uses the child's PATH", path_search},
+	{"exec: oversized request gets its own stack", large_request},
+	{0, 0},
+};

@@ -1,0 +1,125 @@
+/* The reactor thread: wake-ups for status pipes, pidfds and stdio pipes. */
+#define _GNU_SOURCE
+#include "helpers.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int next_events(int nfd, struct asp_event *ev, int max)
+{
+	int n;
+	for (;;) {
+		n = L.read(nfd, ev, (uint32_t)(max * sizeof *ev));
+		if (n != -EAGAIN)
+			break;
+		if (wait_readable(nfd, 5000) <= 0)
+			return 0;
+	}
+	CHECK(n > 0 && n % (int)sizeof *ev == 0);
+	return n > 0 ? n / (int)sizeof *ev : 0;
+}
+
+static void wakeups(void)
+{
+	int32_t chout[1], out[ASP_OUT_MAX], rec[3];
+	struct req r;
+	struct asp_event ev[16];
+	struct asp_wait_result w;
+	int ch = L.reactor_open(chout), seen_status = 0, seen_exit = 0, seen_eof = 0, i, n;
+	char text[64];
+	int len = 0;
+	CHECK(ch >= 0);
+	req_sh(&r, "echo hi; sleep 0.05");
+	req_capture(&r);
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
+	free(r.buf);
+	CHECK_EQ_INT(L.watch(ch, out[ASP_OUT_STATUS], 1, 1), 0);
+	CHECK_EQ_INT(L.watch(ch, out[ASP_OUT_PIDFD], 1, 2), 0);
+	CHECK_EQ_INT(L.watch(ch, out[ASP_OUT_PIPES], 1, 3), 0);
+	while (!(seen_status && seen_exit && seen_eof)) {
+		n = next_events(chout[0], ev, 16);
+		if (!n)
+			break;
+		for (i = 0; i < n; i++) {
+			if (ev[i].id == 1) {
+				CHECK_EQ_INT(L.status_read(out[ASP_OUT_STATUS], rec), 0);
+				seen_status = 1;
+			} else if (ev[i].id == 2) {
+				CHECK_EQ_INT(L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w), 1);
+				seen_exit = 1;
+			} else if (ev[i].id == 3) {
+				int k;
+				while ((k = L.read(out[ASP_OUT_PIPES], text + len, (uint32_t)(sizeof text - 1 - len))) > 0)
+					len += k;
+				if (k == 0)
+					seen_eof = 1;
+				else
+					CHECK_EQ_INT(L.rearm(ch, out[ASP_OUT_PIPES], 1, 3), 0);
+			} else {
+				CHECK(0);
+			}
+		}
+	}
+	text[len] = 0;
+	CHECK(seen_status && seen_exit && seen_eof);
+	CHECK_EQ_STR(text, "hi\n");
+	CHECK_EQ_INT(w.code, 0);
+	L.unwatch(out[ASP_OUT_STATUS]);
+	L.unwatch(out[ASP_OUT_PIDFD]);
+	L.unwatch(out[ASP_OUT_PIPES]);
+	L.close(out[ASP_OUT_STATUS]);
+	L.close(out[ASP_OUT_PIDFD]);
+	L.close(out[ASP_OUT_PIPES]);
+	CHECK_EQ_INT(L.reactor_close(ch), 0);
+	/* The reader sees EOF once the channel is closed. */
+	CHECK_EQ_INT(L.read(chout[0], ev, sizeof ev), 0);
+	close(chout[0]);
+}
+
+static void full_notify_pipe_loses_nothing(void)
+{
+	/* 400 ready fds and a notify pipe shrunk to one page: the reactor must
+	 * queue what does not fit and deliver every record, once. */
+	enum { N = 400 }; /* 800 fds: under the common 1024 limit */
+	int32_t chout[1];
+	int ch = L.reactor_open(chout), i, got = 0, fds[N][2];
+	static char seen[N];
+	struct asp_event ev[64];
+	CHECK(ch >= 0);
+	fcntl(chout[0], F_SETPIPE_SZ, 4096);
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < N; i++) {
+		CHECK_EQ_INT(pipe2(fds[i], O_CLOEXEC), 0);
+		CHECK_EQ_INT(write(fds[i][1], "x", 1), 1);
+		CHECK_EQ_INT(L.watch(ch, fds[i][0], 1, (uint32_t)i), 0);
+	}
+	usleep(50000); /* let the reactor fill the pipe and queue the rest */
+	while (got < N) {
+		int n = next_events(chout[0], ev, 64), k;
+		if (!n)
+			break;
+		for (k = 0; k < n; k++) {
+			CHECK(ev[k].id < N && !seen[ev[k].id]);
+			if (ev[k].id < N)
+				seen[ev[k].id] = 1;
+			got++;
+		}
+	}
+	CHECK_EQ_INT(got, N);
+	for (i = 0; i < N; i++) {
+		L.unwatch(fds[i][0]);
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	CHECK_EQ_INT(L.reactor_close(ch), 0);
+	close(chout[0]);
+}
+
+TEST_LIST(reactor_tests) = {
+	{"reactor: status, exit and stdout wake-ups", wakeups},
+	{"reactor: a full notify pipe loses nothing", full_notify_pipe_loses_nothing},
+	{0, 0},
+};

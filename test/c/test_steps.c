@@ -1,0 +1,350 @@
+/* Each pre-exec step, working and failing, on real processes (run as root). */
+#define _GNU_SOURCE
+#include "helpers.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Field k (1-based, as in proc(5)) of a /proc/<pid>/stat line. */
+static long stat_field(const char *text, int k)
+{
+	const char *p = strrchr(text, ')');
+	int i;
+	if (!p)
+		return -999;
+	p += 2;
+	for (i = 3; i < k && *p; i++) {
+		while (*p && *p != ' ')
+			p++;
+		if (*p)
+			p++;
+	}
+	return strtol(p, 0, 10);
+}
+
+static void add_chdir_tmp(struct req *r) { req_step_string(r, ASP_OP_CHDIR, "/tmp"); }
+static void add_chdir_missing(struct req *r) { req_step_string(r, ASP_OP_CHDIR, "/nonexistent-dir"); }
+
+static void chdir_step(void)
+{
+	struct run_result res;
+	run_sh("pwd", add_chdir_tmp, &res);
+	CHECK_EQ_STR(res.text, "/tmp\n");
+	run_sh("pwd", add_chdir_missing, &res);
+	CHECK_EQ_INT(res.record, 1);
+	CHECK_EQ_INT(res.rec[0], ENOENT);
+	CHECK_EQ_INT(res.rec[1], 1); /* step 0 is the fd map */
+	CHECK_EQ_INT(res.w.code, 127);
+}
+
+static void add_setsid(struct req *r) { req_step(r, ASP_OP_SETSID, 0, 0); }
+static void add_setpgid(struct req *r) { req_step_u32(r, ASP_OP_SETPGID, 0); }
+
+static void session_and_group(void)
+{
+	struct run_result res;
+	int pid;
+	run_sh("exec cat /proc/self/stat", add_setsid, &res);
+	pid = res.out[ASP_OUT_PID];
+	CHECK_EQ_INT(stat_field(res.text, 5), pid); /* pgrp */
+	CHECK_EQ_INT(stat_field(res.text, 6), pid); /* session */
+
+	run_sh("exec cat /proc/self/stat", add_setpgid, &res);
+	pid = res.out[ASP_OUT_PID];
+	CHECK_EQ_INT(stat_field(res.text, 5), pid);
+	CHECK_EQ_INT(stat_field(res.text, 6), getsid(0));
+
+	/* setsid fails in a process group leader: after setpgid it is one. */
+	{
+		struct req r;
+		req_sh(&r, "true");
+		req_capture(&r);
+		add_setpgid(&r);
+		add_setsid(&r);
+		run_req(&r, &res);
+		CHECK_EQ_INT(res.record, 1);
+		CHECK_EQ_INT(res.rec[0], EPERM);
+		CHECK_EQ_INT(res.rec[1], 2);
+	}
+}
+
+static void add_umask(struct req *r) { req_step_u32(r, ASP_OP_UMASK, 077); }
+static void add_nice(struct req *r) { req_step_u32(r, ASP_OP_NICE, 5); }
+
+static void umask_and_nice(void)
+{
+	struct run_result res;
+	run_sh("umask", add_umask, &res);
+	CHECK_EQ_STR(res.text, "0077\n");
+	run_sh("exec cat /proc/self/stat", add_nice, &res);
+	CHECK_EQ_INT(stat_field(res.text, 19), 5);
+}
+
+static void add_nofile(struct req *r) { req_rlimit(r, 7 /* NOFILE */, 64, 128); }
+static void add_bad_rlimit(struct req *r) { req_rlimit(r, 7, 256, 128); }
+static void add_core(struct req *r) { req_rlimit(r, 4 /* CORE */, 1 << 20, 1 << 20); }
+
+static void rlimits(void)
+{
+	struct run_result res;
+	char line[256];
+	run_sh("ulimit -n", add_nofile, &res);
+	CHECK_EQ_STR(res.text, "64\n");
+	run_sh("ulimit -n", add_bad_rlimit, &res);
+	CHECK_EQ_INT(res.record, 1);
+	CHECK_EQ_INT(res.rec[0], EINVAL);
+	CHECK_EQ_INT(res.rec[1], 1);
+	CHECK_EQ_INT(res.rec[2], 7);
+	/* The core limit is held at 0 before exec and applied last. */
+	run_sh("exec cat /proc/self/limits", add_core, &res);
+	proc_field(res.text, "Max core file size", line, sizeof line);
+	CHECK(strncmp(line, "1048576", 7) == 0);
+}
+
+static void add_creds(struct req *r)
+{
+	uint32_t groups[3] = {2, 100, 200};
+	req_step(r, ASP_OP_SETGROUPS, groups, sizeof groups);
+	req_step_u32(r, ASP_OP_SETGID, 65534);
+	req_step_u32(r, ASP_OP_SETUID, 65534);
+}
+static void add_setuid_then_setgid(struct req *r)
+{
+	req_step_u32(r, ASP_OP_SETUID, 65534);
+	req_step_u32(r, ASP_OP_SETGID, 1234);
+}
+
+static void credentials(void)
+{
+	struct run_result res;
+	run_sh("id -u; id -g; id -G", add_creds, &res);
+	CHECK_EQ_STR(res.text, "65534\n65534\n65534 100 200\n");
+	/* Once unprivileged, the next credential step fails. */
+	run_sh("id -u", add_setuid_then_setgid, &res);
+	CHECK_EQ_INT(res.record, 1);
+	CHECK_EQ_INT(res.rec[0], EPERM);
+	CHECK_EQ_INT(res.rec[1], 2);
+	/* Our own credentials never changed, and we are still dumpable. */
+	CHECK_EQ_INT(getuid(), 0);
+	CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
+}
+
+static void dumpable_overlapping(void)
+{
+	/* Two setuid children in flight at once: the flag comes back only
+	 * when both have left our memory. */
+	struct req r;
+	int32_t out[2][ASP_OUT_MAX], rec[3];
+	struct asp_wait_result w;
+	int i;
+	CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
+	for (i = 0; i < 2; i++) {
+		req_sh(&r, "sleep 0.2");
+		req_step_u32(&r, ASP_OP_SETUID, 65534);
+		req_end(&r);
+		CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out[i], ASP_OUT_MAX), 0);
+		free(r.buf);
+	}
+	for (i = 0; i < 2; i++) {
+		int n;
+		while ((n = L.status_read(out[i][ASP_OUT_STATUS], rec)) == -EAGAIN)
+			wait_readable(out[i][ASP_OUT_STATUS], 5000);
+		CHECK_EQ_INT(n, 0);
+	}
+	CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
+	for (i = 0; i < 2; i++) {
+		while (L.wait(out[i][ASP_OUT_PIDFD], out[i][ASP_OUT_PID], &w) == -EAGAIN)
+			wait_readable(out[i][ASP_OUT_PIDFD], 5000);
+		CHECK_EQ_INT(w.code, 0);
+		L.close(out[i][ASP_OUT_PIDFD]);
+		L.close(out[i][ASP_OUT_STATUS]);
+	}
+}
+
+static void add_nnp(struct req *r) { req_step(r, ASP_OP_NO_NEW_PRIVS, 0, 0); }
+
+static void no_new_privs(void)
+{
+	struct run_result res;
+	char v[64];
+	run_sh("exec cat /proc/self/status", add_nnp, &res);
+	CHECK_EQ_STR(proc_field(res.text, "NoNewPrivs", v, sizeof v), "1");
+	run_sh("exec cat /proc/self/status", 0, &res);
+	CHECK_EQ_STR(proc_field(res.text, "NoNewPrivs", v, sizeof v), "0");
+}
+
+static void add_deathsig(struct req *r) { req_step_u32(r, ASP_OP_PDEATHSIG, SIGKILL); }
+
+static void death_signal(void)
+{
+	/* A middle process spawns `sleep 100` with a death signal and exits;
+	 * as subreaper we inherit the orphan and see it die. */
+	int p[2], pid, grandchild = 0, status;
+	struct timespec t0, t1;
+	CHECK_EQ_INT(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	CHECK_EQ_INT(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct req r;
+		int32_t out[ASP_OUT_MAX];
+		req_sh(&r, "exec sleep 100");
+		add_deathsig(&r);
+		req_end(&r);
+		if (L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX) < 0)
+			_exit(1);
+		/* Let it exec first, so the signal hits the real program. */
+		while (L.status_read(out[ASP_OUT_STATUS], out + ASP_OUT_PIPES) == -EAGAIN)
+			wait_readable(out[ASP_OUT_STATUS], 5000);
+		if (write(p[1], &out[ASP_OUT_PID], 4) != 4)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	CHECK_EQ_INT(read(p[0], &grandchild, 4), 4);
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(grandchild > 0);
+	if (grandchild > 0) {
+		CHECK_EQ_INT(waitpid(grandchild, &status, 0), grandchild);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1000);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+/* classic BPF */
+#define BPF_LD_W_ABS 0x20
+#define BPF_JEQ_K 0x15
+#define BPF_RET_K 0x06
+struct filter { uint16_t code; uint8_t jt, jf; uint32_t k; };
+
+static void add_seccomp_kill(struct req *r)
+{
+	struct { uint32_t count, pad; struct filter f[1]; } p = {1, 0, {{BPF_RET_K, 0, 0, 0x80000000u /* KILL_PROCESS */}}};
+	add_nnp(r);
+	req_step(r, ASP_OP_SECCOMP, &p, sizeof p);
+}
+
+static void seccomp(void)
+{
+	struct run_result res;
+	run_sh("echo never", add_seccomp_kill, &res);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_INT(res.w.si_code != 1, 1);
+	CHECK_EQ_INT(res.w.code, SIGSYS);
+}
+
+static void add_seccomp_block_write(struct req *r)
+{
+#if defined(__x86_64__)
+	const uint32_t arch = 0xc000003eu, nr_write = 1;
+#else
+	const uint32_t arch = 0xc00000b7u, nr_write = 64;
+#endif
+	struct { uint32_t count, pad; struct filter f[7]; } p = {7, 0, {
+		{BPF_LD_W_ABS, 0, 0, 4},
+		{BPF_JEQ_K, 1, 0, arch},
+		{BPF_RET_K, 0, 0, 0x7fff0000u},
+		{BPF_LD_W_ABS, 0, 0, 0},
+		{BPF_JEQ_K, 0, 1, nr_write},
+		{BPF_RET_K, 0, 0, 0x00050000u | EPERM},
+		{BPF_RET_K, 0, 0, 0x7fff0000u},
+	}};
+	add_nnp(r);
+	req_step(r, ASP_OP_SECCOMP, &p, sizeof p);
+}
+
+static void seccomp_errno(void)
+{
+	struct req r;
+	struct run_result res;
+	req_begin(&r, "/bin/echo", 0);
+	req_arg(&r, "echo");
+	req_arg(&r, "blocked");
+	req_capture(&r);
+	add_seccomp_block_write(&r);
+	run_req(&r, &res);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_INT(res.w.si_code, 1);
+	CHECK_EQ_INT(res.w.code, 1);
+	CHECK_EQ_STR(res.text, "");
+}
+
+/* The cgroup v2 mount, from mountinfo; mounted by us at /tmp if absent. */
+static int cgroup2_root(char *buf, size_t n)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[1024];
+	buf[0] = 0;
+	while (f && fgets(line, sizeof line, f)) {
+		char *sep = strstr(line, " - cgroup2 "), mnt[512];
+		if (sep && sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1) {
+			snprintf(buf, n, "%s", mnt);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!buf[0]) {
+		mkdir("/tmp/aspawn-cgroup2", 0755);
+		if (mount("none", "/tmp/aspawn-cgroup2", "cgroup2", 0, 0) == 0)
+			snprintf(buf, n, "/tmp/aspawn-cgroup2");
+	}
+	return buf[0] ? 0 : -1;
+}
+
+static char cg_path[600];
+static void add_cgroup(struct req *r)
+{
+	struct req tmp = {0};
+	int32_t fd = -1;
+	req_put(&tmp, &fd, 4);
+	req_string_raw(&tmp, cg_path, strlen(cg_path));
+	req_step(r, ASP_OP_CGROUP, tmp.buf, (uint32_t)tmp.len);
+	free(tmp.buf);
+}
+
+static void cgroup(void)
+{
+	char root[512], want[700];
+	struct run_result res;
+	CHECK_EQ_INT(cgroup2_root(root, sizeof root), 0);
+	snprintf(cg_path, sizeof cg_path, "%s/aspawn-test-%d", root, getpid());
+	CHECK_EQ_INT(mkdir(cg_path, 0755), 0);
+	run_sh("exec cat /proc/self/cgroup", add_cgroup, &res);
+	CHECK_EQ_INT(res.err, 0);
+	CHECK_EQ_INT(res.record, 0);
+
+	snprintf(want, sizeof want, "0::%s\n", cg_path + strlen(root));
+	CHECK(strstr(res.text, want) != 0);
+	CHECK_EQ_INT(rmdir(cg_path), 0);
+	/* A missing cgroup fails synchronously, naming the step. */
+	run_sh("true", add_cgroup, &res);
+	CHECK_EQ_INT(res.err, -ENOENT);
+	CHECK_EQ_INT(res.out[ASP_OUT_STEP], 1);
+}
+
+TEST_LIST(step_tests) = {
+	{"steps: chdir", chdir_step},
+	{"steps: setsid and setpgid", session_and_group},
+	{"steps: umask and nice", umask_and_nice},
+	{"steps: rlimits", rlimits},
+	{"steps: setgroups, setgid, setuid", credentials},
+	{"steps: dumpable restored after overlapping setuid children", dumpable_overlapping},
+	{"steps: no_new_privs", no_new_privs},
+	{"steps: death signal when the parent dies", death_signal, "qemu-user has no PR_SET_CHILD_SUBREAPER"},
+	{"steps: seccomp kill", seccomp, "qemu-user does not emulate seccomp filters"},
+	{"steps: seccomp errno on write", seccomp_errno, "qemu-user does not emulate seccomp filters"},
+	{"steps: cgroup", cgroup},
+	{0, 0},
+};

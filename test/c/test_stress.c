@@ -1,0 +1,156 @@
+/* Many spawns: nothing leaks, stacks are reused; bad requests fail cleanly. */
+#define _GNU_SOURCE
+#include "helpers.h"
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int test_scale = 1; /* ASPAWN_TEST_SCALE divides the counts (emulators) */
+
+static void many_spawns(void)
+{
+	enum { INFLIGHT = 32 };
+	int total = 10000 / test_scale, started = 0, done = 0, i;
+	int fds0 = count_fds(), maps0 = count_maps(), maps_max = 0;
+	struct {
+		int32_t out[ASP_OUT_MAX];
+		int live;
+	} slot[INFLIGHT];
+	struct req r;
+	memset(slot, 0, sizeof slot);
+	req_begin(&r, "/bin/true", 0);
+	req_arg(&r, "true");
+	req_end(&r);
+	while (done < total) {
+		struct pollfd p[INFLIGHT];
+		int np = 0, idx[INFLIGHT];
+		for (i = 0; i < INFLIGHT; i++) {
+			if (!slot[i].live && started < total) {
+				int e = L.spawn(r.buf, (uint32_t)r.len, slot[i].out, ASP_OUT_MAX);
+				CHECK_EQ_INT(e, 0);
+				if (e < 0)
+					goto out;
+				L.close(slot[i].out[ASP_OUT_STATUS]);
+				slot[i].live = 1;
+				started++;
+			}
+			if (slot[i].live) {
+				p[np].fd = slot[i].out[ASP_OUT_PIDFD];
+				p[np].events = POLLIN;
+				idx[np++] = i;
+			}
+		}
+		if (poll(p, (nfds_t)np, 10000) <= 0) {
+			CHECK(0);
+			break;
+		}
+		for (i = 0; i < np; i++) {
+			struct asp_wait_result w;
+			int s = idx[i];
+			if (!(p[i].revents & POLLIN))
+				continue;
+			CHECK_EQ_INT(L.wait(slot[s].out[ASP_OUT_PIDFD], slot[s].out[ASP_OUT_PID], &w), 1);
+			CHECK_EQ_INT(w.code, 0);
+			L.close(slot[s].out[ASP_OUT_PIDFD]);
+			slot[s].live = 0;
+			done++;
+		}
+		if (done % 500 == 0) {
+			int m = count_maps();
+			if (m > maps_max)
+				maps_max = m;
+		}
+	}
+out:
+	free(r.buf);
+	CHECK_EQ_INT(count_fds(), fds0);
+	CHECK_EQ_INT(count_zombie_children(), 0);
+	/* Slots are reused: the number of mappings stays bounded. */
+	CHECK(maps_max - maps0 < 2 * (INFLIGHT + 8));
+	fprintf(stderr, "    %d spawns; maps %d -> max %d\n", done, maps0, maps_max);
+}
+
+static void bad_requests(void)
+{
+	struct req r;
+	int32_t out[ASP_OUT_MAX];
+	int fds0 = count_fds();
+	struct asp_req_header *h;
+	uint8_t junk[64];
+
+	memset(junk, 0xff, sizeof junk);
+	CHECK_EQ_INT(L.spawn(junk, sizeof junk, out, ASP_OUT_MAX), -EINVAL);
+	CHECK_EQ_INT(L.spawn(junk, 4, out, ASP_OUT_MAX), -EINVAL);
+	CHECK_EQ_INT(L.spawn(0, 0, out, ASP_OUT_MAX), -EINVAL);
+
+	/* Too large for any request. */
+	req_begin(&r, "/bin/true", 0);
+	req_arg(&r, "true");
+	req_end(&r);
+	h = (struct asp_req_header *)r.buf;
+	h->size = ASP_REQ_MAX_SIZE + 4;
+	CHECK_EQ_INT(L.spawn(r.buf, ASP_REQ_MAX_SIZE + 4, out, ASP_OUT_MAX), -E2BIG);
+	/* Size disagreeing with the buffer. */
+	h->size = (uint32_t)r.len + 4;
+	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), -EINVAL);
+	free(r.buf);
+
+	/* A step whose size runs past the end. */
+	req_begin(&r, "/bin/true", 0);
+	req_arg(&r, "true");
+	req_step_u32(&r, ASP_OP_UMASK, 022);
+	req_end(&r);
+	memcpy(r.buf + r.len - 8, "\xff\xff\x00\x00", 4);
+	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), -EINVAL);
+	CHECK_EQ_INT(out[ASP_OUT_STEP], 0);
+	free(r.buf);
+
+	/* An unknown op. */
+	req_begin(&r, "/bin/true", 0);
+	req_arg(&r, "true");
+	req_step(&r, 999, 0, 0);
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), -EINVAL);
+	free(r.buf);
+
+	/* Too few output slots for the pipes asked for. */
+	req_begin(&r, "/bin/true", 0);
+	req_arg(&r, "true");
+	req_capture(&r);
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_PIPES), -EINVAL);
+	free(r.buf);
+
+	/* argc larger than the strings present: the child reports it. */
+	{
+		struct run_result res;
+		req_begin(&r, "/bin/true", 0);
+		req_arg(&r, "true");
+		r.argc = 3;
+		run_req(&r, &res);
+		CHECK_EQ_INT(res.err, 0);
+		CHECK_EQ_INT(res.record, 1);
+		CHECK_EQ_INT(res.rec[0], EINVAL);
+		CHECK_EQ_INT(res.rec[1], ASP_STEP_SETUP);
+	}
+	CHECK_EQ_INT(count_fds(), fds0);
+}
+
+static void capabilities(void)
+{
+	int caps = L.capabilities();
+	fprintf(stderr, "    capabilities 0x%x\n", caps);
+	CHECK(caps > 0);
+	CHECK_EQ_INT(L.version(), ASP_ABI_VERSION);
+	if (getenv("ASPAWN_EXPECT_CAPS"))
+		CHECK_EQ_INT(caps, strtol(getenv("ASPAWN_EXPECT_CAPS"), 0, 0));
+}
+
+TEST_LIST(stress_tests) = {
+	{"core: capabilities", capabilities},
+	{"core: malformed requests fail synchronously", bad_requests},
+	{"core: 10 000 spawns, 32 in flight, leave nothing behind", many_spawns},
+	{0, 0},
+};

@@ -1,0 +1,60 @@
+/* Writes seed requests for the decoder fuzzer: one per op, and a full one. */
+#include <stdio.h>
+#include "req.h"
+
+static void save(const char *dir, const char *name, struct req *r)
+{
+	char path[512];
+	FILE *f;
+	req_end(r);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	fwrite(r->buf, 1, r->len, f);
+	fclose(f);
+	free(r->buf);
+}
+
+static void base(struct req *r)
+{
+	req_begin(r, "sh", ASP_REQ_SEARCH_PATH);
+	req_arg(r, "sh");
+	req_arg(r, "-c");
+	req_arg(r, "echo hi");
+	req_env(r, "PATH=/bin:/usr/bin");
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : ".";
+	struct req r;
+	const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}, {5, 3}};
+	uint32_t groups[2] = {100, 200};
+	uint64_t mask = 1u << 9;
+	struct { uint32_t count, pad; uint16_t code; uint8_t jt, jf; uint32_t k; } filter = {1, 0, 6, 0, 0, 0x7fff0000u};
+	struct req cg = {0};
+	int32_t fd = -1;
+
+	base(&r);
+	save(dir, "plain", &r);
+	base(&r);
+	req_fd_map(&r, map, 4, ASP_FDMAP_CLOSE_OTHERS);
+	req_step_string(&r, ASP_OP_CHDIR, "/tmp");
+	req_step(&r, ASP_OP_SETSID, 0, 0);
+	req_step_u32(&r, ASP_OP_SETPGID, 0);
+	req_step(&r, ASP_OP_SETGROUPS, groups, sizeof groups);
+	req_step_u32(&r, ASP_OP_SETGID, 65534);
+	req_step_u32(&r, ASP_OP_SETUID, 65534);
+	req_step_u32(&r, ASP_OP_UMASK, 022);
+	req_step_u32(&r, ASP_OP_NICE, 5);
+	req_rlimit(&r, 7, 64, 128);
+	req_step_u32(&r, ASP_OP_PDEATHSIG, 9);
+	req_step(&r, ASP_OP_NO_NEW_PRIVS, 0, 0);
+	req_step(&r, ASP_OP_SIGMASK, &mask, 8);
+	req_put(&cg, &fd, 4);
+	req_string_raw(&cg, "/sys/fs/cgroup/x", 16);
+	req_step(&r, ASP_OP_CGROUP, cg.buf, (uint32_t)cg.len);
+	req_step(&r, ASP_OP_SECCOMP, &filter, sizeof filter);
+	save(dir, "all-steps", &r);
+	free(cg.buf);
+	return 0;
+}
