@@ -95,22 +95,22 @@ static inline int asp_req_open(const void *buf, uint32_t len, struct asp_reader 
 	return 0;
 }
 
-/* Read one string (u32 len, bytes, NUL, padding). */
+/* Read one string (u32 len, bytes, NUL, padding). Lengths are checked in
+ * 64 bits: a length near 2^32 must not wrap around to a small one. */
 static inline int asp_read_string(struct asp_reader *r, const char **s, uint32_t *slen)
 {
-	uint32_t left = r->end - r->off, n, total;
-	if (left < 4)
+	uint32_t left = r->end - r->off, n;
+	uint64_t total;
+	if (left < 8) /* the shortest string: length, NUL, padding */
 		return -ASP_EINVAL_;
 	n = asp_load32(r->base + r->off);
-	if (n > left - 4 - 1)
-		return -ASP_EINVAL_;
-	total = asp_pad4(4 + n + 1);
+	total = ((uint64_t)n + 4 + 1 + 3) & ~(uint64_t)3;
 	if (total > left || r->base[r->off + 4 + n] != 0)
 		return -ASP_EINVAL_;
 	*s = (const char *)(r->base + r->off + 4);
 	if (slen)
 		*slen = n;
-	r->off += total;
+	r->off += (uint32_t)total;
 	return 0;
 }
 

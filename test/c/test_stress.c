@@ -135,6 +135,22 @@ static void bad_requests(void)
 		CHECK_EQ_INT(res.rec[0], EINVAL);
 		CHECK_EQ_INT(res.rec[1], ASP_STEP_SETUP);
 	}
+	/* Regression (found by the fuzzer): an argv length of 2^32 - 5 at the
+	 * end of the strings wrapped the bounds check around; the child read
+	 * past its string. It must be rejected. */
+	{
+		struct run_result res;
+		uint32_t huge = 0xfffffffbu;
+		req_begin(&r, "/bin/true", 0);
+		req_arg(&r, "x");
+		memcpy(r.buf + r.len - 8, &huge, 4);
+		r.len -= 4; /* only the length and 4 bytes remain */
+		run_req(&r, &res);
+		CHECK_EQ_INT(res.err, 0);
+		CHECK_EQ_INT(res.record, 1);
+		CHECK_EQ_INT(res.rec[0], EINVAL);
+		CHECK_EQ_INT(res.rec[1], ASP_STEP_SETUP);
+	}
 	CHECK_EQ_INT(count_fds(), fds0);
 }
 
