@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
-# npm test: the C tests (x86_64 with Zig), then the TypeScript tests on Node,
-# Bun and Deno once they exist.
+# npm test: the C tests of the native core (x86_64 with Zig), the type check,
+# then the one set of TypeScript cases on Node (vitest), Bun and Deno.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bin=node_modules/.bin
 scripts/test-c.sh
+echo "== type check"
+"$bin/tsc" -p .
+echo "== Node $(node --version) (vitest)"
+"$bin/vitest" run
+echo "== Bun $("$bin/bun" --version)"
+"$bin/bun" test test/cases
+echo "== Deno $("$bin/deno" --version | head -1)"
+"$bin/deno" test --no-check --allow-all test/cases

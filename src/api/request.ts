@@ -1,0 +1,214 @@
+/**
+ * Encodes spawn requests in the format of lib/c/include/aspawn.h. One writer
+ * is reused for every spawn of this JS context: after warm-up a spawn
+ * allocates nothing here (the C side copies the bytes before returning).
+ */
+export const REQ_MAGIC = 0x4e505341;
+export const ABI_VERSION = 1;
+export const REQ_SEARCH_PATH = 0x1;
+export const HEADER_SIZE = 32;
+
+export const Op = {
+  FD_MAP: 1,
+  CHDIR: 2,
+  SETSID: 3,
+  SETPGID: 4,
+  SETGROUPS: 5,
+  SETGID: 6,
+  SETUID: 7,
+  UMASK: 8,
+  NICE: 9,
+  RLIMIT: 10,
+  PDEATHSIG: 11,
+  NO_NEW_PRIVS: 12,
+  SECCOMP: 13,
+  SIGMASK: 14,
+  CGROUP: 15,
+} as const;
+
+/** FD_MAP sources below zero. */
+export const FD_DEVNULL = -1;
+export const FD_PIPE_READ = -2;
+export const FD_PIPE_WRITE = -3;
+export const FDMAP_CLOSE_OTHERS = 0x1;
+
+const encoder = new TextEncoder();
+
+export class RequestWriter {
+  #buf = new Uint8Array(4096);
+  #view = new DataView(this.#buf.buffer);
+  #len = 0;
+  #argc = 0;
+  #envc = 0;
+  #nsteps = 0;
+  #stepsOffset = 0;
+  #flags = 0;
+
+  #ensure(extra: number): void {
+    if (this.#len + extra <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#len + extra) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#buf.subarray(0, this.#len));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
+  }
+
+  #u32(v: number): void {
+    this.#ensure(4);
+    this.#view.setUint32(this.#len, v >>> 0, true);
+    this.#len += 4;
+  }
+
+  #i32(v: number): void {
+    this.#ensure(4);
+    this.#view.setInt32(this.#len, v | 0, true);
+    this.#len += 4;
+  }
+
+  /** u32 length, UTF-8 bytes, NUL, zero padding to 4. */
+  #string(s: string): void {
+    this.#ensure(4 + s.length * 3 + 4);
+    const at = this.#len;
+    const { written } = encoder.encodeInto(s, this.#buf.subarray(at + 4));
+    this.#view.setUint32(at, written, true);
+    let end = at + 4 + written;
+    const padded = (end + 1 + 3) & ~3;
+    this.#buf.fill(0, end, padded);
+    this.#len = padded;
+  }
+
+  begin(file: string, searchPath: boolean): this {
+    this.#len = HEADER_SIZE;
+    this.#argc = this.#envc = this.#nsteps = this.#stepsOffset = 0;
+    this.#flags = searchPath ? REQ_SEARCH_PATH : 0;
+    this.#string(file);
+    return this;
+  }
+
+  arg(s: string): this {
+    this.#string(s);
+    this.#argc++;
+    return this;
+  }
+
+  env(s: string): this {
+    this.#string(s);
+    this.#envc++;
+    return this;
+  }
+
+  /** Append pre-encoded env strings (see encodeStrings). */
+  rawStrings(bytes: Uint8Array, count: number): this {
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.#len);
+    this.#len += bytes.length;
+    this.#envc += count;
+    return this;
+  }
+
+  #step(op: number, size: number): void {
+    if (!this.#stepsOffset) this.#stepsOffset = this.#len;
+    this.#u32(op);
+    this.#u32(size);
+    this.#nsteps++;
+  }
+
+  fdMap(pairs: readonly (readonly [src: number, dst: number])[], flags = FDMAP_CLOSE_OTHERS): this {
+    this.#step(Op.FD_MAP, 8 + 8 * pairs.length);
+    this.#u32(pairs.length);
+    this.#u32(flags);
+    for (const [src, dst] of pairs) {
+      this.#i32(src);
+      this.#i32(dst);
+    }
+    return this;
+  }
+
+  empty(op: number): this {
+    this.#step(op, 0);
+    return this;
+  }
+
+  u32(op: number, v: number): this {
+    this.#step(op, 4);
+    this.#u32(v);
+    return this;
+  }
+
+  i32(op: number, v: number): this {
+    this.#step(op, 4);
+    this.#i32(v);
+    return this;
+  }
+
+  string(op: number, s: string): this {
+    const at = this.#len;
+    this.#step(op, 0);
+    const start = this.#len;
+    this.#string(s);
+    this.#view.setUint32(at + 4, this.#len - start, true);
+    return this;
+  }
+
+  list32(op: number, values: readonly number[]): this {
+    this.#step(op, 4 + 4 * values.length);
+    this.#u32(values.length);
+    for (const v of values) this.#u32(v);
+    return this;
+  }
+
+  rlimit(resource: number, soft: bigint, hard: bigint): this {
+    this.#step(Op.RLIMIT, 24);
+    this.#u32(resource);
+    this.#u32(0);
+    this.#ensure(16);
+    this.#view.setBigUint64(this.#len, soft, true);
+    this.#view.setBigUint64(this.#len + 8, hard, true);
+    this.#len += 16;
+    return this;
+  }
+
+  u64(op: number, v: bigint): this {
+    this.#step(op, 8);
+    this.#ensure(8);
+    this.#view.setBigUint64(this.#len, v, true);
+    this.#len += 8;
+    return this;
+  }
+
+  bytes(op: number, count: number, data: Uint8Array): this {
+    this.#step(op, 8 + data.length);
+    this.#u32(count);
+    this.#u32(0);
+    this.#ensure(data.length);
+    this.#buf.set(data, this.#len);
+    this.#len += data.length;
+    return this;
+  }
+
+  cgroup(path: string): this {
+    const at = this.#len;
+    this.#step(Op.CGROUP, 0);
+    const start = this.#len;
+    this.#i32(-1);
+    this.#string(path);
+    this.#view.setUint32(at + 4, this.#len - start, true);
+    return this;
+  }
+
+  /** The finished request: a view into the writer's buffer, valid until the next begin(). */
+  end(): Uint8Array {
+    if (!this.#stepsOffset) this.#stepsOffset = this.#len;
+    const v = this.#view;
+    v.setUint32(0, REQ_MAGIC, true);
+    v.setUint32(4, ABI_VERSION, true);
+    v.setUint32(8, this.#len, true);
+    v.setUint32(12, this.#flags, true);
+    v.setUint32(16, this.#argc, true);
+    v.setUint32(20, this.#envc, true);
+    v.setUint32(24, this.#stepsOffset, true);
+    v.setUint32(28, this.#nsteps, true);
+    return this.#buf.subarray(0, this.#len);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Loads libaspawn.so once per JS context, lazily, with the binding of the
+ * runtime we are on. Nothing outside src/ffi touches bun:ffi, Deno.dlopen
+ * or koffi.
+ */
+import { openBun } from "./bun.ts";
+import { openDeno } from "./deno.ts";
+import { candidates, supportedTargets, target } from "./locate.ts";
+import { openNode } from "./node.ts";
+import { env, runtime } from "./runtime.ts";
+import { type Native, symbols } from "./symbols.ts";
+import { traced } from "./trace.ts";
+
+/** The library could not be loaded; `message` says what was tried and what to do. */
+export class LibraryLoadError extends Error {
+  override name = "LibraryLoadError";
+}
+
+let native: Native | undefined;
+
+const open = { bun: openBun, deno: openDeno, node: openNode }[runtime];
+
+function explain(tried: string[], errors: unknown[]): string {
+  const t = target();
+  const lines = [`aspawn: cannot load libaspawn.so on ${runtime} (${t}).`];
+  if (!(supportedTargets as readonly string[]).includes(t)) {
+    lines.push(`aspawn supports ${supportedTargets.join(" and ")} only.`);
+  }
+  lines.push("Tried:");
+  tried.forEach((p, i) => lines.push(`  ${p}: ${errors[i] instanceof Error ? (errors[i] as Error).message : errors[i]}`));
+  if (runtime === "deno") {
+    lines.push("Deno needs --allow-ffi (and --allow-env to honour ASPAWN_LIBRARY or ASPAWN_TRACE).");
+  }
+  lines.push("Set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform to override.");
+  return lines.join("\n");
+}
+
+export function loadNative(): Native {
+  if (native) return native;
+  const tried = candidates(), errors: unknown[] = [];
+  for (const path of tried) {
+    try {
+      let lib = open(path);
+      if (lib.asp_version() !== 1) throw new Error(`ABI version ${lib.asp_version()}, expected 1`);
+      if (env("ASPAWN_TRACE") === "1") lib = traced(lib, (line) => process.stderr.write(line));
+      return (native = lib);
+    } catch (e) {
+      errors.push(e);
+    }
+  }
+  throw new LibraryLoadError(explain(tried, errors));
+}
+
+/** Names of every native function, for tests that check they all resolve. */
+export const symbolNames = Object.keys(symbols) as (keyof typeof symbols)[];

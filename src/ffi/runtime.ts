@@ -1,0 +1,41 @@
+/** Which JavaScript runtime we are on, and the few facts we need from it. */
+declare const Bun: unknown;
+declare const Deno: {
+  build: { os: string; arch: string };
+  env: { get(name: string): string | undefined };
+  permissions: { querySync(d: { name: "env"; variable: string }): { state: string } };
+} | undefined;
+
+export type RuntimeName = "bun" | "deno" | "node";
+
+export const runtime: RuntimeName = typeof Bun !== "undefined"
+  ? "bun"
+  : typeof Deno !== "undefined"
+  ? "deno"
+  : "node";
+
+/** "linux", "darwin", ... */
+export function platform(): string {
+  return runtime === "deno" ? Deno!.build.os : process.platform;
+}
+
+/** Node's spelling: "x64", "arm64", ... */
+export function arch(): string {
+  if (runtime !== "deno") return process.arch;
+  const a = Deno!.build.arch;
+  return a === "x86_64" ? "x64" : a === "aarch64" ? "arm64" : a;
+}
+
+/**
+ * An environment variable, or undefined. On Deno it is read only when
+ * --allow-env already grants it: reading must never prompt or throw.
+ */
+export function env(name: string): string | undefined {
+  if (runtime !== "deno") return process.env[name];
+  try {
+    if (Deno!.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno!.env.get(name);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * THE table of native functions: every export of libaspawn.so, declared once
+ * in a neutral notation that each binding (bun.ts, deno.ts, node.ts)
+ * translates. No 64-bit results cross the boundary; every function returns
+ * an int32 that is >= 0 on success and -errno on failure.
+ */
+export const symbols = {
+  asp_version: { args: [], result: "i32" },
+  asp_capabilities: { args: [], result: "i32" },
+  asp_spawn: { args: ["buffer", "u32", "buffer", "u32"], result: "i32" },
+  asp_status_read: { args: ["i32", "buffer"], result: "i32" },
+  asp_wait: { args: ["i32", "i32", "buffer"], result: "i32" },
+  asp_kill: { args: ["i32", "i32", "i32"], result: "i32" },
+  asp_read: { args: ["i32", "buffer", "u32"], result: "i32" },
+  asp_write: { args: ["i32", "buffer", "u32"], result: "i32" },
+  asp_close: { args: ["i32"], result: "i32" },
+  asp_reactor_open: { args: ["buffer"], result: "i32" },
+  asp_reactor_close: { args: ["i32"], result: "i32" },
+  asp_watch: { args: ["i32", "i32", "u32", "u32"], result: "i32" },
+  asp_rearm: { args: ["i32", "i32", "u32", "u32"], result: "i32" },
+  asp_unwatch: { args: ["i32"], result: "i32" },
+} as const;
+
+export type Symbols = typeof symbols;
+export type SymbolName = keyof Symbols;
+export type NativeType = "i32" | "u32" | "buffer";
+
+type JsType<T> = T extends "buffer" ? Uint8Array : number;
+type JsArgs<A extends readonly unknown[]> = { [K in keyof A]: JsType<A[K]> };
+
+/** The loaded library: one synchronous function per table entry. */
+export type Native = {
+  [K in SymbolName]: (...args: JsArgs<Symbols[K]["args"]>) => number;
+};

@@ -1,0 +1,78 @@
+// The FFI layer on each runtime: symbols, wake-ups, idle exit, unloading.
+import { assert, test } from "../adapter.ts";
+import { EPOLLIN, getChannel } from "../../src/ffi/channel.ts";
+import { loadNative, symbolNames } from "../../src/ffi/load.ts";
+import { runFixture } from "../fixtures.ts";
+import { spawnRaw } from "../raw.ts";
+
+test("bindings: every symbol of the table resolves", () => {
+  const native = loadNative();
+  for (const name of symbolNames) assert.equal(typeof native[name], "function", name);
+  assert.equal(native.asp_version(), 1);
+  assert.ok(native.asp_capabilities() > 0);
+});
+
+test("bindings: wake-ups for a status pipe, a pidfd and a stdout pipe", async () => {
+  const native = loadNative(), channel = getChannel();
+  const child = spawnRaw("/bin/sh", ["-c", "echo hi; sleep 0.05"]);
+  const chunks: number[] = [];
+  const buf = new Uint8Array(64);
+  const status = new Promise<number>((resolve) =>
+    channel.watch(child.status, EPOLLIN, () => resolve(native.asp_status_read(child.status, new Uint8Array(12))))
+  );
+  const exited = new Promise<number>((resolve) =>
+    channel.watch(child.pidfd, EPOLLIN, () => resolve(native.asp_wait(child.pidfd, child.pid, new Uint8Array(32))))
+  );
+  const eof = new Promise<void>((resolve) => {
+    const id = channel.watch(child.stdout, EPOLLIN, function onReady() {
+      for (;;) {
+        const n = native.asp_read(child.stdout, buf, buf.length);
+        if (n > 0) chunks.push(...buf.subarray(0, n));
+        else if (n === 0) return resolve();
+        else return channel.rearm(id, EPOLLIN); // -EAGAIN: wait for more
+      }
+    });
+  });
+  assert.equal(await status, 0, "EOF on the status pipe: exec succeeded");
+  assert.equal(await exited, 1, "reaped");
+  await eof;
+  assert.equal(new TextDecoder().decode(new Uint8Array(chunks)), "hi\n");
+  for (const fd of [child.status, child.pidfd, child.stdout]) assert.equal(native.asp_close(fd), 0);
+});
+
+test("bindings: a script awaiting a child stays alive for it, then exits by itself", async () => {
+  const r = await runFixture("await-child", {}, ["400"]);
+  assert.equal(r.code, 0, r.stderr);
+  const m = /exited 1 after (\d+) ms/.exec(r.stdout);
+  assert.ok(m, r.stdout + r.stderr);
+  assert.ok(Number(m![1]) >= 390, `child awaited: ${m![1]} ms`);
+  // Idle exit: the whole process (startup included) ends well within a
+  // second after the child did.
+  assert.ok(r.ms - Number(m![1]) < 1000 + 500, `exit took ${r.ms} ms in all`);
+}, 30000);
+
+test("bindings: exiting while the reactor is busy never crashes (20 runs)", async () => {
+  for (let i = 0; i < 20; i++) {
+    const r = await runFixture("busy-exit");
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /read some output/);
+  }
+}, 120000);
+
+test("bindings: a missing library gives the documented error", async () => {
+  const r = await runFixture("missing-lib", { ASPAWN_LIBRARY: "/nonexistent/libaspawn.so" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^LibraryLoadError\n/);
+  assert.match(r.stdout, /cannot load libaspawn\.so on (node|bun|deno) \(linux-(x64|arm64)\)/);
+  assert.match(r.stdout, /Tried:\n {2}\/nonexistent\/libaspawn\.so: /);
+  assert.match(r.stdout, /ASPAWN_LIBRARY/);
+});
+
+test("bindings: ASPAWN_TRACE=1 logs every native call with its result", async () => {
+  const r = await runFixture("trace", { ASPAWN_TRACE: "1" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^aspawn: asp_close\(-1\) = -9$/m);
+  const quiet = await runFixture("trace");
+  assert.doesNotMatch(quiet.stderr, /aspawn:/);
+});

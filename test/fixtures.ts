@@ -1,0 +1,50 @@
+/**
+ * Runs a script of test/fixtures in a fresh process of the current runtime
+ * (node runs an esbuild bundle of it: Node 20 cannot run TypeScript).
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { runtimeName } from "./adapter.ts";
+
+const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
+
+export interface FixtureResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** ms from start to exit */
+  ms: number;
+}
+
+async function command(name: string): Promise<string[]> {
+  const src = `${root}test/fixtures/${name}.ts`;
+  if (runtimeName === "bun") return [process.execPath, src];
+  if (runtimeName === "deno") return [process.execPath, "run", "--no-check", "--allow-ffi", "--allow-env", "--allow-read", src];
+  const out = `${root}build/fixtures/${name}.mjs`;
+  mkdirSync(`${root}build/fixtures`, { recursive: true });
+  const esbuild = await import("esbuild" as string);
+  await esbuild.build({
+    entryPoints: [src], outfile: out, bundle: true, platform: "node", format: "esm",
+    // build/fixtures/ is as deep as src/ffi/: the bundle finds prebuilds/ the same way.
+    packages: "external", logLevel: "warning",
+  });
+  return [process.execPath, out];
+}
+
+export async function runFixture(name: string, env: Record<string, string> = {}, args: string[] = []): Promise<FixtureResult> {
+  const [cmd, ...rest] = await command(name);
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, [...rest, ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "", stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 }));
+  });
+}
