@@ -14,6 +14,14 @@
 #include "internal.h"
 #include "program.h"
 
+static uint32_t asp_strlen(const char *s)
+{
+	uint32_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
 struct child {
 	struct asp_child_ctx *ctx;
 	struct asp_rlimit64 core; /* applied just before execve */
@@ -248,6 +256,61 @@ static long run_step(struct child *c, const struct asp_step *s, int32_t step, in
 	return -ASP_EINVAL;
 }
 
+/* Length of the name part of "NAME=value" (or of "NAME"). */
+static uint32_t env_name_len(const char *e)
+{
+	uint32_t n = 0;
+	while (e[n] && e[n] != '=')
+		n++;
+	return n;
+}
+
+static int env_same_name(const char *a, const char *b)
+{
+	uint32_t n = env_name_len(a), i;
+	if (n != env_name_len(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * envp = the request's env strings; with INHERIT_ENV, first the parent's
+ * environment (copied by asp_spawn) minus every name the request sets or
+ * removes, then the request's "NAME=value" strings ("NAME" alone removes).
+ */
+static long build_env(struct asp_reader *strings, uint32_t envc, struct asp_child_ctx *ctx, char **envp,
+		      int inherit)
+{
+	const char *e = ctx->inherited, *s;
+	uint32_t i, k, n = 0;
+	long r;
+	if (inherit) {
+		for (k = 0; k < ctx->ninherited; k++, e += asp_strlen(e) + 1) {
+			struct asp_reader scan = *strings;
+			int overridden = 0;
+			for (i = 0; i < envc && !overridden; i++) {
+				if (asp_read_string(&scan, &s, 0) < 0)
+					return -ASP_EINVAL;
+				overridden = env_same_name(e, s);
+			}
+			if (!overridden)
+				envp[n++] = (char *)e;
+		}
+	}
+	for (i = 0; i < envc; i++) {
+		r = asp_read_string(strings, &s, 0);
+		if (r < 0)
+			return r;
+		if (!inherit || s[env_name_len(s)] == '=')
+			envp[n++] = (char *)s;
+	}
+	envp[n] = 0;
+	return 0;
+}
+
 static const char *env_lookup(char *const *envp, const char *name, uint32_t nlen)
 {
 	for (; *envp; envp++) {
@@ -361,12 +424,11 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 	envp = ctx->ptrs + h.argc + 1;
 	for (i = 0; r == 0 && i < h.argc; i++)
 		r = asp_read_string(&strings, (const char **)&argv[i], 0);
-	for (i = 0; r == 0 && i < h.envc; i++)
-		r = asp_read_string(&strings, (const char **)&envp[i], 0);
+	if (r == 0)
+		r = build_env(&strings, h.envc, ctx, envp, (h.flags & ASP_REQ_INHERIT_ENV) != 0);
 	if (r < 0)
 		child_fail(&c, r, ASP_STEP_SETUP, 0);
 	argv[h.argc] = 0;
-	envp[h.envc] = 0;
 
 	/* On the fallbacks, join the cgroup first, as clone3 would have
 	 * started us there (and before an fd map closes the directory fd). */

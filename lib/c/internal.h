@@ -30,7 +30,9 @@ struct asp_child_ctx {
 	int32_t cgroup_step; /* the CGROUP step, for its errors */
 	uint32_t npipes;
 	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
-	char **ptrs;         /* room for argc + 1 + envc + 1 pointers */
+	char **ptrs;         /* room for argc + 1 + inherited + envc + 1 pointers */
+	const char *inherited; /* ASP_REQ_INHERIT_ENV: copies of environ's strings, NUL-separated */
+	uint32_t ninherited;
 	int32_t pipe_fds[ASP_MAX_PIPES]; /* child ends, in FD_MAP entry order */
 };
 

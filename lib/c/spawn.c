@@ -8,8 +8,11 @@
  * pipe2 per pipe, the clone, and closing the child's ends. No allocation
  * once the pool is warm.
  */
+#include <string.h>
 #include "internal.h"
 #include "program.h"
+
+extern char **environ;
 
 #define CHILD_STACK ((size_t)64 << 10) /* the child's own frames (PATH buffer: 4.3 KiB) */
 #define ALIGN16(n) (((n) + 15) & ~(size_t)15)
@@ -108,7 +111,9 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	struct asp_child_ctx *ctx;
 	enum asp_mode m;
 	uint8_t *top, *copy, *stack_top;
-	size_t ptrs_size, need;
+	char *inherited;
+	size_t ptrs_size, need, inherited_size = 0;
+	uint32_t ninherited = 0;
 	int32_t step = ASP_STEP_SETUP;
 	int status[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, pid, err;
 	uint64_t all = ~0ull, old;
@@ -129,17 +134,42 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 		return -ASP_EINVAL;
 	m = asp_mode();
 
-	ptrs_size = ((size_t)h.argc + h.envc + 2) * sizeof(char *);
-	need = ALIGN16(sizeof *ctx) + ALIGN16(len) + ALIGN16(ptrs_size) + CHILD_STACK;
+	/* The parent's environment is copied now: the child must not read
+	 * `environ` itself, which this process may change while it runs. */
+	if (h.flags & ASP_REQ_INHERIT_ENV) {
+		for (char **e = environ; e && *e; e++) {
+			ninherited++;
+			inherited_size += strlen(*e) + 1;
+		}
+	}
+	ptrs_size = ((size_t)h.argc + h.envc + ninherited + 2) * sizeof(char *);
+	need = ALIGN16(sizeof *ctx) + ALIGN16(len) + ALIGN16(inherited_size) + ALIGN16(ptrs_size) + CHILD_STACK;
 	err = asp_pool_acquire(need, &slot);
 	if (err < 0)
 		return err;
 
-	/* Top of the slot, downwards: context, request, pointer arrays, stack. */
+	/* Top of the slot, downwards: context, request, inherited environment,
+	 * pointer arrays, stack. */
 	top = slot->map + slot->map_size;
 	ctx = (struct asp_child_ctx *)(top - ALIGN16(sizeof *ctx));
 	copy = (uint8_t *)ctx - ALIGN16(len);
-	ctx->ptrs = (char **)(copy - ALIGN16(ptrs_size));
+	inherited = (char *)copy - ALIGN16(inherited_size);
+	ctx->ptrs = (char **)(inherited - ALIGN16(ptrs_size));
+	ctx->inherited = inherited;
+	ctx->ninherited = 0;
+	if (h.flags & ASP_REQ_INHERIT_ENV) {
+		/* environ may have changed since we measured it (another thread):
+		 * copy at most what we measured. */
+		size_t used = 0;
+		for (char **e = environ; e && *e && ctx->ninherited < ninherited; e++) {
+			size_t n = strlen(*e) + 1;
+			if (used + n > inherited_size)
+				break;
+			memcpy(inherited + used, *e, n);
+			used += n;
+			ctx->ninherited++;
+		}
+	}
 	stack_top = (uint8_t *)ctx->ptrs;
 	__builtin_memcpy(copy, req, len);
 	ctx->req = copy;

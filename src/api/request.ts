@@ -6,6 +6,7 @@
 export const REQ_MAGIC = 0x4e505341;
 export const ABI_VERSION = 1;
 export const REQ_SEARCH_PATH = 0x1;
+export const REQ_INHERIT_ENV = 0x2;
 export const HEADER_SIZE = 32;
 
 export const Op = {
@@ -72,7 +73,7 @@ export class RequestWriter {
     const at = this.#len;
     const { written } = encoder.encodeInto(s, this.#buf.subarray(at + 4));
     this.#view.setUint32(at, written, true);
-    let end = at + 4 + written;
+    const end = at + 4 + written;
     const padded = (end + 1 + 3) & ~3;
     this.#buf.fill(0, end, padded);
     this.#len = padded;
@@ -83,6 +84,12 @@ export class RequestWriter {
     this.#argc = this.#envc = this.#nsteps = this.#stepsOffset = 0;
     this.#flags = searchPath ? REQ_SEARCH_PATH : 0;
     this.#string(file);
+    return this;
+  }
+
+  /** Start from this process's environment (env strings then set or, without "=", remove). */
+  setInheritEnv(on: boolean): this {
+    this.#flags = on ? this.#flags | REQ_INHERIT_ENV : this.#flags & ~REQ_INHERIT_ENV;
     return this;
   }
 

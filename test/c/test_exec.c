@@ -141,7 +141,40 @@ static void large_request(void)
 	CHECK_EQ_STR(res.text, "8\n");
 }
 
+static void inherited_env(void)
+{
+	/* INHERIT_ENV: our environment as it is now, with the request's
+	 * strings on top: set, override, remove. */
+	struct req r;
+	struct run_result res;
+	setenv("ASPAWN_KEEP", "kept", 1);
+	setenv("ASPAWN_OVERRIDE", "old", 1);
+	setenv("ASPAWN_REMOVE", "gone?", 1);
+	req_begin(&r, "/bin/sh", ASP_REQ_INHERIT_ENV);
+	req_arg(&r, "sh");
+	req_arg(&r, "-c");
+	req_arg(&r, "echo \"$ASPAWN_KEEP|$ASPAWN_OVERRIDE|${ASPAWN_REMOVE-unset}|$ASPAWN_NEW\"");
+	req_env(&r, "ASPAWN_OVERRIDE=new");
+	req_env(&r, "ASPAWN_REMOVE");
+	req_env(&r, "ASPAWN_NEW=fresh");
+	req_capture(&r);
+	run_req(&r, &res);
+	CHECK_EQ_STR(res.text, "kept|new|unset|fresh\n");
+	/* Changes to our environment show up in the next spawn. */
+	unsetenv("ASPAWN_KEEP");
+	req_begin(&r, "/bin/sh", ASP_REQ_INHERIT_ENV);
+	req_arg(&r, "sh");
+	req_arg(&r, "-c");
+	req_arg(&r, "echo \"${ASPAWN_KEEP-unset}\"");
+	req_capture(&r);
+	run_req(&r, &res);
+	CHECK_EQ_STR(res.text, "unset\n");
+	unsetenv("ASPAWN_OVERRIDE");
+	unsetenv("ASPAWN_REMOVE");
+}
+
 TEST_LIST(exec_tests) = {
+	{"exec: inherited environment with overrides", inherited_env},
 	{"exec: /bin/true", exec_true},
 	{"exec: exit code", exit_code},
 	{"exec: argv and env", argv_env},

@@ -30,6 +30,10 @@
 
 /* header.flags */
 #define ASP_REQ_SEARCH_PATH 0x1u /* file has no '/': search the envp's PATH */
+/* The environment is the parent's `environ` at the time of the call, with
+ * the request's env strings applied on top: "NAME=value" sets, "NAME"
+ * (no '=') removes. Without it the env strings are the whole environment. */
+#define ASP_REQ_INHERIT_ENV 0x2u
 
 struct asp_req_header {
 	uint32_t magic;

@@ -1,0 +1,51 @@
+/** Linux errno values (the generic numbering both supported arches use). */
+const table: [number, string, string][] = [
+  [1, "EPERM", "operation not permitted"],
+  [2, "ENOENT", "no such file or directory"],
+  [3, "ESRCH", "no such process"],
+  [4, "EINTR", "interrupted system call"],
+  [5, "EIO", "input/output error"],
+  [6, "ENXIO", "no such device or address"],
+  [7, "E2BIG", "argument list too long"],
+  [8, "ENOEXEC", "exec format error"],
+  [9, "EBADF", "bad file descriptor"],
+  [10, "ECHILD", "no child processes"],
+  [11, "EAGAIN", "resource temporarily unavailable"],
+  [12, "ENOMEM", "cannot allocate memory"],
+  [13, "EACCES", "permission denied"],
+  [14, "EFAULT", "bad address"],
+  [16, "EBUSY", "device or resource busy"],
+  [17, "EEXIST", "file exists"],
+  [19, "ENODEV", "no such device"],
+  [20, "ENOTDIR", "not a directory"],
+  [21, "EISDIR", "is a directory"],
+  [22, "EINVAL", "invalid argument"],
+  [23, "ENFILE", "too many open files in system"],
+  [24, "EMFILE", "too many open files"],
+  [26, "ETXTBSY", "text file busy"],
+  [27, "EFBIG", "file too large"],
+  [28, "ENOSPC", "no space left on device"],
+  [30, "EROFS", "read-only file system"],
+  [32, "EPIPE", "broken pipe"],
+  [36, "ENAMETOOLONG", "file name too long"],
+  [38, "ENOSYS", "function not implemented"],
+  [40, "ELOOP", "too many levels of symbolic links"],
+  [95, "EOPNOTSUPP", "operation not supported"],
+  [110, "ETIMEDOUT", "connection timed out"],
+  [116, "ESTALE", "stale file handle"],
+];
+
+const byNumber = new Map(table.map(([n, code, msg]) => [n, { code, msg }]));
+
+export function errnoCode(errno: number): string {
+  return byNumber.get(errno)?.code ?? `E${errno}`;
+}
+
+export function errnoMessage(errno: number): string {
+  return byNumber.get(errno)?.msg ?? `error ${errno}`;
+}
+
+export const EAGAIN = 11;
+export const EPIPE = 32;
+export const ESRCH = 3;
+export const EINTR = 4;

@@ -1,0 +1,99 @@
+/** The two errors of the library besides TypeError for bad input. */
+import { errnoCode, errnoMessage } from "./errno.ts";
+
+/** The OS error behind a SpawnError, in the shape Node gives system errors. */
+export interface OsError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+}
+
+function osError(errno: number, syscall: string): OsError {
+  const code = errnoCode(errno);
+  return Object.assign(new Error(`${code}: ${errnoMessage(errno)}, ${syscall}`), { code, errno, syscall });
+}
+
+/**
+ * The program never ran: the spawn failed in the parent (thrown by spawn())
+ * or the child failed before exec (rejects `spawned` and `exited`).
+ */
+export class SpawnError extends Error {
+  override name = "SpawnError";
+  /** "ENOENT", "EACCES", ... */
+  readonly code: string;
+  /** The positive errno value. */
+  readonly errno: number;
+  /** What failed: "execve", "chdir", "setuid", "dup2:3", "setrlimit:nofile", "cgroup", "spawn" ... */
+  readonly step: string;
+  /** The command line, for messages: file and arguments. */
+  readonly command: string;
+  declare readonly cause: OsError;
+
+  constructor(errno: number, step: string, command: string) {
+    const cause = osError(errno, step);
+    super(`Command failed to start (${cause.code}: ${errnoMessage(errno)}, ${step}): ${command}`, { cause });
+    this.code = cause.code;
+    this.errno = errno;
+    this.step = step;
+    this.command = command;
+  }
+}
+
+export interface ExitErrorDetails {
+  command: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string | Uint8Array;
+  stderr: string | Uint8Array;
+  durationMs: number;
+  timedOut: boolean;
+  timeoutMs?: number;
+  aborted: boolean;
+  maxBufferExceeded: boolean;
+}
+
+function tail(stderr: string | Uint8Array): string {
+  const text = typeof stderr === "string" ? stderr : new TextDecoder().decode(stderr.subarray(-4096));
+  const lines = text.trimEnd().split("\n");
+  return lines.slice(-10).join("\n");
+}
+
+/** The program ran and failed: non-zero exit, killed by a signal, timed out, aborted, too much output. */
+export class ExitError extends Error {
+  override name = "ExitError";
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stdout: string | Uint8Array;
+  readonly stderr: string | Uint8Array;
+  readonly durationMs: number;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  readonly maxBufferExceeded: boolean;
+
+  constructor(d: ExitErrorDetails) {
+    let why: string;
+    if (d.maxBufferExceeded) why = `Command output exceeded maxBuffer and was killed with ${d.signal ?? "a signal"}`;
+    else if (d.signal) {
+      const reason = d.timedOut ? ` (timed out after ${d.timeoutMs} ms)` : d.aborted ? " (aborted)" : "";
+      why = `Command was killed with ${d.signal}${reason}`;
+    } else why = `Command failed with exit code ${d.exitCode}`;
+    const err = tail(d.stderr);
+    super(`${why}: ${d.command}${err ? `\n${err}` : ""}`);
+    this.command = d.command;
+    this.exitCode = d.exitCode;
+    this.signal = d.signal;
+    this.stdout = d.stdout;
+    this.stderr = d.stderr;
+    this.durationMs = d.durationMs;
+    this.timedOut = d.timedOut;
+    this.aborted = d.aborted;
+    this.maxBufferExceeded = d.maxBufferExceeded;
+  }
+}
+
+/** "file arg1 arg2" with arguments quoted when they need it, for messages. */
+export function commandLine(file: string, args: readonly string[]): string {
+  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+  return [file, ...args].map(q).join(" ");
+}

@@ -1,0 +1,99 @@
+/**
+ * Reads a non-blocking pipe with synchronous native reads, waiting on the
+ * reactor only when the pipe is empty. Nothing is read ahead of the
+ * consumer: an unread pipe fills and the child blocks (backpressure).
+ *
+ * Chunks are copied out of a reusable 64 KiB buffer when small; a read that
+ * fills more than half of it hands the buffer itself over and a new one is
+ * made, so large transfers are not copied twice.
+ */
+import { type Channel, EPOLLIN } from "../ffi/channel.ts";
+import { Readiness } from "./readiness.ts";
+import type { Native } from "../ffi/symbols.ts";
+import { EAGAIN, errnoCode, errnoMessage } from "./errno.ts";
+
+const CHUNK = 65536;
+
+/** An fd this process must close if its owner is collected unclosed. */
+const orphans = new FinalizationRegistry<{ native: Native; fd: number }>(({ native, fd }) => {
+  native.asp_unwatch(fd);
+  native.asp_close(fd);
+});
+
+export function fdError(errno: number, syscall: string): Error {
+  const code = errnoCode(errno);
+  return Object.assign(new Error(`${code}: ${errnoMessage(errno)}, ${syscall}`), { code, errno, syscall });
+}
+
+export class FdReader {
+  readonly #native: Native;
+  readonly #ready: Readiness;
+  #fd: number;
+  #buf = new Uint8Array(CHUNK);
+
+  constructor(native: Native, channel: Channel, fd: number) {
+    this.#native = native;
+    this.#ready = new Readiness(channel, fd);
+    this.#fd = fd;
+    orphans.register(this, { native, fd }, this);
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** The next chunk, or null at end of file. */
+  async read(): Promise<Uint8Array | null> {
+    for (;;) {
+      if (this.#fd < 0) return null;
+      const chunk = this.#tryRead();
+      if (chunk !== undefined) return chunk;
+      await this.#ready.wait(EPOLLIN);
+    }
+  }
+
+  /**
+   * Everything until EOF, handed to onChunk as it arrives (several reads
+   * per wake-up); resolves at EOF.
+   */
+  async drain(onChunk: (chunk: Uint8Array) => void): Promise<void> {
+    for (;;) {
+      let chunk: Uint8Array | null | undefined;
+      while ((chunk = this.#tryRead())) onChunk(chunk);
+      if (chunk === null) return;
+      await this.#ready.wait(EPOLLIN);
+    }
+  }
+
+  /** A chunk; null at EOF; undefined when the pipe is empty for now. */
+  #tryRead(): Uint8Array | null | undefined {
+    if (this.#fd < 0) return null;
+    const n = this.#native.asp_read(this.#fd, this.#buf, CHUNK);
+    if (n > 0) {
+      if (n <= CHUNK / 2) return this.#buf.slice(0, n);
+      const out = this.#buf.subarray(0, n);
+      this.#buf = new Uint8Array(CHUNK);
+      return out;
+    }
+    if (n === 0) {
+      this.close();
+      return null;
+    }
+    if (n === -EAGAIN) return undefined;
+    this.close();
+    throw fdError(-n, "read");
+  }
+
+  setRef(ref: boolean): void {
+    this.#ready.setRef(ref);
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    this.#ready.close();
+    this.#native.asp_close(fd);
+    orphans.unregister(this);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Writes to a non-blocking pipe with synchronous native writes; when the
+ * pipe is full, waits for the reactor to say it has room. write() resolves
+ * once every byte is in the pipe, which is the backpressure.
+ */
+import { type Channel, EPOLLOUT } from "../ffi/channel.ts";
+import type { Native } from "../ffi/symbols.ts";
+import { EAGAIN } from "./errno.ts";
+import { fdError } from "./fd-reader.ts";
+import { Readiness } from "./readiness.ts";
+
+export class FdWriter {
+  readonly #native: Native;
+  readonly #ready: Readiness;
+  #fd: number;
+
+  constructor(native: Native, channel: Channel, fd: number) {
+    this.#native = native;
+    this.#ready = new Readiness(channel, fd);
+    this.#fd = fd;
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      if (this.#fd < 0) throw fdError(9 /* EBADF */, "write");
+      const n = this.#native.asp_write(this.#fd, off ? chunk.subarray(off) : chunk, chunk.length - off);
+      if (n > 0) off += n;
+      else if (n === -EAGAIN) await this.#ready.wait(EPOLLOUT);
+      else throw fdError(-n, "write"); // EPIPE when the child closed its stdin
+    }
+  }
+
+  setRef(ref: boolean): void {
+    this.#ready.setRef(ref);
+  }
+
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    this.#ready.close();
+    this.#native.asp_close(fd);
+  }
+}

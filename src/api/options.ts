@@ -1,0 +1,185 @@
+/** Options of spawn() and run(). */
+import type { Signal } from "./signals.ts";
+
+/**
+ * Where a child's standard fd comes from or goes to:
+ * - "pipe": a pipe to this process (a stream on the Subprocess),
+ * - "inherit": this process's own fd of the same number,
+ * - "ignore": /dev/null,
+ * - a number: that fd of this process.
+ */
+export type StdioOption = "pipe" | "inherit" | "ignore" | number;
+
+/** An extra fd for the child (index 3 and up of `stdio`): an fd of this process, or closed. */
+export type ExtraFdOption = number | "inherit" | "ignore" | null | undefined;
+
+/** Resource limit names accepted by `rlimits`. */
+export type RlimitName =
+  | "as" | "core" | "cpu" | "data" | "fsize" | "locks" | "memlock" | "msgqueue" | "nice"
+  | "nofile" | "nproc" | "rss" | "rtprio" | "sigpending" | "stack";
+
+/** A limit: soft = hard, or [soft, hard]. `Infinity` (or null) means unlimited. */
+export type RlimitValue = number | bigint | null | [soft: number | bigint | null, hard: number | bigint | null];
+
+export interface Options {
+  /**
+   * Working directory of the child (it changes to it before exec; a missing
+   * directory rejects with SpawnError step "chdir").
+   * @default the current directory
+   */
+  cwd?: string;
+  /**
+   * Environment variables set for the child, merged over this process's
+   * environment (unless `clearEnv`). `undefined` removes a variable.
+   * @default {}
+   */
+  env?: Record<string, string | undefined>;
+  /**
+   * Start from an empty environment: the child gets only `env`.
+   * @default false
+   */
+  clearEnv?: boolean;
+  /**
+   * The child's argv[0].
+   * @default file
+   */
+  argv0?: string;
+  /**
+   * The child's stdin.
+   * @default "ignore" (spawn); run(): "pipe" when `input` is given, else "ignore"
+   */
+  stdin?: StdioOption;
+  /**
+   * The child's stdout.
+   * @default "pipe"
+   */
+  stdout?: StdioOption;
+  /**
+   * The child's stderr.
+   * @default "inherit" (spawn); "pipe" (run)
+   */
+  stderr?: StdioOption;
+  /**
+   * Every fd of the child by number: entries 0-2 override stdin/stdout/
+   * stderr, entries from 3 on pass fds of this process (a number) or leave
+   * that fd closed. Every fd not named here is closed in the child.
+   * @default [stdin, stdout, stderr]
+   */
+  stdio?: readonly (StdioOption | ExtraFdOption)[];
+  /**
+   * Kill the child with `killSignal` after this many milliseconds.
+   * @default no timeout
+   */
+  timeout?: number;
+  /**
+   * Kill the child with `killSignal` when this signal aborts.
+   * @default none
+   */
+  signal?: AbortSignal;
+  /**
+   * The signal sent on timeout, abort and async dispose.
+   * @default "SIGTERM"
+   */
+  killSignal?: Signal;
+  /**
+   * When the child outlives `killSignal` by this many milliseconds, SIGKILL
+   * follows. `Infinity` disables it.
+   * @default 5000
+   */
+  forceKillAfter?: number;
+
+  /**
+   * User id of the child (setresuid before exec). Requires privilege.
+   * @default unchanged
+   */
+  uid?: number;
+  /**
+   * Group id of the child (setresgid before exec). Requires privilege.
+   * @default unchanged
+   */
+  gid?: number;
+  /**
+   * Supplementary groups of the child (setgroups).
+   * @default [] when uid or gid is given, else unchanged
+   */
+  groups?: readonly number[];
+  /**
+   * Start a new session (setsid): the child leads a new session and process group.
+   * @default false
+   */
+  setsid?: boolean;
+  /**
+   * `true`: the child leads a new process group (setpgid(0, 0)); a number:
+   * it joins that process group.
+   * @default unchanged
+   */
+  processGroup?: boolean | number;
+  /**
+   * File mode creation mask of the child.
+   * @default unchanged
+   */
+  umask?: number;
+  /**
+   * Niceness of the child, -20 (most favourable) to 19.
+   * @default unchanged
+   */
+  nice?: number;
+  /**
+   * Resource limits of the child, e.g. `{ nofile: 64 }` or `{ core: [0, Infinity] }`.
+   * @default unchanged
+   */
+  rlimits?: Partial<Record<RlimitName, RlimitValue>>;
+  /**
+   * Signal the kernel sends the child when this thread dies (PR_SET_PDEATHSIG;
+   * from a Worker, that is when the Worker ends).
+   * @default none
+   */
+  deathSignal?: Signal;
+  /**
+   * Set no_new_privs: exec can never grant privileges (setuid binaries,
+   * file capabilities).
+   * @default false, true when `seccomp` is given
+   */
+  noNewPrivileges?: boolean;
+  /**
+   * Path of a cgroup v2 directory the child starts in (CLONE_INTO_CGROUP).
+   * @default unchanged
+   */
+  cgroup?: string;
+  /**
+   * Signals blocked in the child when it starts. Dispositions are always
+   * reset to default.
+   * @default [] (nothing blocked)
+   */
+  signalMask?: readonly Signal[];
+  /**
+   * A classic BPF seccomp filter (an array of 8-byte `struct sock_filter`),
+   * installed as the last step before exec. Implies `noNewPrivileges`.
+   * @default none
+   */
+  seccomp?: Uint8Array;
+}
+
+export interface RunOptions extends Options {
+  /**
+   * Written to the child's stdin, which is then closed.
+   * @default none
+   */
+  input?: string | Uint8Array;
+  /**
+   * "utf8": stdout and stderr as strings; "buffer": as Uint8Array.
+   * @default "utf8"
+   */
+  encoding?: "utf8" | "buffer";
+  /**
+   * Reject with ExitError on a non-zero exit code or a signal.
+   * @default true
+   */
+  reject?: boolean;
+  /**
+   * Most bytes kept of stdout and of stderr; past it the child is killed and
+   * run() rejects with an ExitError whose `maxBufferExceeded` is true.
+   * @default 64 MiB
+   */
+  maxBuffer?: number;
+}

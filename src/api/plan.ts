@@ -1,0 +1,214 @@
+/**
+ * Turns (file, args, options) into a request for the native spawn: checks
+ * every input first (a TypeError before anything is spawned), then encodes
+ * the steps in the order the child must run them, and remembers each step's
+ * name for error messages.
+ */
+import { runtime } from "../ffi/runtime.ts";
+import type { ExtraFdOption, Options, RlimitName, RlimitValue, StdioOption } from "./options.ts";
+import { FD_DEVNULL, FD_PIPE_READ, FD_PIPE_WRITE, Op, RequestWriter } from "./request.ts";
+import { signalNumber } from "./signals.ts";
+
+export interface Plan {
+  request: Uint8Array;
+  /** Name of each encoded step, by index (for SpawnError.step). */
+  steps: string[];
+  /** Child fds that got a pipe, in the order asp_spawn returns their parent ends. */
+  pipes: number[];
+}
+
+export const rlimitNumbers: Record<RlimitName, number> = {
+  cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7, memlock: 8,
+  as: 9, locks: 10, sigpending: 11, msgqueue: 12, nice: 13, rtprio: 14,
+};
+const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
+
+function noNul(s: unknown, what: string): string {
+  if (typeof s !== "string") throw new TypeError(`${what} must be a string, got ${typeof s}`);
+  if (s.includes("\0")) throw new TypeError(`${what} must not contain NUL bytes: ${JSON.stringify(s)}`);
+  return s;
+}
+
+function int(v: unknown, what: string, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new TypeError(`${what} must be an integer from ${min} to ${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+function bool(v: unknown, what: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new TypeError(`${what} must be a boolean, got ${typeof v}`);
+  return v;
+}
+
+const FD_MAX = (1 << 20) - 1;
+
+function stdioSource(v: StdioOption | ExtraFdOption, fd: number, pipes: number[]): number | undefined {
+  if (v === "pipe" && fd <= 2) {
+    pipes.push(fd);
+    return fd === 0 ? FD_PIPE_READ : FD_PIPE_WRITE;
+  }
+  if (v === "inherit") return fd;
+  if (v === "ignore") return fd <= 2 ? FD_DEVNULL : undefined;
+  if ((v === null || v === undefined) && fd > 2) return undefined;
+  if (typeof v === "number") return int(v, `stdio[${fd}]`, 0, FD_MAX);
+  throw new TypeError(
+    `stdio[${fd}] must be ${fd <= 2 ? `"pipe", ` : ""}"inherit", "ignore"${fd > 2 ? ", null" : ""} or an fd number, got ${
+      JSON.stringify(v)
+    }`,
+  );
+}
+
+function limit(v: number | bigint | null, what: string): bigint {
+  if (v === null || v === Infinity) return RLIM_INFINITY;
+  if (typeof v === "bigint" && v >= 0n && v <= RLIM_INFINITY) return v;
+  if (typeof v === "number" && Number.isInteger(v) && v >= 0) return BigInt(v);
+  throw new TypeError(`${what} must be a non-negative integer, Infinity or null, got ${String(v)}`);
+}
+
+const writer = new RequestWriter();
+
+export interface StdioDefaults {
+  stdin: StdioOption;
+  stdout: StdioOption;
+  stderr: StdioOption;
+}
+
+export function plan(file: unknown, args: unknown, options: Options, defaults: StdioDefaults): Plan {
+  noNul(file, "file");
+  if (file === "") throw new TypeError("file must not be empty");
+  if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${typeof args}`);
+  if (typeof options !== "object" || options === null) throw new TypeError("options must be an object");
+  const f = file as string;
+  const o = options;
+  const steps: string[] = [];
+  const pipes: number[] = [];
+
+  writer.begin(f, !f.includes("/"));
+  writer.arg(o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
+  for (let i = 0; i < args.length; i++) writer.arg(noNul(args[i], `args[${i}]`));
+
+  // Environment: Node and Deno keep process.env and the C environ in step,
+  // so the library copies environ natively and adds our overrides on top.
+  // Bun's process.env is its own map: there we send the whole environment.
+  const clearEnv = bool(o.clearEnv, "clearEnv");
+  const env = o.env ?? {};
+  if (typeof env !== "object" || env === null) throw new TypeError("env must be an object");
+  const inherit = !clearEnv && runtime !== "bun";
+  const entries: [string, string | undefined][] = !clearEnv && runtime === "bun"
+    ? Object.entries({ ...process.env, ...env })
+    : Object.entries(env);
+  for (const [k, v] of entries) {
+    if (k === "" || k.includes("=") || k.includes("\0")) {
+      throw new TypeError(`env keys must be non-empty, without "=" or NUL: ${JSON.stringify(k)}`);
+    }
+    if (v === undefined) {
+      if (inherit) writer.env(k);
+      continue;
+    }
+    writer.env(`${k}=${noNul(v, `env.${k}`)}`);
+  }
+  writer.setInheritEnv(inherit);
+
+  // cgroup first: the native side places the child before any step.
+  if (o.cgroup !== undefined) {
+    writer.cgroup(noNul(o.cgroup, "cgroup"));
+    steps.push("cgroup");
+  }
+
+  // The fd map, always: every fd not named is closed in the child.
+  const stdio = o.stdio ?? [];
+  if (!Array.isArray(stdio)) throw new TypeError("stdio must be an array");
+  const std = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
+  const pairs: [number, number][] = [];
+  for (let fd = 0; fd < Math.max(3, stdio.length); fd++) {
+    const v = fd < stdio.length && stdio[fd] !== undefined ? stdio[fd] : std[fd];
+    const src = stdioSource(v as StdioOption | ExtraFdOption, fd, pipes);
+    if (src !== undefined) pairs.push([src, fd]);
+  }
+  writer.fdMap(pairs);
+  steps.push("dup2");
+
+  if (bool(o.setsid, "setsid")) {
+    writer.empty(Op.SETSID);
+    steps.push("setsid");
+  }
+  if (o.processGroup !== undefined && o.processGroup !== false) {
+    const pgid = o.processGroup === true ? 0 : int(o.processGroup, "processGroup", 1, 0x7fffffff);
+    writer.i32(Op.SETPGID, pgid);
+    steps.push("setpgid");
+  }
+  if (o.umask !== undefined) {
+    writer.u32(Op.UMASK, int(o.umask, "umask", 0, 0o777));
+    steps.push("umask");
+  }
+  if (o.nice !== undefined) {
+    writer.i32(Op.NICE, int(o.nice, "nice", -20, 19));
+    steps.push("nice");
+  }
+  if (o.rlimits !== undefined) {
+    if (typeof o.rlimits !== "object" || o.rlimits === null) throw new TypeError("rlimits must be an object");
+    for (const [name, v] of Object.entries(o.rlimits) as [RlimitName, RlimitValue][]) {
+      const res = rlimitNumbers[name];
+      if (res === undefined) {
+        throw new TypeError(`unknown rlimit "${name}"; known: ${Object.keys(rlimitNumbers).join(", ")}`);
+      }
+      const [soft, hard] = Array.isArray(v) ? v : [v, v];
+      const s = limit(soft, `rlimits.${name}`), h = limit(hard, `rlimits.${name}`);
+      if (s > h) throw new TypeError(`rlimits.${name}: soft limit ${s} is above hard limit ${h}`);
+      writer.rlimit(res, s, h);
+      steps.push(`setrlimit:${name}`);
+    }
+  }
+  // Credentials: groups, then gid, then uid (afterwards we may no longer).
+  const credentials = o.uid !== undefined || o.gid !== undefined;
+  if (o.groups !== undefined || credentials) {
+    const groups = o.groups ?? [];
+    if (!Array.isArray(groups)) throw new TypeError("groups must be an array of group ids");
+    writer.list32(Op.SETGROUPS, groups.map((g, i) => int(g, `groups[${i}]`, 0, 0xfffffffe)));
+    steps.push("setgroups");
+  }
+  if (o.gid !== undefined) {
+    writer.u32(Op.SETGID, int(o.gid, "gid", 0, 0xfffffffe));
+    steps.push("setgid");
+  }
+  if (o.uid !== undefined) {
+    writer.u32(Op.SETUID, int(o.uid, "uid", 0, 0xfffffffe));
+    steps.push("setuid");
+  }
+  // After the credentials: changing them as the new user is checked
+  // against the new user, like Go and Rust do.
+  if (o.cwd !== undefined) {
+    writer.string(Op.CHDIR, noNul(o.cwd, "cwd"));
+    steps.push("chdir");
+  }
+  // After the credentials, which clear it.
+  if (o.deathSignal !== undefined) {
+    writer.u32(Op.PDEATHSIG, signalNumber(o.deathSignal, "deathSignal"));
+    steps.push("pdeathsig");
+  }
+  const seccomp = o.seccomp;
+  if (seccomp !== undefined && !(seccomp instanceof Uint8Array)) {
+    throw new TypeError("seccomp must be a Uint8Array of struct sock_filter");
+  }
+  if (seccomp && (seccomp.length === 0 || seccomp.length % 8 || seccomp.length > 8 * 4096)) {
+    throw new TypeError(`seccomp must hold 1 to 4096 filters of 8 bytes, got ${seccomp.length} bytes`);
+  }
+  if (bool(o.noNewPrivileges, "noNewPrivileges") || seccomp) {
+    writer.empty(Op.NO_NEW_PRIVS);
+    steps.push("no_new_privs");
+  }
+  if (o.signalMask !== undefined) {
+    if (!Array.isArray(o.signalMask)) throw new TypeError("signalMask must be an array of signals");
+    let mask = 0n;
+    for (const s of o.signalMask) mask |= 1n << BigInt(signalNumber(s, "signalMask entry") - 1);
+    writer.u64(Op.SIGMASK, mask);
+    steps.push("sigmask");
+  }
+  if (seccomp) {
+    writer.bytes(Op.SECCOMP, seccomp.length / 8, seccomp);
+    steps.push("seccomp");
+  }
+  return { request: writer.end(), steps, pipes };
+}

@@ -1,0 +1,124 @@
+/** run(): spawn, feed input, collect output, wait, and judge the exit. */
+import { EPIPE } from "./errno.ts";
+import { ExitError } from "./errors.ts";
+import type { RunOptions } from "./options.ts";
+import { spawnWith } from "./spawn.ts";
+import { internals, type Subprocess } from "./subprocess.ts";
+
+export interface RunResult<T extends string | Uint8Array = string> {
+  stdout: T;
+  stderr: T;
+  /** null when a signal ended the child */
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  command: string;
+}
+
+const MiB = 1024 * 1024;
+
+class Collector {
+  chunks: Uint8Array[] = [];
+  size = 0;
+  exceeded = false;
+  constructor(private readonly max: number, private readonly onExceeded: () => void) {}
+  add = (chunk: Uint8Array) => {
+    if (this.exceeded) return;
+    if (this.size + chunk.length > this.max) {
+      this.exceeded = true;
+      this.onExceeded();
+      chunk = chunk.subarray(0, this.max - this.size);
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  };
+  bytes(): Uint8Array {
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const out = new Uint8Array(this.size);
+    let off = 0;
+    for (const c of this.chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+}
+
+const decoder = new TextDecoder();
+
+async function feed(proc: Subprocess, input: string | Uint8Array | undefined): Promise<void> {
+  const w = proc[internals].stdin;
+  if (!w) return;
+  try {
+    if (input !== undefined) await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
+  } catch (e) {
+    // A child that exits without reading all its input is not an error of ours.
+    if ((e as { errno?: number }).errno !== EPIPE) throw e;
+  } finally {
+    w.close();
+  }
+}
+
+/**
+ * Run a command to completion and collect its output. Rejects with
+ * ExitError on a non-zero exit or a signal (unless `reject: false`) and
+ * with SpawnError when the program never ran.
+ */
+export function run(file: string, args?: readonly string[], options?: RunOptions & { encoding?: "utf8" }): Promise<RunResult<string>>;
+export function run(file: string, args: readonly string[], options: RunOptions & { encoding: "buffer" }): Promise<RunResult<Uint8Array>>;
+export function run(file: string, options?: RunOptions & { encoding?: "utf8" }): Promise<RunResult<string>>;
+export function run(file: string, options: RunOptions & { encoding: "buffer" }): Promise<RunResult<Uint8Array>>;
+export async function run(
+  file: string,
+  a?: readonly string[] | RunOptions,
+  b?: RunOptions,
+): Promise<RunResult<string | Uint8Array>> {
+  const [args, o] = Array.isArray(a) ? [a as readonly string[], b ?? {}] : [[] as string[], (a as RunOptions) ?? b ?? {}];
+  if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
+    throw new TypeError("input must be a string or a Uint8Array");
+  }
+  if (o.encoding !== undefined && o.encoding !== "utf8" && o.encoding !== "buffer") {
+    throw new TypeError(`encoding must be "utf8" or "buffer", got ${JSON.stringify(o.encoding)}`);
+  }
+  const max = o.maxBuffer ?? 64 * MiB;
+  if (typeof max !== "number" || !(max > 0)) throw new TypeError("maxBuffer must be a positive number");
+  const t0 = performance.now();
+  const proc = spawnWith(file, args, o, {
+    stdin: o.input !== undefined ? "pipe" : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const inner = proc[internals];
+  let exceeded = false;
+  const onExceeded = () => {
+    exceeded = true;
+    inner.terminate();
+  };
+  const out = new Collector(max, onExceeded), err = new Collector(max, onExceeded);
+  const [status] = await Promise.all([
+    proc.exited,
+    inner.stdout?.drain(out.add),
+    inner.stderr?.drain(err.add),
+    feed(proc, o.input),
+  ]);
+  const durationMs = performance.now() - t0;
+  const text = o.encoding !== "buffer";
+  const stdout = text ? decoder.decode(out.bytes()) : out.bytes();
+  const stderr = text ? decoder.decode(err.bytes()) : err.bytes();
+  const after = proc[internals];
+  if ((status.exitCode !== 0 || exceeded) && o.reject !== false) {
+    throw new ExitError({
+      command: proc.command,
+      exitCode: status.exitCode,
+      signal: status.signal,
+      stdout,
+      stderr,
+      durationMs,
+      timedOut: after.timedOut,
+      timeoutMs: after.timeout,
+      aborted: after.aborted,
+      maxBufferExceeded: exceeded,
+    });
+  }
+  return { stdout, stderr, exitCode: status.exitCode, signal: status.signal, durationMs, command: proc.command };
+}

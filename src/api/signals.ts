@@ -1,0 +1,46 @@
+/** Linux signal numbers (identical on x86_64 and aarch64) and their names. */
+const numbers: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7,
+  SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14,
+  SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21,
+  SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28,
+  SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
+};
+
+/** glibc keeps 32 and 33 for itself; SIGRTMIN is 34 as in every libc program. */
+const SIGRTMIN = 34, SIGRTMAX = 64;
+
+const names: string[] = [];
+for (const [name, n] of Object.entries(numbers)) names[n] ??= name;
+
+/** A signal name ("SIGTERM", "SIGRTMIN+2") or number, as the signal number. */
+export type Signal = keyof typeof numbers | `SIGRTMIN+${number}` | `SIGRTMAX-${number}` | number;
+
+/** The number of a signal given by name or number; TypeError if unknown. */
+export function signalNumber(sig: unknown, what = "signal"): number {
+  if (typeof sig === "number") {
+    if (Number.isInteger(sig) && sig >= 1 && sig <= SIGRTMAX && sig !== 32 && sig !== 33) return sig;
+    throw new TypeError(`${what} must be a signal number from 1 to 64 (not 32 or 33), got ${sig}`);
+  }
+  if (typeof sig === "string") {
+    const n = numbers[sig];
+    if (n !== undefined) return n;
+    const rt = /^SIGRT(MIN|MAX)([+-]\d+)?$/.exec(sig);
+    if (rt) {
+      const v = (rt[1] === "MIN" ? SIGRTMIN : SIGRTMAX) + Number(rt[2] ?? 0);
+      if (v >= SIGRTMIN && v <= SIGRTMAX) return v;
+    }
+  }
+  throw new TypeError(
+    `${what} must be a signal name or number, got ${JSON.stringify(sig)}; known names: ${
+      Object.keys(numbers).join(", ")
+    }, SIGRTMIN+n, SIGRTMAX-n`,
+  );
+}
+
+/** The name of a signal number ("SIGTERM", "SIGRTMIN+1"). */
+export function signalName(n: number): string {
+  if (names[n]) return names[n]!;
+  if (n >= SIGRTMIN && n <= SIGRTMAX) return n === SIGRTMIN ? "SIGRTMIN" : `SIGRTMIN+${n - SIGRTMIN}`;
+  return `SIG${n}`;
+}

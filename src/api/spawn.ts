@@ -1,0 +1,71 @@
+/** spawn(): start a child and return at once; exec's outcome arrives later. */
+import { getChannel } from "../ffi/channel.ts";
+import { loadNative } from "../ffi/load.ts";
+import { commandLine, SpawnError } from "./errors.ts";
+import type { Options } from "./options.ts";
+import { plan, type StdioDefaults } from "./plan.ts";
+import { signalNumber } from "./signals.ts";
+import { stepName, Subprocess } from "./subprocess.ts";
+
+const OUT_SLOTS = 4 + 3;
+const out = new Int32Array(OUT_SLOTS);
+const outBytes = new Uint8Array(out.buffer);
+
+const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit" };
+
+function duration(v: unknown, what: string, def: number): number {
+  if (v === undefined) return def;
+  if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!Number.isInteger(v) && v !== Infinity)) {
+    throw new TypeError(`${what} must be a non-negative integer number of milliseconds, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** @internal spawn() with the stdio defaults of the caller (run() differs). */
+export function spawnWith(
+  file: string,
+  args: readonly string[],
+  options: Options,
+  defaults: StdioDefaults,
+): Subprocess {
+  const p = plan(file, args, options, defaults);
+  const timeout = options.timeout === undefined ? undefined : duration(options.timeout, "timeout", 0);
+  const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
+  const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal");
+  }
+  const native = loadNative();
+  const channel = getChannel();
+  const r = native.asp_spawn(p.request, p.request.length, outBytes, OUT_SLOTS);
+  if (r < 0) throw new SpawnError(-r, stepName(p.steps, out[3]!, 0), commandLine(file, args));
+  return new Subprocess({
+    native,
+    channel,
+    pid: out[0]!,
+    pidfd: out[1]!,
+    statusFd: out[2]!,
+    pipes: p.pipes.map((childFd, i) => [childFd, out[4 + i]!]),
+    file,
+    args,
+    steps: p.steps,
+    timeout,
+    signal: options.signal,
+    killSignal,
+    forceKillAfter,
+  });
+}
+
+/**
+ * Start `file` with `args` and return at once, without waiting for exec.
+ * A file without "/" is looked up in the PATH of the child's environment.
+ * Throws TypeError for bad input and SpawnError when no child could be
+ * created; a failure in the child (ENOENT, a pre-exec step) rejects
+ * `spawned` and `exited` instead.
+ */
+export function spawn(file: string, args?: readonly string[], options?: Options): Subprocess;
+export function spawn(file: string, options?: Options): Subprocess;
+export function spawn(file: string, a?: readonly string[] | Options, b?: Options): Subprocess {
+  const [args, options] = Array.isArray(a) ? [a, b ?? {}] : [[], (a as Options | undefined) ?? b ?? {}];
+  return spawnWith(file, args as readonly string[], options, spawnDefaults);
+}

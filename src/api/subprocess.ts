@@ -1,0 +1,276 @@
+/**
+ * A running child. It owns the child's pidfd, status pipe and our ends of
+ * its pipes; the reactor wakes it when the status pipe reports, when the
+ * child exits and when a pipe is ready.
+ */
+import { type Channel, EPOLLIN } from "../ffi/channel.ts";
+import type { Native } from "../ffi/symbols.ts";
+import { EAGAIN } from "./errno.ts";
+import { commandLine, SpawnError } from "./errors.ts";
+import { decodeExit, type ExitStatus, WAIT_RESULT_SIZE } from "./exit-status.ts";
+import { FdReader } from "./fd-reader.ts";
+import { FdWriter } from "./fd-writer.ts";
+import { type Signal, signalNumber } from "./signals.ts";
+import { readableFrom, writableFrom } from "./streams.ts";
+import { unrefTimeout } from "./timers.ts";
+
+export const STEP_EXEC = -1;
+export const STEP_SETUP = -2;
+
+/** The name of a failing step, from the plan's step list and the native record. */
+export function stepName(steps: readonly string[], step: number, detail: number): string {
+  if (step === STEP_EXEC) return "execve";
+  const name = steps[step];
+  if (name === undefined) return "spawn";
+  return name === "dup2" ? `dup2:${detail}` : name;
+}
+
+export interface SubprocessInit {
+  native: Native;
+  channel: Channel;
+  pid: number;
+  pidfd: number;
+  statusFd: number;
+  /** Our ends of the child's pipes: [child fd, our fd]. */
+  pipes: [number, number][];
+  file: string;
+  args: readonly string[];
+  steps: string[];
+  timeout?: number | undefined;
+  signal?: AbortSignal | undefined;
+  killSignal: number;
+  forceKillAfter: number;
+}
+
+/** What run() needs beyond the public surface. */
+export const internals = Symbol("aspawn.internals");
+
+export interface Internals {
+  stdin: FdWriter | null;
+  stdout: FdReader | null;
+  stderr: FdReader | null;
+  timedOut: boolean;
+  aborted: boolean;
+  timeout: number | undefined;
+  terminate(signal?: number): void;
+}
+
+const waitResult = new Uint8Array(WAIT_RESULT_SIZE);
+const waitView = new DataView(waitResult.buffer);
+const record = new Int32Array(3);
+const recordBytes = new Uint8Array(record.buffer);
+const noop = () => {};
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
+
+export class Subprocess implements AsyncDisposable {
+  /** The child's process id. */
+  readonly pid: number;
+  /** Resolves when the child reached exec; rejects with SpawnError if it failed before. */
+  readonly spawned: Promise<void>;
+  /** Resolves with how the child ended; rejects with SpawnError if the program never ran. */
+  readonly exited: Promise<ExitStatus>;
+
+  readonly #native: Native;
+  readonly #channel: Channel;
+  readonly #file: string;
+  readonly #args: readonly string[];
+  readonly #steps: string[];
+  readonly #killSignal: number;
+  readonly #forceKillAfter: number;
+  readonly #timeout: number | undefined;
+  #pidfd: number;
+  #statusFd: number;
+  #statusWatch = 0;
+  #exitWatch = 0;
+  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  #ref = true;
+  #exitStatus: ExitStatus | null = null;
+  #spawnError: SpawnError | undefined;
+  #settleSpawned!: (e?: SpawnError) => void;
+  #settleExited!: (s: ExitStatus | SpawnError) => void;
+  #cancelTimers: (() => void)[] = [];
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+  #timedOut = false;
+  #aborted = false;
+  #stdinWriter: FdWriter | null = null;
+  #stdoutReader: FdReader | null = null;
+  #stderrReader: FdReader | null = null;
+  #stdin: WritableStream<Uint8Array> | null | undefined;
+  #stdout: ReadableStream<Uint8Array> | null | undefined;
+  #stderr: ReadableStream<Uint8Array> | null | undefined;
+
+  constructor(init: SubprocessInit) {
+    this.pid = init.pid;
+    this.#native = init.native;
+    this.#channel = init.channel;
+    this.#pidfd = init.pidfd;
+    this.#statusFd = init.statusFd;
+    this.#file = init.file;
+    this.#args = init.args;
+    this.#steps = init.steps;
+    this.#killSignal = init.killSignal;
+    this.#forceKillAfter = init.forceKillAfter;
+    this.#timeout = init.timeout;
+    for (const [childFd, fd] of init.pipes) {
+      if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
+      else if (childFd === 1) this.#stdoutReader = new FdReader(init.native, init.channel, fd);
+      else this.#stderrReader = new FdReader(init.native, init.channel, fd);
+    }
+    this.spawned = new Promise<void>((resolve, reject) => {
+      this.#settleSpawned = (e) => (e ? reject(e) : resolve());
+    });
+    this.exited = new Promise<ExitStatus>((resolve, reject) => {
+      this.#settleExited = (s) => (s instanceof SpawnError ? reject(s) : resolve(s));
+    });
+    // Nobody has to listen: an unobserved SpawnError must not crash the
+    // process as an unhandled rejection. Awaiting either still throws.
+    this.spawned.catch(noop);
+    this.exited.catch(noop);
+
+    this.#statusWatch = this.#channel.watch(this.#statusFd, EPOLLIN, () => this.#onStatus());
+    if (this.#pidfd >= 0) this.#exitWatch = this.#channel.watch(this.#pidfd, EPOLLIN, () => this.#onExit());
+    else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
+
+    if (init.timeout !== undefined) {
+      this.#cancelTimers.push(unrefTimeout(() => {
+        this.#timedOut = true;
+        this.#terminate(this.#killSignal);
+      }, init.timeout));
+    }
+    if (init.signal) {
+      this.#signal = init.signal;
+      this.#onAbort = () => {
+        this.#aborted = true;
+        this.#terminate(this.#killSignal);
+      };
+      if (init.signal.aborted) this.#onAbort();
+      else init.signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+  }
+
+  /** The command line, for messages. */
+  get command(): string {
+    return commandLine(this.#file, this.#args);
+  }
+
+  /** How the child ended; null until it has been reaped. */
+  get exitStatus(): ExitStatus | null {
+    return this.#exitStatus;
+  }
+
+  /** The child's stdin when it is a pipe ("pipe"), else null. */
+  get stdin(): WritableStream<Uint8Array> | null {
+    return (this.#stdin ??= this.#stdinWriter && writableFrom(this.#stdinWriter));
+  }
+
+  /** The child's stdout when it is a pipe, else null. */
+  get stdout(): ReadableStream<Uint8Array> | null {
+    return (this.#stdout ??= this.#stdoutReader && readableFrom(this.#stdoutReader));
+  }
+
+  /** The child's stderr when it is a pipe, else null. */
+  get stderr(): ReadableStream<Uint8Array> | null {
+    return (this.#stderr ??= this.#stderrReader && readableFrom(this.#stderrReader));
+  }
+
+  /**
+   * Send a signal through the pidfd, which can never reach another process
+   * that reused the pid. False when the child has already been reaped or the
+   * signal could not be sent.
+   */
+  kill(signal: Signal = "SIGTERM"): boolean {
+    const n = signalNumber(signal);
+    if (this.#exitStatus) return false; // reaped: the pid may belong to someone else now
+    return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
+  }
+
+  /** Keep the process alive while this child runs (the default). */
+  ref(): void {
+    this.#setRef(true);
+  }
+
+  /** Let the process exit even though this child still runs. */
+  unref(): void {
+    this.#setRef(false);
+  }
+
+  #setRef(ref: boolean): void {
+    this.#ref = ref;
+    if (this.#statusWatch) this.#channel.setRef(this.#statusWatch, ref);
+    if (this.#exitWatch) this.#channel.setRef(this.#exitWatch, ref);
+    const t = this.#pollTimer as unknown as { ref?(): void; unref?(): void } | undefined;
+    if (t) ref ? t.ref?.() : t.unref?.();
+    this.#stdinWriter?.setRef(ref);
+    this.#stdoutReader?.setRef(ref);
+    this.#stderrReader?.setRef(ref);
+  }
+
+  /** SIGTERM (or killSignal), SIGKILL after forceKillAfter ms, and wait for the exit. */
+  async [asyncDispose](): Promise<void> {
+    if (!this.#exitStatus) this.#terminate(this.#killSignal);
+    await this.exited.catch(noop);
+  }
+
+  /** @internal */
+  get [internals](): Internals {
+    return {
+      stdin: this.#stdinWriter,
+      stdout: this.#stdoutReader,
+      stderr: this.#stderrReader,
+      timedOut: this.#timedOut,
+      aborted: this.#aborted,
+      timeout: this.#timeout,
+      terminate: (s?: number) => this.#terminate(s ?? this.#killSignal),
+    };
+  }
+
+  #terminate(signal: number): void {
+    if (!this.kill(signal)) return;
+    if (Number.isFinite(this.#forceKillAfter) && signal !== 9) {
+      this.#cancelTimers.push(unrefTimeout(() => this.kill("SIGKILL"), this.#forceKillAfter));
+    }
+  }
+
+  #onStatus(): void {
+    if (this.#statusFd < 0) return;
+    const r = this.#native.asp_status_read(this.#statusFd, recordBytes);
+    if (r === -EAGAIN) {
+      this.#channel.rearm(this.#statusWatch, EPOLLIN);
+      return;
+    }
+    if (r === 1) {
+      this.#spawnError = new SpawnError(record[0]!, stepName(this.#steps, record[1]!, record[2]!), this.command);
+    }
+    this.#channel.unwatch(this.#statusWatch);
+    this.#statusWatch = 0;
+    this.#native.asp_close(this.#statusFd);
+    this.#statusFd = -1;
+    this.#settleSpawned(this.#spawnError);
+  }
+
+  #onExit(): void {
+    const r = this.#native.asp_wait(this.#pidfd, this.pid, waitResult);
+    if (r === -EAGAIN) {
+      if (this.#exitWatch) this.#channel.rearm(this.#exitWatch, EPOLLIN);
+      return;
+    }
+    // The child is gone, so its status pipe holds a record or EOF now.
+    this.#onStatus();
+    if (this.#exitWatch) this.#channel.unwatch(this.#exitWatch);
+    this.#exitWatch = 0;
+    if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
+    if (this.#pidfd >= 0) this.#native.asp_close(this.#pidfd);
+    this.#pidfd = -1;
+    for (const cancel of this.#cancelTimers) cancel();
+    if (this.#onAbort) this.#signal!.removeEventListener("abort", this.#onAbort);
+    if (r < 0) {
+      // ECHILD: someone reaped our child with waitpid(-1). Nothing to report.
+      this.#exitStatus = { exitCode: null, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
+    } else {
+      this.#exitStatus = decodeExit(waitView);
+    }
+    this.#settleExited(this.#spawnError ?? this.#exitStatus);
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * aspawn: spawn child processes in microseconds from Bun, Deno and Node,
+ * and prepare them before exec in ways no runtime offers.
+ */
+export { spawn } from "./api/spawn.ts";
+export { run, type RunResult } from "./api/run.ts";
+export { Subprocess } from "./api/subprocess.ts";
+export type { ExitStatus } from "./api/exit-status.ts";
+export { ExitError, SpawnError, type OsError } from "./api/errors.ts";
+export type { ExtraFdOption, Options, RlimitName, RlimitValue, RunOptions, StdioOption } from "./api/options.ts";
+export type { Signal } from "./api/signals.ts";
+export { capabilities, type Capabilities } from "./api/capabilities.ts";
+export { LibraryLoadError } from "./ffi/load.ts";

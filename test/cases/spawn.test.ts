@@ -1,0 +1,129 @@
+// spawn(): the Subprocess on real processes.
+import { assert, test } from "../adapter.ts";
+import { runFixture } from "../fixtures.ts";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { equalBytes, randomBytes, readAll, text } from "../util.ts";
+import { spawn, SpawnError } from "../../src/index.ts";
+
+test("spawn: returns at once with a pid; spawned and exited settle", async () => {
+  const p = spawn("sh", ["-c", "echo hello"]);
+  assert.ok(p.pid > 0);
+  assert.equal(p.exitStatus, null);
+  await p.spawned;
+  assert.equal(text(await readAll(p.stdout)), "hello\n");
+  const s = await p.exited;
+  assert.deepEqual({ ...s, rusage: undefined }, { exitCode: 0, signal: null, success: true, rusage: undefined });
+  assert.equal(typeof s.rusage.userMs, "number");
+  assert.equal(p.exitStatus, s);
+  assert.equal(p.stdin, null);
+  assert.equal(p.stderr, null, "stderr is inherited by default");
+});
+
+test("spawn: exit codes and signals", async () => {
+  assert.equal((await spawn("sh", ["-c", "exit 7"]).exited).exitCode, 7);
+  const p = spawn("sleep", ["10"]);
+  await p.spawned;
+  assert.equal(p.kill(), true);
+  const s = await p.exited;
+  assert.equal(s.exitCode, null);
+  assert.equal(s.signal, "SIGTERM");
+  assert.equal(s.success, false);
+  assert.equal(p.kill("SIGKILL"), false, "kill after reap");
+  const q = spawn("sleep", ["10"]);
+  assert.equal(q.kill(9), true);
+  assert.equal((await q.exited).signal, "SIGKILL");
+});
+
+test("spawn: 10 MiB through cat, in and out at once, byte for byte", async () => {
+  const data = randomBytes(10 * 1024 * 1024, 7);
+  const p = spawn("cat", [], { stdin: "pipe" });
+  const writing = (async () => {
+    const w = p.stdin!.getWriter();
+    for (let off = 0; off < data.length; off += 1 << 20) await w.write(data.subarray(off, off + (1 << 20)));
+    await w.close();
+  })();
+  const [out] = await Promise.all([readAll(p.stdout), writing]);
+  assert.equal(out.length, data.length);
+  assert.ok(equalBytes(out, data));
+  assert.equal((await p.exited).exitCode, 0);
+}, 60000);
+
+test("spawn: stderr pipe, ignore, and our fds as the child's fds", async () => {
+  const p = spawn("sh", ["-c", "echo to-err >&2; echo to-out"], { stderr: "pipe" });
+  const [out, err] = await Promise.all([readAll(p.stdout), readAll(p.stderr)]);
+  assert.equal(text(out), "to-out\n");
+  assert.equal(text(err), "to-err\n");
+  const q = spawn("echo", ["lost"], { stdout: "ignore" });
+  assert.equal(q.stdout, null);
+  assert.equal((await q.exited).exitCode, 0);
+  // A file of ours as the child's stdout, and another as its fd 3.
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-`);
+  const out1 = openSync(`${dir}/1`, "w"), out3 = openSync(`${dir}/3`, "w");
+  const r = spawn("sh", ["-c", "echo one; echo three >&3"], { stdio: ["ignore", out1, "inherit", out3] });
+  await r.exited;
+  closeSync(out1);
+  closeSync(out3);
+  assert.equal(readFileSync(`${dir}/1`, "utf8"), "one\n");
+  assert.equal(readFileSync(`${dir}/3`, "utf8"), "three\n");
+  rmSync(dir, { recursive: true });
+});
+
+test("spawn: every fd not named is closed in the child", async () => {
+  const p = spawn("sh", ["-c", "ls /proc/self/fd | sort -n | tr '\\n' ' '"]);
+  assert.equal(text(await readAll(p.stdout)), "0 1 2 3 ", "3 is ls's own directory fd");
+  await p.exited;
+});
+
+test("spawn: argv0, env merged over ours, env removal, clearEnv", async () => {
+  process.env.ASPAWN_TEST_INHERITED = "inherited";
+  try {
+    const p = spawn("sh", ["-c", 'echo "$0|$ASPAWN_TEST_INHERITED|$ASPAWN_TEST_NEW|${HOME-unset}"'], {
+      argv0: "renamed",
+      env: { ASPAWN_TEST_NEW: "new", HOME: undefined },
+    });
+    assert.equal(text(await readAll(p.stdout)), "renamed|inherited|new|unset\n");
+    const q = spawn("/usr/bin/env", [], { clearEnv: true, env: { ONLY: "this" } });
+    assert.equal(text(await readAll(q.stdout)), "ONLY=this\n");
+  } finally {
+    delete process.env.ASPAWN_TEST_INHERITED;
+  }
+});
+
+test("spawn: cwd, and PATH looked up in the child's environment", async () => {
+  const p = spawn("pwd", [], { cwd: "/tmp" });
+  assert.equal(text(await readAll(p.stdout)), "/tmp\n");
+  const q = spawn("true", [], { env: { PATH: "/nonexistent" } });
+  const e = await q.exited.then(() => null, (e) => e);
+  assert.ok(e instanceof SpawnError);
+  assert.equal(e.code, "ENOENT");
+});
+
+test("spawn: async dispose terminates and waits", async () => {
+  const p = spawn("sleep", ["10"]);
+  await p[Symbol.asyncDispose]();
+  assert.equal(p.exitStatus?.signal, "SIGTERM");
+  // A child that ignores SIGTERM gets SIGKILL after forceKillAfter.
+  const q = spawn("sh", ["-c", "trap '' TERM; echo ready; sleep 10"], { forceKillAfter: 200 });
+  const reader = q.stdout!.getReader();
+  await reader.read();
+  const t0 = performance.now();
+  await q[Symbol.asyncDispose]();
+  assert.equal(q.exitStatus?.signal, "SIGKILL");
+  assert.ok(performance.now() - t0 >= 190, "waited for forceKillAfter");
+});
+
+test("spawn: an unobserved spawn failure does not crash the process", async () => {
+  const r = await runFixture("unobserved-failure");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /still alive/);
+});
+
+test("spawn: a script awaiting a child exits promptly by itself; unref() lets it go", async () => {
+  const r = await runFixture("api-idle-exit");
+  assert.equal(r.code, 0, r.stderr);
+  const m = /done after (\d+) ms/.exec(r.stdout);
+  assert.ok(m, r.stdout + r.stderr);
+  assert.ok(Number(m![1]) >= 290, "awaited the child");
+  assert.ok(r.ms - Number(m![1]) < 1500, `exited ${r.ms} ms after start`);
+}, 30000);
