@@ -1,0 +1,105 @@
+/*
+ * C spawn benchmark: declarations shared by its translation units.
+ *
+ * Every method spawns /bin/true with stdin = /dev/null, stdout = a pipe
+ * whose read end the parent keeps, stderr inherited, and an empty
+ * environment, so the methods do the same work a runtime's spawn() does.
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <stdint.h>
+
+#define INFLIGHT 32
+#define TRUE_PATH "/bin/true"
+
+enum method_id { M_VFORK, M_POSIX_SPAWN, M_ASP, M_FLOOR, M_FLOOR_FILES, NMETHODS };
+enum parent_id { P_SMALL, P_4GIB, P_FDS, NPARENTS };
+
+/* One spawned child, from spawn to the end of its reaping. */
+struct child {
+	int pid;
+	int pidfd;     /* -1 for the waitpid methods */
+	int status_fd; /* -1 for the waitpid methods */
+	int out_fd;    /* read end of the child's stdout */
+	int child_ends[2]; /* floor+CLONE_FILES: the child's pipe ends, closed after waitid */
+	int open;      /* fds still registered in the epoll set */
+	int reaped;
+	void *slot;    /* floor: the stack slot */
+};
+
+struct method {
+	const char *name;
+	int pidfd_reaped; /* reaped through the epoll set; else waitpid */
+	/* The timed part: the caller's blocked time is exactly this call.
+	 * *inner_ns gets the time of asp_spawn alone (asp only). */
+	int (*spawn)(struct child *c, uint64_t *inner_ns);
+	/* Reaping a pidfd method's child: -EAGAIN until it has exited, then its
+	 * wait status code (exit code, or 128 + signal). */
+	int (*wait)(struct child *c);
+	/* Reading its status fd: 0 at EOF, > 0 when it reports a pre-exec
+	 * failure, -EAGAIN when nothing is there yet. */
+	int (*status)(int fd);
+};
+
+extern const struct method methods[NMETHODS];
+
+/* methods.c */
+int methods_init(const char *library); /* dlopen, epoll set, floor stacks */
+void methods_fini(void);
+/* Block until at least one of tab[0..n) with reaped == 0 (a child of m)
+ * is fully reaped; its index goes to done[]. Returns how many. */
+int reap_some(const struct method *m, struct child *tab, int n, int *done);
+extern long failed_spawns;
+
+/* asp_lib.c: the library, dlopen'ed as the JS runtimes will. */
+struct asp_lib {
+	int (*version)(void);
+	int (*capabilities)(void);
+	int (*spawn)(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
+	int (*status_read)(int fd, int32_t *record);
+	int (*wait)(int pidfd, int pid, void *result);
+};
+extern struct asp_lib asp;
+int asp_load(const char *path);
+
+/* floor.c: the parent's syscalls of one spawn, done by hand. */
+int floor_init(void);
+void floor_fini(void);
+int floor_spawn(struct child *c, int clone_files, int epfd);
+int floor_wait(struct child *c);
+
+/* parents.c */
+extern const char *const parent_names[NPARENTS];
+int parent_enter(enum parent_id p);
+void parent_leave(enum parent_id p);
+
+/* stats.c */
+uint64_t now_ns(void);
+double percentile_us(uint64_t *ns, long n, double q); /* sorts ns */
+double mean_us(const uint64_t *ns, long n);
+int count_fds(void);
+int count_zombies(void);
+long rss_kib(void);
+
+/* report.c */
+struct cell {
+	double p50, p99, mean;   /* blocked, us */
+	double inner_p50, inner_p99; /* asp_spawn alone (asp only) */
+	double seq_per_s, inflight_per_s;
+};
+struct run_info {
+	int quick;
+	long n, inflight_n;
+	const char *library;
+	int asp_version, asp_caps;
+	double load_start, load_end;
+	long rss_kib[NPARENTS];
+	int fds[NPARENTS];
+	int ran[NPARENTS]; /* --parents may skip some */
+	int fds_start, fds_end, zombies;
+	double seconds;
+};
+void report(const struct run_info *ri, struct cell cells[NPARENTS][NMETHODS], const char *json_path);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * The floor: the parent-side syscalls of one asp-style spawn done by hand
+ * (2 x pipe2, clone3, closing the child's ends, 3 x epoll_ctl), so the
+ * library's overhead over the bare mechanism can be read off directly.
+ *
+ * clone_files = 1 is an experiment: clone3 shares the fd table (CLONE_FILES)
+ * so the clone does not copy it, and the child copies it itself with
+ * unshare(CLONE_FILES) before touching any fd.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "bench.h"
+#include "floor_child.h"
+
+#define NSLOTS (2 * INFLIGHT) /* a slot is busy from clone to exec only */
+#define SLOT_SIZE ((size_t)64 << 10)
+#define PAGE 4096
+
+#define CLONE_VM_ 0x100ull
+#define CLONE_FILES_ 0x400ull
+#define CLONE_PIDFD_ 0x1000ull
+#define CLONE_CHILD_CLEARTID_ 0x200000ull
+#define CLONE_CLEAR_SIGHAND_ 0x100000000ull
+#define P_PIDFD_ 3
+
+struct slot {
+	uint8_t *map; /* lowest page: PROT_NONE guard */
+	volatile int32_t tid; /* CLONE_CHILD_CLEARTID word: 0 once the child exec'd or exited */
+	struct floor_arg arg;
+};
+
+static struct slot slots[NSLOTS];
+static char *const true_argv[] = {"true", 0};
+static char *const empty_env[] = {0};
+
+int floor_init(void)
+{
+	int i;
+	for (i = 0; i < NSLOTS; i++) {
+		void *m = mmap(0, SLOT_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (m == MAP_FAILED || mprotect(m, PAGE, PROT_NONE) < 0)
+			return -errno;
+		slots[i].map = m;
+		slots[i].tid = 0;
+		slots[i].arg.path = TRUE_PATH;
+		slots[i].arg.argv = true_argv;
+		slots[i].arg.envp = empty_env;
+	}
+	return 0;
+}
+
+void floor_fini(void)
+{
+	int i;
+	for (i = 0; i < NSLOTS; i++)
+		if (slots[i].map)
+			munmap(slots[i].map, SLOT_SIZE);
+}
+
+static struct slot *slot_get(void)
+{
+	for (;;) {
+		int i;
+		for (i = 0; i < NSLOTS; i++)
+			if (__atomic_load_n(&slots[i].tid, __ATOMIC_ACQUIRE) == 0)
+				return &slots[i];
+		/* Cannot happen with NSLOTS > INFLIGHT; kept so a bug shows as a stall, not corruption. */
+		sched_yield();
+	}
+}
+
+static int add(int epfd, int fd, uint32_t ev, uint64_t data)
+{
+	struct epoll_event e = {.events = ev, .data.u64 = data};
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
+/* data = (child address) | kind; see methods.c */
+int floor_spawn(struct child *c, int clone_files, int epfd)
+{
+	struct bench_clone_args a = {0};
+	struct slot *s = slot_get();
+	int st[2], out[2], pidfd = -1;
+	long pid;
+	uint64_t key = (uint64_t)(uintptr_t)c;
+
+	if (pipe2(st, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0) {
+		close(st[0]);
+		close(st[1]);
+		return -errno;
+	}
+	s->arg.out_fd = out[1];
+	s->arg.unshare_files = clone_files;
+	s->tid = -1;
+	a.flags = CLONE_VM_ | CLONE_PIDFD_ | CLONE_CLEAR_SIGHAND_ | CLONE_CHILD_CLEARTID_ | (clone_files ? CLONE_FILES_ : 0);
+	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
+	a.child_tid = (uint64_t)(uintptr_t)&s->tid;
+	a.exit_signal = SIGCHLD;
+	a.stack = (uint64_t)(uintptr_t)s->map;
+	a.stack_size = SLOT_SIZE;
+	pid = bench_clone3(&a, sizeof a, &s->arg);
+	if (pid < 0) {
+		s->tid = 0;
+		close(st[0]);
+		close(st[1]);
+		close(out[0]);
+		close(out[1]);
+		return (int)pid;
+	}
+	/* Sharing the table, the child would lose its ends if we closed them
+	 * before its unshare; without a signal for that, wait for its exit. */
+	if (clone_files) {
+		c->child_ends[0] = st[1];
+		c->child_ends[1] = out[1];
+	} else {
+		close(st[1]);
+		close(out[1]);
+	}
+	c->pid = (int)pid;
+	c->pidfd = pidfd;
+	c->status_fd = st[0];
+	c->out_fd = out[0];
+	c->slot = s;
+	if (add(epfd, st[0], EPOLLIN, key | 0) < 0 || add(epfd, pidfd, EPOLLIN, key | 1) < 0 ||
+	    add(epfd, out[0], EPOLLIN, key | 2) < 0)
+		return -errno;
+	c->open = 3;
+	return 0;
+}
+
+int floor_wait(struct child *c)
+{
+	siginfo_t si;
+	si.si_pid = 0;
+	if (syscall(SYS_waitid, P_PIDFD_, c->pidfd, &si, WEXITED | WNOHANG, 0) < 0)
+		return -errno;
+	if (si.si_pid == 0)
+		return -EAGAIN;
+	if (c->child_ends[0] >= 0) {
+		close(c->child_ends[0]);
+		close(c->child_ends[1]);
+		c->child_ends[0] = c->child_ends[1] = -1;
+	}
+	return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
