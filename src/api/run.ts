@@ -95,8 +95,16 @@ export async function run(
     inner.terminate();
   };
   const out = new Collector(max, onExceeded), err = new Collector(max, onExceeded);
+  // Once a child we terminated has exited, stop reading: a descendant that
+  // inherited its pipes (sh -c 'sleep 10') would keep them open for as long
+  // as it lives, and closing them lets it die of SIGPIPE instead.
+  const cut = () => {
+    if (!proc[internals].terminated) return;
+    inner.stdout?.close();
+    inner.stderr?.close();
+  };
   const [status] = await Promise.all([
-    proc.exited,
+    proc.exited.finally(cut),
     inner.stdout?.drain(out.add),
     inner.stderr?.drain(err.add),
     feed(proc, o.input),

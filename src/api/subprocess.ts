@@ -51,6 +51,8 @@ export interface Internals {
   stderr: FdReader | null;
   timedOut: boolean;
   aborted: boolean;
+  /** We sent killSignal (timeout, abort, maxBuffer, dispose). */
+  terminated: boolean;
   timeout: number | undefined;
   terminate(signal?: number): void;
 }
@@ -93,6 +95,7 @@ export class Subprocess implements AsyncDisposable {
   #onAbort: (() => void) | undefined;
   #timedOut = false;
   #aborted = false;
+  #terminated = false;
   #stdinWriter: FdWriter | null = null;
   #stdoutReader: FdReader | null = null;
   #stderrReader: FdReader | null = null;
@@ -220,6 +223,7 @@ export class Subprocess implements AsyncDisposable {
       stderr: this.#stderrReader,
       timedOut: this.#timedOut,
       aborted: this.#aborted,
+      terminated: this.#terminated,
       timeout: this.#timeout,
       terminate: (s?: number) => this.#terminate(s ?? this.#killSignal),
     };
@@ -227,6 +231,7 @@ export class Subprocess implements AsyncDisposable {
 
   #terminate(signal: number): void {
     if (!this.kill(signal)) return;
+    this.#terminated = true;
     if (Number.isFinite(this.#forceKillAfter) && signal !== 9) {
       this.#cancelTimers.push(unrefTimeout(() => this.kill("SIGKILL"), this.#forceKillAfter));
     }
@@ -270,6 +275,12 @@ export class Subprocess implements AsyncDisposable {
       this.#exitStatus = { exitCode: null, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
     } else {
       this.#exitStatus = decodeExit(waitView);
+    }
+    if (this.#spawnError) {
+      // The program never ran: nobody will write to or read from its pipes.
+      this.#stdinWriter?.close();
+      this.#stdoutReader?.close();
+      this.#stderrReader?.close();
     }
     this.#settleExited(this.#spawnError ?? this.#exitStatus);
   }

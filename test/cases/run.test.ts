@@ -1,0 +1,106 @@
+// run(): buffered results, input, errors, timeouts, abort, maxBuffer.
+import { assert, test } from "../adapter.ts";
+import { ExitError, run, SpawnError } from "../../src/index.ts";
+
+test("run: stdout, stderr, exit code, duration, command", async () => {
+  const r = await run("sh", ["-c", "echo out; echo err >&2"]);
+  assert.equal(r.stdout, "out\n");
+  assert.equal(r.stderr, "err\n");
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.signal, null);
+  assert.equal(r.command, "sh -c 'echo out; echo err >&2'");
+  assert.ok(r.durationMs > 0 && r.durationMs < 5000);
+});
+
+test("run: input as a string and as bytes; encoding buffer", async () => {
+  assert.equal((await run("cat", [], { input: "héllo" })).stdout, "héllo");
+  const bytes = new Uint8Array([0, 1, 2, 255]);
+  const r = await run("cat", [], { input: bytes, encoding: "buffer" });
+  assert.ok(r.stdout instanceof Uint8Array);
+  assert.deepEqual([...r.stdout], [0, 1, 2, 255]);
+  // A child that ignores its input is fine (EPIPE is not an error of ours).
+  assert.equal((await run("true", [], { input: "x".repeat(1 << 20) })).exitCode, 0);
+});
+
+test("run: non-zero exit rejects with ExitError carrying everything", async () => {
+  const e = await run("sh", ["-c", "echo partial; echo oops >&2; exit 2"]).catch((e) => e);
+  assert.ok(e instanceof ExitError);
+  assert.equal(e.exitCode, 2);
+  assert.equal(e.signal, null);
+  assert.equal(e.stdout, "partial\n");
+  assert.equal(e.stderr, "oops\n");
+  assert.equal(e.timedOut, false);
+  assert.equal(e.aborted, false);
+  assert.equal(e.message, "Command failed with exit code 2: sh -c 'echo partial; echo oops >&2; exit 2'\noops");
+  const r = await run("sh", ["-c", "exit 3"], { reject: false });
+  assert.equal(r.exitCode, 3);
+});
+
+test("run: ENOENT and EACCES reject with SpawnError; so does a missing cwd", async () => {
+  const e = await run("nosuch-aspawn", ["--flag"]).catch((e) => e);
+  assert.ok(e instanceof SpawnError);
+  assert.equal(e.code, "ENOENT");
+  assert.equal(e.errno, 2);
+  assert.equal(e.step, "execve");
+  assert.equal(e.command, "nosuch-aspawn --flag");
+  assert.equal(e.message, "Command failed to start (ENOENT: no such file or directory, execve): nosuch-aspawn --flag");
+  assert.equal(e.cause.code, "ENOENT");
+  const a = await run("/etc/passwd").catch((e) => e);
+  assert.equal(a.code, "EACCES");
+  const d = await run("/etc").catch((e) => e);
+  assert.equal(d.code, "EACCES");
+  const c = await run("true", [], { cwd: "/nonexistent-dir" }).catch((e) => e);
+  assert.ok(c instanceof SpawnError);
+  assert.equal(c.step, "chdir");
+  assert.equal(c.code, "ENOENT");
+  const n = await run("true", [], { cwd: "/etc/passwd" }).catch((e) => e);
+  assert.equal(n.code, "ENOTDIR");
+});
+
+test("run: timeout kills with killSignal, on time", async () => {
+  const t0 = performance.now();
+  const e = await run("sleep", ["10"], { timeout: 150 }).catch((e) => e);
+  const ms = performance.now() - t0;
+  assert.ok(e instanceof ExitError);
+  assert.equal(e.timedOut, true);
+  assert.equal(e.signal, "SIGTERM");
+  assert.equal(e.exitCode, null);
+  assert.match(e.message, /^Command was killed with SIGTERM \(timed out after 150 ms\): sleep 10/);
+  assert.ok(ms >= 145 && ms < 1500, `took ${ms} ms`);
+  const k = await run("sleep", ["10"], { timeout: 50, killSignal: "SIGKILL" }).catch((e) => e);
+  assert.equal(k.signal, "SIGKILL");
+});
+
+test("run: SIGKILL follows forceKillAfter when killSignal is ignored", async () => {
+  const t0 = performance.now();
+  const e = await run("sh", ["-c", "trap '' TERM; sleep 10"], { timeout: 100, forceKillAfter: 200 }).catch((e) => e);
+  const ms = performance.now() - t0;
+  assert.equal(e.signal, "SIGKILL");
+  assert.equal(e.timedOut, true);
+  assert.ok(ms >= 290 && ms < 2000, `took ${ms} ms`);
+});
+
+test("run: an AbortSignal kills the child", async () => {
+  const ac = new AbortController();
+  const t0 = performance.now();
+  setTimeout(() => ac.abort(), 100);
+  const e = await run("sleep", ["10"], { signal: ac.signal }).catch((e) => e);
+  assert.ok(e instanceof ExitError);
+  assert.equal(e.aborted, true);
+  assert.equal(e.signal, "SIGTERM");
+  assert.match(e.message, /killed with SIGTERM \(aborted\)/);
+  assert.ok(performance.now() - t0 < 1500);
+  // Already aborted: killed at once.
+  const done = new AbortController();
+  done.abort();
+  const f = await run("sleep", ["10"], { signal: done.signal }).catch((e) => e);
+  assert.equal(f.aborted, true);
+});
+
+test("run: maxBuffer kills the child and says so", async () => {
+  const e = await run("sh", ["-c", "yes"], { maxBuffer: 100000 }).catch((e) => e);
+  assert.ok(e instanceof ExitError);
+  assert.equal(e.maxBufferExceeded, true);
+  assert.equal(e.stdout.length, 100000);
+  assert.match(e.message, /^Command output exceeded maxBuffer/);
+});
