@@ -28,7 +28,6 @@ struct child {
 	int32_t core_step;        /* step that asked for it, or SETUP */
 	uint64_t sigmask;
 	int32_t status_fd;
-	uint32_t next_pipe;
 };
 
 static __attribute__((noreturn)) void child_fail(struct child *c, long err, int32_t step, int32_t detail)
@@ -99,11 +98,15 @@ static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 {
 	const uint8_t *pairs = s->u.fd_map.pairs;
 	uint32_t count = s->u.fd_map.count, i;
+	/* asp_spawn resolved the sources (pipes, duplicates) unless the map
+	 * was too large: then the encoded ones stand. */
+	const int32_t *resolved = c->ctx->nsrc == count ? c->ctx->src_fds : 0;
 	int32_t top = c->status_fd, tmp_base, fd;
 	long r;
 
 	for (i = 0; i < count; i++) {
-		int32_t src = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+		int32_t src = resolved ? resolved[i] : (int32_t)asp_load32(pairs + 8 * i);
+		int32_t dst = (int32_t)asp_load32(pairs + 8 * i + 4);
 		if (src > top)
 			top = src;
 		if (dst > top)
@@ -119,22 +122,18 @@ static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 	/* Pass 1: a private duplicate of each source above everything. The
 	 * temporaries are CLOEXEC and are closed below or by exec. */
 	for (i = 0; i < count; i++) {
-		int32_t src = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
-		int nonblock_off = 0;
-		if (src == ASP_FD_DEVNULL) {
+		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+		int32_t src = resolved ? resolved[i] : enc;
+		if (enc == ASP_FD_DEVNULL) {
 			r = sys_openat(ASP_AT_FDCWD, "/dev/null", ASP_O_RDWR | ASP_O_CLOEXEC, 0);
 			if (r < 0)
 				child_fail(c, r, step, dst);
 			fd = (int32_t)r;
 			r = sys_fcntl(fd, ASP_F_DUPFD_CLOEXEC, tmp_base);
 			sys_close(fd);
+		} else if (src < 0) { /* a pipe asp_spawn did not make */
+			r = -ASP_EINVAL;
 		} else {
-			if (src < 0) { /* a pipe asp_spawn made: take the next child end */
-				if (c->next_pipe >= c->ctx->npipes)
-					child_fail(c, -ASP_EINVAL, step, dst);
-				src = c->ctx->pipe_fds[c->next_pipe++];
-				nonblock_off = 1;
-			}
 			r = sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, tmp_base);
 		}
 		if (r < 0)
@@ -142,7 +141,7 @@ static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 		/* The parent made both pipe ends O_NONBLOCK (one pipe2 call);
 		 * programs expect a blocking stdio. This is our own file
 		 * description, never one the user passed. */
-		if (nonblock_off) {
+		if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE) {
 			long fl = sys_fcntl((int)r, ASP_F_GETFL, 0);
 			if (fl >= 0)
 				fl = sys_fcntl((int)r, ASP_F_SETFL, fl & ~(long)ASP_O_NONBLOCK);
@@ -402,9 +401,21 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 		sys_exit_group(0);
 	c.ctx = ctx;
 	c.status_fd = ctx->status_fd;
-	c.sigmask = 0;
-	c.next_pipe = 0;
 	c.core_step = ASP_STEP_SETUP;
+	/* Cloned with CLONE_FILES: take a private copy of the fd table before
+	 * anything else, then tell the parent (through the reactor), which may
+	 * then close its copies of our fds. */
+	if (ctx->files_shared) {
+		uint64_t one = 1;
+		r = sys_unshare(ASP_CLONE_FILES);
+		/* On failure the status fd must stay open in the shared table
+		 * for the record; the parent closes its copies when we exit. */
+		if (r < 0)
+			child_fail(&c, r, ASP_STEP_SETUP, 0);
+		__atomic_store_n(&ctx->unshared, 1, __ATOMIC_RELEASE);
+		sys_write(ctx->wake_fd, &one, 8);
+	}
+	c.sigmask = 0;
 
 	r = sys_prlimit64(0, ASP_RLIMIT_CORE, 0, &c.core);
 	if (r < 0)

@@ -8,6 +8,13 @@
 #include "sys.h"
 
 #define ASP_MAX_PIPES 64
+/* FD_MAP entries whose sources asp_spawn resolves for the child (pipes,
+ * private duplicates); a larger map is passed through as encoded and the
+ * spawn does not share the fd table. */
+#define ASP_MAX_MAPPED 64
+/* fds the parent holds only for the child: status pipe, pipe ends,
+ * duplicates, a cgroup directory. */
+#define ASP_MAX_CHILD_FDS (ASP_MAX_MAPPED + 2)
 
 /* How children are created; chosen once per process by probe.c. */
 enum asp_mode {
@@ -28,12 +35,15 @@ struct asp_child_ctx {
 	int32_t parent_pid;  /* for the death-signal check */
 	int32_t cgroup_fd;   /* -1, or a cgroup v2 directory to join by hand */
 	int32_t cgroup_step; /* the CGROUP step, for its errors */
-	uint32_t npipes;
+	uint32_t nsrc;       /* entries of src_fds, or 0: use the encoded sources */
 	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
+	uint32_t files_shared; /* cloned with CLONE_FILES: unshare first */
+	volatile uint32_t unshared; /* set by the child once its fd table is private */
+	int32_t wake_fd;     /* the reactor's eventfd, to report `unshared` */
 	char **ptrs;         /* room for argc + 1 + inherited + envc + 1 pointers */
 	const char *inherited; /* ASP_REQ_INHERIT_ENV: copies of environ's strings, NUL-separated */
 	uint32_t ninherited;
-	int32_t pipe_fds[ASP_MAX_PIPES]; /* child ends, in FD_MAP entry order */
+	int32_t src_fds[ASP_MAX_MAPPED]; /* per FD_MAP entry: the fd to install (-1: /dev/null) */
 };
 
 /* The CLONE_VM child's entry point (child.c), called by the trampolines. */
@@ -49,6 +59,11 @@ struct asp_slot {
 	uint8_t busy;
 	uint8_t creds;    /* the child changes credentials (see dumpable.c) */
 	uint8_t oversized;
+	/* With CLONE_FILES: our copies of the child's fds, closed once the
+	 * child has its own table (ctx->unshared) or is gone (tid). */
+	struct asp_child_ctx *ctx;
+	uint32_t npending;
+	int32_t pending[ASP_MAX_CHILD_FDS];
 };
 
 ASP_HIDDEN int asp_pool_acquire(size_t need, struct asp_slot **out);
@@ -56,17 +71,25 @@ ASP_HIDDEN int asp_pool_acquire(size_t need, struct asp_slot **out);
 ASP_HIDDEN void asp_pool_release(struct asp_slot *slot);
 /* Free every slot whose child has left it (tid cleared). */
 ASP_HIDDEN void asp_pool_reclaim(void);
+/* Close the pending fds of children that no longer share our fd table. */
+ASP_HIDDEN void asp_pool_sweep(void);
+/* Close a slot's pending fds now (the child was never created). */
+ASP_HIDDEN void asp_pool_drop_pending(struct asp_slot *slot);
 ASP_HIDDEN size_t asp_page_size(void);
 
 /* The parent's dumpable flag around credential-changing children (dumpable.c). */
 ASP_HIDDEN void asp_creds_enter(void);
 ASP_HIDDEN void asp_creds_leave(void);
 
+/* reactor.c: the eventfd children write to once they unshared their fd
+ * table, or -1 while the reactor thread is not running. */
+ASP_HIDDEN int asp_reactor_wake_fd(void);
+
 /* probe.c */
 ASP_HIDDEN enum asp_mode asp_mode(void);
 ASP_HIDDEN int asp_caps(void);
 ASP_HIDDEN int asp_pidfd_from_clone(void);
 ASP_HIDDEN int asp_spawn_child(enum asp_mode mode, struct asp_slot *slot, struct asp_child_ctx *ctx,
-			       void *stack_top, int cgroup_fd, int *pidfd);
+			       void *stack_top, int cgroup_fd, int share_files, int *pidfd);
 
 #endif

@@ -39,6 +39,12 @@ ASP_EXPORT int asp_status_read(int fd, int32_t *record)
 {
 	struct asp_status_record rec;
 	long n = EINTR_LOOP(sys_read(fd, &rec, sizeof rec));
+	if (n == -ASP_EAGAIN) {
+		/* A child gone before it could report `unshared` (killed early):
+		 * our copy of its status pipe's write end may be what holds EOF. */
+		asp_pool_sweep();
+		n = EINTR_LOOP(sys_read(fd, &rec, sizeof rec));
+	}
 	if (n == 0 || n == (long)sizeof rec)
 		asp_pool_reclaim();
 	if (n < 0)
@@ -71,6 +77,9 @@ ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
 	int32_t si_pid, si_code, si_status;
 	long r;
 
+	/* Close what we kept open for children that are gone, before the caller
+	 * reads their status pipes. */
+	asp_pool_sweep();
 	if (pidfd >= 0)
 		r = EINTR_LOOP(sys_waitid(ASP_P_PIDFD, pidfd, si, ASP_WEXITED | ASP_WNOHANG, &ru));
 	else if (pid > 0)

@@ -21,14 +21,15 @@ static int caps;
 static int pidfd_flag; /* CLONE_PIDFD accepted */
 
 ASP_HIDDEN int asp_spawn_child(enum asp_mode m, struct asp_slot *slot, struct asp_child_ctx *ctx,
-			       void *stack_top, int cgroup_fd, int *pidfd)
+			       void *stack_top, int cgroup_fd, int share_files, int *pidfd)
 {
 	unsigned long pf = pidfd_flag ? ASP_CLONE_PIDFD : 0;
+	unsigned long files = share_files ? ASP_CLONE_FILES : 0;
 	*pidfd = -1;
 	switch (m) {
 	case ASP_MODE_CLONE3: {
 		struct asp_clone_args a = {0};
-		a.flags = ASP_CLONE_VM | ASP_CLONE_PIDFD | ASP_CLONE_CLEAR_SIGHAND | ASP_CLONE_CHILD_CLEARTID;
+		a.flags = ASP_CLONE_VM | ASP_CLONE_PIDFD | ASP_CLONE_CLEAR_SIGHAND | ASP_CLONE_CHILD_CLEARTID | files;
 		if (cgroup_fd >= 0) {
 			a.flags |= ASP_CLONE_INTO_CGROUP;
 			a.cgroup = (uint64_t)cgroup_fd;
@@ -41,7 +42,7 @@ ASP_HIDDEN int asp_spawn_child(enum asp_mode m, struct asp_slot *slot, struct as
 		return (int)asp_clone3_raw(&a, sizeof a, ctx);
 	}
 	case ASP_MODE_CLONE:
-		return (int)asp_clone_raw(ASP_CLONE_VM | ASP_CLONE_CHILD_CLEARTID | pf | ASP_SIGCHLD, stack_top,
+		return (int)asp_clone_raw(ASP_CLONE_VM | ASP_CLONE_CHILD_CLEARTID | files | pf | ASP_SIGCHLD, stack_top,
 					  pidfd, (int *)&slot->tid, ctx);
 	case ASP_MODE_VFORK:
 		return (int)asp_clone_raw(ASP_CLONE_VM | ASP_CLONE_VFORK | pf | ASP_SIGCHLD, stack_top, pidfd, 0,
@@ -68,7 +69,7 @@ static int try_mode(enum asp_mode m, int with_pidfd_flag)
 	ctx->probe = 1;
 	pidfd_flag = with_pidfd_flag;
 	sys_rt_sigprocmask(ASP_SIG_SETMASK, &all, &old);
-	pid = asp_spawn_child(m, slot, ctx, ctx, -1, &pidfd);
+	pid = asp_spawn_child(m, slot, ctx, ctx, -1, 0, &pidfd);
 	sys_rt_sigprocmask(ASP_SIG_SETMASK, &old, 0);
 	if (pid <= 0) {
 		asp_pool_release(slot);

@@ -31,6 +31,8 @@
 #define CTL_MOD 3
 /* epoll data of a channel's own notify pipe (its EPOLLOUT watch). */
 #define SELF_ID 0xffffffffu
+/* epoll data of the eventfd children write once they unshared their fd table. */
+#define WAKE_DATA 0xfffffffefffffffeull
 
 struct epoll_event_ {
 	uint32_t events;
@@ -53,6 +55,8 @@ static struct channel channels[MAX_CHANNELS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int epfd = -1;
+static int wake_fd = -1;
+static int running;
 static int start_error;
 
 static uint64_t pack(int ch, uint32_t id) { return ((uint64_t)(uint32_t)ch << 32) | id; }
@@ -132,6 +136,12 @@ static void *reactor_main(void *unused)
 		for (i = 0; i < n; i++) {
 			int ch = (int)(evs[i].data >> 32);
 			size_t k = 0;
+			if (evs[i].data == WAKE_DATA) {
+				uint64_t count;
+				sys_read(wake_fd, &count, 8);
+				asp_pool_sweep();
+				continue;
+			}
 			if (ch < 0 || ch >= MAX_CHANNELS)
 				continue;
 			if ((uint32_t)evs[i].data == SELF_ID) {
@@ -171,6 +181,16 @@ static void start(void)
 		return;
 	}
 	epfd = (int)fd;
+	/* Children cloned with CLONE_FILES report here that their fd table is
+	 * their own; we then close the fds we kept open for them (stack_pool.c). */
+	fd = sys_eventfd2(0, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+	if (fd >= 0) {
+		struct epoll_event_ ev = {EPOLLIN_, WAKE_DATA};
+		if (sys_epoll_ctl(epfd, CTL_ADD, (int)fd, &ev) == 0)
+			wake_fd = (int)fd;
+		else
+			sys_close((int)fd);
+	}
 	for (i = 0; i < MAX_CHANNELS; i++) {
 		pthread_mutex_init(&channels[i].lock, 0);
 		channels[i].rfd = channels[i].wfd = -1;
@@ -188,7 +208,17 @@ static void start(void)
 		start_error = -i;
 		sys_close(epfd);
 		epfd = -1;
+		if (wake_fd >= 0)
+			sys_close(wake_fd);
+		wake_fd = -1;
+		return;
 	}
+	__atomic_store_n(&running, 1, __ATOMIC_RELEASE);
+}
+
+ASP_HIDDEN int asp_reactor_wake_fd(void)
+{
+	return __atomic_load_n(&running, __ATOMIC_ACQUIRE) ? wake_fd : -1;
 }
 
 /* A new channel for the calling JS context: returns its number, out[0] = fd to read records from. */

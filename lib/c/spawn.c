@@ -7,6 +7,17 @@
  * child decodes those), one copy of the request into a pooled stack, one
  * pipe2 per pipe, the clone, and closing the child's ends. No allocation
  * once the pool is warm.
+ *
+ * The fd table: clone copies it, and that copy grows with the table (23 ->
+ * 88 us from 3 to 20 000 fds here, and a parent with thousands of live
+ * children holds that many pidfds). So when the reactor runs, the child is
+ * cloned with CLONE_FILES and copies the table itself, with unshare, as its
+ * first step — the caller's cost stays flat (~15 us with 10 000 fds). The
+ * price: until the child has unshared, the fds it needs must stay open in
+ * our table, so they are handed to the stack pool, which closes them when
+ * the child reports it (through the reactor's eventfd) or is gone; and fds
+ * the caller passes are duplicated first, so the caller may close its own
+ * right after spawn returns.
  */
 #include <string.h>
 #include "internal.h"
@@ -19,6 +30,9 @@ extern char **environ;
 
 struct scan {
 	uint32_t npipes;
+	int32_t map_step;     /* index of the FD_MAP step, or -1 */
+	uint32_t map_count;
+	const uint8_t *pairs;
 	int32_t cgroup_step;
 	const char *cgroup_path;
 	int creds;
@@ -39,6 +53,13 @@ static int scan_steps(const struct asp_reader *strings, const struct asp_req_hea
 		}
 		switch (s.op) {
 		case ASP_OP_FD_MAP:
+			if (sc->map_step >= 0) { /* one map per request */
+				*bad_step = (int32_t)i;
+				return -ASP_EINVAL;
+			}
+			sc->map_step = (int32_t)i;
+			sc->map_count = s.u.fd_map.count;
+			sc->pairs = s.u.fd_map.pairs;
 			for (k = 0; k < s.u.fd_map.count; k++) {
 				int32_t src = (int32_t)asp_load32(s.u.fd_map.pairs + 8 * k);
 				if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE)
@@ -55,67 +76,82 @@ static int scan_steps(const struct asp_reader *strings, const struct asp_req_hea
 			break;
 		}
 	}
-	if (sc->npipes > ASP_MAX_PIPES) {
-		*bad_step = ASP_STEP_SETUP;
+	/* Pipes need the resolved sources. */
+	if (sc->npipes > ASP_MAX_PIPES || (sc->npipes && sc->map_count > ASP_MAX_MAPPED)) {
+		*bad_step = sc->map_step;
 		return -ASP_EINVAL;
 	}
 	return 0;
 }
 
-/* Create the pipes in FD_MAP order: parent ends to out, child ends to ctx. */
-static int make_pipes(const struct asp_reader *strings, const struct asp_req_header *h,
-		      struct asp_child_ctx *ctx, int32_t *parent_ends)
-{
-	struct asp_reader r;
-	uint32_t i, k;
-	asp_steps_begin(strings, h, &r);
-	for (i = 0; i < h->nsteps; i++) {
-		struct asp_step s;
-		asp_step_next(&r, &s); /* checked by scan_steps */
-		if (s.op != ASP_OP_FD_MAP)
-			continue;
-		for (k = 0; k < s.u.fd_map.count; k++) {
-			int32_t src = (int32_t)asp_load32(s.u.fd_map.pairs + 8 * k);
-			int fds[2];
-			long e;
-			if (src != ASP_FD_PIPE_READ && src != ASP_FD_PIPE_WRITE)
-				continue;
-			/* Both ends non-blocking in one call; the child clears
-			 * O_NONBLOCK on its end. */
-			e = sys_pipe2(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
-			if (e < 0)
-				return (int)e;
-			parent_ends[ctx->npipes] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];
-			ctx->pipe_fds[ctx->npipes++] = src == ASP_FD_PIPE_READ ? fds[0] : fds[1];
-		}
-	}
-	return 0;
-}
+/* fds we hold only for the child. */
+struct child_fds {
+	int32_t fd[ASP_MAX_CHILD_FDS];
+	uint32_t n;
+};
 
-static void close_pipes(struct asp_child_ctx *ctx, int32_t *parent_ends, int parent_too)
+static void close_all(const int32_t *fds, uint32_t n)
 {
 	uint32_t i;
-	for (i = 0; i < ctx->npipes; i++) {
-		sys_close(ctx->pipe_fds[i]);
-		if (parent_too)
-			sys_close(parent_ends[i]);
+	for (i = 0; i < n; i++)
+		sys_close(fds[i]);
+}
+
+/*
+ * Resolve each FD_MAP source into ctx->src_fds: a new pipe (our end to
+ * out[], the child's end kept for it), /dev/null (-1: the child opens it), or
+ * a caller's fd — duplicated when the table will be shared, so the caller may
+ * close its own at once.
+ */
+static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int share, int32_t *parent_ends,
+			   uint32_t *nparent, struct child_fds *cf)
+{
+	uint32_t k;
+	ctx->nsrc = 0;
+	if (sc->map_step < 0 || sc->map_count > ASP_MAX_MAPPED)
+		return 0;
+	for (k = 0; k < sc->map_count; k++) {
+		int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k), fd = src;
+		if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE) {
+			int fds[2];
+			/* Both ends non-blocking in one call; the child clears
+			 * O_NONBLOCK on its end. */
+			long e = sys_pipe2(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+			if (e < 0)
+				return (int)e;
+			parent_ends[(*nparent)++] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];
+			fd = src == ASP_FD_PIPE_READ ? fds[0] : fds[1];
+			cf->fd[cf->n++] = fd;
+		} else if (src >= 0 && share) {
+			long d = sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 0);
+			/* A bad fd stays as given: the child reports EBADF for
+			 * its entry, as without sharing. */
+			if (d >= 0) {
+				fd = (int32_t)d;
+				cf->fd[cf->n++] = fd;
+			}
+		}
+		ctx->src_fds[k] = fd;
 	}
+	ctx->nsrc = sc->map_count;
+	return 0;
 }
 
 ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
 {
 	struct asp_reader strings;
 	struct asp_req_header h;
-	struct scan sc = {0, -1, 0, 0};
+	struct scan sc = {0, -1, 0, 0, -1, 0, 0};
+	struct child_fds cf;
 	struct asp_slot *slot;
 	struct asp_child_ctx *ctx;
 	enum asp_mode m;
 	uint8_t *top, *copy, *stack_top;
 	char *inherited;
 	size_t ptrs_size, need, inherited_size = 0;
-	uint32_t ninherited = 0;
+	uint32_t ninherited = 0, nparent = 0;
 	int32_t step = ASP_STEP_SETUP;
-	int status[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, pid, err;
+	int status[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, pid, err, share, wake;
 	uint64_t all = ~0ull, old;
 
 	if (!out || out_len < ASP_OUT_PIPES)
@@ -133,6 +169,9 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	if (out_len < ASP_OUT_PIPES + sc.npipes)
 		return -ASP_EINVAL;
 	m = asp_mode();
+	wake = asp_reactor_wake_fd();
+	share = (m == ASP_MODE_CLONE3 || m == ASP_MODE_CLONE) && wake >= 0 &&
+		(sc.map_step < 0 || sc.map_count <= ASP_MAX_MAPPED);
 
 	/* The parent's environment is copied now: the child must not read
 	 * `environ` itself, which this process may change while it runs. */
@@ -176,42 +215,53 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	ctx->req_size = len;
 	ctx->parent_pid = (int32_t)sys_getpid();
 	ctx->cgroup_fd = -1;
-	ctx->npipes = 0;
+	ctx->cgroup_step = ASP_STEP_SETUP;
 	ctx->probe = 0;
+	ctx->files_shared = (uint32_t)share;
+	ctx->unshared = 0;
+	ctx->wake_fd = wake;
+	cf.n = 0;
 
 	err = (int)sys_pipe2(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
 	if (err < 0)
-		goto fail_slot;
+		goto fail;
 	ctx->status_fd = status[1];
-	err = make_pipes(&strings, &h, ctx, &out[ASP_OUT_PIPES]);
+	cf.fd[cf.n++] = status[1];
+	err = resolve_sources(&sc, ctx, share, &out[ASP_OUT_PIPES], &nparent, &cf);
 	if (err < 0)
-		goto fail_fds;
+		goto fail;
 	if (sc.cgroup_path) {
 		step = sc.cgroup_step;
 		err = (int)sys_openat(ASP_AT_FDCWD, sc.cgroup_path, ASP_O_RDONLY | ASP_O_DIRECTORY | ASP_O_CLOEXEC, 0);
 		if (err < 0)
-			goto fail_fds;
+			goto fail;
 		cgroup_fd = err;
-		if (m != ASP_MODE_CLONE3)
-			ctx->cgroup_fd = cgroup_fd;
 		ctx->cgroup_step = sc.cgroup_step;
+		if (m != ASP_MODE_CLONE3) { /* the child joins by hand */
+			ctx->cgroup_fd = cgroup_fd;
+			cf.fd[cf.n++] = cgroup_fd;
+			cgroup_fd = -1;
+		}
 	}
 	if (sc.creds && m != ASP_MODE_FORK) {
 		asp_creds_enter();
 		slot->creds = 1;
+	}
+	/* Before clone: the child may report `unshared` before clone returns. */
+	if (share) {
+		memcpy(slot->pending, cf.fd, cf.n * sizeof cf.fd[0]);
+		slot->ctx = ctx;
+		__atomic_store_n(&slot->npending, cf.n, __ATOMIC_RELEASE);
 	}
 
 	/* The child inherits this mask: it runs with every signal blocked
 	 * until its last step, so no handler of ours ever runs on its stack
 	 * and no signal kills it while RLIMIT_CORE is still ours. */
 	sys_rt_sigprocmask(ASP_SIG_SETMASK, &all, &old);
-	pid = asp_spawn_child(m, slot, ctx, stack_top, m == ASP_MODE_CLONE3 ? cgroup_fd : -1, &pidfd);
+	pid = asp_spawn_child(m, slot, ctx, stack_top, cgroup_fd, share, &pidfd);
 	sys_rt_sigprocmask(ASP_SIG_SETMASK, &old, 0);
 
-	/* The child has its own copy of the fd table (no CLONE_FILES). */
-	sys_close(status[1]);
-	close_pipes(ctx, &out[ASP_OUT_PIPES], pid < 0);
-	if (cgroup_fd >= 0)
+	if (cgroup_fd >= 0) /* clone3 has used it */
 		sys_close(cgroup_fd);
 	if (pid < 0) {
 		err = pid;
@@ -219,6 +269,11 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 		 * shortage is blamed on it. */
 		if (!(sc.cgroup_path && m == ASP_MODE_CLONE3 && err != -ASP_EAGAIN && err != -ASP_ENOMEM))
 			step = ASP_STEP_SETUP;
+		if (share)
+			asp_pool_drop_pending(slot);
+		else
+			close_all(cf.fd, cf.n);
+		close_all(&out[ASP_OUT_PIPES], nparent);
 		sys_close(status[0]);
 		if (slot->creds) {
 			slot->creds = 0;
@@ -228,6 +283,9 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 		out[ASP_OUT_STEP] = step;
 		return err;
 	}
+	/* Without CLONE_FILES the child has its own copy of the table. */
+	if (!share)
+		close_all(cf.fd, cf.n);
 	/* On the fallbacks the child is done with the slot: exec'd (vfork) or
 	 * never shared it (fork). */
 	if (m == ASP_MODE_VFORK || m == ASP_MODE_FORK) {
@@ -247,11 +305,11 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	out[ASP_OUT_STEP] = 0;
 	return 0;
 
-fail_fds:
-	close_pipes(ctx, &out[ASP_OUT_PIPES], 1);
-	sys_close(status[0]);
-	sys_close(status[1]);
-fail_slot:
+fail:
+	close_all(cf.fd, cf.n);
+	close_all(&out[ASP_OUT_PIPES], nparent);
+	if (status[0] >= 0)
+		sys_close(status[0]);
 	asp_pool_release(slot);
 	out[ASP_OUT_STEP] = step;
 	return err;

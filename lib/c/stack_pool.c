@@ -71,12 +71,46 @@ static void remove_at(size_t i)
 	slots[i] = slots[--nslots];
 }
 
+/* Under pool_lock: close the fds we held for a child that shared our fd
+ * table, once it has its own (it said so) or is gone (exec or exit). */
+static void sweep_slot(struct asp_slot *s)
+{
+	uint32_t n = __atomic_load_n(&s->npending, __ATOMIC_ACQUIRE), i;
+	if (!n || !s->busy)
+		return;
+	if (!__atomic_load_n(&s->ctx->unshared, __ATOMIC_ACQUIRE) && __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) != 0)
+		return;
+	for (i = 0; i < n; i++)
+		sys_close(s->pending[i]);
+	__atomic_store_n(&s->npending, 0, __ATOMIC_RELEASE);
+}
+
+ASP_HIDDEN void asp_pool_sweep(void)
+{
+	size_t i;
+	pthread_mutex_lock(&pool_lock);
+	for (i = 0; i < nslots; i++)
+		sweep_slot(slots[i]);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+ASP_HIDDEN void asp_pool_drop_pending(struct asp_slot *s)
+{
+	uint32_t i;
+	pthread_mutex_lock(&pool_lock);
+	for (i = 0; i < s->npending; i++)
+		sys_close(s->pending[i]);
+	__atomic_store_n(&s->npending, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&pool_lock);
+}
+
 /* Under pool_lock. */
 static void reclaim_locked(void)
 {
 	size_t i, nfree = 0;
 	for (i = 0; i < nslots;) {
 		struct asp_slot *s = slots[i];
+		sweep_slot(s);
 		if (s->busy && __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) == 0) {
 			s->busy = 0;
 			if (s->creds) {
@@ -144,6 +178,8 @@ ASP_HIDDEN int asp_pool_acquire(size_t need, struct asp_slot **out)
 	}
 	s->busy = 1;
 	s->creds = 0;
+	s->npending = 0;
+	s->ctx = 0;
 	s->tid = -1;
 	*out = s;
 out:

@@ -46,6 +46,7 @@
 
 /* Kernel ABI values we use (UAPI headers would clash with libc's). */
 #define ASP_CLONE_VM 0x00000100ul
+#define ASP_CLONE_FILES 0x00000400ul
 #define ASP_CLONE_VFORK 0x00004000ul
 #define ASP_CLONE_PIDFD 0x00001000ul
 #define ASP_CLONE_CHILD_CLEARTID 0x00200000ul
@@ -210,6 +211,8 @@ static inline long sys_waitid(int which, int id, void *info, int options, void *
 	return SC5(__NR_waitid, which, id, info, options, rusage);
 }
 static inline long sys_clone3_probe(struct asp_clone_args *args, size_t size) { return SC2(__NR_clone3, args, size); }
+static inline long sys_unshare(unsigned long flags) { return SC1(__NR_unshare, flags); }
+static inline long sys_eventfd2(unsigned initval, int flags) { return SC2(__NR_eventfd2, initval, flags); }
 static inline long sys_epoll_create1(int flags) { return SC1(__NR_epoll_create1, flags); }
 static inline long sys_epoll_ctl(int epfd, int op, int fd, void *ev) { return SC4(__NR_epoll_ctl, epfd, op, fd, ev); }
 static inline long sys_epoll_pwait(int epfd, void *evs, int n, int timeout)

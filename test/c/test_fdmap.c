@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <unistd.h>
 
 static size_t read_all(int fd, char *buf, size_t n)
@@ -17,10 +18,11 @@ static size_t read_all(int fd, char *buf, size_t n)
 	return len;
 }
 
-/* A closed fd below 10 (dash only knows single-digit redirections). */
+/* A closed fd from `from` on. Scripts write to it as /proc/self/fd/N:
+ * dash only knows single-digit redirections. */
 static int free_fd(int from)
 {
-	while (from < 10 && fcntl(from, F_GETFD) >= 0)
+	while (fcntl(from, F_GETFD) >= 0)
 		from++;
 	return from;
 }
@@ -43,7 +45,8 @@ static void swaps(void)
 	close(y[1]);
 	{
 		const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {a, b}, {b, a}, {b, 1}, {a, 2}};
-		snprintf(script, sizeof script, "echo a >&%d; echo b >&%d; echo c; echo d >&2", a, b);
+		snprintf(script, sizeof script, "echo a >/proc/self/fd/%d; echo b >/proc/self/fd/%d; echo c; echo d >&2",
+			 a, b);
 		req_sh(&r, script);
 		req_fd_map(&r, map, 5, ASP_FDMAP_CLOSE_OTHERS);
 	}
@@ -90,19 +93,22 @@ static void status_fd_collision(void)
 
 static void same_fd_clears_cloexec(void)
 {
-	int p[2];
+	int p[2], n;
 	struct req r;
 	struct run_result res;
-	char buf[64];
-	const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}, {9, 9}};
+	char buf[64], script[64];
 	CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
-	CHECK(fcntl(9, F_GETFD) < 0);
-	CHECK_EQ_INT(dup3(p[1], 9, O_CLOEXEC), 9);
+	n = free_fd(3);
+	CHECK_EQ_INT(dup3(p[1], n, O_CLOEXEC), n);
 	close(p[1]);
-	req_sh(&r, "echo kept >&9");
-	req_fd_map(&r, map, 4, ASP_FDMAP_CLOSE_OTHERS);
+	{
+		const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}, {n, n}};
+		snprintf(script, sizeof script, "echo kept >/proc/self/fd/%d", n);
+		req_sh(&r, script);
+		req_fd_map(&r, map, 4, ASP_FDMAP_CLOSE_OTHERS);
+	}
 	run_req(&r, &res);
-	close(9);
+	close(n);
 	CHECK_EQ_INT(res.w.code, 0);
 	read_all(p[0], buf, sizeof buf);
 	CHECK_EQ_STR(buf, "kept\n");
@@ -187,7 +193,75 @@ static void bad_fd(void)
 	CHECK_EQ_INT(res.rec[2], 3);
 }
 
+static void caller_closes_at_once(void)
+{
+	/* The caller may close the fds it passed as soon as spawn returns,
+	 * even while the child still shares our fd table. */
+	int i;
+	for (i = 0; i < 20; i++) {
+		int p[2];
+		struct req r;
+		int32_t out[ASP_OUT_MAX], rec[3];
+		struct asp_wait_result w;
+		char buf[16] = {0};
+		const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {2, 2}};
+		int32_t pass[][2] = {{0, 1}};
+		CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+		pass[0][0] = p[1];
+		req_sh(&r, "echo hi");
+		{
+			int32_t all[3][2] = {{map[0][0], map[0][1]}, {pass[0][0], pass[0][1]}, {map[1][0], map[1][1]}};
+			req_fd_map(&r, (const int32_t(*)[2])all, 3, ASP_FDMAP_CLOSE_OTHERS);
+		}
+		req_end(&r);
+		CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
+		close(p[1]); /* at once */
+		free(r.buf);
+		CHECK_EQ_INT(read(p[0], buf, sizeof buf - 1), 3);
+		CHECK_EQ_STR(buf, "hi\n");
+		close(p[0]);
+		while (L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w) == -EAGAIN)
+			wait_readable(out[ASP_OUT_PIDFD], 5000);
+		CHECK_EQ_INT(w.code, 0);
+		while (L.status_read(out[ASP_OUT_STATUS], rec) == -EAGAIN)
+			wait_readable(out[ASP_OUT_STATUS], 5000);
+		L.close(out[ASP_OUT_STATUS]);
+		L.close(out[ASP_OUT_PIDFD]);
+	}
+}
+
+static void killed_at_once_leaks_nothing(void)
+{
+	/* SIGKILL before the child could unshare its fd table: what we kept
+	 * open for it is closed once it is reaped, and its status pipe ends. */
+	int i, fds0 = count_fds();
+	for (i = 0; i < 50; i++) {
+		struct req r;
+		int32_t out[ASP_OUT_MAX], rec[3];
+		struct asp_wait_result w;
+		int n;
+		req_sh(&r, "sleep 5");
+		req_capture(&r);
+		req_end(&r);
+		CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
+		free(r.buf);
+		CHECK_EQ_INT(L.kill(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], SIGKILL), 0);
+		while (L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w) == -EAGAIN)
+			wait_readable(out[ASP_OUT_PIDFD], 5000);
+		CHECK_EQ_INT(w.code, SIGKILL);
+		while ((n = L.status_read(out[ASP_OUT_STATUS], rec)) == -EAGAIN)
+			wait_readable(out[ASP_OUT_STATUS], 5000);
+		CHECK_EQ_INT(n, 0);
+		L.close(out[ASP_OUT_STATUS]);
+		L.close(out[ASP_OUT_PIDFD]);
+		L.close(out[ASP_OUT_PIPES]);
+	}
+	CHECK_EQ_INT(count_fds(), fds0);
+}
+
 TEST_LIST(fdmap_tests) = {
+	{"fd map: the caller closes its fds right after spawn", caller_closes_at_once},
+	{"fd map: a child killed at once leaks no fd", killed_at_once_leaks_nothing},
 	{"fd map: swaps", swaps},
 	{"fd map: targets over the status fd", status_fd_collision},
 	{"fd map: n -> n clears FD_CLOEXEC", same_fd_clears_cloexec},
