@@ -59,6 +59,7 @@ struct asp_lib {
 	int (*spawn)(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
 	int (*status_read)(int fd, int32_t *record);
 	int (*wait)(int pidfd, int pid, void *result);
+	int (*reactor_open)(int32_t *out);
 };
 extern struct asp_lib asp;
 int asp_load(const char *path);
