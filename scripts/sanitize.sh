@@ -22,5 +22,8 @@ done
 $CC -shared $san $objs -o "$out/libaspawn.so" -Wl,-z,nodelete -Wl,-z,now -lpthread
 $CC -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers $san \
 	-Ilib/c/include -Itest/c test/c/*.c -o "$out/aspawn-test" -ldl -lpthread
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	"$out/aspawn-test" "$out/libaspawn.so"
+for reactor in 0 1; do
+	echo "== sanitized C tests, reactor $reactor"
+	ASPAWN_TEST_REACTOR=$reactor ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$out/aspawn-test" "$out/libaspawn.so"
+done

@@ -11,5 +11,5 @@ echo "== arm64 C tests under qemu-aarch64-static (fallback path)"
 ASPAWN_TEST_QEMU_USER=1 ASPAWN_EXPECT_CAPS=0x54 qemu-aarch64-static -L /usr/aarch64-linux-gnu \
 	zig-out/bin/aspawn-test-arm64 "$lib" 2>&1 | grep -v '^ok \|^qemu: uncaught'
 echo "== arm64 C tests in an arm64 kernel (CLONE_VM path)"
-"$vm" --timeout 600 --file "$lib" --env ASPAWN_TEST_SCALE=10 --env ASPAWN_EXPECT_CAPS=0x73 \
-	-- zig-out/bin/aspawn-test-arm64 ./libaspawn.so 2>&1 | grep -v '^ok '
+"$vm" --timeout 900 --file "$lib" --file zig-out/bin/aspawn-test-arm64 --env ASPAWN_TEST_SCALE=10 \
+	--env ASPAWN_EXPECT_CAPS=0x73 -- test/c/vm-run.sh
