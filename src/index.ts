@@ -11,3 +11,7 @@ export type { ExtraFdOption, Options, RlimitName, RlimitValue, RunOptions, Stdio
 export type { Signal } from "./api/signals.ts";
 export { capabilities, type Capabilities } from "./api/capabilities.ts";
 export { LibraryLoadError } from "./ffi/load.ts";
+export { Pipeline, pipeline, PipelineError, type PipelineOptions, type Stage } from "./api/pipeline.ts";
+export { Batch, BatchError, type BatchOptions, type Job, map, runAll, type Settled } from "./api/batch.ts";
+export type { KillOptions } from "./api/subprocess.ts";
+export type { StdinOption } from "./api/options.ts";

@@ -56,3 +56,65 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Our live children (and unreaped ones), from /proc. */
+export function childrenOfUs(): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid) out.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Whether a pid exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** Descendant pids of pid (through /proc/<pid>/task/<tid>/children). */
+export function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const walk = (p: number) => {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const t of tasks) {
+      let kids = "";
+      try {
+        kids = readFileSync(`/proc/${p}/task/${t}/children`, "utf8");
+      } catch {
+        continue;
+      }
+      for (const c of kids.split(" ").filter(Boolean).map(Number)) {
+        out.push(c);
+        walk(c);
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+export async function until(cond: () => boolean, ms = 2000): Promise<boolean> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > ms) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return true;
+}

@@ -110,3 +110,22 @@ ASP_EXPORT int asp_kill(int pidfd, int pid, int sig)
 		return -ASP_EINVAL; /* never kill(0) or kill(-1) by accident */
 	return (int)sys_kill(pid, sig);
 }
+
+/* Signal a whole process group (pgid > 1: never 0, -1 or init's group). */
+ASP_EXPORT int asp_killpg(int pgid, int sig)
+{
+	if (pgid <= 1)
+		return -ASP_EINVAL;
+	return (int)sys_kill(-pgid, sig);
+}
+
+/* Set or clear O_NONBLOCK: our pipe ends are non-blocking, but one handed to
+ * another child as its stdin must block like any stdio. */
+ASP_EXPORT int asp_set_nonblock(int fd, int on)
+{
+	long fl = sys_fcntl(fd, ASP_F_GETFL, 0);
+	if (fl < 0)
+		return (int)fl;
+	fl = on ? fl | ASP_O_NONBLOCK : fl & ~(long)ASP_O_NONBLOCK;
+	return (int)sys_fcntl(fd, ASP_F_SETFL, fl);
+}

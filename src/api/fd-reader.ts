@@ -38,12 +38,25 @@ export class FdReader {
     orphans.register(this, { native, fd }, this);
   }
 
+  #touched = false;
+
   get closed(): boolean {
     return this.#fd < 0;
   }
 
+  /** The fd, while open (for handing the pipe to another child). */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** Whether anything was read: an untouched pipe can go to another child whole. */
+  get touched(): boolean {
+    return this.#touched;
+  }
+
   /** The next chunk, or null at end of file. */
   async read(): Promise<Uint8Array | null> {
+    this.#touched = true;
     for (;;) {
       if (this.#fd < 0) return null;
       const chunk = this.#tryRead();
@@ -57,6 +70,7 @@ export class FdReader {
    * per wake-up); resolves at EOF.
    */
   async drain(onChunk: (chunk: Uint8Array) => void): Promise<void> {
+    this.#touched = true;
     for (;;) {
       let chunk: Uint8Array | null | undefined;
       while ((chunk = this.#tryRead())) onChunk(chunk);

@@ -10,6 +10,13 @@ import type { Signal } from "./signals.ts";
  */
 export type StdioOption = "pipe" | "inherit" | "ignore" | number;
 
+/**
+ * stdin may also be the unread stdout (or stderr) stream of another child of
+ * this library: the two children are then connected by the kernel pipe
+ * itself, and no byte passes through JavaScript.
+ */
+export type StdinOption = StdioOption | ReadableStream<Uint8Array>;
+
 /** An extra fd for the child (index 3 and up of `stdio`): an fd of this process, or closed. */
 export type ExtraFdOption = number | "inherit" | "ignore" | null | undefined;
 
@@ -45,10 +52,10 @@ export interface Options {
    */
   argv0?: string;
   /**
-   * The child's stdin.
+   * The child's stdin: also the unread `stdout` of another Subprocess.
    * @default "ignore" (spawn); run(): "pipe" when `input` is given, else "ignore"
    */
-  stdin?: StdioOption;
+  stdin?: StdinOption;
   /**
    * The child's stdout.
    * @default "pipe"

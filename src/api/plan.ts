@@ -5,9 +5,11 @@
  * name for error messages.
  */
 import { runtime } from "../ffi/runtime.ts";
+import type { FdReader } from "./fd-reader.ts";
 import type { ExtraFdOption, Options, RlimitName, RlimitValue, StdioOption } from "./options.ts";
 import { FD_DEVNULL, FD_PIPE_READ, FD_PIPE_WRITE, Op, RequestWriter } from "./request.ts";
 import { signalNumber } from "./signals.ts";
+import { readerOf } from "./streams.ts";
 
 export interface Plan {
   request: Uint8Array;
@@ -15,6 +17,8 @@ export interface Plan {
   steps: string[];
   /** Child fds that got a pipe, in the order asp_spawn returns their parent ends. */
   pipes: number[];
+  /** Pipes of other children handed to this one (our ends close after the spawn). */
+  handovers: FdReader[];
 }
 
 export const rlimitNumbers: Record<RlimitName, number> = {
@@ -43,6 +47,16 @@ function bool(v: unknown, what: string): boolean {
 }
 
 const FD_MAX = (1 << 20) - 1;
+
+function pipeFrom(stream: ReadableStream<Uint8Array>, fd: number, handovers: FdReader[]): number {
+  const reader = readerOf(stream);
+  if (!reader) throw new TypeError(`stdio[${fd}]: only the stdout or stderr stream of another Subprocess can be passed`);
+  if (reader.touched || reader.closed || stream.locked || handovers.includes(reader)) {
+    throw new TypeError(`stdio[${fd}]: that stream was already read, piped or cancelled`);
+  }
+  handovers.push(reader);
+  return reader.fd;
+}
 
 function stdioSource(v: StdioOption | ExtraFdOption, fd: number, pipes: number[]): number | undefined {
   if (v === "pipe" && fd <= 2) {
@@ -84,6 +98,7 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   const o = options;
   const steps: string[] = [];
   const pipes: number[] = [];
+  const handovers: FdReader[] = [];
 
   writer.begin(f, !f.includes("/"));
   writer.arg(o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
@@ -120,11 +135,13 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   // The fd map, always: every fd not named is closed in the child.
   const stdio = o.stdio ?? [];
   if (!Array.isArray(stdio)) throw new TypeError("stdio must be an array");
-  const std = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
+  const std: unknown[] = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
   const pairs: [number, number][] = [];
   for (let fd = 0; fd < Math.max(3, stdio.length); fd++) {
     const v = fd < stdio.length && stdio[fd] !== undefined ? stdio[fd] : std[fd];
-    const src = stdioSource(v as StdioOption | ExtraFdOption, fd, pipes);
+    const src = v instanceof ReadableStream
+      ? pipeFrom(v, fd, handovers)
+      : stdioSource(v as StdioOption | ExtraFdOption, fd, pipes);
     if (src !== undefined) pairs.push([src, fd]);
   }
   writer.fdMap(pairs);
@@ -210,5 +227,5 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
     writer.bytes(Op.SECCOMP, seccomp.length / 8, seccomp);
     steps.push("seccomp");
   }
-  return { request: writer.end(), steps, pipes };
+  return { request: writer.end(), steps, pipes, handovers };
 }

@@ -37,8 +37,14 @@ export function spawnWith(
   }
   const native = loadNative();
   const channel = getChannel();
+  // A pipe of ours handed to this child: make it blocking, as stdio is.
+  for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
   const r = native.asp_spawn(p.request, p.request.length, outBytes, OUT_SLOTS);
   if (r < 0) throw new SpawnError(-r, stepName(p.steps, out[3]!, 0), commandLine(file, args));
+  // The child has the pipes it was handed (asp_spawn duplicated them when
+  // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
+  // reader child alone.
+  for (const reader of p.handovers) reader.close();
   return new Subprocess({
     native,
     channel,
@@ -53,6 +59,9 @@ export function spawnWith(
     signal: options.signal,
     killSignal,
     forceKillAfter,
+    ownGroup: options.setsid === true || options.processGroup === true,
+    joinedGroup: typeof options.processGroup === "number" ? options.processGroup : undefined,
+    cgroup: options.cgroup,
   });
 }
 

@@ -10,6 +10,8 @@ import { commandLine, SpawnError } from "./errors.ts";
 import { decodeExit, type ExitStatus, WAIT_RESULT_SIZE } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
+import { readBytes, readLines } from "./output.ts";
+import { killTree } from "./tree.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import { unrefTimeout } from "./timers.ts";
@@ -40,6 +42,24 @@ export interface SubprocessInit {
   signal?: AbortSignal | undefined;
   killSignal: number;
   forceKillAfter: number;
+  /** The child leads a process group of its own (setsid / processGroup: true), or joined this one. */
+  ownGroup: boolean;
+  joinedGroup?: number | undefined;
+  cgroup?: string | undefined;
+}
+
+/** Options of Subprocess.kill(). */
+export interface KillOptions {
+  /**
+   * Signal the child's whole process group (it must have one: `setsid` or
+   * `processGroup`).
+   */
+  group?: boolean;
+  /**
+   * Signal the child and every descendant, even those that left its group
+   * or session (found through /proc; see the README for the limits).
+   */
+  tree?: boolean;
 }
 
 /** What run() needs beyond the public surface. */
@@ -80,6 +100,8 @@ export class Subprocess implements AsyncDisposable {
   readonly #killSignal: number;
   readonly #forceKillAfter: number;
   readonly #timeout: number | undefined;
+  readonly #pgid: number | undefined;
+  readonly #cgroup: string | undefined;
   #pidfd: number;
   #statusFd: number;
   #statusWatch = 0;
@@ -115,6 +137,8 @@ export class Subprocess implements AsyncDisposable {
     this.#killSignal = init.killSignal;
     this.#forceKillAfter = init.forceKillAfter;
     this.#timeout = init.timeout;
+    this.#pgid = init.ownGroup ? init.pid : init.joinedGroup;
+    this.#cgroup = init.cgroup;
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
       else if (childFd === 1) this.#stdoutReader = new FdReader(init.native, init.channel, fd);
@@ -180,12 +204,48 @@ export class Subprocess implements AsyncDisposable {
   /**
    * Send a signal through the pidfd, which can never reach another process
    * that reused the pid. False when the child has already been reaped or the
-   * signal could not be sent.
+   * signal could not be sent. `{ group: true }` signals the child's process
+   * group, `{ tree: true }` the child and all its descendants.
    */
-  kill(signal: Signal = "SIGTERM"): boolean {
+  kill(signal: Signal = "SIGTERM", options: KillOptions = {}): boolean {
     const n = signalNumber(signal);
+    if (options.group) {
+      if (this.#pgid === undefined) {
+        throw new TypeError("kill({ group: true }): the child has no process group of its own; spawn it with processGroup or setsid");
+      }
+      // The group may outlive its leader; its id cannot be reused while it has members.
+      return this.#native.asp_killpg(this.#pgid, n) === 0;
+    }
     if (this.#exitStatus) return false; // reaped: the pid may belong to someone else now
+    if (options.tree) return killTree(this.#native, this.#pidfd, this.pid, n, this.#cgroup);
     return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
+  }
+
+  /** All of stdout as bytes (it must be a pipe nobody read). */
+  bytes(): Promise<Uint8Array> {
+    return readBytes(this.#stdoutFor("bytes"));
+  }
+
+  /** All of stdout as UTF-8 text. */
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+
+  /** stdout parsed as JSON. */
+  async json<T = unknown>(): Promise<T> {
+    return JSON.parse(await this.text()) as T;
+  }
+
+  /** stdout line by line ("\n" or "\r\n"; a last line without one counts). */
+  lines(): AsyncGenerator<string, void, undefined> {
+    return readLines(this.#stdoutFor("lines"));
+  }
+
+  #stdoutFor(what: string): FdReader {
+    const r = this.#stdoutReader;
+    if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
+    if (this.#stdout?.locked || r.touched || r.closed) throw new TypeError(`${what}(): stdout was already read`);
+    return r;
   }
 
   /** Keep the process alive while this child runs (the default). */
@@ -229,11 +289,16 @@ export class Subprocess implements AsyncDisposable {
     };
   }
 
+  /** killSignal for timeout, abort, dispose and maxBuffer: to the whole
+   * group when the child has one, then SIGKILL if it outlives forceKillAfter. */
   #terminate(signal: number): void {
-    if (!this.kill(signal)) return;
+    const group = { group: this.#pgid !== undefined };
+    if (this.#exitStatus || !this.kill(signal, group)) return;
     this.#terminated = true;
     if (Number.isFinite(this.#forceKillAfter) && signal !== 9) {
-      this.#cancelTimers.push(unrefTimeout(() => this.kill("SIGKILL"), this.#forceKillAfter));
+      this.#cancelTimers.push(unrefTimeout(() => {
+        if (!this.#exitStatus) this.kill("SIGKILL", group);
+      }, this.#forceKillAfter));
     }
   }
 

@@ -32,6 +32,7 @@ int lib_load(const char *path)
 	SYM(status_read, "asp_status_read");
 	SYM(wait, "asp_wait");
 	SYM(kill, "asp_kill");
+	SYM(killpg, "asp_killpg");
 	SYM(read, "asp_read");
 	SYM(write, "asp_write");
 	SYM(close, "asp_close");

@@ -13,6 +13,7 @@ struct lib {
 	int (*status_read)(int fd, int32_t *record);
 	int (*wait)(int pidfd, int pid, void *result);
 	int (*kill)(int pidfd, int pid, int sig);
+	int (*killpg)(int pgid, int sig);
 	int (*read)(int fd, void *buf, uint32_t len);
 	int (*write)(int fd, const void *buf, uint32_t len);
 	int (*close)(int fd);

@@ -1,0 +1,239 @@
+/**
+ * runAll() and map(): many children, at most `concurrency` at a time, results
+ * as they complete. With failFast (the default) the first failure stops the
+ * batch: nothing new starts, running jobs are killed, and once they are gone
+ * the batch rejects with a BatchError naming each failed job. An AbortSignal
+ * does the same and rejects with its reason. No process outlives a batch
+ * that rejected.
+ */
+import { availableParallelism } from "node:os";
+import { ExitError } from "./errors.ts";
+import type { ExitStatus } from "./exit-status.ts";
+import type { RunOptions } from "./options.ts";
+import { run, type RunResult } from "./run.ts";
+import { Subprocess } from "./subprocess.ts";
+
+/** A job: [file, args, options] (run() buffered), or a function that starts one. */
+export type Job<T = RunResult> =
+  | readonly [file: string, args?: readonly string[], options?: RunOptions]
+  | ((context: { signal: AbortSignal }) => Subprocess | Promise<T> | T);
+
+export type Settled<T> =
+  | { index: number; status: "fulfilled"; value: T }
+  | { index: number; status: "rejected"; reason: unknown };
+
+export interface BatchOptions {
+  /**
+   * Most jobs running at once.
+   * @default the number of CPUs
+   */
+  concurrency?: number;
+  /**
+   * Stops the batch: running jobs are killed, and it rejects with the signal's reason.
+   * @default none
+   */
+  signal?: AbortSignal;
+  /**
+   * Stop at the first failure (kill the rest) and reject with a BatchError.
+   * @default true
+   */
+  failFast?: boolean;
+}
+
+/** Jobs of a batch failed; `errors` (AggregateError) holds each failure. */
+export class BatchError extends AggregateError {
+  override name = "BatchError";
+  /** The failed jobs: index and error, in input order. */
+  readonly failures: { index: number; error: unknown }[];
+
+  constructor(failures: { index: number; error: unknown }[], total: number) {
+    const list = failures.map((f) => `#${f.index}: ${(f.error as Error)?.message?.split("\n")[0] ?? String(f.error)}`);
+    super(failures.map((f) => f.error), `${failures.length} of ${total} jobs failed: ${list.join("; ")}`);
+    this.failures = failures;
+  }
+}
+
+function defaultConcurrency(): number {
+  try {
+    return availableParallelism();
+  } catch {
+    return 4;
+  }
+}
+
+async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
+  if (Array.isArray(job)) {
+    const [file, args = [], options = {}] = job as unknown as [string, string[]?, RunOptions?];
+    const signals = options.signal ? AbortSignal.any([options.signal, signal]) : signal;
+    return (await run(file, args, { ...options, signal: signals } as RunOptions & { encoding?: "utf8" })) as T;
+  }
+  if (typeof job !== "function") throw new TypeError("a job is [file, args?, options?] or a function");
+  const r = await (job as (c: { signal: AbortSignal }) => Subprocess | Promise<T> | T)({ signal });
+  if (!(r instanceof Subprocess)) return r;
+  const kill = () => r.kill();
+  signal.addEventListener("abort", kill, { once: true });
+  try {
+    const status = await r.exited;
+    if (!status.success) {
+      throw new ExitError({
+        command: r.command, exitCode: status.exitCode, signal: status.signal, stdout: "", stderr: "",
+        durationMs: 0, timedOut: false, aborted: signal.aborted, maxBufferExceeded: false,
+      });
+    }
+    return status as T;
+  } finally {
+    signal.removeEventListener("abort", kill);
+  }
+}
+
+export class Batch<T> implements AsyncIterable<Settled<T>> {
+  readonly #jobs: Job<T>[];
+  readonly #concurrency: number;
+  readonly #failFast: boolean;
+  readonly #signal: AbortSignal | undefined;
+  readonly #running = new Map<number, AbortController>();
+  readonly #ready: Settled<T>[] = [];
+  readonly #failures: { index: number; error: unknown }[] = [];
+  #wake: (() => void) | undefined;
+  #next = 0;
+  #settled = 0;
+  #stopped: "failure" | "abort" | "first" | undefined;
+  #started = false;
+
+  constructor(jobs: Iterable<Job<T>>, options: BatchOptions) {
+    this.#jobs = [...jobs];
+    const c = options.concurrency ?? defaultConcurrency();
+    if (!Number.isInteger(c) || c < 1) throw new TypeError(`concurrency must be a positive integer, got ${c}`);
+    this.#concurrency = c;
+    this.#failFast = options.failFast ?? true;
+    this.#signal = options.signal;
+  }
+
+  #start(): void {
+    if (this.#started) throw new TypeError("a batch can be consumed once");
+    this.#started = true;
+    if (this.#signal?.aborted) this.#stop("abort");
+    else this.#signal?.addEventListener("abort", () => this.#stop("abort"), { once: true });
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (!this.#stopped && this.#running.size < this.#concurrency && this.#next < this.#jobs.length) {
+      const index = this.#next++, ac = new AbortController();
+      this.#running.set(index, ac);
+      execute(this.#jobs[index]!, ac.signal).then(
+        (value) => this.#settle({ index, status: "fulfilled", value }),
+        (reason) => this.#settle({ index, status: "rejected", reason }),
+      );
+    }
+    this.#notify();
+  }
+
+  #settle(s: Settled<T>): void {
+    const cancelled = this.#running.get(s.index)!.signal.aborted;
+    this.#running.delete(s.index);
+    this.#settled++;
+    if (s.status === "rejected" && !cancelled) {
+      this.#failures.push({ index: s.index, error: s.reason });
+      if (this.#failFast) this.#stop("failure");
+    }
+    this.#ready.push(s);
+    this.#pump();
+  }
+
+  #stop(why: "failure" | "abort" | "first"): void {
+    if (this.#stopped) return;
+    this.#stopped = why;
+    for (const ac of this.#running.values()) ac.abort();
+    this.#notify();
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  get #done(): boolean {
+    return this.#running.size === 0 && (this.#stopped !== undefined || this.#next >= this.#jobs.length);
+  }
+
+  #error(): unknown {
+    if (this.#stopped === "abort") return this.#signal!.reason;
+    if (this.#failures.length) {
+      return new BatchError([...this.#failures].sort((a, b) => a.index - b.index), this.#jobs.length);
+    }
+    return undefined;
+  }
+
+  /** Settled results in completion order; throws at the end when the batch failed or was aborted. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Settled<T>, void, undefined> {
+    this.#start();
+    try {
+      for (;;) {
+        while (this.#ready.length) yield this.#ready.shift()!;
+        if (this.#done) break;
+        await new Promise<void>((r) => (this.#wake = r));
+      }
+    } finally {
+      // A consumer that stops iterating early stops the batch too.
+      if (!this.#done) {
+        this.#stop("abort");
+        while (this.#running.size) await new Promise<void>((r) => (this.#wake = r));
+      }
+    }
+    const e = this.#error();
+    if (e !== undefined && (this.#stopped === "abort" || this.#failures.length)) throw e;
+  }
+
+  /** Every value in input order; rejects like the iteration. */
+  async all(): Promise<T[]> {
+    const values: T[] = new Array(this.#jobs.length);
+    for await (const s of this) if (s.status === "fulfilled") values[s.index] = s.value;
+    return values;
+  }
+
+  /** The first job to succeed; the others are killed. Rejects with a BatchError if none does. */
+  async first(): Promise<T> {
+    this.#start();
+    for (;;) {
+      const s = this.#ready.shift();
+      if (s?.status === "fulfilled") {
+        this.#stop("first");
+        while (this.#running.size) await new Promise<void>((r) => (this.#wake = r));
+        return s.value;
+      }
+      if (s) continue;
+      if (this.#done) break;
+      await new Promise<void>((r) => (this.#wake = r));
+    }
+    throw this.#error() ?? new BatchError([], this.#jobs.length);
+  }
+}
+
+/** Run jobs with a concurrency limit; iterate results as they complete, or use all() / first(). */
+export function runAll<T = RunResult>(jobs: Iterable<Job<T>>, options: BatchOptions = {}): Batch<T> {
+  return new Batch<T>(jobs, options);
+}
+
+/**
+ * map(items, fn) with a concurrency limit: fn's results in input order. A fn
+ * that returns a Subprocess yields its ExitStatus (a failed exit fails the job).
+ */
+export function map<I>(
+  items: Iterable<I>,
+  fn: (item: I, index: number, signal: AbortSignal) => Subprocess,
+  options?: BatchOptions,
+): Promise<ExitStatus[]>;
+export function map<I, T>(
+  items: Iterable<I>,
+  fn: (item: I, index: number, signal: AbortSignal) => Promise<T> | T,
+  options?: BatchOptions,
+): Promise<T[]>;
+export function map<I, T>(
+  items: Iterable<I>,
+  fn: (item: I, index: number, signal: AbortSignal) => Subprocess | Promise<T> | T,
+  options: BatchOptions = {},
+): Promise<T[]> {
+  return runAll<T>([...items].map((item, i) => ({ signal }: { signal: AbortSignal }) => fn(item, i, signal)), options).all();
+}

@@ -1,0 +1,125 @@
+/**
+ * pipeline(): a chain of children connected by kernel pipes — stage i's
+ * stdout is stage i+1's stdin, and no byte passes through JavaScript.
+ * Like `set -o pipefail` by default: the chain fails when any stage does,
+ * and the error names the rightmost stage that failed.
+ */
+import type { ExitStatus } from "./exit-status.ts";
+import type { Options } from "./options.ts";
+import { type Signal } from "./signals.ts";
+import { spawn } from "./spawn.ts";
+import type { Subprocess } from "./subprocess.ts";
+
+/** [file, args, options] of one stage. */
+export type Stage = readonly [file: string, args?: readonly string[], options?: Options];
+
+export interface PipelineOptions {
+  /**
+   * Fail when any stage fails (else only the last stage counts).
+   * @default true
+   */
+  pipefail?: boolean;
+}
+
+/** A stage of a pipeline failed (or never ran). */
+export class PipelineError extends Error {
+  override name = "PipelineError";
+  /** Index of the failing stage (the rightmost one, as with pipefail). */
+  readonly stage: number;
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  /** How every stage ended (undefined for a stage that never ran). */
+  readonly statuses: (ExitStatus | undefined)[];
+
+  constructor(stage: number, command: string, status: ExitStatus | undefined, statuses: (ExitStatus | undefined)[], cause?: unknown) {
+    const why = !status
+      ? "failed to start"
+      : status.signal
+      ? `was killed with ${status.signal}`
+      : `failed with exit code ${status.exitCode}`;
+    super(`Pipeline stage ${stage} ${why}: ${command}`, cause === undefined ? undefined : { cause });
+    this.stage = stage;
+    this.command = command;
+    this.exitCode = status?.exitCode ?? null;
+    this.signal = status?.signal ?? null;
+    this.statuses = statuses;
+  }
+}
+
+export class Pipeline {
+  /** Every stage, in order. */
+  readonly stages: Subprocess[];
+  /** Resolves with every stage's ExitStatus; rejects with PipelineError. */
+  readonly exited: Promise<ExitStatus[]>;
+
+  constructor(stages: Subprocess[], pipefail: boolean) {
+    this.stages = stages;
+    this.exited = Promise.all(stages.map((s) => s.exited.then((v) => v, (e: unknown) => e as Error))).then((results) => {
+      const statuses = results.map((r) => (r instanceof Error ? undefined : r));
+      const failed = (i: number) => results[i] instanceof Error || !statuses[i]!.success;
+      let culprit = -1;
+      if (pipefail) for (let i = results.length - 1; i >= 0 && culprit < 0; i--) if (failed(i)) culprit = i;
+      if (!pipefail && failed(results.length - 1)) culprit = results.length - 1;
+      if (culprit >= 0) {
+        const r = results[culprit];
+        throw new PipelineError(culprit, stages[culprit]!.command, statuses[culprit], statuses, r instanceof Error ? r : undefined);
+      }
+      return statuses as ExitStatus[];
+    });
+    this.exited.catch(() => {});
+  }
+
+  /** The first stage's stdin, when it is a pipe. */
+  get stdin(): WritableStream<Uint8Array> | null {
+    return this.stages[0]!.stdin;
+  }
+
+  /** The last stage's stdout, when it is a pipe. */
+  get stdout(): ReadableStream<Uint8Array> | null {
+    return this.stages[this.stages.length - 1]!.stdout;
+  }
+
+  /** The last stage's stderr, when it is a pipe. */
+  get stderr(): ReadableStream<Uint8Array> | null {
+    return this.stages[this.stages.length - 1]!.stderr;
+  }
+
+  /** The last stage's stdout as text, after the whole pipeline succeeded. */
+  async text(): Promise<string> {
+    const [out] = await Promise.all([this.stages[this.stages.length - 1]!.text(), this.exited]);
+    return out;
+  }
+
+  /** Signal every stage. */
+  kill(signal: Signal = "SIGTERM"): boolean {
+    return this.stages.map((s) => s.kill(signal)).some(Boolean);
+  }
+}
+
+/**
+ * Start every stage, each reading the previous one's stdout. Throws like
+ * spawn() (TypeError, SpawnError); stages already started are then killed.
+ */
+export function pipeline(stages: readonly Stage[], options: PipelineOptions = {}): Pipeline {
+  if (!Array.isArray(stages) || stages.length === 0) throw new TypeError("pipeline needs at least one stage");
+  const started: Subprocess[] = [];
+  try {
+    stages.forEach((stage, i) => {
+      if (!Array.isArray(stage)) throw new TypeError(`pipeline stage ${i} must be [file, args?, options?]`);
+      const [file, args = [], opts = {}] = stage;
+      const last = i === stages.length - 1;
+      if (!last && opts.stdout !== undefined && opts.stdout !== "pipe") {
+        throw new TypeError(`pipeline stage ${i}: its stdout feeds stage ${i + 1} and must be "pipe"`);
+      }
+      if (i > 0 && opts.stdin !== undefined) throw new TypeError(`pipeline stage ${i}: its stdin is stage ${i - 1}'s stdout`);
+      const prev = started[i - 1];
+      started.push(spawn(file, args, { ...opts, ...(prev ? { stdin: prev.stdout! } : {}), stdout: last ? opts.stdout : "pipe" }));
+    });
+  } catch (e) {
+    for (const s of started) s.kill("SIGKILL");
+    throw e;
+  }
+  return new Pipeline(started, options.pipefail ?? true);
+}
+

@@ -1,0 +1,153 @@
+// Pipelines, buffered helpers, batches, process groups and trees.
+import { readlinkSync } from "node:fs";
+import { assert, test } from "../adapter.ts";
+import { alive, childrenOfUs, descendants, equalBytes, randomBytes, readAll, until } from "../util.ts";
+import { BatchError, ExitError, map, pipeline, PipelineError, runAll, spawn } from "../../src/index.ts";
+
+test("pipeline: 3 stages move 100 MiB exactly, through kernel pipes only", async () => {
+  const data = randomBytes(100 * 1024 * 1024, 3);
+  const p = pipeline([["cat", [], { stdin: "pipe" }], ["cat"], ["cat"]]);
+  const [a, b, c] = p.stages as [typeof p.stages[0], typeof p.stages[0], typeof p.stages[0]];
+  await Promise.all(p.stages.map((s) => s.spawned));
+  // stage 2 reads the very pipe stage 1 writes; so does stage 3 from 2.
+  assert.equal(readlinkSync(`/proc/${b.pid}/fd/0`), readlinkSync(`/proc/${a.pid}/fd/1`));
+  assert.equal(readlinkSync(`/proc/${c.pid}/fd/0`), readlinkSync(`/proc/${b.pid}/fd/1`));
+  assert.match(readlinkSync(`/proc/${b.pid}/fd/0`), /^pipe:/);
+  const writing = (async () => {
+    const w = p.stdin!.getWriter();
+    for (let off = 0; off < data.length; off += 4 << 20) await w.write(data.subarray(off, off + (4 << 20)));
+    await w.close();
+  })();
+  const [out] = await Promise.all([readAll(p.stdout), writing]);
+  assert.ok(equalBytes(out, data));
+  const statuses = await p.exited;
+  assert.deepEqual(statuses.map((s) => s.exitCode), [0, 0, 0]);
+}, 120000);
+
+test("pipeline: pipefail names the failing stage; without it only the last counts", async () => {
+  const e = await pipeline([["sh", ["-c", "echo x; exit 3"]], ["cat"], ["wc", ["-l"]]]).exited.catch((e) => e);
+  assert.ok(e instanceof PipelineError);
+  assert.equal(e.stage, 0);
+  assert.equal(e.exitCode, 3);
+  assert.match(e.message, /^Pipeline stage 0 failed with exit code 3: sh -c 'echo x; exit 3'/);
+  const ok = pipeline([["sh", ["-c", "exit 3"]], ["true"]], { pipefail: false });
+  assert.deepEqual((await ok.exited).map((s) => s.exitCode), [3, 0]);
+  assert.equal(await pipeline([["printf", ["b\\na\\n"]], ["sort"]]).text(), "a\nb\n");
+  // A stream already read cannot be piped again.
+  const a = spawn("echo", ["x"]);
+  await a.text();
+  assert.throws(() => spawn("cat", [], { stdin: a.stdout! }), /already read/);
+});
+
+test("helpers: text(), json(), bytes(), lines() on tricky input", async () => {
+  assert.equal(await spawn("echo", ["hi"]).text(), "hi\n");
+  assert.deepEqual(await spawn("echo", ['{"a":[1,2]}']).json(), { a: [1, 2] });
+  assert.deepEqual([...await spawn("printf", ["\\001\\002"]).bytes()], [1, 2]);
+  const lines: string[] = [];
+  // CRLF, an empty line, a final line without newline, and "é" split
+  // across two writes (and so across chunks).
+  const p = spawn("sh", ["-c", "printf 'a\\r\\nb\\n\\n'; printf '\\303'; sleep 0.05; printf '\\251\\nlast'"]);
+  for await (const line of p.lines()) lines.push(line);
+  assert.deepEqual(lines, ["a", "b", "", "é", "last"]);
+  const q = spawn("echo", ["x"]);
+  await q.text();
+  await assert.rejects(q.text(), /already read/);
+});
+
+test("runAll: 500 jobs, concurrency 8, never more than 8 alive, in completion order", async () => {
+  // Children we had before (a test runner may keep a helper process).
+  const before = new Set(childrenOfUs());
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, childrenOfUs().filter((p) => !before.has(p)).length)), 2);
+  const jobs = Array.from({ length: 500 }, (_, i) => ["sh", ["-c", `exit ${i % 3 === 0 ? 0 : 0}`]] as const);
+  let n = 0;
+  for await (const s of runAll(jobs, { concurrency: 8 })) {
+    assert.equal(s.status, "fulfilled");
+    n++;
+  }
+  clearInterval(sampler);
+  assert.equal(n, 500);
+  assert.ok(peak <= 8 && peak > 0, `peak ${peak}`);
+  // Completion order: the slow first job comes last.
+  const order: number[] = [];
+  for await (const s of runAll([["sleep", ["0.3"]], ["sleep", ["0.1"]], ["true"]], { concurrency: 3 })) {
+    order.push(s.index);
+  }
+  assert.deepEqual(order, [2, 1, 0]);
+  const all = await runAll([["echo", ["a"]], ["echo", ["b"]]]).all();
+  assert.deepEqual(all.map((r) => r.stdout), ["a\n", "b\n"]);
+}, 60000);
+
+test("runAll: failFast kills the siblings and names the failure", async () => {
+  const t0 = performance.now();
+  const e = await runAll([["sleep", ["10"]], ["sleep", ["10"]], ["sh", ["-c", "sleep 0.1; exit 4"]]], { concurrency: 3 })
+    .all().catch((e) => e);
+  assert.ok(e instanceof BatchError);
+  assert.equal(e.failures.length, 1);
+  assert.equal(e.failures[0]!.index, 2);
+  assert.ok(e.failures[0]!.error instanceof ExitError);
+  assert.match(e.message, /^1 of 3 jobs failed: #2: Command failed with exit code 4/);
+  assert.ok(performance.now() - t0 < 3000);
+  assert.deepEqual(childrenOfUs(), []);
+  // Without failFast everything runs; the failures are reported at the end.
+  const results: string[] = [];
+  const f = await (async () => {
+    for await (const s of runAll([["sh", ["-c", "exit 1"]], ["echo", ["ok"]]], { failFast: false })) results.push(s.status);
+  })().catch((e) => e);
+  assert.ok(f instanceof BatchError);
+  assert.deepEqual(results.sort(), ["fulfilled", "rejected"]);
+});
+
+test("runAll: first() takes the first success and kills the rest", async () => {
+  const r = await runAll([["sleep", ["10"]], ["sh", ["-c", "echo fast"]]]).first();
+  assert.equal(r.stdout, "fast\n");
+  assert.deepEqual(childrenOfUs(), []);
+  await assert.rejects(runAll([["false"], ["false"]]).first(), BatchError);
+});
+
+test("runAll: aborting mid-batch leaves no process", async () => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error("enough")), 100);
+  const jobs = Array.from({ length: 20 }, () => ["sleep", ["10"]] as const);
+  await assert.rejects(runAll(jobs, { concurrency: 4, signal: ac.signal }).all(), /enough/);
+  assert.deepEqual(childrenOfUs(), []);
+});
+
+test("map: function jobs with a concurrency limit, results in input order", async () => {
+  const out = await map([3, 1, 2], async (n) => (await spawn("sh", ["-c", `sleep 0.0${n}; echo ${n}`]).text()).trim(), {
+    concurrency: 2,
+  });
+  assert.deepEqual(out, ["3", "1", "2"]);
+  const statuses = await map(["true", "true"], (f) => spawn(f));
+  assert.deepEqual(statuses.map((s) => s.exitCode), [0, 0]);
+});
+
+test("kill: group takes down grandchildren; tree reaches one that called setsid", async () => {
+  const g = spawn("sh", ["-c", "sleep 100 & sleep 100 & wait"], { processGroup: true, stdout: "ignore" });
+  await g.spawned;
+  assert.ok(await until(() => descendants(g.pid).length === 2));
+  const kids = descendants(g.pid);
+  assert.equal(g.kill("SIGTERM", { group: true }), true);
+  await g.exited;
+  assert.ok(await until(() => kids.every((k) => !alive(k))), "grandchildren gone");
+  assert.throws(() => spawn("true").kill("SIGTERM", { group: true }), /no process group of its own/);
+
+  const t = spawn("sh", ["-c", "setsid sleep 100 & sleep 100"], { stdout: "ignore" });
+  assert.ok(await until(() => descendants(t.pid).length === 2));
+  const escaped = descendants(t.pid);
+  assert.equal(t.kill("SIGKILL", { tree: true }), true);
+  await t.exited;
+  assert.ok(await until(() => escaped.every((k) => !alive(k))), "the setsid grandchild is gone too");
+});
+
+test("timeout: the whole group is killed, SIGKILL after forceKillAfter", async () => {
+  const p = spawn("sh", ["-c", "trap '' TERM; sleep 10 & wait"], {
+    processGroup: true, stdout: "ignore", timeout: 100, forceKillAfter: 200,
+  });
+  await p.spawned;
+  assert.ok(await until(() => descendants(p.pid).length === 1));
+  const kids = descendants(p.pid);
+  const s = await p.exited;
+  assert.equal(s.signal, "SIGKILL");
+  assert.ok(await until(() => kids.every((k) => !alive(k))));
+});
