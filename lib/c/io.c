@@ -129,3 +129,10 @@ ASP_EXPORT int asp_set_nonblock(int fd, int on)
 	fl = on ? fl | ASP_O_NONBLOCK : fl & ~(long)ASP_O_NONBLOCK;
 	return (int)sys_fcntl(fd, ASP_F_SETFL, fl);
 }
+
+/* Resize a pipe (F_SETPIPE_SZ): the size in bytes, or -errno. Unprivileged
+ * callers may go up to /proc/sys/fs/pipe-max-size (1 MiB by default). */
+ASP_EXPORT int asp_pipe_size(int fd, int size)
+{
+	return (int)sys_fcntl(fd, ASP_F_SETPIPE_SZ, size);
+}

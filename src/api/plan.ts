@@ -7,7 +7,7 @@
 import { runtime } from "../ffi/runtime.ts";
 import type { FdReader } from "./fd-reader.ts";
 import type { ExtraFdOption, Options, RlimitName, RlimitValue, StdioOption } from "./options.ts";
-import { FD_DEVNULL, FD_PIPE_READ, FD_PIPE_WRITE, Op, RequestWriter } from "./request.ts";
+import { encodeStrings, FD_DEVNULL, FD_PIPE_READ, FD_PIPE_WRITE, Op, RequestWriter } from "./request.ts";
 import { signalNumber } from "./signals.ts";
 import { readerOf } from "./streams.ts";
 
@@ -83,6 +83,29 @@ function limit(v: number | bigint | null, what: string): bigint {
 
 const writer = new RequestWriter();
 
+/**
+ * Bun keeps process.env in a map of its own (setenv is never called), so the
+ * environment is sent whole; its encoding is cached and reused while
+ * process.env is unchanged (checking that costs a pass over it; encoding
+ * again costs ~10x that).
+ */
+const bunEnv: { keys: string[]; values: string[]; bytes: Uint8Array } = { keys: [], values: [], bytes: new Uint8Array(0) };
+
+function bunEnvironment(): { bytes: Uint8Array; count: number } {
+  const env = process.env as Record<string, string>;
+  let i = 0, same = true;
+  for (const k in env) {
+    if (same && (bunEnv.keys[i] !== k || bunEnv.values[i] !== env[k])) same = false;
+    i++;
+  }
+  if (!same || i !== bunEnv.keys.length) {
+    bunEnv.keys = Object.keys(env);
+    bunEnv.values = bunEnv.keys.map((k) => env[k]!);
+    bunEnv.bytes = encodeStrings(bunEnv.keys.map((k, j) => `${k}=${bunEnv.values[j]}`));
+  }
+  return { bytes: bunEnv.bytes, count: bunEnv.keys.length };
+}
+
 export interface StdioDefaults {
   stdin: StdioOption;
   stdout: StdioOption;
@@ -111,9 +134,14 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   const env = o.env ?? {};
   if (typeof env !== "object" || env === null) throw new TypeError("env must be an object");
   const inherit = !clearEnv && runtime !== "bun";
-  const entries: [string, string | undefined][] = !clearEnv && runtime === "bun"
+  const bunBase = !clearEnv && runtime === "bun";
+  const entries: [string, string | undefined][] = bunBase && o.env !== undefined
     ? Object.entries({ ...process.env, ...env })
     : Object.entries(env);
+  if (bunBase && o.env === undefined) {
+    const { bytes, count } = bunEnvironment();
+    writer.rawStrings(bytes, count);
+  }
   for (const [k, v] of entries) {
     if (k === "" || k.includes("=") || k.includes("\0")) {
       throw new TypeError(`env keys must be non-empty, without "=" or NUL: ${JSON.stringify(k)}`);

@@ -35,6 +35,15 @@ export const FDMAP_CLOSE_OTHERS = 0x1;
 
 const encoder = new TextEncoder();
 
+/** Strings in the request's encoding, to be appended later with rawStrings(). */
+export function encodeStrings(strings: readonly string[]): Uint8Array {
+  const w = new RequestWriter();
+  w.begin("", false);
+  for (const s of strings) w.env(s);
+  const all = w.end();
+  return all.slice(HEADER_SIZE + 8); // drop the header and the empty file name
+}
+
 export class RequestWriter {
   #buf = new Uint8Array(4096);
   #view = new DataView(this.#buf.buffer);

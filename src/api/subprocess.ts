@@ -346,6 +346,11 @@ export class Subprocess implements AsyncDisposable {
       this.#stdinWriter?.close();
       this.#stdoutReader?.close();
       this.#stderrReader?.close();
+    } else {
+      // Pipes nobody looked at that hold nothing: close them now rather
+      // than at garbage collection (spawn() pipes stdout by default).
+      if (this.#stdout === undefined) this.#stdoutReader?.closeIfEmpty();
+      if (this.#stderr === undefined) this.#stderrReader?.closeIfEmpty();
     }
     this.#settleExited(this.#spawnError ?? this.#exitStatus);
   }

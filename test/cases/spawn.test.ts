@@ -3,7 +3,7 @@ import { assert, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { equalBytes, randomBytes, readAll, text } from "../util.ts";
+import { equalBytes, openFds, randomBytes, readAll, text } from "../util.ts";
 import { spawn, SpawnError } from "../../src/index.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {
@@ -127,3 +127,25 @@ test("spawn: a script awaiting a child exits promptly by itself; unref() lets it
   assert.ok(Number(m![1]) >= 290, "awaited the child");
   assert.ok(r.ms - Number(m![1]) < 1500, `exited ${r.ms} ms after start`);
 }, 30000);
+
+test("spawn: changes to process.env reach the next child", async () => {
+  try {
+    process.env.ASPAWN_LATE = "one";
+    assert.equal(await spawn("sh", ["-c", "echo $ASPAWN_LATE"]).text(), "one\n");
+    process.env.ASPAWN_LATE = "two";
+    assert.equal(await spawn("sh", ["-c", "echo $ASPAWN_LATE"]).text(), "two\n");
+    delete process.env.ASPAWN_LATE;
+    assert.equal(await spawn("sh", ["-c", "echo ${ASPAWN_LATE-unset}"]).text(), "unset\n");
+  } finally {
+    delete process.env.ASPAWN_LATE;
+  }
+});
+
+test("spawn: an unread stdout with no output is closed at exit; with output it is kept", async () => {
+  const fds = openFds();
+  for (let i = 0; i < 200; i++) await spawn("true").exited;
+  assert.ok(openFds() - fds < 5, `${openFds() - fds} fds more`);
+  const p = spawn("echo", ["late"]);
+  await p.exited;
+  assert.equal(await p.text(), "late\n", "output read after exit is still there");
+});
