@@ -31,6 +31,16 @@ static inline long asp_syscall6(long n, long a, long b, long c, long d, long e, 
  *   long asp_clone3_raw(struct clone_args *args, size_t size, void *arg);
  *   long asp_clone_raw(unsigned long flags, void *stack, int *ptid, int *ctid, void *arg);
  */
+/* The child's side of both trampolines (label 1). */
+#define ASP_CHILD_PATH                                                 \
+	"1:	mov x29, #0\n"                                         \
+	"	mov x30, #0\n"                                         \
+	"	mov x0, x9\n"                                          \
+	"	bl asp_child_main\n"                                   \
+	"	mov x8, #94\n"                                         \
+	"	svc #0\n"                                              \
+	"	brk #1000\n"
+
 #define ASP_ARCH_CLONE_ASM                                             \
 	".text\n"                                                      \
 	".globl asp_clone3_raw\n.hidden asp_clone3_raw\n"              \
@@ -41,13 +51,7 @@ static inline long asp_syscall6(long n, long a, long b, long c, long d, long e, 
 	"	svc #0\n"                                              \
 	"	cbz x0, 1f\n"                                          \
 	"	ret\n"                                                 \
-	"1:	mov x29, #0\n"                                         \
-	"	mov x30, #0\n"                                         \
-	"	mov x0, x9\n"                                          \
-	"	bl asp_child_main\n"                                   \
-	"	mov x8, #94\n"                                         \
-	"	svc #0\n"                                              \
-	"	brk #1000\n"                                           \
+	ASP_CHILD_PATH                                                 \
 	".size asp_clone3_raw, .-asp_clone3_raw\n"                     \
 	".globl asp_clone_raw\n.hidden asp_clone_raw\n"                \
 	".type asp_clone_raw,%function\n"                              \
@@ -59,13 +63,7 @@ static inline long asp_syscall6(long n, long a, long b, long c, long d, long e, 
 	"	svc #0\n"                                              \
 	"	cbz x0, 1f\n"                                          \
 	"	ret\n"                                                 \
-	"1:	mov x29, #0\n"                                         \
-	"	mov x30, #0\n"                                         \
-	"	mov x0, x9\n"                                          \
-	"	bl asp_child_main\n"                                   \
-	"	mov x8, #94\n"                                         \
-	"	svc #0\n"                                              \
-	"	brk #1000\n"                                           \
+	ASP_CHILD_PATH                                                 \
 	".size asp_clone_raw, .-asp_clone_raw\n"
 
 #endif

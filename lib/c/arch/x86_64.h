@@ -28,6 +28,17 @@ static inline long asp_syscall6(long n, long a, long b, long c, long d, long e, 
  *   long asp_clone3_raw(struct clone_args *args, size_t size, void *arg);
  *   long asp_clone_raw(unsigned long flags, void *stack, int *ptid, int *ctid, void *arg);
  */
+/* The child's side of both trampolines (label 1). */
+#define ASP_CHILD_PATH                                                 \
+	"1:	xor %ebp, %ebp\n"                                      \
+	"	and $-16, %rsp\n"                                      \
+	"	mov %r9, %rdi\n"                                       \
+	"	call asp_child_main\n"                                 \
+	"	mov %eax, %edi\n"                                      \
+	"	mov $231, %eax\n"                                      \
+	"	syscall\n"                                             \
+	"	hlt\n"
+
 #define ASP_ARCH_CLONE_ASM                                             \
 	".text\n"                                                      \
 	".globl asp_clone3_raw\n.hidden asp_clone3_raw\n"              \
@@ -39,14 +50,7 @@ static inline long asp_syscall6(long n, long a, long b, long c, long d, long e, 
 	"	test %rax, %rax\n"                                     \
 	"	jz 1f\n"                                               \
 	"	ret\n"                                                 \
-	"1:	xor %ebp, %ebp\n"                                      \
-	"	and $-16, %rsp\n"                                      \
-	"	mov %r9, %rdi\n"                                       \
-	"	call asp_child_main\n"                                 \
-	"	mov %eax, %edi\n"                                      \
-	"	mov $231, %eax\n"                                      \
-	"	syscall\n"                                             \
-	"	hlt\n"                                                 \
+	ASP_CHILD_PATH                                                 \
 	".size asp_clone3_raw, .-asp_clone3_raw\n"                     \
 	".globl asp_clone_raw\n.hidden asp_clone_raw\n"                \
 	".type asp_clone_raw,@function\n"                              \
@@ -59,14 +63,7 @@ static inline long asp_syscall6(long n, long a, long b, long c, long d, long e, 
 	"	test %rax, %rax\n"                                     \
 	"	jz 1f\n"                                               \
 	"	ret\n"                                                 \
-	"1:	xor %ebp, %ebp\n"                                      \
-	"	and $-16, %rsp\n"                                      \
-	"	mov %r9, %rdi\n"                                       \
-	"	call asp_child_main\n"                                 \
-	"	mov %eax, %edi\n"                                      \
-	"	mov $231, %eax\n"                                      \
-	"	syscall\n"                                             \
-	"	hlt\n"                                                 \
+	ASP_CHILD_PATH                                                 \
 	".size asp_clone_raw, .-asp_clone_raw\n"
 
 #endif
