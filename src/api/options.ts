@@ -116,8 +116,8 @@ export interface Options {
    */
   setsid?: boolean;
   /**
-   * `true`: the child leads a new process group (setpgid(0, 0)); a number:
-   * it joins that process group.
+   * `true`: the child leads a new process group (setpgid(0, 0); with
+   * `setsid` it already does); a number: it joins that process group.
    * @default unchanged
    */
   processGroup?: boolean | number;

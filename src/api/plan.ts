@@ -77,8 +77,16 @@ function stdioSource(v: StdioOption | ExtraFdOption, fd: number, pipes: number[]
 function limit(v: number | bigint | null, what: string): bigint {
   if (v === null || v === Infinity) return RLIM_INFINITY;
   if (typeof v === "bigint" && v >= 0n && v <= RLIM_INFINITY) return v;
-  if (typeof v === "number" && Number.isInteger(v) && v >= 0) return BigInt(v);
-  throw new TypeError(`${what} must be a non-negative integer, Infinity or null, got ${String(v)}`);
+  // Below 2 ** 64: the encoder would wrap larger values (2 ** 64 became 0).
+  if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 2 ** 64) return BigInt(v);
+  throw new TypeError(`${what} must be a non-negative integer below 2 ** 64, Infinity or null, got ${String(v)}`);
+}
+
+/** signalNumber() looks names up in a plain object: "toString" would find Object.prototype's. */
+function signal(v: unknown, what: string): number {
+  const n = signalNumber(v, what);
+  if (typeof n !== "number") throw new TypeError(`${what} must be a signal name or number, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 const writer = new RequestWriter();
@@ -179,7 +187,9 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
     writer.empty(Op.SETSID);
     steps.push("setsid");
   }
-  if (o.processGroup !== undefined && o.processGroup !== false) {
+  // setsid already made the child the leader of a new group: setpgid(0, 0)
+  // would fail with EPERM in a session leader.
+  if (o.processGroup !== undefined && o.processGroup !== false && !(o.processGroup === true && o.setsid === true)) {
     const pgid = o.processGroup === true ? 0 : int(o.processGroup, "processGroup", 1, 0x7fffffff);
     writer.i32(Op.SETPGID, pgid);
     steps.push("setpgid");
@@ -194,10 +204,15 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   }
   if (o.rlimits !== undefined) {
     if (typeof o.rlimits !== "object" || o.rlimits === null) throw new TypeError("rlimits must be an object");
-    for (const [name, v] of Object.entries(o.rlimits) as [RlimitName, RlimitValue][]) {
-      const res = rlimitNumbers[name];
-      if (res === undefined) {
+    for (const [name, v] of Object.entries(o.rlimits) as [RlimitName, RlimitValue | undefined][]) {
+      // Own keys only: "constructor" or "toString" must not pass (as RLIMIT_CPU).
+      if (!Object.hasOwn(rlimitNumbers, name)) {
         throw new TypeError(`unknown rlimit "${name}"; known: ${Object.keys(rlimitNumbers).join(", ")}`);
+      }
+      if (v === undefined) continue; // unset, like every other option
+      const res = rlimitNumbers[name];
+      if (Array.isArray(v) && v.length !== 2) {
+        throw new TypeError(`rlimits.${name} must be a limit or [soft, hard], got an array of ${v.length}`);
       }
       const [soft, hard] = Array.isArray(v) ? v : [v, v];
       const s = limit(soft, `rlimits.${name}`), h = limit(hard, `rlimits.${name}`);
@@ -230,7 +245,7 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   }
   // After the credentials, which clear it.
   if (o.deathSignal !== undefined) {
-    writer.u32(Op.PDEATHSIG, signalNumber(o.deathSignal, "deathSignal"));
+    writer.u32(Op.PDEATHSIG, signal(o.deathSignal, "deathSignal"));
     steps.push("pdeathsig");
   }
   const seccomp = o.seccomp;
@@ -247,7 +262,7 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   if (o.signalMask !== undefined) {
     if (!Array.isArray(o.signalMask)) throw new TypeError("signalMask must be an array of signals");
     let mask = 0n;
-    for (const s of o.signalMask) mask |= 1n << BigInt(signalNumber(s, "signalMask entry") - 1);
+    for (const s of o.signalMask) mask |= 1n << BigInt(signal(s, "signalMask entry") - 1);
     writer.u64(Op.SIGMASK, mask);
     steps.push("sigmask");
   }

@@ -312,7 +312,9 @@ export class Subprocess implements AsyncDisposable {
     if (r === 1) {
       this.#spawnError = new SpawnError(record[0]!, stepName(this.#steps, record[1]!, record[2]!), this.command);
     }
-    this.#channel.unwatch(this.#statusWatch);
+    // The child exec'd or died: its copies of our fds are gone, and closing
+    // the fd is enough to leave epoll.
+    this.#channel.forget(this.#statusWatch);
     this.#statusWatch = 0;
     this.#native.asp_close(this.#statusFd);
     this.#statusFd = -1;
@@ -327,7 +329,7 @@ export class Subprocess implements AsyncDisposable {
     }
     // The child is gone, so its status pipe holds a record or EOF now.
     this.#onStatus();
-    if (this.#exitWatch) this.#channel.unwatch(this.#exitWatch);
+    if (this.#exitWatch) this.#channel.forget(this.#exitWatch);
     this.#exitWatch = 0;
     if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
     this.#pollTimer = undefined;

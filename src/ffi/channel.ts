@@ -76,6 +76,18 @@ export class Channel {
     this.#watches.delete(id);
   }
 
+  /**
+   * Forget a watch whose fd is about to be closed and that no other process
+   * holds (a status pipe at EOF, the pidfd of a reaped child): closing the
+   * fd removes it from epoll, so the epoll_ctl of unwatch() is not needed.
+   */
+  forget(id: number): void {
+    const w = this.#watches.get(id);
+    if (!w) return;
+    this.#disarm(w);
+    this.#watches.delete(id);
+  }
+
   /** Whether an armed watch keeps the process alive. */
   setRef(id: number, ref: boolean): void {
     const w = this.#watches.get(id);
