@@ -208,6 +208,10 @@ static long run_step(struct child *c, const struct asp_step *s, int32_t step, in
 		return sys_setpgid(0, s->u.i32);
 	case ASP_OP_SETGROUPS:
 		return sys_setgroups(s->u.list.count, (const uint32_t *)s->u.list.data);
+	case ASP_OP_CLEAR_GROUPS:
+		/* The default with uid/gid: drop root's supplementary groups. An
+		 * unprivileged caller may not call setgroups at all: keep its own. */
+		return sys_geteuid() == 0 ? sys_setgroups(0, 0) : 0;
 	case ASP_OP_SETGID:
 		return sys_setresgid(s->u.u32, s->u.u32, s->u.u32);
 	case ASP_OP_SETUID:

@@ -178,6 +178,7 @@ static inline int asp_step_next(struct asp_reader *r, struct asp_step *s)
 	}
 	case ASP_OP_SETSID:
 	case ASP_OP_NO_NEW_PRIVS:
+	case ASP_OP_CLEAR_GROUPS:
 		return asp_expect(size, 0);
 	case ASP_OP_SETPGID:
 	case ASP_OP_NICE:

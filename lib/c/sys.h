@@ -172,6 +172,7 @@ static inline long sys_prctl(int op, unsigned long a, unsigned long b, unsigned 
 }
 static inline long sys_getpid(void) { return SC0(__NR_getpid); }
 static inline long sys_getppid(void) { return SC0(__NR_getppid); }
+static inline long sys_geteuid(void) { return SC0(__NR_geteuid); }
 static inline long sys_gettid(void) { return SC0(__NR_gettid); }
 static inline long sys_kill(int pid, int sig) { return SC2(__NR_kill, pid, sig); }
 static inline long sys_rt_sigaction(int sig, const struct asp_ksigaction *act, struct asp_ksigaction *old)

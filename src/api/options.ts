@@ -107,7 +107,7 @@ export interface Options {
   gid?: number;
   /**
    * Supplementary groups of the child (setgroups).
-   * @default [] when uid or gid is given, else unchanged
+   * @default [] when uid or gid is given and we run as root, else unchanged
    */
   groups?: readonly number[];
   /**

@@ -91,6 +91,7 @@ function signal(v: unknown, what: string): number {
 
 const writer = new RequestWriter();
 
+
 /**
  * Bun keeps process.env in a map of its own (setenv is never called), so the
  * environment is sent whole; its encoding is cached and reused while
@@ -222,10 +223,17 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
     }
   }
   // Credentials: groups, then gid, then uid (afterwards we may no longer).
-  const credentials = o.uid !== undefined || o.gid !== undefined;
-  if (o.groups !== undefined || credentials) {
+  // With uid/gid and no explicit groups, the supplementary groups are
+  // cleared — when we are root: an unprivileged process cannot setgroups at
+  // all, and keeping its own groups is then the only possible outcome.
+  if (o.groups === undefined && (o.uid !== undefined || o.gid !== undefined)) {
+    writer.empty(Op.CLEAR_GROUPS);
+    steps.push("setgroups");
+  } else if (o.groups !== undefined) {
     const groups = o.groups ?? [];
     if (!Array.isArray(groups)) throw new TypeError("groups must be an array of group ids");
+    // NGROUPS_MAX; the native decoder rejects more (a SpawnError from spawn() itself).
+    if (groups.length > 65536) throw new TypeError(`groups must hold at most 65536 ids, got ${groups.length}`);
     writer.list32(Op.SETGROUPS, groups.map((g, i) => int(g, `groups[${i}]`, 0, 0xfffffffe)));
     steps.push("setgroups");
   }

@@ -25,6 +25,7 @@ export const Op = {
   SECCOMP: 13,
   SIGMASK: 14,
   CGROUP: 15,
+  CLEAR_GROUPS: 16,
 } as const;
 
 /** FD_MAP sources below zero. */

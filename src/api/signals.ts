@@ -23,8 +23,8 @@ export function signalNumber(sig: unknown, what = "signal"): number {
     throw new TypeError(`${what} must be a signal number from 1 to 64 (not 32 or 33), got ${sig}`);
   }
   if (typeof sig === "string") {
-    const n = numbers[sig];
-    if (n !== undefined) return n;
+    // Own names only: "toString" and friends live on Object.prototype.
+    if (Object.hasOwn(numbers, sig)) return numbers[sig]!;
     const rt = /^SIGRT(MIN|MAX)([+-]\d+)?$/.exec(sig);
     if (rt) {
       const v = (rt[1] === "MIN" ? SIGRTMIN : SIGRTMAX) + Number(rt[2] ?? 0);

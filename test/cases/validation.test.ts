@@ -24,6 +24,7 @@ const bad: [string, () => unknown, RegExp][] = [
   ["NaN timeout", () => spawn("true", [], { timeout: NaN }), /timeout/],
   ["unknown killSignal", () => spawn("true", [], { killSignal: "SIGNOPE" as never }), /killSignal must be a signal/],
   ["signal 0", () => spawn("true", [], { killSignal: 0 }), /killSignal/],
+  ["inherited property as a signal name", () => spawn("true", [], { killSignal: "toString" as never }), /killSignal must be a signal/],
   ["signal not an AbortSignal", () => spawn("true", [], { signal: {} as never }), /AbortSignal/],
   ["clearEnv not boolean", () => spawn("true", [], { clearEnv: "yes" as never }), /clearEnv/],
 ];

@@ -62,7 +62,8 @@ enum asp_op {
 	ASP_OP_SECCOMP = 13,   /* u32 count, u32 0, struct sock_filter[count] */
 	ASP_OP_SIGMASK = 14,   /* u64 mask (bit n-1 = signal n), applied last */
 	ASP_OP_CGROUP = 15,    /* i32 fd (set by asp_spawn), string path */
-	ASP_OP_MAX = 15
+	ASP_OP_CLEAR_GROUPS = 16, /* - : setgroups(0) when root (euid 0), else nothing */
+	ASP_OP_MAX = 16
 };
 
 /* FD_MAP: src values below 0 ask asp_spawn for a new resource. */
