@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 	req_put(&cg, &fd, 4);
 	req_string_raw(&cg, "/sys/fs/cgroup/x", 16);
 	req_step(&r, ASP_OP_CGROUP, cg.buf, (uint32_t)cg.len);
+	req_step(&r, ASP_OP_CLEAR_GROUPS, 0, 0);
 	req_step(&r, ASP_OP_SECCOMP, &filter, sizeof filter);
 	save(dir, "all-steps", &r);
 	free(cg.buf);
