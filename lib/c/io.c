@@ -82,10 +82,12 @@ ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
 	asp_pool_sweep();
 	if (pidfd >= 0)
 		r = EINTR_LOOP(sys_waitid(ASP_P_PIDFD, pidfd, si, ASP_WEXITED | ASP_WNOHANG, &ru));
-	else if (pid > 0)
-		r = EINTR_LOOP(sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED | ASP_WNOHANG, &ru));
 	else
-		return -ASP_EINVAL;
+		r = -ASP_EINVAL;
+	/* No pidfd, or a kernel (< 5.4) whose waitid does not know P_PIDFD:
+	 * our child is not reaped yet, so its pid is still its own. */
+	if (r == -ASP_EINVAL && pid > 0)
+		r = EINTR_LOOP(sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED | ASP_WNOHANG, &ru));
 	if (r < 0)
 		return (int)r;
 	__builtin_memcpy(&si_code, si + 8, 4);
