@@ -191,5 +191,5 @@ int main(int argc, char **argv)
 	ri.load_end = loadavg();
 	ri.seconds = (double)(now_ns() - t0) / 1e9;
 	report(&ri, cells, json);
-	return failed_spawns || ri.zombies || ri.fds_end != ri.fds_start;
+	return failed_spawns || ri.zombies || ri.fds_end > ri.fds_start; /* a leak grows the table */
 }
