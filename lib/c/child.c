@@ -57,15 +57,6 @@ static void reset_signals(void)
 			sys_rt_sigaction(sig, &dfl, 0);
 }
 
-static int fd_is_mapped(const uint8_t *pairs, uint32_t count, int32_t fd)
-{
-	uint32_t i;
-	for (i = 0; i < count; i++)
-		if ((int32_t)asp_load32(pairs + 8 * i + 4) == fd)
-			return 1;
-	return 0;
-}
-
 static long close_range_slow(uint32_t first, uint32_t last)
 {
 	struct asp_rlimit64 lim;
@@ -87,99 +78,143 @@ static long close_between(uint32_t first, uint32_t last)
 	return r == -ASP_ENOSYS ? close_range_slow(first, last) : r;
 }
 
+/* Whether fd is the source of an entry still to be installed. */
+static int is_pending_source(const int32_t *src, const uint8_t *done, uint32_t count, int32_t fd)
+{
+	uint32_t i;
+	for (i = 0; i < count; i++)
+		if (!done[i] && src[i] == fd)
+			return 1;
+	return 0;
+}
+
 /*
- * Install the fd map. Every source is first duplicated above every target and
- * above the (moved) status fd, so swaps (1<->2), a target equal to another
- * entry's source, or a target equal to the status fd cannot clobber anything.
- * dup3 onto the target then yields an fd without FD_CLOEXEC, even for
- * "fd 1 -> fd 1", where dup2(n, n) would have kept the flag.
+ * Install the fd map as a parallel move: an entry is installed (dup3, which
+ * also clears FD_CLOEXEC on the target) once no other entry still needs its
+ * target as a source; a cycle (1<->2) is broken by moving one source aside.
+ * So swaps and collisions work, and the child needs at most one or two fds
+ * beyond the map: near RLIMIT_NOFILE it does not fail where the parent could
+ * still spawn. "fd n -> fd n" only clears FD_CLOEXEC (dup2(n, n) would keep it).
+ * The status fd is moved first if it is a target.
  */
 static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 {
 	const uint8_t *pairs = s->u.fd_map.pairs;
-	uint32_t count = s->u.fd_map.count, i;
+	uint32_t count = s->u.fd_map.count, i, left;
 	/* asp_spawn resolved the sources (pipes, duplicates) unless the map
 	 * was too large: then the encoded ones stand. */
 	const int32_t *resolved = c->ctx->nsrc == count ? c->ctx->src_fds : 0;
-	int32_t top = c->status_fd, tmp_base, fd;
+	int32_t src[ASP_REQ_MAX_FDS], top = -1, fd;
+	uint8_t done[ASP_REQ_MAX_FDS];
 	long r;
 
 	for (i = 0; i < count; i++) {
-		int32_t src = resolved ? resolved[i] : (int32_t)asp_load32(pairs + 8 * i);
-		int32_t dst = (int32_t)asp_load32(pairs + 8 * i + 4);
-		if (src > top)
-			top = src;
+		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
 		if (dst > top)
 			top = dst;
+		src[i] = resolved ? resolved[i] : enc;
+		done[i] = 0;
+		if (src[i] == ASP_FD_INVALID)
+			child_fail(c, -ASP_EBADF, step, dst); /* closed when spawn was called */
+		if (enc != ASP_FD_DEVNULL && src[i] < 0)
+			child_fail(c, -ASP_EINVAL, step, dst); /* a pipe asp_spawn did not make */
 	}
-	r = sys_fcntl(c->status_fd, ASP_F_DUPFD_CLOEXEC, top + 1);
-	if (r < 0)
-		child_fail(c, r, step, c->status_fd);
-	sys_close(c->status_fd);
-	c->status_fd = (int32_t)r;
-	tmp_base = c->status_fd + 1;
-
-	/* Pass 1: a private duplicate of each source above everything. The
-	 * temporaries are CLOEXEC and are closed below or by exec. */
 	for (i = 0; i < count; i++) {
-		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
-		int32_t src = resolved ? resolved[i] : enc;
-		if (enc == ASP_FD_DEVNULL) {
-			r = sys_openat(ASP_AT_FDCWD, "/dev/null", ASP_O_RDWR | ASP_O_CLOEXEC, 0);
-			if (r < 0)
-				child_fail(c, r, step, dst);
-			fd = (int32_t)r;
-			r = sys_fcntl(fd, ASP_F_DUPFD_CLOEXEC, tmp_base);
-			sys_close(fd);
-		} else if (src < 0) { /* a pipe asp_spawn did not make */
-			r = -ASP_EINVAL;
-		} else {
-			r = sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, tmp_base);
-		}
+		if ((int32_t)asp_load32(pairs + 8 * i + 4) != c->status_fd)
+			continue;
+		r = sys_fcntl(c->status_fd, ASP_F_DUPFD_CLOEXEC, top + 1);
 		if (r < 0)
-			child_fail(c, r, step, dst);
-		/* The parent made both pipe ends O_NONBLOCK (one pipe2 call);
-		 * programs expect a blocking stdio. This is our own file
-		 * description, never one the user passed. */
-		if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE) {
-			long fl = sys_fcntl((int)r, ASP_F_GETFL, 0);
-			if (fl >= 0)
-				fl = sys_fcntl((int)r, ASP_F_SETFL, fl & ~(long)ASP_O_NONBLOCK);
-			if (fl < 0)
-				child_fail(c, fl, step, dst);
-		}
-		/* Remember the temporary in place of the source. */
-		__builtin_memcpy((uint8_t *)pairs + 8 * i, &r, 4);
+			child_fail(c, r, step, c->status_fd);
+		sys_close(c->status_fd);
+		c->status_fd = (int32_t)r;
+		break;
 	}
-	/* Pass 2: targets. */
-	for (i = 0; i < count; i++) {
-		int32_t tmp = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
-		r = sys_dup3(tmp, dst, 0);
-		if (r < 0)
-			child_fail(c, r, step, dst);
-	}
+	/* Closing the rest anyway: do it first, keeping only the sources and
+	 * the status fd, so that /dev/null and a cycle's temporary find room
+	 * even when the parent's table (which we copied) was full. */
 	if (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS) {
-		/* Close each run of unmapped fds below the highest target, then
-		 * everything above it but the status fd (temporaries included). */
-		int32_t lo = 0, max_dst = -1;
-		for (i = 0; i < count; i++) {
-			int32_t dst = (int32_t)asp_load32(pairs + 8 * i + 4);
-			if (dst > max_dst)
-				max_dst = dst;
-		}
-		for (fd = 0; fd <= max_dst; fd++) {
-			if (!fd_is_mapped(pairs, count, fd))
-				continue;
+		int32_t lo = 0, hi = c->status_fd;
+		for (i = 0; i < count; i++)
+			if (src[i] > hi)
+				hi = src[i];
+		for (fd = 0; fd <= hi; fd++) {
+			if (fd != c->status_fd && !is_pending_source(src, done, count, fd))
+				continue; /* to be closed */
 			if (lo < fd)
 				close_between((uint32_t)lo, (uint32_t)fd - 1u);
 			lo = fd + 1;
 		}
-		if (lo < c->status_fd)
-			close_between((uint32_t)lo, (uint32_t)c->status_fd - 1u);
-		close_between((uint32_t)c->status_fd + 1u, ~0u);
-	} else {
-		for (i = 0; i < count; i++)
-			sys_close((int32_t)asp_load32(pairs + 8 * i));
+		close_between((uint32_t)lo, ~0u);
+	}
+	for (i = 0; i < count; i++) {
+		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+		if (enc == ASP_FD_DEVNULL) {
+			r = sys_openat(ASP_AT_FDCWD, "/dev/null", ASP_O_RDWR | ASP_O_CLOEXEC, 0);
+			if (r < 0)
+				child_fail(c, r, step, dst);
+			src[i] = (int32_t)r;
+		} else if (sys_fcntl(src[i], ASP_F_GETFD, 0) < 0) {
+			child_fail(c, -ASP_EBADF, step, dst);
+		}
+		/* The parent made both pipe ends O_NONBLOCK (one pipe2 call);
+		 * programs expect a blocking stdio. This is our own file
+		 * description, never one the user passed. */
+		if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE) {
+			long fl = sys_fcntl(src[i], ASP_F_GETFL, 0);
+			if (fl >= 0)
+				fl = sys_fcntl(src[i], ASP_F_SETFL, fl & ~(long)ASP_O_NONBLOCK);
+			if (fl < 0)
+				child_fail(c, fl, step, dst);
+		}
+	}
+	for (left = count; left;) {
+		int progress = 0;
+		for (i = 0; i < count; i++) {
+			int32_t dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+			if (done[i])
+				continue;
+			done[i] = 1; /* not a pending source of itself */
+			if (src[i] != dst && is_pending_source(src, done, count, dst)) {
+				done[i] = 0;
+				continue;
+			}
+			r = src[i] == dst ? sys_fcntl(dst, ASP_F_SETFD, 0) : sys_dup3(src[i], dst, 0);
+			if (r < 0)
+				child_fail(c, r, step, dst);
+			left--;
+			progress = 1;
+		}
+		if (progress || !left)
+			continue;
+		/* Only cycles remain: move one source out of the way. */
+		for (i = 0; i < count && done[i]; i++)
+			;
+		r = sys_fcntl(src[i], ASP_F_DUPFD_CLOEXEC, top + 1);
+		if (r < 0)
+			child_fail(c, r, step, (int32_t)asp_load32(pairs + 8 * i + 4));
+		src[i] = (int32_t)r;
+	}
+	if (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS) {
+		/* Close each run of unmapped fds below the highest target, then
+		 * everything above it but the status fd. */
+		int32_t lo = 0;
+		for (fd = 0; fd <= top; fd++) {
+			int mapped = 0;
+			for (i = 0; i < count && !mapped; i++)
+				mapped = (int32_t)asp_load32(pairs + 8 * i + 4) == fd;
+			if (!mapped && fd != c->status_fd)
+				continue; /* to be closed */
+			if (lo < fd)
+				close_between((uint32_t)lo, (uint32_t)fd - 1u);
+			lo = fd + 1;
+		}
+		if (c->status_fd > top) {
+			if (lo < c->status_fd)
+				close_between((uint32_t)lo, (uint32_t)c->status_fd - 1u);
+			close_between((uint32_t)c->status_fd + 1u, ~0u);
+		} else {
+			close_between((uint32_t)lo, ~0u);
+		}
 	}
 }
 

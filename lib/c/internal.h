@@ -15,6 +15,8 @@
 /* fds the parent holds only for the child: status pipe, pipe ends,
  * duplicates, a cgroup directory. */
 #define ASP_MAX_CHILD_FDS (ASP_MAX_MAPPED + 2)
+/* In ctx->src_fds: the caller's fd was not open at spawn time. */
+#define ASP_FD_INVALID (-0x7fffffff)
 
 /* How children are created; chosen once per process by probe.c. */
 enum asp_mode {

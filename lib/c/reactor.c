@@ -21,7 +21,7 @@
 #include <string.h>
 #include "internal.h"
 
-#define MAX_CHANNELS 256
+#define MAX_CHANNELS 1024
 #define BATCH 256 /* events per epoll_wait; 256 * 8 bytes = 2 KiB < PIPE_BUF */
 #define EPOLLIN_ 0x001u
 #define EPOLLOUT_ 0x004u
@@ -47,6 +47,8 @@ struct channel {
 	pthread_mutex_t lock;
 	int rfd, wfd; /* -1 when closed */
 	int open;
+	int tid;          /* the thread that opened it (a JS context lives on one) */
+	uint64_t rfd_ino; /* the notify pipe, to know rfd is still ours */
 	struct asp_event *queue; /* records waiting for room in the pipe */
 	size_t queued, cap;
 };
@@ -221,6 +223,34 @@ ASP_HIDDEN int asp_reactor_wake_fd(void)
 	return __atomic_load_n(&running, __ATOMIC_ACQUIRE) ? wake_fd : -1;
 }
 
+/*
+ * A Worker that ends does not close its channel (runtimes run no code of ours
+ * at teardown). Its thread is gone then: such channels are reclaimed when a
+ * new one is opened. Their read end is closed only if that fd number still
+ * holds our pipe (the runtime may have closed it and the number been reused).
+ */
+static void reclaim_dead_channels(void)
+{
+	int ch, pid = (int)sys_getpid();
+	for (ch = 0; ch < MAX_CHANNELS; ch++) {
+		struct channel *c = &channels[ch];
+		uint64_t ino;
+		if (!c->open || sys_tgkill(pid, c->tid, 0) != -ASP_ESRCH)
+			continue;
+		pthread_mutex_lock(&c->lock);
+		if (c->rfd >= 0 && sys_fd_inode(c->rfd, &ino) == 0 && ino == c->rfd_ino)
+			sys_close(c->rfd);
+		sys_epoll_ctl(epfd, CTL_DEL, c->wfd, 0);
+		sys_close(c->wfd);
+		c->open = 0;
+		c->wfd = c->rfd = -1;
+		free(c->queue);
+		c->queue = 0;
+		c->queued = c->cap = 0;
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
 /* A new channel for the calling JS context: returns its number, out[0] = fd to read records from. */
 ASP_EXPORT int asp_reactor_open(int32_t *out)
 {
@@ -237,6 +267,7 @@ ASP_EXPORT int asp_reactor_open(int32_t *out)
 	 * covers the rest. Unprivileged callers may be refused: fine. */
 	sys_fcntl(fds[1], ASP_F_SETPIPE_SZ, 1 << 20);
 	pthread_mutex_lock(&table_lock);
+	reclaim_dead_channels();
 	for (ch = 0; ch < MAX_CHANNELS; ch++)
 		if (!channels[ch].open && channels[ch].wfd < 0)
 			break;
@@ -250,6 +281,9 @@ ASP_EXPORT int asp_reactor_open(int32_t *out)
 	channels[ch].rfd = fds[0];
 	channels[ch].wfd = fds[1];
 	channels[ch].open = 1;
+	channels[ch].tid = (int)sys_gettid();
+	if (sys_fd_inode(fds[0], &channels[ch].rfd_ino) < 0)
+		channels[ch].rfd_ino = 0;
 	channels[ch].queued = 0;
 	pthread_mutex_unlock(&channels[ch].lock);
 	pthread_mutex_unlock(&table_lock);

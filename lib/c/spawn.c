@@ -110,28 +110,36 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 	ctx->nsrc = 0;
 	if (sc->map_step < 0 || sc->map_count > ASP_MAX_MAPPED)
 		return 0;
+	/* The caller's fds first, before we create any: a caller's fd that is
+	 * closed must be reported as such (EBADF), not found again under the
+	 * number a new pipe of ours just took. */
 	for (k = 0; k < sc->map_count; k++) {
 		int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k), fd = src;
-		if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE) {
-			int fds[2];
-			/* Both ends non-blocking in one call; the child clears
-			 * O_NONBLOCK on its end. */
-			long e = sys_pipe2(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
-			if (e < 0)
-				return (int)e;
-			parent_ends[(*nparent)++] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];
-			fd = src == ASP_FD_PIPE_READ ? fds[0] : fds[1];
-			cf->fd[cf->n++] = fd;
-		} else if (src >= 0 && share) {
-			long d = sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 0);
-			/* A bad fd stays as given: the child reports EBADF for
-			 * its entry, as without sharing. */
-			if (d >= 0) {
-				fd = (int32_t)d;
-				cf->fd[cf->n++] = fd;
-			}
+		if (src >= 0) {
+			long d = share ? sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 0) : sys_fcntl(src, ASP_F_GETFD, 0);
+			if (d == -ASP_EMFILE || d == -ASP_ENFILE)
+				return (int)d; /* out of fds: the caller's problem, now */
+			if (d < 0)
+				fd = ASP_FD_INVALID;
+			else if (share)
+				cf->fd[cf->n++] = fd = (int32_t)d;
 		}
 		ctx->src_fds[k] = fd;
+	}
+	for (k = 0; k < sc->map_count; k++) {
+		int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k);
+		int fds[2];
+		long e;
+		if (src != ASP_FD_PIPE_READ && src != ASP_FD_PIPE_WRITE)
+			continue;
+		/* Both ends non-blocking in one call; the child clears
+		 * O_NONBLOCK on its end. */
+		e = sys_pipe2(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+		if (e < 0)
+			return (int)e;
+		parent_ends[(*nparent)++] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];
+		ctx->src_fds[k] = src == ASP_FD_PIPE_READ ? fds[0] : fds[1];
+		cf->fd[cf->n++] = ctx->src_fds[k];
 	}
 	ctx->nsrc = sc->map_count;
 	return 0;
@@ -222,14 +230,14 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	ctx->wake_fd = wake;
 	cf.n = 0;
 
+	err = resolve_sources(&sc, ctx, share, &out[ASP_OUT_PIPES], &nparent, &cf);
+	if (err < 0)
+		goto fail;
 	err = (int)sys_pipe2(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
 	if (err < 0)
 		goto fail;
 	ctx->status_fd = status[1];
 	cf.fd[cf.n++] = status[1];
-	err = resolve_sources(&sc, ctx, share, &out[ASP_OUT_PIPES], &nparent, &cf);
-	if (err < 0)
-		goto fail;
 	if (sc.cgroup_path) {
 		step = sc.cgroup_step;
 		err = (int)sys_openat(ASP_AT_FDCWD, sc.cgroup_path, ASP_O_RDONLY | ASP_O_DIRECTORY | ASP_O_CLOEXEC, 0);

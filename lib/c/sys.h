@@ -99,6 +99,7 @@
 #define ASP_ENOTDIR 20
 #define ASP_EINVAL 22
 #define ASP_EMFILE 24
+#define ASP_ENFILE 23
 #define ASP_E2BIG 7
 #define ASP_ENOSYS 38
 #define ASP_ENAMETOOLONG 36
@@ -174,6 +175,16 @@ static inline long sys_getpid(void) { return SC0(__NR_getpid); }
 static inline long sys_getppid(void) { return SC0(__NR_getppid); }
 static inline long sys_geteuid(void) { return SC0(__NR_geteuid); }
 static inline long sys_gettid(void) { return SC0(__NR_gettid); }
+static inline long sys_tgkill(int tgid, int tid, int sig) { return SC3(__NR_tgkill, tgid, tid, sig); }
+/* The inode of an open fd (struct stat has st_ino at offset 8 on both arches). */
+static inline long sys_fd_inode(int fd, uint64_t *ino)
+{
+	uint64_t st[32];
+	long r = SC2(__NR_fstat, fd, st);
+	if (r == 0)
+		*ino = st[1];
+	return r;
+}
 static inline long sys_kill(int pid, int sig) { return SC2(__NR_kill, pid, sig); }
 static inline long sys_rt_sigaction(int sig, const struct asp_ksigaction *act, struct asp_ksigaction *old)
 {

@@ -22,8 +22,8 @@ const CHUNK = 65536;
 const BULK_PIPE = 1 << 20;
 const BULK_CHUNK = 256 * 1024;
 
-/** An fd this process must close if its owner is collected unclosed. */
-const orphans = new FinalizationRegistry<{ native: Native; fd: number }>(({ native, fd }) => {
+/** fds this process must close if their owner is collected unclosed. */
+export const orphans = new FinalizationRegistry<{ native: Native; fd: number }>(({ native, fd }) => {
   native.asp_unwatch(fd);
   native.asp_close(fd);
 });

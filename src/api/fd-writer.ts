@@ -6,7 +6,7 @@
 import { type Channel, EPOLLOUT } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { EAGAIN } from "./errno.ts";
-import { fdError } from "./fd-reader.ts";
+import { fdError, orphans } from "./fd-reader.ts";
 import { Readiness } from "./readiness.ts";
 
 export class FdWriter {
@@ -18,6 +18,7 @@ export class FdWriter {
     this.#native = native;
     this.#ready = new Readiness(channel, fd);
     this.#fd = fd;
+    orphans.register(this, { native, fd }, this);
   }
 
   get closed(): boolean {
@@ -27,11 +28,17 @@ export class FdWriter {
   async write(chunk: Uint8Array): Promise<void> {
     let off = 0;
     while (off < chunk.length) {
-      if (this.#fd < 0) throw fdError(9 /* EBADF */, "write");
+      // Closed: the child is gone (or we gave up on it): its stdin has no reader.
+      if (this.#fd < 0) throw fdError(32 /* EPIPE */, "write");
       const n = this.#native.asp_write(this.#fd, off ? chunk.subarray(off) : chunk, chunk.length - off);
       if (n > 0) off += n;
       else if (n === -EAGAIN) await this.#ready.wait(EPOLLOUT);
-      else throw fdError(-n, "write"); // EPIPE when the child closed its stdin
+      else {
+        // EPIPE when the child closed its stdin: the stream is errored now,
+        // and close()/abort() would never reach us, so close here.
+        this.close();
+        throw fdError(-n, "write");
+      }
     }
   }
 
@@ -45,5 +52,6 @@ export class FdWriter {
     this.#fd = -1;
     this.#ready.close();
     this.#native.asp_close(fd);
+    orphans.unregister(this);
   }
 }

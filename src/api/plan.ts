@@ -172,6 +172,7 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   // The fd map, always: every fd not named is closed in the child.
   const stdio = o.stdio ?? [];
   if (!Array.isArray(stdio)) throw new TypeError("stdio must be an array");
+  if (stdio.length > 4096) throw new TypeError(`stdio can name at most 4096 fds, got ${stdio.length}`);
   const std: unknown[] = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
   const pairs: [number, number][] = [];
   for (let fd = 0; fd < Math.max(3, stdio.length); fd++) {

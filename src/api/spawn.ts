@@ -40,7 +40,11 @@ export function spawnWith(
   // A pipe of ours handed to this child: make it blocking, as stdio is.
   for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
   const r = native.asp_spawn(p.request, p.request.length, outBytes, OUT_SLOTS);
-  if (r < 0) throw new SpawnError(-r, stepName(p.steps, out[3]!, 0), commandLine(file, args));
+  if (r < 0) {
+    // The stream we were handed is still its owner's: non-blocking again.
+    for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
+    throw new SpawnError(-r, stepName(p.steps, out[3]!, 0), commandLine(file, args));
+  }
   // The child has the pipes it was handed (asp_spawn duplicated them when
   // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
   // reader child alone.

@@ -213,7 +213,9 @@ export class Subprocess implements AsyncDisposable {
       if (this.#pgid === undefined) {
         throw new TypeError("kill({ group: true }): the child has no process group of its own; spawn it with processGroup or setsid");
       }
-      // The group may outlive its leader; its id cannot be reused while it has members.
+      // Only while the leader is unreaped: once reaped and once its group is
+      // empty, the id can name another process's group.
+      if (this.#exitStatus) return false;
       return this.#native.asp_killpg(this.#pgid, n) === 0;
     }
     if (this.#exitStatus) return false; // reaped: the pid may belong to someone else now
@@ -349,10 +351,13 @@ export class Subprocess implements AsyncDisposable {
       this.#stdoutReader?.close();
       this.#stderrReader?.close();
     } else {
-      // Pipes nobody looked at that hold nothing: close them now rather
-      // than at garbage collection (spawn() pipes stdout by default).
-      if (this.#stdout === undefined) this.#stdoutReader?.closeIfEmpty();
-      if (this.#stderr === undefined) this.#stderrReader?.closeIfEmpty();
+      // Pipes nobody is reading that hold nothing more (EOF): close them now
+      // rather than at garbage collection (spawn() pipes stdout by default).
+      // A stream over one simply ends; data still in a pipe is kept.
+      this.#stdoutReader?.closeIfEmpty();
+      this.#stderrReader?.closeIfEmpty();
+      // Nobody can write to a child that is gone.
+      if (this.#stdin === undefined) this.#stdinWriter?.close();
     }
     this.#settleExited(this.#spawnError ?? this.#exitStatus);
   }
