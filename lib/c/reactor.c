@@ -223,6 +223,18 @@ ASP_HIDDEN int asp_reactor_wake_fd(void)
 	return __atomic_load_n(&running, __ATOMIC_ACQUIRE) ? wake_fd : -1;
 }
 
+/* Under c->lock: stop delivering and close the write end (readers see EOF). */
+static void channel_release(struct channel *c)
+{
+	sys_epoll_ctl(epfd, CTL_DEL, c->wfd, 0);
+	sys_close(c->wfd);
+	c->open = 0;
+	c->wfd = c->rfd = -1;
+	free(c->queue);
+	c->queue = 0;
+	c->queued = c->cap = 0;
+}
+
 /*
  * A Worker that ends does not close its channel (runtimes run no code of ours
  * at teardown). Its thread is gone then: such channels are reclaimed when a
@@ -240,13 +252,7 @@ static void reclaim_dead_channels(void)
 		pthread_mutex_lock(&c->lock);
 		if (c->rfd >= 0 && sys_fd_inode(c->rfd, &ino) == 0 && ino == c->rfd_ino)
 			sys_close(c->rfd);
-		sys_epoll_ctl(epfd, CTL_DEL, c->wfd, 0);
-		sys_close(c->wfd);
-		c->open = 0;
-		c->wfd = c->rfd = -1;
-		free(c->queue);
-		c->queue = 0;
-		c->queued = c->cap = 0;
+		channel_release(c);
 		pthread_mutex_unlock(&c->lock);
 	}
 }
@@ -306,13 +312,7 @@ ASP_EXPORT int asp_reactor_close(int ch)
 		pthread_mutex_unlock(&table_lock);
 		return -ASP_EBADF;
 	}
-	sys_epoll_ctl(epfd, CTL_DEL, c->wfd, 0);
-	sys_close(c->wfd);
-	c->open = 0;
-	c->wfd = c->rfd = -1;
-	free(c->queue);
-	c->queue = 0;
-	c->queued = c->cap = 0;
+	channel_release(c);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_unlock(&table_lock);
 	return 0;
