@@ -58,7 +58,9 @@ test("hardening soak: 10 000 spawns of /bin/true, 64 in flight: fds, threads, zo
 
 // ---- many live children ----------------------------------------------------------
 
-test("live children: 2 000 `sleep 1000` at once under ulimit -n 20000: all spawned, killed, reaped; spawn() stays flat", async () => {
+// spawn() time as the children pile up is reported by `npm run soak` (a
+// benchmark), not asserted here: speed is never checked by a timed test.
+test("live children: 2 000 `sleep 1000` at once under ulimit -n 20000: all spawned, killed, reaped", async () => {
   const r = await runHard("hard-live", ["2000"], { ulimit: "-n 20000", timeoutMs: 110000 });
   assert.equal(r.code, 0, show(r));
   const s = r.json as LiveResult;
@@ -72,8 +74,6 @@ test("live children: 2 000 `sleep 1000` at once under ulimit -n 20000: all spawn
   assert.equal(s.zombies, 0, info);
   assert.equal(s.after.fds, s.before.fds, `fds (new: ${newFds(s.before, s.after).join(" ")}): ${info}`);
   assert.ok(s.after.unnamedThreads <= s.before.unnamedThreads && s.after.threads <= s.before.threads + 1, `threads: ${info}`);
-  // CLONE_FILES: the cost does not grow with the ~2 000 pidfds we hold.
-  assert.ok(s.last100.p50 <= 2 * s.first100.p50 + 20, `spawn() p50 ${s.first100.p50} -> ${s.last100.p50} µs: ${info}`);
 }, 120000);
 
 // ---- fd exhaustion -----------------------------------------------------------------
