@@ -142,7 +142,7 @@ test("kill: group takes down grandchildren; tree reaches one that called setsid"
 
 test("timeout: the whole group is killed, SIGKILL after forceKillAfter", async () => {
   const p = spawn("sh", ["-c", "trap '' TERM; sleep 10 & wait"], {
-    processGroup: true, stdout: "ignore", timeout: 100, forceKillAfter: 200,
+    processGroup: true, stdout: "ignore", timeout: 1000, forceKillAfter: 200, // time to set the trap
   });
   await p.spawned;
   assert.ok(await until(() => descendants(p.pid).length === 1));
