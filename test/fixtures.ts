@@ -15,6 +15,8 @@ export interface FixtureResult {
   stderr: string;
   /** ms from start to exit */
   ms: number;
+  /** ms from start to the last stdout chunk (so ms - lastOutputMs is how long it lingered) */
+  lastOutputMs: number;
 }
 
 async function command(name: string): Promise<string[]> {
@@ -41,10 +43,13 @@ export async function runFixture(name: string, env: Record<string, string> = {},
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "", stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
+    let stdout = "", stderr = "", lastOutputMs = 0;
+    child.stdout!.on("data", (d) => {
+      stdout += d;
+      lastOutputMs = performance.now() - t0;
+    });
     child.stderr!.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 }));
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, ms: performance.now() - t0, lastOutputMs }));
   });
 }
