@@ -114,6 +114,9 @@ export interface Snapshot {
   /** threads named like the main thread: the library's reactor is one of them */
   unnamedThreads: number;
   rss: number;
+  /** the JS engine's heap: capacity (which engines grow and keep) and live objects */
+  heapTotal: number;
+  heapUsed: number;
   maps: number;
   zombies: number;
   children: number;
@@ -141,6 +144,8 @@ export function snapshot(): Snapshot {
     threads: threads(),
     unnamedThreads: unnamedThreads(),
     rss: rssBytes(),
+    heapTotal: process.memoryUsage().heapTotal,
+    heapUsed: process.memoryUsage().heapUsed,
     maps: mapsLines(),
     zombies: zombieChildren(),
     children: childrenOfUs().length,
