@@ -23,12 +23,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import {
   badCases,
-  badContext,
-  checkBad,
   liveChildren,
   type LiveResult,
   newFds,
   nofileLimit,
+  runBadCases,
   soakSpawns,
   type SoakResult,
 } from "../test/hard-util.ts";
@@ -72,13 +71,7 @@ async function runAll(args: string[]): Promise<void> {
   log(`${runtime}: ${Math.round(soak.perSec)} spawns/s; now ${live} live children (soft nofile ${nofileLimit().soft})`);
   const liveResult = await liveChildren(live);
   log(`${runtime}: ${liveResult.reaped}/${live} reaped; now ${badCases.length} malformed calls`);
-  const ctx = await badContext();
-  const failures: string[] = [];
-  for (const c of badCases) {
-    const problem = await checkBad(c, ctx);
-    if (problem) failures.push(`${c.name}: ${problem}`);
-  }
-  await ctx.cleanup();
+  const failures = await runBadCases();
   const s = soak, l = liveResult;
   const checks = {
     spawnsAllExited0: s.failures === 0,

@@ -660,3 +660,15 @@ export async function runHard(
 export async function prlimit(pid: number, resource: "nofile" | "as", soft: number | "unlimited", hard: number | "unlimited"): Promise<void> {
   await run("prlimit", ["--pid", String(pid), `--${resource}=${soft}:${hard}`]);
 }
+
+/** Every malformed call, in a fresh context; the problems found (empty: all as documented). */
+export async function runBadCases(): Promise<string[]> {
+  const ctx = await badContext();
+  const failures: string[] = [];
+  for (const c of badCases) {
+    const problem = await checkBad(c, ctx);
+    if (problem) failures.push(`${c.name}: ${problem}`);
+  }
+  await ctx.cleanup();
+  return failures;
+}

@@ -1,5 +1,6 @@
 /** Helpers for the API test cases. */
 import { readdirSync, readFileSync } from "node:fs";
+import { concat } from "../src/api/output.ts";
 
 export function openFds(): number {
   return readdirSync("/proc/self/fd").length;
@@ -28,13 +29,7 @@ export async function readAll(stream: ReadableStream<Uint8Array> | null): Promis
     chunks.push(c);
     size += c.length;
   }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concat(chunks, size);
 }
 
 export const text = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -7,10 +7,9 @@
  * fills more than half of it hands the buffer itself over and a new one is
  * made, so large transfers are not copied twice.
  */
-import { type Channel, EPOLLIN } from "../ffi/channel.ts";
-import { Readiness } from "./readiness.ts";
-import type { Native } from "../ffi/symbols.ts";
-import { EAGAIN, errnoCode, errnoMessage } from "./errno.ts";
+import { EPOLLIN } from "../ffi/channel.ts";
+import { EAGAIN } from "./errno.ts";
+import { fdError, PipeEnd } from "./pipe-end.ts";
 
 const CHUNK = 65536;
 /**
@@ -22,44 +21,13 @@ const CHUNK = 65536;
 const BULK_PIPE = 1 << 20;
 const BULK_CHUNK = 256 * 1024;
 
-/** fds this process must close if their owner is collected unclosed. */
-export const orphans = new FinalizationRegistry<{ native: Native; fd: number }>(({ native, fd }) => {
-  native.asp_unwatch(fd);
-  native.asp_close(fd);
-});
-
-export function fdError(errno: number, syscall: string): Error {
-  const code = errnoCode(errno);
-  return Object.assign(new Error(`${code}: ${errnoMessage(errno)}, ${syscall}`), { code, errno, syscall });
-}
-
-export class FdReader {
-  readonly #native: Native;
-  readonly #ready: Readiness;
-  #fd: number;
+export class FdReader extends PipeEnd {
   // Allocated on first read: many pipes are never read, and zero-filling
   // 64 KiB per spawn would cost more than the rest of spawn() in JS.
   #buf: Uint8Array | undefined;
   #chunk = CHUNK;
-
-  constructor(native: Native, channel: Channel, fd: number) {
-    this.#native = native;
-    this.#ready = new Readiness(channel, fd);
-    this.#fd = fd;
-    orphans.register(this, { native, fd }, this);
-  }
-
   #touched = false;
   #prefetched: Uint8Array | undefined;
-
-  get closed(): boolean {
-    return this.#fd < 0;
-  }
-
-  /** The fd, while open (for handing the pipe to another child). */
-  get fd(): number {
-    return this.#fd;
-  }
 
   /** Whether anything was read: an untouched pipe can go to another child whole. */
   get touched(): boolean {
@@ -70,10 +38,10 @@ export class FdReader {
   async read(): Promise<Uint8Array | null> {
     this.#touched = true;
     for (;;) {
-      if (this.#fd < 0) return null;
+      if (this.handle < 0) return null;
       const chunk = this.#tryRead();
       if (chunk !== undefined) return chunk;
-      await this.#ready.wait(EPOLLIN);
+      await this.ready.wait(EPOLLIN);
     }
   }
 
@@ -87,7 +55,7 @@ export class FdReader {
       let chunk: Uint8Array | null | undefined;
       while ((chunk = this.#tryRead())) onChunk(chunk);
       if (chunk === null) return;
-      await this.#ready.wait(EPOLLIN);
+      await this.ready.wait(EPOLLIN);
     }
   }
 
@@ -97,7 +65,7 @@ export class FdReader {
    * otherwise keep what was read for whoever reads later.
    */
   closeIfEmpty(): void {
-    if (this.#touched || this.#prefetched || this.#fd < 0) return;
+    if (this.#touched || this.#prefetched || this.handle < 0) return;
     const chunk = this.#tryRead();
     if (chunk) this.#prefetched = chunk;
   }
@@ -109,14 +77,14 @@ export class FdReader {
       this.#prefetched = undefined;
       return early;
     }
-    if (this.#fd < 0) return null;
+    if (this.handle < 0) return null;
     const size = this.#chunk;
     const buf = (this.#buf ??= new Uint8Array(size));
-    const n = this.#native.asp_read(this.#fd, buf, size);
+    const n = this.native.asp_read(this.handle, buf, size);
     if (n > 0) {
       if (n === CHUNK && size === CHUNK) {
         this.#chunk = BULK_CHUNK;
-        this.#native.asp_pipe_size(this.#fd, BULK_PIPE); // best effort
+        this.native.asp_pipe_size(this.handle, BULK_PIPE); // best effort
       }
       if (n <= size / 2) return buf.slice(0, n);
       this.#buf = undefined;
@@ -131,16 +99,4 @@ export class FdReader {
     throw fdError(-n, "read");
   }
 
-  setRef(ref: boolean): void {
-    this.#ready.setRef(ref);
-  }
-
-  close(): void {
-    if (this.#fd < 0) return;
-    const fd = this.#fd;
-    this.#fd = -1;
-    this.#ready.close();
-    this.#native.asp_close(fd);
-    orphans.unregister(this);
-  }
 }

@@ -1,13 +1,8 @@
 /** Buffered and line-wise reading of a child's stdout. */
 import type { FdReader } from "./fd-reader.ts";
 
-export async function readBytes(reader: FdReader): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  await reader.drain((c) => {
-    chunks.push(c);
-    size += c.length;
-  });
+/** Chunks (of `size` bytes in all) as one array; a single chunk is returned as is. */
+export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(size);
   let off = 0;
@@ -16,6 +11,16 @@ export async function readBytes(reader: FdReader): Promise<Uint8Array> {
     off += c.length;
   }
   return out;
+}
+
+export async function readBytes(reader: FdReader): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  await reader.drain((c) => {
+    chunks.push(c);
+    size += c.length;
+  });
+  return concat(chunks, size);
 }
 
 /**

@@ -1,6 +1,7 @@
 /** run(): spawn, feed input, collect output, wait, and judge the exit. */
 import { EPIPE } from "./errno.ts";
 import { ExitError } from "./errors.ts";
+import { concat } from "./output.ts";
 import type { RunOptions } from "./options.ts";
 import { spawnWith } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
@@ -33,14 +34,7 @@ class Collector {
     this.size += chunk.length;
   };
   bytes(): Uint8Array {
-    if (this.chunks.length === 1) return this.chunks[0]!;
-    const out = new Uint8Array(this.size);
-    let off = 0;
-    for (const c of this.chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
+    return concat(this.chunks, this.size);
   }
 }
 

@@ -6,8 +6,7 @@ import { createHash } from "node:crypto";
 import { assert, runtimeName, test } from "../adapter.ts";
 import {
   badCases,
-  badContext,
-  checkBad,
+  fdList,
   gc,
   type LiveResult,
   newFds,
@@ -15,6 +14,7 @@ import {
   procState,
   prlimit,
   rssBytes,
+  runBadCases,
   runHard,
   settle,
   sigMask,
@@ -492,28 +492,12 @@ test(`bad input: ${badCases.length} malformed calls, each a documented TypeError
   await run("true");
   await settle();
   const fds = openFds();
-  const ctx = await badContext();
-  const failures: string[] = [];
-  for (const c of badCases) {
-    const problem = await checkBad(c, ctx);
-    if (problem) failures.push(`${c.name}: ${problem}`);
-  }
-  await ctx.cleanup();
+  const failures = await runBadCases();
   await settle();
   assert.deepEqual(failures, []);
-  assert.equal(openFds(), fds, `nothing left open: ${fdList()}`);
+  assert.equal(openFds(), fds, `nothing left open: ${fdList().join(" ")}`);
   assert.equal(zombieChildren(), 0);
 }, 60000);
-
-function fdList(): string {
-  return readdirSync("/proc/self/fd").map((fd) => {
-    try {
-      return `${fd}->${readlinkSync(`/proc/self/fd/${fd}`)}`;
-    } catch {
-      return fd;
-    }
-  }).join(" ");
-}
 
 test("bad input: relative paths resolve in the child's cwd", async () => {
   assert.equal((await run("bin/echo", ["rel"], { cwd: "/usr" })).stdout, "rel\n");
