@@ -443,10 +443,15 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 	c.core_step = ASP_STEP_SETUP;
 	/* Cloned with CLONE_FILES: take a private copy of the fd table before
 	 * anything else, then tell the parent (through the reactor), which may
-	 * then close its copies of our fds. */
+	 * then close its copies of our fds. When we need no fd from keep_below
+	 * up, the kernel copies only the fds below it (low_fds.c says why). */
 	if (ctx->files_shared) {
 		uint64_t one = 1;
-		r = sys_unshare(ASP_CLONE_FILES);
+		r = -ASP_EINVAL;
+		if (ctx->keep_below)
+			r = sys_close_range(ctx->keep_below, ~0u, ASP_CLOSE_RANGE_UNSHARE);
+		if (r == -ASP_EINVAL || r == -ASP_ENOSYS) /* before Linux 5.9 */
+			r = sys_unshare(ASP_CLONE_FILES);
 		/* On failure the status fd must stay open in the shared table
 		 * for the record; the parent closes its copies when we exit. */
 		if (r < 0)

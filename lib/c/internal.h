@@ -42,6 +42,7 @@ struct asp_child_ctx {
 	uint32_t files_shared; /* cloned with CLONE_FILES: unshare first */
 	volatile uint32_t unshared; /* set by the child once its fd table is private */
 	int32_t wake_fd;     /* the reactor's eventfd, to report `unshared` */
+	uint32_t keep_below; /* files_shared: the child needs no fd >= this (0: it may need any) */
 	char **ptrs;         /* room for argc + 1 + inherited + envc + 1 pointers */
 	const char *inherited; /* ASP_REQ_INHERIT_ENV: copies of environ's strings, NUL-separated */
 	uint32_t ninherited;
@@ -86,6 +87,13 @@ ASP_HIDDEN void asp_creds_leave(void);
 /* reactor.c: the eventfd children write to once they unshared their fd
  * table, or -1 while the reactor thread is not running. */
 ASP_HIDDEN int asp_reactor_wake_fd(void);
+
+/* low_fds.c: reserved low numbers for the fds a CLONE_FILES child needs. */
+ASP_HIDDEN void asp_low_fds_reserve(void);
+/* fd itself, or the reserved number it was moved to (fd is then closed). */
+ASP_HIDDEN int asp_low_fd_move(int fd);
+/* Close an fd held for a child, or give its reserved number back. */
+ASP_HIDDEN void asp_child_fd_close(int fd);
 
 /* probe.c */
 ASP_HIDDEN enum asp_mode asp_mode(void);

@@ -215,6 +215,7 @@ static void start(void)
 		wake_fd = -1;
 		return;
 	}
+	asp_low_fds_reserve();
 	__atomic_store_n(&running, 1, __ATOMIC_RELEASE);
 }
 

@@ -11,8 +11,9 @@
  * The fd table: clone copies it, and that copy grows with the table (23 ->
  * 88 us from 3 to 20 000 fds here, and a parent with thousands of live
  * children holds that many pidfds). So when the reactor runs, the child is
- * cloned with CLONE_FILES and copies the table itself, with unshare, as its
- * first step — the caller's cost stays flat (~15 us with 10 000 fds). The
+ * cloned with CLONE_FILES and copies the table itself as its first step —
+ * the caller's cost stays flat (~15 us with 10 000 fds) — and only the part
+ * below the highest fd it needs, which low_fds.c keeps low. The
  * price: until the child has unshared, the fds it needs must stay open in
  * our table, so they are handed to the stack pool, which closes them when
  * the child reports it (through the reactor's eventfd) or is gone; and fds
@@ -32,6 +33,7 @@ struct scan {
 	uint32_t npipes;
 	int32_t map_step;     /* index of the FD_MAP step, or -1 */
 	uint32_t map_count;
+	uint32_t map_flags;
 	const uint8_t *pairs;
 	int32_t cgroup_step;
 	const char *cgroup_path;
@@ -59,6 +61,7 @@ static int scan_steps(const struct asp_reader *strings, const struct asp_req_hea
 			}
 			sc->map_step = (int32_t)i;
 			sc->map_count = s.u.fd_map.count;
+			sc->map_flags = s.u.fd_map.flags;
 			sc->pairs = s.u.fd_map.pairs;
 			for (k = 0; k < s.u.fd_map.count; k++) {
 				int32_t src = (int32_t)asp_load32(s.u.fd_map.pairs + 8 * k);
@@ -145,11 +148,47 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 	return 0;
 }
 
+/*
+ * Shared fd table: move the child's fds onto low reserved numbers where they
+ * landed high, and tell the child the highest it needs, so that it copies
+ * only the bottom of our table (low_fds.c). An fd map that does not close
+ * the rest lets the child keep any fd: then it copies everything.
+ */
+static void keep_low(const struct scan *sc, struct asp_child_ctx *ctx, struct child_fds *cf)
+{
+	uint32_t i, k;
+	int32_t top = ctx->wake_fd > 2 ? ctx->wake_fd : 2;
+	for (i = 0; i < cf->n; i++) {
+		int32_t from = cf->fd[i], to = asp_low_fd_move(from);
+		if (to == from)
+			continue;
+		cf->fd[i] = to;
+		for (k = 0; k < ctx->nsrc; k++)
+			if (ctx->src_fds[k] == from)
+				ctx->src_fds[k] = to;
+		if (ctx->status_fd == from)
+			ctx->status_fd = to;
+		if (ctx->cgroup_fd == from)
+			ctx->cgroup_fd = to;
+	}
+	ctx->keep_below = 0;
+	if (sc->map_step < 0 || !(sc->map_flags & ASP_FDMAP_CLOSE_OTHERS))
+		return;
+	for (k = 0; k < ctx->nsrc; k++)
+		if (ctx->src_fds[k] > top)
+			top = ctx->src_fds[k];
+	if (ctx->status_fd > top)
+		top = ctx->status_fd;
+	if (ctx->cgroup_fd > top)
+		top = ctx->cgroup_fd;
+	ctx->keep_below = (uint32_t)top + 1u;
+}
+
 ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
 {
 	struct asp_reader strings;
 	struct asp_req_header h;
-	struct scan sc = {0, -1, 0, 0, -1, 0, 0};
+	struct scan sc = {0, -1, 0, 0, 0, -1, 0, 0};
 	struct child_fds cf;
 	struct asp_slot *slot;
 	struct asp_child_ctx *ctx;
@@ -228,6 +267,7 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	ctx->files_shared = (uint32_t)share;
 	ctx->unshared = 0;
 	ctx->wake_fd = wake;
+	ctx->keep_below = 0;
 	cf.n = 0;
 
 	err = resolve_sources(&sc, ctx, share, &out[ASP_OUT_PIPES], &nparent, &cf);
@@ -257,6 +297,7 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	}
 	/* Before clone: the child may report `unshared` before clone returns. */
 	if (share) {
+		keep_low(&sc, ctx, &cf);
 		memcpy(slot->pending, cf.fd, cf.n * sizeof cf.fd[0]);
 		slot->ctx = ctx;
 		__atomic_store_n(&slot->npending, cf.n, __ATOMIC_RELEASE);

@@ -81,7 +81,7 @@ static void sweep_slot(struct asp_slot *s)
 	if (!__atomic_load_n(&s->ctx->unshared, __ATOMIC_ACQUIRE) && __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) != 0)
 		return;
 	for (i = 0; i < n; i++)
-		sys_close(s->pending[i]);
+		asp_child_fd_close(s->pending[i]);
 	__atomic_store_n(&s->npending, 0, __ATOMIC_RELEASE);
 }
 
@@ -99,7 +99,7 @@ ASP_HIDDEN void asp_pool_drop_pending(struct asp_slot *s)
 	uint32_t i;
 	pthread_mutex_lock(&pool_lock);
 	for (i = 0; i < s->npending; i++)
-		sys_close(s->pending[i]);
+		asp_child_fd_close(s->pending[i]);
 	__atomic_store_n(&s->npending, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&pool_lock);
 }

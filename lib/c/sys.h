@@ -47,6 +47,7 @@
 /* Kernel ABI values we use (UAPI headers would clash with libc's). */
 #define ASP_CLONE_VM 0x00000100ul
 #define ASP_CLONE_FILES 0x00000400ul
+#define ASP_CLOSE_RANGE_UNSHARE 2u
 #define ASP_CLONE_VFORK 0x00004000ul
 #define ASP_CLONE_PIDFD 0x00001000ul
 #define ASP_CLONE_CHILD_CLEARTID 0x00200000ul

@@ -1,0 +1,109 @@
+/*
+ * Low fd numbers for the fds a CLONE_FILES child needs.
+ *
+ * A child cloned with CLONE_FILES takes its private fd table with
+ * close_range(keep, ~0, CLOSE_RANGE_UNSHARE), which copies only the fds
+ * below `keep` (the kernel skips the rest instead of copying and closing
+ * each). So the child's cost is set by the highest fd it needs, not by the
+ * size of our table: with 10 000 live children (a pidfd each) every new
+ * pipe or status fd lands above 10 000, and copying then closing that many
+ * fds cost each child ~0.6 ms of CPU here, which on 2 cores starves the
+ * event loop of a parent that spawns in bursts.
+ *
+ * So while the table is still small (the reactor starts), we reserve the
+ * lowest free numbers, each holding a placeholder (the read end of a pipe
+ * without writers). A spawn whose fds landed high moves them onto free
+ * reserved numbers with dup3, and gives a number back by putting the
+ * placeholder there again once the child no longer shares our table.
+ * Without a free number the fd stays where it is: slower, never wrong.
+ */
+#include "internal.h"
+
+#define NLOW 64
+
+static int32_t low[NLOW];
+static uint32_t nlow;
+static uint64_t free_mask; /* bit i: low[i] holds the placeholder and is free */
+static int32_t placeholder = -1;
+static uint64_t placeholder_ino;
+/* fds at or above this are worth moving: the copy they would cost the
+ * child (~60 ns a fd here) is far above the three syscalls of a move. */
+static int32_t threshold = 0x7fffffff;
+
+ASP_HIDDEN void asp_low_fds_reserve(void)
+{
+	int fds[2];
+	uint32_t i;
+	if (sys_pipe2(fds, ASP_O_CLOEXEC) < 0)
+		return;
+	sys_close(fds[1]);
+	if (sys_fd_inode(fds[0], &placeholder_ino) < 0) {
+		sys_close(fds[0]);
+		return;
+	}
+	placeholder = fds[0];
+	for (i = 0; i < NLOW; i++) {
+		long fd = sys_fcntl(placeholder, ASP_F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		low[i] = (int32_t)fd;
+	}
+	if (i)
+		threshold = low[i - 1] + 256;
+	__atomic_store_n(&free_mask, i == 64 ? ~0ull : (1ull << i) - 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&nlow, i, __ATOMIC_RELEASE);
+}
+
+static int take_index(void)
+{
+	uint64_t m = __atomic_load_n(&free_mask, __ATOMIC_ACQUIRE);
+	while (m) {
+		int i = __builtin_ctzll(m);
+		if (__atomic_compare_exchange_n(&free_mask, &m, m & ~(1ull << i), 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return i;
+	}
+	return -1;
+}
+
+ASP_HIDDEN int asp_low_fd_move(int fd)
+{
+	uint64_t ino;
+	int i;
+	if (!__atomic_load_n(&nlow, __ATOMIC_ACQUIRE) || fd < threshold)
+		return fd;
+	while ((i = take_index()) >= 0) {
+		/* Someone else's code may have closed our number and the kernel
+		 * handed it out again: then it is not ours to overwrite, and the
+		 * number is dropped from the reserve for good. */
+		if (sys_fd_inode(low[i], &ino) < 0 || ino != placeholder_ino)
+			continue;
+		if (sys_dup3(fd, low[i], ASP_O_CLOEXEC) < 0) {
+			__atomic_fetch_or(&free_mask, 1ull << i, __ATOMIC_RELEASE);
+			return fd;
+		}
+		sys_close(fd);
+		return low[i];
+	}
+	return fd;
+}
+
+ASP_HIDDEN void asp_child_fd_close(int fd)
+{
+	uint32_t i, n = __atomic_load_n(&nlow, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++)
+		if (low[i] == fd) {
+			uint64_t ino;
+			/* Not a close: the number goes back to the reserve — unless
+			 * the placeholder's own number was taken over, whose file
+			 * must not be copied into ours: then the reserve shrinks. */
+			if (sys_fd_inode(placeholder, &ino) < 0 || ino != placeholder_ino ||
+			    sys_dup3(placeholder, fd, ASP_O_CLOEXEC) < 0) {
+				sys_close(fd);
+				return;
+			}
+			__atomic_fetch_or(&free_mask, 1ull << i, __ATOMIC_RELEASE);
+			return;
+		}
+	sys_close(fd);
+}

@@ -1,0 +1,205 @@
+/*
+ * A parent with a large fd table (thousands of live children hold a pidfd
+ * each): a child that shares our table until it unshares must copy only the
+ * fds it needs, whatever the table's size, and everything must still work
+ * when the reserved low numbers (lib/c/low_fds.c) run out or were taken
+ * over by someone else's code.
+ */
+#define _GNU_SOURCE
+#include "helpers.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The spawns of this process share our fd table until the child unshares:
+ * on the CLONE_VM mechanisms once the reactor runs, which these tests
+ * start (as the TypeScript API always does). */
+static int table_shared(void)
+{
+	static int started;
+	int32_t fd;
+	if (!started)
+		started = L.reactor_open(&fd) >= 0;
+	CHECK(started);
+	return (L.capabilities() & ASP_CAP_CLONE_VM) != 0;
+}
+
+/* Open up to `want` extra fds (fewer if RLIMIT_NOFILE does not allow):
+ * their numbers are in fds[]; returns how many. */
+static int grow_table(int *fds, int want)
+{
+	struct rlimit lim;
+	int n = 0, room;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max < 8192 ? lim.rlim_max : 8192;
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
+	getrlimit(RLIMIT_NOFILE, &lim);
+	room = (int)lim.rlim_cur - count_fds() - 200; /* what the children need */
+	if (want > room)
+		want = room;
+	for (; n < want; n++) {
+		fds[n] = fcntl(2, F_DUPFD_CLOEXEC, 0);
+		if (fds[n] < 0)
+			break;
+	}
+	return n;
+}
+
+static void shrink_table(const int *fds, int n)
+{
+	while (n > 0)
+		close(fds[--n]);
+}
+
+static int big[8192];
+
+static void child_copies_what_it_needs(void)
+{
+	/* The child's table size after exec (FDSize) is what it copied. */
+	int shared = table_shared(), fds0 = count_fds(), n = grow_table(big, 3000), p[2];
+	struct req r;
+	struct run_result res;
+	char size[32], via[16] = {0};
+	const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}, {0, 3}};
+	int32_t all[4][2];
+	CHECK(n >= 600); /* a table above the 512 fds the kernel allocates at once */
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+	memcpy(all, map, sizeof all);
+	all[3][0] = p[1]; /* a caller's fd, high in the table */
+	req_sh(&r, "echo via3 >&3; exec grep FDSize /proc/self/status");
+	req_fd_map(&r, (const int32_t(*)[2])all, 4, ASP_FDMAP_CLOSE_OTHERS);
+	run_req(&r, &res);
+	close(p[1]);
+	CHECK_EQ_INT(read(p[0], via, sizeof via - 1), 5);
+	CHECK_EQ_STR(via, "via3\n");
+	close(p[0]);
+	CHECK_EQ_INT(res.w.code, 0);
+	proc_field(res.text, "FDSize", size, sizeof size);
+	if (shared)
+		CHECK(atoi(size) > 0 && atoi(size) <= 256);
+	else /* the fallbacks copy the whole table in clone */
+		CHECK(atoi(size) >= 1024);
+	shrink_table(big, n);
+	CHECK_EQ_INT(count_fds(), fds0);
+}
+
+enum { BURST = 40 };
+
+static void burst_beyond_the_reserve(void)
+{
+	/* 40 children in flight, three fds each kept for them: more than the
+	 * 64 reserved numbers, so some copy the whole table. All must work. */
+	int fds0 = count_fds(), n = grow_table(big, 3000), i;
+	int32_t out[BURST][ASP_OUT_MAX];
+	CHECK(n >= 600);
+	for (i = 0; i < BURST; i++) {
+		struct req r;
+		const int32_t map[][2] = {{ASP_FD_PIPE_READ, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}};
+		req_begin(&r, "/bin/cat", 0);
+		req_arg(&r, "cat");
+		req_fd_map(&r, map, 3, ASP_FDMAP_CLOSE_OTHERS);
+		req_end(&r);
+		CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out[i], ASP_OUT_MAX), 0);
+		free(r.buf);
+	}
+	for (i = 0; i < BURST; i++) {
+		char line[32], buf[32] = {0};
+		int32_t rec[3];
+		struct asp_wait_result w;
+		int k, len = 0, want = snprintf(line, sizeof line, "child %d\n", i);
+		CHECK_EQ_INT(L.write(out[i][ASP_OUT_PIPES], line, (uint32_t)want), want);
+		L.close(out[i][ASP_OUT_PIPES]);
+		for (;;) {
+			k = L.read(out[i][ASP_OUT_PIPES + 1], buf + len, (uint32_t)(sizeof buf - 1 - len));
+			if (k == -EAGAIN) {
+				wait_readable(out[i][ASP_OUT_PIPES + 1], 5000);
+				continue;
+			}
+			if (k <= 0)
+				break;
+			len += k;
+		}
+		CHECK_EQ_STR(buf, line);
+		L.close(out[i][ASP_OUT_PIPES + 1]);
+		while (L.wait(out[i][ASP_OUT_PIDFD], out[i][ASP_OUT_PID], &w) == -EAGAIN)
+			wait_readable(out[i][ASP_OUT_PIDFD], 5000);
+		CHECK_EQ_INT(w.code, 0);
+		while (L.status_read(out[i][ASP_OUT_STATUS], rec) == -EAGAIN)
+			wait_readable(out[i][ASP_OUT_STATUS], 5000);
+		L.close(out[i][ASP_OUT_STATUS]);
+		L.close(out[i][ASP_OUT_PIDFD]);
+	}
+	shrink_table(big, n);
+	CHECK_EQ_INT(count_fds(), fds0);
+}
+
+static void reserve_taken_over(void)
+{
+	/* Code that closes fds it does not own (closefrom(3), say) frees our
+	 * reserved numbers, and the kernel hands them out again: the files
+	 * found there must be left alone, and spawning must go on with the
+	 * rest of the reserve. */
+	struct stat st;
+	static ino_t inos[1024];
+	static int taken[1024];
+	int fd, nres = 0, n, i;
+	struct run_result res;
+	if (!table_shared())
+		return; /* no reserve without a shared table */
+	/* The reserve: the pipe whose read end sits at many numbers. */
+	for (fd = 3; fd < 1024; fd++)
+		inos[fd] = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) ? st.st_ino : 0;
+	for (fd = 3; fd < 1024; fd++) {
+		int same = 0, k;
+		for (k = 3; k < 1024 && inos[fd]; k++)
+			same += inos[k] == inos[fd];
+		if (same >= 8)
+			taken[nres++] = fd;
+	}
+	CHECK(nres >= 8);
+	/* Every other number now holds a file of someone else's, each its own. */
+	for (i = 0; i < nres; i += 2) {
+		int p[2];
+		CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+		CHECK_EQ_INT(dup3(p[0], taken[i], O_CLOEXEC), taken[i]);
+		close(p[0]);
+		close(p[1]);
+		CHECK_EQ_INT(fstat(taken[i], &st), 0);
+		inos[i] = st.st_ino;
+	}
+	n = grow_table(big, 3000);
+	for (i = 0; i < 40; i++) {
+		run_sh("echo ok", 0, &res);
+		CHECK_EQ_STR(res.text, "ok\n");
+	}
+	for (i = 0; i < nres; i += 2) {
+		CHECK_EQ_INT(fstat(taken[i], &st), 0);
+		CHECK(st.st_ino == inos[i]);
+	}
+	/* ... and none of their files was taken in as a placeholder. */
+	for (fd = 3; fd < 1024; fd++) {
+		int theirs = 0, k;
+		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+			continue;
+		for (k = 0; k < nres; k += 2)
+			theirs |= taken[k] == fd;
+		for (k = 0; k < nres && !theirs; k += 2)
+			CHECK(st.st_ino != inos[k]);
+	}
+	for (i = 0; i < nres; i += 2)
+		close(taken[i]);
+	shrink_table(big, n);
+}
+
+TEST_LIST(fdtable_tests) = {
+	{"fd table: a child of a large table copies only the fds it needs", child_copies_what_it_needs},
+	{"fd table: a burst beyond the reserved numbers", burst_beyond_the_reserve},
+	/* Last: it takes the reserve away from this process. */
+	{"fd table: reserved numbers taken over by other code are left alone", reserve_taken_over},
+	{0, 0},
+};
