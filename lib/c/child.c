@@ -75,7 +75,9 @@ static long close_between(uint32_t first, uint32_t last)
 	if (first > last)
 		return 0;
 	r = sys_close_range(first, last, 0);
-	return r == -ASP_ENOSYS ? close_range_slow(first, last) : r;
+	/* ENOSYS before Linux 5.9; EPERM from seccomp profiles older than
+	 * close_range. Either way the fds must not reach the new program. */
+	return r < 0 ? close_range_slow(first, last) : r;
 }
 
 /* Whether fd is the source of an entry still to be installed. */
@@ -450,7 +452,9 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 		r = -ASP_EINVAL;
 		if (ctx->keep_below)
 			r = sys_close_range(ctx->keep_below, ~0u, ASP_CLOSE_RANGE_UNSHARE);
-		if (r == -ASP_EINVAL || r == -ASP_ENOSYS) /* before Linux 5.9 */
+		/* Not only EINVAL: seccomp profiles older than close_range
+		 * answer EPERM. unshare copies everything, and works. */
+		if (r < 0)
 			r = sys_unshare(ASP_CLONE_FILES);
 		/* On failure the status fd must stay open in the shared table
 		 * for the record; the parent closes its copies when we exit. */

@@ -25,7 +25,7 @@ static int32_t low[NLOW];
 static uint32_t nlow;
 static uint64_t free_mask; /* bit i: low[i] holds the placeholder and is free */
 static int32_t placeholder = -1;
-static uint64_t placeholder_ino;
+static struct asp_file_id placeholder_id;
 /* fds at or above this are worth moving: the copy they would cost the
  * child (~60 ns a fd here) is far above the three syscalls of a move. */
 static int32_t threshold = 0x7fffffff;
@@ -33,25 +33,35 @@ static int32_t threshold = 0x7fffffff;
 ASP_HIDDEN void asp_low_fds_reserve(void)
 {
 	int fds[2];
+	long fd;
 	uint32_t i;
 	if (sys_pipe2(fds, ASP_O_CLOEXEC) < 0)
 		return;
 	sys_close(fds[1]);
-	if (sys_fd_inode(fds[0], &placeholder_ino) < 0) {
-		sys_close(fds[0]);
+	/* Never 0-2, even when stdio is closed: a child's pipe end moved
+	 * there would receive the host's own output. */
+	fd = sys_fcntl(fds[0], ASP_F_DUPFD_CLOEXEC, 3);
+	sys_close(fds[0]);
+	if (fd < 0)
 		return;
-	}
-	placeholder = fds[0];
+	placeholder = (int32_t)fd;
+	if (sys_fd_id(placeholder, &placeholder_id) < 0)
+		goto none;
 	for (i = 0; i < NLOW; i++) {
-		long fd = sys_fcntl(placeholder, ASP_F_DUPFD_CLOEXEC, 0);
+		fd = sys_fcntl(placeholder, ASP_F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
 			break;
 		low[i] = (int32_t)fd;
 	}
-	if (i)
-		threshold = low[i - 1] + 256;
+	if (!i)
+		goto none;
+	threshold = low[i - 1] + 256;
 	__atomic_store_n(&free_mask, i == 64 ? ~0ull : (1ull << i) - 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&nlow, i, __ATOMIC_RELEASE);
+	return;
+none:
+	sys_close(placeholder);
+	placeholder = -1;
 }
 
 static int take_index(void)
@@ -68,7 +78,6 @@ static int take_index(void)
 
 ASP_HIDDEN int asp_low_fd_move(int fd)
 {
-	uint64_t ino;
 	int i;
 	if (!__atomic_load_n(&nlow, __ATOMIC_ACQUIRE) || fd < threshold)
 		return fd;
@@ -76,7 +85,7 @@ ASP_HIDDEN int asp_low_fd_move(int fd)
 		/* Someone else's code may have closed our number and the kernel
 		 * handed it out again: then it is not ours to overwrite, and the
 		 * number is dropped from the reserve for good. */
-		if (sys_fd_inode(low[i], &ino) < 0 || ino != placeholder_ino)
+		if (!asp_same_file(low[i], &placeholder_id))
 			continue;
 		if (sys_dup3(fd, low[i], ASP_O_CLOEXEC) < 0) {
 			__atomic_fetch_or(&free_mask, 1ull << i, __ATOMIC_RELEASE);
@@ -93,12 +102,10 @@ ASP_HIDDEN void asp_child_fd_close(int fd)
 	uint32_t i, n = __atomic_load_n(&nlow, __ATOMIC_ACQUIRE);
 	for (i = 0; i < n; i++)
 		if (low[i] == fd) {
-			uint64_t ino;
 			/* Not a close: the number goes back to the reserve — unless
 			 * the placeholder's own number was taken over, whose file
 			 * must not be copied into ours: then the reserve shrinks. */
-			if (sys_fd_inode(placeholder, &ino) < 0 || ino != placeholder_ino ||
-			    sys_dup3(placeholder, fd, ASP_O_CLOEXEC) < 0) {
+			if (!asp_same_file(placeholder, &placeholder_id) || sys_dup3(placeholder, fd, ASP_O_CLOEXEC) < 0) {
 				sys_close(fd);
 				return;
 			}

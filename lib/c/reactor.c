@@ -48,7 +48,7 @@ struct channel {
 	int rfd, wfd; /* -1 when closed */
 	int open;
 	int tid;          /* the thread that opened it (a JS context lives on one) */
-	uint64_t rfd_ino; /* the notify pipe, to know rfd is still ours */
+	struct asp_file_id rfd_id; /* the notify pipe, to know rfd is still ours */
 	struct asp_event *queue; /* records waiting for room in the pipe */
 	size_t queued, cap;
 };
@@ -247,11 +247,10 @@ static void reclaim_dead_channels(void)
 	int ch, pid = (int)sys_getpid();
 	for (ch = 0; ch < MAX_CHANNELS; ch++) {
 		struct channel *c = &channels[ch];
-		uint64_t ino;
 		if (!c->open || sys_tgkill(pid, c->tid, 0) != -ASP_ESRCH)
 			continue;
 		pthread_mutex_lock(&c->lock);
-		if (c->rfd >= 0 && sys_fd_inode(c->rfd, &ino) == 0 && ino == c->rfd_ino)
+		if (c->rfd >= 0 && asp_same_file(c->rfd, &c->rfd_id))
 			sys_close(c->rfd);
 		channel_release(c);
 		pthread_mutex_unlock(&c->lock);
@@ -289,8 +288,8 @@ ASP_EXPORT int asp_reactor_open(int32_t *out)
 	channels[ch].wfd = fds[1];
 	channels[ch].open = 1;
 	channels[ch].tid = (int)sys_gettid();
-	if (sys_fd_inode(fds[0], &channels[ch].rfd_ino) < 0)
-		channels[ch].rfd_ino = 0;
+	if (sys_fd_id(fds[0], &channels[ch].rfd_id) < 0)
+		channels[ch].rfd_id.dev = channels[ch].rfd_id.ino = 0;
 	channels[ch].queued = 0;
 	pthread_mutex_unlock(&channels[ch].lock);
 	pthread_mutex_unlock(&table_lock);

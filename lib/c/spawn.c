@@ -172,7 +172,7 @@ static void keep_low(const struct scan *sc, struct asp_child_ctx *ctx, struct ch
 			ctx->cgroup_fd = to;
 	}
 	ctx->keep_below = 0;
-	if (sc->map_step < 0 || !(sc->map_flags & ASP_FDMAP_CLOSE_OTHERS))
+	if (sc->map_step < 0 || !(sc->map_flags & ASP_FDMAP_CLOSE_OTHERS) || !(asp_caps() & ASP_CAP_CLOSE_RANGE))
 		return;
 	for (k = 0; k < ctx->nsrc; k++)
 		if (ctx->src_fds[k] > top)
@@ -181,7 +181,10 @@ static void keep_low(const struct scan *sc, struct asp_child_ctx *ctx, struct ch
 		top = ctx->status_fd;
 	if (ctx->cgroup_fd > top)
 		top = ctx->cgroup_fd;
-	ctx->keep_below = (uint32_t)top + 1u;
+	/* A multiple of 64: kernels before 5.18 (and its stable backports)
+	 * copied the fd bitmaps of a table cut elsewhere wrongly, dropping the
+	 * open bits of the fds just below the cut. */
+	ctx->keep_below = ((uint32_t)top + 64u) & ~63u;
 }
 
 ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)

@@ -177,14 +177,27 @@ static inline long sys_getppid(void) { return SC0(__NR_getppid); }
 static inline long sys_geteuid(void) { return SC0(__NR_geteuid); }
 static inline long sys_gettid(void) { return SC0(__NR_gettid); }
 static inline long sys_tgkill(int tgid, int tid, int sig) { return SC3(__NR_tgkill, tgid, tid, sig); }
-/* The inode of an open fd (struct stat has st_ino at offset 8 on both arches). */
-static inline long sys_fd_inode(int fd, uint64_t *ino)
+/* Which file an fd refers to: device and inode (st_dev and st_ino of
+ * struct stat on both arches), so a number someone else's code closed and
+ * reopened is told from ours (a pipe's inode number alone may equal a disk
+ * file's; pipefs has a device of its own). */
+struct asp_file_id {
+	uint64_t dev, ino;
+};
+static inline long sys_fd_id(int fd, struct asp_file_id *id)
 {
 	uint64_t st[32];
 	long r = SC2(__NR_fstat, fd, st);
-	if (r == 0)
-		*ino = st[1];
+	if (r == 0) {
+		id->dev = st[0];
+		id->ino = st[1];
+	}
 	return r;
+}
+static inline int asp_same_file(int fd, const struct asp_file_id *id)
+{
+	struct asp_file_id now;
+	return sys_fd_id(fd, &now) == 0 && now.dev == id->dev && now.ino == id->ino;
 }
 static inline long sys_kill(int pid, int sig) { return SC2(__NR_kill, pid, sig); }
 static inline long sys_rt_sigaction(int sig, const struct asp_ksigaction *act, struct asp_ksigaction *old)

@@ -53,6 +53,26 @@ void req_sh(struct req *r, const char *script)
 	req_env(r, "PATH=/usr/local/bin:/usr/bin:/bin");
 }
 
+void req_seccomp_errno(struct req *r, uint32_t nr, int err)
+{
+#if defined(__x86_64__)
+	const uint32_t arch = 0xc000003eu;
+#else
+	const uint32_t arch = 0xc00000b7u;
+#endif
+	struct { uint32_t count, pad; struct filter f[7]; } p = {7, 0, {
+		{BPF_LD_W_ABS, 0, 0, 4},
+		{BPF_JEQ_K, 1, 0, arch},
+		{BPF_RET_K, 0, 0, 0x7fff0000u},
+		{BPF_LD_W_ABS, 0, 0, 0},
+		{BPF_JEQ_K, 0, 1, nr},
+		{BPF_RET_K, 0, 0, 0x00050000u | (uint32_t)err},
+		{BPF_RET_K, 0, 0, 0x7fff0000u},
+	}};
+	req_step(r, ASP_OP_NO_NEW_PRIVS, 0, 0);
+	req_step(r, ASP_OP_SECCOMP, &p, sizeof p);
+}
+
 void req_capture(struct req *r)
 {
 	static const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}};

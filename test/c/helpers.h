@@ -26,6 +26,15 @@ void req_capture(struct req *r);
 void run_req(struct req *r, struct run_result *res);
 /* Convenience: run a script with optional extra steps added by `steps`. */
 void run_sh(const char *script, void (*steps)(struct req *), struct run_result *res);
+/* classic BPF, for SECCOMP steps */
+#define BPF_LD_W_ABS 0x20
+#define BPF_JEQ_K 0x15
+#define BPF_RET_K 0x06
+struct filter { uint16_t code; uint8_t jt, jf; uint32_t k; };
+/* NO_NEW_PRIVS and a seccomp filter: syscall `nr` fails with `err`. */
+void req_seccomp_errno(struct req *r, uint32_t nr, int err);
+/* The library the tests were given (main's argument). */
+extern const char *test_library;
 int count_fds(void);
 int count_zombie_children(void);
 int count_maps(void);

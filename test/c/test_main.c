@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 int check_failures;
+const char *test_library;
 const char *check_current;
 extern int test_scale;
 extern const struct test_case exec_tests[], step_tests[], fdmap_tests[], signal_tests[], reactor_tests[],
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
 		test_scale = atoi(getenv("ASPAWN_TEST_SCALE"));
 	if (test_scale < 1)
 		test_scale = 1;
+	test_library = lib;
 	if (lib_load(lib) < 0)
 		return 2;
 	/* With the reactor running, CLONE_VM spawns share our fd table until the

@@ -222,11 +222,6 @@ static void death_signal(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
-/* classic BPF */
-#define BPF_LD_W_ABS 0x20
-#define BPF_JEQ_K 0x15
-#define BPF_RET_K 0x06
-struct filter { uint16_t code; uint8_t jt, jf; uint32_t k; };
 
 static void add_seccomp_kill(struct req *r)
 {
@@ -247,21 +242,10 @@ static void seccomp(void)
 static void add_seccomp_block_write(struct req *r)
 {
 #if defined(__x86_64__)
-	const uint32_t arch = 0xc000003eu, nr_write = 1;
+	req_seccomp_errno(r, 1 /* write */, EPERM);
 #else
-	const uint32_t arch = 0xc00000b7u, nr_write = 64;
+	req_seccomp_errno(r, 64 /* write */, EPERM);
 #endif
-	struct { uint32_t count, pad; struct filter f[7]; } p = {7, 0, {
-		{BPF_LD_W_ABS, 0, 0, 4},
-		{BPF_JEQ_K, 1, 0, arch},
-		{BPF_RET_K, 0, 0, 0x7fff0000u},
-		{BPF_LD_W_ABS, 0, 0, 0},
-		{BPF_JEQ_K, 0, 1, nr_write},
-		{BPF_RET_K, 0, 0, 0x00050000u | EPERM},
-		{BPF_RET_K, 0, 0, 0x7fff0000u},
-	}};
-	add_nnp(r);
-	req_step(r, ASP_OP_SECCOMP, &p, sizeof p);
 }
 
 static void seccomp_errno(void)
