@@ -7,7 +7,7 @@
  * - Bun: net.Socket({fd}) reads nothing there, so a Bun.file(fd) stream is
  *   read instead. A pending read keeps Bun alive and cannot be unref'd, so
  *   the stream runs only while something is awaited and is cancelled when
- *   idle (the reactor then has nothing armed to report).
+ *   idle (the reactor then has nothing armed to report), a tick later.
  */
 import { createRequire } from "node:module";
 import { runtime } from "./runtime.ts";
@@ -34,6 +34,7 @@ declare const Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } 
 
 function bunWaker(fd: number, onData: OnData): Waker {
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let idle: ReturnType<typeof setImmediate> | undefined;
   const pump = async (r: ReadableStreamDefaultReader<Uint8Array>) => {
     for (;;) {
       const { value, done } = await r.read();
@@ -43,14 +44,25 @@ function bunWaker(fd: number, onData: OnData): Waker {
   };
   return {
     ref() {
+      if (idle) {
+        clearImmediate(idle);
+        idle = undefined;
+      }
       if (reader) return;
       reader = Bun.file(fd).stream().getReader();
       pump(reader).catch(() => {});
     },
+    // Cancelled a tick later: a program that awaits one child after
+    // another (`await run()` in a loop) refs again before that, and keeps
+    // its stream (a new one costs ~50 us per child here).
     unref() {
-      const r = reader;
-      reader = undefined;
-      r?.cancel().catch(() => {});
+      if (!reader || idle) return;
+      idle = setImmediate(() => {
+        idle = undefined;
+        const r = reader;
+        reader = undefined;
+        r?.cancel().catch(() => {});
+      });
     },
   };
 }
