@@ -74,7 +74,8 @@ export interface Options {
    */
   stdio?: readonly (StdioOption | ExtraFdOption)[];
   /**
-   * Kill the child with `killSignal` after this many milliseconds.
+   * Kill the child with `killSignal` after this many milliseconds (at most
+   * 2 ** 31 - 1; Infinity: never).
    * @default no timeout
    */
   timeout?: number;
@@ -89,8 +90,8 @@ export interface Options {
    */
   killSignal?: Signal;
   /**
-   * When the child outlives `killSignal` by this many milliseconds, SIGKILL
-   * follows. `Infinity` disables it.
+   * When the child outlives `killSignal` by this many milliseconds (at
+   * most 2 ** 31 - 1), SIGKILL follows. `Infinity` disables it.
    * @default 5000
    */
   forceKillAfter?: number;

@@ -13,10 +13,16 @@ const outBytes = new Uint8Array(out.buffer);
 
 const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit" };
 
+/** Timers take at most 2 ** 31 - 1 ms (~24.8 days); larger ones fire at once. */
+const MAX_TIMER_MS = 0x7fffffff;
+
 function duration(v: unknown, what: string, def: number): number {
   if (v === undefined) return def;
-  if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!Number.isInteger(v) && v !== Infinity)) {
-    throw new TypeError(`${what} must be a non-negative integer number of milliseconds, got ${String(v)}`);
+  if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!Number.isInteger(v) && v !== Infinity) ||
+      (v > MAX_TIMER_MS && v !== Infinity)) {
+    throw new TypeError(
+      `${what} must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, or Infinity, got ${String(v)}`,
+    );
   }
   return v;
 }
@@ -29,7 +35,7 @@ export function spawnWith(
   defaults: StdioDefaults,
 ): Subprocess {
   const p = plan(file, args, options, defaults);
-  const timeout = options.timeout === undefined ? undefined : duration(options.timeout, "timeout", 0);
+  const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
@@ -59,7 +65,7 @@ export function spawnWith(
     file,
     args,
     steps: p.steps,
-    timeout,
+    timeout: timeout === Infinity ? undefined : timeout,
     signal: options.signal,
     killSignal,
     forceKillAfter,

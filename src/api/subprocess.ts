@@ -5,7 +5,7 @@
  */
 import { type Channel, EPOLLIN } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
-import { EAGAIN } from "./errno.ts";
+import { EAGAIN, ESRCH } from "./errno.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import { decodeExit, type ExitStatus, WAIT_RESULT_SIZE } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
@@ -101,6 +101,7 @@ export class Subprocess implements AsyncDisposable {
   readonly #forceKillAfter: number;
   readonly #timeout: number | undefined;
   readonly #pgid: number | undefined;
+  readonly #ownGroup: boolean;
   readonly #cgroup: string | undefined;
   #pidfd: number;
   #statusFd: number;
@@ -138,6 +139,7 @@ export class Subprocess implements AsyncDisposable {
     this.#forceKillAfter = init.forceKillAfter;
     this.#timeout = init.timeout;
     this.#pgid = init.ownGroup ? init.pid : init.joinedGroup;
+    this.#ownGroup = init.ownGroup;
     this.#cgroup = init.cgroup;
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
@@ -216,7 +218,12 @@ export class Subprocess implements AsyncDisposable {
       // Only while the leader is unreaped: once reaped and once its group is
       // empty, the id can name another process's group.
       if (this.#exitStatus) return false;
-      return this.#native.asp_killpg(this.#pgid, n) === 0;
+      const r = this.#native.asp_killpg(this.#pgid, n);
+      // A leader that has not run setsid/setpgid yet has no group: the
+      // signal goes to it alone (held until its exec, as every signal is),
+      // and it can have no descendants before that.
+      if (r === -ESRCH && this.#ownGroup) return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
+      return r === 0;
     }
     if (this.#exitStatus) return false; // reaped: the pid may belong to someone else now
     if (options.tree) return killTree(this.#native, this.#pidfd, this.pid, n, this.#cgroup);
@@ -292,9 +299,10 @@ export class Subprocess implements AsyncDisposable {
   }
 
   /** killSignal for timeout, abort, dispose and maxBuffer: to the whole
-   * group when the child has one, then SIGKILL if it outlives forceKillAfter. */
+   * group when the child leads one, then SIGKILL if it outlives forceKillAfter. */
   #terminate(signal: number): void {
-    const group = { group: this.#pgid !== undefined };
+    // Never a group the child only joined: that one is somebody else's.
+    const group = { group: this.#ownGroup };
     if (this.#exitStatus || !this.kill(signal, group)) return;
     this.#terminated = true;
     if (Number.isFinite(this.#forceKillAfter) && signal !== 9) {

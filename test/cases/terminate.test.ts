@@ -1,0 +1,45 @@
+// Termination: group kills right after spawn, groups the child only joined,
+// timer bounds. Each case failed before its fix.
+import { assert, test } from "../adapter.ts";
+import { spawn } from "../../src/index.ts";
+import { alive } from "../util.ts";
+
+test("terminate: abort, dispose and kill({ group }) right after spawn reach a leader that has not run setsid yet", async () => {
+  for (let i = 0; i < 20; i++) {
+    const aborted = spawn("sleep", ["5"], { setsid: true, stdout: "ignore", signal: AbortSignal.abort() });
+    assert.equal((await aborted.exited).signal, "SIGTERM", `abort, round ${i}`);
+
+    const disposed = spawn("sleep", ["5"], { processGroup: true, stdout: "ignore" });
+    await disposed[Symbol.asyncDispose]();
+    assert.equal(disposed.exitStatus?.signal, "SIGTERM", `dispose, round ${i}`);
+
+    const killed = spawn("sleep", ["5"], { processGroup: true, stdout: "ignore" });
+    assert.equal(killed.kill("SIGTERM", { group: true }), true, `kill, round ${i}`);
+    assert.equal((await killed.exited).signal, "SIGTERM", `kill, round ${i}`);
+  }
+});
+
+test("terminate: timeout and abort spare a process group the child only joined", async () => {
+  const leader = spawn("sleep", ["5"], { processGroup: true, stdout: "ignore" });
+  await leader.spawned;
+  const joiner = spawn("sleep", ["5"], { processGroup: leader.pid, stdout: "ignore", timeout: 50 });
+  assert.equal((await joiner.exited).signal, "SIGTERM");
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(alive(leader.pid), "the group's leader survives the member's timeout");
+  // Asked for explicitly, the group is signalled.
+  const member = spawn("sleep", ["5"], { processGroup: leader.pid, stdout: "ignore" });
+  await member.spawned;
+  assert.equal(member.kill("SIGKILL", { group: true }), true);
+  assert.equal((await member.exited).signal, "SIGKILL");
+  assert.equal((await leader.exited).signal, "SIGKILL");
+});
+
+test("terminate: timeout Infinity is no timeout; timers past 2 ** 31 - 1 ms are TypeErrors, not immediate", async () => {
+  const p = spawn("sleep", ["0.3"], { stdout: "ignore", timeout: Infinity, forceKillAfter: Infinity });
+  const s = await p.exited;
+  assert.equal(s.exitCode, 0);
+  assert.equal(s.signal, null);
+  for (const bad of [{ timeout: 2 ** 31 }, { timeout: 2 ** 32 }, { forceKillAfter: 2 ** 32 }, { timeout: -1 }]) {
+    assert.throws(() => spawn("true", [], bad), /from 0 to 2147483647, or Infinity/, JSON.stringify(bad));
+  }
+});
