@@ -11,7 +11,7 @@ import { ExitError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { run, type RunResult } from "./run.ts";
-import { Subprocess } from "./subprocess.ts";
+import { internals, Subprocess } from "./subprocess.ts";
 
 /** A job: [file, args, options] (run() buffered), or a function that starts one. */
 export type Job<T = RunResult> =
@@ -35,7 +35,7 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /**
    * Stop at the first failure (kill the rest) and reject with a BatchError.
-   * @default true
+   * @default true (for first(): false — a later job may still succeed)
    */
   failFast?: boolean;
 }
@@ -70,8 +70,12 @@ async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
   if (typeof job !== "function") throw new TypeError("a job is [file, args?, options?] or a function");
   const r = await (job as (c: { signal: AbortSignal }) => Subprocess | Promise<T> | T)({ signal });
   if (!(r instanceof Subprocess)) return r;
-  const kill = () => r.kill();
-  signal.addEventListener("abort", kill, { once: true });
+  // As timeout and abort do: killSignal to the child (its group if it
+  // leads one), SIGKILL after forceKillAfter. The batch may have stopped
+  // while fn was still running: then at once.
+  const kill = () => r[internals].terminate();
+  if (signal.aborted) kill();
+  else signal.addEventListener("abort", kill, { once: true });
   try {
     const status = await r.exited;
     if (!status.success) {
@@ -89,7 +93,8 @@ async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
 export class Batch<T> implements AsyncIterable<Settled<T>> {
   readonly #jobs: Job<T>[];
   readonly #concurrency: number;
-  readonly #failFast: boolean;
+  #failFast: boolean;
+  readonly #failFastGiven: boolean;
   readonly #signal: AbortSignal | undefined;
   readonly #running = new Map<number, AbortController>();
   readonly #ready: Settled<T>[] = [];
@@ -106,15 +111,23 @@ export class Batch<T> implements AsyncIterable<Settled<T>> {
     if (!Number.isInteger(c) || c < 1) throw new TypeError(`concurrency must be a positive integer, got ${c}`);
     this.#concurrency = c;
     this.#failFast = options.failFast ?? true;
+    this.#failFastGiven = options.failFast !== undefined;
     this.#signal = options.signal;
   }
+
+  readonly #onAbort = () => this.#stop("abort");
 
   #start(): void {
     if (this.#started) throw new TypeError("a batch can be consumed once");
     this.#started = true;
     if (this.#signal?.aborted) this.#stop("abort");
-    else this.#signal?.addEventListener("abort", () => this.#stop("abort"), { once: true });
+    else this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
     this.#pump();
+  }
+
+  /** The batch is over: the caller's signal must not keep it reachable. */
+  #end(): void {
+    this.#signal?.removeEventListener("abort", this.#onAbort);
   }
 
   #pump(): void {
@@ -181,6 +194,7 @@ export class Batch<T> implements AsyncIterable<Settled<T>> {
         this.#stop("abort");
         while (this.#running.size) await new Promise<void>((r) => (this.#wake = r));
       }
+      this.#end();
     }
     const e = this.#error();
     if (e !== undefined && (this.#stopped === "abort" || this.#failures.length)) throw e;
@@ -193,21 +207,30 @@ export class Batch<T> implements AsyncIterable<Settled<T>> {
     return values;
   }
 
-  /** The first job to succeed; the others are killed. Rejects with a BatchError if none does. */
+  /**
+   * The first job to succeed; the others are killed. Rejects with a
+   * BatchError if none does. A failure stops the batch only with an
+   * explicit `failFast: true`: a later job may still succeed.
+   */
   async first(): Promise<T> {
+    if (!this.#failFastGiven) this.#failFast = false;
     this.#start();
-    for (;;) {
-      const s = this.#ready.shift();
-      if (s?.status === "fulfilled") {
-        this.#stop("first");
-        while (this.#running.size) await new Promise<void>((r) => (this.#wake = r));
-        return s.value;
+    try {
+      for (;;) {
+        const s = this.#ready.shift();
+        if (s?.status === "fulfilled") {
+          this.#stop("first");
+          while (this.#running.size) await new Promise<void>((r) => (this.#wake = r));
+          return s.value;
+        }
+        if (s) continue;
+        if (this.#done) break;
+        await new Promise<void>((r) => (this.#wake = r));
       }
-      if (s) continue;
-      if (this.#done) break;
-      await new Promise<void>((r) => (this.#wake = r));
+      throw this.#error() ?? new BatchError([], this.#jobs.length);
+    } finally {
+      this.#end();
     }
-    throw this.#error() ?? new BatchError([], this.#jobs.length);
   }
 }
 

@@ -2,7 +2,7 @@
 import { readlinkSync } from "node:fs";
 import { assert, test } from "../adapter.ts";
 import { alive, childrenOfUs, descendants, equalBytes, randomBytes, readAll, until } from "../util.ts";
-import { BatchError, ExitError, map, pipeline, PipelineError, runAll, spawn } from "../../src/index.ts";
+import { BatchError, ExitError, map, pipeline, PipelineError, runAll, type RunResult, spawn } from "../../src/index.ts";
 
 test("pipeline: 3 stages move 100 MiB exactly, through kernel pipes only", async () => {
   const data = randomBytes(100 * 1024 * 1024, 3);
@@ -150,4 +150,35 @@ test("timeout: the whole group is killed, SIGKILL after forceKillAfter", async (
   const s = await p.exited;
   assert.equal(s.signal, "SIGKILL");
   assert.ok(await until(() => kids.every((k) => !alive(k))));
+});
+
+test("runAll: a Subprocess job returned after the batch stopped is stopped at once, with SIGKILL after forceKillAfter", async () => {
+  const t0 = performance.now();
+  const late = async () => {
+    await new Promise((r) => setTimeout(r, 150)); // the batch fails at 50 ms
+    return spawn("sleep", ["5"], { stdout: "ignore" });
+  };
+  const stubborn = () => spawn("sh", ["-c", "trap '' TERM; sleep 5"], { stdout: "ignore", forceKillAfter: 100 });
+  const fail = async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    throw new Error("boom");
+  };
+  await assert.rejects(map([0, 1, 2], (i) => [fail, late, stubborn][i]!(), { concurrency: 3 }), BatchError);
+  assert.ok(performance.now() - t0 < 2000, `the batch ended after ${Math.round(performance.now() - t0)} ms`);
+});
+
+test("runAll: first() looks past failures unless failFast is given; batches leave no listener on the caller's signal", async () => {
+  const v = await runAll([["sh", ["-c", "exit 1"]], ["sh", ["-c", "sleep 0.1; echo ok"]]]).first() as RunResult;
+  assert.equal(v.stdout, "ok\n");
+  await assert.rejects(runAll([["sh", ["-c", "exit 1"]], ["sh", ["-c", "sleep 0.1"]]], { failFast: true }).first(), BatchError);
+
+  const ac = new AbortController();
+  let added = 0, removed = 0;
+  const add = ac.signal.addEventListener.bind(ac.signal), remove = ac.signal.removeEventListener.bind(ac.signal);
+  ac.signal.addEventListener = ((...a: Parameters<typeof add>) => (added++, add(...a))) as typeof add;
+  ac.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (removed++, remove(...a))) as typeof remove;
+  for (let i = 0; i < 3; i++) await runAll([["true"]], { signal: ac.signal }).all();
+  await runAll([["true"]], { signal: ac.signal }).first();
+  assert.equal(added, 4);
+  assert.equal(removed, 4);
 });
