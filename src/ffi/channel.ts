@@ -30,7 +30,10 @@ export class Channel {
   readonly #channel: number;
   readonly #waker: Waker;
   readonly #watches = new Map<number, Watch>();
+  readonly #fd: number;
+  #pollBuf: Uint8Array | undefined;
   #nextId = 1;
+  #armed = 0;
   #armedRefs = 0;
   #partial = new Uint8Array(0);
 
@@ -40,7 +43,18 @@ export class Channel {
     const ch = native.asp_reactor_open(new Uint8Array(out.buffer));
     if (ch < 0) throw new Error(`aspawn: cannot start the reactor (errno ${-ch})`);
     this.#channel = ch;
-    this.#waker = createWaker(out[0]!, (chunk) => this.#dispatch(chunk));
+    this.#fd = out[0]!;
+    this.#waker = createWaker(this.#fd, (chunk) => this.#dispatch(chunk), () => this.#readNow());
+  }
+
+  /** Read what the notify pipe holds now (Bun's timer, see waker.ts). */
+  #readNow(): void {
+    const buf = (this.#pollBuf ??= new Uint8Array(4096));
+    for (;;) {
+      const n = this.#native.asp_read(this.#fd, buf, buf.length);
+      if (n <= 0) return; // EAGAIN; EOF and errors are the stream's to see
+      this.#dispatch(buf.slice(0, n));
+    }
   }
 
   /** Arm a one-shot watch on fd; returns its id. */
@@ -92,26 +106,30 @@ export class Channel {
   setRef(id: number, ref: boolean): void {
     const w = this.#watches.get(id);
     if (!w || w.ref === ref) return;
-    if (w.armed) this.#count(ref ? 1 : -1);
     w.ref = ref;
+    if (w.armed) this.#count(0, ref ? 1 : -1);
   }
 
   #arm(w: Watch): void {
     w.armed = true;
-    if (w.ref) this.#count(1);
+    this.#count(1, w.ref ? 1 : 0);
   }
 
   #disarm(w: Watch): void {
     if (!w.armed) return;
     w.armed = false;
-    if (w.ref) this.#count(-1);
+    this.#count(-1, w.ref ? -1 : 0);
   }
 
-  #count(delta: number): void {
-    const before = this.#armedRefs;
-    this.#armedRefs += delta;
-    if (before === 0 && this.#armedRefs > 0) this.#waker.ref();
-    else if (before > 0 && this.#armedRefs === 0) this.#waker.unref();
+  /** Tell the waker when "something is awaited" or "something is watched" changes. */
+  #count(armed: number, refs: number): void {
+    const [a, r] = [this.#armed, this.#armedRefs];
+    this.#armed += armed;
+    this.#armedRefs += refs;
+    if (r === 0 && this.#armedRefs > 0) this.#waker.ref();
+    else if ((r > 0 && this.#armedRefs === 0) || (this.#armedRefs === 0 && (a > 0) !== (this.#armed > 0))) {
+      this.#waker.unref(this.#armed > 0);
+    }
   }
 
   #dispatch(chunk: Uint8Array): void {

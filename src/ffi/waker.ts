@@ -1,13 +1,16 @@
 /**
  * Wakes this JS context when the reactor thread writes records to the
- * channel's notify pipe, using the runtime's own event loop (no polling).
+ * channel's notify pipe, using the runtime's own event loop.
  *
  * - Node and Deno: a net.Socket over the pipe's read end; ref()/unref()
- *   decide whether it keeps the process alive.
+ *   decide whether it keeps the process alive, and it reads either way.
  * - Bun: net.Socket({fd}) reads nothing there, so a Bun.file(fd) stream is
  *   read instead. A pending read keeps Bun alive and cannot be unref'd, so
- *   the stream runs only while something is awaited and is cancelled when
- *   idle (the reactor then has nothing armed to report), a tick later.
+ *   the stream runs only while something is awaited and is cancelled a tick
+ *   after it is not. While only unref'd watches are armed (a child someone
+ *   unref()'d, in a process kept alive by something else), an unref'd
+ *   10 ms timer reads the pipe instead: those children are reported within
+ *   10 ms, and an idle program still exits.
  */
 import { createRequire } from "node:module";
 import { runtime } from "./runtime.ts";
@@ -15,8 +18,9 @@ import { runtime } from "./runtime.ts";
 export interface Waker {
   /** Keep the process alive: something is awaited. */
   ref(): void;
-  /** Let the process exit: nothing is awaited. */
-  unref(): void;
+  /** Let the process exit: nothing is awaited. `watching`: unref'd watches
+   * are armed, to be reported while the process lives on. */
+  unref(watching: boolean): void;
 }
 
 type OnData = (chunk: Uint8Array) => void;
@@ -32,9 +36,12 @@ function socketWaker(fd: number, onData: OnData): Waker {
 
 declare const Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } };
 
-function bunWaker(fd: number, onData: OnData): Waker {
+const POLL_MS = 10;
+
+function bunWaker(fd: number, onData: OnData, readNow: () => void): Waker {
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let idle: ReturnType<typeof setImmediate> | undefined;
+  let poll: ReturnType<typeof setInterval> | undefined;
   const pump = async (r: ReadableStreamDefaultReader<Uint8Array>) => {
     for (;;) {
       const { value, done } = await r.read();
@@ -42,31 +49,44 @@ function bunWaker(fd: number, onData: OnData): Waker {
       if (value) onData(value);
     }
   };
+  const stopIdle = () => {
+    if (idle) clearImmediate(idle);
+    idle = undefined;
+  };
+  const setPoll = (on: boolean) => {
+    if (on && !poll) {
+      poll = setInterval(readNow, POLL_MS);
+      (poll as unknown as { unref(): void }).unref();
+    } else if (!on && poll) {
+      clearInterval(poll);
+      poll = undefined;
+    }
+  };
   return {
     ref() {
-      if (idle) {
-        clearImmediate(idle);
-        idle = undefined;
-      }
+      stopIdle();
+      setPoll(false);
       if (reader) return;
       reader = Bun.file(fd).stream().getReader();
       pump(reader).catch(() => {});
     },
-    // Cancelled a tick later: a program that awaits one child after
-    // another (`await run()` in a loop) refs again before that, and keeps
-    // its stream (a new one costs ~50 us per child here).
-    unref() {
-      if (!reader || idle) return;
+    // A tick later: a program that awaits one child after another
+    // (`await run()` in a loop) refs again before that, and keeps its
+    // stream (a new one costs ~50 us per child here).
+    unref(watching) {
+      stopIdle();
+      if (!reader) return setPoll(watching);
       idle = setImmediate(() => {
         idle = undefined;
         const r = reader;
         reader = undefined;
         r?.cancel().catch(() => {});
+        setPoll(watching);
       });
     },
   };
 }
 
-export function createWaker(fd: number, onData: OnData): Waker {
-  return runtime === "bun" ? bunWaker(fd, onData) : socketWaker(fd, onData);
+export function createWaker(fd: number, onData: OnData, readNow: () => void): Waker {
+  return runtime === "bun" ? bunWaker(fd, onData, readNow) : socketWaker(fd, onData);
 }

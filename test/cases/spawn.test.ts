@@ -149,3 +149,20 @@ test("spawn: an unread stdout with no output is closed at exit; with output it i
   await p.exited;
   assert.equal(await p.text(), "late\n", "output read after exit is still there");
 });
+
+test("spawn: unref'd children are still reported while something else keeps the process alive", async () => {
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    const c = spawn("sleep", ["0.2"], { stdout: "ignore" });
+    c.unref();
+    const d = spawn("sh", ["-c", "sleep 0.1; echo out"]);
+    d.unref();
+    const t0 = performance.now();
+    const [status, text] = await Promise.all([c.exited, d.text()]);
+    assert.equal(status.exitCode, 0);
+    assert.equal(text, "out\n");
+    assert.ok(performance.now() - t0 < 3000, `reported after ${Math.round(performance.now() - t0)} ms`);
+  } finally {
+    clearInterval(keepAlive);
+  }
+});
