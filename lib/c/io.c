@@ -138,3 +138,12 @@ ASP_EXPORT int asp_pipe_size(int fd, int size)
 {
 	return (int)sys_fcntl(fd, ASP_F_SETPIPE_SZ, size);
 }
+
+/* Bytes waiting in a pipe (FIONREAD): whether it holds output, without
+ * taking it out. */
+ASP_EXPORT int asp_readable(int fd)
+{
+	int n = 0;
+	long r = sys_ioctl(fd, ASP_FIONREAD, &n);
+	return r < 0 ? (int)r : n;
+}

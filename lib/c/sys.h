@@ -147,6 +147,8 @@ static inline long sys_write(int fd, const void *buf, size_t n) { return SC3(__N
 static inline long sys_close(int fd) { return SC1(__NR_close, fd); }
 static inline long sys_dup3(int from, int to, int flags) { return SC3(__NR_dup3, from, to, flags); }
 static inline long sys_fcntl(int fd, int cmd, long arg) { return SC3(__NR_fcntl, fd, cmd, arg); }
+static inline long sys_ioctl(int fd, unsigned long req, void *arg) { return SC3(__NR_ioctl, fd, req, arg); }
+#define ASP_FIONREAD 0x541Bul
 static inline long sys_openat(int dirfd, const char *path, int flags, int mode)
 {
 	return SC4(__NR_openat, dirfd, path, flags, mode);

@@ -27,6 +27,7 @@ export class FdReader extends PipeEnd {
   #buf: Uint8Array | undefined;
   #chunk = CHUNK;
   #touched = false;
+  #endedUnread = false;
   #prefetched: Uint8Array | undefined;
 
   /** Whether anything was read: an untouched pipe can go to another child whole. */
@@ -66,8 +67,22 @@ export class FdReader extends PipeEnd {
    */
   closeIfEmpty(): void {
     if (this.#touched || this.#prefetched || this.handle < 0) return;
+    // Output waiting stays in the pipe, where a handover to another child
+    // (stdin: this stream) still finds it; only an empty pipe is read.
+    if (this.native.asp_readable(this.handle) !== 0) return;
     const chunk = this.#tryRead();
-    if (chunk) this.#prefetched = chunk;
+    if (chunk === null) this.#endedUnread = true;
+    if (chunk) this.#prefetched = chunk; // written meanwhile (by a grandchild)
+  }
+
+  /** Closed at EOF by closeIfEmpty, nothing ever read: its child wrote nothing. */
+  get endedUnread(): boolean {
+    return this.#endedUnread;
+  }
+
+  /** A chunk was taken out of the pipe for a later reader. */
+  get prefetched(): boolean {
+    return this.#prefetched !== undefined;
   }
 
   /** A chunk; null at EOF; undefined when the pipe is empty for now. */

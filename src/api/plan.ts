@@ -51,7 +51,9 @@ const FD_MAX = (1 << 20) - 1;
 function pipeFrom(stream: ReadableStream<Uint8Array>, fd: number, handovers: FdReader[]): number {
   const reader = readerOf(stream);
   if (!reader) throw new TypeError(`stdio[${fd}]: only the stdout or stderr stream of another Subprocess can be passed`);
-  if (reader.touched || reader.closed || stream.locked || handovers.includes(reader)) {
+  // Its child exited without output: the pipe is gone, EOF is all there was.
+  if (reader.endedUnread && !stream.locked) return FD_DEVNULL;
+  if (reader.touched || reader.closed || reader.prefetched || stream.locked || handovers.includes(reader)) {
     throw new TypeError(`stdio[${fd}]: that stream was already read, piped or cancelled`);
   }
   handovers.push(reader);

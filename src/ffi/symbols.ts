@@ -17,6 +17,7 @@ export const symbols = {
   asp_close: { args: ["i32"], result: "i32" },
   asp_set_nonblock: { args: ["i32", "i32"], result: "i32" },
   asp_pipe_size: { args: ["i32", "i32"], result: "i32" },
+  asp_readable: { args: ["i32"], result: "i32" },
   asp_reactor_open: { args: ["buffer"], result: "i32" },
   asp_reactor_close: { args: ["i32"], result: "i32" },
   asp_watch: { args: ["i32", "i32", "u32", "u32"], result: "i32" },

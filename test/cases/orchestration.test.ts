@@ -182,3 +182,15 @@ test("runAll: first() looks past failures unless failFast is given; batches leav
   assert.equal(added, 4);
   assert.equal(removed, 4);
 });
+
+test("pipes: a child's stdout handed to another child after the first exited keeps its output; an empty one reads as EOF", async () => {
+  const a = spawn("echo", ["hello"]);
+  await a.exited;
+  assert.equal(await spawn("cat", [], { stdin: a.stdout! }).text(), "hello\n");
+  const big = spawn("head", ["-c", "50000", "/dev/zero"]);
+  await big.exited;
+  assert.equal((await spawn("wc", ["-c"], { stdin: big.stdout! }).text()).trim(), "50000");
+  const empty = spawn("true");
+  await empty.exited;
+  assert.equal(await spawn("cat", [], { stdin: empty.stdout! }).text(), "");
+});

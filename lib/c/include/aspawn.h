@@ -132,6 +132,7 @@ int asp_write(int fd, const void *buf, uint32_t len);
 int asp_close(int fd);
 int asp_set_nonblock(int fd, int on);
 int asp_pipe_size(int fd, int size);
+int asp_readable(int fd); /* bytes in a pipe (FIONREAD), or -errno */
 int asp_reactor_open(int32_t *out);
 int asp_reactor_close(int channel);
 int asp_watch(int channel, int fd, uint32_t events, uint32_t id);
