@@ -73,11 +73,11 @@ export class ExitError extends Error {
 
   constructor(d: ExitErrorDetails) {
     let why: string;
+    // Why we signalled it, also when it caught the signal and exited.
+    const reason = d.timedOut ? ` (timed out after ${d.timeoutMs} ms)` : d.aborted ? " (aborted)" : "";
     if (d.maxBufferExceeded) why = `Command output exceeded maxBuffer and was killed with ${d.signal ?? "a signal"}`;
-    else if (d.signal) {
-      const reason = d.timedOut ? ` (timed out after ${d.timeoutMs} ms)` : d.aborted ? " (aborted)" : "";
-      why = `Command was killed with ${d.signal}${reason}`;
-    } else why = `Command failed with exit code ${d.exitCode}`;
+    else if (d.signal) why = `Command was killed with ${d.signal}${reason}`;
+    else why = `Command failed with exit code ${d.exitCode}${reason}`;
     const err = tail(d.stderr);
     super(`${why}: ${d.command}${err ? `\n${err}` : ""}`);
     this.command = d.command;

@@ -69,6 +69,11 @@ test("run: timeout kills with killSignal, on time", async () => {
   assert.ok(ms >= 145 && ms < 1500, `took ${ms} ms`);
   const k = await run("sleep", ["10"], { timeout: 50, killSignal: "SIGKILL" }).catch((e) => e);
   assert.equal(k.signal, "SIGKILL");
+  // A child that catches the signal and exits: the message still says why.
+  const c = await run("sh", ["-c", "trap 'exit 3' TERM; while :; do sleep 0.05; done"], { timeout: 300 }).catch((e) => e);
+  assert.equal(c.exitCode, 3);
+  assert.equal(c.timedOut, true);
+  assert.match(c.message, /^Command failed with exit code 3 \(timed out after 300 ms\)/);
 });
 
 test("run: SIGKILL follows forceKillAfter when killSignal is ignored", async () => {
