@@ -492,6 +492,8 @@ export const badCases: BadCase[] = [
   { name: "pipeline stage a string", call: () => pipeline([["cat"], "wc" as never]), error: "TypeError", message: /stage 1 must be/ },
   { name: "pipeline stage 1 with its own stdin", call: () => pipeline([["cat"], ["cat", [], { stdin: "pipe" }]]), error: "TypeError", message: /stage 1: its stdin/ },
   { name: "pipeline middle stdout not a pipe", call: () => pipeline([["cat", [], { stdout: "ignore" }], ["cat"]]), error: "TypeError", message: /must be "pipe"/ },
+  { name: "pipeline stage 1 with stdio[0]", call: () => pipeline([["cat"], ["cat", [], { stdio: [0] }]]), error: "TypeError", message: /stdio\[0\] is the link to stage 0/ },
+  { name: "pipeline stage 0 with stdio[1]", call: () => pipeline([["cat", [], { stdio: [undefined, 1] }], ["cat"]]), error: "TypeError", message: /stdio\[1\] is the link to stage 1/ },
   {
     name: "pipeline fed a stream another pipeline consumes",
     call: (ctx) => {

@@ -113,6 +113,13 @@ export function pipeline(stages: readonly Stage[], options: PipelineOptions = {}
         throw new TypeError(`pipeline stage ${i}: its stdout feeds stage ${i + 1} and must be "pipe"`);
       }
       if (i > 0 && opts.stdin !== undefined) throw new TypeError(`pipeline stage ${i}: its stdin is stage ${i - 1}'s stdout`);
+      // stdio[0] and stdio[1] would take precedence over the links.
+      const linked = [i > 0 ? 0 : -1, last ? -1 : 1].filter((fd) => fd >= 0);
+      for (const fd of linked) {
+        if (Array.isArray(opts.stdio) && opts.stdio[fd] !== undefined) {
+          throw new TypeError(`pipeline stage ${i}: stdio[${fd}] is the link to stage ${fd === 0 ? i - 1 : i + 1}`);
+        }
+      }
       const prev = started[i - 1];
       started.push(spawn(file, args, { ...opts, ...(prev ? { stdin: prev.stdout! } : {}), stdout: last ? opts.stdout : "pipe" }));
     });
