@@ -4,6 +4,7 @@
  * the steps in the order the child must run them, and remembers each step's
  * name for error messages.
  */
+import { createRequire } from "node:module";
 import { runtime } from "../ffi/runtime.ts";
 import type { FdReader } from "./fd-reader.ts";
 import type { ExtraFdOption, Options, RlimitName, RlimitValue, StdioOption } from "./options.ts";
@@ -95,26 +96,42 @@ const writer = new RequestWriter();
 
 
 /**
- * Bun keeps process.env in a map of its own (setenv is never called), so the
- * environment is sent whole; its encoding is cached and reused while
- * process.env is unchanged (checking that costs a pass over it; encoding
- * again costs ~10x that).
+ * Where the child's environment comes from. The library can copy `environ`
+ * natively (no pass over process.env in JS, no --allow-env on Deno), but
+ * only where no other thread's setenv races with that read: the main thread
+ * of Node and Deno. Bun keeps process.env in a map of its own (setenv is
+ * never called) and a Node Worker's process.env is the Worker's own copy:
+ * both are sent from JS, as is a Deno Worker's (it shares the real
+ * environment, which the main thread may be changing) when --allow-env
+ * permits.
  */
-const bunEnv: { keys: string[]; values: string[]; bytes: Uint8Array } = { keys: [], values: [], bytes: new Uint8Array(0) };
+const envFromJs = runtime === "bun" || inWorker();
 
-function bunEnvironment(): { bytes: Uint8Array; count: number } {
+function inWorker(): boolean {
+  if (runtime === "node") return !createRequire(import.meta.url)("node:worker_threads").isMainThread;
+  const scope = (globalThis as { WorkerGlobalScope?: new () => unknown }).WorkerGlobalScope;
+  return typeof scope === "function" && globalThis instanceof scope;
+}
+
+/**
+ * process.env encoded, cached and reused while it is unchanged (checking
+ * that costs a pass over it; encoding again costs ~10x that).
+ */
+const jsEnv: { keys: string[]; values: string[]; bytes: Uint8Array } = { keys: [], values: [], bytes: new Uint8Array(0) };
+
+function jsEnvironment(): { bytes: Uint8Array; count: number } {
   const env = process.env as Record<string, string>;
   let i = 0, same = true;
   for (const k in env) {
-    if (same && (bunEnv.keys[i] !== k || bunEnv.values[i] !== env[k])) same = false;
+    if (same && (jsEnv.keys[i] !== k || jsEnv.values[i] !== env[k])) same = false;
     i++;
   }
-  if (!same || i !== bunEnv.keys.length) {
-    bunEnv.keys = Object.keys(env);
-    bunEnv.values = bunEnv.keys.map((k) => env[k]!);
-    bunEnv.bytes = encodeStrings(bunEnv.keys.map((k, j) => `${k}=${bunEnv.values[j]}`));
+  if (!same || i !== jsEnv.keys.length) {
+    jsEnv.keys = Object.keys(env);
+    jsEnv.values = jsEnv.keys.map((k) => env[k]!);
+    jsEnv.bytes = encodeStrings(jsEnv.keys.map((k, j) => `${k}=${jsEnv.values[j]}`));
   }
-  return { bytes: bunEnv.bytes, count: bunEnv.keys.length };
+  return { bytes: jsEnv.bytes, count: jsEnv.keys.length };
 }
 
 export interface StdioDefaults {
@@ -138,21 +155,24 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   writer.arg(o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
   for (let i = 0; i < args.length; i++) writer.arg(noNul(args[i], `args[${i}]`));
 
-  // Environment: Node and Deno keep process.env and the C environ in step,
-  // so the library copies environ natively and adds our overrides on top.
-  // Bun's process.env is its own map: there we send the whole environment.
+  // Environment: copied from environ natively with our overrides on top,
+  // or sent whole from JS (see envFromJs).
   const clearEnv = bool(o.clearEnv, "clearEnv");
   const env = o.env ?? {};
   if (typeof env !== "object" || env === null) throw new TypeError("env must be an object");
-  const inherit = !clearEnv && runtime !== "bun";
-  const bunBase = !clearEnv && runtime === "bun";
-  const entries: [string, string | undefined][] = bunBase && o.env !== undefined
-    ? Object.entries({ ...process.env, ...env })
-    : Object.entries(env);
-  if (bunBase && o.env === undefined) {
-    const { bytes, count } = bunEnvironment();
-    writer.rawStrings(bytes, count);
+  let fromJs = !clearEnv && envFromJs, merged: [string, string | undefined][] | undefined;
+  if (fromJs) {
+    try {
+      if (o.env === undefined) {
+        const { bytes, count } = jsEnvironment();
+        writer.rawStrings(bytes, count);
+      } else merged = Object.entries({ ...process.env, ...env });
+    } catch {
+      fromJs = false; // a Deno Worker without --allow-env: environ it is
+    }
   }
+  const inherit = !clearEnv && !fromJs;
+  const entries = merged ?? Object.entries(env);
   for (const [k, v] of entries) {
     if (k === "" || k.includes("=") || k.includes("\0")) {
       throw new TypeError(`env keys must be non-empty, without "=" or NUL: ${JSON.stringify(k)}`);

@@ -509,6 +509,15 @@ test(`threads: ${runtimeName === "node" ? "worker_threads" : "Workers"} spawn co
   assert.ok(w.churn.fds <= 8, `fds left by 260 Workers: ${w.churn.fds}: ${info}`);
 }, 120000);
 
+// A Worker's spawn once read the process's environ natively: racing with
+// setenv on the main thread (a segfault in strlen, 3 runs of 3 in C), and
+// not the Worker's own process.env (Node gives each Worker a copy).
+test("threads: a child spawned from a Worker sees that Worker's environment", async () => {
+  const r = await runHard("worker-env", [], { bundles: ["worker-env-worker"], timeoutMs: 60000 });
+  assert.equal(r.code, 0, show(r));
+  assert.deepEqual(r.json, { worker: "w|\n", main: runtimeName === "node" ? "m\n" : r.json.main }, show(r));
+}, 70000);
+
 // ---- malformed calls -----------------------------------------------------------------
 
 test(`bad input: ${badCases.length} malformed calls, each a documented TypeError or SpawnError, no crash, no hang`, async () => {

@@ -33,6 +33,10 @@
 /* The environment is the parent's `environ` at the time of the call, with
  * the request's env strings applied on top: "NAME=value" sets, "NAME"
  * (no '=') removes. Without it the env strings are the whole environment. */
+/* The child's environment starts as a copy of `environ`, taken in asp_spawn.
+ * No other thread may change the environment (setenv, putenv) meanwhile:
+ * glibc frees the old array (the TypeScript API sends the environment
+ * itself from Workers for that reason). */
 #define ASP_REQ_INHERIT_ENV 0x2u
 
 struct asp_req_header {
