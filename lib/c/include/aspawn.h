@@ -32,11 +32,10 @@
 #define ASP_REQ_SEARCH_PATH 0x1u /* file has no '/': search the envp's PATH */
 /* The environment is the parent's `environ` at the time of the call, with
  * the request's env strings applied on top: "NAME=value" sets, "NAME"
- * (no '=') removes. Without it the env strings are the whole environment. */
-/* The child's environment starts as a copy of `environ`, taken in asp_spawn.
- * No other thread may change the environment (setenv, putenv) meanwhile:
- * glibc frees the old array (the TypeScript API sends the environment
- * itself from Workers for that reason). */
+ * (no '=') removes. Without it the env strings are the whole environment.
+ * No other thread may change the environment (setenv, putenv) during the
+ * call: glibc frees the array it replaces (the TypeScript API sends the
+ * environment itself from Workers for that reason). */
 #define ASP_REQ_INHERIT_ENV 0x2u
 
 struct asp_req_header {
