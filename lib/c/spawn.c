@@ -111,8 +111,19 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 {
 	uint32_t k;
 	ctx->nsrc = 0;
-	if (sc->map_step < 0 || sc->map_count > ASP_MAX_MAPPED)
+	if (sc->map_step < 0)
 		return 0;
+	if (sc->map_count > ASP_MAX_MAPPED) {
+		/* Passed through as encoded: a caller's fd closed now could be the
+		 * number our status pipe takes next, and the program would get
+		 * our end of it. Refuse before we create any fd. */
+		for (k = 0; k < sc->map_count; k++) {
+			int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k);
+			if (src >= 0 && sys_fcntl(src, ASP_F_GETFD, 0) < 0)
+				return -ASP_EBADF;
+		}
+		return 0;
+	}
 	/* The caller's fds first, before we create any: a caller's fd that is
 	 * closed must be reported as such (EBADF), not found again under the
 	 * number a new pipe of ours just took. */
@@ -274,6 +285,8 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	cf.n = 0;
 
 	err = resolve_sources(&sc, ctx, share, &out[ASP_OUT_PIPES], &nparent, &cf);
+	if (err == -ASP_EBADF)
+		step = sc.map_step;
 	if (err < 0)
 		goto fail;
 	err = (int)sys_pipe2(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);

@@ -259,7 +259,43 @@ static void killed_at_once_leaks_nothing(void)
 	CHECK_EQ_INT(count_fds(), fds0);
 }
 
+static void large_map_closed_source(void)
+{
+	/* Over 64 entries the sources are passed through as encoded. A closed
+	 * one could be the number the status pipe takes next and the program
+	 * would get our end: spawn refuses at once (EBADF, the map's step). */
+	enum { N = 68 };
+	static int32_t map[N][2];
+	int32_t out[ASP_OUT_MAX];
+	struct req r;
+	int i, fds0, closed = free_fd(3);
+	for (i = 0; i < N - 1; i++) {
+		map[i][0] = 2;
+		map[i][1] = i + 3;
+	}
+	map[N - 1][0] = closed;
+	map[N - 1][1] = 100;
+	req_sh(&r, "true");
+	req_fd_map(&r, (const int32_t(*)[2])map, N, ASP_FDMAP_CLOSE_OTHERS);
+	req_end(&r);
+	fds0 = count_fds();
+	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), -EBADF);
+	CHECK_EQ_INT(out[ASP_OUT_STEP], 0);
+	CHECK_EQ_INT(count_fds(), fds0);
+	/* With the source open, the same map runs. */
+	map[N - 1][0] = 2;
+	free(r.buf);
+	{
+		struct run_result res;
+		req_sh(&r, "[ -e /proc/self/fd/100 ]");
+		req_fd_map(&r, (const int32_t(*)[2])map, N, ASP_FDMAP_CLOSE_OTHERS);
+		run_req(&r, &res);
+		CHECK_EQ_INT(res.w.code, 0);
+	}
+}
+
 TEST_LIST(fdmap_tests) = {
+	{"fd map: over 64 entries, a closed source fails at once", large_map_closed_source},
 	{"fd map: the caller closes its fds right after spawn", caller_closes_at_once},
 	{"fd map: a child killed at once leaks no fd", killed_at_once_leaks_nothing},
 	{"fd map: swaps", swaps},
