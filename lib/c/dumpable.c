@@ -5,6 +5,8 @@
  * user) still shares our memory, so the flag is restored only when the last
  * such child has left the mm — children overlap, so a per-child
  * save/restore would restore too early or restore a stale value.
+ * Before Linux 5.16 every child sharing our memory needs the mm
+ * non-dumpable (probe.c: asp_nodump_guard): `clear` sets it so.
  */
 #include <pthread.h>
 #include "internal.h"
@@ -13,11 +15,13 @@ static pthread_mutex_t creds_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned live;
 static long saved;
 
-ASP_HIDDEN void asp_creds_enter(void)
+ASP_HIDDEN void asp_creds_enter(int clear)
 {
 	pthread_mutex_lock(&creds_lock);
 	if (live++ == 0)
 		saved = sys_prctl(ASP_PR_GET_DUMPABLE, 0, 0, 0, 0);
+	if (clear && saved > 0)
+		sys_prctl(ASP_PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pthread_mutex_unlock(&creds_lock);
 }
 

@@ -81,7 +81,8 @@ ASP_HIDDEN void asp_pool_drop_pending(struct asp_slot *slot);
 ASP_HIDDEN size_t asp_page_size(void);
 
 /* The parent's dumpable flag around credential-changing children (dumpable.c). */
-ASP_HIDDEN void asp_creds_enter(void);
+/* clear: make the mm non-dumpable now (old kernels, see probe.c). */
+ASP_HIDDEN void asp_creds_enter(int clear);
 ASP_HIDDEN void asp_creds_leave(void);
 
 /* reactor.c: the eventfd children write to once they unshared their fd
@@ -98,6 +99,7 @@ ASP_HIDDEN void asp_child_fd_close(int fd);
 /* probe.c */
 ASP_HIDDEN enum asp_mode asp_mode(void);
 ASP_HIDDEN int asp_caps(void);
+ASP_HIDDEN int asp_nodump_guard(void);
 ASP_HIDDEN int asp_pidfd_from_clone(void);
 ASP_HIDDEN int asp_spawn_child(enum asp_mode mode, struct asp_slot *slot, struct asp_child_ctx *ctx,
 			       void *stack_top, int cgroup_fd, int share_files, int *pidfd);

@@ -101,6 +101,9 @@ ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
 	res.system_us = (double)ru.stime_sec * 1e6 + (double)ru.stime_usec;
 	res.max_rss_kib = (double)ru.maxrss;
 	__builtin_memcpy(result, &res, sizeof res);
+	/* Reaped, so gone from our memory: free its slot now (and restore the
+	 * dumpable flag it may hold), even if its status was read earlier. */
+	asp_pool_reclaim();
 	return 1;
 }
 

@@ -13,12 +13,38 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include "internal.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static enum asp_mode mode;
 static int caps;
 static int pidfd_flag; /* CLONE_PIDFD accepted */
+static int nodump_guard;
+
+/*
+ * Before Linux 5.16 a core-dumping signal in a CLONE_VM child (or a vfork
+ * child) kills every process sharing its memory — us — before RLIMIT_CORE
+ * is even looked at (do_coredump: coredump_wait first); only a
+ * non-dumpable mm stops it earlier. ASPAWN_NODUMP_GUARD=1 forces the
+ * guard on newer kernels (tests).
+ */
+static int old_coredump(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	const char *p, *force = getenv("ASPAWN_NODUMP_GUARD");
+	if (force && strcmp(force, "1") == 0)
+		return 1;
+	if (uname(&u) != 0)
+		return 1; /* unknown: guard */
+	for (p = u.release; *p >= '0' && *p <= '9'; p++)
+		major = major * 10 + (unsigned)(*p - '0');
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			minor = minor * 10 + (unsigned)(*p - '0');
+	return major < 5 || (major == 5 && minor < 16);
+}
 
 ASP_HIDDEN int asp_spawn_child(enum asp_mode m, struct asp_slot *slot, struct asp_child_ctx *ctx,
 			       void *stack_top, int cgroup_fd, int share_files, int *pidfd)
@@ -136,6 +162,7 @@ static void probe(void)
 	}
 	if (sys_close_range(~0u - 1, ~0u - 1, 0) != -ASP_ENOSYS)
 		caps |= ASP_CAP_CLOSE_RANGE;
+	nodump_guard = mode != ASP_MODE_FORK && old_coredump();
 }
 
 ASP_HIDDEN enum asp_mode asp_mode(void)
@@ -148,6 +175,13 @@ ASP_HIDDEN int asp_caps(void)
 {
 	pthread_once(&once, probe);
 	return caps;
+}
+
+/* Whether children sharing our memory must find it non-dumpable. */
+ASP_HIDDEN int asp_nodump_guard(void)
+{
+	pthread_once(&once, probe);
+	return nodump_guard;
 }
 
 /* Whether clone() itself hands out the pidfd (else asp_spawn opens one). */

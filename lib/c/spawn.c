@@ -307,8 +307,8 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 			cgroup_fd = -1;
 		}
 	}
-	if (sc.creds && m != ASP_MODE_FORK) {
-		asp_creds_enter();
+	if ((sc.creds || asp_nodump_guard()) && m != ASP_MODE_FORK) {
+		asp_creds_enter(asp_nodump_guard());
 		slot->creds = 1;
 	}
 	/* Before clone: the child may report `unshared` before clone returns. */

@@ -318,7 +318,50 @@ static void cgroup(void)
 	CHECK_EQ_INT(res.out[ASP_OUT_STEP], 1);
 }
 
+static void nodump_guard(void)
+{
+	/* Before Linux 5.16 (and in the round test-c.sh runs with
+	 * ASPAWN_NODUMP_GUARD=1) our memory is non-dumpable while a child
+	 * shares it — a core dump there would kill us — and dumpable again once
+	 * every child has left, whether it exec'd, failed or was killed. */
+	const char *g = getenv("ASPAWN_NODUMP_GUARD");
+	int forced = g && strcmp(g, "1") == 0, n;
+	size_t big = (size_t)8 << 20;
+	char *s = malloc(big + 1);
+	struct req r;
+	int32_t out[ASP_OUT_MAX], rec[3];
+	struct asp_wait_result w;
+	struct run_result res;
+	CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
+	/* A child busy before exec: an 8 MiB environment string to decode
+	 * (execve then refuses it: E2BIG). */
+	memset(s, 'x', big);
+	memcpy(s, "BIG=", 4);
+	s[big] = 0;
+	req_sh(&r, "true");
+	req_env(&r, s);
+	req_end(&r);
+	free(s);
+	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
+	if (forced && (L.capabilities() & ASP_CAP_CLONE_VM))
+		CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 0);
+	free(r.buf);
+	while ((n = L.status_read(out[ASP_OUT_STATUS], rec)) == -EAGAIN)
+		wait_readable(out[ASP_OUT_STATUS], 5000);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(rec[0], E2BIG);
+	while (L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w) == -EAGAIN)
+		wait_readable(out[ASP_OUT_PIDFD], 5000);
+	L.close(out[ASP_OUT_PIDFD]);
+	L.close(out[ASP_OUT_STATUS]);
+	CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
+	run_sh("true", 0, &res);
+	CHECK_EQ_INT(res.w.code, 0);
+	CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
+}
+
 TEST_LIST(step_tests) = {
+	{"steps: non-dumpable while children share our memory (old kernels, or forced)", nodump_guard},
 	{"steps: chdir", chdir_step},
 	{"steps: setsid and setpgid", session_and_group},
 	{"steps: umask and nice", umask_and_nice},
