@@ -45,6 +45,10 @@ __attribute__((packed))
 
 struct channel {
 	pthread_mutex_t lock;
+	/* Bumped when the channel is released: the fds a dead Worker watched
+	 * stay registered, and their records must not reach the next context
+	 * that gets this channel number (its watch ids start at 1 too). */
+	uint32_t gen;
 	int rfd, wfd; /* -1 when closed */
 	int open;
 	int tid;          /* the thread that opened it (a JS context lives on one) */
@@ -61,7 +65,16 @@ static int wake_fd = -1;
 static int running;
 static int start_error;
 
-static uint64_t pack(int ch, uint32_t id) { return ((uint64_t)(uint32_t)ch << 32) | id; }
+/* epoll data: generation (22 bits) and channel (10) in the high half, id in the low. */
+#define CH_BITS 10
+#define GEN_MASK 0x3fffffu
+static uint64_t pack(int ch, uint32_t id)
+{
+	uint32_t gen = __atomic_load_n(&channels[ch].gen, __ATOMIC_ACQUIRE) & GEN_MASK;
+	return ((uint64_t)(gen << CH_BITS | (uint32_t)ch) << 32) | id;
+}
+static int data_channel(uint64_t data) { return (int)((data >> 32) & (MAX_CHANNELS - 1)); }
+static uint32_t data_gen(uint64_t data) { return (uint32_t)(data >> (32 + CH_BITS)); }
 
 static int queue_push(struct channel *c, const struct asp_event *ev, size_t n)
 {
@@ -106,11 +119,11 @@ static void queue_flush(int ch, struct channel *c)
 	}
 }
 
-static void deliver(int ch, const struct asp_event *ev, size_t n)
+static void deliver(int ch, uint32_t gen, const struct asp_event *ev, size_t n)
 {
 	struct channel *c = &channels[ch];
 	pthread_mutex_lock(&c->lock);
-	if (c->open) {
+	if (c->open && (c->gen & GEN_MASK) == gen) {
 		long r = -ASP_EAGAIN;
 		if (!c->queued) {
 			do
@@ -136,7 +149,9 @@ static void *reactor_main(void *unused)
 			continue; /* EINTR */
 		/* Group by channel, keeping each channel's order. */
 		for (i = 0; i < n; i++) {
-			int ch = (int)(evs[i].data >> 32);
+			uint64_t hi = evs[i].data >> 32; /* generation and channel */
+			int ch = data_channel(evs[i].data);
+			uint32_t gen = data_gen(evs[i].data);
 			size_t k = 0;
 			if (evs[i].data == WAKE_DATA) {
 				uint64_t count;
@@ -144,19 +159,19 @@ static void *reactor_main(void *unused)
 				asp_pool_sweep();
 				continue;
 			}
-			if (ch < 0 || ch >= MAX_CHANNELS)
-				continue;
+			if (evs[i].data == ~0ull)
+				continue; /* grouped with an earlier one */
 			if ((uint32_t)evs[i].data == SELF_ID) {
 				struct channel *c = &channels[ch];
 				pthread_mutex_lock(&c->lock);
-				if (c->open)
+				if (c->open && (c->gen & GEN_MASK) == gen)
 					queue_flush(ch, c);
 				pthread_mutex_unlock(&c->lock);
 				evs[i].data = ~0ull;
 				continue;
 			}
 			for (j = i; j < n; j++) {
-				if (evs[j].data == ~0ull || (int)(evs[j].data >> 32) != ch ||
+				if (evs[j].data == ~0ull || evs[j].data >> 32 != hi ||
 				    (uint32_t)evs[j].data == SELF_ID)
 					continue;
 				out[k].id = (uint32_t)evs[j].data;
@@ -165,7 +180,7 @@ static void *reactor_main(void *unused)
 				evs[j].data = ~0ull;
 			}
 			if (k)
-				deliver(ch, out, k);
+				deliver(ch, gen, out, k);
 		}
 	}
 	return 0;
@@ -230,6 +245,7 @@ static void channel_release(struct channel *c)
 	sys_epoll_ctl(epfd, CTL_DEL, c->wfd, 0);
 	sys_close(c->wfd);
 	c->open = 0;
+	__atomic_store_n(&c->gen, c->gen + 1, __ATOMIC_RELEASE);
 	c->wfd = c->rfd = -1;
 	free(c->queue);
 	c->queue = 0;

@@ -118,7 +118,39 @@ static void full_notify_pipe_loses_nothing(void)
 	close(chout[0]);
 }
 
+static void reused_channel_gets_no_stale_record(void)
+{
+	/* A context that goes away without unwatching (a terminated Worker)
+	 * leaves its fds registered; the next context given the same channel
+	 * number must not receive their records (its ids start at 1 too). */
+	int32_t outa[1], outb[1];
+	int p[2], cha, chb;
+	struct asp_event ev[4];
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+	cha = L.reactor_open(outa);
+	CHECK(cha >= 0);
+	CHECK_EQ_INT(L.watch(cha, p[0], 1, 1), 0);
+	CHECK_EQ_INT(L.reactor_close(cha), 0);
+	close(outa[0]);
+	chb = L.reactor_open(outb);
+	CHECK_EQ_INT(chb, cha);
+	CHECK_EQ_INT(write(p[1], "x", 1), 1);
+	CHECK_EQ_INT(wait_readable(outb[0], 200), 0); /* nothing arrives */
+	CHECK_EQ_INT(L.read(outb[0], ev, sizeof ev), -EAGAIN);
+	/* The new context's own watches still work. */
+	CHECK_EQ_INT(L.unwatch(p[0]), 0);
+	CHECK_EQ_INT(L.watch(chb, p[0], 1, 1), 0);
+	CHECK_EQ_INT(next_events(outb[0], ev, 4), 1);
+	CHECK_EQ_INT((int)ev[0].id, 1);
+	L.unwatch(p[0]);
+	close(p[0]);
+	close(p[1]);
+	CHECK_EQ_INT(L.reactor_close(chb), 0);
+	close(outb[0]);
+}
+
 TEST_LIST(reactor_tests) = {
+	{"reactor: a reused channel number gets no stale record", reused_channel_gets_no_stale_record},
 	{"reactor: status, exit and stdout wake-ups", wakeups},
 	{"reactor: a full notify pipe loses nothing", full_notify_pipe_loses_nothing},
 	{0, 0},
