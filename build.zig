@@ -59,7 +59,7 @@ fn library(b: *std.Build, t: Target) std.Build.LazyPath {
 }
 
 const test_sources = [_][]const u8{
-    "test_main.c", "helpers.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c",
+    "test_main.c", "helpers.c", "lib.c", "proc.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c",
 };
 
 /// The C tests dlopen the library they are given, so the same binary tests
@@ -68,7 +68,7 @@ fn testBinary(b: *std.Build, t: Target) std.Build.LazyPath {
     const cc = b.addSystemCommand(&.{ b.zig_exe, "cc", "-target", t.triple, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Ilib/c/include", "-Itest/c" });
     for (test_sources) |s| cc.addFileArg(.{ .path = b.fmt("test/c/{s}", .{s}) });
     cc.addArgs(&.{ "-ldl", "-lpthread" });
-    cc.extra_file_dependencies = &.{ "lib/c/include/aspawn.h", "test/c/req.h", "test/c/check.h", "test/c/helpers.h", "test/c/lib.h" };
+    cc.extra_file_dependencies = &.{ "lib/c/include/aspawn.h", "test/c/req.h", "test/c/check.h", "test/c/helpers.h", "test/c/lib.h", "test/c/proc.h" };
     return cc.addPrefixedOutputFileArg("-o", b.fmt("aspawn-test-{s}", .{t.suffix}));
 }
 

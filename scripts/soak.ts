@@ -20,7 +20,7 @@
  * `live` * 2: scripts/soak.sh does.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { machine, writeSection } from "../bench/readme-section.ts";
 import {
   badCases,
   liveChildren,
@@ -150,18 +150,11 @@ function readme(args: string[]): void {
   const [jsonPath, readmePath] = args;
   if (!jsonPath || !readmePath) throw new Error("readme needs OUT.json README.md");
   const m = JSON.parse(readFileSync(jsonPath, "utf8")) as { generated: string; runtimes: RuntimeResult[] };
-  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}`;
-  const block = [
-    "<!-- soak:start -->",
-    `Run of ${m.generated.slice(0, 10)} on ${machine} (\`scripts/soak.sh\`, results in \`bench/results/soak.json\`):`,
+  writeSection(readmePath, "soak", [
+    `Run of ${m.generated.slice(0, 10)} on ${machine()} (\`scripts/soak.sh\`, results in \`bench/results/soak.json\`):`,
     "",
     table(m.runtimes),
-    "<!-- soak:end -->",
-  ].join("\n");
-  const text = readFileSync(readmePath, "utf8");
-  const re = /<!-- soak:start -->[\s\S]*<!-- soak:end -->/;
-  if (!re.test(text)) throw new Error(`${readmePath} has no <!-- soak:start --> ... <!-- soak:end --> section`);
-  writeFileSync(readmePath, text.replace(re, block));
+  ].join("\n"));
   process.stderr.write(`soak: results written into ${readmePath}\n`);
 }
 

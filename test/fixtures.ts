@@ -3,8 +3,8 @@
  * (node runs an esbuild bundle of it: Node 20 cannot run TypeScript).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { runtimeName } from "./adapter.ts";
+import { bundleFixture } from "./bundle.ts";
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
 
@@ -19,23 +19,16 @@ export interface FixtureResult {
   lastOutputMs: number;
 }
 
-async function command(name: string): Promise<string[]> {
+/** The command that runs test/fixtures/NAME.ts on this runtime. */
+export async function fixtureCommand(name: string): Promise<string[]> {
   const src = `${root}test/fixtures/${name}.ts`;
   if (runtimeName === "bun") return [process.execPath, src];
   if (runtimeName === "deno") return [process.execPath, "run", "--no-check", "--allow-ffi", "--allow-env", "--allow-read", src];
-  const out = `${root}build/fixtures/${name}.mjs`;
-  mkdirSync(`${root}build/fixtures`, { recursive: true });
-  const esbuild = await import("esbuild" as string);
-  await esbuild.build({
-    entryPoints: [src], outfile: out, bundle: true, platform: "node", format: "esm",
-    // build/fixtures/ is as deep as src/ffi/: the bundle finds prebuilds/ the same way.
-    packages: "external", logLevel: "warning",
-  });
-  return [process.execPath, out];
+  return [process.execPath, await bundleFixture(name)];
 }
 
 export async function runFixture(name: string, env: Record<string, string> = {}, args: string[] = []): Promise<FixtureResult> {
-  const [cmd, ...rest] = await command(name);
+  const [cmd, ...rest] = await fixtureCommand(name);
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd!, [...rest, ...args], {

@@ -6,11 +6,12 @@
  * and expose the GC. Imports no test runner, so scripts can use it.
  */
 import { spawn as spawnNode } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { runtime } from "../src/ffi/runtime.ts";
 import { pipeline, run, spawn, SpawnError, type Subprocess } from "../src/index.ts";
+import { bundleFixture } from "./bundle.ts";
 import { childrenOfUs, openFds, zombieChildren } from "./util.ts";
 
 declare const Bun: { gc(sync: boolean): void; shrink?(): void } | undefined;
@@ -610,17 +611,6 @@ export interface HardFixtureResult {
   json?: any;
 }
 
-async function bundle(name: string): Promise<string> {
-  const out = `${root}build/fixtures/${name}.mjs`;
-  mkdirSync(`${root}build/fixtures`, { recursive: true });
-  const esbuild = await import("esbuild" as string);
-  await esbuild.build({
-    entryPoints: [`${root}test/fixtures/${name}.ts`], outfile: out, bundle: true, platform: "node", format: "esm",
-    packages: "external", logLevel: "warning",
-  });
-  return out;
-}
-
 /** The command running test/fixtures/NAME.ts on this runtime, with the GC exposed. */
 export async function fixtureCommand(name: string, extraBundles: string[] = [], v8Flags = V8_FLAGS): Promise<string[]> {
   const src = `${root}test/fixtures/${name}.ts`;
@@ -628,8 +618,8 @@ export async function fixtureCommand(name: string, extraBundles: string[] = [], 
   if (runtime === "deno") {
     return [process.execPath, "run", "--no-check", "--allow-all", ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []), src];
   }
-  for (const b of extraBundles) await bundle(b);
-  return [process.execPath, ...v8Flags, await bundle(name)];
+  for (const b of extraBundles) await bundleFixture(b);
+  return [process.execPath, ...v8Flags, await bundleFixture(name)];
 }
 
 /**

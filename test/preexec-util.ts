@@ -1,5 +1,5 @@
 /** Helpers for the pre-exec test cases: /proc readers, seccomp filters, fds, fixtures. */
-import { mkdirSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { runtimeName } from "./adapter.ts";
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
@@ -131,27 +131,6 @@ export function fdOfListener(port: number): number | null {
 export function evalCommand(code: string): [string, string[]] {
   if (runtimeName === "deno") return [process.execPath, ["eval", code]];
   return [process.execPath, ["-e", code]];
-}
-
-/**
- * The command that runs test/fixtures/<name>.ts on this runtime, as
- * test/fixtures.ts runs it (node: an esbuild bundle), for spawning a fixture
- * with aspawn itself (e.g. as another user).
- */
-export async function fixtureCommand(name: string): Promise<[string, string[]]> {
-  const src = `${root}test/fixtures/${name}.ts`;
-  if (runtimeName === "bun") return [process.execPath, [src]];
-  if (runtimeName === "deno") {
-    return [process.execPath, ["run", "--no-check", "--allow-ffi", "--allow-env", "--allow-read", src]];
-  }
-  const out = `${root}build/fixtures/${name}.mjs`;
-  mkdirSync(`${root}build/fixtures`, { recursive: true });
-  const esbuild = await import("esbuild" as string);
-  await esbuild.build({
-    entryPoints: [src], outfile: out, bundle: true, platform: "node", format: "esm",
-    packages: "external", logLevel: "warning",
-  });
-  return [process.execPath, [out]];
 }
 
 export const repoRoot = root;

@@ -9,6 +9,8 @@
 #define BENCH_H
 
 #include <stdint.h>
+#include "lib.h"
+#include "proc.h"
 
 #define INFLIGHT 32
 #define TRUE_PATH "/bin/true"
@@ -52,16 +54,7 @@ void methods_fini(void);
 int reap_some(const struct method *m, struct child *tab, int n, int *done);
 extern long failed_spawns;
 
-/* asp_lib.c: the library, dlopen'ed as the JS runtimes will. */
-struct asp_lib {
-	int (*version)(void);
-	int (*capabilities)(void);
-	int (*spawn)(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
-	int (*status_read)(int fd, int32_t *record);
-	int (*wait)(int pidfd, int pid, void *result);
-	int (*reactor_open)(int32_t *out);
-};
-extern struct asp_lib asp;
+/* asp_lib.c: the library, dlopen'ed as the JS runtimes will (test/c/lib.c: L). */
 int asp_load(const char *path);
 
 /* floor.c: the parent's syscalls of one spawn, done by hand. */
@@ -79,8 +72,6 @@ void parent_leave(enum parent_id p);
 uint64_t now_ns(void);
 double percentile_us(uint64_t *ns, long n, double q); /* sorts ns */
 double mean_us(const uint64_t *ns, long n);
-int count_fds(void);
-int count_zombies(void);
 long rss_kib(void);
 
 /* report.c */

@@ -170,8 +170,8 @@ int main(int argc, char **argv)
 		return 1;
 	/* After loading: the reactor's own fds (epoll, eventfd, notify pipe) stay. */
 	ri.fds_start = count_fds();
-	ri.asp_version = asp.version();
-	ri.asp_caps = asp.capabilities();
+	ri.asp_version = L.version();
+	ri.asp_caps = L.capabilities();
 
 	for (i = 0; i < NPARENTS; i++) {
 		ri.ran[i] = !only || strstr(only, parent_names[i]);
@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 	}
 	methods_fini();
 	ri.fds_end = count_fds();
-	ri.zombies = count_zombies();
+	ri.zombies = count_zombie_children();
 	ri.load_end = loadavg();
 	ri.seconds = (double)(now_ns() - t0) / 1e9;
 	report(&ri, cells, json);

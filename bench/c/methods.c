@@ -103,7 +103,7 @@ static int spawn_asp(struct child *c, uint64_t *inner_ns)
 {
 	int32_t out[ASP_OUT_PIPES + 1];
 	uint64_t key = (uint64_t)(uintptr_t)c, t0 = now_ns();
-	int r = asp.spawn(asp_req.buf, (uint32_t)asp_req.len, out, ASP_OUT_PIPES + 1);
+	int r = L.spawn(asp_req.buf, (uint32_t)asp_req.len, out, ASP_OUT_PIPES + 1);
 	*inner_ns = now_ns() - t0;
 	if (r < 0)
 		return r;
@@ -122,7 +122,7 @@ static int spawn_asp(struct child *c, uint64_t *inner_ns)
 static int wait_asp(struct child *c)
 {
 	struct asp_wait_result w;
-	int r = asp.wait(c->pidfd, c->pid, &w);
+	int r = L.wait(c->pidfd, c->pid, &w);
 	if (r < 0)
 		return r;
 	return w.si_code == 1 /* CLD_EXITED */ ? w.code : 128 + w.code;
@@ -131,7 +131,7 @@ static int wait_asp(struct child *c)
 static int status_asp(int fd)
 {
 	int32_t rec[4];
-	return asp.status_read(fd, rec);
+	return L.status_read(fd, rec);
 }
 
 /* ---- the floors (floor.c) ------------------------------------------------ */

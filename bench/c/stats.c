@@ -1,4 +1,4 @@
-/* Clock, percentiles and the /proc checks (leaked fds, zombies, RSS). */
+/* Clock, percentiles and RSS (leaked fds and zombies: test/c/proc.c). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdio.h>
@@ -43,46 +43,6 @@ double mean_us(const uint64_t *ns, long n)
 	for (i = 0; i < n; i++)
 		s += (double)ns[i];
 	return n ? s / (double)n / 1000.0 : 0;
-}
-
-int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
-
-/* Children of ours that exited and were never reaped. */
-int count_zombies(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0, me = getpid();
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		char path[64], buf[512], *p, state;
-		int ppid;
-		FILE *f;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-		if (!(f = fopen(path, "r")))
-			continue;
-		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && sscanf(p + 2, "%c %d", &state, &ppid) == 2 &&
-		    state == 'Z' && ppid == me)
-			n++;
-		fclose(f);
-	}
-	closedir(d);
-	return n;
 }
 
 long rss_kib(void)

@@ -24,6 +24,7 @@
 static int32_t low[NLOW];
 static uint32_t nlow;
 static uint64_t free_mask; /* bit i: low[i] holds the placeholder and is free */
+static int32_t low_min, low_max = -1; /* the reserve's range */
 static int32_t placeholder = -1;
 static struct asp_file_id placeholder_id;
 /* fds at or above this are worth moving: the copy they would cost the
@@ -52,10 +53,14 @@ ASP_HIDDEN void asp_low_fds_reserve(void)
 		if (fd < 0)
 			break;
 		low[i] = (int32_t)fd;
+		if (!i || fd < low_min)
+			low_min = (int32_t)fd;
+		if (fd > low_max)
+			low_max = (int32_t)fd;
 	}
 	if (!i)
 		goto none;
-	threshold = low[i - 1] + 256;
+	threshold = low_max + 256;
 	__atomic_store_n(&free_mask, i == 64 ? ~0ull : (1ull << i) - 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&nlow, i, __ATOMIC_RELEASE);
 	return;
@@ -100,6 +105,8 @@ ASP_HIDDEN int asp_low_fd_move(int fd)
 ASP_HIDDEN void asp_child_fd_close(int fd)
 {
 	uint32_t i, n = __atomic_load_n(&nlow, __ATOMIC_ACQUIRE);
+	if (fd < low_min || fd > low_max)
+		n = 0;
 	for (i = 0; i < n; i++)
 		if (low[i] == fd) {
 			/* Not a close: the number goes back to the reserve — unless

@@ -123,7 +123,7 @@ export class Channel {
 
   /** Tell the waker when "something is awaited" or "something is watched" changes. */
   #count(armed: number, refs: number): void {
-    const [a, r] = [this.#armed, this.#armedRefs];
+    const a = this.#armed, r = this.#armedRefs;
     this.#armed += armed;
     this.#armedRefs += refs;
     if (r === 0 && this.#armedRefs > 0) this.#waker.ref();

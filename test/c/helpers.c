@@ -1,7 +1,5 @@
 #define _GNU_SOURCE
 #include "helpers.h"
-#include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -9,40 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct lib L;
-
-int lib_load(const char *path)
-{
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
-		return -1;
-	}
-#define SYM(field, name)                                                     \
-	do {                                                                 \
-		*(void **)&L.field = dlsym(h, name);                         \
-		if (!L.field) {                                              \
-			fprintf(stderr, "missing symbol %s\n", name);        \
-			return -1;                                           \
-		}                                                            \
-	} while (0)
-	SYM(version, "asp_version");
-	SYM(capabilities, "asp_capabilities");
-	SYM(spawn, "asp_spawn");
-	SYM(status_read, "asp_status_read");
-	SYM(wait, "asp_wait");
-	SYM(kill, "asp_kill");
-	SYM(killpg, "asp_killpg");
-	SYM(read, "asp_read");
-	SYM(write, "asp_write");
-	SYM(close, "asp_close");
-	SYM(reactor_open, "asp_reactor_open");
-	SYM(reactor_close, "asp_reactor_close");
-	SYM(watch, "asp_watch");
-	SYM(rearm, "asp_rearm");
-	SYM(unwatch, "asp_unwatch");
-	return 0;
-}
 
 void req_sh(struct req *r, const char *script)
 {
@@ -146,44 +110,6 @@ void run_sh(const char *script, void (*steps)(struct req *), struct run_result *
 	if (steps)
 		steps(&r);
 	run_req(&r, res);
-}
-
-int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the DIR's own fd */
-}
-
-int count_zombie_children(void)
-{
-	/* Children of ours that exited but were not reaped. */
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0, me = getpid();
-	while ((e = readdir(d))) {
-		char path[64], buf[512], *p;
-		FILE *f;
-		int ppid;
-		char state;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && sscanf(p + 2, "%c %d", &state, &ppid) == 2 &&
-		    state == 'Z' && ppid == me)
-			n++;
-		fclose(f);
-	}
-	closedir(d);
-	return n;
 }
 
 int count_maps(void)

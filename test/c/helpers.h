@@ -6,6 +6,7 @@
 #include "aspawn.h"
 #include "check.h"
 #include "lib.h"
+#include "proc.h"
 #include "req.h"
 
 struct run_result {
@@ -35,8 +36,6 @@ struct filter { uint16_t code; uint8_t jt, jf; uint32_t k; };
 void req_seccomp_errno(struct req *r, uint32_t nr, int err);
 /* The library the tests were given (main's argument). */
 extern const char *test_library;
-int count_fds(void);
-int count_zombie_children(void);
 int count_maps(void);
 int wait_readable(int fd, int timeout_ms);
 const char *proc_field(const char *text, const char *key, char *buf, size_t n);

@@ -3,7 +3,7 @@
 // passed and swapped, cgroups, signal masks, seccomp; every failure as the
 // documented SpawnError; bad values as TypeErrors.
 import { assert, runtimeName, test } from "../adapter.ts";
-import { runFixture } from "../fixtures.ts";
+import { fixtureCommand, runFixture } from "../fixtures.ts";
 import {
   chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync,
   statSync,
@@ -11,7 +11,7 @@ import {
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import {
-  blockWriteFilter, cgroup2Root, evalCommand, fdOfListener, fixtureCommand, hostArch, killAllFilter, otherArch,
+  blockWriteFilter, cgroup2Root, evalCommand, fdOfListener, hostArch, killAllFilter, otherArch,
   processState, repoRoot, sleep, statField, statusField, waitDead,
 } from "../preexec-util.ts";
 import { readAll, text } from "../util.ts";
@@ -348,8 +348,8 @@ test("preexec: as an unprivileged user, privileged steps fail with their SpawnEr
   if (cg) mkdirSync(cg);
   try {
     const hard = /^Max open files\s+\d+\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"))![1]!;
-    const [file, args] = await fixtureCommand("preexec-unprivileged");
-    const r = await run(file, [...args, String(NOBODY), hard, ...(cg ? [cg] : [])], {
+    const [file, ...args] = await fixtureCommand("preexec-unprivileged");
+    const r = await run(file!, [...args, String(NOBODY), hard, ...(cg ? [cg] : [])], {
       uid: NOBODY,
       gid: NOBODY,
       cwd: repoRoot,

@@ -1,0 +1,20 @@
+/**
+ * Node 20 cannot run TypeScript: fixtures run on Node as esbuild bundles in
+ * build/fixtures/, as deep as src/ffi/, so a bundle finds prebuilds/ the
+ * same way. Imports no test runner (scripts use it through hard-util.ts).
+ */
+import { mkdirSync } from "node:fs";
+
+const root = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/build\/$/, "/");
+
+/** Bundles test/fixtures/NAME.ts; returns the bundle's path. */
+export async function bundleFixture(name: string): Promise<string> {
+  const out = `${root}build/fixtures/${name}.mjs`;
+  mkdirSync(`${root}build/fixtures`, { recursive: true });
+  const esbuild = await import("esbuild" as string);
+  await esbuild.build({
+    entryPoints: [`${root}test/fixtures/${name}.ts`], outfile: out, bundle: true, platform: "node", format: "esm",
+    packages: "external", logLevel: "warning",
+  });
+  return out;
+}

@@ -1,0 +1,39 @@
+/* Loads the library under test with dlopen (the C tests and bench/c). */
+#include <dlfcn.h>
+#include <stdio.h>
+#include "lib.h"
+
+struct lib L;
+
+int lib_load(const char *path)
+{
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		fprintf(stderr, "dlopen %s: %s\n", path, dlerror());
+		return -1;
+	}
+#define SYM(field, name)                                                     \
+	do {                                                                 \
+		*(void **)&L.field = dlsym(h, name);                         \
+		if (!L.field) {                                              \
+			fprintf(stderr, "missing symbol %s\n", name);        \
+			return -1;                                           \
+		}                                                            \
+	} while (0)
+	SYM(version, "asp_version");
+	SYM(capabilities, "asp_capabilities");
+	SYM(spawn, "asp_spawn");
+	SYM(status_read, "asp_status_read");
+	SYM(wait, "asp_wait");
+	SYM(kill, "asp_kill");
+	SYM(killpg, "asp_killpg");
+	SYM(read, "asp_read");
+	SYM(write, "asp_write");
+	SYM(close, "asp_close");
+	SYM(reactor_open, "asp_reactor_open");
+	SYM(reactor_close, "asp_reactor_close");
+	SYM(watch, "asp_watch");
+	SYM(rearm, "asp_rearm");
+	SYM(unwatch, "asp_unwatch");
+	return 0;
+}
