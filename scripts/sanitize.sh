@@ -10,14 +10,16 @@ out=build/sanitize
 mkdir -p "$out"
 common="-std=gnu11 -O1 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werror -Wno-unused-parameter -Ilib/c"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# The source lists of build.zig, so that a new file cannot be left out here.
+sources() { sed -n "s/^const $1 = \[_\]\[\]const u8{\(.*\)};/\1/p" build.zig | tr -d '" ' | tr ',' ' '; }
 objs=""
-for src in spawn probe stack_pool low_fds dumpable io reactor; do
-	$CC $common $san -c "lib/c/$src.c" -o "$out/$src.o"
-	objs="$objs $out/$src.o"
+for src in $(sources parent_sources); do
+	$CC $common $san -c "lib/c/$src" -o "$out/${src%.c}.o"
+	objs="$objs $out/${src%.c}.o"
 done
-for src in child mem clone; do
-	$CC $common -fno-sanitize=all -fno-stack-protector -ffreestanding -fno-builtin -c "lib/c/$src.c" -o "$out/$src.o"
-	objs="$objs $out/$src.o"
+for src in $(sources child_sources); do
+	$CC $common -fno-sanitize=all -fno-stack-protector -ffreestanding -fno-builtin -c "lib/c/$src" -o "$out/${src%.c}.o"
+	objs="$objs $out/${src%.c}.o"
 done
 $CC -shared $san $objs -o "$out/libaspawn.so" -Wl,-z,nodelete -Wl,-z,now -lpthread
 $CC -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers $san \

@@ -630,10 +630,21 @@ export async function fixtureCommand(name: string, extraBundles: string[] = [], 
 export async function runHard(
   name: string,
   args: string[] = [],
-  opts: { ulimit?: string; timeoutMs?: number; bundles?: string[]; env?: Record<string, string>; plain?: boolean } = {},
+  opts: {
+    ulimit?: string;
+    timeoutMs?: number;
+    bundles?: string[];
+    env?: Record<string, string>;
+    plain?: boolean;
+    /** shell redirections applied to the fixture's exec, e.g. "0<&- 1>&- 2>&-" */
+    redirect?: string;
+  } = {},
 ): Promise<HardFixtureResult> {
   let cmd = await fixtureCommand(name, opts.bundles, opts.plain ? [] : V8_FLAGS);
-  if (opts.ulimit) cmd = ["/bin/sh", "-c", `ulimit ${opts.ulimit} && exec "$@"`, "sh", ...cmd];
+  if (opts.ulimit || opts.redirect) {
+    const limit = opts.ulimit ? `ulimit ${opts.ulimit} && ` : "";
+    cmd = ["/bin/sh", "-c", `${limit}exec "$@" ${opts.redirect ?? ""}`, "sh", ...cmd];
+  }
   const t0 = performance.now();
   const r = await new Promise<HardFixtureResult>((resolve, reject) => {
     const child = spawnNode(cmd[0]!, [...cmd.slice(1), ...args], {

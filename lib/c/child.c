@@ -220,14 +220,22 @@ static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 	}
 }
 
-static long join_cgroup(int32_t dirfd)
+/* procs_fd: the cgroup's cgroup.procs, opened for writing by asp_spawn. */
+static long join_cgroup(int32_t procs_fd)
 {
-	long fd = sys_openat(dirfd, "cgroup.procs", ASP_O_WRONLY | ASP_O_CLOEXEC, 0), r;
-	if (fd < 0)
-		return fd;
-	r = sys_write((int)fd, "0", 1);
-	sys_close((int)fd);
+	long r = sys_write(procs_fd, "0", 1);
+	sys_close(procs_fd);
 	return r < 0 ? r : 0;
+}
+
+/* Whether the thread that spawned us still runs (and with it our parent
+ * process): PR_SET_PDEATHSIG fires when that thread ends, so a Worker that
+ * ended before our prctl would never send it. */
+static int spawner_alive(const struct asp_child_ctx *ctx)
+{
+	if (sys_getppid() != ctx->parent_pid)
+		return 0;
+	return !ctx->parent_alive || __atomic_load_n(ctx->parent_alive, __ATOMIC_ACQUIRE) == ctx->parent_gen;
 }
 
 static long run_step(struct child *c, const struct asp_step *s, int32_t step, int32_t *detail)
@@ -274,10 +282,10 @@ static long run_step(struct child *c, const struct asp_step *s, int32_t step, in
 		r = sys_prctl(ASP_PR_SET_PDEATHSIG, s->u.u32, 0, 0, 0);
 		if (r < 0)
 			return r;
-		/* The parent may have died before the prctl: then nobody will
-		 * send the signal, so send it ourselves (delivered when the mask
-		 * is lifted, like any early signal). */
-		if (sys_getppid() != c->ctx->parent_pid)
+		/* The spawning thread may have ended before the prctl: then
+		 * nobody will send the signal, so send it ourselves (delivered
+		 * when the mask is lifted, like any early signal). */
+		if (!spawner_alive(c->ctx))
 			sys_kill((int)sys_getpid(), (int)s->u.u32);
 		return 0;
 	case ASP_OP_NO_NEW_PRIVS:
@@ -490,7 +498,7 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 	argv[h.argc] = 0;
 
 	/* On the fallbacks, join the cgroup first, as clone3 would have
-	 * started us there (and before an fd map closes the directory fd). */
+	 * started us there (and before an fd map closes the fd). */
 	if (ctx->cgroup_fd >= 0) {
 		r = join_cgroup(ctx->cgroup_fd);
 		if (r < 0)

@@ -35,7 +35,11 @@ struct asp_child_ctx {
 	uint32_t req_size;
 	int32_t status_fd;   /* write end of the status pipe */
 	int32_t parent_pid;  /* for the death-signal check */
-	int32_t cgroup_fd;   /* -1, or a cgroup v2 directory to join by hand */
+	/* The spawning thread's liveness word and its value at spawn
+	 * (threads.c): a death signal follows that thread. 0: none. */
+	const uint32_t *parent_alive;
+	uint32_t parent_gen;
+	int32_t cgroup_fd;   /* -1, or the cgroup.procs to write ourselves into (fallbacks) */
 	int32_t cgroup_step; /* the CGROUP step, for its errors */
 	uint32_t nsrc;       /* entries of src_fds, or 0: use the encoded sources */
 	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
@@ -95,6 +99,32 @@ ASP_HIDDEN void asp_low_fds_reserve(void);
 ASP_HIDDEN int asp_low_fd_move(int fd);
 /* Close an fd held for a child, or give its reserved number back. */
 ASP_HIDDEN void asp_child_fd_close(int fd);
+/* Out of fds: give the free reserved numbers back; how many. */
+ASP_HIDDEN int asp_low_fds_release(void);
+ASP_HIDDEN int asp_low_fds_owns(int fd);
+/* reactor.c: whether fd is the reactor's (epoll, eventfd, a channel's pipe). */
+ASP_HIDDEN int asp_reactor_owns_fd(int fd);
+
+/* fds.c: fds we create, moved off 0-2 when they land there. */
+ASP_HIDDEN long asp_fd_high(long fd);
+ASP_HIDDEN long asp_pipe_high(int fds[2], int flags);
+
+/* threads.c: the calling thread's channel and liveness record. */
+ASP_HIDDEN int asp_thread_channel(void);
+ASP_HIDDEN int asp_thread_set_channel(int ch);
+ASP_HIDDEN const uint32_t *asp_thread_alive_word(uint32_t *gen);
+/* reactor.c: the thread `tid` ended; reclaim its contexts' channels. */
+ASP_HIDDEN void asp_reactor_context_ended(int tid);
+
+/* owners.c: which channel's context holds each fd asp_spawn handed out. */
+#define ASP_OWN_FD 1
+#define ASP_OWN_PIDFD 2
+ASP_HIDDEN void asp_owner_set(int ch, const int32_t *fds, const uint8_t *kinds, uint32_t n);
+ASP_HIDDEN void asp_owner_clear(int fd);
+ASP_HIDDEN void asp_owner_take(int ch, void (*fn)(int fd, int kind));
+
+/* io.c: reap without blocking; 1, -EAGAIN while it runs, or -errno. */
+ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[128], void *rusage);
 
 /* probe.c */
 ASP_HIDDEN enum asp_mode asp_mode(void);

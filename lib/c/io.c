@@ -28,7 +28,13 @@ ASP_EXPORT int asp_write(int fd, const void *buf, uint32_t len)
 	return (int)EINTR_LOOP(sys_write(fd, buf, len));
 }
 
-ASP_EXPORT int asp_close(int fd) { return (int)sys_close(fd); }
+/* Closes an fd we handed out; it is no longer the caller's context's to
+ * leave behind (owners.c). */
+ASP_EXPORT int asp_close(int fd)
+{
+	asp_owner_clear(fd);
+	return (int)sys_close(fd);
+}
 
 /*
  * 1 and a record in `record` (err, step, detail) if the child failed before
@@ -65,36 +71,45 @@ struct k_rusage {
 };
 
 /*
- * Reap without blocking: 1 and the result if the child has exited, -EAGAIN if
- * it has not. With a pidfd the wait can only ever name our child, even if the
- * pid was recycled; never waitpid(-1), which would steal other code's children.
+ * Reap without blocking: 1 once reaped (siginfo in si), -EAGAIN if the child
+ * has not exited. With a pidfd the wait can only ever name our child, even
+ * if the pid was recycled; never waitpid(-1), which would steal other
+ * code's children.
  */
+ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[128], void *rusage)
+{
+	int32_t reaped;
+	long r = -ASP_EINVAL;
+	__builtin_memset(si, 0, 128);
+	if (pidfd >= 0)
+		r = EINTR_LOOP(sys_waitid(ASP_P_PIDFD, pidfd, si, ASP_WEXITED | ASP_WNOHANG, rusage));
+	/* No pidfd, or a kernel (< 5.4) whose waitid does not know P_PIDFD:
+	 * our child is not reaped yet, so its pid is still its own. */
+	if (r == -ASP_EINVAL && pid > 0)
+		r = EINTR_LOOP(sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED | ASP_WNOHANG, rusage));
+	if (r < 0)
+		return r;
+	__builtin_memcpy(&reaped, si + 16, 4); /* si_pid: 0 while it runs */
+	return reaped ? 1 : -ASP_EAGAIN;
+}
+
+/* asp_reap for JS: the result as struct asp_wait_result. */
 ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
 {
-	uint8_t si[128] = {0};
+	uint8_t si[128];
 	struct k_rusage ru;
 	struct asp_wait_result res;
-	int32_t si_pid, si_code, si_status;
+	int32_t si_code, si_status;
 	long r;
 
 	/* Close what we kept open for children that are gone, before the caller
 	 * reads their status pipes. */
 	asp_pool_sweep();
-	if (pidfd >= 0)
-		r = EINTR_LOOP(sys_waitid(ASP_P_PIDFD, pidfd, si, ASP_WEXITED | ASP_WNOHANG, &ru));
-	else
-		r = -ASP_EINVAL;
-	/* No pidfd, or a kernel (< 5.4) whose waitid does not know P_PIDFD:
-	 * our child is not reaped yet, so its pid is still its own. */
-	if (r == -ASP_EINVAL && pid > 0)
-		r = EINTR_LOOP(sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED | ASP_WNOHANG, &ru));
+	r = asp_reap(pidfd, pid, si, &ru);
 	if (r < 0)
 		return (int)r;
 	__builtin_memcpy(&si_code, si + 8, 4);
-	__builtin_memcpy(&si_pid, si + 16, 4);
 	__builtin_memcpy(&si_status, si + 24, 4);
-	if (si_pid == 0)
-		return -ASP_EAGAIN;
 	res.code = si_status;
 	res.si_code = si_code;
 	res.user_us = (double)ru.utime_sec * 1e6 + (double)ru.utime_usec;

@@ -17,9 +17,15 @@
  * placeholder there again once the child no longer shares our table.
  * Without a free number the fd stays where it is: slower, never wrong.
  */
+#include <dirent.h>
 #include "internal.h"
 
 #define NLOW 64
+/* The reserve takes at most 1/16 of the fds still free, and none when that
+ * is fewer than MIN_LOW: a process near RLIMIT_NOFILE needs its fds more
+ * than its children need a cheap start. */
+#define SHARE 16
+#define MIN_LOW 8
 
 static int32_t low[NLOW];
 static uint32_t nlow;
@@ -30,13 +36,35 @@ static struct asp_file_id placeholder_id;
 /* fds at or above this are worth moving: the copy they would cost the
  * child (~60 ns a fd here) is far above the three syscalls of a move. */
 static int32_t threshold = 0x7fffffff;
+/* Out of fds once: the free numbers went back to the process for good. */
+static int released;
+
+/* fds still free under the soft RLIMIT_NOFILE; 0 if unknown. */
+static long free_fds(void)
+{
+	struct asp_rlimit64 lim;
+	DIR *d;
+	long open = 0;
+	if (sys_prlimit64(0, 7 /* RLIMIT_NOFILE */, 0, &lim) < 0)
+		return 0;
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return 0;
+	while (readdir(d))
+		open++;
+	closedir(d);
+	open -= 3; /* ".", ".." and the directory's own fd */
+	return lim.cur > (uint64_t)open ? (long)(lim.cur - (uint64_t)open) : 0;
+}
 
 ASP_HIDDEN void asp_low_fds_reserve(void)
 {
 	int fds[2];
-	long fd;
+	long fd, want = free_fds() / SHARE;
 	uint32_t i;
-	if (sys_pipe2(fds, ASP_O_CLOEXEC) < 0)
+	if (want > NLOW)
+		want = NLOW;
+	if (want < MIN_LOW || sys_pipe2(fds, ASP_O_CLOEXEC) < 0)
 		return;
 	sys_close(fds[1]);
 	/* Never 0-2, even when stdio is closed: a child's pipe end moved
@@ -48,7 +76,7 @@ ASP_HIDDEN void asp_low_fds_reserve(void)
 	placeholder = (int32_t)fd;
 	if (sys_fd_id(placeholder, &placeholder_id) < 0)
 		goto none;
-	for (i = 0; i < NLOW; i++) {
+	for (i = 0; i < (uint32_t)want; i++) {
 		fd = sys_fcntl(placeholder, ASP_F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
 			break;
@@ -112,7 +140,8 @@ ASP_HIDDEN void asp_child_fd_close(int fd)
 			/* Not a close: the number goes back to the reserve — unless
 			 * the placeholder's own number was taken over, whose file
 			 * must not be copied into ours: then the reserve shrinks. */
-			if (!asp_same_file(placeholder, &placeholder_id) || sys_dup3(placeholder, fd, ASP_O_CLOEXEC) < 0) {
+			if (__atomic_load_n(&released, __ATOMIC_ACQUIRE) || !asp_same_file(placeholder, &placeholder_id) ||
+			    sys_dup3(placeholder, fd, ASP_O_CLOEXEC) < 0) {
 				sys_close(fd);
 				return;
 			}
@@ -120,4 +149,37 @@ ASP_HIDDEN void asp_child_fd_close(int fd)
 			return;
 		}
 	sys_close(fd);
+}
+
+/*
+ * Out of fds: give the free reserved numbers back to the process, for good
+ * (numbers in use by children are closed when they are done with them).
+ * Returns how many were freed.
+ */
+ASP_HIDDEN int asp_low_fds_release(void)
+{
+	int i, n = 0;
+	__atomic_store_n(&released, 1, __ATOMIC_RELEASE);
+	while ((i = take_index()) >= 0) {
+		if (asp_same_file(low[i], &placeholder_id))
+			sys_close(low[i]);
+		n++;
+	}
+	return n;
+}
+
+/* Whether fd is one of the reserve's numbers or its placeholder: never a
+ * caller's fd, whatever a caller names. */
+ASP_HIDDEN int asp_low_fds_owns(int fd)
+{
+	uint32_t i, n = __atomic_load_n(&nlow, __ATOMIC_ACQUIRE);
+	if (fd == placeholder && fd >= 0)
+		return 1;
+	if (fd < low_min || fd > low_max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (low[i] == fd)
+			return ((__atomic_load_n(&free_mask, __ATOMIC_ACQUIRE) >> i) & 1) &&
+			       asp_same_file(fd, &placeholder_id);
+	return 0;
 }

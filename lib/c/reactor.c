@@ -59,15 +59,18 @@ struct channel {
 
 static struct channel channels[MAX_CHANNELS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
 static int wake_fd = -1;
 static int running;
-static int start_error;
+static int channels_hi; /* channels[] above this were never opened */
 
-/* epoll data: generation (22 bits) and channel (10) in the high half, id in the low. */
+/* epoll data: generation (21 bits) and channel (10) in the high half, id in
+ * the low; a high half with its top bit set is one of ours (below). */
 #define CH_BITS 10
-#define GEN_MASK 0x3fffffu
+#define GEN_MASK 0x1fffffu
+/* epoll data of a child we reap ourselves (its context ended): tag | pidfd. */
+#define ORPHAN_TAG 0xfffffffd00000000ull
 static uint64_t pack(int ch, uint32_t id)
 {
 	uint32_t gen = __atomic_load_n(&channels[ch].gen, __ATOMIC_ACQUIRE) & GEN_MASK;
@@ -138,6 +141,28 @@ static void deliver(int ch, uint32_t gen, const struct asp_event *ev, size_t n)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/*
+ * Children nobody in JS will reap (their context ended, or their Subprocess
+ * could not be set up): watch the pidfd ourselves, reap when it exits.
+ * Closing the pidfd takes it out of the epoll set.
+ */
+static void reap_orphan(int pidfd)
+{
+	uint8_t si[128];
+	if (asp_reap(pidfd, -1, si, 0) == -ASP_EAGAIN)
+		return; /* not yet: level-triggered, we hear again */
+	sys_close(pidfd);
+	asp_pool_reclaim();
+}
+
+static void adopt_orphan(int pidfd)
+{
+	struct epoll_event_ ev = {EPOLLIN_, ORPHAN_TAG | (uint32_t)pidfd};
+	/* Its context may have left it watched (one-shot, under its channel). */
+	if (sys_epoll_ctl(epfd, CTL_MOD, pidfd, &ev) == -ASP_ENOENT && sys_epoll_ctl(epfd, CTL_ADD, pidfd, &ev) < 0)
+		reap_orphan(pidfd); /* cannot watch: reap if it is gone, else it stays a zombie */
+}
+
 static void *reactor_main(void *unused)
 {
 	struct epoll_event_ evs[BATCH];
@@ -157,6 +182,10 @@ static void *reactor_main(void *unused)
 				uint64_t count;
 				sys_read(wake_fd, &count, 8);
 				asp_pool_sweep();
+				continue;
+			}
+			if ((evs[i].data & ~0xffffffffull) == ORPHAN_TAG) {
+				reap_orphan((int)(uint32_t)evs[i].data);
 				continue;
 			}
 			if (evs[i].data == ~0ull)
@@ -186,21 +215,22 @@ static void *reactor_main(void *unused)
 	return 0;
 }
 
-static void start(void)
+/* The epoll, the eventfd and the thread; 0 or -errno (then nothing is
+ * left behind, and the next call tries again: running out of fds once must
+ * not disable the library for good). */
+static int start(void)
 {
 	pthread_t t;
 	pthread_attr_t attr;
 	sigset_t all, old;
-	long fd = sys_epoll_create1(ASP_O_CLOEXEC);
+	long fd = asp_fd_high(sys_epoll_create1(ASP_O_CLOEXEC));
 	int i;
-	if (fd < 0) {
-		start_error = (int)fd;
-		return;
-	}
+	if (fd < 0)
+		return (int)fd;
 	epfd = (int)fd;
 	/* Children cloned with CLONE_FILES report here that their fd table is
 	 * their own; we then close the fds we kept open for them (stack_pool.c). */
-	fd = sys_eventfd2(0, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+	fd = asp_fd_high(sys_eventfd2(0, ASP_O_CLOEXEC | ASP_O_NONBLOCK));
 	if (fd >= 0) {
 		struct epoll_event_ ev = {EPOLLIN_, WAKE_DATA};
 		if (sys_epoll_ctl(epfd, CTL_ADD, (int)fd, &ev) == 0)
@@ -222,16 +252,41 @@ static void start(void)
 	pthread_sigmask(SIG_SETMASK, &old, 0);
 	pthread_attr_destroy(&attr);
 	if (i != 0) {
-		start_error = -i;
 		sys_close(epfd);
 		epfd = -1;
 		if (wake_fd >= 0)
 			sys_close(wake_fd);
 		wake_fd = -1;
-		return;
+		return -i;
 	}
 	asp_low_fds_reserve();
 	__atomic_store_n(&running, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int ensure_started(void)
+{
+	int r = 0;
+	if (__atomic_load_n(&running, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&start_lock);
+	if (!running)
+		r = start();
+	pthread_mutex_unlock(&start_lock);
+	return r;
+}
+
+ASP_HIDDEN int asp_reactor_owns_fd(int fd)
+{
+	int ch, hi = __atomic_load_n(&channels_hi, __ATOMIC_ACQUIRE);
+	if (fd < 3 || !__atomic_load_n(&running, __ATOMIC_ACQUIRE))
+		return 0;
+	if (fd == epfd || fd == wake_fd)
+		return 1;
+	for (ch = 0; ch < hi; ch++)
+		if (channels[ch].open && (channels[ch].rfd == fd || channels[ch].wfd == fd))
+			return 1;
+	return 0;
 }
 
 ASP_HIDDEN int asp_reactor_wake_fd(void)
@@ -252,36 +307,70 @@ static void channel_release(struct channel *c)
 	c->queued = c->cap = 0;
 }
 
+/* What a context that ended left open: its children are reaped when they
+ * exit (they are not killed: a death signal is the way to have them die with
+ * a Worker), every other fd is closed. */
+static void dispose(int fd, int kind)
+{
+	if (kind == ASP_OWN_PIDFD) {
+		adopt_orphan(fd);
+		return;
+	}
+	sys_epoll_ctl(epfd, CTL_DEL, fd, 0);
+	sys_close(fd);
+}
+
+/* Under table_lock: reclaim a channel whose context is gone. Its read end is
+ * closed only if that fd number still holds our pipe (the runtime may have
+ * closed it and the number been reused). */
+static void reclaim(int ch)
+{
+	struct channel *c = &channels[ch];
+	pthread_mutex_lock(&c->lock);
+	if (c->open) {
+		if (c->rfd >= 0 && asp_same_file(c->rfd, &c->rfd_id))
+			sys_close(c->rfd);
+		channel_release(c);
+		asp_owner_take(ch, dispose);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 /*
- * A Worker that ends does not close its channel (runtimes run no code of ours
- * at teardown). Its thread is gone then: such channels are reclaimed when a
- * new one is opened. Their read end is closed only if that fd number still
- * holds our pipe (the runtime may have closed it and the number been reused).
+ * A thread that hosted JS contexts ended (threads.c): reclaim their channels
+ * now. Runs on that thread, after its JS is gone.
+ */
+ASP_HIDDEN void asp_reactor_context_ended(int tid)
+{
+	int ch;
+	pthread_mutex_lock(&table_lock);
+	for (ch = 0; ch < MAX_CHANNELS; ch++)
+		if (channels[ch].open && channels[ch].tid == tid)
+			reclaim(ch);
+	pthread_mutex_unlock(&table_lock);
+}
+
+/*
+ * The same for threads that ended without running destructors, found when a
+ * new channel opens. tgkill can only err towards "alive" (a thread id
+ * reused by a new thread), never reclaim a live context's channel.
  */
 static void reclaim_dead_channels(void)
 {
 	int ch, pid = (int)sys_getpid();
-	for (ch = 0; ch < MAX_CHANNELS; ch++) {
-		struct channel *c = &channels[ch];
-		if (!c->open || sys_tgkill(pid, c->tid, 0) != -ASP_ESRCH)
-			continue;
-		pthread_mutex_lock(&c->lock);
-		if (c->rfd >= 0 && asp_same_file(c->rfd, &c->rfd_id))
-			sys_close(c->rfd);
-		channel_release(c);
-		pthread_mutex_unlock(&c->lock);
-	}
+	for (ch = 0; ch < MAX_CHANNELS; ch++)
+		if (channels[ch].open && sys_tgkill(pid, channels[ch].tid, 0) == -ASP_ESRCH)
+			reclaim(ch);
 }
 
 /* A new channel for the calling JS context: returns its number, out[0] = fd to read records from. */
 ASP_EXPORT int asp_reactor_open(int32_t *out)
 {
 	int fds[2], ch;
-	long r;
-	pthread_once(&once, start);
-	if (epfd < 0)
-		return start_error ? start_error : -ASP_ENOSYS;
-	r = sys_pipe2(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+	long r = ensure_started();
+	if (r < 0)
+		return (int)r;
+	r = asp_pipe_high(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
 	if (r < 0)
 		return (int)r;
 	/* Room for 131072 records: with one-shot watches this exceeds what
@@ -307,8 +396,15 @@ ASP_EXPORT int asp_reactor_open(int32_t *out)
 	if (sys_fd_id(fds[0], &channels[ch].rfd_id) < 0)
 		channels[ch].rfd_id.dev = channels[ch].rfd_id.ino = 0;
 	channels[ch].queued = 0;
+	if (ch >= channels_hi)
+		__atomic_store_n(&channels_hi, ch + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&channels[ch].lock);
 	pthread_mutex_unlock(&table_lock);
+	if (asp_thread_set_channel(ch) < 0) { /* no memory for the thread's record */
+		asp_reactor_close(ch);
+		sys_close(fds[0]);
+		return -ASP_ENOMEM;
+	}
 	out[0] = fds[0];
 	return ch;
 }
@@ -357,4 +453,17 @@ ASP_EXPORT int asp_unwatch(int fd)
 	if (epfd < 0)
 		return -ASP_EBADF;
 	return (int)sys_epoll_ctl(epfd, CTL_DEL, fd, &ev);
+}
+
+/*
+ * Hand a child's pidfd to the reactor, which reaps the child when it exits
+ * and closes the pidfd: for a child whose Subprocess could not be set up.
+ */
+ASP_EXPORT int asp_orphan(int pidfd)
+{
+	if (pidfd < 0 || epfd < 0)
+		return -ASP_EBADF;
+	asp_owner_clear(pidfd);
+	adopt_orphan(pidfd);
+	return 0;
 }

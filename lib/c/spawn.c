@@ -100,6 +100,13 @@ static void close_all(const int32_t *fds, uint32_t n)
 		sys_close(fds[i]);
 }
 
+/* The library's own long-lived fds: a caller naming one of those numbers
+ * names an fd of its own that it closed. */
+static int ours(int32_t fd)
+{
+	return asp_reactor_owns_fd(fd) || asp_low_fds_owns(fd);
+}
+
 /*
  * Resolve each FD_MAP source into ctx->src_fds: a new pipe (our end to
  * out[], the child's end kept for it), /dev/null (-1: the child opens it), or
@@ -119,7 +126,7 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 		 * our end of it. Refuse before we create any fd. */
 		for (k = 0; k < sc->map_count; k++) {
 			int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k);
-			if (src >= 0 && sys_fcntl(src, ASP_F_GETFD, 0) < 0)
+			if (src >= 0 && (sys_fcntl(src, ASP_F_GETFD, 0) < 0 || ours(src)))
 				return -ASP_EBADF;
 		}
 		return 0;
@@ -130,9 +137,14 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 	for (k = 0; k < sc->map_count; k++) {
 		int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k), fd = src;
 		if (src >= 0) {
-			long d = share ? sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 0) : sys_fcntl(src, ASP_F_GETFD, 0);
+			long d = share ? sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 3) : sys_fcntl(src, ASP_F_GETFD, 0);
 			if (d == -ASP_EMFILE || d == -ASP_ENFILE)
 				return (int)d; /* out of fds: the caller's problem, now */
+			if (d >= 0 && ours(src)) { /* a closed fd of the caller's, whose number we hold */
+				if (share)
+					sys_close((int)d);
+				d = -ASP_EBADF;
+			}
 			if (d < 0)
 				fd = ASP_FD_INVALID;
 			else if (share)
@@ -148,7 +160,7 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 			continue;
 		/* Both ends non-blocking in one call; the child clears
 		 * O_NONBLOCK on its end. */
-		e = sys_pipe2(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+		e = asp_pipe_high(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
 		if (e < 0)
 			return (int)e;
 		parent_ends[(*nparent)++] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];
@@ -198,7 +210,54 @@ static void keep_low(const struct scan *sc, struct asp_child_ctx *ctx, struct ch
 	ctx->keep_below = ((uint32_t)top + 64u) & ~63u;
 }
 
-ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
+#define CGROUP2_SUPER_MAGIC 0x63677270
+
+/*
+ * A cgroup v2 directory for clone3 (CLONE_INTO_CGROUP), or on the fallbacks
+ * its cgroup.procs opened for writing, so that a bad path, a v1 hierarchy or
+ * a missing permission fails here, synchronously, on every mechanism (only
+ * the kernel's checks at write time, such as EBUSY for a cgroup with
+ * controllers enabled below it, remain the child's to report).
+ */
+static int open_cgroup(const char *path, int for_clone3)
+{
+	uint64_t st[16];
+	long dir = asp_fd_high(sys_openat(ASP_AT_FDCWD, path, ASP_O_RDONLY | ASP_O_DIRECTORY | ASP_O_CLOEXEC, 0)), procs;
+	if (dir < 0)
+		return (int)dir;
+	if (sys_fstatfs((int)dir, st) < 0 || st[0] != CGROUP2_SUPER_MAGIC) {
+		sys_close((int)dir);
+		return -ASP_EOPNOTSUPP;
+	}
+	if (for_clone3)
+		return (int)dir;
+	procs = asp_fd_high(sys_openat((int)dir, "cgroup.procs", ASP_O_WRONLY | ASP_O_CLOEXEC, 0));
+	sys_close((int)dir);
+	return (int)procs;
+}
+
+/* The fds a spawn hands to the calling thread's JS context: the reactor
+ * reclaims them if that context ends without closing them. */
+static void hand_out(int pidfd, int status, const int32_t *pipes, uint32_t npipes)
+{
+	int32_t fds[2 + ASP_MAX_PIPES];
+	uint8_t kinds[2 + ASP_MAX_PIPES];
+	uint32_t n = 0, i;
+	int ch = asp_thread_channel();
+	if (ch < 0)
+		return;
+	fds[n] = pidfd;
+	kinds[n++] = ASP_OWN_PIDFD;
+	fds[n] = status;
+	kinds[n++] = ASP_OWN_FD;
+	for (i = 0; i < npipes; i++) {
+		fds[n] = pipes[i];
+		kinds[n++] = ASP_OWN_FD;
+	}
+	asp_owner_set(ch, fds, kinds, n);
+}
+
+static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
 {
 	struct asp_reader strings;
 	struct asp_req_header h;
@@ -275,6 +334,7 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 	ctx->req = copy;
 	ctx->req_size = len;
 	ctx->parent_pid = (int32_t)sys_getpid();
+	ctx->parent_alive = asp_thread_alive_word(&ctx->parent_gen);
 	ctx->cgroup_fd = -1;
 	ctx->cgroup_step = ASP_STEP_SETUP;
 	ctx->probe = 0;
@@ -289,19 +349,19 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 		step = sc.map_step;
 	if (err < 0)
 		goto fail;
-	err = (int)sys_pipe2(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+	err = (int)asp_pipe_high(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
 	if (err < 0)
 		goto fail;
 	ctx->status_fd = status[1];
 	cf.fd[cf.n++] = status[1];
 	if (sc.cgroup_path) {
 		step = sc.cgroup_step;
-		err = (int)sys_openat(ASP_AT_FDCWD, sc.cgroup_path, ASP_O_RDONLY | ASP_O_DIRECTORY | ASP_O_CLOEXEC, 0);
+		err = open_cgroup(sc.cgroup_path, m == ASP_MODE_CLONE3);
 		if (err < 0)
 			goto fail;
 		cgroup_fd = err;
 		ctx->cgroup_step = sc.cgroup_step;
-		if (m != ASP_MODE_CLONE3) { /* the child joins by hand */
+		if (m != ASP_MODE_CLONE3) { /* the child writes itself into cgroup.procs */
 			ctx->cgroup_fd = cgroup_fd;
 			cf.fd[cf.n++] = cgroup_fd;
 			cgroup_fd = -1;
@@ -360,14 +420,16 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 		}
 		asp_pool_release(slot);
 	}
-	if (pidfd < 0 && (asp_caps() & ASP_CAP_PIDFD)) {
-		long fd = sys_pidfd_open(pid, 0);
-		pidfd = fd >= 0 ? (int)fd : -1; /* pidfds are always O_CLOEXEC */
-	}
+	if (pidfd < 0 && (asp_caps() & ASP_CAP_PIDFD))
+		pidfd = (int)sys_pidfd_open(pid, 0); /* pidfds are always O_CLOEXEC */
+	pidfd = (int)asp_fd_high(pidfd);
+	if (pidfd < 0)
+		pidfd = -1;
 	out[ASP_OUT_PID] = pid;
 	out[ASP_OUT_PIDFD] = pidfd;
 	out[ASP_OUT_STATUS] = status[0];
 	out[ASP_OUT_STEP] = 0;
+	hand_out(pidfd, status[0], &out[ASP_OUT_PIPES], nparent);
 	return 0;
 
 fail:
@@ -378,4 +440,14 @@ fail:
 	asp_pool_release(slot);
 	out[ASP_OUT_STEP] = step;
 	return err;
+}
+
+ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
+{
+	int r = spawn_once(req, len, out, out_len);
+	/* Out of fds: what the low-fd reserve holds free goes back to the
+	 * process, and we try once more. */
+	if ((r == -ASP_EMFILE || r == -ASP_ENFILE) && asp_low_fds_release() > 0)
+		r = spawn_once(req, len, out, out_len);
+	return r;
 }

@@ -108,6 +108,7 @@
 #define ASP_ELOOP 40
 #define ASP_ENODEV 19
 #define ASP_ETIMEDOUT 110
+#define ASP_EOPNOTSUPP 95
 
 struct asp_rlimit64 {
 	uint64_t cur;
@@ -239,6 +240,7 @@ static inline long sys_waitid(int which, int id, void *info, int options, void *
 	return SC5(__NR_waitid, which, id, info, options, rusage);
 }
 static inline long sys_clone3_probe(struct asp_clone_args *args, size_t size) { return SC2(__NR_clone3, args, size); }
+static inline long sys_fstatfs(int fd, void *buf) { return SC2(__NR_fstatfs, fd, buf); }
 static inline long sys_unshare(unsigned long flags) { return SC1(__NR_unshare, flags); }
 static inline long sys_eventfd2(unsigned initval, int flags) { return SC2(__NR_eventfd2, initval, flags); }
 static inline long sys_epoll_create1(int flags) { return SC1(__NR_epoll_create1, flags); }

@@ -49,3 +49,4 @@ export const EAGAIN = 11;
 export const EPIPE = 32;
 export const ESRCH = 3;
 export const EINTR = 4;
+export const EOPNOTSUPP = 95;

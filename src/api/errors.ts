@@ -1,5 +1,5 @@
 /** The two errors of the library besides TypeError for bad input. */
-import { errnoCode, errnoMessage } from "./errno.ts";
+import { EOPNOTSUPP, errnoCode, errnoMessage } from "./errno.ts";
 
 /** The OS error behind a SpawnError, in the shape Node gives system errors. */
 export interface OsError extends Error {
@@ -31,7 +31,8 @@ export class SpawnError extends Error {
 
   constructor(errno: number, step: string, command: string) {
     const cause = osError(errno, step);
-    super(`Command failed to start (${cause.code}: ${errnoMessage(errno)}, ${step}): ${command}`, { cause });
+    const why = step === "cgroup" && errno === EOPNOTSUPP ? "not a cgroup v2 directory" : errnoMessage(errno);
+    super(`Command failed to start (${cause.code}: ${why}, ${step}): ${command}`, { cause });
     this.code = cause.code;
     this.errno = errno;
     this.step = step;

@@ -1,6 +1,7 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
-import { getChannel } from "../ffi/channel.ts";
+import { type Channel, getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
+import type { Native } from "../ffi/symbols.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import type { Options } from "./options.ts";
 import { plan, type StdioDefaults } from "./plan.ts";
@@ -27,6 +28,19 @@ function duration(v: unknown, what: string, def: number): number {
   return v;
 }
 
+/** The library and this context's reactor channel; failing to get them for
+ * want of fds is a SpawnError EMFILE like any other failure to create the
+ * child. */
+function engine(file: string, args: readonly string[]): [Native, Channel] {
+  try {
+    return [loadNative(), getChannel()];
+  } catch (e) {
+    const errno = (e as { errno?: unknown }).errno;
+    if (typeof errno !== "number") throw e;
+    throw new SpawnError(errno, "spawn", commandLine(file, args));
+  }
+}
+
 /** @internal spawn() with the stdio defaults of the caller (run() differs). */
 export function spawnWith(
   file: string,
@@ -41,8 +55,7 @@ export function spawnWith(
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
-  const native = loadNative();
-  const channel = getChannel();
+  const [native, channel] = engine(file, args);
   // A pipe of ours handed to this child: make it blocking, as stdio is.
   for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
   const r = native.asp_spawn(p.request, p.request.length, outBytes, OUT_SLOTS);

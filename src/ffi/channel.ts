@@ -41,7 +41,7 @@ export class Channel {
     this.#native = native;
     const out = new Int32Array(1);
     const ch = native.asp_reactor_open(new Uint8Array(out.buffer));
-    if (ch < 0) throw new Error(`aspawn: cannot start the reactor (errno ${-ch})`);
+    if (ch < 0) throw Object.assign(new Error(`aspawn: cannot start the reactor (errno ${-ch})`), { errno: -ch });
     this.#channel = ch;
     this.#fd = out[0]!;
     this.#waker = createWaker(this.#fd, (chunk) => this.#dispatch(chunk), () => this.#readNow());

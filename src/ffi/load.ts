@@ -14,7 +14,12 @@ import { traced } from "./trace.ts";
 /** The library could not be loaded; `message` says what was tried and what to do. */
 export class LibraryLoadError extends Error {
   override name = "LibraryLoadError";
+  /** EMFILE (24) when loading failed only because this process is out of fds. */
+  errno?: number;
 }
+
+const EMFILE = 24;
+const outOfFds = (e: unknown) => /EMFILE|ENFILE|too many open files/i.test(`${(e as { code?: string })?.code} ${(e as Error)?.message ?? e}`);
 
 let native: Native | undefined;
 
@@ -48,7 +53,10 @@ export function loadNative(): Native {
       errors.push(e);
     }
   }
-  throw new LibraryLoadError(explain(tried, errors));
+  const error = new LibraryLoadError(explain(tried, errors));
+  // Out of fds: not a missing library; the next call may well succeed.
+  if (errors.every(outOfFds)) error.errno = EMFILE;
+  throw error;
 }
 
 /** Names of every native function, for tests that check they all resolve. */

@@ -141,5 +141,6 @@ int asp_reactor_close(int channel);
 int asp_watch(int channel, int fd, uint32_t events, uint32_t id);
 int asp_rearm(int channel, int fd, uint32_t events, uint32_t id);
 int asp_unwatch(int fd);
+int asp_orphan(int pidfd);
 
 #endif
