@@ -235,6 +235,10 @@ static int spawner_alive(const struct asp_child_ctx *ctx)
 {
 	if (sys_getppid() != ctx->parent_pid)
 		return 0;
+	/* A forked child reads its own copy of the word: ask the kernel too
+	 * (a thread id reused since can only make a dead thread look alive). */
+	if (sys_tgkill(ctx->parent_pid, ctx->parent_tid, 0) == -ASP_ESRCH)
+		return 0;
 	return !ctx->parent_alive || __atomic_load_n(ctx->parent_alive, __ATOMIC_ACQUIRE) == ctx->parent_gen;
 }
 

@@ -39,6 +39,7 @@ struct asp_child_ctx {
 	 * (threads.c): a death signal follows that thread. 0: none. */
 	const uint32_t *parent_alive;
 	uint32_t parent_gen;
+	int32_t parent_tid;  /* the same check where memory is not shared (fork) */
 	int32_t cgroup_fd;   /* -1, or the cgroup.procs to write ourselves into (fallbacks) */
 	int32_t cgroup_step; /* the CGROUP step, for its errors */
 	uint32_t nsrc;       /* entries of src_fds, or 0: use the encoded sources */

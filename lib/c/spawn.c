@@ -335,6 +335,7 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 	ctx->req_size = len;
 	ctx->parent_pid = (int32_t)sys_getpid();
 	ctx->parent_alive = asp_thread_alive_word(&ctx->parent_gen);
+	ctx->parent_tid = (int32_t)sys_gettid();
 	ctx->cgroup_fd = -1;
 	ctx->cgroup_step = ASP_STEP_SETUP;
 	ctx->probe = 0;
