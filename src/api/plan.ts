@@ -94,6 +94,11 @@ function signal(v: unknown, what: string): number {
 
 const writer = new RequestWriter();
 
+/** @internal The request buffer's size in bytes (tests). */
+export function requestCapacity(): number {
+  return writer.capacity;
+}
+
 
 /**
  * Where the child's environment comes from. The library can copy `environ`
@@ -140,7 +145,38 @@ export interface StdioDefaults {
   stderr: StdioOption;
 }
 
+/**
+ * env is read as an object's own keys: an array would set variables named
+ * "0", "1" ..., a Map none at all.
+ */
+function envObject(env: unknown): void {
+  if (typeof env === "object" && env !== null && !Array.isArray(env)) {
+    const proto = Object.getPrototypeOf(env);
+    if (proto === Object.prototype || proto === null) return;
+    if (typeof process !== "undefined" && env === process.env) return;
+  }
+  const what = Array.isArray(env)
+    ? "an array"
+    : typeof env === "object" && env !== null
+    ? `a ${(env as object).constructor?.name ?? "non-plain object"}`
+    : env === null
+    ? "null"
+    : `a ${typeof env}`;
+  throw new TypeError(`env must be an object of strings (name: value), got ${what}`);
+}
+
 export function plan(file: unknown, args: unknown, options: Options, defaults: StdioDefaults): Plan {
+  try {
+    return encode(file, args, options, defaults);
+  } finally {
+    // The native side copied the request (or it was never sent): a buffer
+    // grown by a large one goes, rather than stay for the life of the
+    // context. The Plan still holds the bytes until the spawn is done.
+    writer.shrink();
+  }
+}
+
+function encode(file: unknown, args: unknown, options: Options, defaults: StdioDefaults): Plan {
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty");
   if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${typeof args}`);
@@ -159,7 +195,7 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   // or sent whole from JS (see envFromJs).
   const clearEnv = bool(o.clearEnv, "clearEnv");
   const env = o.env ?? {};
-  if (typeof env !== "object" || env === null) throw new TypeError("env must be an object");
+  envObject(env);
   let fromJs = !clearEnv && envFromJs, merged: [string, string | undefined][] | undefined;
   if (fromJs) {
     try {
