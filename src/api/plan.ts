@@ -11,6 +11,7 @@ import type { ExtraFdOption, Options, RlimitName, RlimitValue, StdioOption } fro
 import { encodeStrings, FD_DEVNULL, FD_PIPE_READ, FD_PIPE_WRITE, Op, RequestWriter } from "./request.ts";
 import { signalNumber } from "./signals.ts";
 import { readerOf } from "./streams.ts";
+import { unrefTimeout } from "./timers.ts";
 
 export interface Plan {
   request: Uint8Array;
@@ -165,14 +166,40 @@ function envObject(env: unknown): void {
   throw new TypeError(`env must be an object of strings (name: value), got ${what}`);
 }
 
+/**
+ * A request buffer grown past 1 MiB by a large request goes back to a small
+ * one once no large request has used it for this long, rather than stay for
+ * the life of the context. Until then back-to-back large spawns reuse it: a
+ * new one would cost an allocation of up to 128 MiB and its zeroing each
+ * time — and, near RLIMIT_AS, a failed ArrayBuffer allocation aborts V8,
+ * where the stack slot's failed mmap is a clean SpawnError (hard-memory).
+ */
+const SHRINK_AFTER_MS = 10_000;
+let lastLarge = 0;
+let shrinkPending = false;
+
+function shrinkWhenIdle(): void {
+  if (!writer.large) return;
+  // Small requests meanwhile do not keep it.
+  if (writer.largeRequest || !shrinkPending) lastLarge = performance.now();
+  if (shrinkPending) return;
+  shrinkPending = true;
+  const check = () => {
+    const idle = performance.now() - lastLarge;
+    if (idle < SHRINK_AFTER_MS) return void unrefTimeout(check, Math.ceil(SHRINK_AFTER_MS - idle));
+    shrinkPending = false;
+    writer.shrink();
+  };
+  unrefTimeout(check, SHRINK_AFTER_MS);
+}
+
 export function plan(file: unknown, args: unknown, options: Options, defaults: StdioDefaults): Plan {
   try {
     return encode(file, args, options, defaults);
   } finally {
-    // The native side copied the request (or it was never sent): a buffer
-    // grown by a large one goes, rather than stay for the life of the
-    // context. The Plan still holds the bytes until the spawn is done.
-    writer.shrink();
+    // The native side copies the request during the spawn (or it is never
+    // sent): the Plan's view keeps the old bytes alive until then.
+    shrinkWhenIdle();
   }
 }
 

@@ -2,7 +2,8 @@
  * Encodes spawn requests in the format of lib/c/include/aspawn.h. One writer
  * is reused for every spawn of this JS context: after warm-up a spawn
  * allocates nothing here (the C side copies the bytes before returning).
- * A request past 1 MiB grows the buffer for that spawn only.
+ * A buffer grown past 1 MiB by a large request is given up after a while
+ * (see plan.ts).
  */
 export const REQ_MAGIC = 0x4e505341;
 export const ABI_VERSION = 1;
@@ -70,7 +71,22 @@ export class RequestWriter {
     this.#len = 0;
   }
 
-  /** @internal Bytes the buffer holds (tests). */
+  /** Grown past what ordinary requests need (see shrink()). */
+  get large(): boolean {
+    return this.#buf.length > SHRINK_ABOVE;
+  }
+
+  /** The request written needed a grown buffer. */
+  get largeRequest(): boolean {
+    return this.#len > SHRINK_ABOVE / 2;
+  }
+
+  /** Bytes of the request being (or last) written. */
+  get size(): number {
+    return this.#len;
+  }
+
+  /** Bytes the buffer holds. */
   get capacity(): number {
     return this.#buf.length;
   }

@@ -281,7 +281,7 @@ function collect(): void {
   (require("node:vm").runInNewContext("gc") as () => void)();
 }
 
-test("a 40 MiB request does not pin memory: the request buffer shrinks after the spawn", async () => {
+test("a 40 MiB request does not pin memory: the request buffer shrinks soon after the spawn", async () => {
   await run("true");
   collect();
   const before = rssMiB();
@@ -292,14 +292,16 @@ test("a 40 MiB request does not pin memory: the request buffer shrinks after the
     const p = spawn("true", new Array<string>(400).fill("a".repeat(100 * 1024)), { stdout: "ignore" });
     await p.exited.catch(() => {});
   })();
-  assert.ok(requestCapacity() <= 64 * 1024, `request buffer of ${requestCapacity()} bytes`);
+  // Kept for back-to-back large spawns, given up 10 s after the last one.
+  assert.ok(requestCapacity() > 1 << 20);
+  assert.ok(await until(() => requestCapacity() <= 64 * 1024, 15000), `request buffer of ${requestCapacity()} bytes`);
   await run("true");
   collect();
   await new Promise((r) => setTimeout(r, 20));
   collect();
   const grown = rssMiB() - before;
   assert.ok(grown < 24, `RSS grew by ${grown.toFixed(1)} MiB (${runtimeName})`);
-});
+}, 40000);
 
 // --- 16a: env must be a plain object -----------------------------------------
 
