@@ -1,16 +1,21 @@
 /**
  * runAll() and map(): many children, at most `concurrency` at a time, results
  * as they complete. With failFast (the default) the first failure stops the
- * batch: nothing new starts, running jobs are killed, and once they are gone
- * the batch rejects with a BatchError naming each failed job. An AbortSignal
- * does the same and rejects with its reason. No process outlives a batch
- * that rejected.
+ * batch: nothing new starts, running jobs are killed with their descendants
+ * (killSignal to the whole tree, SIGKILL after forceKillAfter), and once
+ * they are gone the batch rejects with a BatchError naming each failed job.
+ * An AbortSignal does the same and rejects with its reason; first() does it
+ * to the jobs still running. No process outlives a batch that stopped —
+ * except a descendant already orphaned (its parent died; /proc no longer
+ * links it to the job) outside the job's own process group, and what a job
+ * function started itself without returning its Subprocess (it only gets
+ * the signal).
  */
 import { availableParallelism } from "node:os";
 import { ExitError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
-import { run, type RunResult } from "./run.ts";
+import { type RunResult, runWith } from "./run.ts";
 import { internals, Subprocess } from "./subprocess.ts";
 
 /** A job: [file, args, options] (run() buffered), or a function that starts one. */
@@ -29,7 +34,8 @@ export interface BatchOptions {
    */
   concurrency?: number;
   /**
-   * Stops the batch: running jobs are killed, and it rejects with the signal's reason.
+   * Stops the batch: running jobs are killed with their descendants, and it
+   * rejects with the signal's reason.
    * @default none
    */
   signal?: AbortSignal;
@@ -61,21 +67,33 @@ function defaultConcurrency(): number {
   }
 }
 
+/**
+ * When the batch stops a job: as an abort does (killSignal, SIGKILL after
+ * forceKillAfter), but to the child's whole tree, so that no descendant
+ * outlives the batch. Returns the function that stops watching the batch.
+ */
+function stopWith(proc: Subprocess, signal: AbortSignal): () => void {
+  const stop = () => proc[internals].abortTree();
+  // The batch may have stopped while a job function was still running.
+  if (signal.aborted) stop();
+  else signal.addEventListener("abort", stop, { once: true });
+  return () => signal.removeEventListener("abort", stop);
+}
+
 async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
   if (Array.isArray(job)) {
     const [file, args = [], options = {}] = job as unknown as [string, string[]?, RunOptions?];
-    const signals = options.signal ? AbortSignal.any([options.signal, signal]) : signal;
-    return (await run(file, args, { ...options, signal: signals } as RunOptions & { encoding?: "utf8" })) as T;
+    let unwatch: (() => void) | undefined;
+    try {
+      return (await runWith(file, args, options, (proc) => (unwatch = stopWith(proc, signal)))) as T;
+    } finally {
+      unwatch?.();
+    }
   }
   if (typeof job !== "function") throw new TypeError("a job is [file, args?, options?] or a function");
   const r = await (job as (c: { signal: AbortSignal }) => Subprocess | Promise<T> | T)({ signal });
   if (!(r instanceof Subprocess)) return r;
-  // As timeout and abort do: killSignal to the child (its group if it
-  // leads one), SIGKILL after forceKillAfter. The batch may have stopped
-  // while fn was still running: then at once.
-  const kill = () => r[internals].terminate();
-  if (signal.aborted) kill();
-  else signal.addEventListener("abort", kill, { once: true });
+  const unwatch = stopWith(r, signal);
   try {
     const status = await r.exited;
     if (!status.success) {
@@ -86,7 +104,7 @@ async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
     }
     return status as T;
   } finally {
-    signal.removeEventListener("abort", kill);
+    unwatch();
   }
 }
 

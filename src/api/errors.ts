@@ -51,6 +51,9 @@ export interface ExitErrorDetails {
   timeoutMs?: number;
   aborted: boolean;
   maxBufferExceeded: boolean;
+  /** The limit, and the stream that passed it first. */
+  maxBuffer?: number | undefined;
+  maxBufferStream?: "stdout" | "stderr" | undefined;
 }
 
 function tail(stderr: string | Uint8Array): string {
@@ -68,17 +71,29 @@ export class ExitError extends Error {
   readonly stdout: string | Uint8Array;
   readonly stderr: string | Uint8Array;
   readonly durationMs: number;
+  /** `timeout` elapsed before the child exited and its output ended. */
   readonly timedOut: boolean;
+  /** `signal` aborted before the child exited and its output ended. */
   readonly aborted: boolean;
+  /** stdout or stderr passed maxBuffer (cut there; the child was sent killSignal). */
   readonly maxBufferExceeded: boolean;
 
   constructor(d: ExitErrorDetails) {
     let why: string;
+    // How it ended, whatever made us stop it: it may have caught the signal
+    // and exited, or exited before the signal landed.
+    const how = d.signal ? `was killed with ${d.signal}` : `exited with code ${d.exitCode}`;
     // Why we signalled it, also when it caught the signal and exited.
     const reason = d.timedOut ? ` (timed out after ${d.timeoutMs} ms)` : d.aborted ? " (aborted)" : "";
-    if (d.maxBufferExceeded) why = `Command output exceeded maxBuffer and was killed with ${d.signal ?? "a signal"}`;
-    else if (d.signal) why = `Command was killed with ${d.signal}${reason}`;
-    else why = `Command failed with exit code ${d.exitCode}${reason}`;
+    if (d.maxBufferExceeded) {
+      const limit = d.maxBuffer === undefined ? "" : ` (${d.maxBuffer} bytes of ${d.maxBufferStream ?? "output"})`;
+      why = `Command output exceeded maxBuffer${limit} and ${how}`;
+    } else if (d.signal) why = `Command was killed with ${d.signal}${reason}`;
+    else if (d.exitCode !== 0) why = `Command failed with exit code ${d.exitCode}${reason}`;
+    // Exit code 0, stopped all the same (while a descendant held its output open).
+    else if (d.timedOut) why = `Command timed out after ${d.timeoutMs} ms and ${how}`;
+    else if (d.aborted) why = `Command was aborted and ${how}`;
+    else why = `Command failed with exit code ${d.exitCode}`;
     const err = tail(d.stderr);
     super(`${why}: ${d.command}${err ? `\n${err}` : ""}`);
     this.command = d.command;

@@ -29,6 +29,8 @@ export class FdReader extends PipeEnd {
   #touched = false;
   #endedUnread = false;
   #prefetched: Uint8Array | undefined;
+  /** After finish(): bytes still to read before the end. */
+  #budget: number | undefined;
 
   /** Whether anything was read: an untouched pipe can go to another child whole. */
   get touched(): boolean {
@@ -75,7 +77,22 @@ export class FdReader extends PipeEnd {
     if (chunk) this.#prefetched = chunk; // written meanwhile (by a grandchild)
   }
 
-  /** Closed at EOF by closeIfEmpty, nothing ever read: its child wrote nothing. */
+  /**
+   * Stop reading (a timeout or abort of a child that exited while a
+   * descendant may hold the pipe open): what the pipe holds now is still
+   * read, then the reader ends as at EOF.
+   */
+  finish(): void {
+    if (this.handle < 0 || this.#budget !== undefined) return;
+    const n = this.native.asp_readable(this.handle);
+    this.#budget = n > 0 ? n : 0;
+    if (this.#budget > 0 || this.#prefetched) return;
+    // Nothing was left unread: a later bytes() is empty, not "already read".
+    if (!this.#touched) this.#endedUnread = true;
+    this.close(); // a waiting read wakes and finds the end
+  }
+
+  /** Closed with nothing unread (at EOF by closeIfEmpty, or by finish()): nothing for a later reader. */
   get endedUnread(): boolean {
     return this.#endedUnread;
   }
@@ -93,9 +110,14 @@ export class FdReader extends PipeEnd {
       return early;
     }
     if (this.handle < 0) return null;
+    if (this.#budget !== undefined && this.#budget <= 0) {
+      this.close();
+      return null;
+    }
     const size = this.#chunk;
     const buf = (this.#buf ??= new Uint8Array(size));
     const n = this.native.asp_read(this.handle, buf, size);
+    if (n > 0 && this.#budget !== undefined) this.#budget -= n;
     if (n > 0) {
       if (n === CHUNK && size === CHUNK) {
         this.#chunk = BULK_CHUNK;
@@ -109,7 +131,11 @@ export class FdReader extends PipeEnd {
       this.close();
       return null;
     }
-    if (n === -EAGAIN) return undefined;
+    if (n === -EAGAIN) {
+      if (this.#budget === undefined) return undefined;
+      this.close();
+      return null;
+    }
     this.close();
     throw fdError(-n, "read");
   }

@@ -37,7 +37,8 @@ export interface Options {
   cwd?: string;
   /**
    * Environment variables set for the child, merged over this process's
-   * environment (unless `clearEnv`). `undefined` removes a variable.
+   * environment (unless `clearEnv`). `undefined` removes a variable. A plain
+   * object (or `process.env`): an array, a Map or a string is a TypeError.
    * @default {}
    */
   env?: Record<string, string | undefined>;
@@ -75,12 +76,15 @@ export interface Options {
   stdio?: readonly (StdioOption | ExtraFdOption)[];
   /**
    * Kill the child with `killSignal` after this many milliseconds (at most
-   * 2 ** 31 - 1; Infinity: never).
+   * 2 ** 31 - 1; Infinity: never). Once the child has exited it also stops
+   * the reading of its pipes, which a descendant may hold open: what they
+   * hold then is kept, and its streams end.
    * @default no timeout
    */
   timeout?: number;
   /**
-   * Kill the child with `killSignal` when this signal aborts.
+   * Kill the child with `killSignal` when this signal aborts; after the
+   * child exited, stop reading its pipes, as `timeout` does.
    * @default none
    */
   signal?: AbortSignal;
@@ -180,13 +184,18 @@ export interface RunOptions extends Options {
    */
   encoding?: "utf8" | "buffer";
   /**
-   * Reject with ExitError on a non-zero exit code or a signal.
+   * Reject with ExitError on a non-zero exit code, a signal, a timeout, an
+   * abort or `maxBuffer` exceeded. With `false` the result says which
+   * (`exitCode`, `signal`, `timedOut`, `aborted`, `maxBufferExceeded`).
    * @default true
    */
   reject?: boolean;
   /**
-   * Most bytes kept of stdout and of stderr; past it the child is killed and
-   * run() rejects with an ExitError whose `maxBufferExceeded` is true.
+   * Most bytes kept of stdout and of stderr; past it the output is cut, the
+   * child is sent `killSignal` (reading stops once it exited) and run()
+   * rejects with an ExitError whose `maxBufferExceeded` is true — or, with
+   * `reject: false`, resolves with `maxBufferExceeded: true`, whether the
+   * child was killed or exited first.
    * @default 64 MiB
    */
   maxBuffer?: number;

@@ -20,6 +20,7 @@ export class PipeEnd {
   protected readonly ready: Readiness;
   /** -1 once closed */
   protected handle: number;
+  #onClose: (() => void) | undefined;
 
   constructor(native: Native, channel: Channel, fd: number) {
     this.native = native;
@@ -42,6 +43,12 @@ export class PipeEnd {
     this.ready.setRef(ref);
   }
 
+  /** Call fn once this end is closed (at once if it is). */
+  onClose(fn: () => void): void {
+    if (this.handle < 0) fn();
+    else this.#onClose = fn;
+  }
+
   close(): void {
     if (this.handle < 0) return;
     const fd = this.handle;
@@ -49,5 +56,8 @@ export class PipeEnd {
     this.ready.close();
     this.native.asp_close(fd);
     orphans.unregister(this);
+    const fn = this.#onClose;
+    this.#onClose = undefined;
+    fn?.();
   }
 }

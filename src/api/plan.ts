@@ -11,6 +11,7 @@ import type { ExtraFdOption, Options, RlimitName, RlimitValue, StdioOption } fro
 import { encodeStrings, FD_DEVNULL, FD_PIPE_READ, FD_PIPE_WRITE, Op, RequestWriter } from "./request.ts";
 import { signalNumber } from "./signals.ts";
 import { readerOf } from "./streams.ts";
+import { unrefTimeout } from "./timers.ts";
 
 export interface Plan {
   request: Uint8Array;
@@ -94,6 +95,11 @@ function signal(v: unknown, what: string): number {
 
 const writer = new RequestWriter();
 
+/** @internal The request buffer's size in bytes (tests). */
+export function requestCapacity(): number {
+  return writer.capacity;
+}
+
 
 /**
  * Where the child's environment comes from. The library can copy `environ`
@@ -140,7 +146,64 @@ export interface StdioDefaults {
   stderr: StdioOption;
 }
 
+/**
+ * env is read as an object's own keys: an array would set variables named
+ * "0", "1" ..., a Map none at all.
+ */
+function envObject(env: unknown): void {
+  if (typeof env === "object" && env !== null && !Array.isArray(env)) {
+    const proto = Object.getPrototypeOf(env);
+    if (proto === Object.prototype || proto === null) return;
+    if (typeof process !== "undefined" && env === process.env) return;
+  }
+  const what = Array.isArray(env)
+    ? "an array"
+    : typeof env === "object" && env !== null
+    ? `a ${(env as object).constructor?.name ?? "non-plain object"}`
+    : env === null
+    ? "null"
+    : `a ${typeof env}`;
+  throw new TypeError(`env must be an object of strings (name: value), got ${what}`);
+}
+
+/**
+ * A request buffer grown past 1 MiB by a large request goes back to a small
+ * one once no large request has used it for this long, rather than stay for
+ * the life of the context. Until then back-to-back large spawns reuse it: a
+ * new one would cost an allocation of up to 128 MiB and its zeroing each
+ * time — and, near RLIMIT_AS, a failed ArrayBuffer allocation aborts V8,
+ * where the stack slot's failed mmap is a clean SpawnError (hard-memory).
+ */
+const SHRINK_AFTER_MS = 10_000;
+let lastLarge = 0;
+let shrinkPending = false;
+
+function shrinkWhenIdle(): void {
+  if (!writer.large) return;
+  // Small requests meanwhile do not keep it.
+  if (writer.largeRequest || !shrinkPending) lastLarge = performance.now();
+  if (shrinkPending) return;
+  shrinkPending = true;
+  const check = () => {
+    const idle = performance.now() - lastLarge;
+    if (idle < SHRINK_AFTER_MS) return void unrefTimeout(check, Math.ceil(SHRINK_AFTER_MS - idle));
+    shrinkPending = false;
+    writer.shrink();
+  };
+  unrefTimeout(check, SHRINK_AFTER_MS);
+}
+
 export function plan(file: unknown, args: unknown, options: Options, defaults: StdioDefaults): Plan {
+  try {
+    return encode(file, args, options, defaults);
+  } finally {
+    // The native side copies the request during the spawn (or it is never
+    // sent): the Plan's view keeps the old bytes alive until then.
+    shrinkWhenIdle();
+  }
+}
+
+function encode(file: unknown, args: unknown, options: Options, defaults: StdioDefaults): Plan {
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty");
   if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${typeof args}`);
@@ -159,7 +222,7 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
   // or sent whole from JS (see envFromJs).
   const clearEnv = bool(o.clearEnv, "clearEnv");
   const env = o.env ?? {};
-  if (typeof env !== "object" || env === null) throw new TypeError("env must be an object");
+  envObject(env);
   let fromJs = !clearEnv && envFromJs, merged: [string, string | undefined][] | undefined;
   if (fromJs) {
     try {

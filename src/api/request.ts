@@ -2,6 +2,8 @@
  * Encodes spawn requests in the format of lib/c/include/aspawn.h. One writer
  * is reused for every spawn of this JS context: after warm-up a spawn
  * allocates nothing here (the C side copies the bytes before returning).
+ * A buffer grown past 1 MiB by a large request is given up after a while
+ * (see plan.ts).
  */
 export const REQ_MAGIC = 0x4e505341;
 export const ABI_VERSION = 1;
@@ -35,6 +37,9 @@ export const FD_PIPE_WRITE = -3;
 export const FDMAP_CLOSE_OTHERS = 0x1;
 
 const encoder = new TextEncoder();
+const INITIAL_SIZE = 4096;
+/** Larger than any ordinary request (a few KiB of environment and arguments). */
+const SHRINK_ABOVE = 1 << 20;
 
 /** Strings in the request's encoding, to be appended later with rawStrings(). */
 export function encodeStrings(strings: readonly string[]): Uint8Array {
@@ -46,7 +51,7 @@ export function encodeStrings(strings: readonly string[]): Uint8Array {
 }
 
 export class RequestWriter {
-  #buf = new Uint8Array(4096);
+  #buf = new Uint8Array(INITIAL_SIZE);
   #view = new DataView(this.#buf.buffer);
   #len = 0;
   #argc = 0;
@@ -54,6 +59,37 @@ export class RequestWriter {
   #nsteps = 0;
   #stepsOffset = 0;
   #flags = 0;
+
+  /**
+   * Back to a small buffer when a large request grew it: the bytes of the
+   * last one stay valid in the view end() returned.
+   */
+  shrink(): void {
+    if (this.#buf.length <= SHRINK_ABOVE) return;
+    this.#buf = new Uint8Array(INITIAL_SIZE);
+    this.#view = new DataView(this.#buf.buffer);
+    this.#len = 0;
+  }
+
+  /** Grown past what ordinary requests need (see shrink()). */
+  get large(): boolean {
+    return this.#buf.length > SHRINK_ABOVE;
+  }
+
+  /** The request written needed a grown buffer. */
+  get largeRequest(): boolean {
+    return this.#len > SHRINK_ABOVE / 2;
+  }
+
+  /** Bytes of the request being (or last) written. */
+  get size(): number {
+    return this.#len;
+  }
+
+  /** Bytes the buffer holds. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
 
   #ensure(extra: number): void {
     if (this.#len + extra <= this.#buf.length) return;

@@ -14,6 +14,15 @@ export interface RunResult<T extends string | Uint8Array = string> {
   signal: string | null;
   durationMs: number;
   command: string;
+  /**
+   * stdout or stderr passed `maxBuffer`: the output was cut there and the
+   * child was sent killSignal (it may still have exited 0).
+   */
+  maxBufferExceeded: boolean;
+  /** `timeout` elapsed before the child exited and its output ended. */
+  timedOut: boolean;
+  /** `signal` aborted before the child exited and its output ended. */
+  aborted: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -22,12 +31,12 @@ class Collector {
   chunks: Uint8Array[] = [];
   size = 0;
   exceeded = false;
-  constructor(private readonly max: number, private readonly onExceeded: () => void) {}
+  constructor(private readonly max: number, private readonly onExceeded: (c: Collector) => void) {}
   add = (chunk: Uint8Array) => {
     if (this.exceeded) return;
     if (this.size + chunk.length > this.max) {
       this.exceeded = true;
-      this.onExceeded();
+      this.onExceeded(this);
       chunk = chunk.subarray(0, this.max - this.size);
     }
     this.chunks.push(chunk);
@@ -55,19 +64,30 @@ async function feed(proc: Subprocess, input: string | Uint8Array | undefined): P
 
 /**
  * Run a command to completion and collect its output. Rejects with
- * ExitError on a non-zero exit or a signal (unless `reject: false`) and
- * with SpawnError when the program never ran.
+ * ExitError on a non-zero exit, a signal, a timeout, an abort or output
+ * past maxBuffer (unless `reject: false`) and with SpawnError when the
+ * program never ran.
  */
 export function run(file: string, args?: readonly string[], options?: RunOptions & { encoding?: "utf8" }): Promise<RunResult<string>>;
 export function run(file: string, args: readonly string[], options: RunOptions & { encoding: "buffer" }): Promise<RunResult<Uint8Array>>;
 export function run(file: string, options?: RunOptions & { encoding?: "utf8" }): Promise<RunResult<string>>;
 export function run(file: string, options: RunOptions & { encoding: "buffer" }): Promise<RunResult<Uint8Array>>;
-export async function run(
+export function run(
   file: string,
   a?: readonly string[] | RunOptions,
   b?: RunOptions,
 ): Promise<RunResult<string | Uint8Array>> {
   const [args, o] = Array.isArray(a) ? [a as readonly string[], b ?? {}] : [[] as string[], (a as RunOptions) ?? b ?? {}];
+  return runWith(file, args, o);
+}
+
+/** @internal run(), and onSpawn gets the child (batches stop it through its internals). */
+export async function runWith(
+  file: string,
+  args: readonly string[],
+  o: RunOptions,
+  onSpawn?: (proc: Subprocess) => void,
+): Promise<RunResult<string | Uint8Array>> {
   if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
     throw new TypeError("input must be a string or a Uint8Array");
   }
@@ -82,23 +102,19 @@ export async function run(
     stdout: "pipe",
     stderr: "pipe",
   });
+  onSpawn?.(proc);
   const inner = proc[internals];
-  let exceeded = false;
-  const onExceeded = () => {
-    exceeded = true;
+  let exceeded: "stdout" | "stderr" | undefined;
+  const onExceeded = (c: Collector) => {
+    exceeded ??= c === out ? "stdout" : "stderr";
+    // Once the child has exited (killed or not), this stops the reading: a
+    // descendant that inherited its pipes (sh -c 'yes &') could keep them
+    // open for as long as it lives.
     inner.terminate();
   };
-  const out = new Collector(max, onExceeded), err = new Collector(max, onExceeded);
-  // Once a child we terminated has exited, stop reading: a descendant that
-  // inherited its pipes (sh -c 'sleep 10') would keep them open for as long
-  // as it lives, and closing them lets it die of SIGPIPE instead.
-  const cut = () => {
-    if (!proc[internals].terminated) return;
-    inner.stdout?.close();
-    inner.stderr?.close();
-  };
+  const out: Collector = new Collector(max, onExceeded), err: Collector = new Collector(max, onExceeded);
   const [status] = await Promise.all([
-    proc.exited.finally(cut),
+    proc.exited,
     inner.stdout?.drain(out.add),
     inner.stderr?.drain(err.add),
     feed(proc, o.input),
@@ -107,8 +123,9 @@ export async function run(
   const text = o.encoding !== "buffer";
   const stdout = text ? decoder.decode(out.bytes()) : out.bytes();
   const stderr = text ? decoder.decode(err.bytes()) : err.bytes();
-  const after = proc[internals];
-  if ((status.exitCode !== 0 || exceeded) && o.reject !== false) {
+  const { timedOut, aborted, timeout } = proc[internals];
+  const maxBufferExceeded = exceeded !== undefined;
+  if ((status.exitCode !== 0 || maxBufferExceeded || timedOut || aborted) && o.reject !== false) {
     throw new ExitError({
       command: proc.command,
       exitCode: status.exitCode,
@@ -116,11 +133,16 @@ export async function run(
       stdout,
       stderr,
       durationMs,
-      timedOut: after.timedOut,
-      timeoutMs: after.timeout,
-      aborted: after.aborted,
-      maxBufferExceeded: exceeded,
+      timedOut,
+      timeoutMs: timeout,
+      aborted,
+      maxBufferExceeded,
+      maxBuffer: max,
+      maxBufferStream: exceeded,
     });
   }
-  return { stdout, stderr, exitCode: status.exitCode, signal: status.signal, durationMs, command: proc.command };
+  return {
+    stdout, stderr, exitCode: status.exitCode, signal: status.signal, durationMs, command: proc.command,
+    maxBufferExceeded, timedOut, aborted,
+  };
 }

@@ -74,7 +74,14 @@ export interface Internals {
   /** We sent killSignal (timeout, abort, maxBuffer, dispose). */
   terminated: boolean;
   timeout: number | undefined;
+  /** killSignal (or signal) as a timeout does; once the child exited, stop reading its pipes. */
   terminate(signal?: number): void;
+  /**
+   * Stop the child as an abort does, its descendants included (a batch that
+   * stops): killSignal to its whole tree, SIGKILL to the tree after
+   * forceKillAfter; once it exited, stop reading its pipes.
+   */
+  abortTree(): void;
 }
 
 const waitResult = new Uint8Array(WAIT_RESULT_SIZE);
@@ -113,12 +120,17 @@ export class Subprocess implements AsyncDisposable {
   #spawnError: SpawnError | undefined;
   #settleSpawned!: (e?: SpawnError) => void;
   #settleExited!: (s: ExitStatus | SpawnError) => void;
-  #cancelTimers: (() => void)[] = [];
+  /** SIGKILL after forceKillAfter, pending while the child runs. */
+  #cancelForceKill: (() => void)[] = [];
+  /** The timeout, pending until the child exited and its pipes are read. */
+  #cancelTimeout: (() => void) | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
   #timedOut = false;
   #aborted = false;
   #terminated = false;
+  /** Terminate the whole tree, not only the child (or its group). */
+  #tree = false;
   #stdinWriter: FdWriter | null = null;
   #stdoutReader: FdReader | null = null;
   #stderrReader: FdReader | null = null;
@@ -162,16 +174,18 @@ export class Subprocess implements AsyncDisposable {
     else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
 
     if (init.timeout !== undefined) {
-      this.#cancelTimers.push(unrefTimeout(() => {
+      this.#cancelTimeout = unrefTimeout(() => {
+        this.#cancelTimeout = undefined;
         this.#timedOut = true;
-        this.#terminate(this.#killSignal);
-      }, init.timeout));
+        this.#stop();
+      }, init.timeout);
     }
     if (init.signal) {
       this.#signal = init.signal;
       this.#onAbort = () => {
+        this.#dropAbortListener();
         this.#aborted = true;
-        this.#terminate(this.#killSignal);
+        this.#stop();
       };
       if (init.signal.aborted) this.#onAbort();
       else init.signal.addEventListener("abort", this.#onAbort, { once: true });
@@ -230,19 +244,22 @@ export class Subprocess implements AsyncDisposable {
     return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
   }
 
-  /** All of stdout as bytes (it must be a pipe nobody read). */
-  bytes(): Promise<Uint8Array> {
+  /**
+   * All of stdout as bytes (it must be a pipe nobody read; empty when the
+   * child wrote nothing, also after it exited).
+   */
+  async bytes(): Promise<Uint8Array> {
     return readBytes(this.#stdoutFor("bytes"));
   }
 
   /** All of stdout as UTF-8 text. */
   async text(): Promise<string> {
-    return new TextDecoder().decode(await this.bytes());
+    return new TextDecoder().decode(await readBytes(this.#stdoutFor("text")));
   }
 
   /** stdout parsed as JSON. */
   async json<T = unknown>(): Promise<T> {
-    return JSON.parse(await this.text()) as T;
+    return JSON.parse(new TextDecoder().decode(await readBytes(this.#stdoutFor("json")))) as T;
   }
 
   /** stdout line by line ("\n" or "\r\n"; a last line without one counts). */
@@ -253,7 +270,11 @@ export class Subprocess implements AsyncDisposable {
   #stdoutFor(what: string): FdReader {
     const r = this.#stdoutReader;
     if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
-    if (this.#stdout?.locked || r.touched || r.closed) throw new TypeError(`${what}(): stdout was already read`);
+    // Closed with nothing unread (the child exited without output): it
+    // reads as empty, as it would have before the exit.
+    if (this.#stdout?.locked || r.touched || (r.closed && !r.endedUnread)) {
+      throw new TypeError(`${what}(): stdout was already read`);
+    }
     return r;
   }
 
@@ -294,22 +315,82 @@ export class Subprocess implements AsyncDisposable {
       aborted: this.#aborted,
       terminated: this.#terminated,
       timeout: this.#timeout,
-      terminate: (s?: number) => this.#terminate(s ?? this.#killSignal),
+      terminate: (s?: number) => {
+        if (this.#exitStatus) this.#finishReading();
+        else this.#terminate(s ?? this.#killSignal);
+      },
+      abortTree: () => {
+        // Also after an abort of its own, which spared the descendants.
+        if (this.#tree) return;
+        this.#tree = true;
+        this.#aborted = true;
+        this.#stop();
+      },
     };
   }
 
+  /**
+   * A timeout or an abort: terminate the child; once it has exited, stop
+   * reading its pipes — a descendant that inherited them could keep them
+   * open for as long as it lives.
+   */
+  #stop(): void {
+    if (!this.#exitStatus) this.#terminate(this.#killSignal);
+    else this.#finishReading();
+  }
+
   /** killSignal for timeout, abort, dispose and maxBuffer: to the whole
-   * group when the child leads one, then SIGKILL if it outlives forceKillAfter. */
+   * group when the child leads one (and to every descendant when the tree is
+   * asked for), then SIGKILL if it outlives forceKillAfter. */
   #terminate(signal: number): void {
-    // Never a group the child only joined: that one is somebody else's.
-    const group = { group: this.#ownGroup };
-    if (this.#exitStatus || !this.kill(signal, group)) return;
+    if (this.#exitStatus || !this.#signalAll(signal)) return;
     this.#terminated = true;
     if (Number.isFinite(this.#forceKillAfter) && signal !== 9) {
-      this.#cancelTimers.push(unrefTimeout(() => {
-        if (!this.#exitStatus) this.kill("SIGKILL", group);
+      this.#cancelForceKill.push(unrefTimeout(() => {
+        if (!this.#exitStatus) this.#signalAll(9);
       }, this.#forceKillAfter));
     }
+  }
+
+  #signalAll(signal: number): boolean {
+    // Never a group the child only joined: that one is somebody else's.
+    const group = { group: this.#ownGroup };
+    if (!this.#tree) return this.kill(signal, group);
+    let sent: boolean;
+    try {
+      sent = this.kill(signal, { tree: true });
+    } catch {
+      sent = this.kill(signal); // no /proc to walk: the child at least
+    }
+    // Its group also holds descendants whose parent already died.
+    if (this.#ownGroup) sent = this.kill(signal, group) || sent;
+    return sent;
+  }
+
+  /** Stop reading: what the pipes hold now is still read, then they end. */
+  #finishReading(): void {
+    this.#stdoutReader?.finish();
+    this.#stderrReader?.finish();
+    this.#release();
+  }
+
+  /**
+   * After the exit, a timeout or abort still matters while a pipe is being
+   * read (see #stop); once none is, drop the timer and the listener (the
+   * signal may live much longer than this child).
+   */
+  #release(): void {
+    const reading = (r: FdReader | null) => r !== null && !r.closed && r.touched;
+    if (reading(this.#stdoutReader) || reading(this.#stderrReader)) return;
+    this.#cancelTimeout?.();
+    this.#cancelTimeout = undefined;
+    this.#dropAbortListener();
+  }
+
+  #dropAbortListener(): void {
+    if (this.#onAbort) this.#signal!.removeEventListener("abort", this.#onAbort);
+    this.#onAbort = undefined;
+    this.#signal = undefined;
   }
 
   #onStatus(): void {
@@ -345,8 +426,8 @@ export class Subprocess implements AsyncDisposable {
     this.#pollTimer = undefined;
     if (this.#pidfd >= 0) this.#native.asp_close(this.#pidfd);
     this.#pidfd = -1;
-    for (const cancel of this.#cancelTimers) cancel();
-    if (this.#onAbort) this.#signal!.removeEventListener("abort", this.#onAbort);
+    for (const cancel of this.#cancelForceKill) cancel();
+    this.#cancelForceKill = [];
     if (r < 0) {
       // ECHILD: someone reaped our child with waitpid(-1). Nothing to report.
       this.#exitStatus = { exitCode: null, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
@@ -366,6 +447,14 @@ export class Subprocess implements AsyncDisposable {
       this.#stderrReader?.closeIfEmpty();
       // Nobody can write to a child that is gone.
       if (this.#stdin === undefined) this.#stdinWriter?.close();
+    }
+    // A child we terminated is gone: what its pipes hold now is all we
+    // read. Otherwise a later timeout or abort still ends the reading.
+    if (this.#terminated || this.#timedOut || this.#aborted) this.#finishReading();
+    else {
+      this.#stdoutReader?.onClose(() => this.#release());
+      this.#stderrReader?.onClose(() => this.#release());
+      this.#release();
     }
     this.#settleExited(this.#spawnError ?? this.#exitStatus);
   }

@@ -16,6 +16,9 @@ export const EPOLLOUT = 0x4;
 export const EPOLLERR = 0x8;
 export const EPOLLHUP = 0x10;
 
+/** Watch ids run from 1 to this (0 means "no watch" to callers). */
+const MAX_ID = 0xfffffffe;
+
 export type WatchHandler = (events: number) => void;
 
 interface Watch {
@@ -57,10 +60,19 @@ export class Channel {
     }
   }
 
+  /** @internal The id the next watch gets (tests: to reach the wrap). */
+  setNextWatchId(id: number): void {
+    if (!Number.isInteger(id) || id < 1 || id > MAX_ID) throw new RangeError(`watch id out of range: ${id}`);
+    this.#nextId = id;
+  }
+
   /** Arm a one-shot watch on fd; returns its id. */
   watch(fd: number, events: number, handler: WatchHandler, ref = true): number {
-    const id = this.#nextId++;
-    if (this.#nextId > 0xfffffffe) this.#nextId = 1;
+    // Ids wrap after 2 ** 32 - 2 watches: skip those still in use (a
+    // long-lived child's), or its records would reach the newcomer.
+    let id = this.#nextId;
+    while (this.#watches.has(id)) id = id >= MAX_ID ? 1 : id + 1;
+    this.#nextId = id >= MAX_ID ? 1 : id + 1;
     const w: Watch = { fd, handler, armed: false, ref };
     this.#watches.set(id, w);
     const r = this.#native.asp_watch(this.#channel, fd, events, id);
