@@ -169,9 +169,15 @@ export class Subprocess implements AsyncDisposable {
     this.spawned.catch(noop);
     this.exited.catch(noop);
 
-    this.#statusWatch = this.#channel.watch(this.#statusFd, EPOLLIN, () => this.#onStatus());
-    if (this.#pidfd >= 0) this.#exitWatch = this.#channel.watch(this.#pidfd, EPOLLIN, () => this.#onExit());
-    else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
+    try {
+      this.#statusWatch = this.#channel.watch(this.#statusFd, EPOLLIN, () => this.#onStatus());
+      if (this.#pidfd >= 0) this.#exitWatch = this.#channel.watch(this.#pidfd, EPOLLIN, () => this.#onExit());
+      else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
+    } catch (e) {
+      this.#abandon();
+      const errno = (e as { errno?: unknown }).errno;
+      throw typeof errno === "number" ? new SpawnError(errno, "spawn", this.command) : e;
+    }
 
     if (init.timeout !== undefined) {
       this.#cancelTimeout = unrefTimeout(() => {
@@ -391,6 +397,18 @@ export class Subprocess implements AsyncDisposable {
     if (this.#onAbort) this.#signal!.removeEventListener("abort", this.#onAbort);
     this.#onAbort = undefined;
     this.#signal = undefined;
+  }
+
+  /** The child could not be watched (epoll_ctl failed): nobody could ever
+   * report on it, so it is killed, its fds closed, and the reactor reaps it. */
+  #abandon(): void {
+    this.#native.asp_kill(this.#pidfd, this.pid, 9);
+    if (this.#statusWatch) this.#channel.unwatch(this.#statusWatch);
+    this.#native.asp_close(this.#statusFd);
+    this.#stdinWriter?.close();
+    this.#stdoutReader?.close();
+    this.#stderrReader?.close();
+    if (this.#pidfd >= 0) this.#native.asp_orphan(this.#pidfd);
   }
 
   #onStatus(): void {

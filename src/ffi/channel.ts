@@ -78,7 +78,7 @@ export class Channel {
     const r = this.#native.asp_watch(this.#channel, fd, events, id);
     if (r < 0) {
       this.#watches.delete(id);
-      throw new Error(`aspawn: cannot watch fd ${fd} (errno ${-r})`);
+      throw Object.assign(new Error(`aspawn: cannot watch fd ${fd} (errno ${-r})`), { errno: -r });
     }
     this.#arm(w);
     return id;

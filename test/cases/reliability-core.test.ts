@@ -6,8 +6,10 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { assert, test } from "../adapter.ts";
-import { runHard } from "../hard-util.ts";
-import { spawn, SpawnError } from "../../src/index.ts";
+import { runHard, settle } from "../hard-util.ts";
+import { alive, childrenOfUs, openFds, until, zombieChildren } from "../util.ts";
+import { getChannel } from "../../src/ffi/channel.ts";
+import { run, spawn, SpawnError } from "../../src/index.ts";
 
 const show = (r: { code: number | null; signal: string | null; stdout: string; stderr: string }) =>
   `exit ${r.code} ${r.signal}\n${r.stdout}\n${r.stderr.slice(-2000)}`;
@@ -83,3 +85,41 @@ test("cgroup: a cgroup v1 directory is a synchronous SpawnError on every mechani
     assert.deepEqual(r.json, { thrown: "SpawnError EOPNOTSUPP cgroup" }, `${mode}: ${show(r)}`);
   }
 }, 60000);
+
+test("a child that cannot be watched (epoll_ctl fails) is killed and reaped, its fds closed, and spawn() throws SpawnError", async () => {
+  await run("true"); // the reactor and the low-fd reserve exist
+  await settle();
+  const fds0 = openFds(), zombies0 = zombieChildren();
+  // The failure is injected in our own Channel (a kernel that refuses
+  // epoll_ctl is not something a test can ask for): the second watch, the
+  // pidfd's, fails as a full epoll (ENOSPC) would.
+  const channel = getChannel() as unknown as { watch: (...a: unknown[]) => number };
+  const watch = channel.watch;
+  let calls = 0;
+  channel.watch = function (this: unknown, ...a: unknown[]) {
+    if (++calls === 2) throw Object.assign(new Error("injected"), { errno: 28 });
+    return watch.apply(this, a);
+  };
+  let err: unknown;
+  try {
+    spawn("sleep", ["30"], { stdout: "pipe", stderr: "pipe" });
+  } catch (e) {
+    err = e;
+  } finally {
+    channel.watch = watch;
+  }
+  assert.ok(err instanceof SpawnError, String(err));
+  assert.equal(err.code, "ENOSPC");
+  assert.ok(await until(() => zombieChildren() === zombies0 && childrenOfUs().every((p) => !alive(p) || !cmdline(p).includes("sleep")), 5000),
+    "the child was reaped");
+  await settle();
+  assert.equal(openFds(), fds0, "fds back to where they were");
+});
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return "";
+  }
+}
