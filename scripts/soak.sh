@@ -2,7 +2,8 @@
 # The soak (scripts/soak.ts) on every runtime:
 #   scripts/soak.sh [--quick]
 # Full size: 100 000 spawns of /bin/true (64 in flight) per runtime, 10 000
-# live children at once, and the malformed calls; --quick: 10 000 and 2 000.
+# live children at once, the malformed calls and the fault classes of
+# test/faults.ts; --quick: 10 000 and 2 000.
 # 1. scripts/soak.ts under node (an esbuild bundle in build/soak/, two levels
 #    deep like src/ffi/, so the library finds ../../prebuilds), bun and
 #    deno, one process each, with the GC exposed and V8's young generation

@@ -7,7 +7,8 @@
  *       threads, zombies, RSS (after GC) and /proc/self/maps lines against
  *       the baseline; then `live` children of `sleep 1000` alive at once
  *       (spawn() time of the first and last 100), all killed and reaped;
- *       then the table of malformed calls of test/hard-util.ts.
+ *       then the table of malformed calls of test/hard-util.ts and the
+ *       fault classes of test/faults.ts.
  *   soak.ts report OUT.json RUNTIME.json...
  *       merges the runtimes into OUT.json and prints a Markdown table.
  *   soak.ts readme OUT.json README.md
@@ -21,6 +22,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { machine, writeSection } from "../bench/readme-section.ts";
+import { faultChecks } from "../test/faults.ts";
 import {
   badCases,
   liveChildren,
@@ -43,6 +45,8 @@ interface RuntimeResult {
   soak: SoakResult;
   live: LiveResult;
   badInput: { total: number; ok: number; failures: string[] };
+  /** test/faults.ts: low fd limits, closed stdio, ended Workers, environment races, SIGCHLD ignored */
+  faults: { total: number; ok: number; failures: string[] };
   checks: Record<string, boolean>;
   /** fds open after the soak (or the live round) that were not before */
   newFds: { soak: string[]; live: string[] };
@@ -72,6 +76,12 @@ async function runAll(args: string[]): Promise<void> {
   const liveResult = await liveChildren(live);
   log(`${runtime}: ${liveResult.reaped}/${live} reaped; now ${badCases.length} malformed calls`);
   const failures = await runBadCases();
+  log(`${runtime}: now ${faultChecks.length} fault classes`);
+  const faultFailures: string[] = [];
+  for (const f of faultChecks) {
+    const problem = await f.check();
+    if (problem) faultFailures.push(`${f.name}: ${problem}`);
+  }
   const s = soak, l = liveResult;
   const checks = {
     spawnsAllExited0: s.failures === 0,
@@ -85,6 +95,7 @@ async function runAll(args: string[]): Promise<void> {
     liveFdsBack: l.after.fds === l.before.fds,
     liveSpawnFlat: l.last100.p50 <= 2 * l.first100.p50 + 20,
     badInputAsDocumented: failures.length === 0,
+    faultsAsDocumented: faultFailures.length === 0,
   };
   const result: RuntimeResult = {
     runtime,
@@ -94,6 +105,7 @@ async function runAll(args: string[]): Promise<void> {
     soak,
     live: liveResult,
     badInput: { total: badCases.length, ok: badCases.length - failures.length, failures },
+    faults: { total: faultChecks.length, ok: faultChecks.length - faultFailures.length, failures: faultFailures },
     checks,
     newFds: { soak: newFds(s.before, s.after), live: newFds(l.before, l.after) },
   };
@@ -106,8 +118,8 @@ const MB = (b: number) => (b / 1e6).toFixed(1);
 
 function table(results: RuntimeResult[]): string {
   const rows = [
-    "| runtime | spawns (64 in flight) | spawns/s | fds | threads | zombies | RSS after GC | maps lines (peak) | live children | spawn() p50 first → last 100 | kill + reap all | malformed calls | checks |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| runtime | spawns (64 in flight) | spawns/s | fds | threads | zombies | RSS after GC | maps lines (peak) | live children | spawn() p50 first → last 100 | kill + reap all | malformed calls | fault classes | checks |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of results) {
     const s = r.soak, l = r.live;
@@ -118,6 +130,7 @@ function table(results: RuntimeResult[]): string {
         `${s.before.threads} → ${s.after.threads} | ${s.after.zombies} | ${MB(s.before.rss)} → ${MB(s.after.rss)} MB (${pct.startsWith("-") ? "" : "+"}${pct} %) | ` +
         `${s.before.maps} → ${s.after.maps} (${s.peak.maps}) | ${l.reaped.toLocaleString("en")}/${l.children.toLocaleString("en")} reaped, ${l.left} left | ` +
         `${l.first100.p50.toFixed(0)} → ${l.last100.p50.toFixed(0)} µs | ${Math.round(l.reapMs)} ms | ${r.badInput.ok}/${r.badInput.total} as documented | ` +
+        `${r.faults ? `${r.faults.ok}/${r.faults.total} as documented` : "-"} | ` +
         `${failed.length ? `✗ ${failed.join(", ")}` : "✓"} |`,
     );
   }
@@ -137,8 +150,8 @@ function report(args: string[]): void {
   }
   writeFileSync(out, JSON.stringify({ generated: new Date().toISOString(), runtimes: results }, null, 2) + "\n");
   console.log(table(results));
-  const bad = results.flatMap((r) => r.badInput.failures.map((f) => `${r.runtime}: ${f}`));
-  if (bad.length) console.log(`\nMalformed calls not as documented:\n${bad.map((b) => `- ${b}`).join("\n")}`);
+  const bad = results.flatMap((r) => [...r.badInput.failures, ...(r.faults?.failures ?? [])].map((f) => `${r.runtime}: ${f}`));
+  if (bad.length) console.log(`\nMalformed calls and fault classes not as documented:\n${bad.map((b) => `- ${b}`).join("\n")}`);
   for (const r of results) {
     for (const [what, list] of Object.entries(r.newFds ?? {})) {
       if (list.length) console.log(`\n${r.runtime}: fds open after the ${what} that were not before: ${list.join(" ")}`);

@@ -3,59 +3,20 @@
  * RLIMIT_NOFILE, a process started with stdio closed, Workers that end while
  * their children run, cgroup directories that are not cgroup v2.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { assert, test } from "../adapter.ts";
+import { faultChecks } from "../faults.ts";
 import { runHard, settle } from "../hard-util.ts";
 import { alive, childrenOfUs, openFds, until, zombieChildren } from "../util.ts";
 import { getChannel } from "../../src/ffi/channel.ts";
 import { run, spawn, SpawnError } from "../../src/index.ts";
 
-const show = (r: { code: number | null; signal: string | null; stdout: string; stderr: string }) =>
-  `exit ${r.code} ${r.signal}\n${r.stdout}\n${r.stderr.slice(-2000)}`;
-
-test("a low RLIMIT_NOFILE: the library takes a small share, and running out is a SpawnError EMFILE it recovers from", async () => {
-  const r = await runHard("rel-low-fds", ["128"], { ulimit: "-n 128", timeoutMs: 60000 });
-  assert.equal(r.code, 0, show(r));
-  assert.deepEqual(r.json, {
-    loadExhausted: "SpawnError EMFILE",
-    reactorExhausted: "SpawnError EMFILE",
-    fewLeft: "exit 0",
-    libraryFds: r.json.libraryFds,
-    canOpen: true,
-    spawnExhausted: "SpawnError EMFILE",
-    afterRelease: "exit 0",
-  }, show(r));
-  // The reactor's fixed cost (epoll, eventfd, a notify pipe, the runtime's
-  // watcher of it); no reserve of low numbers with so few left.
-  assert.ok(r.json.libraryFds <= 6, `the library kept ${r.json.libraryFds} fds of the 12 left`);
-}, 60000);
-
-test("started with fds 0-2 closed: no fd of the library lands there, and a closed fd named in stdio is EBADF", async () => {
-  const file = `${mkdtempSync(`${tmpdir()}/aspawn-`)}/out.json`;
-  const r = await runHard("rel-closed-stdio", [file], { redirect: "0<&- 1>&- 2>&-", timeoutMs: 60000 });
-  assert.equal(r.code, 0, show(r));
-  const o = JSON.parse(readFileSync(file, "utf8"));
-  assert.equal(o.firstRun, "ran", JSON.stringify(o));
-  assert.deepEqual(o.taken, [], JSON.stringify(o));
-  if (o.closedAtStart[1]) assert.equal(o.inheritClosedStdout, "EBADF", JSON.stringify(o));
-  assert.equal(o.inheritClosedFd, "EBADF", JSON.stringify(o));
-}, 60000);
-
-test("Workers that end while their children run: every child reaped, every fd released, death signals delivered", async () => {
-  const r = await runHard("rel-worker-end", [], { bundles: ["rel-worker-end-worker"], timeoutMs: 60000 });
-  assert.equal(r.code, 0, show(r));
-  assert.deepEqual(r.json, {
-    leftRunning: 20,
-    reapedA: true,
-    reapedB: true,
-    reapedC: true,
-    survivorsC: 0,
-    zombies: 0,
-    fdsLeaked: r.json.fdsLeaked,
-  }, show(r));
-  assert.ok(r.json.fdsLeaked <= 4, `${r.json.fdsLeaked} fds left behind by 80 children of ended Workers`);
-}, 60000);
+for (const f of faultChecks) {
+  test(f.name, async () => {
+    const problem = await f.check();
+    assert.equal(problem, null, problem ?? "");
+  }, 60000);
+}
 
 /** A directory of a cgroup v1 hierarchy, if this machine mounts one (hybrid). */
 function cgroup1Dir(): string | null {
@@ -81,8 +42,8 @@ test("cgroup: a cgroup v1 directory is a synchronous SpawnError on every mechani
   assert.match(err.message, /not a cgroup v2 directory/);
   for (const mode of ["clone", "fork"]) {
     const r = await runHard("rel-cgroup", [dir], { env: { ASPAWN_MODE: mode }, timeoutMs: 60000 });
-    assert.equal(r.code, 0, show(r));
-    assert.deepEqual(r.json, { thrown: "SpawnError EOPNOTSUPP cgroup" }, `${mode}: ${show(r)}`);
+    assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(r.json, { thrown: "SpawnError EOPNOTSUPP cgroup" }, `${mode}: ${r.stdout}\n${r.stderr}`);
   }
 }, 60000);
 
