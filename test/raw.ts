@@ -1,5 +1,5 @@
 /** Spawning through the bare bindings (below the public API), for binding tests. */
-import { FD_DEVNULL, FD_PIPE_WRITE, RequestWriter } from "../src/api/request.ts";
+import { FD_DEVNULL, FD_PIPE_WRITE, Out, RequestWriter } from "../src/api/request.ts";
 import { loadNative } from "../src/ffi/load.ts";
 
 export interface RawChild {
@@ -16,8 +16,8 @@ export function spawnRaw(file: string, args: string[]): RawChild {
   writer.begin(file, false).arg(file);
   for (const a of args) writer.arg(a);
   writer.env("PATH=/usr/bin:/bin").fdMap([[FD_DEVNULL, 0], [FD_PIPE_WRITE, 1], [2, 2]]);
-  const out = new Int32Array(8);
-  const r = native.asp_spawn(writer.end(), writer.end().length, new Uint8Array(out.buffer), 8);
+  const out = new Int32Array(Out.PIPES + 1);
+  const r = native.asp_spawn(writer.end(), writer.end().length, new Uint8Array(out.buffer), out.length);
   if (r < 0) throw new Error(`asp_spawn: errno ${-r}`);
-  return { pid: out[0]!, pidfd: out[1]!, status: out[2]!, stdout: out[4]! };
+  return { pid: out[Out.PID]!, pidfd: out[Out.PIDFD]!, status: out[Out.STATUS]!, stdout: out[Out.PIPES]! };
 }

@@ -80,14 +80,106 @@ static long close_between(uint32_t first, uint32_t last)
 	return r < 0 ? close_range_slow(first, last) : r;
 }
 
-/* Whether fd is the source of an entry still to be installed. */
-static int is_pending_source(const int32_t *src, const uint8_t *done, uint32_t count, int32_t fd)
+/* The int32 of entry i in an array of them, `stride` bytes apart. */
+static int32_t key_of(const uint8_t *base, uint32_t stride, uint32_t i)
 {
-	uint32_t i;
-	for (i = 0; i < count; i++)
-		if (!done[i] && src[i] == fd)
-			return 1;
-	return 0;
+	return (int32_t)asp_load32(base + (size_t)stride * i);
+}
+
+static int key_less(const uint8_t *base, uint32_t stride, uint32_t a, uint32_t b)
+{
+	int32_t ka = key_of(base, stride, a), kb = key_of(base, stride, b);
+	return ka < kb || (ka == kb && a < b);
+}
+
+static void sift_down(uint32_t *ord, uint32_t root, uint32_t n, const uint8_t *base, uint32_t stride)
+{
+	for (;;) {
+		uint32_t child = 2 * root + 1, t;
+		if (child >= n)
+			return;
+		if (child + 1 < n && key_less(base, stride, ord[child], ord[child + 1]))
+			child++;
+		if (!key_less(base, stride, ord[root], ord[child]))
+			return;
+		t = ord[root];
+		ord[root] = ord[child];
+		ord[child] = t;
+		root = child;
+	}
+}
+
+/* ord = 0..n-1 sorted by key, then index: a heapsort (no recursion, no
+ * allocation, n log n however the map is ordered). */
+static void sort_entries(uint32_t *ord, uint32_t n, const uint8_t *base, uint32_t stride)
+{
+	uint32_t i, t;
+	for (i = 0; i < n; i++)
+		ord[i] = i;
+	for (i = n / 2; i-- > 0;)
+		sift_down(ord, i, n, base, stride);
+	for (i = n; i-- > 1;) {
+		t = ord[0];
+		ord[0] = ord[i];
+		ord[i] = t;
+		sift_down(ord, 0, i, base, stride);
+	}
+}
+
+/* Close [lo, fd) and return the next number to close from: keeps fd. */
+static uint32_t close_up_to(uint32_t lo, int32_t fd)
+{
+	if (fd < 0 || (uint32_t)fd < lo)
+		return lo; /* not an fd, or already kept */
+	if (lo < (uint32_t)fd)
+		close_between(lo, (uint32_t)fd - 1u);
+	return (uint32_t)fd + 1u;
+}
+
+/* Close every fd but `keep` and the keys of ord[0..n) (ascending): one
+ * close_range per gap. */
+static void close_all_but(const uint32_t *ord, uint32_t n, const uint8_t *base, uint32_t stride, int32_t keep)
+{
+	uint32_t lo = 0, k;
+	for (k = 0; k < n; k++) {
+		int32_t fd = key_of(base, stride, ord[k]);
+		if (keep >= 0 && keep < fd) {
+			lo = close_up_to(lo, keep);
+			keep = -1;
+		}
+		lo = close_up_to(lo, fd);
+	}
+	lo = close_up_to(lo, keep);
+	close_between(lo, ~0u);
+}
+
+#define NONE 0xffffffffu
+#define ENTRY_DONE 1u
+#define ENTRY_MOVED 2u /* its source is our temporary copy above the top */
+
+/* The fd map's working memory (ASP_FDMAP_WORDS words per entry, in the slot). */
+struct fd_move {
+	uint32_t *queue;   /* entries ready to install (first: entries by source) */
+	uint32_t *by_dst;  /* entries by target */
+	int32_t *usrc;     /* distinct sources, ascending */
+	uint32_t *pending; /* per distinct source: entries still to read it */
+	uint32_t *waiters; /* per distinct source: first entry whose target it is */
+	uint32_t *next;    /* per entry: next waiter on the same source */
+	uint32_t *su;      /* per entry: its distinct source, or NONE */
+	uint32_t *state;   /* per entry: ENTRY_* */
+	uint32_t qtail;
+};
+
+/* An entry no longer reads its source: the last one frees the entries
+ * waiting to overwrite it. */
+static void release_source(struct fd_move *m, uint32_t i)
+{
+	uint32_t u = m->su[i], j;
+	m->su[i] = NONE;
+	if (u == NONE || --m->pending[u])
+		return;
+	for (j = m->waiters[u]; j != NONE; j = m->next[j])
+		m->queue[m->qtail++] = j;
 }
 
 /*
@@ -97,32 +189,37 @@ static int is_pending_source(const int32_t *src, const uint8_t *done, uint32_t c
  * So swaps and collisions work, and the child needs at most one or two fds
  * beyond the map: near RLIMIT_NOFILE it does not fail where the parent could
  * still spawn. "fd n -> fd n" only clears FD_CLOEXEC (dup2(n, n) would keep it).
- * The status fd is moved first if it is a target.
+ * The status fd is moved first if it is a target. Of entries with the same
+ * target, the last one wins.
+ *
+ * In n log n: this runs while sharing the parent's memory, and a map may
+ * have 4096 entries. Entries sorted by source give each distinct source a
+ * count of entries still reading it; an entry waits on the source equal to
+ * its target until that count is 0, then joins a queue of ready entries.
  */
 static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 {
-	const uint8_t *pairs = s->u.fd_map.pairs;
-	uint32_t count = s->u.fd_map.count, i, left;
-	/* asp_spawn resolved the sources (pipes, duplicates) unless the map
-	 * was too large: then the encoded ones stand. */
-	const int32_t *resolved = c->ctx->nsrc == count ? c->ctx->src_fds : 0;
-	int32_t src[ASP_REQ_MAX_FDS], top = -1, fd;
-	uint8_t done[ASP_REQ_MAX_FDS];
+	const uint8_t *pairs = s->u.fd_map.pairs, *dsts = pairs + 4;
+	uint32_t n = s->u.fd_map.count, i, k, u, nu = 0, qhead = 0, left = 0, cursor = 0;
+	int32_t *src = c->ctx->src_fds, top = -1;
+	uint32_t *w = c->ctx->map_work;
+	struct fd_move m = {w, w + n, (int32_t *)(w + 2 * n), w + 3 * n, w + 4 * n, w + 5 * n, w + 6 * n, w + 7 * n, 0};
 	long r;
 
-	for (i = 0; i < count; i++) {
-		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+	/* asp_spawn resolved the sources (pipes, duplicates) of every map. */
+	if (c->ctx->nsrc != n)
+		child_fail(c, -ASP_EINVAL, step, 0);
+	for (i = 0; i < n; i++) {
+		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = key_of(dsts, 8, i);
 		if (dst > top)
 			top = dst;
-		src[i] = resolved ? resolved[i] : enc;
-		done[i] = 0;
 		if (src[i] == ASP_FD_INVALID)
 			child_fail(c, -ASP_EBADF, step, dst); /* closed when spawn was called */
 		if (enc != ASP_FD_DEVNULL && src[i] < 0)
 			child_fail(c, -ASP_EINVAL, step, dst); /* a pipe asp_spawn did not make */
 	}
-	for (i = 0; i < count; i++) {
-		if ((int32_t)asp_load32(pairs + 8 * i + 4) != c->status_fd)
+	for (i = 0; i < n; i++) {
+		if (key_of(dsts, 8, i) != c->status_fd)
 			continue;
 		r = sys_fcntl(c->status_fd, ASP_F_DUPFD_CLOEXEC, top + 1);
 		if (r < 0)
@@ -135,21 +232,11 @@ static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 	 * the status fd, so that /dev/null and a cycle's temporary find room
 	 * even when the parent's table (which we copied) was full. */
 	if (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS) {
-		int32_t lo = 0, hi = c->status_fd;
-		for (i = 0; i < count; i++)
-			if (src[i] > hi)
-				hi = src[i];
-		for (fd = 0; fd <= hi; fd++) {
-			if (fd != c->status_fd && !is_pending_source(src, done, count, fd))
-				continue; /* to be closed */
-			if (lo < fd)
-				close_between((uint32_t)lo, (uint32_t)fd - 1u);
-			lo = fd + 1;
-		}
-		close_between((uint32_t)lo, ~0u);
+		sort_entries(m.queue, n, (const uint8_t *)src, 4);
+		close_all_but(m.queue, n, (const uint8_t *)src, 4, c->status_fd);
 	}
-	for (i = 0; i < count; i++) {
-		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = (int32_t)asp_load32(pairs + 8 * i + 4);
+	for (i = 0; i < n; i++) {
+		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = key_of(dsts, 8, i);
 		if (enc == ASP_FD_DEVNULL) {
 			r = sys_openat(ASP_AT_FDCWD, "/dev/null", ASP_O_RDWR | ASP_O_CLOEXEC, 0);
 			if (r < 0)
@@ -169,55 +256,79 @@ static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 				child_fail(c, fl, step, dst);
 		}
 	}
-	for (left = count; left;) {
-		int progress = 0;
-		for (i = 0; i < count; i++) {
-			int32_t dst = (int32_t)asp_load32(pairs + 8 * i + 4);
-			if (done[i])
-				continue;
-			done[i] = 1; /* not a pending source of itself */
-			if (src[i] != dst && is_pending_source(src, done, count, dst)) {
-				done[i] = 0;
-				continue;
-			}
-			r = src[i] == dst ? sys_fcntl(dst, ASP_F_SETFD, 0) : sys_dup3(src[i], dst, 0);
+
+	/* Only the last entry of each target runs (the others would be
+	 * overwritten): then every waiting entry waits on exactly one other. */
+	sort_entries(m.by_dst, n, dsts, 8);
+	for (k = 0; k < n; k++)
+		m.state[m.by_dst[k]] = k + 1 < n && key_of(dsts, 8, m.by_dst[k]) == key_of(dsts, 8, m.by_dst[k + 1]);
+	sort_entries(m.queue, n, (const uint8_t *)src, 4);
+	for (k = 0; k < n; k++) {
+		i = m.queue[k];
+		m.su[i] = NONE;
+		if (m.state[i])
+			continue;
+		if (!nu || m.usrc[nu - 1] != src[i]) {
+			m.usrc[nu] = src[i];
+			m.pending[nu] = 0;
+			m.waiters[nu] = NONE;
+			nu++;
+		}
+		m.su[i] = nu - 1;
+		m.pending[nu - 1]++;
+	}
+	/* Both in target order: match each target with a source equal to it. */
+	for (k = 0, u = 0; k < n; k++) {
+		int32_t dst;
+		i = m.by_dst[k];
+		if (m.state[i])
+			continue;
+		left++;
+		dst = key_of(dsts, 8, i);
+		while (u < nu && m.usrc[u] < dst)
+			u++;
+		if (u < nu && m.usrc[u] == dst && src[i] != dst) {
+			m.next[i] = m.waiters[u];
+			m.waiters[u] = i;
+		} else {
+			m.queue[m.qtail++] = i;
+		}
+	}
+	while (left) {
+		int32_t dst;
+		if (qhead == m.qtail) {
+			/* Only cycles are left: each source is read by one entry
+			 * and is the target of another. Moving one source above
+			 * the top frees the entry waiting on it, and the cycle
+			 * unwinds down to the moved one. */
+			while (m.state[cursor] & ENTRY_DONE)
+				cursor++;
+			i = cursor;
+			dst = key_of(dsts, 8, i);
+			if (m.state[i] & ENTRY_MOVED) /* cannot happen: never spin */
+				child_fail(c, -ASP_EINVAL, step, dst);
+			r = sys_fcntl(src[i], ASP_F_DUPFD_CLOEXEC, top + 1);
 			if (r < 0)
 				child_fail(c, r, step, dst);
-			left--;
-			progress = 1;
-		}
-		if (progress || !left)
+			src[i] = (int32_t)r;
+			m.state[i] = ENTRY_MOVED;
+			release_source(&m, i);
 			continue;
-		/* Only cycles remain: move one source out of the way. */
-		for (i = 0; i < count && done[i]; i++)
-			;
-		r = sys_fcntl(src[i], ASP_F_DUPFD_CLOEXEC, top + 1);
+		}
+		i = m.queue[qhead++];
+		dst = key_of(dsts, 8, i);
+		r = src[i] == dst ? sys_fcntl(dst, ASP_F_SETFD, 0) : sys_dup3(src[i], dst, 0);
 		if (r < 0)
-			child_fail(c, r, step, (int32_t)asp_load32(pairs + 8 * i + 4));
-		src[i] = (int32_t)r;
+			child_fail(c, r, step, dst);
+		if (m.state[i] & ENTRY_MOVED)
+			sys_close(src[i]);
+		m.state[i] = ENTRY_DONE;
+		left--;
+		release_source(&m, i);
 	}
-	if (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS) {
-		/* Close each run of unmapped fds below the highest target, then
-		 * everything above it but the status fd. */
-		int32_t lo = 0;
-		for (fd = 0; fd <= top; fd++) {
-			int mapped = 0;
-			for (i = 0; i < count && !mapped; i++)
-				mapped = (int32_t)asp_load32(pairs + 8 * i + 4) == fd;
-			if (!mapped && fd != c->status_fd)
-				continue; /* to be closed */
-			if (lo < fd)
-				close_between((uint32_t)lo, (uint32_t)fd - 1u);
-			lo = fd + 1;
-		}
-		if (c->status_fd > top) {
-			if (lo < c->status_fd)
-				close_between((uint32_t)lo, (uint32_t)c->status_fd - 1u);
-			close_between((uint32_t)c->status_fd + 1u, ~0u);
-		} else {
-			close_between((uint32_t)lo, ~0u);
-		}
-	}
+	/* Close everything but the targets and the status fd. */
+	if (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS)
+		close_all_but(m.by_dst, n, dsts, 8, c->status_fd);
 }
 
 /* procs_fd: the cgroup's cgroup.procs, opened for writing by asp_spawn. */

@@ -8,10 +8,13 @@
 #include "sys.h"
 
 #define ASP_MAX_PIPES 64
-/* FD_MAP entries whose sources asp_spawn resolves for the child (pipes,
- * private duplicates); a larger map is passed through as encoded and the
- * spawn does not share the fd table. */
+/* The largest FD_MAP that may share our fd table with the child (its
+ * sources are duplicated for it); a larger one is checked up front and the
+ * child gets a copy of the table at clone. */
 #define ASP_MAX_MAPPED 64
+/* The child's working memory for an FD_MAP (child.c), per entry, in the
+ * stack slot. */
+#define ASP_FDMAP_WORDS 8
 /* fds the parent holds only for the child: status pipe, pipe ends,
  * duplicates, a cgroup directory. */
 #define ASP_MAX_CHILD_FDS (ASP_MAX_MAPPED + 2)
@@ -42,7 +45,7 @@ struct asp_child_ctx {
 	int32_t parent_tid;  /* the same check where memory is not shared (fork) */
 	int32_t cgroup_fd;   /* -1, or the cgroup.procs to write ourselves into (fallbacks) */
 	int32_t cgroup_step; /* the CGROUP step, for its errors */
-	uint32_t nsrc;       /* entries of src_fds, or 0: use the encoded sources */
+	uint32_t nsrc;       /* entries of src_fds: the FD_MAP's count */
 	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
 	uint32_t files_shared; /* cloned with CLONE_FILES: unshare first */
 	volatile uint32_t unshared; /* set by the child once its fd table is private */
@@ -51,7 +54,8 @@ struct asp_child_ctx {
 	char **ptrs;         /* room for argc + 1 + inherited + envc + 1 pointers */
 	const char *inherited; /* ASP_REQ_INHERIT_ENV: copies of environ's strings, NUL-separated */
 	uint32_t ninherited;
-	int32_t src_fds[ASP_MAX_MAPPED]; /* per FD_MAP entry: the fd to install (-1: /dev/null) */
+	int32_t *src_fds;    /* per FD_MAP entry: the fd to install (-1: /dev/null) */
+	uint32_t *map_work;  /* ASP_FDMAP_WORDS * nsrc words for the child */
 };
 
 /* The CLONE_VM child's entry point (child.c), called by the trampolines. */

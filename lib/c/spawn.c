@@ -79,8 +79,7 @@ static int scan_steps(const struct asp_reader *strings, const struct asp_req_hea
 			break;
 		}
 	}
-	/* Pipes need the resolved sources. */
-	if (sc->npipes > ASP_MAX_PIPES || (sc->npipes && sc->map_count > ASP_MAX_MAPPED)) {
+	if (sc->npipes > ASP_MAX_PIPES) {
 		*bad_step = sc->map_step;
 		return -ASP_EINVAL;
 	}
@@ -111,26 +110,15 @@ static int ours(int32_t fd)
  * Resolve each FD_MAP source into ctx->src_fds: a new pipe (our end to
  * out[], the child's end kept for it), /dev/null (-1: the child opens it), or
  * a caller's fd — duplicated when the table will be shared, so the caller may
- * close its own at once.
+ * close its own at once. A closed caller's fd in a large map fails here
+ * (EBADF, *detail its target); in a smaller one the child reports it.
  */
 static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int share, int32_t *parent_ends,
-			   uint32_t *nparent, struct child_fds *cf)
+			   uint32_t *nparent, struct child_fds *cf, int32_t *detail)
 {
 	uint32_t k;
-	ctx->nsrc = 0;
 	if (sc->map_step < 0)
 		return 0;
-	if (sc->map_count > ASP_MAX_MAPPED) {
-		/* Passed through as encoded: a caller's fd closed now could be the
-		 * number our status pipe takes next, and the program would get
-		 * our end of it. Refuse before we create any fd. */
-		for (k = 0; k < sc->map_count; k++) {
-			int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k);
-			if (src >= 0 && (sys_fcntl(src, ASP_F_GETFD, 0) < 0 || ours(src)))
-				return -ASP_EBADF;
-		}
-		return 0;
-	}
 	/* The caller's fds first, before we create any: a caller's fd that is
 	 * closed must be reported as such (EBADF), not found again under the
 	 * number a new pipe of ours just took. */
@@ -144,6 +132,12 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 				if (share)
 					sys_close((int)d);
 				d = -ASP_EBADF;
+			}
+			if (d < 0 && sc->map_count > ASP_MAX_MAPPED) {
+				/* Maps this large fail at once, as they did
+				 * when their sources were not resolved. */
+				*detail = (int32_t)asp_load32(sc->pairs + 8 * k + 4);
+				return -ASP_EBADF;
 			}
 			if (d < 0)
 				fd = ASP_FD_INVALID;
@@ -167,7 +161,6 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 		ctx->src_fds[k] = src == ASP_FD_PIPE_READ ? fds[0] : fds[1];
 		cf->fd[cf->n++] = ctx->src_fds[k];
 	}
-	ctx->nsrc = sc->map_count;
 	return 0;
 }
 
@@ -268,7 +261,7 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 	enum asp_mode m;
 	uint8_t *top, *copy, *stack_top;
 	char *inherited;
-	size_t ptrs_size, need, inherited_size = 0;
+	size_t ptrs_size, map_size, need, inherited_size = 0;
 	uint32_t ninherited = 0, nparent = 0;
 	int32_t step = ASP_STEP_SETUP;
 	int status[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, pid, err, share, wake;
@@ -278,6 +271,7 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 		return -ASP_EINVAL;
 	out[ASP_OUT_PID] = out[ASP_OUT_PIDFD] = out[ASP_OUT_STATUS] = -1;
 	out[ASP_OUT_STEP] = ASP_STEP_SETUP;
+	out[ASP_OUT_DETAIL] = 0;
 	if (!req)
 		return -ASP_EINVAL;
 	err = asp_req_open(req, len, &strings, &h);
@@ -302,18 +296,24 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 		}
 	}
 	ptrs_size = ((size_t)h.argc + h.envc + ninherited + 2) * sizeof(char *);
-	need = ALIGN16(sizeof *ctx) + ALIGN16(len) + ALIGN16(inherited_size) + ALIGN16(ptrs_size) + CHILD_STACK;
+	/* The FD_MAP's sources and the child's working memory for it. */
+	map_size = (size_t)sc.map_count * (1 + ASP_FDMAP_WORDS) * 4;
+	need = ALIGN16(sizeof *ctx) + ALIGN16(len) + ALIGN16(inherited_size) + ALIGN16(ptrs_size) + ALIGN16(map_size) +
+	       CHILD_STACK;
 	err = asp_pool_acquire(need, &slot);
 	if (err < 0)
 		return err;
 
 	/* Top of the slot, downwards: context, request, inherited environment,
-	 * pointer arrays, stack. */
+	 * pointer arrays, fd map, stack. */
 	top = slot->map + slot->map_size;
 	ctx = (struct asp_child_ctx *)(top - ALIGN16(sizeof *ctx));
 	copy = (uint8_t *)ctx - ALIGN16(len);
 	inherited = (char *)copy - ALIGN16(inherited_size);
 	ctx->ptrs = (char **)(inherited - ALIGN16(ptrs_size));
+	ctx->src_fds = (int32_t *)((uint8_t *)ctx->ptrs - ALIGN16(map_size));
+	ctx->map_work = (uint32_t *)(ctx->src_fds + sc.map_count);
+	ctx->nsrc = sc.map_count;
 	ctx->inherited = inherited;
 	ctx->ninherited = 0;
 	if (h.flags & ASP_REQ_INHERIT_ENV) {
@@ -329,7 +329,7 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 			ctx->ninherited++;
 		}
 	}
-	stack_top = (uint8_t *)ctx->ptrs;
+	stack_top = (uint8_t *)ctx->src_fds;
 	__builtin_memcpy(copy, req, len);
 	ctx->req = copy;
 	ctx->req_size = len;
@@ -345,7 +345,7 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 	ctx->keep_below = 0;
 	cf.n = 0;
 
-	err = resolve_sources(&sc, ctx, share, &out[ASP_OUT_PIPES], &nparent, &cf);
+	err = resolve_sources(&sc, ctx, share, &out[ASP_OUT_PIPES], &nparent, &cf, &out[ASP_OUT_DETAIL]);
 	if (err == -ASP_EBADF)
 		step = sc.map_step;
 	if (err < 0)

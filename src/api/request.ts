@@ -36,6 +36,18 @@ export const FD_PIPE_READ = -2;
 export const FD_PIPE_WRITE = -3;
 export const FDMAP_CLOSE_OTHERS = 0x1;
 
+/** asp_spawn's int32 output slots (ASP_OUT_*). */
+export const Out = {
+  PID: 0,
+  PIDFD: 1,
+  STATUS: 2,
+  /** On a synchronous failure: the step, and its detail (FD_MAP: the target fd). */
+  STEP: 3,
+  DETAIL: 4,
+  /** Our ends of the FD_MAP pipes, in entry order. */
+  PIPES: 5,
+} as const;
+
 const encoder = new TextEncoder();
 const INITIAL_SIZE = 4096;
 /** Larger than any ordinary request (a few KiB of environment and arguments). */

@@ -5,10 +5,12 @@ import type { Native } from "../ffi/symbols.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import type { Options } from "./options.ts";
 import { plan, type StdioDefaults } from "./plan.ts";
+import { Out } from "./request.ts";
 import { signalNumber } from "./signals.ts";
 import { stepName, Subprocess } from "./subprocess.ts";
 
-const OUT_SLOTS = 4 + 3;
+/** The API pipes stdin, stdout and stderr at most. */
+const OUT_SLOTS = Out.PIPES + 3;
 const out = new Int32Array(OUT_SLOTS);
 const outBytes = new Uint8Array(out.buffer);
 
@@ -62,7 +64,7 @@ export function spawnWith(
   if (r < 0) {
     // The stream we were handed is still its owner's: non-blocking again.
     for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-    throw new SpawnError(-r, stepName(p.steps, out[3]!, 0), commandLine(file, args));
+    throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args));
   }
   // The child has the pipes it was handed (asp_spawn duplicated them when
   // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
@@ -71,10 +73,10 @@ export function spawnWith(
   return new Subprocess({
     native,
     channel,
-    pid: out[0]!,
-    pidfd: out[1]!,
-    statusFd: out[2]!,
-    pipes: p.pipes.map((childFd, i) => [childFd, out[4 + i]!]),
+    pid: out[Out.PID]!,
+    pidfd: out[Out.PIDFD]!,
+    statusFd: out[Out.STATUS]!,
+    pipes: p.pipes.map((childFd, i) => [childFd, out[Out.PIPES + i]!]),
     file,
     args,
     steps: p.steps,

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 static size_t read_all(int fd, char *buf, size_t n)
 {
@@ -261,9 +264,8 @@ static void killed_at_once_leaks_nothing(void)
 
 static void large_map_closed_source(void)
 {
-	/* Over 64 entries the sources are passed through as encoded. A closed
-	 * one could be the number the status pipe takes next and the program
-	 * would get our end: spawn refuses at once (EBADF, the map's step). */
+	/* Over 64 entries a closed source fails at once: EBADF, the map's
+	 * step and the target, as the child would report it. */
 	enum { N = 68 };
 	static int32_t map[N][2];
 	int32_t out[ASP_OUT_MAX];
@@ -281,6 +283,7 @@ static void large_map_closed_source(void)
 	fds0 = count_fds();
 	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), -EBADF);
 	CHECK_EQ_INT(out[ASP_OUT_STEP], 0);
+	CHECK_EQ_INT(out[ASP_OUT_DETAIL], 100);
 	CHECK_EQ_INT(count_fds(), fds0);
 	/* With the source open, the same map runs. */
 	map[N - 1][0] = 2;
@@ -294,7 +297,235 @@ static void large_map_closed_source(void)
 	}
 }
 
+/* An fd above every open one, with room below it for the few fds a test
+ * opens before it fills fds from there up. */
+static int above_open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int top = 2;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) > top)
+			top = atoi(e->d_name);
+	closedir(d);
+	return top + 8;
+}
+
+/*
+ * A map of 4096 entries: 0 and 1 /dev/null, 2 kept, and a chain of 4093
+ * entries over fds base.. that overlap (a shift or a reversal). The sources
+ * are /dev/null but for a few, which are pipes: the child writes each
+ * one's target number into it, so we see which target each pipe reached.
+ * The child may spend little CPU before exec: the parallel move once took
+ * cubic time (12 s of CPU for such a chain, while sharing our memory).
+ */
+extern int test_scale;
+enum { BIG_MAP = 4096, CHAIN = BIG_MAP - 3, PROBES = 5 };
+
+static void big_chain(int32_t (*dst_of)(int32_t k, int32_t base))
+{
+	static int32_t map[BIG_MAP][2];
+	static const int32_t probe_k[PROBES] = {0, 1, CHAIN / 2, CHAIN - 2, CHAIN - 1};
+	struct rlimit old, lim;
+	struct req r;
+	struct run_result res;
+	char script[512], buf[64], want[32];
+	int pipes[PROBES][2], base, null, i, k, len = 0;
+	double cpu_ms, limit_ms = 500.0 * (getenv("ASPAWN_TEST_QEMU_USER") ? 10 : test_scale);
+
+	CHECK_EQ_INT(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lim = old;
+	if (lim.rlim_cur < 3 * BIG_MAP)
+		lim.rlim_cur = lim.rlim_max < 3 * BIG_MAP ? lim.rlim_max : 3 * BIG_MAP;
+	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	base = above_open_fds();
+	if ((rlim_t)base + CHAIN + 64 > lim.rlim_cur) {
+		fprintf(stderr, "  FAIL %s: RLIMIT_NOFILE %lu is too low\n", check_current, (unsigned long)lim.rlim_cur);
+		check_failures++;
+		return;
+	}
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (k = 0; k < CHAIN; k++)
+		CHECK_EQ_INT(dup2(null, base + k), base + k);
+	close(null);
+	for (i = 0; i < PROBES; i++) {
+		CHECK_EQ_INT(pipe2(pipes[i], O_CLOEXEC), 0);
+		CHECK_EQ_INT(dup2(pipes[i][1], base + probe_k[i]), base + probe_k[i]);
+		close(pipes[i][1]);
+	}
+	map[0][0] = ASP_FD_DEVNULL;
+	map[0][1] = 0;
+	map[1][0] = ASP_FD_DEVNULL;
+	map[1][1] = 1;
+	map[2][0] = 2;
+	map[2][1] = 2;
+	for (k = 0; k < CHAIN; k++) {
+		map[3 + k][0] = base + k;
+		map[3 + k][1] = dst_of(k, base);
+	}
+	len = snprintf(script, sizeof script, "for f in");
+	for (i = 0; i < PROBES; i++)
+		len += snprintf(script + len, sizeof script - (size_t)len, " %d", dst_of(probe_k[i], base));
+	snprintf(script + len, sizeof script - (size_t)len, "; do echo $f >/proc/self/fd/$f || exit 1; done");
+	req_sh(&r, script);
+	req_fd_map(&r, (const int32_t(*)[2])map, BIG_MAP, ASP_FDMAP_CLOSE_OTHERS);
+	run_req(&r, &res);
+	for (k = 0; k < CHAIN; k++)
+		close(base + k);
+	CHECK_EQ_INT(setrlimit(RLIMIT_NOFILE, &old), 0);
+	CHECK_EQ_INT(res.err, 0);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_INT(res.w.code, 0);
+	for (i = 0; i < PROBES; i++) {
+		read_all(pipes[i][0], buf, sizeof buf);
+		snprintf(want, sizeof want, "%d\n", dst_of(probe_k[i], base));
+		CHECK_EQ_STR(buf, want);
+		close(pipes[i][0]);
+	}
+	cpu_ms = (res.w.user_us + res.w.system_us) / 1000.0;
+	if (cpu_ms >= limit_ms) {
+		fprintf(stderr, "  FAIL %s: the child used %.0f ms of CPU (limit %.0f)\n", check_current, cpu_ms, limit_ms);
+		check_failures++;
+	}
+}
+
+/* base+k -> base+k+1: each target is the source of the entry before it. */
+static int32_t shift_up(int32_t k, int32_t base) { return base + k + 1; }
+/* base+k -> base+CHAIN-1-k: 2046 swaps. */
+static int32_t reverse(int32_t k, int32_t base) { return base + CHAIN - 1 - k; }
+
+static void big_shift_chain(void) { big_chain(shift_up); }
+static void big_reversal(void) { big_chain(reverse); }
+
+/*
+ * Random maps over a few fds (swaps, cycles, chains, n -> n, /dev/null,
+ * repeated targets: the last entry wins), with and without closing the
+ * rest: `ls -l /proc/self/fd` in the child shows what each fd holds.
+ */
+static void random_maps(void)
+{
+	enum { FILES = 12, SPAN = 20, MAXN = 24, ROUNDS = 40 };
+	char path[FILES][64]; /* what readlink shows: "pipe:[inode]" */
+	uint32_t seed = 12345;
+	int base = above_open_fds(), i, round;
+	for (i = 0; i < FILES; i++) {
+		int p[2];
+		struct stat st;
+		CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+		CHECK_EQ_INT(dup3(p[1], base + i, O_CLOEXEC), base + i);
+		close(p[0]);
+		close(p[1]);
+		fstat(base + i, &st);
+		snprintf(path[i], sizeof path[i], "pipe:[%lu]", (unsigned long)st.st_ino);
+	}
+	for (round = 0; round < ROUNDS; round++) {
+		int32_t map[MAXN + 2][2];
+		const char *want[SPAN];
+		uint32_t flags = round & 1 ? ASP_FDMAP_CLOSE_OTHERS : 0;
+		int n, k, bad = 0;
+		struct req r;
+		struct run_result res;
+		char *line;
+		seed = seed * 1103515245u + 12345u;
+		n = 1 + (int)(seed >> 16) % MAXN;
+		map[0][0] = ASP_FD_DEVNULL;
+		map[0][1] = 0;
+		map[1][0] = ASP_FD_PIPE_WRITE;
+		map[1][1] = 1;
+		for (k = 0; k < SPAN; k++)
+			want[k] = 0;
+		for (k = 0; k < n; k++) {
+			int s, d;
+			seed = seed * 1103515245u + 12345u;
+			s = (int)(seed >> 16) % (FILES + 1);
+			seed = seed * 1103515245u + 12345u;
+			d = (int)(seed >> 16) % SPAN;
+			map[2 + k][0] = s == FILES ? ASP_FD_DEVNULL : base + s;
+			map[2 + k][1] = base + d;
+			want[d] = s == FILES ? "/dev/null" : path[s];
+		}
+		req_begin(&r, "/bin/ls", 0);
+		req_arg(&r, "ls");
+		req_arg(&r, "-l");
+		req_arg(&r, "/proc/self/fd");
+		req_fd_map(&r, (const int32_t(*)[2])map, (uint32_t)n + 2, flags);
+		run_req(&r, &res);
+		CHECK_EQ_INT(res.w.code, 0);
+		/* "... 23 -> /tmp/..." per fd */
+		for (line = strtok(res.text, "\n"); line; line = strtok(0, "\n")) {
+			char *arrow = strstr(line, " -> "), *num;
+			int fd;
+			if (!arrow)
+				continue;
+			*arrow = 0;
+			num = strrchr(line, ' ');
+			fd = atoi(num + 1) - base;
+			if (fd < 0)
+				continue;
+			if (fd >= SPAN || !want[fd] || strcmp(want[fd], arrow + 4) != 0)
+				bad = 1;
+			else
+				want[fd] = 0; /* seen */
+		}
+		for (k = 0; k < SPAN; k++)
+			bad |= want[k] != 0;
+		if (bad) {
+			fprintf(stderr, "  FAIL %s: round %d, flags %u, map:", check_current, round, flags);
+			for (k = 2; k < n + 2; k++)
+				fprintf(stderr, " %d->%d", map[k][0] < 0 ? -1 : map[k][0] - base, map[k][1] - base);
+			fprintf(stderr, "\n");
+			check_failures++;
+		}
+	}
+	for (i = 0; i < FILES; i++)
+		close(base + i);
+}
+
+static void large_map_with_pipes(void)
+{
+	/* Pipes in a map of more than 64 entries (they were refused: EINVAL). */
+	enum { N = 100 };
+	static int32_t map[N][2];
+	struct req r;
+	struct run_result res;
+	int i;
+	map[0][0] = ASP_FD_PIPE_READ;
+	map[0][1] = 0;
+	map[1][0] = ASP_FD_PIPE_WRITE;
+	map[1][1] = 1;
+	map[2][0] = 2;
+	map[2][1] = 2;
+	for (i = 3; i < N; i++) {
+		map[i][0] = i % 2 ? 2 : ASP_FD_DEVNULL;
+		map[i][1] = i + 7;
+	}
+	req_sh(&r, "[ -e /proc/self/fd/106 ] && [ -e /proc/self/fd/10 ] && [ ! -e /proc/self/fd/107 ] && read x; echo ok $x");
+	req_fd_map(&r, (const int32_t(*)[2])map, N, ASP_FDMAP_CLOSE_OTHERS);
+	req_end(&r);
+	memset(&res, 0, sizeof res);
+	res.err = L.spawn(r.buf, (uint32_t)r.len, res.out, ASP_OUT_MAX);
+	CHECK_EQ_INT(res.err, 0);
+	free(r.buf);
+	if (res.err < 0)
+		return;
+	CHECK_EQ_INT(L.write(res.out[ASP_OUT_PIPES], "in\n", 3), 3);
+	L.close(res.out[ASP_OUT_PIPES]);
+	CHECK_EQ_INT(fcntl(res.out[ASP_OUT_PIPES + 1], F_SETFL, 0), 0); /* blocking */
+	read_all(res.out[ASP_OUT_PIPES + 1], res.text, sizeof res.text);
+	L.close(res.out[ASP_OUT_PIPES + 1]);
+	CHECK_EQ_STR(res.text, "ok in\n");
+	while (L.wait(res.out[ASP_OUT_PIDFD], res.out[ASP_OUT_PID], &res.w) == -EAGAIN)
+		wait_readable(res.out[ASP_OUT_PIDFD], 5000);
+	CHECK_EQ_INT(res.w.code, 0);
+	L.close(res.out[ASP_OUT_PIDFD]);
+	L.close(res.out[ASP_OUT_STATUS]);
+}
+
 TEST_LIST(fdmap_tests) = {
+	{"fd map: over 64 entries, with pipes", large_map_with_pipes},
+	{"fd map: random maps", random_maps},
+	{"fd map: 4096 entries, a shift chain, in linear time", big_shift_chain},
+	{"fd map: 4096 entries, a reversal, in linear time", big_reversal},
 	{"fd map: over 64 entries, a closed source fails at once", large_map_closed_source},
 	{"fd map: the caller closes its fds right after spawn", caller_closes_at_once},
 	{"fd map: a child killed at once leaks no fd", killed_at_once_leaks_nothing},

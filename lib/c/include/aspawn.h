@@ -95,7 +95,8 @@ enum {
 	ASP_OUT_PIDFD = 1,  /* -1 when the kernel has no pidfd */
 	ASP_OUT_STATUS = 2, /* read end of the status pipe, O_NONBLOCK|O_CLOEXEC */
 	ASP_OUT_STEP = 3,   /* on a synchronous failure: the step, or ASP_STEP_SETUP */
-	ASP_OUT_PIPES = 4,  /* parent ends of the FD_MAP pipes, in entry order */
+	ASP_OUT_DETAIL = 4, /* on a synchronous failure: as asp_status_record.detail */
+	ASP_OUT_PIPES = 5,  /* parent ends of the FD_MAP pipes, in entry order */
 };
 #define ASP_OUT_MAX (ASP_OUT_PIPES + 64) /* at most 64 pipes per spawn */
 
