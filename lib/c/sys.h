@@ -56,6 +56,7 @@
 #define ASP_SIGCHLD 17
 #define ASP_SIGKILL 9
 #define ASP_SIGSTOP 19
+#define ASP_SIGCONT 18
 #define ASP_NSIG 64
 
 #define ASP_O_RDONLY 0
@@ -234,6 +235,16 @@ static inline long sys_pidfd_open(int pid, unsigned flags) { return SC2(__NR_pid
 static inline long sys_pidfd_send_signal(int pidfd, int sig, void *info, unsigned flags)
 {
 	return SC4(__NR_pidfd_send_signal, pidfd, sig, info, flags);
+}
+static inline long sys_getdents64(int fd, void *buf, size_t n) { return SC3(__NR_getdents64, fd, buf, n); }
+#define ASP_CLOCK_MONOTONIC 1
+struct asp_timespec {
+	long sec, nsec;
+};
+static inline long sys_clock_gettime(int clock, struct asp_timespec *ts) { return SC2(__NR_clock_gettime, clock, ts); }
+static inline long sys_clock_nanosleep(int clock, int flags, const struct asp_timespec *ts, struct asp_timespec *rem)
+{
+	return SC4(__NR_clock_nanosleep, clock, flags, ts, rem);
 }
 static inline long sys_waitid(int which, int id, void *info, int options, void *rusage)
 {

@@ -1,73 +1,27 @@
 /**
  * Signalling a child and every descendant, including those that left its
- * process group or session. Each process is stopped (SIGSTOP) before its
- * children are listed, so none can escape by forking meanwhile; the signal
- * then goes to all of them, and SIGCONT lets stopped ones act on it.
+ * process group or session: lib/c/tree.c stops each process, waits until it
+ * is stopped, lists its children, then signals them all and continues them.
+ * It reads /proc natively, so Deno needs no permission beyond --allow-ffi.
  *
- * Limits: needs /proc (and --allow-read on Deno); a descendant whose parent
- * already died was reparented to init (or a subreaper) and is out of reach —
- * only a cgroup of its own (the `cgroup` option; cgroup.kill for SIGKILL)
+ * Limits: a descendant whose parent already died was reparented to init (or
+ * a subreaper) and is out of reach — only a cgroup of its own (the `cgroup`
+ * option; cgroup.kill for SIGKILL, used when nothing else lives there)
  * catches those.
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import type { Native } from "../ffi/symbols.ts";
+import { errnoCode, errnoMessage } from "./errno.ts";
 
-const SIGSTOP = 19, SIGCONT = 18, SIGKILL = 9;
-
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out; // gone
-  }
-  for (const t of tasks) {
-    try {
-      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").split(" ")) {
-        if (c.trim()) out.push(Number(c));
-      }
-    } catch {
-      // task gone meanwhile
-    }
-  }
-  return out;
-}
+const encoder = new TextEncoder();
 
 /** Signal the tree under a child we hold a pidfd for; false if the child is gone. */
 export function killTree(native: Native, pidfd: number, pid: number, signal: number, cgroup?: string): boolean {
-  if (cgroup && signal === SIGKILL) {
-    try {
-      writeFileSync(`${cgroup}/cgroup.kill`, "1");
-      return true;
-    } catch {
-      // no cgroup.kill (kernel < 5.14): walk /proc instead
-    }
-  }
-  if (native.asp_kill(pidfd, pid, SIGSTOP) !== 0) return false;
-  const found = new Set<number>([pid]);
-  // Until a whole pass finds nobody new: a process stopped late may have
-  // forked before it stopped.
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of [...found]) {
-      for (const c of childrenOf(p)) {
-        if (found.has(c)) continue;
-        native.asp_kill(-1, c, SIGSTOP);
-        found.add(c);
-        grew = true;
-      }
-    }
-  }
-  for (const p of found) {
-    if (p === pid) native.asp_kill(pidfd, pid, signal);
-    else native.asp_kill(-1, p, signal);
-  }
-  if (signal !== SIGSTOP) {
-    for (const p of found) {
-      if (p === pid) native.asp_kill(pidfd, pid, SIGCONT);
-      else native.asp_kill(-1, p, SIGCONT);
-    }
-  }
-  return true;
+  const r = native.asp_kill_tree(pidfd, pid, signal, encoder.encode(`${cgroup ?? ""}\0`));
+  if (r >= 0) return r === 1;
+  const code = errnoCode(-r);
+  throw Object.assign(new Error(`kill({ tree: true }): ${code}: ${errnoMessage(-r)} (nothing was signalled)`), {
+    code,
+    errno: -r,
+    syscall: "kill",
+  });
 }

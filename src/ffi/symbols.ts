@@ -12,6 +12,7 @@ export const symbols = {
   asp_wait: { args: ["i32", "i32", "buffer"], result: "i32" },
   asp_kill: { args: ["i32", "i32", "i32"], result: "i32" },
   asp_killpg: { args: ["i32", "i32"], result: "i32" },
+  asp_kill_tree: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
   asp_read: { args: ["i32", "buffer", "u32"], result: "i32" },
   asp_write: { args: ["i32", "buffer", "u32"], result: "i32" },
   asp_close: { args: ["i32"], result: "i32" },

@@ -27,6 +27,7 @@ int lib_load(const char *path)
 	SYM(wait, "asp_wait");
 	SYM(kill, "asp_kill");
 	SYM(killpg, "asp_killpg");
+	SYM(kill_tree, "asp_kill_tree");
 	SYM(read, "asp_read");
 	SYM(write, "asp_write");
 	SYM(close, "asp_close");

@@ -14,6 +14,7 @@ struct lib {
 	int (*wait)(int pidfd, int pid, void *result);
 	int (*kill)(int pidfd, int pid, int sig);
 	int (*killpg)(int pgid, int sig);
+	int (*kill_tree)(int pidfd, int pid, int sig, const char *cgroup);
 	int (*read)(int fd, void *buf, uint32_t len);
 	int (*write)(int fd, const void *buf, uint32_t len);
 	int (*close)(int fd);

@@ -131,6 +131,11 @@ int asp_status_read(int fd, int32_t *record);
 int asp_wait(int pidfd, int pid, void *result);
 int asp_kill(int pidfd, int pid, int sig);
 int asp_killpg(int pgid, int sig);
+/* The child and all its descendants, each stopped before its children are
+ * listed; cgroup (NUL-terminated, "" or NULL for none): with SIGKILL, its
+ * cgroup.kill too when only the tree lives there. 1 when signalled, 0 when
+ * the child is gone, -errno when nothing was signalled. */
+int asp_kill_tree(int pidfd, int pid, int sig, const char *cgroup);
 int asp_read(int fd, void *buf, uint32_t len);
 int asp_write(int fd, const void *buf, uint32_t len);
 int asp_close(int fd);

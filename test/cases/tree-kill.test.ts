@@ -1,0 +1,111 @@
+// kill({ tree: true }): every descendant, forking or not; never a process
+// outside the tree (cgroup.kill); the same with Deno's narrow permissions.
+import { mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { assert, test } from "../adapter.ts";
+import { runFixture } from "../fixtures.ts";
+import { cgroup2Root, sleep } from "../preexec-util.ts";
+import { alive, descendants, until } from "../util.ts";
+import { spawn } from "../../src/index.ts";
+
+/** Live processes whose environment holds `mark` (it is inherited by every descendant). */
+function marked(mark: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, "latin1").includes(mark) && alive(Number(pid))) out.push(Number(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** A fresh cgroup v2 directory; removed by the returned function. */
+function makeCgroup(tag: string): [string, () => Promise<void>] {
+  const root = cgroup2Root();
+  assert.ok(root, "a cgroup2 mount in /proc/self/mountinfo");
+  const dir = `${root}/aspawn-tree-${tag}-${process.pid}-${Date.now()}`;
+  mkdirSync(dir);
+  return [dir, async () => {
+    for (let i = 0;; i++) {
+      try {
+        rmdirSync(dir);
+        return;
+      } catch (e) {
+        if (i > 100) throw e;
+        await sleep(20); // EBUSY for a moment after the last process left
+      }
+    }
+  }];
+}
+
+test("tree kill: forking grandchildren that called setsid, killed while they fork, leave no survivor", async () => {
+  // Three forkers in sessions of their own, each starting sleeps as fast as
+  // sh can (400 at most); killed at varying moments, 15 times.
+  const forker = `i=0; while [ $i -lt 400 ]; do sleep 30 & i=$((i+1)); done; wait`;
+  const script = `for n in 1 2 3; do setsid sh -c '${forker}' & done; wait`;
+  const escaped: number[] = [];
+  for (let round = 0; round < 15; round++) {
+    const mark = `ASPAWN_TREE_MARK=${process.pid}-${Date.now()}-${round}`;
+    const [k, v] = mark.split("=") as [string, string];
+    const p = spawn("sh", ["-c", script], { stdout: "ignore", env: { [k]: v } });
+    await p.spawned;
+    assert.ok(await until(() => descendants(p.pid).length >= 3 + 4 * (round % 8)), "the forkers started");
+    assert.equal(p.kill(round % 2 ? "SIGTERM" : "SIGKILL", { tree: true }), true);
+    await p.exited;
+    await until(() => marked(mark).length === 0, 1000);
+    const left = marked(mark);
+    escaped.push(...left);
+    for (const pid of left) process.kill(pid, "SIGKILL");
+  }
+  assert.deepEqual(escaped, [], "no process of the trees survived");
+}, 120000);
+
+test("tree kill: SIGKILL spares a sibling child in the same cgroup, and still uses cgroup.kill when the tree is alone", async () => {
+  const [dir, remove] = makeCgroup("sibling");
+  try {
+    const sibling = spawn("sleep", ["100"], { cgroup: dir, stdout: "ignore" });
+    const target = spawn("sh", ["-c", "sleep 100 & wait"], { cgroup: dir, stdout: "ignore" });
+    assert.ok(await until(() => descendants(target.pid).length === 1));
+    const grandchild = descendants(target.pid)[0]!;
+    assert.equal(target.kill("SIGKILL", { tree: true }), true);
+    assert.equal((await target.exited).signal, "SIGKILL");
+    assert.ok(await until(() => !alive(grandchild)), "the grandchild is gone");
+    await sleep(100);
+    assert.ok(alive(sibling.pid) && sibling.exitStatus === null, "the sibling lives");
+    assert.equal(sibling.kill("SIGKILL"), true);
+    await sibling.exited;
+
+    // Alone in its cgroup, a tree loses even a descendant reparented before
+    // the kill (out of the walk's reach): cgroup.kill was used.
+    const lone = spawn("sh", ["-c", "sh -c 'sleep 100 & echo $!' ; exec sleep 100"], { cgroup: dir });
+    const orphan = Number((await lone.lines().next()).value);
+    assert.ok(await until(() => alive(orphan) && !descendants(lone.pid).includes(orphan)), "reparented");
+    assert.equal(lone.kill("SIGKILL", { tree: true }), true);
+    await lone.exited;
+    assert.ok(await until(() => !alive(orphan)), "the reparented descendant is gone");
+  } finally {
+    await remove();
+  }
+});
+
+test("tree kill: a caller living in the child's cgroup survives a SIGKILL tree kill", async () => {
+  const [dir, remove] = makeCgroup("caller");
+  try {
+    const r = await runFixture("tree-cgroup-caller", {}, [dir]);
+    assert.equal(r.signal, null, `the caller was killed: ${r.stderr}`);
+    assert.equal(r.code, 0, r.stderr);
+    const [result, survived] = r.stdout.trim().split("\n");
+    assert.deepEqual(JSON.parse(result!), { killed: true, signal: "SIGKILL", grandchildDead: true });
+    assert.equal(survived, "survived");
+  } finally {
+    await remove();
+  }
+}, 30000);
+
+test("tree kill: works with the permissions the README names (Deno: no --allow-all)", async () => {
+  const r = await runFixture("tree-kill");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { killed: true, parentSignal: "SIGTERM", grandchildDead: true });
+}, 30000);
