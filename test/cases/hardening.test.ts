@@ -192,7 +192,9 @@ test("fd exhaustion: at RLIMIT_NOFILE every spawn throws SpawnError EMFILE, leak
   assert.ok(pipelineError instanceof SpawnError && pipelineError.code === "EMFILE", `pipeline(): ${String(pipelineError)}`);
   assert.equal((await run("echo", ["again"])).stdout, "again\n");
   await settle();
-  assert.equal(openFds(), base, "no fd leaked (22 failed spawns among them)");
+  // Fewer than before is right: out of fds, the library gave the free
+  // numbers of its low-fd reserve back to the process (lib/c/low_fds.c).
+  assert.ok(openFds() <= base, `no fd leaked (22 failed spawns among them): ${base} -> ${openFds()}`);
   assert.equal(zombieChildren(), 0);
   // Last: failures that reached the child instead of being thrown (its fd
   // map needs free fds in its copy of our table).
