@@ -109,7 +109,16 @@ export class ExitError extends Error {
 }
 
 /** "file arg1 arg2" with arguments quoted when they need it, for messages. */
+/** Longest command line kept for messages: a 40 MiB argument list must not
+ * live on in every error that quotes it. */
+const MAX_COMMAND = 4096;
+
 export function commandLine(file: string, args: readonly string[]): string {
   const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
-  return [file, ...args].map(q).join(" ");
+  let line = q(file.length > MAX_COMMAND ? file.slice(0, MAX_COMMAND) : file);
+  for (const a of args) {
+    if (line.length > MAX_COMMAND) break;
+    line += ` ${q(a.length > MAX_COMMAND ? a.slice(0, MAX_COMMAND) : a)}`;
+  }
+  return line.length > MAX_COMMAND ? `${line.slice(0, MAX_COMMAND)}… (${args.length} arguments)` : line;
 }

@@ -3,12 +3,12 @@
 // descendant behind, timeouts that end reading while a descendant holds the
 // pipe, the request buffer's memory, env validation, watch id reuse.
 import { readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { assert, runtimeName, test } from "../adapter.ts";
 import { BatchError, ExitError, map, run, runAll, spawn } from "../../src/index.ts";
 import { requestCapacity } from "../../src/api/plan.ts";
 import { getChannel } from "../../src/ffi/channel.ts";
 import { alive, readAll, text, until } from "../util.ts";
+import { gc } from "../hard-util.ts";
 
 /** Live processes whose argv is exactly `argv` (a unique `sleep N.NNN` marks each test's processes). */
 function pidsOf(...argv: string[]): number[] {
@@ -272,14 +272,9 @@ function rssMiB(): number {
   return Number(m![1]) / 1024;
 }
 
-function collect(): void {
-  const g = globalThis as { Bun?: { gc(sync: boolean): void }; gc?: () => void };
-  if (g.Bun) return g.Bun.gc(true);
-  if (g.gc) return g.gc();
-  const require = createRequire(import.meta.url);
-  require("node:v8").setFlagsFromString("--expose-gc");
-  (require("node:vm").runInNewContext("gc") as () => void)();
-}
+/** A full GC that also hands back what the engine keeps for reuse (V8's
+ * pooled pages swing RSS by tens of MiB after a suite's worth of tests). */
+const collect = () => void gc(true);
 
 test("a 40 MiB request does not pin memory: the request buffer shrinks soon after the spawn", async () => {
   await run("true");
