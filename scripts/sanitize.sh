@@ -11,7 +11,7 @@ mkdir -p "$out"
 common="-std=gnu11 -O1 -g -fPIC -fvisibility=hidden -Wall -Wextra -Werror -Wno-unused-parameter -Ilib/c"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 objs=""
-for src in spawn probe stack_pool low_fds dumpable io reactor; do
+for src in spawn probe stack_pool low_fds dumpable io reactor environ; do
 	$CC $common $san -c "lib/c/$src.c" -o "$out/$src.o"
 	objs="$objs $out/$src.o"
 done
