@@ -34,8 +34,9 @@
  *     freed and reused).
  * With the environment unchanged since the last spawn, the check is all it
  * costs: one syscall. A build fails only when the array moved meanwhile (a
- * setenv that reallocated it); it is retried, and after 200 ms of an array
- * that never stays put, the spawn fails with EAGAIN.
+ * setenv that reallocated it); it is retried, and after 512 attempts and
+ * 200 ms (or 2 s) of an array that never stays put, the spawn fails with
+ * EAGAIN.
  * Left: a putenv string freed by its owner right after removing it, while a
  * build reads it, may reach the child as garbage (never a crash).
  */
@@ -449,16 +450,22 @@ static int build(struct asp_env **out)
 	uint8_t *mem, *drop;
 
 	if (e1) {
-		n = read_array(e1, current ? current->n + 1 : 64, &arr1);
+		/* The pipe first: the less time between reading environ and the
+		 * barrier, the likelier the array has not moved. */
+		r = open_pipe();
+		if (r < 0)
+			return (int)r;
+		e1 = load_environ();
+		n = e1 ? read_array(e1, current ? current->n + 1 : 64, &arr1) : 0;
 		if (n >= 0 && n > 0x3fffffff)
 			return -ASP_E2BIG;
-		if (n >= 0)
+		if (n >= 0 && e1)
 			r = read_down(e1, (size_t)n, &arr2);
 		if (n == -ASP_EFAULT || r == -ASP_EFAULT)
 			return -ASP_EAGAIN;
 		if (n < 0 || r < 0)
 			return n < 0 ? (int)n : (int)r;
-		a = (char **)arr2.p;
+		a = e1 ? (char **)arr2.p : 0;
 		while (m < (uint32_t)n && a[m])
 			m++;
 	}
@@ -616,14 +623,17 @@ ASP_HIDDEN int asp_env_get(int pid, struct asp_env **out)
 		struct asp_env *fresh;
 		if (current && unchanged(current))
 			break;
-		/* Other threads keep changing it: let them finish, for a while. */
+		/* Another thread keeps reallocating the array (a burst of new
+		 * names): let it run. Given up only after both many attempts and
+		 * some time, so that a busy machine starving this thread of CPU
+		 * does not count as a long burst. */
 		if (attempt == 0) {
 			start = now_ms();
-		} else if (now_ms() - start > 200) {
+		} else if ((attempt >= 512 && now_ms() - start > 200) || now_ms() - start > 2000) {
 			err = -ASP_EAGAIN;
 			goto out;
-		} else if (attempt >= 64) {
-			struct timespec pause = {0, 100000};
+		} else if (attempt >= 64 && attempt % 16 == 0) {
+			struct timespec pause = {0, 50000};
 			nanosleep(&pause, 0);
 		} else if (attempt >= 4) {
 			sched_yield();

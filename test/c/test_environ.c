@@ -217,27 +217,28 @@ static void without_process_vm_readv(void)
 	int status = -1;
 	pid_t pid = fork();
 	if (pid == 0) {
-		struct run_result *res = malloc(sizeof *res);
+		/* No pipes: with the reactor running in our parent, a forked copy
+		 * has no reactor thread to close the parent's copies of pipe ends. */
 		struct req r;
 		int ok = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
 			 prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 &&
-			 syscall(SYS_process_vm_readv, getpid(), 0, 0, 0, 0, 0) == -1 && errno == EPERM;
+			 syscall(SYS_process_vm_readv, getpid(), 0, 0, 0, 0, 0) == -1 && errno == EPERM, i;
 		setenv("ASPT_PIPE", "through the pipe", 1);
 		req_begin(&r, "/bin/sh", ASP_REQ_INHERIT_ENV);
 		req_arg(&r, "sh");
 		req_arg(&r, "-c");
-		req_arg(&r, "echo \"$ASPT_PIPE\"");
-		req_capture(&r);
-		run_req(&r, res);
-		ok = ok && res->err == 0 && strcmp(res->text, "through the pipe\n") == 0;
-		/* And again: from the copy kept, checked through the pipe too. */
-		req_begin(&r, "/bin/sh", ASP_REQ_INHERIT_ENV);
-		req_arg(&r, "sh");
-		req_arg(&r, "-c");
-		req_arg(&r, "echo \"$ASPT_PIPE\"");
-		req_capture(&r);
-		run_req(&r, res);
-		_exit(ok && res->err == 0 && strcmp(res->text, "through the pipe\n") == 0 ? 0 : 1);
+		req_arg(&r, "test \"$ASPT_PIPE\" = 'through the pipe'");
+		req_end(&r);
+		/* Twice: a fresh copy, then the kept one checked (both by pipe). */
+		for (i = 0; i < 2 && ok; i++) {
+			int32_t out[ASP_OUT_MAX];
+			struct asp_wait_result w;
+			ok = L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX) == 0;
+			while (ok && L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w) == -EAGAIN)
+				wait_readable(out[ASP_OUT_PIDFD], 10000);
+			ok = ok && w.si_code == 1 && w.code == 0;
+		}
+		_exit(ok ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
 	CHECK_EQ_INT(status, 0);
