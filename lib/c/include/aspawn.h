@@ -36,8 +36,8 @@
  * Other threads may change the environment meanwhile (setenv, unsetenv,
  * putenv, clearenv): the copy never faults and holds each variable as it
  * was before or after each change (environ.c). A name set twice is passed
- * once. While another thread keeps reallocating the array for 200 ms,
- * asp_spawn fails with EAGAIN. */
+ * once. While another thread keeps reallocating the array (512 attempts
+ * over 200 ms, or 2 s), asp_spawn fails with EAGAIN. */
 #define ASP_REQ_INHERIT_ENV 0x2u
 
 struct asp_req_header {
