@@ -14,7 +14,7 @@ const targets = [_]Target{
 };
 
 /// Parent-side code: ordinary C, libc allowed.
-const parent_sources = [_][]const u8{ "spawn.c", "probe.c", "stack_pool.c", "low_fds.c", "dumpable.c", "io.c", "reactor.c", "fds.c", "threads.c", "owners.c", "tree.c" };
+const parent_sources = [_][]const u8{ "spawn.c", "probe.c", "stack_pool.c", "low_fds.c", "dumpable.c", "io.c", "reactor.c", "fds.c", "threads.c", "owners.c", "tree.c", "environ.c" };
 /// Code the CLONE_VM child runs: raw syscalls only (CI checks `nm -u`).
 const child_sources = [_][]const u8{ "child.c", "mem.c", "clone.c" };
 
@@ -59,7 +59,7 @@ fn library(b: *std.Build, t: Target) std.Build.LazyPath {
 }
 
 const test_sources = [_][]const u8{
-    "test_main.c", "helpers.c", "lib.c", "proc.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c", "test_tree.c",
+    "test_main.c", "helpers.c", "lib.c", "proc.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c", "test_tree.c", "test_environ.c",
 };
 
 /// The C tests dlopen the library they are given, so the same binary tests

@@ -6,6 +6,7 @@
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { spawn as spawnNode } from "node:child_process";
 import { type HardFixtureResult, runHard } from "./hard-util.ts";
 
 export interface FaultCheck {
@@ -67,6 +68,34 @@ export const faultChecks: FaultCheck[] = [
       const problem = expect(r, { leftRunning: 20, reapedA: true, reapedB: true, reapedC: true, survivorsC: 0, zombies: 0 });
       if (problem || r.json.fdsLeaked <= 4) return problem;
       return `${r.json.fdsLeaked} fds left behind by 80 children of ended Workers`;
+    },
+  },
+  {
+    name: "a Worker changing the environment while we spawn: no crash, no torn environment",
+    async check() {
+      const r = await runHard("env-race", ["3000"], { timeoutMs: 60000 });
+      if (r.signal) return `killed by ${r.signal}\n${show(r)}`;
+      const problem = expect(r, { errors: 0, wrong: 0 });
+      if (problem) return problem;
+      if (r.json.spawns < 8 || r.json.changes <= 100) return `too little happened to judge\n${show(r)}`;
+      return null;
+    },
+  },
+  {
+    name: "SIGCHLD inherited as SIG_IGN: exit statuses still right",
+    async check() {
+      // perl hands SIG_IGN through exec (SigIgn bit 16: SIGCHLD).
+      const launcher = ["perl", "-e", '$SIG{CHLD} = "IGNORE"; exec @ARGV or die "exec: $!"', "--"];
+      const probe = await new Promise<string>((resolve) => {
+        const c = spawnNode(launcher[0]!, [...launcher.slice(1), "cat", "/proc/self/status"], { stdio: ["ignore", "pipe", "inherit"] });
+        let out = "";
+        c.stdout!.on("data", (d) => (out += d));
+        c.on("close", () => resolve(out));
+      });
+      const ign = /^SigIgn:\s*([0-9a-f]+)$/m.exec(probe)?.[1];
+      if (!ign || ((BigInt(`0x${ign}`) >> 16n) & 1n) !== 1n) return `the launcher did not ignore SIGCHLD: SigIgn ${ign}`;
+      const r = await runHard("sigchld-statuses", [], { launcher, timeoutMs: 60000, plain: true });
+      return expect(r, { three: [3, null], killed: [null, "SIGKILL"], ok: [0, "fine\n"] });
     },
   },
 ];

@@ -638,9 +638,12 @@ export async function runHard(
     plain?: boolean;
     /** shell redirections applied to the fixture's exec, e.g. "0<&- 1>&- 2>&-" */
     redirect?: string;
+    /** a launcher the command is appended to (it execs it) */
+    launcher?: string[];
   } = {},
 ): Promise<HardFixtureResult> {
   let cmd = await fixtureCommand(name, opts.bundles, opts.plain ? [] : V8_FLAGS);
+  if (opts.launcher) cmd = [...opts.launcher, ...cmd];
   if (opts.ulimit || opts.redirect) {
     const limit = opts.ulimit ? `ulimit ${opts.ulimit} && ` : "";
     cmd = ["/bin/sh", "-c", `${limit}exec "$@" ${opts.redirect ?? ""}`, "sh", ...cmd];

@@ -131,6 +131,13 @@ ASP_HIDDEN void asp_owner_take(int ch, void (*fn)(int fd, int kind));
 /* io.c: reap without blocking; 1, -EAGAIN while it runs, or -errno. */
 ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[128], void *rusage);
 
+/* environ.c: a consistent copy of `environ` (ASP_REQ_INHERIT_ENV), taken
+ * safely while other threads may change it. pid: ours. */
+struct asp_env;
+ASP_HIDDEN int asp_env_get(int pid, struct asp_env **out);
+ASP_HIDDEN void asp_env_put(struct asp_env *env);
+ASP_HIDDEN const char *asp_env_strings(const struct asp_env *env, uint32_t *count, size_t *size);
+
 /* probe.c */
 ASP_HIDDEN enum asp_mode asp_mode(void);
 ASP_HIDDEN int asp_caps(void);

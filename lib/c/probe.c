@@ -79,6 +79,30 @@ ASP_HIDDEN int asp_spawn_child(enum asp_mode m, struct asp_slot *slot, struct as
 	return -ASP_EINVAL;
 }
 
+/*
+ * Children whose exit nobody can collect: with SIGCHLD ignored (SIG_IGN) or
+ * SA_NOCLDWAIT, the kernel reaps them itself and waitid fails with ECHILD.
+ * Bun and Deno keep a SIG_IGN inherited through exec (a launcher, nohup-like
+ * wrappers); Node resets it at startup, as we do here, once, before our
+ * first child. A disposition the program sets later is its own choice: its
+ * children's statuses are lost, and the TypeScript API says so (ECHILD).
+ */
+#define ASP_SIG_IGN 1
+#define ASP_SA_NOCLDWAIT 2ul
+
+static void collectable_children(void)
+{
+	struct asp_ksigaction old;
+	if (sys_rt_sigaction(ASP_SIGCHLD, 0, &old) < 0)
+		return;
+	if (old.handler == ASP_SIG_IGN)
+		old.handler = ASP_SIG_DFL;
+	else if (!(old.flags & ASP_SA_NOCLDWAIT))
+		return;
+	old.flags &= ~(unsigned long)ASP_SA_NOCLDWAIT;
+	sys_rt_sigaction(ASP_SIGCHLD, &old, 0);
+}
+
 /* Run one probe child; 1 if the mechanism works. */
 static int try_mode(enum asp_mode m, int with_pidfd_flag)
 {
@@ -139,6 +163,7 @@ static void probe(void)
 	};
 	size_t i = 0;
 	const char *force = getenv("ASPAWN_MODE");
+	collectable_children();
 	/* Tests force a fallback on a kernel that has the real thing. */
 	if (force) {
 		static const char *const names[] = {"clone3", "clone", "vfork", "fork"};

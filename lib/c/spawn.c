@@ -24,8 +24,6 @@
 #include "internal.h"
 #include "program.h"
 
-extern char **environ;
-
 #define CHILD_STACK ((size_t)64 << 10) /* the child's own frames (PATH buffer: 4.3 KiB) */
 #define ALIGN16(n) (((n) + 15) & ~(size_t)15)
 
@@ -258,13 +256,15 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 	struct child_fds cf;
 	struct asp_slot *slot;
 	struct asp_child_ctx *ctx;
+	struct asp_env *env = 0;
 	enum asp_mode m;
 	uint8_t *top, *copy, *stack_top;
 	char *inherited;
+	const char *env_strings = 0;
 	size_t ptrs_size, map_size, need, inherited_size = 0;
 	uint32_t ninherited = 0, nparent = 0;
 	int32_t step = ASP_STEP_SETUP;
-	int status[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, pid, err, share, wake;
+	int status[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, pid, err, share, wake, self;
 	uint64_t all = ~0ull, old;
 
 	if (!out || out_len < ASP_OUT_PIPES)
@@ -288,12 +288,14 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 		(sc.map_step < 0 || sc.map_count <= ASP_MAX_MAPPED);
 
 	/* The parent's environment is copied now: the child must not read
-	 * `environ` itself, which this process may change while it runs. */
+	 * `environ` itself, which this process may change while it runs; and
+	 * another thread may be changing it now (environ.c). */
+	self = (int)sys_getpid();
 	if (h.flags & ASP_REQ_INHERIT_ENV) {
-		for (char **e = environ; e && *e; e++) {
-			ninherited++;
-			inherited_size += strlen(*e) + 1;
-		}
+		err = asp_env_get(self, &env);
+		if (err < 0)
+			return err;
+		env_strings = asp_env_strings(env, &ninherited, &inherited_size);
 	}
 	ptrs_size = ((size_t)h.argc + h.envc + ninherited + 2) * sizeof(char *);
 	/* The FD_MAP's sources and the child's working memory for it. */
@@ -301,8 +303,10 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 	need = ALIGN16(sizeof *ctx) + ALIGN16(len) + ALIGN16(inherited_size) + ALIGN16(ptrs_size) + ALIGN16(map_size) +
 	       CHILD_STACK;
 	err = asp_pool_acquire(need, &slot);
-	if (err < 0)
+	if (err < 0) {
+		asp_env_put(env);
 		return err;
+	}
 
 	/* Top of the slot, downwards: context, request, inherited environment,
 	 * pointer arrays, fd map, stack. */
@@ -315,25 +319,16 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 	ctx->map_work = (uint32_t *)(ctx->src_fds + sc.map_count);
 	ctx->nsrc = sc.map_count;
 	ctx->inherited = inherited;
-	ctx->ninherited = 0;
-	if (h.flags & ASP_REQ_INHERIT_ENV) {
-		/* environ may have changed since we measured it (another thread):
-		 * copy at most what we measured. */
-		size_t used = 0;
-		for (char **e = environ; e && *e && ctx->ninherited < ninherited; e++) {
-			size_t n = strlen(*e) + 1;
-			if (used + n > inherited_size)
-				break;
-			memcpy(inherited + used, *e, n);
-			used += n;
-			ctx->ninherited++;
-		}
+	ctx->ninherited = ninherited;
+	if (env) {
+		memcpy(inherited, env_strings, inherited_size);
+		asp_env_put(env);
 	}
 	stack_top = (uint8_t *)ctx->src_fds;
 	__builtin_memcpy(copy, req, len);
 	ctx->req = copy;
 	ctx->req_size = len;
-	ctx->parent_pid = (int32_t)sys_getpid();
+	ctx->parent_pid = self;
 	ctx->parent_alive = asp_thread_alive_word(&ctx->parent_gen);
 	ctx->parent_tid = (int32_t)sys_gettid();
 	ctx->cgroup_fd = -1;

@@ -146,6 +146,13 @@ struct asp_clone_args {
 
 static inline long sys_read(int fd, void *buf, size_t n) { return SC3(__NR_read, fd, buf, n); }
 static inline long sys_write(int fd, const void *buf, size_t n) { return SC3(__NR_write, fd, buf, n); }
+/* iov: struct iovec layout ({base, len}); the environment copy (environ.c). */
+static inline long sys_writev(int fd, const void *iov, unsigned n) { return SC3(__NR_writev, fd, iov, n); }
+static inline long sys_process_vm_readv(int pid, const void *local, unsigned long nl, const void *remote,
+					unsigned long nr)
+{
+	return SC6(__NR_process_vm_readv, pid, local, nl, remote, nr, 0);
+}
 static inline long sys_close(int fd) { return SC1(__NR_close, fd); }
 static inline long sys_dup3(int from, int to, int flags) { return SC3(__NR_dup3, from, to, flags); }
 static inline long sys_fcntl(int fd, int cmd, long arg) { return SC3(__NR_fcntl, fd, cmd, arg); }

@@ -102,14 +102,13 @@ export function requestCapacity(): number {
 
 
 /**
- * Where the child's environment comes from. The library can copy `environ`
- * natively (no pass over process.env in JS, no --allow-env on Deno), but
- * only where no other thread's setenv races with that read: the main thread
- * of Node and Deno. Bun keeps process.env in a map of its own (setenv is
- * never called) and a Node Worker's process.env is the Worker's own copy:
- * both are sent from JS, as is a Deno Worker's (it shares the real
- * environment, which the main thread may be changing) when --allow-env
- * permits.
+ * Where the child's environment comes from. The library copies `environ`
+ * natively (no pass over process.env in JS, no --allow-env on Deno), safely
+ * even while other threads call setenv (a SHARE_ENV Worker, Deno.env.set in
+ * a Worker, native code): that is the main thread of Node and Deno. Bun
+ * keeps process.env in a map of its own (setenv is never called) and a Node
+ * Worker's process.env is the Worker's own copy: both are sent from JS, as
+ * is a Deno Worker's when --allow-env permits (what its process.env shows).
  */
 const envFromJs = runtime === "bun" || inWorker();
 

@@ -5,7 +5,7 @@
  */
 import { type Channel, EPOLLIN } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
-import { EAGAIN, ESRCH } from "./errno.ts";
+import { EAGAIN, errnoCode, ESRCH } from "./errno.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import { decodeExit, type ExitStatus, WAIT_RESULT_SIZE } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
@@ -119,7 +119,7 @@ export class Subprocess implements AsyncDisposable {
   #exitStatus: ExitStatus | null = null;
   #spawnError: SpawnError | undefined;
   #settleSpawned!: (e?: SpawnError) => void;
-  #settleExited!: (s: ExitStatus | SpawnError) => void;
+  #settleExited!: (s: ExitStatus | Error) => void;
   /** SIGKILL after forceKillAfter, pending while the child runs. */
   #cancelForceKill: (() => void)[] = [];
   /** The timeout, pending until the child exited and its pipes are read. */
@@ -162,7 +162,7 @@ export class Subprocess implements AsyncDisposable {
       this.#settleSpawned = (e) => (e ? reject(e) : resolve());
     });
     this.exited = new Promise<ExitStatus>((resolve, reject) => {
-      this.#settleExited = (s) => (s instanceof SpawnError ? reject(s) : resolve(s));
+      this.#settleExited = (s) => (s instanceof Error ? reject(s) : resolve(s));
     });
     // Nobody has to listen: an unobserved SpawnError must not crash the
     // process as an unhandled rejection. Awaiting either still throws.
@@ -446,12 +446,12 @@ export class Subprocess implements AsyncDisposable {
     this.#pidfd = -1;
     for (const cancel of this.#cancelForceKill) cancel();
     this.#cancelForceKill = [];
-    if (r < 0) {
-      // ECHILD: someone reaped our child with waitpid(-1). Nothing to report.
-      this.#exitStatus = { exitCode: null, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
-    } else {
-      this.#exitStatus = decodeExit(waitView);
-    }
+    // ECHILD: the status is lost (the library resets an inherited SIGCHLD
+    // SIG_IGN; this is someone's waitpid(-1), or SIG_IGN set later): gone,
+    // so never signalled again, and `exited` rejects saying so.
+    const lost = r < 0 ? lostStatus(-r, this.command) : undefined;
+    if (lost) this.#exitStatus = { exitCode: null, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
+    else this.#exitStatus = decodeExit(waitView);
     if (this.#spawnError) {
       // The program never ran: nobody will write to or read from its pipes.
       this.#stdinWriter?.close();
@@ -474,6 +474,12 @@ export class Subprocess implements AsyncDisposable {
       this.#stderrReader?.onClose(() => this.#release());
       this.#release();
     }
-    this.#settleExited(this.#spawnError ?? this.#exitStatus);
+    this.#settleExited(this.#spawnError ?? lost ?? this.#exitStatus);
   }
+}
+
+function lostStatus(errno: number, command: string): Error {
+  const code = errnoCode(errno);
+  const why = "the child was reaped elsewhere (waitpid(-1), or SIGCHLD set to SIG_IGN after aspawn started)";
+  return Object.assign(new Error(`Exit status lost (${code}): ${why}: ${command}`), { code });
 }

@@ -33,9 +33,11 @@
 /* The environment is the parent's `environ` at the time of the call, with
  * the request's env strings applied on top: "NAME=value" sets, "NAME"
  * (no '=') removes. Without it the env strings are the whole environment.
- * No other thread may change the environment (setenv, putenv) during the
- * call: glibc frees the array it replaces (the TypeScript API sends the
- * environment itself from Workers for that reason). */
+ * Other threads may change the environment meanwhile (setenv, unsetenv,
+ * putenv, clearenv): the copy never faults and holds each variable as it
+ * was before or after each change (environ.c). A name set twice is passed
+ * once. While another thread keeps reallocating the array (512 attempts
+ * over 200 ms, or 2 s), asp_spawn fails with EAGAIN. */
 #define ASP_REQ_INHERIT_ENV 0x2u
 
 struct asp_req_header {
