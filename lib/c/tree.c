@@ -190,18 +190,26 @@ static int pid_stat(int32_t pid, struct proc_stat *st)
 
 /* ---- stopped? ---------------------------------------------------------- */
 
-static int task_running(void *ctx, int dirfd, const char *name, int type)
+/* The stat of entry `name` of a /proc directory: 1 when read, 0 when the
+ * name is no pid or that process (or thread) is gone, or -errno. */
+static int entry_stat(int dirfd, const char *name, struct proc_stat *st)
 {
 	char path[48];
-	struct proc_stat st;
 	int r;
 	if (!is_digits(name))
 		return 0;
 	snprintf(path, sizeof path, "%s/stat", name);
-	r = read_stat(dirfd, path, &st);
+	r = read_stat(dirfd, path, st);
 	if (r == -ASP_ENOENT || r == -ASP_ESRCH)
-		return 0; /* that thread is gone */
-	if (r < 0)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+static int task_running(void *ctx, int dirfd, const char *name, int type)
+{
+	struct proc_stat st;
+	int r = entry_stat(dirfd, name, &st);
+	if (r <= 0)
 		return r;
 	/* T: stopped, t: stopped by a tracer, Z/X: dead */
 	return st.state != 'T' && st.state != 't' && st.state != 'Z' && st.state != 'X';
@@ -315,15 +323,8 @@ static int scan_entry(void *ctx, int dirfd, const char *name, int type)
 {
 	struct listing *l = ctx;
 	struct proc_stat st;
-	char path[32];
-	int r;
-	if (!is_digits(name))
-		return 0;
-	snprintf(path, sizeof path, "%s/stat", name);
-	r = read_stat(dirfd, path, &st);
-	if (r == -ASP_ENOENT || r == -ASP_ESRCH)
-		return 0;
-	if (r < 0)
+	int r = entry_stat(dirfd, name, &st);
+	if (r <= 0)
 		return r;
 	return st.ppid == l->parent ? adopt(l, (int32_t)atoi(name)) : 0;
 }
