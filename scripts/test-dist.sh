@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The package as users get it: `npm pack`, install the tarball into a fresh
-# project (offline, from the file; koffi from the npm cache), and spawn from
+# project (from the file; koffi from the npm cache when it is there, else
+# the registry: a fresh machine caches the tarballs that `npm install` took
+# by the lock file, not the metadata this install needs), and spawn from
 # Node, Bun (`bun run`, which takes src/ through the "bun" export) and Deno
 # (the JavaScript build by path, with --allow-ffi only).
 set -euo pipefail
@@ -19,7 +21,7 @@ done
 mkdir "$tmp/app"
 cd "$tmp/app"
 echo '{ "name": "app", "private": true, "type": "module" }' > package.json
-npm install --offline --no-audit --no-fund --silent "$tarball"
+npm install --prefer-offline --no-audit --no-fund --silent "$tarball"
 cat > check.mjs <<'JS'
 import { capabilities, run } from "aspawn";
 const r = await run("sh", ["-c", "echo ok"]);
