@@ -313,8 +313,10 @@ static void unstoppable(void)
 }
 
 TEST_LIST(tree_tests) = {
-	{"tree: a child forking in a tight loop, killed 40 times, leaves no survivor", forking_tree},
-	{"tree: SIGSTOP stops the whole tree and SIGCONT resumes it", stop_and_continue},
+	{"tree: a child forking in a tight loop, killed 40 times, leaves no survivor", forking_tree,
+	 "qemu-user cannot exec an arm64 program from a child (no binfmt_misc)"},
+	{"tree: SIGSTOP stops the whole tree and SIGCONT resumes it", stop_and_continue,
+	 "qemu-user cannot exec an arm64 program from a child (no binfmt_misc)"},
 	{"tree: a process that cannot stop (vfork parent) delays the kill by the bound only", unstoppable,
 	 "qemu-user runs vfork as fork"},
 	{0, 0},
