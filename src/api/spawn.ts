@@ -1,7 +1,6 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { type Channel, getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
-import type { Native } from "../ffi/symbols.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import type { Options } from "./options.ts";
 import { plan, type StdioDefaults } from "./plan.ts";
@@ -33,9 +32,10 @@ function duration(v: unknown, what: string, def: number): number {
 /** The library and this context's reactor channel; failing to get them for
  * want of fds is a SpawnError EMFILE like any other failure to create the
  * child. */
-function engine(file: string, args: readonly string[]): [Native, Channel] {
+function channelFor(file: string, args: readonly string[]): Channel {
   try {
-    return [loadNative(), getChannel()];
+    loadNative();
+    return getChannel();
   } catch (e) {
     const errno = (e as { errno?: unknown }).errno;
     if (typeof errno !== "number") throw e;
@@ -57,7 +57,8 @@ export function spawnWith(
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
-  const [native, channel] = engine(file, args);
+  const channel = channelFor(file, args); // no tuple allocated per spawn
+  const native = loadNative();
   // A pipe of ours handed to this child: make it blocking, as stdio is.
   for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
   const r = native.asp_spawn(p.request, p.request.length, outBytes, OUT_SLOTS);
