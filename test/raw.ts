@@ -1,5 +1,6 @@
 /** Spawning through the bare bindings (below the public API), for binding tests. */
-import { FD_DEVNULL, FD_PIPE_WRITE, Out, RequestWriter } from "../src/api/request.ts";
+import { Fd, Out } from "../src/ffi/abi.ts";
+import { RequestWriter } from "../src/ffi/request.ts";
 import { loadNative } from "../src/ffi/load.ts";
 
 export interface RawChild {
@@ -15,7 +16,7 @@ export function spawnRaw(file: string, args: string[]): RawChild {
   const native = loadNative();
   writer.begin(file, false).arg(file);
   for (const a of args) writer.arg(a);
-  writer.env("PATH=/usr/bin:/bin").fdMap([[FD_DEVNULL, 0], [FD_PIPE_WRITE, 1], [2, 2]]);
+  writer.env("PATH=/usr/bin:/bin").fdMap([[Fd.DEVNULL, 0], [Fd.PIPE_WRITE, 1], [2, 2]]);
   const out = new Int32Array(Out.PIPES + 1);
   const r = native.asp_spawn(writer.end(), writer.end().length, new Uint8Array(out.buffer), out.length);
   if (r < 0) throw new Error(`asp_spawn: errno ${-r}`);

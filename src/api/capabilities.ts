@@ -1,4 +1,5 @@
 /** What the kernel let the library use, decided once per process. */
+import { Cap } from "../ffi/abi.ts";
 import { loadNative } from "../ffi/load.ts";
 
 export interface Capabilities {
@@ -13,8 +14,8 @@ export interface Capabilities {
 export function capabilities(): Capabilities {
   const c = loadNative().asp_capabilities();
   return {
-    mechanism: c & 0x01 ? "clone3" : c & 0x02 ? "clone" : c & 0x04 ? "vfork" : "fork",
-    pidfd: (c & 0x10) !== 0,
-    cloneIntoCgroup: (c & 0x20) !== 0,
+    mechanism: c & Cap.CLONE3 ? "clone3" : c & Cap.CLONE_VM ? "clone" : c & Cap.VFORK ? "vfork" : "fork",
+    pidfd: (c & Cap.PIDFD) !== 0,
+    cloneIntoCgroup: (c & Cap.INTO_CGROUP) !== 0,
   };
 }

@@ -7,7 +7,7 @@
  * fills more than half of it hands the buffer itself over and a new one is
  * made, so large transfers are not copied twice.
  */
-import { EPOLLIN } from "../ffi/channel.ts";
+import { Event } from "../ffi/abi.ts";
 import { EAGAIN } from "./errno.ts";
 import { fdError, PipeEnd } from "./pipe-end.ts";
 
@@ -44,7 +44,7 @@ export class FdReader extends PipeEnd {
       if (this.handle < 0) return null;
       const chunk = this.#tryRead();
       if (chunk !== undefined) return chunk;
-      await this.ready.wait(EPOLLIN);
+      await this.ready.wait(Event.IN);
     }
   }
 
@@ -58,7 +58,7 @@ export class FdReader extends PipeEnd {
       let chunk: Uint8Array | null | undefined;
       while ((chunk = this.#tryRead())) onChunk(chunk);
       if (chunk === null) return;
-      await this.ready.wait(EPOLLIN);
+      await this.ready.wait(Event.IN);
     }
   }
 

@@ -3,8 +3,8 @@
  * pipe is full, waits for the reactor to say it has room. write() resolves
  * once every byte is in the pipe, which is the backpressure.
  */
-import { EPOLLOUT } from "../ffi/channel.ts";
-import { EAGAIN } from "./errno.ts";
+import { Event } from "../ffi/abi.ts";
+import { EAGAIN, EPIPE } from "./errno.ts";
 import { fdError, PipeEnd } from "./pipe-end.ts";
 
 export class FdWriter extends PipeEnd {
@@ -12,10 +12,10 @@ export class FdWriter extends PipeEnd {
     let off = 0;
     while (off < chunk.length) {
       // Closed: the child is gone (or we gave up on it): its stdin has no reader.
-      if (this.handle < 0) throw fdError(32 /* EPIPE */, "write");
+      if (this.handle < 0) throw fdError(EPIPE, "write");
       const n = this.native.asp_write(this.handle, off ? chunk.subarray(off) : chunk, chunk.length - off);
       if (n > 0) off += n;
-      else if (n === -EAGAIN) await this.ready.wait(EPOLLOUT);
+      else if (n === -EAGAIN) await this.ready.wait(Event.OUT);
       else {
         // EPIPE when the child closed its stdin: the stream is errored now,
         // and close()/abort() would never reach us, so close here.

@@ -7,6 +7,8 @@ const numbers: Record<string, number> = {
   SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
 };
 
+export const SIGKILL = 9;
+
 /** glibc keeps 32 and 33 for itself; SIGRTMIN is 34 as in every libc program. */
 const SIGRTMIN = 34, SIGRTMAX = 64;
 

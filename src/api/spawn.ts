@@ -4,9 +4,10 @@ import { loadNative } from "../ffi/load.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import type { Options } from "./options.ts";
 import { plan, type StdioDefaults } from "./plan.ts";
-import { Out } from "./request.ts";
+import { Out } from "../ffi/abi.ts";
 import { signalNumber } from "./signals.ts";
-import { stepName, Subprocess } from "./subprocess.ts";
+import { stepName } from "./steps.ts";
+import { Subprocess } from "./subprocess.ts";
 
 /** The API pipes stdin, stdout and stderr at most. */
 const OUT_SLOTS = Out.PIPES + 3;

@@ -3,29 +3,20 @@
  * its pipes; the reactor wakes it when the status pipe reports, when the
  * child exits and when a pipe is ready.
  */
-import { type Channel, EPOLLIN } from "../ffi/channel.ts";
+import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
+import type { Channel } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { EAGAIN, errnoCode, ESRCH } from "./errno.ts";
 import { commandLine, SpawnError } from "./errors.ts";
-import { decodeExit, type ExitStatus, WAIT_RESULT_SIZE } from "./exit-status.ts";
+import { decodeExit, type ExitStatus } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
 import { readBytes, readLines } from "./output.ts";
 import { killTree } from "./tree.ts";
-import { type Signal, signalNumber } from "./signals.ts";
+import { type Signal, SIGKILL, signalNumber } from "./signals.ts";
+import { stepName } from "./steps.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import { unrefTimeout } from "./timers.ts";
-
-export const STEP_EXEC = -1;
-export const STEP_SETUP = -2;
-
-/** The name of a failing step, from the plan's step list and the native record. */
-export function stepName(steps: readonly string[], step: number, detail: number): string {
-  if (step === STEP_EXEC) return "execve";
-  const name = steps[step];
-  if (name === undefined) return "spawn";
-  return name === "dup2" ? `dup2:${detail}` : name;
-}
 
 export interface SubprocessInit {
   native: Native;
@@ -66,14 +57,14 @@ export interface KillOptions {
 export const internals = Symbol("aspawn.internals");
 
 export interface Internals {
-  stdin: FdWriter | null;
-  stdout: FdReader | null;
-  stderr: FdReader | null;
-  timedOut: boolean;
-  aborted: boolean;
+  readonly stdin: FdWriter | null;
+  readonly stdout: FdReader | null;
+  readonly stderr: FdReader | null;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
   /** We sent killSignal (timeout, abort, maxBuffer, dispose). */
-  terminated: boolean;
-  timeout: number | undefined;
+  readonly terminated: boolean;
+  readonly timeout: number | undefined;
   /** killSignal (or signal) as a timeout does; once the child exited, stop reading its pipes. */
   terminate(signal?: number): void;
   /**
@@ -84,9 +75,9 @@ export interface Internals {
   abortTree(): void;
 }
 
-const waitResult = new Uint8Array(WAIT_RESULT_SIZE);
+const waitResult = new Uint8Array(WaitResult.SIZE);
 const waitView = new DataView(waitResult.buffer);
-const record = new Int32Array(3);
+const record = new Int32Array(StatusRecord.SIZE / 4);
 const recordBytes = new Uint8Array(record.buffer);
 const noop = () => {};
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
@@ -115,7 +106,6 @@ export class Subprocess implements AsyncDisposable {
   #statusWatch = 0;
   #exitWatch = 0;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
-  #ref = true;
   #exitStatus: ExitStatus | null = null;
   #spawnError: SpawnError | undefined;
   #settleSpawned!: (e?: SpawnError) => void;
@@ -170,8 +160,8 @@ export class Subprocess implements AsyncDisposable {
     this.exited.catch(noop);
 
     try {
-      this.#statusWatch = this.#channel.watch(this.#statusFd, EPOLLIN, () => this.#onStatus());
-      if (this.#pidfd >= 0) this.#exitWatch = this.#channel.watch(this.#pidfd, EPOLLIN, () => this.#onExit());
+      this.#statusWatch = this.#channel.watch(this.#statusFd, Event.IN, () => this.#onStatus());
+      if (this.#pidfd >= 0) this.#exitWatch = this.#channel.watch(this.#pidfd, Event.IN, () => this.#onExit());
       else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
     } catch (e) {
       this.#abandon();
@@ -295,7 +285,6 @@ export class Subprocess implements AsyncDisposable {
   }
 
   #setRef(ref: boolean): void {
-    this.#ref = ref;
     if (this.#statusWatch) this.#channel.setRef(this.#statusWatch, ref);
     if (this.#exitWatch) this.#channel.setRef(this.#exitWatch, ref);
     const t = this.#pollTimer as unknown as { ref?(): void; unref?(): void } | undefined;
@@ -311,15 +300,34 @@ export class Subprocess implements AsyncDisposable {
     await this.exited.catch(noop);
   }
 
-  /** @internal */
+  #internals: Internals | undefined;
+
+  /** @internal A live view: its flags read the current state. */
   get [internals](): Internals {
+    return (this.#internals ??= this.#internalsView());
+  }
+
+  #internalsView(): Internals {
+    const self = this; // a getter's `this` is the view
     return {
-      stdin: this.#stdinWriter,
-      stdout: this.#stdoutReader,
-      stderr: this.#stderrReader,
-      timedOut: this.#timedOut,
-      aborted: this.#aborted,
-      terminated: this.#terminated,
+      get stdin() {
+        return self.#stdinWriter;
+      },
+      get stdout() {
+        return self.#stdoutReader;
+      },
+      get stderr() {
+        return self.#stderrReader;
+      },
+      get timedOut() {
+        return self.#timedOut;
+      },
+      get aborted() {
+        return self.#aborted;
+      },
+      get terminated() {
+        return self.#terminated;
+      },
       timeout: this.#timeout,
       terminate: (s?: number) => {
         if (this.#exitStatus) this.#finishReading();
@@ -334,6 +342,7 @@ export class Subprocess implements AsyncDisposable {
       },
     };
   }
+
 
   /**
    * A timeout or an abort: terminate the child; once it has exited, stop
@@ -351,9 +360,9 @@ export class Subprocess implements AsyncDisposable {
   #terminate(signal: number): void {
     if (this.#exitStatus || !this.#signalAll(signal)) return;
     this.#terminated = true;
-    if (Number.isFinite(this.#forceKillAfter) && signal !== 9) {
+    if (Number.isFinite(this.#forceKillAfter) && signal !== SIGKILL) {
       this.#cancelForceKill.push(unrefTimeout(() => {
-        if (!this.#exitStatus) this.#signalAll(9);
+        if (!this.#exitStatus) this.#signalAll(SIGKILL);
       }, this.#forceKillAfter));
     }
   }
@@ -402,7 +411,7 @@ export class Subprocess implements AsyncDisposable {
   /** The child could not be watched (epoll_ctl failed): nobody could ever
    * report on it, so it is killed, its fds closed, and the reactor reaps it. */
   #abandon(): void {
-    this.#native.asp_kill(this.#pidfd, this.pid, 9);
+    this.#native.asp_kill(this.#pidfd, this.pid, SIGKILL);
     if (this.#statusWatch) this.#channel.unwatch(this.#statusWatch);
     this.#native.asp_close(this.#statusFd);
     this.#stdinWriter?.close();
@@ -415,11 +424,15 @@ export class Subprocess implements AsyncDisposable {
     if (this.#statusFd < 0) return;
     const r = this.#native.asp_status_read(this.#statusFd, recordBytes);
     if (r === -EAGAIN) {
-      this.#channel.rearm(this.#statusWatch, EPOLLIN);
+      this.#channel.rearm(this.#statusWatch, Event.IN);
       return;
     }
     if (r === 1) {
-      this.#spawnError = new SpawnError(record[0]!, stepName(this.#steps, record[1]!, record[2]!), this.command);
+      this.#spawnError = new SpawnError(
+        record[StatusRecord.err / 4]!,
+        stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
+        this.command,
+      );
     }
     // The child exec'd or died: its copies of our fds are gone, and closing
     // the fd is enough to leave epoll.
@@ -433,7 +446,7 @@ export class Subprocess implements AsyncDisposable {
   #onExit(): void {
     const r = this.#native.asp_wait(this.#pidfd, this.pid, waitResult);
     if (r === -EAGAIN) {
-      if (this.#exitWatch) this.#channel.rearm(this.#exitWatch, EPOLLIN);
+      if (this.#exitWatch) this.#channel.rearm(this.#exitWatch, Event.IN);
       return;
     }
     // The child is gone, so its status pipe holds a record or EOF now.

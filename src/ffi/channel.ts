@@ -7,14 +7,11 @@
  * rearm(). The process is kept alive exactly while some armed watch is
  * "ref'd" (a child someone awaits, a stream someone reads).
  */
+import { Event } from "./abi.ts";
 import { loadNative } from "./load.ts";
 import type { Native } from "./symbols.ts";
 import { createWaker, type Waker } from "./waker.ts";
 
-export const EPOLLIN = 0x1;
-export const EPOLLOUT = 0x4;
-export const EPOLLERR = 0x8;
-export const EPOLLHUP = 0x10;
 
 /** Watch ids run from 1 to this (0 means "no watch" to callers). */
 const MAX_ID = 0xfffffffe;
@@ -145,18 +142,18 @@ export class Channel {
   }
 
   #dispatch(chunk: Uint8Array): void {
-    // Records are 8 bytes, written whole; a read could still end mid-record.
+    // Records (struct asp_event) are written whole; a read could still end mid-record.
     let bytes = chunk;
     if (this.#partial.length) {
       bytes = new Uint8Array(this.#partial.length + chunk.length);
       bytes.set(this.#partial);
       bytes.set(chunk, this.#partial.length);
     }
-    const whole = bytes.length - (bytes.length % 8);
+    const whole = bytes.length - (bytes.length % Event.SIZE);
     const view = new DataView(bytes.buffer, bytes.byteOffset, whole);
     this.#partial = bytes.slice(whole);
-    for (let off = 0; off < whole; off += 8) {
-      const id = view.getUint32(off, true), events = view.getUint32(off + 4, true);
+    for (let off = 0; off < whole; off += Event.SIZE) {
+      const id = view.getUint32(off + Event.id, true), events = view.getUint32(off + Event.events, true);
       const w = this.#watches.get(id);
       if (!w || !w.armed) continue; // unwatched since: a stale record
       this.#disarm(w);

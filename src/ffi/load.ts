@@ -3,6 +3,7 @@
  * runtime we are on. Nothing outside src/ffi touches bun:ffi, Deno.dlopen
  * or koffi.
  */
+import { Abi } from "./abi.ts";
 import { openBun } from "./bun.ts";
 import { openDeno } from "./deno.ts";
 import { candidates, supportedTargets, target } from "./locate.ts";
@@ -46,7 +47,7 @@ export function loadNative(): Native {
   for (const path of tried) {
     try {
       let lib = open(path);
-      if (lib.asp_version() !== 1) throw new Error(`ABI version ${lib.asp_version()}, expected 1`);
+      if (lib.asp_version() !== Abi.VERSION) throw new Error(`ABI version ${lib.asp_version()}, expected ${Abi.VERSION}`);
       if (env("ASPAWN_TRACE") === "1") lib = traced(lib, (line) => process.stderr.write(line));
       return (native = lib);
     } catch (e) {

@@ -72,7 +72,7 @@ function bunWaker(fd: number, onData: OnData, readNow: () => void): Waker {
     },
     // A tick later: a program that awaits one child after another
     // (`await run()` in a loop) refs again before that, and keeps its
-    // stream (a new one costs ~50 us per child here).
+    // stream (a new one per child shows in bench/scenarios/echo.ts on Bun).
     unref(watching) {
       stopIdle();
       if (!reader) return setPoll(watching);

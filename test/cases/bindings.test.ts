@@ -1,6 +1,7 @@
 // The FFI layer on each runtime: symbols, wake-ups, idle exit, unloading.
 import { assert, test } from "../adapter.ts";
-import { EPOLLIN, getChannel } from "../../src/ffi/channel.ts";
+import { Event, StatusRecord, WaitResult } from "../../src/ffi/abi.ts";
+import { getChannel } from "../../src/ffi/channel.ts";
 import { loadNative, symbolNames } from "../../src/ffi/load.ts";
 import { runFixture } from "../fixtures.ts";
 import { spawnRaw } from "../raw.ts";
@@ -18,18 +19,18 @@ test("bindings: wake-ups for a status pipe, a pidfd and a stdout pipe", async ()
   const chunks: number[] = [];
   const buf = new Uint8Array(64);
   const status = new Promise<number>((resolve) =>
-    channel.watch(child.status, EPOLLIN, () => resolve(native.asp_status_read(child.status, new Uint8Array(12))))
+    channel.watch(child.status, Event.IN, () => resolve(native.asp_status_read(child.status, new Uint8Array(StatusRecord.SIZE))))
   );
   const exited = new Promise<number>((resolve) =>
-    channel.watch(child.pidfd, EPOLLIN, () => resolve(native.asp_wait(child.pidfd, child.pid, new Uint8Array(32))))
+    channel.watch(child.pidfd, Event.IN, () => resolve(native.asp_wait(child.pidfd, child.pid, new Uint8Array(WaitResult.SIZE))))
   );
   const eof = new Promise<void>((resolve) => {
-    const id = channel.watch(child.stdout, EPOLLIN, function onReady() {
+    const id = channel.watch(child.stdout, Event.IN, function onReady() {
       for (;;) {
         const n = native.asp_read(child.stdout, buf, buf.length);
         if (n > 0) chunks.push(...buf.subarray(0, n));
         else if (n === 0) return resolve();
-        else return channel.rearm(id, EPOLLIN); // -EAGAIN: wait for more
+        else return channel.rearm(id, Event.IN); // -EAGAIN: wait for more
       }
     });
   });

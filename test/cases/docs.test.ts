@@ -27,3 +27,11 @@ test("docs: every public export is in the README", async () => {
   const missing = exported.filter((n) => !readme.includes(n));
   assert.deepEqual(missing, []);
 });
+
+test("docs: the README's order of pre-exec steps is the step table's", async () => {
+  const { steps } = await import("../../src/api/steps.ts");
+  const sentence = /The order is fixed:([^(.]*)/.exec(readme);
+  assert.ok(sentence, "the README has its order sentence");
+  const listed = sentence[1]!.split(",").map((s) => s.replace(/\s+/g, " ").trim());
+  assert.deepEqual(listed, steps.map((s) => s.label ?? `\`${s.option}\``));
+});

@@ -1,6 +1,8 @@
 /*
- * libaspawn: the public C ABI. TypeScript (src/ffi/symbols.ts) mirrors the
- * exported functions and src/api encodes requests in the format below.
+ * libaspawn: the public C ABI. TypeScript mirrors it in src/ffi: symbols.ts
+ * the exported functions, abi.ts every constant and record layout below
+ * (test/cases/abi.test.ts parses this file and fails when they differ), and
+ * request.ts encodes requests in the format below.
  *
  * All functions return >= 0 on success and -errno on failure; none touches
  * errno. Integers are host-endian (both supported arches are little-endian).
@@ -26,7 +28,9 @@
 #define ASP_REQ_MAGIC 0x4e505341u /* "ASPN" */
 #define ASP_REQ_MAX_SIZE (64u << 20) /* larger requests fail with E2BIG */
 #define ASP_REQ_MAX_FDS 4096u
-#define ASP_REQ_MAX_FD (1u << 20)
+#define ASP_REQ_MAX_FD (1u << 20) /* fd numbers in an FD_MAP are below it */
+#define ASP_REQ_MAX_GROUPS 65536u /* SETGROUPS ids (NGROUPS_MAX) */
+#define ASP_REQ_MAX_FILTERS 4096u /* SECCOMP filters (BPF_MAXINSNS) */
 
 /* header.flags */
 #define ASP_REQ_SEARCH_PATH 0x1u /* file has no '/': search the envp's PATH */
@@ -100,7 +104,8 @@ enum {
 	ASP_OUT_DETAIL = 4, /* on a synchronous failure: as asp_status_record.detail */
 	ASP_OUT_PIPES = 5,  /* parent ends of the FD_MAP pipes, in entry order */
 };
-#define ASP_OUT_MAX (ASP_OUT_PIPES + 64) /* at most 64 pipes per spawn */
+#define ASP_OUT_MAX_PIPES 64 /* pipes per spawn */
+#define ASP_OUT_MAX (ASP_OUT_PIPES + ASP_OUT_MAX_PIPES)
 
 /* ---- Capabilities (asp_capabilities bit set) ---------------------------- */
 #define ASP_CAP_CLONE3 0x01      /* clone3 is used */
@@ -112,18 +117,27 @@ enum {
 #define ASP_CAP_CLOSE_RANGE 0x40
 
 /* ---- Wait output (asp_wait) --------------------------------------------- */
+#define ASP_WAIT_EXITED 1 /* si_code values: the kernel's CLD_* */
+#define ASP_WAIT_KILLED 2
+#define ASP_WAIT_DUMPED 3
+
 struct asp_wait_result {
-	int32_t code;     /* CLD_EXITED: exit status; else the signal number */
-	int32_t si_code;  /* CLD_EXITED (1), CLD_KILLED (2), CLD_DUMPED (3) */
+	int32_t code;     /* ASP_WAIT_EXITED: exit status; else the signal number */
+	int32_t si_code;  /* ASP_WAIT_* */
 	double user_us;   /* rusage */
 	double system_us;
 	double max_rss_kib;
 };
 
 /* ---- Reactor records (read from the notify fd of a channel) ------------- */
+#define ASP_EVENT_IN 0x1u /* event bits: epoll's */
+#define ASP_EVENT_OUT 0x4u
+#define ASP_EVENT_ERR 0x8u
+#define ASP_EVENT_HUP 0x10u
+
 struct asp_event {
-	uint32_t id;
-	uint32_t events; /* EPOLLIN 0x1, EPOLLOUT 0x4, EPOLLERR 0x8, EPOLLHUP 0x10 */
+	uint32_t id;     /* as given to asp_watch */
+	uint32_t events; /* ASP_EVENT_* */
 };
 
 int asp_version(void);

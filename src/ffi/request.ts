@@ -1,52 +1,13 @@
 /**
- * Encodes spawn requests in the format of lib/c/include/aspawn.h. One writer
+ * Encodes spawn requests in the format of lib/c/include/aspawn.h (its
+ * numbers: abi.ts). It is the C contract, not API: src/api/steps.ts decides
+ * what goes in, in which order. One writer
  * is reused for every spawn of this JS context: after warm-up a spawn
  * allocates nothing here (the C side copies the bytes before returning).
  * A buffer grown past 1 MiB by a large request is given up after a while
- * (see plan.ts).
+ * (see src/api/plan.ts).
  */
-export const REQ_MAGIC = 0x4e505341;
-export const ABI_VERSION = 1;
-export const REQ_SEARCH_PATH = 0x1;
-export const REQ_INHERIT_ENV = 0x2;
-export const HEADER_SIZE = 32;
-
-export const Op = {
-  FD_MAP: 1,
-  CHDIR: 2,
-  SETSID: 3,
-  SETPGID: 4,
-  SETGROUPS: 5,
-  SETGID: 6,
-  SETUID: 7,
-  UMASK: 8,
-  NICE: 9,
-  RLIMIT: 10,
-  PDEATHSIG: 11,
-  NO_NEW_PRIVS: 12,
-  SECCOMP: 13,
-  SIGMASK: 14,
-  CGROUP: 15,
-  CLEAR_GROUPS: 16,
-} as const;
-
-/** FD_MAP sources below zero. */
-export const FD_DEVNULL = -1;
-export const FD_PIPE_READ = -2;
-export const FD_PIPE_WRITE = -3;
-export const FDMAP_CLOSE_OTHERS = 0x1;
-
-/** asp_spawn's int32 output slots (ASP_OUT_*). */
-export const Out = {
-  PID: 0,
-  PIDFD: 1,
-  STATUS: 2,
-  /** On a synchronous failure: the step, and its detail (FD_MAP: the target fd). */
-  STEP: 3,
-  DETAIL: 4,
-  /** Our ends of the FD_MAP pipes, in entry order. */
-  PIPES: 5,
-} as const;
+import { Abi, Fdmap, Op, Req, ReqHeader } from "./abi.ts";
 
 const encoder = new TextEncoder();
 const INITIAL_SIZE = 4096;
@@ -59,7 +20,7 @@ export function encodeStrings(strings: readonly string[]): Uint8Array {
   w.begin("", false);
   for (const s of strings) w.env(s);
   const all = w.end();
-  return all.slice(HEADER_SIZE + 8); // drop the header and the empty file name
+  return all.slice(ReqHeader.SIZE + 8); // drop the header and the empty file name
 }
 
 export class RequestWriter {
@@ -138,16 +99,16 @@ export class RequestWriter {
   }
 
   begin(file: string, searchPath: boolean): this {
-    this.#len = HEADER_SIZE;
+    this.#len = ReqHeader.SIZE;
     this.#argc = this.#envc = this.#nsteps = this.#stepsOffset = 0;
-    this.#flags = searchPath ? REQ_SEARCH_PATH : 0;
+    this.#flags = searchPath ? Req.SEARCH_PATH : 0;
     this.#string(file);
     return this;
   }
 
   /** Start from this process's environment (env strings then set or, without "=", remove). */
   setInheritEnv(on: boolean): this {
-    this.#flags = on ? this.#flags | REQ_INHERIT_ENV : this.#flags & ~REQ_INHERIT_ENV;
+    this.#flags = on ? this.#flags | Req.INHERIT_ENV : this.#flags & ~Req.INHERIT_ENV;
     return this;
   }
 
@@ -179,7 +140,7 @@ export class RequestWriter {
     this.#nsteps++;
   }
 
-  fdMap(pairs: readonly (readonly [src: number, dst: number])[], flags = FDMAP_CLOSE_OTHERS): this {
+  fdMap(pairs: readonly (readonly [src: number, dst: number])[], flags: number = Fdmap.CLOSE_OTHERS): this {
     this.#step(Op.FD_MAP, 8 + 8 * pairs.length);
     this.#u32(pairs.length);
     this.#u32(flags);
@@ -265,15 +226,15 @@ export class RequestWriter {
   /** The finished request: a view into the writer's buffer, valid until the next begin(). */
   end(): Uint8Array {
     if (!this.#stepsOffset) this.#stepsOffset = this.#len;
-    const v = this.#view;
-    v.setUint32(0, REQ_MAGIC, true);
-    v.setUint32(4, ABI_VERSION, true);
-    v.setUint32(8, this.#len, true);
-    v.setUint32(12, this.#flags, true);
-    v.setUint32(16, this.#argc, true);
-    v.setUint32(20, this.#envc, true);
-    v.setUint32(24, this.#stepsOffset, true);
-    v.setUint32(28, this.#nsteps, true);
+    const v = this.#view, H = ReqHeader;
+    v.setUint32(H.magic, Req.MAGIC, true);
+    v.setUint32(H.version, Abi.VERSION, true);
+    v.setUint32(H.size, this.#len, true);
+    v.setUint32(H.flags, this.#flags, true);
+    v.setUint32(H.argc, this.#argc, true);
+    v.setUint32(H.envc, this.#envc, true);
+    v.setUint32(H.steps_offset, this.#stepsOffset, true);
+    v.setUint32(H.nsteps, this.#nsteps, true);
     return this.#buf.subarray(0, this.#len);
   }
 }

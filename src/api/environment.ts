@@ -1,0 +1,98 @@
+/**
+ * The child's environment in the request: copied from `environ` natively
+ * with our overrides on top (Req.INHERIT_ENV), or sent whole from JS.
+ */
+import { createRequire } from "node:module";
+import { encodeStrings, type RequestWriter } from "../ffi/request.ts";
+import { runtime } from "../ffi/runtime.ts";
+import { bool, noNul } from "./check.ts";
+import type { Options } from "./options.ts";
+
+/**
+ * Where the child's environment comes from. The library copies `environ`
+ * natively (no pass over process.env in JS, no --allow-env on Deno), safely
+ * even while other threads call setenv (a SHARE_ENV Worker, Deno.env.set in
+ * a Worker, native code): that is the main thread of Node and Deno. Bun
+ * keeps process.env in a map of its own (setenv is never called) and a Node
+ * Worker's process.env is the Worker's own copy: both are sent from JS, as
+ * is a Deno Worker's when --allow-env permits (what its process.env shows).
+ */
+const envFromJs = runtime === "bun" || inWorker();
+
+function inWorker(): boolean {
+  if (runtime === "node") return !createRequire(import.meta.url)("node:worker_threads").isMainThread;
+  const scope = (globalThis as { WorkerGlobalScope?: new () => unknown }).WorkerGlobalScope;
+  return typeof scope === "function" && globalThis instanceof scope;
+}
+
+/**
+ * process.env encoded, cached and reused while it is unchanged (checking
+ * that costs a pass over it; encoding again costs ~10x that).
+ */
+const jsEnv: { keys: string[]; values: string[]; bytes: Uint8Array } = { keys: [], values: [], bytes: new Uint8Array(0) };
+
+function jsEnvironment(): { bytes: Uint8Array; count: number } {
+  const env = process.env as Record<string, string>;
+  let i = 0, same = true;
+  for (const k in env) {
+    if (same && (jsEnv.keys[i] !== k || jsEnv.values[i] !== env[k])) same = false;
+    i++;
+  }
+  if (!same || i !== jsEnv.keys.length) {
+    jsEnv.keys = Object.keys(env);
+    jsEnv.values = jsEnv.keys.map((k) => env[k]!);
+    jsEnv.bytes = encodeStrings(jsEnv.keys.map((k, j) => `${k}=${jsEnv.values[j]}`));
+  }
+  return { bytes: jsEnv.bytes, count: jsEnv.keys.length };
+}
+
+/**
+ * env is read as an object's own keys: an array would set variables named
+ * "0", "1" ..., a Map none at all.
+ */
+function envObject(env: unknown): void {
+  if (typeof env === "object" && env !== null && !Array.isArray(env)) {
+    const proto = Object.getPrototypeOf(env);
+    if (proto === Object.prototype || proto === null) return;
+    if (typeof process !== "undefined" && env === process.env) return;
+  }
+  const what = Array.isArray(env)
+    ? "an array"
+    : typeof env === "object" && env !== null
+    ? `a ${(env as object).constructor?.name ?? "non-plain object"}`
+    : env === null
+    ? "null"
+    : `a ${typeof env}`;
+  throw new TypeError(`env must be an object of strings (name: value), got ${what}`);
+}
+
+/** Append the env strings and set the INHERIT_ENV flag (`env`, `clearEnv`). */
+export function writeEnvironment(w: RequestWriter, o: Options): void {
+  const clearEnv = bool(o.clearEnv, "clearEnv");
+  const env = o.env ?? {};
+  envObject(env);
+  let fromJs = !clearEnv && envFromJs, merged: [string, string | undefined][] | undefined;
+  if (fromJs) {
+    try {
+      if (o.env === undefined) {
+        const { bytes, count } = jsEnvironment();
+        w.rawStrings(bytes, count);
+      } else merged = Object.entries({ ...process.env, ...env });
+    } catch {
+      fromJs = false; // a Deno Worker without --allow-env: environ it is
+    }
+  }
+  const inherit = !clearEnv && !fromJs;
+  const entries = merged ?? Object.entries(env);
+  for (const [k, v] of entries) {
+    if (k === "" || k.includes("=") || k.includes("\0")) {
+      throw new TypeError(`env keys must be non-empty, without "=" or NUL: ${JSON.stringify(k)}`);
+    }
+    if (v === undefined) {
+      if (inherit) w.env(k);
+      continue;
+    }
+    w.env(`${k}=${noNul(v, `env.${k}`)}`);
+  }
+  w.setInheritEnv(inherit);
+}
