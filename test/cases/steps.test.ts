@@ -62,3 +62,17 @@ test("steps: an op whose credential flag is dropped on one side is found", () =>
   assert.notEqual(dropped, program, "the edit must apply");
   assert.ok(disagreements(opTable(dropped)).some((d) => d.includes("ASP_OPF_CREDS")));
 });
+
+test("steps: an option's getter that spawns during a spawn leaves both requests intact", async () => {
+  const { run } = await import("../../src/index.ts");
+  let inner: Promise<{ stdout: string | Uint8Array }> | undefined;
+  const env = {
+    get A() {
+      inner ??= run("echo", ["inner"]);
+      return "outer";
+    },
+  };
+  const outer = await run("sh", ["-c", 'echo "$A" "$1"', "sh", "arg"], { env, cwd: "/" });
+  assert.equal(outer.stdout, "outer arg\n");
+  assert.equal((await inner!).stdout, "inner\n");
+});
