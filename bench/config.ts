@@ -48,7 +48,7 @@ export function config(quick: boolean): Config {
       stormTotal: 10000,
       inflight: 32,
       pipeBytes: 2 * GiB,
-      // 5: one noisy run of 3 moved the median by 10 % on this machine.
+      // 5: with 3, one noisy run can move the median by 10 %.
       pipeReps: 5,
       echoSamples: 1000,
       liveChildren: 2000,

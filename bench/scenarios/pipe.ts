@@ -1,6 +1,6 @@
 /**
  * (4a) stdout throughput: a fast writer (head -c N /dev/zero writes in
- * large blocks, ~3.5 GB/s into dd here) read to EOF through each
+ * large blocks, faster than any reader here can take) read to EOF through each
  * launcher's stdout, repetitions alternating; MB/s = 1e6 bytes per second.
  */
 import type { Config } from "../config.ts";

@@ -4,11 +4,11 @@
  * awaited) outside the timing, one child at a time, the launchers taking
  * turns in blocks of BLOCK calls. Blocks, not single calls: a fork
  * (child_process) write-protects the parent's pages, and the next call of
- * the other launcher paid for those copy-on-write faults (aspawn's p50 on
- * Node was 155 us after a child_process spawn in a 1 GiB parent, 74 us one
- * call later); in blocks that lands on 1 sample in BLOCK.
+ * the other launcher paid for those copy-on-write faults (about twice its
+ * usual time, in a 1 GiB parent); in blocks that lands on 1 sample in BLOCK.
  * Runs per parent size; a time budget caps the per-size cost because
- * child_process forks the parent's page tables (~40 ms per GiB here).
+ * child_process forks the parent's page tables (this scenario's own
+ * child_process column, per parent size, shows what that costs).
  */
 import { rss } from "../env.ts";
 import type { Config } from "../config.ts";
