@@ -81,13 +81,8 @@ export function run(
   return runWith(file, args, o);
 }
 
-/** @internal run(), and onSpawn gets the child (batches stop it through its internals). */
-export async function runWith(
-  file: string,
-  args: readonly string[],
-  o: RunOptions,
-  onSpawn?: (proc: Subprocess) => void,
-): Promise<RunResult<string | Uint8Array>> {
+/** run()'s own options, checked before anything is spawned; the maxBuffer. */
+function checkRunOptions(o: RunOptions): number {
   if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
     throw new TypeError("input must be a string or a Uint8Array");
   }
@@ -96,6 +91,17 @@ export async function runWith(
   }
   const max = o.maxBuffer ?? 64 * MiB;
   if (typeof max !== "number" || !(max > 0)) throw new TypeError("maxBuffer must be a positive number");
+  return max;
+}
+
+/** @internal run(), and onSpawn gets the child (batches stop it through its internals). */
+export async function runWith(
+  file: string,
+  args: readonly string[],
+  o: RunOptions,
+  onSpawn?: (proc: Subprocess) => void,
+): Promise<RunResult<string | Uint8Array>> {
+  const max = checkRunOptions(o);
   const t0 = performance.now();
   const proc = spawnWith(file, args, o, {
     stdin: o.input !== undefined ? "pipe" : "ignore",
@@ -121,28 +127,20 @@ export async function runWith(
   ]);
   const durationMs = performance.now() - t0;
   const text = o.encoding !== "buffer";
-  const stdout = text ? decoder.decode(out.bytes()) : out.bytes();
-  const stderr = text ? decoder.decode(err.bytes()) : err.bytes();
-  const { timedOut, aborted, timeout } = proc[internals];
-  const maxBufferExceeded = exceeded !== undefined;
-  if ((status.exitCode !== 0 || maxBufferExceeded || timedOut || aborted) && o.reject !== false) {
-    throw new ExitError({
-      command: proc.command,
-      exitCode: status.exitCode,
-      signal: status.signal,
-      stdout,
-      stderr,
-      durationMs,
-      timedOut,
-      timeoutMs: timeout,
-      aborted,
-      maxBufferExceeded,
-      maxBuffer: max,
-      maxBufferStream: exceeded,
-    });
-  }
-  return {
-    stdout, stderr, exitCode: status.exitCode, signal: status.signal, durationMs, command: proc.command,
-    maxBufferExceeded, timedOut, aborted,
+  const result: RunResult<string | Uint8Array> = {
+    stdout: text ? decoder.decode(out.bytes()) : out.bytes(),
+    stderr: text ? decoder.decode(err.bytes()) : err.bytes(),
+    exitCode: status.exitCode,
+    signal: status.signal,
+    durationMs,
+    command: proc.command,
+    maxBufferExceeded: exceeded !== undefined,
+    timedOut: inner.timedOut,
+    aborted: inner.aborted,
   };
+  const failed = status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
+  if (failed && o.reject !== false) {
+    throw new ExitError({ ...result, timeoutMs: inner.timeout, maxBuffer: max, maxBufferStream: exceeded });
+  }
+  return result;
 }
