@@ -22,6 +22,12 @@ mkdir "$tmp/app"
 cd "$tmp/app"
 echo '{ "name": "app", "private": true, "type": "module" }' > package.json
 npm install --prefer-offline --no-audit --no-fund --silent "$tarball"
+# What a user downloads: aspawn and its dependencies (koffi and its one
+# platform binary), never the maintainers' compiler.
+limit=$((15 * 1024 * 1024))
+size=$(du -sb node_modules | cut -f1)
+echo "installed: $((size / 1024)) KiB in node_modules ($(find node_modules -type f | wc -l) files; limit $((limit / 1024)) KiB)"
+[ "$size" -le "$limit" ] || { du -sh node_modules/* node_modules/@*/* 2>/dev/null | sort -h | tail >&2; exit 1; }
 cat > check.mjs <<'JS'
 import { capabilities, run } from "aspawn";
 const r = await run("sh", ["-c", "echo ok"]);
