@@ -36,7 +36,27 @@ JS
 sed 's#from "aspawn"#from "./node_modules/aspawn/dist/index.js"#' check.mjs > check-deno.mjs
 echo "node: $(node check.mjs)"
 echo "bun:  $("$root/node_modules/.bin/bun" run check.mjs)"
-echo "deno: $("$root/node_modules/.bin/deno" run --allow-ffi check-deno.mjs)"
+# FFI granted for exactly the one library it loads: no other path is tried first.
+so="$PWD/node_modules/aspawn/prebuilds/linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')/libaspawn.so"
+echo "deno: $("$root/node_modules/.bin/deno" run --allow-ffi="$so" check-deno.mjs)"
+# Bundled and compiled applications, each run from another directory: the
+# library is found through the installed package (esbuild ESM and CommonJS)
+# or embedded (bun build --compile).
+cat > check.cjs <<'JS'
+const { capabilities, run } = require("aspawn");
+run("sh", ["-c", "echo ok"]).then((r) => console.log(`${r.stdout.trim()} (${capabilities().mechanism})`));
+JS
+esbuild="$root/node_modules/.bin/esbuild"
+"$esbuild" check.mjs --bundle --platform=node --format=esm --outfile=out/esm.mjs --log-level=warning
+"$esbuild" check.cjs --bundle --platform=node --format=cjs --outfile=out/cjs.cjs --log-level=warning \
+	--log-override:empty-import-meta=silent
+"$root/node_modules/.bin/bun" build --compile check.mjs --outfile out/compiled >/dev/null
+echo "node, required:       $(node check.cjs)"
+echo "esbuild ESM bundle:   $(cd / && node "$tmp/app/out/esm.mjs")"
+echo "esbuild CJS bundle:   $(cd / && node "$tmp/app/out/cjs.cjs")"
+mv node_modules node_modules.away # the binary carries the library itself
+echo "bun --compile binary: $(cd / && "$tmp/app/out/compiled")"
+mv node_modules.away node_modules
 cat > types.ts <<'TS'
 import { run, spawn, type Options } from "aspawn";
 const o: Options = { cwd: "/tmp", rlimits: { nofile: 64 } };

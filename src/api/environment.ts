@@ -2,9 +2,8 @@
  * The child's environment in the request: copied from `environ` natively
  * with our overrides on top (Req.INHERIT_ENV), or sent whole from JS.
  */
-import { createRequire } from "node:module";
 import { encodeStrings, type RequestWriter } from "../ffi/request.ts";
-import { runtime } from "../ffi/runtime.ts";
+import { requireHere, runtime } from "../ffi/runtime.ts";
 import { bool, noNul } from "./check.ts";
 import type { Options } from "./options.ts";
 
@@ -20,7 +19,7 @@ import type { Options } from "./options.ts";
 const envFromJs = runtime === "bun" || inWorker();
 
 function inWorker(): boolean {
-  if (runtime === "node") return !createRequire(import.meta.url)("node:worker_threads").isMainThread;
+  if (runtime === "node") return !requireHere()("node:worker_threads").isMainThread;
   const scope = (globalThis as { WorkerGlobalScope?: new () => unknown }).WorkerGlobalScope;
   return typeof scope === "function" && globalThis instanceof scope;
 }

@@ -6,7 +6,7 @@
 import { Abi } from "./abi.ts";
 import { openBun } from "./bun.ts";
 import { openDeno } from "./deno.ts";
-import { candidates, supportedTargets, target } from "./locate.ts";
+import { candidates, override, supportedTargets, target } from "./locate.ts";
 import { openNode } from "./node.ts";
 import { env, runtime } from "./runtime.ts";
 import { type Native, symbols } from "./symbols.ts";
@@ -26,25 +26,38 @@ let native: Native | undefined;
 
 const open = { bun: openBun, deno: openDeno, node: openNode }[runtime];
 
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 function explain(tried: string[], errors: unknown[]): string {
-  const t = target();
+  const t = target(), chosen = override();
   const lines = [`aspawn: cannot load libaspawn.so on ${runtime} (${t}).`];
+  if (chosen) {
+    // The user's choice failed: that is the cause, not a missing prebuilt.
+    lines.push(`ASPAWN_LIBRARY=${chosen} could not be loaded: ${message(errors[0])}`);
+    lines.push(`Point ASPAWN_LIBRARY at a libaspawn.so built for ${t}, or unset it to use the prebuilt library.`);
+    return lines.join("\n");
+  }
   if (!(supportedTargets as readonly string[]).includes(t)) {
     lines.push(`aspawn supports ${supportedTargets.join(" and ")} only.`);
   }
   lines.push("Tried:");
-  tried.forEach((p, i) => lines.push(`  ${p}: ${errors[i] instanceof Error ? (errors[i] as Error).message : errors[i]}`));
+  tried.forEach((p, i) => lines.push(`  ${p}: ${message(errors[i])}`));
   if (runtime === "deno") {
     lines.push("Deno needs --allow-ffi (and --allow-env to honour ASPAWN_LIBRARY or ASPAWN_TRACE).");
   }
-  lines.push("Set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform to override.");
+  lines.push(
+    "Bundled into an application? Copy the package's prebuilds/ next to the bundle, or set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform.",
+  );
   return lines.join("\n");
 }
 
 export function loadNative(): Native {
   if (native) return native;
-  const tried = candidates(), errors: unknown[] = [];
-  for (const path of tried) {
+  const tried: string[] = [], errors: unknown[] = [];
+  for (const path of candidates()) {
+    tried.push(path);
     try {
       let lib = open(path);
       if (lib.asp_version() !== Abi.VERSION) throw new Error(`ABI version ${lib.asp_version()}, expected ${Abi.VERSION}`);
@@ -56,7 +69,7 @@ export function loadNative(): Native {
   }
   const error = new LibraryLoadError(explain(tried, errors));
   // Out of fds: not a missing library; the next call may well succeed.
-  if (errors.every(outOfFds)) error.errno = EMFILE;
+  if (errors.length && errors.every(outOfFds)) error.errno = EMFILE;
   throw error;
 }
 

@@ -1,9 +1,21 @@
 /**
- * Where libaspawn.so may be: $ASPAWN_LIBRARY, else the prebuilt for this
- * platform relative to this module — from src/ffi/ (source, Bun, Deno) or
- * from dist/ (the bundled JavaScript).
+ * Where libaspawn.so may be, in the order tried (the first that loads wins):
+ * 1. $ASPAWN_LIBRARY, and nothing else when it is set;
+ * 2. on Bun, the prebuilt as a file import ("#prebuilt"): embedded in a
+ *    `bun build --compile` binary, an asset next to a `bun build` bundle;
+ * 3. this package's prebuilt, from where this module is: src/ffi/ (run from
+ *    source) or dist/ (the JavaScript build);
+ * 4. bundled into an application, this module is the application's bundle:
+ *    prebuilds/ next to it, then the aspawn package Node's resolution finds
+ *    from the bundle and from the working directory.
+ * Lazily: Deno may ask the user about each path, so the right one for the
+ * usual layouts comes first and later ones are only looked for if needed.
  */
-import { arch, env, platform } from "./runtime.ts";
+import { prebuilt } from "#prebuilt";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { arch, env, moduleUrl, platform } from "./runtime.ts";
 
 export const supportedTargets = ["linux-x64", "linux-arm64"] as const;
 
@@ -11,9 +23,38 @@ export function target(): string {
   return `${platform()}-${arch()}`;
 }
 
-export function candidates(): string[] {
-  const override = env("ASPAWN_LIBRARY");
-  if (override) return [override];
+/** Set when the user chose the library: nothing else is tried. */
+export function override(): string | undefined {
+  return env("ASPAWN_LIBRARY") || undefined;
+}
+
+export function* candidates(): Generator<string> {
+  const chosen = override();
+  if (chosen) return yield chosen;
   const rel = `prebuilds/${target()}/libaspawn.so`;
-  return [`../../${rel}`, `../${rel}`].map((p) => decodeURIComponent(new URL(p, import.meta.url).pathname));
+  const seen = new Set<string>();
+  const fresh = (p: string | undefined) => p !== undefined && !seen.has(p) && !!seen.add(p);
+  const embedded = prebuilt?.[target()];
+  if (fresh(embedded)) yield embedded!;
+  const url = moduleUrl();
+  if (!url?.startsWith("file:")) return;
+  const at = (p: string) => fileURLToPath(new URL(p, url));
+  const own = /\/src\/ffi\/[^/]+$/.test(url) ? at(`../../${rel}`) : /\/dist\/[^/]+$/.test(url) ? at(`../${rel}`) : undefined;
+  if (fresh(own)) yield own!;
+  const beside = at(`./${rel}`);
+  if (fresh(beside)) yield beside;
+  for (const from of [url, `${process.cwd()}/`]) {
+    const pkg = packageDir(from);
+    const p = pkg && `${pkg}/${rel}`;
+    if (fresh(p)) yield p!;
+  }
+}
+
+/** The installed aspawn package, as require() would find it from `from`. */
+function packageDir(from: string): string | undefined {
+  try {
+    return dirname(createRequire(from).resolve("aspawn/package.json"));
+  } catch {
+    return undefined;
+  }
 }

@@ -1,9 +1,9 @@
 /** koffi translation of the symbol table (Node: no compile step for users). */
-import { createRequire } from "node:module";
+import { requireHere } from "./runtime.ts";
 import { type Native, type NativeType, symbols } from "./symbols.ts";
 
 export function openNode(path: string): Native {
-  const koffi = createRequire(import.meta.url)("koffi");
+  const koffi = requireHere()("koffi");
   const lib = koffi.load(path);
   // A TypedArray passed as `void *` is handed to C as a pointer to its own
   // memory (no copy), which the output parameters rely on.

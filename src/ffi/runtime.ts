@@ -1,4 +1,7 @@
 /** Which JavaScript runtime we are on, and the few facts we need from it. */
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+
 declare const Bun: unknown;
 declare const Deno: {
   build: { os: string; arch: string };
@@ -38,4 +41,23 @@ export function env(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * This module's URL. In a CommonJS bundle (esbuild --format=cjs)
+ * import.meta is empty: the bundle's own file name stands in.
+ */
+export function moduleUrl(): string | undefined {
+  const url = import.meta.url as string | undefined;
+  if (url) return url;
+  return typeof __filename === "string" ? pathToFileURL(__filename).href : undefined;
+}
+
+/**
+ * require() for Node's own modules and koffi: one resolving from this
+ * module, or CommonJS's own where this code was bundled into CommonJS.
+ */
+export function requireHere(): NodeJS.Require {
+  const url = moduleUrl();
+  return url ? createRequire(url) : require;
 }

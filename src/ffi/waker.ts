@@ -12,8 +12,7 @@
  *   10 ms timer reads the pipe instead: those children are reported within
  *   10 ms, and an idle program still exits.
  */
-import { createRequire } from "node:module";
-import { runtime } from "./runtime.ts";
+import { requireHere, runtime } from "./runtime.ts";
 
 export interface Waker {
   /** Keep the process alive: something is awaited. */
@@ -26,7 +25,7 @@ export interface Waker {
 type OnData = (chunk: Uint8Array) => void;
 
 function socketWaker(fd: number, onData: OnData): Waker {
-  const net = createRequire(import.meta.url)("node:net");
+  const net = requireHere()("node:net");
   const socket = new net.Socket({ fd, readable: true, writable: false });
   socket.on("data", onData);
   socket.on("error", (e: Error) => queueMicrotask(() => { throw e; }));
