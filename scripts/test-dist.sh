@@ -39,6 +39,9 @@ echo "bun:  $("$root/node_modules/.bin/bun" run check.mjs)"
 # FFI granted for exactly the one library it loads: no other path is tried first.
 so="$PWD/node_modules/aspawn/prebuilds/linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')/libaspawn.so"
 echo "deno: $("$root/node_modules/.bin/deno" run --allow-ffi="$so" check-deno.mjs)"
+# Deno, the sources by path from outside the project (no package.json of ours in reach).
+sed "s#from \"aspawn\"#from \"$root/src/index.ts\"#" check.mjs > "$tmp/check-src.mjs"
+echo "deno, sources by path: $(cd "$tmp" && "$root/node_modules/.bin/deno" run --allow-ffi check-src.mjs)"
 # Bundled and compiled applications, each run from another directory: the
 # library is found through the installed package (esbuild ESM and CommonJS)
 # or embedded (bun build --compile).

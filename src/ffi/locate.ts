@@ -11,11 +11,11 @@
  * Lazily: Deno may ask the user about each path, so the right one for the
  * usual layouts comes first and later ones are only looked for if needed.
  */
-import { prebuilt } from "#prebuilt";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { arch, env, moduleUrl, platform } from "./runtime.ts";
+import type * as Prebuilt from "./prebuilt.ts";
+import { arch, env, moduleUrl, platform, runtime } from "./runtime.ts";
 
 export const supportedTargets = ["linux-x64", "linux-arm64"] as const;
 
@@ -34,7 +34,7 @@ export function* candidates(): Generator<string> {
   const rel = `prebuilds/${target()}/libaspawn.so`;
   const seen = new Set<string>();
   const fresh = (p: string | undefined) => p !== undefined && !seen.has(p) && !!seen.add(p);
-  const embedded = prebuilt?.[target()];
+  const embedded = bunPrebuilt();
   if (fresh(embedded)) yield embedded!;
   const url = moduleUrl();
   if (!url?.startsWith("file:")) return;
@@ -48,6 +48,17 @@ export function* candidates(): Generator<string> {
     const p = pkg && `${pkg}/${rel}`;
     if (fresh(p)) yield p!;
   }
+}
+
+/**
+ * Bun: a literal require, which Bun's bundler follows ("#prebuilt" is
+ * prebuilt-bun.ts under the Bun condition), so that bun build --compile
+ * embeds the libraries. Not an import: Deno resolves "#" specifiers only
+ * within its own project, and would fail to load this module from another.
+ */
+function bunPrebuilt(): string | undefined {
+  if (runtime !== "bun") return undefined;
+  return (require("#prebuilt") as typeof Prebuilt).prebuilt?.[target()];
 }
 
 /** The installed aspawn package, as require() would find it from `from`. */
