@@ -14,11 +14,11 @@ test("steps: every order rule of the table holds", () => {
   assert.equal(new Set(steps.map((s) => s.option)).size, steps.length, "one step per option");
   assert.equal(new Set(steps.map((s) => s.name)).size, steps.length, "step names are unique");
   steps.forEach((s, i) => {
-    for (const before of s.after ?? []) {
+    for (const before of s.after) {
       assert.ok(index(before) >= 0, `${s.option}: after unknown option ${before}`);
       assert.ok(index(before) < i, `${s.option} must run after ${before}: ${s.why}`);
     }
-    assert.ok(!s.after || s.why, `${s.option}: a rule says why`);
+    assert.ok(s.after.length === 0 || s.why, `${s.option}: a rule says why`);
     if (s.beforeClone) assert.ok(steps.slice(0, i).every((p) => p.beforeClone), `${s.option} comes first`);
     if (s.last) assert.equal(i, steps.length - 1, `${s.option} is last`);
   });
