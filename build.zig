@@ -1,11 +1,24 @@
-//! Builds libaspawn.so for linux x86_64 and aarch64 (glibc >= 2.17) with
-//! `zig cc`, because Zig 0.11's Compile step cannot pass `-z nodelete`
-//! (the reactor thread must never see its code unmapped).
+//! Every C compile line of the project: the shipped libraries, and the
+//! variants that check them, from the same source lists, flag sets and
+//! compile function, so that what is checked is what is shipped.
+//! The library is built with `zig cc`, because Zig 0.11's Compile step cannot
+//! pass `-z nodelete` (the reactor thread must never see its code unmapped).
 //!
-//!   zig build                       prebuilds/linux-{x64,arm64}/libaspawn.so
-//!   zig build test                  C tests, native arch, against the fresh x64 library
-//!   zig build tests                 test binaries for both arches in zig-out/bin
+//!   zig build                   prebuilds/linux-{x64,arm64}/libaspawn.so (glibc >= 2.17)
+//!   zig build test              C tests, native arch, against the fresh x64 library
+//!   zig build tests             test binaries and libraries for both arches in zig-out/bin
+//!   zig build child-objects     zig-out/child/{x64,arm64}/*.o: the very objects of the
+//!                               child's code linked into prebuilds/ (check-child-symbols.sh)
+//!   zig build bench-c           the C benchmark, zig-out/bin/bench-c (bench-c.sh)
+//!   zig build sanitize          ASan + UBSan library and C tests in zig-out/sanitize
+//!                               (sanitize.sh): the shipped compile lines with clang,
+//!                               -O1 -g, and the sanitizers on the parent's code
+//!   zig build fuzz              the decoder fuzzer and its seed writer in zig-out/fuzz (fuzz.sh)
+//!
+//! sanitize and fuzz need Debian's clang (-Dclang=clang-16, the default, with
+//! libclang-rt-16-dev and libfuzzer-16-dev): Zig 0.11 ships no sanitizer runtime.
 const std = @import("std");
+const LazyPath = std.Build.LazyPath;
 
 const Target = struct { dir: []const u8, triple: []const u8, suffix: []const u8 };
 const targets = [_]Target{
@@ -29,62 +42,123 @@ const common_flags = [_][]const u8{
     "-fno-sanitize=all",   "-fno-stack-protector",   "-fno-asynchronous-unwind-tables",
     "-fno-ident",          "-ffile-prefix-map=.=.",  "-Ilib/c",
 };
+/// Added to common_flags for the child's code: nothing that calls outside it.
 const child_flags = [_][]const u8{ "-ffreestanding", "-fno-builtin", "-fno-stack-check" };
-
-fn compile(b: *std.Build, t: Target, src: []const u8, extra: []const []const u8) std.Build.LazyPath {
-    const run = b.addSystemCommand(&.{ b.zig_exe, "cc", "-target", t.triple, "-c" });
-    run.addArgs(&common_flags);
-    run.addArgs(extra);
-    run.addFileArg(.{ .path = b.fmt("lib/c/{s}", .{src}) });
-    const obj = run.addPrefixedOutputFileArg("-o", b.fmt("{s}.o", .{src}));
-    run.extra_file_dependencies = &headers;
-    return obj;
-}
-
-fn objects(b: *std.Build, t: Target) std.ArrayList(std.Build.LazyPath) {
-    var list = std.ArrayList(std.Build.LazyPath).init(b.allocator);
-    for (parent_sources) |s| list.append(compile(b, t, s, &.{})) catch @panic("oom");
-    for (child_sources) |s| list.append(compile(b, t, s, &child_flags)) catch @panic("oom");
-    return list;
-}
-
-fn library(b: *std.Build, t: Target) std.Build.LazyPath {
-    const link = b.addSystemCommand(&.{ b.zig_exe, "cc", "-target", t.triple, "-shared", "-s" });
-    for (objects(b, t).items) |o| link.addFileArg(o);
-    link.addArgs(&.{
-        "-Wl,-z,nodelete", "-Wl,-z,now",      "-Wl,-z,relro",  "-Wl,-z,noexecstack",
-        "-Wl,--build-id=none", "-Wl,-soname,libaspawn.so", "-lpthread",
-    });
-    return link.addPrefixedOutputFileArg("-o", "libaspawn.so");
-}
+const link_flags = [_][]const u8{
+    "-Wl,-z,nodelete", "-Wl,-z,now",      "-Wl,-z,relro",  "-Wl,-z,noexecstack",
+    "-Wl,--build-id=none", "-Wl,-soname,libaspawn.so", "-lpthread",
+};
 
 const test_sources = [_][]const u8{
     "test_main.c", "helpers.c", "lib.c", "proc.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c", "test_tree.c", "test_environ.c",
 };
+const test_headers = [_][]const u8{ "lib/c/include/aspawn.h", "test/c/req.h", "test/c/check.h", "test/c/helpers.h", "test/c/lib.h", "test/c/proc.h" };
+const test_flags = [_][]const u8{ "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Ilib/c/include", "-Itest/c" };
+
+const sanitize_flags = [_][]const u8{ "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer" };
+
+/// bench/c, x86_64 only (the floor's clone3 trampoline is x86_64 assembly).
+/// The loader and the /proc checks are the C tests' own (test/c). The floor's
+/// child (bench/c/floor_child.c) runs in our memory before exec like the
+/// library's child, and is compiled exactly like it.
+const bench_sources = [_][]const u8{ "bench/c/asp_lib.c", "bench/c/floor.c", "bench/c/main.c", "bench/c/methods.c", "bench/c/parents.c", "bench/c/report.c", "bench/c/stats.c", "test/c/lib.c", "test/c/proc.c" };
+const bench_headers = [_][]const u8{ "lib/c/include/aspawn.h", "bench/c/bench.h", "bench/c/floor_child.h", "test/c/lib.h", "test/c/proc.h" };
+const bench_flags = [_][]const u8{ "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Ilib/c/include", "-Itest/c" };
+
+/// One build of the library: its compiler (with its target) and what it adds
+/// to the shipped flags.
+const Variant = struct {
+    cc: []const []const u8,
+    /// After the flags of every object.
+    all: []const []const u8 = &.{},
+    /// After the flags of the parent's objects only: the child's code never
+    /// calls into a runtime, in any variant.
+    parent: []const []const u8 = &.{},
+    /// Right after -shared.
+    link: []const []const u8,
+};
+
+fn zigCc(b: *std.Build, t: Target) []const []const u8 {
+    return b.dupeStrings(&.{ b.zig_exe, "cc", "-target", t.triple });
+}
+
+/// `CC -c FLAGS... SRC -o NAME.o`, rerun when SRC or one of deps changes.
+fn compile(b: *std.Build, cc: []const []const u8, flags: []const []const []const u8, src: []const u8, deps: []const []const u8) LazyPath {
+    const run = b.addSystemCommand(cc);
+    run.addArg("-c");
+    for (flags) |f| run.addArgs(f);
+    run.addFileArg(.{ .path = src });
+    run.extra_file_dependencies = deps;
+    return run.addPrefixedOutputFileArg("-o", b.fmt("{s}.o", .{std.fs.path.basename(src)}));
+}
+
+const Objects = struct { parent: [parent_sources.len]LazyPath, child: [child_sources.len]LazyPath };
+
+fn objects(b: *std.Build, v: Variant) Objects {
+    var o: Objects = undefined;
+    for (parent_sources, &o.parent) |s, *obj|
+        obj.* = compile(b, v.cc, &.{ &common_flags, v.parent, v.all }, b.fmt("lib/c/{s}", .{s}), &headers);
+    for (child_sources, &o.child) |s, *obj|
+        obj.* = compile(b, v.cc, &.{ &common_flags, &child_flags, v.all }, b.fmt("lib/c/{s}", .{s}), &headers);
+    return o;
+}
+
+fn library(b: *std.Build, v: Variant, o: Objects) LazyPath {
+    const link = b.addSystemCommand(v.cc);
+    link.addArg("-shared");
+    link.addArgs(v.link);
+    for (o.parent) |obj| link.addFileArg(obj);
+    for (o.child) |obj| link.addFileArg(obj);
+    link.addArgs(&link_flags);
+    return link.addPrefixedOutputFileArg("-o", "libaspawn.so");
+}
 
 /// The C tests dlopen the library they are given, so the same binary tests
 /// the committed prebuilt, a fresh build or a sanitizer build.
-fn testBinary(b: *std.Build, t: Target) std.Build.LazyPath {
-    const cc = b.addSystemCommand(&.{ b.zig_exe, "cc", "-target", t.triple, "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Ilib/c/include", "-Itest/c" });
-    for (test_sources) |s| cc.addFileArg(.{ .path = b.fmt("test/c/{s}", .{s}) });
-    cc.addArgs(&.{ "-ldl", "-lpthread" });
-    cc.extra_file_dependencies = &.{ "lib/c/include/aspawn.h", "test/c/req.h", "test/c/check.h", "test/c/helpers.h", "test/c/lib.h", "test/c/proc.h" };
-    return cc.addPrefixedOutputFileArg("-o", b.fmt("aspawn-test-{s}", .{t.suffix}));
+fn testBinary(b: *std.Build, cc: []const []const u8, extra: []const []const u8, name: []const u8) LazyPath {
+    const run = b.addSystemCommand(cc);
+    run.addArgs(&test_flags);
+    run.addArgs(extra);
+    for (test_sources) |s| run.addFileArg(.{ .path = b.fmt("test/c/{s}", .{s}) });
+    run.addArgs(&.{ "-ldl", "-lpthread" });
+    run.extra_file_dependencies = &test_headers;
+    return run.addPrefixedOutputFileArg("-o", name);
+}
+
+fn benchBinary(b: *std.Build, t: Target) LazyPath {
+    const cc = zigCc(b, t);
+    const link = b.addSystemCommand(cc);
+    for (bench_sources) |s| link.addFileArg(compile(b, cc, &.{&bench_flags}, s, &bench_headers));
+    link.addFileArg(compile(b, cc, &.{ &common_flags, &child_flags }, "bench/c/floor_child.c", &bench_headers));
+    const out = link.addPrefixedOutputFileArg("-o", "bench-c");
+    link.addArg("-ldl");
+    return out;
+}
+
+fn install(b: *std.Build, step: *std.Build.Step, file: LazyPath, dir: std.Build.InstallDir, name: []const u8) void {
+    step.dependOn(&b.addInstallFileWithDir(file, dir, name).step);
 }
 
 pub fn build(b: *std.Build) void {
+    const clang = b.option([]const u8, "clang", "The clang of the sanitize and fuzz builds (default clang-16)") orelse "clang-16";
     const tests = b.step("tests", "Build the C test binaries for both arches into zig-out/bin");
     const test_step = b.step("test", "Build and run the C tests natively (x86_64)");
-    for (targets) |t| {
-        const lib = library(b, t);
-        const install = b.addInstallFileWithDir(lib, .{ .custom = b.fmt("../prebuilds/{s}", .{t.dir}) }, "libaspawn.so");
-        b.getInstallStep().dependOn(&install.step);
+    const child_step = b.step("child-objects", "Install the child's objects of both shipped libraries into zig-out/child");
+    const bench_step = b.step("bench-c", "Build the C benchmark (x86_64) into zig-out/bin/bench-c");
+    const sanitize_step = b.step("sanitize", "Build the ASan + UBSan library and C tests into zig-out/sanitize (-Dclang)");
+    const fuzz_step = b.step("fuzz", "Build the decoder fuzzer and its seed writer into zig-out/fuzz (-Dclang)");
 
-        const bin = testBinary(b, t);
-        const bin_install = b.addInstallFileWithDir(bin, .bin, b.fmt("aspawn-test-{s}", .{t.suffix}));
-        const lib_install = b.addInstallFileWithDir(lib, .bin, b.fmt("{s}/libaspawn.so", .{t.dir}));
-        tests.dependOn(&bin_install.step);
-        tests.dependOn(&lib_install.step);
+    for (targets) |t| {
+        const shipped = Variant{ .cc = zigCc(b, t), .link = &.{"-s"} };
+        const objs = objects(b, shipped);
+        const lib = library(b, shipped, objs);
+        install(b, b.getInstallStep(), lib, .{ .custom = b.fmt("../prebuilds/{s}", .{t.dir}) }, "libaspawn.so");
+        for (child_sources, objs.child) |s, obj|
+            install(b, child_step, obj, .{ .custom = b.fmt("child/{s}", .{t.suffix}) }, b.fmt("{s}.o", .{std.fs.path.stem(s)}));
+
+        const bin = testBinary(b, shipped.cc, &.{}, b.fmt("aspawn-test-{s}", .{t.suffix}));
+        install(b, tests, bin, .bin, b.fmt("aspawn-test-{s}", .{t.suffix}));
+        install(b, tests, lib, .bin, b.fmt("{s}/libaspawn.so", .{t.dir}));
 
         if (std.mem.eql(u8, t.suffix, "x64")) {
             const run = std.Build.Step.Run.create(b, "run C tests");
@@ -93,6 +167,30 @@ pub fn build(b: *std.Build) void {
             run.has_side_effects = true;
             run.stdio = .inherit;
             test_step.dependOn(&run.step);
+
+            install(b, bench_step, benchBinary(b, t), .bin, "bench-c");
         }
     }
+
+    // Native, with the host's clang.
+    const cc = b.dupeStrings(&.{clang});
+    const sanitized = Variant{ .cc = cc, .all = &.{ "-O1", "-g" }, .parent = &sanitize_flags, .link = &sanitize_flags };
+    const san_dir = std.Build.InstallDir{ .custom = "sanitize" };
+    install(b, sanitize_step, library(b, sanitized, objects(b, sanitized)), san_dir, "libaspawn.so");
+    install(b, sanitize_step, testBinary(b, cc, &sanitize_flags, "aspawn-test"), san_dir, "aspawn-test");
+
+    const fuzz_dir = std.Build.InstallDir{ .custom = "fuzz" };
+    const seeds = b.addSystemCommand(cc);
+    seeds.addArgs(&test_flags);
+    seeds.addArg("-Ilib/c");
+    seeds.addFileArg(.{ .path = "test/fuzz/make_seeds.c" });
+    seeds.extra_file_dependencies = &test_headers;
+    install(b, fuzz_step, seeds.addPrefixedOutputFileArg("-o", "make-seeds"), fuzz_dir, "make-seeds");
+    const fuzzer = b.addSystemCommand(cc);
+    fuzzer.addArgs(&test_flags);
+    fuzzer.addArgs(&.{ "-Ilib/c", "-fsanitize=fuzzer" });
+    fuzzer.addArgs(&sanitize_flags);
+    fuzzer.addFileArg(.{ .path = "test/fuzz/fuzz_decoder.c" });
+    fuzzer.extra_file_dependencies = &headers;
+    install(b, fuzz_step, fuzzer.addPrefixedOutputFileArg("-o", "fuzz-decoder"), fuzz_dir, "fuzz-decoder");
 }
