@@ -3,18 +3,20 @@
 // passed and swapped, cgroups, signal masks, seccomp; every failure as the
 // documented SpawnError; bad values as TypeErrors.
 import { assert, runtimeName, test } from "../adapter.ts";
-import { fixtureCommand, runFixture } from "../fixtures.ts";
 import {
-  chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync,
+  chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync,
   statSync,
 } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import {
-  blockWriteFilter, cgroup2Root, evalCommand, fdOfListener, hostArch, killAllFilter, otherArch,
-  processState, repoRoot, sleep, statField, statusField, waitDead,
-} from "../preexec-util.ts";
-import { readAll, text } from "../util.ts";
+import { readAll, text } from "../bytes.ts";
+import { cgroup2Root, makeCgroup } from "../cgroup.ts";
+import { fdOfListener } from "../fds.ts";
+import { evalCommand, fixtureCommand, runFixture } from "../fixtures.ts";
+import { procState, statField, statusField, waitDead } from "../proc.ts";
+import { repoRoot } from "../repo-root.ts";
+import { blockWriteFilter, hostArch, killAllFilter, otherArch } from "../seccomp.ts";
+import { sleep } from "../wait.ts";
 import { type Options, run, spawn, SpawnError } from "../../src/index.ts";
 
 const NOBODY = 65534;
@@ -137,7 +139,7 @@ test("preexec: setsid and processGroup, from /proc/<pid>/stat", async () => {
 
 /** Runs the death-signal fixture; returns the grandchild's pid once the middle process is dead. */
 async function middleKilled(mode: string): Promise<number> {
-  const r = await runFixture("death-signal", {}, [mode]);
+  const r = await runFixture("death-signal", [mode]);
   const m = /grandchild (\d+)/.exec(r.stdout);
   assert.ok(m, `no pid in ${JSON.stringify(r)}`);
   assert.equal(r.signal, "SIGKILL", `the middle process was killed: ${JSON.stringify(r)}`);
@@ -149,12 +151,12 @@ test("preexec: deathSignal kills the child when its parent dies", async () => {
     const pid = await middleKilled(mode);
     const ms = await waitDead(pid, 1000);
     if (ms === null) process.kill(pid, "SIGKILL");
-    assert.ok(ms !== null, `${mode}: grandchild ${pid} still ${processState(pid)} 1 s after its parent died`);
+    assert.ok(ms !== null, `${mode}: grandchild ${pid} still ${procState(pid)} 1 s after its parent died`);
   }
   // Without it the orphan lives on.
   const pid = await middleKilled("none");
   await sleep(300);
-  const state = processState(pid);
+  const state = procState(pid);
   if (state !== null) process.kill(pid, "SIGKILL");
   assert.ok(state !== null && state !== "Z", `without deathSignal the orphan lives (state ${state})`);
 }, 60000);
@@ -251,11 +253,8 @@ test("preexec: stdio swaps our fds (stdout<->stderr, and two files)", async () =
 });
 
 test("preexec: a child in a fresh cgroup (v2); a missing cgroup throws at once", async () => {
-  const root = cgroup2Root();
-  assert.ok(root, "a cgroup2 mount in /proc/self/mountinfo");
-  const name = `aspawn-preexec-${process.pid}-${Date.now()}`;
-  const dir = `${root}/${name}`;
-  mkdirSync(dir);
+  const { dir, remove } = makeCgroup("preexec");
+  const name = dir.slice(dir.lastIndexOf("/") + 1);
   try {
     const p = spawn("cat", ["/proc/self/cgroup"], { cgroup: dir });
     const lines = text(await readAll(p.stdout)).split("\n");
@@ -278,14 +277,7 @@ test("preexec: a child in a fresh cgroup (v2); a missing cgroup throws at once",
     assertFailure(e, "cgroup", "ENOENT");
     await assert.rejects(run("true", [], { cgroup: missing }), (e) => e instanceof SpawnError && e.step === "cgroup");
   } finally {
-    for (let i = 0; existsSync(dir); i++) {
-      try {
-        rmdirSync(dir);
-      } catch (e) {
-        if (i > 50) throw e;
-        await sleep(20); // EBUSY for a moment after the last process left
-      }
-    }
+    await remove();
   }
 });
 

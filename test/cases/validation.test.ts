@@ -1,7 +1,7 @@
 // Bad input is a TypeError thrown synchronously, before anything is spawned.
 import { assert, test } from "../adapter.ts";
 import { run, spawn } from "../../src/index.ts";
-import { openFds } from "../util.ts";
+import { openFds } from "../fds.ts";
 
 const bad: [string, () => unknown, RegExp][] = [
   ["file not a string", () => spawn(42 as never), /file must be a string/],
