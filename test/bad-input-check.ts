@@ -50,6 +50,19 @@ export async function badContext(): Promise<BadContext> {
 
 /** How a malformed call came out: null when as documented, else what happened. */
 export async function checkBad(c: BadInput, ctx?: BadContext, timeoutMs = 5000): Promise<string | null> {
+  if ("options" in c) {
+    const { options, ...expected } = c;
+    const thrown = await checkBad({ ...expected, call: () => spawn("true", [], options) }, ctx, timeoutMs);
+    if (thrown) return thrown;
+    let rejection: Promise<unknown>;
+    try {
+      rejection = run("true", [], options);
+    } catch (e) {
+      return `run() threw instead of rejecting: ${String(e)}`;
+    }
+    const rejected = await checkBad({ ...expected, call: () => rejection }, ctx, timeoutMs);
+    return rejected && `run(): ${rejected}`;
+  }
   if ("withContext" in c && !ctx) throw new Error(`${c.name}: needs a context (badContext())`);
   const expectSync = c.error === "TypeError" || c.sync === true;
   const judge = (e: unknown, how: string): string | null => {

@@ -1,11 +1,12 @@
 /**
- * Malformed calls and the error each must give — a TypeError thrown by the
- * call itself, or a SpawnError (asynchronous: spawned and exited reject,
- * unless `sync`). hardening.test.ts and scripts/soak.ts run the whole table
- * in one process (no crash, no hang, nothing left open). Not repeating
- * test/cases/validation.test.ts nor the option table of preexec.test.ts.
+ * Bad input, one table: each call and the error it must give — a TypeError
+ * thrown by the call itself, or a SpawnError (asynchronous: spawned and
+ * exited reject, unless `sync`). test/cases/validation.test.ts checks each
+ * TypeError that needs no context on its own; hardening.test.ts and
+ * scripts/soak.ts run the whole table in one process (no crash, no hang,
+ * nothing left open). The judge is checkBad in test/bad-input-check.ts.
  */
-import { pipeline, run, spawn } from "../src/index.ts";
+import { type Options, pipeline, run, spawn } from "../src/index.ts";
 import type { BadContext } from "./bad-input-check.ts";
 import { nofileLimit } from "./limits.ts";
 
@@ -17,12 +18,20 @@ export interface Expected {
   /** a SpawnError thrown by the call itself (TypeErrors always are) rather than rejecting spawned/exited */
   sync?: boolean;
   message?: RegExp;
+  /**
+   * The call starts children before it fails: pipeline() spawns the stages
+   * before the bad one, and they end only once their pipes are collected.
+   * Not a check of "nothing opened" then.
+   */
+  startsChildren?: true;
 }
 
 export type BadInput = Expected & { name: string } & (
   | { call(): unknown }
   /** calls that need files, fds or children made for them */
   | { withContext(ctx: BadContext): unknown }
+  /** spawn("true", [], options) throws, and run("true", [], options) rejects, with the same error */
+  | { options: Options }
 );
 
 const KiB = 1024;
@@ -33,8 +42,33 @@ const stdoutOf = (ctx: BadContext, file = "sleep", args = ["100"]) => {
   ctx.extra.push(p);
   return p.stdout!;
 };
+const SIGNAL_ERR = /must be a signal/;
 
 export const badInputs: BadInput[] = [
+  // -- arguments, env, stdio, durations and signals
+  { name: "file not a string", call: () => spawn(42 as never), error: "TypeError", message: /file must be a string/ },
+  { name: "empty file", call: () => spawn(""), error: "TypeError", message: /file must not be empty/ },
+  { name: "NUL in file", call: () => spawn("a\0b"), error: "TypeError", message: /NUL/ },
+  { name: "args not an array", call: () => spawn("true", "x" as never, {}), error: "TypeError", message: /args must be an array|options must be an object/ },
+  { name: "non-string arg", call: () => spawn("true", [1 as never]), error: "TypeError", message: /args\[0\] must be a string/ },
+  { name: "NUL in an arg", call: () => spawn("true", ["a\0"]), error: "TypeError", message: /args\[0\].*NUL/ },
+  { name: "NUL in argv0", call: () => spawn("true", [], { argv0: "\0" }), error: "TypeError", message: /argv0/ },
+  { name: "= in env key", call: () => spawn("true", [], { env: { "A=B": "x" } }), error: "TypeError", message: /env keys/ },
+  { name: "empty env key", call: () => spawn("true", [], { env: { "": "x" } }), error: "TypeError", message: /env keys/ },
+  { name: "NUL in env value", call: () => spawn("true", [], { env: { A: "\0" } }), error: "TypeError", message: /env\.A.*NUL/ },
+  { name: "non-string env value", call: () => spawn("true", [], { env: { A: 1 as never } }), error: "TypeError", message: /env\.A must be a string/ },
+  { name: "NUL in cwd", call: () => spawn("true", [], { cwd: "/tmp\0" }), error: "TypeError", message: /cwd/ },
+  { name: "unknown stdio word", call: () => spawn("true", [], { stdout: "file" as never }), error: "TypeError", message: /stdio\[1\]/ },
+  { name: "negative fd", call: () => spawn("true", [], { stdin: -1 }), error: "TypeError", message: /stdio\[0\]/ },
+  { name: "fractional fd", call: () => spawn("true", [], { stderr: 1.5 }), error: "TypeError", message: /stdio\[2\]/ },
+  { name: "pipe as an extra fd", call: () => spawn("true", [], { stdio: ["ignore", "pipe", "pipe", "pipe"] }), error: "TypeError", message: /stdio\[3\]/ },
+  { name: "negative timeout", call: () => spawn("true", [], { timeout: -1 }), error: "TypeError", message: /timeout/ },
+  { name: "NaN timeout", call: () => spawn("true", [], { timeout: NaN }), error: "TypeError", message: /timeout/ },
+  { name: "unknown killSignal", call: () => spawn("true", [], { killSignal: "SIGNOPE" as never }), error: "TypeError", message: /killSignal must be a signal/ },
+  { name: "signal 0", call: () => spawn("true", [], { killSignal: 0 }), error: "TypeError", message: /killSignal/ },
+  { name: "inherited property as a signal name", call: () => spawn("true", [], { killSignal: "toString" as never }), error: "TypeError", message: /killSignal must be a signal/ },
+  { name: "signal not an AbortSignal", call: () => spawn("true", [], { signal: {} as never }), error: "TypeError", message: /AbortSignal/ },
+  { name: "clearEnv not boolean", call: () => spawn("true", [], { clearEnv: "yes" as never }), error: "TypeError", message: /clearEnv/ },
   // -- types
   { name: "file undefined", call: () => spawn(undefined as never), error: "TypeError", message: /file must be a string/ },
   { name: "file null", call: () => spawn(null as never), error: "TypeError", message: /file must be a string/ },
@@ -102,6 +136,71 @@ export const badInputs: BadInput[] = [
   { name: "kill(65)", withContext: (ctx) => ctx.sleeper.kill(65), error: "TypeError", message: /signal number from 1 to 64/ },
   { name: "kill(-9)", withContext: (ctx) => ctx.sleeper.kill(-9), error: "TypeError", message: /signal number from 1 to 64/ },
   { name: "kill(NaN)", withContext: (ctx) => ctx.sleeper.kill(NaN), error: "TypeError", message: /signal number/ },
+  // -- pre-exec options
+  { name: "uid string", options: { uid: "0" as never }, error: "TypeError", message: /uid must be an integer/ },
+  { name: "uid negative", options: { uid: -1 }, error: "TypeError", message: /uid must be an integer/ },
+  { name: "uid fractional", options: { uid: 1.5 }, error: "TypeError", message: /uid must be an integer/ },
+  { name: "uid -1 as u32", options: { uid: 0xffffffff }, error: "TypeError", message: /uid must be an integer from 0 to 4294967294/ },
+  { name: "uid NaN", options: { uid: NaN }, error: "TypeError", message: /uid/ },
+  { name: "gid string", options: { gid: "0" as never }, error: "TypeError", message: /gid must be an integer/ },
+  { name: "gid out of range", options: { gid: 2 ** 32 }, error: "TypeError", message: /gid/ },
+  { name: "groups not an array", options: { groups: 5 as never }, error: "TypeError", message: /groups must be an array/ },
+  { name: "groups entry string", options: { groups: ["wheel" as never] }, error: "TypeError", message: /groups\[0\]/ },
+  { name: "groups entry negative", options: { groups: [1, -2] }, error: "TypeError", message: /groups\[1\]/ },
+  { name: "groups above NGROUPS_MAX", options: { groups: Array.from({ length: 65537 }, (_, i) => i) }, error: "TypeError", message: /at most 65536/ },
+  { name: "setsid not boolean", options: { setsid: 1 as never }, error: "TypeError", message: /setsid must be a boolean/ },
+  { name: "processGroup 0", options: { processGroup: 0 }, error: "TypeError", message: /processGroup/ },
+  { name: "processGroup negative", options: { processGroup: -5 }, error: "TypeError", message: /processGroup/ },
+  { name: "processGroup string", options: { processGroup: "1" as never }, error: "TypeError", message: /processGroup/ },
+  { name: "umask above 0o777", options: { umask: 0o1000 }, error: "TypeError", message: /umask must be an integer from 0 to 511/ },
+  { name: "umask string", options: { umask: "022" as never }, error: "TypeError", message: /umask/ },
+  { name: "umask negative", options: { umask: -1 }, error: "TypeError", message: /umask/ },
+  { name: "nice below -20", options: { nice: -21 }, error: "TypeError", message: /nice must be an integer from -20 to 19/ },
+  { name: "nice above 19", options: { nice: 20 }, error: "TypeError", message: /nice/ },
+  { name: "nice fractional", options: { nice: 1.5 }, error: "TypeError", message: /nice/ },
+  { name: "rlimits not an object", options: { rlimits: 5 as never }, error: "TypeError", message: /rlimits must be an object/ },
+  { name: "rlimits null", options: { rlimits: null as never }, error: "TypeError", message: /rlimits must be an object/ },
+  { name: "unknown rlimit", options: { rlimits: { files: 5 } as never }, error: "TypeError", message: /unknown rlimit "files"/ },
+  { name: "rlimit named after Object.prototype", options: { rlimits: { constructor: 1 } as never }, error: "TypeError", message: /unknown rlimit "constructor"/ },
+  { name: "rlimit toString", options: { rlimits: { toString: 1 } as never }, error: "TypeError", message: /unknown rlimit "toString"/ },
+  { name: "rlimit negative", options: { rlimits: { nofile: -1 } }, error: "TypeError", message: /rlimits\.nofile must be a non-negative integer/ },
+  { name: "rlimit fractional", options: { rlimits: { nofile: 1.5 } }, error: "TypeError", message: /rlimits\.nofile/ },
+  { name: "rlimit NaN", options: { rlimits: { nofile: NaN } }, error: "TypeError", message: /rlimits\.nofile/ },
+  { name: "rlimit string", options: { rlimits: { nofile: "64" as never } }, error: "TypeError", message: /rlimits\.nofile/ },
+  { name: "rlimit -Infinity", options: { rlimits: { nofile: -Infinity } }, error: "TypeError", message: /rlimits\.nofile/ },
+  { name: "rlimit 2 ** 64 (would wrap to 0)", options: { rlimits: { cpu: 2 ** 64 } }, error: "TypeError", message: /rlimits\.cpu/ },
+  { name: "rlimit bigint negative", options: { rlimits: { nofile: -1n } }, error: "TypeError", message: /rlimits\.nofile/ },
+  { name: "rlimit bigint 2n ** 64n", options: { rlimits: { nofile: 2n ** 64n } }, error: "TypeError", message: /rlimits\.nofile/ },
+  { name: "rlimit soft above hard", options: { rlimits: { nofile: [128, 64] } }, error: "TypeError", message: /soft limit 128 is above hard limit 64/ },
+  { name: "rlimit unlimited soft, finite hard", options: { rlimits: { nofile: [null, 64] } }, error: "TypeError", message: /soft limit/ },
+  { name: "rlimit array of one", options: { rlimits: { nofile: [64] as never } }, error: "TypeError", message: /rlimits\.nofile/ },
+  { name: "rlimit array of three", options: { rlimits: { nofile: [1, 2, 3] as never } }, error: "TypeError", message: /rlimits\.nofile/ },
+  { name: "deathSignal unknown name", options: { deathSignal: "SIGFOO" as never }, error: "TypeError", message: /deathSignal must be a signal/ },
+  { name: "deathSignal 0", options: { deathSignal: 0 }, error: "TypeError", message: /deathSignal/ },
+  { name: "deathSignal 65", options: { deathSignal: 65 }, error: "TypeError", message: /deathSignal/ },
+  { name: "deathSignal 32 (glibc's)", options: { deathSignal: 32 }, error: "TypeError", message: /deathSignal/ },
+  { name: "deathSignal SIGRTMIN+31", options: { deathSignal: "SIGRTMIN+31" }, error: "TypeError", message: /deathSignal/ },
+  { name: "deathSignal lowercase", options: { deathSignal: "sigkill" as never }, error: "TypeError", message: /deathSignal/ },
+  { name: "deathSignal named after Object.prototype", options: { deathSignal: "toString" as never }, error: "TypeError", message: /deathSignal/ },
+  { name: "deathSignal boolean", options: { deathSignal: true as never }, error: "TypeError", message: /deathSignal/ },
+  { name: "noNewPrivileges not boolean", options: { noNewPrivileges: "yes" as never }, error: "TypeError", message: /noNewPrivileges must be a boolean/ },
+  { name: "cgroup not a string", options: { cgroup: 5 as never }, error: "TypeError", message: /cgroup must be a string/ },
+  { name: "cgroup with NUL", options: { cgroup: "/sys/fs/cgroup\0x" }, error: "TypeError", message: /cgroup must not contain NUL/ },
+  { name: "signalMask not an array", options: { signalMask: "SIGTERM" as never }, error: "TypeError", message: /signalMask must be an array/ },
+  { name: "signalMask unknown name", options: { signalMask: ["SIGTERM", "SIGNOPE" as never] }, error: "TypeError", message: /signalMask entry must be a signal/ },
+  { name: "signalMask 0", options: { signalMask: [0] }, error: "TypeError", message: SIGNAL_ERR },
+  { name: "signalMask 33", options: { signalMask: [33] }, error: "TypeError", message: SIGNAL_ERR },
+  { name: "signalMask named after Object.prototype", options: { signalMask: ["constructor" as never] }, error: "TypeError", message: SIGNAL_ERR },
+  { name: "seccomp an array", options: { seccomp: [6, 0, 0, 0, 0, 0, 0xff, 0x7f] as never }, error: "TypeError", message: /seccomp must be a Uint8Array/ },
+  { name: "seccomp an ArrayBuffer", options: { seccomp: new ArrayBuffer(8) as never }, error: "TypeError", message: /seccomp must be a Uint8Array/ },
+  { name: "seccomp empty", options: { seccomp: new Uint8Array(0) }, error: "TypeError", message: /1 to 4096 filters/ },
+  { name: "seccomp not a multiple of 8", options: { seccomp: new Uint8Array(12) }, error: "TypeError", message: /got 12 bytes/ },
+  { name: "seccomp above 4096 filters", options: { seccomp: new Uint8Array(8 * 4097) }, error: "TypeError", message: /1 to 4096 filters/ },
+  { name: "extra fd negative", options: { stdio: ["ignore", "pipe", "inherit", -1] }, error: "TypeError", message: /stdio\[3\]/ },
+  { name: "extra fd fractional", options: { stdio: ["ignore", "pipe", "inherit", null, 3.5] }, error: "TypeError", message: /stdio\[4\]/ },
+  { name: "extra fd too large", options: { stdio: ["ignore", "pipe", "inherit", 2 ** 20] }, error: "TypeError", message: /stdio\[3\]/ },
+  { name: "extra fd an object", options: { stdio: ["ignore", "pipe", "inherit", {} as never] }, error: "TypeError", message: /stdio\[3\]/ },
+  { name: "stdio not an array", options: { stdio: "inherit" as never }, error: "TypeError", message: /stdio must be an array/ },
   // -- limits
   { name: "stdio of 5000 entries (the native limit is 4096)", call: () => spawn("true", [], { stdio: Array(5000).fill(0) }), error: "TypeError", message: /stdio/ },
   { name: "run() maxBuffer 0", call: () => run("true", [], { maxBuffer: 0 }), error: "TypeError", message: /maxBuffer/ },
@@ -109,10 +208,10 @@ export const badInputs: BadInput[] = [
   // -- pipelines
   { name: "pipeline of nothing", call: () => pipeline([]), error: "TypeError", message: /at least one stage/ },
   { name: "pipeline not an array", call: () => pipeline("cat" as never), error: "TypeError", message: /at least one stage/ },
-  { name: "pipeline stage a string", call: () => pipeline([["cat"], "wc" as never]), error: "TypeError", message: /stage 1 must be/ },
-  { name: "pipeline stage 1 with its own stdin", call: () => pipeline([["cat"], ["cat", [], { stdin: "pipe" }]]), error: "TypeError", message: /stage 1: its stdin/ },
+  { name: "pipeline stage a string", call: () => pipeline([["cat"], "wc" as never]), error: "TypeError", message: /stage 1 must be/, startsChildren: true },
+  { name: "pipeline stage 1 with its own stdin", call: () => pipeline([["cat"], ["cat", [], { stdin: "pipe" }]]), error: "TypeError", message: /stage 1: its stdin/, startsChildren: true },
   { name: "pipeline middle stdout not a pipe", call: () => pipeline([["cat", [], { stdout: "ignore" }], ["cat"]]), error: "TypeError", message: /must be "pipe"/ },
-  { name: "pipeline stage 1 with stdio[0]", call: () => pipeline([["cat"], ["cat", [], { stdio: [0] }]]), error: "TypeError", message: /stdio\[0\] is the link to stage 0/ },
+  { name: "pipeline stage 1 with stdio[0]", call: () => pipeline([["cat"], ["cat", [], { stdio: [0] }]]), error: "TypeError", message: /stdio\[0\] is the link to stage 0/, startsChildren: true },
   { name: "pipeline stage 0 with stdio[1]", call: () => pipeline([["cat", [], { stdio: [undefined, 1] }], ["cat"]]), error: "TypeError", message: /stdio\[1\] is the link to stage 1/ },
   {
     name: "pipeline fed a stream another pipeline consumes",

@@ -1,7 +1,7 @@
 // Pre-exec control on real processes (the test machines run as root):
 // credentials, rlimits, umask, nice, sessions and groups, deathSignal, fds
 // passed and swapped, cgroups, signal masks, seccomp; every failure as the
-// documented SpawnError; bad values as TypeErrors.
+// documented SpawnError (bad values, TypeErrors, are in test/bad-input.ts).
 import { assert, runtimeName, test } from "../adapter.ts";
 import {
   chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync,
@@ -370,82 +370,3 @@ test("preexec: as an unprivileged user, privileged steps fail with their SpawnEr
     if (cg) rmdirSync(cg);
   }
 }, 60000);
-
-const SIGNAL_ERR = /must be a signal/;
-const bad: [string, Options, RegExp][] = [
-  ["uid string", { uid: "0" as never }, /uid must be an integer/],
-  ["uid negative", { uid: -1 }, /uid must be an integer/],
-  ["uid fractional", { uid: 1.5 }, /uid must be an integer/],
-  ["uid -1 as u32", { uid: 0xffffffff }, /uid must be an integer from 0 to 4294967294/],
-  ["uid NaN", { uid: NaN }, /uid/],
-  ["gid string", { gid: "0" as never }, /gid must be an integer/],
-  ["gid out of range", { gid: 2 ** 32 }, /gid/],
-  ["groups not an array", { groups: 5 as never }, /groups must be an array/],
-  ["groups entry string", { groups: ["wheel" as never] }, /groups\[0\]/],
-  ["groups entry negative", { groups: [1, -2] }, /groups\[1\]/],
-  ["groups above NGROUPS_MAX", { groups: Array.from({ length: 65537 }, (_, i) => i) }, /at most 65536/],
-  ["setsid not boolean", { setsid: 1 as never }, /setsid must be a boolean/],
-  ["processGroup 0", { processGroup: 0 }, /processGroup/],
-  ["processGroup negative", { processGroup: -5 }, /processGroup/],
-  ["processGroup string", { processGroup: "1" as never }, /processGroup/],
-  ["umask above 0o777", { umask: 0o1000 }, /umask must be an integer from 0 to 511/],
-  ["umask string", { umask: "022" as never }, /umask/],
-  ["umask negative", { umask: -1 }, /umask/],
-  ["nice below -20", { nice: -21 }, /nice must be an integer from -20 to 19/],
-  ["nice above 19", { nice: 20 }, /nice/],
-  ["nice fractional", { nice: 1.5 }, /nice/],
-  ["rlimits not an object", { rlimits: 5 as never }, /rlimits must be an object/],
-  ["rlimits null", { rlimits: null as never }, /rlimits must be an object/],
-  ["unknown rlimit", { rlimits: { files: 5 } as never }, /unknown rlimit "files"/],
-  ["rlimit named after Object.prototype", { rlimits: { constructor: 1 } as never }, /unknown rlimit "constructor"/],
-  ["rlimit toString", { rlimits: { toString: 1 } as never }, /unknown rlimit "toString"/],
-  ["rlimit negative", { rlimits: { nofile: -1 } }, /rlimits\.nofile must be a non-negative integer/],
-  ["rlimit fractional", { rlimits: { nofile: 1.5 } }, /rlimits\.nofile/],
-  ["rlimit NaN", { rlimits: { nofile: NaN } }, /rlimits\.nofile/],
-  ["rlimit string", { rlimits: { nofile: "64" as never } }, /rlimits\.nofile/],
-  ["rlimit -Infinity", { rlimits: { nofile: -Infinity } }, /rlimits\.nofile/],
-  ["rlimit 2 ** 64 (would wrap to 0)", { rlimits: { cpu: 2 ** 64 } }, /rlimits\.cpu/],
-  ["rlimit bigint negative", { rlimits: { nofile: -1n } }, /rlimits\.nofile/],
-  ["rlimit bigint 2n ** 64n", { rlimits: { nofile: 2n ** 64n } }, /rlimits\.nofile/],
-  ["rlimit soft above hard", { rlimits: { nofile: [128, 64] } }, /soft limit 128 is above hard limit 64/],
-  ["rlimit unlimited soft, finite hard", { rlimits: { nofile: [null, 64] } }, /soft limit/],
-  ["rlimit array of one", { rlimits: { nofile: [64] as never } }, /rlimits\.nofile/],
-  ["rlimit array of three", { rlimits: { nofile: [1, 2, 3] as never } }, /rlimits\.nofile/],
-  ["deathSignal unknown name", { deathSignal: "SIGFOO" as never }, /deathSignal must be a signal/],
-  ["deathSignal 0", { deathSignal: 0 }, /deathSignal/],
-  ["deathSignal 65", { deathSignal: 65 }, /deathSignal/],
-  ["deathSignal 32 (glibc's)", { deathSignal: 32 }, /deathSignal/],
-  ["deathSignal SIGRTMIN+31", { deathSignal: "SIGRTMIN+31" }, /deathSignal/],
-  ["deathSignal lowercase", { deathSignal: "sigkill" as never }, /deathSignal/],
-  ["deathSignal named after Object.prototype", { deathSignal: "toString" as never }, /deathSignal/],
-  ["deathSignal boolean", { deathSignal: true as never }, /deathSignal/],
-  ["noNewPrivileges not boolean", { noNewPrivileges: "yes" as never }, /noNewPrivileges must be a boolean/],
-  ["cgroup not a string", { cgroup: 5 as never }, /cgroup must be a string/],
-  ["cgroup with NUL", { cgroup: "/sys/fs/cgroup\0x" }, /cgroup must not contain NUL/],
-  ["signalMask not an array", { signalMask: "SIGTERM" as never }, /signalMask must be an array/],
-  ["signalMask unknown name", { signalMask: ["SIGTERM", "SIGNOPE" as never] }, /signalMask entry must be a signal/],
-  ["signalMask 0", { signalMask: [0] }, SIGNAL_ERR],
-  ["signalMask 33", { signalMask: [33] }, SIGNAL_ERR],
-  ["signalMask named after Object.prototype", { signalMask: ["constructor" as never] }, SIGNAL_ERR],
-  ["seccomp an array", { seccomp: [6, 0, 0, 0, 0, 0, 0xff, 0x7f] as never }, /seccomp must be a Uint8Array/],
-  ["seccomp an ArrayBuffer", { seccomp: new ArrayBuffer(8) as never }, /seccomp must be a Uint8Array/],
-  ["seccomp empty", { seccomp: new Uint8Array(0) }, /1 to 4096 filters/],
-  ["seccomp not a multiple of 8", { seccomp: new Uint8Array(12) }, /got 12 bytes/],
-  ["seccomp above 4096 filters", { seccomp: new Uint8Array(8 * 4097) }, /1 to 4096 filters/],
-  ["extra fd negative", { stdio: ["ignore", "pipe", "inherit", -1] }, /stdio\[3\]/],
-  ["extra fd fractional", { stdio: ["ignore", "pipe", "inherit", null, 3.5] }, /stdio\[4\]/],
-  ["extra fd too large", { stdio: ["ignore", "pipe", "inherit", 2 ** 20] }, /stdio\[3\]/],
-  ["extra fd an object", { stdio: ["ignore", "pipe", "inherit", {} as never] }, /stdio\[3\]/],
-  ["stdio not an array", { stdio: "inherit" as never }, /stdio must be an array/],
-];
-
-test("preexec: bad values of every pre-exec option are TypeErrors, before any spawn", async () => {
-  for (const [name, options, message] of bad) {
-    assert.throws(() => spawn("true", [], options), (e: unknown) => {
-      assert.ok(e instanceof TypeError, `${name}: ${String(e)}`);
-      assert.match(e.message, message, name);
-      return true;
-    });
-    await assert.rejects(run("true", [], options), TypeError, name);
-  }
-});
