@@ -1,7 +1,7 @@
 // Hardening: soak, many live children, fd and memory exhaustion, output
 // integrity, faults, Workers, malformed calls. Scaled down to keep the file
 // near a minute per runtime; scripts/soak.sh runs the full-size figures.
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { assert, runtimeName, test } from "../adapter.ts";
 import { badInputs } from "../bad-input.ts";
