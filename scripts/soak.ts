@@ -7,7 +7,7 @@
  *       threads, zombies, RSS (after GC) and /proc/self/maps lines against
  *       the baseline; then `live` children of `sleep 1000` alive at once
  *       (spawn() time of the first and last 100), all killed and reaped;
- *       then the table of malformed calls of test/hard-util.ts and the
+ *       then the table of bad inputs of test/bad-input.ts and the
  *       fault classes of test/faults.ts.
  *   soak.ts report OUT.json RUNTIME.json...
  *       merges the runtimes into OUT.json and prints a Markdown table.
@@ -17,22 +17,18 @@
  *       markers are there).
  *
  * Run it with the GC exposed and V8's young generation pinned (see
- * V8_FLAGS in test/hard-util.ts) and with a soft RLIMIT_NOFILE above
+ * V8_FLAGS in test/gc.ts) and with a soft RLIMIT_NOFILE above
  * `live` * 2: scripts/soak.sh does.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { machine, writeSection } from "../bench/readme-section.ts";
 import { faultChecks } from "../test/faults.ts";
-import {
-  badCases,
-  liveChildren,
-  type LiveResult,
-  newFds,
-  nofileLimit,
-  runBadCases,
-  soakSpawns,
-  type SoakResult,
-} from "../test/hard-util.ts";
+import { badInputs } from "../test/bad-input.ts";
+import { runBadInputs } from "../test/bad-input-check.ts";
+import { nofileLimit } from "../test/limits.ts";
+import { liveChildren, type LiveResult } from "../test/live-children.ts";
+import { newFds } from "../test/snapshot.ts";
+import { soakSpawns, type SoakResult } from "../test/spawn-soak.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;
@@ -74,8 +70,8 @@ async function runAll(args: string[]): Promise<void> {
   });
   log(`${runtime}: ${Math.round(soak.perSec)} spawns/s; now ${live} live children (soft nofile ${nofileLimit().soft})`);
   const liveResult = await liveChildren(live);
-  log(`${runtime}: ${liveResult.reaped}/${live} reaped; now ${badCases.length} malformed calls`);
-  const failures = await runBadCases();
+  log(`${runtime}: ${liveResult.reaped}/${live} reaped; now ${badInputs.length} malformed calls`);
+  const failures = await runBadInputs();
   log(`${runtime}: now ${faultChecks.length} fault classes`);
   const faultFailures: string[] = [];
   for (const f of faultChecks) {
@@ -104,7 +100,7 @@ async function runAll(args: string[]): Promise<void> {
     nofile: nofileLimit().soft,
     soak,
     live: liveResult,
-    badInput: { total: badCases.length, ok: badCases.length - failures.length, failures },
+    badInput: { total: badInputs.length, ok: badInputs.length - failures.length, failures },
     faults: { total: faultChecks.length, ok: faultChecks.length - faultFailures.length, failures: faultFailures },
     checks,
     newFds: { soak: newFds(s.before, s.after), live: newFds(l.before, l.after) },

@@ -2,7 +2,8 @@
  * One set of test cases, run by each runtime's own runner: vitest on Node,
  * `bun test`, `deno test`. Cases import { test, assert } from here.
  */
-declare const Bun: unknown;
+import { runtime } from "../src/ffi/runtime.ts";
+
 declare const Deno: {
   test(t: { name: string; fn: () => unknown; sanitizeOps: boolean; sanitizeResources: boolean }): void;
 } | undefined;
@@ -10,11 +11,7 @@ declare const Deno: {
 type Body = () => unknown | Promise<unknown>;
 export type TestFn = (name: string, fn: Body, timeoutMs?: number) => void;
 
-export const runtimeName: "bun" | "deno" | "node" = typeof Bun !== "undefined"
-  ? "bun"
-  : typeof Deno !== "undefined"
-  ? "deno"
-  : "node";
+export const runtimeName = runtime;
 
 async function pick(): Promise<TestFn> {
   if (runtimeName === "bun") {

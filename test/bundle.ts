@@ -1,19 +1,18 @@
 /**
  * Node 20 cannot run TypeScript: fixtures run on Node as esbuild bundles in
  * build/fixtures/, as deep as src/ffi/, so a bundle finds prebuilds/ the
- * same way. Imports no test runner (scripts use it through hard-util.ts).
+ * same way. Imports no test runner (scripts use it through fixtures.ts).
  */
 import { mkdirSync } from "node:fs";
-
-const root = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/build\/$/, "/");
+import { repoRoot } from "./repo-root.ts";
 
 /** Bundles test/fixtures/NAME.ts; returns the bundle's path. */
 export async function bundleFixture(name: string): Promise<string> {
-  const out = `${root}build/fixtures/${name}.mjs`;
-  mkdirSync(`${root}build/fixtures`, { recursive: true });
+  const out = `${repoRoot}build/fixtures/${name}.mjs`;
+  mkdirSync(`${repoRoot}build/fixtures`, { recursive: true });
   const esbuild = await import("esbuild" as string);
   await esbuild.build({
-    entryPoints: [`${root}test/fixtures/${name}.ts`], outfile: out, bundle: true, platform: "node", format: "esm",
+    entryPoints: [`${repoRoot}test/fixtures/${name}.ts`], outfile: out, bundle: true, platform: "node", format: "esm",
     packages: "external", logLevel: "warning",
   });
   return out;

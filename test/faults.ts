@@ -7,27 +7,25 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawn as spawnNode } from "node:child_process";
-import { type HardFixtureResult, runHard } from "./hard-util.ts";
+import { type FixtureResult, runFixture, showFixture } from "./fixtures.ts";
 
 export interface FaultCheck {
   name: string;
   check(): Promise<string | null>;
 }
 
-const show = (r: HardFixtureResult) => `exit ${r.code} ${r.signal}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-2000)}`;
-
 /** null when every expected field matches; else the fixture's output. */
-function expect(r: HardFixtureResult, want: Record<string, unknown>, json = r.json): string | null {
-  if (r.code !== 0 || !json) return show(r);
+function expect(r: FixtureResult, want: Record<string, unknown>, json = r.json): string | null {
+  if (r.code !== 0 || !json) return showFixture(r);
   const wrong = Object.entries(want).filter(([k, v]) => JSON.stringify(json[k]) !== JSON.stringify(v));
-  return wrong.length ? `${wrong.map(([k, v]) => `${k}: ${JSON.stringify(json[k])}, expected ${JSON.stringify(v)}`).join("; ")}\n${show(r)}` : null;
+  return wrong.length ? `${wrong.map(([k, v]) => `${k}: ${JSON.stringify(json[k])}, expected ${JSON.stringify(v)}`).join("; ")}\n${showFixture(r)}` : null;
 }
 
 export const faultChecks: FaultCheck[] = [
   {
     name: "low RLIMIT_NOFILE: a small share taken, EMFILE a SpawnError, recovery",
     async check() {
-      const r = await runHard("rel-low-fds", ["128"], { ulimit: "-n 128", timeoutMs: 60000 });
+      const r = await runFixture("rel-low-fds", ["128"], { allowAll: true, exposeGc: true, ulimit: "-n 128", timeoutMs: 60000 });
       const problem = expect(r, {
         loadExhausted: "SpawnError EMFILE",
         reactorExhausted: "SpawnError EMFILE",
@@ -46,12 +44,12 @@ export const faultChecks: FaultCheck[] = [
     name: "started with fds 0-2 closed: none of ours there, closed fds named in stdio are EBADF",
     async check() {
       const file = `${mkdtempSync(`${tmpdir()}/aspawn-`)}/out.json`;
-      const r = await runHard("rel-closed-stdio", [file], { redirect: "0<&- 1>&- 2>&-", timeoutMs: 60000 });
+      const r = await runFixture("rel-closed-stdio", [file], { allowAll: true, exposeGc: true, redirect: "0<&- 1>&- 2>&-", timeoutMs: 60000 });
       let o: Record<string, any> | undefined;
       try {
         o = JSON.parse(readFileSync(file, "utf8"));
       } catch {
-        return `no result\n${show(r)}`;
+        return `no result\n${showFixture(r)}`;
       }
       return expect(r, {
         firstRun: "ran",
@@ -64,7 +62,7 @@ export const faultChecks: FaultCheck[] = [
   {
     name: "Workers ending while their children run: children reaped, fds released, death signals delivered",
     async check() {
-      const r = await runHard("rel-worker-end", [], { bundles: ["rel-worker-end-worker"], timeoutMs: 60000 });
+      const r = await runFixture("rel-worker-end", [], { allowAll: true, exposeGc: true, bundles: ["rel-worker-end-worker"], timeoutMs: 60000 });
       const problem = expect(r, { leftRunning: 20, reapedA: true, reapedB: true, reapedC: true, survivorsC: 0, zombies: 0 });
       if (problem || r.json.fdsLeaked <= 4) return problem;
       return `${r.json.fdsLeaked} fds left behind by 80 children of ended Workers`;
@@ -73,11 +71,11 @@ export const faultChecks: FaultCheck[] = [
   {
     name: "a Worker changing the environment while we spawn: no crash, no torn environment",
     async check() {
-      const r = await runHard("env-race", ["3000"], { timeoutMs: 60000 });
-      if (r.signal) return `killed by ${r.signal}\n${show(r)}`;
+      const r = await runFixture("env-race", ["3000"], { allowAll: true, exposeGc: true, timeoutMs: 60000 });
+      if (r.signal) return `killed by ${r.signal}\n${showFixture(r)}`;
       const problem = expect(r, { errors: 0, wrong: 0 });
       if (problem) return problem;
-      if (r.json.spawns < 8 || r.json.changes <= 100) return `too little happened to judge\n${show(r)}`;
+      if (r.json.spawns < 8 || r.json.changes <= 100) return `too little happened to judge\n${showFixture(r)}`;
       return null;
     },
   },
@@ -94,7 +92,7 @@ export const faultChecks: FaultCheck[] = [
       });
       const ign = /^SigIgn:\s*([0-9a-f]+)$/m.exec(probe)?.[1];
       if (!ign || ((BigInt(`0x${ign}`) >> 16n) & 1n) !== 1n) return `the launcher did not ignore SIGCHLD: SigIgn ${ign}`;
-      const r = await runHard("sigchld-statuses", [], { launcher, timeoutMs: 60000, plain: true });
+      const r = await runFixture("sigchld-statuses", [], { allowAll: true, launcher, timeoutMs: 60000 });
       return expect(r, { three: [3, null], killed: [null, "SIGKILL"], ok: [0, "fine\n"] });
     },
   },

@@ -5,8 +5,9 @@ import { readFileSync } from "node:fs";
 import * as abi from "../../src/ffi/abi.ts";
 import { symbols } from "../../src/ffi/symbols.ts";
 import { assert, test } from "../adapter.ts";
+import { repoRoot } from "../repo-root.ts";
 
-const header = readFileSync(new URL("../../lib/c/include/aspawn.h", import.meta.url), "utf8");
+const header = readFileSync(`${repoRoot}lib/c/include/aspawn.h`, "utf8");
 
 interface Parsed {
   constants: Map<string, number>;

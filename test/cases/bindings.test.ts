@@ -42,7 +42,7 @@ test("bindings: wake-ups for a status pipe, a pidfd and a stdout pipe", async ()
 });
 
 test("bindings: a script awaiting a child stays alive for it, then exits by itself", async () => {
-  const r = await runFixture("await-child", {}, ["400"]);
+  const r = await runFixture("await-child", ["400"]);
   assert.equal(r.code, 0, r.stderr);
   const m = /exited 1 after (\d+) ms/.exec(r.stdout);
   assert.ok(m, r.stdout + r.stderr);
@@ -61,7 +61,7 @@ test("bindings: exiting while the reactor is busy never crashes (20 runs)", asyn
 }, 120000);
 
 test("bindings: an ASPAWN_LIBRARY that does not load is named as the cause", async () => {
-  const r = await runFixture("missing-lib", { ASPAWN_LIBRARY: "/nonexistent/libaspawn.so" });
+  const r = await runFixture("missing-lib", [], { env: { ASPAWN_LIBRARY: "/nonexistent/libaspawn.so" } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^LibraryLoadError\n/);
   assert.match(r.stdout, /cannot load libaspawn\.so on (node|bun|deno) \(linux-(x64|arm64)\)/);
@@ -71,7 +71,7 @@ test("bindings: an ASPAWN_LIBRARY that does not load is named as the cause", asy
 });
 
 test("bindings: ASPAWN_TRACE=1 logs every native call with its result", async () => {
-  const r = await runFixture("trace", { ASPAWN_TRACE: "1" });
+  const r = await runFixture("trace", [], { env: { ASPAWN_TRACE: "1" } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^aspawn: asp_close\(-1\) = -9$/m);
   const quiet = await runFixture("trace");

@@ -1,42 +1,30 @@
 // Hardening: soak, many live children, fd and memory exhaustion, output
 // integrity, faults, Workers, malformed calls. Scaled down to keep the file
 // near a minute per runtime; scripts/soak.sh runs the full-size figures.
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { assert, runtimeName, test } from "../adapter.ts";
-import {
-  badCases,
-  fdList,
-  gc,
-  type LiveResult,
-  newFds,
-  nofileLimit,
-  procState,
-  prlimit,
-  rssBytes,
-  runBadCases,
-  runHard,
-  settle,
-  sigMask,
-  sleep,
-  snapshot,
-  type SoakResult,
-} from "../hard-util.ts";
-import { alive, equalBytes, openFds, randomBytes, readAll, zombieChildren } from "../util.ts";
+import { badInputs } from "../bad-input.ts";
+import { runBadInputs } from "../bad-input-check.ts";
+import { equalBytes, randomBytes, readAll } from "../bytes.ts";
+import { fdList, openFds } from "../fds.ts";
+import { runFixture, showFixture as show } from "../fixtures.ts";
+import { gc } from "../gc.ts";
+import { nofileLimit, prlimit } from "../limits.ts";
+import type { LiveResult } from "../live-children.ts";
+import { alive, procState, sigMask, zombieChildren } from "../proc.ts";
+import { newFds, rssBytes, settle, snapshot } from "../snapshot.ts";
+import type { SoakResult } from "../spawn-soak.ts";
+import { sleep, within } from "../wait.ts";
 import { pipeline, run, spawn, SpawnError, type Subprocess } from "../../src/index.ts";
 
 const MiB = 1024 * 1024;
-const show = (r: { code: number | null; signal: string | null; stdout: string; stderr: string }) =>
-  `exit ${r.code} ${r.signal ?? ""}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-2000)}`;
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-/** A promise, or "timeout" after ms: a hang becomes a failed assertion. */
-const within = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([p, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), ms))]);
 
 // ---- soak ----------------------------------------------------------------------
 
 test("hardening soak: 10 000 spawns of /bin/true, 64 in flight: fds, threads, zombies, RSS and maps back to baseline", async () => {
-  const r = await runHard("hard-soak", ["10000", "64", "5000"], { timeoutMs: 110000 });
+  const r = await runFixture("hard-soak", ["10000", "64", "5000"], { allowAll: true, exposeGc: true, timeoutMs: 110000 });
   assert.equal(r.code, 0, show(r));
   const s = r.json as SoakResult;
   const info = JSON.stringify(s);
@@ -50,7 +38,7 @@ test("hardening soak: 10 000 spawns of /bin/true, 64 in flight: fds, threads, zo
   assert.ok(s.peak.threads <= s.before.threads + 1, `threads while spawning: ${info}`);
   assert.ok(s.gc, "a GC was available");
   // RSS within 10 %, measured after a GC that also hands back what the
-  // engine keeps for reuse (test/hard-util.ts: gc). Live JS objects are
+  // engine keeps for reuse (test/gc.ts: gc). Live JS objects are
   // checked on their own.
   assert.ok(s.after.rss <= s.before.rss * 1.1, `RSS ${s.before.rss} -> ${s.after.rss}: ${info}`);
   assert.ok(s.after.heapUsed <= s.before.heapUsed * 1.1 + 1024 * 1024, `live JS heap ${s.before.heapUsed} -> ${s.after.heapUsed}: ${info}`);
@@ -65,7 +53,7 @@ test("hardening soak: 10 000 spawns of /bin/true, 64 in flight: fds, threads, zo
 // spawn() time as the children pile up is reported by `npm run soak` (a
 // benchmark), not asserted here: speed is never checked by a timed test.
 test("live children: 2 000 `sleep 1000` at once under ulimit -n 20000: all spawned, killed, reaped", async () => {
-  const r = await runHard("hard-live", ["2000"], { ulimit: "-n 20000", timeoutMs: 110000 });
+  const r = await runFixture("hard-live", ["2000"], { allowAll: true, exposeGc: true, ulimit: "-n 20000", timeoutMs: 110000 });
   assert.equal(r.code, 0, show(r));
   const s = r.json as LiveResult;
   const info = JSON.stringify(s);
@@ -202,7 +190,7 @@ test("fd exhaustion: at RLIMIT_NOFILE every spawn throws SpawnError EMFILE, leak
 }, 60000);
 
 test("fd exhaustion: awaiting exited without reading stdout, 3 000 times under the usual 1024 soft limit", async () => {
-  const r = await runHard("hard-unread", ["3000"], { ulimit: "-n 1024", timeoutMs: 60000, plain: true });
+  const r = await runFixture("hard-unread", ["3000"], { allowAll: true, ulimit: "-n 1024", timeoutMs: 60000 });
   assert.equal(r.code, 0, show(r));
   // Unread stdout pipes are closed only when the Subprocess is collected.
   assert.equal(r.json.failures, 0, JSON.stringify(r.json));
@@ -211,7 +199,7 @@ test("fd exhaustion: awaiting exited without reading stdout, 3 000 times under t
 // ---- memory for stacks ---------------------------------------------------------
 
 test("memory: a request past 64 MiB is SpawnError E2BIG; stack mmap failing under RLIMIT_AS is a clean SpawnError", async () => {
-  const r = await runHard("hard-memory", [], { timeoutMs: 60000 });
+  const r = await runFixture("hard-memory", [], { allowAll: true, exposeGc: true, timeoutMs: 60000 });
   assert.equal(r.code, 0, show(r));
   assert.equal(r.signal, null, show(r));
   const m = r.json;
@@ -496,7 +484,7 @@ test("faults: kill() after exit and after reap returns false and never reaches a
 // ---- Workers -----------------------------------------------------------------------
 
 test(`threads: ${runtimeName === "node" ? "worker_threads" : "Workers"} spawn concurrently with the main thread; Workers come and go`, async () => {
-  const r = await runHard("hard-workers", ["4", "260"], { bundles: ["hard-worker"], timeoutMs: 110000 });
+  const r = await runFixture("hard-workers", ["4", "260"], { allowAll: true, exposeGc: true, bundles: ["hard-worker"], timeoutMs: 110000 });
   assert.equal(r.code, 0, show(r));
   const w = r.json;
   const info = JSON.stringify(w);
@@ -515,19 +503,19 @@ test(`threads: ${runtimeName === "node" ? "worker_threads" : "Workers"} spawn co
 // setenv on the main thread (a segfault in strlen, 3 runs of 3 in C), and
 // not the Worker's own process.env (Node gives each Worker a copy).
 test("threads: a child spawned from a Worker sees that Worker's environment", async () => {
-  const r = await runHard("worker-env", [], { bundles: ["worker-env-worker"], timeoutMs: 60000 });
+  const r = await runFixture("worker-env", [], { allowAll: true, exposeGc: true, bundles: ["worker-env-worker"], timeoutMs: 60000 });
   assert.equal(r.code, 0, show(r));
   assert.deepEqual(r.json, { worker: "w|\n", main: runtimeName === "node" ? "m\n" : r.json.main }, show(r));
 }, 70000);
 
 // ---- malformed calls -----------------------------------------------------------------
 
-test(`bad input: ${badCases.length} malformed calls, each a documented TypeError or SpawnError, no crash, no hang`, async () => {
-  assert.ok(badCases.length >= 40);
+test(`bad input: ${badInputs.length} malformed calls, each a documented TypeError or SpawnError, no crash, no hang`, async () => {
+  assert.ok(badInputs.length >= 40);
   await run("true");
   await settle();
   const fds = openFds();
-  const failures = await runBadCases();
+  const failures = await runBadInputs();
   await settle();
   assert.deepEqual(failures, []);
   assert.equal(openFds(), fds, `nothing left open: ${fdList().join(" ")}`);

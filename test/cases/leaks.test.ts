@@ -1,14 +1,16 @@
 // 2 000 spawns leave no fd open and no zombie behind.
 import { assert, test } from "../adapter.ts";
 import { run, spawn } from "../../src/index.ts";
-import { openFds, zombieChildren } from "../util.ts";
+import { openFds } from "../fds.ts";
+import { zombieChildren } from "../proc.ts";
+import { sleep } from "../wait.ts";
 
 /** Bun's file stream over the notify pipe holds a dup of the pipe while it
  * runs and drops it a moment after going idle: let that happen. */
 async function settle(): Promise<void> {
   let last = -1;
   for (let i = 0; i < 20; i++) {
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
     const now = openFds();
     if (now === last) return;
     last = now;

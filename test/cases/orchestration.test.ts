@@ -1,7 +1,9 @@
 // Pipelines, buffered helpers, batches, process groups and trees.
 import { readlinkSync } from "node:fs";
 import { assert, test } from "../adapter.ts";
-import { alive, childrenOfUs, descendants, equalBytes, randomBytes, readAll, until } from "../util.ts";
+import { equalBytes, randomBytes, readAll } from "../bytes.ts";
+import { alive, childrenOfUs, descendants } from "../proc.ts";
+import { sleep, until } from "../wait.ts";
 import { BatchError, ExitError, map, pipeline, PipelineError, runAll, type RunResult, spawn } from "../../src/index.ts";
 
 test("pipeline: 3 stages move 100 MiB exactly, through kernel pipes only", async () => {
@@ -155,12 +157,12 @@ test("timeout: the whole group is killed, SIGKILL after forceKillAfter", async (
 test("runAll: a Subprocess job returned after the batch stopped is stopped at once, with SIGKILL after forceKillAfter", async () => {
   const t0 = performance.now();
   const late = async () => {
-    await new Promise((r) => setTimeout(r, 150)); // the batch fails at 50 ms
+    await sleep(150); // the batch fails at 50 ms
     return spawn("sleep", ["5"], { stdout: "ignore" });
   };
   const stubborn = () => spawn("sh", ["-c", "trap '' TERM; sleep 5"], { stdout: "ignore", forceKillAfter: 100 });
   const fail = async () => {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     throw new Error("boom");
   };
   await assert.rejects(map([0, 1, 2], (i) => [fail, late, stubborn][i]!(), { concurrency: 3 }), BatchError);

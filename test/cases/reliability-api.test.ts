@@ -2,26 +2,18 @@
 // exit, maxBuffer/timeout/abort reported by run(), batches that leave no
 // descendant behind, timeouts that end reading while a descendant holds the
 // pipe, the request buffer's memory, env validation, watch id reuse.
-import { readdirSync, readFileSync } from "node:fs";
 import { assert, runtimeName, test } from "../adapter.ts";
 import { BatchError, ExitError, map, run, runAll, spawn } from "../../src/index.ts";
 import { getChannel } from "../../src/ffi/channel.ts";
-import { alive, readAll, text, until } from "../util.ts";
-import { runHard } from "../hard-util.ts";
+import { readAll, text } from "../bytes.ts";
+import { runFixture } from "../fixtures.ts";
+import { alive, cmdline, processes } from "../proc.ts";
+import { until, within } from "../wait.ts";
 
 /** Live processes whose argv is exactly `argv` (a unique `sleep N.NNN` marks each test's processes). */
 function pidsOf(...argv: string[]): number[] {
   const want = argv.join("\0") + "\0";
-  const out: number[] = [];
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8") === want && alive(Number(pid))) out.push(Number(pid));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return processes((pid) => (cmdline(pid) === want && alive(pid) ? pid : null));
 }
 
 /** Kill what a test left behind (only processes carrying its own marker). */
@@ -268,7 +260,7 @@ test("spawn: a timeout after the exit ends text() while a descendant holds stdou
 
 test("a 40 MiB request does not pin memory: the request buffer shrinks soon after the spawn", async () => {
   // The runtime's own heap flags: a pinned young generation would be RSS too.
-  const r = await runHard("rel-big-request", [], { timeoutMs: 60000, plain: true });
+  const r = await runFixture("rel-big-request", [], { allowAll: true, timeoutMs: 60000 });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const o = r.json;
   assert.ok(o.grownTo > 1 << 20, JSON.stringify(o));
@@ -304,7 +296,6 @@ test("channel: a wrapped watch id never takes one still in use", async () => {
   // As if 2 ** 32 watches later: the counter meets a's watches again.
   ch.setNextWatchId(0xfffffffd);
   const b = spawn("sleep", ["0.6"], { stdout: "ignore" });
-  const timeout = new Promise<string>((r) => setTimeout(() => r("a.exited never settled"), 3000));
-  assert.equal(await Promise.race([a.exited.then((s) => `exit ${s.exitCode}`), timeout]), "exit 0");
+  assert.equal(await within(a.exited.then((s) => `exit ${s.exitCode}`), 3000), "exit 0", "a.exited settled");
   assert.equal((await b.exited).exitCode, 0);
 });

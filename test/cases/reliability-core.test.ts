@@ -3,11 +3,14 @@
  * RLIMIT_NOFILE, a process started with stdio closed, Workers that end while
  * their children run, cgroup directories that are not cgroup v2.
  */
-import { readFileSync } from "node:fs";
 import { assert, test } from "../adapter.ts";
 import { faultChecks } from "../faults.ts";
-import { runHard, settle } from "../hard-util.ts";
-import { alive, childrenOfUs, openFds, until, zombieChildren } from "../util.ts";
+import { cgroup1Dir } from "../cgroup.ts";
+import { openFds } from "../fds.ts";
+import { runFixture } from "../fixtures.ts";
+import { alive, childrenOfUs, cmdline, zombieChildren } from "../proc.ts";
+import { settle } from "../snapshot.ts";
+import { until } from "../wait.ts";
 import { getChannel } from "../../src/ffi/channel.ts";
 import { run, spawn, SpawnError } from "../../src/index.ts";
 
@@ -16,15 +19,6 @@ for (const f of faultChecks) {
     const problem = await f.check();
     assert.equal(problem, null, problem ?? "");
   }, 60000);
-}
-
-/** A directory of a cgroup v1 hierarchy, if this machine mounts one (hybrid). */
-function cgroup1Dir(): string | null {
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const [left, right] = line.split(" - ");
-    if (right?.startsWith("cgroup ")) return left!.split(" ")[4]!;
-  }
-  return null;
 }
 
 test("cgroup: a cgroup v1 directory is a synchronous SpawnError on every mechanism", async () => {
@@ -41,7 +35,7 @@ test("cgroup: a cgroup v1 directory is a synchronous SpawnError on every mechani
   assert.equal(err.step, "cgroup");
   assert.match(err.message, /not a cgroup v2 directory/);
   for (const mode of ["clone", "fork"]) {
-    const r = await runHard("rel-cgroup", [dir], { env: { ASPAWN_MODE: mode }, timeoutMs: 60000 });
+    const r = await runFixture("rel-cgroup", [dir], { allowAll: true, exposeGc: true, env: { ASPAWN_MODE: mode }, timeoutMs: 60000 });
     assert.equal(r.code, 0, `${mode}: ${r.stdout}\n${r.stderr}`);
     assert.deepEqual(r.json, { thrown: "SpawnError EOPNOTSUPP cgroup" }, `${mode}: ${r.stdout}\n${r.stderr}`);
   }
@@ -76,11 +70,3 @@ test("a child that cannot be watched (epoll_ctl fails) is killed and reaped, its
   await settle();
   assert.equal(openFds(), fds0, "fds back to where they were");
 });
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
-  } catch {
-    return "";
-  }
-}

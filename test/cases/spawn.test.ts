@@ -3,7 +3,8 @@ import { assert, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { equalBytes, openFds, randomBytes, readAll, text } from "../util.ts";
+import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
+import { openFds } from "../fds.ts";
 import { spawn, SpawnError } from "../../src/index.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {

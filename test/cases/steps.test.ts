@@ -5,8 +5,9 @@ import { readFileSync } from "node:fs";
 import { Op } from "../../src/ffi/abi.ts";
 import { steps } from "../../src/api/steps.ts";
 import { assert, test } from "../adapter.ts";
+import { repoRoot } from "../repo-root.ts";
 
-const program = readFileSync(new URL("../../lib/c/program.h", import.meta.url), "utf8");
+const program = readFileSync(`${repoRoot}lib/c/program.h`, "utf8");
 
 const index = (option: string) => steps.findIndex((s) => s.option === option);
 

@@ -2,7 +2,8 @@
 // timer bounds. Each case failed before its fix.
 import { assert, test } from "../adapter.ts";
 import { spawn } from "../../src/index.ts";
-import { alive } from "../util.ts";
+import { alive } from "../proc.ts";
+import { sleep } from "../wait.ts";
 
 test("terminate: abort, dispose and kill({ group }) right after spawn reach a leader that has not run setsid yet", async () => {
   for (let i = 0; i < 20; i++) {
@@ -24,7 +25,7 @@ test("terminate: timeout and abort spare a process group the child only joined",
   await leader.spawned;
   const joiner = spawn("sleep", ["5"], { processGroup: leader.pid, stdout: "ignore", timeout: 50 });
   assert.equal((await joiner.exited).signal, "SIGTERM");
-  await new Promise((r) => setTimeout(r, 50));
+  await sleep(50);
   assert.ok(alive(leader.pid), "the group's leader survives the member's timeout");
   // Asked for explicitly, the group is signalled.
   const member = spawn("sleep", ["5"], { processGroup: leader.pid, stdout: "ignore" });

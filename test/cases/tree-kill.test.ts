@@ -1,43 +1,16 @@
 // kill({ tree: true }): every descendant, forking or not; never a process
 // outside the tree (cgroup.kill); the same with Deno's narrow permissions.
-import { mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { assert, test } from "../adapter.ts";
+import { makeCgroup } from "../cgroup.ts";
 import { runFixture } from "../fixtures.ts";
-import { cgroup2Root, sleep } from "../preexec-util.ts";
-import { alive, descendants, until } from "../util.ts";
+import { alive, descendants, processes } from "../proc.ts";
+import { sleep, until } from "../wait.ts";
 import { spawn } from "../../src/index.ts";
 
 /** Live processes whose environment holds `mark` (it is inherited by every descendant). */
 function marked(mark: string): number[] {
-  const out: number[] = [];
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, "latin1").includes(mark) && alive(Number(pid))) out.push(Number(pid));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-/** A fresh cgroup v2 directory; removed by the returned function. */
-function makeCgroup(tag: string): [string, () => Promise<void>] {
-  const root = cgroup2Root();
-  assert.ok(root, "a cgroup2 mount in /proc/self/mountinfo");
-  const dir = `${root}/aspawn-tree-${tag}-${process.pid}-${Date.now()}`;
-  mkdirSync(dir);
-  return [dir, async () => {
-    for (let i = 0;; i++) {
-      try {
-        rmdirSync(dir);
-        return;
-      } catch (e) {
-        if (i > 100) throw e;
-        await sleep(20); // EBUSY for a moment after the last process left
-      }
-    }
-  }];
+  return processes((pid) => (readFileSync(`/proc/${pid}/environ`, "latin1").includes(mark) && alive(pid) ? pid : null));
 }
 
 test("tree kill: forking grandchildren that called setsid, killed while they fork, leave no survivor", async () => {
@@ -63,7 +36,7 @@ test("tree kill: forking grandchildren that called setsid, killed while they for
 }, 120000);
 
 test("tree kill: SIGKILL spares a sibling child in the same cgroup, and still uses cgroup.kill when the tree is alone", async () => {
-  const [dir, remove] = makeCgroup("sibling");
+  const { dir, remove } = makeCgroup("tree-sibling");
   try {
     const sibling = spawn("sleep", ["100"], { cgroup: dir, stdout: "ignore" });
     const target = spawn("sh", ["-c", "sleep 100 & wait"], { cgroup: dir, stdout: "ignore" });
@@ -91,9 +64,9 @@ test("tree kill: SIGKILL spares a sibling child in the same cgroup, and still us
 });
 
 test("tree kill: a caller living in the child's cgroup survives a SIGKILL tree kill", async () => {
-  const [dir, remove] = makeCgroup("caller");
+  const { dir, remove } = makeCgroup("tree-caller");
   try {
-    const r = await runFixture("tree-cgroup-caller", {}, [dir]);
+    const r = await runFixture("tree-cgroup-caller", [dir]);
     assert.equal(r.signal, null, `the caller was killed: ${r.stderr}`);
     assert.equal(r.code, 0, r.stderr);
     const [result, survived] = r.stdout.trim().split("\n");
