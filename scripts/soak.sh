@@ -6,7 +6,7 @@
 # test/faults.ts; --quick: 10 000 and 2 000.
 # 1. scripts/soak.ts under node, bun and deno, one process each
 #    (scripts/each-runtime.sh), with the GC exposed and V8's young generation
-#    pinned (test/hard-util.ts: V8_FLAGS) and the soft RLIMIT_NOFILE raised;
+#    pinned (test/gc.ts: V8_FLAGS) and the soft RLIMIT_NOFILE raised;
 # 2. the merged results in bench/results/soak.json and a Markdown table on
 #    stdout; a full run also writes the table into README.md between
 #    <!-- soak:start --> and <!-- soak:end -->, if the README has them.

@@ -1,8 +1,8 @@
 /*
  * The floor's child: it runs on its own stack but in the parent's memory
  * (CLONE_VM) and shares the parent's TLS, so it makes raw syscalls only and
- * touches nothing of libc (no errno, no PLT). scripts/bench-c.sh builds this
- * file without stack protector or sanitizers for the same reason.
+ * touches nothing of libc (no errno, no PLT). build.zig (zig build bench-c) builds this
+ * file with the library child's flags (no stack protector, no sanitizers) for the same reason.
  * x86_64 only; the trampoline follows lib/c/arch/x86_64.h.
  */
 #include "floor_child.h"
