@@ -8,7 +8,7 @@ export { Subprocess } from "./api/subprocess.ts";
 export type { ExitStatus } from "./api/exit-status.ts";
 export { ExitError, SpawnError, type OsError } from "./api/errors.ts";
 export type { ExtraFdOption, Options, RlimitName, RlimitValue, RunOptions, StdioOption } from "./api/options.ts";
-export type { Signal } from "./api/signals.ts";
+export { type Signal, signalName, signalNumber } from "./api/signals.ts";
 export { capabilities, type Capabilities } from "./api/capabilities.ts";
 export { LibraryLoadError } from "./ffi/load.ts";
 export { Pipeline, pipeline, PipelineError, type PipelineOptions, type Stage } from "./api/pipeline.ts";

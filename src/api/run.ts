@@ -72,6 +72,9 @@ export function run(file: string, args?: readonly string[], options?: RunOptions
 export function run(file: string, args: readonly string[], options: RunOptions & { encoding: "buffer" }): Promise<RunResult<Uint8Array>>;
 export function run(file: string, options?: RunOptions & { encoding?: "utf8" }): Promise<RunResult<string>>;
 export function run(file: string, options: RunOptions & { encoding: "buffer" }): Promise<RunResult<Uint8Array>>;
+// A shared options object typed RunOptions: its encoding is not known here.
+export function run(file: string, args?: readonly string[], options?: RunOptions): Promise<RunResult<string | Uint8Array>>;
+export function run(file: string, options?: RunOptions): Promise<RunResult<string | Uint8Array>>;
 export function run(
   file: string,
   a?: readonly string[] | RunOptions,
