@@ -9,6 +9,7 @@ export type { ExitStatus } from "./api/exit-status.ts";
 export { ExitError, SpawnError, type OsError } from "./api/errors.ts";
 export type { ExtraFdOption, Options, RlimitName, RlimitValue, RunOptions, StdioOption } from "./api/options.ts";
 export { type Signal, signalName, signalNumber } from "./api/signals.ts";
+export { $, Command, type Dollar, type DollarOptions, type TemplateValue } from "./api/dollar.ts";
 export { capabilities, type Capabilities } from "./api/capabilities.ts";
 export { LibraryLoadError } from "./ffi/load.ts";
 export { Pipeline, pipeline, PipelineError, type PipelineOptions, type Stage } from "./api/pipeline.ts";
