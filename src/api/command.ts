@@ -5,7 +5,7 @@
  * child's PATH. Both only rewrite (file, args, options) before the request
  * is planned; the child's own PATH search does the rest.
  */
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { bool, noNul } from "./check.ts";
 import type { Options } from "./options.ts";
 
@@ -43,21 +43,28 @@ function shellPath(v: unknown): string | undefined {
   return noNul(v, "shell");
 }
 
+/** The last PATH built: spawns from one directory build it once. */
+let last = { key: "", base: undefined as string | undefined, path: "" };
+
 /**
  * Every `node_modules/.bin` from cwd up to the root, then the PATH the
  * child would have had. Directories are listed whether they exist or not:
  * the child's PATH search skips the missing ones, and nothing is read here.
  */
 function localPath(o: Options): string {
-  const cwd = resolve(o.cwd === undefined ? "" : noNul(o.cwd, "cwd"));
-  const dirs: string[] = [];
-  for (let d = cwd;; d = dirname(d)) {
-    dirs.push(join(d, "node_modules", ".bin"));
-    if (d === dirname(d)) break;
-  }
+  const raw = o.cwd === undefined ? "" : noNul(o.cwd, "cwd");
+  // An absolute cwd is its own key (resolve() costs more than the rest);
+  // a relative one depends on the current directory.
+  const key = raw.startsWith("/") ? raw : resolve(raw);
   const env = o.env;
   const own = typeof env === "object" && env !== null && Object.hasOwn(env, "PATH");
   const base = own ? env.PATH : o.clearEnv === true ? undefined : process.env.PATH;
-  dirs.push(base ?? DEFAULT_PATH);
-  return dirs.join(":");
+  if (last.key === key && last.base === base) return last.path;
+  // An absolute path without ".", ".." or a trailing "/".
+  const cwd = resolve(key);
+  let path = "";
+  for (let d = cwd; d !== "/" && d !== ""; d = d.slice(0, d.lastIndexOf("/"))) path += `${d}/node_modules/.bin:`;
+  path += `/node_modules/.bin:${base ?? DEFAULT_PATH}`;
+  last = { key, base, path };
+  return path;
 }

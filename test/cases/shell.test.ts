@@ -109,6 +109,14 @@ test("preferLocal: node_modules/.bin from cwd upwards, before PATH", async () =>
   }
 });
 
+test("preferLocal: without cwd (or a relative one) from the current directory", async () => {
+  // This repository's own node_modules/.bin has tsc.
+  assert.match((await run("tsc", ["--version"], { preferLocal: true })).stdout, /^Version \d/);
+  const here = process.cwd();
+  const path = (await run("sh", ["-c", 'echo "$PATH"'], { preferLocal: true, cwd: "test" })).stdout;
+  assert.ok(path.startsWith(`${here}/test/node_modules/.bin:${here}/node_modules/.bin:`), path);
+});
+
 test("preferLocal: bad values are TypeErrors naming the option", async () => {
   assert.throws(() => spawn("true", { preferLocal: "yes" as never }), /^TypeError: preferLocal must be a boolean, got string/);
   const e = await run("true", { preferLocal: 1 as never }).catch((e) => e);
