@@ -50,3 +50,4 @@ export const EPIPE = 32;
 export const ESRCH = 3;
 export const EINTR = 4;
 export const EOPNOTSUPP = 95;
+export const ENOENT = 2;

@@ -1,5 +1,5 @@
 /** The two errors of the library besides TypeError for bad input. */
-import { EOPNOTSUPP, errnoCode, errnoMessage } from "./errno.ts";
+import { ENOENT, EOPNOTSUPP, errnoCode, errnoMessage } from "./errno.ts";
 
 /** The OS error behind a SpawnError, in the shape Node gives system errors. */
 export interface OsError extends Error {
@@ -29,10 +29,15 @@ export class SpawnError extends Error {
   readonly command: string;
   declare readonly cause: OsError;
 
-  constructor(errno: number, step: string, command: string) {
+  /** `file` (the program as given) lets the message say what a miss likely means. */
+  constructor(errno: number, step: string, command: string, file?: string) {
     const cause = osError(errno, step);
     const why = step === "cgroup" && errno === EOPNOTSUPP ? "not a cgroup v2 directory" : errnoMessage(errno);
-    super(`Command failed to start (${cause.code}: ${why}, ${step}): ${command}`, { cause });
+    // "echo $HOME && ls" looked up as one program name: a command line.
+    const hint = errno === ENOENT && step === "execve" && file?.includes(" ") && !file.includes("/")
+      ? " — use shell: true, or split the arguments"
+      : "";
+    super(`Command failed to start (${cause.code}: ${why}, ${step}): ${command}${hint}`, { cause });
     this.code = cause.code;
     this.errno = errno;
     this.step = step;

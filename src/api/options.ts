@@ -75,6 +75,22 @@ export interface Options {
    */
   stdio?: readonly (StdioOption | ExtraFdOption)[];
   /**
+   * Run `file` as a command line through a shell: `true` is `/bin/sh`, a
+   * string names the shell (looked up in PATH when it has no "/"). The child
+   * is `SHELL -c FILE`, and `args`, when given, become the positional
+   * parameters `$1`, `$2`... (`SHELL -c FILE sh ARGS...`): the shell never
+   * parses them, so refer to them as `"$1"` or `"$@"`.
+   * @default false
+   */
+  shell?: boolean | string;
+  /**
+   * Look for the program in `node_modules/.bin` of `cwd` and each of its
+   * parents before PATH: those directories are put in front of the
+   * child's PATH (so its own children find them too).
+   * @default false
+   */
+  preferLocal?: boolean;
+  /**
    * Kill the child with `killSignal` after this many milliseconds (at most
    * 2 ** 31 - 1; Infinity: never). Once the child has exited it also stops
    * the reading of its pipes, which a descendant may hold open: what they

@@ -25,9 +25,10 @@ export interface RunResult<T extends string | Uint8Array = string> {
   aborted: boolean;
 }
 
-const MiB = 1024 * 1024;
+export const MiB = 1024 * 1024;
 
-class Collector {
+/** @internal Keeps a stream's bytes up to a limit (run() and chains of `$`). */
+export class Collector {
   chunks: Uint8Array[] = [];
   size = 0;
   exceeded = false;
@@ -49,7 +50,8 @@ class Collector {
 
 const decoder = new TextDecoder();
 
-async function feed(proc: Subprocess, input: string | Uint8Array | undefined): Promise<void> {
+/** @internal Write `input` to the child's stdin pipe, then close it. */
+export async function feed(proc: Subprocess, input: string | Uint8Array | undefined): Promise<void> {
   const w = proc[internals].stdin;
   if (!w) return;
   try {
@@ -72,6 +74,9 @@ export function run(file: string, args?: readonly string[], options?: RunOptions
 export function run(file: string, args: readonly string[], options: RunOptions & { encoding: "buffer" }): Promise<RunResult<Uint8Array>>;
 export function run(file: string, options?: RunOptions & { encoding?: "utf8" }): Promise<RunResult<string>>;
 export function run(file: string, options: RunOptions & { encoding: "buffer" }): Promise<RunResult<Uint8Array>>;
+// A shared options object typed RunOptions: its encoding is not known here.
+export function run(file: string, args?: readonly string[], options?: RunOptions): Promise<RunResult<string | Uint8Array>>;
+export function run(file: string, options?: RunOptions): Promise<RunResult<string | Uint8Array>>;
 export function run(
   file: string,
   a?: readonly string[] | RunOptions,
@@ -81,8 +86,8 @@ export function run(
   return runWith(file, args, o);
 }
 
-/** run()'s own options, checked before anything is spawned; the maxBuffer. */
-function checkRunOptions(o: RunOptions): number {
+/** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */
+export function checkRunOptions(o: RunOptions): number {
   if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
     throw new TypeError("input must be a string or a Uint8Array");
   }

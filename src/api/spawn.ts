@@ -1,6 +1,7 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { type Channel, getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
+import { command, rewritesCommand } from "./command.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import type { Options } from "./options.ts";
 import { plan, type StdioDefaults } from "./plan.ts";
@@ -51,6 +52,7 @@ export function spawnWith(
   options: Options,
   defaults: StdioDefaults,
 ): Subprocess {
+  if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
   const p = plan(file, args, options, defaults);
   const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);

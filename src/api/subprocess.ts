@@ -432,6 +432,7 @@ export class Subprocess implements AsyncDisposable {
         record[StatusRecord.err / 4]!,
         stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
         this.command,
+        this.#file,
       );
     }
     // The child exec'd or died: its copies of our fds are gone, and closing

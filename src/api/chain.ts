@@ -1,0 +1,155 @@
+/**
+ * run() for a chain of commands (`$`...pipe()): stage i's stdout is stage
+ * i+1's stdin — a kernel pipe, as pipeline() makes — the last stage's
+ * output is collected as run() collects it, and every stage's stderr too.
+ * The status is `set -o pipefail`'s: the rightmost stage that failed.
+ */
+import { ExitError, SpawnError } from "./errors.ts";
+import type { ExitStatus } from "./exit-status.ts";
+import type { RunOptions } from "./options.ts";
+import { checkRunOptions, Collector, feed, MiB, type RunResult, runWith } from "./run.ts";
+import { spawnWith } from "./spawn.ts";
+import { concat } from "./output.ts";
+import { internals, type Subprocess } from "./subprocess.ts";
+
+export interface ChainStage {
+  file: string;
+  args: readonly string[];
+  options: RunOptions;
+}
+
+/** How one stage ended, as much as run() would say of it. */
+interface Outcome {
+  exitCode: number | null;
+  signal: string | null;
+  failed: boolean;
+  reject: boolean;
+  timedOut: boolean;
+  aborted: boolean;
+  maxBufferExceeded: boolean;
+  command: string;
+  stderr: string | Uint8Array;
+}
+
+/** A stage before the last: only its stderr is ours to read. */
+async function head(proc: Subprocess, o: RunOptions, max: number): Promise<Outcome> {
+  const inner = proc[internals];
+  let exceeded = false;
+  const err: Collector = new Collector(max, () => {
+    exceeded = true;
+    inner.terminate();
+  });
+  const [status] = await Promise.all([proc.exited, inner.stderr?.drain(err.add), feed(proc, o.input)]) as [ExitStatus, ...unknown[]];
+  const timedOut = inner.timedOut, aborted = inner.aborted;
+  return {
+    exitCode: status.exitCode,
+    signal: status.signal,
+    failed: status.exitCode !== 0 || exceeded || timedOut || aborted,
+    reject: o.reject !== false,
+    timedOut,
+    aborted,
+    maxBufferExceeded: exceeded,
+    command: proc.command,
+    stderr: err.bytes(),
+  };
+}
+
+function checkLinks(stages: readonly ChainStage[]): void {
+  stages.forEach(({ options: o }, i) => {
+    if (typeof o !== "object" || o === null) throw new TypeError(`stage ${i}: options must be an object`);
+    const last = i === stages.length - 1;
+    if (!last && o.stdout !== undefined && o.stdout !== "pipe") {
+      throw new TypeError(`stage ${i}: its stdout feeds stage ${i + 1} and must be "pipe"`);
+    }
+    if (i > 0 && (o.stdin !== undefined || o.input !== undefined)) {
+      throw new TypeError(`stage ${i}: its stdin is stage ${i - 1}'s stdout (no stdin or input)`);
+    }
+    for (const fd of [i > 0 ? 0 : -1, last ? -1 : 1]) {
+      if (fd >= 0 && Array.isArray(o.stdio) && o.stdio[fd] !== undefined) {
+        throw new TypeError(`stage ${i}: stdio[${fd}] is the link to stage ${fd === 0 ? i - 1 : i + 1}`);
+      }
+    }
+  });
+}
+
+export async function runChain(stages: readonly ChainStage[]): Promise<RunResult<string | Uint8Array>> {
+  checkLinks(stages);
+  // Every stage's own run() options, before anything is spawned.
+  const maxes = stages.map((s) => checkRunOptions(s.options));
+  const t0 = performance.now();
+  const procs: Subprocess[] = [];
+  const heads: Promise<Outcome>[] = [];
+  const lastIndex = stages.length - 1;
+  let last: Promise<RunResult<string | Uint8Array>>;
+  const killAll = () => {
+    for (const p of procs) p.kill("SIGKILL");
+  };
+  try {
+    for (let i = 0; i < lastIndex; i++) {
+      const { file, args, options: o } = stages[i]!;
+      const prev = procs[i - 1];
+      const proc = spawnWith(file, args, prev ? { ...o, stdin: prev.stdout! } : o, {
+        stdin: o.input !== undefined ? "pipe" : "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      procs.push(proc);
+      heads.push(head(proc, o, maxes[i]!));
+    }
+    const { file, args, options: o } = stages[lastIndex]!;
+    last = runWith(file, args, { ...o, stdin: procs[lastIndex - 1]!.stdout!, reject: false });
+  } catch (e) {
+    killAll();
+    for (const h of heads) h.catch(() => {}); // their failure is not the news
+    throw e;
+  }
+  // A last stage that never ran leaves the chain without a reader.
+  last.catch(killAll);
+  const settled = await Promise.allSettled([...heads, last]);
+  const failure = settled.find((s) => s.status === "rejected" && s.reason instanceof SpawnError) ??
+    settled.find((s) => s.status === "rejected");
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+
+  const r = (settled[lastIndex] as PromiseFulfilledResult<RunResult<string | Uint8Array>>).value;
+  const o = stages[lastIndex]!.options;
+  const outcomes = settled.slice(0, lastIndex).map((s) => (s as PromiseFulfilledResult<Outcome>).value);
+  const failed = r.exitCode !== 0 || r.maxBufferExceeded || r.timedOut || r.aborted;
+  outcomes.push({ ...r, failed, reject: o.reject !== false });
+
+  const text = o.encoding !== "buffer";
+  const decoder = new TextDecoder();
+  const stderr = text
+    ? outcomes.map((x) => (typeof x.stderr === "string" ? x.stderr : decoder.decode(x.stderr))).join("")
+    : concat(outcomes.map((x) => x.stderr as Uint8Array), outcomes.reduce((n, x) => n + x.stderr.length, 0));
+  const culprit = (reject: boolean) => {
+    for (let i = outcomes.length - 1; i >= 0; i--) if (outcomes[i]!.failed && (!reject || outcomes[i]!.reject)) return i;
+    return -1;
+  };
+  const status = outcomes[culprit(false)] ?? outcomes[lastIndex]!;
+  const result: RunResult<string | Uint8Array> = {
+    stdout: r.stdout,
+    stderr,
+    exitCode: status.exitCode,
+    signal: status.signal,
+    durationMs: performance.now() - t0,
+    command: outcomes.map((x) => x.command).join(" | "),
+    maxBufferExceeded: outcomes.some((x) => x.maxBufferExceeded),
+    timedOut: outcomes.some((x) => x.timedOut),
+    aborted: outcomes.some((x) => x.aborted),
+  };
+  const blame = culprit(true);
+  if (blame >= 0) {
+    const b = outcomes[blame]!, bo = stages[blame]!.options;
+    throw new ExitError({
+      ...result,
+      exitCode: b.exitCode,
+      signal: b.signal,
+      timedOut: b.timedOut,
+      aborted: b.aborted,
+      maxBufferExceeded: b.maxBufferExceeded,
+      timeoutMs: bo.timeout,
+      maxBuffer: bo.maxBuffer ?? 64 * MiB,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,190 @@
+/**
+ * `$`: commands written as tagged templates, run as run() runs them.
+ *
+ *   const branch = await $`git branch --show-current`.text();
+ *   await $({ cwd: repo })`git log --format=%an ${range}`.pipe($`sort`).lines();
+ *
+ * No shell is involved: template.ts turns the template into argv words and
+ * every interpolated value stays one argument. A Command starts in a
+ * microtask (or when awaited), so `.nothrow()`, `.quiet()` and `.pipe()`
+ * chained in the same expression take effect first.
+ */
+import { type ChainStage, runChain } from "./chain.ts";
+import type { RunOptions, StdioOption } from "./options.ts";
+import type { Stage } from "./pipeline.ts";
+import { type RunResult, runWith } from "./run.ts";
+import { type TemplateValue, templateWords } from "./template.ts";
+
+export type { TemplateValue } from "./template.ts";
+
+/** Options `$` binds: run()'s, less `shell` (a `$` command is never parsed by a shell). */
+export type DollarOptions = Omit<RunOptions, "shell">;
+
+export interface Dollar<T extends string | Uint8Array = string> {
+  /** The command: literal words and interpolated values, each value one argument. */
+  (strings: TemplateStringsArray, ...values: readonly TemplateValue[]): Command<T>;
+  /** A `$` with these options bound (merged over the ones already bound; `env` merged too). */
+  (options: DollarOptions & { encoding: "buffer" }): Dollar<Uint8Array>;
+  (options: DollarOptions & { encoding: "utf8" }): Dollar<string>;
+  (options: DollarOptions & { encoding: "utf8" | "buffer" }): Dollar<string | Uint8Array>;
+  (options: DollarOptions): Dollar<T>;
+}
+
+const decoder = new TextDecoder();
+const asText = (v: string | Uint8Array) => (typeof v === "string" ? v : decoder.decode(v));
+
+/** "inherit" shows the output; quiet() captures it instead. */
+const captured = <V>(v: V): V | "pipe" => (v === "inherit" ? "pipe" : v);
+
+function quietOptions(o: RunOptions): RunOptions {
+  const stdio = Array.isArray(o.stdio) ? o.stdio.map((v, fd) => (fd === 1 || fd === 2 ? captured(v) : v)) : o.stdio;
+  return { ...o, stdout: captured(o.stdout) as StdioOption | undefined, stderr: captured(o.stderr) as StdioOption | undefined, stdio };
+}
+
+type State = "new" | "started" | "piped";
+
+/**
+ * A command of `$`: awaiting it resolves like run() with a RunResult and
+ * rejects with ExitError (SpawnError if it never ran).
+ */
+export class Command<T extends string | Uint8Array = string> implements PromiseLike<RunResult<T>> {
+  #stages: ChainStage[];
+  #state: State = "new";
+  #result: Promise<RunResult<T>> | undefined;
+
+  /** @internal Through `$` and pipe(). */
+  constructor(stages: ChainStage[]) {
+    this.#stages = stages;
+    queueMicrotask(() => {
+      if (this.#state === "new") this.#start();
+    });
+  }
+
+  #start(): Promise<RunResult<T>> {
+    if (this.#state === "piped") {
+      return Promise.reject(new TypeError("$: this command was piped into another; await what pipe() returned"));
+    }
+    this.#state = "started";
+    if (this.#result) return this.#result;
+    const s = this.#stages;
+    const run = s.length === 1 ? runWith(s[0]!.file, s[0]!.args, s[0]!.options) : runChain(s);
+    return (this.#result = run as Promise<RunResult<T>>);
+  }
+
+  #modify(what: string): void {
+    if (this.#state !== "new") {
+      throw new TypeError(
+        `$: ${what}() after the command ${this.#state === "piped" ? "was piped" : "started"}: chain it right after the template`,
+      );
+    }
+  }
+
+  then<A = RunResult<T>, B = never>(
+    onfulfilled?: ((value: RunResult<T>) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: any) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.#start().then(onfulfilled, onrejected);
+  }
+
+  catch<B = never>(onrejected?: ((reason: any) => B | PromiseLike<B>) | null): Promise<RunResult<T> | B> {
+    return this.#start().catch(onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<RunResult<T>> {
+    return this.#start().finally(onfinally);
+  }
+
+  /** stdout as text without its final newline ("\n" or "\r\n"), as `$(...)` in a shell gives it. */
+  async text(): Promise<string> {
+    const out = asText((await this).stdout);
+    return out.endsWith("\r\n") ? out.slice(0, -2) : out.endsWith("\n") ? out.slice(0, -1) : out;
+  }
+
+  /** stdout's lines ("\n" or "\r\n"; a last line without one counts), once the command succeeded. */
+  async lines(): Promise<string[]> {
+    const out = asText((await this).stdout);
+    if (out === "") return [];
+    const lines = out.split(/\r?\n/);
+    if (lines[lines.length - 1] === "") lines.pop();
+    return lines;
+  }
+
+  /** stdout parsed as JSON. */
+  async json<U = unknown>(): Promise<U> {
+    return JSON.parse(asText((await this).stdout)) as U;
+  }
+
+  /** Resolve with the result whatever the exit (`reject: false` on every stage). */
+  nothrow(): this {
+    this.#modify("nothrow");
+    for (const s of this.#stages) s.options = { ...s.options, reject: false };
+    return this;
+  }
+
+  /**
+   * Capture what would be shown: stdout and stderr set to "inherit" (by
+   * bound options) become "pipe". Output is captured by default, so this
+   * only undoes such options; it exists for code written for zx, dax or Bun.
+   */
+  quiet(): this {
+    this.#modify("quiet");
+    for (const s of this.#stages) s.options = quietOptions(s.options);
+    return this;
+  }
+
+  /**
+   * This command's stdout into `next`'s stdin through a kernel pipe (no
+   * byte passes through JavaScript): a new Command of every stage, judged
+   * as `set -o pipefail` judges. `next` is another `$` command or a
+   * pipeline() stage `[file, args?, options?]`. Neither may be used alone
+   * afterwards.
+   */
+  pipe<U extends string | Uint8Array>(next: Command<U>): Command<U>;
+  pipe(next: Stage): Command<string>;
+  pipe(next: Command<string | Uint8Array> | Stage): Command<string | Uint8Array> {
+    this.#modify("pipe");
+    let tail: ChainStage[];
+    if (next instanceof Command) {
+      if (next === this) throw new TypeError("$: pipe() of a command into itself");
+      next.#modify("pipe");
+      tail = next.#stages;
+      next.#state = "piped";
+    } else if (Array.isArray(next)) {
+      const [file, args = [], options = {}] = next;
+      tail = [{ file, args, options }];
+    } else {
+      throw new TypeError("$: pipe() takes a $ command or a pipeline stage [file, args?, options?]");
+    }
+    this.#state = "piped";
+    return new Command([...this.#stages, ...tail]);
+  }
+}
+
+function bindOptions(bound: RunOptions, o: unknown): RunOptions {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    throw new TypeError("$ takes a template or an options object");
+  }
+  if ("shell" in o) throw new TypeError("shell is not an option of $: its words are never parsed by a shell (use run() with shell)");
+  const merged: RunOptions = { ...bound, ...o };
+  const env = (o as RunOptions).env;
+  if (bound.env !== undefined && env !== undefined) merged.env = { ...bound.env, ...env };
+  return merged;
+}
+
+const isTemplate = (v: unknown): v is TemplateStringsArray => Array.isArray(v) && Array.isArray((v as { raw?: unknown }).raw);
+
+function dollar(bound: RunOptions): Dollar<any> {
+  return function $(first: TemplateStringsArray | DollarOptions, ...values: readonly unknown[]): any {
+    if (isTemplate(first)) {
+      const [file, ...args] = templateWords(first, values);
+      return new Command([{ file: file!, args, options: bound }]);
+    }
+    return dollar(bindOptions(bound, first));
+  } as Dollar<any>;
+}
+
+/**
+ * Run a command written as a tagged template: `` await $`ls -l ${dir}` ``.
+ * `$(options)` returns a `$` with options bound.
+ */
+export const $: Dollar = dollar({});

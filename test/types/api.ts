@@ -1,0 +1,47 @@
+// Type-level tests: `tsc -p .` checks this file; nothing runs it.
+import { $, type Command, run, type RunOptions, type RunResult } from "../../src/index.ts";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+const expect = <T extends true>(_: T) => {};
+void expect;
+
+export async function checks(shared: RunOptions, encoding: "utf8" | "buffer") {
+  // A shared options object typed RunOptions (was TS2769): its encoding is unknown.
+  const a = await run("ls", ["-l"], shared);
+  expect<Equal<typeof a, RunResult<string | Uint8Array>>>(true);
+  const b = await run("ls", shared);
+  expect<Equal<typeof b, RunResult<string | Uint8Array>>>(true);
+  const c = await run("ls", [], { encoding });
+  expect<Equal<typeof c, RunResult<string | Uint8Array>>>(true);
+  // Literal encodings still narrow.
+  const d = await run("ls", [], { encoding: "buffer" });
+  expect<Equal<typeof d.stdout, Uint8Array>>(true);
+  const e = await run("ls");
+  expect<Equal<typeof e.stdout, string>>(true);
+  const f = await run("echo $HOME", { shell: true, preferLocal: true });
+  expect<Equal<typeof f.stdout, string>>(true);
+
+  // $: strings, numbers, arrays of them; results like run()'s.
+  const r = await $`echo ${"a"} ${1} ${[2, "b"]} ${10n}`;
+  expect<Equal<typeof r, RunResult<string>>>(true);
+  const bytes = await $({ encoding: "buffer" })`cat /etc/hostname`;
+  expect<Equal<typeof bytes.stdout, Uint8Array>>(true);
+  const cmd = $({ cwd: "/" })`ls`.nothrow().quiet();
+  expect<Equal<typeof cmd, Command<string>>>(true);
+  const t: string = await $`ls`.text();
+  const l: string[] = await $`ls`.lines();
+  const j = await $`echo 1`.json<number>();
+  expect<Equal<typeof j, number>>(true);
+  const piped = $`ls`.pipe($({ encoding: "buffer" })`cat`);
+  expect<Equal<typeof piped, Command<Uint8Array>>>(true);
+  const staged = $`ls`.pipe(["wc", ["-l"]]);
+  expect<Equal<typeof staged, Command<string>>>(true);
+  void [t, l];
+
+  // @ts-expect-error objects are not interpolated
+  void $`echo ${{}}`;
+  // @ts-expect-error undefined is not an argument
+  void $`echo ${undefined}`;
+  // @ts-expect-error a $ command never goes through a shell
+  void $({ shell: true });
+}
