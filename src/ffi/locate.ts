@@ -6,8 +6,8 @@
  * 3. this package's prebuilt, from where this module is: src/ffi/ (run from
  *    source) or dist/ (the JavaScript build);
  * 4. bundled into an application, this module is the application's bundle:
- *    prebuilds/ next to it, then the aspawn package Node's resolution finds
- *    from the bundle and from the working directory.
+ *    prebuilds/ next to it or one or two levels up, then the aspawn package
+ *    Node's resolution finds from the bundle and from the working directory.
  * Lazily: Deno may ask the user about each path, so the right one for the
  * usual layouts comes first and later ones are only looked for if needed.
  */
@@ -41,8 +41,12 @@ export function* candidates(): Generator<string> {
   const at = (p: string) => fileURLToPath(new URL(p, url));
   const own = /\/src\/ffi\/[^/]+$/.test(url) ? at(`../../${rel}`) : /\/dist\/[^/]+$/.test(url) ? at(`../${rel}`) : undefined;
   if (fresh(own)) yield own!;
-  const beside = at(`./${rel}`);
-  if (fresh(beside)) yield beside;
+  // Bundles: beside, then one and two levels up (build/<name>/x.mjs in
+  // this repository, an app's dist/ or out/).
+  for (const up of ["./", "../", "../../"]) {
+    const p = at(up + rel);
+    if (fresh(p)) yield p;
+  }
   for (const from of [url, `${process.cwd()}/`]) {
     const pkg = packageDir(from);
     const p = pkg && `${pkg}/${rel}`;
