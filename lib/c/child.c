@@ -356,6 +356,9 @@ static int spawner_alive(const struct asp_child_ctx *ctx)
 static long run_step(struct child *c, const struct asp_step *s, int32_t step, int32_t *detail)
 {
 	long r;
+	/* Done before any step: by clone3 (CLONE_INTO_CGROUP) or at setup. */
+	if (asp_ops[s->op].flags & ASP_OPF_PARENT)
+		return 0;
 	switch (s->op) {
 	case ASP_OP_FD_MAP:
 		run_fd_map(c, s, step);
@@ -411,9 +414,6 @@ static long run_step(struct child *c, const struct asp_step *s, int32_t step, in
 	}
 	case ASP_OP_SIGMASK:
 		c->sigmask = s->u.u64;
-		return 0;
-	case ASP_OP_CGROUP:
-		/* Done before any step: by clone3 (CLONE_INTO_CGROUP) or at setup. */
 		return 0;
 	}
 	return -ASP_EINVAL;

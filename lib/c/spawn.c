@@ -33,48 +33,50 @@ struct scan {
 	uint32_t map_count;
 	uint32_t map_flags;
 	const uint8_t *pairs;
-	int32_t cgroup_step;
+	int32_t cgroup_step;  /* index of the CGROUP step, or -1 */
 	const char *cgroup_path;
-	int creds;
+	int creds;            /* some step has ASP_OPF_CREDS */
 };
+#define SCAN_INIT {.map_step = -1, .cgroup_step = -1}
 
+static void scan_fd_map(struct scan *sc, const struct asp_step *s, int32_t i)
+{
+	uint32_t k;
+	sc->map_step = i;
+	sc->map_count = s->u.fd_map.count;
+	sc->map_flags = s->u.fd_map.flags;
+	sc->pairs = s->u.fd_map.pairs;
+	for (k = 0; k < s->u.fd_map.count; k++) {
+		int32_t src = (int32_t)asp_load32(s->u.fd_map.pairs + 8 * k);
+		if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE)
+			sc->npipes++;
+	}
+}
+
+/* Decode every step (the child decodes them again: the request is the same
+ * bytes) and note what the parent must prepare; the op table says which. */
 static int scan_steps(const struct asp_reader *strings, const struct asp_req_header *h, struct scan *sc,
 		      int32_t *bad_step)
 {
 	struct asp_reader r;
-	uint32_t i, k;
+	uint32_t i, seen = 0;
 	asp_steps_begin(strings, h, &r);
 	for (i = 0; i < h->nsteps; i++) {
 		struct asp_step s;
 		int e = asp_step_next(&r, &s);
+		if (e == 0)
+			e = asp_step_once(&seen, s.op);
 		if (e < 0) {
 			*bad_step = (int32_t)i;
 			return e;
 		}
-		switch (s.op) {
-		case ASP_OP_FD_MAP:
-			if (sc->map_step >= 0) { /* one map per request */
-				*bad_step = (int32_t)i;
-				return -ASP_EINVAL;
-			}
-			sc->map_step = (int32_t)i;
-			sc->map_count = s.u.fd_map.count;
-			sc->map_flags = s.u.fd_map.flags;
-			sc->pairs = s.u.fd_map.pairs;
-			for (k = 0; k < s.u.fd_map.count; k++) {
-				int32_t src = (int32_t)asp_load32(s.u.fd_map.pairs + 8 * k);
-				if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE)
-					sc->npipes++;
-			}
-			break;
-		case ASP_OP_CGROUP:
+		if (asp_ops[s.op].flags & ASP_OPF_CREDS)
+			sc->creds = 1;
+		if (s.op == ASP_OP_FD_MAP)
+			scan_fd_map(sc, &s, (int32_t)i);
+		if (s.op == ASP_OP_CGROUP) {
 			sc->cgroup_step = (int32_t)i;
 			sc->cgroup_path = s.u.cgroup.path;
-			break;
-		case ASP_OP_SETUID:
-		case ASP_OP_SETGID:
-			sc->creds = 1;
-			break;
 		}
 	}
 	if (sc->npipes > ASP_MAX_PIPES) {
@@ -252,7 +254,7 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 {
 	struct asp_reader strings;
 	struct asp_req_header h;
-	struct scan sc = {0, -1, 0, 0, 0, -1, 0, 0};
+	struct scan sc = SCAN_INIT;
 	struct child_fds cf;
 	struct asp_slot *slot;
 	struct asp_child_ctx *ctx;
