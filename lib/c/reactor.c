@@ -61,7 +61,7 @@ static struct channel channels[MAX_CHANNELS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
-static int wake_fd = -1;
+static int wake_fd = -1; /* share.c's eventfd, watched here */
 static int running;
 static int channels_hi; /* channels[] above this were never opened */
 
@@ -179,9 +179,7 @@ static void *reactor_main(void *unused)
 			uint32_t gen = data_gen(evs[i].data);
 			size_t k = 0;
 			if (evs[i].data == WAKE_DATA) {
-				uint64_t count;
-				sys_read(wake_fd, &count, 8);
-				asp_pool_sweep();
+				asp_share_woken();
 				continue;
 			}
 			if ((evs[i].data & ~0xffffffffull) == ORPHAN_TAG) {
@@ -229,8 +227,8 @@ static int start(void)
 		return (int)fd;
 	epfd = (int)fd;
 	/* Children cloned with CLONE_FILES report here that their fd table is
-	 * their own; we then close the fds we kept open for them (stack_pool.c). */
-	fd = asp_fd_high(sys_eventfd2(0, ASP_O_CLOEXEC | ASP_O_NONBLOCK));
+	 * their own (share.c). */
+	fd = asp_share_open_wake();
 	if (fd >= 0) {
 		struct epoll_event_ ev = {EPOLLIN_, WAKE_DATA};
 		if (sys_epoll_ctl(epfd, CTL_ADD, (int)fd, &ev) == 0)
@@ -259,7 +257,8 @@ static int start(void)
 		wake_fd = -1;
 		return -i;
 	}
-	asp_low_fds_reserve();
+	if (wake_fd >= 0)
+		asp_share_enable(wake_fd);
 	__atomic_store_n(&running, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -281,17 +280,12 @@ ASP_HIDDEN int asp_reactor_owns_fd(int fd)
 	int ch, hi = __atomic_load_n(&channels_hi, __ATOMIC_ACQUIRE);
 	if (fd < 3 || !__atomic_load_n(&running, __ATOMIC_ACQUIRE))
 		return 0;
-	if (fd == epfd || fd == wake_fd)
+	if (fd == epfd)
 		return 1;
 	for (ch = 0; ch < hi; ch++)
 		if (channels[ch].open && (channels[ch].rfd == fd || channels[ch].wfd == fd))
 			return 1;
 	return 0;
-}
-
-ASP_HIDDEN int asp_reactor_wake_fd(void)
-{
-	return __atomic_load_n(&running, __ATOMIC_ACQUIRE) ? wake_fd : -1;
 }
 
 /* Under c->lock: stop delivering and close the write end (readers see EOF). */
