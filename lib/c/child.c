@@ -61,12 +61,15 @@ static void reset_signals(void)
 			sys_rt_sigaction(sig, &dfl, 0);
 }
 
+/* Where RLIMIT_NOFILE cannot be read: a bound on the fds worth closing. */
+#define NOFILE_UNKNOWN 65536
+
 static long close_range_slow(uint32_t first, uint32_t last)
 {
 	struct asp_rlimit64 lim;
 	uint64_t fd, top;
 	if (sys_prlimit64(0, ASP_RLIMIT_NOFILE, 0, &lim) < 0)
-		lim.cur = 65536;
+		lim.cur = NOFILE_UNKNOWN;
 	top = lim.cur < last ? lim.cur : (uint64_t)last + 1;
 	for (fd = first; fd < top; fd++)
 		sys_close((int)fd);
@@ -577,7 +580,7 @@ static const char *env_lookup(char *const *envp, const char *name, uint32_t nlen
  */
 static long child_exec(const char *file, uint32_t flen, char *const *argv, char *const *envp, int search)
 {
-	char buf[4096 + 256];
+	char buf[ASP_PATH_MAX + ASP_NAME_MAX + 1];
 	const char *path, *p;
 	int seen_eacces = 0;
 	uint32_t i;
@@ -589,7 +592,7 @@ static long child_exec(const char *file, uint32_t flen, char *const *argv, char 
 			search = 0;
 	if (!search)
 		return sys_execve(file, argv, envp);
-	if (flen > 255)
+	if (flen > ASP_NAME_MAX)
 		return -ASP_ENAMETOOLONG;
 	path = env_lookup(envp, "PATH", 4);
 	if (!path)

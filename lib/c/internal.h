@@ -7,7 +7,7 @@
 #include "include/aspawn.h"
 #include "sys.h"
 
-#define ASP_MAX_PIPES 64
+#define ASP_MAX_PIPES (ASP_OUT_MAX - ASP_OUT_PIPES) /* aspawn.h: 64 per spawn */
 /* The largest FD_MAP that may share our fd table with the child (its
  * sources are duplicated for it); a larger one is checked up front and the
  * child gets a copy of the table at clone. */
@@ -168,7 +168,7 @@ ASP_HIDDEN void asp_owner_clear(int fd);
 ASP_HIDDEN void asp_owner_take(int ch, void (*fn)(int fd, int kind));
 
 /* io.c: reap without blocking; 1, -EAGAIN while it runs, or -errno. */
-ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[128], void *rusage);
+ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[ASP_SIGINFO_SIZE], void *rusage);
 
 /* environ.c: a consistent copy of `environ` (ASP_REQ_INHERIT_ENV), taken
  * safely while other threads may change it. pid: ours. */
@@ -181,7 +181,6 @@ ASP_HIDDEN const char *asp_env_strings(const struct asp_env *env, uint32_t *coun
 ASP_HIDDEN enum asp_mode asp_mode(void);
 ASP_HIDDEN int asp_caps(void);
 ASP_HIDDEN int asp_nodump_guard(void);
-ASP_HIDDEN int asp_pidfd_from_clone(void);
 ASP_HIDDEN int asp_spawn_child(enum asp_mode mode, struct asp_slot *slot, struct asp_child_ctx *ctx,
 			       void *stack_top, int cgroup_fd, int share_files, int *pidfd);
 

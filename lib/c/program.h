@@ -69,8 +69,6 @@ static inline uint64_t asp_load64(const uint8_t *p)
 	return v;
 }
 
-static inline uint32_t asp_pad4(uint32_t n) { return (n + 3u) & ~3u; }
-
 /* Check the header; on success the reader is positioned at the first string. */
 static inline int asp_req_open(const void *buf, uint32_t len, struct asp_reader *r,
 			       struct asp_req_header *h)
@@ -128,21 +126,21 @@ static inline void asp_steps_begin(const struct asp_reader *strings, const struc
  * out and what the parent must know about it. The decoder decodes by
  * layout, the parent's scan (spawn.c) reads the flags, the child skips what
  * the parent prepared. src/ffi mirrors it (a test parses the lines below:
- * keep one entry per line).
+ * keep the enum on one line and one table entry per line).
+ *
+ * Each layout, and where the decoder puts it in struct asp_step:
+ *   EMPTY     nothing
+ *   I32, U32  u.i32, u.u32 (4 bytes)
+ *   U64       u.u64 (8 bytes)
+ *   STRING    u.str (u32 len, bytes, NUL, padding)
+ *   FD_MAP    u.fd_map: u32 count, u32 flags, {i32 src, i32 dst}[count]
+ *   U32_LIST  u.list: u32 count, u32[count]
+ *   FILTER    u.list: u32 count, u32 0, struct sock_filter[count] (8 bytes each)
+ *   RLIMIT    u.rlimit: u32 resource, u32 0, u64 soft, u64 hard
+ *   CGROUP    u.cgroup: i32 fd, string
  */
 /* Payload layouts (aspawn.h documents each op's). */
-enum asp_layout {
-	ASP_LAYOUT_EMPTY = 1, /* no payload */
-	ASP_LAYOUT_I32,       /* i32: u.i32 */
-	ASP_LAYOUT_U32,       /* u32: u.u32 */
-	ASP_LAYOUT_U64,       /* u64: u.u64 */
-	ASP_LAYOUT_STRING,    /* string: u.str */
-	ASP_LAYOUT_FD_MAP,    /* u32 count, u32 flags, {i32 src, i32 dst}[count]: u.fd_map */
-	ASP_LAYOUT_U32_LIST,  /* u32 count, u32[count]: u.list */
-	ASP_LAYOUT_FILTER,    /* u32 count, u32 0, struct sock_filter[count] (8 bytes each): u.list */
-	ASP_LAYOUT_RLIMIT,    /* u32 resource, u32 0, u64 soft, u64 hard: u.rlimit */
-	ASP_LAYOUT_CGROUP,    /* i32 fd, string: u.cgroup */
-};
+enum asp_layout { ASP_LAYOUT_EMPTY = 1, ASP_LAYOUT_I32, ASP_LAYOUT_U32, ASP_LAYOUT_U64, ASP_LAYOUT_STRING, ASP_LAYOUT_FD_MAP, ASP_LAYOUT_U32_LIST, ASP_LAYOUT_FILTER, ASP_LAYOUT_RLIMIT, ASP_LAYOUT_CGROUP };
 /* Op properties. */
 #define ASP_OPF_CREDS 0x1u  /* changes uid/gid: the kernel resets the shared mm's dumpable flag (dumpable.c) */
 #define ASP_OPF_ONCE 0x2u   /* at most one per request */

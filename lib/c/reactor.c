@@ -165,7 +165,7 @@ static void deliver(int ch, uint32_t gen, const struct asp_event *ev, size_t n)
  */
 static void reap_orphan(int pidfd)
 {
-	uint8_t si[128];
+	uint8_t si[ASP_SIGINFO_SIZE];
 	if (asp_reap(pidfd, -1, si, 0) == -ASP_EAGAIN)
 		return; /* not yet: level-triggered, we hear again */
 	sys_close(pidfd);
