@@ -25,9 +25,13 @@ static uint32_t asp_strlen(const char *s)
 struct child {
 	struct asp_child_ctx *ctx;
 	struct asp_rlimit64 core; /* applied just before execve */
+	struct asp_rlimit64 inherited_core; /* the limit we started with */
 	int32_t core_step;        /* step that asked for it, or SETUP */
-	uint64_t sigmask;
+	uint64_t sigmask;         /* applied just before execve */
 	int32_t status_fd;
+	const char *file;         /* the program, argv and envp for execve */
+	uint32_t flen;
+	char **argv, **envp;
 };
 
 static __attribute__((noreturn)) void child_fail(struct child *c, long err, int32_t step, int32_t detail)
@@ -57,12 +61,15 @@ static void reset_signals(void)
 			sys_rt_sigaction(sig, &dfl, 0);
 }
 
+/* Where RLIMIT_NOFILE cannot be read: a bound on the fds worth closing. */
+#define NOFILE_UNKNOWN 65536
+
 static long close_range_slow(uint32_t first, uint32_t last)
 {
 	struct asp_rlimit64 lim;
 	uint64_t fd, top;
-	if (sys_prlimit64(0, 7 /* RLIMIT_NOFILE */, 0, &lim) < 0)
-		lim.cur = 65536;
+	if (sys_prlimit64(0, ASP_RLIMIT_NOFILE, 0, &lim) < 0)
+		lim.cur = NOFILE_UNKNOWN;
 	top = lim.cur < last ? lim.cur : (uint64_t)last + 1;
 	for (fd = first; fd < top; fd++)
 		sys_close((int)fd);
@@ -157,8 +164,15 @@ static void close_all_but(const uint32_t *ord, uint32_t n, const uint8_t *base, 
 #define ENTRY_DONE 1u
 #define ENTRY_MOVED 2u /* its source is our temporary copy above the top */
 
-/* The fd map's working memory (ASP_FDMAP_WORDS words per entry, in the slot). */
+/* One FD_MAP being installed; the arrays are its working memory
+ * (ASP_FDMAP_WORDS words per entry, in the slot). */
 struct fd_move {
+	struct child *c;
+	int32_t step;
+	const uint8_t *pairs, *dsts; /* the entries, and their targets (pairs + 4) */
+	int32_t *src;      /* per entry: the fd to install (ctx->src_fds) */
+	uint32_t n;
+	int32_t top;       /* the highest target */
 	uint32_t *queue;   /* entries ready to install (first: entries by source) */
 	uint32_t *by_dst;  /* entries by target */
 	int32_t *usrc;     /* distinct sources, ascending */
@@ -167,8 +181,80 @@ struct fd_move {
 	uint32_t *next;    /* per entry: next waiter on the same source */
 	uint32_t *su;      /* per entry: its distinct source, or NONE */
 	uint32_t *state;   /* per entry: ENTRY_* */
-	uint32_t qtail;
+	uint32_t nu, qhead, qtail, left, cursor;
 };
+
+static int32_t dst_of(const struct fd_move *m, uint32_t i) { return key_of(m->dsts, 8, i); }
+static int32_t enc_of(const struct fd_move *m, uint32_t i) { return key_of(m->pairs, 8, i); }
+
+static __attribute__((noreturn)) void map_fail(struct fd_move *m, long err, int32_t fd)
+{
+	child_fail(m->c, err, m->step, fd);
+}
+
+/* asp_spawn resolved the sources (pipes, duplicates) of every entry. */
+static void check_sources(struct fd_move *m)
+{
+	uint32_t i;
+	if (m->c->ctx->nsrc != m->n)
+		map_fail(m, -ASP_EINVAL, 0);
+	for (i = 0; i < m->n; i++) {
+		int32_t dst = dst_of(m, i);
+		if (dst > m->top)
+			m->top = dst;
+		if (m->src[i] == ASP_FD_INVALID)
+			map_fail(m, -ASP_EBADF, dst); /* closed when spawn was called */
+		if (enc_of(m, i) != ASP_FD_DEVNULL && m->src[i] < 0)
+			map_fail(m, -ASP_EINVAL, dst); /* a pipe asp_spawn did not make */
+	}
+}
+
+/* The status fd is a target: move it above every target first. */
+static void move_status_fd(struct fd_move *m)
+{
+	struct child *c = m->c;
+	uint32_t i;
+	long r;
+	for (i = 0; i < m->n; i++) {
+		if (dst_of(m, i) != c->status_fd)
+			continue;
+		r = sys_fcntl(c->status_fd, ASP_F_DUPFD_CLOEXEC, m->top + 1);
+		if (r < 0)
+			map_fail(m, r, c->status_fd);
+		sys_close(c->status_fd);
+		c->status_fd = (int32_t)r;
+		return;
+	}
+}
+
+/* Open /dev/null where asked, check the other sources are open, and make
+ * our pipes' ends blocking. */
+static void open_sources(struct fd_move *m)
+{
+	uint32_t i;
+	long r;
+	for (i = 0; i < m->n; i++) {
+		int32_t enc = enc_of(m, i), dst = dst_of(m, i);
+		if (enc == ASP_FD_DEVNULL) {
+			r = sys_openat(ASP_AT_FDCWD, "/dev/null", ASP_O_RDWR | ASP_O_CLOEXEC, 0);
+			if (r < 0)
+				map_fail(m, r, dst);
+			m->src[i] = (int32_t)r;
+		} else if (sys_fcntl(m->src[i], ASP_F_GETFD, 0) < 0) {
+			map_fail(m, -ASP_EBADF, dst);
+		}
+		/* The parent made both pipe ends O_NONBLOCK (one pipe2 call);
+		 * programs expect a blocking stdio. This is our own file
+		 * description, never one the user passed. */
+		if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE) {
+			r = sys_fcntl(m->src[i], ASP_F_GETFL, 0);
+			if (r >= 0)
+				r = sys_fcntl(m->src[i], ASP_F_SETFL, r & ~(long)ASP_O_NONBLOCK);
+			if (r < 0)
+				map_fail(m, r, dst);
+		}
+	}
+}
 
 /* An entry no longer reads its source: the last one frees the entries
  * waiting to overwrite it. */
@@ -180,6 +266,99 @@ static void release_source(struct fd_move *m, uint32_t i)
 		return;
 	for (j = m->waiters[u]; j != NONE; j = m->next[j])
 		m->queue[m->qtail++] = j;
+}
+
+/* Count the entries reading each distinct source. Only the last entry of
+ * each target runs (the others would be overwritten): then every waiting
+ * entry waits on exactly one other. */
+static void count_readers(struct fd_move *m)
+{
+	uint32_t i, k;
+	sort_entries(m->by_dst, m->n, m->dsts, 8);
+	for (k = 0; k < m->n; k++)
+		m->state[m->by_dst[k]] = k + 1 < m->n && dst_of(m, m->by_dst[k]) == dst_of(m, m->by_dst[k + 1]);
+	sort_entries(m->queue, m->n, (const uint8_t *)m->src, 4);
+	for (k = 0; k < m->n; k++) {
+		i = m->queue[k];
+		m->su[i] = NONE;
+		if (m->state[i])
+			continue;
+		if (!m->nu || m->usrc[m->nu - 1] != m->src[i]) {
+			m->usrc[m->nu] = m->src[i];
+			m->pending[m->nu] = 0;
+			m->waiters[m->nu] = NONE;
+			m->nu++;
+		}
+		m->su[i] = m->nu - 1;
+		m->pending[m->nu - 1]++;
+	}
+}
+
+/* Each entry whose target is some entry's source waits on that source;
+ * the others are ready. Both lists in target order: one merge. */
+static void queue_ready(struct fd_move *m)
+{
+	uint32_t i, k, u = 0;
+	for (k = 0; k < m->n; k++) {
+		int32_t dst;
+		i = m->by_dst[k];
+		if (m->state[i])
+			continue;
+		m->left++;
+		dst = dst_of(m, i);
+		while (u < m->nu && m->usrc[u] < dst)
+			u++;
+		if (u < m->nu && m->usrc[u] == dst && m->src[i] != dst) {
+			m->next[i] = m->waiters[u];
+			m->waiters[u] = i;
+		} else {
+			m->queue[m->qtail++] = i;
+		}
+	}
+}
+
+/* Only cycles are left: each source is read by one entry and is the target
+ * of another. Moving one source above the top frees the entry waiting on
+ * it, and the cycle unwinds down to the moved one. */
+static void break_cycle(struct fd_move *m)
+{
+	uint32_t i;
+	long r;
+	while (m->state[m->cursor] & ENTRY_DONE)
+		m->cursor++;
+	i = m->cursor;
+	if (m->state[i] & ENTRY_MOVED) /* cannot happen: never spin */
+		map_fail(m, -ASP_EINVAL, dst_of(m, i));
+	r = sys_fcntl(m->src[i], ASP_F_DUPFD_CLOEXEC, m->top + 1);
+	if (r < 0)
+		map_fail(m, r, dst_of(m, i));
+	m->src[i] = (int32_t)r;
+	m->state[i] = ENTRY_MOVED;
+	release_source(m, i);
+}
+
+/* Install every ready entry, breaking cycles when none is. */
+static void install(struct fd_move *m)
+{
+	while (m->left) {
+		uint32_t i;
+		int32_t dst;
+		long r;
+		if (m->qhead == m->qtail) {
+			break_cycle(m);
+			continue;
+		}
+		i = m->queue[m->qhead++];
+		dst = dst_of(m, i);
+		r = m->src[i] == dst ? sys_fcntl(dst, ASP_F_SETFD, 0) : sys_dup3(m->src[i], dst, 0);
+		if (r < 0)
+			map_fail(m, r, dst);
+		if (m->state[i] & ENTRY_MOVED)
+			sys_close(m->src[i]);
+		m->state[i] = ENTRY_DONE;
+		m->left--;
+		release_source(m, i);
+	}
 }
 
 /*
@@ -199,136 +378,42 @@ static void release_source(struct fd_move *m, uint32_t i)
  */
 static void run_fd_map(struct child *c, const struct asp_step *s, int32_t step)
 {
-	const uint8_t *pairs = s->u.fd_map.pairs, *dsts = pairs + 4;
-	uint32_t n = s->u.fd_map.count, i, k, u, nu = 0, qhead = 0, left = 0, cursor = 0;
-	int32_t *src = c->ctx->src_fds, top = -1;
-	uint32_t *w = c->ctx->map_work;
-	struct fd_move m = {w, w + n, (int32_t *)(w + 2 * n), w + 3 * n, w + 4 * n, w + 5 * n, w + 6 * n, w + 7 * n, 0};
-	long r;
+	uint32_t n = s->u.fd_map.count, *w = c->ctx->map_work;
+	int close_others = (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS) != 0;
+	struct fd_move m = {
+		.c = c,
+		.step = step,
+		.pairs = s->u.fd_map.pairs,
+		.dsts = s->u.fd_map.pairs + 4,
+		.src = c->ctx->src_fds,
+		.n = n,
+		.top = -1,
+		.queue = w,
+		.by_dst = w + n,
+		.usrc = (int32_t *)(w + 2 * n),
+		.pending = w + 3 * n,
+		.waiters = w + 4 * n,
+		.next = w + 5 * n,
+		.su = w + 6 * n,
+		.state = w + 7 * n,
+	};
 
-	/* asp_spawn resolved the sources (pipes, duplicates) of every map. */
-	if (c->ctx->nsrc != n)
-		child_fail(c, -ASP_EINVAL, step, 0);
-	for (i = 0; i < n; i++) {
-		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = key_of(dsts, 8, i);
-		if (dst > top)
-			top = dst;
-		if (src[i] == ASP_FD_INVALID)
-			child_fail(c, -ASP_EBADF, step, dst); /* closed when spawn was called */
-		if (enc != ASP_FD_DEVNULL && src[i] < 0)
-			child_fail(c, -ASP_EINVAL, step, dst); /* a pipe asp_spawn did not make */
-	}
-	for (i = 0; i < n; i++) {
-		if (key_of(dsts, 8, i) != c->status_fd)
-			continue;
-		r = sys_fcntl(c->status_fd, ASP_F_DUPFD_CLOEXEC, top + 1);
-		if (r < 0)
-			child_fail(c, r, step, c->status_fd);
-		sys_close(c->status_fd);
-		c->status_fd = (int32_t)r;
-		break;
-	}
+	check_sources(&m);
+	move_status_fd(&m);
 	/* Closing the rest anyway: do it first, keeping only the sources and
 	 * the status fd, so that /dev/null and a cycle's temporary find room
 	 * even when the parent's table (which we copied) was full. */
-	if (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS) {
-		sort_entries(m.queue, n, (const uint8_t *)src, 4);
-		close_all_but(m.queue, n, (const uint8_t *)src, 4, c->status_fd);
+	if (close_others) {
+		sort_entries(m.queue, n, (const uint8_t *)m.src, 4);
+		close_all_but(m.queue, n, (const uint8_t *)m.src, 4, c->status_fd);
 	}
-	for (i = 0; i < n; i++) {
-		int32_t enc = (int32_t)asp_load32(pairs + 8 * i), dst = key_of(dsts, 8, i);
-		if (enc == ASP_FD_DEVNULL) {
-			r = sys_openat(ASP_AT_FDCWD, "/dev/null", ASP_O_RDWR | ASP_O_CLOEXEC, 0);
-			if (r < 0)
-				child_fail(c, r, step, dst);
-			src[i] = (int32_t)r;
-		} else if (sys_fcntl(src[i], ASP_F_GETFD, 0) < 0) {
-			child_fail(c, -ASP_EBADF, step, dst);
-		}
-		/* The parent made both pipe ends O_NONBLOCK (one pipe2 call);
-		 * programs expect a blocking stdio. This is our own file
-		 * description, never one the user passed. */
-		if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE) {
-			long fl = sys_fcntl(src[i], ASP_F_GETFL, 0);
-			if (fl >= 0)
-				fl = sys_fcntl(src[i], ASP_F_SETFL, fl & ~(long)ASP_O_NONBLOCK);
-			if (fl < 0)
-				child_fail(c, fl, step, dst);
-		}
-	}
-
-	/* Only the last entry of each target runs (the others would be
-	 * overwritten): then every waiting entry waits on exactly one other. */
-	sort_entries(m.by_dst, n, dsts, 8);
-	for (k = 0; k < n; k++)
-		m.state[m.by_dst[k]] = k + 1 < n && key_of(dsts, 8, m.by_dst[k]) == key_of(dsts, 8, m.by_dst[k + 1]);
-	sort_entries(m.queue, n, (const uint8_t *)src, 4);
-	for (k = 0; k < n; k++) {
-		i = m.queue[k];
-		m.su[i] = NONE;
-		if (m.state[i])
-			continue;
-		if (!nu || m.usrc[nu - 1] != src[i]) {
-			m.usrc[nu] = src[i];
-			m.pending[nu] = 0;
-			m.waiters[nu] = NONE;
-			nu++;
-		}
-		m.su[i] = nu - 1;
-		m.pending[nu - 1]++;
-	}
-	/* Both in target order: match each target with a source equal to it. */
-	for (k = 0, u = 0; k < n; k++) {
-		int32_t dst;
-		i = m.by_dst[k];
-		if (m.state[i])
-			continue;
-		left++;
-		dst = key_of(dsts, 8, i);
-		while (u < nu && m.usrc[u] < dst)
-			u++;
-		if (u < nu && m.usrc[u] == dst && src[i] != dst) {
-			m.next[i] = m.waiters[u];
-			m.waiters[u] = i;
-		} else {
-			m.queue[m.qtail++] = i;
-		}
-	}
-	while (left) {
-		int32_t dst;
-		if (qhead == m.qtail) {
-			/* Only cycles are left: each source is read by one entry
-			 * and is the target of another. Moving one source above
-			 * the top frees the entry waiting on it, and the cycle
-			 * unwinds down to the moved one. */
-			while (m.state[cursor] & ENTRY_DONE)
-				cursor++;
-			i = cursor;
-			dst = key_of(dsts, 8, i);
-			if (m.state[i] & ENTRY_MOVED) /* cannot happen: never spin */
-				child_fail(c, -ASP_EINVAL, step, dst);
-			r = sys_fcntl(src[i], ASP_F_DUPFD_CLOEXEC, top + 1);
-			if (r < 0)
-				child_fail(c, r, step, dst);
-			src[i] = (int32_t)r;
-			m.state[i] = ENTRY_MOVED;
-			release_source(&m, i);
-			continue;
-		}
-		i = m.queue[qhead++];
-		dst = key_of(dsts, 8, i);
-		r = src[i] == dst ? sys_fcntl(dst, ASP_F_SETFD, 0) : sys_dup3(src[i], dst, 0);
-		if (r < 0)
-			child_fail(c, r, step, dst);
-		if (m.state[i] & ENTRY_MOVED)
-			sys_close(src[i]);
-		m.state[i] = ENTRY_DONE;
-		left--;
-		release_source(&m, i);
-	}
+	open_sources(&m);
+	count_readers(&m);
+	queue_ready(&m);
+	install(&m);
 	/* Close everything but the targets and the status fd. */
-	if (s->u.fd_map.flags & ASP_FDMAP_CLOSE_OTHERS)
-		close_all_but(m.by_dst, n, dsts, 8, c->status_fd);
+	if (close_others)
+		close_all_but(m.by_dst, n, m.dsts, 8, c->status_fd);
 }
 
 /* procs_fd: the cgroup's cgroup.procs, opened for writing by asp_spawn. */
@@ -356,6 +441,9 @@ static int spawner_alive(const struct asp_child_ctx *ctx)
 static long run_step(struct child *c, const struct asp_step *s, int32_t step, int32_t *detail)
 {
 	long r;
+	/* Done before any step: by clone3 (CLONE_INTO_CGROUP) or at setup. */
+	if (asp_ops[s->op].flags & ASP_OPF_PARENT)
+		return 0;
 	switch (s->op) {
 	case ASP_OP_FD_MAP:
 		run_fd_map(c, s, step);
@@ -411,9 +499,6 @@ static long run_step(struct child *c, const struct asp_step *s, int32_t step, in
 	}
 	case ASP_OP_SIGMASK:
 		c->sigmask = s->u.u64;
-		return 0;
-	case ASP_OP_CGROUP:
-		/* Done before any step: by clone3 (CLONE_INTO_CGROUP) or at setup. */
 		return 0;
 	}
 	return -ASP_EINVAL;
@@ -495,7 +580,7 @@ static const char *env_lookup(char *const *envp, const char *name, uint32_t nlen
  */
 static long child_exec(const char *file, uint32_t flen, char *const *argv, char *const *envp, int search)
 {
-	char buf[4096 + 256];
+	char buf[ASP_PATH_MAX + ASP_NAME_MAX + 1];
 	const char *path, *p;
 	int seen_eacces = 0;
 	uint32_t i;
@@ -507,7 +592,7 @@ static long child_exec(const char *file, uint32_t flen, char *const *argv, char 
 			search = 0;
 	if (!search)
 		return sys_execve(file, argv, envp);
-	if (flen > 255)
+	if (flen > ASP_NAME_MAX)
 		return -ASP_ENAMETOOLONG;
 	path = env_lookup(envp, "PATH", 4);
 	if (!path)
@@ -550,68 +635,118 @@ static long child_exec(const char *file, uint32_t flen, char *const *argv, char 
 	return seen_eacces ? -ASP_EACCES : -ASP_ENOENT;
 }
 
+/*
+ * Cloned with CLONE_FILES: take a private copy of the fd table before
+ * anything else, then tell the parent (through the reactor), which may then
+ * close its copies of our fds (share.c). When we need no fd from keep_below
+ * up, the kernel copies only the fds below it.
+ */
+static void unshare_files(struct child *c)
+{
+	struct asp_share *sh = &c->ctx->share;
+	uint64_t one = 1;
+	long r = -ASP_EINVAL;
+	if (sh->keep_below)
+		r = sys_close_range(sh->keep_below, ~0u, ASP_CLOSE_RANGE_UNSHARE);
+	/* Not only EINVAL: seccomp profiles older than close_range answer
+	 * EPERM. unshare copies everything, and works. */
+	if (r < 0)
+		r = sys_unshare(ASP_CLONE_FILES);
+	/* On failure the status fd must stay open in the shared table for the
+	 * record; the parent closes its copies when we exit. */
+	if (r < 0)
+		child_fail(c, r, ASP_STEP_SETUP, 0);
+	__atomic_store_n(&sh->unshared, 1, __ATOMIC_RELEASE);
+	sys_write(sh->wake_fd, &one, sizeof one);
+}
+
+/* RLIMIT_CORE to 0 until the last step (the file comment says why); the
+ * limit to restore is kept in c->core. */
+static void suspend_core(struct child *c)
+{
+	struct asp_rlimit64 zero;
+	long r = sys_prlimit64(0, ASP_RLIMIT_CORE, 0, &c->core);
+	if (r < 0)
+		child_fail(c, r, ASP_STEP_SETUP, 0);
+	c->inherited_core = c->core;
+	zero.cur = 0;
+	zero.max = c->core.max;
+	r = sys_prlimit64(0, ASP_RLIMIT_CORE, &zero, 0);
+	if (r < 0)
+		child_fail(c, r, ASP_STEP_SETUP, 0);
+}
+
+/* argv and envp from the request's strings (and the inherited environment). */
+static void decode_strings(struct child *c, struct asp_reader *strings, struct asp_req_header *h)
+{
+	struct asp_child_ctx *ctx = c->ctx;
+	uint32_t i;
+	long r = asp_req_open(ctx->req, ctx->req_size, strings, h);
+	if (r == 0)
+		r = asp_read_string(strings, &c->file, &c->flen);
+	if (r < 0)
+		child_fail(c, r, ASP_STEP_SETUP, 0);
+	c->argv = ctx->ptrs;
+	c->envp = ctx->ptrs + h->argc + 1;
+	for (i = 0; r == 0 && i < h->argc; i++)
+		r = asp_read_string(strings, (const char **)&c->argv[i], 0);
+	if (r == 0)
+		r = build_env(strings, h->envc, ctx, c->envp, (h->flags & ASP_REQ_INHERIT_ENV) != 0);
+	if (r < 0)
+		child_fail(c, r, ASP_STEP_SETUP, 0);
+	c->argv[h->argc] = 0;
+}
+
+static void run_steps(struct child *c, const struct asp_reader *strings, const struct asp_req_header *h)
+{
+	struct asp_reader steps;
+	uint32_t i;
+	asp_steps_begin(strings, h, &steps);
+	for (i = 0; i < h->nsteps; i++) {
+		struct asp_step s;
+		int32_t detail = 0;
+		long r = asp_step_next(&steps, &s);
+		if (r == 0)
+			r = run_step(c, &s, (int32_t)i, &detail);
+		if (r < 0)
+			child_fail(c, r, (int32_t)i, detail);
+	}
+}
+
+/*
+ * Last: the requested mask (pending signals are delivered now, while
+ * RLIMIT_CORE is still 0), then the core limit. A non-zero core limit
+ * leaves a window of a few syscalls (this prlimit, and failed execve
+ * attempts of the PATH search) in which a core-dumping signal would dump
+ * our shared memory; with the usual soft limit of 0 there is no window at
+ * all, so skip the restore then.
+ */
+static void restore_signals_and_core(struct child *c)
+{
+	long r = sys_rt_sigprocmask(ASP_SIG_SETMASK, &c->sigmask, 0);
+	if (r < 0)
+		child_fail(c, r, ASP_STEP_SETUP, 0);
+	if (c->core.cur == 0 && c->core.max == c->inherited_core.max)
+		return;
+	r = sys_prlimit64(0, ASP_RLIMIT_CORE, &c->core, 0);
+	if (r < 0)
+		child_fail(c, r, c->core_step, ASP_RLIMIT_CORE);
+}
+
 ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 {
-	struct child c;
-	struct asp_reader strings, steps;
+	struct child c = {.ctx = ctx, .core_step = ASP_STEP_SETUP, .status_fd = ctx->status_fd};
+	struct asp_reader strings;
 	struct asp_req_header h;
-	struct asp_rlimit64 zero;
-	const char *file;
-	uint32_t flen, i;
-	char **argv, **envp;
 	long r;
 
 	if (ctx->probe)
 		sys_exit_group(0);
-	c.ctx = ctx;
-	c.status_fd = ctx->status_fd;
-	c.core_step = ASP_STEP_SETUP;
-	/* Cloned with CLONE_FILES: take a private copy of the fd table before
-	 * anything else, then tell the parent (through the reactor), which may
-	 * then close its copies of our fds. When we need no fd from keep_below
-	 * up, the kernel copies only the fds below it (low_fds.c says why). */
-	if (ctx->files_shared) {
-		uint64_t one = 1;
-		r = -ASP_EINVAL;
-		if (ctx->keep_below)
-			r = sys_close_range(ctx->keep_below, ~0u, ASP_CLOSE_RANGE_UNSHARE);
-		/* Not only EINVAL: seccomp profiles older than close_range
-		 * answer EPERM. unshare copies everything, and works. */
-		if (r < 0)
-			r = sys_unshare(ASP_CLONE_FILES);
-		/* On failure the status fd must stay open in the shared table
-		 * for the record; the parent closes its copies when we exit. */
-		if (r < 0)
-			child_fail(&c, r, ASP_STEP_SETUP, 0);
-		__atomic_store_n(&ctx->unshared, 1, __ATOMIC_RELEASE);
-		sys_write(ctx->wake_fd, &one, 8);
-	}
-	c.sigmask = 0;
-
-	r = sys_prlimit64(0, ASP_RLIMIT_CORE, 0, &c.core);
-	if (r < 0)
-		child_fail(&c, r, ASP_STEP_SETUP, 0);
-	zero.cur = 0;
-	zero.max = c.core.max;
-	r = sys_prlimit64(0, ASP_RLIMIT_CORE, &zero, 0);
-	if (r < 0)
-		child_fail(&c, r, ASP_STEP_SETUP, 0);
+	if (ctx->share.files_shared)
+		unshare_files(&c);
+	suspend_core(&c);
 	reset_signals();
-
-	r = asp_req_open(ctx->req, ctx->req_size, &strings, &h);
-	if (r < 0)
-		child_fail(&c, r, ASP_STEP_SETUP, 0);
-	r = asp_read_string(&strings, &file, &flen);
-	argv = ctx->ptrs;
-	envp = ctx->ptrs + h.argc + 1;
-	for (i = 0; r == 0 && i < h.argc; i++)
-		r = asp_read_string(&strings, (const char **)&argv[i], 0);
-	if (r == 0)
-		r = build_env(&strings, h.envc, ctx, envp, (h.flags & ASP_REQ_INHERIT_ENV) != 0);
-	if (r < 0)
-		child_fail(&c, r, ASP_STEP_SETUP, 0);
-	argv[h.argc] = 0;
-
+	decode_strings(&c, &strings, &h);
 	/* On the fallbacks, join the cgroup first, as clone3 would have
 	 * started us there (and before an fd map closes the fd). */
 	if (ctx->cgroup_fd >= 0) {
@@ -619,33 +754,8 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 		if (r < 0)
 			child_fail(&c, r, ctx->cgroup_step, 0);
 	}
-
-	asp_steps_begin(&strings, &h, &steps);
-	for (i = 0; i < h.nsteps; i++) {
-		struct asp_step s;
-		int32_t detail = 0;
-		r = asp_step_next(&steps, &s);
-		if (r == 0)
-			r = run_step(&c, &s, (int32_t)i, &detail);
-		if (r < 0)
-			child_fail(&c, r, (int32_t)i, detail);
-	}
-
-	/* Last: the requested mask (pending signals are delivered now, while
-	 * RLIMIT_CORE is still 0), then the core limit, then exec. A non-zero
-	 * core limit leaves a window of a few syscalls (this prlimit, and
-	 * failed execve attempts of the PATH search) in which a core-dumping
-	 * signal would dump our shared memory; with the usual soft limit of 0
-	 * there is no window at all, so skip the restore then. */
-	r = sys_rt_sigprocmask(ASP_SIG_SETMASK, &c.sigmask, 0);
-	if (r < 0)
-		child_fail(&c, r, ASP_STEP_SETUP, 0);
-	if (c.core.cur != 0 || c.core.max != zero.max) {
-		r = sys_prlimit64(0, ASP_RLIMIT_CORE, &c.core, 0);
-		if (r < 0)
-			child_fail(&c, r, c.core_step, ASP_RLIMIT_CORE);
-	}
-
-	r = child_exec(file, flen, argv, envp, (h.flags & ASP_REQ_SEARCH_PATH) != 0);
+	run_steps(&c, &strings, &h);
+	restore_signals_and_core(&c);
+	r = child_exec(c.file, c.flen, c.argv, c.envp, (h.flags & ASP_REQ_SEARCH_PATH) != 0);
 	child_fail(&c, r, ASP_STEP_EXEC, 0);
 }

@@ -432,23 +432,17 @@ static int cmp_entry(const void *x, const void *y)
 }
 
 /*
- * A fresh copy: 0, -EAGAIN (the array moved while we read: try again), or
- * -errno. The array is counted, then read top down (read_down); if glibc
+ * Read environ's array: counted, then read top down (read_down); if glibc
  * has not replaced it when the barrier returns, it was never freed under
  * us, so what we read is the array's own entries, each as before or after
- * any change; an entry seen twice (a shift, a value replaced meanwhile) is
- * kept once, by name.
+ * any change. *e: the array read (0: none); *a, *m: our copy of its entries.
  */
-static int build(struct asp_env **out)
+static int read_array_stable(char ***e, char ***a, uint32_t *m)
 {
-	char **e1 = load_environ(), **a = 0;
-	uint32_t *off, *len, *order, i, m = 0, kept;
-	struct page_set ps = {0, 0, 0, 0};
-	struct asp_env *env;
-	size_t size = 0, ptrs_bytes, soff;
+	char **e1 = load_environ();
 	long n = 0, r = 0;
-	uint8_t *mem, *drop;
-
+	*a = 0;
+	*m = 0;
 	if (e1) {
 		/* The pipe first: the less time between reading environ and the
 		 * barrier, the likelier the array has not moved. */
@@ -465,30 +459,27 @@ static int build(struct asp_env **out)
 			return -ASP_EAGAIN;
 		if (n < 0 || r < 0)
 			return n < 0 ? (int)n : (int)r;
-		a = e1 ? (char **)arr2.p : 0;
-		while (m < (uint32_t)n && a[m])
-			m++;
+		*a = e1 ? (char **)arr2.p : 0;
+		while (*m < (uint32_t)n && (*a)[*m])
+			(*m)++;
 	}
 	/* Any setenv or clearenv under way while we read has stored its new
 	 * array once this returns (it takes glibc's envlock). */
 	unsetenv(BARRIER_NAME);
 	if (load_environ() != e1)
 		return -ASP_EAGAIN;
+	*e = e1;
+	return 0;
+}
 
-	off = malloc(((size_t)m + 1) * (3 * sizeof *off + 1));
-	if (!off)
-		return -ASP_ENOMEM;
-	len = off + m + 1;
-	order = len + m + 1;
-	drop = (uint8_t *)(order + m + 1);
-	r = m ? read_strings(a, m, off, len, &ps) : 0;
-	if (r < 0) {
-		free(off);
-		return r == -ASP_EFAULT ? -ASP_EAGAIN : (int)r;
-	}
-	/* Each name once, the first by position: a reading across a shift
-	 * (or of an array whose shift was preempted half-way: it looks the
-	 * same every time) holds one entry twice. */
+/* Each name once, the first by position: a reading across a shift (or of
+ * an array whose shift was preempted half-way: it looks the same every
+ * time) holds one entry twice. Compacts a, off and len; returns how many
+ * entries are kept, *size the bytes of their strings with NULs. */
+static uint32_t drop_duplicates(char **a, uint32_t *off, uint32_t *len, uint32_t m, size_t *size)
+{
+	uint32_t *order = len + m + 1, i, kept = 0;
+	uint8_t *drop = (uint8_t *)(order + m + 1);
 	memset(drop, 0, m);
 	for (i = 0; i < m; i++)
 		order[i] = i;
@@ -498,24 +489,31 @@ static int build(struct asp_env **out)
 	for (i = 1; i < m; i++)
 		if (name_cmp(pages.p + off[order[i - 1]], pages.p + off[order[i]]) == 0)
 			drop[order[i]] = 1;
-	for (i = 0, kept = 0; i < m; i++) {
+	*size = 0;
+	for (i = 0; i < m; i++) {
 		if (drop[i])
 			continue;
 		a[kept] = a[i];
 		off[kept] = off[i];
 		len[kept] = len[i];
-		size += (size_t)len[i] + 1;
+		*size += (size_t)len[i] + 1;
 		kept++;
 	}
-	m = kept;
+	return kept;
+}
 
-	ptrs_bytes = ((size_t)m + 1) * sizeof(char *);
-	env = malloc(sizeof *env + ptrs_bytes + 2 * (size_t)m * sizeof(uint32_t) +
-		     (size_t)ps.nruns * sizeof(struct asp_iovec) + size + 1);
-	if (!env) {
-		free(off);
-		return -ASP_ENOMEM;
-	}
+/* The copy, in one allocation: pointers, the page runs, offsets and
+ * lengths, then the strings. */
+static struct asp_env *make_env(char **e1, char *const *a, uint32_t m, const uint32_t *off, const uint32_t *len,
+				const struct page_set *ps, size_t size)
+{
+	size_t ptrs_bytes = ((size_t)m + 1) * sizeof(char *), soff;
+	struct asp_env *env = malloc(sizeof *env + ptrs_bytes + 2 * (size_t)m * sizeof(uint32_t) +
+				     (size_t)ps->nruns * sizeof(struct asp_iovec) + size + 1);
+	uint8_t *mem;
+	uint32_t i;
+	if (!env)
+		return 0;
 	mem = (uint8_t *)(env + 1);
 	env->refs = 1;
 	env->n = m;
@@ -527,11 +525,11 @@ static int build(struct asp_env **out)
 	/* A torn reading never matches the array: the next spawn builds anew. */
 	mem += ptrs_bytes;
 	env->runs = (struct asp_iovec *)mem;
-	if (ps.nruns)
-		memcpy(env->runs, ps.runs, ps.nruns * sizeof *env->runs);
-	env->nruns = ps.nruns;
-	env->pages_size = (size_t)ps.npg * asp_page_size();
-	mem += (size_t)ps.nruns * sizeof *env->runs;
+	if (ps->nruns)
+		memcpy(env->runs, ps->runs, ps->nruns * sizeof *env->runs);
+	env->nruns = ps->nruns;
+	env->pages_size = (size_t)ps->npg * asp_page_size();
+	mem += (size_t)ps->nruns * sizeof *env->runs;
 	env->off = (uint32_t *)mem;
 	env->len = env->off + m;
 	if (m) {
@@ -545,9 +543,34 @@ static int build(struct asp_env **out)
 		memcpy(env->strings + soff, pages.p + off[i], (size_t)len[i] + 1);
 		soff += (size_t)len[i] + 1;
 	}
+	return env;
+}
+
+/* A fresh copy: 0, -EAGAIN (the array moved while we read: try again), or
+ * -errno. */
+static int build(struct asp_env **out)
+{
+	char **e1 = 0, **a;
+	uint32_t *off, *len, m;
+	struct page_set ps = {0, 0, 0, 0};
+	size_t size;
+	long r = read_array_stable(&e1, &a, &m);
+	if (r < 0)
+		return (int)r;
+	/* off, len and drop_duplicates' order: m + 1 words each; its flags. */
+	off = malloc(((size_t)m + 1) * (3 * sizeof *off + 1));
+	if (!off)
+		return -ASP_ENOMEM;
+	len = off + m + 1;
+	r = m ? read_strings(a, m, off, len, &ps) : 0;
+	if (r < 0) {
+		free(off);
+		return r == -ASP_EFAULT ? -ASP_EAGAIN : (int)r;
+	}
+	m = drop_duplicates(a, off, len, m, &size);
+	*out = make_env(e1, a, m, off, len, &ps, size);
 	free(off);
-	*out = env;
-	return 0;
+	return *out ? 0 : -ASP_ENOMEM;
 }
 
 /* Whether the environment is still exactly `env`: one read of the array and

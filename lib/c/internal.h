@@ -7,7 +7,7 @@
 #include "include/aspawn.h"
 #include "sys.h"
 
-#define ASP_MAX_PIPES 64
+#define ASP_MAX_PIPES (ASP_OUT_MAX - ASP_OUT_PIPES) /* aspawn.h: 64 per spawn */
 /* The largest FD_MAP that may share our fd table with the child (its
  * sources are duplicated for it); a larger one is checked up front and the
  * child gets a copy of the table at clone. */
@@ -15,9 +15,6 @@
 /* The child's working memory for an FD_MAP (child.c), per entry, in the
  * stack slot. */
 #define ASP_FDMAP_WORDS 8
-/* fds the parent holds only for the child: status pipe, pipe ends,
- * duplicates, a cgroup directory. */
-#define ASP_MAX_CHILD_FDS (ASP_MAX_MAPPED + 2)
 /* In ctx->src_fds: the caller's fd was not open at spawn time. */
 #define ASP_FD_INVALID (-0x7fffffff)
 
@@ -28,6 +25,65 @@ enum asp_mode {
 	ASP_MODE_VFORK,      /* clone(CLONE_VM|CLONE_VFORK): parent waits for exec */
 	ASP_MODE_FORK,       /* clone(SIGCHLD): separate memory */
 };
+
+/* ---- Sharing the fd table with the child (share.c explains the scheme) -- */
+
+/* fds the parent holds open only for one child: status pipe, pipe ends,
+ * duplicates of the caller's fds, a cgroup.procs. */
+#define ASP_MAX_CHILD_FDS (ASP_MAX_MAPPED + 2)
+struct asp_held_fds {
+	int32_t fd[ASP_MAX_CHILD_FDS];
+	uint32_t n;
+};
+
+/* The child's side, in its context. */
+struct asp_share {
+	uint32_t files_shared;      /* cloned with CLONE_FILES: unshare first */
+	volatile uint32_t unshared; /* set by the child once its fd table is private */
+	int32_t wake_fd;            /* the eventfd it then writes to */
+	uint32_t keep_below;        /* it needs no fd >= this (0: it may need any) */
+};
+
+/* The parent's side, in the child's stack slot: our copies of the child's
+ * fds, until the child has its own table or is gone. */
+struct asp_pending {
+	const struct asp_share *share;
+	uint32_t n; /* 0 once closed */
+	int32_t fd[ASP_MAX_CHILD_FDS];
+};
+
+struct asp_child_ctx;
+/* Whether to clone with CLONE_FILES: a CLONE_VM mechanism, the reactor
+ * running, and an FD_MAP of at most ASP_MAX_MAPPED entries. */
+ASP_HIDDEN int asp_share_wanted(enum asp_mode m, uint32_t map_count);
+/* Before clone: move the held fds low and fill ctx->share. close_others:
+ * the child closes every fd it does not map (so it may copy only the low ones). */
+ASP_HIDDEN void asp_share_prepare(struct asp_child_ctx *ctx, struct asp_held_fds *held, int close_others);
+/* Before clone: the held fds become the slot's pending ones. */
+ASP_HIDDEN void asp_share_hand_over(struct asp_pending *p, const struct asp_child_ctx *ctx,
+				    const struct asp_held_fds *held);
+/* Close the pending fds if the child unshared or is gone (tid: the slot's
+ * CLONE_CHILD_CLEARTID word). Under the pool's lock, on a busy slot. */
+ASP_HIDDEN void asp_share_sweep(struct asp_pending *p, const volatile int32_t *tid);
+/* Close the pending fds now: the child was never created. */
+ASP_HIDDEN void asp_share_drop(struct asp_pending *p);
+/* The reactor's side: the eventfd children report to; the reactor runs
+ * (enable: from now on children may share); the eventfd is readable. */
+ASP_HIDDEN int asp_share_open_wake(void);
+ASP_HIDDEN void asp_share_enable(int wake_fd);
+ASP_HIDDEN void asp_share_woken(void);
+/* Whether fd is the eventfd or a reserved low number: never a caller's fd. */
+ASP_HIDDEN int asp_share_owns_fd(int fd);
+
+/* low_fds.c: reserved low numbers for the fds a CLONE_FILES child needs. */
+ASP_HIDDEN void asp_low_fds_reserve(void);
+/* fd itself, or the reserved number it was moved to (fd is then closed). */
+ASP_HIDDEN int asp_low_fd_move(int fd);
+/* Close an fd held for a child, or give its reserved number back. */
+ASP_HIDDEN void asp_low_fd_close(int fd);
+/* Out of fds: give the free reserved numbers back; how many. */
+ASP_HIDDEN int asp_low_fds_release(void);
+ASP_HIDDEN int asp_low_fds_owns(int fd);
 
 /*
  * What the child needs, written by the parent at the top of the child's stack
@@ -47,10 +103,7 @@ struct asp_child_ctx {
 	int32_t cgroup_step; /* the CGROUP step, for its errors */
 	uint32_t nsrc;       /* entries of src_fds: the FD_MAP's count */
 	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
-	uint32_t files_shared; /* cloned with CLONE_FILES: unshare first */
-	volatile uint32_t unshared; /* set by the child once its fd table is private */
-	int32_t wake_fd;     /* the reactor's eventfd, to report `unshared` */
-	uint32_t keep_below; /* files_shared: the child needs no fd >= this (0: it may need any) */
+	struct asp_share share;
 	char **ptrs;         /* room for argc + 1 + inherited + envc + 1 pointers */
 	const char *inherited; /* ASP_REQ_INHERIT_ENV: copies of environ's strings, NUL-separated */
 	uint32_t ninherited;
@@ -69,44 +122,30 @@ struct asp_slot {
 	size_t map_size;
 	volatile int32_t tid; /* CLONE_CHILD_CLEARTID word: 0 once the child exec'd or exited */
 	uint8_t busy;
-	uint8_t creds;    /* the child changes credentials (see dumpable.c) */
+	uint8_t dumpable_hold; /* asp_dumpable_hold was called for this child */
 	uint8_t oversized;
-	/* With CLONE_FILES: our copies of the child's fds, closed once the
-	 * child has its own table (ctx->unshared) or is gone (tid). */
-	struct asp_child_ctx *ctx;
-	uint32_t npending;
-	int32_t pending[ASP_MAX_CHILD_FDS];
+	struct asp_pending pending; /* with CLONE_FILES (share.c) */
 };
 
 ASP_HIDDEN int asp_pool_acquire(size_t need, struct asp_slot **out);
-/* The child will not touch the slot again: on fallbacks, or when clone failed. */
+/* The child will not touch the slot again: on fallbacks, or when clone
+ * failed. Also ends the slot's dumpable hold. */
 ASP_HIDDEN void asp_pool_release(struct asp_slot *slot);
 /* Free every slot whose child has left it (tid cleared). */
 ASP_HIDDEN void asp_pool_reclaim(void);
 /* Close the pending fds of children that no longer share our fd table. */
 ASP_HIDDEN void asp_pool_sweep(void);
-/* Close a slot's pending fds now (the child was never created). */
-ASP_HIDDEN void asp_pool_drop_pending(struct asp_slot *slot);
 ASP_HIDDEN size_t asp_page_size(void);
 
-/* The parent's dumpable flag around credential-changing children (dumpable.c). */
-/* clear: make the mm non-dumpable now (old kernels, see probe.c). */
-ASP_HIDDEN void asp_creds_enter(int clear);
-ASP_HIDDEN void asp_creds_leave(void);
+/* dumpable.c: the parent's dumpable flag while children that may clear it
+ * share our memory (they change credentials, or the guard of old kernels
+ * is on: probe.c). hold: one more such child (the first saves the flag);
+ * release: one fewer (the last restores it). */
+#define ASP_DUMPABLE_KEEP 0  /* leave the flag as it is for now */
+#define ASP_DUMPABLE_CLEAR 1 /* make the mm non-dumpable now (the guard) */
+ASP_HIDDEN void asp_dumpable_hold(int how);
+ASP_HIDDEN void asp_dumpable_release(void);
 
-/* reactor.c: the eventfd children write to once they unshared their fd
- * table, or -1 while the reactor thread is not running. */
-ASP_HIDDEN int asp_reactor_wake_fd(void);
-
-/* low_fds.c: reserved low numbers for the fds a CLONE_FILES child needs. */
-ASP_HIDDEN void asp_low_fds_reserve(void);
-/* fd itself, or the reserved number it was moved to (fd is then closed). */
-ASP_HIDDEN int asp_low_fd_move(int fd);
-/* Close an fd held for a child, or give its reserved number back. */
-ASP_HIDDEN void asp_child_fd_close(int fd);
-/* Out of fds: give the free reserved numbers back; how many. */
-ASP_HIDDEN int asp_low_fds_release(void);
-ASP_HIDDEN int asp_low_fds_owns(int fd);
 /* reactor.c: whether fd is the reactor's (epoll, eventfd, a channel's pipe). */
 ASP_HIDDEN int asp_reactor_owns_fd(int fd);
 
@@ -129,7 +168,7 @@ ASP_HIDDEN void asp_owner_clear(int fd);
 ASP_HIDDEN void asp_owner_take(int ch, void (*fn)(int fd, int kind));
 
 /* io.c: reap without blocking; 1, -EAGAIN while it runs, or -errno. */
-ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[128], void *rusage);
+ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[ASP_SIGINFO_SIZE], void *rusage);
 
 /* environ.c: a consistent copy of `environ` (ASP_REQ_INHERIT_ENV), taken
  * safely while other threads may change it. pid: ours. */
@@ -142,7 +181,6 @@ ASP_HIDDEN const char *asp_env_strings(const struct asp_env *env, uint32_t *coun
 ASP_HIDDEN enum asp_mode asp_mode(void);
 ASP_HIDDEN int asp_caps(void);
 ASP_HIDDEN int asp_nodump_guard(void);
-ASP_HIDDEN int asp_pidfd_from_clone(void);
 ASP_HIDDEN int asp_spawn_child(enum asp_mode mode, struct asp_slot *slot, struct asp_child_ctx *ctx,
 			       void *stack_top, int cgroup_fd, int share_files, int *pidfd);
 

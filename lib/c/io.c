@@ -76,11 +76,11 @@ struct k_rusage {
  * if the pid was recycled; never waitpid(-1), which would steal other
  * code's children.
  */
-ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[128], void *rusage)
+ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[ASP_SIGINFO_SIZE], void *rusage)
 {
 	int32_t reaped;
 	long r = -ASP_EINVAL;
-	__builtin_memset(si, 0, 128);
+	__builtin_memset(si, 0, ASP_SIGINFO_SIZE);
 	if (pidfd >= 0)
 		r = EINTR_LOOP(sys_waitid(ASP_P_PIDFD, pidfd, si, ASP_WEXITED | ASP_WNOHANG, rusage));
 	/* No pidfd, or a kernel (< 5.4) whose waitid does not know P_PIDFD:
@@ -89,14 +89,14 @@ ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[128], void *rusage)
 		r = EINTR_LOOP(sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED | ASP_WNOHANG, rusage));
 	if (r < 0)
 		return r;
-	__builtin_memcpy(&reaped, si + 16, 4); /* si_pid: 0 while it runs */
+	__builtin_memcpy(&reaped, si + ASP_SI_PID, 4); /* 0 while it runs */
 	return reaped ? 1 : -ASP_EAGAIN;
 }
 
 /* asp_reap for JS: the result as struct asp_wait_result. */
 ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
 {
-	uint8_t si[128];
+	uint8_t si[ASP_SIGINFO_SIZE];
 	struct k_rusage ru;
 	struct asp_wait_result res;
 	int32_t si_code, si_status;
@@ -108,8 +108,8 @@ ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
 	r = asp_reap(pidfd, pid, si, &ru);
 	if (r < 0)
 		return (int)r;
-	__builtin_memcpy(&si_code, si + 8, 4);
-	__builtin_memcpy(&si_status, si + 24, 4);
+	__builtin_memcpy(&si_code, si + ASP_SI_CODE, 4);
+	__builtin_memcpy(&si_status, si + ASP_SI_STATUS, 4);
 	res.code = si_status;
 	res.si_code = si_code;
 	res.user_us = (double)ru.utime_sec * 1e6 + (double)ru.utime_usec;

@@ -1,14 +1,12 @@
 /*
- * Low fd numbers for the fds a CLONE_FILES child needs.
+ * Low fd numbers for the fds a CLONE_FILES child needs (share.c, step 3).
  *
- * A child cloned with CLONE_FILES takes its private fd table with
- * close_range(keep, ~0, CLOSE_RANGE_UNSHARE), which copies only the fds
- * below `keep` (the kernel skips the rest instead of copying and closing
- * each). So the child's cost is set by the highest fd it needs, not by the
- * size of our table: with 10 000 live children (a pidfd each) every new
- * pipe or status fd lands above 10 000, and copying then closing that many
- * fds cost each child ~0.6 ms of CPU here, which on 2 cores starves the
- * event loop of a parent that spawns in bursts.
+ * The child's cost of taking its own table is set by the highest fd it
+ * needs, not by the size of ours: with 10 000 live children (a pidfd each)
+ * every new pipe or status fd lands above 10 000, and copying then closing
+ * that many fds costs each child CPU time which, on a machine with few
+ * cores, starves the event loop of a parent that spawns in bursts
+ * (bench/c, parent "10k-fds"; bench/scenarios/live.ts).
  *
  * So while the table is still small (the reactor starts), we reserve the
  * lowest free numbers, each holding a placeholder (the read end of a pipe
@@ -33,8 +31,8 @@ static uint64_t free_mask; /* bit i: low[i] holds the placeholder and is free */
 static int32_t low_min, low_max = -1; /* the reserve's range */
 static int32_t placeholder = -1;
 static struct asp_file_id placeholder_id;
-/* fds at or above this are worth moving: the copy they would cost the
- * child (~60 ns a fd here) is far above the three syscalls of a move. */
+/* fds at or above this are worth moving: the copy of 256 more fds that
+ * they would cost the child is far above the three syscalls of a move. */
 static int32_t threshold = 0x7fffffff;
 /* Out of fds once: the free numbers went back to the process for good. */
 static int released;
@@ -45,7 +43,7 @@ static long free_fds(void)
 	struct asp_rlimit64 lim;
 	DIR *d;
 	long open = 0;
-	if (sys_prlimit64(0, 7 /* RLIMIT_NOFILE */, 0, &lim) < 0)
+	if (sys_prlimit64(0, ASP_RLIMIT_NOFILE, 0, &lim) < 0)
 		return 0;
 	d = opendir("/proc/self/fd");
 	if (!d)
@@ -130,7 +128,7 @@ ASP_HIDDEN int asp_low_fd_move(int fd)
 	return fd;
 }
 
-ASP_HIDDEN void asp_child_fd_close(int fd)
+ASP_HIDDEN void asp_low_fd_close(int fd)
 {
 	uint32_t i, n = __atomic_load_n(&nlow, __ATOMIC_ACQUIRE);
 	if (fd < low_min || fd > low_max)

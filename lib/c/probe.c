@@ -108,7 +108,7 @@ static int try_mode(enum asp_mode m, int with_pidfd_flag)
 {
 	struct asp_slot *slot;
 	struct asp_child_ctx *ctx;
-	uint8_t si[128];
+	uint8_t si[ASP_SIGINFO_SIZE];
 	int pidfd = -1, pid;
 	uint64_t all = ~0ull, old;
 
@@ -207,11 +207,4 @@ ASP_HIDDEN int asp_nodump_guard(void)
 {
 	pthread_once(&once, probe);
 	return nodump_guard;
-}
-
-/* Whether clone() itself hands out the pidfd (else asp_spawn opens one). */
-ASP_HIDDEN int asp_pidfd_from_clone(void)
-{
-	pthread_once(&once, probe);
-	return pidfd_flag;
 }

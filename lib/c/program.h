@@ -69,8 +69,6 @@ static inline uint64_t asp_load64(const uint8_t *p)
 	return v;
 }
 
-static inline uint32_t asp_pad4(uint32_t n) { return (n + 3u) & ~3u; }
-
 /* Check the header; on success the reader is positioned at the first string. */
 static inline int asp_req_open(const void *buf, uint32_t len, struct asp_reader *r,
 			       struct asp_req_header *h)
@@ -123,13 +121,181 @@ static inline void asp_steps_begin(const struct asp_reader *strings, const struc
 	r->end = h->size;
 }
 
-static inline int asp_expect(uint32_t size, uint32_t want) { return size == want ? 0 : -ASP_EINVAL_; }
+/*
+ * The per-op table: the one place that says how each op's payload is laid
+ * out and what the parent must know about it. The decoder decodes by
+ * layout, the parent's scan (spawn.c) reads the flags, the child skips what
+ * the parent prepared. src/ffi mirrors it (a test parses the lines below:
+ * keep the enum on one line and one table entry per line).
+ *
+ * Each layout, and where the decoder puts it in struct asp_step:
+ *   EMPTY     nothing
+ *   I32, U32  u.i32, u.u32 (4 bytes)
+ *   U64       u.u64 (8 bytes)
+ *   STRING    u.str (u32 len, bytes, NUL, padding)
+ *   FD_MAP    u.fd_map: u32 count, u32 flags, {i32 src, i32 dst}[count]
+ *   U32_LIST  u.list: u32 count, u32[count]
+ *   FILTER    u.list: u32 count, u32 0, struct sock_filter[count] (8 bytes each)
+ *   RLIMIT    u.rlimit: u32 resource, u32 0, u64 soft, u64 hard
+ *   CGROUP    u.cgroup: i32 fd, string
+ */
+/* Payload layouts (aspawn.h documents each op's). */
+enum asp_layout { ASP_LAYOUT_EMPTY = 1, ASP_LAYOUT_I32, ASP_LAYOUT_U32, ASP_LAYOUT_U64, ASP_LAYOUT_STRING, ASP_LAYOUT_FD_MAP, ASP_LAYOUT_U32_LIST, ASP_LAYOUT_FILTER, ASP_LAYOUT_RLIMIT, ASP_LAYOUT_CGROUP };
+/* Op properties. */
+#define ASP_OPF_CREDS 0x1u  /* changes uid/gid: the kernel resets the shared mm's dumpable flag (dumpable.c) */
+#define ASP_OPF_ONCE 0x2u   /* at most one per request */
+#define ASP_OPF_PARENT 0x4u /* prepared by asp_spawn before clone (the child only reports it) */
+struct asp_op_info { uint8_t layout; uint8_t flags; };
+static const struct asp_op_info asp_ops[ASP_OP_MAX + 1] = {
+	[ASP_OP_FD_MAP] = {ASP_LAYOUT_FD_MAP, ASP_OPF_ONCE},
+	[ASP_OP_CHDIR] = {ASP_LAYOUT_STRING, 0},
+	[ASP_OP_SETSID] = {ASP_LAYOUT_EMPTY, 0},
+	[ASP_OP_SETPGID] = {ASP_LAYOUT_I32, 0},
+	[ASP_OP_SETGROUPS] = {ASP_LAYOUT_U32_LIST, 0},
+	[ASP_OP_SETGID] = {ASP_LAYOUT_U32, ASP_OPF_CREDS},
+	[ASP_OP_SETUID] = {ASP_LAYOUT_U32, ASP_OPF_CREDS},
+	[ASP_OP_UMASK] = {ASP_LAYOUT_U32, 0},
+	[ASP_OP_NICE] = {ASP_LAYOUT_I32, 0},
+	[ASP_OP_RLIMIT] = {ASP_LAYOUT_RLIMIT, 0},
+	[ASP_OP_PDEATHSIG] = {ASP_LAYOUT_U32, 0},
+	[ASP_OP_NO_NEW_PRIVS] = {ASP_LAYOUT_EMPTY, 0},
+	[ASP_OP_SECCOMP] = {ASP_LAYOUT_FILTER, 0},
+	[ASP_OP_SIGMASK] = {ASP_LAYOUT_U64, 0},
+	[ASP_OP_CGROUP] = {ASP_LAYOUT_CGROUP, ASP_OPF_ONCE | ASP_OPF_PARENT},
+	[ASP_OP_CLEAR_GROUPS] = {ASP_LAYOUT_EMPTY, 0},
+};
+/* A request's ONCE ops fit a bit set of one word. */
+_Static_assert(ASP_OP_MAX < 32, "ASP_OPF_ONCE bookkeeping uses one bit per op");
 
-/* Decode the next step, checking its payload against the op's layout. */
+/* ASP_OPF_ONCE: note op in *seen; EINVAL if it was there already. */
+static inline int asp_step_once(uint32_t *seen, uint32_t op)
+{
+	if (!(asp_ops[op].flags & ASP_OPF_ONCE))
+		return 0;
+	if (*seen & (1u << op))
+		return -ASP_EINVAL_;
+	*seen |= 1u << op;
+	return 0;
+}
+
+/* The op's table entry, or 0 for an op this library does not know. */
+static inline const struct asp_op_info *asp_op_info(uint32_t op)
+{
+	return op >= 1 && op <= ASP_OP_MAX && asp_ops[op].layout ? &asp_ops[op] : 0;
+}
+
+/* Op-specific limits beyond the payload's shape. */
+#define ASP_MAX_GROUPS 65536u  /* the kernel's NGROUPS_MAX */
+#define ASP_MAX_FILTERS 4096u  /* the kernel's BPF_MAXINSNS */
+#define ASP_MAX_SIGNAL 64u
+
+/* A string filling [off, end) exactly. */
+static inline int asp_whole_string(const uint8_t *base, uint32_t off, uint32_t end, const char **s)
+{
+	struct asp_reader sr = {base, off, end};
+	if (asp_read_string(&sr, s, NULL) || sr.off != sr.end)
+		return -ASP_EINVAL_;
+	return 0;
+}
+
+/* u32 count, a `head`-byte header in all, then count `elem`-byte entries,
+ * filling the payload exactly (checked in 64 bits: no count wraps). */
+static inline int asp_list(const uint8_t *p, uint32_t size, uint32_t head, uint32_t elem, uint32_t *count,
+			   const uint8_t **data)
+{
+	if (size < head)
+		return -ASP_EINVAL_;
+	*count = asp_load32(p);
+	*data = p + head;
+	return (uint64_t)head + (uint64_t)elem * *count == size ? 0 : -ASP_EINVAL_;
+}
+
+/* Decode a payload of size bytes at p by its layout. */
+static inline int asp_decode_layout(uint8_t layout, const uint8_t *base, uint32_t off, uint32_t size,
+				    struct asp_step *s)
+{
+	const uint8_t *p = base + off;
+	switch (layout) {
+	case ASP_LAYOUT_EMPTY:
+		return size == 0 ? 0 : -ASP_EINVAL_;
+	case ASP_LAYOUT_I32:
+	case ASP_LAYOUT_U32:
+		if (size != 4)
+			return -ASP_EINVAL_;
+		s->u.u32 = asp_load32(p); /* u.i32 shares its bytes */
+		return 0;
+	case ASP_LAYOUT_U64:
+		if (size != 8)
+			return -ASP_EINVAL_;
+		s->u.u64 = asp_load64(p);
+		return 0;
+	case ASP_LAYOUT_STRING:
+		return asp_whole_string(base, off, off + size, &s->u.str);
+	case ASP_LAYOUT_FD_MAP:
+		if (size >= 8)
+			s->u.fd_map.flags = asp_load32(p + 4);
+		return asp_list(p, size, 8, 8, &s->u.fd_map.count, &s->u.fd_map.pairs);
+	case ASP_LAYOUT_U32_LIST:
+		return asp_list(p, size, 4, 4, &s->u.list.count, &s->u.list.data);
+	case ASP_LAYOUT_FILTER:
+		return asp_list(p, size, 8, 8, &s->u.list.count, &s->u.list.data);
+	case ASP_LAYOUT_RLIMIT:
+		if (size != 24)
+			return -ASP_EINVAL_;
+		s->u.rlimit.resource = asp_load32(p);
+		s->u.rlimit.soft = asp_load64(p + 8);
+		s->u.rlimit.hard = asp_load64(p + 16);
+		return 0;
+	case ASP_LAYOUT_CGROUP:
+		if (size < 4)
+			return -ASP_EINVAL_;
+		s->u.cgroup.fd = (int32_t)asp_load32(p);
+		return asp_whole_string(base, off + 4, off + size, &s->u.cgroup.path);
+	}
+	return -ASP_EINVAL_;
+}
+
+/* Every src and dst in range; flags known. */
+static inline int asp_check_fd_map(const struct asp_step *s)
+{
+	uint32_t i;
+	if (s->u.fd_map.count > ASP_REQ_MAX_FDS || (s->u.fd_map.flags & ~ASP_FDMAP_CLOSE_OTHERS))
+		return -ASP_EINVAL_;
+	for (i = 0; i < s->u.fd_map.count; i++) {
+		int32_t src = (int32_t)asp_load32(s->u.fd_map.pairs + 8 * i);
+		int32_t dst = (int32_t)asp_load32(s->u.fd_map.pairs + 8 * i + 4);
+		if (src < ASP_FD_PIPE_WRITE || src >= (int32_t)ASP_REQ_MAX_FD || dst < 0 ||
+		    dst >= (int32_t)ASP_REQ_MAX_FD)
+			return -ASP_EINVAL_;
+	}
+	return 0;
+}
+
+/* The checks of values that the layout alone does not bound. */
+static inline int asp_check_values(const struct asp_step *s)
+{
+	switch (s->op) {
+	case ASP_OP_FD_MAP:
+		return asp_check_fd_map(s);
+	case ASP_OP_SETGROUPS:
+		return s->u.list.count <= ASP_MAX_GROUPS ? 0 : -ASP_EINVAL_;
+	case ASP_OP_SECCOMP:
+		return s->u.list.count >= 1 && s->u.list.count <= ASP_MAX_FILTERS ? 0 : -ASP_EINVAL_;
+	case ASP_OP_PDEATHSIG:
+		return s->u.u32 >= 1 && s->u.u32 <= ASP_MAX_SIGNAL ? 0 : -ASP_EINVAL_;
+	case ASP_OP_RLIMIT:
+		return s->u.rlimit.resource < ASP_RLIM_NLIMITS_ ? 0 : -ASP_EINVAL_;
+	}
+	return 0;
+}
+
+/* Decode the next step: its op must be in the table, its payload must match
+ * the op's layout exactly, and its values the op's limits. */
 static inline int asp_step_next(struct asp_reader *r, struct asp_step *s)
 {
 	uint32_t left = r->end - r->off, size;
-	const uint8_t *p;
+	const struct asp_op_info *info;
+	int e;
 	if (left < 8)
 		return -ASP_EINVAL_;
 	s->op = asp_load32(r->base + r->off);
@@ -138,93 +304,12 @@ static inline int asp_step_next(struct asp_reader *r, struct asp_step *s)
 		return -ASP_EINVAL_;
 	s->offset = r->off + 8;
 	s->size = size;
-	p = r->base + s->offset;
 	r->off += 8 + size;
-
-	switch (s->op) {
-	case ASP_OP_FD_MAP: {
-		uint32_t i;
-		if (size < 8)
-			return -ASP_EINVAL_;
-		s->u.fd_map.count = asp_load32(p);
-		s->u.fd_map.flags = asp_load32(p + 4);
-		s->u.fd_map.pairs = p + 8;
-		if (s->u.fd_map.count > ASP_REQ_MAX_FDS || size != 8 + 8 * s->u.fd_map.count ||
-		    (s->u.fd_map.flags & ~ASP_FDMAP_CLOSE_OTHERS))
-			return -ASP_EINVAL_;
-		for (i = 0; i < s->u.fd_map.count; i++) {
-			int32_t src = (int32_t)asp_load32(p + 8 + 8 * i);
-			int32_t dst = (int32_t)asp_load32(p + 12 + 8 * i);
-			if (src < ASP_FD_PIPE_WRITE || src >= (int32_t)ASP_REQ_MAX_FD || dst < 0 ||
-			    dst >= (int32_t)ASP_REQ_MAX_FD)
-				return -ASP_EINVAL_;
-		}
-		return 0;
-	}
-	case ASP_OP_CHDIR: {
-		struct asp_reader sr = {r->base, s->offset, s->offset + size};
-		if (asp_read_string(&sr, &s->u.str, NULL) || sr.off != sr.end)
-			return -ASP_EINVAL_;
-		return 0;
-	}
-	case ASP_OP_CGROUP: {
-		struct asp_reader sr = {r->base, s->offset + 4, s->offset + size};
-		if (size < 4)
-			return -ASP_EINVAL_;
-		s->u.cgroup.fd = (int32_t)asp_load32(p);
-		if (asp_read_string(&sr, &s->u.cgroup.path, NULL) || sr.off != sr.end)
-			return -ASP_EINVAL_;
-		return 0;
-	}
-	case ASP_OP_SETSID:
-	case ASP_OP_NO_NEW_PRIVS:
-	case ASP_OP_CLEAR_GROUPS:
-		return asp_expect(size, 0);
-	case ASP_OP_SETPGID:
-	case ASP_OP_NICE:
-		s->u.i32 = size == 4 ? (int32_t)asp_load32(p) : 0;
-		return asp_expect(size, 4);
-	case ASP_OP_SETGID:
-	case ASP_OP_SETUID:
-	case ASP_OP_UMASK:
-		s->u.u32 = size == 4 ? asp_load32(p) : 0;
-		return asp_expect(size, 4);
-	case ASP_OP_PDEATHSIG:
-		if (size != 4)
-			return -ASP_EINVAL_;
-		s->u.u32 = asp_load32(p);
-		return s->u.u32 >= 1 && s->u.u32 <= 64 ? 0 : -ASP_EINVAL_;
-	case ASP_OP_SIGMASK:
-		if (size != 8)
-			return -ASP_EINVAL_;
-		s->u.u64 = asp_load64(p);
-		return 0;
-	case ASP_OP_RLIMIT:
-		if (size != 24)
-			return -ASP_EINVAL_;
-		s->u.rlimit.resource = asp_load32(p);
-		s->u.rlimit.soft = asp_load64(p + 8);
-		s->u.rlimit.hard = asp_load64(p + 16);
-		return s->u.rlimit.resource < ASP_RLIM_NLIMITS_ ? 0 : -ASP_EINVAL_;
-	case ASP_OP_SETGROUPS:
-		if (size < 4)
-			return -ASP_EINVAL_;
-		s->u.list.count = asp_load32(p);
-		s->u.list.data = p + 4;
-		if (s->u.list.count > 65536u || size != 4 + 4 * s->u.list.count)
-			return -ASP_EINVAL_;
-		return 0;
-	case ASP_OP_SECCOMP:
-		if (size < 8)
-			return -ASP_EINVAL_;
-		s->u.list.count = asp_load32(p);
-		s->u.list.data = p + 8;
-		if (s->u.list.count < 1 || s->u.list.count > 4096u || size != 8 + 8 * s->u.list.count)
-			return -ASP_EINVAL_;
-		return 0;
-	default:
+	info = asp_op_info(s->op);
+	if (!info)
 		return -ASP_EINVAL_;
-	}
+	e = asp_decode_layout(info->layout, r->base, s->offset, size, s);
+	return e < 0 ? e : asp_check_values(s);
 }
 
 #endif

@@ -29,10 +29,6 @@
 #define CTL_ADD 1
 #define CTL_DEL 2
 #define CTL_MOD 3
-/* epoll data of a channel's own notify pipe (its EPOLLOUT watch). */
-#define SELF_ID 0xffffffffu
-/* epoll data of the eventfd children write once they unshared their fd table. */
-#define WAKE_DATA 0xfffffffefffffffeull
 
 struct epoll_event_ {
 	uint32_t events;
@@ -61,23 +57,44 @@ static struct channel channels[MAX_CHANNELS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int epfd = -1;
-static int wake_fd = -1;
+static int wake_fd = -1; /* share.c's eventfd, watched here */
 static int running;
 static int channels_hi; /* channels[] above this were never opened */
 
-/* epoll data: generation (21 bits) and channel (10) in the high half, id in
- * the low; a high half with its top bit set is one of ours (below). */
-#define CH_BITS 10
-#define GEN_MASK 0x1fffffu
-/* epoll data of a child we reap ourselves (its context ended): tag | pidfd. */
-#define ORPHAN_TAG 0xfffffffd00000000ull
+/*
+ * The epoll data of every fd in the set, one layout:
+ *
+ *   bit 63    62..61   60..42      41..32    31..0
+ *   OWN       source   generation  channel   id
+ *
+ * OWN clear: a JS watch (asp_watch). `id` is the caller's (any u32),
+ *   reported in the records of `channel`; `generation` is the channel's
+ *   when the watch was set, so a released channel's watches never reach
+ *   the next context that gets its number.
+ * OWN set: one of the reactor's own sources, told apart by `source`:
+ *   SRC_NOTIFY  a channel's notify pipe has room again (generation, channel)
+ *   SRC_WAKE    share.c's eventfd (no other field)
+ *   SRC_ORPHAN  the pidfd of a child we reap ourselves (id: the pidfd)
+ */
+#define OWN (1ull << 63)
+#define SRC_SHIFT 61
+#define SRC_NOTIFY 1u
+#define SRC_WAKE 2u
+#define SRC_ORPHAN 3u
+#define GEN_SHIFT 42
+#define GEN_MASK 0x7ffffu /* 19 bits */
+#define CH_SHIFT 32
+_Static_assert(MAX_CHANNELS == 1 << (GEN_SHIFT - CH_SHIFT), "the channel field holds every channel");
+
 static uint64_t pack(int ch, uint32_t id)
 {
-	uint32_t gen = __atomic_load_n(&channels[ch].gen, __ATOMIC_ACQUIRE) & GEN_MASK;
-	return ((uint64_t)(gen << CH_BITS | (uint32_t)ch) << 32) | id;
+	uint64_t gen = __atomic_load_n(&channels[ch].gen, __ATOMIC_ACQUIRE) & GEN_MASK;
+	return gen << GEN_SHIFT | (uint64_t)ch << CH_SHIFT | id;
 }
-static int data_channel(uint64_t data) { return (int)((data >> 32) & (MAX_CHANNELS - 1)); }
-static uint32_t data_gen(uint64_t data) { return (uint32_t)(data >> (32 + CH_BITS)); }
+static uint64_t pack_own(unsigned source, uint64_t fields) { return OWN | (uint64_t)source << SRC_SHIFT | fields; }
+static unsigned data_source(uint64_t data) { return data & OWN ? (unsigned)(data >> SRC_SHIFT) & 3u : 0; }
+static int data_channel(uint64_t data) { return (int)((data >> CH_SHIFT) & (MAX_CHANNELS - 1)); }
+static uint32_t data_gen(uint64_t data) { return (uint32_t)(data >> GEN_SHIFT) & GEN_MASK; }
 
 static int queue_push(struct channel *c, const struct asp_event *ev, size_t n)
 {
@@ -116,7 +133,7 @@ static void queue_flush(int ch, struct channel *c)
 	memmove(c->queue, c->queue + done, (c->queued - done) * sizeof *c->queue);
 	c->queued -= done;
 	if (c->queued) {
-		struct epoll_event_ ev = {EPOLLOUT_ | EPOLLONESHOT_, pack(ch, SELF_ID)};
+		struct epoll_event_ ev = {EPOLLOUT_ | EPOLLONESHOT_, pack_own(SRC_NOTIFY, pack(ch, 0))};
 		if (sys_epoll_ctl(epfd, CTL_MOD, c->wfd, &ev) == -ASP_ENOENT)
 			sys_epoll_ctl(epfd, CTL_ADD, c->wfd, &ev);
 	}
@@ -148,7 +165,7 @@ static void deliver(int ch, uint32_t gen, const struct asp_event *ev, size_t n)
  */
 static void reap_orphan(int pidfd)
 {
-	uint8_t si[128];
+	uint8_t si[ASP_SIGINFO_SIZE];
 	if (asp_reap(pidfd, -1, si, 0) == -ASP_EAGAIN)
 		return; /* not yet: level-triggered, we hear again */
 	sys_close(pidfd);
@@ -157,10 +174,56 @@ static void reap_orphan(int pidfd)
 
 static void adopt_orphan(int pidfd)
 {
-	struct epoll_event_ ev = {EPOLLIN_, ORPHAN_TAG | (uint32_t)pidfd};
+	struct epoll_event_ ev = {EPOLLIN_, pack_own(SRC_ORPHAN, (uint32_t)pidfd)};
 	/* Its context may have left it watched (one-shot, under its channel). */
 	if (sys_epoll_ctl(epfd, CTL_MOD, pidfd, &ev) == -ASP_ENOENT && sys_epoll_ctl(epfd, CTL_ADD, pidfd, &ev) < 0)
 		reap_orphan(pidfd); /* cannot watch: reap if it is gone, else it stays a zombie */
+}
+
+/* A channel's notify pipe has room: write what waits in its queue. */
+static void notify_writable(uint64_t data)
+{
+	int ch = data_channel(data);
+	struct channel *c = &channels[ch];
+	pthread_mutex_lock(&c->lock);
+	if (c->open && (c->gen & GEN_MASK) == data_gen(data))
+		queue_flush(ch, c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* One of the reactor's own sources is ready. */
+static void own_event(uint64_t data)
+{
+	switch (data_source(data)) {
+	case SRC_NOTIFY:
+		notify_writable(data);
+		break;
+	case SRC_WAKE:
+		asp_share_woken();
+		break;
+	case SRC_ORPHAN:
+		reap_orphan((int)(uint32_t)data);
+		break;
+	}
+}
+
+/* Deliver the JS watches of evs[i..n) that share evs[i]'s channel and
+ * generation, in order, as one batch; mark them done (events 0: epoll
+ * never reports an event without one). */
+static void deliver_group(struct epoll_event_ *evs, long i, long n, struct asp_event *out)
+{
+	uint64_t hi = evs[i].data >> CH_SHIFT; /* OWN clear, generation, channel */
+	size_t k = 0;
+	long j;
+	for (j = i; j < n; j++) {
+		if (!evs[j].events || evs[j].data >> CH_SHIFT != hi)
+			continue;
+		out[k].id = (uint32_t)evs[j].data;
+		out[k].events = evs[j].events;
+		k++;
+		evs[j].events = 0;
+	}
+	deliver(data_channel(evs[i].data), data_gen(evs[i].data), out, k);
 }
 
 static void *reactor_main(void *unused)
@@ -169,47 +232,17 @@ static void *reactor_main(void *unused)
 	struct asp_event out[BATCH];
 	(void)unused;
 	for (;;) {
-		long n = sys_epoll_pwait(epfd, evs, BATCH, -1), i, j;
+		long n = sys_epoll_pwait(epfd, evs, BATCH, -1), i;
 		if (n < 0)
 			continue; /* EINTR */
 		/* Group by channel, keeping each channel's order. */
 		for (i = 0; i < n; i++) {
-			uint64_t hi = evs[i].data >> 32; /* generation and channel */
-			int ch = data_channel(evs[i].data);
-			uint32_t gen = data_gen(evs[i].data);
-			size_t k = 0;
-			if (evs[i].data == WAKE_DATA) {
-				uint64_t count;
-				sys_read(wake_fd, &count, 8);
-				asp_pool_sweep();
-				continue;
-			}
-			if ((evs[i].data & ~0xffffffffull) == ORPHAN_TAG) {
-				reap_orphan((int)(uint32_t)evs[i].data);
-				continue;
-			}
-			if (evs[i].data == ~0ull)
+			if (!evs[i].events)
 				continue; /* grouped with an earlier one */
-			if ((uint32_t)evs[i].data == SELF_ID) {
-				struct channel *c = &channels[ch];
-				pthread_mutex_lock(&c->lock);
-				if (c->open && (c->gen & GEN_MASK) == gen)
-					queue_flush(ch, c);
-				pthread_mutex_unlock(&c->lock);
-				evs[i].data = ~0ull;
-				continue;
-			}
-			for (j = i; j < n; j++) {
-				if (evs[j].data == ~0ull || evs[j].data >> 32 != hi ||
-				    (uint32_t)evs[j].data == SELF_ID)
-					continue;
-				out[k].id = (uint32_t)evs[j].data;
-				out[k].events = evs[j].events;
-				k++;
-				evs[j].data = ~0ull;
-			}
-			if (k)
-				deliver(ch, gen, out, k);
+			if (evs[i].data & OWN)
+				own_event(evs[i].data);
+			else
+				deliver_group(evs, i, n, out);
 		}
 	}
 	return 0;
@@ -229,10 +262,10 @@ static int start(void)
 		return (int)fd;
 	epfd = (int)fd;
 	/* Children cloned with CLONE_FILES report here that their fd table is
-	 * their own; we then close the fds we kept open for them (stack_pool.c). */
-	fd = asp_fd_high(sys_eventfd2(0, ASP_O_CLOEXEC | ASP_O_NONBLOCK));
+	 * their own (share.c). */
+	fd = asp_share_open_wake();
 	if (fd >= 0) {
-		struct epoll_event_ ev = {EPOLLIN_, WAKE_DATA};
+		struct epoll_event_ ev = {EPOLLIN_, pack_own(SRC_WAKE, 0)};
 		if (sys_epoll_ctl(epfd, CTL_ADD, (int)fd, &ev) == 0)
 			wake_fd = (int)fd;
 		else
@@ -259,7 +292,8 @@ static int start(void)
 		wake_fd = -1;
 		return -i;
 	}
-	asp_low_fds_reserve();
+	if (wake_fd >= 0)
+		asp_share_enable(wake_fd);
 	__atomic_store_n(&running, 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -281,17 +315,12 @@ ASP_HIDDEN int asp_reactor_owns_fd(int fd)
 	int ch, hi = __atomic_load_n(&channels_hi, __ATOMIC_ACQUIRE);
 	if (fd < 3 || !__atomic_load_n(&running, __ATOMIC_ACQUIRE))
 		return 0;
-	if (fd == epfd || fd == wake_fd)
+	if (fd == epfd)
 		return 1;
 	for (ch = 0; ch < hi; ch++)
 		if (channels[ch].open && (channels[ch].rfd == fd || channels[ch].wfd == fd))
 			return 1;
 	return 0;
-}
-
-ASP_HIDDEN int asp_reactor_wake_fd(void)
-{
-	return __atomic_load_n(&running, __ATOMIC_ACQUIRE) ? wake_fd : -1;
 }
 
 /* Under c->lock: stop delivering and close the write end (readers see EOF). */
@@ -433,7 +462,7 @@ ASP_EXPORT int asp_reactor_close(int ch)
 static int ctl(int op, int ch, int fd, uint32_t events, uint32_t id)
 {
 	struct epoll_event_ ev;
-	if (ch < 0 || ch >= MAX_CHANNELS || id == SELF_ID || epfd < 0)
+	if (ch < 0 || ch >= MAX_CHANNELS || epfd < 0)
 		return -ASP_EINVAL;
 	ev.events = events | EPOLLONESHOT_;
 	ev.data = pack(ch, id);

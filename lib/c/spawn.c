@@ -6,19 +6,14 @@
  * Cost on the caller's thread: a scan of the steps (not of argv/envp: the
  * child decodes those), one copy of the request into a pooled stack, one
  * pipe2 per pipe, the clone, and closing the child's ends. No allocation
- * once the pool is warm.
+ * once the pool is warm. When the reactor runs, the child shares our fd
+ * table until it has copied it, so that the clone does not grow with our
+ * table (share.c).
  *
- * The fd table: clone copies it, and that copy grows with the table (23 ->
- * 88 us from 3 to 20 000 fds here, and a parent with thousands of live
- * children holds that many pidfds). So when the reactor runs, the child is
- * cloned with CLONE_FILES and copies the table itself as its first step —
- * the caller's cost stays flat (~15 us with 10 000 fds) — and only the part
- * below the highest fd it needs, which low_fds.c keeps low. The
- * price: until the child has unshared, the fds it needs must stay open in
- * our table, so they are handed to the stack pool, which closes them when
- * the child reports it (through the reactor's eventfd) or is gone; and fds
- * the caller passes are duplicated first, so the caller may close its own
- * right after spawn returns.
+ * spawn_once runs in phases over one struct spawn — read the request, take
+ * and lay out a stack slot, open the child's fds, clone, publish — and
+ * every failure leaves through one path (undo), which closes what the
+ * phases opened.
  */
 #include <string.h>
 #include "internal.h"
@@ -33,48 +28,50 @@ struct scan {
 	uint32_t map_count;
 	uint32_t map_flags;
 	const uint8_t *pairs;
-	int32_t cgroup_step;
+	int32_t cgroup_step;  /* index of the CGROUP step, or -1 */
 	const char *cgroup_path;
-	int creds;
+	int creds;            /* some step has ASP_OPF_CREDS */
 };
+#define SCAN_INIT {.map_step = -1, .cgroup_step = -1}
 
+static void scan_fd_map(struct scan *sc, const struct asp_step *s, int32_t i)
+{
+	uint32_t k;
+	sc->map_step = i;
+	sc->map_count = s->u.fd_map.count;
+	sc->map_flags = s->u.fd_map.flags;
+	sc->pairs = s->u.fd_map.pairs;
+	for (k = 0; k < s->u.fd_map.count; k++) {
+		int32_t src = (int32_t)asp_load32(s->u.fd_map.pairs + 8 * k);
+		if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE)
+			sc->npipes++;
+	}
+}
+
+/* Decode every step (the child decodes them again: the request is the same
+ * bytes) and note what the parent must prepare; the op table says which. */
 static int scan_steps(const struct asp_reader *strings, const struct asp_req_header *h, struct scan *sc,
 		      int32_t *bad_step)
 {
 	struct asp_reader r;
-	uint32_t i, k;
+	uint32_t i, seen = 0;
 	asp_steps_begin(strings, h, &r);
 	for (i = 0; i < h->nsteps; i++) {
 		struct asp_step s;
 		int e = asp_step_next(&r, &s);
+		if (e == 0)
+			e = asp_step_once(&seen, s.op);
 		if (e < 0) {
 			*bad_step = (int32_t)i;
 			return e;
 		}
-		switch (s.op) {
-		case ASP_OP_FD_MAP:
-			if (sc->map_step >= 0) { /* one map per request */
-				*bad_step = (int32_t)i;
-				return -ASP_EINVAL;
-			}
-			sc->map_step = (int32_t)i;
-			sc->map_count = s.u.fd_map.count;
-			sc->map_flags = s.u.fd_map.flags;
-			sc->pairs = s.u.fd_map.pairs;
-			for (k = 0; k < s.u.fd_map.count; k++) {
-				int32_t src = (int32_t)asp_load32(s.u.fd_map.pairs + 8 * k);
-				if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE)
-					sc->npipes++;
-			}
-			break;
-		case ASP_OP_CGROUP:
+		if (asp_ops[s.op].flags & ASP_OPF_CREDS)
+			sc->creds = 1;
+		if (s.op == ASP_OP_FD_MAP)
+			scan_fd_map(sc, &s, (int32_t)i);
+		if (s.op == ASP_OP_CGROUP) {
 			sc->cgroup_step = (int32_t)i;
 			sc->cgroup_path = s.u.cgroup.path;
-			break;
-		case ASP_OP_SETUID:
-		case ASP_OP_SETGID:
-			sc->creds = 1;
-			break;
 		}
 	}
 	if (sc->npipes > ASP_MAX_PIPES) {
@@ -84,10 +81,26 @@ static int scan_steps(const struct asp_reader *strings, const struct asp_req_hea
 	return 0;
 }
 
-/* fds we hold only for the child. */
-struct child_fds {
-	int32_t fd[ASP_MAX_CHILD_FDS];
-	uint32_t n;
+struct spawn {
+	const void *req;
+	uint32_t len;
+	int32_t *out;              /* the caller's output slots */
+	struct asp_reader strings;
+	struct asp_req_header h;
+	struct scan sc;
+	enum asp_mode m;
+	int share;                 /* clone with CLONE_FILES (share.c) */
+	int self;                  /* our pid */
+	struct asp_slot *slot;     /* 0 until taken */
+	struct asp_child_ctx *ctx; /* in the slot */
+	uint8_t *stack_top;
+	struct asp_held_fds held;  /* fds open only for the child */
+	int handed_over;           /* `held` is the slot's pending fds now */
+	uint32_t nparent;          /* our pipe ends, in out[ASP_OUT_PIPES...] */
+	int status_read;           /* our end of the status pipe, or -1 */
+	int cgroup_dir;            /* for clone3's CLONE_INTO_CGROUP, or -1 */
+	int pid, pidfd;
+	int32_t step;              /* where a failure is reported */
 };
 
 static void close_all(const int32_t *fds, uint32_t n)
@@ -97,37 +110,35 @@ static void close_all(const int32_t *fds, uint32_t n)
 		sys_close(fds[i]);
 }
 
+static void hold(struct asp_held_fds *held, int32_t fd) { held->fd[held->n++] = fd; }
+
 /* The library's own long-lived fds: a caller naming one of those numbers
  * names an fd of its own that it closed. */
 static int ours(int32_t fd)
 {
-	return asp_reactor_owns_fd(fd) || asp_low_fds_owns(fd);
+	return asp_reactor_owns_fd(fd) || asp_share_owns_fd(fd);
 }
 
 /*
- * Resolve each FD_MAP source into ctx->src_fds: a new pipe (our end to
- * out[], the child's end kept for it), /dev/null (-1: the child opens it), or
- * a caller's fd — duplicated when the table will be shared, so the caller may
- * close its own at once. A closed caller's fd in a large map fails here
- * (EBADF, *detail its target); in a smaller one the child reports it.
+ * The caller's fds among the FD_MAP's sources, into ctx->src_fds —
+ * duplicated when the table will be shared, so the caller may close its own
+ * at once. Done before we create any fd: a caller's fd that is closed must
+ * be reported as such (EBADF), not found again under the number a new pipe
+ * of ours just took. A closed one in a large map fails here (EBADF, *detail
+ * its target); in a smaller one the child reports it.
  */
-static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int share, int32_t *parent_ends,
-			   uint32_t *nparent, struct child_fds *cf, int32_t *detail)
+static int take_callers_fds(struct spawn *sp, int32_t *detail)
 {
+	const struct scan *sc = &sp->sc;
 	uint32_t k;
-	if (sc->map_step < 0)
-		return 0;
-	/* The caller's fds first, before we create any: a caller's fd that is
-	 * closed must be reported as such (EBADF), not found again under the
-	 * number a new pipe of ours just took. */
 	for (k = 0; k < sc->map_count; k++) {
 		int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k), fd = src;
 		if (src >= 0) {
-			long d = share ? sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 3) : sys_fcntl(src, ASP_F_GETFD, 0);
+			long d = sp->share ? sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 3) : sys_fcntl(src, ASP_F_GETFD, 0);
 			if (d == -ASP_EMFILE || d == -ASP_ENFILE)
 				return (int)d; /* out of fds: the caller's problem, now */
 			if (d >= 0 && ours(src)) { /* a closed fd of the caller's, whose number we hold */
-				if (share)
+				if (sp->share)
 					sys_close((int)d);
 				d = -ASP_EBADF;
 			}
@@ -139,13 +150,21 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 			}
 			if (d < 0)
 				fd = ASP_FD_INVALID;
-			else if (share)
-				cf->fd[cf->n++] = fd = (int32_t)d;
+			else if (sp->share)
+				hold(&sp->held, fd = (int32_t)d);
 		}
-		ctx->src_fds[k] = fd;
+		sp->ctx->src_fds[k] = fd;
 	}
-	for (k = 0; k < sc->map_count; k++) {
-		int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k);
+	return 0;
+}
+
+/* The FD_MAP's new pipes: our end to out[], the child's into ctx->src_fds
+ * (/dev/null, -1 there, the child opens itself). */
+static int make_pipes(struct spawn *sp)
+{
+	uint32_t k;
+	for (k = 0; k < sp->sc.map_count; k++) {
+		int32_t src = (int32_t)asp_load32(sp->sc.pairs + 8 * k);
 		int fds[2];
 		long e;
 		if (src != ASP_FD_PIPE_READ && src != ASP_FD_PIPE_WRITE)
@@ -155,50 +174,11 @@ static int resolve_sources(const struct scan *sc, struct asp_child_ctx *ctx, int
 		e = asp_pipe_high(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
 		if (e < 0)
 			return (int)e;
-		parent_ends[(*nparent)++] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];
-		ctx->src_fds[k] = src == ASP_FD_PIPE_READ ? fds[0] : fds[1];
-		cf->fd[cf->n++] = ctx->src_fds[k];
+		sp->out[ASP_OUT_PIPES + sp->nparent++] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];
+		sp->ctx->src_fds[k] = src == ASP_FD_PIPE_READ ? fds[0] : fds[1];
+		hold(&sp->held, sp->ctx->src_fds[k]);
 	}
 	return 0;
-}
-
-/*
- * Shared fd table: move the child's fds onto low reserved numbers where they
- * landed high, and tell the child the highest it needs, so that it copies
- * only the bottom of our table (low_fds.c). An fd map that does not close
- * the rest lets the child keep any fd: then it copies everything.
- */
-static void keep_low(const struct scan *sc, struct asp_child_ctx *ctx, struct child_fds *cf)
-{
-	uint32_t i, k;
-	int32_t top = ctx->wake_fd > 2 ? ctx->wake_fd : 2;
-	for (i = 0; i < cf->n; i++) {
-		int32_t from = cf->fd[i], to = asp_low_fd_move(from);
-		if (to == from)
-			continue;
-		cf->fd[i] = to;
-		for (k = 0; k < ctx->nsrc; k++)
-			if (ctx->src_fds[k] == from)
-				ctx->src_fds[k] = to;
-		if (ctx->status_fd == from)
-			ctx->status_fd = to;
-		if (ctx->cgroup_fd == from)
-			ctx->cgroup_fd = to;
-	}
-	ctx->keep_below = 0;
-	if (sc->map_step < 0 || !(sc->map_flags & ASP_FDMAP_CLOSE_OTHERS) || !(asp_caps() & ASP_CAP_CLOSE_RANGE))
-		return;
-	for (k = 0; k < ctx->nsrc; k++)
-		if (ctx->src_fds[k] > top)
-			top = ctx->src_fds[k];
-	if (ctx->status_fd > top)
-		top = ctx->status_fd;
-	if (ctx->cgroup_fd > top)
-		top = ctx->cgroup_fd;
-	/* A multiple of 64: kernels before 5.18 (and its stable backports)
-	 * copied the fd bitmaps of a table cut elsewhere wrongly, dropping the
-	 * open bits of the fds just below the cut. */
-	ctx->keep_below = ((uint32_t)top + 64u) & ~63u;
 }
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -248,194 +228,237 @@ static void hand_out(int pidfd, int status, const int32_t *pipes, uint32_t npipe
 	asp_owner_set(ch, fds, kinds, n);
 }
 
+/* Check the request and scan its steps; choose how to clone. */
+static int read_request(struct spawn *sp, uint32_t out_len)
+{
+	int err;
+	if (!sp->req)
+		return -ASP_EINVAL;
+	err = asp_req_open(sp->req, sp->len, &sp->strings, &sp->h);
+	if (err < 0)
+		return err;
+	err = scan_steps(&sp->strings, &sp->h, &sp->sc, &sp->step);
+	if (err < 0)
+		return err;
+	if (out_len < ASP_OUT_PIPES + sp->sc.npipes)
+		return -ASP_EINVAL;
+	sp->m = asp_mode();
+	sp->share = asp_share_wanted(sp->m, sp->sc.map_count);
+	return 0;
+}
+
+/*
+ * A stack slot, laid out from its top down: the child's context, the
+ * request, the parent's environment, the pointer arrays for execve, the
+ * FD_MAP's sources and working memory, then the stack. The environment is
+ * copied now: the child must not read `environ` itself, which this process
+ * may change while it runs, and another thread may be changing it now
+ * (environ.c).
+ */
+static int take_slot(struct spawn *sp)
+{
+	struct asp_env *env = 0;
+	const char *env_strings = 0;
+	size_t ptrs_size, map_size, env_size = 0;
+	uint32_t nenv = 0;
+	uint8_t *top, *copy;
+	char *inherited, **ptrs;
+	int err;
+
+	sp->self = (int)sys_getpid();
+	if (sp->h.flags & ASP_REQ_INHERIT_ENV) {
+		err = asp_env_get(sp->self, &env);
+		if (err < 0)
+			return err;
+		env_strings = asp_env_strings(env, &nenv, &env_size);
+	}
+	ptrs_size = ((size_t)sp->h.argc + sp->h.envc + nenv + 2) * sizeof(char *);
+	map_size = (size_t)sp->sc.map_count * (1 + ASP_FDMAP_WORDS) * 4;
+	err = asp_pool_acquire(ALIGN16(sizeof *sp->ctx) + ALIGN16(sp->len) + ALIGN16(env_size) + ALIGN16(ptrs_size) +
+				       ALIGN16(map_size) + CHILD_STACK,
+			       &sp->slot);
+	if (err < 0) {
+		asp_env_put(env);
+		return err;
+	}
+	top = sp->slot->map + sp->slot->map_size;
+	sp->ctx = (struct asp_child_ctx *)(top - ALIGN16(sizeof *sp->ctx));
+	copy = (uint8_t *)sp->ctx - ALIGN16(sp->len);
+	inherited = (char *)copy - ALIGN16(env_size);
+	ptrs = (char **)(inherited - ALIGN16(ptrs_size));
+	sp->stack_top = (uint8_t *)ptrs - ALIGN16(map_size);
+	memcpy(copy, sp->req, sp->len);
+	if (env) {
+		memcpy(inherited, env_strings, env_size);
+		asp_env_put(env);
+	}
+	*sp->ctx = (struct asp_child_ctx){
+		.req = copy,
+		.req_size = sp->len,
+		.status_fd = -1,
+		.parent_pid = sp->self,
+		.parent_tid = (int32_t)sys_gettid(),
+		.cgroup_fd = -1,
+		.cgroup_step = ASP_STEP_SETUP,
+		.nsrc = sp->sc.map_count,
+		.ptrs = ptrs,
+		.inherited = inherited,
+		.ninherited = nenv,
+		.src_fds = (int32_t *)sp->stack_top,
+		.map_work = (uint32_t *)sp->stack_top + sp->sc.map_count,
+	};
+	sp->ctx->parent_alive = asp_thread_alive_word(&sp->ctx->parent_gen);
+	return 0;
+}
+
+/* Every fd the child needs: its FD_MAP's sources, the status pipe, and the
+ * cgroup (clone3 takes its directory; on the fallbacks the child writes
+ * itself into its cgroup.procs). */
+static int open_child_fds(struct spawn *sp)
+{
+	int status[2], err;
+	err = take_callers_fds(sp, &sp->out[ASP_OUT_DETAIL]);
+	if (err == 0)
+		err = make_pipes(sp);
+	if (err == -ASP_EBADF)
+		sp->step = sp->sc.map_step;
+	if (err < 0)
+		return err;
+	err = (int)asp_pipe_high(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+	if (err < 0)
+		return err;
+	sp->status_read = status[0];
+	sp->ctx->status_fd = status[1];
+	hold(&sp->held, status[1]);
+	if (!sp->sc.cgroup_path)
+		return 0;
+	sp->step = sp->sc.cgroup_step;
+	err = open_cgroup(sp->sc.cgroup_path, sp->m == ASP_MODE_CLONE3);
+	if (err < 0)
+		return err;
+	sp->ctx->cgroup_step = sp->sc.cgroup_step;
+	if (sp->m == ASP_MODE_CLONE3) {
+		sp->cgroup_dir = err;
+	} else {
+		sp->ctx->cgroup_fd = err;
+		hold(&sp->held, err);
+	}
+	return 0;
+}
+
+/* Clone: from here on the child may run at any moment. */
+static int clone_child(struct spawn *sp)
+{
+	struct asp_slot *slot = sp->slot;
+	uint64_t all = ~0ull, old;
+	int close_others = sp->sc.map_step >= 0 && (sp->sc.map_flags & ASP_FDMAP_CLOSE_OTHERS);
+
+	if ((sp->sc.creds || asp_nodump_guard()) && sp->m != ASP_MODE_FORK) {
+		asp_dumpable_hold(asp_nodump_guard() ? ASP_DUMPABLE_CLEAR : ASP_DUMPABLE_KEEP);
+		slot->dumpable_hold = 1;
+	}
+	/* Before clone: the child may report `unshared` before clone returns. */
+	if (sp->share) {
+		asp_share_prepare(sp->ctx, &sp->held, close_others);
+		asp_share_hand_over(&slot->pending, sp->ctx, &sp->held);
+		sp->handed_over = 1;
+	}
+	/* The child inherits this mask: it runs with every signal blocked
+	 * until its last step, so no handler of ours ever runs on its stack
+	 * and no signal kills it while RLIMIT_CORE is still ours. */
+	sys_rt_sigprocmask(ASP_SIG_SETMASK, &all, &old);
+	sp->pid = asp_spawn_child(sp->m, slot, sp->ctx, sp->stack_top, sp->cgroup_dir, sp->share, &sp->pidfd);
+	sys_rt_sigprocmask(ASP_SIG_SETMASK, &old, 0);
+	if (sp->cgroup_dir >= 0) { /* clone3 has used it */
+		sys_close(sp->cgroup_dir);
+		sp->cgroup_dir = -1;
+	}
+	if (sp->pid >= 0)
+		return 0;
+	/* clone3 reports a bad cgroup itself; anything but a resource
+	 * shortage is blamed on it. */
+	if (!(sp->sc.cgroup_path && sp->m == ASP_MODE_CLONE3 && sp->pid != -ASP_EAGAIN && sp->pid != -ASP_ENOMEM))
+		sp->step = ASP_STEP_SETUP;
+	return sp->pid;
+}
+
+/* The child runs: close what it no longer needs from us, fill out[]. */
+static void publish(struct spawn *sp)
+{
+	int pidfd = sp->pidfd;
+	/* Without CLONE_FILES the child has its own copy of the table. */
+	if (!sp->share)
+		close_all(sp->held.fd, sp->held.n);
+	/* On the fallbacks the child is done with the slot: exec'd (vfork) or
+	 * never shared it (fork). */
+	if (sp->m == ASP_MODE_VFORK || sp->m == ASP_MODE_FORK)
+		asp_pool_release(sp->slot);
+	if (pidfd < 0 && (asp_caps() & ASP_CAP_PIDFD))
+		pidfd = (int)sys_pidfd_open(sp->pid, 0); /* pidfds are always O_CLOEXEC */
+	pidfd = (int)asp_fd_high(pidfd);
+	if (pidfd < 0)
+		pidfd = -1;
+	sp->out[ASP_OUT_PID] = sp->pid;
+	sp->out[ASP_OUT_PIDFD] = pidfd;
+	sp->out[ASP_OUT_STATUS] = sp->status_read;
+	sp->out[ASP_OUT_STEP] = 0;
+	hand_out(pidfd, sp->status_read, &sp->out[ASP_OUT_PIPES], sp->nparent);
+}
+
+/* A phase failed: close what the phases opened, give the slot back. */
+static int undo(struct spawn *sp, int err)
+{
+	if (sp->cgroup_dir >= 0)
+		sys_close(sp->cgroup_dir);
+	if (sp->handed_over)
+		asp_share_drop(&sp->slot->pending);
+	else
+		close_all(sp->held.fd, sp->held.n);
+	close_all(&sp->out[ASP_OUT_PIPES], sp->nparent);
+	if (sp->status_read >= 0)
+		sys_close(sp->status_read);
+	if (sp->slot)
+		asp_pool_release(sp->slot);
+	sp->out[ASP_OUT_STEP] = sp->step;
+	return err;
+}
+
 static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
 {
-	struct asp_reader strings;
-	struct asp_req_header h;
-	struct scan sc = {0, -1, 0, 0, 0, -1, 0, 0};
-	struct child_fds cf;
-	struct asp_slot *slot;
-	struct asp_child_ctx *ctx;
-	struct asp_env *env = 0;
-	enum asp_mode m;
-	uint8_t *top, *copy, *stack_top;
-	char *inherited;
-	const char *env_strings = 0;
-	size_t ptrs_size, map_size, need, inherited_size = 0;
-	uint32_t ninherited = 0, nparent = 0;
-	int32_t step = ASP_STEP_SETUP;
-	int status[2] = {-1, -1}, cgroup_fd = -1, pidfd = -1, pid, err, share, wake, self;
-	uint64_t all = ~0ull, old;
+	struct spawn sp = {
+		.req = req,
+		.len = len,
+		.out = out,
+		.sc = SCAN_INIT,
+		.status_read = -1,
+		.cgroup_dir = -1,
+		.pid = -1,
+		.pidfd = -1,
+		.step = ASP_STEP_SETUP,
+	};
+	int err;
 
 	if (!out || out_len < ASP_OUT_PIPES)
 		return -ASP_EINVAL;
 	out[ASP_OUT_PID] = out[ASP_OUT_PIDFD] = out[ASP_OUT_STATUS] = -1;
 	out[ASP_OUT_STEP] = ASP_STEP_SETUP;
 	out[ASP_OUT_DETAIL] = 0;
-	if (!req)
-		return -ASP_EINVAL;
-	err = asp_req_open(req, len, &strings, &h);
-	if (err < 0)
-		return err;
-	err = scan_steps(&strings, &h, &sc, &out[ASP_OUT_STEP]);
-	if (err < 0)
-		return err;
-	if (out_len < ASP_OUT_PIPES + sc.npipes)
-		return -ASP_EINVAL;
-	m = asp_mode();
-	wake = asp_reactor_wake_fd();
-	share = (m == ASP_MODE_CLONE3 || m == ASP_MODE_CLONE) && wake >= 0 &&
-		(sc.map_step < 0 || sc.map_count <= ASP_MAX_MAPPED);
-
-	/* The parent's environment is copied now: the child must not read
-	 * `environ` itself, which this process may change while it runs; and
-	 * another thread may be changing it now (environ.c). */
-	self = (int)sys_getpid();
-	if (h.flags & ASP_REQ_INHERIT_ENV) {
-		err = asp_env_get(self, &env);
-		if (err < 0)
-			return err;
-		env_strings = asp_env_strings(env, &ninherited, &inherited_size);
-	}
-	ptrs_size = ((size_t)h.argc + h.envc + ninherited + 2) * sizeof(char *);
-	/* The FD_MAP's sources and the child's working memory for it. */
-	map_size = (size_t)sc.map_count * (1 + ASP_FDMAP_WORDS) * 4;
-	need = ALIGN16(sizeof *ctx) + ALIGN16(len) + ALIGN16(inherited_size) + ALIGN16(ptrs_size) + ALIGN16(map_size) +
-	       CHILD_STACK;
-	err = asp_pool_acquire(need, &slot);
-	if (err < 0) {
-		asp_env_put(env);
-		return err;
-	}
-
-	/* Top of the slot, downwards: context, request, inherited environment,
-	 * pointer arrays, fd map, stack. */
-	top = slot->map + slot->map_size;
-	ctx = (struct asp_child_ctx *)(top - ALIGN16(sizeof *ctx));
-	copy = (uint8_t *)ctx - ALIGN16(len);
-	inherited = (char *)copy - ALIGN16(inherited_size);
-	ctx->ptrs = (char **)(inherited - ALIGN16(ptrs_size));
-	ctx->src_fds = (int32_t *)((uint8_t *)ctx->ptrs - ALIGN16(map_size));
-	ctx->map_work = (uint32_t *)(ctx->src_fds + sc.map_count);
-	ctx->nsrc = sc.map_count;
-	ctx->inherited = inherited;
-	ctx->ninherited = ninherited;
-	if (env) {
-		memcpy(inherited, env_strings, inherited_size);
-		asp_env_put(env);
-	}
-	stack_top = (uint8_t *)ctx->src_fds;
-	__builtin_memcpy(copy, req, len);
-	ctx->req = copy;
-	ctx->req_size = len;
-	ctx->parent_pid = self;
-	ctx->parent_alive = asp_thread_alive_word(&ctx->parent_gen);
-	ctx->parent_tid = (int32_t)sys_gettid();
-	ctx->cgroup_fd = -1;
-	ctx->cgroup_step = ASP_STEP_SETUP;
-	ctx->probe = 0;
-	ctx->files_shared = (uint32_t)share;
-	ctx->unshared = 0;
-	ctx->wake_fd = wake;
-	ctx->keep_below = 0;
-	cf.n = 0;
-
-	err = resolve_sources(&sc, ctx, share, &out[ASP_OUT_PIPES], &nparent, &cf, &out[ASP_OUT_DETAIL]);
-	if (err == -ASP_EBADF)
-		step = sc.map_step;
+	err = read_request(&sp, out_len);
 	if (err < 0)
 		goto fail;
-	err = (int)asp_pipe_high(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+	err = take_slot(&sp);
 	if (err < 0)
 		goto fail;
-	ctx->status_fd = status[1];
-	cf.fd[cf.n++] = status[1];
-	if (sc.cgroup_path) {
-		step = sc.cgroup_step;
-		err = open_cgroup(sc.cgroup_path, m == ASP_MODE_CLONE3);
-		if (err < 0)
-			goto fail;
-		cgroup_fd = err;
-		ctx->cgroup_step = sc.cgroup_step;
-		if (m != ASP_MODE_CLONE3) { /* the child writes itself into cgroup.procs */
-			ctx->cgroup_fd = cgroup_fd;
-			cf.fd[cf.n++] = cgroup_fd;
-			cgroup_fd = -1;
-		}
-	}
-	if ((sc.creds || asp_nodump_guard()) && m != ASP_MODE_FORK) {
-		asp_creds_enter(asp_nodump_guard());
-		slot->creds = 1;
-	}
-	/* Before clone: the child may report `unshared` before clone returns. */
-	if (share) {
-		keep_low(&sc, ctx, &cf);
-		memcpy(slot->pending, cf.fd, cf.n * sizeof cf.fd[0]);
-		slot->ctx = ctx;
-		__atomic_store_n(&slot->npending, cf.n, __ATOMIC_RELEASE);
-	}
-
-	/* The child inherits this mask: it runs with every signal blocked
-	 * until its last step, so no handler of ours ever runs on its stack
-	 * and no signal kills it while RLIMIT_CORE is still ours. */
-	sys_rt_sigprocmask(ASP_SIG_SETMASK, &all, &old);
-	pid = asp_spawn_child(m, slot, ctx, stack_top, cgroup_fd, share, &pidfd);
-	sys_rt_sigprocmask(ASP_SIG_SETMASK, &old, 0);
-
-	if (cgroup_fd >= 0) /* clone3 has used it */
-		sys_close(cgroup_fd);
-	if (pid < 0) {
-		err = pid;
-		/* clone3 reports a bad cgroup itself; anything but a resource
-		 * shortage is blamed on it. */
-		if (!(sc.cgroup_path && m == ASP_MODE_CLONE3 && err != -ASP_EAGAIN && err != -ASP_ENOMEM))
-			step = ASP_STEP_SETUP;
-		if (share)
-			asp_pool_drop_pending(slot);
-		else
-			close_all(cf.fd, cf.n);
-		close_all(&out[ASP_OUT_PIPES], nparent);
-		sys_close(status[0]);
-		if (slot->creds) {
-			slot->creds = 0;
-			asp_creds_leave();
-		}
-		asp_pool_release(slot);
-		out[ASP_OUT_STEP] = step;
-		return err;
-	}
-	/* Without CLONE_FILES the child has its own copy of the table. */
-	if (!share)
-		close_all(cf.fd, cf.n);
-	/* On the fallbacks the child is done with the slot: exec'd (vfork) or
-	 * never shared it (fork). */
-	if (m == ASP_MODE_VFORK || m == ASP_MODE_FORK) {
-		if (slot->creds) {
-			slot->creds = 0;
-			asp_creds_leave();
-		}
-		asp_pool_release(slot);
-	}
-	if (pidfd < 0 && (asp_caps() & ASP_CAP_PIDFD))
-		pidfd = (int)sys_pidfd_open(pid, 0); /* pidfds are always O_CLOEXEC */
-	pidfd = (int)asp_fd_high(pidfd);
-	if (pidfd < 0)
-		pidfd = -1;
-	out[ASP_OUT_PID] = pid;
-	out[ASP_OUT_PIDFD] = pidfd;
-	out[ASP_OUT_STATUS] = status[0];
-	out[ASP_OUT_STEP] = 0;
-	hand_out(pidfd, status[0], &out[ASP_OUT_PIPES], nparent);
+	err = open_child_fds(&sp);
+	if (err < 0)
+		goto fail;
+	err = clone_child(&sp);
+	if (err < 0)
+		goto fail;
+	publish(&sp);
 	return 0;
-
 fail:
-	close_all(cf.fd, cf.n);
-	close_all(&out[ASP_OUT_PIPES], nparent);
-	if (status[0] >= 0)
-		sys_close(status[0]);
-	asp_pool_release(slot);
-	out[ASP_OUT_STEP] = step;
-	return err;
+	return undo(&sp, err);
 }
 
 ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)

@@ -71,18 +71,12 @@ static void remove_at(size_t i)
 	slots[i] = slots[--nslots];
 }
 
-/* Under pool_lock: close the fds we held for a child that shared our fd
- * table, once it has its own (it said so) or is gone (exec or exit). */
+/* Under pool_lock: the fds we held for a child that shared our fd table
+ * (share.c). */
 static void sweep_slot(struct asp_slot *s)
 {
-	uint32_t n = __atomic_load_n(&s->npending, __ATOMIC_ACQUIRE), i;
-	if (!n || !s->busy)
-		return;
-	if (!__atomic_load_n(&s->ctx->unshared, __ATOMIC_ACQUIRE) && __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) != 0)
-		return;
-	for (i = 0; i < n; i++)
-		asp_child_fd_close(s->pending[i]);
-	__atomic_store_n(&s->npending, 0, __ATOMIC_RELEASE);
+	if (s->busy)
+		asp_share_sweep(&s->pending, &s->tid);
 }
 
 ASP_HIDDEN void asp_pool_sweep(void)
@@ -91,16 +85,6 @@ ASP_HIDDEN void asp_pool_sweep(void)
 	pthread_mutex_lock(&pool_lock);
 	for (i = 0; i < nslots; i++)
 		sweep_slot(slots[i]);
-	pthread_mutex_unlock(&pool_lock);
-}
-
-ASP_HIDDEN void asp_pool_drop_pending(struct asp_slot *s)
-{
-	uint32_t i;
-	pthread_mutex_lock(&pool_lock);
-	for (i = 0; i < s->npending; i++)
-		asp_child_fd_close(s->pending[i]);
-	__atomic_store_n(&s->npending, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&pool_lock);
 }
 
@@ -113,9 +97,9 @@ static void reclaim_locked(void)
 		sweep_slot(s);
 		if (s->busy && __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) == 0) {
 			s->busy = 0;
-			if (s->creds) {
-				s->creds = 0;
-				asp_creds_leave();
+			if (s->dumpable_hold) {
+				s->dumpable_hold = 0;
+				asp_dumpable_release();
 			}
 		}
 		if (!s->busy && (s->oversized || nfree >= KEEP_FREE)) {
@@ -177,9 +161,9 @@ ASP_HIDDEN int asp_pool_acquire(size_t need, struct asp_slot **out)
 		slots[nslots++] = s;
 	}
 	s->busy = 1;
-	s->creds = 0;
-	s->npending = 0;
-	s->ctx = 0;
+	s->dumpable_hold = 0;
+	s->pending.n = 0;
+	s->pending.share = 0;
 	s->tid = -1;
 	*out = s;
 out:

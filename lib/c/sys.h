@@ -58,6 +58,7 @@
 #define ASP_SIGSTOP 19
 #define ASP_SIGCONT 18
 #define ASP_NSIG 64
+#define ASP_KSIGSET_SIZE 8 /* the kernel's sigset_t: 64 signals */
 
 #define ASP_O_RDONLY 0
 #define ASP_O_WRONLY 1
@@ -65,6 +66,8 @@
 #define ASP_O_NONBLOCK 04000
 #define ASP_O_CLOEXEC 02000000
 #define ASP_AT_FDCWD (-100)
+#define ASP_PATH_MAX 4096
+#define ASP_NAME_MAX 255
 #define ASP_F_DUPFD_CLOEXEC 1030
 #define ASP_F_GETFD 1
 #define ASP_F_SETFD 2
@@ -78,11 +81,15 @@
 #define ASP_PR_SET_NO_NEW_PRIVS 38
 #define ASP_SECCOMP_SET_MODE_FILTER 1
 #define ASP_RLIMIT_CORE 4
-#define ASP_RLIM_NLIMITS 16
+#define ASP_RLIMIT_NOFILE 7
 #define ASP_PRIO_PROCESS 0
-#define ASP_SIG_BLOCK 0
 #define ASP_SIG_SETMASK 2
 #define ASP_SIG_DFL 0
+/* siginfo_t as waitid fills it: its size and the fields we read. */
+#define ASP_SIGINFO_SIZE 128
+#define ASP_SI_CODE 8
+#define ASP_SI_PID 16
+#define ASP_SI_STATUS 24
 #define ASP_P_PID 1
 #define ASP_P_PIDFD 3
 #define ASP_WEXITED 4
@@ -93,7 +100,6 @@
 #define ASP_ESRCH 3
 #define ASP_EINTR 4
 #define ASP_EBADF 9
-#define ASP_ECHILD 10
 #define ASP_EAGAIN 11
 #define ASP_ENOMEM 12
 #define ASP_EACCES 13
@@ -213,11 +219,11 @@ static inline int asp_same_file(int fd, const struct asp_file_id *id)
 static inline long sys_kill(int pid, int sig) { return SC2(__NR_kill, pid, sig); }
 static inline long sys_rt_sigaction(int sig, const struct asp_ksigaction *act, struct asp_ksigaction *old)
 {
-	return SC4(__NR_rt_sigaction, sig, act, old, 8);
+	return SC4(__NR_rt_sigaction, sig, act, old, ASP_KSIGSET_SIZE);
 }
 static inline long sys_rt_sigprocmask(int how, const uint64_t *set, uint64_t *old)
 {
-	return SC4(__NR_rt_sigprocmask, how, set, old, 8);
+	return SC4(__NR_rt_sigprocmask, how, set, old, ASP_KSIGSET_SIZE);
 }
 static inline long sys_execve(const char *path, char *const argv[], char *const envp[])
 {
@@ -257,7 +263,6 @@ static inline long sys_waitid(int which, int id, void *info, int options, void *
 {
 	return SC5(__NR_waitid, which, id, info, options, rusage);
 }
-static inline long sys_clone3_probe(struct asp_clone_args *args, size_t size) { return SC2(__NR_clone3, args, size); }
 static inline long sys_fstatfs(int fd, void *buf) { return SC2(__NR_fstatfs, fd, buf); }
 static inline long sys_unshare(unsigned long flags) { return SC1(__NR_unshare, flags); }
 static inline long sys_eventfd2(unsigned initval, int flags) { return SC2(__NR_eventfd2, initval, flags); }
@@ -265,7 +270,7 @@ static inline long sys_epoll_create1(int flags) { return SC1(__NR_epoll_create1,
 static inline long sys_epoll_ctl(int epfd, int op, int fd, void *ev) { return SC4(__NR_epoll_ctl, epfd, op, fd, ev); }
 static inline long sys_epoll_pwait(int epfd, void *evs, int n, int timeout)
 {
-	return SC6(__NR_epoll_pwait, epfd, evs, n, timeout, 0, 8);
+	return SC6(__NR_epoll_pwait, epfd, evs, n, timeout, 0, ASP_KSIGSET_SIZE);
 }
 
 #endif

@@ -153,7 +153,8 @@ static void concurrent_setenv(void)
 	environ = big;
 	setenv("ASPT_X", "a", 1);
 
-	/* env, not a shell: sh takes ~0.2 s to import 20 000 variables. */
+	/* env, not a shell: a shell imports 20 000 variables slowly enough to
+	 * bound the number of spawns this test gets in. */
 	req_begin(&r, "/usr/bin/env", ASP_REQ_INHERIT_ENV);
 	req_arg(&r, "env");
 	req_capture(&r);

@@ -317,7 +317,7 @@ static int above_open_fds(void)
  * are /dev/null but for a few, which are pipes: the child writes each
  * one's target number into it, so we see which target each pipe reached.
  * The child may spend little CPU before exec: the parallel move once took
- * cubic time (12 s of CPU for such a chain, while sharing our memory).
+ * cubic time (seconds of CPU for such a chain, while sharing our memory).
  */
 extern int test_scale;
 enum { BIG_MAP = 4096, CHAIN = BIG_MAP - 3, PROBES = 5 };

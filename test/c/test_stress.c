@@ -115,6 +115,34 @@ static void bad_requests(void)
 	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), -EINVAL);
 	free(r.buf);
 
+	/* Ops that may appear once (ASP_OPF_ONCE): the second one is refused,
+	 * naming its step, before anything is created. */
+	{
+		static const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}};
+		struct req cg = {0};
+		int32_t fd = -1;
+		req_begin(&r, "/bin/true", 0);
+		req_arg(&r, "true");
+		req_step_u32(&r, ASP_OP_UMASK, 022);
+		req_fd_map(&r, map, 1, 0);
+		req_fd_map(&r, map, 1, 0);
+		req_end(&r);
+		CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), -EINVAL);
+		CHECK_EQ_INT(out[ASP_OUT_STEP], 2);
+		free(r.buf);
+		req_put(&cg, &fd, 4);
+		req_string_raw(&cg, "/nonexistent-cgroup", 19);
+		req_begin(&r, "/bin/true", 0);
+		req_arg(&r, "true");
+		req_step(&r, ASP_OP_CGROUP, cg.buf, (uint32_t)cg.len);
+		req_step(&r, ASP_OP_CGROUP, cg.buf, (uint32_t)cg.len);
+		req_end(&r);
+		CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), -EINVAL);
+		CHECK_EQ_INT(out[ASP_OUT_STEP], 1);
+		free(r.buf);
+		free(cg.buf);
+	}
+
 	/* Too few output slots for the pipes asked for. */
 	req_begin(&r, "/bin/true", 0);
 	req_arg(&r, "true");

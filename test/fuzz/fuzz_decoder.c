@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct asp_reader strings, steps;
 	struct asp_req_header h;
 	const char *s;
-	uint32_t len, i;
+	uint32_t len, i, seen = 0;
 	uint8_t *copy;
 
 	if (size > ASP_REQ_MAX_SIZE)
@@ -47,23 +47,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (asp_step_next(&steps, &st) < 0)
 			break;
 		touch(copy + st.offset, st.size);
-		switch (st.op) {
-		case ASP_OP_FD_MAP:
+		switch (asp_ops[st.op].layout) {
+		case ASP_LAYOUT_FD_MAP:
 			touch(st.u.fd_map.pairs, 8 * (size_t)st.u.fd_map.count);
 			break;
-		case ASP_OP_SETGROUPS:
+		case ASP_LAYOUT_U32_LIST:
 			touch(st.u.list.data, 4 * (size_t)st.u.list.count);
 			break;
-		case ASP_OP_SECCOMP:
+		case ASP_LAYOUT_FILTER:
 			touch(st.u.list.data, 8 * (size_t)st.u.list.count);
 			break;
-		case ASP_OP_CHDIR:
+		case ASP_LAYOUT_STRING:
 			touch(st.u.str, strlen(st.u.str) + 1);
 			break;
-		case ASP_OP_CGROUP:
+		case ASP_LAYOUT_CGROUP:
 			touch(st.u.cgroup.path, strlen(st.u.cgroup.path) + 1);
 			break;
 		}
+		/* What the parent's scan adds: a second ONCE op is refused. */
+		if (asp_step_once(&seen, st.op) < 0)
+			break;
 	}
 out:
 	free(copy);

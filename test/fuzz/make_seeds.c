@@ -56,6 +56,24 @@ int main(int argc, char **argv)
 	req_step(&r, ASP_OP_CLEAR_GROUPS, 0, 0);
 	req_step(&r, ASP_OP_SECCOMP, &filter, sizeof filter);
 	save(dir, "all-steps", &r);
+	/* Paths of the decoder by layout: a second ONCE op, and list counts
+	 * whose payload size would wrap around in 32 bits. */
+	base(&r);
+	req_fd_map(&r, map, 1, 0);
+	req_fd_map(&r, map, 2, 0);
+	save(dir, "fd-map-twice", &r);
+	base(&r);
+	req_step(&r, ASP_OP_CGROUP, cg.buf, (uint32_t)cg.len);
+	req_step(&r, ASP_OP_CGROUP, cg.buf, (uint32_t)cg.len);
+	save(dir, "cgroup-twice", &r);
+	base(&r);
+	groups[0] = 0x40000001u; /* 4 + 4 * count wraps to 8 */
+	req_step(&r, ASP_OP_SETGROUPS, groups, sizeof groups);
+	save(dir, "groups-count-wraps", &r);
+	base(&r);
+	filter.count = 0x20000001u; /* 8 + 8 * count wraps to 16 */
+	req_step(&r, ASP_OP_SECCOMP, &filter, sizeof filter);
+	save(dir, "filter-count-wraps", &r);
 	free(cg.buf);
 	return 0;
 }

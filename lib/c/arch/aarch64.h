@@ -2,7 +2,6 @@
 #ifndef ASP_ARCH_AARCH64_H
 #define ASP_ARCH_AARCH64_H
 
-#define ASP_AUDIT_ARCH 0xc00000b7u /* AUDIT_ARCH_AARCH64 */
 #define ASP_O_DIRECTORY 040000 /* x86_64's value means O_DIRECT here */
 
 static inline long asp_syscall6(long n, long a, long b, long c, long d, long e, long f)

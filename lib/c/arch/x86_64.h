@@ -2,7 +2,6 @@
 #ifndef ASP_ARCH_X86_64_H
 #define ASP_ARCH_X86_64_H
 
-#define ASP_AUDIT_ARCH 0xc000003eu /* AUDIT_ARCH_X86_64 */
 #define ASP_O_DIRECTORY 0200000 /* differs from the generic 040000 */
 
 static inline long asp_syscall6(long n, long a, long b, long c, long d, long e, long f)
