@@ -7,7 +7,7 @@
 #include "include/aspawn.h"
 #include "sys.h"
 
-#define ASP_MAX_PIPES (ASP_OUT_MAX - ASP_OUT_PIPES) /* aspawn.h: 64 per spawn */
+#define ASP_MAX_PIPES ASP_OUT_MAX_PIPES
 /* The largest FD_MAP that may share our fd table with the child (its
  * sources are duplicated for it); a larger one is checked up front and the
  * child gets a copy of the table at clone. */

@@ -185,8 +185,6 @@ static inline const struct asp_op_info *asp_op_info(uint32_t op)
 }
 
 /* Op-specific limits beyond the payload's shape. */
-#define ASP_MAX_GROUPS 65536u  /* the kernel's NGROUPS_MAX */
-#define ASP_MAX_FILTERS 4096u  /* the kernel's BPF_MAXINSNS */
 #define ASP_MAX_SIGNAL 64u
 
 /* A string filling [off, end) exactly. */
@@ -278,9 +276,9 @@ static inline int asp_check_values(const struct asp_step *s)
 	case ASP_OP_FD_MAP:
 		return asp_check_fd_map(s);
 	case ASP_OP_SETGROUPS:
-		return s->u.list.count <= ASP_MAX_GROUPS ? 0 : -ASP_EINVAL_;
+		return s->u.list.count <= ASP_REQ_MAX_GROUPS ? 0 : -ASP_EINVAL_;
 	case ASP_OP_SECCOMP:
-		return s->u.list.count >= 1 && s->u.list.count <= ASP_MAX_FILTERS ? 0 : -ASP_EINVAL_;
+		return s->u.list.count >= 1 && s->u.list.count <= ASP_REQ_MAX_FILTERS ? 0 : -ASP_EINVAL_;
 	case ASP_OP_PDEATHSIG:
 		return s->u.u32 >= 1 && s->u.u32 <= ASP_MAX_SIGNAL ? 0 : -ASP_EINVAL_;
 	case ASP_OP_RLIMIT:
