@@ -59,10 +59,24 @@ export function* candidates(): Generator<string> {
  * prebuilt-bun.ts under the Bun condition), so that bun build --compile
  * embeds the libraries. Not an import: Deno resolves "#" specifiers only
  * within its own project, and would fail to load this module from another.
+ * Required at import, while fds are likely free (the first spawn may come
+ * when the process has none left: then loading fails with EMFILE as a
+ * whole, not here), and again later if that failed.
  */
-function bunPrebuilt(): string | undefined {
+function requirePrebuilt(): Readonly<Record<string, string>> | undefined {
   if (runtime !== "bun") return undefined;
-  return (require("#prebuilt") as typeof Prebuilt).prebuilt?.[target()];
+  try {
+    return (require("#prebuilt") as typeof Prebuilt).prebuilt;
+  } catch {
+    return undefined;
+  }
+}
+
+let bunPrebuilts = requirePrebuilt();
+
+function bunPrebuilt(): string | undefined {
+  bunPrebuilts ??= requirePrebuilt();
+  return bunPrebuilts?.[target()];
 }
 
 /** The installed aspawn package, as require() would find it from `from`. */
