@@ -291,5 +291,6 @@ export function stepName(names: readonly string[], index: number, detail: number
   if (index === Step.EXEC) return "execve";
   const name = names[index];
   if (name === undefined) return "spawn";
-  return name === "dup2" ? `dup2:${detail}` : name;
+  // The fd map's detail is the target fd it failed on.
+  return name === steps[fdMapIndex]!.name ? `${name}:${detail}` : name;
 }

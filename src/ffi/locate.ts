@@ -47,6 +47,9 @@ export function* candidates(): Generator<string> {
     const p = at(up + rel);
     if (fresh(p)) yield p;
   }
+  // Deno would ask for read access to resolve a package, only to fail
+  // anyway: its npm packages load through the layouts above.
+  if (runtime === "deno") return;
   for (const from of [url, `${process.cwd()}/`]) {
     const pkg = packageDir(from);
     const p = pkg && `${pkg}/${rel}`;
