@@ -51,3 +51,10 @@ export const ESRCH = 3;
 export const EINTR = 4;
 export const EOPNOTSUPP = 95;
 export const ENOENT = 2;
+
+const byCode = new Map(table.map(([n, code]) => [code, n]));
+
+/** The Linux number of an error code ("ENOENT" → 2), for errors a runtime reports by code. */
+export function errnoNumber(code: string): number | undefined {
+  return byCode.get(code);
+}

@@ -1,5 +1,5 @@
 /** Buffered and line-wise reading of a child's stdout. */
-import type { FdReader } from "./fd-reader.ts";
+import type { PipeReader } from "./child.ts";
 
 /** Chunks (of `size` bytes in all) as one array; a single chunk is returned as is. */
 export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
@@ -13,7 +13,7 @@ export function concat(chunks: readonly Uint8Array[], size: number): Uint8Array 
   return out;
 }
 
-export async function readBytes(reader: FdReader): Promise<Uint8Array> {
+export async function readBytes(reader: PipeReader): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   await reader.drain((c) => {
@@ -27,7 +27,7 @@ export async function readBytes(reader: FdReader): Promise<Uint8Array> {
  * Lines without their terminator ("\n" or "\r\n"); a last line without one
  * is still a line; UTF-8 characters split across chunks are decoded whole.
  */
-export async function* readLines(reader: FdReader): AsyncGenerator<string, void, undefined> {
+export async function* readLines(reader: PipeReader): AsyncGenerator<string, void, undefined> {
   const decoder = new TextDecoder();
   let pending = "";
   const strip = (line: string) => (line.endsWith("\r") ? line.slice(0, -1) : line);

@@ -7,7 +7,7 @@
 import { RequestWriter } from "../ffi/request.ts";
 import { noNul } from "./check.ts";
 import { writeEnvironment } from "./environment.ts";
-import type { FdReader } from "./fd-reader.ts";
+import type { PipeReader } from "./child.ts";
 import type { Options } from "./options.ts";
 import type { FdMap, StdioDefaults } from "./stdio.ts";
 import { fdMapIndex, steps } from "./steps.ts";
@@ -22,7 +22,9 @@ export interface Plan {
   /** Child fds that got a pipe, in the order asp_spawn returns their parent ends. */
   pipes: number[];
   /** Pipes of other children handed to this one (our ends close after the spawn). */
-  handovers: FdReader[];
+  handovers: PipeReader[];
+  /** Each step's checked value, by index in steps.ts (undefined: no step). */
+  values: unknown[];
 }
 
 const writer = new RequestWriter();
@@ -103,5 +105,5 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
     else names.push(s.name);
   }
   const map = values[fdMapIndex] as FdMap;
-  return { request: w.end(), steps: names, pipes: map.pipes, handovers: map.handovers };
+  return { request: w.end(), steps: names, pipes: map.pipes, handovers: map.handovers, values };
 }

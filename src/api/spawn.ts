@@ -1,19 +1,10 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
-import { type Channel, getChannel } from "../ffi/channel.ts";
-import { loadNative } from "../ffi/load.ts";
+import { backend } from "./backend.ts";
 import { command, rewritesCommand } from "./command.ts";
-import { commandLine, SpawnError } from "./errors.ts";
 import type { Options } from "./options.ts";
-import { plan, type StdioDefaults } from "./plan.ts";
-import { Out } from "../ffi/abi.ts";
+import type { StdioDefaults } from "./plan.ts";
 import { signalNumber } from "./signals.ts";
-import { stepName } from "./steps.ts";
 import { Subprocess } from "./subprocess.ts";
-
-/** The API pipes stdin, stdout and stderr at most. */
-const OUT_SLOTS = Out.PIPES + 3;
-const out = new Int32Array(OUT_SLOTS);
-const outBytes = new Uint8Array(out.buffer);
 
 const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit" };
 
@@ -31,20 +22,6 @@ function duration(v: unknown, what: string, def: number): number {
   return v;
 }
 
-/** The library and this context's reactor channel; failing to get them for
- * want of fds is a SpawnError EMFILE like any other failure to create the
- * child. */
-function channelFor(file: string, args: readonly string[]): Channel {
-  try {
-    loadNative();
-    return getChannel();
-  } catch (e) {
-    const errno = (e as { errno?: unknown }).errno;
-    if (typeof errno !== "number") throw e;
-    throw new SpawnError(errno, "spawn", commandLine(file, args));
-  }
-}
-
 /** @internal spawn() with the stdio defaults of the caller (run() differs). */
 export function spawnWith(
   file: string,
@@ -53,44 +30,23 @@ export function spawnWith(
   defaults: StdioDefaults,
 ): Subprocess {
   if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
-  const p = plan(file, args, options, defaults);
   const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
-  const channel = channelFor(file, args); // no tuple allocated per spawn
-  const native = loadNative();
-  // A pipe of ours handed to this child: make it blocking, as stdio is.
-  for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
-  const r = native.asp_spawn(p.request, p.request.length, outBytes, OUT_SLOTS);
-  if (r < 0) {
-    // The stream we were handed is still its owner's: non-blocking again.
-    for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-    throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args));
-  }
-  // The child has the pipes it was handed (asp_spawn duplicated them when
-  // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
-  // reader child alone.
-  for (const reader of p.handovers) reader.close();
+  const child = backend().start({ file, args, options, defaults });
   return new Subprocess({
-    native,
-    channel,
-    pid: out[Out.PID]!,
-    pidfd: out[Out.PIDFD]!,
-    statusFd: out[Out.STATUS]!,
-    pipes: p.pipes.map((childFd, i) => [childFd, out[Out.PIPES + i]!]),
+    child,
     file,
     args,
-    steps: p.steps,
     timeout: timeout === Infinity ? undefined : timeout,
     signal: options.signal,
     killSignal,
     forceKillAfter,
     ownGroup: options.setsid === true || options.processGroup === true,
     joinedGroup: typeof options.processGroup === "number" ? options.processGroup : undefined,
-    cgroup: options.cgroup,
   });
 }
 

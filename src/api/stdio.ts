@@ -5,7 +5,7 @@
  */
 import { Fd, Req } from "../ffi/abi.ts";
 import { int } from "./check.ts";
-import type { FdReader } from "./fd-reader.ts";
+import type { PipeReader } from "./child.ts";
 import type { ExtraFdOption, Options, StdioOption } from "./options.ts";
 import { readerOf } from "./streams.ts";
 
@@ -20,12 +20,12 @@ export interface FdMap {
   /** Child fds that got a pipe, in the order asp_spawn returns their parent ends. */
   pipes: number[];
   /** Pipes of other children handed to this one (our ends close after the spawn). */
-  handovers: FdReader[];
+  handovers: PipeReader[];
 }
 
 const FD_MAX = Req.MAX_FD - 1;
 
-function pipeFrom(stream: ReadableStream<Uint8Array>, fd: number, handovers: FdReader[]): number {
+function pipeFrom(stream: ReadableStream<Uint8Array>, fd: number, handovers: PipeReader[]): number {
   const reader = readerOf(stream);
   if (!reader) throw new TypeError(`stdio[${fd}]: only the stdout or stderr stream of another Subprocess can be passed`);
   // Its child exited without output: the pipe is gone, EOF is all there was.

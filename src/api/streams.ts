@@ -1,15 +1,14 @@
 /** Web streams over the fd reader and writer. */
-import type { FdReader } from "./fd-reader.ts";
-import type { FdWriter } from "./fd-writer.ts";
+import type { PipeReader, PipeWriter } from "./child.ts";
 
 /** Streams of ours over a child's pipe, so another spawn can take the pipe itself. */
-const sources = new WeakMap<ReadableStream<Uint8Array>, FdReader>();
+const sources = new WeakMap<ReadableStream<Uint8Array>, PipeReader>();
 
-export function readerOf(stream: ReadableStream<Uint8Array>): FdReader | undefined {
+export function readerOf(stream: ReadableStream<Uint8Array>): PipeReader | undefined {
   return sources.get(stream);
 }
 
-export function readableFrom(reader: FdReader): ReadableStream<Uint8Array> {
+export function readableFrom(reader: PipeReader): ReadableStream<Uint8Array> {
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const chunk = await reader.read();
@@ -24,7 +23,7 @@ export function readableFrom(reader: FdReader): ReadableStream<Uint8Array> {
   return stream;
 }
 
-export function writableFrom(writer: FdWriter): WritableStream<Uint8Array> {
+export function writableFrom(writer: PipeWriter): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     write(chunk) {
       if (!(chunk instanceof Uint8Array)) throw new TypeError("stdin accepts Uint8Array chunks");

@@ -1,34 +1,20 @@
 /**
- * A running child. It owns the child's pidfd, status pipe and our ends of
- * its pipes; the reactor wakes it when the status pipe reports, when the
- * child exits and when a pipe is ready.
+ * A running child, over the Child its backend started (child.ts): the
+ * events, timeout, abort, kills and streams every backend shares.
  */
-import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
-import type { Channel } from "../ffi/channel.ts";
-import type { Native } from "../ffi/symbols.ts";
-import { EAGAIN, errnoCode, ESRCH } from "./errno.ts";
+import type { Child, PipeReader, PipeWriter } from "./child.ts";
+import { ESRCH } from "./errno.ts";
 import { commandLine, SpawnError } from "./errors.ts";
-import { decodeExit, type ExitStatus } from "./exit-status.ts";
-import { FdReader } from "./fd-reader.ts";
-import { FdWriter } from "./fd-writer.ts";
+import type { ExitStatus } from "./exit-status.ts";
 import { readBytes, readLines } from "./output.ts";
-import { killTree } from "./tree.ts";
 import { type Signal, SIGKILL, signalNumber } from "./signals.ts";
-import { stepName } from "./steps.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import { unrefTimeout } from "./timers.ts";
 
 export interface SubprocessInit {
-  native: Native;
-  channel: Channel;
-  pid: number;
-  pidfd: number;
-  statusFd: number;
-  /** Our ends of the child's pipes: [child fd, our fd]. */
-  pipes: [number, number][];
+  child: Child;
   file: string;
   args: readonly string[];
-  steps: string[];
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
   killSignal: number;
@@ -36,7 +22,6 @@ export interface SubprocessInit {
   /** The child leads a process group of its own (setsid / processGroup: true), or joined this one. */
   ownGroup: boolean;
   joinedGroup?: number | undefined;
-  cgroup?: string | undefined;
 }
 
 /** Options of Subprocess.kill(). */
@@ -57,9 +42,9 @@ export interface KillOptions {
 export const internals = Symbol("aspawn.internals");
 
 export interface Internals {
-  readonly stdin: FdWriter | null;
-  readonly stdout: FdReader | null;
-  readonly stderr: FdReader | null;
+  readonly stdin: PipeWriter | null;
+  readonly stdout: PipeReader | null;
+  readonly stderr: PipeReader | null;
   readonly timedOut: boolean;
   readonly aborted: boolean;
   /** We sent killSignal (timeout, abort, maxBuffer, dispose). */
@@ -75,10 +60,6 @@ export interface Internals {
   abortTree(): void;
 }
 
-const waitResult = new Uint8Array(WaitResult.SIZE);
-const waitView = new DataView(waitResult.buffer);
-const record = new Int32Array(StatusRecord.SIZE / 4);
-const recordBytes = new Uint8Array(record.buffer);
 const noop = () => {};
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
 
@@ -90,22 +71,14 @@ export class Subprocess implements AsyncDisposable {
   /** Resolves with how the child ended; rejects with SpawnError if the program never ran. */
   readonly exited: Promise<ExitStatus>;
 
-  readonly #native: Native;
-  readonly #channel: Channel;
+  readonly #child: Child;
   readonly #file: string;
   readonly #args: readonly string[];
-  readonly #steps: string[];
   readonly #killSignal: number;
   readonly #forceKillAfter: number;
   readonly #timeout: number | undefined;
   readonly #pgid: number | undefined;
   readonly #ownGroup: boolean;
-  readonly #cgroup: string | undefined;
-  #pidfd: number;
-  #statusFd: number;
-  #statusWatch = 0;
-  #exitWatch = 0;
-  #pollTimer: ReturnType<typeof setInterval> | undefined;
   #exitStatus: ExitStatus | null = null;
   #spawnError: SpawnError | undefined;
   #settleSpawned!: (e?: SpawnError) => void;
@@ -121,33 +94,27 @@ export class Subprocess implements AsyncDisposable {
   #terminated = false;
   /** Terminate the whole tree, not only the child (or its group). */
   #tree = false;
-  #stdinWriter: FdWriter | null = null;
-  #stdoutReader: FdReader | null = null;
-  #stderrReader: FdReader | null = null;
+  readonly #stdinWriter: PipeWriter | null;
+  readonly #stdoutReader: PipeReader | null;
+  readonly #stderrReader: PipeReader | null;
   #stdin: WritableStream<Uint8Array> | null | undefined;
   #stdout: ReadableStream<Uint8Array> | null | undefined;
   #stderr: ReadableStream<Uint8Array> | null | undefined;
 
   constructor(init: SubprocessInit) {
-    this.pid = init.pid;
-    this.#native = init.native;
-    this.#channel = init.channel;
-    this.#pidfd = init.pidfd;
-    this.#statusFd = init.statusFd;
+    const child = init.child;
+    this.#child = child;
+    this.pid = child.pid;
     this.#file = init.file;
     this.#args = init.args;
-    this.#steps = init.steps;
     this.#killSignal = init.killSignal;
     this.#forceKillAfter = init.forceKillAfter;
     this.#timeout = init.timeout;
-    this.#pgid = init.ownGroup ? init.pid : init.joinedGroup;
+    this.#pgid = init.ownGroup ? child.pid : init.joinedGroup;
     this.#ownGroup = init.ownGroup;
-    this.#cgroup = init.cgroup;
-    for (const [childFd, fd] of init.pipes) {
-      if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
-      else if (childFd === 1) this.#stdoutReader = new FdReader(init.native, init.channel, fd);
-      else this.#stderrReader = new FdReader(init.native, init.channel, fd);
-    }
+    this.#stdinWriter = child.stdin;
+    this.#stdoutReader = child.stdout;
+    this.#stderrReader = child.stderr;
     this.spawned = new Promise<void>((resolve, reject) => {
       this.#settleSpawned = (e) => (e ? reject(e) : resolve());
     });
@@ -160,11 +127,8 @@ export class Subprocess implements AsyncDisposable {
     this.exited.catch(noop);
 
     try {
-      this.#statusWatch = this.#channel.watch(this.#statusFd, Event.IN, () => this.#onStatus());
-      if (this.#pidfd >= 0) this.#exitWatch = this.#channel.watch(this.#pidfd, Event.IN, () => this.#onExit());
-      else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
+      child.watch({ spawned: (e) => this.#onSpawned(e), exited: (s) => this.#onExit(s) });
     } catch (e) {
-      this.#abandon();
       const errno = (e as { errno?: unknown }).errno;
       throw typeof errno === "number" ? new SpawnError(errno, "spawn", this.command) : e;
     }
@@ -228,16 +192,16 @@ export class Subprocess implements AsyncDisposable {
       // Only while the leader is unreaped: once reaped and once its group is
       // empty, the id can name another process's group.
       if (this.#exitStatus) return false;
-      const r = this.#native.asp_killpg(this.#pgid, n);
+      const r = this.#child.killGroup(this.#pgid, n);
       // A leader that has not run setsid/setpgid yet has no group: the
       // signal goes to it alone (held until its exec, as every signal is),
       // and it can have no descendants before that.
-      if (r === -ESRCH && this.#ownGroup) return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
+      if (r === -ESRCH && this.#ownGroup) return this.#child.kill(n);
       return r === 0;
     }
     if (this.#exitStatus) return false; // reaped: the pid may belong to someone else now
-    if (options.tree) return killTree(this.#native, this.#pidfd, this.pid, n, this.#cgroup);
-    return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
+    if (options.tree) return this.#child.killTree(n);
+    return this.#child.kill(n);
   }
 
   /**
@@ -263,7 +227,7 @@ export class Subprocess implements AsyncDisposable {
     return readLines(this.#stdoutFor("lines"));
   }
 
-  #stdoutFor(what: string): FdReader {
+  #stdoutFor(what: string): PipeReader {
     const r = this.#stdoutReader;
     if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
     // Closed with nothing unread (the child exited without output): it
@@ -285,10 +249,7 @@ export class Subprocess implements AsyncDisposable {
   }
 
   #setRef(ref: boolean): void {
-    if (this.#statusWatch) this.#channel.setRef(this.#statusWatch, ref);
-    if (this.#exitWatch) this.#channel.setRef(this.#exitWatch, ref);
-    const t = this.#pollTimer as unknown as { ref?(): void; unref?(): void } | undefined;
-    if (t) ref ? t.ref?.() : t.unref?.();
+    this.#child.setRef(ref);
     this.#stdinWriter?.setRef(ref);
     this.#stdoutReader?.setRef(ref);
     this.#stderrReader?.setRef(ref);
@@ -395,7 +356,7 @@ export class Subprocess implements AsyncDisposable {
    * signal may live much longer than this child).
    */
   #release(): void {
-    const reading = (r: FdReader | null) => r !== null && !r.closed && r.touched;
+    const reading = (r: PipeReader | null) => r !== null && !r.closed && r.touched;
     if (reading(this.#stdoutReader) || reading(this.#stderrReader)) return;
     this.#cancelTimeout?.();
     this.#cancelTimeout = undefined;
@@ -408,64 +369,19 @@ export class Subprocess implements AsyncDisposable {
     this.#signal = undefined;
   }
 
-  /** The child could not be watched (epoll_ctl failed): nobody could ever
-   * report on it, so it is killed, its fds closed, and the reactor reaps it. */
-  #abandon(): void {
-    this.#native.asp_kill(this.#pidfd, this.pid, SIGKILL);
-    if (this.#statusWatch) this.#channel.unwatch(this.#statusWatch);
-    this.#native.asp_close(this.#statusFd);
-    this.#stdinWriter?.close();
-    this.#stdoutReader?.close();
-    this.#stderrReader?.close();
-    if (this.#pidfd >= 0) this.#native.asp_orphan(this.#pidfd);
+  #onSpawned(error?: SpawnError): void {
+    this.#spawnError = error;
+    this.#settleSpawned(error);
   }
 
-  #onStatus(): void {
-    if (this.#statusFd < 0) return;
-    const r = this.#native.asp_status_read(this.#statusFd, recordBytes);
-    if (r === -EAGAIN) {
-      this.#channel.rearm(this.#statusWatch, Event.IN);
-      return;
-    }
-    if (r === 1) {
-      this.#spawnError = new SpawnError(
-        record[StatusRecord.err / 4]!,
-        stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
-        this.command,
-        this.#file,
-      );
-    }
-    // The child exec'd or died: its copies of our fds are gone, and closing
-    // the fd is enough to leave epoll.
-    this.#channel.forget(this.#statusWatch);
-    this.#statusWatch = 0;
-    this.#native.asp_close(this.#statusFd);
-    this.#statusFd = -1;
-    this.#settleSpawned(this.#spawnError);
-  }
-
-  #onExit(): void {
-    const r = this.#native.asp_wait(this.#pidfd, this.pid, waitResult);
-    if (r === -EAGAIN) {
-      if (this.#exitWatch) this.#channel.rearm(this.#exitWatch, Event.IN);
-      return;
-    }
-    // The child is gone, so its status pipe holds a record or EOF now.
-    this.#onStatus();
-    if (this.#exitWatch) this.#channel.forget(this.#exitWatch);
-    this.#exitWatch = 0;
-    if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
-    this.#pollTimer = undefined;
-    if (this.#pidfd >= 0) this.#native.asp_close(this.#pidfd);
-    this.#pidfd = -1;
+  #onExit(s: ExitStatus | Error): void {
     for (const cancel of this.#cancelForceKill) cancel();
     this.#cancelForceKill = [];
-    // ECHILD: the status is lost (the library resets an inherited SIGCHLD
-    // SIG_IGN; this is someone's waitpid(-1), or SIG_IGN set later): gone,
-    // so never signalled again, and `exited` rejects saying so.
-    const lost = r < 0 ? lostStatus(-r, this.command) : undefined;
+    // The status is lost (native-child.ts: reaped elsewhere): gone, so
+    // never signalled again, and `exited` rejects saying so.
+    const lost = s instanceof Error ? s : undefined;
     if (lost) this.#exitStatus = { exitCode: null, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
-    else this.#exitStatus = decodeExit(waitView);
+    else this.#exitStatus = s as ExitStatus;
     if (this.#spawnError) {
       // The program never ran: nobody will write to or read from its pipes.
       this.#stdinWriter?.close();
@@ -490,10 +406,4 @@ export class Subprocess implements AsyncDisposable {
     }
     this.#settleExited(this.#spawnError ?? lost ?? this.#exitStatus);
   }
-}
-
-function lostStatus(errno: number, command: string): Error {
-  const code = errnoCode(errno);
-  const why = "the child was reaped elsewhere (waitpid(-1), or SIGCHLD set to SIG_IGN after aspawn started)";
-  return Object.assign(new Error(`Exit status lost (${code}): ${why}: ${command}`), { code });
 }

@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
 import { $, Command, ExitError, SpawnError } from "../../src/index.ts";
 
 function tempDir(): string {
@@ -121,7 +121,7 @@ test("$: quiet() captures output bound options would show", async () => {
   assert.equal((await $`echo o`.quiet()).stdout, "o\n");
 });
 
-test("$: pipe() connects commands with a kernel pipe", async () => {
+nativeTest(["kernel pipes"], "$: pipe() connects commands with a kernel pipe", async () => {
   assert.equal(await $`printf ${"%s\n"} c a b`.pipe($`sort`).text(), "a\nb\nc");
   const three = await $`printf ${"%s\n"} c a b a`.pipe($`sort`).pipe(["uniq", ["-c"]]).lines();
   assert.deepEqual(three.map((l) => l.trim()), ["2 a", "1 b", "1 c"]);

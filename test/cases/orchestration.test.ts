@@ -1,12 +1,12 @@
 // Pipelines, buffered helpers, batches, process groups and trees.
 import { readlinkSync } from "node:fs";
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
 import { equalBytes, randomBytes, readAll } from "../bytes.ts";
 import { alive, childrenOfUs, descendants } from "../proc.ts";
 import { sleep, until } from "../wait.ts";
 import { BatchError, ExitError, map, pipeline, PipelineError, runAll, type RunResult, spawn } from "../../src/index.ts";
 
-test("pipeline: 3 stages move 100 MiB exactly, through kernel pipes only", async () => {
+nativeTest(["kernel pipes"], "pipeline: 3 stages move 100 MiB exactly, through kernel pipes only", async () => {
   const data = randomBytes(100 * 1024 * 1024, 3);
   const p = pipeline([["cat", [], { stdin: "pipe" }], ["cat"], ["cat"]]);
   const [a, b, c] = p.stages as [typeof p.stages[0], typeof p.stages[0], typeof p.stages[0]];
@@ -124,7 +124,7 @@ test("map: function jobs with a concurrency limit, results in input order", asyn
   assert.deepEqual(statuses.map((s) => s.exitCode), [0, 0]);
 });
 
-test("kill: group takes down grandchildren; tree reaches one that called setsid", async () => {
+nativeTest(["processGroup"], "kill: group takes down grandchildren; tree reaches one that called setsid", async () => {
   const g = spawn("sh", ["-c", "sleep 100 & sleep 100 & wait"], { processGroup: true, stdout: "ignore" });
   await g.spawned;
   assert.ok(await until(() => descendants(g.pid).length === 2));
@@ -142,7 +142,7 @@ test("kill: group takes down grandchildren; tree reaches one that called setsid"
   assert.ok(await until(() => escaped.every((k) => !alive(k))), "the setsid grandchild is gone too");
 });
 
-test("timeout: the whole group is killed, SIGKILL after forceKillAfter", async () => {
+nativeTest(["processGroup"], "timeout: the whole group is killed, SIGKILL after forceKillAfter", async () => {
   const p = spawn("sh", ["-c", "trap '' TERM; sleep 10 & wait"], {
     processGroup: true, stdout: "ignore", timeout: 1000, forceKillAfter: 200, // time to set the trap
   });

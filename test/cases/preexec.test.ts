@@ -2,7 +2,7 @@
 // credentials, rlimits, umask, nice, sessions and groups, deathSignal, fds
 // passed and swapped, cgroups, signal masks, seccomp; every failure as the
 // documented SpawnError (bad values, TypeErrors, are in test/bad-input.ts).
-import { assert, runtimeName, test } from "../adapter.ts";
+import { assert, nativeTest, runtimeName, test } from "../adapter.ts";
 import {
   chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync,
   statSync,
@@ -44,7 +44,7 @@ function assertFailure(e: SpawnError, step: string, code: string): void {
 
 const ownStat = () => readFileSync("/proc/self/stat", "utf8");
 
-test("preexec: uid, gid and groups as `id` sees them; ours unchanged", async () => {
+nativeTest(["groups"], "preexec: uid, gid and groups as `id` sees them; ours unchanged", async () => {
   const id = ["-c", "id -u; id -g; id -G"];
   assert.equal(await out("sh", id, { uid: NOBODY, gid: NOBODY, groups: [100, 200] }), "65534\n65534\n65534 100 200\n");
   // groups default to [] when uid or gid is given: root's groups are dropped.
@@ -57,14 +57,14 @@ test("preexec: uid, gid and groups as `id` sees them; ours unchanged", async () 
   assert.match(statusField(status, "Gid"), /^0\s+0\s+0\s+0$/);
 });
 
-test("preexec: cwd is entered after the credentials (EACCES as nobody)", async () => {
+nativeTest(["cwd after credentials"], "preexec: cwd is entered after the credentials (EACCES as nobody)", async () => {
   assert.equal(statSync("/root").mode & 0o077, 0, "/root is private");
   assert.equal(await out("pwd", [], { uid: NOBODY, cwd: "/tmp" }), "/tmp\n");
   assertFailure(await failure({ uid: NOBODY, cwd: "/root" }), "chdir", "EACCES");
   assert.equal(await out("pwd", [], { cwd: "/root" }), "/root\n", "as root it works");
 });
 
-test("preexec: rlimits, ulimit and /proc/<pid>/limits", async () => {
+nativeTest(["rlimits"], "preexec: rlimits, ulimit and /proc/<pid>/limits", async () => {
   assert.equal(await out("sh", ["-c", "ulimit -n"], { rlimits: { nofile: 64 } }), "64\n");
   assert.equal(await out("sh", ["-c", "ulimit -Sn; ulimit -Hn"], { rlimits: { nofile: [64, 128] } }), "64\n128\n");
   const limits = await out("cat", ["/proc/self/limits"], {
@@ -95,7 +95,7 @@ test("preexec: rlimits, ulimit and /proc/<pid>/limits", async () => {
   assertFailure(await failure({ rlimits: { cpu: 10, nofile: [64, nrOpen + 1] } }), "setrlimit:nofile", "EPERM");
 });
 
-test("preexec: umask and nice; ours unchanged", async () => {
+nativeTest(["umask", "nice"], "preexec: umask and nice; ours unchanged", async () => {
   assert.equal(await out("sh", ["-c", "umask"], { umask: 0o027 }), "0027\n");
   assert.equal(await out("sh", ["-c", "umask"], { umask: 0 }), "0000\n");
   const ourNice = statField(ownStat(), 19);
@@ -105,7 +105,7 @@ test("preexec: umask and nice; ours unchanged", async () => {
   assert.equal(statField(ownStat(), 19), ourNice);
 });
 
-test("preexec: setsid and processGroup, from /proc/<pid>/stat", async () => {
+nativeTest(["processGroup"], "preexec: setsid and processGroup, from /proc/<pid>/stat", async () => {
   const [ourPgrp, ourSession] = [statField(ownStat(), 5), statField(ownStat(), 6)];
   const stat = async (options: Options) => {
     const p = spawn("cat", ["/proc/self/stat"], options);
@@ -146,7 +146,7 @@ async function middleKilled(mode: string): Promise<number> {
   return Number(m![1]);
 }
 
-test("preexec: deathSignal kills the child when its parent dies", async () => {
+nativeTest(["deathSignal"], "preexec: deathSignal kills the child when its parent dies", async () => {
   for (const mode of ["kill", "uid"]) {
     const pid = await middleKilled(mode);
     const ms = await waitDead(pid, 1000);
@@ -252,7 +252,7 @@ test("preexec: stdio swaps our fds (stdout<->stderr, and two files)", async () =
   }
 });
 
-test("preexec: a child in a fresh cgroup (v2); a missing cgroup throws at once", async () => {
+nativeTest(["cgroup"], "preexec: a child in a fresh cgroup (v2); a missing cgroup throws at once", async () => {
   const { dir, remove } = makeCgroup("preexec");
   const name = dir.slice(dir.lastIndexOf("/") + 1);
   try {
@@ -281,7 +281,7 @@ test("preexec: a child in a fresh cgroup (v2); a missing cgroup throws at once",
   }
 });
 
-test("preexec: signalMask blocks signals; dispositions are reset", async () => {
+nativeTest(["signalMask"], "preexec: signalMask blocks signals; dispositions are reset", async () => {
   const status = async (options: Options) => await out("cat", ["/proc/self/status"], options);
   const hex = (n: bigint) => n.toString(16).padStart(16, "0");
   let s = await status({});
@@ -301,7 +301,7 @@ test("preexec: signalMask blocks signals; dispositions are reset", async () => {
   assert.equal((await p.exited).signal, "SIGKILL");
 });
 
-test("preexec: noNewPrivileges, and seccomp implies it", async () => {
+nativeTest(["noNewPrivileges", "seccomp"], "preexec: noNewPrivileges, and seccomp implies it", async () => {
   assert.equal(statusField(await out("cat", ["/proc/self/status"], {}), "NoNewPrivs"), "0");
   assert.equal(statusField(await out("cat", ["/proc/self/status"], { noNewPrivileges: true }), "NoNewPrivs"), "1");
   // A filter for the other architecture allows everything here.
@@ -310,7 +310,7 @@ test("preexec: noNewPrivileges, and seccomp implies it", async () => {
   assert.equal(statusField(s, "Seccomp"), "2");
 });
 
-test("preexec: seccomp kill-all ends the child with SIGSYS; block-write makes echo fail", async () => {
+nativeTest(["seccomp"], "preexec: seccomp kill-all ends the child with SIGSYS; block-write makes echo fail", async () => {
   const p = spawn("/bin/echo", ["never"], { seccomp: killAllFilter(hostArch) });
   const s = await p.exited;
   assert.deepEqual([s.exitCode, s.signal, s.success], [null, "SIGSYS", false]);
@@ -332,7 +332,7 @@ test("preexec: a bad fd fails as dup2:<child fd>, EBADF", async () => {
   assert.equal(e.errno, 9);
 });
 
-test("preexec: as an unprivileged user, privileged steps fail with their SpawnError", async () => {
+nativeTest(["groups", "rlimits", "nice", "cgroup"], "preexec: as an unprivileged user, privileged steps fail with their SpawnError", async () => {
   const home = mkdtempSync(`${tmpdir()}/aspawn-nobody-`);
   chownSync(home, NOBODY, NOBODY);
   const root = cgroup2Root();

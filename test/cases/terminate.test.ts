@@ -1,11 +1,11 @@
 // Termination: group kills right after spawn, groups the child only joined,
 // timer bounds. Each case failed before its fix.
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
 import { spawn } from "../../src/index.ts";
 import { alive } from "../proc.ts";
 import { sleep } from "../wait.ts";
 
-test("terminate: abort, dispose and kill({ group }) right after spawn reach a leader that has not run setsid yet", async () => {
+nativeTest(["processGroup"], "terminate: abort, dispose and kill({ group }) right after spawn reach a leader that has not run setsid yet", async () => {
   for (let i = 0; i < 20; i++) {
     const aborted = spawn("sleep", ["5"], { setsid: true, stdout: "ignore", signal: AbortSignal.abort() });
     assert.equal((await aborted.exited).signal, "SIGTERM", `abort, round ${i}`);
@@ -20,7 +20,7 @@ test("terminate: abort, dispose and kill({ group }) right after spawn reach a le
   }
 });
 
-test("terminate: timeout and abort spare a process group the child only joined", async () => {
+nativeTest(["processGroup"], "terminate: timeout and abort spare a process group the child only joined", async () => {
   const leader = spawn("sleep", ["5"], { processGroup: true, stdout: "ignore" });
   await leader.spawned;
   const joiner = spawn("sleep", ["5"], { processGroup: leader.pid, stdout: "ignore", timeout: 50 });

@@ -1,7 +1,7 @@
 // kill({ tree: true }): every descendant, forking or not; never a process
 // outside the tree (cgroup.kill); the same with Deno's narrow permissions.
 import { readFileSync } from "node:fs";
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
 import { makeCgroup } from "../cgroup.ts";
 import { runFixture } from "../fixtures.ts";
 import { alive, descendants, processes } from "../proc.ts";
@@ -35,7 +35,7 @@ test("tree kill: forking grandchildren that called setsid, killed while they for
   assert.deepEqual(escaped, [], "no process of the trees survived");
 }, 120000);
 
-test("tree kill: SIGKILL spares a sibling child in the same cgroup, and still uses cgroup.kill when the tree is alone", async () => {
+nativeTest(["cgroup"], "tree kill: SIGKILL spares a sibling child in the same cgroup, and still uses cgroup.kill when the tree is alone", async () => {
   const { dir, remove } = makeCgroup("tree-sibling");
   try {
     const sibling = spawn("sleep", ["100"], { cgroup: dir, stdout: "ignore" });
@@ -63,7 +63,7 @@ test("tree kill: SIGKILL spares a sibling child in the same cgroup, and still us
   }
 });
 
-test("tree kill: a caller living in the child's cgroup survives a SIGKILL tree kill", async () => {
+nativeTest(["cgroup"], "tree kill: a caller living in the child's cgroup survives a SIGKILL tree kill", async () => {
   const { dir, remove } = makeCgroup("tree-caller");
   try {
     const r = await runFixture("tree-cgroup-caller", [dir]);

@@ -1,0 +1,96 @@
+/**
+ * The seam between the API and a backend. spawn(), run(), pipeline(),
+ * batches and `$` are written once over these interfaces; a backend starts
+ * a child from checked options and hands back a Child: its pid, its pipes,
+ * its two events (spawned, exited) and the means to signal it. The native
+ * backend (libaspawn) is native-child.ts; the portable one (the runtime's
+ * own API) is src/portable/.
+ */
+import type { SpawnError } from "./errors.ts";
+import type { ExitStatus } from "./exit-status.ts";
+import type { Options } from "./options.ts";
+import type { StdioDefaults } from "./stdio.ts";
+
+/** Our end of a pipe the child writes (its stdout or stderr). */
+export interface PipeReader {
+  /** The fd, while open, when the backend has one (-1 when it has none). */
+  readonly fd: number;
+  readonly closed: boolean;
+  /** Whether anything was read: an untouched pipe can go to another child whole. */
+  readonly touched: boolean;
+  /** Closed with nothing unread: nothing for a later reader. */
+  readonly endedUnread: boolean;
+  /** A chunk was taken out of the pipe for a later reader. */
+  readonly prefetched: boolean;
+  /** The next chunk, or null at end of file. */
+  read(): Promise<Uint8Array | null>;
+  /** Everything until EOF, handed to onChunk as it arrives; resolves at EOF. */
+  drain(onChunk: (chunk: Uint8Array) => void): Promise<void>;
+  /** After the exit, for a pipe nobody touched: close it if it holds nothing. */
+  closeIfEmpty(): void;
+  /** Stop reading: what the pipe holds now is still read, then it ends. */
+  finish(): void;
+  close(): void;
+  /** Call fn once this end is closed (at once if it is). */
+  onClose(fn: () => void): void;
+  /** Whether a pending read keeps the process alive. */
+  setRef(ref: boolean): void;
+}
+
+/** Our end of the child's stdin pipe. */
+export interface PipeWriter {
+  readonly closed: boolean;
+  /** Resolves once every byte is in the pipe; rejects with errno EPIPE when nobody reads. */
+  write(chunk: Uint8Array): Promise<void>;
+  close(): void;
+  setRef(ref: boolean): void;
+}
+
+/** What a Child reports, each once, spawned before exited. */
+export interface ChildEvents {
+  /** The program runs (no argument), or never will (its SpawnError). */
+  spawned(error?: SpawnError): void;
+  /** How the child ended, or an Error when that cannot be known. */
+  exited(status: ExitStatus | Error): void;
+}
+
+/** A started child as its backend drives it. */
+export interface Child {
+  /** 0 when no process was created (the runtime reports the failure without one). */
+  readonly pid: number;
+  readonly stdin: PipeWriter | null;
+  readonly stdout: PipeReader | null;
+  readonly stderr: PipeReader | null;
+  /**
+   * Start reporting to `events`. Throws an error carrying `errno` when the
+   * child cannot be watched; the child is then killed and forgotten.
+   */
+  watch(events: ChildEvents): void;
+  /** Signal the child alone; false when it is gone or the signal was not sent. */
+  kill(signal: number): boolean;
+  /** Signal a process group (kill(-pgid)): 0, or the negative errno. */
+  killGroup(pgid: number, signal: number): number;
+  /** Signal the child and every descendant; throws (with `code`) when this cannot be done. */
+  killTree(signal: number): boolean;
+  /** Whether waiting for the child keeps the process alive. */
+  setRef(ref: boolean): void;
+}
+
+/** What spawnWith() asks of a backend. */
+export interface ChildRequest {
+  file: string;
+  args: readonly string[];
+  options: Options;
+  defaults: StdioDefaults;
+}
+
+/**
+ * A way of starting children. start() checks the options (TypeError before
+ * anything is spawned), throws SpawnError when no child could be created,
+ * and otherwise returns the Child (a failure in the child comes through
+ * its events).
+ */
+export interface Backend {
+  readonly name: "native" | "portable";
+  start(request: ChildRequest): Child;
+}

@@ -1,0 +1,61 @@
+/** The native backend: the request of plan.ts, started by asp_spawn. */
+import { Out } from "../ffi/abi.ts";
+import { type Channel, getChannel } from "../ffi/channel.ts";
+import { loadNative } from "../ffi/load.ts";
+import type { Backend, ChildRequest } from "./child.ts";
+import { commandLine, SpawnError } from "./errors.ts";
+import { NativeChild } from "./native-child.ts";
+import { plan } from "./plan.ts";
+import { stepName } from "./steps.ts";
+
+/** The API pipes stdin, stdout and stderr at most. */
+const OUT_SLOTS = Out.PIPES + 3;
+const out = new Int32Array(OUT_SLOTS);
+const outBytes = new Uint8Array(out.buffer);
+
+/** The library and this context's reactor channel; failing to get them for
+ * want of fds is a SpawnError EMFILE like any other failure to create the
+ * child. */
+function channelFor(file: string, args: readonly string[]): Channel {
+  try {
+    loadNative();
+    return getChannel();
+  } catch (e) {
+    const errno = (e as { errno?: unknown }).errno;
+    if (typeof errno !== "number") throw e;
+    throw new SpawnError(errno, "spawn", commandLine(file, args));
+  }
+}
+
+export const nativeBackend: Backend = {
+  name: "native",
+  start({ file, args, options, defaults }: ChildRequest): NativeChild {
+    const p = plan(file, args, options, defaults);
+    const channel = channelFor(file, args); // no tuple allocated per spawn
+    const native = loadNative();
+    // A pipe of ours handed to this child: make it blocking, as stdio is.
+    for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
+    const r = native.asp_spawn(p.request, p.request.length, outBytes, OUT_SLOTS);
+    if (r < 0) {
+      // The stream we were handed is still its owner's: non-blocking again.
+      for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
+      throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args));
+    }
+    // The child has the pipes it was handed (asp_spawn duplicated them when
+    // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
+    // reader child alone.
+    for (const reader of p.handovers) reader.close();
+    return new NativeChild({
+      native,
+      channel,
+      pid: out[Out.PID]!,
+      pidfd: out[Out.PIDFD]!,
+      statusFd: out[Out.STATUS]!,
+      pipes: p.pipes.map((childFd, i) => [childFd, out[Out.PIPES + i]!]),
+      file,
+      args,
+      steps: p.steps,
+      cgroup: options.cgroup,
+    });
+  },
+};

@@ -1,0 +1,166 @@
+/**
+ * A child of the native backend: it owns the child's pidfd, status pipe and
+ * our ends of its pipes; the reactor wakes it when the status pipe reports,
+ * when the child exits and when a pipe is ready.
+ */
+import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
+import type { Channel } from "../ffi/channel.ts";
+import type { Native } from "../ffi/symbols.ts";
+import type { Child, ChildEvents } from "./child.ts";
+import { EAGAIN, errnoCode } from "./errno.ts";
+import { commandLine, SpawnError } from "./errors.ts";
+import { decodeExit } from "./exit-status.ts";
+import { FdReader } from "./fd-reader.ts";
+import { FdWriter } from "./fd-writer.ts";
+import { SIGKILL } from "./signals.ts";
+import { stepName } from "./steps.ts";
+import { killTree } from "./tree.ts";
+
+export interface NativeChildInit {
+  native: Native;
+  channel: Channel;
+  pid: number;
+  pidfd: number;
+  statusFd: number;
+  /** Our ends of the child's pipes: [child fd, our fd]. */
+  pipes: [number, number][];
+  file: string;
+  args: readonly string[];
+  steps: string[];
+  cgroup?: string | undefined;
+}
+
+const waitResult = new Uint8Array(WaitResult.SIZE);
+const waitView = new DataView(waitResult.buffer);
+const record = new Int32Array(StatusRecord.SIZE / 4);
+const recordBytes = new Uint8Array(record.buffer);
+
+export class NativeChild implements Child {
+  readonly pid: number;
+  readonly stdin: FdWriter | null = null;
+  readonly stdout: FdReader | null = null;
+  readonly stderr: FdReader | null = null;
+  readonly #native: Native;
+  readonly #channel: Channel;
+  readonly #file: string;
+  readonly #args: readonly string[];
+  readonly #steps: string[];
+  readonly #cgroup: string | undefined;
+  #pidfd: number;
+  #statusFd: number;
+  #statusWatch = 0;
+  #exitWatch = 0;
+  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  #events: ChildEvents | undefined;
+  #spawnError: SpawnError | undefined;
+
+  constructor(init: NativeChildInit) {
+    this.pid = init.pid;
+    this.#native = init.native;
+    this.#channel = init.channel;
+    this.#pidfd = init.pidfd;
+    this.#statusFd = init.statusFd;
+    this.#file = init.file;
+    this.#args = init.args;
+    this.#steps = init.steps;
+    this.#cgroup = init.cgroup;
+    for (const [childFd, fd] of init.pipes) {
+      if (childFd === 0) this.stdin = new FdWriter(init.native, init.channel, fd);
+      else if (childFd === 1) this.stdout = new FdReader(init.native, init.channel, fd);
+      else this.stderr = new FdReader(init.native, init.channel, fd);
+    }
+  }
+
+  watch(events: ChildEvents): void {
+    this.#events = events;
+    try {
+      this.#statusWatch = this.#channel.watch(this.#statusFd, Event.IN, () => this.#onStatus());
+      if (this.#pidfd >= 0) this.#exitWatch = this.#channel.watch(this.#pidfd, Event.IN, () => this.#onExit());
+      else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
+    } catch (e) {
+      this.#abandon();
+      throw e;
+    }
+  }
+
+  kill(signal: number): boolean {
+    return this.#native.asp_kill(this.#pidfd, this.pid, signal) === 0;
+  }
+
+  killGroup(pgid: number, signal: number): number {
+    return this.#native.asp_killpg(pgid, signal);
+  }
+
+  killTree(signal: number): boolean {
+    return killTree(this.#native, this.#pidfd, this.pid, signal, this.#cgroup);
+  }
+
+  setRef(ref: boolean): void {
+    if (this.#statusWatch) this.#channel.setRef(this.#statusWatch, ref);
+    if (this.#exitWatch) this.#channel.setRef(this.#exitWatch, ref);
+    const t = this.#pollTimer as unknown as { ref?(): void; unref?(): void } | undefined;
+    if (t) ref ? t.ref?.() : t.unref?.();
+  }
+
+  /** The child could not be watched (epoll_ctl failed): nobody could ever
+   * report on it, so it is killed, its fds closed, and the reactor reaps it. */
+  #abandon(): void {
+    this.#native.asp_kill(this.#pidfd, this.pid, SIGKILL);
+    if (this.#statusWatch) this.#channel.unwatch(this.#statusWatch);
+    this.#native.asp_close(this.#statusFd);
+    this.stdin?.close();
+    this.stdout?.close();
+    this.stderr?.close();
+    if (this.#pidfd >= 0) this.#native.asp_orphan(this.#pidfd);
+  }
+
+  #onStatus(): void {
+    if (this.#statusFd < 0) return;
+    const r = this.#native.asp_status_read(this.#statusFd, recordBytes);
+    if (r === -EAGAIN) {
+      this.#channel.rearm(this.#statusWatch, Event.IN);
+      return;
+    }
+    if (r === 1) {
+      this.#spawnError = new SpawnError(
+        record[StatusRecord.err / 4]!,
+        stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
+        commandLine(this.#file, this.#args),
+        this.#file,
+      );
+    }
+    // The child exec'd or died: its copies of our fds are gone, and closing
+    // the fd is enough to leave epoll.
+    this.#channel.forget(this.#statusWatch);
+    this.#statusWatch = 0;
+    this.#native.asp_close(this.#statusFd);
+    this.#statusFd = -1;
+    this.#events!.spawned(this.#spawnError);
+  }
+
+  #onExit(): void {
+    const r = this.#native.asp_wait(this.#pidfd, this.pid, waitResult);
+    if (r === -EAGAIN) {
+      if (this.#exitWatch) this.#channel.rearm(this.#exitWatch, Event.IN);
+      return;
+    }
+    // The child is gone, so its status pipe holds a record or EOF now.
+    this.#onStatus();
+    if (this.#exitWatch) this.#channel.forget(this.#exitWatch);
+    this.#exitWatch = 0;
+    if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
+    if (this.#pidfd >= 0) this.#native.asp_close(this.#pidfd);
+    this.#pidfd = -1;
+    // ECHILD: the status is lost (the library resets an inherited SIGCHLD
+    // SIG_IGN; this is someone's waitpid(-1), or SIG_IGN set later): gone,
+    // so never signalled again, and `exited` rejects saying so.
+    this.#events!.exited(r < 0 ? lostStatus(-r, commandLine(this.#file, this.#args)) : decodeExit(waitView));
+  }
+}
+
+function lostStatus(errno: number, command: string): Error {
+  const code = errnoCode(errno);
+  const why = "the child was reaped elsewhere (waitpid(-1), or SIGCHLD set to SIG_IGN after aspawn started)";
+  return Object.assign(new Error(`Exit status lost (${code}): ${why}: ${command}`), { code });
+}

@@ -1,0 +1,23 @@
+/**
+ * Whether this process runs on glibc, which libaspawn.so is built for (it
+ * links libc.so.6): on musl (Alpine) it cannot load.
+ */
+import { readFileSync } from "node:fs";
+import { platform, runtime } from "./runtime.ts";
+
+/** Why the prebuilt library cannot run in this process, or undefined when it may. */
+export function libcMismatch(): string | undefined {
+  // Deno ships glibc builds only, and reading /proc would ask for --allow-read.
+  if (platform() !== "linux" || runtime === "deno") return undefined;
+  let maps: string;
+  try {
+    maps = readFileSync("/proc/self/maps", "latin1");
+  } catch {
+    return undefined; // no /proc: loading will tell
+  }
+  // The runtime's own libc is mapped in every dynamically linked process.
+  if (/\/libc(\.so\.6|-2\.\d+\.so)$/m.test(maps)) return undefined;
+  return /musl/.test(maps)
+    ? "this process runs on musl libc, and libaspawn.so is built for glibc"
+    : "this process does not use glibc, which libaspawn.so is built for";
+}

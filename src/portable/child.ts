@@ -1,0 +1,179 @@
+/**
+ * What every portable child shares: its events (queued until the
+ * Subprocess watches them), the failed start as a SpawnError, a handed-over
+ * stdin pumped from another child, and the signals (by pid: the runtime
+ * holds the child unreaped until it reports the exit, so the pid stays
+ * ours until then).
+ */
+import type { Child, ChildEvents, PipeReader, PipeWriter } from "../api/child.ts";
+import { EAGAIN, errnoNumber } from "../api/errno.ts";
+import { SpawnError } from "../api/errors.ts";
+import type { ExitStatus } from "../api/exit-status.ts";
+import type { PortablePlan } from "./plan.ts";
+import { pump, StreamReader, StreamWriter } from "./pipes.ts";
+import { killTree } from "./tree.ts";
+import { fstatSync, statSync } from "node:fs";
+
+const EIO = 5, EBADF = 9;
+/** Failures of the parent: no child could be created (spawn() throws these). */
+const PARENT_ERRORS = new Set(["EMFILE", "ENFILE", "EAGAIN", "ENOMEM"]);
+
+/** How a runtime reports a failure: its code ("ENOENT"), else our errno. */
+export function errnoOf(e: unknown): number {
+  const code = (e as { code?: unknown })?.code;
+  const n = typeof code === "string" ? errnoNumber(code) : undefined;
+  if (n !== undefined) return n;
+  const errno = (e as { errno?: unknown })?.errno;
+  if (typeof errno === "number" && errno !== 0) return Math.abs(errno);
+  const os = /\(os error (\d+)\)/.exec(String((e as Error)?.message));
+  return os ? Number(os[1]) : EIO;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The step that failed, as the native backend names it: the runtimes say
+ * only "spawn", so a missing working directory is told from a missing
+ * program by looking, and a refused uid or gid by which was asked.
+ */
+function failedStep(errno: number, plan: PortablePlan): string {
+  if (plan.cwd !== undefined && !isDirectory(plan.cwd)) return "chdir";
+  if (errno === 1 /* EPERM */ && (plan.uid !== undefined || plan.gid !== undefined)) {
+    return plan.gid !== undefined ? "setgid" : "setuid";
+  }
+  return "execve";
+}
+
+/** The runtime refused to start the child: thrown (parent's failure) or the child's error. */
+export function startError(e: unknown, plan: PortablePlan): SpawnError {
+  const errno = errnoOf(e);
+  const code = (e as { code?: unknown })?.code;
+  const step = PARENT_ERRORS.has(String(code)) || errno === EAGAIN ? "spawn" : failedStep(errno, plan);
+  return new SpawnError(errno, step, plan.command, plan.file);
+}
+
+/** Rethrow what is not a failure to start a child (a permission of the runtime, a bug). */
+export function isStartError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) || /\(os error \d+\)/.test(String((e as Error)?.message));
+}
+
+const noop = () => {};
+const gone = Object.assign(new Error("EPIPE: the child never ran"), { code: "EPIPE" });
+
+/** A child that never ran exits as the native child does when exec fails. */
+const neverRan: ExitStatus = { exitCode: 127, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
+
+export abstract class PortableChild implements Child {
+  pid = 0;
+  stdin: PipeWriter | null = null;
+  stdout: PipeReader | null = null;
+  stderr: PipeReader | null = null;
+  #events: ChildEvents | undefined;
+  #queued: ((e: ChildEvents) => void)[] = [];
+  #spawned = false;
+  #exited = false;
+
+  /** Set the pipes the runtime made (stdin is taken by the pump when handed over). */
+  protected pipes(plan: PortablePlan, stdin: StreamWriter | null, stdout: StreamReader | null, stderr: StreamReader | null): void {
+    this.stdout = stdout;
+    this.stderr = stderr;
+    const from = plan.stdinFrom;
+    if (from && stdin) {
+      void pump((from as StreamReader).handOver(), stdin);
+    } else this.stdin = stdin;
+  }
+
+  protected reportSpawned(error?: SpawnError): void {
+    if (this.#spawned) return;
+    this.#spawned = true;
+    this.#emit((e) => e.spawned(error));
+    if (error) this.reportExited(neverRan);
+  }
+
+  protected reportExited(status: ExitStatus): void {
+    if (this.#exited) return;
+    this.reportSpawned();
+    this.#exited = true;
+    this.#emit((e) => e.exited(status));
+  }
+
+  /**
+   * The child never started: the pipes asked for exist all the same, as a
+   * native child's do (its output is empty, its stdin has no reader); a
+   * handed-over stream goes; the events say so.
+   */
+  protected failed(error: SpawnError, plan: PortablePlan): void {
+    const piped = (fd: number) => plan.stdio[fd] === "pipe";
+    const empty = () => new StreamReader({ read: async () => null, cancel: noop, setRef: noop });
+    this.pipes(
+      plan,
+      piped(0) ? new StreamWriter({ write: () => Promise.reject(gone), close: noop, setRef: noop }) : null,
+      piped(1) ? empty() : null,
+      piped(2) ? empty() : null,
+    );
+    queueMicrotask(() => this.reportSpawned(error));
+  }
+
+  #emit(fn: (e: ChildEvents) => void): void {
+    if (this.#events) fn(this.#events);
+    else this.#queued.push(fn);
+  }
+
+  watch(events: ChildEvents): void {
+    this.#events = events;
+    for (const fn of this.#queued) fn(events);
+    this.#queued = [];
+  }
+
+  /** kill(2) of the runtime: 0 or -errno. */
+  protected abstract signalPid(pid: number, signal: number): number;
+
+  kill(signal: number): boolean {
+    return this.pid > 0 && !this.#exited && this.signalPid(this.pid, signal) === 0;
+  }
+
+  killGroup(pgid: number, signal: number): number {
+    return this.signalPid(-pgid, signal);
+  }
+
+  killTree(signal: number): boolean {
+    if (this.pid <= 0 || this.#exited) return false;
+    return killTree(this.pid, signal, (p, n) => this.signalPid(p, n));
+  }
+
+  abstract setRef(ref: boolean): void;
+}
+
+/** A child the plan already shows cannot start (a closed fd): it fails as the native child does. */
+export class NeverStarted extends PortableChild {
+  constructor(plan: PortablePlan, error: SpawnError) {
+    super();
+    this.failed(error, plan);
+  }
+
+  protected signalPid(): number {
+    return -3; // ESRCH
+  }
+
+  setRef(): void {}
+}
+
+/** The first fd of ours the plan hands the child that is not open: the native child's dup2 fails on it. */
+export function closedFd(plan: PortablePlan): SpawnError | undefined {
+  for (const [fd, src] of plan.stdio.entries()) {
+    if (typeof src !== "number" || src === fd) continue;
+    try {
+      fstatSync(src);
+    } catch {
+      return new SpawnError(EBADF, `dup2:${fd}`, plan.command, plan.file);
+    }
+  }
+  return undefined;
+}

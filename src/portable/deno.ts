@@ -1,0 +1,102 @@
+/** The portable backend on Deno: Deno.Command. */
+import { errnoNumber } from "../api/errno.ts";
+import { signalName } from "../api/signals.ts";
+import { isStartError, PortableChild, startError } from "./child.ts";
+import type { PortablePlan, PortableStdio, RuntimeSupport } from "./plan.ts";
+import { StreamReader, StreamWriter } from "./pipes.ts";
+import { webSink, webSource } from "./web.ts";
+
+/** Deno.Command has no argv0 and takes no fd numbers. */
+export const support: RuntimeSupport = { name: "Deno", argv0: false, fdNumbers: false };
+
+interface DenoChild {
+  readonly pid: number;
+  readonly stdin: WritableStream<Uint8Array>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  readonly stderr: ReadableStream<Uint8Array>;
+  readonly status: Promise<{ code: number; signal: string | null }>;
+  kill(signal: string): void;
+  ref(): void;
+  unref(): void;
+}
+
+declare const Deno: {
+  Command: new (file: string, options: Record<string, unknown>) => { spawn(): DenoChild };
+  kill(pid: number, signal: string): void;
+};
+
+const ESRCH = 3, EINVAL = 22;
+
+/** plan.ts let through only what Deno can express: the fd's own number is "inherit". */
+const stdioOf = (v: PortableStdio | undefined): string =>
+  v === "pipe" ? "piped" : typeof v === "number" ? "inherit" : "null";
+
+class DenoPortableChild extends PortableChild {
+  #proc: DenoChild | undefined;
+
+  constructor(plan: PortablePlan) {
+    super();
+    let proc: DenoChild;
+    try {
+      proc = new Deno.Command(plan.file, {
+        args: plan.args,
+        cwd: plan.cwd,
+        ...(plan.env ? { env: plan.env, clearEnv: true } : {}),
+        stdin: stdioOf(plan.stdio[0]),
+        stdout: stdioOf(plan.stdio[1]),
+        stderr: stdioOf(plan.stdio[2]),
+        detached: plan.setsid,
+        uid: plan.uid,
+        gid: plan.gid,
+      }).spawn();
+    } catch (e) {
+      if (!isStartError(e)) throw e;
+      const error = startError(e, plan);
+      if (error.step === "spawn") throw error;
+      this.failed(error, plan);
+      return;
+    }
+    this.#proc = proc;
+    this.pid = proc.pid;
+    const piped = (fd: number) => plan.stdio[fd] === "pipe";
+    this.pipes(
+      plan,
+      piped(0) ? new StreamWriter(webSink(proc.stdin)) : null,
+      piped(1) ? new StreamReader(webSource(proc.stdout)) : null,
+      piped(2) ? new StreamReader(webSource(proc.stderr)) : null,
+    );
+    queueMicrotask(() => this.reportSpawned());
+    proc.status.then(({ code, signal }) => {
+      this.reportExited({
+        exitCode: signal ? null : code,
+        signal,
+        success: !signal && code === 0,
+        rusage: { userMs: 0, systemMs: 0 }, // Deno reports no rusage of a child
+      });
+    });
+  }
+
+  protected signalPid(pid: number, signal: number): number {
+    const name = signalName(signal);
+    // Deno sends signals by name only, and has no name for the real-time ones.
+    if (!name.startsWith("SIG") || /^SIG\d|SIGRT/.test(name)) {
+      throw new TypeError(`${name}: Deno can only send the named signals (portable backend)`);
+    }
+    try {
+      if (pid === this.pid) this.#proc!.kill(name);
+      else Deno.kill(pid, name);
+      return 0;
+    } catch (e) {
+      if (e instanceof TypeError && /terminated/.test(e.message)) return -ESRCH;
+      return -(errnoNumber(String((e as { code?: unknown }).code)) ?? EINVAL);
+    }
+  }
+
+  setRef(ref: boolean): void {
+    ref ? this.#proc?.ref() : this.#proc?.unref();
+  }
+}
+
+export function start(plan: PortablePlan): PortableChild {
+  return new DenoPortableChild(plan);
+}

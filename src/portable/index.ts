@@ -1,0 +1,28 @@
+/**
+ * The portable backend: children started by the runtime's own API
+ * (node:child_process, Bun.spawn, Deno.Command) where the native library
+ * cannot run — another OS or CPU, musl libc, FFI refused — or when
+ * ASPAWN_BACKEND=portable asks for it. Options that need the native core
+ * are TypeErrors (plan.ts).
+ */
+import type { Backend, ChildRequest } from "../api/child.ts";
+import type { RuntimeName } from "../ffi/runtime.ts";
+import { target } from "../ffi/locate.ts";
+import * as bun from "./bun.ts";
+import * as deno from "./deno.ts";
+import * as node from "./node.ts";
+import { closedFd, NeverStarted } from "./child.ts";
+import { portablePlan } from "./plan.ts";
+
+export function portableBackend(runtime: RuntimeName, reason: string): Backend {
+  const rt = { bun, deno, node }[runtime];
+  const why = `${target()}: ${reason}`;
+  return {
+    name: "portable",
+    start(request: ChildRequest) {
+      const plan = portablePlan(request, rt.support, why);
+      const bad = closedFd(plan);
+      return bad ? new NeverStarted(plan, bad) : rt.start(plan);
+    },
+  };
+}

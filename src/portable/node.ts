@@ -1,0 +1,120 @@
+/** The portable backend on Node: node:child_process. */
+import type { ChildProcess } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { errnoNumber } from "../api/errno.ts";
+import { requireHere } from "../ffi/runtime.ts";
+import { isStartError, PortableChild, startError } from "./child.ts";
+import type { PortablePlan, RuntimeSupport } from "./plan.ts";
+import { type Sink, type Source, StreamReader, StreamWriter } from "./pipes.ts";
+
+export const support: RuntimeSupport = { name: "Node", argv0: true, fdNumbers: true };
+
+const noop = () => {};
+
+/** Pulls from a paused Node stream: nothing is read ahead beyond its own buffer. */
+function source(s: Readable): Source {
+  let ended = false, error: Error | undefined, wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  s.on("readable", poke);
+  s.on("end", () => ((ended = true), poke()));
+  s.on("close", () => ((ended = true), poke()));
+  s.on("error", (e) => ((error = e), poke()));
+  return {
+    async read() {
+      for (;;) {
+        const c = s.read() as Buffer | null;
+        if (c !== null) return new Uint8Array(c.buffer, c.byteOffset, c.length);
+        if (error) throw error;
+        if (ended || s.destroyed) return null;
+        await new Promise<void>((r) => (wake = r));
+      }
+    },
+    cancel() {
+      s.destroy();
+      poke();
+    },
+    setRef(ref) {
+      const sock = s as unknown as { ref?(): void; unref?(): void };
+      ref ? sock.ref?.() : sock.unref?.();
+    },
+  };
+}
+
+function sink(s: Writable): Sink {
+  s.on("error", noop); // reported to the write that failed
+  return {
+    write: (chunk) => new Promise<void>((resolve, reject) => void s.write(chunk, (e) => (e ? reject(e) : resolve()))),
+    close: () => void s.end(),
+    setRef(ref) {
+      const sock = s as unknown as { ref?(): void; unref?(): void };
+      ref ? sock.ref?.() : sock.unref?.();
+    },
+  };
+}
+
+class NodeChild extends PortableChild {
+  #proc: ChildProcess | undefined;
+
+  constructor(plan: PortablePlan) {
+    super();
+    const cp = requireHere()("node:child_process") as typeof import("node:child_process");
+    let proc: ChildProcess;
+    try {
+      proc = cp.spawn(plan.file, plan.args, {
+        argv0: plan.argv0 ?? plan.file,
+        cwd: plan.cwd,
+        env: plan.env,
+        stdio: plan.stdio.map((v, fd) => (v === fd ? "inherit" : v)),
+        detached: plan.setsid,
+        uid: plan.uid,
+        gid: plan.gid,
+      });
+    } catch (e) {
+      if (!isStartError(e)) throw e;
+      const error = startError(e, plan);
+      if (error.step === "spawn") throw error;
+      this.failed(error, plan);
+      return;
+    }
+    this.#proc = proc;
+    this.pid = proc.pid ?? 0;
+    const [i, o, e] = proc.stdio as unknown as [Writable | null, Readable | null, Readable | null];
+    this.pipes(plan, i && new StreamWriter(sink(i)), o && new StreamReader(source(o)), e && new StreamReader(source(e)));
+    for (const s of proc.stdio.slice(3)) (s as Readable | null)?.on("error", noop);
+    proc.once("spawn", () => this.reportSpawned());
+    proc.on("error", (err) => {
+      // After the spawn an error is a failed kill(), which kill() reports.
+      if (this.pid === 0 || !proc.pid) this.reportSpawned(startError(err, plan));
+    });
+    proc.once("exit", (code, signal) => {
+      this.reportExited({
+        exitCode: signal ? null : code,
+        signal,
+        success: code === 0,
+        rusage: { userMs: 0, systemMs: 0 }, // Node reports no rusage of a child
+      });
+    });
+  }
+
+  protected signalPid(pid: number, signal: number): number {
+    try {
+      if (pid === this.pid) return this.#proc!.kill(signal) ? 0 : -3;
+      process.kill(pid, signal);
+      return 0;
+    } catch (e) {
+      return -(errnoNumber(String((e as { code?: unknown }).code)) ?? 3);
+    }
+  }
+
+  setRef(ref: boolean): void {
+    ref ? this.#proc?.ref() : this.#proc?.unref();
+  }
+}
+
+export function start(plan: PortablePlan): PortableChild {
+  return new NodeChild(plan);
+}

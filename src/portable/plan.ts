@@ -1,0 +1,125 @@
+/**
+ * From checked options to what a runtime's spawn API takes. Every input is
+ * checked as for the native backend (plan.ts: the same TypeErrors); then a
+ * step the portable backend cannot honour is a TypeError naming the option
+ * and why — never ignored. The step table decides: a new native step is
+ * refused here until this file learns it.
+ */
+import type { ChildRequest, PipeReader } from "../api/child.ts";
+import { commandLine } from "../api/errors.ts";
+import type { Options } from "../api/options.ts";
+import { plan } from "../api/plan.ts";
+import { steps } from "../api/steps.ts";
+import { readerOf } from "../api/streams.ts";
+
+/** A child fd: a pipe to us, one of our fds by number, /dev/null, or closed (null). */
+export type PortableStdio = "pipe" | "ignore" | number | null;
+
+export interface PortablePlan {
+  file: string;
+  args: readonly string[];
+  argv0: string | undefined;
+  cwd: string | undefined;
+  /** The whole environment, or undefined to inherit ours unchanged. */
+  env: Record<string, string> | undefined;
+  /** By child fd, at least 0 to 2. */
+  stdio: PortableStdio[];
+  /** Another child's output, pumped into stdin (stdio[0] is then "pipe"). */
+  stdinFrom: PipeReader | undefined;
+  setsid: boolean;
+  uid: number | undefined;
+  gid: number | undefined;
+  command: string;
+}
+
+/** What one runtime's spawn API can express beyond the common ground. */
+export interface RuntimeSupport {
+  /** "Node", "Bun", "Deno" — for messages. */
+  name: string;
+  argv0: boolean;
+  /** Our fds by number as the child's (stdout: 2, stdio[4]: 7). */
+  fdNumbers: boolean;
+}
+
+/**
+ * Steps the portable backend honours, by option, with the values it can:
+ * the runtimes set the fd map, cwd, uid and gid, start a new session
+ * (detached), clear the supplementary groups with uid/gid as we do, and
+ * start every child with no signal blocked.
+ */
+const honoured: Partial<Record<keyof Options, (v: unknown) => boolean>> = {
+  stdio: () => true,
+  cwd: () => true,
+  uid: () => true,
+  gid: () => true,
+  setsid: () => true,
+  groups: (v) => v === null,
+  signalMask: (v) => v === 0n,
+  rlimits: (v) => (v as unknown[]).length === 0,
+};
+
+const stdNames = ["stdin", "stdout", "stderr"] as const;
+
+export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): PortablePlan {
+  const { file, args, options: o, defaults } = r;
+  const checked = plan(file, args, o, defaults);
+  const where = `the portable backend (${rt.name}; ${why})`;
+  steps.forEach((s, i) => {
+    const v = checked.values[i];
+    if (v === undefined || honoured[s.option]?.(v)) return;
+    // seccomp asks for no_new_privs by itself: name what the user wrote.
+    const option = s.option === "noNewPrivileges" && o.noNewPrivileges !== true ? "seccomp" : s.option;
+    throw new TypeError(`${option} is not available on ${where}: it needs the native library`);
+  });
+  if (o.argv0 !== undefined && !rt.argv0) throw new TypeError(`argv0 is not available on ${where}`);
+
+  const stdio = o.stdio ?? [];
+  const std = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
+  const out: PortableStdio[] = [];
+  let stdinFrom: PipeReader | undefined;
+  for (let fd = 0; fd < Math.max(3, stdio.length); fd++) {
+    const given = fd < stdio.length && stdio[fd] !== undefined;
+    const v: unknown = given ? stdio[fd] : std[fd];
+    const name = given || fd > 2 ? `stdio[${fd}]` : stdNames[fd]!;
+    if (v instanceof ReadableStream) {
+      const reader = readerOf(v)!;
+      if (fd !== 0) throw new TypeError(`${name}: another child's output can only be stdin on ${where}`);
+      // Its child exited without output (plan() checked the rest).
+      if (reader.endedUnread) out.push("ignore");
+      else {
+        out.push("pipe");
+        stdinFrom = reader;
+      }
+      continue;
+    }
+    const src = v === "inherit" ? fd : v === "ignore" && fd > 2 ? null : (v ?? null) as PortableStdio;
+    if (typeof src === "number" && (fd > 2 || src !== fd) && !rt.fdNumbers) {
+      throw new TypeError(`${name}: ${fd > 2 ? "passing extra fds" : "an fd number"} is not available on ${where}`);
+    }
+    out.push(src);
+  }
+  return {
+    file,
+    args: args.slice(),
+    argv0: o.argv0,
+    cwd: o.cwd,
+    env: environment(o),
+    stdio: out,
+    stdinFrom,
+    setsid: o.setsid === true,
+    uid: o.uid,
+    gid: o.gid,
+    command: commandLine(file, args),
+  };
+}
+
+/** env merged over ours (undefined removes), or only env with clearEnv. */
+function environment(o: Options): Record<string, string> | undefined {
+  if (o.env === undefined && o.clearEnv !== true) return undefined;
+  const env: Record<string, string | undefined> = o.clearEnv === true ? {} : { ...process.env };
+  for (const [k, v] of Object.entries(o.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env as Record<string, string>;
+}

@@ -1,0 +1,79 @@
+// The backend choice and the portable backend's refusals, from fresh
+// processes (so they run whichever backend the suite itself uses).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { assert, runtimeName, test } from "../adapter.ts";
+import { runFixture } from "../fixtures.ts";
+import { nativeOnly, nativeOnlyOptions } from "../native-only.ts";
+import { repoRoot } from "../repo-root.ts";
+import { run } from "../../src/index.ts";
+
+const portableEnv = { ASPAWN_BACKEND: "portable" };
+/** The suite may itself run with ASPAWN_BACKEND=portable: "" is unset. */
+const defaultEnv = { ASPAWN_BACKEND: "" };
+
+test("portable: ASPAWN_BACKEND=portable runs the portable backend, and says so", async () => {
+  const r = await runFixture("backend-choice", [], { env: portableEnv, allowAll: true });
+  assert.deepEqual(r.json, {
+    capabilities: { mechanism: "portable", pidfd: false, cloneIntoCgroup: false, reason: "ASPAWN_BACKEND=portable" },
+    stdout: "ran\n",
+  }, r.stderr);
+  const n = await runFixture("backend-choice", [], { env: defaultEnv, allowAll: true });
+  assert.notEqual(n.json.capabilities.mechanism, "portable", n.stdout + n.stderr);
+  assert.equal(n.json.capabilities.reason, null);
+  const bad = await runFixture("backend-choice", [], { env: { ASPAWN_BACKEND: "fast" }, allowAll: true });
+  assert.equal(bad.json.capabilitiesError.name, "TypeError");
+  assert.match(bad.json.capabilitiesError.message, /^ASPAWN_BACKEND must be "native" or "portable", got "fast"/);
+});
+
+test("portable: every native-only option is a TypeError naming it and the backend; the runtime's own are honoured", async () => {
+  const r = await runFixture("portable-options", [], { env: portableEnv, allowAll: true });
+  assert.equal(r.code, 0, r.stderr);
+  const runtime = { node: "Node", bun: "Bun", deno: "Deno" }[runtimeName];
+  for (const [reason, use] of Object.entries(nativeOnlyOptions)) {
+    const here = (nativeOnly[reason as keyof typeof nativeOnly] as readonly string[]).includes(runtimeName);
+    if (!here) {
+      assert.equal(r.json[`${reason} (honoured here)`], "ran", reason);
+      continue;
+    }
+    const message = r.json[reason] as string;
+    assert.ok(message.startsWith(`TypeError: ${use!.named}`), `${reason}: ${message}`);
+    assert.ok(message.includes(`the portable backend (${runtime}; `), message);
+    assert.ok(message.includes("ASPAWN_BACKEND=portable"), message);
+  }
+});
+
+test("portable: ASPAWN_LIBRARY that fails to load is the error, named, on either backend choice", async () => {
+  for (const env of [{ ...defaultEnv }, { ASPAWN_BACKEND: "native" }]) {
+    const r = await runFixture("backend-choice", [], { env: { ...env, ASPAWN_LIBRARY: "/nonexistent/libaspawn.so" }, allowAll: true });
+    for (const e of [r.json.capabilitiesError, r.json.runError]) {
+      assert.equal(e?.name, "LibraryLoadError", r.stdout + r.stderr);
+      assert.match(e.message, /ASPAWN_LIBRARY=\/nonexistent\/libaspawn.so could not be loaded/);
+    }
+  }
+});
+
+test("portable: a bundle without the library falls back to the portable backend, saying why; native is then an error", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-nolib-`);
+  try {
+    const out = `${dir}/app.mjs`;
+    const esbuild = await import("esbuild" as string);
+    await esbuild.build({
+      entryPoints: [`${repoRoot}test/fixtures/backend-choice.ts`], outfile: out, bundle: true, platform: "node",
+      format: "esm", external: ["koffi"], logLevel: "warning",
+    });
+    const cmd = runtimeName === "deno" ? ["run", "--allow-all", out] : [out];
+    const go = (env: Record<string, string>) =>
+      run(process.execPath, cmd, { cwd: dir, env: { ...env, NODE_PATH: `${repoRoot}node_modules` }, reject: false });
+    const r = await go(defaultEnv);
+    const got = JSON.parse(r.stdout);
+    assert.equal(got.capabilities?.mechanism, "portable", r.stdout + r.stderr);
+    assert.match(got.capabilities.reason, /^libaspawn\.so could not be loaded \(.*prebuilds\/linux-\w+\/libaspawn\.so: /);
+    assert.equal(got.stdout, "ran\n");
+    const n = JSON.parse((await go({ ASPAWN_BACKEND: "native" })).stdout);
+    assert.equal(n.capabilitiesError?.name, "LibraryLoadError");
+    assert.equal(n.runError?.name, "LibraryLoadError");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 60000);

@@ -1,0 +1,51 @@
+/**
+ * What only the native backend has: the only reasons a case may not run on
+ * the portable backend (test/adapter.ts, nativeTest), and on which runtimes
+ * each holds. An option here is a TypeError on the portable backend —
+ * test/cases/portable.test.ts checks each with the values below; a
+ * behaviour is the runtime's own, which the portable backend cannot change.
+ * Imports no test runner (fixtures use it).
+ */
+import type { Options } from "../src/index.ts";
+import type { RuntimeName } from "../src/ffi/runtime.ts";
+
+const all: readonly RuntimeName[] = ["node", "bun", "deno"];
+
+export const nativeOnly = {
+  // Options: a TypeError on the portable backend.
+  cgroup: all,
+  processGroup: all,
+  umask: all,
+  nice: all,
+  rlimits: all,
+  groups: all,
+  deathSignal: all,
+  noNewPrivileges: all,
+  signalMask: all,
+  seccomp: all,
+  argv0: ["deno"],
+  "stdio fd numbers": ["deno"],
+  // Behaviours.
+  /** Stages are connected through JavaScript, not by one kernel pipe. */
+  "kernel pipes": all,
+  /** libuv and Bun enter cwd before changing credentials. */
+  "cwd after credentials": ["node", "bun"],
+} as const satisfies Record<string, readonly RuntimeName[]>;
+
+export type NativeOnly = keyof typeof nativeOnly;
+
+/** Per native-only option: options that use it, and the name its TypeError starts with. */
+export const nativeOnlyOptions: Partial<Record<NativeOnly, { options: Options; named: string }>> = {
+  cgroup: { options: { cgroup: "/sys/fs/cgroup" }, named: "cgroup" },
+  processGroup: { options: { processGroup: true }, named: "processGroup" },
+  umask: { options: { umask: 0o22 }, named: "umask" },
+  nice: { options: { nice: 1 }, named: "nice" },
+  rlimits: { options: { rlimits: { nofile: 64 } }, named: "rlimits" },
+  groups: { options: { groups: [0] }, named: "groups" },
+  deathSignal: { options: { deathSignal: "SIGTERM" }, named: "deathSignal" },
+  noNewPrivileges: { options: { noNewPrivileges: true }, named: "noNewPrivileges" },
+  signalMask: { options: { signalMask: ["SIGUSR1"] }, named: "signalMask" },
+  seccomp: { options: { seccomp: new Uint8Array(8) }, named: "seccomp" },
+  argv0: { options: { argv0: "renamed" }, named: "argv0" },
+  "stdio fd numbers": { options: { stdout: 2 }, named: "stdout" },
+};
