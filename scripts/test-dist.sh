@@ -34,14 +34,26 @@ const r = await run("sh", ["-c", "echo ok"]);
 console.log(`${r.stdout.trim()} (${capabilities().mechanism})`);
 JS
 sed 's#from "aspawn"#from "./node_modules/aspawn/dist/index.js"#' check.mjs > check-deno.mjs
-echo "node: $(node check.mjs)"
-echo "bun:  $("$root/node_modules/.bin/bun" run check.mjs)"
+# Each line must say the native backend ran: the portable fallback would
+# hide a library the package failed to find.
+native() { grep -Ev '\(portable\)' <<<"$2" >/dev/null || { echo "$1: the library was not found: $2" >&2; exit 1; }; echo "$1 $2"; }
+native "node:" "$(node check.mjs)"
+native "bun: " "$("$root/node_modules/.bin/bun" run check.mjs)"
 # FFI granted for exactly the one library it loads: no other path is tried first.
 so="$PWD/node_modules/aspawn/prebuilds/linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')/libaspawn.so"
-echo "deno: $("$root/node_modules/.bin/deno" run --allow-ffi="$so" check-deno.mjs)"
+native "deno:" "$("$root/node_modules/.bin/deno" run --allow-ffi="$so" check-deno.mjs)"
 # Deno, the sources by path from outside the project (no package.json of ours in reach).
 sed "s#from \"aspawn\"#from \"$root/src/index.ts\"#" check.mjs > "$tmp/check-src.mjs"
-echo "deno, sources by path: $(cd "$tmp" && "$root/node_modules/.bin/deno" run --allow-ffi check-src.mjs)"
+native "deno, sources by path:" "$(cd "$tmp" && "$root/node_modules/.bin/deno" run --allow-ffi check-src.mjs)"
+# The portable backend from the package (what macOS and Windows run): Deno
+# with --allow-run and no FFI at all.
+for line in "node: $(ASPAWN_BACKEND=portable node check.mjs)" \
+	"bun: $(ASPAWN_BACKEND=portable "$root/node_modules/.bin/bun" run check.mjs)" \
+	"deno: $("$root/node_modules/.bin/deno" run --allow-run --allow-env=ASPAWN_BACKEND,ASPAWN_LIBRARY,ASPAWN_TRACE check-deno.mjs 2>&1)"; do
+	grep -q 'ok (portable)$' <<<"$line" || { echo "portable backend, $line" >&2; exit 1; }
+	echo "portable backend, $line"
+done
+grep -q '"os"' node_modules/aspawn/package.json && { echo "package.json restricts the OS: npm refuses it on macOS and Windows" >&2; exit 1; }
 # Bundled and compiled applications, each run from another directory: the
 # library is found through the installed package (esbuild ESM and CommonJS)
 # or embedded (bun build --compile).
@@ -54,11 +66,11 @@ esbuild="$root/node_modules/.bin/esbuild"
 "$esbuild" check.cjs --bundle --platform=node --format=cjs --outfile=out/cjs.cjs --log-level=warning \
 	--log-override:empty-import-meta=silent
 "$root/node_modules/.bin/bun" build --compile check.mjs --outfile out/compiled >/dev/null
-echo "node, required:       $(node check.cjs)"
-echo "esbuild ESM bundle:   $(cd / && node "$tmp/app/out/esm.mjs")"
-echo "esbuild CJS bundle:   $(cd / && node "$tmp/app/out/cjs.cjs")"
+native "node, required:      " "$(node check.cjs)"
+native "esbuild ESM bundle:  " "$(cd / && node "$tmp/app/out/esm.mjs")"
+native "esbuild CJS bundle:  " "$(cd / && node "$tmp/app/out/cjs.cjs")"
 mv node_modules node_modules.away # the binary carries the library itself
-echo "bun --compile binary: $(cd / && "$tmp/app/out/compiled")"
+native "bun --compile binary:" "$(cd / && "$tmp/app/out/compiled")"
 mv node_modules.away node_modules
 cat > types.ts <<'TS'
 import { run, spawn, type Options } from "aspawn";

@@ -42,7 +42,10 @@ async function pick(): Promise<{ test: TestFn; skip: TestFn }> {
 
 const runner = await pick();
 
-export const test: TestFn = runner.test;
+/** The runtimes' spawn APIs are slower (Node forks): the portable backend's cases get more time. */
+const slack = portable ? 3 : 1;
+
+export const test: TestFn = (name, fn, timeoutMs = 20000) => runner.test(name, fn, timeoutMs * slack);
 
 /** Whether `needs` rules a case out here. */
 export function nativeOnlyHere(needs: readonly NativeOnly[]): NativeOnly[] {
@@ -54,7 +57,7 @@ export function nativeOnlyHere(needs: readonly NativeOnly[]): NativeOnly[] {
 export function nativeTest(needs: readonly NativeOnly[], name: string, fn: Body, timeoutMs?: number): void {
   const missing = nativeOnlyHere(needs);
   if (missing.length) runner.skip(`${name} [native only: ${missing.join(", ")}]`, fn);
-  else runner.test(name, fn, timeoutMs);
+  else test(name, fn, timeoutMs);
 }
 
 export { strict as assert } from "node:assert";

@@ -30,6 +30,8 @@ export const nativeOnly = {
   "kernel pipes": all,
   /** libuv and Bun enter cwd before changing credentials. */
   "cwd after credentials": ["node", "bun"],
+  /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
+  "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;
 
 export type NativeOnly = keyof typeof nativeOnly;

@@ -23,7 +23,7 @@ interface BunProcess {
   readonly exited: Promise<number>;
   readonly exitCode: number | null;
   readonly signalCode: string | null;
-  kill(signal?: number): void;
+  kill(signal?: number | string): void;
   ref(): void;
   unref(): void;
   resourceUsage(): { cpuTime: { user: bigint; system: bigint } } | undefined;
@@ -93,8 +93,9 @@ class BunChild extends PortableChild {
 
   protected signalPid(pid: number, signal: number): number {
     try {
-      if (pid === this.pid) this.#proc!.kill(signal);
-      else process.kill(pid, signal);
+      const sig = PortableChild.signalFor(signal);
+      if (pid === this.pid) this.#proc!.kill(sig);
+      else process.kill(pid, sig);
       return 0;
     } catch (e) {
       return -(errnoNumber(String((e as { code?: unknown }).code)) ?? 3);

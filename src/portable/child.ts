@@ -9,6 +9,7 @@ import type { Child, ChildEvents, PipeReader, PipeWriter } from "../api/child.ts
 import { EAGAIN, errnoNumber } from "../api/errno.ts";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
+import { signalName } from "../api/signals.ts";
 import type { PortablePlan } from "./plan.ts";
 import { pump, StreamReader, StreamWriter } from "./pipes.ts";
 import { killTree } from "./tree.ts";
@@ -134,6 +135,16 @@ export abstract class PortableChild implements Child {
 
   /** kill(2) of the runtime: 0 or -errno. */
   protected abstract signalPid(pid: number, signal: number): number;
+
+  /**
+   * The signal as the runtime should get it: by name, since the numbers
+   * are Linux's (signals.ts) and macOS numbers some differently; a number
+   * only for those without a name (real-time signals, Linux only).
+   */
+  protected static signalFor(signal: number): string | number {
+    const name = signalName(signal);
+    return /^SIG[A-Z]+$/.test(name) ? name : signal;
+  }
 
   kill(signal: number): boolean {
     return this.pid > 0 && !this.#exited && this.signalPid(this.pid, signal) === 0;

@@ -102,8 +102,9 @@ class NodeChild extends PortableChild {
 
   protected signalPid(pid: number, signal: number): number {
     try {
-      if (pid === this.pid) return this.#proc!.kill(signal) ? 0 : -3;
-      process.kill(pid, signal);
+      const sig = PortableChild.signalFor(signal) as NodeJS.Signals | number;
+      if (pid === this.pid) return this.#proc!.kill(sig) ? 0 : -3;
+      process.kill(pid, sig);
       return 0;
     } catch (e) {
       return -(errnoNumber(String((e as { code?: unknown }).code)) ?? 3);

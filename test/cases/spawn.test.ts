@@ -1,5 +1,5 @@
 // spawn(): the Subprocess on real processes.
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -70,7 +70,7 @@ test("spawn: stderr pipe, ignore, and our fds as the child's fds", async () => {
   rmSync(dir, { recursive: true });
 });
 
-test("spawn: every fd not named is closed in the child", async () => {
+nativeTest(["unnamed fds closed"], "spawn: every fd not named is closed in the child", async () => {
   const p = spawn("sh", ["-c", "ls /proc/self/fd | sort -n | tr '\\n' ' '"]);
   assert.equal(text(await readAll(p.stdout)), "0 1 2 3 ", "3 is ls's own directory fd");
   await p.exited;
