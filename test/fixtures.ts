@@ -6,7 +6,7 @@
  * Imports no test runner, so scripts/soak.ts can use it.
  */
 import { spawn as spawnNode } from "node:child_process";
-import { runtime } from "../src/ffi/runtime.ts";
+import { env, runtime } from "../src/ffi/runtime.ts";
 import { bundleFixture } from "./bundle.ts";
 import { V8_FLAGS } from "./gc.ts";
 import { repoRoot } from "./repo-root.ts";
@@ -46,13 +46,16 @@ export interface FixtureResult {
   json?: any;
 }
 
+const portable = env("ASPAWN_BACKEND") === "portable";
+
 /** The command that runs test/fixtures/NAME.ts on this runtime. */
 export async function fixtureCommand(name: string, opts: FixtureOptions = {}): Promise<string[]> {
   const src = `${repoRoot}test/fixtures/${name}.ts`;
   const v8Flags = opts.exposeGc ? V8_FLAGS : [];
   if (runtime === "bun") return [process.execPath, src];
   if (runtime === "deno") {
-    const allow = opts.allowAll ? ["--allow-all"] : ["--allow-ffi", "--allow-env", "--allow-read"];
+    // The portable backend starts children with Deno.Command: --allow-run.
+    const allow = opts.allowAll ? ["--allow-all"] : ["--allow-ffi", "--allow-env", "--allow-read", ...(portable ? ["--allow-run"] : [])];
     return [process.execPath, "run", "--no-check", ...allow, ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []), src];
   }
   for (const b of opts.bundles ?? []) await bundleFixture(b);

@@ -23,13 +23,16 @@ export const nativeOnly = {
   noNewPrivileges: all,
   signalMask: all,
   seccomp: all,
+  /** Deno.Command has no argv0, and gives the child the resolved path as argv[0]. */
   argv0: ["deno"],
   "stdio fd numbers": ["deno"],
   // Behaviours.
   /** Stages are connected through JavaScript, not by one kernel pipe. */
   "kernel pipes": all,
-  /** libuv and Bun enter cwd before changing credentials. */
-  "cwd after credentials": ["node", "bun"],
+  /** libuv and Bun enter cwd before changing credentials; Deno's error does not say it was chdir. */
+  "cwd after credentials": all,
+  /** The portable backend walks /proc from JavaScript, which Deno allows only with --allow-all. */
+  "tree kill without --allow-all": ["deno"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;

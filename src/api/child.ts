@@ -84,6 +84,25 @@ export interface ChildRequest {
   defaults: StdioDefaults;
 }
 
+/** What runSync() asks of a backend: run to completion, blocking this thread. */
+export interface SyncRequest extends ChildRequest {
+  input: Uint8Array | undefined;
+  /** ms; undefined: none */
+  timeout: number | undefined;
+  killSignal: number;
+  maxBuffer: number;
+}
+
+/** What a synchronous run gave: run()'s result is judged from it (run.ts). */
+export interface SyncOutcome {
+  /** At most maxBuffer bytes each. */
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  status: ExitStatus;
+  exceeded: "stdout" | "stderr" | undefined;
+  timedOut: boolean;
+}
+
 /**
  * A way of starting children. start() checks the options (TypeError before
  * anything is spawned), throws SpawnError when no child could be created,
@@ -93,4 +112,9 @@ export interface ChildRequest {
 export interface Backend {
   readonly name: "native" | "portable";
   start(request: ChildRequest): Child;
+  /**
+   * runSync() on this backend, when it is not the native call: checks as
+   * start() does (TypeError), throws SpawnError when the program never ran.
+   */
+  runSync?(request: SyncRequest): SyncOutcome;
 }

@@ -1,7 +1,9 @@
 /** The portable backend on Bun: Bun.spawn. */
 import { errnoNumber } from "../api/errno.ts";
-import { isStartError, PortableChild, startError } from "./child.ts";
+import { isStartError, PortableChild, signalFor, startError } from "./child.ts";
+import type { SyncOutcome, SyncRequest } from "../api/child.ts";
 import type { PortablePlan, RuntimeSupport } from "./plan.ts";
+import { syncOutcome } from "./sync.ts";
 import { type Sink, StreamReader, StreamWriter } from "./pipes.ts";
 import { webSource } from "./web.ts";
 
@@ -29,7 +31,39 @@ interface BunProcess {
   resourceUsage(): { cpuTime: { user: bigint; system: bigint } } | undefined;
 }
 
-declare const Bun: { spawn(options: Record<string, unknown>): BunProcess };
+interface BunSyncResult {
+  exitCode: number | null;
+  signalCode: string | null;
+  stdout: Uint8Array | undefined;
+  stderr: Uint8Array | undefined;
+  exitedDueToTimeout?: boolean;
+  exitedDueToMaxBuffer?: boolean;
+  resourceUsage?: { cpuTime: { user: bigint; system: bigint } };
+}
+
+declare const Bun: {
+  spawn(options: Record<string, unknown>): BunProcess;
+  spawnSync(options: Record<string, unknown>): BunSyncResult;
+};
+
+function spawnOptions(plan: PortablePlan): Record<string, unknown> {
+  return {
+    cmd: [plan.file, ...plan.args],
+    argv0: plan.argv0,
+    cwd: plan.cwd,
+    // Bun's default is the environment it started with, not process.env now.
+    env: plan.env ?? { ...process.env },
+    stdio: plan.stdio.map((v, fd) => (v === fd ? "inherit" : v)),
+    detached: plan.setsid,
+    uid: plan.uid,
+    gid: plan.gid,
+  };
+}
+
+const rusage = (cpu: { user: bigint; system: bigint } | undefined) => ({
+  userMs: Number(cpu?.user ?? 0n) / 1000,
+  systemMs: Number(cpu?.system ?? 0n) / 1000,
+});
 
 function sink(s: FileSink): Sink {
   return {
@@ -55,17 +89,7 @@ class BunChild extends PortableChild {
     super();
     let proc: BunProcess;
     try {
-      proc = Bun.spawn({
-        cmd: [plan.file, ...plan.args],
-        argv0: plan.argv0,
-        cwd: plan.cwd,
-        // Bun's default is the environment it started with, not process.env now.
-        env: plan.env ?? { ...process.env },
-        stdio: plan.stdio.map((v, fd) => (v === fd ? "inherit" : v)),
-        detached: plan.setsid,
-        uid: plan.uid,
-        gid: plan.gid,
-      });
+      proc = Bun.spawn(spawnOptions(plan));
     } catch (e) {
       if (!isStartError(e)) throw e;
       const error = startError(e, plan);
@@ -80,20 +104,19 @@ class BunChild extends PortableChild {
     this.pipes(plan, stdin, pipe(proc.stdout), pipe(proc.stderr));
     queueMicrotask(() => this.reportSpawned());
     proc.exited.then((code) => {
-      const cpu = proc.resourceUsage()?.cpuTime;
-      const signal = proc.signalCode;
+      const signal = proc.signalCode ?? null;
       this.reportExited({
         exitCode: signal ? null : code,
         signal,
         success: !signal && code === 0,
-        rusage: { userMs: Number(cpu?.user ?? 0n) / 1000, systemMs: Number(cpu?.system ?? 0n) / 1000 },
+        rusage: rusage(proc.resourceUsage()?.cpuTime),
       });
     });
   }
 
   protected signalPid(pid: number, signal: number): number {
     try {
-      const sig = PortableChild.signalFor(signal);
+      const sig = signalFor(signal);
       if (pid === this.pid) this.#proc!.kill(sig);
       else process.kill(pid, sig);
       return 0;
@@ -109,4 +132,32 @@ class BunChild extends PortableChild {
 
 export function start(plan: PortablePlan): PortableChild {
   return new BunChild(plan);
+}
+
+/** runSync() by Bun.spawnSync, which kills at the timeout and at maxBuffer itself. */
+export function runSync(plan: PortablePlan, r: SyncRequest): SyncOutcome {
+  const { stdio, ...options } = spawnOptions(plan) as { stdio: unknown[] };
+  let out: BunSyncResult;
+  try {
+    out = Bun.spawnSync({
+      ...options,
+      stdin: r.input ?? stdio[0],
+      stdout: stdio[1],
+      stderr: stdio[2],
+      timeout: r.timeout,
+      killSignal: signalFor(r.killSignal),
+      maxBuffer: r.maxBuffer,
+    });
+  } catch (e) {
+    if (!isStartError(e)) throw e;
+    throw startError(e, plan);
+  }
+  const signal = out.signalCode ?? null;
+  const status = {
+    exitCode: signal ? null : out.exitCode,
+    signal,
+    success: !signal && out.exitCode === 0,
+    rusage: rusage(out.resourceUsage?.cpuTime),
+  };
+  return syncOutcome(r, out.stdout, out.stderr, status, out.exitedDueToTimeout === true, out.exitedDueToMaxBuffer === true);
 }

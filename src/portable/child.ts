@@ -6,16 +6,16 @@
  * ours until then).
  */
 import type { Child, ChildEvents, PipeReader, PipeWriter } from "../api/child.ts";
-import { EAGAIN, errnoNumber } from "../api/errno.ts";
+import { EAGAIN, ENOENT, errnoNumber } from "../api/errno.ts";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import { signalName } from "../api/signals.ts";
 import type { PortablePlan } from "./plan.ts";
 import { pump, StreamReader, StreamWriter } from "./pipes.ts";
 import { killTree } from "./tree.ts";
-import { fstatSync, statSync } from "node:fs";
+import { existsSync, fstatSync, statSync } from "node:fs";
 
-const EIO = 5, EBADF = 9;
+const EIO = 5, EBADF = 9, ENOTDIR = 20;
 /** Failures of the parent: no child could be created (spawn() throws these). */
 const PARENT_ERRORS = new Set(["EMFILE", "ENFILE", "EAGAIN", "ENOMEM"]);
 
@@ -53,9 +53,11 @@ function failedStep(errno: number, plan: PortablePlan): string {
 
 /** The runtime refused to start the child: thrown (parent's failure) or the child's error. */
 export function startError(e: unknown, plan: PortablePlan): SpawnError {
-  const errno = errnoOf(e);
+  let errno = errnoOf(e);
   const code = (e as { code?: unknown })?.code;
   const step = PARENT_ERRORS.has(String(code)) || errno === EAGAIN ? "spawn" : failedStep(errno, plan);
+  // Deno says ENOENT for any cwd it cannot enter.
+  if (step === "chdir" && errno === ENOENT && existsSync(plan.cwd!)) errno = ENOTDIR;
   return new SpawnError(errno, step, plan.command, plan.file);
 }
 
@@ -63,6 +65,16 @@ export function startError(e: unknown, plan: PortablePlan): SpawnError {
 export function isStartError(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
   return (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) || /\(os error \d+\)/.test(String((e as Error)?.message));
+}
+
+/**
+ * A signal as the runtime should get it: by name, since the numbers are
+ * Linux's (signals.ts) and macOS numbers some differently; a number only
+ * for those without a name (real-time signals, Linux only).
+ */
+export function signalFor(signal: number): string | number {
+  const name = signalName(signal);
+  return /^SIG[A-Z]+$/.test(name) ? name : signal;
 }
 
 const noop = () => {};
@@ -135,16 +147,6 @@ export abstract class PortableChild implements Child {
 
   /** kill(2) of the runtime: 0 or -errno. */
   protected abstract signalPid(pid: number, signal: number): number;
-
-  /**
-   * The signal as the runtime should get it: by name, since the numbers
-   * are Linux's (signals.ts) and macOS numbers some differently; a number
-   * only for those without a name (real-time signals, Linux only).
-   */
-  protected static signalFor(signal: number): string | number {
-    const name = signalName(signal);
-    return /^SIG[A-Z]+$/.test(name) ? name : signal;
-  }
 
   kill(signal: number): boolean {
     return this.pid > 0 && !this.#exited && this.signalPid(this.pid, signal) === 0;

@@ -2,7 +2,9 @@
 import { errnoNumber } from "../api/errno.ts";
 import { signalName } from "../api/signals.ts";
 import { isStartError, PortableChild, startError } from "./child.ts";
+import type { SyncOutcome, SyncRequest } from "../api/child.ts";
 import type { PortablePlan, PortableStdio, RuntimeSupport } from "./plan.ts";
+import { syncOutcome } from "./sync.ts";
 import { StreamReader, StreamWriter } from "./pipes.ts";
 import { webSink, webSource } from "./web.ts";
 
@@ -20,8 +22,15 @@ interface DenoChild {
   unref(): void;
 }
 
+interface DenoOutput {
+  code: number;
+  signal: string | null;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+}
+
 declare const Deno: {
-  Command: new (file: string, options: Record<string, unknown>) => { spawn(): DenoChild };
+  Command: new (file: string, options: Record<string, unknown>) => { spawn(): DenoChild; outputSync(): DenoOutput };
   kill(pid: number, signal: string): void;
 };
 
@@ -31,6 +40,20 @@ const ESRCH = 3, EINVAL = 22;
 const stdioOf = (v: PortableStdio | undefined): string =>
   v === "pipe" ? "piped" : typeof v === "number" ? "inherit" : "null";
 
+function command(plan: PortablePlan) {
+  return new Deno.Command(plan.file, {
+    args: plan.args,
+    cwd: plan.cwd,
+    ...(plan.env ? { env: plan.env, clearEnv: true } : {}),
+    stdin: stdioOf(plan.stdio[0]),
+    stdout: stdioOf(plan.stdio[1]),
+    stderr: stdioOf(plan.stdio[2]),
+    detached: plan.setsid,
+    uid: plan.uid,
+    gid: plan.gid,
+  });
+}
+
 class DenoPortableChild extends PortableChild {
   #proc: DenoChild | undefined;
 
@@ -38,17 +61,7 @@ class DenoPortableChild extends PortableChild {
     super();
     let proc: DenoChild;
     try {
-      proc = new Deno.Command(plan.file, {
-        args: plan.args,
-        cwd: plan.cwd,
-        ...(plan.env ? { env: plan.env, clearEnv: true } : {}),
-        stdin: stdioOf(plan.stdio[0]),
-        stdout: stdioOf(plan.stdio[1]),
-        stderr: stdioOf(plan.stdio[2]),
-        detached: plan.setsid,
-        uid: plan.uid,
-        gid: plan.gid,
-      }).spawn();
+      proc = command(plan).spawn();
     } catch (e) {
       if (!isStartError(e)) throw e;
       const error = startError(e, plan);
@@ -99,4 +112,30 @@ class DenoPortableChild extends PortableChild {
 
 export function start(plan: PortablePlan): PortableChild {
   return new DenoPortableChild(plan);
+}
+
+/**
+ * runSync() by Deno.Command's outputSync(), which takes no input and no
+ * timeout (TypeErrors, never ignored) and cannot stop at maxBuffer: the
+ * output is cut there after the exit.
+ */
+export function runSync(plan: PortablePlan, r: SyncRequest, where: string): SyncOutcome {
+  if (r.input !== undefined) throw new TypeError(`input is not available to runSync() on ${where}`);
+  if (r.timeout !== undefined) throw new TypeError(`timeout is not available to runSync() on ${where}`);
+  let out: DenoOutput;
+  try {
+    out = command({ ...plan, stdio: [plan.stdio[0] === "pipe" ? "ignore" : plan.stdio[0]!, ...plan.stdio.slice(1)] })
+      .outputSync();
+  } catch (e) {
+    if (!isStartError(e)) throw e;
+    throw startError(e, plan);
+  }
+  const status = {
+    exitCode: out.signal ? null : out.code,
+    signal: out.signal,
+    success: !out.signal && out.code === 0,
+    rusage: { userMs: 0, systemMs: 0 },
+  };
+  const piped = (fd: number) => plan.stdio[fd] === "pipe";
+  return syncOutcome(r, piped(1) ? out.stdout : null, piped(2) ? out.stderr : null, status, false, false);
 }

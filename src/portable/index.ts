@@ -5,14 +5,14 @@
  * ASPAWN_BACKEND=portable asks for it. Options that need the native core
  * are TypeErrors (plan.ts).
  */
-import type { Backend, ChildRequest } from "../api/child.ts";
+import type { Backend, ChildRequest, SyncRequest } from "../api/child.ts";
 import type { RuntimeName } from "../ffi/runtime.ts";
 import { target } from "../ffi/locate.ts";
 import * as bun from "./bun.ts";
 import * as deno from "./deno.ts";
 import * as node from "./node.ts";
 import { closedFd, NeverStarted } from "./child.ts";
-import { portablePlan } from "./plan.ts";
+import { portablePlan, portableWhere } from "./plan.ts";
 
 export function portableBackend(runtime: RuntimeName, reason: string): Backend {
   const rt = { bun, deno, node }[runtime];
@@ -23,6 +23,12 @@ export function portableBackend(runtime: RuntimeName, reason: string): Backend {
       const plan = portablePlan(request, rt.support, why);
       const bad = closedFd(plan);
       return bad ? new NeverStarted(plan, bad) : rt.start(plan);
+    },
+    runSync(request: SyncRequest) {
+      const plan = portablePlan(request, rt.support, why);
+      const bad = closedFd(plan);
+      if (bad) throw bad;
+      return rt.runSync(plan, request, portableWhere(rt.support, why));
     },
   };
 }

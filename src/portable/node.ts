@@ -3,8 +3,10 @@ import type { ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { errnoNumber } from "../api/errno.ts";
 import { requireHere } from "../ffi/runtime.ts";
-import { isStartError, PortableChild, startError } from "./child.ts";
+import { isStartError, PortableChild, signalFor, startError } from "./child.ts";
+import type { SyncOutcome, SyncRequest } from "../api/child.ts";
 import type { PortablePlan, RuntimeSupport } from "./plan.ts";
+import { syncOutcome } from "./sync.ts";
 import { type Sink, type Source, StreamReader, StreamWriter } from "./pipes.ts";
 
 export const support: RuntimeSupport = { name: "Node", argv0: true, fdNumbers: true };
@@ -56,23 +58,28 @@ function sink(s: Writable): Sink {
   };
 }
 
+const childProcess = () => requireHere()("node:child_process") as typeof import("node:child_process");
+
+function spawnOptions(plan: PortablePlan) {
+  return {
+    argv0: plan.argv0 ?? plan.file,
+    cwd: plan.cwd,
+    env: plan.env,
+    stdio: plan.stdio.map((v, fd) => (v === fd ? "inherit" : v ?? "ignore")),
+    detached: plan.setsid,
+    uid: plan.uid,
+    gid: plan.gid,
+  };
+}
+
 class NodeChild extends PortableChild {
   #proc: ChildProcess | undefined;
 
   constructor(plan: PortablePlan) {
     super();
-    const cp = requireHere()("node:child_process") as typeof import("node:child_process");
     let proc: ChildProcess;
     try {
-      proc = cp.spawn(plan.file, plan.args, {
-        argv0: plan.argv0 ?? plan.file,
-        cwd: plan.cwd,
-        env: plan.env,
-        stdio: plan.stdio.map((v, fd) => (v === fd ? "inherit" : v)),
-        detached: plan.setsid,
-        uid: plan.uid,
-        gid: plan.gid,
-      });
+      proc = childProcess().spawn(plan.file, plan.args, spawnOptions(plan));
     } catch (e) {
       if (!isStartError(e)) throw e;
       const error = startError(e, plan);
@@ -102,7 +109,7 @@ class NodeChild extends PortableChild {
 
   protected signalPid(pid: number, signal: number): number {
     try {
-      const sig = PortableChild.signalFor(signal) as NodeJS.Signals | number;
+      const sig = signalFor(signal) as NodeJS.Signals | number;
       if (pid === this.pid) return this.#proc!.kill(sig) ? 0 : -3;
       process.kill(pid, sig);
       return 0;
@@ -118,4 +125,24 @@ class NodeChild extends PortableChild {
 
 export function start(plan: PortablePlan): PortableChild {
   return new NodeChild(plan);
+}
+
+/** runSync() by spawnSync: ETIMEDOUT is the timeout, ENOBUFS maxBuffer. */
+export function runSync(plan: PortablePlan, r: SyncRequest): SyncOutcome {
+  const out = childProcess().spawnSync(plan.file, plan.args, {
+    ...spawnOptions(plan),
+    input: r.input,
+    timeout: r.timeout,
+    killSignal: signalFor(r.killSignal) as NodeJS.Signals | number,
+    maxBuffer: r.maxBuffer,
+  });
+  const code = (out.error as { code?: string } | undefined)?.code;
+  if (out.error && code !== "ETIMEDOUT" && code !== "ENOBUFS") throw startError(out.error, plan);
+  const status = {
+    exitCode: out.signal ? null : out.status,
+    signal: out.signal,
+    success: out.status === 0,
+    rusage: { userMs: 0, systemMs: 0 },
+  };
+  return syncOutcome(r, out.stdout, out.stderr, status, code === "ETIMEDOUT", code === "ENOBUFS");
 }

@@ -36,9 +36,12 @@ export class StreamReader implements PipeReader {
   #touched = false;
   #endedUnread = false;
   #onClose: (() => void) | undefined;
+  /** closeIfEmpty()'s read: the first chunk (or EOF) for whoever reads next. */
+  #early: Promise<Uint8Array | null> | undefined;
 
-  constructor(source: Source) {
+  constructor(source: Source, early?: Promise<Uint8Array | null>) {
     this.#source = source;
+    this.#early = early;
   }
 
   get closed(): boolean {
@@ -53,7 +56,7 @@ export class StreamReader implements PipeReader {
     return this.#endedUnread;
   }
 
-  /** Nothing is read ahead of the consumer here. */
+  /** What closeIfEmpty() read goes with the pipe: nothing is lost to another child. */
   get prefetched(): boolean {
     return false;
   }
@@ -62,9 +65,11 @@ export class StreamReader implements PipeReader {
     this.#touched = true;
     const source = this.#source;
     if (!source) return null;
+    const early = this.#early;
+    this.#early = undefined;
     let chunk: Uint8Array | null;
     try {
-      chunk = await source.read();
+      chunk = await (early ?? source.read());
     } catch (e) {
       this.close();
       throw pipeError(e, "read");
@@ -77,8 +82,23 @@ export class StreamReader implements PipeReader {
     for (let chunk; (chunk = await this.read());) onChunk(chunk);
   }
 
-  /** The runtime keeps an unread pipe's end until it is read or collected. */
-  closeIfEmpty(): void {}
+  /**
+   * After the exit, for a pipe nobody touched: one read, so that a pipe at
+   * EOF is closed now (the runtimes keep its fd until it is read or
+   * collected); a chunk read is kept for the next reader.
+   */
+  closeIfEmpty(): void {
+    const source = this.#source;
+    if (this.#touched || !source || this.#early) return;
+    const early = source.read();
+    this.#early = early;
+    early.then((chunk) => {
+      if (chunk !== null || this.#early !== early || this.#source !== source) return;
+      this.#early = undefined;
+      this.#endedUnread = true;
+      this.close();
+    }, () => {}); // a failed read fails the reader that takes it
+  }
 
   /** Stop reading: the chunk in flight (if any) is still delivered, then the end. */
   finish(): void {
@@ -100,8 +120,9 @@ export class StreamReader implements PipeReader {
    * for its Subprocess, and the returned reader takes the bytes on.
    */
   handOver(): StreamReader {
-    const reader = new StreamReader(this.#source!);
+    const reader = new StreamReader(this.#source!, this.#early);
     this.#source = undefined;
+    this.#early = undefined;
     this.#closed();
     return reader;
   }

@@ -60,10 +60,15 @@ const honoured: Partial<Record<keyof Options, (v: unknown) => boolean>> = {
 
 const stdNames = ["stdin", "stdout", "stderr"] as const;
 
+/** The backend as messages name it: "the portable backend (Deno; darwin-arm64: …)". */
+export function portableWhere(rt: RuntimeSupport, why: string): string {
+  return `the portable backend (${rt.name}; ${why})`;
+}
+
 export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): PortablePlan {
   const { file, args, options: o, defaults } = r;
   const checked = plan(file, args, o, defaults);
-  const where = `the portable backend (${rt.name}; ${why})`;
+  const where = portableWhere(rt, why);
   steps.forEach((s, i) => {
     const v = checked.values[i];
     if (v === undefined || honoured[s.option]?.(v)) return;

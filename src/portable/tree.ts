@@ -3,7 +3,7 @@
  * through /proc: stop each process (it can fork no more), wait until it is
  * stopped, list its children (each task's `children` file) and visit them;
  * then signal them all and let them continue. Without /proc (macOS,
- * Windows) it is a TypeError.
+ * Windows) it is a TypeError; Deno allows the reads only with --allow-all.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { platform } from "../ffi/runtime.ts";
@@ -37,9 +37,17 @@ function settled(pid: number): boolean {
 
 /** Signal pid and its descendants with send(pid, signal) (0 or -errno); false when pid is gone. */
 export function killTree(pid: number, signal: number, send: (pid: number, signal: number) => number): boolean {
-  if (!existsSync("/proc/self/task")) {
-    throw new TypeError(`kill({ tree: true }) needs /proc, which ${platform()} does not have (portable backend)`);
+  let proc: boolean;
+  try {
+    proc = existsSync("/proc/self/task");
+  } catch (e) {
+    // Deno lets JavaScript read /proc only with --allow-all (NotCapable).
+    throw Object.assign(
+      new Error(`kill({ tree: true }) reads /proc, which Deno allows only with --allow-all (portable backend): ${(e as Error).message}`),
+      { code: "EACCES", cause: e },
+    );
   }
+  if (!proc) throw new TypeError(`kill({ tree: true }) needs /proc, which ${platform()} does not have (portable backend)`);
   const all: number[] = [];
   const seen = new Set<number>();
   const visit = (p: number) => {

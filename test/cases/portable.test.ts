@@ -6,7 +6,10 @@ import { assert, runtimeName, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
 import { nativeOnly, nativeOnlyOptions } from "../native-only.ts";
 import { repoRoot } from "../repo-root.ts";
-import { run } from "../../src/index.ts";
+import { text } from "../bytes.ts";
+import type { SyncRequest } from "../../src/api/child.ts";
+import { portableBackend } from "../../src/portable/index.ts";
+import { run, SpawnError } from "../../src/index.ts";
 
 const portableEnv = { ASPAWN_BACKEND: "portable" };
 /** The suite may itself run with ASPAWN_BACKEND=portable: "" is unset. */
@@ -77,3 +80,27 @@ test("portable: a bundle without the library falls back to the portable backend,
     rmSync(dir, { recursive: true });
   }
 }, 60000);
+
+test("portable: the runSync hook (spawnSync, Bun.spawnSync, Deno.Command outputSync): output, status, failures, limits", () => {
+  const b = portableBackend(runtimeName, "a test");
+  const sync = (file: string, args: string[], extra: Partial<SyncRequest> = {}) =>
+    b.runSync!({
+      file, args, options: {}, defaults: { stdin: extra.input ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" },
+      input: undefined, timeout: undefined, killSignal: 15, maxBuffer: 1 << 20, ...extra,
+    });
+  const r = sync("sh", ["-c", "echo out; echo err >&2; exit 3"]);
+  assert.deepEqual([text(r.stdout), text(r.stderr), r.status.exitCode, r.status.signal, r.exceeded, r.timedOut],
+    ["out\n", "err\n", 3, null, undefined, false]);
+  assert.throws(() => sync("nonexistent-aspawn-program", []), (e: unknown) =>
+    e instanceof SpawnError && e.code === "ENOENT" && e.step === "execve");
+  const big = sync("sh", ["-c", "yes | head -c 100000"], { maxBuffer: 10 });
+  assert.deepEqual([big.exceeded, big.stdout.length], ["stdout", 10]);
+  if (runtimeName === "deno") {
+    assert.throws(() => sync("cat", [], { input: new Uint8Array(1) }), /^TypeError: input is not available to runSync\(\) on the portable backend \(Deno; [\w-]+: a test\)/);
+    assert.throws(() => sync("sleep", ["5"], { timeout: 100 }), /^TypeError: timeout is not available to runSync\(\)/);
+    return;
+  }
+  assert.equal(text(sync("cat", [], { input: new TextEncoder().encode("in") }).stdout), "in");
+  const slow = sync("sleep", ["5"], { timeout: 200 });
+  assert.deepEqual([slow.timedOut, slow.status.signal], [true, "SIGTERM"]);
+});

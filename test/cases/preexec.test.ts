@@ -2,7 +2,7 @@
 // credentials, rlimits, umask, nice, sessions and groups, deathSignal, fds
 // passed and swapped, cgroups, signal masks, seccomp; every failure as the
 // documented SpawnError (bad values, TypeErrors, are in test/bad-input.ts).
-import { assert, nativeTest, runtimeName, test } from "../adapter.ts";
+import { assert, nativeTest, runtimeName } from "../adapter.ts";
 import {
   chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync,
   statSync,
@@ -161,7 +161,7 @@ nativeTest(["deathSignal"], "preexec: deathSignal kills the child when its paren
   assert.ok(state !== null && state !== "Z", `without deathSignal the orphan lives (state ${state})`);
 }, 60000);
 
-test("preexec: a listening socket as fd 3 of several children, each accepting", async () => {
+nativeTest(["stdio fd numbers"], "preexec: a listening socket as fd 3 of several children, each accepting", async () => {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -213,7 +213,7 @@ test("preexec: a listening socket as fd 3 of several children, each accepting", 
   }
 }, 30000);
 
-test("preexec: stdio swaps our fds (stdout<->stderr, and two files)", async () => {
+nativeTest(["stdio fd numbers"], "preexec: stdio swaps our fds (stdout<->stderr, and two files)", async () => {
   const dir = mkdtempSync(`${tmpdir()}/aspawn-preexec-`);
   try {
     // Two files of ours, each passed as the other's number.
@@ -322,7 +322,7 @@ nativeTest(["seccomp"], "preexec: seccomp kill-all ends the child with SIGSYS; b
   assert.equal(await out("/bin/echo", ["hi"], { seccomp: killAllFilter(otherArch) }), "hi\n");
 });
 
-test("preexec: a bad fd fails as dup2:<child fd>, EBADF", async () => {
+nativeTest(["stdio fd numbers"], "preexec: a bad fd fails as dup2:<child fd>, EBADF", async () => {
   assertFailure(await failure({ stdio: ["ignore", "pipe", "inherit", 999] }), "dup2:3", "EBADF");
   assertFailure(await failure({ stdio: ["ignore", "pipe", "inherit", null, null, 999] }), "dup2:5", "EBADF");
   assertFailure(await failure({ stdout: 999 }), "dup2:1", "EBADF");

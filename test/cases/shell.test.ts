@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
 import { ExitError, pipeline, run, spawn, SpawnError } from "../../src/index.ts";
 
 function tempDir(): string {
@@ -23,7 +23,7 @@ test("shell: true runs the command line with /bin/sh -c", async () => {
   assert.ok(f instanceof SpawnError);
 });
 
-test("shell: args are the positional parameters, never parsed by the shell", async () => {
+nativeTest(["argv0"], "shell: args are the positional parameters, never parsed by the shell", async () => {
   const dir = tempDir();
   try {
     const payloads = ["a  b", "; touch marker1", "$(touch marker2)", "`touch marker3`", "' && touch marker4 '", "*"];
@@ -38,7 +38,7 @@ test("shell: args are the positional parameters, never parsed by the shell", asy
   }
 });
 
-test("shell: a path or a name looked up in PATH; spawn() and pipeline() stages too", async () => {
+nativeTest(["argv0"], "shell: a path or a name looked up in PATH; spawn() and pipeline() stages too", async () => {
   assert.equal((await run('echo "$0"', { shell: "sh" })).stdout, "sh\n");
   assert.equal((await run("echo ok", { shell: "/bin/sh" })).stdout, "ok\n");
   assert.equal(await spawn("echo a | tr a b", { shell: true }).text(), "b\n");

@@ -50,7 +50,7 @@ test("spawn: 10 MiB through cat, in and out at once, byte for byte", async () =>
   assert.equal((await p.exited).exitCode, 0);
 }, 60000);
 
-test("spawn: stderr pipe, ignore, and our fds as the child's fds", async () => {
+nativeTest(["stdio fd numbers"], "spawn: stderr pipe, ignore, and our fds as the child's fds", async () => {
   const p = spawn("sh", ["-c", "echo to-err >&2; echo to-out"], { stderr: "pipe" });
   const [out, err] = await Promise.all([readAll(p.stdout), readAll(p.stderr)]);
   assert.equal(text(out), "to-out\n");
@@ -76,7 +76,7 @@ nativeTest(["unnamed fds closed"], "spawn: every fd not named is closed in the c
   await p.exited;
 });
 
-test("spawn: argv0, env merged over ours, env removal, clearEnv", async () => {
+nativeTest(["argv0"], "spawn: argv0, env merged over ours, env removal, clearEnv", async () => {
   process.env.ASPAWN_TEST_INHERITED = "inherited";
   try {
     const p = spawn("sh", ["-c", 'echo "$0|$ASPAWN_TEST_INHERITED|$ASPAWN_TEST_NEW|${HOME-unset}"'], {

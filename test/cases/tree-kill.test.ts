@@ -77,7 +77,7 @@ nativeTest(["cgroup"], "tree kill: a caller living in the child's cgroup survive
   }
 }, 30000);
 
-test("tree kill: works with the permissions the README names (Deno: no --allow-all)", async () => {
+nativeTest(["tree kill without --allow-all"], "tree kill: works with the permissions the README names (Deno: no --allow-all)", async () => {
   const r = await runFixture("tree-kill");
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { killed: true, parentSignal: "SIGTERM", grandchildDead: true });
