@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm test: the C tests of the native core (x86_64 with Zig), the type check,
-# then the one set of TypeScript cases on Node (vitest), Bun and Deno.
+# then the one set of TypeScript cases on Node (vitest), Bun and Deno, on the
+# native backend and then on the portable one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=node_modules/.bin
@@ -13,3 +14,5 @@ echo "== Bun $("$bin/bun" --version)"
 "$bin/bun" test test/cases
 echo "== Deno $("$bin/deno" --version | head -1)"
 "$bin/deno" test --no-check --allow-all test/cases
+# The same cases against the portable backend (what macOS, Windows and musl run).
+scripts/test-portable.sh
