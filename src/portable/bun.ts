@@ -1,6 +1,5 @@
 /** The portable backend on Bun: Bun.spawn. */
-import { errnoNumber } from "../api/errno.ts";
-import { isStartError, PortableChild, signalFor, startError } from "./child.ts";
+import { exitStatus, isStartError, killResult, PortableChild, signalFor, startError } from "./child.ts";
 import type { SyncOutcome, SyncRequest } from "../api/child.ts";
 import type { PortablePlan, RuntimeSupport } from "./plan.ts";
 import { syncOutcome } from "./sync.ts";
@@ -87,42 +86,20 @@ class BunChild extends PortableChild {
 
   constructor(plan: PortablePlan) {
     super();
-    let proc: BunProcess;
-    try {
-      proc = Bun.spawn(spawnOptions(plan));
-    } catch (e) {
-      if (!isStartError(e)) throw e;
-      const error = startError(e, plan);
-      if (error.step === "spawn") throw error;
-      this.failed(error, plan);
-      return;
-    }
+    const proc = this.launch(plan, () => Bun.spawn(spawnOptions(plan)));
+    if (!proc) return;
     this.#proc = proc;
     this.pid = proc.pid;
     const pipe = (s: unknown) => (s instanceof ReadableStream ? new StreamReader(webSource(s)) : null);
     const stdin = typeof proc.stdin === "object" && proc.stdin !== null ? new StreamWriter(sink(proc.stdin)) : null;
     this.pipes(plan, stdin, pipe(proc.stdout), pipe(proc.stderr));
     queueMicrotask(() => this.reportSpawned());
-    proc.exited.then((code) => {
-      const signal = proc.signalCode ?? null;
-      this.reportExited({
-        exitCode: signal ? null : code,
-        signal,
-        success: !signal && code === 0,
-        rusage: rusage(proc.resourceUsage()?.cpuTime),
-      });
-    });
+    proc.exited.then((code) => this.reportExited(exitStatus(code, proc.signalCode, rusage(proc.resourceUsage()?.cpuTime))));
   }
 
   protected signalPid(pid: number, signal: number): number {
-    try {
-      const sig = signalFor(signal);
-      if (pid === this.pid) this.#proc!.kill(sig);
-      else process.kill(pid, sig);
-      return 0;
-    } catch (e) {
-      return -(errnoNumber(String((e as { code?: unknown }).code)) ?? 3);
-    }
+    const sig = signalFor(signal);
+    return killResult(() => (pid === this.pid ? this.#proc!.kill(sig) : process.kill(pid, sig)));
   }
 
   setRef(ref: boolean): void {
@@ -152,12 +129,6 @@ export function runSync(plan: PortablePlan, r: SyncRequest): SyncOutcome {
     if (!isStartError(e)) throw e;
     throw startError(e, plan);
   }
-  const signal = out.signalCode ?? null;
-  const status = {
-    exitCode: signal ? null : out.exitCode,
-    signal,
-    success: !signal && out.exitCode === 0,
-    rusage: rusage(out.resourceUsage?.cpuTime),
-  };
+  const status = exitStatus(out.exitCode, out.signalCode, rusage(out.resourceUsage?.cpuTime));
   return syncOutcome(r, out.stdout, out.stderr, status, out.exitedDueToTimeout === true, out.exitedDueToMaxBuffer === true);
 }

@@ -15,7 +15,7 @@ import { pump, StreamReader, StreamWriter } from "./pipes.ts";
 import { killTree } from "./tree.ts";
 import { existsSync, fstatSync, statSync } from "node:fs";
 
-const EIO = 5, EBADF = 9, ENOTDIR = 20;
+const ESRCH = 3, EIO = 5, EBADF = 9, ENOTDIR = 20;
 /** Failures of the parent: no child could be created (spawn() throws these). */
 const PARENT_ERRORS = new Set(["EMFILE", "ENFILE", "EAGAIN", "ENOMEM"]);
 
@@ -80,8 +80,25 @@ export function signalFor(signal: number): string | number {
 const noop = () => {};
 const gone = Object.assign(new Error("EPIPE: the child never ran"), { code: "EPIPE" });
 
+/** The runtime's kill(): 0, or -errno (ESRCH when it said false: the child is gone). */
+export function killResult(send: () => unknown): number {
+  try {
+    return send() === false ? -ESRCH : 0;
+  } catch (e) {
+    return -(errnoNumber(String((e as { code?: unknown }).code)) ?? ESRCH);
+  }
+}
+
+/** How the runtimes report an exit (a signal name, or the code) as ours. */
+export function exitStatus(code: number | null, signal: string | null | undefined, rusage = noRusage): ExitStatus {
+  const sig = signal ?? null;
+  return { exitCode: sig ? null : code, signal: sig, success: !sig && code === 0, rusage };
+}
+
+const noRusage = { userMs: 0, systemMs: 0 };
+
 /** A child that never ran exits as the native child does when exec fails. */
-const neverRan: ExitStatus = { exitCode: 127, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
+const neverRan: ExitStatus = exitStatus(127, null);
 
 export abstract class PortableChild implements Child {
   pid = 0;
@@ -92,6 +109,23 @@ export abstract class PortableChild implements Child {
   #queued: ((e: ChildEvents) => void)[] = [];
   #spawned = false;
   #exited = false;
+
+  /**
+   * Run the runtime's spawn: a failure it reports by throwing is thrown on
+   * (the parent's: no child could be created; or not a failure to start at
+   * all) or becomes the child's failure, undefined then.
+   */
+  protected launch<P>(plan: PortablePlan, spawn: () => P): P | undefined {
+    try {
+      return spawn();
+    } catch (e) {
+      if (!isStartError(e)) throw e;
+      const error = startError(e, plan);
+      if (error.step === "spawn") throw error;
+      this.failed(error, plan);
+      return undefined;
+    }
+  }
 
   /** Set the pipes the runtime made (stdin is taken by the pump when handed over). */
   protected pipes(plan: PortablePlan, stdin: StreamWriter | null, stdout: StreamReader | null, stderr: StreamReader | null): void {
@@ -172,7 +206,7 @@ export class NeverStarted extends PortableChild {
   }
 
   protected signalPid(): number {
-    return -3; // ESRCH
+    return -ESRCH;
   }
 
   setRef(): void {}

@@ -1,7 +1,7 @@
 /** The portable backend on Deno: Deno.Command. */
 import { errnoNumber } from "../api/errno.ts";
 import { signalName } from "../api/signals.ts";
-import { isStartError, PortableChild, startError } from "./child.ts";
+import { exitStatus, isStartError, PortableChild, startError } from "./child.ts";
 import type { SyncOutcome, SyncRequest } from "../api/child.ts";
 import type { PortablePlan, PortableStdio, RuntimeSupport } from "./plan.ts";
 import { syncOutcome } from "./sync.ts";
@@ -59,16 +59,8 @@ class DenoPortableChild extends PortableChild {
 
   constructor(plan: PortablePlan) {
     super();
-    let proc: DenoChild;
-    try {
-      proc = command(plan).spawn();
-    } catch (e) {
-      if (!isStartError(e)) throw e;
-      const error = startError(e, plan);
-      if (error.step === "spawn") throw error;
-      this.failed(error, plan);
-      return;
-    }
+    const proc = this.launch(plan, () => command(plan).spawn());
+    if (!proc) return;
     this.#proc = proc;
     this.pid = proc.pid;
     const piped = (fd: number) => plan.stdio[fd] === "pipe";
@@ -79,14 +71,8 @@ class DenoPortableChild extends PortableChild {
       piped(2) ? new StreamReader(webSource(proc.stderr)) : null,
     );
     queueMicrotask(() => this.reportSpawned());
-    proc.status.then(({ code, signal }) => {
-      this.reportExited({
-        exitCode: signal ? null : code,
-        signal,
-        success: !signal && code === 0,
-        rusage: { userMs: 0, systemMs: 0 }, // Deno reports no rusage of a child
-      });
-    });
+    // Deno reports no rusage of a child.
+    proc.status.then(({ code, signal }) => this.reportExited(exitStatus(code, signal)));
   }
 
   protected signalPid(pid: number, signal: number): number {
@@ -130,12 +116,7 @@ export function runSync(plan: PortablePlan, r: SyncRequest, where: string): Sync
     if (!isStartError(e)) throw e;
     throw startError(e, plan);
   }
-  const status = {
-    exitCode: out.signal ? null : out.code,
-    signal: out.signal,
-    success: !out.signal && out.code === 0,
-    rusage: { userMs: 0, systemMs: 0 },
-  };
+  const status = exitStatus(out.code, out.signal);
   const piped = (fd: number) => plan.stdio[fd] === "pipe";
   return syncOutcome(r, piped(1) ? out.stdout : null, piped(2) ? out.stderr : null, status, false, false);
 }

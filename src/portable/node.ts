@@ -1,9 +1,8 @@
 /** The portable backend on Node: node:child_process. */
 import type { ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
-import { errnoNumber } from "../api/errno.ts";
 import { requireHere } from "../ffi/runtime.ts";
-import { isStartError, PortableChild, signalFor, startError } from "./child.ts";
+import { exitStatus, killResult, PortableChild, signalFor, startError } from "./child.ts";
 import type { SyncOutcome, SyncRequest } from "../api/child.ts";
 import type { PortablePlan, RuntimeSupport } from "./plan.ts";
 import { syncOutcome } from "./sync.ts";
@@ -77,16 +76,8 @@ class NodeChild extends PortableChild {
 
   constructor(plan: PortablePlan) {
     super();
-    let proc: ChildProcess;
-    try {
-      proc = childProcess().spawn(plan.file, plan.args, spawnOptions(plan));
-    } catch (e) {
-      if (!isStartError(e)) throw e;
-      const error = startError(e, plan);
-      if (error.step === "spawn") throw error;
-      this.failed(error, plan);
-      return;
-    }
+    const proc = this.launch(plan, () => childProcess().spawn(plan.file, plan.args, spawnOptions(plan)));
+    if (!proc) return;
     this.#proc = proc;
     this.pid = proc.pid ?? 0;
     const [i, o, e] = proc.stdio as unknown as [Writable | null, Readable | null, Readable | null];
@@ -97,25 +88,13 @@ class NodeChild extends PortableChild {
       // After the spawn an error is a failed kill(), which kill() reports.
       if (this.pid === 0 || !proc.pid) this.reportSpawned(startError(err, plan));
     });
-    proc.once("exit", (code, signal) => {
-      this.reportExited({
-        exitCode: signal ? null : code,
-        signal,
-        success: code === 0,
-        rusage: { userMs: 0, systemMs: 0 }, // Node reports no rusage of a child
-      });
-    });
+    // Node reports no rusage of a child.
+    proc.once("exit", (code, signal) => this.reportExited(exitStatus(code, signal)));
   }
 
   protected signalPid(pid: number, signal: number): number {
-    try {
-      const sig = signalFor(signal) as NodeJS.Signals | number;
-      if (pid === this.pid) return this.#proc!.kill(sig) ? 0 : -3;
-      process.kill(pid, sig);
-      return 0;
-    } catch (e) {
-      return -(errnoNumber(String((e as { code?: unknown }).code)) ?? 3);
-    }
+    const sig = signalFor(signal) as NodeJS.Signals | number;
+    return killResult(() => (pid === this.pid ? this.#proc!.kill(sig) : process.kill(pid, sig)));
   }
 
   setRef(ref: boolean): void {
@@ -138,11 +117,5 @@ export function runSync(plan: PortablePlan, r: SyncRequest): SyncOutcome {
   });
   const code = (out.error as { code?: string } | undefined)?.code;
   if (out.error && code !== "ETIMEDOUT" && code !== "ENOBUFS") throw startError(out.error, plan);
-  const status = {
-    exitCode: out.signal ? null : out.status,
-    signal: out.signal,
-    success: out.status === 0,
-    rusage: { userMs: 0, systemMs: 0 },
-  };
-  return syncOutcome(r, out.stdout, out.stderr, status, code === "ETIMEDOUT", code === "ENOBUFS");
+  return syncOutcome(r, out.stdout, out.stderr, exitStatus(out.status, out.signal), code === "ETIMEDOUT", code === "ENOBUFS");
 }
