@@ -15,9 +15,13 @@ export function libcMismatch(): string | undefined {
   } catch {
     return undefined; // no /proc: loading will tell
   }
-  // The runtime's own libc is mapped in every dynamically linked process.
+  return libcOf(maps);
+}
+
+/** From /proc/self/maps: the runtime's own libc is mapped in every dynamically linked process. */
+export function libcOf(maps: string): string | undefined {
   if (/\/libc(\.so\.6|-2\.\d+\.so)$/m.test(maps)) return undefined;
-  return /musl/.test(maps)
+  return /\/ld-musl-|\/libc\.musl-/.test(maps)
     ? "this process runs on musl libc, and libaspawn.so is built for glibc"
     : "this process does not use glibc, which libaspawn.so is built for";
 }

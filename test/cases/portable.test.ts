@@ -1,6 +1,6 @@
 // The backend choice and the portable backend's refusals, from fresh
 // processes (so they run whichever backend the suite itself uses).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { assert, runtimeName, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
@@ -8,6 +8,7 @@ import { nativeOnly, nativeOnlyOptions } from "../native-only.ts";
 import { repoRoot } from "../repo-root.ts";
 import { text } from "../bytes.ts";
 import type { SyncRequest } from "../../src/api/child.ts";
+import { libcMismatch, libcOf } from "../../src/ffi/libc.ts";
 import { portableBackend } from "../../src/portable/index.ts";
 import { run, SpawnError } from "../../src/index.ts";
 
@@ -103,4 +104,14 @@ test("portable: the runSync hook (spawnSync, Bun.spawnSync, Deno.Command outputS
   assert.equal(text(sync("cat", [], { input: new TextEncoder().encode("in") }).stdout), "in");
   const slow = sync("sleep", ["5"], { timeout: 200 });
   assert.deepEqual([slow.timedOut, slow.status.signal], [true, "SIGTERM"]);
+});
+
+test("portable: musl libc (Alpine) is told from glibc by what this process maps", () => {
+  assert.equal(libcMismatch(), undefined, "this runtime runs on glibc");
+  assert.equal(libcOf(readFileSync("/proc/self/maps", "latin1")), undefined);
+  // As an Alpine process maps them (musl's loader is its libc).
+  const alpine = "7f0c1a400000-7f0c1a414000 r--p 00000000 08:01 1048 /lib/ld-musl-x86_64.so.1\n" +
+    "7f0c1a500000-7f0c1a600000 r-xp 00000000 08:01 2051 /usr/lib/libstdc++.so.6.0.32\n";
+  assert.match(libcOf(alpine)!, /^this process runs on musl libc/);
+  assert.match(libcOf("55d0c0a00000-55d0c0c00000 r-xp 00000000 08:01 77 /usr/local/bin/static-runtime\n")!, /does not use glibc/);
 });
