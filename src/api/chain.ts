@@ -7,9 +7,9 @@
 import { ExitError, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
-import { checkRunOptions, Collector, feed, MiB, type RunResult, runWith } from "./run.ts";
+import { checkRunOptions, feed, type RunResult, runWith } from "./run.ts";
 import { spawnWith } from "./spawn.ts";
-import { concat } from "./output.ts";
+import { Collector, concat, MiB } from "./output.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 
 export interface ChainStage {

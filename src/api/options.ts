@@ -186,6 +186,25 @@ export interface Options {
    * @default none
    */
   seccomp?: Uint8Array;
+  /**
+   * Reject with ExitError on a non-zero exit code, a signal, a timeout, an
+   * abort or `maxBuffer` exceeded: run() and `$` reject, and so do the
+   * helpers of spawn() (`bytes()`, `text()`, `json()`; `lines()` throws at
+   * the end of the iteration). With `false` the result says which
+   * (`exitCode`, `signal`, `timedOut`, `aborted`, `maxBufferExceeded`).
+   * A program that never ran is a SpawnError whatever this says.
+   * @default true
+   */
+  reject?: boolean;
+  /**
+   * Most bytes kept of stdout and of stderr (run(), `$`) or read by the
+   * helpers of spawn(); past it the output is cut, the child is sent
+   * `killSignal` (reading stops once it exited) and the call rejects with an
+   * ExitError whose `maxBufferExceeded` is true — or, with `reject: false`,
+   * resolves with what was kept.
+   * @default 64 MiB; spawn()'s `lines()`: no limit unless given
+   */
+  maxBuffer?: number;
 }
 
 export interface RunOptions extends Options {
@@ -199,20 +218,4 @@ export interface RunOptions extends Options {
    * @default "utf8"
    */
   encoding?: "utf8" | "buffer";
-  /**
-   * Reject with ExitError on a non-zero exit code, a signal, a timeout, an
-   * abort or `maxBuffer` exceeded. With `false` the result says which
-   * (`exitCode`, `signal`, `timedOut`, `aborted`, `maxBufferExceeded`).
-   * @default true
-   */
-  reject?: boolean;
-  /**
-   * Most bytes kept of stdout and of stderr; past it the output is cut, the
-   * child is sent `killSignal` (reading stops once it exited) and run()
-   * rejects with an ExitError whose `maxBufferExceeded` is true — or, with
-   * `reject: false`, resolves with `maxBufferExceeded: true`, whether the
-   * child was killed or exited first.
-   * @default 64 MiB
-   */
-  maxBuffer?: number;
 }

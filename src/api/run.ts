@@ -1,9 +1,9 @@
 /** run(): spawn, feed input, collect output, wait, and judge the exit. */
 import { EPIPE } from "./errno.ts";
 import { ExitError } from "./errors.ts";
-import { concat } from "./output.ts";
+import { Collector, MiB } from "./output.ts";
 import type { RunOptions } from "./options.ts";
-import { spawnWith } from "./spawn.ts";
+import { maxBufferOf, spawnWith } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 
 export interface RunResult<T extends string | Uint8Array = string> {
@@ -23,29 +23,6 @@ export interface RunResult<T extends string | Uint8Array = string> {
   timedOut: boolean;
   /** `signal` aborted before the child exited and its output ended. */
   aborted: boolean;
-}
-
-export const MiB = 1024 * 1024;
-
-/** @internal Keeps a stream's bytes up to a limit (run() and chains of `$`). */
-export class Collector {
-  chunks: Uint8Array[] = [];
-  size = 0;
-  exceeded = false;
-  constructor(private readonly max: number, private readonly onExceeded: (c: Collector) => void) {}
-  add = (chunk: Uint8Array) => {
-    if (this.exceeded) return;
-    if (this.size + chunk.length > this.max) {
-      this.exceeded = true;
-      this.onExceeded(this);
-      chunk = chunk.subarray(0, this.max - this.size);
-    }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-  };
-  bytes(): Uint8Array {
-    return concat(this.chunks, this.size);
-  }
 }
 
 const decoder = new TextDecoder();
@@ -94,9 +71,7 @@ export function checkRunOptions(o: RunOptions): number {
   if (o.encoding !== undefined && o.encoding !== "utf8" && o.encoding !== "buffer") {
     throw new TypeError(`encoding must be "utf8" or "buffer", got ${JSON.stringify(o.encoding)}`);
   }
-  const max = o.maxBuffer ?? 64 * MiB;
-  if (typeof max !== "number" || !(max > 0)) throw new TypeError("maxBuffer must be a positive number");
-  return max;
+  return maxBufferOf(o) ?? 64 * MiB;
 }
 
 /** @internal run(), and onSpawn gets the child (batches stop it through its internals). */

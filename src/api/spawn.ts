@@ -31,6 +31,15 @@ function duration(v: unknown, what: string, def: number): number {
   return v;
 }
 
+/** @internal maxBuffer if given; TypeError unless a positive number. */
+export function maxBufferOf(o: Options): number | undefined {
+  const max = o.maxBuffer;
+  if (max !== undefined && (typeof max !== "number" || !(max > 0))) {
+    throw new TypeError(`maxBuffer must be a positive number of bytes, got ${typeof max === "number" ? max : typeof max}`);
+  }
+  return max;
+}
+
 /** The library and this context's reactor channel; failing to get them for
  * want of fds is a SpawnError EMFILE like any other failure to create the
  * child. */
@@ -57,6 +66,10 @@ export function spawnWith(
   const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
+  const maxBuffer = maxBufferOf(options);
+  if (options.reject !== undefined && typeof options.reject !== "boolean") {
+    throw new TypeError(`reject must be a boolean, got ${typeof options.reject}`);
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
@@ -91,6 +104,8 @@ export function spawnWith(
     ownGroup: options.setsid === true || options.processGroup === true,
     joinedGroup: typeof options.processGroup === "number" ? options.processGroup : undefined,
     cgroup: options.cgroup,
+    reject: options.reject !== false,
+    maxBuffer,
   });
 }
 

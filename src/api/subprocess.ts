@@ -7,11 +7,11 @@ import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
 import type { Channel } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { EAGAIN, errnoCode, ESRCH } from "./errno.ts";
-import { commandLine, SpawnError } from "./errors.ts";
+import { commandLine, ExitError, SpawnError } from "./errors.ts";
 import { decodeExit, type ExitStatus } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
-import { readBytes, readLines } from "./output.ts";
+import { Collector, MiB, readBytes, readLines } from "./output.ts";
 import { killTree } from "./tree.ts";
 import { type Signal, SIGKILL, signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
@@ -37,6 +37,10 @@ export interface SubprocessInit {
   ownGroup: boolean;
   joinedGroup?: number | undefined;
   cgroup?: string | undefined;
+  /** The helpers (bytes, text, json, lines) reject when the child fails. */
+  reject: boolean;
+  /** Most bytes the helpers read; undefined: 64 MiB for bytes/text/json, no limit for lines. */
+  maxBuffer: number | undefined;
 }
 
 /** Options of Subprocess.kill(). */
@@ -73,6 +77,8 @@ export interface Internals {
    * forceKillAfter; once it exited, stop reading its pipes.
    */
   abortTree(): void;
+  /** All of stdout, as bytes() reads it but never judging the exit (pipelines judge their own). */
+  readStdout(what: string): Promise<Uint8Array>;
 }
 
 const waitResult = new Uint8Array(WaitResult.SIZE);
@@ -121,6 +127,9 @@ export class Subprocess implements AsyncDisposable {
   #terminated = false;
   /** Terminate the whole tree, not only the child (or its group). */
   #tree = false;
+  readonly #reject: boolean;
+  readonly #maxBuffer: number | undefined;
+  readonly #t0 = performance.now();
   #stdinWriter: FdWriter | null = null;
   #stdoutReader: FdReader | null = null;
   #stderrReader: FdReader | null = null;
@@ -143,6 +152,8 @@ export class Subprocess implements AsyncDisposable {
     this.#pgid = init.ownGroup ? init.pid : init.joinedGroup;
     this.#ownGroup = init.ownGroup;
     this.#cgroup = init.cgroup;
+    this.#reject = init.reject;
+    this.#maxBuffer = init.maxBuffer;
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
       else if (childFd === 1) this.#stdoutReader = new FdReader(init.native, init.channel, fd);
@@ -241,26 +252,87 @@ export class Subprocess implements AsyncDisposable {
   }
 
   /**
-   * All of stdout as bytes (it must be a pipe nobody read; empty when the
-   * child wrote nothing, also after it exited).
+   * All of stdout as bytes, once the child exited (stdout must be a pipe
+   * nobody read). Rejects with ExitError when the child failed (unless
+   * `reject: false`) or wrote more than `maxBuffer`, and with SpawnError
+   * when it never ran.
    */
   async bytes(): Promise<Uint8Array> {
-    return readBytes(this.#stdoutFor("bytes"));
+    return this.#collect("bytes", false) as Promise<Uint8Array>;
   }
 
-  /** All of stdout as UTF-8 text. */
+  /** All of stdout as UTF-8 text, once the child exited; rejects as bytes() does. */
   async text(): Promise<string> {
-    return new TextDecoder().decode(await readBytes(this.#stdoutFor("text")));
+    return this.#collect("text", true) as Promise<string>;
   }
 
-  /** stdout parsed as JSON. */
+  /** stdout parsed as JSON, once the child exited; rejects as bytes() does. */
   async json<T = unknown>(): Promise<T> {
-    return JSON.parse(new TextDecoder().decode(await readBytes(this.#stdoutFor("json")))) as T;
+    return JSON.parse(await (this.#collect("json", true) as Promise<string>)) as T;
   }
 
-  /** stdout line by line ("\n" or "\r\n"; a last line without one counts). */
+  /**
+   * stdout line by line ("\n" or "\r\n"; a last line without one counts),
+   * as the child writes them. When the child failed, the iteration throws
+   * ExitError at its end (unless `reject: false`); stopping early is no
+   * failure (the child's stdout is closed: it gets EPIPE or SIGPIPE).
+   */
   lines(): AsyncGenerator<string, void, undefined> {
-    return readLines(this.#stdoutFor("lines"));
+    return this.#lines(this.#stdoutFor("lines"));
+  }
+
+  async *#lines(reader: FdReader): AsyncGenerator<string, void, undefined> {
+    const limit = this.#maxBuffer === undefined ? undefined : this.#limit();
+    yield* readLines(reader, limit);
+    await this.#judge("", limit?.exceeded ?? false);
+  }
+
+  async #collect(what: string, text: boolean): Promise<string | Uint8Array> {
+    const out = this.#limit();
+    await this.#stdoutFor(what).drain(out.add);
+    const stdout = text ? new TextDecoder().decode(out.bytes()) : out.bytes();
+    await this.#judge(stdout, out.exceeded);
+    return stdout;
+  }
+
+  /** maxBuffer for the helpers: past it, the child is stopped as a timeout stops it. */
+  #limit(): Collector {
+    return new Collector(this.#maxBuffer ?? 64 * MiB, () => this.#stop());
+  }
+
+  /** After the helpers' reading: wait for the exit, throw as run() would. */
+  async #judge(stdout: string | Uint8Array, exceeded: boolean): Promise<void> {
+    const status = await this.exited; // SpawnError: the program never ran
+    const failed = status.exitCode !== 0 || exceeded || this.#timedOut || this.#aborted;
+    if (!failed || !this.#reject) return;
+    const text = typeof stdout === "string";
+    throw new ExitError({
+      command: this.command,
+      exitCode: status.exitCode,
+      signal: status.signal,
+      stdout,
+      stderr: await this.#unreadStderr(text),
+      durationMs: performance.now() - this.#t0,
+      timedOut: this.#timedOut,
+      aborted: this.#aborted,
+      timeoutMs: this.#timeout,
+      maxBufferExceeded: exceeded,
+      maxBuffer: exceeded ? this.#maxBuffer ?? 64 * MiB : undefined,
+      maxBufferStream: exceeded ? "stdout" : undefined,
+    });
+  }
+
+  /**
+   * For an ExitError: stderr when it is a pipe nobody has read — what it
+   * holds now (the child has exited; a descendant may keep it open).
+   */
+  async #unreadStderr(text: boolean): Promise<string | Uint8Array> {
+    const r = this.#stderrReader;
+    const empty = text ? "" : new Uint8Array(0);
+    if (!r || r.touched || r.closed || this.#stderr?.locked) return empty;
+    r.finish();
+    const bytes = await readBytes(r);
+    return text ? new TextDecoder().decode(bytes) : bytes;
   }
 
   #stdoutFor(what: string): FdReader {
@@ -333,6 +405,7 @@ export class Subprocess implements AsyncDisposable {
         if (this.#exitStatus) this.#finishReading();
         else this.#terminate(s ?? this.#killSignal);
       },
+      readStdout: (what: string) => readBytes(this.#stdoutFor(what)),
       abortTree: () => {
         // Also after an abort of its own, which spared the descendants.
         if (this.#tree) return;
