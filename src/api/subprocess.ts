@@ -6,14 +6,14 @@
 import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
 import type { Channel } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
-import { EAGAIN, errnoCode, ESRCH } from "./errno.ts";
+import { EAGAIN, errnoCode, errnoMessage, ESRCH } from "./errno.ts";
 import { commandLine, ExitError, SpawnError } from "./errors.ts";
 import { decodeExit, type ExitStatus } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
 import { Collector, MiB, readBytes, readLines } from "./output.ts";
-import { killTree } from "./tree.ts";
-import { type Signal, SIGKILL, signalNumber } from "./signals.ts";
+import { cgroupArg } from "./tree.ts";
+import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import { unrefTimeout } from "./timers.ts";
@@ -226,29 +226,47 @@ export class Subprocess implements AsyncDisposable {
 
   /**
    * Send a signal through the pidfd, which can never reach another process
-   * that reused the pid. False when the child has already been reaped or the
-   * signal could not be sent. `{ group: true }` signals the child's process
-   * group, `{ tree: true }` the child and all its descendants.
+   * that reused the pid. True when it was sent; false when the child has
+   * already been reaped (or, for a group, the group is empty). Signal 0
+   * (`kill(0)`) sends nothing: it says whether the child is still there.
+   * Throws when the signal could not be sent for another reason (EPERM: the
+   * child changed its user; `code`, `errno` and `syscall` as Node's errors).
+   * `{ group: true }` signals the child's process group, `{ tree: true }`
+   * the child and all its descendants.
    */
-  kill(signal: Signal = "SIGTERM", options: KillOptions = {}): boolean {
-    const n = signalNumber(signal);
+  kill(signal: Signal | "0" = "SIGTERM", options: KillOptions = {}): boolean {
+    const n = signal === 0 || signal === "0" ? 0 : signalNumber(signal);
+    if (options.group && this.#pgid === undefined) {
+      throw new TypeError("kill({ group: true }): the child has no process group of its own; spawn it with processGroup or setsid");
+    }
+    const r = this.#send(n, options);
+    if (r >= 0) return r === 1;
+    const what = `kill(${n === 0 ? 0 : signalName(n)}${options.tree ? ", { tree: true }" : options.group ? ", { group: true }" : ""})`;
+    const code = errnoCode(-r);
+    throw Object.assign(new Error(`${what}: ${code}: ${errnoMessage(-r)} (nothing was signalled): ${this.command}`), {
+      code,
+      errno: -r,
+      syscall: "kill",
+    });
+  }
+
+  /** 1: sent; 0: the child (or its group) is gone; -errno: not sent. */
+  #send(n: number, options: KillOptions): number {
+    // Reaped: the pid, and once its group is empty the group id, may name
+    // someone else now.
+    if (this.#exitStatus) return 0;
+    let r: number;
     if (options.group) {
-      if (this.#pgid === undefined) {
-        throw new TypeError("kill({ group: true }): the child has no process group of its own; spawn it with processGroup or setsid");
-      }
-      // Only while the leader is unreaped: once reaped and once its group is
-      // empty, the id can name another process's group.
-      if (this.#exitStatus) return false;
-      const r = this.#native.asp_killpg(this.#pgid, n);
+      r = this.#native.asp_killpg(this.#pgid!, n);
       // A leader that has not run setsid/setpgid yet has no group: the
       // signal goes to it alone (held until its exec, as every signal is),
       // and it can have no descendants before that.
-      if (r === -ESRCH && this.#ownGroup) return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
-      return r === 0;
-    }
-    if (this.#exitStatus) return false; // reaped: the pid may belong to someone else now
-    if (options.tree) return killTree(this.#native, this.#pidfd, this.pid, n, this.#cgroup);
-    return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
+      if (r === -ESRCH && this.#ownGroup) r = this.#native.asp_kill(this.#pidfd, this.pid, n);
+    } else if (options.tree && n !== 0) { // a probe stops no tree
+      r = this.#native.asp_kill_tree(this.#pidfd, this.pid, n, cgroupArg(this.#cgroup));
+      if (r >= 0) return r;
+    } else r = this.#native.asp_kill(this.#pidfd, this.pid, n);
+    return r === 0 ? 1 : r === -ESRCH ? 0 : r;
   }
 
   /**
@@ -440,19 +458,16 @@ export class Subprocess implements AsyncDisposable {
     }
   }
 
+  /** Never throws: it runs from timers and abort listeners. */
   #signalAll(signal: number): boolean {
     // Never a group the child only joined: that one is somebody else's.
     const group = { group: this.#ownGroup };
-    if (!this.#tree) return this.kill(signal, group);
-    let sent: boolean;
-    try {
-      sent = this.kill(signal, { tree: true });
-    } catch {
-      sent = this.kill(signal); // no /proc to walk: the child at least
-    }
+    if (!this.#tree) return this.#send(signal, group) === 1;
+    let r = this.#send(signal, { tree: true });
+    if (r < 0) r = this.#send(signal, {}); // no /proc to walk: the child at least
     // Its group also holds descendants whose parent already died.
-    if (this.#ownGroup) sent = this.kill(signal, group) || sent;
-    return sent;
+    if (this.#ownGroup) r = Math.max(this.#send(signal, group), r);
+    return r === 1;
   }
 
   /** Stop reading: what the pipes hold now is still read, then they end. */
