@@ -67,14 +67,21 @@ function tail(stderr: string | Uint8Array): string {
   return lines.slice(-10).join("\n");
 }
 
-/** The program ran and failed: non-zero exit, killed by a signal, timed out, aborted, too much output. */
-export class ExitError extends Error {
+/**
+ * The program ran and failed: non-zero exit, killed by a signal, timed out,
+ * aborted, too much output. `T` is the type of `stdout` and `stderr`:
+ * strings unless the call had `encoding: "buffer"` (bytes() of spawn()
+ * also gives bytes); in a `catch`, say which you expect with
+ * `e instanceof ExitError && typeof e.stdout === "string"` or
+ * `(e as ExitError<string>)`.
+ */
+export class ExitError<T extends string | Uint8Array = string | Uint8Array> extends Error {
   override name = "ExitError";
   readonly command: string;
   readonly exitCode: number | null;
   readonly signal: string | null;
-  readonly stdout: string | Uint8Array;
-  readonly stderr: string | Uint8Array;
+  readonly stdout: T;
+  readonly stderr: T;
   readonly durationMs: number;
   /** `timeout` elapsed before the child exited and its output ended. */
   readonly timedOut: boolean;
@@ -104,8 +111,8 @@ export class ExitError extends Error {
     this.command = d.command;
     this.exitCode = d.exitCode;
     this.signal = d.signal;
-    this.stdout = d.stdout;
-    this.stderr = d.stderr;
+    this.stdout = d.stdout as T;
+    this.stderr = d.stderr as T;
     this.durationMs = d.durationMs;
     this.timedOut = d.timedOut;
     this.aborted = d.aborted;
