@@ -105,7 +105,7 @@ export interface Options {
    */
   signal?: AbortSignal;
   /**
-   * The signal sent on timeout, abort and async dispose.
+   * The signal sent on timeout, abort and async dispose, and by `cleanup`.
    * @default "SIGTERM"
    */
   killSignal?: Signal;
@@ -158,9 +158,20 @@ export interface Options {
    */
   rlimits?: Partial<Record<RlimitName, RlimitValue>>;
   /**
+   * Kill the child when this process ends (exit, uncaught exception, a
+   * signal, SIGKILL included) — from a Worker, when the Worker ends: the
+   * kernel sends it `killSignal` (PR_SET_PDEATHSIG). Not by default for a
+   * child that is a daemon (`setsid`, `processGroup: true`), nor with
+   * `false`. Its own children are not reached: see `kill({ tree: true })`
+   * and `cgroup`.
+   * @default true, unless `setsid` or `processGroup: true`
+   */
+  cleanup?: boolean;
+  /**
    * Signal the kernel sends the child when this thread dies (PR_SET_PDEATHSIG;
-   * from a Worker, that is when the Worker ends).
-   * @default none
+   * from a Worker, that is when the Worker ends), in place of `cleanup`'s
+   * `killSignal`, also for a daemon.
+   * @default `killSignal` when `cleanup`, else none
    */
   deathSignal?: Signal;
   /**
