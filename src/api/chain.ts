@@ -4,7 +4,7 @@
  * output is collected as run() collects it, and every stage's stderr too.
  * The status is `set -o pipefail`'s: the rightmost stage that failed.
  */
-import { ExitError, SpawnError } from "./errors.ts";
+import { atCallSite, ExitError, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { checkRunOptions, feed, type RunResult, runWith } from "./run.ts";
@@ -108,7 +108,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   const settled = await Promise.allSettled([...heads, last]);
   const failure = settled.find((s) => s.status === "rejected" && s.reason instanceof SpawnError) ??
     settled.find((s) => s.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  if (failure) throw atCallSite((failure as PromiseRejectedResult).reason);
 
   const r = (settled[lastIndex] as PromiseFulfilledResult<RunResult<string | Uint8Array>>).value;
   const o = stages[lastIndex]!.options;

@@ -1,6 +1,7 @@
 /** run(): spawn, feed input, collect output, wait, and judge the exit. */
 import { EPIPE } from "./errno.ts";
-import { ExitError } from "./errors.ts";
+import { atCallSite, ExitError } from "./errors.ts";
+import type { ExitStatus } from "./exit-status.ts";
 import { Collector, MiB } from "./output.ts";
 import type { RunOptions } from "./options.ts";
 import { maxBufferOf, spawnWith } from "./spawn.ts";
@@ -99,12 +100,17 @@ export async function runWith(
     inner.terminate();
   };
   const out: Collector = new Collector(max, onExceeded), err: Collector = new Collector(max, onExceeded);
-  const [status] = await Promise.all([
-    proc.exited,
-    inner.stdout?.drain(out.add),
-    inner.stderr?.drain(err.add),
-    feed(proc, o.input),
-  ]);
+  let status: ExitStatus;
+  try {
+    [status] = await Promise.all([
+      proc.exited,
+      inner.stdout?.drain(out.add),
+      inner.stderr?.drain(err.add),
+      feed(proc, o.input),
+    ]);
+  } catch (e) {
+    throw atCallSite(e); // made again here, its stack reaches the caller of run()
+  }
   const durationMs = performance.now() - t0;
   const text = o.encoding !== "buffer";
   const result: RunResult<string | Uint8Array> = {

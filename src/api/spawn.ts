@@ -81,7 +81,7 @@ export function spawnWith(
   if (r < 0) {
     // The stream we were handed is still its owner's: non-blocking again.
     for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-    throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args));
+    throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args), file, options);
   }
   // The child has the pipes it was handed (asp_spawn duplicated them when
   // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
@@ -104,6 +104,7 @@ export function spawnWith(
     ownGroup: options.setsid === true || options.processGroup === true,
     joinedGroup: typeof options.processGroup === "number" ? options.processGroup : undefined,
     cgroup: options.cgroup,
+    cwd: options.cwd,
     reject: options.reject !== false,
     maxBuffer,
   });

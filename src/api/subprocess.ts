@@ -7,7 +7,7 @@ import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
 import type { Channel } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { EAGAIN, errnoCode, errnoMessage, ESRCH } from "./errno.ts";
-import { commandLine, ExitError, SpawnError } from "./errors.ts";
+import { atCallSite, commandLine, ExitError, SpawnError } from "./errors.ts";
 import { decodeExit, type ExitStatus } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
@@ -37,6 +37,7 @@ export interface SubprocessInit {
   ownGroup: boolean;
   joinedGroup?: number | undefined;
   cgroup?: string | undefined;
+  cwd?: string | undefined;
   /** The helpers (bytes, text, json, lines) reject when the child fails. */
   reject: boolean;
   /** Most bytes the helpers read; undefined: 64 MiB for bytes/text/json, no limit for lines. */
@@ -107,6 +108,7 @@ export class Subprocess implements AsyncDisposable {
   readonly #pgid: number | undefined;
   readonly #ownGroup: boolean;
   readonly #cgroup: string | undefined;
+  readonly #cwd: string | undefined;
   #pidfd: number;
   #statusFd: number;
   #statusWatch = 0;
@@ -152,6 +154,7 @@ export class Subprocess implements AsyncDisposable {
     this.#pgid = init.ownGroup ? init.pid : init.joinedGroup;
     this.#ownGroup = init.ownGroup;
     this.#cgroup = init.cgroup;
+    this.#cwd = init.cwd;
     this.#reject = init.reject;
     this.#maxBuffer = init.maxBuffer;
     for (const [childFd, fd] of init.pipes) {
@@ -276,12 +279,13 @@ export class Subprocess implements AsyncDisposable {
    * when it never ran.
    */
   async bytes(): Promise<Uint8Array> {
-    return this.#collect("bytes", false) as Promise<Uint8Array>;
+    // Awaited here, so that a SpawnError's async stack reaches the caller.
+    return (await this.#collect("bytes", false)) as Uint8Array;
   }
 
   /** All of stdout as UTF-8 text, once the child exited; rejects as bytes() does. */
   async text(): Promise<string> {
-    return this.#collect("text", true) as Promise<string>;
+    return (await this.#collect("text", true)) as string;
   }
 
   /** stdout parsed as JSON, once the child exited; rejects as bytes() does. */
@@ -320,7 +324,12 @@ export class Subprocess implements AsyncDisposable {
 
   /** After the helpers' reading: wait for the exit, throw as run() would. */
   async #judge(stdout: string | Uint8Array, exceeded: boolean): Promise<void> {
-    const status = await this.exited; // SpawnError: the program never ran
+    let status: ExitStatus;
+    try {
+      status = await this.exited;
+    } catch (e) {
+      throw atCallSite(e); // SpawnError: the program never ran
+    }
     const failed = status.exitCode !== 0 || exceeded || this.#timedOut || this.#aborted;
     if (!failed || !this.#reject) return;
     const text = typeof stdout === "string";
@@ -521,6 +530,7 @@ export class Subprocess implements AsyncDisposable {
         stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
         this.command,
         this.#file,
+        { cwd: this.#cwd, cgroup: this.#cgroup },
       );
     }
     // The child exec'd or died: its copies of our fds are gone, and closing
