@@ -109,6 +109,7 @@ export interface ExitErrorDetails {
   /** The limit, and the stream that passed it first. */
   maxBuffer?: number | undefined;
   maxBufferStream?: "stdout" | "stderr" | undefined;
+  all?: string | Uint8Array | undefined;
 }
 
 function tail(stderr: string | Uint8Array): string {
@@ -139,6 +140,8 @@ export class ExitError<T extends string | Uint8Array = string | Uint8Array> exte
   readonly aborted: boolean;
   /** stdout or stderr passed maxBuffer (cut there; the child was sent killSignal). */
   readonly maxBufferExceeded: boolean;
+  /** With `all: true`: stdout and stderr interleaved. */
+  readonly all: T | undefined;
 
   constructor(d: ExitErrorDetails) {
     let why: string;
@@ -167,6 +170,7 @@ export class ExitError<T extends string | Uint8Array = string | Uint8Array> exte
     this.timedOut = d.timedOut;
     this.aborted = d.aborted;
     this.maxBufferExceeded = d.maxBufferExceeded;
+    this.all = d.all as T | undefined;
   }
 }
 

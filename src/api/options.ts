@@ -229,4 +229,14 @@ export interface RunOptions extends Options {
    * @default "utf8"
    */
   encoding?: "utf8" | "buffer";
+  /**
+   * Also give `all`: stdout and stderr interleaved in the order this
+   * process read them. Each read takes what a pipe holds at that moment, so
+   * writes the child makes to both within one wakeup of the reader (well
+   * under a millisecond apart) can come out in either order; for the exact
+   * order, send stderr to stdout in the child instead. stdout and stderr
+   * keep their own copies, each within `maxBuffer`.
+   * @default false
+   */
+  all?: boolean;
 }

@@ -8,10 +8,17 @@ export class Collector {
   chunks: Uint8Array[] = [];
   size = 0;
   exceeded = false;
-  constructor(private readonly max: number, private readonly onExceeded: (c: Collector) => void) {}
+  /** `all`: the chunks kept here also go there, in the order they arrive (run()'s `all`). */
+  constructor(
+    private readonly max: number,
+    private readonly onExceeded: (c: Collector) => void,
+    private readonly all?: Uint8Array[],
+  ) {}
   add = (chunk: Uint8Array) => {
     chunk = this.take(chunk);
-    if (chunk.length) this.chunks.push(chunk);
+    if (!chunk.length) return;
+    this.chunks.push(chunk);
+    this.all?.push(chunk);
   };
   /** The part of `chunk` within the limit, counted (not kept). */
   take(chunk: Uint8Array): Uint8Array {

@@ -2,7 +2,7 @@
 import { EPIPE } from "./errno.ts";
 import { atCallSite, ExitError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
-import { Collector, MiB } from "./output.ts";
+import { Collector, concat, MiB } from "./output.ts";
 import type { RunOptions } from "./options.ts";
 import { maxBufferOf, spawnWith } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
@@ -24,6 +24,11 @@ export interface RunResult<T extends string | Uint8Array = string> {
   timedOut: boolean;
   /** `signal` aborted before the child exited and its output ended. */
   aborted: boolean;
+  /**
+   * With `all: true`: stdout and stderr interleaved in the order they were
+   * read (see the option).
+   */
+  all?: T;
 }
 
 const decoder = new TextDecoder();
@@ -69,18 +74,23 @@ export function checkRunOptions(o: RunOptions): number {
   if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
     throw new TypeError("input must be a string or a Uint8Array");
   }
+  if (o.all !== undefined && typeof o.all !== "boolean") throw new TypeError(`all must be a boolean, got ${typeof o.all}`);
   if (o.encoding !== undefined && o.encoding !== "utf8" && o.encoding !== "buffer") {
     throw new TypeError(`encoding must be "utf8" or "buffer", got ${JSON.stringify(o.encoding)}`);
   }
   return maxBufferOf(o) ?? 64 * MiB;
 }
 
-/** @internal run(), and onSpawn gets the child (batches stop it through its internals). */
+/**
+ * @internal run(), and onSpawn gets the child (batches stop it through its
+ * internals); `all` collects for a chain of `$` whose stderr it shares.
+ */
 export async function runWith(
   file: string,
   args: readonly string[],
   o: RunOptions,
   onSpawn?: (proc: Subprocess) => void,
+  all: Uint8Array[] | undefined = o.all ? [] : undefined,
 ): Promise<RunResult<string | Uint8Array>> {
   const max = checkRunOptions(o);
   const t0 = performance.now();
@@ -99,7 +109,7 @@ export async function runWith(
     // open for as long as it lives.
     inner.terminate();
   };
-  const out: Collector = new Collector(max, onExceeded), err: Collector = new Collector(max, onExceeded);
+  const out: Collector = new Collector(max, onExceeded, all), err: Collector = new Collector(max, onExceeded, all);
   let status: ExitStatus;
   try {
     [status] = await Promise.all([
@@ -124,6 +134,10 @@ export async function runWith(
     timedOut: inner.timedOut,
     aborted: inner.aborted,
   };
+  if (all) {
+    const bytes = concat(all, all.reduce((n, c) => n + c.length, 0));
+    result.all = text ? decoder.decode(bytes) : bytes;
+  }
   const failed = status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
   if (failed && o.reject !== false) {
     throw new ExitError({ ...result, timeoutMs: inner.timeout, maxBuffer: max, maxBufferStream: exceeded });
