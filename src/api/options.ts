@@ -208,6 +208,15 @@ export interface Options {
    */
   reject?: boolean;
   /**
+   * Log on stderr one line when the child starts (`[aspawn PID] $ COMMAND`,
+   * quoted as a shell would need it) and one when it ends (`[aspawn PID]
+   * exit 0 after 3.1 ms`, `killed by SIGTERM`, `failed: ...`). The
+   * environment variable ASPAWN_VERBOSE=1 turns it on for every child
+   * that does not say `verbose: false`.
+   * @default false, or ASPAWN_VERBOSE
+   */
+  verbose?: boolean;
+  /**
    * Most bytes kept of stdout and of stderr (run(), `$`) or read by the
    * helpers of spawn(); past it the output is cut, the child is sent
    * `killSignal` (reading stops once it exited) and the call rejects with an

@@ -9,6 +9,7 @@ import { Out } from "../ffi/abi.ts";
 import { signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { Subprocess } from "./subprocess.ts";
+import { verboseOf } from "./verbose.ts";
 
 /** The API pipes stdin, stdout and stderr at most. */
 const OUT_SLOTS = Out.PIPES + 3;
@@ -67,6 +68,7 @@ export function spawnWith(
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
   const maxBuffer = maxBufferOf(options);
+  const verbose = verboseOf(options);
   if (options.reject !== undefined && typeof options.reject !== "boolean") {
     throw new TypeError(`reject must be a boolean, got ${typeof options.reject}`);
   }
@@ -107,6 +109,7 @@ export function spawnWith(
     cwd: options.cwd,
     reject: options.reject !== false,
     maxBuffer,
+    verbose,
   });
 }
 

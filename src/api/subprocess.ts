@@ -17,6 +17,7 @@ import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import { unrefTimeout } from "./timers.ts";
+import { logEnd, logStart } from "./verbose.ts";
 
 export interface SubprocessInit {
   native: Native;
@@ -40,6 +41,8 @@ export interface SubprocessInit {
   cwd?: string | undefined;
   /** The helpers (bytes, text, json, lines) reject when the child fails. */
   reject: boolean;
+  /** Log the start and the end on stderr. */
+  verbose: boolean;
   /** Most bytes the helpers read; undefined: 64 MiB for bytes/text/json, no limit for lines. */
   maxBuffer: number | undefined;
 }
@@ -132,6 +135,7 @@ export class Subprocess implements AsyncDisposable {
   readonly #reject: boolean;
   readonly #maxBuffer: number | undefined;
   readonly #t0 = performance.now();
+  readonly #verbose: boolean;
   #stdinWriter: FdWriter | null = null;
   #stdoutReader: FdReader | null = null;
   #stderrReader: FdReader | null = null;
@@ -157,6 +161,8 @@ export class Subprocess implements AsyncDisposable {
     this.#cwd = init.cwd;
     this.#reject = init.reject;
     this.#maxBuffer = init.maxBuffer;
+    this.#verbose = init.verbose;
+    if (init.verbose) logStart(init.pid, this.command);
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
       else if (childFd === 1) this.#stdoutReader = new FdReader(init.native, init.channel, fd);
@@ -586,7 +592,9 @@ export class Subprocess implements AsyncDisposable {
       this.#stderrReader?.onClose(() => this.#release());
       this.#release();
     }
-    this.#settleExited(this.#spawnError ?? lost ?? this.#exitStatus);
+    const end = this.#spawnError ?? lost ?? this.#exitStatus;
+    if (this.#verbose) logEnd(this.pid, end, performance.now() - this.#t0);
+    this.#settleExited(end);
   }
 }
 
