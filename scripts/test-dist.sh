@@ -69,3 +69,10 @@ void r;
 TS
 echo '{ "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "lib": ["ES2022", "DOM", "DOM.AsyncIterable", "ESNext.Disposable"], "types": [], "skipLibCheck": false, "noEmit": true } }' > tsconfig.json
 "$root/node_modules/.bin/tsc" -p . && echo "types: ok"
+# JSR: what `deno publish` would upload is what a user needs, nothing else.
+cd "$root"
+published=$("$root/node_modules/.bin/deno" publish --dry-run --allow-dirty 2>&1 | sed -n 's#^ *file://'"$root"'/\([^ ]*\) .*#\1#p')
+stray=$(grep -Ev '^(src/.*\.ts|prebuilds/linux-(x64|arm64)/libaspawn\.so|README\.md|LICENSE|deno\.json)$' <<<"$published" || true)
+[ -z "$stray" ] || { echo "deno publish would upload files users do not need:" >&2; echo "$stray" >&2; exit 1; }
+grep -qx src/index.ts <<<"$published" || { echo "deno publish: src/index.ts missing" >&2; exit 1; }
+echo "deno publish --dry-run: $(wc -l <<<"$published") files"
