@@ -14,7 +14,7 @@ npm pack --silent --pack-destination "$tmp" >/dev/null
 tarball=$(ls "$tmp"/aspawn-*.tgz)
 listing=$(tar -tzf "$tarball")
 echo "== $(basename "$tarball"): $(wc -l <<<"$listing") files"
-for need in package/dist/index.js package/dist/index.d.ts package/src/index.ts package/README.md package/LICENSE \
+for need in package/dist/index.js package/dist/index.d.ts package/src/index.ts package/README.md package/LICENSE package/bench/chart.svg \
 	package/prebuilds/linux-x64/libaspawn.so package/prebuilds/linux-arm64/libaspawn.so; do
 	grep -qx "$need" <<<"$listing" || { echo "missing from the package: $need" >&2; exit 1; }
 done
