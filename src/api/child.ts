@@ -66,12 +66,12 @@ export interface Child {
    * child cannot be watched; the child is then killed and forgotten.
    */
   watch(events: ChildEvents): void;
-  /** Signal the child alone; false when it is gone or the signal was not sent. */
-  kill(signal: number): boolean;
+  /** Signal the child alone (0 probes): 0, or the negative errno (-ESRCH: gone). */
+  kill(signal: number): number;
   /** Signal a process group (kill(-pgid)): 0, or the negative errno. */
   killGroup(pgid: number, signal: number): number;
-  /** Signal the child and every descendant; throws (with `code`) when this cannot be done. */
-  killTree(signal: number): boolean;
+  /** Signal the child and every descendant: 1 sent, 0 the child is gone, or the negative errno; throws where it cannot be done. */
+  killTree(signal: number): number;
   /** Whether waiting for the child keeps the process alive. */
   setRef(ref: boolean): void;
 }

@@ -39,7 +39,7 @@ export const nativeBackend: Backend = {
     if (r < 0) {
       // The stream we were handed is still its owner's: non-blocking again.
       for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-      throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args));
+      throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args), file, options);
     }
     // The child has the pipes it was handed (asp_spawn duplicated them when
     // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
@@ -56,6 +56,7 @@ export const nativeBackend: Backend = {
       args,
       steps: p.steps,
       cgroup: options.cgroup,
+      cwd: options.cwd,
     });
   },
 };

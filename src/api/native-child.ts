@@ -14,7 +14,7 @@ import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
 import { SIGKILL } from "./signals.ts";
 import { stepName } from "./steps.ts";
-import { killTree } from "./tree.ts";
+import { cgroupArg } from "./tree.ts";
 
 export interface NativeChildInit {
   native: Native;
@@ -28,6 +28,7 @@ export interface NativeChildInit {
   args: readonly string[];
   steps: string[];
   cgroup?: string | undefined;
+  cwd?: string | undefined;
 }
 
 const waitResult = new Uint8Array(WaitResult.SIZE);
@@ -46,6 +47,7 @@ export class NativeChild implements Child {
   readonly #args: readonly string[];
   readonly #steps: string[];
   readonly #cgroup: string | undefined;
+  readonly #cwd: string | undefined;
   #pidfd: number;
   #statusFd: number;
   #statusWatch = 0;
@@ -64,6 +66,7 @@ export class NativeChild implements Child {
     this.#args = init.args;
     this.#steps = init.steps;
     this.#cgroup = init.cgroup;
+    this.#cwd = init.cwd;
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.stdin = new FdWriter(init.native, init.channel, fd);
       else if (childFd === 1) this.stdout = new FdReader(init.native, init.channel, fd);
@@ -83,16 +86,16 @@ export class NativeChild implements Child {
     }
   }
 
-  kill(signal: number): boolean {
-    return this.#native.asp_kill(this.#pidfd, this.pid, signal) === 0;
+  kill(signal: number): number {
+    return this.#native.asp_kill(this.#pidfd, this.pid, signal);
   }
 
   killGroup(pgid: number, signal: number): number {
     return this.#native.asp_killpg(pgid, signal);
   }
 
-  killTree(signal: number): boolean {
-    return killTree(this.#native, this.#pidfd, this.pid, signal, this.#cgroup);
+  killTree(signal: number): number {
+    return this.#native.asp_kill_tree(this.#pidfd, this.pid, signal, cgroupArg(this.#cgroup));
   }
 
   setRef(ref: boolean): void {
@@ -127,6 +130,7 @@ export class NativeChild implements Child {
         stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
         commandLine(this.#file, this.#args),
         this.#file,
+        { cwd: this.#cwd, cgroup: this.#cgroup },
       );
     }
     // The child exec'd or died: its copies of our fds are gone, and closing

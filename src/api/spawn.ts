@@ -5,6 +5,7 @@ import type { Options } from "./options.ts";
 import type { StdioDefaults } from "./plan.ts";
 import { signalNumber } from "./signals.ts";
 import { Subprocess } from "./subprocess.ts";
+import { verboseOf } from "./verbose.ts";
 
 const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit" };
 
@@ -22,6 +23,15 @@ function duration(v: unknown, what: string, def: number): number {
   return v;
 }
 
+/** @internal maxBuffer if given; TypeError unless a positive number. */
+export function maxBufferOf(o: Options): number | undefined {
+  const max = o.maxBuffer;
+  if (max !== undefined && (typeof max !== "number" || !(max > 0))) {
+    throw new TypeError(`maxBuffer must be a positive number of bytes, got ${typeof max === "number" ? max : typeof max}`);
+  }
+  return max;
+}
+
 /** @internal spawn() with the stdio defaults of the caller (run() differs). */
 export function spawnWith(
   file: string,
@@ -33,6 +43,11 @@ export function spawnWith(
   const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
+  const maxBuffer = maxBufferOf(options);
+  const verbose = verboseOf(options);
+  if (options.reject !== undefined && typeof options.reject !== "boolean") {
+    throw new TypeError(`reject must be a boolean, got ${typeof options.reject}`);
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
@@ -47,6 +62,9 @@ export function spawnWith(
     forceKillAfter,
     ownGroup: options.setsid === true || options.processGroup === true,
     joinedGroup: typeof options.processGroup === "number" ? options.processGroup : undefined,
+    reject: options.reject !== false,
+    maxBuffer,
+    verbose,
   });
 }
 

@@ -11,6 +11,7 @@ import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import { signalName } from "../api/signals.ts";
 import type { PortablePlan } from "./plan.ts";
+import { cleanupOnExit } from "./cleanup.ts";
 import { pump, StreamReader, StreamWriter } from "./pipes.ts";
 import { killTree } from "./tree.ts";
 import { existsSync, fstatSync, statSync } from "node:fs";
@@ -109,6 +110,7 @@ export abstract class PortableChild implements Child {
   #queued: ((e: ChildEvents) => void)[] = [];
   #spawned = false;
   #exited = false;
+  #forget: (() => void) | undefined;
 
   /**
    * Run the runtime's spawn: a failure it reports by throwing is thrown on
@@ -129,6 +131,7 @@ export abstract class PortableChild implements Child {
 
   /** Set the pipes the runtime made (stdin is taken by the pump when handed over). */
   protected pipes(plan: PortablePlan, stdin: StreamWriter | null, stdout: StreamReader | null, stderr: StreamReader | null): void {
+    if (plan.cleanup !== undefined) this.#forget = cleanupOnExit(this, plan.cleanup);
     this.stdout = stdout;
     this.stderr = stderr;
     const from = plan.stdinFrom;
@@ -148,6 +151,7 @@ export abstract class PortableChild implements Child {
     if (this.#exited) return;
     this.reportSpawned();
     this.#exited = true;
+    this.#forget?.();
     this.#emit((e) => e.exited(status));
   }
 
@@ -182,17 +186,20 @@ export abstract class PortableChild implements Child {
   /** kill(2) of the runtime: 0 or -errno. */
   protected abstract signalPid(pid: number, signal: number): number;
 
-  kill(signal: number): boolean {
-    return this.pid > 0 && !this.#exited && this.signalPid(this.pid, signal) === 0;
+  kill(signal: number): number {
+    if (this.pid <= 0 || this.#exited) return -ESRCH;
+    // A probe: the runtime holds the child unreaped until it reports the exit.
+    if (signal === 0) return 0;
+    return this.signalPid(this.pid, signal);
   }
 
   killGroup(pgid: number, signal: number): number {
     return this.signalPid(-pgid, signal);
   }
 
-  killTree(signal: number): boolean {
-    if (this.pid <= 0 || this.#exited) return false;
-    return killTree(this.pid, signal, (p, n) => this.signalPid(p, n));
+  killTree(signal: number): number {
+    if (this.pid <= 0 || this.#exited) return 0;
+    return killTree(this.pid, signal, (p, n) => this.signalPid(p, n)) ? 1 : 0;
   }
 
   abstract setRef(ref: boolean): void;

@@ -94,7 +94,8 @@ class NodeChild extends PortableChild {
 
   protected signalPid(pid: number, signal: number): number {
     const sig = signalFor(signal) as NodeJS.Signals | number;
-    return killResult(() => (pid === this.pid ? this.#proc!.kill(sig) : process.kill(pid, sig)));
+    // process.kill(), not the ChildProcess's kill(), which reports EPERM as false.
+    return killResult(() => process.kill(pid, sig));
   }
 
   setRef(ref: boolean): void {

@@ -10,6 +10,8 @@ import { commandLine } from "../api/errors.ts";
 import type { Options } from "../api/options.ts";
 import { plan } from "../api/plan.ts";
 import { steps } from "../api/steps.ts";
+
+const deathSignalIndex = steps.findIndex((s) => s.option === "deathSignal");
 import { readerOf } from "../api/streams.ts";
 
 /** A child fd: a pipe to us, one of our fds by number, /dev/null, or closed (null). */
@@ -27,6 +29,8 @@ export interface PortablePlan {
   /** Another child's output, pumped into stdin (stdio[0] is then "pipe"). */
   stdinFrom: PipeReader | undefined;
   setsid: boolean;
+  /** `cleanup`'s signal (cleanup.ts), or undefined. */
+  cleanup: number | undefined;
   uid: number | undefined;
   gid: number | undefined;
   command: string;
@@ -56,6 +60,9 @@ const honoured: Partial<Record<keyof Options, (v: unknown) => boolean>> = {
   groups: (v) => v === null,
   signalMask: (v) => v === 0n,
   rlimits: (v) => (v as unknown[]).length === 0,
+  // `cleanup` (the default) is kept by an exit handler (cleanup.ts); an
+  // explicit deathSignal (PR_SET_PDEATHSIG) is not.
+  deathSignal: () => true,
 };
 
 const stdNames = ["stdin", "stdout", "stderr"] as const;
@@ -71,7 +78,7 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
   const where = portableWhere(rt, why);
   steps.forEach((s, i) => {
     const v = checked.values[i];
-    if (v === undefined || honoured[s.option]?.(v)) return;
+    if (v === undefined || (honoured[s.option]?.(v) && !(s.option === "deathSignal" && o.deathSignal !== undefined))) return;
     // seccomp asks for no_new_privs by itself: name what the user wrote.
     const option = s.option === "noNewPrivileges" && o.noNewPrivileges !== true ? "seccomp" : s.option;
     throw new TypeError(`${option} is not available on ${where}: it needs the native library`);
@@ -112,6 +119,7 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
     stdio: out,
     stdinFrom,
     setsid: o.setsid === true,
+    cleanup: o.deathSignal === undefined ? checked.values[deathSignalIndex] as number | undefined : undefined,
     uid: o.uid,
     gid: o.gid,
     command: commandLine(file, args),

@@ -28,6 +28,9 @@ int lib_load(const char *path)
 	SYM(kill, "asp_kill");
 	SYM(killpg, "asp_killpg");
 	SYM(kill_tree, "asp_kill_tree");
+	SYM(pty_open, "asp_pty_open");
+	SYM(pty_resize, "asp_pty_resize");
+	SYM(pty_size, "asp_pty_size");
 	SYM(read, "asp_read");
 	SYM(write, "asp_write");
 	SYM(close, "asp_close");

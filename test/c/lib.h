@@ -23,6 +23,9 @@ struct lib {
 	int (*watch)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*rearm)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*unwatch)(int fd);
+	int (*pty_open)(uint32_t cols, uint32_t rows, int32_t *out);
+	int (*pty_resize)(int fd, uint32_t cols, uint32_t rows);
+	int (*pty_size)(int fd, int32_t *out);
 };
 extern struct lib L;
 int lib_load(const char *path);

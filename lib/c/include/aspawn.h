@@ -164,5 +164,10 @@ int asp_watch(int channel, int fd, uint32_t events, uint32_t id);
 int asp_rearm(int channel, int fd, uint32_t events, uint32_t id);
 int asp_unwatch(int fd);
 int asp_orphan(int pidfd);
+/* A pseudo-terminal pair: out[0] the master (O_NONBLOCK), out[1] the slave;
+ * both O_CLOEXEC, window size set; cols and rows 1..65535. */
+int asp_pty_open(uint32_t cols, uint32_t rows, int32_t *out);
+int asp_pty_resize(int fd, uint32_t cols, uint32_t rows);
+int asp_pty_size(int fd, int32_t *out); /* out[0] = cols, out[1] = rows */
 
 #endif
