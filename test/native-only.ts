@@ -31,6 +31,8 @@ export const nativeOnly = {
   "kernel pipes": all,
   /** libuv and Bun enter cwd before changing credentials; Deno's error does not say it was chdir. */
   "cwd after credentials": all,
+  /** `cleanup` is an exit handler there, not a death signal: a signal or SIGKILL that ends us spares the children. */
+  "cleanup by the kernel": all,
   /** The portable backend walks /proc from JavaScript, which Deno allows only with --allow-all. */
   "tree kill without --allow-all": ["deno"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */

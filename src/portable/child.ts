@@ -59,7 +59,7 @@ export function startError(e: unknown, plan: PortablePlan): SpawnError {
   const step = PARENT_ERRORS.has(String(code)) || errno === EAGAIN ? "spawn" : failedStep(errno, plan);
   // Deno says ENOENT for any cwd it cannot enter.
   if (step === "chdir" && errno === ENOENT && existsSync(plan.cwd!)) errno = ENOTDIR;
-  return new SpawnError(errno, step, plan.command, plan.file);
+  return new SpawnError(errno, step, plan.command, plan.file, { cwd: plan.cwd });
 }
 
 /** Rethrow what is not a failure to start a child (a permission of the runtime, a bug). */
@@ -226,7 +226,7 @@ export function closedFd(plan: PortablePlan): SpawnError | undefined {
     try {
       fstatSync(src);
     } catch {
-      return new SpawnError(EBADF, `dup2:${fd}`, plan.command, plan.file);
+      return new SpawnError(EBADF, `dup2:${fd}`, plan.command, plan.file, { cwd: plan.cwd });
     }
   }
   return undefined;

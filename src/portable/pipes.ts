@@ -36,6 +36,8 @@ export class StreamReader implements PipeReader {
   #touched = false;
   #endedUnread = false;
   #onClose: (() => void) | undefined;
+  /** finish() was called: read what arrives at once, then end. */
+  #ending = false;
   /** closeIfEmpty()'s read: the first chunk (or EOF) for whoever reads next. */
   #early: Promise<Uint8Array | null> | undefined;
 
@@ -100,11 +102,18 @@ export class StreamReader implements PipeReader {
     }, () => {}); // a failed read fails the reader that takes it
   }
 
-  /** Stop reading: the chunk in flight (if any) is still delivered, then the end. */
+  /**
+   * Stop reading: what the runtime holds already (it arrives within a
+   * moment) is still read, then the reader ends as at EOF.
+   */
   finish(): void {
-    if (this.closed) return;
-    if (!this.#touched) this.#endedUnread = true;
-    this.close();
+    if (this.closed || this.#ending) return;
+    this.#ending = true;
+    // Closing ends a read still waiting (a descendant holds the pipe open).
+    setTimeout(() => {
+      if (!this.#touched && !this.closed) this.#endedUnread = this.#early === undefined;
+      this.close();
+    }, FINISH_GRACE_MS);
   }
 
   close(): void {
@@ -176,6 +185,9 @@ export class StreamWriter implements PipeWriter {
     this.#sink?.setRef(ref);
   }
 }
+
+/** How long a finishing reader waits for a chunk the runtime already holds. */
+const FINISH_GRACE_MS = 20;
 
 /** Another child's output into this one's stdin, until either end goes. */
 export async function pump(from: StreamReader, to: StreamWriter): Promise<void> {

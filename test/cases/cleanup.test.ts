@@ -3,7 +3,7 @@
  * however that process ends; a daemon (setsid, processGroup: true) or a
  * child spawned with cleanup: false lives on.
  */
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
 import { runFixture, showFixture } from "../fixtures.ts";
 import { procState, waitDead } from "../proc.ts";
 import { sleep } from "../wait.ts";
@@ -16,7 +16,7 @@ async function orphan(mode: string): Promise<number> {
   return Number(m![1]);
 }
 
-test("cleanup: the child dies however its parent ends", async () => {
+nativeTest(["cleanup by the kernel"], "cleanup: the child dies however its parent ends", async () => {
   for (const mode of ["exit", "end", "throw", "sigterm", "sigkill", "sigkill-signal"]) {
     const pid = await orphan(mode);
     const ms = await waitDead(pid, 5000);
@@ -25,7 +25,7 @@ test("cleanup: the child dies however its parent ends", async () => {
   }
 }, 120_000);
 
-test("cleanup: a daemon, or cleanup: false, outlives its parent", async () => {
+nativeTest(["processGroup"], "cleanup: a daemon, or cleanup: false, outlives its parent", async () => {
   for (const mode of ["setsid", "group", "no-cleanup"]) {
     const pid = await orphan(mode);
     await sleep(300);
