@@ -36,7 +36,7 @@ test("spawn: exit codes and signals", async () => {
   assert.equal((await q.exited).signal, "SIGKILL");
 });
 
-test("spawn: kill(0) says whether the child is there, and signals nothing", async () => {
+nativeTest(["processGroup"], "spawn: kill(0) says whether the child is there, and signals nothing", async () => {
   const p = spawn("sleep", ["10"], { processGroup: true });
   await p.spawned;
   assert.equal(p.kill(0), true);
