@@ -2,6 +2,7 @@
 import { EPIPE } from "./errno.ts";
 import { ExitError } from "./errors.ts";
 import { concat } from "./output.ts";
+import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { spawnWith } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
@@ -82,8 +83,13 @@ export function run(
   a?: readonly string[] | RunOptions,
   b?: RunOptions,
 ): Promise<RunResult<string | Uint8Array>> {
-  const [args, o] = Array.isArray(a) ? [a as readonly string[], b ?? {}] : [[] as string[], (a as RunOptions) ?? b ?? {}];
+  const [args, o] = runArguments(a, b);
   return runWith(file, args, o);
+}
+
+/** @internal (file, args?, options?) or (file, options?), as run() and runSync() take them. */
+export function runArguments(a: readonly string[] | RunOptions | undefined, b: RunOptions | undefined): [readonly string[], RunOptions] {
+  return Array.isArray(a) ? [a as readonly string[], b ?? {}] : [[] as string[], (a as RunOptions) ?? b ?? {}];
 }
 
 /** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */
@@ -130,22 +136,50 @@ export async function runWith(
     inner.stderr?.drain(err.add),
     feed(proc, o.input),
   ]);
-  const durationMs = performance.now() - t0;
-  const text = o.encoding !== "buffer";
-  const result: RunResult<string | Uint8Array> = {
-    stdout: text ? decoder.decode(out.bytes()) : out.bytes(),
-    stderr: text ? decoder.decode(err.bytes()) : err.bytes(),
-    exitCode: status.exitCode,
-    signal: status.signal,
-    durationMs,
+  return settle(o, max, {
+    stdout: out.bytes(),
+    stderr: err.bytes(),
+    status,
+    durationMs: performance.now() - t0,
     command: proc.command,
-    maxBufferExceeded: exceeded !== undefined,
+    exceeded,
     timedOut: inner.timedOut,
     aborted: inner.aborted,
+    timeoutMs: inner.timeout,
+  });
+}
+
+/** @internal How a run ended, before it is judged. */
+export interface Outcome {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  status: Pick<ExitStatus, "exitCode" | "signal">;
+  durationMs: number;
+  command: string;
+  /** The stream that passed maxBuffer first. */
+  exceeded: "stdout" | "stderr" | undefined;
+  timedOut: boolean;
+  aborted: boolean;
+  timeoutMs: number | undefined;
+}
+
+/** @internal The result of run() and runSync(), or the ExitError it is. */
+export function settle(o: RunOptions, max: number, r: Outcome): RunResult<string | Uint8Array> {
+  const text = o.encoding !== "buffer";
+  const result: RunResult<string | Uint8Array> = {
+    stdout: text ? decoder.decode(r.stdout) : r.stdout,
+    stderr: text ? decoder.decode(r.stderr) : r.stderr,
+    exitCode: r.status.exitCode,
+    signal: r.status.signal,
+    durationMs: r.durationMs,
+    command: r.command,
+    maxBufferExceeded: r.exceeded !== undefined,
+    timedOut: r.timedOut,
+    aborted: r.aborted,
   };
-  const failed = status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
+  const failed = r.status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
   if (failed && o.reject !== false) {
-    throw new ExitError({ ...result, timeoutMs: inner.timeout, maxBuffer: max, maxBufferStream: exceeded });
+    throw new ExitError({ ...result, timeoutMs: r.timeoutMs, maxBuffer: max, maxBufferStream: r.exceeded });
   }
   return result;
 }

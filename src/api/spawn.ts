@@ -1,6 +1,7 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { type Channel, getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
+import type { Native } from "../ffi/symbols.ts";
 import { command, rewritesCommand } from "./command.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import type { Options } from "./options.ts";
@@ -20,7 +21,8 @@ const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: 
 /** Timers take at most 2 ** 31 - 1 ms (~24.8 days); larger ones fire at once. */
 const MAX_TIMER_MS = 0x7fffffff;
 
-function duration(v: unknown, what: string, def: number): number {
+/** @internal A `timeout` or `forceKillAfter`, checked. */
+export function duration(v: unknown, what: string, def: number): number {
   if (v === undefined) return def;
   if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!Number.isInteger(v) && v !== Infinity) ||
       (v > MAX_TIMER_MS && v !== Infinity)) {
@@ -39,10 +41,22 @@ function channelFor(file: string, args: readonly string[]): Channel {
     loadNative();
     return getChannel();
   } catch (e) {
-    const errno = (e as { errno?: unknown }).errno;
-    if (typeof errno !== "number") throw e;
-    throw new SpawnError(errno, "spawn", commandLine(file, args));
+    throw asSpawnError(e, file, args);
   }
+}
+
+/** @internal The library (runSync() needs no channel), failing as channelFor does. */
+export function nativeFor(file: string, args: readonly string[]): Native {
+  try {
+    return loadNative();
+  } catch (e) {
+    throw asSpawnError(e, file, args);
+  }
+}
+
+function asSpawnError(e: unknown, file: string, args: readonly string[]): unknown {
+  const errno = (e as { errno?: unknown }).errno;
+  return typeof errno === "number" ? new SpawnError(errno, "spawn", commandLine(file, args)) : e;
 }
 
 /** @internal spawn() with the stdio defaults of the caller (run() differs). */
