@@ -23,6 +23,10 @@ struct lib {
 	int (*watch)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*rearm)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*unwatch)(int fd);
+	int (*run_sync)(const void *req, uint32_t len, const void *input, uint32_t input_len, const void *opts,
+			void *result);
+	int (*sync_take)(int stream, void *buf, uint32_t len);
+	int (*sync_free)(void);
 };
 extern struct lib L;
 int lib_load(const char *path);
