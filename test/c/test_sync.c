@@ -195,18 +195,18 @@ static void timeout_with_descendant(uint32_t flags)
 	CHECK(s.res.flags & ASP_SYNC_TIMED_OUT);
 	CHECK_EQ_INT(s.res.si_code, ASP_WAIT_KILLED);
 	CHECK_EQ_INT(s.res.code, SIGTERM);
-	CHECK(s.ms >= 290 && s.ms < 3000);
+	CHECK(s.ms >= 290 && s.ms < 10000);
 	orphan = atoi(s.out);
 	CHECK(orphan > 0);
 	if (orphan > 0)
 		kill(orphan, SIGKILL);
 	sync_done(&s);
 	/* Ignored killSignal: SIGKILL after force_kill_after_ms. */
-	o.timeout_ms = 200;
+	o.timeout_ms = 1000; /* ample time to set the trap, even on a loaded machine */
 	o.force_kill_after_ms = 200;
 	run_sync("trap '' TERM; sleep 10", 0, 0, o, &s);
 	CHECK_EQ_INT(s.res.code, SIGKILL);
-	CHECK(s.ms >= 390 && s.ms < 5000);
+	CHECK(s.ms >= 1190 && s.ms < 10000);
 	sync_done(&s);
 	/* The group: every member goes. */
 	o = opts();
@@ -260,7 +260,7 @@ static void max_buffer(void)
 	o.max_buffer = 100;
 	run_sync("yes & wait", 0, 0, o, &s);
 	CHECK_EQ_INT(s.res.exceeded, ASP_SYNC_STDOUT);
-	CHECK(s.ms < 5000);
+	CHECK(s.ms < 10000);
 	sync_done(&s);
 	/* (yes, orphaned, dies of SIGPIPE: our end is closed.) */
 	CHECK_EQ_INT(count_zombie_children(), 0);

@@ -58,7 +58,7 @@ test("runSync: stdout, stderr, exit code, duration and command, as run() gives t
   assert.equal(r.timedOut, false);
   assert.equal(r.maxBufferExceeded, false);
   assert.equal(r.aborted, false);
-  assert.ok(r.durationMs > 0 && r.durationMs < 5000);
+  assert.ok(r.durationMs > 0 && r.durationMs < 30000);
   assert.equal(runSync("echo", ["hello"]).stdout, "hello\n");
   assert.equal(runSync("true").stdout, "");
   // (file, options) as run() takes it.
@@ -73,6 +73,9 @@ test("runSync: input as a string and as bytes, encoding buffer; a child that ign
   assert.ok(r.stdout instanceof Uint8Array && r.stderr instanceof Uint8Array);
   assert.deepEqual([...r.stdout], [0, 1, 2, 255]);
   assert.equal(r.stderr.length, 0);
+  // A view into a larger buffer: only its own bytes.
+  const view = new Uint8Array([9, 1, 2, 3, 9]).subarray(1, 4);
+  assert.deepEqual([...runSync("cat", [], { input: view, encoding: "buffer" }).stdout], [1, 2, 3]);
   // EPIPE is not an error of ours, and no SIGPIPE kills us.
   assert.equal(runSync("true", [], { input: "x".repeat(4 << 20) }).exitCode, 0);
   assert.equal(runSync("head", ["-c", "3"], { input: "y".repeat(4 << 20) }).stdout, "yyy");
@@ -140,24 +143,25 @@ test("runSync: timeout kills with killSignal, on time; SIGKILL after forceKillAf
   assert.equal(e.timedOut, true);
   assert.equal(e.signal, "SIGTERM");
   assert.match(e.message, /^Command was killed with SIGTERM \(timed out after 150 ms\): sleep 10/);
-  assert.ok(ms >= 145 && ms < 3000, `took ${ms} ms`);
+  assert.ok(ms >= 145 && ms < 10000, `took ${ms} ms`);
   assert.equal(thrown(() => runSync("sleep", ["10"], { timeout: 50, killSignal: "SIGKILL" })).signal, "SIGKILL");
   assert.equal(thrown(() => runSync("sleep", ["10"], { timeout: 50, killSignal: 2 })).signal, "SIGINT");
   // Caught, and exited: the message still says why.
-  const c = thrown(() => runSync("sh", ["-c", "trap 'exit 3' TERM; while :; do sleep 0.05; done"], { timeout: 300 }));
+  // (The timeout leaves the shell ample time to install its trap, even on a loaded machine.)
+  const c = thrown(() => runSync("sh", ["-c", "trap 'exit 3' TERM; while :; do sleep 0.05; done"], { timeout: 1000 }));
   assert.equal(c.exitCode, 3);
   assert.equal(c.timedOut, true);
-  assert.match(c.message, /^Command failed with exit code 3 \(timed out after 300 ms\)/);
+  assert.match(c.message, /^Command failed with exit code 3 \(timed out after 1000 ms\)/);
   // Ignored: SIGKILL follows.
   t0 = performance.now();
   const k = thrown(() => runSync("sh", ["-c", "trap '' TERM; sleep 10"], { timeout: 1000, forceKillAfter: 200 }));
   ms = performance.now() - t0;
   assert.equal(k.signal, "SIGKILL");
   assert.equal(k.timedOut, true);
-  assert.ok(ms >= 1190 && ms < 5000, `took ${ms} ms`);
+  assert.ok(ms >= 1190 && ms < 10000, `took ${ms} ms`);
   // A timeout that does not elapse changes nothing.
   assert.equal(runSync("echo", ["in time"], { timeout: 10000 }).stdout, "in time\n");
-}, 30000);
+}, 60000);
 
 test("runSync: a timeout returns on time while a descendant holds stdout open, with what was read", () => {
   const t0 = performance.now();
@@ -169,7 +173,8 @@ test("runSync: a timeout returns on time while a descendant holds stdout open, w
     assert.equal(r.signal, "SIGTERM");
     assert.ok(orphan > 0, r.stdout);
     assert.ok(alive(orphan), "the descendant still holds the pipe");
-    assert.ok(ms < 3000, `took ${ms} ms`);
+    // Not the descendant's 30 s (generous: the machine may be loaded).
+    assert.ok(ms < 10000, `took ${ms} ms`);
   } finally {
     if (orphan > 0) process.kill(orphan, "SIGKILL");
   }
@@ -181,7 +186,7 @@ test("runSync: a timeout returns on time while a descendant holds stdout open, w
   try {
     assert.equal(x.exitCode, 0);
     assert.equal(x.timedOut, true);
-    assert.ok(performance.now() - t1 < 3000);
+    assert.ok(performance.now() - t1 < 10000);
     const e = thrown(() => runSync("sh", ["-c", "sleep 30 &"], { timeout: 200 }));
     assert.match(e.message, /^Command timed out after 200 ms and exited with code 0/);
   } finally {
@@ -192,9 +197,9 @@ test("runSync: a timeout returns on time while a descendant holds stdout open, w
   assert.equal(g.timedOut, true);
   const member = Number(g.stdout.trim());
   const t2 = performance.now();
-  while (alive(member) && performance.now() - t2 < 3000);
+  while (alive(member) && performance.now() - t2 < 10000);
   assert.equal(alive(member), false, "the group was signalled");
-}, 30000);
+}, 60000);
 
 test("runSync: maxBuffer on stdout and on stderr cuts the output, kills the child and names the stream", () => {
   const e = thrown(() => runSync("sh", ["-c", "yes"], { maxBuffer: 100000 }));
@@ -218,7 +223,7 @@ test("runSync: maxBuffer on stdout and on stderr cuts the output, kills the chil
   assert.equal(d.maxBufferExceeded, true);
   assert.equal(d.timedOut, false);
   assert.ok(performance.now() - t0 < 10000);
-}, 30000);
+}, 60000);
 
 test("runSync: stdio inherit, ignore and fd numbers", () => {
   const dir = mkdtempSync(`${tmpdir()}/aspawn-sync-`);
