@@ -1,9 +1,11 @@
 /*
  * asp_run_sync: spawn through asp_spawn's own path (asp_spawn_private), then
- * wait on the calling thread in one ppoll loop over the status pipe, the
- * pidfd, the stdin pipe and the stdout and stderr pipes, until the child is
- * reaped and its output has ended (or reading was stopped). No reactor, no
- * JS event loop: a Worker and an exit handler may call it.
+ * wait on the calling thread in one ppoll loop over the stdin, stdout and
+ * stderr pipes and the pidfd, until the child is reaped and its output has
+ * ended (or reading was stopped); its status pipe is read once it is gone.
+ * Once only the exit is left to wait for, with no deadline, it blocks in
+ * waitid. No reactor, no JS event loop: a Worker and an exit handler may
+ * call it.
  *
  * The semantics are run()'s (src/api/run.ts, subprocess.ts): a timeout or
  * output past max_buffer sends kill_signal (to the group the child leads,
@@ -15,11 +17,11 @@
  * Without a pidfd (kernels before 5.3, or ASP_SYNC_NO_PIDFD) nothing wakes
  * us when the child exits while its pipes stay open: the wait then naps,
  * from NAP_MIN_NS doubling to NAP_MAX_NS, and tries waitid(WNOHANG) after
- * each; with nothing else to watch it blocks in waitid.
- */
+ * each. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "internal.h"
 
 #define NS_PER_MS 1000000L
@@ -90,11 +92,12 @@ static void stash_drop(void)
 	stash_free(st);
 }
 
+/* libc's clock_gettime: the vDSO, no syscall (this is parent code). */
 static long now_ns(void)
 {
-	struct asp_timespec ts = {0, 0};
-	sys_clock_gettime(ASP_CLOCK_MONOTONIC, &ts);
-	return ts.sec * 1000000000L + ts.nsec;
+	struct timespec ts = {0, 0};
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
 /* A duration in ms as ns from now, or -1 (negative, or beyond any wait). */
@@ -220,16 +223,13 @@ static void write_in(struct job *j)
 		close_fd(&j->in_fd);
 }
 
-/* The status pipe: a record (the child failed before exec) or EOF (it
- * exec'd or died) ends it. final: the child is gone, so whatever it says
- * now is all it will say. */
-static void read_status(struct job *j, int final)
+/* The status pipe, once the child is gone: a record (it failed before
+ * exec) or EOF (it exec'd). Not watched before: the exit follows a record
+ * at once, and waking at exec would cost a wake-up for nothing. */
+static void read_status(struct job *j)
 {
 	int32_t rec[3];
-	int r = asp_status_read(j->status_fd, rec);
-	if (r == -ASP_EAGAIN && !final)
-		return;
-	if (r == 1) {
+	if (asp_status_read(j->status_fd, rec) == 1) {
 		j->res->err = rec[0];
 		j->res->step = rec[1];
 		j->res->detail = rec[2];
@@ -285,17 +285,13 @@ static int earliest(long a, long b)
 /* One ppoll: 0 to go on, -1 when the loop must give up (abandon). */
 static int wait_once(struct job *j)
 {
-	struct asp_pollfd fds[5];
-	int which[5];
+	struct asp_pollfd fds[4];
+	int which[4];
 	unsigned n = 0, i;
 	int use_pidfd = j->pidfd >= 0;
 	long wake = j->deadline, now, r;
 	struct asp_timespec ts;
 
-	if (j->status_fd >= 0)
-		fds[n] = (struct asp_pollfd){j->status_fd, ASP_POLLIN, 0}, which[n++] = 'S';
-	if (!j->reaped && use_pidfd)
-		fds[n] = (struct asp_pollfd){j->pidfd, ASP_POLLIN, 0}, which[n++] = 'P';
 	if (j->in_fd >= 0)
 		fds[n] = (struct asp_pollfd){j->in_fd, ASP_POLLOUT, 0}, which[n++] = 'I';
 	for (i = 0; i < 2; i++)
@@ -303,12 +299,14 @@ static int wait_once(struct job *j)
 			fds[n] = (struct asp_pollfd){j->out[i].fd, ASP_POLLIN, 0}, which[n++] = (int)i;
 	if (earliest(wake, j->kill_at))
 		wake = j->kill_at;
+	if (!j->reaped && n == 0 && wake < 0) { /* only the exit is left to wait for */
+		try_reap(j, 1);
+		return 0;
+	}
+	if (!j->reaped && use_pidfd)
+		fds[n] = (struct asp_pollfd){j->pidfd, ASP_POLLIN, 0}, which[n++] = 'P';
 	now = now_ns();
 	if (!j->reaped && !use_pidfd) {
-		if (n == 0 && wake < 0) { /* nothing else to wait for */
-			try_reap(j, 1);
-			return 0;
-		}
 		if (earliest(wake, now + j->nap))
 			wake = now + j->nap;
 		if (j->nap < NAP_MAX_NS)
@@ -329,9 +327,7 @@ static int wait_once(struct job *j)
 			continue;
 		if (fds[i].revents & ASP_POLLNVAL)
 			return -1;
-		if (which[i] == 'S')
-			read_status(j, 0);
-		else if (which[i] == 'P')
+		if (which[i] == 'P')
 			try_reap(j, 0);
 		else if (which[i] == 'I')
 			write_in(j);
@@ -363,7 +359,7 @@ static int run(struct job *j)
 		if (j->reaped) {
 			j->kill_at = -1;
 			if (j->status_fd >= 0)
-				read_status(j, 1);
+				read_status(j);
 			if (j->terminated || (j->res->flags & ASP_SYNC_TIMED_OUT))
 				j->stopped = 1;
 			if (j->stopped) {

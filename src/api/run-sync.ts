@@ -131,12 +131,14 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
       errno: -r,
     });
   }
+  const outLen = result.getFloat64(SyncResult.stdout_len, true), errLen = result.getFloat64(SyncResult.stderr_len, true);
   let stdout: Uint8Array, stderr: Uint8Array;
   try {
-    stdout = take(native, Sync.STDOUT, result.getFloat64(SyncResult.stdout_len, true));
-    stderr = take(native, Sync.STDERR, result.getFloat64(SyncResult.stderr_len, true));
+    stdout = take(native, Sync.STDOUT, outLen);
+    stderr = take(native, Sync.STDERR, errLen);
   } finally {
-    native.asp_sync_free();
+    // Nothing kept, nothing to free (asp_run_sync keeps no empty result).
+    if (outLen || errLen) native.asp_sync_free();
   }
   const err = result.getInt32(SyncResult.err, true);
   if (err) {
