@@ -123,10 +123,11 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
     throw new SpawnError(-r, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line);
   }
   if (r < 0) {
-    // The child ran and was killed and reaped: its output could not be kept.
+    // The child ran, but its output could not be kept (ENOMEM) or its pipes
+    // watched: it was killed and reaped.
     native.asp_sync_free();
     const code = errnoCode(-r);
-    throw Object.assign(new Error(`runSync(): output could not be kept (${code}: ${errnoMessage(-r)}): ${line}`), {
+    throw Object.assign(new Error(`runSync(): the child was killed: its output could not be collected (${code}: ${errnoMessage(-r)}): ${line}`), {
       code,
       errno: -r,
     });
