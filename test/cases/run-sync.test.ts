@@ -65,6 +65,9 @@ test("runSync: stdout, stderr, exit code, duration and command, as run() gives t
   assert.equal(runSync("pwd", { cwd: "/usr" }).stdout, "/usr\n");
   assert.equal(runSync("echo $0 $1", ["a b"], { shell: true }).stdout, "/bin/sh a b\n");
   assert.equal(runSync("sh", ["-c", 'echo "$X"'], { env: { X: "x" } }).stdout, "x\n");
+  // An option's getter that runs a command itself, while this one is planned.
+  const nested = { get cwd() { return runSync("echo", ["/usr"]).stdout.trim(); } };
+  assert.equal(runSync("pwd", [], nested).stdout, "/usr\n");
 });
 
 test("runSync: input as a string and as bytes, encoding buffer; a child that ignores its input", () => {
