@@ -9,7 +9,8 @@
 //!   zig build tests             test binaries and libraries for both arches in zig-out/bin
 //!   zig build child-objects     zig-out/child/{x64,arm64}/*.o: the very objects of the
 //!                               child's code linked into prebuilds/ (check-child-symbols.sh)
-//!   zig build bench-c           the C benchmark, zig-out/bin/bench-c (bench-c.sh)
+//!   zig build bench-c           the C benchmark, zig-out/bin/bench-c (bench-c.sh), and
+//!                               zig-out/bin/bench-c-sync, the floor of bench-sync.sh
 //!   zig build sanitize          ASan + UBSan library and C tests in zig-out/sanitize
 //!                               (sanitize.sh): the shipped compile lines with clang,
 //!                               -O1 -g, and the sanitizers on the parent's code
@@ -27,7 +28,7 @@ const targets = [_]Target{
 };
 
 /// Parent-side code: ordinary C, libc allowed.
-const parent_sources = [_][]const u8{ "spawn.c", "probe.c", "stack_pool.c", "low_fds.c", "share.c", "dumpable.c", "io.c", "reactor.c", "fds.c", "threads.c", "owners.c", "tree.c", "environ.c", "pty.c" };
+const parent_sources = [_][]const u8{ "spawn.c", "probe.c", "stack_pool.c", "low_fds.c", "share.c", "dumpable.c", "io.c", "reactor.c", "fds.c", "threads.c", "owners.c", "tree.c", "environ.c", "pty.c", "sync.c" };
 /// Code the CLONE_VM child runs: raw syscalls only (CI checks `nm -u`).
 const child_sources = [_][]const u8{ "child.c", "mem.c", "clone.c" };
 
@@ -50,7 +51,7 @@ const link_flags = [_][]const u8{
 };
 
 const test_sources = [_][]const u8{
-    "test_main.c", "helpers.c", "lib.c", "proc.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c", "test_tree.c", "test_environ.c", "test_pty.c",
+    "test_main.c", "helpers.c", "lib.c", "proc.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c", "test_tree.c", "test_environ.c", "test_pty.c", "test_sync.c",
 };
 const test_headers = [_][]const u8{ "lib/c/include/aspawn.h", "test/c/req.h", "test/c/check.h", "test/c/helpers.h", "test/c/lib.h", "test/c/proc.h" };
 const test_flags = [_][]const u8{ "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Ilib/c/include", "-Itest/c" };
@@ -61,7 +62,7 @@ const sanitize_flags = [_][]const u8{ "-fsanitize=address,undefined", "-fno-sani
 /// The loader and the /proc checks are the C tests' own (test/c). The floor's
 /// child (bench/c/floor_child.c) runs in our memory before exec like the
 /// library's child, and is compiled exactly like it.
-const bench_sources = [_][]const u8{ "bench/c/asp_lib.c", "bench/c/floor.c", "bench/c/main.c", "bench/c/methods.c", "bench/c/parents.c", "bench/c/report.c", "bench/c/stats.c", "test/c/lib.c", "test/c/proc.c" };
+const bench_sources = [_][]const u8{ "bench/c/asp_lib.c", "bench/c/floor.c", "bench/c/main.c", "bench/c/methods.c", "bench/c/parents.c", "bench/c/report.c", "bench/c/stats.c", "bench/c/vfork_spawn.c", "test/c/lib.c", "test/c/proc.c" };
 const bench_headers = [_][]const u8{ "lib/c/include/aspawn.h", "bench/c/bench.h", "bench/c/floor_child.h", "test/c/lib.h", "test/c/proc.h" };
 const bench_flags = [_][]const u8{ "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Ilib/c/include", "-Itest/c" };
 
@@ -135,6 +136,19 @@ fn benchBinary(b: *std.Build, t: Target) LazyPath {
     return out;
 }
 
+/// bench-c-sync: the C floor of a blocking run (bench/sync.ts), with the
+/// benchmark's clock and the C tests' loader.
+const bench_sync_sources = [_][]const u8{ "bench/c/sync_floor.c", "bench/c/stats.c", "bench/c/vfork_spawn.c", "test/c/lib.c", "test/c/proc.c" };
+
+fn benchSyncBinary(b: *std.Build, t: Target) LazyPath {
+    const cc = zigCc(b, t);
+    const link = b.addSystemCommand(cc);
+    for (bench_sync_sources) |s| link.addFileArg(compile(b, cc, &.{&bench_flags}, s, &(bench_headers ++ [_][]const u8{"test/c/req.h"})));
+    const out = link.addPrefixedOutputFileArg("-o", "bench-c-sync");
+    link.addArg("-ldl");
+    return out;
+}
+
 fn install(b: *std.Build, step: *std.Build.Step, file: LazyPath, dir: std.Build.InstallDir, name: []const u8) void {
     step.dependOn(&b.addInstallFileWithDir(file, dir, name).step);
 }
@@ -144,7 +158,7 @@ pub fn build(b: *std.Build) void {
     const tests = b.step("tests", "Build the C test binaries for both arches into zig-out/bin");
     const test_step = b.step("test", "Build and run the C tests natively (x86_64)");
     const child_step = b.step("child-objects", "Install the child's objects of both shipped libraries into zig-out/child");
-    const bench_step = b.step("bench-c", "Build the C benchmark (x86_64) into zig-out/bin/bench-c");
+    const bench_step = b.step("bench-c", "Build the C benchmarks (x86_64) into zig-out/bin/bench-c and bench-c-sync");
     const sanitize_step = b.step("sanitize", "Build the ASan + UBSan library and C tests into zig-out/sanitize (-Dclang)");
     const fuzz_step = b.step("fuzz", "Build the decoder fuzzer and its seed writer into zig-out/fuzz (-Dclang)");
 
@@ -169,6 +183,7 @@ pub fn build(b: *std.Build) void {
             test_step.dependOn(&run.step);
 
             install(b, bench_step, benchBinary(b, t), .bin, "bench-c");
+            install(b, bench_step, benchSyncBinary(b, t), .bin, "bench-c-sync");
         }
     }
 

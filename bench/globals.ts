@@ -15,6 +15,7 @@ export interface BunSubprocess {
 export interface BunLike {
   readonly version: string;
   gc(force: boolean): void;
+  spawnSync(cmd: string[], options: { stdout?: "pipe"; stderr?: "pipe" }): { exitCode: number; stdout: Uint8Array };
   spawn(cmd: string[], options: {
     stdin?: "ignore" | "pipe" | "inherit";
     stdout?: "ignore" | "pipe" | "inherit";
@@ -32,6 +33,7 @@ export interface DenoChild {
 export interface DenoCommand {
   spawn(): DenoChild;
   output(): Promise<{ code: number; stdout: Uint8Array; stderr: Uint8Array }>;
+  outputSync(): { code: number; stdout: Uint8Array; stderr: Uint8Array };
 }
 
 type DenoStdio = "null" | "piped" | "inherit";

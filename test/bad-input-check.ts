@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { run, spawn, SpawnError, type Subprocess } from "../src/index.ts";
+import { run, runSync, spawn, SpawnError, type Subprocess } from "../src/index.ts";
 import { type BadInput, badInputs } from "./bad-input.ts";
 import { within } from "./wait.ts";
 
@@ -61,7 +61,16 @@ export async function checkBad(c: BadInput, ctx?: BadContext, timeoutMs = 5000):
       return `run() threw instead of rejecting: ${String(e)}`;
     }
     const rejected = await checkBad({ ...expected, call: () => rejection }, ctx, timeoutMs);
-    return rejected && `run(): ${rejected}`;
+    if (rejected) return `run(): ${rejected}`;
+    // runSync() throws what run() rejects with, SpawnErrors included.
+    let sync: unknown;
+    try {
+      runSync("true", [], options);
+    } catch (e) {
+      sync = e;
+    }
+    const thrownSync = await checkBad({ ...expected, sync: true, call: () => { if (sync) throw sync; return "a result"; } }, ctx, timeoutMs);
+    return thrownSync && `runSync(): ${thrownSync}`;
   }
   if ("withContext" in c && !ctx) throw new Error(`${c.name}: needs a context (badContext())`);
   const expectSync = c.error === "TypeError" || c.sync === true;

@@ -57,6 +57,10 @@ extern long failed_spawns;
 /* asp_lib.c: the library, dlopen'ed as the JS runtimes will (test/c/lib.c: L). */
 int asp_load(const char *path);
 
+/* vfork_spawn.c: vfork + execve, stdin /dev/null, stdout a pipe whose read
+ * end (O_CLOEXEC | pipe_flags) goes to *out_fd: the pid, or -errno. */
+int vfork_spawn(const char *path, char *const argv[], int pipe_flags, int *out_fd);
+
 /* floor.c: the parent's syscalls of one spawn, done by hand. */
 int floor_init(void);
 void floor_fini(void);

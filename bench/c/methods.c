@@ -36,29 +36,11 @@ static int add(int fd, uint64_t data)
 
 static int spawn_vfork(struct child *c, uint64_t *inner_ns)
 {
-	int p[2];
-	pid_t pid;
+	int pid = vfork_spawn(TRUE_PATH, true_argv, O_NONBLOCK, &c->out_fd);
 	(void)inner_ns;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	pid = vfork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-		if (fd > 0) {
-			dup2(fd, 0);
-			close(fd);
-		}
-		dup2(p[1], 1);
-		execve(TRUE_PATH, true_argv, empty_env);
-		_exit(127);
-	}
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return -errno;
-	}
+	if (pid < 0)
+		return pid;
 	c->pid = pid;
-	c->out_fd = p[0];
 	return 0;
 }
 

@@ -169,6 +169,13 @@ ASP_HIDDEN void asp_owner_take(int ch, void (*fn)(int fd, int kind));
 
 /* io.c: reap without blocking; 1, -EAGAIN while it runs, or -errno. */
 ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[ASP_SIGINFO_SIZE], void *rusage);
+/* io.c: reap, the result as asp_wait gives it; block: until the child exits. */
+ASP_HIDDEN long asp_reap_result(int pidfd, int pid, int block, struct asp_wait_result *out);
+
+/* spawn.c: asp_spawn for a caller that waits itself on this thread
+ * (asp_run_sync): the child never shares our fd table (its pipe ends close
+ * when it exits) and the fds are not handed to the thread's JS context. */
+ASP_HIDDEN int asp_spawn_private(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
 
 /* environ.c: a consistent copy of `environ` (ASP_REQ_INHERIT_ENV), taken
  * safely while other threads may change it. pid: ours. */

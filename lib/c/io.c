@@ -71,54 +71,64 @@ struct k_rusage {
 };
 
 /*
- * Reap without blocking: 1 once reaped (siginfo in si), -EAGAIN if the child
- * has not exited. With a pidfd the wait can only ever name our child, even
- * if the pid was recycled; never waitpid(-1), which would steal other
- * code's children.
+ * Reap: 1 once reaped (siginfo in si), -EAGAIN if the child has not exited
+ * (options has WNOHANG). With a pidfd the wait can only ever name our
+ * child, even if the pid was recycled; never waitpid(-1), which would steal
+ * other code's children.
  */
-ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[ASP_SIGINFO_SIZE], void *rusage)
+static long reap(int pidfd, int pid, int options, uint8_t si[ASP_SIGINFO_SIZE], void *rusage)
 {
 	int32_t reaped;
 	long r = -ASP_EINVAL;
 	__builtin_memset(si, 0, ASP_SIGINFO_SIZE);
 	if (pidfd >= 0)
-		r = EINTR_LOOP(sys_waitid(ASP_P_PIDFD, pidfd, si, ASP_WEXITED | ASP_WNOHANG, rusage));
+		r = EINTR_LOOP(sys_waitid(ASP_P_PIDFD, pidfd, si, options, rusage));
 	/* No pidfd, or a kernel (< 5.4) whose waitid does not know P_PIDFD:
 	 * our child is not reaped yet, so its pid is still its own. */
 	if (r == -ASP_EINVAL && pid > 0)
-		r = EINTR_LOOP(sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED | ASP_WNOHANG, rusage));
+		r = EINTR_LOOP(sys_waitid(ASP_P_PID, pid, si, options, rusage));
 	if (r < 0)
 		return r;
 	__builtin_memcpy(&reaped, si + ASP_SI_PID, 4); /* 0 while it runs */
 	return reaped ? 1 : -ASP_EAGAIN;
 }
 
-/* asp_reap for JS: the result as struct asp_wait_result. */
-ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
+ASP_HIDDEN long asp_reap(int pidfd, int pid, uint8_t si[ASP_SIGINFO_SIZE], void *rusage)
+{
+	return reap(pidfd, pid, ASP_WEXITED | ASP_WNOHANG, si, rusage);
+}
+
+ASP_HIDDEN long asp_reap_result(int pidfd, int pid, int block, struct asp_wait_result *out)
 {
 	uint8_t si[ASP_SIGINFO_SIZE];
 	struct k_rusage ru;
+	long r = reap(pidfd, pid, ASP_WEXITED | (block ? 0 : ASP_WNOHANG), si, &ru);
+	if (r < 0)
+		return r;
+	__builtin_memcpy(&out->code, si + ASP_SI_STATUS, 4);
+	__builtin_memcpy(&out->si_code, si + ASP_SI_CODE, 4);
+	out->user_us = (double)ru.utime_sec * 1e6 + (double)ru.utime_usec;
+	out->system_us = (double)ru.stime_sec * 1e6 + (double)ru.stime_usec;
+	out->max_rss_kib = (double)ru.maxrss;
+	/* Reaped, so gone from our memory: free its slot now (and restore the
+	 * dumpable flag it may hold), even if its status was read earlier. */
+	asp_pool_reclaim();
+	return 1;
+}
+
+/* asp_reap for JS: the result as struct asp_wait_result. */
+ASP_EXPORT int asp_wait(int pidfd, int pid, void *result)
+{
 	struct asp_wait_result res;
-	int32_t si_code, si_status;
 	long r;
 
 	/* Close what we kept open for children that are gone, before the caller
 	 * reads their status pipes. */
 	asp_pool_sweep();
-	r = asp_reap(pidfd, pid, si, &ru);
+	r = asp_reap_result(pidfd, pid, 0, &res);
 	if (r < 0)
 		return (int)r;
-	__builtin_memcpy(&si_code, si + ASP_SI_CODE, 4);
-	__builtin_memcpy(&si_status, si + ASP_SI_STATUS, 4);
-	res.code = si_status;
-	res.si_code = si_code;
-	res.user_us = (double)ru.utime_sec * 1e6 + (double)ru.utime_usec;
-	res.system_us = (double)ru.stime_sec * 1e6 + (double)ru.stime_usec;
-	res.max_rss_kib = (double)ru.maxrss;
 	__builtin_memcpy(result, &res, sizeof res);
-	/* Reaped, so gone from our memory: free its slot now (and restore the
-	 * dumpable flag it may hold), even if its status was read earlier. */
-	asp_pool_reclaim();
 	return 1;
 }
 

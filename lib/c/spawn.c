@@ -101,6 +101,7 @@ struct spawn {
 	int cgroup_dir;            /* for clone3's CLONE_INTO_CGROUP, or -1 */
 	int pid, pidfd;
 	int32_t step;              /* where a failure is reported */
+	int private_;              /* asp_spawn_private: no sharing, nothing handed out */
 };
 
 static void close_all(const int32_t *fds, uint32_t n)
@@ -243,7 +244,9 @@ static int read_request(struct spawn *sp, uint32_t out_len)
 	if (out_len < ASP_OUT_PIPES + sp->sc.npipes)
 		return -ASP_EINVAL;
 	sp->m = asp_mode();
-	sp->share = asp_share_wanted(sp->m, sp->sc.map_count);
+	/* A private spawn's caller waits on its pipes itself: the child's ends
+	 * must close with the child, not when the reactor sweeps. */
+	sp->share = !sp->private_ && asp_share_wanted(sp->m, sp->sc.map_count);
 	return 0;
 }
 
@@ -402,7 +405,8 @@ static void publish(struct spawn *sp)
 	sp->out[ASP_OUT_PIDFD] = pidfd;
 	sp->out[ASP_OUT_STATUS] = sp->status_read;
 	sp->out[ASP_OUT_STEP] = 0;
-	hand_out(pidfd, sp->status_read, &sp->out[ASP_OUT_PIPES], sp->nparent);
+	if (!sp->private_)
+		hand_out(pidfd, sp->status_read, &sp->out[ASP_OUT_PIPES], sp->nparent);
 }
 
 /* A phase failed: close what the phases opened, give the slot back. */
@@ -423,9 +427,10 @@ static int undo(struct spawn *sp, int err)
 	return err;
 }
 
-static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
+static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_)
 {
 	struct spawn sp = {
+		.private_ = private_,
 		.req = req,
 		.len = len,
 		.out = out,
@@ -461,12 +466,22 @@ fail:
 	return undo(&sp, err);
 }
 
-ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
+static int spawn_retry(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_)
 {
-	int r = spawn_once(req, len, out, out_len);
+	int r = spawn_once(req, len, out, out_len, private_);
 	/* Out of fds: what the low-fd reserve holds free goes back to the
 	 * process, and we try once more. */
 	if ((r == -ASP_EMFILE || r == -ASP_ENFILE) && asp_low_fds_release() > 0)
-		r = spawn_once(req, len, out, out_len);
+		r = spawn_once(req, len, out, out_len, private_);
 	return r;
+}
+
+ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
+{
+	return spawn_retry(req, len, out, out_len, 0);
+}
+
+ASP_HIDDEN int asp_spawn_private(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
+{
+	return spawn_retry(req, len, out, out_len, 1);
 }

@@ -55,6 +55,7 @@
 #define ASP_CLONE_INTO_CGROUP 0x200000000ull
 #define ASP_SIGCHLD 17
 #define ASP_SIGKILL 9
+#define ASP_SIGPIPE 13
 #define ASP_SIGSTOP 19
 #define ASP_SIGCONT 18
 #define ASP_NSIG 64
@@ -83,6 +84,7 @@
 #define ASP_RLIMIT_CORE 4
 #define ASP_RLIMIT_NOFILE 7
 #define ASP_PRIO_PROCESS 0
+#define ASP_SIG_BLOCK 0
 #define ASP_SIG_SETMASK 2
 #define ASP_SIG_DFL 0
 /* siginfo_t as waitid fills it: its size and the fields we read. */
@@ -116,6 +118,9 @@
 #define ASP_ENODEV 19
 #define ASP_ETIMEDOUT 110
 #define ASP_EOPNOTSUPP 95
+#define ASP_EPIPE 32
+#define ASP_EIO 5
+#define ASP_ECHILD 10
 
 struct asp_rlimit64 {
 	uint64_t cur;
@@ -268,6 +273,25 @@ static inline long sys_unshare(unsigned long flags) { return SC1(__NR_unshare, f
 static inline long sys_eventfd2(unsigned initval, int flags) { return SC2(__NR_eventfd2, initval, flags); }
 static inline long sys_epoll_create1(int flags) { return SC1(__NR_epoll_create1, flags); }
 static inline long sys_epoll_ctl(int epfd, int op, int fd, void *ev) { return SC4(__NR_epoll_ctl, epfd, op, fd, ev); }
+/* struct pollfd, and the poll bits (both arches). */
+struct asp_pollfd {
+	int fd;
+	short events, revents;
+};
+#define ASP_POLLIN 0x1
+#define ASP_POLLOUT 0x4
+#define ASP_POLLERR 0x8
+#define ASP_POLLHUP 0x10
+#define ASP_POLLNVAL 0x20
+static inline long sys_ppoll(struct asp_pollfd *fds, unsigned n, const struct asp_timespec *ts, const uint64_t *mask)
+{
+	return SC5(__NR_ppoll, fds, n, ts, mask, ASP_KSIGSET_SIZE);
+}
+static inline long sys_rt_sigpending(uint64_t *set) { return SC2(__NR_rt_sigpending, set, ASP_KSIGSET_SIZE); }
+static inline long sys_rt_sigtimedwait(const uint64_t *set, const struct asp_timespec *ts)
+{
+	return SC4(__NR_rt_sigtimedwait, set, 0, ts, ASP_KSIGSET_SIZE);
+}
 static inline long sys_epoll_pwait(int epfd, void *evs, int n, int timeout)
 {
 	return SC6(__NR_epoll_pwait, epfd, evs, n, timeout, 0, ASP_KSIGSET_SIZE);

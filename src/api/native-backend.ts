@@ -2,6 +2,7 @@
 import { Out } from "../ffi/abi.ts";
 import { type Channel, getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
+import type { Native } from "../ffi/symbols.ts";
 import type { Backend, ChildRequest } from "./child.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import { NativeChild } from "./native-child.ts";
@@ -21,10 +22,22 @@ function channelFor(file: string, args: readonly string[]): Channel {
     loadNative();
     return getChannel();
   } catch (e) {
-    const errno = (e as { errno?: unknown }).errno;
-    if (typeof errno !== "number") throw e;
-    throw new SpawnError(errno, "spawn", commandLine(file, args));
+    throw asSpawnError(e, file, args);
   }
+}
+
+/** @internal The library (runSync() needs no channel), failing as channelFor does. */
+export function nativeFor(file: string, args: readonly string[]): Native {
+  try {
+    return loadNative();
+  } catch (e) {
+    throw asSpawnError(e, file, args);
+  }
+}
+
+function asSpawnError(e: unknown, file: string, args: readonly string[]): unknown {
+  const errno = (e as { errno?: unknown }).errno;
+  return typeof errno === "number" ? new SpawnError(errno, "spawn", commandLine(file, args)) : e;
 }
 
 export const nativeBackend: Backend = {

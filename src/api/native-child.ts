@@ -163,7 +163,8 @@ export class NativeChild implements Child {
   }
 }
 
-function lostStatus(errno: number, command: string): Error {
+/** @internal The child was reaped elsewhere: `exited` rejects with this (runSync() throws it). */
+export function lostStatus(errno: number, command: string): Error {
   const code = errnoCode(errno);
   const why = "the child was reaped elsewhere (waitpid(-1), or SIGCHLD set to SIG_IGN after aspawn started)";
   return Object.assign(new Error(`Exit status lost (${code}): ${why}: ${command}`), { code });

@@ -100,7 +100,8 @@ export interface Options {
   timeout?: number;
   /**
    * Kill the child with `killSignal` when this signal aborts; after the
-   * child exited, stop reading its pipes, as `timeout` does.
+   * child exited, stop reading its pipes, as `timeout` does. runSync()
+   * cannot be aborted: there it is a TypeError.
    * @default none
    */
   signal?: AbortSignal;
@@ -227,6 +228,7 @@ export interface Options {
   maxBuffer?: number;
 }
 
+/** Options of run() and runSync(). */
 export interface RunOptions extends Options {
   /**
    * Written to the child's stdin, which is then closed.

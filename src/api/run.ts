@@ -65,8 +65,13 @@ export function run(
   a?: readonly string[] | RunOptions,
   b?: RunOptions,
 ): Promise<RunResult<string | Uint8Array>> {
-  const [args, o] = Array.isArray(a) ? [a as readonly string[], b ?? {}] : [[] as string[], (a as RunOptions) ?? b ?? {}];
+  const [args, o] = runArguments(a, b);
   return runWith(file, args, o);
+}
+
+/** @internal (file, args?, options?) or (file, options?), as run() and runSync() take them. */
+export function runArguments(a: readonly string[] | RunOptions | undefined, b: RunOptions | undefined): [readonly string[], RunOptions] {
+  return Array.isArray(a) ? [a as readonly string[], b ?? {}] : [[] as string[], (a as RunOptions) ?? b ?? {}];
 }
 
 /** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */
@@ -121,26 +126,54 @@ export async function runWith(
   } catch (e) {
     throw atCallSite(e); // made again here, its stack reaches the caller of run()
   }
-  const durationMs = performance.now() - t0;
-  const text = o.encoding !== "buffer";
-  const result: RunResult<string | Uint8Array> = {
-    stdout: text ? decoder.decode(out.bytes()) : out.bytes(),
-    stderr: text ? decoder.decode(err.bytes()) : err.bytes(),
-    exitCode: status.exitCode,
-    signal: status.signal,
-    durationMs,
+  return settle(o, max, {
+    stdout: out.bytes(),
+    stderr: err.bytes(),
+    all: all && concat(all, all.reduce((n, c) => n + c.length, 0)),
+    status,
+    durationMs: performance.now() - t0,
     command: proc.command,
-    maxBufferExceeded: exceeded !== undefined,
+    exceeded,
     timedOut: inner.timedOut,
     aborted: inner.aborted,
+    timeoutMs: inner.timeout,
+  });
+}
+
+/** @internal How a run ended, before it is judged. */
+export interface Outcome {
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  /** With `all`: both, interleaved as read. */
+  all?: Uint8Array | undefined;
+  status: Pick<ExitStatus, "exitCode" | "signal">;
+  durationMs: number;
+  command: string;
+  /** The stream that passed maxBuffer first. */
+  exceeded: "stdout" | "stderr" | undefined;
+  timedOut: boolean;
+  aborted: boolean;
+  timeoutMs: number | undefined;
+}
+
+/** @internal The result of run() and runSync(), or the ExitError it is. */
+export function settle(o: RunOptions, max: number, r: Outcome): RunResult<string | Uint8Array> {
+  const text = o.encoding !== "buffer";
+  const result: RunResult<string | Uint8Array> = {
+    stdout: text ? decoder.decode(r.stdout) : r.stdout,
+    stderr: text ? decoder.decode(r.stderr) : r.stderr,
+    exitCode: r.status.exitCode,
+    signal: r.status.signal,
+    durationMs: r.durationMs,
+    command: r.command,
+    maxBufferExceeded: r.exceeded !== undefined,
+    timedOut: r.timedOut,
+    aborted: r.aborted,
   };
-  if (all) {
-    const bytes = concat(all, all.reduce((n, c) => n + c.length, 0));
-    result.all = text ? decoder.decode(bytes) : bytes;
-  }
-  const failed = status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
+  if (r.all) result.all = text ? decoder.decode(r.all) : r.all;
+  const failed = r.status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
   if (failed && o.reject !== false) {
-    throw new ExitError({ ...result, timeoutMs: inner.timeout, maxBuffer: max, maxBufferStream: exceeded });
+    throw new ExitError({ ...result, timeoutMs: r.timeoutMs, maxBuffer: max, maxBufferStream: r.exceeded });
   }
   return result;
 }

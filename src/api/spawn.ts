@@ -12,7 +12,8 @@ const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: 
 /** Timers take at most 2 ** 31 - 1 ms (~24.8 days); larger ones fire at once. */
 const MAX_TIMER_MS = 0x7fffffff;
 
-function duration(v: unknown, what: string, def: number): number {
+/** @internal A `timeout` or `forceKillAfter`, checked. */
+export function duration(v: unknown, what: string, def: number): number {
   if (v === undefined) return def;
   if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!Number.isInteger(v) && v !== Infinity) ||
       (v > MAX_TIMER_MS && v !== Infinity)) {

@@ -132,3 +132,48 @@ export const Event = {
   events: 4,
   SIZE: 8,
 } as const;
+
+/** asp_run_sync: option and result flags, and the streams of asp_sync_take. */
+export const Sync = {
+  /** opts: signal the child's process group, which it leads. */
+  GROUP: 0x1,
+  /** opts: wait as on a kernel without pidfds (tests). */
+  NO_PIDFD: 0x2,
+  /** result: the timeout elapsed. */
+  TIMED_OUT: 0x1,
+  STDOUT: 1,
+  STDERR: 2,
+} as const;
+
+export const SyncOpts = {
+  timeout_ms: 0,
+  force_kill_after_ms: 8,
+  max_buffer: 16,
+  kill_signal: 24,
+  flags: 28,
+  stdin_pipe: 32,
+  stdout_pipe: 36,
+  stderr_pipe: 40,
+  reserved: 44,
+  SIZE: 48,
+} as const;
+
+/** Begins as WaitResult does (decodeExit reads it). */
+export const SyncResult = {
+  code: 0,
+  si_code: 4,
+  user_us: 8,
+  system_us: 16,
+  max_rss_kib: 24,
+  pid: 32,
+  flags: 36,
+  err: 40,
+  step: 44,
+  detail: 48,
+  exceeded: 52,
+  wait_err: 56,
+  reserved: 60,
+  stdout_len: 64,
+  stderr_len: 72,
+  SIZE: 80,
+} as const;

@@ -28,6 +28,9 @@ export const symbols = {
   asp_pty_open: { args: ["u32", "u32", "buffer"], result: "i32" },
   asp_pty_resize: { args: ["i32", "u32", "u32"], result: "i32" },
   asp_pty_size: { args: ["i32", "buffer"], result: "i32" },
+  asp_run_sync: { args: ["buffer", "u32", "buffer", "u32", "buffer", "buffer"], result: "i32" },
+  asp_sync_take: { args: ["i32", "buffer", "u32"], result: "i32" },
+  asp_sync_free: { args: [], result: "i32" },
 } as const;
 
 export type Symbols = typeof symbols;

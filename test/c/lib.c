@@ -39,5 +39,8 @@ int lib_load(const char *path)
 	SYM(watch, "asp_watch");
 	SYM(rearm, "asp_rearm");
 	SYM(unwatch, "asp_unwatch");
+	SYM(run_sync, "asp_run_sync");
+	SYM(sync_take, "asp_sync_take");
+	SYM(sync_free, "asp_sync_free");
 	return 0;
 }

@@ -26,6 +26,10 @@ struct lib {
 	int (*pty_open)(uint32_t cols, uint32_t rows, int32_t *out);
 	int (*pty_resize)(int fd, uint32_t cols, uint32_t rows);
 	int (*pty_size)(int fd, int32_t *out);
+	int (*run_sync)(const void *req, uint32_t len, const void *input, uint32_t input_len, const void *opts,
+			void *result);
+	int (*sync_take)(int stream, void *buf, uint32_t len);
+	int (*sync_free)(void);
 };
 extern struct lib L;
 int lib_load(const char *path);

@@ -1,5 +1,5 @@
 // Type-level tests: `tsc -p .` checks this file; nothing runs it.
-import { $, type Command, ExitError, run, type RunOptions, type RunResult, type Signal, spawn } from "../../src/index.ts";
+import { $, type Command, ExitError, run, type RunOptions, type RunResult, runSync, type Signal, spawn } from "../../src/index.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 const expect = <T extends true>(_: T) => {};
@@ -20,6 +20,16 @@ export async function checks(shared: RunOptions, encoding: "utf8" | "buffer") {
   expect<Equal<typeof e.stdout, string>>(true);
   const f = await run("echo $HOME", { shell: true, preferLocal: true });
   expect<Equal<typeof f.stdout, string>>(true);
+
+  // runSync(): run()'s overloads, without the Promise.
+  const sa = runSync("ls", ["-l"], shared);
+  expect<Equal<typeof sa, RunResult<string | Uint8Array>>>(true);
+  const sb = runSync("ls", { encoding: "buffer" });
+  expect<Equal<typeof sb.stdout, Uint8Array>>(true);
+  const sc = runSync("ls");
+  expect<Equal<typeof sc, RunResult<string>>>(true);
+  // @ts-expect-error runSync returns no Promise
+  void runSync("ls").then;
 
   // $: strings, numbers, arrays of them; results like run()'s.
   const r = await $`echo ${"a"} ${1} ${[2, "b"]} ${10n}`;

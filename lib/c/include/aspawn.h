@@ -140,6 +140,58 @@ struct asp_event {
 	uint32_t events; /* ASP_EVENT_* */
 };
 
+/* ---- Synchronous runs (asp_run_sync) -----------------------------------
+ * One call spawns as asp_spawn does and waits on the calling thread: it
+ * writes `input` to the child's stdin pipe, collects its stdout and stderr
+ * pipes, enforces the timeout and max_buffer, reaps the child and closes
+ * every fd it opened. The collected bytes stay with the calling thread
+ * until asp_sync_take copies them out; asp_sync_free, the thread's next
+ * asp_run_sync, or the thread's end frees them.
+ *
+ * A timeout, or output past max_buffer, sends kill_signal (SIGKILL after
+ * force_kill_after_ms); once the child is reaped after that, reading stops
+ * with what the pipes held: a descendant that keeps a pipe open does not
+ * hold the call. Returns 0 once the child is reaped, -errno when none was
+ * created (result.step and result.detail as ASP_OUT_STEP and
+ * ASP_OUT_DETAIL), -ENOMEM when the output could not be kept (the child is
+ * killed and reaped). */
+#define ASP_SYNC_GROUP 0x1u     /* opts.flags: signal the child's process group, which it leads */
+#define ASP_SYNC_NO_PIDFD 0x2u  /* opts.flags: wait as on a kernel without pidfds (tests) */
+#define ASP_SYNC_TIMED_OUT 0x1u /* result.flags: the timeout elapsed */
+#define ASP_SYNC_STDOUT 1       /* a stream: asp_sync_take, result.exceeded */
+#define ASP_SYNC_STDERR 2
+
+struct asp_sync_opts {
+	double timeout_ms;          /* < 0: none */
+	double force_kill_after_ms; /* < 0: never */
+	double max_buffer;          /* bytes kept of stdout and of stderr (> 0) */
+	int32_t kill_signal;
+	uint32_t flags;             /* ASP_SYNC_GROUP, ASP_SYNC_NO_PIDFD */
+	int32_t stdin_pipe;         /* which of the request's pipes (FD_MAP order) it is, or -1 */
+	int32_t stdout_pipe;
+	int32_t stderr_pipe;
+	uint32_t reserved;          /* 0 */
+};
+
+/* Begins as struct asp_wait_result does. */
+struct asp_sync_result {
+	int32_t code;         /* as asp_wait_result */
+	int32_t si_code;
+	double user_us;
+	double system_us;
+	double max_rss_kib;
+	int32_t pid;          /* 0: no child was created */
+	uint32_t flags;       /* ASP_SYNC_TIMED_OUT */
+	int32_t err;          /* the child failed before exec: its status record (0: the program ran) */
+	int32_t step;         /* the record's step; when no child was created, as ASP_OUT_STEP */
+	int32_t detail;
+	int32_t exceeded;     /* the stream that passed max_buffer first (ASP_SYNC_STDOUT/STDERR), or 0 */
+	int32_t wait_err;     /* the exit status was lost (reaped elsewhere): the errno, else 0 */
+	int32_t reserved;
+	double stdout_len;    /* bytes kept */
+	double stderr_len;
+};
+
 int asp_version(void);
 int asp_capabilities(void);
 int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
@@ -169,5 +221,10 @@ int asp_orphan(int pidfd);
 int asp_pty_open(uint32_t cols, uint32_t rows, int32_t *out);
 int asp_pty_resize(int fd, uint32_t cols, uint32_t rows);
 int asp_pty_size(int fd, int32_t *out); /* out[0] = cols, out[1] = rows */
+int asp_run_sync(const void *req, uint32_t len, const void *input, uint32_t input_len, const void *opts, void *result);
+/* Copies the next at most len bytes of a stream of the thread's last
+ * asp_run_sync (ASP_SYNC_STDOUT/STDERR): how many, 0 at the end. */
+int asp_sync_take(int stream, void *buf, uint32_t len);
+int asp_sync_free(void);
 
 #endif

@@ -1,0 +1,91 @@
+/**
+ * The blocking-run benchmark of one runtime (scripts/bench-sync.sh): how
+ * long the JS thread is blocked by runSync("true") and runSync("echo",
+ * ["hello"]) next to this runtime's own blocking APIs — Node's
+ * child_process.execFileSync and spawnSync, Bun.spawnSync, Deno's
+ * Command.outputSync — in the same process, taking turns in blocks, in a
+ * parent with a 100 MiB and then a 4 GiB touched heap. Each call blocks
+ * for all of its time, so performance.now() around it is the blocked time.
+ *
+ *   <runtime> bench/sync.ts [--quick] [--out build/bench-sync/<runtime>.json]
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import process from "node:process";
+import { runSync } from "../src/index.ts";
+import { args, rss, runtime, runtimeVersion } from "./env.ts";
+import { bun, deno } from "./globals.ts";
+import { growTo, release } from "./heap.ts";
+import { leftovers, openFds } from "./leftovers.ts";
+import { progress, progressDone } from "./progress.ts";
+import { latency, type Latency, rotate } from "./stats.ts";
+
+const MiB = 1024 * 1024, GiB = 1024 * MiB;
+const quick = args.includes("--quick");
+const i = args.indexOf("--out");
+const out = i >= 0 && args[i + 1] ? args[i + 1]! : `build/bench-sync/${runtime}.json`;
+const heaps = [{ label: "100MiB", bytes: 100 * MiB }, { label: "4GiB", bytes: 4 * GiB }];
+const SAMPLES = quick ? 100 : 1000, BUDGET_MS = quick ? 4000 : 30000, BLOCK = 10, WARMUP = 10;
+
+/** A blocking run that must give `hello\n` (echo) or nothing (true). */
+type Method = { name: string; run: (echo: boolean) => string };
+
+const text = (b: Uint8Array | string) => (typeof b === "string" ? b : new TextDecoder().decode(b));
+const argv = (echo: boolean): [string, string[]] => (echo ? ["echo", ["hello"]] : ["true", []]);
+
+const methods: Method[] = [{ name: "runSync", run: (e) => runSync(...argv(e)).stdout }];
+if (bun) methods.push({ name: "Bun.spawnSync", run: (e) => text(bun!.spawnSync(argv(e).flat(), { stdout: "pipe", stderr: "pipe" }).stdout) });
+else if (deno) {
+  methods.push({ name: "Deno.Command.outputSync", run: (e) => text(new deno!.Command(argv(e)[0], { args: argv(e)[1] }).outputSync().stdout) });
+} else {
+  methods.push({ name: "execFileSync", run: (e) => text(execFileSync(...argv(e))) });
+  methods.push({ name: "spawnSync", run: (e) => text(spawnSync(...argv(e)).stdout) });
+}
+
+export interface SyncHeapResult {
+  label: string;
+  rssBytes: number;
+  /** "<method> true" and "<method> echo" */
+  methods: Record<string, Latency>;
+}
+
+for (const m of methods) for (const e of [false, true]) for (let k = 0; k < WARMUP; k++) m.run(e);
+const fdsStart = openFds();
+const t0 = performance.now();
+const results: SyncHeapResult[] = [];
+for (const heap of heaps) {
+  progress(`blocking runs: touching a ${heap.label} parent`, true);
+  growTo(heap.bytes);
+  const cells = methods.flatMap((m) => [false, true].map((echo) => ({ m, echo, ms: [] as number[] })));
+  const start = performance.now();
+  for (let s = 0; s < SAMPLES; s += BLOCK) {
+    for (const c of rotate(cells, s / BLOCK)) {
+      for (let k = 0; k < BLOCK; k++) {
+        const a = performance.now();
+        const got = c.m.run(c.echo);
+        c.ms.push(performance.now() - a);
+        if (got !== (c.echo ? "hello\n" : "")) throw new Error(`${c.m.name}: unexpected output ${JSON.stringify(got)}`);
+      }
+    }
+    progress(`blocking runs, ${heap.label} parent: ${s + BLOCK}/${SAMPLES}`);
+    if (s + BLOCK >= 2 * BLOCK && performance.now() - start > BUDGET_MS) break;
+  }
+  const summary: Record<string, Latency> = {};
+  for (const c of cells) summary[`${c.m.name} ${c.echo ? "echo" : "true"}`] = latency(c.ms);
+  results.push({ label: heap.label, rssBytes: rss(), methods: summary });
+}
+release();
+const result = {
+  runtime,
+  version: runtimeVersion,
+  quick,
+  seconds: (performance.now() - t0) / 1000,
+  heaps: results,
+  end: leftovers(fdsStart),
+};
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+progressDone();
+progress(`done in ${result.seconds.toFixed(1)} s, wrote ${out}`, true);
+process.exit(0);

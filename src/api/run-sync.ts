@@ -1,0 +1,163 @@
+/**
+ * runSync(): run() without an event loop. The options are checked and the
+ * request planned as for run(); then one native call (asp_run_sync,
+ * lib/c/sync.c) spawns the child, feeds its input, collects its output,
+ * enforces the timeout and maxBuffer and reaps it, blocking this thread
+ * only. The result is judged as run() judges it.
+ */
+import { Sync, SyncOpts, SyncResult } from "../ffi/abi.ts";
+import type { Native } from "../ffi/symbols.ts";
+import { command, rewritesCommand } from "./command.ts";
+import { commandLine, SpawnError } from "./errors.ts";
+import { errnoCode, errnoMessage } from "./errno.ts";
+import { decodeExit } from "./exit-status.ts";
+import type { RunOptions } from "./options.ts";
+import { plan, type StdioDefaults } from "./plan.ts";
+import { checkRunOptions, runArguments, type RunResult, settle } from "./run.ts";
+import { signalNumber } from "./signals.ts";
+import { nativeFor } from "./native-backend.ts";
+import { duration } from "./spawn.ts";
+import { stepName } from "./steps.ts";
+import { lostStatus } from "./native-child.ts";
+
+const opts = new DataView(new ArrayBuffer(SyncOpts.SIZE));
+const optsBytes = new Uint8Array(opts.buffer);
+const result = new DataView(new ArrayBuffer(SyncResult.SIZE));
+const resultBytes = new Uint8Array(result.buffer);
+const none = new Uint8Array(0);
+const encoder = new TextEncoder();
+/** asp_sync_take copies at most this much per call. */
+const TAKE_MAX = 0x7fffffff;
+const INPUT_MAX = 0xffffffff;
+
+/**
+ * Run a command to completion, blocking this thread, and collect its
+ * output: run()'s result and errors (ExitError, SpawnError, TypeError),
+ * thrown instead of rejected. Options that need an event loop (an
+ * AbortSignal, a stream as stdin or stdout) are TypeErrors.
+ */
+export function runSync(file: string, args?: readonly string[], options?: RunOptions & { encoding?: "utf8" }): RunResult<string>;
+export function runSync(file: string, args: readonly string[], options: RunOptions & { encoding: "buffer" }): RunResult<Uint8Array>;
+export function runSync(file: string, options?: RunOptions & { encoding?: "utf8" }): RunResult<string>;
+export function runSync(file: string, options: RunOptions & { encoding: "buffer" }): RunResult<Uint8Array>;
+// A shared options object typed RunOptions: its encoding is not known here.
+export function runSync(file: string, args?: readonly string[], options?: RunOptions): RunResult<string | Uint8Array>;
+export function runSync(file: string, options?: RunOptions): RunResult<string | Uint8Array>;
+export function runSync(file: string, a?: readonly string[] | RunOptions, b?: RunOptions): RunResult<string | Uint8Array> {
+  const [args, o] = runArguments(a, b);
+  return runSyncWith(file, args, o);
+}
+
+/** A stream, of any runtime: it could only be pumped by an event loop. */
+function isStream(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  const s = v as Record<string | symbol, unknown>;
+  return typeof s.getReader === "function" || typeof s.getWriter === "function" || typeof s.pipe === "function" ||
+    typeof s.write === "function" || typeof s[Symbol.asyncIterator] === "function";
+}
+
+function checkNoEventLoop(o: RunOptions): void {
+  if (typeof o !== "object" || o === null) return; // plan() says what is wrong
+  if (o.signal !== undefined) {
+    throw new TypeError("signal: runSync() cannot be aborted (an AbortSignal needs the event loop); use timeout, or run()");
+  }
+  const std = { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr } as Record<string, unknown>;
+  for (const name in std) {
+    if (isStream(std[name])) {
+      throw new TypeError(`${name}: a stream needs the event loop; runSync() takes input as a string or bytes, or use run()`);
+    }
+  }
+  if (!Array.isArray(o.stdio)) return;
+  o.stdio.forEach((v, fd) => {
+    if (isStream(v)) throw new TypeError(`stdio[${fd}]: a stream needs the event loop; use run()`);
+  });
+}
+
+function inputBytes(input: string | Uint8Array | undefined): Uint8Array {
+  if (input === undefined) return none;
+  const bytes = typeof input === "string" ? encoder.encode(input) : input;
+  if (bytes.length > INPUT_MAX) throw new TypeError(`input must be at most ${INPUT_MAX} bytes, got ${bytes.length}`);
+  return bytes;
+}
+
+/** The bytes asp_run_sync kept of a stream (they stay native until taken). */
+function take(native: Native, stream: number, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let off = 0; off < size;) {
+    const n = native.asp_sync_take(stream, off ? out.subarray(off) : out, Math.min(size - off, TAKE_MAX));
+    if (n <= 0) break;
+    off += n;
+  }
+  return out;
+}
+
+function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunResult<string | Uint8Array> {
+  checkNoEventLoop(o);
+  const max = checkRunOptions(o);
+  const t0 = performance.now();
+  if (rewritesCommand(o)) ({ file, args, options: o } = command(file, args, o));
+  const defaults: StdioDefaults = { stdin: o.input !== undefined ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" };
+  const p = plan(file, args, o, defaults);
+  const extra = p.pipes.find((fd) => fd > 2);
+  if (extra !== undefined) throw new TypeError(`stdio[${extra}]: runSync() collects stdout and stderr only; use run()`);
+  const timeout = duration(o.timeout, "timeout", Infinity);
+  const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);
+  const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+  const input = inputBytes(o.input);
+  const native = nativeFor(file, args);
+
+  opts.setFloat64(SyncOpts.timeout_ms, timeout === Infinity ? -1 : timeout, true);
+  opts.setFloat64(SyncOpts.force_kill_after_ms, forceKillAfter === Infinity ? -1 : forceKillAfter, true);
+  opts.setFloat64(SyncOpts.max_buffer, max, true);
+  opts.setInt32(SyncOpts.kill_signal, killSignal, true);
+  const ownGroup = o.setsid === true || o.processGroup === true;
+  opts.setUint32(SyncOpts.flags, ownGroup ? Sync.GROUP : 0, true);
+  opts.setInt32(SyncOpts.stdin_pipe, p.pipes.indexOf(0), true);
+  opts.setInt32(SyncOpts.stdout_pipe, p.pipes.indexOf(1), true);
+  opts.setInt32(SyncOpts.stderr_pipe, p.pipes.indexOf(2), true);
+  opts.setUint32(SyncOpts.reserved, 0, true);
+
+  const r = native.asp_run_sync(p.request, p.request.length, input, input.length, optsBytes, resultBytes);
+  const durationMs = performance.now() - t0;
+  const line = commandLine(file, args);
+  if (r < 0 && result.getInt32(SyncResult.pid, true) === 0) {
+    throw new SpawnError(-r, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line);
+  }
+  if (r < 0) {
+    // The child ran, but its output could not be kept (ENOMEM) or its pipes
+    // watched: it was killed and reaped.
+    native.asp_sync_free();
+    const code = errnoCode(-r);
+    throw Object.assign(new Error(`runSync(): the child was killed: its output could not be collected (${code}: ${errnoMessage(-r)}): ${line}`), {
+      code,
+      errno: -r,
+    });
+  }
+  const outLen = result.getFloat64(SyncResult.stdout_len, true), errLen = result.getFloat64(SyncResult.stderr_len, true);
+  let stdout: Uint8Array, stderr: Uint8Array;
+  try {
+    stdout = take(native, Sync.STDOUT, outLen);
+    stderr = take(native, Sync.STDERR, errLen);
+  } finally {
+    // Nothing kept, nothing to free (asp_run_sync keeps no empty result).
+    if (outLen || errLen) native.asp_sync_free();
+  }
+  const err = result.getInt32(SyncResult.err, true);
+  if (err) {
+    throw new SpawnError(err, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line, file);
+  }
+  const lost = result.getInt32(SyncResult.wait_err, true);
+  if (lost) throw lostStatus(lost, line);
+  const exceeded = result.getInt32(SyncResult.exceeded, true);
+  return settle(o, max, {
+    stdout,
+    stderr,
+    status: decodeExit(result),
+    durationMs,
+    command: line,
+    exceeded: exceeded === Sync.STDOUT ? "stdout" : exceeded === Sync.STDERR ? "stderr" : undefined,
+    timedOut: (result.getUint32(SyncResult.flags, true) & Sync.TIMED_OUT) !== 0,
+    aborted: false,
+    timeoutMs: timeout === Infinity ? undefined : timeout,
+  });
+}

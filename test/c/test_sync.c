@@ -1,0 +1,389 @@
+/* asp_run_sync: output, input, failures, timeout, max_buffer, the fallback
+ * without pidfds, EINTR, SIGPIPE, threads; no fd or zombie left. */
+#define _GNU_SOURCE
+#include "helpers.h"
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sync_run {
+	int r;
+	struct asp_sync_result res;
+	char *out, *err; /* taken, NUL-terminated */
+	double ms;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static struct asp_sync_opts opts(void)
+{
+	struct asp_sync_opts o;
+	memset(&o, 0, sizeof o);
+	o.timeout_ms = -1;
+	o.force_kill_after_ms = 5000;
+	o.max_buffer = 64 << 20;
+	o.kill_signal = SIGTERM;
+	o.stdin_pipe = -1;
+	o.stdout_pipe = 0;
+	o.stderr_pipe = 1;
+	return o;
+}
+
+static char *take(int stream, size_t len)
+{
+	char *b = malloc(len + 1);
+	size_t off = 0;
+	int n;
+	/* In small pieces: the stream's cursor moves on. */
+	while ((n = L.sync_take(stream, b + off, len - off < 1000 ? (uint32_t)(len - off) : 1000)) > 0)
+		off += (size_t)n;
+	CHECK_EQ_INT(off, len);
+	b[off] = 0;
+	return b;
+}
+
+/* stdin: a pipe when input is given, else /dev/null; stdout and stderr pipes. */
+static void run_sync(const char *script, const void *input, uint32_t input_len, struct asp_sync_opts o,
+		     struct sync_run *s)
+{
+	struct req r;
+	int32_t map[3][2] = {{input ? ASP_FD_PIPE_READ : ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {ASP_FD_PIPE_WRITE, 2}};
+	double t0;
+	req_sh(&r, script);
+	req_fd_map(&r, (const int32_t(*)[2])map, 3, ASP_FDMAP_CLOSE_OTHERS);
+	req_end(&r);
+	if (input) { /* pipes in FD_MAP order: stdin's first */
+		o.stdin_pipe = 0;
+		o.stdout_pipe = 1;
+		o.stderr_pipe = 2;
+	}
+	t0 = now_ms();
+	s->r = L.run_sync(r.buf, (uint32_t)r.len, input, input_len, &o, &s->res);
+	s->ms = now_ms() - t0;
+	free(r.buf);
+	s->out = take(ASP_SYNC_STDOUT, s->r == 0 ? (size_t)s->res.stdout_len : 0);
+	s->err = take(ASP_SYNC_STDERR, s->r == 0 ? (size_t)s->res.stderr_len : 0);
+	CHECK_EQ_INT(L.sync_free(), 0);
+}
+
+static void sync_done(struct sync_run *s)
+{
+	free(s->out);
+	free(s->err);
+}
+
+static void output_and_status(void)
+{
+	struct sync_run s;
+	int fds = count_fds();
+	run_sync("echo out; echo err >&2; exit 3", 0, 0, opts(), &s);
+	CHECK_EQ_INT(s.r, 0);
+	CHECK(s.res.pid > 0);
+	CHECK_EQ_INT(s.res.si_code, ASP_WAIT_EXITED);
+	CHECK_EQ_INT(s.res.code, 3);
+	CHECK_EQ_INT(s.res.err, 0);
+	CHECK_EQ_STR(s.out, "out\n");
+	CHECK_EQ_STR(s.err, "err\n");
+	CHECK_EQ_INT(s.res.flags, 0);
+	CHECK_EQ_INT(s.res.exceeded, 0);
+	/* Taken and freed: nothing more. */
+	CHECK_EQ_INT(L.sync_take(ASP_SYNC_STDOUT, s.out, 4), 0);
+	CHECK_EQ_INT(L.sync_take(3, s.out, 4), -EINVAL);
+	sync_done(&s);
+	run_sync("kill -USR1 $$", 0, 0, opts(), &s);
+	CHECK_EQ_INT(s.res.si_code, ASP_WAIT_KILLED);
+	CHECK_EQ_INT(s.res.code, SIGUSR1);
+	sync_done(&s);
+	CHECK_EQ_INT(count_fds(), fds);
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
+static void input_both_ways(void)
+{
+	size_t n = 4 << 20, i;
+	uint8_t *in = malloc(n);
+	struct sync_run s;
+	for (i = 0; i < n; i++)
+		in[i] = (uint8_t)(i * 7 + (i >> 13));
+	/* The child writes while we write: neither pipe may fill for good. */
+	run_sync("cat; cat /dev/null >&2", in, (uint32_t)n, opts(), &s);
+	CHECK_EQ_INT(s.r, 0);
+	CHECK_EQ_INT(s.res.code, 0);
+	CHECK_EQ_INT((size_t)s.res.stdout_len, n);
+	CHECK(memcmp(s.out, in, n) == 0);
+	sync_done(&s);
+	/* A reader that leaves: EPIPE, not SIGPIPE (default disposition here). */
+	signal(SIGPIPE, SIG_DFL);
+	run_sync("head -c 5", in, (uint32_t)n, opts(), &s);
+	CHECK_EQ_INT(s.res.code, 0);
+	CHECK_EQ_INT((size_t)s.res.stdout_len, 5);
+	sync_done(&s);
+	{
+		sigset_t pending;
+		sigpending(&pending);
+		CHECK(!sigismember(&pending, SIGPIPE));
+	}
+	free(in);
+}
+
+static void failures(void)
+{
+	struct sync_run s;
+	struct req r;
+	struct asp_sync_opts o = opts();
+	struct asp_sync_result res;
+	int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {ASP_FD_PIPE_WRITE, 2}};
+	int fds = count_fds();
+	/* A pre-exec step fails: its record comes back, the child is reaped. */
+	req_begin(&r, "/bin/true", 0);
+	req_arg(&r, "true");
+	req_fd_map(&r, (const int32_t(*)[2])map, 3, ASP_FDMAP_CLOSE_OTHERS);
+	req_step_string(&r, ASP_OP_CHDIR, "/nonexistent-aspawn");
+	req_end(&r);
+	CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res), 0);
+	CHECK_EQ_INT(res.err, ENOENT);
+	CHECK_EQ_INT(res.step, 1);
+	CHECK_EQ_INT(res.code, 127);
+	free(r.buf);
+	/* execve */
+	run_sync("x", 0, 0, opts(), &s);
+	sync_done(&s);
+	req_begin(&r, "/nonexistent/program", 0);
+	req_arg(&r, "p");
+	req_end(&r);
+	o.stdout_pipe = o.stderr_pipe = -1;
+	CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res), 0);
+	CHECK_EQ_INT(res.err, ENOENT);
+	CHECK_EQ_INT(res.step, ASP_STEP_EXEC);
+	/* No child at all: a bad request, bad options. */
+	r.buf[0] ^= 0xff;
+	CHECK(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res) < 0);
+	CHECK_EQ_INT(res.pid, 0);
+	r.buf[0] ^= 0xff;
+	o.max_buffer = 0;
+	CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res), -EINVAL);
+	o = opts();
+	o.stderr_pipe = 0; /* one pipe, two streams */
+	CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res), -EINVAL);
+	free(r.buf);
+	CHECK_EQ_INT(count_fds(), fds);
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
+/* A descendant keeps stdout open after the child is killed: the call
+ * returns at the timeout all the same, with what was read. */
+static void timeout_with_descendant(uint32_t flags)
+{
+	struct sync_run s;
+	struct asp_sync_opts o = opts();
+	int fds = count_fds();
+	pid_t orphan;
+	o.timeout_ms = 300;
+	o.flags = flags;
+	run_sync("sleep 30 & echo $!; sleep 30", 0, 0, o, &s);
+	CHECK_EQ_INT(s.r, 0);
+	CHECK(s.res.flags & ASP_SYNC_TIMED_OUT);
+	CHECK_EQ_INT(s.res.si_code, ASP_WAIT_KILLED);
+	CHECK_EQ_INT(s.res.code, SIGTERM);
+	CHECK(s.ms >= 290 && s.ms < 10000);
+	orphan = atoi(s.out);
+	CHECK(orphan > 0);
+	if (orphan > 0)
+		kill(orphan, SIGKILL);
+	sync_done(&s);
+	/* Ignored killSignal: SIGKILL after force_kill_after_ms. */
+	o.timeout_ms = 1000; /* ample time to set the trap, even on a loaded machine */
+	o.force_kill_after_ms = 200;
+	run_sync("trap '' TERM; sleep 10", 0, 0, o, &s);
+	CHECK_EQ_INT(s.res.code, SIGKILL);
+	CHECK(s.ms >= 1190 && s.ms < 10000);
+	sync_done(&s);
+	/* The group: every member goes. */
+	o = opts();
+	o.timeout_ms = 200;
+	o.flags = flags | ASP_SYNC_GROUP;
+	{
+		struct req r;
+		int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {ASP_FD_PIPE_WRITE, 2}};
+		req_sh(&r, "sleep 30 & echo $!; wait");
+		req_fd_map(&r, (const int32_t(*)[2])map, 3, ASP_FDMAP_CLOSE_OTHERS);
+		req_step(&r, ASP_OP_SETSID, 0, 0);
+		req_end(&r);
+		CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &s.res), 0);
+		free(r.buf);
+		s.out = take(ASP_SYNC_STDOUT, (size_t)s.res.stdout_len);
+		s.err = take(ASP_SYNC_STDERR, (size_t)s.res.stderr_len);
+		orphan = atoi(s.out);
+		CHECK(orphan > 0);
+		if (orphan > 0) {
+			int i;
+			for (i = 0; i < 300 && kill(orphan, 0) == 0; i++)
+				usleep(10000);
+			CHECK(kill(orphan, 0) < 0);
+		}
+		sync_done(&s);
+	}
+	CHECK_EQ_INT(count_fds(), fds);
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
+static void timeout_pidfd(void) { timeout_with_descendant(0); }
+static void timeout_no_pidfd(void) { timeout_with_descendant(ASP_SYNC_NO_PIDFD); }
+
+static void max_buffer(void)
+{
+	struct sync_run s;
+	struct asp_sync_opts o = opts();
+	o.max_buffer = 5000;
+	run_sync("yes >&2", 0, 0, o, &s);
+	CHECK_EQ_INT(s.res.exceeded, ASP_SYNC_STDERR);
+	CHECK_EQ_INT((size_t)s.res.stderr_len, 5000);
+	CHECK_EQ_INT(s.res.code, SIGTERM);
+	CHECK_EQ_INT(s.res.flags, 0);
+	sync_done(&s);
+	/* Exactly the limit is within it. */
+	run_sync("head -c 5000 /dev/zero", 0, 0, o, &s);
+	CHECK_EQ_INT(s.res.exceeded, 0);
+	CHECK_EQ_INT((size_t)s.res.stdout_len, 5000);
+	sync_done(&s);
+	/* A descendant writing on forever: still returns. */
+	o.max_buffer = 100;
+	run_sync("yes & wait", 0, 0, o, &s);
+	CHECK_EQ_INT(s.res.exceeded, ASP_SYNC_STDOUT);
+	CHECK(s.ms < 10000);
+	sync_done(&s);
+	/* (yes, orphaned, dies of SIGPIPE: our end is closed.) */
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
+/* Without pidfds: the naps, and the blocking wait when nothing else is watched. */
+static void no_pidfd(void)
+{
+	struct sync_run s;
+	struct asp_sync_opts o = opts();
+	struct req r;
+	struct asp_sync_result res;
+	int fds = count_fds();
+	o.flags = ASP_SYNC_NO_PIDFD;
+	run_sync("echo hi; exec >&- 2>&-; sleep 0.2; exit 4", 0, 0, o, &s);
+	CHECK_EQ_INT(s.res.code, 4);
+	CHECK_EQ_STR(s.out, "hi\n");
+	CHECK(s.ms >= 190);
+	sync_done(&s);
+	req_sh(&r, "sleep 0.1; exit 7");
+	req_end(&r);
+	o.stdout_pipe = o.stderr_pipe = -1;
+	CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res), 0);
+	CHECK_EQ_INT(res.code, 7);
+	free(r.buf);
+	CHECK_EQ_INT(count_fds(), fds);
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
+static void on_alarm(int sig) { (void)sig; }
+
+/* Signals interrupt ppoll and write all the time: nothing is lost. */
+static void eintr(void)
+{
+	struct sigaction sa;
+	struct itimerval it = {{0, 2000}, {0, 2000}}, off = {{0, 0}, {0, 0}};
+	struct sync_run s;
+	size_t n = 1 << 20;
+	uint8_t *in = malloc(n);
+	struct asp_sync_opts o = opts();
+	memset(in, 'x', n);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm; /* no SA_RESTART */
+	sigaction(SIGALRM, &sa, 0);
+	setitimer(ITIMER_REAL, &it, 0);
+	o.timeout_ms = 30000;
+	run_sync("sleep 0.1; cat; echo done >&2", in, (uint32_t)n, o, &s);
+	setitimer(ITIMER_REAL, &off, 0);
+	signal(SIGALRM, SIG_DFL);
+	CHECK_EQ_INT(s.r, 0);
+	CHECK_EQ_INT(s.res.code, 0);
+	CHECK_EQ_INT((size_t)s.res.stdout_len, n);
+	CHECK_EQ_STR(s.err, "done\n");
+	CHECK_EQ_INT(s.res.flags, 0);
+	sync_done(&s);
+	free(in);
+}
+
+/* Each thread has its own result. */
+static void *thread_runs(void *arg)
+{
+	long id = (long)arg;
+	char in[64];
+	int i;
+	for (i = 0; i < 30; i++) {
+		struct sync_run s;
+		int n = snprintf(in, sizeof in, "t%ld-%d", id, i);
+		run_sync("cat", in, (uint32_t)n, opts(), &s);
+		CHECK_EQ_STR(s.out, in);
+		sync_done(&s);
+	}
+	return 0;
+}
+
+static void threads(void)
+{
+	pthread_t t[4];
+	long i;
+	int fds = count_fds();
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], 0, thread_runs, (void *)i);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], 0);
+	CHECK_EQ_INT(count_fds(), fds);
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
+/* A result never taken: freed by the thread's next run and at its end. */
+static void *leave_result(void *arg)
+{
+	struct req r;
+	struct asp_sync_opts o = opts();
+	struct asp_sync_result res;
+	req_sh(&r, "echo kept");
+	{
+		int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {ASP_FD_PIPE_WRITE, 2}};
+		req_fd_map(&r, (const int32_t(*)[2])map, 3, ASP_FDMAP_CLOSE_OTHERS);
+	}
+	req_end(&r);
+	L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res);
+	L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res);
+	CHECK_EQ_INT((int)res.stdout_len, 5);
+	free(r.buf);
+	return arg;
+}
+
+static void unfreed(void)
+{
+	pthread_t t;
+	pthread_create(&t, 0, leave_result, 0);
+	pthread_join(t, 0);
+}
+
+TEST_LIST(sync_tests) = {
+	{"sync: output, exit status, signal", output_and_status},
+	{"sync: 4 MiB in and out; EPIPE without SIGPIPE", input_both_ways},
+	{"sync: pre-exec, exec and spawn failures", failures},
+	{"sync: timeout with a descendant holding stdout; SIGKILL later; the group", timeout_pidfd},
+	{"sync: the same without pidfds", timeout_no_pidfd},
+	{"sync: max_buffer", max_buffer},
+	{"sync: without pidfds", no_pidfd},
+	{"sync: EINTR", eintr},
+	{"sync: threads", threads},
+	{"sync: a result never taken", unfreed},
+	{0, 0},
+};
