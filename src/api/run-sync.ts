@@ -15,6 +15,7 @@ import type { RunOptions } from "./options.ts";
 import { plan, type StdioDefaults } from "./plan.ts";
 import { checkRunOptions, runArguments, type RunResult, settle } from "./run.ts";
 import { signalNumber } from "./signals.ts";
+import { backend } from "./backend.ts";
 import { nativeFor } from "./native-backend.ts";
 import { duration } from "./spawn.ts";
 import { stepName } from "./steps.ts";
@@ -96,7 +97,23 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   const max = checkRunOptions(o);
   const t0 = performance.now();
   if (rewritesCommand(o)) ({ file, args, options: o } = command(file, args, o));
+  if (o.all) throw new TypeError("all: runSync() keeps stdout and stderr apart; use run() for both interleaved");
   const defaults: StdioDefaults = { stdin: o.input !== undefined ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" };
+  const b = backend();
+  if (b.runSync) {
+    const timeout = duration(o.timeout, "timeout", Infinity);
+    const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+    const input = o.input === undefined ? undefined : inputBytes(o.input);
+    const line = commandLine(file, args);
+    const r = b.runSync({ file, args, options: o, defaults, input, timeout: timeout === Infinity ? undefined : timeout, killSignal, maxBuffer: max });
+    return settle(o, max, {
+      ...r,
+      durationMs: performance.now() - t0,
+      command: line,
+      aborted: false,
+      timeoutMs: timeout === Infinity ? undefined : timeout,
+    });
+  }
   const p = plan(file, args, o, defaults);
   const extra = p.pipes.find((fd) => fd > 2);
   if (extra !== undefined) throw new TypeError(`stdio[${extra}]: runSync() collects stdout and stderr only; use run()`);
@@ -121,7 +138,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   const durationMs = performance.now() - t0;
   const line = commandLine(file, args);
   if (r < 0 && result.getInt32(SyncResult.pid, true) === 0) {
-    throw new SpawnError(-r, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line);
+    throw new SpawnError(-r, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line, file, o);
   }
   if (r < 0) {
     // The child ran, but its output could not be kept (ENOMEM) or its pipes
@@ -144,7 +161,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   }
   const err = result.getInt32(SyncResult.err, true);
   if (err) {
-    throw new SpawnError(err, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line, file);
+    throw new SpawnError(err, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line, file, o);
   }
   const lost = result.getInt32(SyncResult.wait_err, true);
   if (lost) throw lostStatus(lost, line);
