@@ -58,9 +58,9 @@ export const badInputs: BadInput[] = [
   { name: "NUL in env value", call: () => spawn("true", [], { env: { A: "\0" } }), error: "TypeError", message: /env\.A.*NUL/ },
   { name: "non-string env value", call: () => spawn("true", [], { env: { A: 1 as never } }), error: "TypeError", message: /env\.A must be a string/ },
   { name: "NUL in cwd", call: () => spawn("true", [], { cwd: "/tmp\0" }), error: "TypeError", message: /cwd/ },
-  { name: "unknown stdio word", call: () => spawn("true", [], { stdout: "file" as never }), error: "TypeError", message: /stdio\[1\]/ },
-  { name: "negative fd", call: () => spawn("true", [], { stdin: -1 }), error: "TypeError", message: /stdio\[0\]/ },
-  { name: "fractional fd", call: () => spawn("true", [], { stderr: 1.5 }), error: "TypeError", message: /stdio\[2\]/ },
+  { name: "unknown stdio word", call: () => spawn("true", [], { stdout: "file" as never }), error: "TypeError", message: /^stdout must be .* got "file"$/ },
+  { name: "negative fd", call: () => spawn("true", [], { stdin: -1 }), error: "TypeError", message: /^stdin must be an integer .* got -1$/ },
+  { name: "fractional fd", call: () => spawn("true", [], { stderr: 1.5 }), error: "TypeError", message: /^stderr must be an integer .* got 1.5$/ },
   { name: "pipe as an extra fd", call: () => spawn("true", [], { stdio: ["ignore", "pipe", "pipe", "pipe"] }), error: "TypeError", message: /stdio\[3\]/ },
   { name: "negative timeout", call: () => spawn("true", [], { timeout: -1 }), error: "TypeError", message: /timeout/ },
   { name: "NaN timeout", call: () => spawn("true", [], { timeout: NaN }), error: "TypeError", message: /timeout/ },
@@ -85,9 +85,16 @@ export const badInputs: BadInput[] = [
   { name: "cwd a number", call: () => spawn("true", [], { cwd: 1 as never }), error: "TypeError", message: /cwd must be a string/ },
   { name: "argv0 a number", call: () => spawn("true", [], { argv0: 0 as never }), error: "TypeError", message: /argv0 must be a string/ },
   // -- stdio
-  { name: "stdin true", call: () => spawn("true", [], { stdin: true as never }), error: "TypeError", message: /stdio\[0\]/ },
-  { name: "stdin a plain object", call: () => spawn("true", [], { stdin: {} as never }), error: "TypeError", message: /stdio\[0\]/ },
-  { name: "stdin a foreign ReadableStream", call: () => spawn("cat", [], { stdin: new ReadableStream() }), error: "TypeError", message: /only the stdout or stderr stream of another Subprocess/ },
+  { name: "stdin true", call: () => spawn("true", [], { stdin: true as never }), error: "TypeError", message: /^stdin must be .* got true$/ },
+  { name: "stdin a plain object", call: () => spawn("true", [], { stdin: {} as never }), error: "TypeError", message: /^stdin must be .* got an object$/ },
+  { name: "stdio[0] a locked ReadableStream", call: () => {
+    const s = new ReadableStream();
+    s.getReader();
+    return spawn("cat", [], { stdio: [s] });
+  }, error: "TypeError", message: /^stdio\[0\]: the ReadableStream is locked/ },
+  { name: "stdout a ReadableStream", call: () => spawn("cat", [], { stdout: new ReadableStream() as never }), error: "TypeError", message: /^stdout must be .* got a ReadableStream$/ },
+  { name: "input and stdin both", call: () => spawn("cat", [], { input: "x", stdin: "ignore" }), error: "TypeError", message: /^input and stdin cannot both be given/ },
+  { name: "input a number", call: () => spawn("cat", [], { input: 5 as never }), error: "TypeError", message: /^input must be a string, .* got 5$/ },
   {
     name: "a stream piped twice (two spawns)",
     withContext: (ctx) => {
@@ -124,8 +131,8 @@ export const badInputs: BadInput[] = [
     error: "TypeError", message: /already read, piped|cancelled/,
   },
   { name: "stdio[4] true", call: () => spawn("true", [], { stdio: ["ignore", "pipe", "inherit", null, true as never] }), error: "TypeError", message: /stdio\[4\]/ },
-  { name: "stdout NaN", call: () => spawn("true", [], { stdout: NaN }), error: "TypeError", message: /stdio\[1\]/ },
-  { name: "stdout Infinity", call: () => spawn("true", [], { stdout: Infinity }), error: "TypeError", message: /stdio\[1\]/ },
+  { name: "stdout NaN", call: () => spawn("true", [], { stdout: NaN }), error: "TypeError", message: /^stdout must be an integer .* got NaN$/ },
+  { name: "stdout Infinity", call: () => spawn("true", [], { stdout: Infinity }), error: "TypeError", message: /^stdout must be an integer .* got Infinity$/ },
   // -- durations and signals
   { name: "timeout a string", call: () => spawn("true", [], { timeout: "100" as never }), error: "TypeError", message: /timeout/ },
   { name: "timeout fractional", call: () => spawn("true", [], { timeout: 1.5 }), error: "TypeError", message: /timeout/ },

@@ -10,6 +10,7 @@ import { writeEnvironment } from "./environment.ts";
 import type { FdReader } from "./fd-reader.ts";
 import type { Options } from "./options.ts";
 import type { FdMap, StdioDefaults } from "./stdio.ts";
+import type { PumpSpec } from "./stream-stdio.ts";
 import { fdMapIndex, steps } from "./steps.ts";
 import { unrefTimeout } from "./timers.ts";
 
@@ -23,6 +24,8 @@ export interface Plan {
   pipes: number[];
   /** Pipes of other children handed to this one (our ends close after the spawn). */
   handovers: FdReader[];
+  /** Pipes the library pumps from or into the user's streams. */
+  pumps: PumpSpec[];
 }
 
 const writer = new RequestWriter();
@@ -103,5 +106,5 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
     else names.push(s.name);
   }
   const map = values[fdMapIndex] as FdMap;
-  return { request: w.end(), steps: names, pipes: map.pipes, handovers: map.handovers };
+  return { request: w.end(), steps: names, pipes: map.pipes, handovers: map.handovers, pumps: map.pumps };
 }

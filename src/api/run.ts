@@ -1,5 +1,4 @@
 /** run(): spawn, feed input, collect output, wait, and judge the exit. */
-import { EPIPE } from "./errno.ts";
 import { ExitError } from "./errors.ts";
 import { concat } from "./output.ts";
 import type { RunOptions } from "./options.ts";
@@ -50,20 +49,6 @@ export class Collector {
 
 const decoder = new TextDecoder();
 
-/** @internal Write `input` to the child's stdin pipe, then close it. */
-export async function feed(proc: Subprocess, input: string | Uint8Array | undefined): Promise<void> {
-  const w = proc[internals].stdin;
-  if (!w) return;
-  try {
-    if (input !== undefined) await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-  } catch (e) {
-    // A child that exits without reading all its input is not an error of ours.
-    if ((e as { errno?: number }).errno !== EPIPE) throw e;
-  } finally {
-    w.close();
-  }
-}
-
 /**
  * Run a command to completion and collect its output. Rejects with
  * ExitError on a non-zero exit, a signal, a timeout, an abort or output
@@ -88,9 +73,6 @@ export function run(
 
 /** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */
 export function checkRunOptions(o: RunOptions): number {
-  if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
-    throw new TypeError("input must be a string or a Uint8Array");
-  }
   if (o.encoding !== undefined && o.encoding !== "utf8" && o.encoding !== "buffer") {
     throw new TypeError(`encoding must be "utf8" or "buffer", got ${JSON.stringify(o.encoding)}`);
   }
@@ -109,7 +91,7 @@ export async function runWith(
   const max = checkRunOptions(o);
   const t0 = performance.now();
   const proc = spawnWith(file, args, o, {
-    stdin: o.input !== undefined ? "pipe" : "ignore",
+    stdin: "ignore", // `input` takes its place (pump.ts feeds it)
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -128,7 +110,6 @@ export async function runWith(
     proc.exited,
     inner.stdout?.drain(out.add),
     inner.stderr?.drain(err.add),
-    feed(proc, o.input),
   ]);
   const durationMs = performance.now() - t0;
   const text = o.encoding !== "buffer";

@@ -91,6 +91,7 @@ export function spawnWith(
     ownGroup: options.setsid === true || options.processGroup === true,
     joinedGroup: typeof options.processGroup === "number" ? options.processGroup : undefined,
     cgroup: options.cgroup,
+    pumps: p.pumps,
   });
 }
 

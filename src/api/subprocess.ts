@@ -12,6 +12,8 @@ import { decodeExit, type ExitStatus } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
 import { readBytes, readLines } from "./output.ts";
+import { Pumps } from "./pump.ts";
+import type { PumpSpec } from "./stream-stdio.ts";
 import { killTree } from "./tree.ts";
 import { type Signal, SIGKILL, signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
@@ -37,6 +39,8 @@ export interface SubprocessInit {
   ownGroup: boolean;
   joinedGroup?: number | undefined;
   cgroup?: string | undefined;
+  /** Pipes fed from or drained into the user's streams (pump.ts): hidden from the public getters. */
+  pumps?: PumpSpec[];
 }
 
 /** Options of Subprocess.kill(). */
@@ -127,6 +131,9 @@ export class Subprocess implements AsyncDisposable {
   #stdin: WritableStream<Uint8Array> | null | undefined;
   #stdout: ReadableStream<Uint8Array> | null | undefined;
   #stderr: ReadableStream<Uint8Array> | null | undefined;
+  #pumps: Pumps | undefined;
+  /** Bit n: child fd n is pumped by the library, not the user's to read or write. */
+  #pumped = 0;
 
   constructor(init: SubprocessInit) {
     this.pid = init.pid;
@@ -186,6 +193,11 @@ export class Subprocess implements AsyncDisposable {
       if (init.signal.aborted) this.#onAbort();
       else init.signal.addEventListener("abort", this.#onAbort, { once: true });
     }
+    if (init.pumps?.length) {
+      for (const p of init.pumps) this.#pumped |= 1 << p.fd;
+      const ends = [this.#stdinWriter, this.#stdoutReader, this.#stderrReader] as const;
+      this.#pumps = new Pumps(init.pumps, ends, this.command, () => this[internals].terminate());
+    }
   }
 
   /** The command line, for messages. */
@@ -200,16 +212,19 @@ export class Subprocess implements AsyncDisposable {
 
   /** The child's stdin when it is a pipe ("pipe"), else null. */
   get stdin(): WritableStream<Uint8Array> | null {
+    if (this.#pumped & 1) return null;
     return (this.#stdin ??= this.#stdinWriter && writableFrom(this.#stdinWriter));
   }
 
   /** The child's stdout when it is a pipe, else null. */
   get stdout(): ReadableStream<Uint8Array> | null {
+    if (this.#pumped & 2) return null;
     return (this.#stdout ??= this.#stdoutReader && readableFrom(this.#stdoutReader));
   }
 
   /** The child's stderr when it is a pipe, else null. */
   get stderr(): ReadableStream<Uint8Array> | null {
+    if (this.#pumped & 4) return null;
     return (this.#stderr ??= this.#stderrReader && readableFrom(this.#stderrReader));
   }
 
@@ -264,7 +279,7 @@ export class Subprocess implements AsyncDisposable {
   }
 
   #stdoutFor(what: string): FdReader {
-    const r = this.#stdoutReader;
+    const r = this.#pumped & 2 ? null : this.#stdoutReader;
     if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
     // Closed with nothing unread (the child exited without output): it
     // reads as empty, as it would have before the exit.
@@ -311,13 +326,13 @@ export class Subprocess implements AsyncDisposable {
     const self = this; // a getter's `this` is the view
     return {
       get stdin() {
-        return self.#stdinWriter;
+        return self.#pumped & 1 ? null : self.#stdinWriter;
       },
       get stdout() {
-        return self.#stdoutReader;
+        return self.#pumped & 2 ? null : self.#stdoutReader;
       },
       get stderr() {
-        return self.#stderrReader;
+        return self.#pumped & 4 ? null : self.#stderrReader;
       },
       get timedOut() {
         return self.#timedOut;
@@ -488,7 +503,10 @@ export class Subprocess implements AsyncDisposable {
       this.#stderrReader?.onClose(() => this.#release());
       this.#release();
     }
-    this.#settleExited(this.#spawnError ?? lost ?? this.#exitStatus);
+    const status = this.#exitStatus;
+    // With streams of the user's: once their sinks have all the output.
+    if (this.#pumps) void this.#pumps.exited().then((e) => this.#settleExited(this.#spawnError ?? lost ?? e ?? status));
+    else this.#settleExited(this.#spawnError ?? lost ?? status);
   }
 }
 

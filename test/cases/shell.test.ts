@@ -118,9 +118,9 @@ test("preferLocal: without cwd (or a relative one) from the current directory", 
 });
 
 test("preferLocal: bad values are TypeErrors naming the option", async () => {
-  assert.throws(() => spawn("true", { preferLocal: "yes" as never }), /^TypeError: preferLocal must be a boolean, got string/);
+  assert.throws(() => spawn("true", { preferLocal: "yes" as never }), /^TypeError: preferLocal must be a boolean, got "yes"$/);
   const e = await run("true", { preferLocal: 1 as never }).catch((e) => e);
   assert.ok(e instanceof TypeError);
-  assert.match(e.message, /^preferLocal must be a boolean, got number/);
-  assert.throws(() => spawn("true", { preferLocal: true, cwd: 5 as never }), /^TypeError: cwd must be a string, got number/);
+  assert.match(e.message, /^preferLocal must be a boolean, got 1$/);
+  assert.throws(() => spawn("true", { preferLocal: true, cwd: 5 as never }), /^TypeError: cwd must be a string, got 5$/);
 });

@@ -1,0 +1,325 @@
+/**
+ * Moves bytes between a child's pipes and the user's own streams (the
+ * sources and sinks of stream-stdio.ts), one chunk at a time: the next chunk
+ * is taken only once the last one is in the pipe (stdin) or accepted by the
+ * sink (stdout, stderr), so a slow side slows the other down instead of
+ * filling memory.
+ *
+ * Failures: a source that throws (or yields something that is not a chunk)
+ * or a sink that errors stops its pump, our end of that pipe is closed (the
+ * child sees EOF, or EPIPE/SIGPIPE), the child is sent killSignal — it must
+ * not act on input cut short — and `exited` rejects with a StreamError once
+ * the child is reaped. A child that stops reading its stdin (it exited or
+ * closed it) is no error: the source is cancelled, as a consumer that stops
+ * early cancels a stream.
+ */
+import { EPIPE } from "./errno.ts";
+import type { FdReader } from "./fd-reader.ts";
+import type { FdWriter } from "./fd-writer.ts";
+import { describe } from "./check.ts";
+import type { NodeReadable, NodeWritable, PumpSpec, Sink, Source } from "./stream-stdio.ts";
+
+/** A stream given as stdin, stdout, stderr or input failed; `cause` is its error. */
+export class StreamError extends Error {
+  override name = "StreamError";
+  /** The option that named the stream: "stdin", "stdout", "stderr", "stdio[n]" or "input". */
+  readonly option: string;
+  /** The command line, for messages. */
+  readonly command: string;
+
+  constructor(option: string, role: string, cause: unknown, command: string) {
+    const why = cause instanceof Error ? cause.message : describe(cause);
+    super(`The ${option} ${role} failed (${why}): ${command}`, { cause });
+    this.option = option;
+    this.command = command;
+  }
+}
+
+const noop = () => {};
+const encoder = new TextEncoder();
+const proc = (globalThis as { process?: { stdin?: unknown; stdout?: unknown; stderr?: unknown } }).process;
+/** This process's own stdio: never ended or destroyed because a child's output ended. */
+const ours = (s: unknown) => s !== undefined && (s === proc?.stdin || s === proc?.stdout || s === proc?.stderr);
+
+/** Chunks from a source; null at its end. */
+interface Pull {
+  next(): Promise<unknown>;
+  /** Done with it: `cancel` when stopping before its end. */
+  close(cancel: boolean): void;
+}
+
+function bytesOf(chunk: unknown, label: string): Uint8Array {
+  if (typeof chunk === "string") return encoder.encode(chunk);
+  // Views of our own type: a Buffer goes to the native write as plain bytes.
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  throw new TypeError(`${label}: a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got ${describe(chunk)}`);
+}
+
+function webPull(stream: ReadableStream): Pull {
+  const reader = stream.getReader();
+  return {
+    next: async () => {
+      const r = await reader.read();
+      return r.done ? null : r.value;
+    },
+    close: (cancel) => {
+      // cancel() also ends a read still pending (a source with nothing to say).
+      if (cancel) reader.cancel().catch(noop);
+      else reader.releaseLock();
+    },
+  };
+}
+
+function iterPull(it: Iterator<unknown> | AsyncIterator<unknown>): Pull {
+  return {
+    next: async () => {
+      const r = await it.next();
+      return r.done ? null : r.value;
+    },
+    close: (cancel) => {
+      if (!cancel) return;
+      try {
+        Promise.resolve(it.return?.()).catch(noop);
+      } catch {
+        // its own cleanup failed: nothing of ours to undo
+      }
+    },
+  };
+}
+
+/**
+ * A Node Readable in paused mode ('readable' and read()), not through its
+ * async iterator: stopping must be possible while a read is pending, and
+ * this process's own stdin must be left paused rather than destroyed.
+ */
+function nodePull(s: NodeReadable): Pull {
+  let wake: (() => void) | undefined;
+  let error: unknown;
+  let failed = false, ended = false, closed = false;
+  const onWake = () => wake?.();
+  const onEnd = () => ((ended = true), onWake());
+  const onError = (e: unknown) => {
+    if (!failed) [failed, error] = [true, e];
+    onWake();
+  };
+  s.on("readable", onWake);
+  s.on("end", onEnd);
+  s.on("error", onError);
+  s.on("close", onWake);
+  return {
+    next: async () => {
+      for (;;) {
+        if (closed) return null;
+        if (failed) throw error;
+        const chunk = s.read();
+        if (chunk !== null && chunk !== undefined) return chunk;
+        if (ended || s.readableEnded) return null;
+        if (s.destroyed) throw new Error("the stream was destroyed before its end");
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    },
+    close: (cancel) => {
+      closed = true;
+      s.off("readable", onWake);
+      s.off("end", onEnd);
+      s.off("error", onError);
+      s.off("close", onWake);
+      onWake();
+      if (cancel && ours(s)) s.pause?.();
+      else if (cancel) s.destroy(); // a file stream closes its fd
+    },
+  };
+}
+
+function pullFrom(src: Source): Pull {
+  switch (src.kind) {
+    case "bytes": {
+      let given = false;
+      return { next: async () => (given ? null : ((given = true), src.value)), close: noop };
+    }
+    case "blob":
+      return webPull(src.value.stream());
+    case "web":
+      return webPull(src.value);
+    case "node":
+      return nodePull(src.value);
+    case "async":
+      return iterPull(src.value[Symbol.asyncIterator]());
+    case "sync":
+      return iterPull(src.value[Symbol.iterator]());
+  }
+}
+
+/** A sink, shared by every fd that names the same object. */
+interface Push {
+  /** Resolves once the sink can take more. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** The end of the output: close the sink, resolving once it has everything. */
+  end(): Promise<void>;
+  /** Give up on it after a failure. */
+  abort(reason: unknown): void;
+}
+
+function webPush(stream: WritableStream<Uint8Array>): Push {
+  const w = stream.getWriter();
+  w.closed.catch(noop); // a failure is reported through ready/close
+  return {
+    write: async (chunk) => {
+      await w.ready;
+      // Not awaited: the sink's queue (its highWaterMark) is the buffer, as
+      // pipeTo() uses it; a failure rejects the next ready or the close.
+      w.write(chunk).catch(noop);
+    },
+    end: () => w.close(),
+    abort: (reason) => void w.abort(reason).catch(noop),
+  };
+}
+
+function nodePush(s: NodeWritable): Push {
+  let wake: (() => void) | undefined;
+  let error: unknown;
+  let failed = false, drained = true, finished = false;
+  const onWake = () => wake?.();
+  const onDrain = () => ((drained = true), onWake());
+  const onFinish = () => ((finished = true), onWake());
+  const onError = (e: unknown) => {
+    if (!failed) [failed, error] = [true, e];
+    onWake();
+  };
+  const events: [string, (...a: never[]) => void][] = [["error", onError], ["drain", onDrain], ["finish", onFinish], ["close", onWake]];
+  for (const [event, f] of events) s.on(event, f);
+  // Ours only while we write: a stream used for many children must not
+  // collect listeners.
+  const detach = () => {
+    for (const [event, f] of events) s.off(event, f);
+  };
+  const until = async (done: () => boolean) => {
+    for (;;) {
+      if (failed) throw error;
+      if (done()) return;
+      if (s.destroyed) throw new Error("the stream was destroyed");
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+  };
+  return {
+    write: async (chunk) => {
+      if (failed) throw error;
+      if (!s.write(chunk)) drained = false;
+      await until(() => drained);
+    },
+    end: async () => {
+      try {
+        if (ours(s)) return;
+        s.end();
+        await until(() => finished);
+      } finally {
+        detach();
+      }
+    },
+    abort: () => {
+      detach();
+      if (!ours(s)) s.destroy();
+    },
+  };
+}
+
+const pushTo = (sink: Sink): Push => (sink.kind === "web" ? webPush(sink.value) : nodePush(sink.value));
+
+/** The ends of a child's standard pipes, by child fd. */
+export type PipeEnds = readonly [FdWriter | null, FdReader | null, FdReader | null];
+
+/** The pumps of one child: started with it, stopped and awaited when it exits. */
+export class Pumps {
+  readonly #command: string;
+  readonly #onFail: () => void;
+  #error: StreamError | undefined;
+  #stdin: Pull | undefined;
+  #exited = false;
+  readonly #drains: Promise<void>[] = [];
+
+  /** onFail: stop the child (a stream failed). */
+  constructor(specs: readonly PumpSpec[], ends: PipeEnds, command: string, onFail: () => void) {
+    this.#command = command;
+    this.#onFail = onFail;
+    // One Push per sink object: stdout and stderr may name the same one,
+    // which is then closed after both ended.
+    const pushes = new Map<unknown, { push: Push; users: number; failed: boolean }>();
+    for (const spec of specs) {
+      if (spec.source) {
+        this.#stdin = pullFrom(spec.source); // takes the reader now: a second child sees it locked
+        void this.#feed(this.#stdin, ends[0]!, spec.label);
+      } else if (spec.sink) {
+        let shared = pushes.get(spec.sink.value);
+        if (!shared) pushes.set(spec.sink.value, (shared = { push: pushTo(spec.sink), users: 0, failed: false }));
+        shared.users++;
+        this.#drains.push(this.#drain(ends[spec.fd as 1 | 2]!, shared, spec.label));
+      }
+    }
+  }
+
+  #fail(label: string, role: string, cause: unknown): void {
+    this.#error ??= new StreamError(label, role, cause, this.#command);
+    this.#onFail();
+  }
+
+  async #feed(pull: Pull, w: FdWriter, label: string): Promise<void> {
+    let done = false;
+    try {
+      for (;;) {
+        let chunk: Uint8Array;
+        try {
+          const c = await pull.next();
+          if (c === null || this.#exited) return void (done = c === null);
+          chunk = bytesOf(c, label);
+        } catch (e) {
+          if (!this.#exited) this.#fail(label, "source", e);
+          return;
+        }
+        try {
+          await w.write(chunk);
+        } catch (e) {
+          // The child stopped reading (exited, or closed its stdin): no error.
+          if ((e as { errno?: number }).errno !== EPIPE && !this.#exited) this.#fail(label, "pipe", e);
+          return;
+        }
+      }
+    } finally {
+      w.close(); // EOF for the child
+      pull.close(!done);
+    }
+  }
+
+  async #drain(r: FdReader, shared: { push: Push; users: number; failed: boolean }, label: string): Promise<void> {
+    let role = "pipe";
+    try {
+      for (;;) {
+        role = "pipe";
+        const chunk = await r.read();
+        if (!chunk) break;
+        role = "sink";
+        await shared.push.write(chunk);
+      }
+      role = "sink";
+      if (--shared.users === 0 && !shared.failed) await shared.push.end();
+    } catch (e) {
+      r.close(); // the child gets EPIPE (or SIGPIPE) instead of a full pipe
+      if (!shared.failed) shared.push.abort(e);
+      shared.failed = true;
+      this.#fail(label, role, e);
+    }
+  }
+
+  /**
+   * The child exited: stop feeding its stdin (the source is cancelled) and
+   * wait until what it wrote is in the sinks. The first failure, if any.
+   */
+  async exited(): Promise<StreamError | undefined> {
+    this.#exited = true;
+    this.#stdin?.close(true);
+    await Promise.all(this.#drains);
+    return this.#error;
+  }
+}
