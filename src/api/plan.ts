@@ -5,7 +5,7 @@
  * step's name for error messages.
  */
 import { RequestWriter } from "../ffi/request.ts";
-import { noNul } from "./check.ts";
+import { describe, noNul } from "./check.ts";
 import { writeEnvironment } from "./environment.ts";
 import type { FdReader } from "./fd-reader.ts";
 import type { Options } from "./options.ts";
@@ -88,7 +88,7 @@ function checkSteps(o: Options, defaults: StdioDefaults): unknown[] {
 function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defaults: StdioDefaults): Plan {
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty");
-  if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${typeof args}`);
+  if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
   if (typeof o !== "object" || o === null) throw new TypeError("options must be an object");
   const values = checkSteps(o, defaults);
   const f = file as string;

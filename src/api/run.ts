@@ -1,4 +1,5 @@
 /** run(): spawn, feed input, collect output, wait, and judge the exit. */
+import { describe } from "./check.ts";
 import { ExitError } from "./errors.ts";
 import { concat } from "./output.ts";
 import type { RunOptions } from "./options.ts";
@@ -74,7 +75,7 @@ export function run(
 /** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */
 export function checkRunOptions(o: RunOptions): number {
   if (o.encoding !== undefined && o.encoding !== "utf8" && o.encoding !== "buffer") {
-    throw new TypeError(`encoding must be "utf8" or "buffer", got ${JSON.stringify(o.encoding)}`);
+    throw new TypeError(`encoding must be "utf8" or "buffer", got ${describe(o.encoding)}`);
   }
   const max = o.maxBuffer ?? 64 * MiB;
   if (typeof max !== "number" || !(max > 0)) throw new TypeError("maxBuffer must be a positive number");

@@ -1,6 +1,7 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { type Channel, getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
+import { describe } from "./check.ts";
 import { command, rewritesCommand } from "./command.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import type { Options } from "./options.ts";
@@ -25,7 +26,7 @@ function duration(v: unknown, what: string, def: number): number {
   if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!Number.isInteger(v) && v !== Infinity) ||
       (v > MAX_TIMER_MS && v !== Infinity)) {
     throw new TypeError(
-      `${what} must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, or Infinity, got ${String(v)}`,
+      `${what} must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, or Infinity, got ${describe(v)}`,
     );
   }
   return v;
