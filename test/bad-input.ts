@@ -217,6 +217,7 @@ export const badInputs: BadInput[] = [
   { name: "pipeline not an array", call: () => pipeline("cat" as never), error: "TypeError", message: /at least one stage/ },
   { name: "pipeline stage a string", call: () => pipeline([["cat"], "wc" as never]), error: "TypeError", message: /stage 1 must be/, startsChildren: true },
   { name: "pipeline stage 1 with its own stdin", call: () => pipeline([["cat"], ["cat", [], { stdin: "pipe" }]]), error: "TypeError", message: /stage 1: its stdin/, startsChildren: true },
+  { name: "pipeline stage 1 with input", call: () => pipeline([["cat"], ["cat", [], { input: "x" }]]), error: "TypeError", message: /stage 1: its stdin/, startsChildren: true },
   { name: "pipeline middle stdout not a pipe", call: () => pipeline([["cat", [], { stdout: "ignore" }], ["cat"]]), error: "TypeError", message: /must be "pipe"/ },
   { name: "pipeline stage 1 with stdio[0]", call: () => pipeline([["cat"], ["cat", [], { stdio: [0] }]]), error: "TypeError", message: /stdio\[0\] is the link to stage 0/, startsChildren: true },
   { name: "pipeline stage 0 with stdio[1]", call: () => pipeline([["cat", [], { stdio: [undefined, 1] }], ["cat"]]), error: "TypeError", message: /stdio\[1\] is the link to stage 1/ },

@@ -91,7 +91,12 @@ export class Subprocess implements AsyncDisposable {
   readonly pid: number;
   /** Resolves when the child reached exec; rejects with SpawnError if it failed before. */
   readonly spawned: Promise<void>;
-  /** Resolves with how the child ended; rejects with SpawnError if the program never ran. */
+  /**
+   * Resolves with how the child ended; rejects with SpawnError if the
+   * program never ran. With streams of yours as stdio (see pump.ts), it
+   * settles once the sinks have all the output, and rejects with a
+   * StreamError when one of your streams failed.
+   */
   readonly exited: Promise<ExitStatus>;
 
   readonly #native: Native;
@@ -210,13 +215,13 @@ export class Subprocess implements AsyncDisposable {
     return this.#exitStatus;
   }
 
-  /** The child's stdin when it is a pipe ("pipe"), else null. */
+  /** The child's stdin when it is a pipe ("pipe"), else null (also when the library feeds it from `input` or a source). */
   get stdin(): WritableStream<Uint8Array> | null {
     if (this.#pumped & 1) return null;
     return (this.#stdin ??= this.#stdinWriter && writableFrom(this.#stdinWriter));
   }
 
-  /** The child's stdout when it is a pipe, else null. */
+  /** The child's stdout when it is a pipe, else null (also when it goes to a sink of yours). */
   get stdout(): ReadableStream<Uint8Array> | null {
     if (this.#pumped & 2) return null;
     return (this.#stdout ??= this.#stdoutReader && readableFrom(this.#stdoutReader));
