@@ -48,15 +48,19 @@ export type InputSource =
  */
 export type StdinOption = StdioOption | ReadableStream<Uint8Array> | InputSource;
 
-/** The parts of a Node `Writable` the library uses (one is recognised by its shape). */
-export interface NodeWritableLike {
-  write(chunk: Uint8Array): boolean;
-  end(): unknown;
+/** A Node stream by the parts the library uses: it is recognised by its shape (no node:stream is loaded). */
+export interface NodeStreamLike {
   // deno-lint-ignore no-explicit-any -- Node's own listener type
   on(event: string, listener: (...args: any[]) => void): unknown;
   // deno-lint-ignore no-explicit-any
   off(event: string, listener: (...args: any[]) => void): unknown;
   destroy(): unknown;
+}
+
+/** A Node `Writable` by the parts the library uses. */
+export interface NodeWritableLike extends NodeStreamLike {
+  write(chunk: Uint8Array): boolean;
+  end(): unknown;
 }
 
 /**

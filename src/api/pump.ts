@@ -17,7 +17,7 @@ import { EPIPE } from "./errno.ts";
 import type { FdReader } from "./fd-reader.ts";
 import type { FdWriter } from "./fd-writer.ts";
 import { describe } from "./check.ts";
-import type { NodeReadable, NodeWritable, PumpSpec, Sink, Source } from "./stream-stdio.ts";
+import type { NodeReadable, NodeStream, NodeWritable, PumpSpec, Sink, Source } from "./stream-stdio.ts";
 
 /** A stream given as stdin, stdout, stderr or input failed; `cause` is its error. */
 export class StreamError extends Error {
@@ -89,44 +89,59 @@ function iterPull(it: Iterator<unknown> | AsyncIterator<unknown>): Pull {
 }
 
 /**
+ * Events of a Node stream, listened to while we use it (a stream used for
+ * many children must not collect listeners): its first error is kept — a
+ * Node stream with no 'error' listener would throw it — and until(done)
+ * waits through the events until done() holds, the stream fails or it is
+ * destroyed.
+ */
+function listen(s: NodeStream, events: Record<string, () => void>) {
+  let wake: (() => void) | undefined;
+  let failed = false, error: unknown;
+  const onWake = () => wake?.();
+  const handlers: [string, (e?: unknown) => void][] = [
+    ["error", (e) => {
+      if (!failed) [failed, error] = [true, e];
+      onWake();
+    }],
+    ...Object.entries(events).map(([event, f]) => [event, () => (f(), onWake())] as [string, () => void]),
+  ];
+  for (const [event, f] of handlers) s.on(event, f);
+  return {
+    until: async (done: () => boolean): Promise<void> => {
+      for (;;) {
+        if (failed) throw error;
+        if (done()) return;
+        if (s.destroyed) throw new Error("the stream was destroyed");
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    },
+    detach: () => {
+      for (const [event, f] of handlers) s.off(event, f);
+      onWake();
+    },
+  };
+}
+
+/**
  * A Node Readable in paused mode ('readable' and read()), not through its
  * async iterator: stopping must be possible while a read is pending, and
  * this process's own stdin must be left paused rather than destroyed.
  */
 function nodePull(s: NodeReadable): Pull {
-  let wake: (() => void) | undefined;
-  let error: unknown;
-  let failed = false, ended = false, closed = false;
-  const onWake = () => wake?.();
-  const onEnd = () => ((ended = true), onWake());
-  const onError = (e: unknown) => {
-    if (!failed) [failed, error] = [true, e];
-    onWake();
-  };
-  s.on("readable", onWake);
-  s.on("end", onEnd);
-  s.on("error", onError);
-  s.on("close", onWake);
+  let ended = false, closed = false, chunk: unknown = null;
+  const events = listen(s, { readable: noop, end: () => (ended = true), close: noop });
+  // done() reads: a chunk, the end, or our own close stop the wait.
+  const ready = () => closed || (chunk = s.read()) != null || ended || s.readableEnded === true;
   return {
     next: async () => {
-      for (;;) {
-        if (closed) return null;
-        if (failed) throw error;
-        const chunk = s.read();
-        if (chunk !== null && chunk !== undefined) return chunk;
-        if (ended || s.readableEnded) return null;
-        if (s.destroyed) throw new Error("the stream was destroyed before its end");
-        await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-      }
+      await events.until(ready);
+      return closed ? null : chunk ?? null;
     },
     close: (cancel) => {
       closed = true;
-      s.off("readable", onWake);
-      s.off("end", onEnd);
-      s.off("error", onError);
-      s.off("close", onWake);
-      onWake();
+      events.detach();
       if (cancel && ours(s)) s.pause?.();
       else if (cancel) s.destroy(); // a file stream closes its fd
     },
@@ -178,49 +193,24 @@ function webPush(stream: WritableStream<Uint8Array>): Push {
 }
 
 function nodePush(s: NodeWritable): Push {
-  let wake: (() => void) | undefined;
-  let error: unknown;
-  let failed = false, drained = true, finished = false;
-  const onWake = () => wake?.();
-  const onDrain = () => ((drained = true), onWake());
-  const onFinish = () => ((finished = true), onWake());
-  const onError = (e: unknown) => {
-    if (!failed) [failed, error] = [true, e];
-    onWake();
-  };
-  const events: [string, (...a: never[]) => void][] = [["error", onError], ["drain", onDrain], ["finish", onFinish], ["close", onWake]];
-  for (const [event, f] of events) s.on(event, f);
-  // Ours only while we write: a stream used for many children must not
-  // collect listeners.
-  const detach = () => {
-    for (const [event, f] of events) s.off(event, f);
-  };
-  const until = async (done: () => boolean) => {
-    for (;;) {
-      if (failed) throw error;
-      if (done()) return;
-      if (s.destroyed) throw new Error("the stream was destroyed");
-      await new Promise<void>((r) => (wake = r));
-      wake = undefined;
-    }
-  };
+  let drained = true, finished = false;
+  const events = listen(s, { drain: () => (drained = true), finish: () => (finished = true), close: noop });
   return {
     write: async (chunk) => {
-      if (failed) throw error;
       if (!s.write(chunk)) drained = false;
-      await until(() => drained);
+      await events.until(() => drained);
     },
     end: async () => {
       try {
         if (ours(s)) return;
         s.end();
-        await until(() => finished);
+        await events.until(() => finished);
       } finally {
-        detach();
+        events.detach();
       }
     },
     abort: () => {
-      detach();
+      events.detach();
       if (!ours(s)) s.destroy();
     },
   };

@@ -6,6 +6,7 @@
  * runtime for nothing (and Bun's and Deno's work the same way anyway).
  */
 import { describe } from "./check.ts";
+import type { NodeStreamLike, NodeWritableLike } from "./options.ts";
 
 /** Where the bytes of a source come from, each read its own way by pump.ts. */
 export type Source =
@@ -26,28 +27,18 @@ export interface PumpSpec {
   sink?: Sink;
 }
 
-/** The parts of a Node Readable that pump.ts uses. */
-export interface NodeReadable {
-  read(): unknown;
-  on(event: string, fn: (...a: never[]) => void): unknown;
-  off(event: string, fn: (...a: never[]) => void): unknown;
-  pause?(): unknown;
-  destroy(): unknown;
+/** What pump.ts uses of any Node stream. */
+export interface NodeStream extends NodeStreamLike {
   readonly destroyed?: boolean;
+}
+
+export interface NodeReadable extends NodeStream {
+  read(): unknown;
+  pause?(): unknown;
   readonly readableEnded?: boolean;
 }
 
-/** The parts of a Node Writable that pump.ts uses. */
-export interface NodeWritable {
-  write(chunk: Uint8Array): boolean;
-  end(): unknown;
-  on(event: string, fn: (...a: never[]) => void): unknown;
-  off(event: string, fn: (...a: never[]) => void): unknown;
-  destroy(): unknown;
-  readonly destroyed?: boolean;
-  readonly writableEnded?: boolean;
-  readonly writableFinished?: boolean;
-}
+export type NodeWritable = NodeStream & NodeWritableLike;
 
 type Shape = Record<string | symbol, unknown>;
 const fn = (v: Shape, k: string | symbol) => typeof v[k] === "function";
