@@ -148,7 +148,20 @@ function nodePull(s: NodeReadable): Pull {
   };
 }
 
+/** Closed once: the first close says whether the source was cut short. */
 function pullFrom(src: Source): Pull {
+  const pull = open(src);
+  let closed = false;
+  return {
+    next: () => pull.next(),
+    close: (cancel) => {
+      if (!closed) pull.close(cancel);
+      closed = true;
+    },
+  };
+}
+
+function open(src: Source): Pull {
   switch (src.kind) {
     case "bytes": {
       let given = false;

@@ -3,7 +3,7 @@
 // backpressure, failing sources and sinks, children that stop reading, fds.
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { Readable, Writable } from "node:stream";
+import { Duplex, Readable, Writable } from "node:stream";
 import { assert, test } from "../adapter.ts";
 import { fdList, openFds } from "../fds.ts";
 import { sleep, until, within } from "../wait.ts";
@@ -250,6 +250,22 @@ test("streams: a child that stops reading cancels the source — no error, nothi
   // A child that never reads at all.
   assert.equal((await run("true", { stdin: Readable.from(["a", "b"]) })).exitCode, 0);
   assert.ok(await until(() => openFds() <= base, 5000), `fds left open: ${fdList().join(" ")}`);
+});
+
+test("streams: a source read to its end is left alone (a Duplex keeps its writable side)", async () => {
+  const written: string[] = [];
+  const duplex = new Duplex({
+    read() {},
+    write: (c: Uint8Array, _e, cb) => (written.push(dec.decode(c)), cb()),
+  });
+  duplex.push("dup");
+  duplex.push(null);
+  assert.equal((await run("cat", { stdin: duplex })).stdout, "dup");
+  await sleep(20);
+  assert.equal(duplex.destroyed, false);
+  duplex.write("still open");
+  duplex.end();
+  assert.deepEqual(written, ["still open"]);
 });
 
 test("streams: no fd left after pumping files both ways, failures included", async () => {
