@@ -92,10 +92,12 @@ export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
     const listed = fd < stdio.length && stdio[fd] !== undefined;
     const label = fd === 0 && input ? "input" : listed || fd > 2 ? `stdio[${fd}]` : names[fd]!;
     const v = label === "input" ? o.input : listed ? stdio[fd] : std[fd];
+    // Words and numbers first: the common case costs no shape checks.
+    const streamLike = (typeof v === "object" && v !== null) || label === "input";
     const reader = v instanceof ReadableStream ? readerOf(v) : undefined;
     const src = reader
       ? pipeFrom(v as ReadableStream<Uint8Array>, reader, label, map.handovers)
-      : pumped(v, fd, label, map) ?? source(v as StdioOption | ExtraFdOption, fd, label, map.pipes);
+      : (streamLike ? pumped(v, fd, label, map) : undefined) ?? source(v as StdioOption | ExtraFdOption, fd, label, map.pipes);
     if (src !== undefined) map.pairs.push([src, fd]);
   }
   return map;
