@@ -14,7 +14,7 @@ npm pack --silent --pack-destination "$tmp" >/dev/null
 tarball=$(ls "$tmp"/aspawn-*.tgz)
 listing=$(tar -tzf "$tarball")
 echo "== $(basename "$tarball"): $(wc -l <<<"$listing") files"
-for need in package/dist/index.js package/dist/index.d.ts package/src/index.ts package/README.md package/LICENSE \
+for need in package/dist/index.js package/dist/index.d.ts package/src/index.ts package/README.md package/LICENSE package/bench/chart.svg \
 	package/prebuilds/linux-x64/libaspawn.so package/prebuilds/linux-arm64/libaspawn.so; do
 	grep -qx "$need" <<<"$listing" || { echo "missing from the package: $need" >&2; exit 1; }
 done
@@ -69,3 +69,10 @@ void r;
 TS
 echo '{ "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "lib": ["ES2022", "DOM", "DOM.AsyncIterable", "ESNext.Disposable"], "types": [], "skipLibCheck": false, "noEmit": true } }' > tsconfig.json
 "$root/node_modules/.bin/tsc" -p . && echo "types: ok"
+# JSR: what `deno publish` would upload is what a user needs, nothing else.
+cd "$root"
+published=$("$root/node_modules/.bin/deno" publish --dry-run --allow-dirty 2>&1 | sed -n 's#^ *file://'"$root"'/\([^ ]*\) .*#\1#p')
+stray=$(grep -Ev '^(src/.*\.ts|prebuilds/linux-(x64|arm64)/libaspawn\.so|README\.md|LICENSE|deno\.json)$' <<<"$published" || true)
+[ -z "$stray" ] || { echo "deno publish would upload files users do not need:" >&2; echo "$stray" >&2; exit 1; }
+grep -qx src/index.ts <<<"$published" || { echo "deno publish: src/index.ts missing" >&2; exit 1; }
+echo "deno publish --dry-run: $(wc -l <<<"$published") files"

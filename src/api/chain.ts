@@ -4,12 +4,12 @@
  * output is collected as run() collects it, and every stage's stderr too.
  * The status is `set -o pipefail`'s: the rightmost stage that failed.
  */
-import { ExitError, SpawnError } from "./errors.ts";
+import { atCallSite, ExitError, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
-import { checkRunOptions, Collector, MiB, type RunResult, runWith } from "./run.ts";
+import { checkRunOptions, type RunResult, runWith } from "./run.ts";
 import { spawnWith } from "./spawn.ts";
-import { concat } from "./output.ts";
+import { Collector, concat, MiB } from "./output.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 
 export interface ChainStage {
@@ -32,13 +32,13 @@ interface Outcome {
 }
 
 /** A stage before the last: only its stderr is ours to read. */
-async function head(proc: Subprocess, o: RunOptions, max: number): Promise<Outcome> {
+async function head(proc: Subprocess, o: RunOptions, max: number, all: Uint8Array[] | undefined): Promise<Outcome> {
   const inner = proc[internals];
   let exceeded = false;
   const err: Collector = new Collector(max, () => {
     exceeded = true;
     inner.terminate();
-  });
+  }, all);
   const [status] = await Promise.all([proc.exited, inner.stderr?.drain(err.add)]) as [ExitStatus, ...unknown[]];
   const timedOut = inner.timedOut, aborted = inner.aborted;
   return {
@@ -53,6 +53,8 @@ async function head(proc: Subprocess, o: RunOptions, max: number): Promise<Outco
     stderr: err.bytes(),
   };
 }
+
+const size = (chunks: Uint8Array[]) => chunks.reduce((n, c) => n + c.length, 0);
 
 function checkLinks(stages: readonly ChainStage[]): void {
   stages.forEach(({ options: o }, i) => {
@@ -80,6 +82,8 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   const procs: Subprocess[] = [];
   const heads: Promise<Outcome>[] = [];
   const lastIndex = stages.length - 1;
+  // The last stage's `all`: its stdout, and every stage's stderr, as read.
+  const all: Uint8Array[] | undefined = stages[lastIndex]!.options.all ? [] : undefined;
   let last: Promise<RunResult<string | Uint8Array>>;
   const killAll = () => {
     for (const p of procs) p.kill("SIGKILL");
@@ -94,10 +98,10 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
         stderr: "pipe",
       });
       procs.push(proc);
-      heads.push(head(proc, o, maxes[i]!));
+      heads.push(head(proc, o, maxes[i]!, all));
     }
     const { file, args, options: o } = stages[lastIndex]!;
-    last = runWith(file, args, { ...o, stdin: procs[lastIndex - 1]!.stdout!, reject: false });
+    last = runWith(file, args, { ...o, stdin: procs[lastIndex - 1]!.stdout!, reject: false }, undefined, all);
   } catch (e) {
     killAll();
     for (const h of heads) h.catch(() => {}); // their failure is not the news
@@ -108,7 +112,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   const settled = await Promise.allSettled([...heads, last]);
   const failure = settled.find((s) => s.status === "rejected" && s.reason instanceof SpawnError) ??
     settled.find((s) => s.status === "rejected");
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  if (failure) throw atCallSite((failure as PromiseRejectedResult).reason);
 
   const r = (settled[lastIndex] as PromiseFulfilledResult<RunResult<string | Uint8Array>>).value;
   const o = stages[lastIndex]!.options;
@@ -136,6 +140,8 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
     maxBufferExceeded: outcomes.some((x) => x.maxBufferExceeded),
     timedOut: outcomes.some((x) => x.timedOut),
     aborted: outcomes.some((x) => x.aborted),
+    // Read after every stage settled: a head's stderr can end after the last stage.
+    ...(all ? { all: text ? decoder.decode(concat(all, size(all))) : concat(all, size(all)) } : {}),
   };
   const blame = culprit(true);
   if (blame >= 0) {

@@ -51,3 +51,4 @@ export const ESRCH = 3;
 export const EINTR = 4;
 export const EOPNOTSUPP = 95;
 export const ENOENT = 2;
+export const ENOTDIR = 20;

@@ -1,5 +1,5 @@
 /** The two errors of the library besides TypeError for bad input. */
-import { ENOENT, EOPNOTSUPP, errnoCode, errnoMessage } from "./errno.ts";
+import { ENOENT, ENOTDIR, EOPNOTSUPP, errnoCode, errnoMessage } from "./errno.ts";
 
 /** The OS error behind a SpawnError, in the shape Node gives system errors. */
 export interface OsError extends Error {
@@ -11,6 +11,33 @@ export interface OsError extends Error {
 function osError(errno: number, syscall: string): OsError {
   const code = errnoCode(errno);
   return Object.assign(new Error(`${code}: ${errnoMessage(errno)}, ${syscall}`), { code, errno, syscall });
+}
+
+/** What the failing step was working on, for messages: the options that name paths. */
+export interface SpawnPaths {
+  cwd?: string | undefined;
+  cgroup?: string | undefined;
+}
+
+/** The path a step failed on, when the step names one. */
+function pathOf(step: string, file: string | undefined, paths: SpawnPaths | undefined): string | undefined {
+  if (step === "execve") return file;
+  if (step === "chdir") return paths?.cwd;
+  if (step === "cgroup") return paths?.cgroup;
+  return undefined;
+}
+
+/** The cause in words: the errno's, or one that names the option. */
+function reason(errno: number, step: string, path: string | undefined): string {
+  if (step === "cgroup" && errno === EOPNOTSUPP) return `${JSON.stringify(path)} is not a cgroup v2 directory`;
+  if (step === "chdir" && path !== undefined) {
+    const cwd = `cwd ${JSON.stringify(path)}`;
+    if (errno === ENOENT) return `${cwd} does not exist`;
+    if (errno === ENOTDIR) return `${cwd} is not a directory`;
+    return `${cwd}: ${errnoMessage(errno)}`;
+  }
+  if (step === "cgroup" && path !== undefined) return `cgroup ${JSON.stringify(path)}: ${errnoMessage(errno)}`;
+  return errnoMessage(errno);
 }
 
 /**
@@ -27,22 +54,45 @@ export class SpawnError extends Error {
   readonly step: string;
   /** The command line, for messages: file and arguments. */
   readonly command: string;
+  /** The path the step failed on: the program (execve), `cwd` (chdir), the `cgroup`. */
+  readonly path: string | undefined;
   declare readonly cause: OsError;
+  readonly #file: string | undefined;
+  readonly #paths: SpawnPaths | undefined;
 
   /** `file` (the program as given) lets the message say what a miss likely means. */
-  constructor(errno: number, step: string, command: string, file?: string) {
+  constructor(errno: number, step: string, command: string, file?: string, paths?: SpawnPaths) {
     const cause = osError(errno, step);
-    const why = step === "cgroup" && errno === EOPNOTSUPP ? "not a cgroup v2 directory" : errnoMessage(errno);
+    const path = pathOf(step, file, paths);
     // "echo $HOME && ls" looked up as one program name: a command line.
     const hint = errno === ENOENT && step === "execve" && file?.includes(" ") && !file.includes("/")
       ? " — use shell: true, or split the arguments"
       : "";
-    super(`Command failed to start (${cause.code}: ${why}, ${step}): ${command}${hint}`, { cause });
+    super(`Command failed to start (${cause.code}: ${reason(errno, step, path)}, ${step}): ${command}${hint}`, { cause });
     this.code = cause.code;
     this.errno = errno;
     this.step = step;
     this.command = command;
+    this.path = path;
+    this.#file = file;
+    this.#paths = paths;
   }
+
+  /**
+   * The same error made again here: inside an async function that the
+   * caller awaits, its stack shows the caller's frames (the runtimes' async
+   * stack traces), where the one made when the child's status arrived shows
+   * only the reactor's. Capturing a stack at every spawn instead would cost
+   * microseconds on every call.
+   */
+  atCallSite(): SpawnError {
+    return new SpawnError(this.errno, this.step, this.command, this.#file, this.#paths);
+  }
+}
+
+/** `e` made again in the caller's async context when it is a SpawnError (see atCallSite). */
+export function atCallSite(e: unknown): unknown {
+  return e instanceof SpawnError ? e.atCallSite() : e;
 }
 
 export interface ExitErrorDetails {
@@ -59,6 +109,7 @@ export interface ExitErrorDetails {
   /** The limit, and the stream that passed it first. */
   maxBuffer?: number | undefined;
   maxBufferStream?: "stdout" | "stderr" | undefined;
+  all?: string | Uint8Array | undefined;
 }
 
 function tail(stderr: string | Uint8Array): string {
@@ -67,14 +118,21 @@ function tail(stderr: string | Uint8Array): string {
   return lines.slice(-10).join("\n");
 }
 
-/** The program ran and failed: non-zero exit, killed by a signal, timed out, aborted, too much output. */
-export class ExitError extends Error {
+/**
+ * The program ran and failed: non-zero exit, killed by a signal, timed out,
+ * aborted, too much output. `T` is the type of `stdout` and `stderr`:
+ * strings unless the call had `encoding: "buffer"` (bytes() of spawn()
+ * also gives bytes); in a `catch`, say which you expect with
+ * `e instanceof ExitError && typeof e.stdout === "string"` or
+ * `(e as ExitError<string>)`.
+ */
+export class ExitError<T extends string | Uint8Array = string | Uint8Array> extends Error {
   override name = "ExitError";
   readonly command: string;
   readonly exitCode: number | null;
   readonly signal: string | null;
-  readonly stdout: string | Uint8Array;
-  readonly stderr: string | Uint8Array;
+  readonly stdout: T;
+  readonly stderr: T;
   readonly durationMs: number;
   /** `timeout` elapsed before the child exited and its output ended. */
   readonly timedOut: boolean;
@@ -82,6 +140,8 @@ export class ExitError extends Error {
   readonly aborted: boolean;
   /** stdout or stderr passed maxBuffer (cut there; the child was sent killSignal). */
   readonly maxBufferExceeded: boolean;
+  /** With `all: true`: stdout and stderr interleaved. */
+  readonly all: T | undefined;
 
   constructor(d: ExitErrorDetails) {
     let why: string;
@@ -104,12 +164,13 @@ export class ExitError extends Error {
     this.command = d.command;
     this.exitCode = d.exitCode;
     this.signal = d.signal;
-    this.stdout = d.stdout;
-    this.stderr = d.stderr;
+    this.stdout = d.stdout as T;
+    this.stderr = d.stderr as T;
     this.durationMs = d.durationMs;
     this.timedOut = d.timedOut;
     this.aborted = d.aborted;
     this.maxBufferExceeded = d.maxBufferExceeded;
+    this.all = d.all as T | undefined;
   }
 }
 

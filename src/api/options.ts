@@ -178,7 +178,7 @@ export interface Options {
    */
   signal?: AbortSignal;
   /**
-   * The signal sent on timeout, abort and async dispose.
+   * The signal sent on timeout, abort and async dispose, and by `cleanup`.
    * @default "SIGTERM"
    */
   killSignal?: Signal;
@@ -231,9 +231,20 @@ export interface Options {
    */
   rlimits?: Partial<Record<RlimitName, RlimitValue>>;
   /**
+   * Kill the child when this process ends (exit, uncaught exception, a
+   * signal, SIGKILL included) — from a Worker, when the Worker ends: the
+   * kernel sends it `killSignal` (PR_SET_PDEATHSIG). Not by default for a
+   * child that is a daemon (`setsid`, `processGroup: true`), nor with
+   * `false`. Its own children are not reached: see `kill({ tree: true })`
+   * and `cgroup`.
+   * @default true, unless `setsid` or `processGroup: true`
+   */
+  cleanup?: boolean;
+  /**
    * Signal the kernel sends the child when this thread dies (PR_SET_PDEATHSIG;
-   * from a Worker, that is when the Worker ends).
-   * @default none
+   * from a Worker, that is when the Worker ends), in place of `cleanup`'s
+   * `killSignal`, also for a daemon.
+   * @default `killSignal` when `cleanup`, else none
    */
   deathSignal?: Signal;
   /**
@@ -259,6 +270,34 @@ export interface Options {
    * @default none
    */
   seccomp?: Uint8Array;
+  /**
+   * Reject with ExitError on a non-zero exit code, a signal, a timeout, an
+   * abort or `maxBuffer` exceeded: run() and `$` reject, and so do the
+   * helpers of spawn() (`bytes()`, `text()`, `json()`; `lines()` throws at
+   * the end of the iteration). With `false` the result says which
+   * (`exitCode`, `signal`, `timedOut`, `aborted`, `maxBufferExceeded`).
+   * A program that never ran is a SpawnError whatever this says.
+   * @default true
+   */
+  reject?: boolean;
+  /**
+   * Log on stderr one line when the child starts (`[aspawn PID] $ COMMAND`,
+   * quoted as a shell would need it) and one when it ends (`[aspawn PID]
+   * exit 0 after 3.1 ms`, `killed by SIGTERM`, `failed: ...`). The
+   * environment variable ASPAWN_VERBOSE=1 turns it on for every child
+   * that does not say `verbose: false`.
+   * @default false, or ASPAWN_VERBOSE
+   */
+  verbose?: boolean;
+  /**
+   * Most bytes kept of stdout and of stderr (run(), `$`) or read by the
+   * helpers of spawn(); past it the output is cut, the child is sent
+   * `killSignal` (reading stops once it exited) and the call rejects with an
+   * ExitError whose `maxBufferExceeded` is true — or, with `reject: false`,
+   * resolves with what was kept.
+   * @default 64 MiB; spawn()'s `lines()`: no limit unless given
+   */
+  maxBuffer?: number;
 }
 
 export interface RunOptions extends Options {
@@ -268,19 +307,13 @@ export interface RunOptions extends Options {
    */
   encoding?: "utf8" | "buffer";
   /**
-   * Reject with ExitError on a non-zero exit code, a signal, a timeout, an
-   * abort or `maxBuffer` exceeded. With `false` the result says which
-   * (`exitCode`, `signal`, `timedOut`, `aborted`, `maxBufferExceeded`).
-   * @default true
+   * Also give `all`: stdout and stderr interleaved in the order this
+   * process read them. Each read takes what a pipe holds at that moment, so
+   * writes the child makes to both within one wakeup of the reader (well
+   * under a millisecond apart) can come out in either order; for the exact
+   * order, send stderr to stdout in the child instead. stdout and stderr
+   * keep their own copies, each within `maxBuffer`.
+   * @default false
    */
-  reject?: boolean;
-  /**
-   * Most bytes kept of stdout and of stderr; past it the output is cut, the
-   * child is sent `killSignal` (reading stops once it exited) and run()
-   * rejects with an ExitError whose `maxBufferExceeded` is true — or, with
-   * `reject: false`, resolves with `maxBufferExceeded: true`, whether the
-   * child was killed or exited first.
-   * @default 64 MiB
-   */
-  maxBuffer?: number;
+  all?: boolean;
 }

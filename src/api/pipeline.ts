@@ -8,7 +8,7 @@ import type { ExitStatus } from "./exit-status.ts";
 import type { Options } from "./options.ts";
 import { type Signal } from "./signals.ts";
 import { spawn } from "./spawn.ts";
-import type { Subprocess } from "./subprocess.ts";
+import { internals, type Subprocess } from "./subprocess.ts";
 
 /** [file, args, options] of one stage. */
 export type Stage = readonly [file: string, args?: readonly string[], options?: Options];
@@ -87,8 +87,9 @@ export class Pipeline {
 
   /** The last stage's stdout as text, after the whole pipeline succeeded. */
   async text(): Promise<string> {
-    const [out] = await Promise.all([this.stages[this.stages.length - 1]!.text(), this.exited]);
-    return out;
+    const last = this.stages[this.stages.length - 1]!;
+    const [out] = await Promise.all([last[internals].readStdout("text"), this.exited]);
+    return new TextDecoder().decode(out);
   }
 
   /** Signal every stage. */

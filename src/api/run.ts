@@ -1,9 +1,10 @@
 /** run(): spawn, feed input, collect output, wait, and judge the exit. */
 import { describe } from "./check.ts";
-import { ExitError } from "./errors.ts";
-import { concat } from "./output.ts";
+import { atCallSite, ExitError } from "./errors.ts";
+import type { ExitStatus } from "./exit-status.ts";
+import { Collector, concat, MiB } from "./output.ts";
 import type { RunOptions } from "./options.ts";
-import { spawnWith } from "./spawn.ts";
+import { maxBufferOf, spawnWith } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 
 export interface RunResult<T extends string | Uint8Array = string> {
@@ -23,29 +24,11 @@ export interface RunResult<T extends string | Uint8Array = string> {
   timedOut: boolean;
   /** `signal` aborted before the child exited and its output ended. */
   aborted: boolean;
-}
-
-export const MiB = 1024 * 1024;
-
-/** @internal Keeps a stream's bytes up to a limit (run() and chains of `$`). */
-export class Collector {
-  chunks: Uint8Array[] = [];
-  size = 0;
-  exceeded = false;
-  constructor(private readonly max: number, private readonly onExceeded: (c: Collector) => void) {}
-  add = (chunk: Uint8Array) => {
-    if (this.exceeded) return;
-    if (this.size + chunk.length > this.max) {
-      this.exceeded = true;
-      this.onExceeded(this);
-      chunk = chunk.subarray(0, this.max - this.size);
-    }
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-  };
-  bytes(): Uint8Array {
-    return concat(this.chunks, this.size);
-  }
+  /**
+   * With `all: true`: stdout and stderr interleaved in the order they were
+   * read (see the option).
+   */
+  all?: T;
 }
 
 const decoder = new TextDecoder();
@@ -74,20 +57,23 @@ export function run(
 
 /** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */
 export function checkRunOptions(o: RunOptions): number {
+  if (o.all !== undefined && typeof o.all !== "boolean") throw new TypeError(`all must be a boolean, got ${describe(o.all)}`);
   if (o.encoding !== undefined && o.encoding !== "utf8" && o.encoding !== "buffer") {
     throw new TypeError(`encoding must be "utf8" or "buffer", got ${describe(o.encoding)}`);
   }
-  const max = o.maxBuffer ?? 64 * MiB;
-  if (typeof max !== "number" || !(max > 0)) throw new TypeError("maxBuffer must be a positive number");
-  return max;
+  return maxBufferOf(o) ?? 64 * MiB;
 }
 
-/** @internal run(), and onSpawn gets the child (batches stop it through its internals). */
+/**
+ * @internal run(), and onSpawn gets the child (batches stop it through its
+ * internals); `all` collects for a chain of `$` whose stderr it shares.
+ */
 export async function runWith(
   file: string,
   args: readonly string[],
   o: RunOptions,
   onSpawn?: (proc: Subprocess) => void,
+  all: Uint8Array[] | undefined = o.all ? [] : undefined,
 ): Promise<RunResult<string | Uint8Array>> {
   const max = checkRunOptions(o);
   const t0 = performance.now();
@@ -106,12 +92,17 @@ export async function runWith(
     // open for as long as it lives.
     inner.terminate();
   };
-  const out: Collector = new Collector(max, onExceeded), err: Collector = new Collector(max, onExceeded);
-  const [status] = await Promise.all([
-    proc.exited,
-    inner.stdout?.drain(out.add),
-    inner.stderr?.drain(err.add),
-  ]);
+  const out: Collector = new Collector(max, onExceeded, all), err: Collector = new Collector(max, onExceeded, all);
+  let status: ExitStatus;
+  try {
+    [status] = await Promise.all([
+      proc.exited,
+      inner.stdout?.drain(out.add),
+      inner.stderr?.drain(err.add),
+    ]);
+  } catch (e) {
+    throw atCallSite(e); // made again here, its stack reaches the caller of run()
+  }
   const durationMs = performance.now() - t0;
   const text = o.encoding !== "buffer";
   const result: RunResult<string | Uint8Array> = {
@@ -125,6 +116,10 @@ export async function runWith(
     timedOut: inner.timedOut,
     aborted: inner.aborted,
   };
+  if (all) {
+    const bytes = concat(all, all.reduce((n, c) => n + c.length, 0));
+    result.all = text ? decoder.decode(bytes) : bytes;
+  }
   const failed = status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
   if (failed && o.reject !== false) {
     throw new ExitError({ ...result, timeoutMs: inner.timeout, maxBuffer: max, maxBufferStream: exceeded });

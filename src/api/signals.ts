@@ -1,13 +1,13 @@
 /** Linux signal numbers (identical on x86_64 and aarch64) and their names. */
 import { describe } from "./check.ts";
 
-const numbers: Record<string, number> = {
+const numbers = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7,
   SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14,
   SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17, SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21,
   SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25, SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28,
   SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
-};
+} as const;
 
 export const SIGKILL = 9;
 
@@ -17,8 +17,11 @@ const SIGRTMIN = 34, SIGRTMAX = 64;
 const names: string[] = [];
 for (const [name, n] of Object.entries(numbers)) names[n] ??= name;
 
-/** A signal name ("SIGTERM", "SIGRTMIN+2") or number, as the signal number. */
-export type Signal = keyof typeof numbers | `SIGRTMIN+${number}` | `SIGRTMAX-${number}` | number;
+/** A signal name ("SIGTERM", "SIGRTMIN+2") or number; a misspelt name is a type error. */
+export type Signal = SignalName | "SIGRTMIN" | "SIGRTMAX" | `SIGRTMIN+${number}` | `SIGRTMAX-${number}` | number;
+
+/** The names of Linux's standard signals. */
+export type SignalName = keyof typeof numbers;
 
 /** The number of a signal given by name or number; TypeError if unknown. */
 export function signalNumber(sig: unknown, what = "signal"): number {
@@ -28,7 +31,7 @@ export function signalNumber(sig: unknown, what = "signal"): number {
   }
   if (typeof sig === "string") {
     // Own names only: "toString" and friends live on Object.prototype.
-    if (Object.hasOwn(numbers, sig)) return numbers[sig]!;
+    if (Object.hasOwn(numbers, sig)) return numbers[sig as SignalName];
     const rt = /^SIGRT(MIN|MAX)([+-]\d+)?$/.exec(sig);
     if (rt) {
       const v = (rt[1] === "MIN" ? SIGRTMIN : SIGRTMAX) + Number(rt[2] ?? 0);

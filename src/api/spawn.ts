@@ -10,6 +10,7 @@ import { Out } from "../ffi/abi.ts";
 import { signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { Subprocess } from "./subprocess.ts";
+import { verboseOf } from "./verbose.ts";
 
 /** The API pipes stdin, stdout and stderr at most. */
 const OUT_SLOTS = Out.PIPES + 3;
@@ -30,6 +31,15 @@ function duration(v: unknown, what: string, def: number): number {
     );
   }
   return v;
+}
+
+/** @internal maxBuffer if given; TypeError unless a positive number. */
+export function maxBufferOf(o: Options): number | undefined {
+  const max = o.maxBuffer;
+  if (max !== undefined && (typeof max !== "number" || !(max > 0))) {
+    throw new TypeError(`maxBuffer must be a positive number of bytes, got ${typeof max === "number" ? max : typeof max}`);
+  }
+  return max;
 }
 
 /** The library and this context's reactor channel; failing to get them for
@@ -58,6 +68,11 @@ export function spawnWith(
   const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
+  const maxBuffer = maxBufferOf(options);
+  const verbose = verboseOf(options);
+  if (options.reject !== undefined && typeof options.reject !== "boolean") {
+    throw new TypeError(`reject must be a boolean, got ${typeof options.reject}`);
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
@@ -69,7 +84,7 @@ export function spawnWith(
   if (r < 0) {
     // The stream we were handed is still its owner's: non-blocking again.
     for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-    throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args));
+    throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args), file, options);
   }
   // The child has the pipes it was handed (asp_spawn duplicated them when
   // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
@@ -92,6 +107,10 @@ export function spawnWith(
     ownGroup: options.setsid === true || options.processGroup === true,
     joinedGroup: typeof options.processGroup === "number" ? options.processGroup : undefined,
     cgroup: options.cgroup,
+    cwd: options.cwd,
+    reject: options.reject !== false,
+    maxBuffer,
+    verbose,
     pumps: p.pumps,
   });
 }

@@ -15,6 +15,18 @@ import type { Options, RlimitName, RlimitValue } from "./options.ts";
 import { signalNumber } from "./signals.ts";
 import { type FdMap, fdMap, type StdioDefaults } from "./stdio.ts";
 
+/**
+ * `cleanup` (the default): the child gets `killSignal` when the thread that
+ * spawned it ends — the process, or the Worker — however it ends, SIGKILL
+ * included. A daemon is left alone: a new session or a process group of its
+ * own says the child is meant to outlive us, as `cleanup: false` does.
+ */
+function cleanupSignal(o: Options): number | undefined {
+  if (o.cleanup !== undefined && !bool(o.cleanup, "cleanup")) return undefined;
+  if (o.setsid === true || o.processGroup === true) return undefined;
+  return signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+}
+
 export interface StepSpec<V> {
   /** The option it reads; the key the order rules use. */
   option: keyof Options;
@@ -248,7 +260,7 @@ export const steps: readonly Step[] = [
     ops: [Op.PDEATHSIG],
     after: CREDENTIALS,
     why: "changing credentials clears the death signal",
-    check: (o) => o.deathSignal === undefined ? undefined : signalNumber(o.deathSignal, "deathSignal"),
+    check: (o) => o.deathSignal === undefined ? cleanupSignal(o) : signalNumber(o.deathSignal, "deathSignal"),
     encode: (w, sig) => w.u32(Op.PDEATHSIG, sig),
   }),
   step<true>({

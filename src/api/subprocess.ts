@@ -6,19 +6,20 @@
 import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
 import type { Channel } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
-import { EAGAIN, errnoCode, ESRCH } from "./errno.ts";
-import { commandLine, SpawnError } from "./errors.ts";
+import { EAGAIN, errnoCode, errnoMessage, ESRCH } from "./errno.ts";
+import { atCallSite, commandLine, ExitError, SpawnError } from "./errors.ts";
 import { decodeExit, type ExitStatus } from "./exit-status.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
-import { readBytes, readLines } from "./output.ts";
+import { Collector, MiB, readBytes, readLines } from "./output.ts";
 import { Pumps } from "./pump.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
-import { killTree } from "./tree.ts";
-import { type Signal, SIGKILL, signalNumber } from "./signals.ts";
+import { cgroupArg } from "./tree.ts";
+import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import { unrefTimeout } from "./timers.ts";
+import { logEnd, logStart } from "./verbose.ts";
 
 export interface SubprocessInit {
   native: Native;
@@ -39,6 +40,13 @@ export interface SubprocessInit {
   ownGroup: boolean;
   joinedGroup?: number | undefined;
   cgroup?: string | undefined;
+  cwd?: string | undefined;
+  /** The helpers (bytes, text, json, lines) reject when the child fails. */
+  reject: boolean;
+  /** Log the start and the end on stderr. */
+  verbose: boolean;
+  /** Most bytes the helpers read; undefined: 64 MiB for bytes/text/json, no limit for lines. */
+  maxBuffer: number | undefined;
   /** Pipes fed from or drained into the user's streams (pump.ts): hidden from the public getters. */
   pumps?: PumpSpec[];
 }
@@ -77,6 +85,8 @@ export interface Internals {
    * forceKillAfter; once it exited, stop reading its pipes.
    */
   abortTree(): void;
+  /** All of stdout, as bytes() reads it but never judging the exit (pipelines judge their own). */
+  readStdout(what: string): Promise<Uint8Array>;
 }
 
 const waitResult = new Uint8Array(WaitResult.SIZE);
@@ -110,6 +120,7 @@ export class Subprocess implements AsyncDisposable {
   readonly #pgid: number | undefined;
   readonly #ownGroup: boolean;
   readonly #cgroup: string | undefined;
+  readonly #cwd: string | undefined;
   #pidfd: number;
   #statusFd: number;
   #statusWatch = 0;
@@ -130,6 +141,10 @@ export class Subprocess implements AsyncDisposable {
   #terminated = false;
   /** Terminate the whole tree, not only the child (or its group). */
   #tree = false;
+  readonly #reject: boolean;
+  readonly #maxBuffer: number | undefined;
+  readonly #t0 = performance.now();
+  readonly #verbose: boolean;
   #stdinWriter: FdWriter | null = null;
   #stdoutReader: FdReader | null = null;
   #stderrReader: FdReader | null = null;
@@ -155,6 +170,11 @@ export class Subprocess implements AsyncDisposable {
     this.#pgid = init.ownGroup ? init.pid : init.joinedGroup;
     this.#ownGroup = init.ownGroup;
     this.#cgroup = init.cgroup;
+    this.#cwd = init.cwd;
+    this.#reject = init.reject;
+    this.#maxBuffer = init.maxBuffer;
+    this.#verbose = init.verbose;
+    if (init.verbose) logStart(init.pid, this.command);
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
       else if (childFd === 1) this.#stdoutReader = new FdReader(init.native, init.channel, fd);
@@ -235,52 +255,137 @@ export class Subprocess implements AsyncDisposable {
 
   /**
    * Send a signal through the pidfd, which can never reach another process
-   * that reused the pid. False when the child has already been reaped or the
-   * signal could not be sent. `{ group: true }` signals the child's process
-   * group, `{ tree: true }` the child and all its descendants.
+   * that reused the pid. True when it was sent; false when the child has
+   * already been reaped (or, for a group, the group is empty). Signal 0
+   * (`kill(0)`) sends nothing: it says whether the child is still there.
+   * Throws when the signal could not be sent for another reason (EPERM: the
+   * child changed its user; `code`, `errno` and `syscall` as Node's errors).
+   * `{ group: true }` signals the child's process group, `{ tree: true }`
+   * the child and all its descendants.
    */
-  kill(signal: Signal = "SIGTERM", options: KillOptions = {}): boolean {
-    const n = signalNumber(signal);
+  kill(signal: Signal | "0" = "SIGTERM", options: KillOptions = {}): boolean {
+    const n = signal === 0 || signal === "0" ? 0 : signalNumber(signal);
+    if (options.group && this.#pgid === undefined) {
+      throw new TypeError("kill({ group: true }): the child has no process group of its own; spawn it with processGroup or setsid");
+    }
+    const r = this.#send(n, options);
+    if (r >= 0) return r === 1;
+    const what = `kill(${n === 0 ? 0 : signalName(n)}${options.tree ? ", { tree: true }" : options.group ? ", { group: true }" : ""})`;
+    const code = errnoCode(-r);
+    throw Object.assign(new Error(`${what}: ${code}: ${errnoMessage(-r)} (nothing was signalled): ${this.command}`), {
+      code,
+      errno: -r,
+      syscall: "kill",
+    });
+  }
+
+  /** 1: sent; 0: the child (or its group) is gone; -errno: not sent. */
+  #send(n: number, options: KillOptions): number {
+    // Reaped: the pid, and once its group is empty the group id, may name
+    // someone else now.
+    if (this.#exitStatus) return 0;
+    let r: number;
     if (options.group) {
-      if (this.#pgid === undefined) {
-        throw new TypeError("kill({ group: true }): the child has no process group of its own; spawn it with processGroup or setsid");
-      }
-      // Only while the leader is unreaped: once reaped and once its group is
-      // empty, the id can name another process's group.
-      if (this.#exitStatus) return false;
-      const r = this.#native.asp_killpg(this.#pgid, n);
+      r = this.#native.asp_killpg(this.#pgid!, n);
       // A leader that has not run setsid/setpgid yet has no group: the
       // signal goes to it alone (held until its exec, as every signal is),
       // and it can have no descendants before that.
-      if (r === -ESRCH && this.#ownGroup) return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
-      return r === 0;
-    }
-    if (this.#exitStatus) return false; // reaped: the pid may belong to someone else now
-    if (options.tree) return killTree(this.#native, this.#pidfd, this.pid, n, this.#cgroup);
-    return this.#native.asp_kill(this.#pidfd, this.pid, n) === 0;
+      if (r === -ESRCH && this.#ownGroup) r = this.#native.asp_kill(this.#pidfd, this.pid, n);
+    } else if (options.tree && n !== 0) { // a probe stops no tree
+      r = this.#native.asp_kill_tree(this.#pidfd, this.pid, n, cgroupArg(this.#cgroup));
+      if (r >= 0) return r;
+    } else r = this.#native.asp_kill(this.#pidfd, this.pid, n);
+    return r === 0 ? 1 : r === -ESRCH ? 0 : r;
   }
 
   /**
-   * All of stdout as bytes (it must be a pipe nobody read; empty when the
-   * child wrote nothing, also after it exited).
+   * All of stdout as bytes, once the child exited (stdout must be a pipe
+   * nobody read). Rejects with ExitError when the child failed (unless
+   * `reject: false`) or wrote more than `maxBuffer`, and with SpawnError
+   * when it never ran.
    */
   async bytes(): Promise<Uint8Array> {
-    return readBytes(this.#stdoutFor("bytes"));
+    // Awaited here, so that a SpawnError's async stack reaches the caller.
+    return (await this.#collect("bytes", false)) as Uint8Array;
   }
 
-  /** All of stdout as UTF-8 text. */
+  /** All of stdout as UTF-8 text, once the child exited; rejects as bytes() does. */
   async text(): Promise<string> {
-    return new TextDecoder().decode(await readBytes(this.#stdoutFor("text")));
+    return (await this.#collect("text", true)) as string;
   }
 
-  /** stdout parsed as JSON. */
+  /** stdout parsed as JSON, once the child exited; rejects as bytes() does. */
   async json<T = unknown>(): Promise<T> {
-    return JSON.parse(new TextDecoder().decode(await readBytes(this.#stdoutFor("json")))) as T;
+    return JSON.parse(await (this.#collect("json", true) as Promise<string>)) as T;
   }
 
-  /** stdout line by line ("\n" or "\r\n"; a last line without one counts). */
+  /**
+   * stdout line by line ("\n" or "\r\n"; a last line without one counts),
+   * as the child writes them. When the child failed, the iteration throws
+   * ExitError at its end (unless `reject: false`); stopping early is no
+   * failure (the child's stdout is closed: it gets EPIPE or SIGPIPE).
+   */
   lines(): AsyncGenerator<string, void, undefined> {
-    return readLines(this.#stdoutFor("lines"));
+    return this.#lines(this.#stdoutFor("lines"));
+  }
+
+  async *#lines(reader: FdReader): AsyncGenerator<string, void, undefined> {
+    const limit = this.#maxBuffer === undefined ? undefined : this.#limit();
+    yield* readLines(reader, limit);
+    await this.#judge("", limit?.exceeded ?? false);
+  }
+
+  async #collect(what: string, text: boolean): Promise<string | Uint8Array> {
+    const out = this.#limit();
+    await this.#stdoutFor(what).drain(out.add);
+    const stdout = text ? new TextDecoder().decode(out.bytes()) : out.bytes();
+    await this.#judge(stdout, out.exceeded);
+    return stdout;
+  }
+
+  /** maxBuffer for the helpers: past it, the child is stopped as a timeout stops it. */
+  #limit(): Collector {
+    return new Collector(this.#maxBuffer ?? 64 * MiB, () => this.#stop());
+  }
+
+  /** After the helpers' reading: wait for the exit, throw as run() would. */
+  async #judge(stdout: string | Uint8Array, exceeded: boolean): Promise<void> {
+    let status: ExitStatus;
+    try {
+      status = await this.exited;
+    } catch (e) {
+      throw atCallSite(e); // SpawnError: the program never ran
+    }
+    const failed = status.exitCode !== 0 || exceeded || this.#timedOut || this.#aborted;
+    if (!failed || !this.#reject) return;
+    const text = typeof stdout === "string";
+    throw new ExitError({
+      command: this.command,
+      exitCode: status.exitCode,
+      signal: status.signal,
+      stdout,
+      stderr: await this.#unreadStderr(text),
+      durationMs: performance.now() - this.#t0,
+      timedOut: this.#timedOut,
+      aborted: this.#aborted,
+      timeoutMs: this.#timeout,
+      maxBufferExceeded: exceeded,
+      maxBuffer: exceeded ? this.#maxBuffer ?? 64 * MiB : undefined,
+      maxBufferStream: exceeded ? "stdout" : undefined,
+    });
+  }
+
+  /**
+   * For an ExitError: stderr when it is a pipe nobody has read — what it
+   * holds now (the child has exited; a descendant may keep it open).
+   */
+  async #unreadStderr(text: boolean): Promise<string | Uint8Array> {
+    const r = this.#stderrReader;
+    const empty = text ? "" : new Uint8Array(0);
+    if (!r || r.touched || r.closed || this.#stderr?.locked) return empty;
+    r.finish();
+    const bytes = await readBytes(r);
+    return text ? new TextDecoder().decode(bytes) : bytes;
   }
 
   #stdoutFor(what: string): FdReader {
@@ -353,6 +458,7 @@ export class Subprocess implements AsyncDisposable {
         if (this.#exitStatus) this.#finishReading();
         else this.#terminate(s ?? this.#killSignal);
       },
+      readStdout: (what: string) => readBytes(this.#stdoutFor(what)),
       abortTree: () => {
         // Also after an abort of its own, which spared the descendants.
         if (this.#tree) return;
@@ -387,19 +493,16 @@ export class Subprocess implements AsyncDisposable {
     }
   }
 
+  /** Never throws: it runs from timers and abort listeners. */
   #signalAll(signal: number): boolean {
     // Never a group the child only joined: that one is somebody else's.
     const group = { group: this.#ownGroup };
-    if (!this.#tree) return this.kill(signal, group);
-    let sent: boolean;
-    try {
-      sent = this.kill(signal, { tree: true });
-    } catch {
-      sent = this.kill(signal); // no /proc to walk: the child at least
-    }
+    if (!this.#tree) return this.#send(signal, group) === 1;
+    let r = this.#send(signal, { tree: true });
+    if (r < 0) r = this.#send(signal, {}); // no /proc to walk: the child at least
     // Its group also holds descendants whose parent already died.
-    if (this.#ownGroup) sent = this.kill(signal, group) || sent;
-    return sent;
+    if (this.#ownGroup) r = Math.max(this.#send(signal, group), r);
+    return r === 1;
   }
 
   /** Stop reading: what the pipes hold now is still read, then they end. */
@@ -453,6 +556,7 @@ export class Subprocess implements AsyncDisposable {
         stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
         this.command,
         this.#file,
+        { cwd: this.#cwd, cgroup: this.#cgroup },
       );
     }
     // The child exec'd or died: its copies of our fds are gone, and closing
@@ -508,10 +612,14 @@ export class Subprocess implements AsyncDisposable {
       this.#stderrReader?.onClose(() => this.#release());
       this.#release();
     }
-    const status = this.#exitStatus;
+    const end = this.#spawnError ?? lost ?? this.#exitStatus;
+    const settle = (end: ExitStatus | Error) => {
+      if (this.#verbose) logEnd(this.pid, end, performance.now() - this.#t0);
+      this.#settleExited(end);
+    };
     // With streams of the user's: once their sinks have all the output.
-    if (this.#pumps) void this.#pumps.exited().then((e) => this.#settleExited(this.#spawnError ?? lost ?? e ?? status));
-    else this.#settleExited(this.#spawnError ?? lost ?? status);
+    if (this.#pumps) void this.#pumps.exited().then((e) => settle(e && !(end instanceof Error) ? e : end));
+    else settle(end);
   }
 }
 

@@ -9,19 +9,9 @@
  * option; cgroup.kill for SIGKILL, used when nothing else lives there)
  * catches those.
  */
-import type { Native } from "../ffi/symbols.ts";
-import { errnoCode, errnoMessage } from "./errno.ts";
-
 const encoder = new TextEncoder();
 
-/** Signal the tree under a child we hold a pidfd for; false if the child is gone. */
-export function killTree(native: Native, pidfd: number, pid: number, signal: number, cgroup?: string): boolean {
-  const r = native.asp_kill_tree(pidfd, pid, signal, encoder.encode(`${cgroup ?? ""}\0`));
-  if (r >= 0) return r === 1;
-  const code = errnoCode(-r);
-  throw Object.assign(new Error(`kill({ tree: true }): ${code}: ${errnoMessage(-r)} (nothing was signalled)`), {
-    code,
-    errno: -r,
-    syscall: "kill",
-  });
+/** asp_kill_tree's cgroup argument: NUL-terminated, empty for none. */
+export function cgroupArg(cgroup: string | undefined): Uint8Array {
+  return encoder.encode(`${cgroup ?? ""}\0`);
 }

@@ -247,8 +247,14 @@ test("spawn: a timeout after the exit ends text() while a descendant holds stdou
   try {
     const t0 = performance.now();
     const p = spawn("sh", ["-c", `echo hi; sleep ${markers[0]} &`], { timeout: 300 });
-    const out = await p.text();
+    // A timeout is a failure, as in run(), though the child exited 0.
+    const e = await p.text().then(() => assert.fail("resolved"), (e: unknown) => e as ExitError);
     const ms = performance.now() - t0;
+    assert.ok(e instanceof ExitError, String(e));
+    assert.equal(e.stdout, "hi\n");
+    assert.equal(e.timedOut, true);
+    assert.equal(e.exitCode, 0);
+    const out = await spawn("sh", ["-c", `echo hi; sleep ${markers[0]} &`], { timeout: 300, reject: false }).text();
     assert.equal(out, "hi\n");
     assert.ok(ms < 2500, `text() settled after ${ms} ms`);
   } finally {

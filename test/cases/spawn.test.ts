@@ -36,6 +36,21 @@ test("spawn: exit codes and signals", async () => {
   assert.equal((await q.exited).signal, "SIGKILL");
 });
 
+test("spawn: kill(0) says whether the child is there, and signals nothing", async () => {
+  const p = spawn("sleep", ["10"], { processGroup: true });
+  await p.spawned;
+  assert.equal(p.kill(0), true);
+  assert.equal(p.kill("0"), true);
+  assert.equal(p.kill(0, { group: true }), true);
+  assert.equal(p.kill(0, { tree: true }), true, "a probe of the tree");
+  assert.equal(p.exitStatus, null);
+  assert.equal(p.kill("SIGKILL"), true);
+  await p.exited;
+  assert.equal(p.kill(0), false);
+  assert.equal(p.kill("0", { tree: true }), false);
+  assert.throws(() => p.kill("1" as never), /signal must be a signal name or number, got "1"/);
+});
+
 test("spawn: 10 MiB through cat, in and out at once, byte for byte", async () => {
   const data = randomBytes(10 * 1024 * 1024, 7);
   const p = spawn("cat", [], { stdin: "pipe" });

@@ -1,5 +1,5 @@
 // Type-level tests: `tsc -p .` checks this file; nothing runs it.
-import { $, type Command, run, type RunOptions, type RunResult } from "../../src/index.ts";
+import { $, type Command, ExitError, run, type RunOptions, type RunResult, type Signal, spawn } from "../../src/index.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 const expect = <T extends true>(_: T) => {};
@@ -44,4 +44,25 @@ export async function checks(shared: RunOptions, encoding: "utf8" | "buffer") {
   void $`echo ${undefined}`;
   // @ts-expect-error a $ command never goes through a shell
   void $({ shell: true });
+
+  // Signals: names of Linux, real-time offsets, numbers; a typo does not compile.
+  const sigs: Signal[] = ["SIGTERM", "SIGRTMIN", "SIGRTMIN+3", "SIGRTMAX-1", 9];
+  // @ts-expect-error a misspelt signal name
+  const typo: Signal = "SIGKIL";
+  spawn("sleep", ["1"], { killSignal: "SIGINT" }).kill(0);
+  // @ts-expect-error killSignal is a Signal
+  void spawn("true", { killSignal: "SIGKIL" });
+  void [sigs, typo];
+
+  // ExitError: stdout's type narrows by a typeof check or by naming it.
+  try {
+    await run("false");
+  } catch (e) {
+    if (e instanceof ExitError && typeof e.stdout === "string") {
+      const s: string = e.stdout;
+      void s;
+    }
+    const u = e as ExitError<Uint8Array>;
+    expect<Equal<typeof u.stderr, Uint8Array>>(true);
+  }
 }
