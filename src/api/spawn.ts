@@ -37,7 +37,7 @@ function duration(v: unknown, what: string, def: number): number {
 export function maxBufferOf(o: Options): number | undefined {
   const max = o.maxBuffer;
   if (max !== undefined && (typeof max !== "number" || !(max > 0))) {
-    throw new TypeError(`maxBuffer must be a positive number of bytes, got ${typeof max === "number" ? max : typeof max}`);
+    throw new TypeError(`maxBuffer must be a positive number of bytes, got ${describe(max)}`);
   }
   return max;
 }
@@ -71,7 +71,7 @@ export function spawnWith(
   const maxBuffer = maxBufferOf(options);
   const verbose = verboseOf(options);
   if (options.reject !== undefined && typeof options.reject !== "boolean") {
-    throw new TypeError(`reject must be a boolean, got ${typeof options.reject}`);
+    throw new TypeError(`reject must be a boolean, got ${describe(options.reject)}`);
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
