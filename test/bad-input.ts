@@ -58,9 +58,9 @@ export const badInputs: BadInput[] = [
   { name: "NUL in env value", call: () => spawn("true", [], { env: { A: "\0" } }), error: "TypeError", message: /env\.A.*NUL/ },
   { name: "non-string env value", call: () => spawn("true", [], { env: { A: 1 as never } }), error: "TypeError", message: /env\.A must be a string/ },
   { name: "NUL in cwd", call: () => spawn("true", [], { cwd: "/tmp\0" }), error: "TypeError", message: /cwd/ },
-  { name: "unknown stdio word", call: () => spawn("true", [], { stdout: "file" as never }), error: "TypeError", message: /stdio\[1\]/ },
-  { name: "negative fd", call: () => spawn("true", [], { stdin: -1 }), error: "TypeError", message: /stdio\[0\]/ },
-  { name: "fractional fd", call: () => spawn("true", [], { stderr: 1.5 }), error: "TypeError", message: /stdio\[2\]/ },
+  { name: "unknown stdio word", call: () => spawn("true", [], { stdout: "file" as never }), error: "TypeError", message: /^stdout must be .* got "file"$/ },
+  { name: "negative fd", call: () => spawn("true", [], { stdin: -1 }), error: "TypeError", message: /^stdin must be an integer .* got -1$/ },
+  { name: "fractional fd", call: () => spawn("true", [], { stderr: 1.5 }), error: "TypeError", message: /^stderr must be an integer .* got 1.5$/ },
   { name: "pipe as an extra fd", call: () => spawn("true", [], { stdio: ["ignore", "pipe", "pipe", "pipe"] }), error: "TypeError", message: /stdio\[3\]/ },
   { name: "negative timeout", call: () => spawn("true", [], { timeout: -1 }), error: "TypeError", message: /timeout/ },
   { name: "NaN timeout", call: () => spawn("true", [], { timeout: NaN }), error: "TypeError", message: /timeout/ },
@@ -85,9 +85,16 @@ export const badInputs: BadInput[] = [
   { name: "cwd a number", call: () => spawn("true", [], { cwd: 1 as never }), error: "TypeError", message: /cwd must be a string/ },
   { name: "argv0 a number", call: () => spawn("true", [], { argv0: 0 as never }), error: "TypeError", message: /argv0 must be a string/ },
   // -- stdio
-  { name: "stdin true", call: () => spawn("true", [], { stdin: true as never }), error: "TypeError", message: /stdio\[0\]/ },
-  { name: "stdin a plain object", call: () => spawn("true", [], { stdin: {} as never }), error: "TypeError", message: /stdio\[0\]/ },
-  { name: "stdin a foreign ReadableStream", call: () => spawn("cat", [], { stdin: new ReadableStream() }), error: "TypeError", message: /only the stdout or stderr stream of another Subprocess/ },
+  { name: "stdin true", call: () => spawn("true", [], { stdin: true as never }), error: "TypeError", message: /^stdin must be .* got true$/ },
+  { name: "stdin a plain object", call: () => spawn("true", [], { stdin: {} as never }), error: "TypeError", message: /^stdin must be .* got an object$/ },
+  { name: "stdio[0] a locked ReadableStream", call: () => {
+    const s = new ReadableStream();
+    s.getReader();
+    return spawn("cat", [], { stdio: [s] });
+  }, error: "TypeError", message: /^stdio\[0\]: the ReadableStream is locked/ },
+  { name: "stdout a ReadableStream", call: () => spawn("cat", [], { stdout: new ReadableStream() as never }), error: "TypeError", message: /^stdout must be .* got a ReadableStream$/ },
+  { name: "input and stdin both", call: () => spawn("cat", [], { input: "x", stdin: "ignore" }), error: "TypeError", message: /^input and stdin cannot both be given/ },
+  { name: "input a number", call: () => spawn("cat", [], { input: 5 as never }), error: "TypeError", message: /^input must be a string, .* got 5$/ },
   {
     name: "a stream piped twice (two spawns)",
     withContext: (ctx) => {
@@ -124,8 +131,8 @@ export const badInputs: BadInput[] = [
     error: "TypeError", message: /already read, piped|cancelled/,
   },
   { name: "stdio[4] true", call: () => spawn("true", [], { stdio: ["ignore", "pipe", "inherit", null, true as never] }), error: "TypeError", message: /stdio\[4\]/ },
-  { name: "stdout NaN", call: () => spawn("true", [], { stdout: NaN }), error: "TypeError", message: /stdio\[1\]/ },
-  { name: "stdout Infinity", call: () => spawn("true", [], { stdout: Infinity }), error: "TypeError", message: /stdio\[1\]/ },
+  { name: "stdout NaN", call: () => spawn("true", [], { stdout: NaN }), error: "TypeError", message: /^stdout must be an integer .* got NaN$/ },
+  { name: "stdout Infinity", call: () => spawn("true", [], { stdout: Infinity }), error: "TypeError", message: /^stdout must be an integer .* got Infinity$/ },
   // -- durations and signals
   { name: "timeout a string", call: () => spawn("true", [], { timeout: "100" as never }), error: "TypeError", message: /timeout/ },
   { name: "timeout fractional", call: () => spawn("true", [], { timeout: 1.5 }), error: "TypeError", message: /timeout/ },
@@ -183,11 +190,11 @@ export const badInputs: BadInput[] = [
   { name: "deathSignal lowercase", options: { deathSignal: "sigkill" as never }, error: "TypeError", message: /deathSignal/ },
   { name: "deathSignal named after Object.prototype", options: { deathSignal: "toString" as never }, error: "TypeError", message: /deathSignal/ },
   { name: "deathSignal boolean", options: { deathSignal: true as never }, error: "TypeError", message: /deathSignal/ },
-  { name: "cleanup not boolean", options: { cleanup: "no" as never }, error: "TypeError", message: /cleanup must be a boolean, got string/ },
-  { name: "reject not boolean", options: { reject: 0 as never }, error: "TypeError", message: /reject must be a boolean, got number/ },
+  { name: "cleanup not boolean", options: { cleanup: "no" as never }, error: "TypeError", message: /cleanup must be a boolean, got "no"$/ },
+  { name: "reject not boolean", options: { reject: 0 as never }, error: "TypeError", message: /reject must be a boolean, got 0$/ },
   { name: "maxBuffer 0", options: { maxBuffer: 0 }, error: "TypeError", message: /maxBuffer must be a positive number of bytes, got 0/ },
   { name: "maxBuffer NaN", options: { maxBuffer: NaN }, error: "TypeError", message: /maxBuffer must be a positive number/ },
-  { name: "maxBuffer string", options: { maxBuffer: "1k" as never }, error: "TypeError", message: /maxBuffer .* got string/ },
+  { name: "maxBuffer string", options: { maxBuffer: "1k" as never }, error: "TypeError", message: /maxBuffer .* got "1k"$/ },
   { name: "noNewPrivileges not boolean", options: { noNewPrivileges: "yes" as never }, error: "TypeError", message: /noNewPrivileges must be a boolean/ },
   { name: "cgroup not a string", options: { cgroup: 5 as never }, error: "TypeError", message: /cgroup must be a string/ },
   { name: "cgroup with NUL", options: { cgroup: "/sys/fs/cgroup\0x" }, error: "TypeError", message: /cgroup must not contain NUL/ },
@@ -215,6 +222,7 @@ export const badInputs: BadInput[] = [
   { name: "pipeline not an array", call: () => pipeline("cat" as never), error: "TypeError", message: /at least one stage/ },
   { name: "pipeline stage a string", call: () => pipeline([["cat"], "wc" as never]), error: "TypeError", message: /stage 1 must be/, startsChildren: true },
   { name: "pipeline stage 1 with its own stdin", call: () => pipeline([["cat"], ["cat", [], { stdin: "pipe" }]]), error: "TypeError", message: /stage 1: its stdin/, startsChildren: true },
+  { name: "pipeline stage 1 with input", call: () => pipeline([["cat"], ["cat", [], { input: "x" }]]), error: "TypeError", message: /stage 1: its stdin/, startsChildren: true },
   { name: "pipeline middle stdout not a pipe", call: () => pipeline([["cat", [], { stdout: "ignore" }], ["cat"]]), error: "TypeError", message: /must be "pipe"/ },
   { name: "pipeline stage 1 with stdio[0]", call: () => pipeline([["cat"], ["cat", [], { stdio: [0] }]]), error: "TypeError", message: /stdio\[0\] is the link to stage 0/, startsChildren: true },
   { name: "pipeline stage 0 with stdio[1]", call: () => pipeline([["cat", [], { stdio: [undefined, 1] }], ["cat"]]), error: "TypeError", message: /stdio\[1\] is the link to stage 1/ },

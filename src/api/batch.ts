@@ -12,6 +12,7 @@
  * the signal).
  */
 import { availableParallelism } from "node:os";
+import { describe } from "./check.ts";
 import { ExitError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
@@ -126,7 +127,7 @@ export class Batch<T> implements AsyncIterable<Settled<T>> {
   constructor(jobs: Iterable<Job<T>>, options: BatchOptions) {
     this.#jobs = [...jobs];
     const c = options.concurrency ?? defaultConcurrency();
-    if (!Number.isInteger(c) || c < 1) throw new TypeError(`concurrency must be a positive integer, got ${c}`);
+    if (!Number.isInteger(c) || c < 1) throw new TypeError(`concurrency must be a positive integer, got ${describe(c)}`);
     this.#concurrency = c;
     this.#failFast = options.failFast ?? true;
     this.#failFastGiven = options.failFast !== undefined;

@@ -7,7 +7,7 @@
 import { atCallSite, ExitError, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
-import { checkRunOptions, feed, type RunResult, runWith } from "./run.ts";
+import { checkRunOptions, type RunResult, runWith } from "./run.ts";
 import { spawnWith } from "./spawn.ts";
 import { Collector, concat, MiB } from "./output.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
@@ -39,7 +39,7 @@ async function head(proc: Subprocess, o: RunOptions, max: number, all: Uint8Arra
     exceeded = true;
     inner.terminate();
   }, all);
-  const [status] = await Promise.all([proc.exited, inner.stderr?.drain(err.add), feed(proc, o.input)]) as [ExitStatus, ...unknown[]];
+  const [status] = await Promise.all([proc.exited, inner.stderr?.drain(err.add)]) as [ExitStatus, ...unknown[]];
   const timedOut = inner.timedOut, aborted = inner.aborted;
   return {
     exitCode: status.exitCode,
@@ -93,7 +93,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
       const { file, args, options: o } = stages[i]!;
       const prev = procs[i - 1];
       const proc = spawnWith(file, args, prev ? { ...o, stdin: prev.stdout! } : o, {
-        stdin: o.input !== undefined ? "pipe" : "ignore",
+        stdin: "ignore", // `input` takes its place
         stdout: "pipe",
         stderr: "pipe",
       });

@@ -3,15 +3,55 @@
  * that names the option and what it got, before anything is spawned.
  */
 
+/** Longest preview of a string in a message. */
+const PREVIEW = 40;
+
+/**
+ * A value as an error message shows it: a number or a short string as it
+ * is, a long string cut, an object by its kind ("a ReadStream", "an array of
+ * 3") — never its contents, which may be huge, private or circular.
+ */
+export function describe(v: unknown): string {
+  switch (typeof v) {
+    case "string":
+      return v.length > PREVIEW ? `${JSON.stringify(v.slice(0, PREVIEW))}… (${v.length} characters)` : JSON.stringify(v);
+    case "bigint":
+      return `${v}n`;
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+    case "object":
+      if (v === null) return "null";
+      if (Array.isArray(v)) return `an array of ${v.length}`;
+      return kind(v);
+    default:
+      return String(v); // number, boolean, undefined
+  }
+}
+
+function kind(v: object): string {
+  let name: unknown;
+  try {
+    // A Proxy or a getter may throw; a null-prototype object has no constructor.
+    name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  } catch {
+    name = undefined;
+  }
+  if (typeof name !== "string" || name === "" || name === "Object" || !/^[\w$]{1,40}$/.test(name)) return "an object";
+  return `${/^[AEIOU]/.test(name) ? "an" : "a"} ${name}`;
+}
+
 export function noNul(s: unknown, what: string): string {
-  if (typeof s !== "string") throw new TypeError(`${what} must be a string, got ${typeof s}`);
-  if (s.includes("\0")) throw new TypeError(`${what} must not contain NUL bytes: ${JSON.stringify(s)}`);
+  if (typeof s !== "string") throw new TypeError(`${what} must be a string, got ${describe(s)}`);
+  const at = s.indexOf("\0");
+  if (at >= 0) throw new TypeError(`${what} must not contain NUL bytes (one at index ${at}): ${describe(s)}`);
   return s;
 }
 
 export function int(v: unknown, what: string, min: number, max: number): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    throw new TypeError(`${what} must be an integer from ${min} to ${max}, got ${String(v)}`);
+    throw new TypeError(`${what} must be an integer from ${min} to ${max}, got ${describe(v)}`);
   }
   return v;
 }
@@ -19,6 +59,6 @@ export function int(v: unknown, what: string, min: number, max: number): number 
 /** undefined is false, like an option left out. */
 export function bool(v: unknown, what: string): boolean {
   if (v === undefined) return false;
-  if (typeof v !== "boolean") throw new TypeError(`${what} must be a boolean, got ${typeof v}`);
+  if (typeof v !== "boolean") throw new TypeError(`${what} must be a boolean, got ${describe(v)}`);
   return v;
 }

@@ -6,7 +6,7 @@
  * is planned; the child's own PATH search does the rest.
  */
 import { resolve } from "node:path";
-import { bool, noNul } from "./check.ts";
+import { bool, describe, noNul } from "./check.ts";
 import type { Options } from "./options.ts";
 
 export interface Command {
@@ -38,7 +38,7 @@ export function command(file: string, args: readonly string[], o: Options): Comm
 function shellPath(v: unknown): string | undefined {
   if (v === undefined || v === false) return undefined;
   if (v === true) return "/bin/sh";
-  if (typeof v !== "string") throw new TypeError(`shell must be a boolean or the path of a shell, got ${typeof v}`);
+  if (typeof v !== "string") throw new TypeError(`shell must be a boolean or the path of a shell, got ${describe(v)}`);
   if (v === "") throw new TypeError("shell must not be an empty string");
   return noNul(v, "shell");
 }

@@ -4,7 +4,7 @@
  */
 import { encodeStrings, type RequestWriter } from "../ffi/request.ts";
 import { requireHere, runtime } from "../ffi/runtime.ts";
-import { bool, noNul } from "./check.ts";
+import { bool, describe, noNul } from "./check.ts";
 import type { Options } from "./options.ts";
 
 /**
@@ -55,14 +55,7 @@ function envObject(env: unknown): void {
     if (proto === Object.prototype || proto === null) return;
     if (typeof process !== "undefined" && env === process.env) return;
   }
-  const what = Array.isArray(env)
-    ? "an array"
-    : typeof env === "object" && env !== null
-    ? `a ${(env as object).constructor?.name ?? "non-plain object"}`
-    : env === null
-    ? "null"
-    : `a ${typeof env}`;
-  throw new TypeError(`env must be an object of strings (name: value), got ${what}`);
+  throw new TypeError(`env must be an object of strings (name: value), got ${describe(env)}`);
 }
 
 /** Append the env strings and set the INHERIT_ENV flag (`env`, `clearEnv`). */
@@ -85,7 +78,7 @@ export function writeEnvironment(w: RequestWriter, o: Options): void {
   const entries = merged ?? Object.entries(env);
   for (const [k, v] of entries) {
     if (k === "" || k.includes("=") || k.includes("\0")) {
-      throw new TypeError(`env keys must be non-empty, without "=" or NUL: ${JSON.stringify(k)}`);
+      throw new TypeError(`env keys must be non-empty, without "=" or NUL: ${describe(k)}`);
     }
     if (v === undefined) {
       if (inherit) w.env(k);

@@ -10,12 +10,74 @@ import type { Signal } from "./signals.ts";
  */
 export type StdioOption = "pipe" | "inherit" | "ignore" | number;
 
+/** A chunk of input: text (sent as UTF-8) or bytes. */
+export type InputChunk = string | ArrayBufferView | ArrayBuffer;
+
 /**
- * stdin may also be the unread stdout (or stderr) stream of another child of
- * this library: the two children are then connected by the kernel pipe
- * itself, and no byte passes through JavaScript.
+ * Bytes for the child's stdin that the library reads and writes into a pipe,
+ * pulling the next chunk only once the last is in the pipe (backpressure):
+ * - bytes: a `Uint8Array` (a Buffer), another `ArrayBufferView`, an `ArrayBuffer`;
+ * - a `Blob` (a `File`, `Bun.file()`);
+ * - a web `ReadableStream` of chunks;
+ * - a Node `Readable` (`fs.createReadStream()`, on Node, Bun and Deno);
+ * - an async or sync iterable of chunks (an async generator, an array).
+ *
+ * The pipe is closed at the source's end (the child reads EOF). A child that
+ * stops reading (it exits, as `head -c 1` does) cancels the source (a Node
+ * stream is destroyed — this process's own stdin is only paused): no error.
+ * A source that throws, or yields something other than an {@link InputChunk},
+ * stops the child with `killSignal` — it must not act on input cut short —
+ * and `exited` (and run()) rejects with a `StreamError` whose `cause` is the
+ * source's error.
  */
-export type StdinOption = StdioOption | ReadableStream<Uint8Array>;
+export type InputSource =
+  | ArrayBufferView
+  | ArrayBuffer
+  | Blob
+  | ReadableStream<InputChunk>
+  | AsyncIterable<InputChunk>
+  // `& object`: a string is iterable too, and "pipe" must stay a word.
+  | (Iterable<InputChunk> & object);
+
+/**
+ * The child's stdin: a {@link StdioOption}, an {@link InputSource}, or the
+ * unread stdout (or stderr) stream of another child of this library — the
+ * two children are then connected by the kernel pipe itself, and no byte
+ * passes through JavaScript. A string is always one of the words: text
+ * goes in `input`.
+ */
+export type StdinOption = StdioOption | ReadableStream<Uint8Array> | InputSource;
+
+/** A Node stream by the parts the library uses: it is recognised by its shape (no node:stream is loaded). */
+export interface NodeStreamLike {
+  // deno-lint-ignore no-explicit-any -- Node's own listener type
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  // deno-lint-ignore no-explicit-any
+  off(event: string, listener: (...args: any[]) => void): unknown;
+  destroy(): unknown;
+}
+
+/** A Node `Writable` by the parts the library uses. */
+export interface NodeWritableLike extends NodeStreamLike {
+  write(chunk: Uint8Array): boolean;
+  end(): unknown;
+}
+
+/**
+ * Where the library writes a child's stdout or stderr, each chunk once the
+ * sink accepted the last one (backpressure: a slow sink slows the child):
+ * a web `WritableStream` or a Node `Writable` (`fs.createWriteStream()`).
+ * The sink is closed (ended) when the output ends — this process's own
+ * stdout and stderr are never ended — and `exited` resolves only once the
+ * sink has all of it (`finish` for a Node stream). stdout and stderr may
+ * name the same sink: it is closed after both ended. A sink that errors
+ * stops the reading (the child gets EPIPE/SIGPIPE), the child is sent
+ * `killSignal`, and `exited` rejects with a `StreamError`.
+ */
+export type OutputSink = WritableStream<Uint8Array> | NodeWritableLike;
+
+/** The child's stdout or stderr: a {@link StdioOption} or an {@link OutputSink}. */
+export type StdoutOption = StdioOption | OutputSink;
 
 /** An extra fd for the child (index 3 and up of `stdio`): an fd of this process, or closed. */
 export type ExtraFdOption = number | "inherit" | "ignore" | null | undefined;
@@ -53,27 +115,38 @@ export interface Options {
    */
   argv0?: string;
   /**
-   * The child's stdin: also the unread `stdout` of another Subprocess.
-   * @default "ignore" (spawn); run(): "pipe" when `input` is given, else "ignore"
+   * The child's stdin: a word, an fd, a source of bytes the library pumps
+   * (see {@link InputSource}), or the unread `stdout` of another Subprocess.
+   * Subprocess.stdin is null unless it is "pipe".
+   * @default "ignore"
    */
   stdin?: StdinOption;
   /**
-   * The child's stdout.
+   * Written to the child's stdin, which is then closed: text (UTF-8) or any
+   * {@link InputSource}. Takes stdin's place (stdin may only be left out or
+   * "pipe"); Subprocess.stdin is then null.
+   * @default none
+   */
+  input?: string | InputSource;
+  /**
+   * The child's stdout: a word, an fd, or a sink the library writes it to
+   * ({@link OutputSink}; Subprocess.stdout is then null, and run() leaves it
+   * out of the result as with "inherit").
    * @default "pipe"
    */
-  stdout?: StdioOption;
+  stdout?: StdoutOption;
   /**
-   * The child's stderr.
+   * The child's stderr, as stdout.
    * @default "inherit" (spawn); "pipe" (run)
    */
-  stderr?: StdioOption;
+  stderr?: StdoutOption;
   /**
    * Every fd of the child by number: entries 0-2 override stdin/stdout/
    * stderr, entries from 3 on pass fds of this process (a number) or leave
    * that fd closed. Every fd not named here is closed in the child.
    * @default [stdin, stdout, stderr]
    */
-  stdio?: readonly (StdioOption | ExtraFdOption)[];
+  stdio?: readonly (StdioOption | ExtraFdOption | StdinOption | StdoutOption)[];
   /**
    * Run `file` as a command line through a shell: `true` is `/bin/sh`, a
    * string names the shell (looked up in PATH when it has no "/"). The child
@@ -230,11 +303,6 @@ export interface Options {
 
 /** Options of run() and runSync(). */
 export interface RunOptions extends Options {
-  /**
-   * Written to the child's stdin, which is then closed.
-   * @default none
-   */
-  input?: string | Uint8Array;
   /**
    * "utf8": stdout and stderr as strings; "buffer": as Uint8Array.
    * @default "utf8"

@@ -113,7 +113,7 @@ export function pipeline(stages: readonly Stage[], options: PipelineOptions = {}
       if (!last && opts.stdout !== undefined && opts.stdout !== "pipe") {
         throw new TypeError(`pipeline stage ${i}: its stdout feeds stage ${i + 1} and must be "pipe"`);
       }
-      if (i > 0 && opts.stdin !== undefined) throw new TypeError(`pipeline stage ${i}: its stdin is stage ${i - 1}'s stdout`);
+      if (i > 0 && (opts.stdin !== undefined || opts.input !== undefined)) throw new TypeError(`pipeline stage ${i}: its stdin is stage ${i - 1}'s stdout`);
       // stdio[0] and stdio[1] would take precedence over the links.
       const linked = [i > 0 ? 0 : -1, last ? -1 : 1].filter((fd) => fd >= 0);
       for (const fd of linked) {

@@ -5,11 +5,12 @@
  * step's name for error messages.
  */
 import { RequestWriter } from "../ffi/request.ts";
-import { noNul } from "./check.ts";
+import { describe, noNul } from "./check.ts";
 import { writeEnvironment } from "./environment.ts";
 import type { PipeReader } from "./child.ts";
 import type { Options } from "./options.ts";
 import type { FdMap, StdioDefaults } from "./stdio.ts";
+import type { PumpSpec } from "./stream-stdio.ts";
 import { fdMapIndex, steps } from "./steps.ts";
 import { unrefTimeout } from "./timers.ts";
 
@@ -25,6 +26,8 @@ export interface Plan {
   handovers: PipeReader[];
   /** Each step's checked value, by index in steps.ts (undefined: no step). */
   values: unknown[];
+  /** Pipes the library pumps from or into the user's streams (runSync's input). */
+  pumps: PumpSpec[];
 }
 
 const writer = new RequestWriter();
@@ -87,7 +90,7 @@ function checkSteps(o: Options, defaults: StdioDefaults): unknown[] {
 function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defaults: StdioDefaults): Plan {
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty");
-  if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${typeof args}`);
+  if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
   if (typeof o !== "object" || o === null) throw new TypeError("options must be an object");
   const values = checkSteps(o, defaults);
   const f = file as string;
@@ -105,5 +108,5 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
     else names.push(s.name);
   }
   const map = values[fdMapIndex] as FdMap;
-  return { request: w.end(), steps: names, pipes: map.pipes, handovers: map.handovers, values };
+  return { request: w.end(), steps: names, pipes: map.pipes, handovers: map.handovers, values, pumps: map.pumps };
 }

@@ -8,6 +8,7 @@
 import { Sync, SyncOpts, SyncResult } from "../ffi/abi.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { command, rewritesCommand } from "./command.ts";
+import { describe } from "./check.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import { errnoCode, errnoMessage } from "./errno.ts";
 import { decodeExit } from "./exit-status.ts";
@@ -59,6 +60,9 @@ function isStream(v: unknown): boolean {
 
 function checkNoEventLoop(o: RunOptions): void {
   if (typeof o !== "object" || o === null) return; // plan() says what is wrong
+  if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
+    throw new TypeError(`input must be a string or a Uint8Array for runSync() (a stream needs the event loop; use run()), got ${describe(o.input)}`);
+  }
   if (o.signal !== undefined) {
     throw new TypeError("signal: runSync() cannot be aborted (an AbortSignal needs the event loop); use timeout, or run()");
   }
@@ -74,9 +78,9 @@ function checkNoEventLoop(o: RunOptions): void {
   });
 }
 
-function inputBytes(input: string | Uint8Array | undefined): Uint8Array {
+function inputBytes(input: unknown): Uint8Array {
   if (input === undefined) return none;
-  const bytes = typeof input === "string" ? encoder.encode(input) : input;
+  const bytes = typeof input === "string" ? encoder.encode(input) : input as Uint8Array;
   if (bytes.length > INPUT_MAX) throw new TypeError(`input must be at most ${INPUT_MAX} bytes, got ${bytes.length}`);
   return bytes;
 }

@@ -1,5 +1,5 @@
 /** run(): spawn, feed input, collect output, wait, and judge the exit. */
-import { EPIPE } from "./errno.ts";
+import { describe } from "./check.ts";
 import { atCallSite, ExitError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import { Collector, concat, MiB } from "./output.ts";
@@ -33,20 +33,6 @@ export interface RunResult<T extends string | Uint8Array = string> {
 
 const decoder = new TextDecoder();
 
-/** @internal Write `input` to the child's stdin pipe, then close it. */
-export async function feed(proc: Subprocess, input: string | Uint8Array | undefined): Promise<void> {
-  const w = proc[internals].stdin;
-  if (!w) return;
-  try {
-    if (input !== undefined) await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-  } catch (e) {
-    // A child that exits without reading all its input is not an error of ours.
-    if ((e as { errno?: number }).errno !== EPIPE) throw e;
-  } finally {
-    w.close();
-  }
-}
-
 /**
  * Run a command to completion and collect its output. Rejects with
  * ExitError on a non-zero exit, a signal, a timeout, an abort or output
@@ -76,12 +62,12 @@ export function runArguments(a: readonly string[] | RunOptions | undefined, b: R
 
 /** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */
 export function checkRunOptions(o: RunOptions): number {
-  if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
-    throw new TypeError("input must be a string or a Uint8Array");
+  if (o.reject !== undefined && typeof o.reject !== "boolean") {
+    throw new TypeError(`reject must be a boolean, got ${describe(o.reject)}`);
   }
-  if (o.all !== undefined && typeof o.all !== "boolean") throw new TypeError(`all must be a boolean, got ${typeof o.all}`);
+  if (o.all !== undefined && typeof o.all !== "boolean") throw new TypeError(`all must be a boolean, got ${describe(o.all)}`);
   if (o.encoding !== undefined && o.encoding !== "utf8" && o.encoding !== "buffer") {
-    throw new TypeError(`encoding must be "utf8" or "buffer", got ${JSON.stringify(o.encoding)}`);
+    throw new TypeError(`encoding must be "utf8" or "buffer", got ${describe(o.encoding)}`);
   }
   return maxBufferOf(o) ?? 64 * MiB;
 }
@@ -100,7 +86,7 @@ export async function runWith(
   const max = checkRunOptions(o);
   const t0 = performance.now();
   const proc = spawnWith(file, args, o, {
-    stdin: o.input !== undefined ? "pipe" : "ignore",
+    stdin: "ignore", // `input` takes its place (pump.ts feeds it)
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -121,7 +107,6 @@ export async function runWith(
       proc.exited,
       inner.stdout?.drain(out.add),
       inner.stderr?.drain(err.add),
-      feed(proc, o.input),
     ]);
   } catch (e) {
     throw atCallSite(e); // made again here, its stack reaches the caller of run()

@@ -1,4 +1,6 @@
 /** Linux signal numbers (identical on x86_64 and aarch64) and their names. */
+import { describe } from "./check.ts";
+
 const numbers = {
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7,
   SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14,
@@ -37,7 +39,7 @@ export function signalNumber(sig: unknown, what = "signal"): number {
     }
   }
   throw new TypeError(
-    `${what} must be a signal name or number, got ${JSON.stringify(sig)}; known names: ${
+    `${what} must be a signal name or number, got ${describe(sig)}; known names: ${
       Object.keys(numbers).join(", ")
     }, SIGRTMIN+n, SIGRTMAX-n`,
   );

@@ -1,12 +1,16 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { backend } from "./backend.ts";
+import { describe } from "./check.ts";
 import { command, rewritesCommand } from "./command.ts";
 import type { Options } from "./options.ts";
 import type { StdioDefaults } from "./plan.ts";
+import { pumpsOf } from "./stdio.ts";
+import type { PumpSpec } from "./stream-stdio.ts";
 import { signalNumber } from "./signals.ts";
 import { Subprocess } from "./subprocess.ts";
 import { verboseOf } from "./verbose.ts";
 
+const noPumps: readonly PumpSpec[] = [];
 const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit" };
 
 /** Timers take at most 2 ** 31 - 1 ms (~24.8 days); larger ones fire at once. */
@@ -18,7 +22,7 @@ export function duration(v: unknown, what: string, def: number): number {
   if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!Number.isInteger(v) && v !== Infinity) ||
       (v > MAX_TIMER_MS && v !== Infinity)) {
     throw new TypeError(
-      `${what} must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, or Infinity, got ${String(v)}`,
+      `${what} must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}, or Infinity, got ${describe(v)}`,
     );
   }
   return v;
@@ -28,7 +32,7 @@ export function duration(v: unknown, what: string, def: number): number {
 export function maxBufferOf(o: Options): number | undefined {
   const max = o.maxBuffer;
   if (max !== undefined && (typeof max !== "number" || !(max > 0))) {
-    throw new TypeError(`maxBuffer must be a positive number of bytes, got ${typeof max === "number" ? max : typeof max}`);
+    throw new TypeError(`maxBuffer must be a positive number of bytes, got ${describe(max)}`);
   }
   return max;
 }
@@ -47,11 +51,14 @@ export function spawnWith(
   const maxBuffer = maxBufferOf(options);
   const verbose = verboseOf(options);
   if (options.reject !== undefined && typeof options.reject !== "boolean") {
-    throw new TypeError(`reject must be a boolean, got ${typeof options.reject}`);
+    throw new TypeError(`reject must be a boolean, got ${describe(options.reject)}`);
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
+  // The user's streams are pumped by Subprocess whatever the backend: it gets pipes.
+  const pumped = pumpsOf(options, defaults);
+  if (pumped) options = pumped.options;
   const child = backend().start({ file, args, options, defaults });
   return new Subprocess({
     child,
@@ -66,6 +73,7 @@ export function spawnWith(
     reject: options.reject !== false,
     maxBuffer,
     verbose,
+    pumps: pumped?.pumps ?? noPumps,
   });
 }
 

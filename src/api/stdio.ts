@@ -7,6 +7,7 @@ import { Fd, Req } from "../ffi/abi.ts";
 import { int } from "./check.ts";
 import type { PipeReader } from "./child.ts";
 import type { ExtraFdOption, Options, StdioOption } from "./options.ts";
+import { expected, inputSource, type PumpSpec, sinkOf, sourceOf } from "./stream-stdio.ts";
 import { readerOf } from "./streams.ts";
 
 export interface StdioDefaults {
@@ -21,23 +22,42 @@ export interface FdMap {
   pipes: number[];
   /** Pipes of other children handed to this one (our ends close after the spawn). */
   handovers: PipeReader[];
+  /** Pipes the library feeds from the user's sources or drains into their sinks (pump.ts). */
+  pumps: PumpSpec[];
 }
 
 const FD_MAX = Req.MAX_FD - 1;
 
-function pipeFrom(stream: ReadableStream<Uint8Array>, fd: number, handovers: PipeReader[]): number {
-  const reader = readerOf(stream);
-  if (!reader) throw new TypeError(`stdio[${fd}]: only the stdout or stderr stream of another Subprocess can be passed`);
+/** The unread stdout (or stderr) of another child: its pipe itself. */
+function pipeFrom(stream: ReadableStream<Uint8Array>, reader: PipeReader, label: string, handovers: PipeReader[]): number {
   // Its child exited without output: the pipe is gone, EOF is all there was.
   if (reader.endedUnread && !stream.locked) return Fd.DEVNULL;
   if (reader.touched || reader.closed || reader.prefetched || stream.locked || handovers.includes(reader)) {
-    throw new TypeError(`stdio[${fd}]: that stream was already read, piped or cancelled`);
+    throw new TypeError(`${label}: that stream was already read, piped or cancelled`);
   }
   handovers.push(reader);
   return reader.fd;
 }
 
-function source(v: StdioOption | ExtraFdOption, fd: number, pipes: number[]): number | undefined {
+/** A source for stdin, a sink for stdout/stderr: a pipe the library pumps. */
+function pumped(v: unknown, fd: number, label: string, map: FdMap): number | undefined {
+  if (fd > 2) return undefined;
+  let spec: PumpSpec;
+  if (fd === 0) {
+    const source = label === "input" ? inputSource(v) : sourceOf(v, label);
+    if (!source) return undefined;
+    spec = { fd, label, source };
+  } else {
+    const sink = sinkOf(v, label);
+    if (!sink) return undefined;
+    spec = { fd, label, sink };
+  }
+  map.pumps.push(spec);
+  map.pipes.push(fd);
+  return fd === 0 ? Fd.PIPE_READ : Fd.PIPE_WRITE;
+}
+
+function source(v: StdioOption | ExtraFdOption, fd: number, label: string, pipes: number[]): number | undefined {
   if (v === "pipe" && fd <= 2) {
     pipes.push(fd);
     return fd === 0 ? Fd.PIPE_READ : Fd.PIPE_WRITE;
@@ -45,12 +65,52 @@ function source(v: StdioOption | ExtraFdOption, fd: number, pipes: number[]): nu
   if (v === "inherit") return fd;
   if (v === "ignore") return fd <= 2 ? Fd.DEVNULL : undefined;
   if ((v === null || v === undefined) && fd > 2) return undefined;
-  if (typeof v === "number") return int(v, `stdio[${fd}]`, 0, FD_MAX);
-  throw new TypeError(
-    `stdio[${fd}] must be ${fd <= 2 ? `"pipe", ` : ""}"inherit", "ignore"${fd > 2 ? ", null" : ""} or an fd number, got ${
-      JSON.stringify(v)
-    }`,
-  );
+  if (typeof v === "number") return int(v, label, 0, FD_MAX);
+  throw new TypeError(expected(fd, label, v));
+}
+
+const names = ["stdin", "stdout", "stderr"];
+
+/** `input` takes stdin's place; a stdin given too, other than "pipe", is a conflict. */
+function withInput(o: Options, stdio: readonly unknown[]): boolean {
+  if (o.input === undefined) return false;
+  const [given, label] = stdio[0] !== undefined ? [stdio[0], "stdio[0]"] : [o.stdin, "stdin"];
+  if (given !== undefined && given !== "pipe") {
+    throw new TypeError(`input and ${label} cannot both be given: input is what the child reads on its stdin`);
+  }
+  return true;
+}
+
+/** A slot of 0-2: what it says, and how a message names it. */
+function slot(o: Options, std: readonly unknown[], stdio: readonly unknown[], fd: number, input: boolean): [unknown, string] {
+  const listed = fd < stdio.length && stdio[fd] !== undefined;
+  const label = fd === 0 && input ? "input" : listed || fd > 2 ? `stdio[${fd}]` : names[fd]!;
+  return [label === "input" ? o.input : listed ? stdio[fd] : std[fd], label];
+}
+
+/**
+ * The user's own streams on 0-2 (and `input`), for any backend: the
+ * options with those slots made "pipe", and what to pump through them.
+ * undefined when there is none (the usual case, no copy made).
+ */
+export function pumpsOf(o: Options, defaults: StdioDefaults): { options: Options; pumps: PumpSpec[] } | undefined {
+  const stdio = Array.isArray(o.stdio) ? o.stdio : [];
+  const std: unknown[] = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
+  const input = withInput(o, stdio);
+  let pumps: PumpSpec[] | undefined;
+  let next: unknown[] | undefined;
+  for (let fd = 0; fd < 3; fd++) {
+    const [v, label] = slot(o, std, stdio, fd, input);
+    if (!((typeof v === "object" && v !== null) || label === "input")) continue;
+    if (v instanceof ReadableStream && readerOf(v)) continue; // another child's pipe: handed over, not pumped
+    const map: FdMap = { pairs: [], pipes: [], handovers: [], pumps: [] };
+    if (pumped(v, fd, label, map) === undefined) continue;
+    (pumps ??= []).push(map.pumps[0]!);
+    (next ??= [...stdio])[fd] = "pipe";
+  }
+  if (!pumps) return undefined;
+  const { input: _, ...rest } = o;
+  return { options: { ...rest, stdio: next as Options["stdio"] }, pumps };
 }
 
 export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
@@ -58,12 +118,16 @@ export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
   if (!Array.isArray(stdio)) throw new TypeError("stdio must be an array");
   if (stdio.length > Req.MAX_FDS) throw new TypeError(`stdio can name at most ${Req.MAX_FDS} fds, got ${stdio.length}`);
   const std: unknown[] = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
-  const map: FdMap = { pairs: [], pipes: [], handovers: [] };
+  const map: FdMap = { pairs: [], pipes: [], handovers: [], pumps: [] };
+  const input = withInput(o, stdio);
   for (let fd = 0; fd < Math.max(3, stdio.length); fd++) {
-    const v = fd < stdio.length && stdio[fd] !== undefined ? stdio[fd] : std[fd];
-    const src = v instanceof ReadableStream
-      ? pipeFrom(v, fd, map.handovers)
-      : source(v as StdioOption | ExtraFdOption, fd, map.pipes);
+    const [v, label] = slot(o, std, stdio, fd, input);
+    // Words and numbers first: the common case costs no shape checks.
+    const streamLike = (typeof v === "object" && v !== null) || label === "input";
+    const reader = v instanceof ReadableStream ? readerOf(v) : undefined;
+    const src = reader
+      ? pipeFrom(v as ReadableStream<Uint8Array>, reader, label, map.handovers)
+      : (streamLike ? pumped(v, fd, label, map) : undefined) ?? source(v as StdioOption | ExtraFdOption, fd, label, map.pipes);
     if (src !== undefined) map.pairs.push([src, fd]);
   }
   return map;

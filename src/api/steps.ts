@@ -10,7 +10,7 @@
  */
 import { Op, type OpCode, Req, Step } from "../ffi/abi.ts";
 import type { RequestWriter } from "../ffi/request.ts";
-import { bool, int, noNul } from "./check.ts";
+import { bool, describe, int, noNul } from "./check.ts";
 import type { Options, RlimitName, RlimitValue } from "./options.ts";
 import { signalNumber } from "./signals.ts";
 import { type FdMap, fdMap, type StdioDefaults } from "./stdio.ts";
@@ -101,7 +101,7 @@ function limit(v: number | bigint | null, what: string): bigint {
   if (typeof v === "bigint" && v >= 0n && v <= RLIM_INFINITY) return v;
   // Below 2 ** 64: the encoder would wrap larger values (2 ** 64 became 0).
   if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 2 ** 64) return BigInt(v);
-  throw new TypeError(`${what} must be a non-negative integer below 2 ** 64, Infinity or null, got ${String(v)}`);
+  throw new TypeError(`${what} must be a non-negative integer below 2 ** 64, Infinity or null, got ${describe(v)}`);
 }
 
 interface Rlimit {

@@ -7,6 +7,8 @@ import { errnoCode, errnoMessage, ESRCH } from "./errno.ts";
 import { atCallSite, commandLine, ExitError, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import { Collector, MiB, readBytes, readLines } from "./output.ts";
+import { Pumps } from "./pump.ts";
+import type { PumpSpec } from "./stream-stdio.ts";
 import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import { unrefTimeout } from "./timers.ts";
@@ -29,6 +31,8 @@ export interface SubprocessInit {
   verbose: boolean;
   /** Most bytes the helpers read; undefined: 64 MiB for bytes/text/json, no limit for lines. */
   maxBuffer: number | undefined;
+  /** Pipes fed from or drained into the user's streams (pump.ts): hidden from the public getters. */
+  pumps?: readonly PumpSpec[];
 }
 
 /** Options of Subprocess.kill(). */
@@ -77,7 +81,12 @@ export class Subprocess implements AsyncDisposable {
   readonly pid: number;
   /** Resolves when the child reached exec; rejects with SpawnError if it failed before. */
   readonly spawned: Promise<void>;
-  /** Resolves with how the child ended; rejects with SpawnError if the program never ran. */
+  /**
+   * Resolves with how the child ended; rejects with SpawnError if the
+   * program never ran. With streams of yours as stdio (see pump.ts), it
+   * settles once the sinks have all the output, and rejects with a
+   * StreamError when one of your streams failed.
+   */
   readonly exited: Promise<ExitStatus>;
 
   readonly #child: Child;
@@ -113,6 +122,9 @@ export class Subprocess implements AsyncDisposable {
   #stdin: WritableStream<Uint8Array> | null | undefined;
   #stdout: ReadableStream<Uint8Array> | null | undefined;
   #stderr: ReadableStream<Uint8Array> | null | undefined;
+  #pumps: Pumps | undefined;
+  /** Bit n: child fd n is pumped by the library, not the user's to read or write. */
+  #pumped = 0;
 
   constructor(init: SubprocessInit) {
     const child = init.child;
@@ -167,6 +179,11 @@ export class Subprocess implements AsyncDisposable {
       if (init.signal.aborted) this.#onAbort();
       else init.signal.addEventListener("abort", this.#onAbort, { once: true });
     }
+    if (init.pumps?.length) {
+      for (const p of init.pumps) this.#pumped |= 1 << p.fd;
+      const ends = [this.#stdinWriter, this.#stdoutReader, this.#stderrReader] as const;
+      this.#pumps = new Pumps(init.pumps, ends, this.command, () => this[internals].terminate());
+    }
   }
 
   /** The command line, for messages. */
@@ -179,18 +196,21 @@ export class Subprocess implements AsyncDisposable {
     return this.#exitStatus;
   }
 
-  /** The child's stdin when it is a pipe ("pipe"), else null. */
+  /** The child's stdin when it is a pipe ("pipe"), else null (also when the library feeds it from `input` or a source). */
   get stdin(): WritableStream<Uint8Array> | null {
+    if (this.#pumped & 1) return null;
     return (this.#stdin ??= this.#stdinWriter && writableFrom(this.#stdinWriter));
   }
 
-  /** The child's stdout when it is a pipe, else null. */
+  /** The child's stdout when it is a pipe, else null (also when it goes to a sink of yours). */
   get stdout(): ReadableStream<Uint8Array> | null {
+    if (this.#pumped & 2) return null;
     return (this.#stdout ??= this.#stdoutReader && readableFrom(this.#stdoutReader));
   }
 
   /** The child's stderr when it is a pipe, else null. */
   get stderr(): ReadableStream<Uint8Array> | null {
+    if (this.#pumped & 4) return null;
     return (this.#stderr ??= this.#stderrReader && readableFrom(this.#stderrReader));
   }
 
@@ -331,7 +351,7 @@ export class Subprocess implements AsyncDisposable {
   }
 
   #stdoutFor(what: string): PipeReader {
-    const r = this.#stdoutReader;
+    const r = this.#pumped & 2 ? null : this.#stdoutReader;
     if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
     // Closed with nothing unread (the child exited without output): it
     // reads as empty, as it would have before the exit.
@@ -375,13 +395,13 @@ export class Subprocess implements AsyncDisposable {
     const self = this; // a getter's `this` is the view
     return {
       get stdin() {
-        return self.#stdinWriter;
+        return self.#pumped & 1 ? null : self.#stdinWriter;
       },
       get stdout() {
-        return self.#stdoutReader;
+        return self.#pumped & 2 ? null : self.#stdoutReader;
       },
       get stderr() {
-        return self.#stderrReader;
+        return self.#pumped & 4 ? null : self.#stderrReader;
       },
       get timedOut() {
         return self.#timedOut;
@@ -506,7 +526,12 @@ export class Subprocess implements AsyncDisposable {
       this.#release();
     }
     const end = this.#spawnError ?? lost ?? this.#exitStatus;
-    if (this.#verbose) logEnd(this.pid, end, performance.now() - this.#t0);
-    this.#settleExited(end);
+    const settle = (end: ExitStatus | Error) => {
+      if (this.#verbose) logEnd(this.pid, end, performance.now() - this.#t0);
+      this.#settleExited(end);
+    };
+    // With streams of the user's: once their sinks have all the output.
+    if (this.#pumps) void this.#pumps.exited().then((e) => settle(e && !(end instanceof Error) ? e : end));
+    else settle(end);
   }
 }

@@ -21,5 +21,5 @@ test("all: on an ExitError, and in a chain of $", async () => {
   assert.equal(e.all, "1\n2\n3\n4\n");
   const chained = await $`sh -c ${"echo a >&2; sleep 0.05; echo b"}`.pipe($({ all: true })`sh -c ${"cat; sleep 0.05; echo c >&2"}`);
   assert.equal(chained.all, "a\nb\nc\n");
-  await assert.rejects(run("true", { all: "yes" as never }), /all must be a boolean, got string/);
+  await assert.rejects(run("true", { all: "yes" as never }), /all must be a boolean, got "yes"$/);
 });

@@ -21,8 +21,51 @@ for (const c of badInputs) {
 
 test("validation: run() rejects with the same TypeErrors", async () => {
   await assert.rejects(run("true", [1 as never]), TypeError);
-  await assert.rejects(run("true", [], { input: 5 as never }), /input must be a string or a Uint8Array/);
+  await assert.rejects(run("true", [], { input: 5 as never }), /^TypeError: input must be a string, a Uint8Array .* got 5$/);
   await assert.rejects(run("true", [], { encoding: "latin1" as never }), /encoding/);
+});
+
+test("validation: messages describe a bad value by its kind or a short preview, never dump it", async () => {
+  const circular: Record<string, unknown> = { secret: "hunter2" };
+  circular.self = circular;
+  const long = "y".repeat(100000);
+  const cases: [() => unknown, string][] = [
+    [() => spawn("true", { env: new Map() as never }), "env must be an object of strings (name: value), got a Map"],
+    [() => spawn("true", { env: "A=B" as never }), `env must be an object of strings (name: value), got "A=B"`],
+    [() => spawn("true", { timeout: circular as never }), "timeout must be an integer number of milliseconds from 0 to 2147483647, or Infinity, got an object"],
+    [() => spawn("true", { killSignal: 10n as never }), "killSignal must be a signal name or number, got 10n; known names:"],
+    [() => spawn("true", { killSignal: circular as never }), "killSignal must be a signal name or number, got an object; known names:"],
+    [() => spawn("true", "x" as never, { cwd: 1 } as never), "options must be an object"],
+    [() => spawn("true", { cwd: [1, 2, 3] as never }), "cwd must be a string, got an array of 3"],
+    [() => spawn("true", { cwd: Symbol("s") as never }), "cwd must be a string, got a symbol"],
+    [() => spawn("true", { argv0: (() => 1) as never }), "argv0 must be a string, got a function"],
+    [() => spawn("true", { uid: 1.5 }), "uid must be an integer from 0 to 4294967294, got 1.5"],
+    [() => spawn("true", { rlimits: { nofile: circular as never } }), "rlimits.nofile must be a non-negative integer below 2 ** 64, Infinity or null, got an object"],
+    [() => spawn("true", { env: { [`${long}=`]: "v" } }), `env keys must be non-empty, without "=" or NUL: "${"y".repeat(40)}"… (100001 characters)`],
+    [() => spawn("true", [`${long}\0`]), `args[0] must not contain NUL bytes (one at index 100000): "${"y".repeat(40)}"… (100001 characters)`],
+    [() => spawn("true", { shell: Object.create(null) as never }), "shell must be a boolean or the path of a shell, got an object"],
+    [() => spawn("true", { stdin: new (class Weird {})() as never }), "stdin must be"],
+  ];
+  for (const [call, start] of cases) {
+    let e: unknown;
+    try {
+      call();
+    } catch (x) {
+      e = x;
+    }
+    assert.ok(e instanceof TypeError, `${start}: ${String(e)}`);
+    assert.ok(e.message.startsWith(start), `${JSON.stringify(e.message.slice(0, 300))} should start ${JSON.stringify(start)}`);
+    assert.ok(e.message.length < 600 && !e.message.includes("hunter2"), e.message.slice(0, 300));
+  }
+  const weird = (() => {
+    try {
+      spawn("true", { stdin: new (class Weird {})() as never });
+    } catch (x) {
+      return (x as Error).message;
+    }
+  })();
+  assert.match(weird ?? "", /got a Weird$/);
+  await assert.rejects(run("true", { encoding: { big: long } as never }), /^TypeError: encoding must be "utf8" or "buffer", got an object$/);
 });
 
 test("validation: kill() with an unknown signal throws", async () => {

@@ -1,0 +1,327 @@
+/**
+ * Moves bytes between a child's pipes and the user's own streams (the
+ * sources and sinks of stream-stdio.ts), one chunk at a time: the next chunk
+ * is taken only once the last one is in the pipe (stdin) or accepted by the
+ * sink (stdout, stderr), so a slow side slows the other down instead of
+ * filling memory.
+ *
+ * Failures: a source that throws (or yields something that is not a chunk)
+ * or a sink that errors stops its pump, our end of that pipe is closed (the
+ * child sees EOF, or EPIPE/SIGPIPE), the child is sent killSignal — it must
+ * not act on input cut short — and `exited` rejects with a StreamError once
+ * the child is reaped. A child that stops reading its stdin (it exited or
+ * closed it) is no error: the source is cancelled, as a consumer that stops
+ * early cancels a stream.
+ */
+import { EPIPE } from "./errno.ts";
+import type { PipeReader, PipeWriter } from "./child.ts";
+import { describe } from "./check.ts";
+import type { NodeReadable, NodeStream, NodeWritable, PumpSpec, Sink, Source } from "./stream-stdio.ts";
+
+/** A stream given as stdin, stdout, stderr or input failed; `cause` is its error. */
+export class StreamError extends Error {
+  override name = "StreamError";
+  /** The option that named the stream: "stdin", "stdout", "stderr", "stdio[n]" or "input". */
+  readonly option: string;
+  /** The command line, for messages. */
+  readonly command: string;
+
+  constructor(option: string, role: string, cause: unknown, command: string) {
+    const why = cause instanceof Error ? cause.message : describe(cause);
+    super(`The ${option} ${role} failed (${why}): ${command}`, { cause });
+    this.option = option;
+    this.command = command;
+  }
+}
+
+const noop = () => {};
+const encoder = new TextEncoder();
+const proc = (globalThis as { process?: { stdin?: unknown; stdout?: unknown; stderr?: unknown } }).process;
+/** This process's own stdio: never ended or destroyed because a child's output ended. */
+const ours = (s: unknown) => s !== undefined && (s === proc?.stdin || s === proc?.stdout || s === proc?.stderr);
+
+/** Chunks from a source; null at its end. */
+interface Pull {
+  next(): Promise<unknown>;
+  /** Done with it: `cancel` when stopping before its end. */
+  close(cancel: boolean): void;
+}
+
+function bytesOf(chunk: unknown, label: string): Uint8Array {
+  if (typeof chunk === "string") return encoder.encode(chunk);
+  // Views of our own type: a Buffer goes to the native write as plain bytes.
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  throw new TypeError(`${label}: a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got ${describe(chunk)}`);
+}
+
+function webPull(stream: ReadableStream): Pull {
+  const reader = stream.getReader();
+  return {
+    next: async () => {
+      const r = await reader.read();
+      return r.done ? null : r.value;
+    },
+    close: (cancel) => {
+      // cancel() also ends a read still pending (a source with nothing to say).
+      if (cancel) reader.cancel().catch(noop);
+      else reader.releaseLock();
+    },
+  };
+}
+
+function iterPull(it: Iterator<unknown> | AsyncIterator<unknown>): Pull {
+  return {
+    next: async () => {
+      const r = await it.next();
+      return r.done ? null : r.value;
+    },
+    close: (cancel) => {
+      if (!cancel) return;
+      try {
+        Promise.resolve(it.return?.()).catch(noop);
+      } catch {
+        // its own cleanup failed: nothing of ours to undo
+      }
+    },
+  };
+}
+
+/**
+ * Events of a Node stream, listened to while we use it (a stream used for
+ * many children must not collect listeners): its first error is kept — a
+ * Node stream with no 'error' listener would throw it — and until(done)
+ * waits through the events until done() holds, the stream fails or it is
+ * destroyed.
+ */
+function listen(s: NodeStream, events: Record<string, () => void>) {
+  let wake: (() => void) | undefined;
+  let failed = false, error: unknown;
+  const onWake = () => wake?.();
+  const handlers: [string, (e?: unknown) => void][] = [
+    ["error", (e) => {
+      if (!failed) [failed, error] = [true, e];
+      onWake();
+    }],
+    ...Object.entries(events).map(([event, f]) => [event, () => (f(), onWake())] as [string, () => void]),
+  ];
+  for (const [event, f] of handlers) s.on(event, f);
+  return {
+    until: async (done: () => boolean): Promise<void> => {
+      for (;;) {
+        if (failed) throw error;
+        if (done()) return;
+        if (s.destroyed) throw new Error("the stream was destroyed");
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    },
+    detach: () => {
+      for (const [event, f] of handlers) s.off(event, f);
+      onWake();
+    },
+  };
+}
+
+/**
+ * A Node Readable in paused mode ('readable' and read()), not through its
+ * async iterator: stopping must be possible while a read is pending, and
+ * this process's own stdin must be left paused rather than destroyed.
+ */
+function nodePull(s: NodeReadable): Pull {
+  let ended = false, closed = false, chunk: unknown = null;
+  const events = listen(s, { readable: noop, end: () => (ended = true), close: noop });
+  // done() reads: a chunk, the end, or our own close stop the wait.
+  const ready = () => closed || (chunk = s.read()) != null || ended || s.readableEnded === true;
+  return {
+    next: async () => {
+      await events.until(ready);
+      return closed ? null : chunk ?? null;
+    },
+    close: (cancel) => {
+      closed = true;
+      events.detach();
+      if (cancel && ours(s)) s.pause?.();
+      else if (cancel) s.destroy(); // a file stream closes its fd
+    },
+  };
+}
+
+/** Closed once: the first close says whether the source was cut short. */
+function pullFrom(src: Source): Pull {
+  const pull = open(src);
+  let closed = false;
+  return {
+    next: () => pull.next(),
+    close: (cancel) => {
+      if (!closed) pull.close(cancel);
+      closed = true;
+    },
+  };
+}
+
+function open(src: Source): Pull {
+  switch (src.kind) {
+    case "bytes": {
+      let given = false;
+      return { next: async () => (given ? null : ((given = true), src.value)), close: noop };
+    }
+    case "blob":
+      return webPull(src.value.stream());
+    case "web":
+      return webPull(src.value);
+    case "node":
+      return nodePull(src.value);
+    case "async":
+      return iterPull(src.value[Symbol.asyncIterator]());
+    case "sync":
+      return iterPull(src.value[Symbol.iterator]());
+  }
+}
+
+/** A sink, shared by every fd that names the same object. */
+interface Push {
+  /** Resolves once the sink can take more. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** The end of the output: close the sink, resolving once it has everything. */
+  end(): Promise<void>;
+  /** Give up on it after a failure. */
+  abort(reason: unknown): void;
+}
+
+function webPush(stream: WritableStream<Uint8Array>): Push {
+  const w = stream.getWriter();
+  w.closed.catch(noop); // a failure is reported through ready/close
+  return {
+    write: async (chunk) => {
+      await w.ready;
+      // Not awaited: the sink's queue (its highWaterMark) is the buffer, as
+      // pipeTo() uses it; a failure rejects the next ready or the close.
+      w.write(chunk).catch(noop);
+    },
+    end: () => w.close(),
+    abort: (reason) => void w.abort(reason).catch(noop),
+  };
+}
+
+function nodePush(s: NodeWritable): Push {
+  let drained = true, finished = false;
+  const events = listen(s, { drain: () => (drained = true), finish: () => (finished = true), close: noop });
+  return {
+    write: async (chunk) => {
+      if (!s.write(chunk)) drained = false;
+      await events.until(() => drained);
+    },
+    end: async () => {
+      try {
+        if (ours(s)) return;
+        s.end();
+        await events.until(() => finished);
+      } finally {
+        events.detach();
+      }
+    },
+    abort: () => {
+      events.detach();
+      if (!ours(s)) s.destroy();
+    },
+  };
+}
+
+const pushTo = (sink: Sink): Push => (sink.kind === "web" ? webPush(sink.value) : nodePush(sink.value));
+
+/** The ends of a child's standard pipes, by child fd. */
+export type PipeEnds = readonly [PipeWriter | null, PipeReader | null, PipeReader | null];
+
+/** The pumps of one child: started with it, stopped and awaited when it exits. */
+export class Pumps {
+  readonly #command: string;
+  readonly #onFail: () => void;
+  #error: StreamError | undefined;
+  #stdin: Pull | undefined;
+  #exited = false;
+  readonly #drains: Promise<void>[] = [];
+
+  /** onFail: stop the child (a stream failed). */
+  constructor(specs: readonly PumpSpec[], ends: PipeEnds, command: string, onFail: () => void) {
+    this.#command = command;
+    this.#onFail = onFail;
+    // One Push per sink object: stdout and stderr may name the same one,
+    // which is then closed after both ended.
+    const pushes = new Map<unknown, { push: Push; users: number; failed: boolean }>();
+    for (const spec of specs) {
+      if (spec.source) {
+        this.#stdin = pullFrom(spec.source); // takes the reader now: a second child sees it locked
+        void this.#feed(this.#stdin, ends[0]!, spec.label);
+      } else if (spec.sink) {
+        let shared = pushes.get(spec.sink.value);
+        if (!shared) pushes.set(spec.sink.value, (shared = { push: pushTo(spec.sink), users: 0, failed: false }));
+        shared.users++;
+        this.#drains.push(this.#drain(ends[spec.fd as 1 | 2]!, shared, spec.label));
+      }
+    }
+  }
+
+  #fail(label: string, role: string, cause: unknown): void {
+    this.#error ??= new StreamError(label, role, cause, this.#command);
+    this.#onFail();
+  }
+
+  async #feed(pull: Pull, w: PipeWriter, label: string): Promise<void> {
+    let done = false;
+    try {
+      for (;;) {
+        let chunk: Uint8Array;
+        try {
+          const c = await pull.next();
+          if (c === null || this.#exited) return void (done = c === null);
+          chunk = bytesOf(c, label);
+        } catch (e) {
+          if (!this.#exited) this.#fail(label, "source", e);
+          return;
+        }
+        try {
+          await w.write(chunk);
+        } catch (e) {
+          // The child stopped reading (exited, or closed its stdin): no error.
+          if ((e as { errno?: number }).errno !== EPIPE && !this.#exited) this.#fail(label, "pipe", e);
+          return;
+        }
+      }
+    } finally {
+      w.close(); // EOF for the child
+      pull.close(!done);
+    }
+  }
+
+  async #drain(r: PipeReader, shared: { push: Push; users: number; failed: boolean }, label: string): Promise<void> {
+    let role = "pipe";
+    try {
+      for (;;) {
+        role = "pipe";
+        const chunk = await r.read();
+        if (!chunk) break;
+        role = "sink";
+        await shared.push.write(chunk);
+      }
+      role = "sink";
+      if (--shared.users === 0 && !shared.failed) await shared.push.end();
+    } catch (e) {
+      r.close(); // the child gets EPIPE (or SIGPIPE) instead of a full pipe
+      if (!shared.failed) shared.push.abort(e);
+      shared.failed = true;
+      this.#fail(label, role, e);
+    }
+  }
+
+  /**
+   * The child exited: stop feeding its stdin (the source is cancelled) and
+   * wait until what it wrote is in the sinks. The first failure, if any.
+   */
+  async exited(): Promise<StreamError | undefined> {
+    this.#exited = true;
+    this.#stdin?.close(true);
+    await Promise.all(this.#drains);
+    return this.#error;
+  }
+}

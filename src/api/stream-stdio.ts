@@ -1,0 +1,110 @@
+/**
+ * stdin sources and stdout/stderr sinks of the runtime's own types — bytes,
+ * Blobs, web streams, iterables, Node streams — recognised and checked
+ * before anything is spawned; pump.ts moves their bytes. Node streams are
+ * recognised by shape: importing node:stream here would load it on every
+ * runtime for nothing (and Bun's and Deno's work the same way anyway).
+ */
+import { describe } from "./check.ts";
+import type { NodeStreamLike, NodeWritableLike } from "./options.ts";
+
+/** Where the bytes of a source come from, each read its own way by pump.ts. */
+export type Source =
+  | { kind: "bytes"; value: string | ArrayBufferView | ArrayBuffer }
+  | { kind: "blob"; value: Blob }
+  | { kind: "web"; value: ReadableStream }
+  | { kind: "node"; value: NodeReadable }
+  | { kind: "async"; value: AsyncIterable<unknown> }
+  | { kind: "sync"; value: Iterable<unknown> };
+
+export type Sink = { kind: "web"; value: WritableStream<Uint8Array> } | { kind: "node"; value: NodeWritable };
+
+/** A child fd the library feeds or drains; `label` is the option the user wrote. */
+export interface PumpSpec {
+  fd: number;
+  label: string;
+  source?: Source;
+  sink?: Sink;
+}
+
+/** What pump.ts uses of any Node stream. */
+export interface NodeStream extends NodeStreamLike {
+  readonly destroyed?: boolean;
+}
+
+export interface NodeReadable extends NodeStream {
+  read(): unknown;
+  pause?(): unknown;
+  readonly readableEnded?: boolean;
+}
+
+export type NodeWritable = NodeStream & NodeWritableLike;
+
+type Shape = Record<string | symbol, unknown>;
+const fn = (v: Shape, k: string | symbol) => typeof v[k] === "function";
+
+function isNodeStream(v: Shape): boolean {
+  return fn(v, "on") && fn(v, "off") && fn(v, "destroy") && fn(v, "pipe");
+}
+
+/** The source a stdin value (or `input`) names; undefined when it is none of them. */
+export function sourceOf(v: unknown, label: string): Source | undefined {
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return { kind: "bytes", value: v };
+  if (typeof v !== "object" || v === null) return undefined;
+  if (typeof Blob === "function" && v instanceof Blob) return { kind: "blob", value: v };
+  const o = v as Shape;
+  if (fn(o, "getReader")) {
+    if ((v as ReadableStream).locked) throw new TypeError(`${label}: the ReadableStream is locked (it is being read already)`);
+    return { kind: "web", value: v as ReadableStream };
+  }
+  if (isNodeStream(o) && fn(o, "read")) {
+    if (o.destroyed === true) throw new TypeError(`${label}: the Node stream was destroyed`);
+    // A socket open for writing only (this process's stdout can be one).
+    if (o.readable === false) throw new TypeError(`${label}: the Node stream is not readable (ended, or write-only)`);
+    return { kind: "node", value: v as NodeReadable };
+  }
+  if (fn(o, Symbol.asyncIterator)) return { kind: "async", value: v as AsyncIterable<unknown> };
+  if (fn(o, Symbol.iterator)) return { kind: "sync", value: v as Iterable<unknown> };
+  return undefined;
+}
+
+/** The sink a stdout/stderr value names; undefined when it is none. */
+export function sinkOf(v: unknown, label: string): Sink | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Shape;
+  if (fn(o, "getWriter")) {
+    if ((v as WritableStream).locked) throw new TypeError(`${label}: the WritableStream is locked (another writer has it)`);
+    return { kind: "web", value: v as WritableStream<Uint8Array> };
+  }
+  if (isNodeStream(o) && fn(o, "write") && fn(o, "end")) {
+    if (o.destroyed === true || o.writableEnded === true || o.writable === false) {
+      const why = o.destroyed === true ? "was destroyed" : "is not writable (ended, or read-only)";
+      throw new TypeError(`${label}: the Node stream ${why}`);
+    }
+    return { kind: "node", value: v as NodeWritable };
+  }
+  return undefined;
+}
+
+const SOURCES = "a Uint8Array (or other ArrayBufferView, ArrayBuffer), a Blob, a ReadableStream, a Node Readable or an iterable of chunks";
+
+/** What a stdio value may be, for the TypeError when it is none of it. */
+export function expected(fd: number, label: string, v: unknown): string {
+  const words = `"pipe", "inherit", "ignore"`;
+  const what = fd === 0
+    ? `${words}, an fd number, ${SOURCES}`
+    : fd <= 2
+    ? `${words}, an fd number, a WritableStream or a Node Writable`
+    : `"inherit", "ignore", null or an fd number`;
+  // A string is a word here, never input: a typo must not become the child's stdin.
+  const hint = fd === 0 && typeof v === "string" && label !== "input" ? " (text for the child's stdin goes in `input`)" : "";
+  return `${label} must be ${what}, got ${describe(v)}${hint}`;
+}
+
+/** `input`: text or any stdin source. */
+export function inputSource(v: unknown): Source {
+  if (typeof v === "string") return { kind: "bytes", value: v };
+  const s = sourceOf(v, "input");
+  if (!s) throw new TypeError(`input must be a string, ${SOURCES}, got ${describe(v)}`);
+  return s;
+}

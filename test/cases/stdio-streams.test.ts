@@ -1,0 +1,350 @@
+// stdin/input sources and stdout/stderr sinks of the runtime's own types,
+// pumped by the library (src/api/pump.ts): each type through `cat`,
+// backpressure, failing sources and sinks, children that stop reading, fds.
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { Duplex, Readable, Writable } from "node:stream";
+import { assert, test } from "../adapter.ts";
+import { fdList, openFds } from "../fds.ts";
+import { sleep, until, within } from "../wait.ts";
+import { run, spawn, StreamError } from "../../src/index.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const dir = mkdtempSync(`${tmpdir()}/aspawn-streams-`);
+let n = 0;
+const tmp = () => `${dir}/f${n++}`;
+
+/** A web sink that keeps what it is given. */
+function collector(): { stream: WritableStream<Uint8Array>; text(): string; closes: number } {
+  const chunks: Uint8Array[] = [];
+  const c = {
+    closes: 0,
+    stream: new WritableStream<Uint8Array>({
+      write: (chunk) => void chunks.push(chunk.slice()),
+      close: () => void c.closes++,
+    }),
+    text: () => chunks.map((x) => dec.decode(x)).join(""),
+  };
+  return c;
+}
+
+test("streams: every kind of source into cat and back", async () => {
+  const buf = Buffer.from("xxbuffer-slice\n").subarray(2); // a view with an offset
+  const f = tmp();
+  writeFileSync(f, "from a file\n");
+  async function* gen() {
+    yield "gen ";
+    yield enc.encode("bytes ");
+    yield new DataView(enc.encode("view\n").buffer);
+  }
+  const cases: [string, unknown, string][] = [
+    ["Uint8Array", enc.encode("héllo\n"), "héllo\n"],
+    ["Buffer view", buf, "buffer-slice\n"],
+    ["ArrayBuffer", enc.encode("ab\n").buffer, "ab\n"],
+    ["Float64Array", new Float64Array([1]), dec.decode(new Float64Array([1]))],
+    ["Blob", new Blob(["blob ", enc.encode("parts\n")]), "blob parts\n"],
+    ["ReadableStream", new ReadableStream({
+      start(c) {
+        c.enqueue("web ");
+        c.enqueue(enc.encode("stream\n"));
+        c.close();
+      },
+    }), "web stream\n"],
+    ["async generator", gen(), "gen bytes view\n"],
+    ["array", ["a", enc.encode("b"), "\n"], "ab\n"],
+    ["sync generator", (function* () { yield "s"; yield "\n"; })(), "s\n"],
+    ["Node Readable", Readable.from(["node ", "readable\n"]), "node readable\n"],
+    ["fs.createReadStream", createReadStream(f), "from a file\n"],
+    ["empty Uint8Array", new Uint8Array(0), ""],
+  ];
+  for (const [name, source, want] of cases) {
+    const p = spawn("cat", { stdin: source as never });
+    assert.equal(p.stdin, null, `${name}: the library writes stdin`);
+    assert.equal(await p.text(), want, name);
+    assert.equal((await p.exited).exitCode, 0, name);
+  }
+  // The same through input, on spawn() and run(); a string there is text.
+  assert.equal((await run("cat", { input: new Blob(["run blob"]) })).stdout, "run blob");
+  assert.equal((await run("cat", { input: "pipe" })).stdout, "pipe");
+  assert.equal(await spawn("cat", { input: ["spawn ", "input"] }).text(), "spawn input");
+  assert.equal(await spawn("cat", { input: "x", stdin: "pipe" }).text(), "x");
+});
+
+test("streams: web and Node sinks get stdout and stderr, closed once after the child's output ends", async () => {
+  const out = collector(), err = collector();
+  const p = spawn("sh", ["-c", "echo out; echo err >&2"], { stdout: out.stream, stderr: err.stream });
+  assert.equal(p.stdout, null);
+  assert.equal(p.stderr, null);
+  await p.exited;
+  // exited waits for the sinks: nothing to poll for.
+  assert.equal(out.text(), "out\n");
+  assert.equal(err.text(), "err\n");
+  assert.equal(out.closes + err.closes, 2);
+
+  const f = tmp();
+  await spawn("sh", ["-c", "echo one; echo two >&2"], { stdout: createWriteStream(f), stderr: "ignore" }).exited;
+  assert.equal(readFileSync(f, "utf8"), "one\n");
+
+  // One sink for both: closed once, after both ended.
+  const both = collector();
+  await spawn("sh", ["-c", "echo a; sleep 0.1; echo b >&2"], { stdout: both.stream, stderr: both.stream }).exited;
+  assert.equal(both.text(), "a\nb\n");
+  assert.equal(both.closes, 1);
+  const g = tmp(), ws = createWriteStream(g);
+  await spawn("sh", ["-c", "echo a; sleep 0.1; echo b >&2"], { stdio: ["ignore", ws, ws] }).exited;
+  assert.equal(readFileSync(g, "utf8"), "a\nb\n");
+
+  // run(): a stream given a sink is left out of the result, as with "inherit".
+  const s = collector();
+  const r = await run("sh", ["-c", "echo to-sink; echo kept >&2"], { stdout: s.stream });
+  assert.deepEqual([r.stdout, r.stderr, s.text()], ["", "kept\n", "to-sink\n"]);
+  // text() of a stdout that goes to a sink: a TypeError, not an empty string.
+  const t = spawn("echo", ["x"], { stdout: collector().stream });
+  await assert.rejects(t.text(), /^TypeError: text\(\): stdout is not a pipe/);
+  await t.exited;
+});
+
+test("streams: this process's stdout as a sink is written to, never ended", async () => {
+  const proc = globalThis.process;
+  await spawn("true", { stdout: proc.stdout as never }).exited;
+  assert.equal(proc.stdout.writableEnded, false);
+  assert.equal(proc.stdout.destroyed, false);
+});
+
+test("streams: backpressure — a fast source and a slow sink keep a bounded amount in flight", async () => {
+  const total = 8 << 20, chunk = 64 << 10;
+  const run1 = async (sink: (onBytes: (n: number) => void) => WritableStream<Uint8Array> | Writable) => {
+    let produced = 0, received = 0, maxInFlight = 0;
+    async function* fast() {
+      for (let i = 0; i < total / chunk; i++) {
+        produced += chunk;
+        maxInFlight = Math.max(maxInFlight, produced - received);
+        yield new Uint8Array(chunk);
+      }
+    }
+    const p = spawn("cat", { stdin: fast(), stdout: sink((n) => (received += n)) as never });
+    await p.exited;
+    assert.equal(received, total);
+    return maxInFlight;
+  };
+  const slow = () => sleep(2);
+  // Kernel pipes (64 KiB in, grown to 1 MiB out), cat's buffer, one chunk
+  // read (256 KiB) and the sink's queue: about 2 MiB. Without backpressure
+  // at either pump the source would run ~8 MiB ahead of the sink.
+  const web = await run1((on) => new WritableStream({ write: async (c) => (await slow(), on(c.length)) }));
+  assert.ok(web < 3 << 20, `web sink: ${web} bytes in flight`);
+  let maxBuffered = 0;
+  const node = await run1((on) =>
+    new Writable({
+      highWaterMark: 64 << 10,
+      write(c: Uint8Array, _e, cb) {
+        maxBuffered = Math.max(maxBuffered, this.writableLength);
+        void slow().then(() => (on(c.length), cb()));
+      },
+    })
+  );
+  assert.ok(node < 3 << 20, `Node sink: ${node} bytes in flight`);
+  // The Writable's own buffer stays near its highWaterMark plus one read.
+  assert.ok(maxBuffered <= (64 << 10) + (256 << 10), `Node sink buffered ${maxBuffered}`);
+});
+
+test("streams: a source that fails stops the child and rejects exited with a StreamError", async () => {
+  const boom = new Error("boom");
+  async function* failing() {
+    yield "partial\n";
+    await sleep(20);
+    throw boom;
+  }
+  const out = collector();
+  const p = spawn("cat", { stdin: failing(), stdout: out.stream });
+  const e = await p.exited.catch((x) => x);
+  assert.ok(e instanceof StreamError, String(e));
+  assert.equal(e.option, "stdin");
+  assert.equal(e.cause, boom);
+  assert.equal(e.message, "The stdin source failed (boom): cat");
+  // Rejected only once the child was reaped; it was stopped (SIGTERM), not left to act on half its input.
+  assert.equal(p.exitStatus?.signal, "SIGTERM");
+  assert.equal(out.closes, 1);
+
+  // run() rejects with it too; through input, the option is named input.
+  const web = new ReadableStream({
+    pull(c) {
+      c.error(new Error("web source broke"));
+    },
+  });
+  const r = await run("cat", { input: web }).catch((x) => x);
+  assert.ok(r instanceof StreamError);
+  assert.equal(r.option, "input");
+  assert.match(r.message, /^The input source failed \(web source broke\): cat$/);
+
+  // Something that is not a chunk.
+  const bad = await run("cat", { stdio: [[1, 2] as never] }).catch((x) => x);
+  assert.ok(bad instanceof StreamError);
+  assert.equal(bad.option, "stdio[0]");
+  assert.match(bad.message, /a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got 1/);
+
+  // A Node stream that errors.
+  const nodeSrc = new Readable({ read() {} });
+  const q = spawn("cat", { stdin: nodeSrc, stdout: "ignore" });
+  nodeSrc.push("x");
+  setTimeout(() => nodeSrc.destroy(new Error("node source broke")), 20);
+  const ne = await q.exited.catch((x) => x);
+  assert.ok(ne instanceof StreamError && (ne.cause as Error).message === "node source broke", String(ne));
+});
+
+test("streams: a sink that errors stops the child and rejects exited with a StreamError", async () => {
+  let writes = 0;
+  const web = new WritableStream({
+    write() {
+      if (++writes === 3) throw new Error("disk full");
+    },
+  });
+  const p = spawn("yes", { stdout: web });
+  const e = await within(p.exited.catch((x) => x), 10000);
+  assert.ok(e instanceof StreamError, String(e));
+  assert.equal(e.option, "stdout");
+  assert.equal(e.message, "The stdout sink failed (disk full): yes");
+  assert.ok(p.exitStatus?.signal === "SIGTERM" || p.exitStatus?.signal === "SIGPIPE", JSON.stringify(p.exitStatus));
+
+  const node = new Writable({ write: (_c, _e, cb) => cb(new Error("node sink broke")) });
+  const r = await within(run("sh", ["-c", "yes >&2"], { stderr: node, stdio: [undefined, "ignore", node] }).catch((x) => x), 10000);
+  assert.ok(r instanceof StreamError, String(r));
+  assert.equal(r.option, "stdio[2]");
+  assert.equal((r.cause as Error).message, "node sink broke");
+});
+
+test("streams: a child that stops reading cancels the source — no error, nothing left open", async () => {
+  const base = openFds();
+  // Bytes, more than a pipe holds.
+  assert.equal((await run("head", ["-c", "1"], { input: new Uint8Array(4 << 20) })).stdout.length, 1);
+  // An endless async generator: its finally runs.
+  let finished = false;
+  async function* endless() {
+    try {
+      for (;;) yield "y".repeat(65536);
+    } finally {
+      finished = true;
+    }
+  }
+  assert.equal((await run("head", ["-c", "1"], { stdin: endless() })).stdout, "y");
+  assert.ok(await until(() => finished), "the generator was returned");
+  // A web stream that would never say anything more: cancelled.
+  let cancelled = false;
+  const silent = new ReadableStream({
+    start(c) {
+      c.enqueue("z");
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  assert.equal((await run("head", ["-c", "1"], { stdin: silent })).stdout, "z");
+  assert.ok(await until(() => cancelled), "the stream was cancelled");
+  // A file stream: destroyed, its fd closed.
+  const f = tmp();
+  writeFileSync(f, new Uint8Array(4 << 20));
+  const rs = createReadStream(f);
+  assert.equal((await run("head", ["-c", "1"], { stdin: rs, encoding: "buffer" })).stdout.length, 1);
+  assert.ok(await until(() => rs.destroyed), "the ReadStream was destroyed");
+  // A child that never reads at all.
+  assert.equal((await run("true", { stdin: Readable.from(["a", "b"]) })).exitCode, 0);
+  assert.ok(await until(() => openFds() <= base, 5000), `fds left open: ${fdList().join(" ")}`);
+});
+
+test("streams: a source read to its end is left alone (a Duplex keeps its writable side)", async () => {
+  const written: string[] = [];
+  const duplex = new Duplex({
+    read() {},
+    write: (c: Uint8Array, _e, cb) => (written.push(dec.decode(c)), cb()),
+  });
+  duplex.push("dup");
+  duplex.push(null);
+  assert.equal((await run("cat", { stdin: duplex })).stdout, "dup");
+  await sleep(20);
+  assert.equal(duplex.destroyed, false);
+  duplex.write("still open");
+  duplex.end();
+  assert.deepEqual(written, ["still open"]);
+});
+
+test("streams: no fd left after pumping files both ways, failures included", async () => {
+  const src = tmp();
+  writeFileSync(src, "abc\n".repeat(100000));
+  const base = openFds();
+  for (let i = 0; i < 5; i++) {
+    const out = tmp();
+    await spawn("cat", { stdin: createReadStream(src), stdout: createWriteStream(out) }).exited;
+    assert.equal(readFileSync(out, "utf8").length, 400000);
+    await spawn("cat", { stdin: (async function* () {
+      yield "a";
+      throw new Error("x");
+    })(), stdout: "ignore" }).exited.catch(() => {});
+    await spawn("yes", { stdout: new Writable({ write: (_c, _e, cb) => cb(new Error("y")) }) }).exited.catch(() => {});
+  }
+  // A file stream closes its fd a moment after 'finish'.
+  assert.ok(await until(() => openFds() <= base, 5000), `fds left open: ${base} -> ${openFds()}: ${fdList().join(" ")}`);
+});
+
+test("streams: bad values are TypeErrors naming the option written, describing the value", async () => {
+  const rs = createReadStream("/etc/hostname");
+  const cases: [() => unknown, RegExp][] = [
+    // The Node stream is described, not dumped.
+    [() => spawn("cat", { stdout: rs as never }), /^stdout must be "pipe", "inherit", "ignore", an fd number, a WritableStream or a Node Writable, got a ReadStream$/],
+    [() => spawn("cat", { stdin: createWriteStream(tmp()) as never }), /^stdin must be .* got a WriteStream$/],
+    [() => spawn("cat", { stdin: {} as never }), /^stdin must be .*, got an object$/],
+    [() => spawn("cat", { stdin: "hello" as never }), /^stdin must be .*, got "hello" \(text for the child's stdin goes in `input`\)$/],
+    [() => spawn("cat", { stdio: [10n as never] }), /^stdio\[0\] must be .*, got 10n$/],
+    [() => spawn("cat", { stderr: "x".repeat(1000) as never }), /^stderr must be .*, got "x{40}"… \(1000 characters\)$/],
+    [() => spawn("cat", { stdio: ["ignore", "pipe", "inherit", rs as never] }), /^stdio\[3\] must be "inherit", "ignore", null or an fd number, got a ReadStream$/],
+    [() => spawn("cat", { input: 5 as never }), /^input must be a string, .* got 5$/],
+    [() => spawn("cat", { input: "x", stdin: "inherit" }), /^input and stdin cannot both be given/],
+    [() => spawn("cat", { input: "x", stdio: [0] }), /^input and stdio\[0\] cannot both be given/],
+  ];
+  const circular: Record<string, unknown> = {};
+  circular.self = circular;
+  cases.push([() => spawn("cat", { stdout: circular as never }), /got an object$/]);
+  cases.push([() => spawn("cat", { stdout: new Map() as never }), /got a Map$/]);
+  cases.push([() => spawn("cat", { stdout: [1, 2] as never }), /got an array of 2$/]);
+  cases.push([() => spawn("cat", { stdout: Symbol("s") as never }), /got a symbol$/]);
+  const locked = new ReadableStream();
+  locked.getReader();
+  cases.push([() => spawn("cat", { stdin: locked }), /^stdin: the ReadableStream is locked/]);
+  const wlocked = new WritableStream();
+  wlocked.getWriter();
+  cases.push([() => spawn("cat", { stdout: wlocked }), /^stdout: the WritableStream is locked/]);
+  const ended = new Writable({ write: (_c, _e, cb) => cb() });
+  ended.end();
+  cases.push([() => spawn("cat", { stderr: ended }), /^stderr: the Node stream is not writable \(ended, or read-only\)$/]);
+  for (const [call, message] of cases) {
+    let e: unknown;
+    try {
+      const p = call() as { kill?(): void };
+      p.kill?.();
+    } catch (x) {
+      e = x;
+    }
+    assert.ok(e instanceof TypeError, `${message}: ${String(e)}`);
+    assert.match(e.message, message);
+  }
+  rs.destroy();
+  // One web stream feeds one child: the second spawn finds it locked.
+  const once = new ReadableStream({ start: (c) => c.close() });
+  const first = spawn("cat", { stdin: once });
+  assert.throws(() => spawn("cat", { stdin: once }), /^TypeError: stdin: the ReadableStream is locked/);
+  assert.equal(await first.text(), "");
+});
+
+test("streams: another child's unread stdout still goes by the kernel pipe", async () => {
+  const a = spawn("echo", ["handed over"]);
+  const b = spawn("cat", { stdin: a.stdout! });
+  assert.equal(await b.text(), "handed over\n");
+  // A stream of ours that is not another child's: pumped like any.
+  const c = spawn("echo", ["pumped"]);
+  const d = spawn("cat", { stdin: c.stdout!.pipeThrough(new TransformStream()) });
+  assert.equal(await d.text(), "pumped\n");
+});
+
+test("streams: cleanup", () => {
+  rmSync(dir, { recursive: true, force: true });
+});
