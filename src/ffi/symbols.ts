@@ -25,6 +25,8 @@ export const symbols = {
   asp_rearm: { args: ["i32", "i32", "u32", "u32"], result: "i32" },
   asp_unwatch: { args: ["i32"], result: "i32" },
   asp_orphan: { args: ["i32"], result: "i32" },
+  asp_dup: { args: ["i32"], result: "i32" },
+  asp_shutdown: { args: ["i32", "i32"], result: "i32" },
 } as const;
 
 export type Symbols = typeof symbols;
