@@ -23,21 +23,26 @@ export class SpawnError extends Error {
   readonly code: string;
   /** The positive errno value. */
   readonly errno: number;
-  /** What failed: "execve", "chdir", "setuid", "dup2:3", "setrlimit:nofile", "cgroup", "spawn" ... */
+  /** What failed: "execve", "chdir", "setuid", "dup2:3", "setrlimit:nofile", "cgroup", "open stdout", "merge stderr", "spawn" ... */
   readonly step: string;
   /** The command line, for messages: file and arguments. */
   readonly command: string;
   declare readonly cause: OsError;
 
+  /** The file a failing step worked on (`open stdout`: the path given). */
+  readonly path?: string;
+
   /** `file` (the program as given) lets the message say what a miss likely means. */
-  constructor(errno: number, step: string, command: string, file?: string) {
+  constructor(errno: number, step: string, command: string, file?: string, path?: string) {
     const cause = osError(errno, step);
     const why = step === "cgroup" && errno === EOPNOTSUPP ? "not a cgroup v2 directory" : errnoMessage(errno);
     // "echo $HOME && ls" looked up as one program name: a command line.
     const hint = errno === ENOENT && step === "execve" && file?.includes(" ") && !file.includes("/")
       ? " — use shell: true, or split the arguments"
       : "";
-    super(`Command failed to start (${cause.code}: ${why}, ${step}): ${command}${hint}`, { cause });
+    const subject = path === undefined ? "" : ` ${JSON.stringify(path)}`;
+    super(`Command failed to start (${cause.code}: ${why}, ${step}${subject}): ${command}${hint}`, { cause });
+    if (path !== undefined) this.path = path;
     this.code = cause.code;
     this.errno = errno;
     this.step = step;

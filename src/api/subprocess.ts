@@ -16,6 +16,7 @@ import { killTree } from "./tree.ts";
 import { type Signal, SIGKILL, signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
+import { type ExtraPipe, ExtraPipes } from "./extra-pipes.ts";
 import { unrefTimeout } from "./timers.ts";
 
 export interface SubprocessInit {
@@ -29,6 +30,8 @@ export interface SubprocessInit {
   file: string;
   args: readonly string[];
   steps: string[];
+  /** By step index: the path a file open works on. */
+  paths?: (string | undefined)[];
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
   killSignal: number;
@@ -95,6 +98,8 @@ export class Subprocess implements AsyncDisposable {
   readonly #file: string;
   readonly #args: readonly string[];
   readonly #steps: string[];
+  readonly #paths: (string | undefined)[];
+  readonly #extra: ExtraPipes | undefined;
   readonly #killSignal: number;
   readonly #forceKillAfter: number;
   readonly #timeout: number | undefined;
@@ -137,6 +142,7 @@ export class Subprocess implements AsyncDisposable {
     this.#file = init.file;
     this.#args = init.args;
     this.#steps = init.steps;
+    this.#paths = init.paths ?? [];
     this.#killSignal = init.killSignal;
     this.#forceKillAfter = init.forceKillAfter;
     this.#timeout = init.timeout;
@@ -146,7 +152,8 @@ export class Subprocess implements AsyncDisposable {
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
       else if (childFd === 1) this.#stdoutReader = new FdReader(init.native, init.channel, fd);
-      else this.#stderrReader = new FdReader(init.native, init.channel, fd);
+      else if (childFd === 2) this.#stderrReader = new FdReader(init.native, init.channel, fd);
+      else (this.#extra ??= new ExtraPipes(init.native, init.channel)).add(childFd, fd);
     }
     this.spawned = new Promise<void>((resolve, reject) => {
       this.#settleSpawned = (e) => (e ? reject(e) : resolve());
@@ -211,6 +218,15 @@ export class Subprocess implements AsyncDisposable {
   /** The child's stderr when it is a pipe, else null. */
   get stderr(): ReadableStream<Uint8Array> | null {
     return (this.#stderr ??= this.#stderrReader && readableFrom(this.#stderrReader));
+  }
+
+  /**
+   * Every fd of the child by number: stdin, stdout, stderr, then for each
+   * `"pipe"` of `stdio[3+]` its socketpair (read and written; closing the
+   * writable ends the child's input), null for the others.
+   */
+  get stdio(): readonly [WritableStream<Uint8Array> | null, ReadableStream<Uint8Array> | null, ReadableStream<Uint8Array> | null, ...(ExtraPipe | null)[]] {
+    return [this.stdin, this.stdout, this.stderr, ...(this.#extra?.list() ?? [])];
   }
 
   /**
@@ -292,6 +308,7 @@ export class Subprocess implements AsyncDisposable {
     this.#stdinWriter?.setRef(ref);
     this.#stdoutReader?.setRef(ref);
     this.#stderrReader?.setRef(ref);
+    this.#extra?.setRef(ref);
   }
 
   /** SIGTERM (or killSignal), SIGKILL after forceKillAfter ms, and wait for the exit. */
@@ -417,6 +434,7 @@ export class Subprocess implements AsyncDisposable {
     this.#stdinWriter?.close();
     this.#stdoutReader?.close();
     this.#stderrReader?.close();
+    this.#extra?.close();
     if (this.#pidfd >= 0) this.#native.asp_orphan(this.#pidfd);
   }
 
@@ -433,6 +451,7 @@ export class Subprocess implements AsyncDisposable {
         stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
         this.command,
         this.#file,
+        this.#paths[record[StatusRecord.step / 4]!],
       );
     }
     // The child exec'd or died: its copies of our fds are gone, and closing
@@ -471,6 +490,7 @@ export class Subprocess implements AsyncDisposable {
       this.#stdinWriter?.close();
       this.#stdoutReader?.close();
       this.#stderrReader?.close();
+      this.#extra?.close();
     } else {
       // Pipes nobody is reading that hold nothing more (EOF): close them now
       // rather than at garbage collection (spawn() pipes stdout by default).
