@@ -79,6 +79,11 @@ export class ExtraPipes {
     }
   }
 
+  /** After the exit: readers nobody touched, at EOF (no descendant holds the other end), close now. */
+  closeIfEmpty(): void {
+    for (const p of this.#pipes) p?.reader.closeIfEmpty();
+  }
+
   /** The program never ran (or cannot be watched): nobody is at the other end. */
   close(): void {
     for (const p of this.#pipes) {

@@ -497,6 +497,7 @@ export class Subprocess implements AsyncDisposable {
       // A stream over one simply ends; data still in a pipe is kept.
       this.#stdoutReader?.closeIfEmpty();
       this.#stderrReader?.closeIfEmpty();
+      this.#extra?.closeIfEmpty();
       // Nobody can write to a child that is gone.
       if (this.#stdin === undefined) this.#stdinWriter?.close();
     }

@@ -3,7 +3,9 @@
 // pipes (socketpairs) on stdio[3+] — each on real processes. Bad values
 // (TypeErrors) are rows of test/bad-input.ts.
 import { assert, test } from "../adapter.ts";
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { readAll, text } from "../bytes.ts";
 import { $, type Options, run, spawn, SpawnError } from "../../src/index.ts";
@@ -192,4 +194,23 @@ test("extra pipe: a program that never touches it exits, and its stream ends", a
   const p = spawn("true", [], { stdio: ["ignore", "ignore", "inherit", "pipe", "pipe"] });
   assert.equal((await p.exited).exitCode, 0);
   assert.equal((await readAll(p.stdio[4]!.readable)).length, 0);
+});
+
+test("extra pipe: one nobody read is closed once the child exited (no fd kept), and reads as empty", async () => {
+  const sockets = () => readdirSync(`/proc/${process.pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${process.pid}/fd/${fd}`);
+    } catch {
+      return "";
+    }
+  }).filter((l) => l.startsWith("socket:"));
+  const before = sockets();
+  const q = spawn("true", [], { stdio: ["ignore", "ignore", "inherit", "pipe"] });
+  const during = sockets();
+  await q.exited;
+  const after = sockets();
+  const ours = during.filter((s) => !before.includes(s));
+  assert.ok(ours.length >= 1, "the socketpair's end was open while the child ran");
+  assert.deepEqual(after.filter((s) => ours.includes(s)), [], "and is closed once it exited");
+  assert.equal((await readAll(q.stdio[3]!.readable)).length, 0);
 });
