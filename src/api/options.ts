@@ -1,4 +1,5 @@
 /** Options of spawn() and run(). */
+import type { ChildFdOption, FileOption } from "./files.ts";
 import type { Signal } from "./signals.ts";
 
 /**
@@ -6,9 +7,10 @@ import type { Signal } from "./signals.ts";
  * - "pipe": a pipe to this process (a stream on the Subprocess),
  * - "inherit": this process's own fd of the same number,
  * - "ignore": /dev/null,
- * - a number: that fd of this process.
+ * - a number: that fd of this process,
+ * - `{ file }`: a file the child opens (FileOption).
  */
-export type StdioOption = "pipe" | "inherit" | "ignore" | number;
+export type StdioOption = "pipe" | "inherit" | "ignore" | number | FileOption;
 
 /**
  * stdin may also be the unread stdout (or stderr) stream of another child of
@@ -17,8 +19,14 @@ export type StdioOption = "pipe" | "inherit" | "ignore" | number;
  */
 export type StdinOption = StdioOption | ReadableStream<Uint8Array>;
 
-/** An extra fd for the child (index 3 and up of `stdio`): an fd of this process, or closed. */
-export type ExtraFdOption = number | "inherit" | "ignore" | null | undefined;
+/**
+ * An entry of `stdio` beyond StdioOption: an extra fd (index 3 and up) may
+ * be an fd of this process, closed (null, "ignore"), or "pipe" (spawn()
+ * only: a socketpair, `subprocess.stdio[n]`); any entry may be a file or a
+ * copy of another child fd ("stdout", "stderr", `{ child: n }`).
+ */
+export type ExtraFdOption =
+  | number | "inherit" | "ignore" | "pipe" | "stdout" | "stderr" | FileOption | ChildFdOption | null | undefined;
 
 /** Resource limit names accepted by `rlimits`. */
 export type RlimitName =
@@ -58,22 +66,32 @@ export interface Options {
    */
   stdin?: StdinOption;
   /**
-   * The child's stdout.
+   * The child's stdout; "stderr" makes it a copy of the child's stderr
+   * (`1>&2`), wherever that goes.
    * @default "pipe"
    */
-  stdout?: StdioOption;
+  stdout?: StdioOption | "stderr";
   /**
-   * The child's stderr.
+   * The child's stderr; "stdout" sends it wherever the child's stdout goes
+   * (`2>&1`): one pipe, in the order the child wrote, and run() then
+   * collects both in `stdout` (its `stderr` is empty).
    * @default "inherit" (spawn); "pipe" (run)
    */
-  stderr?: StdioOption;
+  stderr?: StdioOption | "stdout";
   /**
    * Every fd of the child by number: entries 0-2 override stdin/stdout/
-   * stderr, entries from 3 on pass fds of this process (a number) or leave
-   * that fd closed. Every fd not named here is closed in the child.
+   * stderr, entries from 3 on pass fds of this process (a number), open a
+   * file, copy another child fd, give a socketpair ("pipe": spawn() only,
+   * read and written through `subprocess.stdio[n]`) or leave that fd
+   * closed. Every fd not named here is closed in the child.
+   *
+   * `"pipe" | "inherit" | "ignore"` alone is a shorthand for fds 0-2 that
+   * fills in whichever of `stdin`, `stdout`, `stderr` is not given (with
+   * run(), `input` still pipes stdin; `"inherit"` leaves run()'s `stdout`
+   * and `stderr` empty, `"ignore"` discards them).
    * @default [stdin, stdout, stderr]
    */
-  stdio?: readonly (StdioOption | ExtraFdOption)[];
+  stdio?: "pipe" | "inherit" | "ignore" | readonly (StdioOption | ExtraFdOption)[];
   /**
    * Run `file` as a command line through a shell: `true` is `/bin/sh`, a
    * string names the shell (looked up in PATH when it has no "/"). The child

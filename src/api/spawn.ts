@@ -11,12 +11,12 @@ import { stepName } from "./steps.ts";
 import { Subprocess } from "./subprocess.ts";
 import { verboseOf } from "./verbose.ts";
 
-/** The API pipes stdin, stdout and stderr at most. */
-const OUT_SLOTS = Out.PIPES + 3;
+/** stdin, stdout, stderr and the socketpairs of stdio[3+]. */
+const OUT_SLOTS = Out.MAX;
 const out = new Int32Array(OUT_SLOTS);
 const outBytes = new Uint8Array(out.buffer);
 
-const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit" };
+const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit", extraPipes: true };
 
 /** Timers take at most 2 ** 31 - 1 ms (~24.8 days); larger ones fire at once. */
 const MAX_TIMER_MS = 0x7fffffff;
@@ -83,7 +83,9 @@ export function spawnWith(
   if (r < 0) {
     // The stream we were handed is still its owner's: non-blocking again.
     for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-    throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args), file, options);
+    const step = out[Out.STEP]!;
+    const paths = { cwd: options.cwd, cgroup: options.cgroup, opened: p.paths[step] };
+    throw new SpawnError(-r, stepName(p.steps, step, out[Out.DETAIL]!), commandLine(file, args), file, paths);
   }
   // The child has the pipes it was handed (asp_spawn duplicated them when
   // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
@@ -99,6 +101,7 @@ export function spawnWith(
     file,
     args,
     steps: p.steps,
+    paths: p.paths,
     timeout: timeout === Infinity ? undefined : timeout,
     signal: options.signal,
     killSignal,

@@ -16,6 +16,7 @@ import { cgroupArg } from "./tree.ts";
 import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
+import { type ExtraPipe, ExtraPipes } from "./extra-pipes.ts";
 import { unrefTimeout } from "./timers.ts";
 import { logEnd, logStart } from "./verbose.ts";
 
@@ -30,6 +31,8 @@ export interface SubprocessInit {
   file: string;
   args: readonly string[];
   steps: string[];
+  /** By step index: the path a file open works on. */
+  paths?: (string | undefined)[];
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
   killSignal: number;
@@ -105,6 +108,8 @@ export class Subprocess implements AsyncDisposable {
   readonly #file: string;
   readonly #args: readonly string[];
   readonly #steps: string[];
+  readonly #paths: (string | undefined)[];
+  readonly #extra: ExtraPipes | undefined;
   readonly #killSignal: number;
   readonly #forceKillAfter: number;
   readonly #timeout: number | undefined;
@@ -152,6 +157,7 @@ export class Subprocess implements AsyncDisposable {
     this.#file = init.file;
     this.#args = init.args;
     this.#steps = init.steps;
+    this.#paths = init.paths ?? [];
     this.#killSignal = init.killSignal;
     this.#forceKillAfter = init.forceKillAfter;
     this.#timeout = init.timeout;
@@ -166,7 +172,8 @@ export class Subprocess implements AsyncDisposable {
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.#stdinWriter = new FdWriter(init.native, init.channel, fd);
       else if (childFd === 1) this.#stdoutReader = new FdReader(init.native, init.channel, fd);
-      else this.#stderrReader = new FdReader(init.native, init.channel, fd);
+      else if (childFd === 2) this.#stderrReader = new FdReader(init.native, init.channel, fd);
+      else (this.#extra ??= new ExtraPipes(init.native, init.channel)).add(childFd, fd);
     }
     this.spawned = new Promise<void>((resolve, reject) => {
       this.#settleSpawned = (e) => (e ? reject(e) : resolve());
@@ -231,6 +238,15 @@ export class Subprocess implements AsyncDisposable {
   /** The child's stderr when it is a pipe, else null. */
   get stderr(): ReadableStream<Uint8Array> | null {
     return (this.#stderr ??= this.#stderrReader && readableFrom(this.#stderrReader));
+  }
+
+  /**
+   * Every fd of the child by number: stdin, stdout, stderr, then for each
+   * `"pipe"` of `stdio[3+]` its socketpair (read and written; closing the
+   * writable ends the child's input), null for the others.
+   */
+  get stdio(): readonly [WritableStream<Uint8Array> | null, ReadableStream<Uint8Array> | null, ReadableStream<Uint8Array> | null, ...(ExtraPipe | null)[]] {
+    return [this.stdin, this.stdout, this.stderr, ...(this.#extra?.list() ?? [])];
   }
 
   /**
@@ -397,6 +413,7 @@ export class Subprocess implements AsyncDisposable {
     this.#stdinWriter?.setRef(ref);
     this.#stdoutReader?.setRef(ref);
     this.#stderrReader?.setRef(ref);
+    this.#extra?.setRef(ref);
   }
 
   /** SIGTERM (or killSignal), SIGKILL after forceKillAfter ms, and wait for the exit. */
@@ -520,6 +537,7 @@ export class Subprocess implements AsyncDisposable {
     this.#stdinWriter?.close();
     this.#stdoutReader?.close();
     this.#stderrReader?.close();
+    this.#extra?.close();
     if (this.#pidfd >= 0) this.#native.asp_orphan(this.#pidfd);
   }
 
@@ -536,7 +554,7 @@ export class Subprocess implements AsyncDisposable {
         stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
         this.command,
         this.#file,
-        { cwd: this.#cwd, cgroup: this.#cgroup },
+        { cwd: this.#cwd, cgroup: this.#cgroup, opened: this.#paths[record[StatusRecord.step / 4]!] },
       );
     }
     // The child exec'd or died: its copies of our fds are gone, and closing
@@ -575,12 +593,14 @@ export class Subprocess implements AsyncDisposable {
       this.#stdinWriter?.close();
       this.#stdoutReader?.close();
       this.#stderrReader?.close();
+      this.#extra?.close();
     } else {
       // Pipes nobody is reading that hold nothing more (EOF): close them now
       // rather than at garbage collection (spawn() pipes stdout by default).
       // A stream over one simply ends; data still in a pipe is kept.
       this.#stdoutReader?.closeIfEmpty();
       this.#stderrReader?.closeIfEmpty();
+      this.#extra?.closeIfEmpty();
       // Nobody can write to a child that is gone.
       if (this.#stdin === undefined) this.#stdinWriter?.close();
     }

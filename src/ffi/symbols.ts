@@ -28,6 +28,8 @@ export const symbols = {
   asp_pty_open: { args: ["u32", "u32", "buffer"], result: "i32" },
   asp_pty_resize: { args: ["i32", "u32", "u32"], result: "i32" },
   asp_pty_size: { args: ["i32", "buffer"], result: "i32" },
+  asp_dup: { args: ["i32"], result: "i32" },
+  asp_shutdown: { args: ["i32", "i32"], result: "i32" },
 } as const;
 
 export type Symbols = typeof symbols;
