@@ -18,3 +18,5 @@ export { Pipeline, pipeline, PipelineError, type PipelineOptions, type Stage } f
 export { Batch, BatchError, type BatchOptions, type Job, map, runAll, type Settled } from "./api/batch.ts";
 export type { KillOptions } from "./api/subprocess.ts";
 export type { InputChunk, InputSource, NodeWritableLike, OutputSink, StdinOption, StdoutOption } from "./api/options.ts";
+export type { ChildFdOption, FileOption } from "./api/files.ts";
+export type { ExtraPipe } from "./api/extra-pipes.ts";

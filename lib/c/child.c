@@ -246,7 +246,7 @@ static void open_sources(struct fd_move *m)
 		/* The parent made both pipe ends O_NONBLOCK (one pipe2 call);
 		 * programs expect a blocking stdio. This is our own file
 		 * description, never one the user passed. */
-		if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE) {
+		if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE || enc == ASP_FD_SOCKETPAIR) {
 			r = sys_fcntl(m->src[i], ASP_F_GETFL, 0);
 			if (r >= 0)
 				r = sys_fcntl(m->src[i], ASP_F_SETFL, r & ~(long)ASP_O_NONBLOCK);
@@ -438,6 +438,63 @@ static int spawner_alive(const struct asp_child_ctx *ctx)
 	return !ctx->parent_alive || __atomic_load_n(ctx->parent_alive, __ATOMIC_ACQUIRE) == ctx->parent_gen;
 }
 
+/* Before installing dst: move the status fd out of the way if it is dst
+ * (an fd map moved it above the map's targets, but OPEN and DUP targets
+ * may lie above those). */
+static long free_target(struct child *c, int32_t dst)
+{
+	long r;
+	if (dst != c->status_fd)
+		return 0;
+	r = sys_fcntl(c->status_fd, ASP_F_DUPFD_CLOEXEC, dst + 1);
+	if (r < 0)
+		return r;
+	sys_close(c->status_fd);
+	c->status_fd = (int32_t)r;
+	return 0;
+}
+
+/* src onto dst for the new program (dup3 clears FD_CLOEXEC; src == dst
+ * only needs that cleared). */
+static long install_fd(int32_t src, int32_t dst)
+{
+	return src == dst ? sys_fcntl(dst, ASP_F_SETFD, 0) : sys_dup3(src, dst, 0);
+}
+
+/* OPEN: the file at the path as this step finds it (working directory,
+ * credentials, umask), onto its fd. */
+static long open_onto(struct child *c, const struct asp_step *s)
+{
+	uint32_t f = s->u.open.flags;
+	int32_t dst = s->u.open.fd;
+	int flags = ASP_O_CLOEXEC | ASP_O_NOCTTY;
+	long fd, r;
+	if (f & ASP_OPEN_WRITE)
+		flags |= ASP_O_WRONLY | ASP_O_CREAT | (f & ASP_OPEN_APPEND ? ASP_O_APPEND : ASP_O_TRUNC);
+	fd = sys_openat(ASP_AT_FDCWD, s->u.open.path, flags, (int)s->u.open.mode);
+	if (fd < 0)
+		return fd;
+	r = free_target(c, dst);
+	if (r == 0)
+		r = install_fd((int32_t)fd, dst);
+	if (fd != dst)
+		sys_close((int)fd);
+	return r < 0 ? r : 0;
+}
+
+/* DUP: dst shares src's open file (a merge: 2>&1). Never our status fd,
+ * which a request may name when src is not an fd the program gets. */
+static long dup_onto(struct child *c, const struct asp_step *s)
+{
+	long r;
+	if (s->u.pair.src == c->status_fd)
+		return -ASP_EBADF;
+	r = free_target(c, s->u.pair.dst);
+	if (r == 0)
+		r = install_fd(s->u.pair.src, s->u.pair.dst);
+	return r < 0 ? r : 0;
+}
+
 static long run_step(struct child *c, const struct asp_step *s, int32_t step, int32_t *detail)
 {
 	long r;
@@ -500,6 +557,12 @@ static long run_step(struct child *c, const struct asp_step *s, int32_t step, in
 	case ASP_OP_SIGMASK:
 		c->sigmask = s->u.u64;
 		return 0;
+	case ASP_OP_OPEN:
+		*detail = s->u.open.fd;
+		return open_onto(c, s);
+	case ASP_OP_DUP:
+		*detail = s->u.pair.dst;
+		return dup_onto(c, s);
 	}
 	return -ASP_EINVAL;
 }

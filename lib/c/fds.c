@@ -19,9 +19,10 @@ ASP_HIDDEN long asp_fd_high(long fd)
 	return moved;
 }
 
-ASP_HIDDEN long asp_pipe_high(int fds[2], int flags)
+/* A new pair of fds (r: the syscall's result), moved off 0-2. */
+static long pair_high(long r, int fds[2])
 {
-	long r = sys_pipe2(fds, flags), a, b;
+	long a, b;
 	if (r < 0 || (fds[0] > 2 && fds[1] > 2))
 		return r;
 	a = asp_fd_high(fds[0]);
@@ -36,4 +37,14 @@ ASP_HIDDEN long asp_pipe_high(int fds[2], int flags)
 	fds[0] = (int)a;
 	fds[1] = (int)b;
 	return 0;
+}
+
+ASP_HIDDEN long asp_pipe_high(int fds[2], int flags)
+{
+	return pair_high(sys_pipe2(fds, flags), fds);
+}
+
+ASP_HIDDEN long asp_socketpair_high(int fds[2], int flags)
+{
+	return pair_high(sys_socketpair(ASP_AF_UNIX, ASP_SOCK_STREAM | flags, 0, fds), fds);
 }

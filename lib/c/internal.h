@@ -152,6 +152,7 @@ ASP_HIDDEN int asp_reactor_owns_fd(int fd);
 /* fds.c: fds we create, moved off 0-2 when they land there. */
 ASP_HIDDEN long asp_fd_high(long fd);
 ASP_HIDDEN long asp_pipe_high(int fds[2], int flags);
+ASP_HIDDEN long asp_socketpair_high(int fds[2], int flags);
 
 /* threads.c: the calling thread's channel and liveness record. */
 ASP_HIDDEN int asp_thread_channel(void);

@@ -36,6 +36,23 @@ ASP_EXPORT int asp_close(int fd)
 	return (int)sys_close(fd);
 }
 
+/* A second fd for a socketpair end of ours: owned by the caller's context
+ * like the first (owners.c). */
+ASP_EXPORT int asp_dup(int fd)
+{
+	int32_t fds[1];
+	uint8_t kinds[1] = {ASP_OWN_FD};
+	long d = asp_fd_high(sys_fcntl(fd, ASP_F_DUPFD_CLOEXEC, 3));
+	int ch = asp_thread_channel();
+	if (d >= 0 && ch >= 0) {
+		fds[0] = (int32_t)d;
+		asp_owner_set(ch, fds, kinds, 1);
+	}
+	return (int)d;
+}
+
+ASP_EXPORT int asp_shutdown(int fd, int how) { return (int)sys_shutdown(fd, how); }
+
 /*
  * 1 and a record in `record` (err, step, detail) if the child failed before
  * exec; 0 at EOF (no failure reported); -EAGAIN if neither happened yet.

@@ -48,6 +48,14 @@ struct asp_step {
 			int32_t fd;
 			const char *path;
 		} cgroup;
+		struct {
+			int32_t fd;
+			uint32_t flags, mode;
+			const char *path;
+		} open;
+		struct {
+			int32_t src, dst;
+		} pair;
 		const char *str;
 		int32_t i32;
 		uint32_t u32;
@@ -138,9 +146,11 @@ static inline void asp_steps_begin(const struct asp_reader *strings, const struc
  *   FILTER    u.list: u32 count, u32 0, struct sock_filter[count] (8 bytes each)
  *   RLIMIT    u.rlimit: u32 resource, u32 0, u64 soft, u64 hard
  *   CGROUP    u.cgroup: i32 fd, string
+ *   OPEN      u.open: i32 fd, u32 flags, u32 mode, string
+ *   FD_PAIR   u.pair: i32 src, i32 dst
  */
 /* Payload layouts (aspawn.h documents each op's). */
-enum asp_layout { ASP_LAYOUT_EMPTY = 1, ASP_LAYOUT_I32, ASP_LAYOUT_U32, ASP_LAYOUT_U64, ASP_LAYOUT_STRING, ASP_LAYOUT_FD_MAP, ASP_LAYOUT_U32_LIST, ASP_LAYOUT_FILTER, ASP_LAYOUT_RLIMIT, ASP_LAYOUT_CGROUP };
+enum asp_layout { ASP_LAYOUT_EMPTY = 1, ASP_LAYOUT_I32, ASP_LAYOUT_U32, ASP_LAYOUT_U64, ASP_LAYOUT_STRING, ASP_LAYOUT_FD_MAP, ASP_LAYOUT_U32_LIST, ASP_LAYOUT_FILTER, ASP_LAYOUT_RLIMIT, ASP_LAYOUT_CGROUP, ASP_LAYOUT_OPEN, ASP_LAYOUT_FD_PAIR };
 /* Op properties. */
 #define ASP_OPF_CREDS 0x1u  /* changes uid/gid: the kernel resets the shared mm's dumpable flag (dumpable.c) */
 #define ASP_OPF_ONCE 0x2u   /* at most one per request */
@@ -163,6 +173,8 @@ static const struct asp_op_info asp_ops[ASP_OP_MAX + 1] = {
 	[ASP_OP_SIGMASK] = {ASP_LAYOUT_U64, 0},
 	[ASP_OP_CGROUP] = {ASP_LAYOUT_CGROUP, ASP_OPF_ONCE | ASP_OPF_PARENT},
 	[ASP_OP_CLEAR_GROUPS] = {ASP_LAYOUT_EMPTY, 0},
+	[ASP_OP_OPEN] = {ASP_LAYOUT_OPEN, 0},
+	[ASP_OP_DUP] = {ASP_LAYOUT_FD_PAIR, 0},
 };
 /* A request's ONCE ops fit a bit set of one word. */
 _Static_assert(ASP_OP_MAX < 32, "ASP_OPF_ONCE bookkeeping uses one bit per op");
@@ -249,6 +261,19 @@ static inline int asp_decode_layout(uint8_t layout, const uint8_t *base, uint32_
 			return -ASP_EINVAL_;
 		s->u.cgroup.fd = (int32_t)asp_load32(p);
 		return asp_whole_string(base, off + 4, off + size, &s->u.cgroup.path);
+	case ASP_LAYOUT_OPEN:
+		if (size < 12)
+			return -ASP_EINVAL_;
+		s->u.open.fd = (int32_t)asp_load32(p);
+		s->u.open.flags = asp_load32(p + 4);
+		s->u.open.mode = asp_load32(p + 8);
+		return asp_whole_string(base, off + 12, off + size, &s->u.open.path);
+	case ASP_LAYOUT_FD_PAIR:
+		if (size != 8)
+			return -ASP_EINVAL_;
+		s->u.pair.src = (int32_t)asp_load32(p);
+		s->u.pair.dst = (int32_t)asp_load32(p + 4);
+		return 0;
 	}
 	return -ASP_EINVAL_;
 }
@@ -262,10 +287,26 @@ static inline int asp_check_fd_map(const struct asp_step *s)
 	for (i = 0; i < s->u.fd_map.count; i++) {
 		int32_t src = (int32_t)asp_load32(s->u.fd_map.pairs + 8 * i);
 		int32_t dst = (int32_t)asp_load32(s->u.fd_map.pairs + 8 * i + 4);
-		if (src < ASP_FD_PIPE_WRITE || src >= (int32_t)ASP_REQ_MAX_FD || dst < 0 ||
+		if (src < ASP_FD_SOCKETPAIR || src >= (int32_t)ASP_REQ_MAX_FD || dst < 0 ||
 		    dst >= (int32_t)ASP_REQ_MAX_FD)
 			return -ASP_EINVAL_;
 	}
+	return 0;
+}
+
+static inline int asp_fd_ok(int32_t fd)
+{
+	return fd >= 0 && fd < (int32_t)ASP_REQ_MAX_FD;
+}
+
+/* A target in range, known flags (APPEND only with WRITE), a mode of at
+ * most 07777. */
+static inline int asp_check_open(const struct asp_step *s)
+{
+	uint32_t f = s->u.open.flags;
+	if (!asp_fd_ok(s->u.open.fd) || (f & ~(ASP_OPEN_WRITE | ASP_OPEN_APPEND)) ||
+	    ((f & ASP_OPEN_APPEND) && !(f & ASP_OPEN_WRITE)) || s->u.open.mode > 07777u)
+		return -ASP_EINVAL_;
 	return 0;
 }
 
@@ -283,6 +324,10 @@ static inline int asp_check_values(const struct asp_step *s)
 		return s->u.u32 >= 1 && s->u.u32 <= ASP_MAX_SIGNAL ? 0 : -ASP_EINVAL_;
 	case ASP_OP_RLIMIT:
 		return s->u.rlimit.resource < ASP_RLIM_NLIMITS_ ? 0 : -ASP_EINVAL_;
+	case ASP_OP_OPEN:
+		return asp_check_open(s);
+	case ASP_OP_DUP:
+		return asp_fd_ok(s->u.pair.src) && asp_fd_ok(s->u.pair.dst) ? 0 : -ASP_EINVAL_;
 	}
 	return 0;
 }

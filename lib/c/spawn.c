@@ -43,7 +43,7 @@ static void scan_fd_map(struct scan *sc, const struct asp_step *s, int32_t i)
 	sc->pairs = s->u.fd_map.pairs;
 	for (k = 0; k < s->u.fd_map.count; k++) {
 		int32_t src = (int32_t)asp_load32(s->u.fd_map.pairs + 8 * k);
-		if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE)
+		if (src == ASP_FD_PIPE_READ || src == ASP_FD_PIPE_WRITE || src == ASP_FD_SOCKETPAIR)
 			sc->npipes++;
 	}
 }
@@ -159,8 +159,8 @@ static int take_callers_fds(struct spawn *sp, int32_t *detail)
 	return 0;
 }
 
-/* The FD_MAP's new pipes: our end to out[], the child's into ctx->src_fds
- * (/dev/null, -1 there, the child opens itself). */
+/* The FD_MAP's new pipes and socketpairs: our end to out[], the child's
+ * into ctx->src_fds (/dev/null, -1 there, the child opens itself). */
 static int make_pipes(struct spawn *sp)
 {
 	uint32_t k;
@@ -168,11 +168,13 @@ static int make_pipes(struct spawn *sp)
 		int32_t src = (int32_t)asp_load32(sp->sc.pairs + 8 * k);
 		int fds[2];
 		long e;
-		if (src != ASP_FD_PIPE_READ && src != ASP_FD_PIPE_WRITE)
+		if (src != ASP_FD_PIPE_READ && src != ASP_FD_PIPE_WRITE && src != ASP_FD_SOCKETPAIR)
 			continue;
 		/* Both ends non-blocking in one call; the child clears
-		 * O_NONBLOCK on its end. */
-		e = asp_pipe_high(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
+		 * O_NONBLOCK on its end. A socketpair's [0] is ours, as a
+		 * stdout pipe's is. */
+		e = src == ASP_FD_SOCKETPAIR ? asp_socketpair_high(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK)
+					     : asp_pipe_high(fds, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
 		if (e < 0)
 			return (int)e;
 		sp->out[ASP_OUT_PIPES + sp->nparent++] = src == ASP_FD_PIPE_READ ? fds[1] : fds[0];

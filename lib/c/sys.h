@@ -66,6 +66,12 @@
 #define ASP_O_RDWR 2
 #define ASP_O_NONBLOCK 04000
 #define ASP_O_CLOEXEC 02000000
+#define ASP_O_CREAT 0100 /* these four: the same on x86_64 and aarch64 */
+#define ASP_O_NOCTTY 0400
+#define ASP_O_TRUNC 01000
+#define ASP_O_APPEND 02000
+#define ASP_AF_UNIX 1
+#define ASP_SOCK_STREAM 1 /* | O_CLOEXEC, O_NONBLOCK as SOCK_CLOEXEC, SOCK_NONBLOCK */
 #define ASP_AT_FDCWD (-100)
 #define ASP_PATH_MAX 4096
 #define ASP_NAME_MAX 255
@@ -174,6 +180,11 @@ static inline long sys_openat(int dirfd, const char *path, int flags, int mode)
 	return SC4(__NR_openat, dirfd, path, flags, mode);
 }
 static inline long sys_pipe2(int fds[2], int flags) { return SC2(__NR_pipe2, fds, flags); }
+static inline long sys_socketpair(int domain, int type, int proto, int fds[2])
+{
+	return SC4(__NR_socketpair, domain, type, proto, fds);
+}
+static inline long sys_shutdown(int fd, int how) { return SC2(__NR_shutdown, fd, how); }
 static inline long sys_close_range(unsigned first, unsigned last, unsigned flags)
 {
 	return SC3(__NR_close_range, first, last, flags);

@@ -6,6 +6,7 @@
  * backend (libaspawn) is native-child.ts; the portable one (the runtime's
  * own API) is src/portable/.
  */
+import type { ExtraPipes } from "./extra-pipes.ts";
 import type { SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { Options } from "./options.ts";
@@ -61,6 +62,8 @@ export interface Child {
   readonly stdin: PipeWriter | null;
   readonly stdout: PipeReader | null;
   readonly stderr: PipeReader | null;
+  /** The socketpairs of stdio[3+] given "pipe" (native only). */
+  readonly extra?: ExtraPipes | undefined;
   /**
    * Start reporting to `events`. Throws an error carrying `errno` when the
    * child cannot be watched; the child is then killed and forgotten.

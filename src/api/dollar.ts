@@ -10,7 +10,7 @@
  * chained in the same expression take effect first.
  */
 import { type ChainStage, runChain } from "./chain.ts";
-import type { RunOptions, StdioOption } from "./options.ts";
+import type { RunOptions } from "./options.ts";
 import type { Stage } from "./pipeline.ts";
 import { type RunResult, runWith } from "./run.ts";
 import { type TemplateValue, templateWords } from "./template.ts";
@@ -38,7 +38,10 @@ const captured = <V>(v: V): V | "pipe" => (v === "inherit" ? "pipe" : v);
 
 function quietOptions(o: RunOptions): RunOptions {
   const stdio = Array.isArray(o.stdio) ? o.stdio.map((v, fd) => (fd === 1 || fd === 2 ? captured(v) : v)) : o.stdio;
-  return { ...o, stdout: captured(o.stdout) as StdioOption | undefined, stderr: captured(o.stderr) as StdioOption | undefined, stdio };
+  // The shorthand ("inherit") fills in stdout and stderr: captured too.
+  const short = typeof o.stdio === "string" ? o.stdio : undefined;
+  const stdout = captured(o.stdout ?? short) as RunOptions["stdout"];
+  return { ...o, stdout, stderr: captured(o.stderr ?? short) as RunOptions["stderr"], stdio };
 }
 
 type State = "new" | "started" | "piped";

@@ -17,6 +17,8 @@ function osError(errno: number, syscall: string): OsError {
 export interface SpawnPaths {
   cwd?: string | undefined;
   cgroup?: string | undefined;
+  /** The file an `open ...` step opened (stdio's `{ file }`). */
+  opened?: string | undefined;
 }
 
 /** The path a step failed on, when the step names one. */
@@ -24,6 +26,7 @@ function pathOf(step: string, file: string | undefined, paths: SpawnPaths | unde
   if (step === "execve") return file;
   if (step === "chdir") return paths?.cwd;
   if (step === "cgroup") return paths?.cgroup;
+  if (step.startsWith("open ")) return paths?.opened;
   return undefined;
 }
 
@@ -37,6 +40,7 @@ function reason(errno: number, step: string, path: string | undefined): string {
     return `${cwd}: ${errnoMessage(errno)}`;
   }
   if (step === "cgroup" && path !== undefined) return `cgroup ${JSON.stringify(path)}: ${errnoMessage(errno)}`;
+  if (step.startsWith("open ") && path !== undefined) return `${JSON.stringify(path)}: ${errnoMessage(errno)}`;
   return errnoMessage(errno);
 }
 
@@ -50,7 +54,7 @@ export class SpawnError extends Error {
   readonly code: string;
   /** The positive errno value. */
   readonly errno: number;
-  /** What failed: "execve", "chdir", "setuid", "dup2:3", "setrlimit:nofile", "cgroup", "spawn" ... */
+  /** What failed: "execve", "chdir", "setuid", "dup2:3", "setrlimit:nofile", "cgroup", "open stdout", "merge stderr", "spawn" ... */
   readonly step: string;
   /** The command line, for messages: file and arguments. */
   readonly command: string;

@@ -9,8 +9,8 @@ import { NativeChild } from "./native-child.ts";
 import { plan } from "./plan.ts";
 import { stepName } from "./steps.ts";
 
-/** The API pipes stdin, stdout and stderr at most. */
-const OUT_SLOTS = Out.PIPES + 3;
+/** stdin, stdout, stderr and the socketpairs of stdio[3+]. */
+const OUT_SLOTS = Out.MAX;
 const out = new Int32Array(OUT_SLOTS);
 const outBytes = new Uint8Array(out.buffer);
 
@@ -52,7 +52,9 @@ export const nativeBackend: Backend = {
     if (r < 0) {
       // The stream we were handed is still its owner's: non-blocking again.
       for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-      throw new SpawnError(-r, stepName(p.steps, out[Out.STEP]!, out[Out.DETAIL]!), commandLine(file, args), file, options);
+      const step = out[Out.STEP]!;
+      const paths = { cwd: options.cwd, cgroup: options.cgroup, opened: p.paths[step] };
+      throw new SpawnError(-r, stepName(p.steps, step, out[Out.DETAIL]!), commandLine(file, args), file, paths);
     }
     // The child has the pipes it was handed (asp_spawn duplicated them when
     // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
@@ -68,6 +70,7 @@ export const nativeBackend: Backend = {
       file,
       args,
       steps: p.steps,
+      paths: p.paths,
       cgroup: options.cgroup,
       cwd: options.cwd,
     });

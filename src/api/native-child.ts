@@ -10,6 +10,7 @@ import type { Child, ChildEvents } from "./child.ts";
 import { EAGAIN, errnoCode } from "./errno.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import { decodeExit } from "./exit-status.ts";
+import { ExtraPipes } from "./extra-pipes.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
 import { SIGKILL } from "./signals.ts";
@@ -27,6 +28,8 @@ export interface NativeChildInit {
   file: string;
   args: readonly string[];
   steps: string[];
+  /** By step index: the path a file open works on. */
+  paths: (string | undefined)[];
   cgroup?: string | undefined;
   cwd?: string | undefined;
 }
@@ -41,6 +44,9 @@ export class NativeChild implements Child {
   readonly stdin: FdWriter | null = null;
   readonly stdout: FdReader | null = null;
   readonly stderr: FdReader | null = null;
+  /** The socketpairs of stdio[3+] given "pipe". */
+  readonly extra: ExtraPipes | undefined;
+  readonly #paths: (string | undefined)[];
   readonly #native: Native;
   readonly #channel: Channel;
   readonly #file: string;
@@ -67,10 +73,12 @@ export class NativeChild implements Child {
     this.#steps = init.steps;
     this.#cgroup = init.cgroup;
     this.#cwd = init.cwd;
+    this.#paths = init.paths;
     for (const [childFd, fd] of init.pipes) {
       if (childFd === 0) this.stdin = new FdWriter(init.native, init.channel, fd);
       else if (childFd === 1) this.stdout = new FdReader(init.native, init.channel, fd);
-      else this.stderr = new FdReader(init.native, init.channel, fd);
+      else if (childFd === 2) this.stderr = new FdReader(init.native, init.channel, fd);
+      else (this.extra ??= new ExtraPipes(init.native, init.channel)).add(childFd, fd);
     }
   }
 
@@ -114,6 +122,7 @@ export class NativeChild implements Child {
     this.stdin?.close();
     this.stdout?.close();
     this.stderr?.close();
+    this.extra?.close();
     if (this.#pidfd >= 0) this.#native.asp_orphan(this.#pidfd);
   }
 
@@ -130,7 +139,7 @@ export class NativeChild implements Child {
         stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
         commandLine(this.#file, this.#args),
         this.#file,
-        { cwd: this.#cwd, cgroup: this.#cgroup },
+        { cwd: this.#cwd, cgroup: this.#cgroup, opened: this.#paths[record[StatusRecord.step / 4]!] },
       );
     }
     // The child exec'd or died: its copies of our fds are gone, and closing

@@ -1,4 +1,5 @@
 /** Options of spawn() and run(). */
+import type { ChildFdOption, FileOption } from "./files.ts";
 import type { Signal } from "./signals.ts";
 
 /**
@@ -6,9 +7,10 @@ import type { Signal } from "./signals.ts";
  * - "pipe": a pipe to this process (a stream on the Subprocess),
  * - "inherit": this process's own fd of the same number,
  * - "ignore": /dev/null,
- * - a number: that fd of this process.
+ * - a number: that fd of this process,
+ * - `{ file }`: a file the child opens (FileOption).
  */
-export type StdioOption = "pipe" | "inherit" | "ignore" | number;
+export type StdioOption = "pipe" | "inherit" | "ignore" | number | FileOption;
 
 /** A chunk of input: text (sent as UTF-8) or bytes. */
 export type InputChunk = string | ArrayBufferView | ArrayBuffer;
@@ -79,8 +81,14 @@ export type OutputSink = WritableStream<Uint8Array> | NodeWritableLike;
 /** The child's stdout or stderr: a {@link StdioOption} or an {@link OutputSink}. */
 export type StdoutOption = StdioOption | OutputSink;
 
-/** An extra fd for the child (index 3 and up of `stdio`): an fd of this process, or closed. */
-export type ExtraFdOption = number | "inherit" | "ignore" | null | undefined;
+/**
+ * An entry of `stdio` beyond StdioOption: an extra fd (index 3 and up) may
+ * be an fd of this process, closed (null, "ignore"), or "pipe" (spawn()
+ * only: a socketpair, `subprocess.stdio[n]`); any entry may be a file or a
+ * copy of another child fd ("stdout", "stderr", `{ child: n }`).
+ */
+export type ExtraFdOption =
+  | number | "inherit" | "ignore" | "pipe" | "stdout" | "stderr" | FileOption | ChildFdOption | null | undefined;
 
 /** Resource limit names accepted by `rlimits`. */
 export type RlimitName =
@@ -129,24 +137,34 @@ export interface Options {
    */
   input?: string | InputSource;
   /**
-   * The child's stdout: a word, an fd, or a sink the library writes it to
-   * ({@link OutputSink}; Subprocess.stdout is then null, and run() leaves it
-   * out of the result as with "inherit").
+   * The child's stdout: a word, an fd, a file, or a sink the library writes
+   * it to ({@link OutputSink}; Subprocess.stdout is then null, and run()
+   * leaves it out of the result as with "inherit"); "stderr" makes it a copy
+   * of the child's stderr (`1>&2`), wherever that goes.
    * @default "pipe"
    */
-  stdout?: StdoutOption;
+  stdout?: StdoutOption | "stderr";
   /**
-   * The child's stderr, as stdout.
+   * The child's stderr, as stdout; "stdout" sends it wherever the child's
+   * stdout goes (`2>&1`): one pipe, in the order the child wrote, and run()
+   * then collects both in `stdout` (its `stderr` is empty).
    * @default "inherit" (spawn); "pipe" (run)
    */
-  stderr?: StdoutOption;
+  stderr?: StdoutOption | "stdout";
   /**
    * Every fd of the child by number: entries 0-2 override stdin/stdout/
-   * stderr, entries from 3 on pass fds of this process (a number) or leave
-   * that fd closed. Every fd not named here is closed in the child.
+   * stderr, entries from 3 on pass fds of this process (a number), open a
+   * file, copy another child fd, give a socketpair ("pipe": spawn() only,
+   * read and written through `subprocess.stdio[n]`) or leave that fd
+   * closed. Every fd not named here is closed in the child.
+   *
+   * `"pipe" | "inherit" | "ignore"` alone is a shorthand for fds 0-2 that
+   * fills in whichever of `stdin`, `stdout`, `stderr` is not given (with
+   * run(), `input` still pipes stdin; `"inherit"` leaves run()'s `stdout`
+   * and `stderr` empty, `"ignore"` discards them).
    * @default [stdin, stdout, stderr]
    */
-  stdio?: readonly (StdioOption | ExtraFdOption | StdinOption | StdoutOption)[];
+  stdio?: "pipe" | "inherit" | "ignore" | readonly (StdioOption | ExtraFdOption | StdinOption | StdoutOption)[];
   /**
    * Run `file` as a command line through a shell: `true` is `/bin/sh`, a
    * string names the shell (looked up in PATH when it has no "/"). The child

@@ -20,6 +20,8 @@ export interface Plan {
   request: Uint8Array;
   /** Name of each encoded step, by index (for SpawnError.step). */
   steps: string[];
+  /** The path a step works on, by index (file opens), for SpawnError's message. */
+  paths: (string | undefined)[];
   /** Child fds that got a pipe, in the order asp_spawn returns their parent ends. */
   pipes: number[];
   /** Pipes of other children handed to this one (our ends close after the spawn). */
@@ -83,7 +85,7 @@ export function plan(file: unknown, args: unknown, options: Options, defaults: S
  * that measured cheaper than looking the step's options up first. */
 function checkSteps(o: Options, defaults: StdioDefaults): unknown[] {
   const values: unknown[] = new Array(steps.length);
-  for (let i = 0; i < steps.length; i++) values[i] = steps[i]!.check(o, defaults);
+  for (let i = 0; i < steps.length; i++) values[i] = steps[i]!.check(o, defaults, values);
   return values;
 }
 
@@ -99,14 +101,14 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
   w.arg(o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
   for (let i = 0; i < args.length; i++) w.arg(noNul(args[i], `args[${i}]`));
   writeEnvironment(w, o);
-  const names: string[] = [];
+  const names: string[] = [], paths: (string | undefined)[] = [];
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!, v = values[i];
     if (v === undefined) continue;
     s.encode(w, v);
-    if (s.names) s.names(v, names);
+    if (s.names) s.names(v, names, paths);
     else names.push(s.name);
   }
   const map = values[fdMapIndex] as FdMap;
-  return { request: w.end(), steps: names, pipes: map.pipes, handovers: map.handovers, values, pumps: map.pumps };
+  return { request: w.end(), steps: names, paths, pipes: map.pipes, handovers: map.handovers, values, pumps: map.pumps };
 }

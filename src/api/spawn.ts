@@ -11,7 +11,7 @@ import { Subprocess } from "./subprocess.ts";
 import { verboseOf } from "./verbose.ts";
 
 const noPumps: readonly PumpSpec[] = [];
-const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit" };
+const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit", extraPipes: true };
 
 /** Timers take at most 2 ** 31 - 1 ms (~24.8 days); larger ones fire at once. */
 const MAX_TIMER_MS = 0x7fffffff;

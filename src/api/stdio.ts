@@ -1,11 +1,15 @@
 /**
  * The child's fd map from `stdin`/`stdout`/`stderr`/`stdio`: one [source,
- * target] pair per child fd. Sources are our fds, or Fd.* for a new pipe or
- * /dev/null; a fd not named is closed in the child.
+ * target] pair per child fd. Sources are our fds, or Fd.* for a new pipe,
+ * socketpair or /dev/null; a fd not named is closed in the child. Files the
+ * child opens and merges of one child fd into another are not in the map:
+ * they are steps of their own, after it (files.ts). The user's own streams
+ * become pipes the library pumps (pump.ts).
  */
-import { Fd, Req } from "../ffi/abi.ts";
-import { int } from "./check.ts";
+import { Fd, Out, Req } from "../ffi/abi.ts";
+import { describe, int } from "./check.ts";
 import type { PipeReader } from "./child.ts";
+import { type FileOpen, fileOpen, isChildFd, isFile, mergeSource, resolveMerges, stdioShorthand } from "./files.ts";
 import type { ExtraFdOption, Options, StdioOption } from "./options.ts";
 import { expected, inputSource, type PumpSpec, sinkOf, sourceOf } from "./stream-stdio.ts";
 import { readerOf } from "./streams.ts";
@@ -14,6 +18,8 @@ export interface StdioDefaults {
   stdin: StdioOption;
   stdout: StdioOption;
   stderr: StdioOption;
+  /** "pipe" on stdio[3+] is a socketpair exposed as Subprocess.stdio[n] (spawn()); else a TypeError. */
+  extraPipes?: boolean;
 }
 
 export interface FdMap {
@@ -24,7 +30,13 @@ export interface FdMap {
   handovers: PipeReader[];
   /** Pipes the library feeds from the user's sources or drains into their sinks (pump.ts). */
   pumps: PumpSpec[];
+  /** Files the child opens onto its fds, in fd order. */
+  opens: FileOpen[];
+  /** [child source fd, target]: dups run after the map and the opens. */
+  merges: [src: number, dst: number][];
 }
+
+const emptyMap = (): FdMap => ({ pairs: [], pipes: [], handovers: [], pumps: [], opens: [], merges: [] });
 
 const FD_MAX = Req.MAX_FD - 1;
 
@@ -98,30 +110,57 @@ export function pumpsOf(o: Options, defaults: StdioDefaults): { options: Options
   const std: unknown[] = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
   const input = withInput(o, stdio);
   let pumps: PumpSpec[] | undefined;
-  let next: unknown[] | undefined;
+  let next: Options | undefined;
   for (let fd = 0; fd < 3; fd++) {
     const [v, label] = slot(o, std, stdio, fd, input);
     if (!((typeof v === "object" && v !== null) || label === "input")) continue;
     if (v instanceof ReadableStream && readerOf(v)) continue; // another child's pipe: handed over, not pumped
-    const map: FdMap = { pairs: [], pipes: [], handovers: [], pumps: [] };
+    const map = emptyMap();
     if (pumped(v, fd, label, map) === undefined) continue;
     (pumps ??= []).push(map.pumps[0]!);
-    (next ??= [...stdio])[fd] = "pipe";
+    next ??= { ...o, input: undefined };
+    // The slot becomes a pipe where the user named it.
+    if (label.startsWith("stdio[")) (next.stdio = [...(next.stdio as unknown[])] as Options["stdio"] & unknown[])[fd] = "pipe";
+    else (next as Record<string, unknown>)[names[fd]!] = "pipe";
   }
-  if (!pumps) return undefined;
-  const { input: _, ...rest } = o;
-  return { options: { ...rest, stdio: next as Options["stdio"] }, pumps };
+  return pumps && { options: next!, pumps };
 }
 
 export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
-  const stdio = o.stdio ?? [];
-  if (!Array.isArray(stdio)) throw new TypeError("stdio must be an array");
+  const short = stdioShorthand(o.stdio);
+  const stdio = short !== undefined || o.stdio === undefined ? [] : o.stdio;
+  if (!Array.isArray(stdio)) throw new TypeError(`stdio must be "pipe", "inherit", "ignore" or an array, got ${describe(o.stdio)}`);
   if (stdio.length > Req.MAX_FDS) throw new TypeError(`stdio can name at most ${Req.MAX_FDS} fds, got ${stdio.length}`);
-  const std: unknown[] = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
-  const map: FdMap = { pairs: [], pipes: [], handovers: [], pumps: [] };
+  // The shorthand fills in what stdin/stdout/stderr leave unset; run()'s
+  // default "pipe" on stdin exists only for `input`, which it must not cut off.
+  const std: unknown[] = [
+    o.stdin ?? (defaults.stdin === "pipe" ? "pipe" : short ?? defaults.stdin),
+    o.stdout ?? short ?? defaults.stdout,
+    o.stderr ?? short ?? defaults.stderr,
+  ];
+  const map = emptyMap();
   const input = withInput(o, stdio);
+  // The option the user wrote for this fd, for messages.
+  const name = (fd: number) => (fd > 2 || (fd < stdio.length && stdio[fd] !== undefined) ? `stdio[${fd}]` : names[fd]!);
+  let merges: Map<number, number> | undefined;
   for (let fd = 0; fd < Math.max(3, stdio.length); fd++) {
     const [v, label] = slot(o, std, stdio, fd, input);
+    if (typeof v === "object" && v !== null && !(v instanceof ReadableStream)) {
+      if (isFile(v)) {
+        map.opens.push(fileOpen(v, fd, label));
+        continue;
+      }
+      if (isChildFd(v, fd)) {
+        (merges ??= new Map()).set(fd, mergeSource(v, fd, label));
+        continue;
+      }
+    } else if (v === "stdout" || v === "stderr") {
+      (merges ??= new Map()).set(fd, mergeSource(v, fd, label));
+      continue;
+    } else if (v === "pipe" && fd > 2) {
+      map.pairs.push([extraPipe(fd, label, defaults, map.pipes), fd]);
+      continue;
+    }
     // Words and numbers first: the common case costs no shape checks.
     const streamLike = (typeof v === "object" && v !== null) || label === "input";
     const reader = v instanceof ReadableStream ? readerOf(v) : undefined;
@@ -130,5 +169,16 @@ export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
       : (streamLike ? pumped(v, fd, label, map) : undefined) ?? source(v as StdioOption | ExtraFdOption, fd, label, map.pipes);
     if (src !== undefined) map.pairs.push([src, fd]);
   }
+  if (merges) map.merges = resolveMerges(merges, map, name);
   return map;
+}
+
+/** A socketpair for stdio[3+]: spawn() exposes it as Subprocess.stdio[n]. */
+function extraPipe(fd: number, name: string, defaults: StdioDefaults, pipes: number[]): number {
+  if (!defaults.extraPipes) {
+    throw new TypeError(`${name}: "pipe" on an fd above 2 is a stream of the Subprocess: use spawn() and read subprocess.stdio[${fd}]`);
+  }
+  if (pipes.length >= Out.MAX_PIPES) throw new TypeError(`stdio: at most ${Out.MAX_PIPES} pipes per child`);
+  pipes.push(fd);
+  return Fd.SOCKETPAIR;
 }

@@ -13,6 +13,7 @@ import type { RequestWriter } from "../ffi/request.ts";
 import { bool, describe, int, noNul } from "./check.ts";
 import type { Options, RlimitName, RlimitValue } from "./options.ts";
 import { signalNumber } from "./signals.ts";
+import type { FileOpen } from "./files.ts";
 import { type FdMap, fdMap, type StdioDefaults } from "./stdio.ts";
 
 /**
@@ -45,12 +46,19 @@ export interface StepSpec<V> {
   /** Options whose steps must run before this one, because `why`. */
   after?: readonly (keyof Options)[];
   why?: string;
-  /** The value to encode, or undefined for no step; throws TypeError. Reads options, writes nothing. */
-  check(o: Options, defaults: StdioDefaults): V | undefined;
+  /**
+   * The value to encode, or undefined for no step; throws TypeError. Reads
+   * options (and the values of the steps before it: one parse of stdio
+   * serves the fd map, the file opens and the merges), writes nothing.
+   */
+  check(o: Options, defaults: StdioDefaults, earlier: readonly unknown[]): V | undefined;
   /** Append the step(s). Reads only `v`. */
   encode(w: RequestWriter, v: V): void;
-  /** One name per step appended, when not just `name` (default). */
-  names?(v: V, out: string[]): void;
+  /**
+   * One name per step appended, when not just `name` (default); `paths`
+   * (aligned with `out`) holds the path a step's SpawnError message names.
+   */
+  names?(v: V, out: string[], paths: (string | undefined)[]): void;
 }
 
 /** A step as plan() reads it: every field present, in one order. */
@@ -64,9 +72,9 @@ export interface Step {
   readonly last: boolean;
   readonly after: readonly (keyof Options)[];
   readonly why: string | undefined;
-  readonly check: (o: Options, defaults: StdioDefaults) => unknown;
+  readonly check: (o: Options, defaults: StdioDefaults, earlier: readonly unknown[]) => unknown;
   readonly encode: (w: RequestWriter, v: unknown) => void;
-  readonly names: ((v: unknown, out: string[]) => void) | undefined;
+  readonly names: ((v: unknown, out: string[], paths: (string | undefined)[]) => void) | undefined;
 }
 
 /** One object shape for every step, so that plan()'s loop reads each field
@@ -150,6 +158,11 @@ function seccomp(v: unknown): Uint8Array | undefined {
 }
 
 const CREDENTIALS = ["groups", "gid", "uid"] as const;
+
+/** How a SpawnError names a child fd: as the option that usually sets it. */
+const fdName = (fd: number) => (fd <= 2 ? ["stdin", "stdout", "stderr"][fd]! : `stdio[${fd}]`);
+/** The fd map's value, which the file and merge steps read from. */
+const stdioOf = (earlier: readonly unknown[]) => earlier[fdMapIndex] as FdMap;
 
 /** In the order the child runs them. */
 export const steps: readonly Step[] = [
@@ -253,6 +266,48 @@ export const steps: readonly Step[] = [
     why: "the directory is checked against the new user, as Go and Rust do",
     check: (o) => o.cwd === undefined ? undefined : noNul(o.cwd, "cwd"),
     encode: (w, dir) => w.string(Op.CHDIR, dir),
+  }),
+  // The next two read stdin/stdout/stderr/stdio like the fd map; each step
+  // is keyed by one option (the order rules' key), so they take "stdout"
+  // and "stderr", and their labels say what they are.
+  step<FileOpen[]>({
+    option: "stdout",
+    label: "file opens",
+    name: "open",
+    ops: [Op.OPEN],
+    after: ["cwd", "umask", ...CREDENTIALS],
+    why: "a relative path is found from cwd, a new file gets the child's umask, and the file is opened as the child's user (as su user -c 'cmd > file' does): a privileged parent must not open for the child what the child could not open itself",
+    check: (_o, _d, earlier) => {
+      const opens = stdioOf(earlier).opens;
+      return opens.length ? opens : undefined;
+    },
+    encode: (w, opens) => {
+      for (const f of opens) w.open(f.fd, f.flags, f.mode, f.path);
+    },
+    names: (opens, out, paths) => {
+      for (const f of opens) {
+        paths[out.length] = f.path;
+        out.push(`open ${fdName(f.fd)}`);
+      }
+    },
+  }),
+  step<[src: number, dst: number][]>({
+    option: "stderr",
+    label: "merges",
+    name: "merge",
+    ops: [Op.DUP],
+    after: ["stdio", "stdout"],
+    why: "a merge copies what its source fd ended up as: a pipe or inherited fd of the fd map, or an opened file",
+    check: (_o, _d, earlier) => {
+      const merges = stdioOf(earlier).merges;
+      return merges.length ? merges : undefined;
+    },
+    encode: (w, merges) => {
+      for (const [src, dst] of merges) w.pair(Op.DUP, src, dst);
+    },
+    names: (merges, out) => {
+      for (const [, dst] of merges) out.push(`merge ${fdName(dst)}`);
+    },
   }),
   step<number>({
     option: "deathSignal",

@@ -11,6 +11,7 @@ import { Pumps } from "./pump.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
 import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
+import type { ExtraPipe } from "./extra-pipes.ts";
 import { unrefTimeout } from "./timers.ts";
 import { logEnd, logStart } from "./verbose.ts";
 
@@ -215,6 +216,15 @@ export class Subprocess implements AsyncDisposable {
   }
 
   /**
+   * Every fd of the child by number: stdin, stdout, stderr, then for each
+   * `"pipe"` of `stdio[3+]` its socketpair (read and written; closing the
+   * writable ends the child's input), null for the others.
+   */
+  get stdio(): readonly [WritableStream<Uint8Array> | null, ReadableStream<Uint8Array> | null, ReadableStream<Uint8Array> | null, ...(ExtraPipe | null)[]] {
+    return [this.stdin, this.stdout, this.stderr, ...(this.#child.extra?.list() ?? [])];
+  }
+
+  /**
    * Send a signal through the pidfd, which can never reach another process
    * that reused the pid (the portable backend signals the pid, which the
    * runtime holds until it reports the exit). True when it was sent; false when the child has
@@ -376,6 +386,7 @@ export class Subprocess implements AsyncDisposable {
     this.#stdinWriter?.setRef(ref);
     this.#stdoutReader?.setRef(ref);
     this.#stderrReader?.setRef(ref);
+    this.#child.extra?.setRef(ref);
   }
 
   /** SIGTERM (or killSignal), SIGKILL after forceKillAfter ms, and wait for the exit. */
@@ -508,12 +519,14 @@ export class Subprocess implements AsyncDisposable {
       this.#stdinWriter?.close();
       this.#stdoutReader?.close();
       this.#stderrReader?.close();
+      this.#child.extra?.close();
     } else {
       // Pipes nobody is reading that hold nothing more (EOF): close them now
       // rather than at garbage collection (spawn() pipes stdout by default).
       // A stream over one simply ends; data still in a pipe is kept.
       this.#stdoutReader?.closeIfEmpty();
       this.#stderrReader?.closeIfEmpty();
+      this.#child.extra?.closeIfEmpty();
       // Nobody can write to a child that is gone.
       if (this.#stdin === undefined) this.#stdinWriter?.close();
     }

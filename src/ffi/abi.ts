@@ -58,7 +58,9 @@ export const Op = {
   SIGMASK: 14,
   CGROUP: 15,
   CLEAR_GROUPS: 16,
-  MAX: 16,
+  OPEN: 17,
+  DUP: 18,
+  MAX: 18,
 } as const;
 export type OpCode = (typeof Op)[Exclude<keyof typeof Op, "MAX">];
 
@@ -69,10 +71,18 @@ export const Fd = {
   PIPE_READ: -2,
   /** A pipe the child writes (stdout, stderr). */
   PIPE_WRITE: -3,
+  /** A socketpair: both sides read and write (extra fds). */
+  SOCKETPAIR: -4,
 } as const;
 
 export const Fdmap = {
   CLOSE_OTHERS: 0x1,
+} as const;
+
+/** OPEN flags: none is O_RDONLY; WRITE is O_WRONLY|O_CREAT|O_TRUNC, O_APPEND with APPEND. */
+export const Open = {
+  WRITE: 0x1,
+  APPEND: 0x2,
 } as const;
 
 export const Status = {

@@ -223,6 +223,27 @@ export class RequestWriter {
     return this;
   }
 
+  /** OPEN: path onto fd (flags: Open.*). */
+  open(fd: number, flags: number, mode: number, path: string): this {
+    const at = this.#len;
+    this.#step(Op.OPEN, 0);
+    const start = this.#len;
+    this.#i32(fd);
+    this.#u32(flags);
+    this.#u32(mode);
+    this.#string(path);
+    this.#view.setUint32(at + 4, this.#len - start, true);
+    return this;
+  }
+
+  /** An op whose payload is two i32 (DUP: src, dst). */
+  pair(op: number, a: number, b: number): this {
+    this.#step(op, 8);
+    this.#i32(a);
+    this.#i32(b);
+    return this;
+  }
+
   /** The finished request: a view into the writer's buffer, valid until the next begin(). */
   end(): Uint8Array {
     if (!this.#stepsOffset) this.#stepsOffset = this.#len;

@@ -31,6 +31,8 @@ export const symbols = {
   asp_run_sync: { args: ["buffer", "u32", "buffer", "u32", "buffer", "buffer"], result: "i32" },
   asp_sync_take: { args: ["i32", "buffer", "u32"], result: "i32" },
   asp_sync_free: { args: [], result: "i32" },
+  asp_dup: { args: ["i32"], result: "i32" },
+  asp_shutdown: { args: ["i32", "i32"], result: "i32" },
 } as const;
 
 export type Symbols = typeof symbols;

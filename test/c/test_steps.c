@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -424,9 +425,159 @@ static void nodump_guard(void)
 	CHECK_EQ_INT(prctl(PR_GET_DUMPABLE), 1);
 }
 
+/* ---- OPEN and DUP: files the child opens, merges of its own fds ---- */
+
+static char open_dir[64];
+static char open_path[128];
+
+static void req_open(struct req *r, int32_t fd, uint32_t flags, uint32_t mode, const char *path)
+{
+	struct req p = {0};
+	req_put(&p, &fd, 4);
+	req_u32(&p, flags);
+	req_u32(&p, mode);
+	req_string_raw(&p, path, strlen(path));
+	req_step(r, ASP_OP_OPEN, p.buf, (uint32_t)p.len);
+	free(p.buf);
+}
+
+static void req_dup(struct req *r, int32_t src, int32_t dst)
+{
+	int32_t pair[2] = {src, dst};
+	req_step(r, ASP_OP_DUP, pair, sizeof pair);
+}
+
+static void read_file(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+	buf[k] = 0;
+	if (f)
+		fclose(f);
+}
+
+/* Relative to the CHDIR before it, with the umask before it. */
+static void add_open_write(struct req *r)
+{
+	req_step_u32(r, ASP_OP_UMASK, 027);
+	req_step_string(r, ASP_OP_CHDIR, open_dir);
+	req_open(r, 5, ASP_OPEN_WRITE, 0666, "out.txt");
+}
+static void add_open_append(struct req *r) { req_open(r, 5, ASP_OPEN_WRITE | ASP_OPEN_APPEND, 0600, open_path); }
+static void add_open_stdin(struct req *r) { req_open(r, 0, 0, 0, open_path); }
+static void add_open_stdout(struct req *r) { req_open(r, 1, ASP_OPEN_WRITE, 0600, open_path); }
+static void add_open_missing(struct req *r) { req_open(r, 4, ASP_OPEN_WRITE, 0600, "/nonexistent-dir/x"); }
+
+static void open_step(void)
+{
+	struct run_result res;
+	struct stat st;
+	char buf[256];
+	snprintf(open_dir, sizeof open_dir, "/tmp/aspawn-open-%d", (int)getpid());
+	snprintf(open_path, sizeof open_path, "%s/out.txt", open_dir);
+	CHECK(mkdir(open_dir, 0755) == 0);
+	/* Created through fd 5, relative to the chdir, mode 0666 & ~027. */
+	run_sh("echo one >&5; echo out", add_open_write, &res);
+	CHECK_EQ_STR(res.text, "out\n");
+	read_file(open_path, buf, sizeof buf);
+	CHECK_EQ_STR(buf, "one\n");
+	CHECK(stat(open_path, &st) == 0);
+	CHECK_EQ_INT(st.st_mode & 07777, 0640);
+	run_sh("echo two >&5", add_open_append, &res);
+	read_file(open_path, buf, sizeof buf);
+	CHECK_EQ_STR(buf, "one\ntwo\n");
+	/* Read-only onto stdin, over the fd map's /dev/null. */
+	run_sh("cat; (echo x >&0) 2>/dev/null || echo read-only", add_open_stdin, &res);
+	CHECK_EQ_STR(res.text, "one\ntwo\nread-only\n");
+	/* Truncated, and onto stdout over the fd map's pipe, which closes. */
+	run_sh("echo three", add_open_stdout, &res);
+	CHECK_EQ_STR(res.text, "");
+	read_file(open_path, buf, sizeof buf);
+	CHECK_EQ_STR(buf, "three\n");
+	run_sh("true", add_open_missing, &res);
+	CHECK_EQ_INT(res.record, 1);
+	CHECK_EQ_INT(res.rec[0], ENOENT);
+	CHECK_EQ_INT(res.rec[1], 1); /* step 0 is the fd map */
+	CHECK_EQ_INT(res.rec[2], 4); /* the target fd */
+	unlink(open_path);
+	rmdir(open_dir);
+}
+
+/* 2>&1 after a file took fd 1: stderr follows stdout into the file. */
+static void add_merge(struct req *r) { req_dup(r, 1, 2); }
+static void add_file_then_merge(struct req *r)
+{
+	req_open(r, 1, ASP_OPEN_WRITE, 0600, open_path);
+	req_dup(r, 1, 2);
+	req_dup(r, 2, 7); /* a chain: what 2 is by then */
+}
+static void add_merge_closed(struct req *r) { req_dup(r, 9, 2); }
+
+static void dup_step(void)
+{
+	struct run_result res;
+	char buf[256];
+	run_sh("echo out; echo err >&2; echo out2", add_merge, &res);
+	CHECK_EQ_STR(res.text, "out\nerr\nout2\n");
+	snprintf(open_path, sizeof open_path, "/tmp/aspawn-merge-%d", (int)getpid());
+	run_sh("echo out; echo err >&2; echo seven >&7", add_file_then_merge, &res);
+	read_file(open_path, buf, sizeof buf);
+	CHECK_EQ_STR(buf, "out\nerr\nseven\n");
+	unlink(open_path);
+	run_sh("true", add_merge_closed, &res);
+	CHECK_EQ_INT(res.record, 1);
+	CHECK_EQ_INT(res.rec[0], EBADF);
+	CHECK_EQ_INT(res.rec[2], 2);
+}
+
+/* A socketpair on fd 3: the child reads what we write (EOF once we shut
+ * our side down) and writes back on the same fd; its end is blocking. */
+static void socketpair_source(void)
+{
+	const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}, {ASP_FD_SOCKETPAIR, 3}};
+	struct req r;
+	struct run_result res;
+	int sock;
+	req_sh(&r, "while read l <&3; do echo \"got $l\" >&3; done; echo done");
+	req_fd_map(&r, map, 4, ASP_FDMAP_CLOSE_OTHERS);
+	req_end(&r);
+	memset(&res, 0, sizeof res);
+	CHECK(L.spawn(r.buf, (uint32_t)r.len, res.out, ASP_OUT_MAX) >= 0);
+	free(r.buf);
+	sock = res.out[ASP_OUT_PIPES + 1];
+	CHECK(fcntl(sock, F_GETFL) & O_NONBLOCK);
+	CHECK_EQ_INT((int)write(sock, "a\nb\n", 4), 4);
+	CHECK(shutdown(sock, SHUT_WR) == 0);
+	for (;;) {
+		ssize_t n = read(sock, res.text + res.text_len, sizeof res.text - 1 - res.text_len);
+		if (n < 0 && errno == EAGAIN) {
+			wait_readable(sock, 10000);
+			continue;
+		}
+		if (n <= 0)
+			break;
+		res.text_len += (size_t)n;
+	}
+	res.text[res.text_len] = 0;
+	CHECK_EQ_STR(res.text, "got a\ngot b\n");
+	L.close(sock);
+	CHECK_EQ_INT(wait_readable(res.out[ASP_OUT_PIPES], 10000), 1);
+	CHECK_EQ_INT(L.read(res.out[ASP_OUT_PIPES], res.text, 5), 5);
+	CHECK(memcmp(res.text, "done\n", 5) == 0);
+	L.close(res.out[ASP_OUT_PIPES]);
+	L.close(res.out[ASP_OUT_STATUS]);
+	while (L.wait(res.out[ASP_OUT_PIDFD], res.out[ASP_OUT_PID], &res.w) == -EAGAIN)
+		wait_readable(res.out[ASP_OUT_PIDFD], 10000);
+	CHECK_EQ_INT(res.w.code, 0);
+	L.close(res.out[ASP_OUT_PIDFD]);
+}
+
 TEST_LIST(step_tests) = {
 	{"steps: non-dumpable while children share our memory (old kernels, or forced)", nodump_guard},
 	{"steps: chdir", chdir_step},
+	{"steps: open a file onto an fd (relative to chdir, umask, append, read-only, failure)", open_step},
+	{"steps: dup one child fd onto another, after a file open, and a chain", dup_step},
+	{"steps: a socketpair source, read and written by the child", socketpair_source},
 	{"steps: setsid and setpgid", session_and_group},
 	{"steps: umask and nice", umask_and_nice},
 	{"steps: rlimits", rlimits},

@@ -63,6 +63,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case ASP_LAYOUT_CGROUP:
 			touch(st.u.cgroup.path, strlen(st.u.cgroup.path) + 1);
 			break;
+		case ASP_LAYOUT_OPEN:
+			touch(st.u.open.path, strlen(st.u.open.path) + 1);
+			/* What the child relies on once a step decoded. */
+			if (st.u.open.fd < 0 || st.u.open.mode > 07777u || (st.u.open.flags & ~3u))
+				abort();
+			break;
+		case ASP_LAYOUT_FD_PAIR:
+			if (st.u.pair.src < 0 || st.u.pair.dst < 0)
+				abort();
+			break;
 		}
 		/* What the parent's scan adds: a second ONCE op is refused. */
 		if (asp_step_once(&seen, st.op) < 0)

@@ -27,7 +27,10 @@ int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : ".";
 	struct req r;
-	const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}, {5, 3}};
+	const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}, {5, 3}, {ASP_FD_SOCKETPAIR, 4}};
+	const int32_t merge[2] = {1, 2};
+	struct req op = {0};
+	int32_t one = 1;
 	uint32_t groups[2] = {100, 200};
 	uint64_t mask = 1u << 9;
 	struct { uint32_t count, pad; uint16_t code; uint8_t jt, jf; uint32_t k; } filter = {1, 0, 6, 0, 0, 0x7fff0000u};
@@ -37,7 +40,7 @@ int main(int argc, char **argv)
 	base(&r);
 	save(dir, "plain", &r);
 	base(&r);
-	req_fd_map(&r, map, 4, ASP_FDMAP_CLOSE_OTHERS);
+	req_fd_map(&r, map, 5, ASP_FDMAP_CLOSE_OTHERS);
 	req_step_string(&r, ASP_OP_CHDIR, "/tmp");
 	req_step(&r, ASP_OP_SETSID, 0, 0);
 	req_step_u32(&r, ASP_OP_SETPGID, 0);
@@ -54,8 +57,26 @@ int main(int argc, char **argv)
 	req_string_raw(&cg, "/sys/fs/cgroup/x", 16);
 	req_step(&r, ASP_OP_CGROUP, cg.buf, (uint32_t)cg.len);
 	req_step(&r, ASP_OP_CLEAR_GROUPS, 0, 0);
+	/* OPEN: i32 fd, u32 flags, u32 mode, string */
+	req_put(&op, &one, 4);
+	req_u32(&op, ASP_OPEN_WRITE | ASP_OPEN_APPEND);
+	req_u32(&op, 0640);
+	req_string_raw(&op, "out.txt", 7);
+	req_step(&r, ASP_OP_OPEN, op.buf, (uint32_t)op.len);
+	req_step(&r, ASP_OP_DUP, merge, sizeof merge);
 	req_step(&r, ASP_OP_SECCOMP, &filter, sizeof filter);
 	save(dir, "all-steps", &r);
+	/* OPEN's value checks: APPEND without WRITE, a mode above 07777. */
+	base(&r);
+	__builtin_memcpy(op.buf + 4, &(uint32_t){ASP_OPEN_APPEND}, 4);
+	req_step(&r, ASP_OP_OPEN, op.buf, (uint32_t)op.len);
+	save(dir, "open-append-read", &r);
+	base(&r);
+	__builtin_memcpy(op.buf + 4, &(uint32_t){ASP_OPEN_WRITE}, 4);
+	__builtin_memcpy(op.buf + 8, &(uint32_t){010000}, 4);
+	req_step(&r, ASP_OP_OPEN, op.buf, (uint32_t)op.len);
+	save(dir, "open-mode-too-large", &r);
+	free(op.buf);
 	/* Paths of the decoder by layout: a second ONCE op, and list counts
 	 * whose payload size would wrap around in 32 bits. */
 	base(&r);

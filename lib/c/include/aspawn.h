@@ -72,14 +72,24 @@ enum asp_op {
 	ASP_OP_SIGMASK = 14,   /* u64 mask (bit n-1 = signal n), applied last */
 	ASP_OP_CGROUP = 15,    /* i32 fd (set by asp_spawn), string path */
 	ASP_OP_CLEAR_GROUPS = 16, /* - : setgroups(0) when root (euid 0), else nothing */
-	ASP_OP_MAX = 16
+	ASP_OP_OPEN = 17,      /* i32 fd, u32 flags (ASP_OPEN_*), u32 mode, string path */
+	ASP_OP_DUP = 18,       /* i32 src, i32 dst: the child's own fd src onto dst */
+	ASP_OP_MAX = 18
 };
 
 /* FD_MAP: src values below 0 ask asp_spawn for a new resource. */
 #define ASP_FD_DEVNULL (-1)   /* the child opens /dev/null read-write */
 #define ASP_FD_PIPE_READ (-2) /* a pipe; the child reads (e.g. stdin) */
 #define ASP_FD_PIPE_WRITE (-3) /* a pipe; the child writes (e.g. stdout) */
+#define ASP_FD_SOCKETPAIR (-4) /* a socketpair (AF_UNIX stream); both sides read and write */
 #define ASP_FDMAP_CLOSE_OTHERS 0x1u /* close every fd not mapped */
+
+/* OPEN: the child opens path (relative to its working directory at that
+ * step, with its credentials then) onto fd, O_NOCTTY. Without WRITE:
+ * O_RDONLY. WRITE: O_WRONLY|O_CREAT and O_TRUNC, or O_APPEND with APPEND;
+ * mode (at most 07777) is masked by the child's umask. */
+#define ASP_OPEN_WRITE 0x1u
+#define ASP_OPEN_APPEND 0x2u /* only with WRITE */
 
 /* ---- Status records -------------------------------------------------------
  * A child that fails before execve writes one record to its status pipe and
@@ -91,7 +101,7 @@ enum asp_op {
 struct asp_status_record {
 	int32_t err;    /* positive errno */
 	int32_t step;   /* index of the failing step, or ASP_STEP_* */
-	int32_t detail; /* FD_MAP: target fd; RLIMIT: resource; else 0 */
+	int32_t detail; /* FD_MAP, OPEN, DUP: target fd; RLIMIT: resource; else 0 */
 	uint32_t magic;
 };
 
@@ -226,5 +236,10 @@ int asp_run_sync(const void *req, uint32_t len, const void *input, uint32_t inpu
  * asp_run_sync (ASP_SYNC_STDOUT/STDERR): how many, 0 at the end. */
 int asp_sync_take(int stream, void *buf, uint32_t len);
 int asp_sync_free(void);
+/* A socketpair's end, for reading and writing from two owners: asp_dup
+ * gives a second fd (O_CLOEXEC, never 0-2), asp_shutdown(fd, 1) ends our
+ * writing (the child reads EOF) while the other fd still reads. */
+int asp_dup(int fd);
+int asp_shutdown(int fd, int how);
 
 #endif

@@ -1,0 +1,94 @@
+/**
+ * `"pipe"` on stdio[3+]: a socketpair per fd (as Node's and Bun's extra
+ * pipes), so the child may read it, write it, or both. Our end is read by
+ * one FdReader and written through a second fd (asp_dup) by one FdWriter:
+ * each watches its own fd. Closing the writable shuts our writing down
+ * (the child reads EOF) while the readable keeps reading.
+ */
+import type { Channel } from "../ffi/channel.ts";
+import type { Native } from "../ffi/symbols.ts";
+import { FdReader } from "./fd-reader.ts";
+import { FdWriter } from "./fd-writer.ts";
+import { EBADF } from "./errno.ts";
+import { fdError } from "./pipe-end.ts";
+import { readableFrom, writableFrom } from "./streams.ts";
+
+/** An extra pipe of the child: what it writes to its fd, and what we write to it. */
+export interface ExtraPipe {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+const SHUT_WR = 1;
+
+/** A writer whose close ends our direction of the socket only. */
+class SocketWriter extends FdWriter {
+  override close(): void {
+    if (this.handle >= 0) this.native.asp_shutdown(this.handle, SHUT_WR);
+    super.close();
+  }
+}
+
+class Pipe implements ExtraPipe {
+  readonly reader: FdReader;
+  writer: FdWriter | undefined;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  constructor(private readonly native: Native, private readonly channel: Channel, fd: number) {
+    this.reader = new FdReader(native, channel, fd);
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return (this.#readable ??= readableFrom(this.reader));
+  }
+
+  /** The second fd is made on first use: most extra pipes are only read. */
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable) return this.#writable;
+    const fd = this.reader.closed ? -1 : this.native.asp_dup(this.reader.fd);
+    if (fd < 0) {
+      const e = fdError(fd === -1 ? EBADF /* the reader closed it */ : -fd, "dup");
+      return (this.#writable = new WritableStream({ start: (c) => c.error(e) }));
+    }
+    this.writer = new SocketWriter(this.native, this.channel, fd);
+    return (this.#writable = writableFrom(this.writer));
+  }
+}
+
+export class ExtraPipes {
+  readonly #pipes: (Pipe | undefined)[] = [];
+
+  constructor(private readonly native: Native, private readonly channel: Channel) {}
+
+  add(childFd: number, fd: number): void {
+    this.#pipes[childFd] = new Pipe(this.native, this.channel, fd);
+  }
+
+  /** By child fd from 3 on (null where no pipe). */
+  list(): (ExtraPipe | null)[] {
+    const out: (ExtraPipe | null)[] = [];
+    for (let fd = 3; fd < this.#pipes.length; fd++) out.push(this.#pipes[fd] ?? null);
+    return out;
+  }
+
+  setRef(ref: boolean): void {
+    for (const p of this.#pipes) {
+      p?.reader.setRef(ref);
+      p?.writer?.setRef(ref);
+    }
+  }
+
+  /** After the exit: readers nobody touched, at EOF (no descendant holds the other end), close now. */
+  closeIfEmpty(): void {
+    for (const p of this.#pipes) p?.reader.closeIfEmpty();
+  }
+
+  /** The program never ran (or cannot be watched): nobody is at the other end. */
+  close(): void {
+    for (const p of this.#pipes) {
+      p?.reader.close();
+      p?.writer?.close();
+    }
+  }
+}
