@@ -25,6 +25,9 @@ export const symbols = {
   asp_rearm: { args: ["i32", "i32", "u32", "u32"], result: "i32" },
   asp_unwatch: { args: ["i32"], result: "i32" },
   asp_orphan: { args: ["i32"], result: "i32" },
+  asp_socketpair: { args: ["buffer"], result: "i32" },
+  asp_send_fds: { args: ["i32", "buffer", "u32", "buffer", "u32"], result: "i32" },
+  asp_recv_fds: { args: ["i32", "buffer", "u32", "buffer", "u32", "buffer"], result: "i32" },
 } as const;
 
 export type Symbols = typeof symbols;

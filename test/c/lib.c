@@ -36,5 +36,8 @@ int lib_load(const char *path)
 	SYM(watch, "asp_watch");
 	SYM(rearm, "asp_rearm");
 	SYM(unwatch, "asp_unwatch");
+	SYM(socketpair, "asp_socketpair");
+	SYM(send_fds, "asp_send_fds");
+	SYM(recv_fds, "asp_recv_fds");
 	return 0;
 }

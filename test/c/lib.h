@@ -23,6 +23,9 @@ struct lib {
 	int (*watch)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*rearm)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*unwatch)(int fd);
+	int (*socketpair)(int32_t *out);
+	int (*send_fds)(int sock, const void *buf, uint32_t len, const int32_t *fds, uint32_t nfds);
+	int (*recv_fds)(int sock, void *buf, uint32_t len, int32_t *fds, uint32_t maxfds, int32_t *nfds_out);
 };
 extern struct lib L;
 int lib_load(const char *path);
