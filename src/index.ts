@@ -16,3 +16,5 @@ export { Pipeline, pipeline, PipelineError, type PipelineOptions, type Stage } f
 export { Batch, BatchError, type BatchOptions, type Job, map, runAll, type Settled } from "./api/batch.ts";
 export type { KillOptions } from "./api/subprocess.ts";
 export type { StdinOption } from "./api/options.ts";
+export { Worker, worker, type WorkerOptions } from "./worker/worker.ts";
+export { WorkerError } from "./worker/worker-error.ts";
