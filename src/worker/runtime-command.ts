@@ -42,20 +42,28 @@ export function moduleHref(module: unknown): string {
 }
 
 /**
- * The host: src/worker/host.ts where the sources are (Bun and Deno run
- * TypeScript), dist/worker-host.js (the package's build) for Node and
- * wherever the sources are absent.
+ * The host program: what the parent itself runs from. From the sources
+ * (src/): src/worker/host.ts for Bun and Deno, which run TypeScript, and
+ * the build's dist/worker-host.js for Node (Node 20 cannot). From the build
+ * (dist/): dist/worker-host.js for every runtime. From a remote URL (JSR):
+ * Deno runs the host from there; Node and Bun cannot.
  */
 export function hostPath(kind: RuntimeName): string {
   const url = moduleUrl();
-  const root = url?.startsWith("file:")
-    ? /\/src\/(ffi|worker)\/[^/]+$/.test(url) ? new URL("../../", url) : /\/dist\/[^/]+$/.test(url) ? new URL("../", url) : undefined
-    : undefined;
-  if (!root) throw new Error("aspawn: worker() cannot find its host program: aspawn was bundled into an application; keep the package in node_modules");
-  const ts = fileURLToPath(new URL("src/worker/host.ts", root)), js = fileURLToPath(new URL("dist/worker-host.js", root));
-  if (kind !== "node" && existsSync(ts)) return ts;
-  if (existsSync(js)) return js;
-  throw new Error(`aspawn: a Node worker runs ${js}, which does not exist: build the package (npm run build)`);
+  if (!url) throw new Error("aspawn: worker() cannot tell where its host program is");
+  const fromSrc = /\/src\/(ffi|worker)\/[^/]+$/.test(url), fromDist = /\/dist\/[^/]+$/.test(url);
+  if (!url.startsWith("file:")) {
+    if (fromSrc && kind === "deno") return new URL("../worker/host.ts", url).href;
+    throw new Error(`aspawn: a ${kind} worker cannot run a host program loaded from ${url}: install the npm package for that`);
+  }
+  if (!fromSrc && !fromDist) {
+    throw new Error("aspawn: worker() cannot find its host program: aspawn was bundled into an application; keep the package in node_modules");
+  }
+  const root = new URL(fromSrc ? "../../" : "../", url);
+  if (fromSrc && kind !== "node") return fileURLToPath(new URL("src/worker/host.ts", root));
+  const js = fileURLToPath(new URL("dist/worker-host.js", root));
+  if (!existsSync(js)) throw new Error(`aspawn: a Node worker runs ${js}, which does not exist: build the package (npm run build)`);
+  return js;
 }
 
 /** argv of the worker: the runtime, its flags, the host, the module. */

@@ -35,7 +35,9 @@ test("worker protocol: every value type round-trips", () => {
   };
   for (const bytewise of [false, true]) {
     const got = roundTrip(value, bytewise) as typeof value;
-    assert.deepEqual(got, value);
+    // Node 20's deepEqual finds two invalid Dates different.
+    assert.ok(got.bad instanceof Date && Number.isNaN(got.bad.getTime()));
+    assert.deepEqual({ ...got, bad: null }, { ...value, bad: null });
     assert.ok(Object.is(got.negz, -0));
     assert.ok(got.u8 instanceof Uint8Array && got.u8.buffer.byteLength === 4, "a Uint8Array owns its own buffer");
     assert.ok(got.ab instanceof ArrayBuffer);
