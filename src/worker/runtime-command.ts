@@ -43,8 +43,9 @@ export function moduleHref(module: unknown): string {
 
 /**
  * The host program: what the parent itself runs from. From the sources
- * (src/): src/worker/host.ts for Bun and Deno, which run TypeScript, and
- * the build's dist/worker-host.js for Node (Node 20 cannot). From the build
+ * (src/): src/worker/host.ts for Bun and Deno, which run TypeScript (Deno
+ * not under node_modules), and the build's dist/worker-host.js for Node
+ * (Node 20 cannot). From the build
  * (dist/): dist/worker-host.js for every runtime. From a remote URL (JSR):
  * Deno runs the host from there; Node and Bun cannot.
  */
@@ -60,7 +61,9 @@ export function hostPath(kind: RuntimeName): string {
     throw new Error("aspawn: worker() cannot find its host program: aspawn was bundled into an application; keep the package in node_modules");
   }
   const root = new URL(fromSrc ? "../../" : "../", url);
-  if (fromSrc && kind !== "node") return fileURLToPath(new URL("src/worker/host.ts", root));
+  // Deno strips no types under node_modules: there it runs the build too.
+  const ts = fileURLToPath(new URL("src/worker/host.ts", root));
+  if (fromSrc && (kind === "bun" || (kind === "deno" && !ts.includes("/node_modules/")))) return ts;
   const js = fileURLToPath(new URL("dist/worker-host.js", root));
   if (!existsSync(js)) throw new Error(`aspawn: a Node worker runs ${js}, which does not exist: build the package (npm run build)`);
   return js;

@@ -10,7 +10,6 @@ import { spawn } from "../api/spawn.ts";
 import type { Subprocess } from "../api/subprocess.ts";
 import { getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
-import type { RuntimeName } from "../ffi/runtime.ts";
 import { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
@@ -20,7 +19,7 @@ import { WorkerError } from "./worker-error.ts";
 
 export interface WorkerOptions extends Options {
   /** The worker's runtime: "node", "bun", "deno" or the path of one (default: the caller's own, `process.execPath`). */
-  runtime?: RuntimeName | (string & {});
+  runtime?: "node" | "bun" | "deno" | (string & {});
   /** Flags for the runtime, before the host program (`--max-old-space-size=512`; Deno: after `run --allow-all`). */
   runtimeArgs?: readonly string[];
   /** Frames larger than this from the worker are a protocol error (default 256 MiB). */
