@@ -18,3 +18,5 @@ export type { KillOptions } from "./api/subprocess.ts";
 export type { StdinOption } from "./api/options.ts";
 export { Worker, worker, type WorkerOptions } from "./worker/worker.ts";
 export { WorkerError } from "./worker/worker-error.ts";
+export { CodecError } from "./worker/codec.ts";
+export type { Parent } from "./worker/child.ts";
