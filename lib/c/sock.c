@@ -70,10 +70,12 @@ ASP_EXPORT int asp_send_fds(int sock, const void *buf, uint32_t len, const int32
 	return n < 0 ? -errno : (int)n;
 }
 
-/* Closes every fd of every SCM_RIGHTS message in msg. */
-static void close_all(struct msghdr *msg)
+/* The fds of every SCM_RIGHTS message in msg: the first maxfds into fds,
+ * the rest closed (maxfds 0: all closed). Returns how many were kept. */
+static uint32_t take_fds(struct msghdr *msg, int32_t *fds, uint32_t maxfds)
 {
 	struct cmsghdr *c;
+	uint32_t got = 0;
 	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		size_t i, k;
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -82,9 +84,13 @@ static void close_all(struct msghdr *msg)
 		for (i = 0; i < k; i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-			close(fd);
+			if (got < maxfds)
+				fds[got++] = fd;
+			else
+				close(fd); /* never leak */
 		}
 	}
+	return got;
 }
 
 /*
@@ -102,9 +108,8 @@ ASP_EXPORT int asp_recv_fds(int sock, void *buf, uint32_t len, int32_t *fds, uin
 	} control;
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *c;
 	ssize_t n;
-	uint32_t got = 0;
+	uint32_t got;
 	if (len == 0 || len > 0x7fffffffu)
 		return -EINVAL;
 	if (maxfds > MAX_FDS)
@@ -121,23 +126,10 @@ ASP_EXPORT int asp_recv_fds(int sock, void *buf, uint32_t len, int32_t *fds, uin
 	if (n < 0)
 		return -errno;
 	if (msg.msg_flags & MSG_CTRUNC) {
-		close_all(&msg);
+		take_fds(&msg, fds, 0);
 		return -EMSGSIZE;
 	}
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		size_t i, k;
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-			if (got < maxfds)
-				fds[got++] = fd;
-			else
-				close(fd); /* cannot happen with the room given; never leak */
-		}
-	}
+	got = take_fds(&msg, fds, maxfds);
 	*nfds_out = (int32_t)got;
 	return (int)n;
 }

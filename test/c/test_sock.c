@@ -88,28 +88,32 @@ static void passes_fds(void)
 	close(sv[1]);
 }
 
+/* Sends one byte with n fds of /dev/null (ours closed after). */
+static void send_devnull(int sock, uint32_t n)
+{
+	int32_t fds[8];
+	uint32_t i;
+	for (i = 0; i < n; i++)
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK_EQ_INT(L.send_fds(sock, "x", 1, fds, n), 1);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 /* More fds than the receiver has room for: all closed, an error, no leak. */
 static void truncated_fds_closed(void)
 {
-	int32_t sv[2], got[2], n = -1, fds[3];
+	int32_t sv[2], got[2], n = -1;
 	char buf[8];
-	int before, i;
+	int before;
 	CHECK_EQ_INT(L.socketpair(sv), 0);
-	for (i = 0; i < 3; i++)
-		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	CHECK_EQ_INT(L.send_fds(sv[0], "x", 1, fds, 3), 1);
-	for (i = 0; i < 3; i++)
-		close(fds[i]);
+	send_devnull(sv[0], 3);
 	before = open_fds();
 	CHECK_EQ_INT(L.recv_fds(sv[1], buf, sizeof buf, got, 2, &n), -EMSGSIZE);
 	CHECK_EQ_INT(n, 0);
 	CHECK_EQ_INT(open_fds(), before);
 	/* None wanted at all: the kernel drops them, still an error. */
-	for (i = 0; i < 3; i++)
-		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	CHECK_EQ_INT(L.send_fds(sv[0], "y", 1, fds, 1), 1);
-	for (i = 0; i < 3; i++)
-		close(fds[i]);
+	send_devnull(sv[0], 1);
 	before = open_fds();
 	CHECK_EQ_INT(L.recv_fds(sv[1], buf, sizeof buf, got, 0, &n), -EMSGSIZE);
 	CHECK_EQ_INT(open_fds(), before);
