@@ -10,7 +10,10 @@ export class SocketWatch {
   readonly #channel: Channel;
   readonly #fd: number;
   #watch = 0;
+  /** The events the watch is armed for now; 0 while disarmed. */
+  #armed = 0;
   #ref = true;
+  #closed = false;
   #in: (() => void) | undefined;
   #out: (() => void) | undefined;
 
@@ -22,6 +25,7 @@ export class SocketWatch {
   /** Resolves when the socket is ready for `event` (Event.IN or Event.OUT), or once closed. */
   wait(event: number): Promise<void> {
     return new Promise((resolve) => {
+      if (this.#closed) return resolve();
       if (event === Event.IN) this.#in = resolve;
       else this.#out = resolve;
       this.#arm();
@@ -30,12 +34,21 @@ export class SocketWatch {
 
   #arm(): void {
     const events = (this.#in ? Event.IN : 0) | (this.#out ? Event.OUT : 0);
-    if (!events) return;
+    if (!events || events === this.#armed) return;
+    if (this.#armed) {
+      // Armed for the other direction only: the channel cannot widen an
+      // armed watch, so a new one replaces it (a stale record of the old
+      // id is ignored).
+      this.#channel.unwatch(this.#watch);
+      this.#watch = 0;
+    }
+    this.#armed = events;
     if (!this.#watch) this.#watch = this.#channel.watch(this.#fd, events, (ev) => this.#wake(ev), this.#ref);
     else this.#channel.rearm(this.#watch, events);
   }
 
   #wake(events: number): void {
+    this.#armed = 0;
     // An error or hang-up wakes both: their next read or write sees it.
     const both = (events & (Event.ERR | Event.HUP)) !== 0;
     const r = events & Event.IN || both ? this.#in : undefined;
@@ -57,6 +70,7 @@ export class SocketWatch {
   close(): void {
     if (this.#watch) this.#channel.unwatch(this.#watch);
     this.#watch = 0;
+    this.#closed = true;
     this.#wake(Event.HUP);
   }
 }

@@ -72,6 +72,12 @@ for (const kind of kinds) {
     const many = await Promise.all(Array.from({ length: 50 }, (_, i) => w.call("later", [i, 50 - i])));
     assert.deepEqual(many, Array.from({ length: 50 }, (_, i) => i));
     assert.equal(await w.call("pid"), w.pid);
+    // Larger than the socket's buffer: writes wait for room while the reader
+    // waits for data on the same socket (this hung once: one watch, two waits).
+    const big = Uint8Array.from({ length: 8 << 20 }, (_, i) => (i * 7) & 0xff);
+    const [back, small] = await Promise.all([w.call("echo", [big]), w.call("echo", ["after"])]);
+    assert.ok(back instanceof Uint8Array && back.length === big.length && back.every((b, i) => b === big[i]), "8 MiB intact");
+    assert.equal(small, "after");
     assert.ok(w.exports?.includes("echo"));
     await w.close();
     assert.equal((await w.exited).exitCode, 0);
