@@ -1,7 +1,8 @@
 // worker(): functions of a module called in a runtime child process over a
 // socketpair, on every runtime as parent, with the worker on the same
 // runtime and on another one (test/fixtures/worker-jobs.ts).
-import { closeSync, openSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readlinkSync, unlinkSync } from "node:fs";
+import { loadNative } from "../../src/ffi/load.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { worker, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
@@ -144,7 +145,7 @@ for (const kind of kinds) {
     await noLeftovers(fds);
   }, 60000);
 
-  test(`${on}: sendFd hands over an open file, which the worker writes to; messages both ways`, async () => {
+  test(`${on}: sendFd hands over an open file, which the worker writes to; fds and messages both ways`, async () => {
     const fds = await baseline(kind);
     const w = await start(kind);
     const path = `/tmp/aspawn-worker-fd-${process.pid}-${kind}`;
@@ -154,6 +155,12 @@ for (const kind of kinds) {
     closeSync(fd); // the worker has its own
     assert.equal(await call, 22);
     assert.equal(readFileSync(path, "utf8"), "written by the worker\n");
+    // And back: the worker's stdout (ours, inherited) arrives as a new fd of ours.
+    assert.equal(await w.call("sendStdout"), "sent");
+    const back = await w.receiveFd();
+    assert.ok(back > 2);
+    assert.equal(readlinkSync(`/proc/self/fd/${back}`), readlinkSync("/proc/self/fd/1"));
+    loadNative().asp_close(back); // Deno's node:fs closes only fds it opened itself
     // Messages both ways.
     const reply = w.call("echoMessages");
     w.send("a");
