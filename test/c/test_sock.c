@@ -147,7 +147,8 @@ TEST_LIST(sock_tests) = {
 	{"sock: socketpair is a close-on-exec stream pair", pair_is_cloexec_stream},
 	{"sock: socketpair never returns fds 0-2", pair_avoids_stdio},
 	{"sock: fds pass with bytes, close-on-exec", passes_fds},
-	{"sock: more fds than room: all closed, EMSGSIZE", truncated_fds_closed},
+	{"sock: more fds than room: all closed, EMSGSIZE", truncated_fds_closed,
+	 "qemu-user copies control messages through a buffer of its own: MSG_CTRUNC never reaches us"},
 	{"sock: bad arguments, EAGAIN, EPIPE without SIGPIPE, EOF", errors},
 	{0, 0},
 };
