@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 rm -rf dist
 node_modules/.bin/esbuild src/index.ts --bundle --format=esm --platform=node --target=es2022 \
 	--packages=external --outfile=dist/index.js --log-level=warning
+# The worker's host program (every runtime runs it from the build; Node 20
+# needs JavaScript) and "aspawn/worker", the worker's side of its channel.
+for entry in "src/worker/host.ts dist/worker-host.js" "src/worker/child.ts dist/worker.js"; do
+	set -- $entry
+	node_modules/.bin/esbuild "$1" --bundle --format=esm --platform=node --target=es2022 \
+		--packages=external --outfile="$2" --log-level=warning
+done
 node_modules/.bin/tsc -p tsconfig.build.json
 # Declarations keep the sources' ".ts" specifiers; consumers resolve ".js" to
 # the neighbouring .d.ts without any special setting.

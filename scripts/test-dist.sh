@@ -14,7 +14,7 @@ npm pack --silent --pack-destination "$tmp" >/dev/null
 tarball=$(ls "$tmp"/aspawn-*.tgz)
 listing=$(tar -tzf "$tarball")
 echo "== $(basename "$tarball"): $(wc -l <<<"$listing") files"
-for need in package/dist/index.js package/dist/index.d.ts package/src/index.ts package/README.md package/LICENSE package/bench/chart.svg \
+for need in package/dist/index.js package/dist/index.d.ts package/dist/worker-host.js package/dist/worker.js package/dist/worker/child.d.ts package/src/index.ts package/README.md package/LICENSE package/bench/chart.svg \
 	package/prebuilds/linux-x64/libaspawn.so package/prebuilds/linux-arm64/libaspawn.so; do
 	grep -qx "$need" <<<"$listing" || { echo "missing from the package: $need" >&2; exit 1; }
 done
@@ -42,6 +42,30 @@ native "bun: " "$("$root/node_modules/.bin/bun" run check.mjs)"
 # FFI granted for exactly the one library it loads: no other path is tried first.
 so="$PWD/node_modules/aspawn/prebuilds/linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')/libaspawn.so"
 native "deno:" "$("$root/node_modules/.bin/deno" run --allow-ffi="$so" check-deno.mjs)"
+# worker(): a module of the app called in a worker of each runtime, from a Node
+# parent (the build's host), a Bun parent (the sources) and a Deno parent (the build).
+cat > jobs.mjs <<'JS'
+import { parent } from "aspawn/worker";
+export const add = (a, b) => a + b;
+export const greet = async () => { await parent.send("hi"); return "sent"; };
+JS
+cat > check-worker.mjs <<'JS'
+import { worker } from "aspawn";
+const out = [];
+for (const runtime of process.argv.slice(2)) {
+  const w = worker(new URL("./jobs.mjs", import.meta.url), { runtime });
+  const sum = await w.call("add", [2, 3]), greeted = await w.call("greet");
+  const { value } = await w.messages.next();
+  await w.close();
+  out.push(`${runtime} ${sum} ${greeted} ${value}`);
+}
+console.log(out.join(", "));
+JS
+sed 's#from "aspawn"#from "./node_modules/aspawn/dist/index.js"#' check-worker.mjs > check-worker-deno.mjs
+PATH="$root/node_modules/.bin:$PATH"
+echo "workers, node parent: $(node check-worker.mjs node bun deno)"
+echo "workers, bun parent:  $("$root/node_modules/.bin/bun" run check-worker.mjs bun node deno)"
+echo "workers, deno parent: $("$root/node_modules/.bin/deno" run --allow-all check-worker-deno.mjs deno node bun)"
 # Deno, the sources by path from outside the project (no package.json of ours in reach).
 sed "s#from \"aspawn\"#from \"$root/src/index.ts\"#" check.mjs > "$tmp/check-src.mjs"
 native "deno, sources by path:" "$(cd "$tmp" && "$root/node_modules/.bin/deno" run --allow-ffi check-src.mjs)"

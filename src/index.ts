@@ -20,3 +20,7 @@ export type { KillOptions } from "./api/subprocess.ts";
 export type { InputChunk, InputSource, NodeWritableLike, OutputSink, StdinOption, StdoutOption } from "./api/options.ts";
 export type { ChildFdOption, FileOption } from "./api/files.ts";
 export type { ExtraPipe } from "./api/extra-pipes.ts";
+export { Worker, worker, type WorkerOptions } from "./worker/worker.ts";
+export { WorkerError } from "./worker/worker-error.ts";
+export { CodecError } from "./worker/codec.ts";
+export type { Parent } from "./worker/child.ts";

@@ -42,5 +42,8 @@ int lib_load(const char *path)
 	SYM(run_sync, "asp_run_sync");
 	SYM(sync_take, "asp_sync_take");
 	SYM(sync_free, "asp_sync_free");
+	SYM(socketpair, "asp_socketpair");
+	SYM(send_fds, "asp_send_fds");
+	SYM(recv_fds, "asp_recv_fds");
 	return 0;
 }

@@ -241,5 +241,14 @@ int asp_sync_free(void);
  * writing (the child reads EOF) while the other fd still reads. */
 int asp_dup(int fd);
 int asp_shutdown(int fd, int how);
+/* Worker channels (sock.c): an AF_UNIX stream socketpair (close-on-exec,
+ * never fds 0-2) into out[0], out[1]; sendmsg/recvmsg with SCM_RIGHTS fds
+ * (at most 253 per message). asp_send_fds: bytes sent, the fds with the
+ * first; never SIGPIPE. asp_recv_fds: bytes read (0 at EOF), the fds that
+ * came (close-on-exec) in fds and their count in *nfds_out; more than
+ * maxfds: all closed, -EMSGSIZE. */
+int asp_socketpair(int32_t *out);
+int asp_send_fds(int sock, const void *buf, uint32_t len, const int32_t *fds, uint32_t nfds);
+int asp_recv_fds(int sock, void *buf, uint32_t len, int32_t *fds, uint32_t maxfds, int32_t *nfds_out);
 
 #endif

@@ -1,0 +1,223 @@
+/**
+ * Values across a worker's channel: JSON for the structure, raw bytes for
+ * binary data. encode() turns a value into JSON text plus a list of byte
+ * attachments (never copied here: a 64 MiB Uint8Array goes to the socket
+ * as it is); decode() reverses it. What JSON cannot say is a tagged object
+ * whose one key is TAG ("\u0000", a key no ordinary object uses; an
+ * object that does use it is itself tagged, so nothing is ambiguous):
+ *
+ *   u undefined · f NaN/±Infinity/-0 · n BigInt · d Date · m Map · s Set
+ *   b bytes (attachment index, view type) · e Error · o an object with a TAG key
+ *
+ * decode() trusts nothing: any input that is not such an encoding throws a
+ * CodecError (the connection makes it an error of that worker).
+ */
+
+const TAG = "\u0000";
+
+/** Input that is not a valid encoding; or a value that cannot be sent. */
+export class CodecError extends Error {
+  override name = "CodecError";
+}
+
+export interface Encoded {
+  json: string;
+  attachments: Uint8Array[];
+}
+
+/** Typed array constructors by name: bytes arrive as the view they left as. */
+const VIEWS: Record<string, new (buf: ArrayBuffer, off: number, len: number) => ArrayBufferView> = {
+  Uint8Array,
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+
+function viewName(v: ArrayBufferView): string {
+  if (v instanceof DataView) return "DataView";
+  // Buffer and other subclasses travel as their base class.
+  for (const name of Object.keys(VIEWS)) if (v instanceof VIEWS[name]!) return name;
+  throw new CodecError(`cannot send a ${v.constructor?.name ?? "typed array"}`);
+}
+
+export function encode(value: unknown): Encoded {
+  const attachments: Uint8Array[] = [];
+  const seen = new Set<object>();
+  const bytes = (u8: Uint8Array, kind: string) => {
+    attachments.push(u8);
+    return { [TAG]: "b", i: attachments.length - 1, k: kind };
+  };
+  const walk = (v: unknown, path: string): unknown => {
+    switch (typeof v) {
+      case "undefined":
+        return { [TAG]: "u" };
+      case "number":
+        return Number.isFinite(v) && !Object.is(v, -0) ? v : { [TAG]: "f", v: String(v === 0 ? "-0" : v) };
+      case "bigint":
+        return { [TAG]: "n", v: v.toString() };
+      case "string":
+      case "boolean":
+        return v;
+      case "function":
+      case "symbol":
+        throw new CodecError(`cannot send a ${typeof v} (at ${path})`);
+    }
+    if (v === null) return null;
+    const o = v as object;
+    if (seen.has(o)) throw new CodecError(`cannot send a circular structure (at ${path})`);
+    seen.add(o);
+    try {
+      if (o instanceof ArrayBuffer) return bytes(new Uint8Array(o), "ArrayBuffer");
+      if (ArrayBuffer.isView(o)) {
+        return bytes(new Uint8Array(o.buffer, o.byteOffset, o.byteLength), viewName(o));
+      }
+      if (o instanceof Date) return { [TAG]: "d", v: Number.isNaN(o.getTime()) ? null : o.getTime() };
+      if (o instanceof Map) return { [TAG]: "m", v: [...o].map(([k, x], i) => [walk(k, `${path}.key[${i}]`), walk(x, `${path}.get(${i})`)]) };
+      if (o instanceof Set) return { [TAG]: "s", v: [...o].map((x, i) => walk(x, `${path}[${i}]`)) };
+      if (o instanceof Error) return error(o, walk, path);
+      if (Array.isArray(o)) return Array.from(o, (x, i) => walk(x, `${path}[${i}]`));
+      const out: Record<string, unknown> = {};
+      let tagged = false;
+      for (const k of Object.keys(o)) {
+        if (k.startsWith(TAG)) tagged = true;
+        out[k] = walk((o as Record<string, unknown>)[k], `${path}.${k}`);
+      }
+      return tagged ? { [TAG]: "o", v: Object.entries(out) } : out;
+    } finally {
+      seen.delete(o);
+    }
+  };
+  return { json: JSON.stringify(walk(value, "value")), attachments };
+}
+
+/** An Error as name, message, stack, cause and its own enumerable properties (code, errno, ...). */
+function error(e: Error, walk: (v: unknown, path: string) => unknown, path: string): unknown {
+  const props: Record<string, unknown> = {};
+  for (const k of Object.keys(e)) {
+    if (k === "name" || k === "message" || k === "stack" || k === "cause") continue;
+    props[k] = walk((e as unknown as Record<string, unknown>)[k], `${path}.${k}`);
+  }
+  const out: Record<string, unknown> = {
+    [TAG]: "e",
+    name: String(e.name),
+    message: String(e.message),
+    stack: typeof e.stack === "string" ? e.stack : undefined,
+    p: props,
+  };
+  if ("cause" in e) out.c = walk(e.cause, `${path}.cause`);
+  return out;
+}
+
+function fail(what: string): never {
+  throw new CodecError(`bad encoding: ${what}`);
+}
+
+const str = (v: unknown, what: string): string => typeof v === "string" ? v : fail(`${what} is not a string`);
+const arr = (v: unknown, what: string): unknown[] => Array.isArray(v) ? v : fail(`${what} is not an array`);
+
+/** An Error whose name, message and stack are the sender's. */
+export function makeError(name: string, message: string, stack: string | undefined): Error {
+  const ctor = ({ TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError } as Record<string, ErrorConstructor>)[name];
+  const e = ctor ? new ctor(message) : new Error(message);
+  if (!ctor || e.name !== name) Object.defineProperty(e, "name", { value: name, writable: true, configurable: true });
+  Object.defineProperty(e, "stack", { value: stack ?? `${name}: ${message}`, writable: true, configurable: true });
+  return e;
+}
+
+export function decode(json: string, attachments: readonly Uint8Array[]): unknown {
+  let tree: unknown;
+  try {
+    tree = JSON.parse(json);
+  } catch (e) {
+    fail(`not JSON (${(e as Error).message})`);
+  }
+  const used = new Set<number>();
+  const walk = (v: unknown): unknown => {
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) return v.map(walk);
+    const o = v as Record<string, unknown>;
+    if (!(TAG in o)) {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(o)) out[k] = walk(o[k]);
+      return out;
+    }
+    switch (o[TAG]) {
+      case "u":
+        return undefined;
+      case "f": {
+        const s = str(o.v, "a number");
+        if (s === "-0") return -0;
+        if (s === "NaN" || s === "Infinity" || s === "-Infinity") return Number(s);
+        return fail(`number ${JSON.stringify(s.slice(0, 20))}`);
+      }
+      case "n": {
+        const s = str(o.v, "a BigInt");
+        if (!/^-?\d{1,100000}$/.test(s)) fail("a BigInt is not decimal digits");
+        return BigInt(s);
+      }
+      case "d":
+        if (o.v !== null && typeof o.v !== "number") fail("a Date is not a number");
+        return new Date(o.v === null ? NaN : (o.v as number));
+      case "m":
+        return new Map(arr(o.v, "a Map").map((e) => {
+          const pair = arr(e, "a Map entry");
+          if (pair.length !== 2) fail("a Map entry is not a pair");
+          return [walk(pair[0]), walk(pair[1])] as [unknown, unknown];
+        }));
+      case "s":
+        return new Set(arr(o.v, "a Set").map(walk));
+      case "b":
+        return bytesOf(o, attachments, used);
+      case "e": {
+        const e = makeError(str(o.name, "an error name"), str(o.message, "an error message"), o.stack === undefined ? undefined : str(o.stack, "a stack"));
+        if (o.p !== undefined) {
+          const props = walk(o.p);
+          if (props === null || typeof props !== "object") fail("error properties");
+          Object.assign(e, props);
+        }
+        if ("c" in o) Object.defineProperty(e, "cause", { value: walk(o.c), writable: true, configurable: true });
+        return e;
+      }
+      case "o": {
+        const out: Record<string, unknown> = {};
+        for (const e of arr(o.v, "an object")) {
+          const pair = arr(e, "an object entry");
+          out[str(pair[0], "a key")] = walk(pair[1]);
+        }
+        return out;
+      }
+      default:
+        return fail(`unknown tag ${JSON.stringify(String(o[TAG]).slice(0, 20))}`);
+    }
+  };
+  try {
+    return walk(tree);
+  } catch (e) {
+    if (e instanceof CodecError) throw e;
+    throw new CodecError(`bad encoding: ${(e as Error).message}`); // too deep, and the like
+  }
+}
+
+function bytesOf(o: Record<string, unknown>, attachments: readonly Uint8Array[], used: Set<number>): unknown {
+  const i = o.i;
+  if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= attachments.length) fail("attachment index");
+  if (used.has(i)) fail("attachment used twice");
+  used.add(i);
+  const src = attachments[i]!;
+  const kind = str(o.k, "a byte view type");
+  // A copy: each value owns its whole buffer, as it did at the sender.
+  const buf = src.slice().buffer;
+  if (kind === "ArrayBuffer") return buf;
+  if (kind === "DataView") return new DataView(buf);
+  const View = Object.hasOwn(VIEWS, kind) ? VIEWS[kind]! : fail(`byte view type ${JSON.stringify(kind.slice(0, 20))}`);
+  const size = (View as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  if (src.length % size) fail(`${kind} of ${src.length} bytes`);
+  return new View(buf, 0, src.length / size);
+}

@@ -1,0 +1,179 @@
+/**
+ * One end of a worker's channel: frames (protocol.ts) over a non-blocking
+ * stream socket, read and written through this context's reactor like any
+ * pipe, with fds passed as SCM_RIGHTS. Every read goes through
+ * asp_recv_fds: a plain read() would drop the fds that came with its bytes.
+ * Used alike by the parent (worker.ts) and the child (host.ts).
+ */
+import { Event } from "../ffi/abi.ts";
+import type { Channel } from "../ffi/channel.ts";
+import type { Native } from "../ffi/symbols.ts";
+import { EAGAIN } from "../api/errno.ts";
+import { fdError } from "../api/pipe-end.ts";
+import { DEFAULT_MAX_FRAME, type Frame, FrameParser, Kind, ProtocolError } from "./protocol.ts";
+import { SocketWatch } from "./socket-watch.ts";
+
+const ECONNRESET = 104;
+const READ_CHUNK = 256 * 1024;
+/** The kernel's limit of fds per message (SCM_MAX_FD). */
+const MAX_FDS = 253;
+const noFds = new Int32Array(1);
+
+export interface ConnectionHandlers {
+  /** A frame; for Kind.FD, `fds` holds the fds that came with it (the handler owns them). */
+  frame(frame: Frame, fds: number[]): void;
+  /** The channel ended: cleanly at EOF (error undefined) or on an error; the socket is closed. */
+  end(error: Error | undefined): void;
+}
+
+interface Pending {
+  parts: Uint8Array[];
+  fds: readonly number[];
+  done: (error?: Error) => void;
+}
+
+export class Connection {
+  readonly #native: Native;
+  readonly #watch: SocketWatch;
+  readonly #parser: FrameParser;
+  readonly #handlers: ConnectionHandlers;
+  #fd: number;
+  /** fds received whose FD frame is not parsed yet. */
+  #fds: number[] = [];
+  #queue: Pending[] = [];
+  #writing = false;
+  #ended = false;
+
+  constructor(native: Native, channel: Channel, fd: number, handlers: ConnectionHandlers, maxFrame = DEFAULT_MAX_FRAME) {
+    this.#native = native;
+    this.#fd = fd;
+    this.#watch = new SocketWatch(channel, fd);
+    this.#parser = new FrameParser(maxFrame);
+    this.#handlers = handlers;
+  }
+
+  /** Start reading: frames and the end go to the handlers from now on. */
+  start(): void {
+    void this.#readLoop();
+  }
+
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /** Whether waiting on the socket keeps the process alive. */
+  setRef(ref: boolean): void {
+    this.#watch.setRef(ref);
+  }
+
+  /** Queue a frame (fds go with its first byte); resolves once all of it is in the socket. */
+  write(parts: Uint8Array[], fds: readonly number[] = []): Promise<void> {
+    if (fds.length > MAX_FDS) return Promise.reject(new RangeError(`at most ${MAX_FDS} fds per frame`));
+    return new Promise((resolve, reject) => {
+      if (this.#fd < 0) return reject(fdError(32, "write")); // EPIPE
+      this.#queue.push({ parts, fds, done: (e) => (e ? reject(e) : resolve()) });
+      if (!this.#writing) void this.#writeLoop();
+    });
+  }
+
+  async #writeLoop(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length && this.#fd >= 0) {
+        const p = this.#queue[0]!;
+        let fds: readonly number[] = p.fds;
+        for (const part of p.parts) {
+          let off = 0;
+          while (off < part.length) {
+            if (this.#fd < 0) throw fdError(32, "write");
+            const chunk = off ? part.subarray(off) : part;
+            const fdBuf = fds.length ? Int32Array.from(fds) : noFds;
+            const n = this.#native.asp_send_fds(this.#fd, chunk, chunk.length, new Uint8Array(fdBuf.buffer), fds.length);
+            if (n > 0) {
+              off += n;
+              fds = []; // they went with the first byte sent
+            } else if (n === -EAGAIN) await this.#watch.wait(Event.OUT);
+            else throw fdError(-n, "sendmsg");
+          }
+        }
+        this.#queue.shift();
+        p.done();
+      }
+    } catch (e) {
+      // A write that fails (the peer is gone) ends the channel: every queued frame fails.
+      this.#fail(e as Error);
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const buf = new Uint8Array(READ_CHUNK);
+    const fdBuf = new Int32Array(MAX_FDS), nfds = new Int32Array(1);
+    const fdBytes = new Uint8Array(fdBuf.buffer), nfdsBytes = new Uint8Array(nfds.buffer);
+    try {
+      while (this.#fd >= 0) {
+        const n = this.#native.asp_recv_fds(this.#fd, buf, buf.length, fdBytes, MAX_FDS, nfdsBytes);
+        if (n === -EAGAIN) {
+          await this.#watch.wait(Event.IN);
+          continue;
+        }
+        // A peer gone with bytes of ours unread resets the connection: an end like EOF.
+        if (n === -ECONNRESET) return this.#finish(undefined);
+        if (n < 0) throw fdError(-n, "recvmsg");
+        for (let i = 0; i < nfds[0]!; i++) this.#fds.push(fdBuf[i]!);
+        if (n === 0) {
+          if (this.#parser.partial) throw new ProtocolError("the channel ended in the middle of a frame");
+          return this.#finish(undefined);
+        }
+        for (const f of this.#parser.push(buf.subarray(0, n))) {
+          if (this.#fd < 0) return;
+          this.#deliver(f);
+        }
+      }
+    } catch (e) {
+      this.#fail(e as Error);
+    }
+  }
+
+  #deliver(f: Frame): void {
+    let fds: number[] = [];
+    if (f.kind === Kind.FD) {
+      // The fds come with the frame's first byte, so they are here by now.
+      if (f.aux < 1 || f.aux > this.#fds.length) throw new ProtocolError(`an FD frame announces ${f.aux} fds, ${this.#fds.length} came`);
+      fds = this.#fds.splice(0, f.aux);
+    } else if (this.#fds.length > MAX_FDS) {
+      // fds come no later than their FD frame's first byte, possibly with
+      // frames before it; this many waiting is a peer sending fds unannounced.
+      throw new ProtocolError(`${this.#fds.length} fds came without an FD frame`);
+    }
+    this.#handlers.frame(f, fds);
+  }
+
+  #fail(e: Error): void {
+    this.#finish(e);
+  }
+
+  #finish(error: Error | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.close();
+    this.#handlers.end(error);
+  }
+
+  /** Close the socket: queued writes fail, received fds nobody took are closed. */
+  close(): void {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    this.#watch.close();
+    this.#native.asp_close(fd);
+    for (const f of this.#fds.splice(0)) this.#native.asp_close(f);
+    const queued = this.#queue.splice(0);
+    for (const p of queued) p.done(fdError(32, "write"));
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#handlers.end(undefined);
+    }
+  }
+}

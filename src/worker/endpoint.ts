@@ -1,0 +1,130 @@
+/**
+ * What both ends of a worker's channel offer beyond calls: messages (a
+ * queue read by one async iterator), fds received (a queue read by
+ * receiveFd()), and sending both. The parent's Worker and the child's
+ * `parent` object are each one of these over their Connection.
+ */
+import type { Connection } from "./connection.ts";
+import { Kind } from "./protocol.ts";
+import { frame } from "./protocol.ts";
+
+interface Waiter<T> {
+  resolve(v: T): void;
+  reject(e: Error): void;
+}
+
+/** A FIFO that producers push to and one consumer awaits; end() settles waiters. */
+export class Inbox<T> {
+  #items: T[] = [];
+  #waiters: Waiter<IteratorResult<T>>[] = [];
+  #ended: Error | null | undefined;
+  /** Told when someone starts or stops waiting (the channel's ref). */
+  onWaiting: (waiting: boolean) => void = () => {};
+
+  push(v: T): void {
+    const w = this.#waiters.shift();
+    if (w) {
+      if (!this.#waiters.length) this.onWaiting(false);
+      w.resolve({ value: v, done: false });
+    } else this.#items.push(v);
+  }
+
+  /** No more items: waiters get done (or the error), as do later next()s once the queue is empty. */
+  end(error?: Error): void {
+    if (this.#ended !== undefined) return;
+    this.#ended = error ?? null;
+    const ws = this.#waiters.splice(0);
+    if (ws.length) this.onWaiting(false);
+    for (const w of ws) error ? w.reject(error) : w.resolve({ value: undefined, done: true });
+  }
+
+  /** Items left unconsumed (fds to close when the end is dropped). */
+  drain(): T[] {
+    return this.#items.splice(0);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.#items.length) return Promise.resolve({ value: this.#items.shift()!, done: false });
+    if (this.#ended === null) return Promise.resolve({ value: undefined, done: true });
+    if (this.#ended) return Promise.reject(this.#ended);
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      if (this.#waiters.length === 1) this.onWaiting(true);
+    });
+  }
+}
+
+export class Endpoint {
+  protected readonly conn: Connection;
+  readonly #messages = new Inbox<unknown>();
+  readonly #fds = new Inbox<number>();
+  readonly #closeFd: (fd: number) => void;
+
+  constructor(conn: Connection, closeFd: (fd: number) => void, onWaiting: (waiting: boolean) => void) {
+    this.conn = conn;
+    this.#closeFd = closeFd;
+    let waiting = 0;
+    const count = (on: boolean) => onWaiting((waiting += on ? 1 : -1) > 0);
+    this.#messages.onWaiting = count;
+    this.#fds.onWaiting = count;
+  }
+
+  /** @internal A MESSAGE or FD frame's payload arrived. */
+  protected received(kind: number, value: unknown, fds: number[]): void {
+    if (kind === Kind.MESSAGE) this.#messages.push(value);
+    else for (const fd of fds) this.#fds.push(fd);
+  }
+
+  /** @internal The channel ended: iterators end, waits for an fd reject, fds nobody took are closed. */
+  protected ended(error: Error | undefined): void {
+    this.#messages.end(error);
+    this.#fds.end(error ?? new Error("aspawn: the worker channel closed before an fd arrived"));
+    for (const fd of this.#fds.drain()) this.#closeFd(fd);
+  }
+
+  /**
+   * Send a value (see the README for the types that travel). Resolves once
+   * it is in the socket; rejects if the channel is closed. Not awaiting it
+   * is fine: a failure is not an unhandled rejection.
+   */
+  send(value: unknown): Promise<void> {
+    let p: Promise<void>;
+    try {
+      p = this.conn.write(frame(Kind.MESSAGE, 0, value));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.catch(() => {});
+    return p;
+  }
+
+  /** Messages from the other end, in order, until the channel closes. One reader at a time. */
+  get messages(): AsyncIterableIterator<unknown> {
+    const inbox = this.#messages;
+    return {
+      next: () => inbox.next(),
+      return: () => Promise.resolve({ value: undefined, done: true }),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /**
+   * Pass an open fd of ours to the other end (SCM_RIGHTS): it gets its own
+   * fd of the same open file; ours stays open and ours to close.
+   */
+  sendFd(fd: number): Promise<void> {
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+      return Promise.reject(new TypeError(`sendFd: fd must be a non-negative integer, got ${String(fd)}`));
+    }
+    return this.conn.write(frame(Kind.FD, 0, undefined, 1), [fd]);
+  }
+
+  /** The next fd the other end sent (close-on-exec; yours to close). */
+  async receiveFd(): Promise<number> {
+    const r = await this.#fds.next();
+    if (r.done) throw new Error("aspawn: the worker channel closed before an fd arrived");
+    return r.value;
+  }
+}

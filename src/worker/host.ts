@@ -1,0 +1,105 @@
+/**
+ * The program a worker process runs: `<runtime> host <module URL>`, with
+ * its channel on fd 3 (worker.ts). It imports the module, says HELLO (or
+ * FAIL), then serves CALLs to the module's exports until the channel
+ * closes, and then exits. Messages and fds from the parent go to the
+ * `parent` object of "aspawn/worker" (child.ts), found through a global so
+ * that the module's copy of this package and ours meet.
+ */
+import { getChannel } from "../ffi/channel.ts";
+import { loadNative } from "../ffi/load.ts";
+import { runtime } from "../ffi/runtime.ts";
+import { CHANNEL_FD } from "./channel-fd.ts";
+import { PARENT_KEY } from "./child.ts";
+import { Connection } from "./connection.ts";
+import { Endpoint } from "./endpoint.ts";
+import { bodyValue, frame, type Frame, Kind } from "./protocol.ts";
+
+const native = loadNative();
+
+class Parent extends Endpoint {
+  #module: Promise<Record<string, unknown>> | undefined;
+
+  constructor(href: string) {
+    const r = native.asp_set_nonblock(CHANNEL_FD, 1);
+    if (r < 0) {
+      process.stderr.write("aspawn/worker: no channel on fd 3: this program is started by worker() of aspawn\n");
+      process.exit(2);
+    }
+    let conn!: Connection;
+    const handlers = { frame: (f: Frame, fds: number[]) => this.#frame(f, fds), end: (e?: Error) => this.#end(e) };
+    conn = new Connection(native, getChannel(), CHANNEL_FD, handlers);
+    super(conn, (fd) => native.asp_close(fd), () => {}); // always ref'd: the worker lives for its channel
+    // Before the module runs: its `parent` is this.
+    (globalThis as Record<symbol, unknown>)[PARENT_KEY] = this;
+    this.#load(href);
+    conn.start(); // calls may be waiting already: #module is set
+  }
+
+  #load(href: string): void {
+    this.#module = import(href) as Promise<Record<string, unknown>>;
+    this.#module.then(
+      (mod) => this.#reply(Kind.HELLO, 0, { exports: Object.keys(mod).filter((k) => typeof mod[k] === "function") }),
+      (e) => {
+        void this.conn.write(frame(Kind.FAIL, 0, loadError(e, href))).finally(() => process.exit(1));
+      },
+    );
+  }
+
+  #frame(f: Frame, fds: number[]): void {
+    if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
+    const value = bodyValue(f.body);
+    if (f.kind === Kind.MESSAGE) return this.received(f.kind, value, fds);
+    if (f.kind !== Kind.CALL) throw new Error(`aspawn/worker: unexpected frame of kind ${f.kind} from the parent`);
+    if (!Array.isArray(value) || typeof value[0] !== "string" || !Array.isArray(value[1])) {
+      throw new Error("aspawn/worker: a call frame is not [name, args]");
+    }
+    void this.#call(f.id, value[0], value[1]);
+  }
+
+  async #call(id: number, name: string, args: unknown[]): Promise<void> {
+    // A module that failed to load answers no call: FAIL and the exit say why.
+    const mod = await this.#module!.catch(() => undefined);
+    if (!mod) return;
+    try {
+      const fn = Object.hasOwn(mod, name) ? mod[name] : undefined;
+      if (typeof fn !== "function") throw new TypeError(`the worker's module has no exported function "${name}"`);
+      this.#reply(Kind.RESULT, id, await fn(...args));
+    } catch (e) {
+      this.#reply(Kind.ERROR, id, e);
+    }
+  }
+
+  /** A reply; a result that cannot be sent (a function, a cycle) becomes the call's error. */
+  #reply(kind: typeof Kind.HELLO | typeof Kind.RESULT | typeof Kind.ERROR, id: number, value: unknown): void {
+    let parts;
+    try {
+      parts = frame(kind, id, value);
+    } catch (e) {
+      parts = frame(Kind.ERROR, id, e);
+    }
+    this.conn.write(parts).catch(() => {}); // the parent is gone: the end handler exits
+  }
+
+  #end(error: Error | undefined): void {
+    this.ended(error);
+    if (error) process.stderr.write(`aspawn/worker: the channel to the parent failed: ${error.message}\n`);
+    process.exit(error ? 70 : 0);
+  }
+}
+
+/** Why the module did not load, with the fix for TypeScript on a Node without type stripping. */
+function loadError(e: unknown, href: string): unknown {
+  const code = (e as { code?: string })?.code;
+  if (runtime === "node" && code === "ERR_UNKNOWN_FILE_EXTENSION" && /\.[mc]?ts$/.test(new URL(href).pathname)) {
+    const err = new TypeError(
+      `Node ${process.version} cannot run the TypeScript module ${href}: give worker() a JavaScript module ` +
+        `(compiled or bundled), or run the worker on Bun or Deno (runtime: "bun" or "deno")`,
+    );
+    return Object.assign(err, { code });
+  }
+  return e;
+}
+
+const href = process.argv[process.argv.length - 1]!;
+new Parent(href);

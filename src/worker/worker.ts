@@ -1,0 +1,285 @@
+/**
+ * worker(): a runtime process running a module of the caller's, whose
+ * exported functions the parent calls over a socketpair (fd 3 in the
+ * child). The process is an ordinary spawn(): every option applies, and the
+ * default cleanup (it dies with us) with it.
+ */
+import type { ExitStatus } from "../api/exit-status.ts";
+import type { Options } from "../api/options.ts";
+import { spawn } from "../api/spawn.ts";
+import type { Subprocess } from "../api/subprocess.ts";
+import { getChannel } from "../ffi/channel.ts";
+import { loadNative } from "../ffi/load.ts";
+import { Connection } from "./connection.ts";
+import { Endpoint } from "./endpoint.ts";
+import { CHANNEL_FD } from "./channel-fd.ts";
+import { DEFAULT_MAX_FRAME, bodyValue, frame, type Frame, Kind, ProtocolError } from "./protocol.ts";
+import { hostPath, moduleHref, runtimeOf, workerArgs } from "./runtime-command.ts";
+import { WorkerError } from "./worker-error.ts";
+
+export interface WorkerOptions extends Options {
+  /** The worker's runtime: "node", "bun", "deno" or the path of one (default: the caller's own, `process.execPath`). */
+  runtime?: "node" | "bun" | "deno" | (string & {});
+  /** Flags for the runtime, before the host program (`--max-old-space-size=512`; Deno: after `run --allow-all`). */
+  runtimeArgs?: readonly string[];
+  /** Frames larger than this from the worker are a protocol error (default 256 MiB). */
+  maxFrameSize?: number;
+}
+
+/** How much of the worker's stderr a WorkerError keeps. */
+const STDERR_TAIL = 4096;
+/** After the channel ended unexpectedly, how long the worker may take to exit before SIGKILL. */
+const EXIT_GRACE_MS = 2000;
+
+interface Call {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+function strings(v: unknown, what: string): readonly string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) throw new TypeError(`${what} must be an array of strings`);
+  return v;
+}
+
+export class Worker extends Endpoint {
+  /** The worker's process id. */
+  readonly pid: number;
+  readonly #proc: Subprocess;
+  readonly #exited: Promise<ExitStatus>;
+  readonly #module: string;
+  readonly #calls = new Map<number, Call>();
+  #nextId = 1;
+  #waiting = false;
+  #closing: Promise<void> | undefined;
+  /** Set once the channel ended: every later call fails with it. */
+  #failure: Promise<WorkerError> | undefined;
+  #loadError: unknown;
+  #stderrTail = "";
+  #stderrDone: Promise<void> = Promise.resolve();
+  #exports: string[] | undefined;
+
+  /** @internal use worker() */
+  constructor(module: string | URL, options: WorkerOptions) {
+    const href = moduleHref(module);
+    const { kind, executable } = runtimeOf(options.runtime);
+    const runtimeArgs = strings(options.runtimeArgs, "runtimeArgs");
+    const maxFrame = options.maxFrameSize ?? DEFAULT_MAX_FRAME;
+    if (typeof maxFrame !== "number" || !Number.isInteger(maxFrame) || maxFrame < 64 || maxFrame > 2 ** 32) {
+      throw new TypeError(`maxFrameSize must be an integer number of bytes from 64 to 2 ** 32, got ${String(maxFrame)}`);
+    }
+    if (options.shell) throw new TypeError("shell: a worker runs a runtime, not a shell command");
+    // "pipe" | "inherit" | "ignore" alone is the shorthand for fds 0-2.
+    const short = typeof options.stdio === "string" ? options.stdio : undefined;
+    const stdio: unknown[] = short !== undefined ? [] : [...(options.stdio ?? [])];
+    if (stdio[CHANNEL_FD] !== undefined && stdio[CHANNEL_FD] !== null) {
+      throw new TypeError(`stdio[${CHANNEL_FD}] is the worker's channel: it cannot be given`);
+    }
+    const native = loadNative();
+    const pair = new Int32Array(2);
+    const r = native.asp_socketpair(new Uint8Array(pair.buffer));
+    if (r < 0) throw Object.assign(new Error(`aspawn: cannot create the worker's channel (errno ${-r})`), { errno: -r });
+    const [ours, theirs] = [pair[0]!, pair[1]!];
+    stdio[CHANNEL_FD] = theirs;
+    let proc: Subprocess;
+    try {
+      const host = hostPath(kind);
+      proc = spawn(executable, workerArgs(kind, runtimeArgs, host, href), {
+        ...options,
+        stdio: stdio as Options["stdio"],
+        stdin: options.stdin ?? short ?? "ignore",
+        stdout: options.stdout ?? short ?? "inherit",
+        stderr: options.stderr ?? short ?? "pipe",
+      });
+    } catch (e) {
+      native.asp_close(ours);
+      throw e;
+    } finally {
+      native.asp_close(theirs); // the child has its own now
+    }
+    native.asp_set_nonblock(ours, 1);
+    let conn!: Connection;
+    const handlers = { frame: (f: Frame, fds: number[]) => this.#frame(f, fds), end: (e?: Error) => this.#end(e) };
+    conn = new Connection(native, getChannel(), ours, handlers, maxFrame);
+    super(conn, (fd) => native.asp_close(fd), (waiting) => {
+      this.#waiting = waiting;
+      this.#updateRef();
+    });
+    this.#proc = proc;
+    this.pid = proc.pid;
+    this.#module = href;
+    // An idle worker does not keep us alive: calls, awaited messages and close() do.
+    proc.unref();
+    this.#exited = proc.exited;
+    this.#exited.catch(() => {});
+    this.#updateRef();
+    if (proc.stderr) this.#stderrDone = this.#forwardStderr(proc.stderr);
+    conn.start();
+  }
+
+  /** Resolves with how the worker ended (and keeps this process alive until then). */
+  get exited(): Promise<ExitStatus> {
+    this.#proc.ref();
+    return this.#exited;
+  }
+
+  /** The names of the module's exported functions, once it has loaded. */
+  get exports(): readonly string[] | undefined {
+    return this.#exports;
+  }
+
+  /** The worker's stderr is ours too (forwarded as it comes); its tail is kept for WorkerError. */
+  async #forwardStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        process.stderr.write(value);
+        this.#stderrTail = (this.#stderrTail + decoder.decode(value, { stream: true })).slice(-STDERR_TAIL);
+      }
+    } catch {
+      // the pipe failed: the tail is what we have
+    }
+  }
+
+  #updateRef(): void {
+    this.conn.setRef(this.#calls.size > 0 || this.#waiting || this.#closing !== undefined);
+  }
+
+  /**
+   * Call the module's exported function `name` with `args`; resolves with
+   * its (awaited) result, rejects with what it threw (an Error with the
+   * worker's name, message and stack), or with a WorkerError when the worker
+   * could not load the module or ended before answering.
+   */
+  call(name: string, args: readonly unknown[] = []): Promise<unknown> {
+    if (typeof name !== "string") return Promise.reject(new TypeError("call(): name must be a string"));
+    if (!Array.isArray(args)) return Promise.reject(new TypeError("call(): args must be an array"));
+    if (this.#failure) return this.#failure.then((e) => Promise.reject(e));
+    if (this.#closing) return Promise.reject(new WorkerError(`worker ${this.pid} is closing`, { pid: this.pid }));
+    let parts: Uint8Array[];
+    try {
+      parts = frame(Kind.CALL, this.#nextId, [name, args]);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const id = this.#nextId;
+    this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(id, { resolve, reject });
+      this.#updateRef();
+      this.conn.write(parts).catch(() => {}); // a failed write ends the channel: #end rejects the call
+    });
+  }
+
+  #settle(id: number): Call {
+    const c = this.#calls.get(id);
+    if (!c) throw new ProtocolError(`the worker answered call ${id}, which is not pending`);
+    this.#calls.delete(id);
+    this.#updateRef();
+    return c;
+  }
+
+  #frame(f: Frame, fds: number[]): void {
+    if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
+    const value = bodyValue(f.body);
+    switch (f.kind) {
+      case Kind.HELLO: {
+        const names = (value as { exports?: unknown })?.exports;
+        this.#exports = Array.isArray(names) ? names.map(String) : [];
+        return;
+      }
+      case Kind.FAIL:
+        this.#loadError = value;
+        return;
+      case Kind.RESULT:
+        return this.#settle(f.id).resolve(value);
+      case Kind.ERROR:
+        return this.#settle(f.id).reject(value);
+      case Kind.MESSAGE:
+        return this.received(f.kind, value, fds);
+      default:
+        throw new ProtocolError(`the worker sent a frame of kind ${f.kind}, which only a parent sends`);
+    }
+  }
+
+  /** The channel ended: after close() that is the plan; otherwise the worker failed. */
+  #end(error: Error | undefined): void {
+    const planned = this.#closing !== undefined && !error && this.#calls.size === 0;
+    this.#failure = this.#explain(error, planned);
+    this.#failure.then((e) => {
+      this.ended(planned ? undefined : e);
+      const calls = [...this.#calls.values()];
+      this.#calls.clear();
+      this.#updateRef();
+      for (const c of calls) c.reject(e);
+    });
+  }
+
+  /** The WorkerError of an ended channel, once the worker exited (its status and stderr known). */
+  async #explain(error: Error | undefined, planned: boolean): Promise<WorkerError> {
+    // A worker that breaks the protocol is not trusted to exit.
+    if (error) this.#proc.kill("SIGKILL");
+    this.#proc.ref();
+    const force = setTimeout(() => this.#proc.kill("SIGKILL"), EXIT_GRACE_MS);
+    let status: ExitStatus | undefined, spawnError: unknown;
+    try {
+      status = await this.#exited;
+    } catch (e) {
+      spawnError = e;
+    } finally {
+      clearTimeout(force);
+    }
+    // The stderr pipe ends with the worker, unless a descendant holds it.
+    await Promise.race([this.#stderrDone, new Promise((r) => setTimeout(r, 200))]);
+    this.#proc.unref();
+    const how = status ? (status.signal ? `was killed by ${status.signal}` : `exited with code ${status.exitCode}`) : "did not start";
+    const why = spawnError !== undefined
+      ? `: ${(spawnError as Error).message}`
+      : error
+      ? ` after a protocol error: ${error.message}`
+      : this.#loadError !== undefined
+      ? ` because its module did not load: ${(this.#loadError as Error)?.message ?? String(this.#loadError)}`
+      : planned
+      ? ""
+      : " while calls were pending";
+    return new WorkerError(`worker ${this.pid} (${this.#module}) ${how}${why}`, {
+      pid: this.pid,
+      exitCode: status?.exitCode ?? null,
+      signal: status?.signal ?? null,
+      stderr: this.#stderrTail,
+      cause: spawnError ?? error ?? this.#loadError,
+    });
+  }
+
+  /**
+   * Graceful: waits for the calls in flight, closes the channel (the worker
+   * exits when it sees that) and resolves once the worker has exited.
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      this.#updateRef();
+      this.#proc.ref();
+      await Promise.allSettled([...this.#calls.values()].map((c) => new Promise((r) => {
+        const { resolve, reject } = c;
+        c.resolve = (v) => (resolve(v), r(undefined));
+        c.reject = (e) => (reject(e), r(undefined));
+      })));
+      this.conn.close();
+      await this.#exited.catch(() => {});
+      await this.#stderrDone;
+    })());
+  }
+
+  /** Send the worker a signal (default SIGKILL); calls in flight reject with a WorkerError. */
+  kill(signal: Parameters<Subprocess["kill"]>[0] = "SIGKILL"): boolean {
+    return this.#proc.kill(signal);
+  }
+}
+
+/** Start a worker process running `module` (see Worker). Throws TypeError for bad options, SpawnError when no process could be created. */
+export function worker(module: string | URL, options: WorkerOptions = {}): Worker {
+  return new Worker(module, options);
+}

@@ -1,0 +1,158 @@
+// The worker channel's frames and value codec (src/worker/protocol.ts,
+// codec.ts): every type round-trips, and hostile input is a ProtocolError,
+// never a crash, a hang or a huge allocation.
+import { decode, encode } from "../../src/worker/codec.ts";
+import { bodyValue, frame, FrameParser, HEADER, Kind, ProtocolError, VERSION } from "../../src/worker/protocol.ts";
+import { assert, test } from "../adapter.ts";
+
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+};
+
+/** A value through frame() and FrameParser, fed one byte at a time when `bytewise`. */
+function roundTrip(value: unknown, bytewise = false): unknown {
+  const bytes = concat(frame(Kind.MESSAGE, 7, value));
+  const parser = new FrameParser();
+  const frames = bytewise ? [...bytes].flatMap((b) => parser.push(Uint8Array.of(b))) : parser.push(bytes);
+  assert.equal(frames.length, 1);
+  assert.equal(frames[0]!.kind, Kind.MESSAGE);
+  assert.equal(frames[0]!.id, 7);
+  return bodyValue(frames[0]!.body);
+}
+
+test("worker protocol: every value type round-trips", () => {
+  const bytes = Uint8Array.of(0, 1, 2, 255);
+  const value = {
+    n: 1.5, s: "héllo \u0000 ☃", t: true, f: false, z: null, u: undefined, nan: NaN, inf: -Infinity, negz: -0,
+    big: -(2n ** 100n), date: new Date(1700000000123), bad: new Date(NaN),
+    map: new Map<unknown, unknown>([[1, "a"], [{ k: 1 }, new Set([1n])]]), set: new Set(["x", undefined]),
+    u8: bytes, ab: bytes.slice().buffer, i32: Int32Array.of(-1, 2 ** 31 - 1), f64: Float64Array.of(Math.PI), dv: new DataView(bytes.slice().buffer),
+    arr: [1, [2, [3]], undefined], nested: { "\u0000t": "looks like a tag", deep: { x: [new Date(0)] } },
+    empty: new Uint8Array(0),
+  };
+  for (const bytewise of [false, true]) {
+    const got = roundTrip(value, bytewise) as typeof value;
+    // Node 20's deepEqual finds two invalid Dates different.
+    assert.ok(got.bad instanceof Date && Number.isNaN(got.bad.getTime()));
+    assert.deepEqual({ ...got, bad: null }, { ...value, bad: null });
+    assert.ok(Object.is(got.negz, -0));
+    assert.ok(got.u8 instanceof Uint8Array && got.u8.buffer.byteLength === 4, "a Uint8Array owns its own buffer");
+    assert.ok(got.ab instanceof ArrayBuffer);
+    assert.ok("u" in got && got.u === undefined);
+  }
+  // A subarray sends only its bytes.
+  assert.deepEqual(roundTrip(Uint8Array.of(9, 8, 7, 6).subarray(1, 3)), Uint8Array.of(8, 7));
+});
+
+test("worker protocol: bytes travel as attachments, not JSON", () => {
+  const big = new Uint8Array(1 << 20).fill(7);
+  const { json, attachments } = encode({ big });
+  assert.ok(json.length < 100, json);
+  assert.equal(attachments[0]!.buffer, big.buffer, "not copied");
+  const parts = frame(Kind.RESULT, 1, big);
+  assert.equal(parts[1]!.buffer, big.buffer);
+});
+
+test("worker protocol: errors keep name, message, stack, cause and properties", () => {
+  const cause = new RangeError("inner");
+  const e = Object.assign(new TypeError("outer", { cause }), { code: "E_X", errno: 5 });
+  const custom = new Error("custom");
+  custom.name = "MyError";
+  const [a, b] = roundTrip([e, custom]) as [TypeError & { code: string; errno: number }, Error];
+  assert.ok(a instanceof TypeError);
+  assert.equal(a.message, "outer");
+  assert.equal(a.stack, e.stack);
+  assert.equal(a.code, "E_X");
+  assert.equal(a.errno, 5);
+  assert.ok(a.cause instanceof RangeError && (a.cause as Error).message === "inner");
+  assert.ok(b instanceof Error);
+  assert.equal(b.name, "MyError");
+  assert.equal(b.stack, custom.stack);
+});
+
+test("worker protocol: what cannot be sent is a clear error before anything is sent", () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.throws(() => encode({ f: () => 1 }), /cannot send a function \(at value\.f\)/);
+  assert.throws(() => encode([Symbol("s")]), /cannot send a symbol/);
+  assert.throws(() => encode(cyclic), /circular/);
+  // The same object twice is not a cycle.
+  const shared = { a: 1 };
+  assert.deepEqual(decode(encode([shared, shared]).json, []), [shared, shared]);
+});
+
+function header(size: number, opts: { version?: number; kind?: number; reserved?: number } = {}): Uint8Array {
+  const h = new Uint8Array(HEADER);
+  const v = new DataView(h.buffer);
+  v.setUint32(0, size, true);
+  h[4] = opts.version ?? VERSION;
+  h[5] = opts.kind ?? Kind.MESSAGE;
+  v.setUint16(6, opts.reserved ?? 0, true);
+  return h;
+}
+
+test("worker protocol: hostile headers are refused before any allocation", () => {
+  const p = () => new FrameParser(1024);
+  assert.throws(() => p().push(header(0xffffffff)), (e: unknown) => e instanceof ProtocolError && /exceeds the limit of 1024/.test(e.message));
+  assert.throws(() => p().push(header(12, { version: 2 })), /protocol version 2/);
+  assert.throws(() => p().push(header(12, { kind: 99 })), /unknown kind 99/);
+  assert.throws(() => p().push(header(12, { reserved: 1 })), /reserved/);
+  assert.throws(() => p().push(header(3)), /shorter than its header/);
+  // Garbage text (what a worker printing to fd 3 sends).
+  assert.throws(() => p().push(new TextEncoder().encode("hello world, this is not a frame\n")), ProtocolError);
+  // A header cut short is partial, not an error: EOF then is (connection.ts).
+  const q = p();
+  assert.deepEqual(q.push(header(100).subarray(0, 10)), []);
+  assert.ok(q.partial);
+});
+
+test("worker protocol: hostile bodies are ProtocolErrors", () => {
+  const body = (json: string, attachments: number[] = [], extra = 0) => {
+    const j = new TextEncoder().encode(json);
+    // The attachments' bytes are not included: `extra` bytes follow the table.
+    const out = new Uint8Array(8 + j.length + 4 * attachments.length + extra);
+    const v = new DataView(out.buffer);
+    v.setUint32(0, j.length, true);
+    out.set(j, 4);
+    v.setUint32(4 + j.length, attachments.length, true);
+    attachments.forEach((n, i) => v.setUint32(8 + j.length + 4 * i, n, true));
+    return out;
+  };
+  const bad = (b: Uint8Array, re: RegExp) => assert.throws(() => bodyValue(b), (e: unknown) => e instanceof ProtocolError && re.test(e.message));
+  bad(new Uint8Array(2), /truncated/);
+  bad(body("{"), /not JSON/);
+  bad(body("1", [], 3), /trailing/);
+  bad(body("1", [1 << 30]), /truncated/);
+  bad(body('{"\\u0000":"b","i":0,"k":"Uint8Array"}'), /attachment index/);
+  bad(body('[{"\\u0000":"b","i":0,"k":"Uint8Array"},{"\\u0000":"b","i":0,"k":"Uint8Array"}]', [1], 1), /used twice/);
+  bad(body('{"\\u0000":"b","i":0,"k":"Int32Array"}', [3], 3), /Int32Array of 3 bytes/);
+  bad(body('{"\\u0000":"b","i":0,"k":"constructor"}', [1], 1), /byte view type/);
+  bad(body('{"\\u0000":"n","v":"1e5"}'), /BigInt/);
+  bad(body('{"\\u0000":"f","v":"7"}'), /number/);
+  bad(body('{"\\u0000":"zz"}'), /unknown tag/);
+  bad(body('{"\\u0000":"m","v":[[1]]}'), /Map entry/);
+  bad(body('{"\\u0000":"e","name":1,"message":"x"}'), /error name/);
+  bad(body("[".repeat(200000) + "]".repeat(200000)), /bad encoding/);
+  const invalidUtf8 = body("\"x\"");
+  invalidUtf8[5] = 0xff;
+  bad(invalidUtf8, /bad frame body/);
+  // Random garbage never throws anything but a ProtocolError.
+  let seed = 1;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+  for (let i = 0; i < 2000; i++) {
+    const b = Uint8Array.from({ length: rand() % 64 }, rand);
+    try {
+      bodyValue(b);
+    } catch (e) {
+      assert.ok(e instanceof ProtocolError, String(e));
+    }
+    try {
+      new FrameParser(4096).push(b);
+    } catch (e) {
+      assert.ok(e instanceof ProtocolError, String(e));
+    }
+  }
+});
