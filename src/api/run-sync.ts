@@ -103,28 +103,19 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   if (rewritesCommand(o)) ({ file, args, options: o } = command(file, args, o));
   if (o.all) throw new TypeError("all: runSync() keeps stdout and stderr apart; use run() for both interleaved");
   const defaults: StdioDefaults = { stdin: o.input !== undefined ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" };
+  const timeout = duration(o.timeout, "timeout", Infinity);
+  const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+  const input = inputBytes(o.input);
   const b = backend();
   if (b.runSync) {
-    const timeout = duration(o.timeout, "timeout", Infinity);
-    const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
-    const input = o.input === undefined ? undefined : inputBytes(o.input);
-    const line = commandLine(file, args);
-    const r = b.runSync({ file, args, options: o, defaults, input, timeout: timeout === Infinity ? undefined : timeout, killSignal, maxBuffer: max });
-    return settle(o, max, {
-      ...r,
-      durationMs: performance.now() - t0,
-      command: line,
-      aborted: false,
-      timeoutMs: timeout === Infinity ? undefined : timeout,
-    });
+    const timeoutMs = timeout === Infinity ? undefined : timeout;
+    const r = b.runSync({ file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout: timeoutMs, killSignal, maxBuffer: max });
+    return settle(o, max, { ...r, durationMs: performance.now() - t0, command: commandLine(file, args), aborted: false, timeoutMs });
   }
   const p = plan(file, args, o, defaults);
   const extra = p.pipes.find((fd) => fd > 2);
   if (extra !== undefined) throw new TypeError(`stdio[${extra}]: runSync() collects stdout and stderr only; use run()`);
-  const timeout = duration(o.timeout, "timeout", Infinity);
   const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);
-  const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
-  const input = inputBytes(o.input);
   const native = nativeFor(file, args);
 
   opts.setFloat64(SyncOpts.timeout_ms, timeout === Infinity ? -1 : timeout, true);

@@ -36,6 +36,8 @@ export interface FdMap {
   merges: [src: number, dst: number][];
 }
 
+const isObject = (v: unknown) => typeof v === "object" && v !== null;
+
 const emptyMap = (): FdMap => ({ pairs: [], pipes: [], handovers: [], pumps: [], opens: [], merges: [] });
 
 const FD_MAX = Req.MAX_FD - 1;
@@ -106,6 +108,10 @@ function slot(o: Options, std: readonly unknown[], stdio: readonly unknown[], fd
  * undefined when there is none (the usual case, no copy made).
  */
 export function pumpsOf(o: Options, defaults: StdioDefaults): { options: Options; pumps: PumpSpec[] } | undefined {
+  // The usual spawn names no stream: no work, nothing allocated (the defaults are words).
+  const s = o.stdio;
+  if (o.input === undefined && !isObject(o.stdin) && !isObject(o.stdout) && !isObject(o.stderr) &&
+      !(Array.isArray(s) && (isObject(s[0]) || isObject(s[1]) || isObject(s[2])))) return undefined;
   const stdio = Array.isArray(o.stdio) ? o.stdio : [];
   const std: unknown[] = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
   const input = withInput(o, stdio);

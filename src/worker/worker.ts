@@ -4,6 +4,7 @@
  * child). The process is an ordinary spawn(): every option applies, and the
  * default cleanup (it dies with us) with it.
  */
+import { errnoCode, errnoMessage } from "../api/errno.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import type { Options } from "../api/options.ts";
 import { spawn } from "../api/spawn.ts";
@@ -78,7 +79,10 @@ export class Worker extends Endpoint {
     const native = loadNative();
     const pair = new Int32Array(2);
     const r = native.asp_socketpair(new Uint8Array(pair.buffer));
-    if (r < 0) throw Object.assign(new Error(`aspawn: cannot create the worker's channel (errno ${-r})`), { errno: -r });
+    if (r < 0) {
+      const code = errnoCode(-r);
+      throw Object.assign(new Error(`aspawn: cannot create the worker's channel (${code}: ${errnoMessage(-r)})`), { code, errno: -r });
+    }
     const [ours, theirs] = [pair[0]!, pair[1]!];
     stdio[CHANNEL_FD] = theirs;
     let proc: Subprocess;
