@@ -37,6 +37,8 @@ export const nativeOnly = {
   "tree kill without --allow-all": ["deno"],
   /** The runtimes' sync spawns send killSignal once at a timeout (no SIGKILL after forceKillAfter) and wait for every holder of the pipes. */
   "runSync escalation": all,
+  /** The runtimes' sync APIs keep stdout and stderr apart: runSync's `all` is a TypeError there. */
+  "runSync all": all,
   /** Deno's outputSync() takes no input and no timeout (TypeErrors), and collects until the exit whatever maxBuffer says. */
   "runSync input, timeout and maxBuffer": ["deno"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */

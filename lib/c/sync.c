@@ -38,7 +38,7 @@ struct kept {
 	size_t len, cap, taken;
 };
 struct stash {
-	struct kept s[2]; /* stdout, stderr */
+	struct kept s[3]; /* stdout, stderr, both as read (ASP_SYNC_KEEP_ALL) */
 };
 
 struct out_pipe {
@@ -72,6 +72,7 @@ static void stash_free(void *p)
 		return;
 	free(st->s[0].buf);
 	free(st->s[1].buf);
+	free(st->s[2].buf);
 	free(st);
 }
 
@@ -158,6 +159,21 @@ static int grow(struct kept *k, size_t need)
 	return 0;
 }
 
+/* With ASP_SYNC_KEEP_ALL, the bytes kept of either stream, in the order read. */
+static int keep_all(struct job *j, const uint8_t *b, size_t n)
+{
+	struct kept *all = &j->kept[2];
+	if (!(j->o.flags & ASP_SYNC_KEEP_ALL) || n == 0)
+		return 0;
+	if (all->cap - all->len < n && grow(all, all->len + n) < 0) {
+		j->nomem = 1;
+		return -1;
+	}
+	memcpy(all->buf + all->len, b, n);
+	all->len += n;
+	return 0;
+}
+
 /* Up to `reads` reads from one output pipe; closed at EOF or an error.
  * Past the limit the bytes are read and dropped, so the writer never
  * blocks on a full pipe while it is being killed. */
@@ -193,6 +209,8 @@ static void read_out(struct job *j, int which, int reads)
 		}
 		if (p->exceeded)
 			continue;
+		if (keep_all(j, k->buf + k->len, (size_t)n < j->limit - k->len ? (size_t)n : j->limit - k->len) < 0)
+			return;
 		k->len += (size_t)n;
 		if (k->len > j->limit) {
 			k->len = j->limit;
@@ -416,7 +434,7 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	struct asp_sync_result res;
 	struct stash *st;
 	struct job j;
-	struct kept none[2];
+	struct kept none[3];
 	int32_t out[ASP_OUT_PIPES + 3];
 	uint64_t old_mask = 0, pending = 0;
 	int r, i, guard = 0;
@@ -479,6 +497,7 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	close_fd(&j.pidfd);
 	res.stdout_len = (double)j.kept[0].len;
 	res.stderr_len = (double)j.kept[1].len;
+	res.all_len = (double)j.kept[2].len;
 	memcpy(result, &res, sizeof res);
 	if (!st)
 		return r;
@@ -495,7 +514,7 @@ ASP_EXPORT int asp_sync_take(int stream, void *buf, uint32_t len)
 	struct stash *st;
 	struct kept *k;
 	size_t n;
-	if ((stream != ASP_SYNC_STDOUT && stream != ASP_SYNC_STDERR) || len > 0x7fffffffu || (len && !buf))
+	if (stream < ASP_SYNC_STDOUT || stream > ASP_SYNC_ALL || len > 0x7fffffffu || (len && !buf))
 		return -ASP_EINVAL;
 	st = stash_get();
 	if (!st)

@@ -101,7 +101,6 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   const max = checkRunOptions(o);
   const t0 = performance.now();
   if (rewritesCommand(o)) ({ file, args, options: o } = command(file, args, o));
-  if (o.all) throw new TypeError("all: runSync() keeps stdout and stderr apart; use run() for both interleaved");
   const defaults: StdioDefaults = { stdin: o.input !== undefined ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" };
   const timeout = duration(o.timeout, "timeout", Infinity);
   const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
@@ -109,6 +108,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   const input = inputBytes(o.input);
   const b = backend();
   if (b.runSync) {
+    if (o.all) throw new TypeError(`all is not available to runSync() on the ${b.name} backend (its runtime's sync API keeps stdout and stderr apart); use run()`);
     const timeoutMs = timeout === Infinity ? undefined : timeout;
     const r = b.runSync({ file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout: timeoutMs, killSignal, maxBuffer: max });
     return settle(o, max, { ...r, durationMs: performance.now() - t0, command: commandLine(file, args), aborted: false, timeoutMs });
@@ -123,7 +123,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   opts.setFloat64(SyncOpts.max_buffer, max, true);
   opts.setInt32(SyncOpts.kill_signal, killSignal, true);
   const ownGroup = o.setsid === true || o.processGroup === true;
-  opts.setUint32(SyncOpts.flags, ownGroup ? Sync.GROUP : 0, true);
+  opts.setUint32(SyncOpts.flags, (ownGroup ? Sync.GROUP : 0) | (o.all ? Sync.KEEP_ALL : 0), true);
   opts.setInt32(SyncOpts.stdin_pipe, p.pipes.indexOf(0), true);
   opts.setInt32(SyncOpts.stdout_pipe, p.pipes.indexOf(1), true);
   opts.setInt32(SyncOpts.stderr_pipe, p.pipes.indexOf(2), true);
@@ -146,10 +146,11 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
     });
   }
   const outLen = result.getFloat64(SyncResult.stdout_len, true), errLen = result.getFloat64(SyncResult.stderr_len, true);
-  let stdout: Uint8Array, stderr: Uint8Array;
+  let stdout: Uint8Array, stderr: Uint8Array, all: Uint8Array | undefined;
   try {
     stdout = take(native, Sync.STDOUT, outLen);
     stderr = take(native, Sync.STDERR, errLen);
+    if (o.all) all = take(native, Sync.ALL, result.getFloat64(SyncResult.all_len, true));
   } finally {
     // Nothing kept, nothing to free (asp_run_sync keeps no empty result).
     if (outLen || errLen) native.asp_sync_free();
@@ -164,6 +165,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   return settle(o, max, {
     stdout,
     stderr,
+    all,
     status: decodeExit(result),
     durationMs,
     command: line,

@@ -149,10 +149,14 @@ export const Sync = {
   GROUP: 0x1,
   /** opts: wait as on a kernel without pidfds (tests). */
   NO_PIDFD: 0x2,
+  /** opts: also keep what is kept of both, interleaved as read (ALL). */
+  KEEP_ALL: 0x4,
   /** result: the timeout elapsed. */
   TIMED_OUT: 0x1,
   STDOUT: 1,
   STDERR: 2,
+  /** A stream of asp_sync_take only: with KEEP_ALL. */
+  ALL: 3,
 } as const;
 
 export const SyncOpts = {
@@ -185,5 +189,6 @@ export const SyncResult = {
   reserved: 60,
   stdout_len: 64,
   stderr_len: 72,
-  SIZE: 80,
+  all_len: 80,
+  SIZE: 88,
 } as const;

@@ -14,7 +14,7 @@
 struct sync_run {
 	int r;
 	struct asp_sync_result res;
-	char *out, *err; /* taken, NUL-terminated */
+	char *out, *err, *all; /* taken, NUL-terminated (all: with ASP_SYNC_KEEP_ALL) */
 	double ms;
 };
 
@@ -73,6 +73,7 @@ static void run_sync(const char *script, const void *input, uint32_t input_len, 
 	free(r.buf);
 	s->out = take(ASP_SYNC_STDOUT, s->r == 0 ? (size_t)s->res.stdout_len : 0);
 	s->err = take(ASP_SYNC_STDERR, s->r == 0 ? (size_t)s->res.stderr_len : 0);
+	s->all = take(ASP_SYNC_ALL, s->r == 0 ? (size_t)s->res.all_len : 0);
 	CHECK_EQ_INT(L.sync_free(), 0);
 }
 
@@ -80,6 +81,7 @@ static void sync_done(struct sync_run *s)
 {
 	free(s->out);
 	free(s->err);
+	free(s->all);
 }
 
 static void output_and_status(void)
@@ -98,7 +100,10 @@ static void output_and_status(void)
 	CHECK_EQ_INT(s.res.exceeded, 0);
 	/* Taken and freed: nothing more. */
 	CHECK_EQ_INT(L.sync_take(ASP_SYNC_STDOUT, s.out, 4), 0);
-	CHECK_EQ_INT(L.sync_take(3, s.out, 4), -EINVAL);
+	CHECK_EQ_INT(L.sync_take(ASP_SYNC_ALL, s.out, 4), 0); /* not asked for: empty */
+	CHECK_EQ_INT((int)s.res.all_len, 0);
+	CHECK_EQ_INT(L.sync_take(4, s.out, 4), -EINVAL);
+	CHECK_EQ_INT(L.sync_take(0, s.out, 4), -EINVAL);
 	sync_done(&s);
 	run_sync("kill -USR1 $$", 0, 0, opts(), &s);
 	CHECK_EQ_INT(s.res.si_code, ASP_WAIT_KILLED);
@@ -223,6 +228,7 @@ static void timeout_with_descendant(uint32_t flags)
 		free(r.buf);
 		s.out = take(ASP_SYNC_STDOUT, (size_t)s.res.stdout_len);
 		s.err = take(ASP_SYNC_STDERR, (size_t)s.res.stderr_len);
+		s.all = take(ASP_SYNC_ALL, 0);
 		orphan = atoi(s.out);
 		CHECK(orphan > 0);
 		if (orphan > 0) {
@@ -263,6 +269,32 @@ static void max_buffer(void)
 	CHECK(s.ms < 10000);
 	sync_done(&s);
 	/* (yes, orphaned, dies of SIGPIPE: our end is closed.) */
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
+/* ASP_SYNC_KEEP_ALL: both streams in the order read (writes far enough
+ * apart to be read apart), each still kept alone, all within max_buffer. */
+static void keep_all(void)
+{
+	struct sync_run s;
+	struct asp_sync_opts o = opts();
+	o.flags = ASP_SYNC_KEEP_ALL;
+	run_sync("echo 1; sleep 0.1; echo 2 >&2; sleep 0.1; echo 3", 0, 0, o, &s);
+	CHECK_EQ_INT(s.r, 0);
+	CHECK_EQ_STR(s.all, "1\n2\n3\n");
+	CHECK_EQ_STR(s.out, "1\n3\n");
+	CHECK_EQ_STR(s.err, "2\n");
+	CHECK_EQ_INT((int)s.res.all_len, 6);
+	sync_done(&s);
+	/* Past max_buffer: all has what each stream kept, no more. */
+	o.max_buffer = 3000;
+	run_sync("head -c 2000 /dev/zero >&2; sleep 0.1; yes", 0, 0, o, &s);
+	CHECK_EQ_INT(s.res.exceeded, ASP_SYNC_STDOUT);
+	CHECK_EQ_INT((size_t)s.res.stdout_len, 3000);
+	CHECK_EQ_INT((size_t)s.res.stderr_len, 2000);
+	CHECK_EQ_INT((size_t)s.res.all_len, 5000);
+	CHECK(s.all[0] == 0 && s.all[1999] == 0 && s.all[2000] == 'y');
+	sync_done(&s);
 	CHECK_EQ_INT(count_zombie_children(), 0);
 }
 
@@ -381,6 +413,7 @@ TEST_LIST(sync_tests) = {
 	{"sync: timeout with a descendant holding stdout; SIGKILL later; the group", timeout_pidfd},
 	{"sync: the same without pidfds", timeout_no_pidfd},
 	{"sync: max_buffer", max_buffer},
+	{"sync: both streams interleaved (KEEP_ALL)", keep_all},
 	{"sync: without pidfds", no_pidfd},
 	{"sync: EINTR", eintr},
 	{"sync: threads", threads},

@@ -209,6 +209,26 @@ nativeTest(["runSync escalation"], "runSync: a timeout returns on time while a d
   assert.equal(alive(member), false, "the group was signalled");
 }, 60000);
 
+nativeTest(["runSync all"], "runSync: all interleaves stdout and stderr as read, as run() does; each within maxBuffer", async () => {
+  const script = "echo 1; sleep 0.1; echo 2 >&2; sleep 0.1; echo 3";
+  const r = await same("sh", ["-c", script], { all: true });
+  assert.equal(r.all, "1\n2\n3\n");
+  assert.equal(r.stdout, "1\n3\n");
+  assert.equal(r.stderr, "2\n");
+  assert.equal(runSync("sh", ["-c", script]).all, undefined, "only when asked for");
+  const b = runSync("sh", ["-c", "printf a; sleep 0.1; printf b >&2"], { all: true, encoding: "buffer" });
+  assert.ok(b.all instanceof Uint8Array);
+  assert.deepEqual([...b.all], [97, 98]);
+  // On a failure the ExitError has it too; past maxBuffer, what each stream kept.
+  const e = thrown(() => runSync("sh", ["-c", "echo err >&2; sleep 0.1; yes"], { all: true, maxBuffer: 1000 }));
+  assert.ok(e instanceof ExitError);
+  assert.equal(e.maxBufferExceeded, true);
+  assert.equal(e.all.length, 1004);
+  assert.ok(e.all.startsWith("err\ny\n"));
+  // stderr sent elsewhere: all is stdout alone.
+  assert.equal(runSync("sh", ["-c", "echo o; echo e >&2"], { all: true, stderr: "ignore" }).all, "o\n");
+});
+
 nativeTest(["runSync input, timeout and maxBuffer"], "runSync: maxBuffer on stdout and on stderr cuts the output, kills the child and names the stream", () => {
   const e = thrown(() => runSync("sh", ["-c", "yes"], { maxBuffer: 100000 }));
   assert.ok(e instanceof ExitError);

@@ -167,16 +167,18 @@ struct asp_event {
  * killed and reaped). */
 #define ASP_SYNC_GROUP 0x1u     /* opts.flags: signal the child's process group, which it leads */
 #define ASP_SYNC_NO_PIDFD 0x2u  /* opts.flags: wait as on a kernel without pidfds (tests) */
+#define ASP_SYNC_KEEP_ALL 0x4u  /* opts.flags: also keep what is kept of both, interleaved as read (ASP_SYNC_ALL) */
 #define ASP_SYNC_TIMED_OUT 0x1u /* result.flags: the timeout elapsed */
 #define ASP_SYNC_STDOUT 1       /* a stream: asp_sync_take, result.exceeded */
 #define ASP_SYNC_STDERR 2
+#define ASP_SYNC_ALL 3          /* a stream of asp_sync_take only: with ASP_SYNC_KEEP_ALL */
 
 struct asp_sync_opts {
 	double timeout_ms;          /* < 0: none */
 	double force_kill_after_ms; /* < 0: never */
 	double max_buffer;          /* bytes kept of stdout and of stderr (> 0) */
 	int32_t kill_signal;
-	uint32_t flags;             /* ASP_SYNC_GROUP, ASP_SYNC_NO_PIDFD */
+	uint32_t flags;             /* ASP_SYNC_GROUP, ASP_SYNC_NO_PIDFD, ASP_SYNC_KEEP_ALL */
 	int32_t stdin_pipe;         /* which of the request's pipes (FD_MAP order) it is, or -1 */
 	int32_t stdout_pipe;
 	int32_t stderr_pipe;
@@ -200,6 +202,7 @@ struct asp_sync_result {
 	int32_t reserved;
 	double stdout_len;    /* bytes kept */
 	double stderr_len;
+	double all_len;       /* with ASP_SYNC_KEEP_ALL: stdout_len + stderr_len */
 };
 
 int asp_version(void);
@@ -233,7 +236,7 @@ int asp_pty_resize(int fd, uint32_t cols, uint32_t rows);
 int asp_pty_size(int fd, int32_t *out); /* out[0] = cols, out[1] = rows */
 int asp_run_sync(const void *req, uint32_t len, const void *input, uint32_t input_len, const void *opts, void *result);
 /* Copies the next at most len bytes of a stream of the thread's last
- * asp_run_sync (ASP_SYNC_STDOUT/STDERR): how many, 0 at the end. */
+ * asp_run_sync (ASP_SYNC_STDOUT/STDERR/ALL): how many, 0 at the end. */
 int asp_sync_take(int stream, void *buf, uint32_t len);
 int asp_sync_free(void);
 /* A socketpair's end, for reading and writing from two owners: asp_dup
