@@ -13,6 +13,7 @@ import { decodeExit } from "./exit-status.ts";
 import { ExtraPipes } from "./extra-pipes.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
+import { type Pty, type PtyPair, type PtyReader, ptyEnds } from "./pty.ts";
 import { SIGKILL } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { cgroupArg } from "./tree.ts";
@@ -32,6 +33,8 @@ export interface NativeChildInit {
   paths: (string | undefined)[];
   cgroup?: string | undefined;
   cwd?: string | undefined;
+  /** The terminal (`pty`): its master reads as stdout (or stderr), writes as stdin. */
+  pty?: { pair: PtyPair; slots: number } | undefined;
 }
 
 const waitResult = new Uint8Array(WaitResult.SIZE);
@@ -46,6 +49,8 @@ export class NativeChild implements Child {
   readonly stderr: FdReader | null = null;
   /** The socketpairs of stdio[3+] given "pipe". */
   readonly extra: ExtraPipes | undefined;
+  readonly pty: Pty | undefined;
+  readonly #ptyReader: PtyReader | undefined;
   readonly #paths: (string | undefined)[];
   readonly #native: Native;
   readonly #channel: Channel;
@@ -79,6 +84,14 @@ export class NativeChild implements Child {
       else if (childFd === 1) this.stdout = new FdReader(init.native, init.channel, fd);
       else if (childFd === 2) this.stderr = new FdReader(init.native, init.channel, fd);
       else (this.extra ??= new ExtraPipes(init.native, init.channel)).add(childFd, fd);
+    }
+    if (init.pty) {
+      const { reader, writer, pty } = ptyEnds(init.native, init.channel, init.pty.pair);
+      this.pty = pty;
+      this.#ptyReader = reader;
+      this.stdin = writer ?? this.stdin;
+      if (init.pty.slots & 2) this.stdout = reader;
+      else this.stderr = reader;
     }
   }
 
@@ -165,6 +178,7 @@ export class NativeChild implements Child {
     this.#pollTimer = undefined;
     if (this.#pidfd >= 0) this.#native.asp_close(this.#pidfd);
     this.#pidfd = -1;
+    this.#ptyReader?.childExited();
     // ECHILD: the status is lost (the library resets an inherited SIGCHLD
     // SIG_IGN; this is someone's waitpid(-1), or SIG_IGN set later): gone,
     // so never signalled again, and `exited` rejects saying so.
