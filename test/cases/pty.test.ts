@@ -206,6 +206,14 @@ nativeTest(["pty"], "pty: no zombie and no fd of ours left after exit, kill, tim
   assert.equal(zombieChildren(), 0);
 });
 
+nativeTest(["pty"], "pty: cancelling stdout closes the terminal: the program is hung up (SIGHUP)", async () => {
+  const p = spawn("sh", ["-c", "echo ready; sleep 30"], { pty: true });
+  const reader = p.stdout!.getReader();
+  assert.match(new TextDecoder().decode((await reader.read()).value), /ready/);
+  await reader.cancel();
+  assert.equal((await p.exited).signal, "SIGHUP");
+});
+
 nativeTest(["pty"], "pty: bad options are TypeErrors naming the option, before anything is opened", async () => {
   await settle();
   const fds = openFds();
