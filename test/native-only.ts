@@ -36,6 +36,10 @@ export const nativeOnly = {
   "cleanup by the kernel": all,
   /** The portable backend walks /proc from JavaScript, which Deno allows only with --allow-all. */
   "tree kill without --allow-all": ["deno"],
+  /** The runtimes' sync spawns send killSignal once at a timeout (no SIGKILL after forceKillAfter) and wait for every holder of the pipes. */
+  "runSync escalation": all,
+  /** Deno's outputSync() takes no input and no timeout (TypeErrors), and collects until the exit whatever maxBuffer says. */
+  "runSync input, timeout and maxBuffer": ["deno"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;

@@ -48,12 +48,17 @@ export interface PipeWriter {
   setRef(ref: boolean): void;
 }
 
+/** @internal ChildEvents' methods: symbols, so that a Subprocess can be the listener itself. */
+export const childSpawned = Symbol("aspawn.childSpawned");
+/** @internal */
+export const childExited = Symbol("aspawn.childExited");
+
 /** What a Child reports, each once, spawned before exited. */
 export interface ChildEvents {
   /** The program runs (no argument), or never will (its SpawnError). */
-  spawned(error?: SpawnError): void;
+  [childSpawned](error?: SpawnError): void;
   /** How the child ended, or an Error when that cannot be known. */
-  exited(status: ExitStatus | Error): void;
+  [childExited](status: ExitStatus | Error): void;
 }
 
 /** A started child as its backend drives it. */

@@ -48,7 +48,7 @@ export const nativeBackend: Backend & { start(request: ChildRequest, pty?: Nativ
     const terminal = pty ? undefined : ptyRequest(options);
     if (terminal) return startOnPty(request, terminal);
     const p = plan(file, args, options, defaults);
-    const channel = channelFor(file, args); // no tuple allocated per spawn
+    channelFor(file, args); // before the spawn: want of fds for it is the spawn's failure
     const native = loadNative();
     // A pipe of ours handed to this child: make it blocking, as stdio is.
     for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
@@ -65,8 +65,6 @@ export const nativeBackend: Backend & { start(request: ChildRequest, pty?: Nativ
     // reader child alone.
     for (const reader of p.handovers) reader.close();
     return new NativeChild({
-      native,
-      channel,
       pid: out[Out.PID]!,
       pidfd: out[Out.PIDFD]!,
       statusFd: out[Out.STATUS]!,

@@ -4,23 +4,21 @@
  * when the child exits and when a pipe is ready.
  */
 import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
-import type { Channel } from "../ffi/channel.ts";
-import type { Native } from "../ffi/symbols.ts";
-import type { Child, ChildEvents } from "./child.ts";
+import { getChannel, type WatchTarget } from "../ffi/channel.ts";
+import { loadNative } from "../ffi/load.ts";
+import { type Child, childExited, type ChildEvents, childSpawned } from "./child.ts";
 import { EAGAIN, errnoCode } from "./errno.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import { decodeExit } from "./exit-status.ts";
 import { ExtraPipes } from "./extra-pipes.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
-import { type Pty, type PtyPair, type PtyReader, ptyEnds } from "./pty.ts";
+import { type Pty, type PtyPair, ptyEnds } from "./pty.ts";
 import { SIGKILL } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { cgroupArg } from "./tree.ts";
 
 export interface NativeChildInit {
-  native: Native;
-  channel: Channel;
   pid: number;
   pidfd: number;
   statusFd: number;
@@ -42,7 +40,13 @@ const waitView = new DataView(waitResult.buffer);
 const record = new Int32Array(StatusRecord.SIZE / 4);
 const recordBytes = new Uint8Array(record.buffer);
 
-export class NativeChild implements Child {
+/**
+ * Many of these can be alive at once (a server's children), so a child
+ * holds little once it has exec'd: the spawn's details only until the
+ * status pipe reports, no closure per watch (it is its channel's watch
+ * target), the library and channel from their modules.
+ */
+export class NativeChild implements Child, WatchTarget {
   readonly pid: number;
   readonly stdin: FdWriter | null = null;
   readonly stdout: FdReader | null = null;
@@ -50,45 +54,36 @@ export class NativeChild implements Child {
   /** The socketpairs of stdio[3+] given "pipe". */
   readonly extra: ExtraPipes | undefined;
   readonly pty: Pty | undefined;
-  readonly #ptyReader: PtyReader | undefined;
-  readonly #paths: (string | undefined)[];
-  readonly #native: Native;
-  readonly #channel: Channel;
+  /** What a SpawnError would name: kept until the status pipe has reported. */
+  #init: NativeChildInit | undefined;
   readonly #file: string;
   readonly #args: readonly string[];
-  readonly #steps: string[];
   readonly #cgroup: string | undefined;
-  readonly #cwd: string | undefined;
   #pidfd: number;
   #statusFd: number;
   #statusWatch = 0;
   #exitWatch = 0;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #events: ChildEvents | undefined;
-  #spawnError: SpawnError | undefined;
 
   constructor(init: NativeChildInit) {
+    const native = loadNative(), channel = getChannel();
     this.pid = init.pid;
-    this.#native = init.native;
-    this.#channel = init.channel;
+    this.#init = init;
     this.#pidfd = init.pidfd;
     this.#statusFd = init.statusFd;
     this.#file = init.file;
     this.#args = init.args;
-    this.#steps = init.steps;
     this.#cgroup = init.cgroup;
-    this.#cwd = init.cwd;
-    this.#paths = init.paths;
     for (const [childFd, fd] of init.pipes) {
-      if (childFd === 0) this.stdin = new FdWriter(init.native, init.channel, fd);
-      else if (childFd === 1) this.stdout = new FdReader(init.native, init.channel, fd);
-      else if (childFd === 2) this.stderr = new FdReader(init.native, init.channel, fd);
-      else (this.extra ??= new ExtraPipes(init.native, init.channel)).add(childFd, fd);
+      if (childFd === 0) this.stdin = new FdWriter(native, channel, fd);
+      else if (childFd === 1) this.stdout = new FdReader(native, channel, fd);
+      else if (childFd === 2) this.stderr = new FdReader(native, channel, fd);
+      else (this.extra ??= new ExtraPipes(native, channel)).add(childFd, fd);
     }
     if (init.pty) {
-      const { reader, writer, pty } = ptyEnds(init.native, init.channel, init.pty.pair);
+      const { reader, writer, pty } = ptyEnds(native, channel, init.pty.pair);
       this.pty = pty;
-      this.#ptyReader = reader;
       this.stdin = writer ?? this.stdin;
       if (init.pty.slots & 2) this.stdout = reader;
       else this.stderr = reader;
@@ -97,9 +92,10 @@ export class NativeChild implements Child {
 
   watch(events: ChildEvents): void {
     this.#events = events;
+    const channel = getChannel();
     try {
-      this.#statusWatch = this.#channel.watch(this.#statusFd, Event.IN, () => this.#onStatus());
-      if (this.#pidfd >= 0) this.#exitWatch = this.#channel.watch(this.#pidfd, Event.IN, () => this.#onExit());
+      this.#statusWatch = channel.watch(this.#statusFd, Event.IN, this);
+      if (this.#pidfd >= 0) this.#exitWatch = channel.watch(this.#pidfd, Event.IN, this);
       else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
     } catch (e) {
       this.#abandon();
@@ -107,21 +103,28 @@ export class NativeChild implements Child {
     }
   }
 
+  /** @internal The channel's report on the status pipe or the pidfd. */
+  ready(_events: number, id: number): void {
+    if (id === this.#statusWatch) this.#onStatus();
+    else if (id === this.#exitWatch) this.#onExit();
+  }
+
   kill(signal: number): number {
-    return this.#native.asp_kill(this.#pidfd, this.pid, signal);
+    return loadNative().asp_kill(this.#pidfd, this.pid, signal);
   }
 
   killGroup(pgid: number, signal: number): number {
-    return this.#native.asp_killpg(pgid, signal);
+    return loadNative().asp_killpg(pgid, signal);
   }
 
   killTree(signal: number): number {
-    return this.#native.asp_kill_tree(this.#pidfd, this.pid, signal, cgroupArg(this.#cgroup));
+    return loadNative().asp_kill_tree(this.#pidfd, this.pid, signal, cgroupArg(this.#cgroup));
   }
 
   setRef(ref: boolean): void {
-    if (this.#statusWatch) this.#channel.setRef(this.#statusWatch, ref);
-    if (this.#exitWatch) this.#channel.setRef(this.#exitWatch, ref);
+    const channel = getChannel();
+    if (this.#statusWatch) channel.setRef(this.#statusWatch, ref);
+    if (this.#exitWatch) channel.setRef(this.#exitWatch, ref);
     const t = this.#pollTimer as unknown as { ref?(): void; unref?(): void } | undefined;
     if (t) ref ? t.ref?.() : t.unref?.();
   }
@@ -129,60 +132,67 @@ export class NativeChild implements Child {
   /** The child could not be watched (epoll_ctl failed): nobody could ever
    * report on it, so it is killed, its fds closed, and the reactor reaps it. */
   #abandon(): void {
-    this.#native.asp_kill(this.#pidfd, this.pid, SIGKILL);
-    if (this.#statusWatch) this.#channel.unwatch(this.#statusWatch);
-    this.#native.asp_close(this.#statusFd);
+    const native = loadNative();
+    native.asp_kill(this.#pidfd, this.pid, SIGKILL);
+    if (this.#statusWatch) getChannel().unwatch(this.#statusWatch);
+    native.asp_close(this.#statusFd);
     this.stdin?.close();
     this.stdout?.close();
     this.stderr?.close();
     this.extra?.close();
-    if (this.#pidfd >= 0) this.#native.asp_orphan(this.#pidfd);
+    if (this.#pidfd >= 0) native.asp_orphan(this.#pidfd);
   }
 
   #onStatus(): void {
     if (this.#statusFd < 0) return;
-    const r = this.#native.asp_status_read(this.#statusFd, recordBytes);
+    const native = loadNative();
+    const r = native.asp_status_read(this.#statusFd, recordBytes);
     if (r === -EAGAIN) {
-      this.#channel.rearm(this.#statusWatch, Event.IN);
+      getChannel().rearm(this.#statusWatch, Event.IN);
       return;
     }
+    const init = this.#init!;
+    let error: SpawnError | undefined;
     if (r === 1) {
-      this.#spawnError = new SpawnError(
+      const step = record[StatusRecord.step / 4]!;
+      error = new SpawnError(
         record[StatusRecord.err / 4]!,
-        stepName(this.#steps, record[StatusRecord.step / 4]!, record[StatusRecord.detail / 4]!),
+        stepName(init.steps, step, record[StatusRecord.detail / 4]!),
         commandLine(this.#file, this.#args),
         this.#file,
-        { cwd: this.#cwd, cgroup: this.#cgroup, opened: this.#paths[record[StatusRecord.step / 4]!] },
+        { cwd: init.cwd, cgroup: init.cgroup, opened: init.paths[step] },
       );
     }
+    this.#init = undefined;
     // The child exec'd or died: its copies of our fds are gone, and closing
     // the fd is enough to leave epoll.
-    this.#channel.forget(this.#statusWatch);
+    getChannel().forget(this.#statusWatch);
     this.#statusWatch = 0;
-    this.#native.asp_close(this.#statusFd);
+    native.asp_close(this.#statusFd);
     this.#statusFd = -1;
-    this.#events!.spawned(this.#spawnError);
+    this.#events![childSpawned](error);
   }
 
   #onExit(): void {
-    const r = this.#native.asp_wait(this.#pidfd, this.pid, waitResult);
+    const native = loadNative();
+    const r = native.asp_wait(this.#pidfd, this.pid, waitResult);
     if (r === -EAGAIN) {
-      if (this.#exitWatch) this.#channel.rearm(this.#exitWatch, Event.IN);
+      if (this.#exitWatch) getChannel().rearm(this.#exitWatch, Event.IN);
       return;
     }
     // The child is gone, so its status pipe holds a record or EOF now.
     this.#onStatus();
-    if (this.#exitWatch) this.#channel.forget(this.#exitWatch);
+    if (this.#exitWatch) getChannel().forget(this.#exitWatch);
     this.#exitWatch = 0;
     if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
     this.#pollTimer = undefined;
-    if (this.#pidfd >= 0) this.#native.asp_close(this.#pidfd);
+    if (this.#pidfd >= 0) native.asp_close(this.#pidfd);
     this.#pidfd = -1;
-    this.#ptyReader?.childExited();
+    this.pty?.childExited();
     // ECHILD: the status is lost (the library resets an inherited SIGCHLD
     // SIG_IGN; this is someone's waitpid(-1), or SIG_IGN set later): gone,
     // so never signalled again, and `exited` rejects saying so.
-    this.#events!.exited(r < 0 ? lostStatus(-r, commandLine(this.#file, this.#args)) : decodeExit(waitView));
+    this.#events![childExited](r < 0 ? lostStatus(-r, commandLine(this.#file, this.#args)) : decodeExit(waitView));
   }
 }
 

@@ -239,13 +239,20 @@ const EOT = new Uint8Array([4]);
 /** The terminal of a child spawned with `pty`: its window size. */
 export class Pty {
   readonly #native: Native;
-  readonly #ends: readonly { readonly fd: number }[];
+  readonly #reader: PtyReader;
+  readonly #writer: PtyWriter | undefined;
   readonly #size = new Int32Array(2);
 
   /** @internal */
-  constructor(native: Native, ends: readonly { readonly fd: number }[]) {
+  constructor(native: Native, reader: PtyReader, writer: PtyWriter | undefined) {
     this.#native = native;
-    this.#ends = ends;
+    this.#reader = reader;
+    this.#writer = writer;
+  }
+
+  /** @internal The program exited (NativeChild): a master at the end of its output closes now. */
+  childExited(): void {
+    this.#reader.childExited();
   }
 
   /**
@@ -268,7 +275,8 @@ export class Pty {
   }
 
   #fd(what: string): number {
-    for (const end of this.#ends) if (end.fd >= 0) return end.fd;
+    if (this.#reader.fd >= 0) return this.#reader.fd;
+    if (this.#writer && this.#writer.fd >= 0) return this.#writer.fd;
     throw ptyError(9, what); // EBADF
   }
 }
@@ -290,5 +298,5 @@ export function ptyEnds(native: Native, channel: Channel, pair: PtyPair): PtyEnd
   const reader = new PtyReader(native, channel, pair.master);
   const writer = pair.input >= 0 ? new PtyWriter(native, channel, pair.input) : undefined;
   reader.writer = writer;
-  return { reader, writer, pty: new Pty(native, writer ? [reader, writer] : [reader]) };
+  return { reader, writer, pty: new Pty(native, reader, writer) };
 }

@@ -106,6 +106,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   const defaults: StdioDefaults = { stdin: o.input !== undefined ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" };
   const timeout = duration(o.timeout, "timeout", Infinity);
   const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+  const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);
   const input = inputBytes(o.input);
   const b = backend();
   if (b.runSync) {
@@ -117,7 +118,6 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   const p = plan(file, args, o, defaults);
   const extra = p.pipes.find((fd) => fd > 2);
   if (extra !== undefined) throw new TypeError(`stdio[${extra}]: runSync() collects stdout and stderr only; use run()`);
-  const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);
   const native = nativeFor(file, args);
 
   opts.setFloat64(SyncOpts.timeout_ms, timeout === Infinity ? -1 : timeout, true);

@@ -2,7 +2,7 @@
  * A running child, over the Child its backend started (child.ts): the
  * events, timeout, abort, kills and streams every backend shares.
  */
-import type { Child, PipeReader, PipeWriter } from "./child.ts";
+import { type Child, childExited, type ChildEvents, childSpawned, type PipeReader, type PipeWriter } from "./child.ts";
 import { errnoCode, errnoMessage, ESRCH } from "./errno.ts";
 import { atCallSite, commandLine, ExitError, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
@@ -76,21 +76,18 @@ export interface Internals {
 }
 
 const noop = () => {};
+
+// Subprocess flags: one field for the booleans (a live child's size matters: see #flags).
+const TIMED_OUT = 1, ABORTED = 2, TERMINATED = 4, TREE = 8, REJECT = 16, VERBOSE = 32, OWN_GROUP = 64;
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
 
-export class Subprocess implements AsyncDisposable {
+export class Subprocess implements AsyncDisposable, ChildEvents {
   /** The child's process id. */
   readonly pid: number;
-  /** Resolves when the child reached exec; rejects with SpawnError if it failed before. */
-  readonly spawned: Promise<void>;
-  /**
-   * Resolves with how the child ended; rejects with SpawnError if the
-   * program never ran. With streams of yours as stdio (see pump.ts), it
-   * settles once the sinks have all the output, and rejects with a
-   * StreamError when one of your streams failed.
-   */
-  readonly exited: Promise<ExitStatus>;
 
+  // A server can hold thousands of these: the promises are made when first
+  // asked for, the booleans share one field, and the pipe ends are the
+  // Child's (measured by bench's "live" scenario: JS heap per live child).
   readonly #child: Child;
   readonly #file: string;
   readonly #args: readonly string[];
@@ -98,35 +95,43 @@ export class Subprocess implements AsyncDisposable {
   readonly #forceKillAfter: number;
   readonly #timeout: number | undefined;
   readonly #pgid: number | undefined;
-  readonly #ownGroup: boolean;
+  /** TIMED_OUT, ABORTED, TERMINATED (we sent killSignal), TREE (terminate the whole tree), REJECT, VERBOSE, OWN_GROUP. */
+  #flags: number;
   #exitStatus: ExitStatus | null = null;
-  #spawnError: SpawnError | undefined;
-  #settleSpawned!: (e?: SpawnError) => void;
-  #settleExited!: (s: ExitStatus | Error) => void;
+  /** undefined until the exec's outcome is known, then null (it ran) or why it did not. */
+  #spawnError: SpawnError | null | undefined;
+  #spawned: Promise<void> | undefined;
+  #settleSpawned: ((e: SpawnError | null) => void) | undefined;
+  /** What `exited` settles with, once known. */
+  #end: ExitStatus | Error | undefined;
+  #exited: Promise<ExitStatus> | undefined;
+  #settleExited: ((end: ExitStatus | Error) => void) | undefined;
   /** SIGKILL after forceKillAfter, pending while the child runs. */
-  #cancelForceKill: (() => void)[] = [];
+  #cancelForceKill: (() => void) | undefined;
   /** The timeout, pending until the child exited and its pipes are read. */
   #cancelTimeout: (() => void) | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
-  #timedOut = false;
-  #aborted = false;
-  #terminated = false;
-  /** Terminate the whole tree, not only the child (or its group). */
-  #tree = false;
-  readonly #reject: boolean;
   readonly #maxBuffer: number | undefined;
   readonly #t0 = performance.now();
-  readonly #verbose: boolean;
-  readonly #stdinWriter: PipeWriter | null;
-  readonly #stdoutReader: PipeReader | null;
-  readonly #stderrReader: PipeReader | null;
   #stdin: WritableStream<Uint8Array> | null | undefined;
   #stdout: ReadableStream<Uint8Array> | null | undefined;
   #stderr: ReadableStream<Uint8Array> | null | undefined;
   #pumps: Pumps | undefined;
   /** Bit n: child fd n is pumped by the library, not the user's to read or write. */
   #pumped = 0;
+
+  get #stdinWriter(): PipeWriter | null {
+    return this.#child.stdin;
+  }
+
+  get #stdoutReader(): PipeReader | null {
+    return this.#child.stdout;
+  }
+
+  get #stderrReader(): PipeReader | null {
+    return this.#child.stderr;
+  }
 
   constructor(init: SubprocessInit) {
     const child = init.child;
@@ -138,27 +143,12 @@ export class Subprocess implements AsyncDisposable {
     this.#forceKillAfter = init.forceKillAfter;
     this.#timeout = init.timeout;
     this.#pgid = init.ownGroup ? child.pid : init.joinedGroup;
-    this.#ownGroup = init.ownGroup;
-    this.#reject = init.reject;
+    this.#flags = (init.ownGroup ? OWN_GROUP : 0) | (init.reject ? REJECT : 0) | (init.verbose ? VERBOSE : 0);
     this.#maxBuffer = init.maxBuffer;
-    this.#verbose = init.verbose;
     if (init.verbose) logStart(child.pid, this.command);
-    this.#stdinWriter = child.stdin;
-    this.#stdoutReader = child.stdout;
-    this.#stderrReader = child.stderr;
-    this.spawned = new Promise<void>((resolve, reject) => {
-      this.#settleSpawned = (e) => (e ? reject(e) : resolve());
-    });
-    this.exited = new Promise<ExitStatus>((resolve, reject) => {
-      this.#settleExited = (s) => (s instanceof Error ? reject(s) : resolve(s));
-    });
-    // Nobody has to listen: an unobserved SpawnError must not crash the
-    // process as an unhandled rejection. Awaiting either still throws.
-    this.spawned.catch(noop);
-    this.exited.catch(noop);
 
     try {
-      child.watch({ spawned: (e) => this.#onSpawned(e), exited: (s) => this.#onExit(s) });
+      child.watch(this);
     } catch (e) {
       const errno = (e as { errno?: unknown }).errno;
       throw typeof errno === "number" ? new SpawnError(errno, "spawn", this.command) : e;
@@ -167,7 +157,7 @@ export class Subprocess implements AsyncDisposable {
     if (init.timeout !== undefined) {
       this.#cancelTimeout = unrefTimeout(() => {
         this.#cancelTimeout = undefined;
-        this.#timedOut = true;
+        this.#flags |= TIMED_OUT;
         this.#stop();
       }, init.timeout);
     }
@@ -175,7 +165,7 @@ export class Subprocess implements AsyncDisposable {
       this.#signal = init.signal;
       this.#onAbort = () => {
         this.#dropAbortListener();
-        this.#aborted = true;
+        this.#flags |= ABORTED;
         this.#stop();
       };
       if (init.signal.aborted) this.#onAbort();
@@ -186,6 +176,39 @@ export class Subprocess implements AsyncDisposable {
       const ends = [this.#stdinWriter, this.#stdoutReader, this.#stderrReader] as const;
       this.#pumps = new Pumps(init.pumps, ends, this.command, () => this[internals].terminate());
     }
+  }
+
+  /** Resolves when the child reached exec; rejects with SpawnError if it failed before. */
+  get spawned(): Promise<void> {
+    if (this.#spawned) return this.#spawned;
+    const e = this.#spawnError;
+    const p = e === undefined
+      ? new Promise<void>((resolve, reject) => {
+        this.#settleSpawned = (e) => (e ? reject(e) : resolve());
+      })
+      : e ? Promise.reject(e) : Promise.resolve();
+    // Nobody has to listen: an unobserved SpawnError must not crash the
+    // process as an unhandled rejection. Awaiting it still throws.
+    p.catch(noop);
+    return (this.#spawned = p);
+  }
+
+  /**
+   * Resolves with how the child ended; rejects with SpawnError if the
+   * program never ran. With streams of yours as stdio (see pump.ts), it
+   * settles once the sinks have all the output, and rejects with a
+   * StreamError when one of your streams failed.
+   */
+  get exited(): Promise<ExitStatus> {
+    if (this.#exited) return this.#exited;
+    const end = this.#end;
+    const p = end === undefined
+      ? new Promise<ExitStatus>((resolve, reject) => {
+        this.#settleExited = (s) => (s instanceof Error ? reject(s) : resolve(s));
+      })
+      : end instanceof Error ? Promise.reject(end) : Promise.resolve(end);
+    p.catch(noop);
+    return (this.#exited = p);
   }
 
   /** The command line, for messages. */
@@ -268,7 +291,7 @@ export class Subprocess implements AsyncDisposable {
       // A leader that has not run setsid/setpgid yet has no group: the
       // signal goes to it alone (held until its exec, as every signal is),
       // and it can have no descendants before that.
-      if (r === -ESRCH && this.#ownGroup) r = this.#child.kill(n);
+      if (r === -ESRCH && this.#flags & OWN_GROUP) r = this.#child.kill(n);
     } else if (options.tree && n !== 0) { // a probe stops no tree
       r = this.#child.killTree(n);
       if (r >= 0) return r;
@@ -334,8 +357,8 @@ export class Subprocess implements AsyncDisposable {
     } catch (e) {
       throw atCallSite(e); // SpawnError: the program never ran
     }
-    const failed = status.exitCode !== 0 || exceeded || this.#timedOut || this.#aborted;
-    if (!failed || !this.#reject) return;
+    const failed = status.exitCode !== 0 || exceeded || (this.#flags & (TIMED_OUT | ABORTED)) !== 0;
+    if (!failed || !(this.#flags & REJECT)) return;
     const text = typeof stdout === "string";
     throw new ExitError({
       command: this.command,
@@ -344,8 +367,8 @@ export class Subprocess implements AsyncDisposable {
       stdout,
       stderr: await this.#unreadStderr(text),
       durationMs: performance.now() - this.#t0,
-      timedOut: this.#timedOut,
-      aborted: this.#aborted,
+      timedOut: (this.#flags & TIMED_OUT) !== 0,
+      aborted: (this.#flags & ABORTED) !== 0,
       timeoutMs: this.#timeout,
       maxBufferExceeded: exceeded,
       maxBuffer: exceeded ? this.#maxBuffer ?? 64 * MiB : undefined,
@@ -421,13 +444,13 @@ export class Subprocess implements AsyncDisposable {
         return self.#pumped & 4 ? null : self.#stderrReader;
       },
       get timedOut() {
-        return self.#timedOut;
+        return (self.#flags & TIMED_OUT) !== 0;
       },
       get aborted() {
-        return self.#aborted;
+        return (self.#flags & ABORTED) !== 0;
       },
       get terminated() {
-        return self.#terminated;
+        return (self.#flags & TERMINATED) !== 0;
       },
       timeout: this.#timeout,
       terminate: (s?: number) => {
@@ -437,9 +460,8 @@ export class Subprocess implements AsyncDisposable {
       readStdout: (what: string) => readBytes(this.#stdoutFor(what)),
       abortTree: () => {
         // Also after an abort of its own, which spared the descendants.
-        if (this.#tree) return;
-        this.#tree = true;
-        this.#aborted = true;
+        if (this.#flags & TREE) return;
+        this.#flags |= TREE | ABORTED;
         this.#stop();
       },
     };
@@ -461,23 +483,25 @@ export class Subprocess implements AsyncDisposable {
    * asked for), then SIGKILL if it outlives forceKillAfter. */
   #terminate(signal: number): void {
     if (this.#exitStatus || !this.#signalAll(signal)) return;
-    this.#terminated = true;
+    this.#flags |= TERMINATED;
     if (Number.isFinite(this.#forceKillAfter) && signal !== SIGKILL) {
-      this.#cancelForceKill.push(unrefTimeout(() => {
+      // The first deadline stands: a second terminate() does not move it.
+      this.#cancelForceKill ??= unrefTimeout(() => {
+        this.#cancelForceKill = undefined;
         if (!this.#exitStatus) this.#signalAll(SIGKILL);
-      }, this.#forceKillAfter));
+      }, this.#forceKillAfter);
     }
   }
 
   /** Never throws: it runs from timers and abort listeners. */
   #signalAll(signal: number): boolean {
     // Never a group the child only joined: that one is somebody else's.
-    const group = { group: this.#ownGroup };
-    if (!this.#tree) return this.#send(signal, group) === 1;
+    const group = { group: (this.#flags & OWN_GROUP) !== 0 };
+    if (!(this.#flags & TREE)) return this.#send(signal, group) === 1;
     let r = this.#send(signal, { tree: true });
     if (r < 0) r = this.#send(signal, {}); // no /proc to walk: the child at least
     // Its group also holds descendants whose parent already died.
-    if (this.#ownGroup) r = Math.max(this.#send(signal, group), r);
+    if (this.#flags & OWN_GROUP) r = Math.max(this.#send(signal, group), r);
     return r === 1;
   }
 
@@ -507,14 +531,17 @@ export class Subprocess implements AsyncDisposable {
     this.#signal = undefined;
   }
 
-  #onSpawned(error?: SpawnError): void {
-    this.#spawnError = error;
-    this.#settleSpawned(error);
+  /** @internal The Child's report: the program runs, or never will. */
+  [childSpawned](error?: SpawnError): void {
+    this.#spawnError = error ?? null;
+    this.#settleSpawned?.(this.#spawnError);
+    this.#settleSpawned = undefined;
   }
 
-  #onExit(s: ExitStatus | Error): void {
-    for (const cancel of this.#cancelForceKill) cancel();
-    this.#cancelForceKill = [];
+  /** @internal The Child's report: how it ended. */
+  [childExited](s: ExitStatus | Error): void {
+    this.#cancelForceKill?.();
+    this.#cancelForceKill = undefined;
     // The status is lost (native-child.ts: reaped elsewhere): gone, so
     // never signalled again, and `exited` rejects saying so.
     const lost = s instanceof Error ? s : undefined;
@@ -538,7 +565,7 @@ export class Subprocess implements AsyncDisposable {
     }
     // A child we terminated is gone: what its pipes hold now is all we
     // read. Otherwise a later timeout or abort still ends the reading.
-    if (this.#terminated || this.#timedOut || this.#aborted) this.#finishReading();
+    if (this.#flags & (TERMINATED | TIMED_OUT | ABORTED)) this.#finishReading();
     else {
       this.#stdoutReader?.onClose(() => this.#release());
       this.#stderrReader?.onClose(() => this.#release());
@@ -546,8 +573,10 @@ export class Subprocess implements AsyncDisposable {
     }
     const end = this.#spawnError ?? lost ?? this.#exitStatus;
     const settle = (end: ExitStatus | Error) => {
-      if (this.#verbose) logEnd(this.pid, end, performance.now() - this.#t0);
-      this.#settleExited(end);
+      if (this.#flags & VERBOSE) logEnd(this.pid, end, performance.now() - this.#t0);
+      this.#end = end;
+      this.#settleExited?.(end);
+      this.#settleExited = undefined;
     };
     // With streams of the user's: once their sinks have all the output.
     if (this.#pumps) void this.#pumps.exited().then((e) => settle(e && !(end instanceof Error) ? e : end));

@@ -16,7 +16,13 @@ import { createWaker, type Waker } from "./waker.ts";
 /** Watch ids run from 1 to this (0 means "no watch" to callers). */
 const MAX_ID = 0xfffffffe;
 
-export type WatchHandler = (events: number) => void;
+/** An object that owns several watches answers them all with one method:
+ * no closure per watch (a live child costs its exit watch only). */
+export interface WatchTarget {
+  ready(events: number, id: number): void;
+}
+
+export type WatchHandler = ((events: number) => void) | WatchTarget;
 
 interface Watch {
   fd: number;
@@ -157,7 +163,9 @@ export class Channel {
       const w = this.#watches.get(id);
       if (!w || !w.armed) continue; // unwatched since: a stale record
       this.#disarm(w);
-      w.handler(events);
+      const h = w.handler;
+      if (typeof h === "function") h(events);
+      else h.ready(events, id);
     }
   }
 }

@@ -118,9 +118,8 @@ export function runSync(plan: PortablePlan, r: SyncRequest): SyncOutcome {
   try {
     out = Bun.spawnSync({
       ...options,
-      stdin: r.input ?? stdio[0],
-      stdout: stdio[1],
-      stderr: stdio[2],
+      // The whole array: stdio[3+] (fd numbers) too.
+      stdio: [r.input ?? stdio[0], ...stdio.slice(1)],
       timeout: r.timeout,
       killSignal: signalFor(r.killSignal),
       maxBuffer: r.maxBuffer,

@@ -5,7 +5,7 @@
  * holds the child unreaped until it reports the exit, so the pid stays
  * ours until then).
  */
-import type { Child, ChildEvents, PipeReader, PipeWriter } from "../api/child.ts";
+import { type Child, childExited, type ChildEvents, childSpawned, type PipeReader, type PipeWriter } from "../api/child.ts";
 import { EAGAIN, ENOENT, errnoNumber } from "../api/errno.ts";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
@@ -143,7 +143,7 @@ export abstract class PortableChild implements Child {
   protected reportSpawned(error?: SpawnError): void {
     if (this.#spawned) return;
     this.#spawned = true;
-    this.#emit((e) => e.spawned(error));
+    this.#emit((e) => e[childSpawned](error));
     if (error) this.reportExited(neverRan);
   }
 
@@ -152,7 +152,7 @@ export abstract class PortableChild implements Child {
     this.reportSpawned();
     this.#exited = true;
     this.#forget?.();
-    this.#emit((e) => e.exited(status));
+    this.#emit((e) => e[childExited](status));
   }
 
   /**

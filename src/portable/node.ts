@@ -117,6 +117,9 @@ export function runSync(plan: PortablePlan, r: SyncRequest): SyncOutcome {
     maxBuffer: r.maxBuffer,
   });
   const code = (out.error as { code?: string } | undefined)?.code;
-  if (out.error && code !== "ETIMEDOUT" && code !== "ENOBUFS") throw startError(out.error, plan);
+  // EPIPE: a child that ran and did not read all its input, no error of
+  // ours (the native runSync, and run(), say nothing either).
+  const ran = out.status !== null || out.signal !== null;
+  if (out.error && code !== "ETIMEDOUT" && code !== "ENOBUFS" && !(code === "EPIPE" && ran)) throw startError(out.error, plan);
   return syncOutcome(r, out.stdout, out.stderr, exitStatus(out.status, out.signal), code === "ETIMEDOUT", code === "ENOBUFS");
 }

@@ -5,6 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
 import { openFds } from "../fds.ts";
+import { until } from "../wait.ts";
 import { spawn, SpawnError } from "../../src/index.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {
@@ -19,6 +20,22 @@ test("spawn: returns at once with a pid; spawned and exited settle", async () =>
   assert.equal(p.exitStatus, s);
   assert.equal(p.stdin, null);
   assert.equal(p.stderr, null, "stderr is inherited by default");
+});
+
+test("spawn: spawned and exited are one promise each, also when first asked for after the end", async () => {
+  const early = spawn("true");
+  assert.equal(early.spawned, early.spawned);
+  assert.equal(early.exited, early.exited);
+  const late = spawn("sh", ["-c", "exit 3"]);
+  const failed = spawn("/nonexistent/program");
+  await Promise.all([early.exited, until(() => late.exitStatus !== null), until(() => failed.exitStatus !== null)]);
+  assert.equal(late.exited, late.exited);
+  await late.spawned;
+  assert.equal((await late.exited).exitCode, 3);
+  assert.equal(failed.spawned, failed.spawned);
+  const e1 = await failed.spawned.catch((e) => e), e2 = await failed.exited.catch((e) => e);
+  assert.ok(e1 instanceof SpawnError && e1.code === "ENOENT", String(e1));
+  assert.equal(e2, e1, "exited rejects with the same SpawnError");
 });
 
 test("spawn: exit codes and signals", async () => {
