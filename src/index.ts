@@ -6,6 +6,7 @@ export { spawn } from "./api/spawn.ts";
 export { run, type RunResult } from "./api/run.ts";
 export { runSync } from "./api/run-sync.ts";
 export { Subprocess } from "./api/subprocess.ts";
+export type { Pty, PtyOptions } from "./api/pty.ts";
 export type { ExitStatus } from "./api/exit-status.ts";
 export { ExitError, SpawnError, type OsError } from "./api/errors.ts";
 export { StreamError } from "./api/pump.ts";

@@ -23,6 +23,7 @@ export const nativeOnly = {
   noNewPrivileges: all,
   signalMask: all,
   seccomp: all,
+  pty: all,
   /** Deno.Command has no argv0, and gives the child the resolved path as argv[0]. */
   argv0: ["deno"],
   "stdio fd numbers": ["deno"],
@@ -59,6 +60,7 @@ export const nativeOnlyOptions: Partial<Record<NativeOnly, { options: Options; n
   noNewPrivileges: { options: { noNewPrivileges: true }, named: "noNewPrivileges" },
   signalMask: { options: { signalMask: ["SIGUSR1"] }, named: "signalMask" },
   seccomp: { options: { seccomp: new Uint8Array(8) }, named: "seccomp" },
+  pty: { options: { pty: true }, named: "pty" },
   argv0: { options: { argv0: "renamed" }, named: "argv0" },
   "stdio fd numbers": { options: { stdout: 2 }, named: "stdout" },
 };

@@ -509,6 +509,9 @@ static long run_step(struct child *c, const struct asp_step *s, int32_t step, in
 		return sys_chdir(s->u.str);
 	case ASP_OP_SETSID:
 		return sys_setsid();
+	case ASP_OP_CTTY:
+		/* 0: never steal a terminal that is another session's. */
+		return sys_ioctl(s->u.i32, ASP_TIOCSCTTY, (void *)0);
 	case ASP_OP_SETPGID:
 		return sys_setpgid(0, s->u.i32);
 	case ASP_OP_SETGROUPS:

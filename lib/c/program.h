@@ -175,6 +175,7 @@ static const struct asp_op_info asp_ops[ASP_OP_MAX + 1] = {
 	[ASP_OP_CLEAR_GROUPS] = {ASP_LAYOUT_EMPTY, 0},
 	[ASP_OP_OPEN] = {ASP_LAYOUT_OPEN, 0},
 	[ASP_OP_DUP] = {ASP_LAYOUT_FD_PAIR, 0},
+	[ASP_OP_CTTY] = {ASP_LAYOUT_I32, ASP_OPF_ONCE},
 };
 /* A request's ONCE ops fit a bit set of one word. */
 _Static_assert(ASP_OP_MAX < 32, "ASP_OPF_ONCE bookkeeping uses one bit per op");
@@ -328,6 +329,8 @@ static inline int asp_check_values(const struct asp_step *s)
 		return asp_check_open(s);
 	case ASP_OP_DUP:
 		return asp_fd_ok(s->u.pair.src) && asp_fd_ok(s->u.pair.dst) ? 0 : -ASP_EINVAL_;
+	case ASP_OP_CTTY:
+		return asp_fd_ok(s->u.i32) ? 0 : -ASP_EINVAL_;
 	}
 	return 0;
 }

@@ -81,6 +81,7 @@
 #define ASP_F_SETFL 4
 #define ASP_F_GETFL 3
 #define ASP_F_SETPIPE_SZ 1031
+#define ASP_TIOCSCTTY 0x540E
 
 #define ASP_PR_SET_PDEATHSIG 1
 #define ASP_PR_GET_DUMPABLE 3

@@ -10,6 +10,7 @@ import type { ExtraPipes } from "./extra-pipes.ts";
 import type { SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { Options } from "./options.ts";
+import type { Pty } from "./pty.ts";
 import type { StdioDefaults } from "./stdio.ts";
 
 /** Our end of a pipe the child writes (its stdout or stderr). */
@@ -69,6 +70,8 @@ export interface Child {
   readonly stderr: PipeReader | null;
   /** The socketpairs of stdio[3+] given "pipe" (native only). */
   readonly extra?: ExtraPipes | undefined;
+  /** The terminal of a child spawned with `pty` (native only). */
+  readonly pty?: Pty | undefined;
   /**
    * Start reporting to `events`. Throws an error carrying `errno` when the
    * child cannot be watched; the child is then killed and forgotten.

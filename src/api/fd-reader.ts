@@ -136,8 +136,14 @@ export class FdReader extends PipeEnd {
       this.close();
       return null;
     }
+    if (this.endsAt(-n)) return null;
     this.close();
     throw fdError(-n, "read");
+  }
+
+  /** Whether a failed read's errno is the end of the output (a pty master's EIO), not an error; closing is then up to it. */
+  protected endsAt(_errno: number): boolean {
+    return false;
   }
 
 }

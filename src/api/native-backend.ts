@@ -5,8 +5,9 @@ import { loadNative } from "../ffi/load.ts";
 import type { Native } from "../ffi/symbols.ts";
 import type { Backend, ChildRequest } from "./child.ts";
 import { commandLine, SpawnError } from "./errors.ts";
-import { NativeChild } from "./native-child.ts";
+import { NativeChild, type NativeChildInit } from "./native-child.ts";
 import { plan } from "./plan.ts";
+import { closePty, openPty, ptyOptions, type PtyRequest, ptyRequest } from "./pty.ts";
 import { stepName } from "./steps.ts";
 
 /** stdin, stdout, stderr and the socketpairs of stdio[3+]. */
@@ -40,9 +41,12 @@ function asSpawnError(e: unknown, file: string, args: readonly string[]): unknow
   return typeof errno === "number" ? new SpawnError(errno, "spawn", commandLine(file, args)) : e;
 }
 
-export const nativeBackend: Backend = {
+export const nativeBackend: Backend & { start(request: ChildRequest, pty?: NativeChildInit["pty"]): NativeChild } = {
   name: "native",
-  start({ file, args, options, defaults }: ChildRequest): NativeChild {
+  start(request: ChildRequest, pty?: NativeChildInit["pty"]): NativeChild {
+    const { file, args, options, defaults } = request;
+    const terminal = pty ? undefined : ptyRequest(options);
+    if (terminal) return startOnPty(request, terminal);
     const p = plan(file, args, options, defaults);
     channelFor(file, args); // before the spawn: want of fds for it is the spawn's failure
     const native = loadNative();
@@ -71,6 +75,24 @@ export const nativeBackend: Backend = {
       paths: p.paths,
       cgroup: options.cgroup,
       cwd: options.cwd,
+      pty,
     });
   },
 };
+
+/** `pty`: the pair is opened before the request is made (the slave's fd is in it); the parent keeps the master. */
+function startOnPty(request: ChildRequest, req: PtyRequest): NativeChild {
+  const { file, args } = request;
+  const native = nativeFor(file, args);
+  const pair = openPty(native, req, file, args);
+  try {
+    return nativeBackend.start({ ...request, options: ptyOptions(request.options, req, pair.slave) }, { pair, slots: req.slots });
+  } catch (e) {
+    closePty(native, pair);
+    throw e;
+  } finally {
+    // The child has its copies (or there is no child): only the master is ours.
+    if (pair.slave >= 0) native.asp_close(pair.slave);
+    pair.slave = -1;
+  }
+}

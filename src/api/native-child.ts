@@ -13,6 +13,7 @@ import { decodeExit } from "./exit-status.ts";
 import { ExtraPipes } from "./extra-pipes.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
+import { type Pty, type PtyPair, ptyEnds } from "./pty.ts";
 import { SIGKILL } from "./signals.ts";
 import { stepName } from "./steps.ts";
 import { cgroupArg } from "./tree.ts";
@@ -30,6 +31,8 @@ export interface NativeChildInit {
   paths: (string | undefined)[];
   cgroup?: string | undefined;
   cwd?: string | undefined;
+  /** The terminal (`pty`): its master reads as stdout (or stderr), writes as stdin. */
+  pty?: { pair: PtyPair; slots: number } | undefined;
 }
 
 const waitResult = new Uint8Array(WaitResult.SIZE);
@@ -50,6 +53,7 @@ export class NativeChild implements Child, WatchTarget {
   readonly stderr: FdReader | null = null;
   /** The socketpairs of stdio[3+] given "pipe". */
   readonly extra: ExtraPipes | undefined;
+  readonly pty: Pty | undefined;
   /** What a SpawnError would name: kept until the status pipe has reported. */
   #init: NativeChildInit | undefined;
   readonly #file: string;
@@ -76,6 +80,13 @@ export class NativeChild implements Child, WatchTarget {
       else if (childFd === 1) this.stdout = new FdReader(native, channel, fd);
       else if (childFd === 2) this.stderr = new FdReader(native, channel, fd);
       else (this.extra ??= new ExtraPipes(native, channel)).add(childFd, fd);
+    }
+    if (init.pty) {
+      const { reader, writer, pty } = ptyEnds(native, channel, init.pty.pair);
+      this.pty = pty;
+      this.stdin = writer ?? this.stdin;
+      if (init.pty.slots & 2) this.stdout = reader;
+      else this.stderr = reader;
     }
   }
 
@@ -177,6 +188,7 @@ export class NativeChild implements Child, WatchTarget {
     this.#pollTimer = undefined;
     if (this.#pidfd >= 0) native.asp_close(this.#pidfd);
     this.#pidfd = -1;
+    this.pty?.childExited();
     // ECHILD: the status is lost (the library resets an inherited SIGCHLD
     // SIG_IGN; this is someone's waitpid(-1), or SIG_IGN set later): gone,
     // so never signalled again, and `exited` rejects saying so.

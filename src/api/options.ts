@@ -1,5 +1,6 @@
 /** Options of spawn() and run(). */
 import type { ChildFdOption, FileOption } from "./files.ts";
+import type { PtyOptions } from "./pty.ts";
 import type { Signal } from "./signals.ts";
 
 /**
@@ -8,9 +9,11 @@ import type { Signal } from "./signals.ts";
  * - "inherit": this process's own fd of the same number,
  * - "ignore": /dev/null,
  * - a number: that fd of this process,
- * - `{ file }`: a file the child opens (FileOption).
+ * - `{ file }`: a file the child opens (FileOption),
+ * - "pty": the child's terminal (Bun's spelling; see {@link Options.pty}):
+ *   every slot so marked is on the one terminal.
  */
-export type StdioOption = "pipe" | "inherit" | "ignore" | number | FileOption;
+export type StdioOption = "pipe" | "inherit" | "ignore" | "pty" | number | FileOption;
 
 /** A chunk of input: text (sent as UTF-8) or bytes. */
 export type InputChunk = string | ArrayBufferView | ArrayBuffer;
@@ -164,7 +167,7 @@ export interface Options {
    * and `stderr` empty, `"ignore"` discards them).
    * @default [stdin, stdout, stderr]
    */
-  stdio?: "pipe" | "inherit" | "ignore" | readonly (StdioOption | ExtraFdOption | StdinOption | StdoutOption)[];
+  stdio?: "pipe" | "inherit" | "ignore" | "pty" | readonly (StdioOption | ExtraFdOption | StdinOption | StdoutOption)[];
   /**
    * Run `file` as a command line through a shell: `true` is `/bin/sh`, a
    * string names the shell (looked up in PATH when it has no "/"). The child
@@ -228,6 +231,27 @@ export interface Options {
    * @default false
    */
   setsid?: boolean;
+  /**
+   * Run the child on a pseudo-terminal (native backend, spawn() and run()):
+   * it leads a new session (`setsid`, implied) whose controlling terminal
+   * is the pty, and its stdin, stdout and stderr are the terminal unless
+   * given something else (`stderr: "pipe"` keeps stderr apart). `TERM` is
+   * set when the environment has none. We keep only the master:
+   * `subprocess.stdout` is what the program writes to the terminal (it
+   * ends after the program and everything holding the terminal are gone),
+   * `subprocess.stdin` types keystrokes (`"\x03"` is ^C: SIGINT to the
+   * foreground job); closing stdin types ^D, the terminal's end of input,
+   * and keeps the output open. `subprocess.pty` resizes the window (the
+   * program gets SIGWINCH) and reads its size. The terminal does what a
+   * terminal does: input is echoed and "\n" becomes "\r\n" on output.
+   *
+   * As `cleanup` has it, the program is killed when we end; and when the
+   * master closes (our process is gone) the kernel hangs it up (SIGHUP).
+   * `true` is an 80x24 window. A TypeError with `setsid: false`, a
+   * `processGroup` number, runSync(), or the portable backend.
+   * @default no terminal
+   */
+  pty?: boolean | PtyOptions;
   /**
    * `true`: the child leads a new process group (setpgid(0, 0); with
    * `setsid` it already does); a number: it joins that process group.

@@ -15,6 +15,7 @@ import { decodeExit } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { plan, type StdioDefaults } from "./plan.ts";
 import { checkRunOptions, runArguments, type RunResult, settle } from "./run.ts";
+import { ptyRequest } from "./pty.ts";
 import { signalNumber } from "./signals.ts";
 import { backend } from "./backend.ts";
 import { nativeFor } from "./native-backend.ts";
@@ -113,6 +114,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
     const r = b.runSync({ file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout: timeoutMs, killSignal, maxBuffer: max });
     return settle(o, max, { ...r, durationMs: performance.now() - t0, command: commandLine(file, args), aborted: false, timeoutMs });
   }
+  if (ptyRequest(o)) throw new TypeError("pty: runSync() cannot drive a terminal (its output is read as it comes); use run()");
   const p = plan(file, args, o, defaults);
   const extra = p.pipes.find((fd) => fd > 2);
   if (extra !== undefined) throw new TypeError(`stdio[${extra}]: runSync() collects stdout and stderr only; use run()`);

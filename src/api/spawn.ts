@@ -4,6 +4,7 @@ import { describe } from "./check.ts";
 import { command, rewritesCommand } from "./command.ts";
 import type { Options } from "./options.ts";
 import type { StdioDefaults } from "./plan.ts";
+import { wantsPty } from "./pty.ts";
 import { pumpsOf } from "./stdio.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
 import { signalNumber } from "./signals.ts";
@@ -68,7 +69,7 @@ export function spawnWith(
     signal: options.signal,
     killSignal,
     forceKillAfter,
-    ownGroup: options.setsid === true || options.processGroup === true,
+    ownGroup: options.setsid === true || options.processGroup === true || wantsPty(options),
     joinedGroup: typeof options.processGroup === "number" ? options.processGroup : undefined,
     reject: options.reject !== false,
     maxBuffer,

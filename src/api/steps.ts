@@ -12,6 +12,7 @@ import { Op, type OpCode, Req, Step } from "../ffi/abi.ts";
 import type { RequestWriter } from "../ffi/request.ts";
 import { bool, describe, int, noNul } from "./check.ts";
 import type { Options, RlimitName, RlimitValue } from "./options.ts";
+import { controllingFd, type PtyMarked, wantsPty } from "./pty.ts";
 import { signalNumber } from "./signals.ts";
 import type { FileOpen } from "./files.ts";
 import { type FdMap, fdMap, type StdioDefaults } from "./stdio.ts";
@@ -24,7 +25,8 @@ import { type FdMap, fdMap, type StdioDefaults } from "./stdio.ts";
  */
 function cleanupSignal(o: Options): number | undefined {
   if (o.cleanup !== undefined && !bool(o.cleanup, "cleanup")) return undefined;
-  if (o.setsid === true || o.processGroup === true) return undefined;
+  // A terminal's session is ours to clean up (its setsid is not the user's).
+  if ((o.setsid === true && (o as PtyMarked)[controllingFd] === undefined) || o.processGroup === true) return undefined;
   return signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
 }
 
@@ -189,6 +191,19 @@ export const steps: readonly Step[] = [
     ops: [Op.SETSID],
     check: (o) => bool(o.setsid, "setsid") || undefined,
     encode: (w) => w.empty(Op.SETSID),
+  }),
+  step<number>({
+    option: "pty",
+    label: "controlling terminal",
+    name: "ctty",
+    ops: [Op.CTTY],
+    after: ["stdio", "setsid"],
+    why: "only a session leader takes a controlling terminal, from the fd the map gave it",
+    // The native backend opened the pair and named the fd (pty.ts); -1 is
+    // never encoded (only spawn() and run() open a terminal, and the
+    // portable backend refuses any value).
+    check: (o) => (o as PtyMarked)[controllingFd] ?? (wantsPty(o) ? -1 : undefined),
+    encode: (w, fd) => w.i32(Op.CTTY, fd),
   }),
   step<number>({
     option: "processGroup",

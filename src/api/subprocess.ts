@@ -8,6 +8,7 @@ import { atCallSite, commandLine, ExitError, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import { Collector, MiB, readBytes, readLines } from "./output.ts";
 import { Pumps } from "./pump.ts";
+import type { Pty } from "./pty.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
 import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
@@ -236,6 +237,11 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   get stderr(): ReadableStream<Uint8Array> | null {
     if (this.#pumped & 4) return null;
     return (this.#stderr ??= this.#stderrReader && readableFrom(this.#stderrReader));
+  }
+
+  /** The child's terminal when it was spawned with `pty` (its window size), else null. */
+  get pty(): Pty | null {
+    return this.#child.pty ?? null;
   }
 
   /**

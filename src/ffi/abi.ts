@@ -60,7 +60,8 @@ export const Op = {
   CLEAR_GROUPS: 16,
   OPEN: 17,
   DUP: 18,
-  MAX: 18,
+  CTTY: 19,
+  MAX: 19,
 } as const;
 export type OpCode = (typeof Op)[Exclude<keyof typeof Op, "MAX">];
 

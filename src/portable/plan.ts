@@ -9,6 +9,7 @@ import type { ChildRequest, PipeReader } from "../api/child.ts";
 import { commandLine } from "../api/errors.ts";
 import type { Options } from "../api/options.ts";
 import { plan } from "../api/plan.ts";
+import { ptyRequest } from "../api/pty.ts";
 import { steps } from "../api/steps.ts";
 
 const deathSignalIndex = steps.findIndex((s) => s.option === "deathSignal");
@@ -74,8 +75,10 @@ export function portableWhere(rt: RuntimeSupport, why: string): string {
 
 export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): PortablePlan {
   const { file, args, options: o, defaults } = r;
-  const checked = plan(file, args, o, defaults);
   const where = portableWhere(rt, why);
+  // Checked, then refused, before plan(): the fd map would refuse a "pty" slot without saying why.
+  if (ptyRequest(o)) throw new TypeError(`pty is not available on ${where}: it needs the native library`);
+  const checked = plan(file, args, o, defaults);
   steps.forEach((s, i) => {
     const v = checked.values[i];
     if (v === undefined || (honoured[s.option]?.(v) && !(s.option === "deathSignal" && o.deathSignal !== undefined))) return;

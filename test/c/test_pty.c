@@ -85,9 +85,55 @@ static void the_child_sees_the_size_at_its_start(void)
 	close(fds[0]);
 }
 
+/* Runs `script` on a new pty as fd 0-2, with SETSID and CTTY steps when
+ * asked; returns what the master read. */
+static void run_on_pty(const char *script, int setsid, int ctty, struct run_result *res, char *buf, size_t n)
+{
+	int32_t fds[2];
+	struct req r;
+	size_t len = 0;
+	ssize_t k;
+	CHECK_EQ_INT(L.pty_open(80, 24, fds), 0);
+	{
+		const int32_t map[][2] = {{fds[1], 0}, {fds[1], 1}, {fds[1], 2}};
+		req_sh(&r, script);
+		req_fd_map(&r, map, 3, ASP_FDMAP_CLOSE_OTHERS);
+	}
+	if (setsid)
+		req_step(&r, ASP_OP_SETSID, 0, 0);
+	if (ctty)
+		req_step_u32(&r, ASP_OP_CTTY, 0);
+	run_req(&r, res);
+	close(fds[1]);
+	while (len + 1 < n && wait_readable(fds[0], 2000) > 0 && (k = read(fds[0], buf + len, n - 1 - len)) > 0)
+		len += (size_t)k;
+	buf[len] = 0;
+	close(fds[0]);
+}
+
+static void controlling_terminal(void)
+{
+	struct run_result res;
+	char buf[256];
+	/* /dev/tty opens only for a process with a controlling terminal. */
+	run_on_pty("echo via-tty >/dev/tty", 1, 1, &res, buf, sizeof buf);
+	CHECK_EQ_INT(res.record, 0);
+	CHECK_EQ_INT(res.w.code, 0);
+	CHECK_EQ_STR(buf, "via-tty\r\n");
+	/* Without the step: no controlling terminal. */
+	run_on_pty("{ echo via-tty >/dev/tty; } 2>/dev/null || echo none", 1, 0, &res, buf, sizeof buf);
+	CHECK_EQ_STR(buf, "none\r\n");
+	/* Not a session leader: the kernel refuses, and the step is named. */
+	run_on_pty("true", 0, 1, &res, buf, sizeof buf);
+	CHECK_EQ_INT(res.record, 1);
+	CHECK_EQ_INT(res.rec[0], EPERM);
+	CHECK_EQ_INT(res.rec[1], 1);
+}
+
 TEST_LIST(pty_tests) = {
 	{"pty: a pair opens with its size, CLOEXEC, the master non-blocking", opens_a_pair_with_its_size},
 	{"pty: bad sizes and fds are errors", rejects_bad_sizes},
 	{"pty: the child sees the window size at its start", the_child_sees_the_size_at_its_start},
+	{"pty: CTTY makes it the controlling terminal of a session leader", controlling_terminal},
 	{0, 0},
 };

@@ -43,6 +43,7 @@ int main(int argc, char **argv)
 	req_fd_map(&r, map, 5, ASP_FDMAP_CLOSE_OTHERS);
 	req_step_string(&r, ASP_OP_CHDIR, "/tmp");
 	req_step(&r, ASP_OP_SETSID, 0, 0);
+	req_step_u32(&r, ASP_OP_CTTY, 0);
 	req_step_u32(&r, ASP_OP_SETPGID, 0);
 	req_step(&r, ASP_OP_SETGROUPS, groups, sizeof groups);
 	req_step_u32(&r, ASP_OP_SETGID, 65534);
@@ -95,6 +96,13 @@ int main(int argc, char **argv)
 	filter.count = 0x20000001u; /* 8 + 8 * count wraps to 16 */
 	req_step(&r, ASP_OP_SECCOMP, &filter, sizeof filter);
 	save(dir, "filter-count-wraps", &r);
+	base(&r);
+	req_step_u32(&r, ASP_OP_CTTY, 0);
+	req_step_u32(&r, ASP_OP_CTTY, 1); /* ONCE */
+	save(dir, "ctty-twice", &r);
+	base(&r);
+	req_step_u32(&r, ASP_OP_CTTY, 0xffffffffu); /* a negative fd */
+	save(dir, "ctty-bad-fd", &r);
 	free(cg.buf);
 	return 0;
 }

@@ -74,7 +74,8 @@ enum asp_op {
 	ASP_OP_CLEAR_GROUPS = 16, /* - : setgroups(0) when root (euid 0), else nothing */
 	ASP_OP_OPEN = 17,      /* i32 fd, u32 flags (ASP_OPEN_*), u32 mode, string path */
 	ASP_OP_DUP = 18,       /* i32 src, i32 dst: the child's own fd src onto dst */
-	ASP_OP_MAX = 18
+	ASP_OP_CTTY = 19,      /* i32 fd: that terminal becomes the controlling one (a session leader's) */
+	ASP_OP_MAX = 19
 };
 
 /* FD_MAP: src values below 0 ask asp_spawn for a new resource. */

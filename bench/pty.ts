@@ -1,0 +1,192 @@
+/**
+ * Pseudo-terminals: aspawn's `pty` next to @lydell/node-pty (node-pty's
+ * prebuilt builds), same run, same programs:
+ *   - throughput: 64 MiB a program writes to a raw terminal, until the last byte is read;
+ *   - keystroke-to-echo latency: one byte written to `cat`'s terminal until its echo is read
+ *     (the echo is the kernel's line discipline: this is the write and read path of each library);
+ *   - spawn(): the caller's blocked time, and spawn-to-exit of `true`, with `pty` and without.
+ * Medians (p90): figures for a loaded machine. Standalone, not part of `npm run bench`:
+ *
+ *   npm install --prefix /tmp/ptybench @lydell/node-pty   # never in the repo's node_modules
+ *   NODE_PTY=/tmp/ptybench/node_modules/@lydell/node-pty bun bench/pty.ts
+ *   esbuild bench/pty.ts --bundle --platform=node --format=esm --packages=external \
+ *     --outfile=build/pty-bench.mjs && NODE_PTY=… node build/pty-bench.mjs
+ */
+import { createRequire } from "node:module";
+import { spawn } from "../src/index.ts";
+
+const MiB = 1 << 20;
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))]!;
+const dist = (xs: number[], unit: string, digits = 1) =>
+  `p50 ${quantile(xs, 0.5).toFixed(digits)} ${unit}  p90 ${quantile(xs, 0.9).toFixed(digits)} ${unit}  (n=${xs.length})`;
+const line = (name: string, text: string) => console.log(`${name.padEnd(48)} ${text}`);
+const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : "node";
+const rounds = Number(process.env.PTY_BENCH_ROUNDS ?? 5);
+
+interface NodePty {
+  spawn(file: string, args: string[], o: { cols: number; rows: number; encoding?: string | null; env?: Record<string, string> }): {
+    onData(fn: (d: Uint8Array | string) => void): void;
+    onExit(fn: (e: { exitCode: number }) => void): void;
+    write(d: string): void;
+    kill(): void;
+  };
+}
+
+function loadNodePty(): NodePty | string {
+  try {
+    const req = createRequire(import.meta.url);
+    return req(process.env.NODE_PTY ?? "@lydell/node-pty") as NodePty;
+  } catch (e) {
+    return (e as Error).message.split("\n")[0]!;
+  }
+}
+
+const bulk = (n: number) => ["-c", `stty raw -echo; head -c ${n} /dev/zero`];
+
+async function aspawnThroughput(n: number): Promise<number> {
+  const t0 = performance.now();
+  const p = spawn("sh", bulk(n), { pty: true });
+  let got = 0;
+  for await (const chunk of p.stdout!) got += chunk.length;
+  await p.exited;
+  if (got !== n) throw new Error(`aspawn: ${got} of ${n} bytes`);
+  return performance.now() - t0;
+}
+
+/** ms to the last byte, and the bytes that never came (node-pty can lose the tail at exit). */
+function nodePtyThroughput(pty: NodePty, n: number): Promise<{ ms: number; lost: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const p = pty.spawn("sh", bulk(n), { cols: 80, rows: 24, encoding: null });
+    let got = 0, last = t0;
+    p.onData((d) => {
+      got += d.length;
+      last = performance.now();
+    });
+    // Data may come after the exit is reported: wait for it a while.
+    p.onExit(() => setTimeout(() => resolve({ ms: last - t0, lost: n - got }), 1000));
+  });
+}
+
+async function aspawnEcho(keys: number): Promise<number[]> {
+  const p = spawn("cat", [], { pty: true });
+  const reader = p.stdout!.getReader();
+  const writer = p.stdin!.getWriter();
+  const key = new Uint8Array([0x61]);
+  const out: number[] = [];
+  for (let i = 0; i < keys; i++) {
+    const t0 = performance.now();
+    await writer.write(key);
+    const { value } = await reader.read();
+    if (!value?.length) throw new Error("no echo");
+    out.push((performance.now() - t0) * 1000);
+  }
+  p.kill("SIGKILL");
+  await p.exited;
+  reader.releaseLock();
+  await p.stdout!.cancel().catch(() => {});
+  return out;
+}
+
+/** The latencies, or a note when the echo stopped coming (node-pty on Bun). */
+function nodePtyEcho(pty: NodePty, keys: number): Promise<number[] | string> {
+  return new Promise((resolve) => {
+    const p = pty.spawn("cat", [], { cols: 80, rows: 24, encoding: null });
+    const out: number[] = [];
+    let t0 = 0;
+    let stall: ReturnType<typeof setTimeout> | undefined;
+    const next = () => {
+      t0 = performance.now();
+      p.write("a");
+      clearTimeout(stall);
+      stall = setTimeout(() => {
+        p.kill();
+        resolve(`stalled: no echo for 5 s after ${out.length} of ${keys} keys`);
+      }, 5000);
+    };
+    p.onData(() => {
+      out.push((performance.now() - t0) * 1000);
+      if (out.length < keys) next();
+      else {
+        clearTimeout(stall);
+        p.kill();
+        resolve(out);
+      }
+    });
+    setTimeout(next, 100);
+  });
+}
+
+async function spawnTimes(pty: boolean, n: number): Promise<{ call: number[]; exit: number[] }> {
+  const call: number[] = [], exit: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const p = spawn("true", [], pty ? { pty: true } : { stdout: "pipe" });
+    const t1 = performance.now();
+    await p.text(); // to the end (cancelling a terminal's stdout hangs it up)
+    call.push((t1 - t0) * 1000);
+    exit.push((performance.now() - t0) * 1000);
+  }
+  return { call, exit };
+}
+
+async function nodePtySpawnTimes(pty: NodePty, n: number): Promise<{ call: number[]; exit: number[] }> {
+  const call: number[] = [], exit: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    let t1 = 0;
+    await new Promise<void>((resolve) => {
+      const p = pty.spawn("true", [], { cols: 80, rows: 24 });
+      t1 = performance.now();
+      p.onExit(() => resolve());
+    });
+    call.push((t1 - t0) * 1000);
+    exit.push((performance.now() - t0) * 1000);
+  }
+  return { call, exit };
+}
+
+const nodePty = loadNodePty();
+const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
+const version = g.Bun?.version ?? g.Deno?.version.deno ?? process.version;
+console.log(`# ${runtime} ${version}; node-pty: ${typeof nodePty === "string" ? `not loaded (${nodePty})` : "@lydell/node-pty"}; loaded 2-core machine`);
+
+const size = 64 * MiB;
+const mibs = (ms: number[]) => ms.map((t) => size / MiB / (t / 1000));
+{
+  const a: number[] = [];
+  for (let i = 0; i < rounds; i++) a.push(await aspawnThroughput(size));
+  line("throughput 64 MiB, aspawn pty", dist(mibs(a), "MiB/s", 0));
+  if (typeof nodePty !== "string") {
+    const rates: number[] = [], lost: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const r = await nodePtyThroughput(nodePty, size);
+      rates.push((size - r.lost) / MiB / (r.ms / 1000)); // of what arrived
+      lost.push(r.lost);
+    }
+    line("throughput 64 MiB, node-pty", `${dist(rates, "MiB/s", 0)}  bytes lost per run: ${lost.join(", ")}`);
+  }
+}
+{
+  const keys = 300 * Math.max(1, Math.round(rounds / 5));
+  line("keystroke-to-echo, aspawn pty", dist(await aspawnEcho(keys), "us"));
+  if (typeof nodePty !== "string") {
+    const r = await nodePtyEcho(nodePty, keys);
+    line("keystroke-to-echo, node-pty", typeof r === "string" ? r : dist(r, "us"));
+  }
+}
+{
+  const n = 40 * rounds;
+  await spawnTimes(false, 20); // warm up
+  await spawnTimes(true, 20);
+  const plain = await spawnTimes(false, n), pty = await spawnTimes(true, n);
+  line("spawn() call, aspawn, stdout pipe", dist(plain.call, "us"));
+  line("spawn() call, aspawn, pty", dist(pty.call, "us"));
+  line("spawn to exit of true, aspawn, stdout pipe", dist(plain.exit, "us"));
+  line("spawn to exit of true, aspawn, pty", dist(pty.exit, "us"));
+  if (typeof nodePty !== "string") {
+    const np = await nodePtySpawnTimes(nodePty, n);
+    line("spawn() call, node-pty", dist(np.call, "us"));
+    line("spawn to exit of true, node-pty", dist(np.exit, "us"));
+  }
+}
