@@ -14,7 +14,7 @@ import { loadNative } from "../ffi/load.ts";
 import { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
-import { DEFAULT_MAX_FRAME, bodyValue, frame, type Frame, Kind, ProtocolError } from "./protocol.ts";
+import { DEFAULT_MAX_FRAME, frame, frameValue, type Frame, Kind, ProtocolError } from "./protocol.ts";
 import { hostPath, moduleHref, runtimeOf, workerArgs } from "./runtime-command.ts";
 import { WorkerError } from "./worker-error.ts";
 import { type CallOptions, type CheckedCallOptions, checkCallOptions, type GiveUp, watchCall } from "./call-options.ts";
@@ -244,7 +244,7 @@ export class Worker extends Endpoint {
 
   #frame(f: Frame, fds: number[]): void {
     if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
-    const value = bodyValue(f.body);
+    const value = frameValue(f);
     switch (f.kind) {
       case Kind.HELLO: {
         const names = (value as { exports?: unknown })?.exports;
