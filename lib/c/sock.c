@@ -145,3 +145,16 @@ ASP_EXPORT int asp_recv_fds(int sock, void *buf, uint32_t len, int32_t *fds, uin
 	*nfds_out = (int32_t)got;
 	return (int)n;
 }
+
+ASP_EXPORT int asp_accept(int sock)
+{
+	int fd;
+	long high;
+	do
+		fd = accept4(sock, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -errno;
+	high = asp_fd_high(fd);
+	return (int)high;
+}

@@ -14,6 +14,14 @@ export interface CallOptions {
    * an abort does, with a WorkerError whose `timedOut` is true.
    */
   timeout?: number;
+  /**
+   * Open fds of ours sent with the call (SCM_RIGHTS), just before it: the
+   * function takes them with `parent.receiveFd()`, in order. Ours stay
+   * open and ours to close. In a pool, they go to the worker that runs the
+   * call (with concurrencyPerWorker 1, the function's receiveFd() is sure
+   * to get its own).
+   */
+  fds?: readonly number[];
 }
 
 /** @internal pool(): when the call was made (its timeout runs from then, queueing included). */
@@ -26,13 +34,16 @@ export interface CheckedCallOptions extends CallOptions {
 export function checkCallOptions(o: unknown): CheckedCallOptions {
   if (o === undefined) return { startedAt: Date.now() };
   if (o === null || typeof o !== "object") throw new TypeError(`call(): options must be an object, got ${o === null ? "null" : typeof o}`);
-  const { signal, timeout } = o as CallOptions;
+  const { signal, timeout, fds } = o as CallOptions;
+  if (fds !== undefined && (!Array.isArray(fds) || fds.length > 253 || !fds.every((fd) => Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff))) {
+    throw new TypeError("call(): fds must be an array of at most 253 open fds (non-negative integers)");
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("call(): signal must be an AbortSignal");
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0) || !Number.isFinite(timeout))) {
     throw new TypeError(`call(): timeout must be a positive number of milliseconds, got ${typeof timeout === "number" ? timeout : typeof timeout}`);
   }
   const at = (o as { [STARTED_AT]?: number })[STARTED_AT];
-  return { signal, timeout, startedAt: typeof at === "number" ? at : Date.now() };
+  return { signal, timeout, fds, startedAt: typeof at === "number" ? at : Date.now() };
 }
 
 /** Why a call was given up: for its WorkerError. */

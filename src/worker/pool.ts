@@ -198,7 +198,7 @@ export class Pool {
     slot.active++;
     this.#inFlight++;
     if (++slot.calls >= this.#maxCalls) slot.retiring = true;
-    const { signal, timeout, startedAt } = job.options;
+    const { signal, timeout, fds, startedAt } = job.options;
     // The worker is free again before the caller hears of the result: a
     // call made then finds it free.
     const done = () => {
@@ -206,7 +206,7 @@ export class Pool {
       if (--this.#inFlight === 0) this.#allSettled?.();
       this.#freed(slot);
     };
-    slot.worker.call(job.name, job.args, { signal, timeout, [STARTED_AT]: startedAt } as CallOptions).then(
+    slot.worker.call(job.name, job.args, { signal, timeout, fds, [STARTED_AT]: startedAt } as CallOptions).then(
       (v) => (done(), job.resolve(v)),
       (e) => (done(), job.reject(e)),
     );

@@ -206,6 +206,7 @@ export class Worker extends Endpoint {
       const unwatch = o.signal || o.timeout !== undefined ? watchCall(o, (why) => this.#giveUp(id, name, why)) : noop;
       this.#calls.set(id, { resolve, reject, unwatch });
       this.#updateRef();
+      if (o.fds?.length) this.conn.write(frame(Kind.FD, 0, undefined, o.fds.length), o.fds).catch(() => {});
       this.conn.write(parts).catch(() => {}); // a failed write ends the channel: #end rejects the call
     });
   }
