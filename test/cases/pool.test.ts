@@ -207,3 +207,16 @@ test(`pool (${runtime}): options are checked before anything is started`, async 
   assert.equal(p.workers, 0);
   await p.close();
 });
+
+test(`pool (${runtime}): a worker over its rlimit (cpu) fails its call cleanly and is replaced`, async () => {
+  const fds = await baseline(runtime);
+  const p = await makePool(runtime, { size: 1, min: 1, rlimits: { cpu: 3 } });
+  assert.equal(await p.call("echo", ["under the limit"]), "under the limit");
+  const e = await failure(p.call("spin"));
+  assert.ok(e instanceof WorkerError, String(e));
+  assert.ok(e.signal === "SIGXCPU" || e.signal === "SIGKILL", `signal ${e.signal}`);
+  assert.match(e.message, /was killed by SIG(XCPU|KILL) while calls were pending/);
+  assert.equal(await p.call("echo", ["replaced"]), "replaced");
+  await p.close();
+  await noLeftovers(fds);
+}, 60000);
