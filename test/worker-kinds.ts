@@ -38,6 +38,9 @@ let warm: Promise<number> | undefined;
  */
 export function baseline(_kind?: Kind): Promise<number> {
   return (warm ??= (async () => {
+    // esbuild's service (its pipes stay open) is started here by every runner,
+    // also where no Node worker runs, since other files may start it later.
+    await buildWorkerHost();
     for (const k of kinds) {
       const w = await start(k);
       await w.call("echo", [0]);

@@ -31,7 +31,18 @@ export interface CheckedCallOptions extends CallOptions {
   startedAt: number;
 }
 
-export function checkCallOptions(o: unknown): CheckedCallOptions {
+/** A call's name, args and options, checked before anything is sent: the options, or the TypeError to reject with. */
+export function checkCall(name: unknown, args: unknown, o: unknown): CheckedCallOptions | TypeError {
+  try {
+    return check(name, args, o);
+  } catch (e) {
+    return e as TypeError;
+  }
+}
+
+function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
+  if (typeof name !== "string") throw new TypeError("call(): name must be a string");
+  if (!Array.isArray(args)) throw new TypeError("call(): args must be an array");
   if (o === undefined) return { startedAt: Date.now() };
   if (o === null || typeof o !== "object") throw new TypeError(`call(): options must be an object, got ${o === null ? "null" : typeof o}`);
   const { signal, timeout, fds } = o as CallOptions;

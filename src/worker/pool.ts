@@ -8,7 +8,7 @@
  */
 import * as os from "node:os";
 import { unrefTimeout } from "../api/timers.ts";
-import { type CallOptions, type CheckedCallOptions, checkCallOptions, STARTED_AT, watchCall } from "./call-options.ts";
+import { type CallOptions, type CheckedCallOptions, checkCall, STARTED_AT, watchCall } from "./call-options.ts";
 import { runtimeOf, moduleHref } from "./runtime-command.ts";
 import { Worker, type WorkerOptions } from "./worker.ts";
 import { WorkerError } from "./worker-error.ts";
@@ -130,14 +130,8 @@ export class Pool {
    * `timedOut` or `aborted` is true.
    */
   call(name: string, args: readonly unknown[] = [], options?: CallOptions): Promise<unknown> {
-    if (typeof name !== "string") return Promise.reject(new TypeError("call(): name must be a string"));
-    if (!Array.isArray(args)) return Promise.reject(new TypeError("call(): args must be an array"));
-    let o: CheckedCallOptions;
-    try {
-      o = checkCallOptions(options);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const o = checkCall(name, args, options);
+    if (o instanceof TypeError) return Promise.reject(o);
     if (this.#closing) return Promise.reject(new WorkerError("the pool is closed", { pid: 0 }));
     return new Promise((resolve, reject) => {
       const job: Job = { name, args, options: o, resolve, reject, unwatch: noop };

@@ -17,7 +17,7 @@ import { CHANNEL_FD } from "./channel-fd.ts";
 import { DEFAULT_MAX_FRAME, frame, frameValue, type Frame, Kind, ProtocolError } from "./protocol.ts";
 import { hostPath, moduleHref, runtimeOf, workerArgs } from "./runtime-command.ts";
 import { WorkerError } from "./worker-error.ts";
-import { type CallOptions, type CheckedCallOptions, checkCallOptions, type GiveUp, watchCall } from "./call-options.ts";
+import { type CallOptions, checkCall, type GiveUp, watchCall } from "./call-options.ts";
 
 export interface WorkerOptions extends Options {
   /** The worker's runtime: "node", "bun", "deno" or the path of one (default: the caller's own, `process.execPath`). */
@@ -179,14 +179,8 @@ export class Worker extends Endpoint {
    * `timedOut` is true (as every other call in flight on it then does).
    */
   call(name: string, args: readonly unknown[] = [], options?: CallOptions): Promise<unknown> {
-    if (typeof name !== "string") return Promise.reject(new TypeError("call(): name must be a string"));
-    if (!Array.isArray(args)) return Promise.reject(new TypeError("call(): args must be an array"));
-    let o: CheckedCallOptions;
-    try {
-      o = checkCallOptions(options);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const o = checkCall(name, args, options);
+    if (o instanceof TypeError) return Promise.reject(o);
     if (this.#failure) return this.#failure.then((e) => Promise.reject(e));
     if (this.#closing) return Promise.reject(new WorkerError(`worker ${this.pid} is closing`, { pid: this.pid }));
     let parts: Uint8Array[];
