@@ -23,5 +23,8 @@ export type { ChildFdOption, FileOption } from "./api/files.ts";
 export type { ExtraPipe } from "./api/extra-pipes.ts";
 export { Worker, worker, type WorkerOptions } from "./worker/worker.ts";
 export { WorkerError } from "./worker/worker-error.ts";
+export { Pool, pool, type PoolOptions } from "./worker/pool.ts";
+export type { CallOptions } from "./worker/call-options.ts";
+export { serverFromFd, socketFromFd } from "./worker/net-fd.ts";
 export { CodecError } from "./worker/codec.ts";
 export type { Parent } from "./worker/child.ts";

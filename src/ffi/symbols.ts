@@ -36,6 +36,7 @@ export const symbols = {
   asp_socketpair: { args: ["buffer"], result: "i32" },
   asp_send_fds: { args: ["i32", "buffer", "u32", "buffer", "u32"], result: "i32" },
   asp_recv_fds: { args: ["i32", "buffer", "u32", "buffer", "u32", "buffer"], result: "i32" },
+  asp_accept: { args: ["i32"], result: "i32" },
 } as const;
 
 export type Symbols = typeof symbols;

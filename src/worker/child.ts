@@ -6,6 +6,8 @@
  * the host's are not always the same module instance (Node runs a bundle).
  */
 
+export { serverFromFd, socketFromFd } from "./net-fd.ts";
+
 export const PARENT_KEY: unique symbol = Symbol.for("aspawn.worker.parent") as never;
 
 export interface Parent {

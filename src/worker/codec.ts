@@ -212,8 +212,10 @@ function bytesOf(o: Record<string, unknown>, attachments: readonly Uint8Array[],
   used.add(i);
   const src = attachments[i]!;
   const kind = str(o.k, "a byte view type");
-  // A copy: each value owns its whole buffer, as it did at the sender.
-  const buf = src.slice().buffer;
+  // Each value owns its whole buffer, as it did at the sender: the
+  // receiver gives each attachment one (protocol.ts), used once here.
+  const whole = src.byteOffset === 0 && src.byteLength === src.buffer.byteLength && src.buffer instanceof ArrayBuffer;
+  const buf = whole ? src.buffer as ArrayBuffer : src.slice().buffer;
   if (kind === "ArrayBuffer") return buf;
   if (kind === "DataView") return new DataView(buf);
   const View = Object.hasOwn(VIEWS, kind) ? VIEWS[kind]! : fail(`byte view type ${JSON.stringify(kind.slice(0, 20))}`);

@@ -15,6 +15,8 @@ import { SocketWatch } from "./socket-watch.ts";
 
 const ECONNRESET = 104;
 const READ_CHUNK = 256 * 1024;
+/** One recvmsg's most (its length is an int). */
+const MAX_READ = 0x40000000;
 /** The kernel's limit of fds per message (SCM_MAX_FD). */
 const MAX_FDS = 253;
 const noFds = new Int32Array(1);
@@ -113,7 +115,10 @@ export class Connection {
     const fdBytes = new Uint8Array(fdBuf.buffer), nfdsBytes = new Uint8Array(nfds.buffer);
     try {
       while (this.#fd >= 0) {
-        const n = this.#native.asp_recv_fds(this.#fd, buf, buf.length, fdBytes, MAX_FDS, nfdsBytes);
+        // A large attachment is read straight into its own buffer.
+        const direct = this.#parser.target(READ_CHUNK);
+        const into = direct ?? buf;
+        const n = this.#native.asp_recv_fds(this.#fd, into, Math.min(into.length, MAX_READ), fdBytes, MAX_FDS, nfdsBytes);
         if (n === -EAGAIN) {
           await this.#watch.wait(Event.IN);
           continue;
@@ -126,7 +131,7 @@ export class Connection {
           if (this.#parser.partial) throw new ProtocolError("the channel ended in the middle of a frame");
           return this.#finish(undefined);
         }
-        for (const f of this.#parser.push(buf.subarray(0, n))) {
+        for (const f of direct ? this.#parser.filled(n) : this.#parser.push(buf.subarray(0, n))) {
           if (this.#fd < 0) return;
           this.#deliver(f);
         }

@@ -13,7 +13,7 @@ import { CHANNEL_FD } from "./channel-fd.ts";
 import { PARENT_KEY } from "./child.ts";
 import { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
-import { bodyValue, frame, type Frame, Kind } from "./protocol.ts";
+import { frame, type Frame, frameValue, Kind } from "./protocol.ts";
 
 const native = loadNative();
 
@@ -48,7 +48,7 @@ class Parent extends Endpoint {
 
   #frame(f: Frame, fds: number[]): void {
     if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
-    const value = bodyValue(f.body);
+    const value = frameValue(f);
     if (f.kind === Kind.MESSAGE) return this.received(f.kind, value, fds);
     if (f.kind !== Kind.CALL) throw new Error(`aspawn/worker: unexpected frame of kind ${f.kind} from the parent`);
     if (!Array.isArray(value) || typeof value[0] !== "string" || !Array.isArray(value[1])) {

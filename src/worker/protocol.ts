@@ -44,13 +44,6 @@ export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
 
-export interface Frame {
-  kind: KindCode;
-  id: number;
-  aux: number;
-  body: Uint8Array;
-}
-
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -80,49 +73,154 @@ export function frame(kind: KindCode, id: number, value?: unknown, aux = 0): Uin
   return [first, ...attachments.filter((a) => a.length > 0)];
 }
 
-/** The value a frame's body carries. */
+/** The value a whole frame body carries (tests; frames from FrameParser come split already). */
 export function bodyValue(body: Uint8Array): unknown {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const need = (n: number, at: number) => {
-    if (at + n > body.length) throw new ProtocolError("frame body truncated");
-  };
+  const b = new BodyReader(body.length);
+  let at = 0;
+  while (at < body.length) {
+    const t = b.target()!;
+    const n = Math.min(t.length, body.length - at);
+    t.set(body.subarray(at, at + n));
+    at += n;
+    b.filled(n);
+  }
+  if (!b.done) throw new ProtocolError("frame body truncated");
+  return frameValue(b);
+}
+
+/** The value a frame carries. */
+export function frameValue(f: { json: Uint8Array; attachments: Uint8Array[] }): unknown {
   try {
-    need(4, 0);
-    const jsonLen = view.getUint32(0, true);
-    need(jsonLen + 4, 4);
-    const json = fromUtf8.decode(body.subarray(4, 4 + jsonLen));
-    let at = 4 + jsonLen;
-    const n = view.getUint32(at, true);
-    at += 4;
-    need(4 * n, at);
-    const sizes: number[] = [];
-    for (let i = 0; i < n; i++) sizes.push(view.getUint32(at + 4 * i, true));
-    at += 4 * n;
-    const attachments: Uint8Array[] = [];
-    for (const s of sizes) {
-      need(s, at);
-      attachments.push(body.subarray(at, at + s));
-      at += s;
-    }
-    if (at !== body.length) throw new ProtocolError("frame body has trailing bytes");
-    return decode(json, attachments);
+    return decode(fromUtf8.decode(f.json), f.attachments);
   } catch (e) {
     if (e instanceof ProtocolError) throw e;
     throw new ProtocolError(e instanceof CodecError ? e.message : `bad frame body: ${(e as Error).message}`);
   }
 }
 
+const VALUE_KINDS = new Set<number>([Kind.HELLO, Kind.FAIL, Kind.CALL, Kind.RESULT, Kind.ERROR, Kind.MESSAGE]);
+
+/**
+ * Reads one frame body of a known size, in the order it comes: the JSON
+ * length, the JSON and the attachment count, the sizes, then each
+ * attachment straight into a buffer of its own (the decoded value keeps
+ * it: a 64 MiB payload is copied once, from the socket, never again).
+ * target() is where the next bytes go; filled(n) says n of them came.
+ */
+class BodyReader {
+  readonly json: Uint8Array = new Uint8Array(0);
+  readonly attachments: Uint8Array[] = [];
+  #left: number;
+  #stage = 0;
+  #buf: Uint8Array;
+  #have = 0;
+  #sizes: number[] = [];
+  #next = 0;
+
+  constructor(size: number, hasValue = true) {
+    this.#left = size;
+    // A body without a value (FD): its bytes, whatever they are, are skipped.
+    this.#stage = hasValue ? 0 : 4;
+    if (hasValue && size < 4) throw new ProtocolError("frame body truncated");
+    this.#buf = new Uint8Array(hasValue ? 4 : size);
+    this.#check();
+  }
+
+  get done(): boolean {
+    return this.#stage === 5;
+  }
+
+  target(): Uint8Array | undefined {
+    return this.done ? undefined : this.#buf.subarray(this.#have);
+  }
+
+  filled(n: number): void {
+    this.#have += n;
+    this.#left -= n;
+    if (this.#have === this.#buf.length) this.#advance();
+  }
+
+  #take(n: number, what = "frame body truncated"): Uint8Array {
+    if (n > this.#left) throw new ProtocolError(what);
+    this.#have = 0;
+    return (this.#buf = new Uint8Array(n));
+  }
+
+  #advance(): void {
+    const view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
+    switch (this.#stage) {
+      case 0: // the JSON's length: then the JSON and the attachment count
+        this.#stage = 1;
+        this.#take(view.getUint32(0, true) + 4);
+        break;
+      case 1: {
+        (this as { json: Uint8Array }).json = this.#buf.subarray(0, this.#buf.length - 4);
+        const n = view.getUint32(this.#buf.length - 4, true);
+        this.#stage = 2;
+        this.#take(4 * n);
+        break;
+      }
+      case 2: {
+        for (let i = 0; i < this.#buf.length; i += 4) this.#sizes.push(view.getUint32(i, true));
+        let sum = 0;
+        for (const s of this.#sizes) sum += s;
+        if (sum > this.#left) throw new ProtocolError("frame body truncated");
+        if (sum < this.#left) throw new ProtocolError("frame body has trailing bytes");
+        this.#stage = 3;
+        this.#nextAttachment();
+        return;
+      }
+      case 3:
+        this.attachments.push(this.#buf);
+        this.#nextAttachment();
+        return;
+      case 4:
+        this.#stage = 5;
+        return;
+    }
+    this.#check();
+  }
+
+  #nextAttachment(): void {
+    while (this.#next < this.#sizes.length && this.#sizes[this.#next] === 0) {
+      this.attachments.push(new Uint8Array(0));
+      this.#next++;
+    }
+    if (this.#next === this.#sizes.length) {
+      this.#stage = 5;
+      return;
+    }
+    this.#take(this.#sizes[this.#next++]!);
+  }
+
+  /** A stage with nothing to read completes at once. */
+  #check(): void {
+    if (this.#stage !== 5 && this.#buf.length === 0 && this.#have === 0) this.#advance();
+  }
+}
+
+export interface Frame {
+  kind: KindCode;
+  id: number;
+  aux: number;
+  /** The JSON text of the value (empty for FD). */
+  json: Uint8Array;
+  /** The value's byte attachments, each in a buffer of its own. */
+  attachments: Uint8Array[];
+}
+
 /**
  * Cuts a byte stream into frames. push() takes bytes as they arrive and
- * returns the frames completed; a frame's buffer is allocated once its
- * header is in (so at most maxFrame bytes per frame, whatever a header says).
+ * returns the frames completed; a frame's buffers are allocated as its
+ * parts announce them (never more than the header's size, itself at most
+ * maxFrame). A reader may also fill target() directly (a large attachment
+ * then goes from the socket to its buffer with no copy) and call filled().
  */
 export class FrameParser {
   readonly #max: number;
   #head = new Uint8Array(HEADER);
   #headLen = 0;
-  #body: Uint8Array | undefined;
-  #bodyLen = 0;
+  #body: BodyReader | undefined;
   #kind: KindCode = Kind.HELLO;
   #id = 0;
   #aux = 0;
@@ -136,6 +234,18 @@ export class FrameParser {
     return this.#headLen > 0;
   }
 
+  /** Where the next bytes of the stream go when at least `min` of them can (a large attachment), else undefined. */
+  target(min: number): Uint8Array | undefined {
+    const t = this.#body?.target();
+    return t && t.length >= min ? t : undefined;
+  }
+
+  /** `n` bytes were written to target(): the frames that completes (one at most). */
+  filled(n: number): Frame[] {
+    this.#body!.filled(n);
+    return this.#body!.done ? [this.#finish()] : [];
+  }
+
   push(chunk: Uint8Array): Frame[] {
     const out: Frame[] = [];
     let at = 0;
@@ -147,20 +257,27 @@ export class FrameParser {
         at += n;
         if (this.#headLen < HEADER) break;
         this.#start();
+        if (this.#body!.done) {
+          out.push(this.#finish());
+          continue;
+        }
       }
       const body = this.#body!;
-      const n = Math.min(body.length - this.#bodyLen, chunk.length - at);
-      body.set(chunk.subarray(at, at + n), this.#bodyLen);
-      this.#bodyLen += n;
+      const t = body.target()!;
+      const n = Math.min(t.length, chunk.length - at);
+      t.set(chunk.subarray(at, at + n));
       at += n;
-      if (this.#bodyLen === body.length) {
-        out.push({ kind: this.#kind, id: this.#id, aux: this.#aux, body });
-        this.#headLen = 0;
-        this.#body = undefined;
-        this.#bodyLen = 0;
-      }
+      body.filled(n);
+      if (body.done) out.push(this.#finish());
     }
     return out;
+  }
+
+  #finish(): Frame {
+    const b = this.#body!;
+    this.#headLen = 0;
+    this.#body = undefined;
+    return { kind: this.#kind, id: this.#id, aux: this.#aux, json: b.json, attachments: b.attachments };
   }
 
   #start(): void {
@@ -175,6 +292,6 @@ export class FrameParser {
     this.#kind = kind as KindCode;
     this.#id = view.getUint32(8, true);
     this.#aux = view.getUint32(12, true);
-    this.#body = new Uint8Array(size + 4 - HEADER);
+    this.#body = new BodyReader(size + 4 - HEADER, VALUE_KINDS.has(kind));
   }
 }

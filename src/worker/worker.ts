@@ -14,9 +14,10 @@ import { loadNative } from "../ffi/load.ts";
 import { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
-import { DEFAULT_MAX_FRAME, bodyValue, frame, type Frame, Kind, ProtocolError } from "./protocol.ts";
+import { DEFAULT_MAX_FRAME, frame, frameValue, type Frame, Kind, ProtocolError } from "./protocol.ts";
 import { hostPath, moduleHref, runtimeOf, workerArgs } from "./runtime-command.ts";
 import { WorkerError } from "./worker-error.ts";
+import { type CallOptions, checkCall, type GiveUp, watchCall } from "./call-options.ts";
 
 export interface WorkerOptions extends Options {
   /** The worker's runtime: "node", "bun", "deno" or the path of one (default: the caller's own, `process.execPath`). */
@@ -35,6 +36,8 @@ const EXIT_GRACE_MS = 2000;
 interface Call {
   resolve(v: unknown): void;
   reject(e: unknown): void;
+  /** Stops watching the call's signal and timeout. */
+  unwatch(): void;
 }
 
 function strings(v: unknown, what: string): readonly string[] {
@@ -59,6 +62,10 @@ export class Worker extends Endpoint {
   #stderrTail = "";
   #stderrDone: Promise<void> = Promise.resolve();
   #exports: string[] | undefined;
+  /** Resolves with #failure's error once the channel ended and the worker exited. */
+  readonly #failed: Promise<WorkerError>;
+  #setFailed!: (e: WorkerError) => void;
+  #onEnd: (() => void) | undefined;
 
   /** @internal use worker() */
   constructor(module: string | URL, options: WorkerOptions) {
@@ -109,6 +116,7 @@ export class Worker extends Endpoint {
       this.#waiting = waiting;
       this.#updateRef();
     });
+    this.#failed = new Promise((r) => (this.#setFailed = r));
     this.#proc = proc;
     this.pid = proc.pid;
     this.#module = href;
@@ -125,6 +133,15 @@ export class Worker extends Endpoint {
   get exited(): Promise<ExitStatus> {
     this.#proc.ref();
     return this.#exited;
+  }
+
+  /**
+   * @internal For pool(): `fn` runs once, when the channel ends (the worker
+   * failed, was killed or closed), before the calls in flight are rejected.
+   */
+  onEnd(fn: () => void): void {
+    if (this.#failure) fn();
+    else this.#onEnd = fn;
   }
 
   /** The names of the module's exported functions, once it has loaded. */
@@ -156,11 +173,14 @@ export class Worker extends Endpoint {
    * Call the module's exported function `name` with `args`; resolves with
    * its (awaited) result, rejects with what it threw (an Error with the
    * worker's name, message and stack), or with a WorkerError when the worker
-   * could not load the module or ended before answering.
+   * could not load the module or ended before answering. With `signal` or
+   * `timeout` (CallOptions), a call that does not settle in time has the
+   * worker killed, and rejects with a WorkerError whose `aborted` or
+   * `timedOut` is true (as every other call in flight on it then does).
    */
-  call(name: string, args: readonly unknown[] = []): Promise<unknown> {
-    if (typeof name !== "string") return Promise.reject(new TypeError("call(): name must be a string"));
-    if (!Array.isArray(args)) return Promise.reject(new TypeError("call(): args must be an array"));
+  call(name: string, args: readonly unknown[] = [], options?: CallOptions): Promise<unknown> {
+    const o = checkCall(name, args, options);
+    if (o instanceof TypeError) return Promise.reject(o);
     if (this.#failure) return this.#failure.then((e) => Promise.reject(e));
     if (this.#closing) return Promise.reject(new WorkerError(`worker ${this.pid} is closing`, { pid: this.pid }));
     let parts: Uint8Array[];
@@ -171,24 +191,55 @@ export class Worker extends Endpoint {
     }
     const id = this.#nextId;
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
+    if (o.signal?.aborted) {
+      return Promise.reject(new WorkerError(`call "${name}" was aborted before it was sent to worker ${this.pid}`, {
+        pid: this.pid, aborted: true, cause: o.signal.reason,
+      }));
+    }
     return new Promise((resolve, reject) => {
-      this.#calls.set(id, { resolve, reject });
+      const unwatch = o.signal || o.timeout !== undefined ? watchCall(o, (why) => this.#giveUp(id, name, why)) : noop;
+      this.#calls.set(id, { resolve, reject, unwatch });
       this.#updateRef();
+      if (o.fds?.length) this.conn.write(frame(Kind.FD, 0, undefined, o.fds.length), o.fds).catch(() => {});
       this.conn.write(parts).catch(() => {}); // a failed write ends the channel: #end rejects the call
     });
   }
 
   #settle(id: number): Call {
     const c = this.#calls.get(id);
-    if (!c) throw new ProtocolError(`the worker answered call ${id}, which is not pending`);
+    if (!c) {
+      // A call given up (timeout, abort) is answered by a worker being killed: no error.
+      if (this.#given.has(id)) return { resolve: noop, reject: noop, unwatch: noop };
+      throw new ProtocolError(`the worker answered call ${id}, which is not pending`);
+    }
     this.#calls.delete(id);
+    c.unwatch();
     this.#updateRef();
     return c;
   }
 
+  /** Ids of calls given up, whose answers may still arrive before the kill lands. */
+  readonly #given = new Set<number>();
+
+  /** A call's signal or timeout fired: the worker cannot be interrupted otherwise, so it is killed. */
+  #giveUp(id: number, name: string, why: GiveUp): void {
+    const c = this.#calls.get(id);
+    if (!c) return;
+    this.#calls.delete(id);
+    this.#given.add(id);
+    this.#proc.kill("SIGKILL");
+    // The rejection waits for the worker's end: when it comes, no process is left.
+    void this.#failed.then((f) => {
+      c.reject(new WorkerError(`call "${name}" ${why.text}: worker ${this.pid} (${this.#module}) was killed`, {
+        pid: this.pid, exitCode: f.exitCode, signal: f.signal, stderr: f.stderr, cause: why.cause,
+        timedOut: why.timedOut, aborted: why.aborted,
+      }));
+    });
+  }
+
   #frame(f: Frame, fds: number[]): void {
     if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
-    const value = bodyValue(f.body);
+    const value = frameValue(f);
     switch (f.kind) {
       case Kind.HELLO: {
         const names = (value as { exports?: unknown })?.exports;
@@ -213,12 +264,19 @@ export class Worker extends Endpoint {
   #end(error: Error | undefined): void {
     const planned = this.#closing !== undefined && !error && this.#calls.size === 0;
     this.#failure = this.#explain(error, planned);
+    const onEnd = this.#onEnd;
+    this.#onEnd = undefined;
+    onEnd?.();
     this.#failure.then((e) => {
+      this.#setFailed(e);
       this.ended(planned ? undefined : e);
       const calls = [...this.#calls.values()];
       this.#calls.clear();
       this.#updateRef();
-      for (const c of calls) c.reject(e);
+      for (const c of calls) {
+        c.unwatch();
+        c.reject(e);
+      }
     });
   }
 
@@ -282,6 +340,8 @@ export class Worker extends Endpoint {
     return this.#proc.kill(signal);
   }
 }
+
+const noop = () => {};
 
 /** Start a worker process running `module` (see Worker). Throws TypeError for bad options, SpawnError when no process could be created. */
 export function worker(module: string | URL, options: WorkerOptions = {}): Worker {

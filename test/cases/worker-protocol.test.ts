@@ -2,7 +2,7 @@
 // codec.ts): every type round-trips, and hostile input is a ProtocolError,
 // never a crash, a hang or a huge allocation.
 import { decode, encode } from "../../src/worker/codec.ts";
-import { bodyValue, frame, FrameParser, HEADER, Kind, ProtocolError, VERSION } from "../../src/worker/protocol.ts";
+import { bodyValue, frame, FrameParser, frameValue, HEADER, Kind, ProtocolError, VERSION } from "../../src/worker/protocol.ts";
 import { assert, test } from "../adapter.ts";
 
 const concat = (parts: Uint8Array[]) => {
@@ -20,7 +20,7 @@ function roundTrip(value: unknown, bytewise = false): unknown {
   assert.equal(frames.length, 1);
   assert.equal(frames[0]!.kind, Kind.MESSAGE);
   assert.equal(frames[0]!.id, 7);
-  return bodyValue(frames[0]!.body);
+  return frameValue(frames[0]!);
 }
 
 test("worker protocol: every value type round-trips", () => {
@@ -155,4 +155,31 @@ test("worker protocol: hostile bodies are ProtocolErrors", () => {
       assert.ok(e instanceof ProtocolError, String(e));
     }
   }
+});
+
+test("worker protocol: attachments are read straight into buffers of their own (target/filled), in any chunking", () => {
+  const a = Uint8Array.from({ length: 300_000 }, (_, i) => i & 0xff), b = Float64Array.of(1.5, -2);
+  const stream = concat([...frame(Kind.RESULT, 3, { a, b, s: "x" }), ...frame(Kind.MESSAGE, 0, [new Uint8Array(0), 7])]);
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % 70_000;
+  const p = new FrameParser();
+  const frames = [];
+  let at = 0;
+  while (at < stream.length) {
+    // What connection.ts does: a large enough target is filled directly, else a chunk is pushed.
+    const t = p.target(1000);
+    const n = Math.min(rand() + 1, stream.length - at, t ? t.length : Infinity);
+    if (t) {
+      t.set(stream.subarray(at, at + n));
+      frames.push(...p.filled(n));
+    } else frames.push(...p.push(stream.subarray(at, at + n)));
+    at += n;
+  }
+  assert.equal(frames.length, 2);
+  const v = frameValue(frames[0]!) as { a: Uint8Array; b: Float64Array; s: string };
+  assert.deepEqual(v, { a, b, s: "x" });
+  // No copy at decode: each value's buffer is its attachment's, exactly its size.
+  assert.equal(v.a.buffer.byteLength, a.length);
+  assert.equal(v.b.buffer.byteLength, 16);
+  assert.deepEqual(frameValue(frames[1]!), [new Uint8Array(0), 7]);
 });

@@ -6,53 +6,9 @@ import { loadNative } from "../../src/ffi/load.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { worker, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
-import { bundleFixture } from "../bundle.ts";
-import { openFds } from "../fds.ts";
-import { childrenOfUs, cmdline, zombieChildren } from "../proc.ts";
 import { repoRoot } from "../repo-root.ts";
-import { until } from "../wait.ts";
+import { BIN, baseline, kinds, noLeftovers, start } from "../worker-kinds.ts";
 import { buildWorkerHost } from "../worker-host.ts";
-
-const BIN = { node: "/usr/bin/node", bun: `${repoRoot}node_modules/.bin/bun`, deno: `${repoRoot}node_modules/.bin/deno` } as const;
-type Kind = keyof typeof BIN;
-/** The same runtime as the test runner, and one other (Node → Bun, Bun → Deno, Deno → Node). */
-const other: Kind = runtime === "node" ? "bun" : runtime === "bun" ? "deno" : "node";
-const kinds: Kind[] = [runtime, other];
-
-/** The fixture module for a worker of `kind`: TypeScript, or a bundle for Node. */
-async function jobs(kind: Kind): Promise<string> {
-  if (kind !== "node") return `${repoRoot}test/fixtures/worker-jobs.ts`;
-  await buildWorkerHost();
-  return bundleFixture("worker-jobs");
-}
-
-async function start(kind: Kind, options = {}) {
-  return worker(await jobs(kind), { runtime: BIN[kind], ...options });
-}
-
-const warm = new Map<Kind, Promise<number>>();
-
-/** Our fds once the library, its reactor and each runtime's own lazy fds are open: a worker of that kind started and closed first. */
-function baseline(kind: Kind): Promise<number> {
-  if (!warm.has(kind)) {
-    warm.set(kind, (async () => {
-      const w = await start(kind); // a Node worker: esbuild's service and its pipes start here
-      await w.call("echo", [0]);
-      await w.close();
-      return openFds();
-    })());
-  }
-  return warm.get(kind)!;
-}
-
-/** Our children but esbuild's service (bundleFixture starts it and keeps it). */
-const children = () => childrenOfUs().filter((pid) => !/esbuild/.test(cmdline(pid)));
-
-async function noLeftovers(fdsBefore: number) {
-  assert.ok(await until(() => children().length === 0, 5000), `children left: ${children().map(cmdline)}`);
-  assert.equal(zombieChildren(), 0);
-  assert.ok(await until(() => openFds() <= fdsBefore, 2000), `fds: ${openFds()} after, ${fdsBefore} before`);
-}
 
 for (const kind of kinds) {
   const on = `worker (${runtime} → ${kind})`;

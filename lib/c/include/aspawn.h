@@ -254,5 +254,9 @@ int asp_shutdown(int fd, int how);
 int asp_socketpair(int32_t *out);
 int asp_send_fds(int sock, const void *buf, uint32_t len, const int32_t *fds, uint32_t nfds);
 int asp_recv_fds(int sock, void *buf, uint32_t len, int32_t *fds, uint32_t maxfds, int32_t *nfds_out);
+/* A connection accepted on a listening socket: its fd (close-on-exec,
+ * non-blocking, never 0-2), or -errno (-EAGAIN: none waiting). For handing
+ * connections to workers: no runtime gives the fd of a socket it accepted. */
+int asp_accept(int sock);
 
 #endif

@@ -1,0 +1,89 @@
+/**
+ * Workers (issue 17), briefly, on the runtime running this file:
+ *   bun bench/worker.ts · deno run -A --no-check bench/worker.ts · Node: an esbuild
+ *   bundle of it written into dist/ (where a bundle finds dist/worker-host.js)
+ * - call round trip p50/p99 and sequential calls/s of a trivial function:
+ *   an aspawn worker vs the runtime's own IPC (Node fork + process.send,
+ *   Bun spawn({ ipc }); Deno has none: a deno process per call);
+ * - the first call of a warm pool (min: 1) vs a worker started for the call;
+ * - a 64 MiB Uint8Array round trip.
+ * Figures from a loaded shared machine are indicative only.
+ */
+import { fork } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { pool, run, worker } from "../src/index.ts";
+import { runtime } from "../src/ffi/runtime.ts";
+
+declare const Bun: { spawn(cmd: string[], o: { ipc(m: unknown): void; stdio: string[] }): { send(m: unknown): void; kill(): void } };
+
+const N = Number(process.env.N ?? 2000);
+const dir = mkdtempSync(`${tmpdir()}/aspawn-bench-`);
+const mod = `${dir}/echo.mjs`;
+writeFileSync(mod, "export const echo = (v) => v;\n");
+const child = `${dir}/ipc-child.mjs`;
+writeFileSync(child, "process.on('message', (m) => process.send(m));\n");
+
+const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+function report(name: string, times: number[], total: number) {
+  console.log(`${name.padEnd(44)} p50 ${q(times, 0.5).toFixed(3)} ms  p99 ${q(times, 0.99).toFixed(3)} ms  ${(times.length / (total / 1000)).toFixed(0)} calls/s`);
+}
+async function rounds(name: string, n: number, once: () => Promise<unknown>) {
+  for (let i = 0; i < Math.min(50, n); i++) await once(); // warm
+  const times: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await once();
+    times.push(performance.now() - t);
+  }
+  report(name, times, performance.now() - t0);
+}
+
+console.log(`# ${runtime} ${process.version}, ${N} calls`);
+const w = worker(mod);
+await rounds("aspawn worker.call(echo, [i])", N, () => w.call("echo", [1]));
+
+if (runtime === "node") {
+  const c = fork(child, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  let wake: (() => void) | undefined;
+  c.on("message", () => wake?.());
+  await rounds("node fork + process.send", N, () => new Promise<void>((r) => ((wake = r), c.send(1))));
+  c.kill();
+} else if (runtime === "bun") {
+  let wake: (() => void) | undefined;
+  const c = Bun.spawn([process.execPath, child], { ipc: () => wake?.(), stdio: ["ignore", "inherit", "inherit"] });
+  await rounds("bun spawn({ ipc }) + send", N, () => new Promise<void>((r) => ((wake = r), c.send(1))));
+  c.kill();
+} else {
+  await rounds("deno: a deno process per call", 5, () => run(process.execPath, ["eval", "console.log(1)"]));
+}
+
+// First call: a warm pool vs a runtime started for the call.
+const firstWarm: number[] = [], cold: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const p = pool(mod, { size: 1, min: 1 });
+  await new Promise((r) => setTimeout(r, 1500)); // let it load
+  let t = performance.now();
+  await p.call("echo", [1]);
+  firstWarm.push(performance.now() - t);
+  await p.close();
+  t = performance.now();
+  const c = worker(mod);
+  await c.call("echo", [1]);
+  cold.push(performance.now() - t);
+  await c.close();
+}
+report("first call, warm pool (min: 1)", firstWarm, firstWarm.reduce((a, b) => a + b));
+report("first call, worker started for it", cold, cold.reduce((a, b) => a + b));
+
+const big = new Uint8Array(64 << 20).fill(7);
+const bigTimes: number[] = [];
+for (let i = 0; i < 3; i++) {
+  const t = performance.now();
+  await w.call("echo", [big]);
+  bigTimes.push(performance.now() - t);
+}
+console.log(`64 MiB Uint8Array round trip: ${bigTimes.map((t) => t.toFixed(0)).join(", ")} ms`);
+await w.close();
+process.exit(0);

@@ -1,0 +1,100 @@
+/** The options of a single call, to a worker or a pool, checked before anything is sent. */
+
+export interface CallOptions {
+  /**
+   * Aborting it ends the call: the worker running it is killed (SIGKILL;
+   * nothing else can stop a function that does not return) and, in a pool,
+   * replaced; a call still queued in a pool just leaves the queue. The call
+   * rejects with a WorkerError whose `aborted` is true and `cause` the
+   * signal's reason.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds from the call until it must be settled; then it ends as
+   * an abort does, with a WorkerError whose `timedOut` is true.
+   */
+  timeout?: number;
+  /**
+   * Open fds of ours sent with the call (SCM_RIGHTS), just before it: the
+   * function takes them with `parent.receiveFd()`, in order. Ours stay
+   * open and ours to close. In a pool, they go to the worker that runs the
+   * call (with concurrencyPerWorker 1, the function's receiveFd() is sure
+   * to get its own).
+   */
+  fds?: readonly number[];
+}
+
+/** @internal pool(): when the call was made (its timeout runs from then, queueing included). */
+export const STARTED_AT: unique symbol = Symbol("aspawn.call.startedAt") as never;
+
+export interface CheckedCallOptions extends CallOptions {
+  startedAt: number;
+}
+
+/** A call's name, args and options, checked before anything is sent: the options, or the TypeError to reject with. */
+export function checkCall(name: unknown, args: unknown, o: unknown): CheckedCallOptions | TypeError {
+  try {
+    return check(name, args, o);
+  } catch (e) {
+    return e as TypeError;
+  }
+}
+
+function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
+  if (typeof name !== "string") throw new TypeError("call(): name must be a string");
+  if (!Array.isArray(args)) throw new TypeError("call(): args must be an array");
+  if (o === undefined) return { startedAt: Date.now() };
+  if (o === null || typeof o !== "object") throw new TypeError(`call(): options must be an object, got ${o === null ? "null" : typeof o}`);
+  const { signal, timeout, fds } = o as CallOptions;
+  if (fds !== undefined && (!Array.isArray(fds) || fds.length > 253 || !fds.every((fd) => Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff))) {
+    throw new TypeError("call(): fds must be an array of at most 253 open fds (non-negative integers)");
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("call(): signal must be an AbortSignal");
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0) || !Number.isFinite(timeout))) {
+    throw new TypeError(`call(): timeout must be a positive number of milliseconds, got ${typeof timeout === "number" ? timeout : typeof timeout}`);
+  }
+  const at = (o as { [STARTED_AT]?: number })[STARTED_AT];
+  return { signal, timeout, fds, startedAt: typeof at === "number" ? at : Date.now() };
+}
+
+/** Why a call was given up: for its WorkerError. */
+export interface GiveUp {
+  timedOut: boolean;
+  aborted: boolean;
+  cause: unknown;
+  /** "timed out after 50 ms" / "was aborted" */
+  text: string;
+}
+
+/**
+ * Watch a call's signal and deadline; `onGiveUp` runs at most once. Returns
+ * the function that stops watching (when the call settles first).
+ */
+export function watchCall(o: CheckedCallOptions, onGiveUp: (why: GiveUp) => void): () => void {
+  let done = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = () => {
+    done = true;
+    if (timer !== undefined) clearTimeout(timer);
+    o.signal?.removeEventListener("abort", onAbort);
+  };
+  const give = (why: GiveUp) => {
+    if (done) return;
+    stop();
+    onGiveUp(why);
+  };
+  const onAbort = () => give({ timedOut: false, aborted: true, cause: o.signal!.reason, text: "was aborted" });
+  if (o.signal?.aborted) {
+    onAbort();
+    return stop;
+  }
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  if (o.timeout !== undefined) {
+    // A timer that keeps the process alive: the call itself does.
+    timer = setTimeout(
+      () => give({ timedOut: true, aborted: false, cause: undefined, text: `timed out after ${o.timeout} ms` }),
+      Math.max(0, o.timeout - (Date.now() - o.startedAt)),
+    );
+  }
+  return stop;
+}

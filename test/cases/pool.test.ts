@@ -1,0 +1,222 @@
+// pool(): workers of one module, calls queued FIFO, a warm minimum, idle
+// close, recycling, timeouts and aborts that kill and replace a worker, and
+// crashes; close() and terminate() leave no process and no fd. Also a
+// worker's own call timeout/abort.
+import { runtime } from "../../src/ffi/runtime.ts";
+import { pool, type PoolOptions, WorkerError } from "../../src/index.ts";
+import { assert, test } from "../adapter.ts";
+import { BIN, baseline, fixtureFor, kinds, noLeftovers, start, type Kind } from "../worker-kinds.ts";
+import { sleep, until } from "../wait.ts";
+
+async function makePool(kind: Kind, options: PoolOptions = {}) {
+  return pool(await fixtureFor(kind), { runtime: BIN[kind], ...options });
+}
+
+const failure = (p: Promise<unknown>) => p.then(() => null, (e) => e);
+
+for (const kind of kinds) {
+  const on = `pool (${runtime} → ${kind})`;
+
+  test(`${on}: min workers start ahead; calls beyond size queue FIFO; concurrencyPerWorker`, async () => {
+    const fds = await baseline(kind);
+    const p = await makePool(kind, { size: 2, min: 1 });
+    assert.equal(p.workers, 1);
+    const warm = p.pids[0];
+    assert.equal(await p.call("pid"), warm, "the first call goes to the warm worker");
+    // Size 2, one call each: 6 calls, two run, four wait.
+    const calls = Array.from({ length: 6 }, (_, i) => p.call("later", [i, 30]));
+    assert.equal(p.workers, 2);
+    assert.equal(p.queued, 4);
+    assert.deepEqual(await Promise.all(calls), [0, 1, 2, 3, 4, 5]);
+    await p.close();
+    assert.equal(p.workers, 0);
+    assert.match(String(await failure(p.call("echo", [1]))), /the pool is closed/);
+
+    // One worker: the queue is first in, first out (the later calls are shorter).
+    const one = await makePool(kind, { size: 1 });
+    const order: number[] = [];
+    await Promise.all(Array.from({ length: 5 }, (_, i) => one.call("later", [i, 50 - 10 * i]).then((v) => order.push(v as number))));
+    assert.deepEqual(order, [0, 1, 2, 3, 4]);
+    await one.close();
+
+    // Two calls at once per worker: four overlap on two workers.
+    const q = await makePool(kind, { size: 2, concurrencyPerWorker: 2 });
+    const four = Array.from({ length: 4 }, (_, i) => q.call("later", [i, 100]));
+    assert.equal(q.workers, 2);
+    assert.equal(q.queued, 0, "four calls run at once on two workers");
+    assert.deepEqual(await Promise.all(four), [0, 1, 2, 3]);
+    await q.close();
+    await noLeftovers(fds);
+  }, 60000);
+
+  test(`${on}: a call's timeout or abort kills and replaces its worker; a queued one just leaves`, async () => {
+    const fds = await baseline(kind);
+    const p = await makePool(kind, { size: 1, min: 1 });
+    const first = p.pids[0]!;
+    const queued = new AbortController();
+    const spinning = failure(p.call("spin", [], { timeout: 500 }));
+    const waiting = failure(p.call("echo", ["never"], { signal: queued.signal }));
+    const after = p.call("echo", ["after"]);
+    queued.abort(new Error("not needed"));
+    const w = await waiting;
+    assert.ok(w instanceof WorkerError && w.aborted && !w.timedOut, String(w));
+    assert.equal(w.pid, 0);
+    assert.match(w.message, /was aborted while queued/);
+    assert.equal((w.cause as Error).message, "not needed");
+    const e = await spinning;
+    assert.ok(e instanceof WorkerError && e.timedOut && !e.aborted, String(e));
+    assert.equal(e.pid, first);
+    assert.equal(e.signal, "SIGKILL");
+    assert.match(e.message, /call "spin" timed out after 500 ms: worker \d+ .* was killed/);
+    // The queued call runs on the replacement.
+    assert.equal(await after, "after");
+    assert.equal(p.workers, 1);
+    assert.notEqual(p.pids[0], first);
+
+    const ac = new AbortController();
+    const hung = failure(p.call("hang", [], { signal: ac.signal }));
+    await sleep(100);
+    ac.abort();
+    const a = await hung;
+    assert.ok(a instanceof WorkerError && a.aborted, String(a));
+    assert.equal(a.signal, "SIGKILL");
+    assert.equal(await p.call("echo", [3]), 3);
+    await p.close();
+    await noLeftovers(fds);
+  }, 60000);
+
+  test(`${on}: a crash during a call rejects it with a WorkerError (code, stderr) and the worker is replaced`, async () => {
+    const fds = await baseline(kind);
+    const p = await makePool(kind, { size: 1, min: 1, stderr: "pipe" });
+    const e = await failure(p.call("crash", [9, "out of luck"]));
+    assert.ok(e instanceof WorkerError, String(e));
+    assert.equal(e.exitCode, 9);
+    assert.match(e.stderr, /crashing: out of luck/);
+    assert.ok(await until(() => p.workers === 1, 5000), "min kept");
+    assert.equal(await p.call("echo", ["fine"]), "fine");
+    // Killed from outside while idle: replaced too.
+    const pid = p.pids[0]!;
+    process.kill(pid, "SIGKILL");
+    assert.ok(await until(() => p.workers === 1 && p.pids[0] !== pid, 5000), "replaced after a kill");
+    assert.equal(await p.call("echo", ["again"]), "again");
+    await p.close();
+    await noLeftovers(fds);
+  }, 60000);
+}
+
+test(`pool (${runtime}): maxCallsPerWorker recycles; idleTimeout closes workers beyond min`, async () => {
+  const fds = await baseline(runtime);
+  const p = await makePool(runtime, { size: 1, maxCallsPerWorker: 2, idleTimeout: 200 });
+  const pids: unknown[] = [];
+  for (let i = 0; i < 5; i++) pids.push(await p.call("pid"));
+  assert.equal(pids[0], pids[1]);
+  assert.equal(pids[2], pids[3]);
+  assert.notEqual(pids[1], pids[2]);
+  assert.notEqual(pids[3], pids[4]);
+  assert.ok(await until(() => p.workers === 0, 5000), "idle worker closed");
+  await p.close();
+  const q = await makePool(runtime, { size: 2, min: 1, idleTimeout: 100 });
+  const two = [q.call("later", [1, 50]), q.call("later", [2, 50])];
+  assert.equal(q.workers, 2);
+  await Promise.all(two);
+  assert.ok(await until(() => q.workers === 1, 5000), "back to min");
+  await sleep(300);
+  assert.equal(q.workers, 1, "min stays");
+  await q.close();
+  await noLeftovers(fds);
+}, 60000);
+
+test(`pool (${runtime}): close() lets queued calls finish; terminate() kills and rejects`, async () => {
+  const fds = await baseline(runtime);
+  const p = await makePool(runtime, { size: 2 });
+  const calls = Array.from({ length: 6 }, (_, i) => p.call("later", [i, 50]));
+  const closed = p.close();
+  assert.deepEqual(await Promise.all(calls), [0, 1, 2, 3, 4, 5]);
+  await closed;
+  assert.equal(p.workers, 0);
+
+  const q = await makePool(runtime, { size: 2 });
+  const running = [failure(q.call("hang")), failure(q.call("spin"))];
+  const waiting = failure(q.call("echo", [1]));
+  await sleep(200);
+  await q.terminate();
+  for (const e of [...(await Promise.all(running)), await waiting]) assert.ok(e instanceof WorkerError, String(e));
+  assert.match(String(await waiting), /queued when the pool was terminated/);
+  await noLeftovers(fds);
+}, 60000);
+
+test(`pool (${runtime}): a burst of 10 000 calls with failures mixed in: each settles exactly once`, async () => {
+  const fds = await baseline(runtime);
+  const p = await makePool(runtime, { size: 2, concurrencyPerWorker: 8, min: 2 });
+  const N = 10_000;
+  const settled = new Uint8Array(N);
+  const outcome: string[] = [];
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < N; i++) {
+    // Thrown errors (every 7th), crashes (every 2 500th) and timeouts (a few).
+    const c = i % 2500 === 1250 ? p.call("crash", [3, `burst ${i}`]) : i % 3000 === 100 ? p.call("hang", [], { timeout: 200 }) : p.call("step", [i]);
+    calls.push(c.then(
+      (v) => {
+        settled[i]!++;
+        outcome[i] = v === i ? "ok" : `wrong ${v}`;
+      },
+      (e) => {
+        settled[i]!++;
+        outcome[i] = e instanceof WorkerError ? "worker" : /fails/.test((e as Error).message) ? "thrown" : `other ${e}`;
+      },
+    ));
+  }
+  await Promise.all(calls);
+  await sleep(50); // a second settlement would show now
+  assert.ok(settled.every((n) => n === 1), "every call settled exactly once");
+  const counts = outcome.reduce<Record<string, number>>((m, o) => ((m[o] = (m[o] ?? 0) + 1), m), {});
+  assert.ok(!Object.keys(counts).some((k) => k.startsWith("other") || k.startsWith("wrong")), JSON.stringify(counts));
+  assert.ok(counts.thrown! > 1000 && counts.ok! > 5000 && counts.worker! >= 7, JSON.stringify(counts));
+  await p.close();
+  await noLeftovers(fds);
+}, 120000);
+
+test(`worker (${runtime}): call() timeout and signal kill the worker; the error says which`, async () => {
+  const fds = await baseline(runtime);
+  const w = await start(runtime);
+  const e = await failure(w.call("spin", [], { timeout: 300 }));
+  assert.ok(e instanceof WorkerError && e.timedOut, String(e));
+  assert.equal(e.signal, "SIGKILL");
+  assert.equal((await w.exited).signal, "SIGKILL");
+  const v = await start(runtime);
+  const ac = new AbortController();
+  ac.abort();
+  const early = await failure(v.call("echo", [1], { signal: ac.signal }));
+  assert.ok(early instanceof WorkerError && early.aborted, String(early));
+  assert.match(early.message, /aborted before it was sent/);
+  assert.equal(await v.call("echo", [2], { timeout: 10_000 }), 2, "a call that settles in time is not affected");
+  await v.close();
+  await noLeftovers(fds);
+}, 60000);
+
+test(`pool (${runtime}): options are checked before anything is started`, async () => {
+  const m = await fixtureFor(runtime);
+  assert.throws(() => pool(m, { size: 0 }), /size must be an integer of at least 1, got 0/);
+  assert.throws(() => pool(m, { size: 2, min: 3 }), /min \(3\) must not exceed size \(2\)/);
+  assert.throws(() => pool(m, { concurrencyPerWorker: 1.5 }), /concurrencyPerWorker must be an integer/);
+  assert.throws(() => pool(m, { idleTimeout: -1 }), /idleTimeout must be a number/);
+  assert.throws(() => pool(m, { runtime: "python3" }), /runtime: cannot tell/);
+  const p = pool(m, { size: 1, runtime: BIN[runtime] });
+  assert.match(String(await failure(p.call("echo", [1], { timeout: -5 }))), /timeout must be a positive number/);
+  assert.match(String(await failure(p.call("echo", [1], { signal: {} as AbortSignal }))), /signal must be an AbortSignal/);
+  assert.equal(p.workers, 0);
+  await p.close();
+});
+
+test(`pool (${runtime}): a worker over its rlimit (cpu) fails its call cleanly and is replaced`, async () => {
+  const fds = await baseline(runtime);
+  const p = await makePool(runtime, { size: 1, min: 1, rlimits: { cpu: 3 } });
+  assert.equal(await p.call("echo", ["under the limit"]), "under the limit");
+  const e = await failure(p.call("spin"));
+  assert.ok(e instanceof WorkerError, String(e));
+  assert.ok(e.signal === "SIGXCPU" || e.signal === "SIGKILL", `signal ${e.signal}`);
+  assert.match(e.message, /was killed by SIG(XCPU|KILL) while calls were pending/);
+  assert.equal(await p.call("echo", ["replaced"]), "replaced");
+  await p.close();
+  await noLeftovers(fds);
+}, 60000);
