@@ -13,6 +13,10 @@ for entry in "src/worker/host.ts dist/worker-host.js" "src/worker/child.ts dist/
 	node_modules/.bin/esbuild "$1" --bundle --format=esm --platform=node --target=es2022 \
 		--packages=external --outfile="$2" --log-level=warning
 done
+# "aspawn/register": loads "aspawn/child_process" by the package's name, so
+# both stay one module instance.
+node_modules/.bin/esbuild src/register/index.ts --bundle --format=esm --platform=node --target=es2022 \
+	--packages=external --outfile=dist/register.js --log-level=warning
 node_modules/.bin/tsc -p tsconfig.build.json
 # Declarations keep the sources' ".ts" specifiers; consumers resolve ".js" to
 # the neighbouring .d.ts without any special setting.
