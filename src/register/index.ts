@@ -4,7 +4,7 @@
  *
  *   node --import aspawn/register app.js
  *   bun --preload aspawn/register app.js
- *   deno run --preload npm:aspawn/register app.js   (partly: see in-place.ts)
+ *   deno run --preload npm:aspawn/register app.js
  *
  * node.ts and in-place.ts say how each runtime is covered.
  */

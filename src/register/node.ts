@@ -24,6 +24,8 @@ interface NodeModule {
 
 /** Installs the redirect to `ns`, the aspawn/child_process namespace. */
 export function install(ns: Record<string, unknown>, ownUrl: string): void {
+  // Loaded twice (--import twice, or NODE_OPTIONS and the command line): once is enough.
+  if (CHILD_PROCESS_KEY in globalThis) return;
   const require = createRequire(ownUrl);
   const Module = require("node:module") as NodeModule;
   const root = pathToFileURL(require.resolve("aspawn/package.json")).href.replace(/package\.json$/, "");
