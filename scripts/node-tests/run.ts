@@ -124,6 +124,8 @@ function main() {
   for (const s of o.sides) mkdirSync(join(logs, s), { recursive: true });
   mkdirSync(tmp, { recursive: true });
 
+  let finished = 0;
+  const total = files.length * o.sides.length;
   // Thread ids in use: each run in flight has its own test/common tmpdir.
   const free = Array.from({ length: o.jobs }, (_, i) => i);
 
@@ -155,6 +157,8 @@ function main() {
         const log = join(logs, side, `${file}.log`);
         writeFileSync(log, `$ node ${args.join(" ")}\n${text}\n[exit ${code} signal ${signal}${timedOut ? " timeout" : ""}]\n`);
         const outcome: Outcome = timedOut ? "timeout" : code !== 0 ? "fail" : /^1\.\.0 # Skipped/m.test(text) ? "skip" : "pass";
+        finished++;
+        process.stderr.write(`[${finished}/${total}] ${file} ${side}: ${outcome}\n`);
         done({ outcome, ms: Math.round(performance.now() - started), code, signal, log });
       });
     });
