@@ -8,7 +8,10 @@
  * (performance.now() around the synchronous call: that is the event loop
  * blocked), and calls/s from first call to last exit. A setInterval(1)
  * monitor records the longest gap between its ticks, the blocking as the
- * rest of the program sees it.
+ * rest of the program sees it. On a loaded machine wall time counts the
+ * time other processes had the core: the CPU time of the process during
+ * the call (process.cpuUsage(), all threads, so an upper bound for the JS
+ * thread's) is shown next to it.
  *
  *   node build/bench-child-process/child-process-block.mjs [--quick] [--register dist/register.js]
  *       [--heaps 1024,4096] [--calls 200]
@@ -32,7 +35,7 @@ interface ChildResult {
   heapMiB: number;
   usedHeapMiB: number;
   rssMiB: number;
-  methods: Record<string, { blocked: Latency; maxBlockedUs: number; callsPerS: number; maxGapMs: number }>;
+  methods: Record<string, { blocked: Latency; cpu: Latency; maxBlockedUs: number; callsPerS: number; maxGapMs: number }>;
 }
 
 /** Live objects on V8's heap: arrays of doubles (every page written), kept until exit. */
@@ -55,21 +58,24 @@ async function child(): Promise<void> {
   const result: ChildResult = { heapMiB, usedHeapMiB: 0, rssMiB: 0, methods: {} };
   for (const m of methods) {
     for (let k = 0; k < 5; k++) await new Promise((r) => m.call(r)); // warm-up
-    const blocked: number[] = [];
+    const blocked: number[] = [], cpu: number[] = [];
     const mon = new LoopMonitor();
     mon.start();
     const start = performance.now();
     for (let k = 0; k < calls; k++) {
       await new Promise<void>((resolve, reject) => {
-        const a = performance.now();
+        const c = process.cpuUsage(), a = performance.now();
         m.call((e) => (e ? reject(e) : resolve()));
         blocked.push(performance.now() - a);
+        const d = process.cpuUsage(c);
+        cpu.push((d.user + d.system) / 1000);
       });
     }
     const ms = performance.now() - start;
     mon.stop();
     result.methods[m.name] = {
       blocked: latency(blocked),
+      cpu: latency(cpu),
       maxBlockedUs: Math.max(...blocked) * 1000,
       callsPerS: calls / (ms / 1000),
       maxGapMs: Math.max(...mon.gaps),
@@ -102,13 +108,13 @@ function parent(): void {
     }
   }
   const us = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} ms` : `${n.toFixed(0)} µs`);
-  console.log(`Node ${process.version}, ${calls} sequential calls of "true" per cell; blocked = the synchronous call (p50 / p99 / max); loaded machine`);
-  console.log("heap      rss       module               method    blocked p50   p99        max        calls/s   loop max gap");
+  console.log(`Node ${process.version}, ${calls} sequential calls of "true" per cell; blocked = wall time of the synchronous call (p50 / p99 / max), cpu = the process's CPU time during it (p50)`);
+  console.log("heap      rss       module               method    blocked p50   p99        max        cpu p50    calls/s   loop max gap");
   for (const { heap, mode, r } of rows) {
     for (const [name, m] of Object.entries(r.methods)) {
       console.log(
         `${`${heap} MiB`.padEnd(9)} ${`${r.rssMiB.toFixed(0)} MiB`.padEnd(9)} ${mode.padEnd(20)} ${name.padEnd(9)} ` +
-          `${us(m.blocked.p50Us).padEnd(13)} ${us(m.blocked.p99Us).padEnd(10)} ${us(m.maxBlockedUs).padEnd(10)} ` +
+          `${us(m.blocked.p50Us).padEnd(13)} ${us(m.blocked.p99Us).padEnd(10)} ${us(m.maxBlockedUs).padEnd(10)} ${us(m.cpu.p50Us).padEnd(10)} ` +
           `${m.callsPerS.toFixed(0).padEnd(9)} ${m.maxGapMs.toFixed(1)} ms`,
       );
     }
@@ -121,7 +127,7 @@ function parent(): void {
       const a = real.methods[name]!, b = ours.methods[name];
       if (!b) continue;
       console.log(
-        `  ${heap} MiB ${name}: blocked p50 ${(a.blocked.p50Us / b.blocked.p50Us).toFixed(1)}x less, ` +
+        `  ${heap} MiB ${name}: blocked p50 ${(a.blocked.p50Us / b.blocked.p50Us).toFixed(1)}x less, cpu p50 ${(a.cpu.p50Us / b.cpu.p50Us).toFixed(1)}x less, ` +
           `calls/s ${(b.callsPerS / a.callsPerS).toFixed(2)}x, loop max gap ${(a.maxGapMs / b.maxGapMs).toFixed(1)}x less`,
       );
     }
