@@ -1,7 +1,7 @@
 /**
  * What aspawn/register does for code written against node:child_process
- * (scripts/bench-child-process.sh): a Node process whose V8 heap holds
- * 1 GiB and then 4 GiB of live objects runs CALLS `execFile("true")` one
+ * (scripts/bench-child-process.sh): a Node process holding 1 GiB and then
+ * 4 GiB runs CALLS `execFile("true")` one
  * after another (and `execa("true")` when execa is installed), once with
  * the real module and once under `node --import aspawn/register`, in the
  * same run. Per call: the time the call itself holds the JS thread
@@ -14,10 +14,16 @@
  * thread's) is shown next to it.
  *
  *   node build/bench-child-process/child-process-block.mjs [--quick] [--register dist/register.js]
- *       [--heaps 1024,4096] [--calls 200]
- * Each (heap, module) pair is one fresh process (the same file with --child).
+ *       [--heaps 1024,4096] [--fills objects,buffers] [--calls 200]
+ * Each (fill, heap, module) is one fresh process (the same file with --child).
+ *
+ * Two ways to hold the memory (--fills): "objects", live arrays on V8's
+ * heap, and "buffers", touched ArrayBuffers as the other benchmarks use
+ * (bench/heap.ts). fork() costs far more for the second: measured here,
+ * 4 GiB of V8 heap made a fork cost ~9 ms of CPU, 4 GiB of buffers ~115 ms.
  */
 import { execFile, spawnSync } from "node:child_process";
+import { growTo } from "./heap.ts";
 import { LoopMonitor } from "./loop-monitor.ts";
 import { latency, type Latency } from "./stats.ts";
 
@@ -32,6 +38,7 @@ const MiB = 1024 * 1024;
 interface Method { name: string; call: (done: (e: unknown) => void) => void }
 
 interface ChildResult {
+  fill: string;
   heapMiB: number;
   usedHeapMiB: number;
   rssMiB: number;
@@ -46,8 +53,9 @@ function fillHeap(mib: number): void {
 }
 
 async function child(): Promise<void> {
-  const heapMiB = Number(opt("--heap", "1024")), calls = Number(opt("--calls", "200"));
-  fillHeap(heapMiB);
+  const heapMiB = Number(opt("--heap", "1024")), calls = Number(opt("--calls", "200")), fill = opt("--fill", "objects");
+  if (fill === "objects") fillHeap(heapMiB);
+  else growTo(heapMiB * MiB);
   const methods: Method[] = [{ name: "execFile", call: (done) => void execFile("true", done) }];
   try {
     const { execa } = await import("execa" as string);
@@ -55,7 +63,7 @@ async function child(): Promise<void> {
   } catch {
     // not installed: execFile alone
   }
-  const result: ChildResult = { heapMiB, usedHeapMiB: 0, rssMiB: 0, methods: {} };
+  const result: ChildResult = { fill, heapMiB, usedHeapMiB: 0, rssMiB: 0, methods: {} };
   for (const m of methods) {
     for (let k = 0; k < 5; k++) await new Promise((r) => m.call(r)); // warm-up
     const blocked: number[] = [], cpu: number[] = [];
@@ -90,44 +98,45 @@ async function child(): Promise<void> {
 
 function parent(): void {
   const heaps = opt("--heaps", "1024,4096").split(",").map(Number);
+  const fills = opt("--fills", "objects,buffers").split(",");
   const calls = opt("--calls", quick ? "50" : "200");
   const register = opt("--register", "dist/register.js");
   const self = process.argv[1]!;
-  const rows: { heap: number; mode: string; r: ChildResult }[] = [];
-  for (const heap of heaps) {
+  const rows: { fill: string; heap: number; mode: string; r: ChildResult }[] = [];
+  for (const fill of fills) for (const heap of heaps) {
     for (const mode of ["node:child_process", "aspawn/register"]) {
-      process.stderr.write(`child-process-block: ${heap} MiB heap, ${mode}, ${calls} calls\n`);
+      process.stderr.write(`child-process-block: ${heap} MiB of ${fill}, ${mode}, ${calls} calls\n`);
       const flags = [`--max-old-space-size=${heap + 1024}`, ...(mode === "aspawn/register" ? ["--import", register] : [])];
-      const r = spawnSync(process.execPath, [...flags, self, "--child", "--heap", String(heap), "--calls", calls], {
+      const r = spawnSync(process.execPath, [...flags, self, "--child", "--fill", fill, "--heap", String(heap), "--calls", calls], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],
         maxBuffer: 1 << 20,
       });
       if (r.status !== 0) throw new Error(`the ${mode} child (${heap} MiB) exited ${r.status ?? r.signal}`);
-      rows.push({ heap, mode, r: JSON.parse(r.stdout.trim().split("\n").pop()!) as ChildResult });
+      rows.push({ fill, heap, mode, r: JSON.parse(r.stdout.trim().split("\n").pop()!) as ChildResult });
     }
   }
   const us = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} ms` : `${n.toFixed(0)} µs`);
   console.log(`Node ${process.version}, ${calls} sequential calls of "true" per cell; blocked = wall time of the synchronous call (p50 / p99 / max), cpu = the process's CPU time during it (p50)`);
-  console.log("heap      rss       module               method    blocked p50   p99        max        cpu p50    calls/s   loop max gap");
-  for (const { heap, mode, r } of rows) {
+  console.log("held               rss       module               method    blocked p50   p99        max        cpu p50    calls/s   loop max gap");
+  for (const { fill, heap, mode, r } of rows) {
     for (const [name, m] of Object.entries(r.methods)) {
       console.log(
-        `${`${heap} MiB`.padEnd(9)} ${`${r.rssMiB.toFixed(0)} MiB`.padEnd(9)} ${mode.padEnd(20)} ${name.padEnd(9)} ` +
+        `${`${heap} MiB ${fill}`.padEnd(18)} ${`${r.rssMiB.toFixed(0)} MiB`.padEnd(9)} ${mode.padEnd(20)} ${name.padEnd(9)} ` +
           `${us(m.blocked.p50Us).padEnd(13)} ${us(m.blocked.p99Us).padEnd(10)} ${us(m.maxBlockedUs).padEnd(10)} ${us(m.cpu.p50Us).padEnd(10)} ` +
           `${m.callsPerS.toFixed(0).padEnd(9)} ${m.maxGapMs.toFixed(1)} ms`,
       );
     }
   }
   console.log("\nratios (node:child_process / aspawn/register):");
-  for (const heap of heaps) {
-    const real = rows.find((x) => x.heap === heap && x.mode === "node:child_process")!.r;
-    const ours = rows.find((x) => x.heap === heap && x.mode === "aspawn/register")!.r;
+  for (const fill of fills) for (const heap of heaps) {
+    const real = rows.find((x) => x.fill === fill && x.heap === heap && x.mode === "node:child_process")!.r;
+    const ours = rows.find((x) => x.fill === fill && x.heap === heap && x.mode === "aspawn/register")!.r;
     for (const name of Object.keys(real.methods)) {
       const a = real.methods[name]!, b = ours.methods[name];
       if (!b) continue;
       console.log(
-        `  ${heap} MiB ${name}: blocked p50 ${(a.blocked.p50Us / b.blocked.p50Us).toFixed(1)}x less, cpu p50 ${(a.cpu.p50Us / b.cpu.p50Us).toFixed(1)}x less, ` +
+        `  ${heap} MiB ${fill}, ${name}: blocked p50 ${(a.blocked.p50Us / b.blocked.p50Us).toFixed(1)}x less, cpu p50 ${(a.cpu.p50Us / b.cpu.p50Us).toFixed(1)}x less, ` +
           `calls/s ${(b.callsPerS / a.callsPerS).toFixed(2)}x, loop max gap ${(a.maxGapMs / b.maxGapMs).toFixed(1)}x less`,
       );
     }

@@ -1,10 +1,10 @@
 #!/bin/sh
 # What aspawn/register changes for existing node:child_process code
 # (bench/child-process-block.ts), in one run:
-#   scripts/bench-child-process.sh [--quick] [--no-build] [--heaps 1024,4096] [--calls 200]
-# A Node parent with 1 GiB and 4 GiB of live heap runs sequential
-# execFile("true") calls (and execa("true") when execa is installed), with
-# the real module and under `node --import dist/register.js`: the time each
+#   scripts/bench-child-process.sh [--quick] [--no-build] [--heaps 1024,4096] [--fills objects,buffers] [--calls 200]
+# A Node parent holding 1 GiB and 4 GiB (live V8 objects, then touched
+# ArrayBuffers) runs sequential execFile("true") calls (and execa("true")
+# when execa is installed), with the real module and under `node --import dist/register.js`: the time each
 # call blocks the event loop, calls/s, and the ratios. Node only: the hook
 # is Node's. Builds dist/ first (npm run build) unless --no-build.
 set -eu
