@@ -129,7 +129,7 @@ if (runtime === "node") {
     const both = <T>(f: (m: typeof cp) => T): [T, T] => [f(cp), f(nodeCp as unknown as typeof cp)];
     const strip = (r: ReturnType<typeof spawnSync>) => ({ ...r, pid: undefined, error: r.error && [r.error.message, (r.error as { code?: string }).code] });
     for (const args of [["sh", ["-c", "echo a; exit 4"]], ["sleep", ["5"], { timeout: 50 }], ["nope-x", []], ["cat", [], { input: "x", encoding: "utf8" }]] as const) {
-      const [ours, node] = both((m) => strip(m.spawnSync(args[0], args[1] as string[], args[2] as object)));
+      const [ours, node] = both((m) => strip(m.spawnSync(args[0], args[1] as unknown as string[], args[2] as object)));
       assert.deepEqual(ours, node, args[0]);
     }
     const [a, b] = both((m) => promisify(m.exec)("echo x; exit 1").catch((e: Record<string, unknown>) => [e.message, e.code, e.stdout, e.stderr, e.killed, e.signal, e.cmd]));
