@@ -5,6 +5,7 @@
  * stream with an fd passed as is, "ipc" the channel's socket.
  */
 import { invalidArgValue, nodeError } from "./node-errors.ts";
+import { PipeReadable, PipeWritable } from "./streams.ts";
 
 export type Slot = "pipe" | "ignore" | "ipc" | number | { input: Uint8Array | string };
 
@@ -23,6 +24,8 @@ const words: Record<string, Slot[]> = {
 
 /** The fd behind a stream or handle of this process (a Socket, a ReadStream, process.stdout...). */
 function fdOf(v: object): number | undefined {
+  // A stream of another child of this module: its pipe, by fd.
+  if (v instanceof PipeReadable || v instanceof PipeWritable) return v.fd >= 0 ? v.fd : undefined;
   const o = v as { fd?: unknown; _handle?: { fd?: unknown }; handle?: { fd?: unknown } };
   for (const fd of [o.fd, o._handle?.fd, o.handle?.fd]) if (typeof fd === "number" && fd >= 0) return fd;
   return undefined;

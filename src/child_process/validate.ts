@@ -97,9 +97,11 @@ export function validateAbortSignal(s: unknown, name: string): void {
 /** A signal name or number as Node takes it (0 only where the caller allows it). */
 export function toSignal(sig: unknown): number {
   if (typeof sig === "string" || typeof sig === "number") {
-    if (typeof sig === "string" && !/^SIG[A-Z0-9]+$/.test(sig)) throw unknownSignal(sig);
+    // Node looks names up in upper case: "sigterm" is SIGTERM.
+    const name = typeof sig === "string" ? sig.toUpperCase() : sig;
+    if (typeof name === "string" && !/^SIG[A-Z0-9]+$/.test(name)) throw unknownSignal(sig);
     try {
-      return signalNumber(sig);
+      return signalNumber(name);
     } catch {
       throw unknownSignal(sig);
     }

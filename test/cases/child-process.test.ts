@@ -303,3 +303,20 @@ test("child_process: many children at once, all events accounted for", async () 
     assert.deepEqual(r.events, ["spawn", `exit ${i % 5} null`, `close ${i % 5} null`]);
   });
 });
+
+test("child_process: a missing program has no pid at all, and its stdio streams exist and end, as in Node", async () => {
+  const child = spawn("aspawn-no-such-program", { stdio: ["pipe", "pipe", "pipe"] });
+  assert.equal(child.pid, undefined, "known before spawn() returned");
+  assert.ok(child.stdout && child.stderr && child.stdin);
+  const r = await record(child);
+  assert.deepEqual(r.events, ["error", "close -2 null"]);
+  // A relative path, from cwd; a directory is not a program (EACCES).
+  const rel = await record(spawn("./aspawn-no-such-program", { cwd: "/tmp" }));
+  assert.equal(rel.errors[0]?.message, "spawn ./aspawn-no-such-program ENOENT");
+  const dir = spawn("/tmp");
+  assert.equal(dir.pid, undefined);
+  assert.equal((await record(dir)).errors[0]?.message, "spawn /tmp EACCES");
+  // Found once, remembered: a program that appears later on PATH is found too.
+  const env = { PATH: `/aspawn/none:${process.env.PATH}` };
+  assert.equal((await record(spawn("true", { env }))).close[0], 0);
+});
