@@ -14,6 +14,7 @@ import type { ExtraFdOption, Options } from "../api/options.ts";
 import { spawn as aspawn } from "../api/spawn.ts";
 import { internals, type Subprocess } from "../api/subprocess.ts";
 import { errnoError, invalidArgType, invalidArgValue } from "./node-errors.ts";
+import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
 import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
@@ -61,7 +62,7 @@ export class ChildProcess extends EventEmitter {
     if (serialization !== undefined && serialization !== "json" && serialization !== "advanced") {
       throw invalidArgValue("options.serialization", serialization, "must be one of: undefined, 'json', 'advanced'");
     }
-    const { slots, ipc } = readStdio(options.stdio, false);
+    const { slots, ipc, lent } = readStdio(options.stdio, false);
     this.spawnfile = file;
     this.spawnargs = args ? [...args] : [file];
     const env = envFor(options, ipc, serialization ?? "json");
@@ -89,11 +90,19 @@ export class ChildProcess extends EventEmitter {
       process.nextTick(() => this.#failed(new SpawnError(missing, "execve", file, file)));
       return;
     }
+    // A pipe of ours lent to this child is blocking while it runs, as stdio
+    // is (Node's libuv does the same); ours reads it again afterwards.
+    const lend = (on: boolean) => {
+      for (const s of lent) if (s.fd >= 0) loadNative().asp_set_nonblock(s.fd, on ? 0 : 1);
+    };
+    lend(true);
+    if (lent.length) this.once("exit", () => lend(false)).once("error", () => this.#gone && lend(false));
     let sub: Subprocess;
     try {
       sub = aspawn(file, this.spawnargs.slice(1), lib);
     } catch (e) {
       channel?.abandon();
+      lend(false);
       if (!(e instanceof SpawnError)) throw e;
       // No child at all (EMFILE, EAGAIN...): Node reports these through `error` too.
       this.#gone = true;

@@ -11,6 +11,8 @@ export type Slot = "pipe" | "ignore" | "ipc" | number | { input: Uint8Array | st
 
 export interface ReadStdio {
   slots: Slot[];
+  /** Streams of other children of this module given as stdio: their pipes are lent to this child. */
+  lent: (PipeReadable | PipeWritable)[];
   /** Index of "ipc", if any. */
   ipc: number | undefined;
 }
@@ -43,6 +45,7 @@ export function readStdio(stdio: unknown, sync: boolean): ReadStdio {
   else throw invalidArgValue("stdio", stdio);
   while (list.length < 3) list.push(undefined);
   let ipc: number | undefined;
+  const lent: (PipeReadable | PipeWritable)[] = [];
   const slots = list.map((v, i): Slot => {
     if (v == null) return i < 3 ? "pipe" : "ignore";
     if (v === "ignore") return "ignore";
@@ -60,6 +63,7 @@ export function readStdio(stdio: unknown, sync: boolean): ReadStdio {
     }
     if (typeof v === "object") {
       const fd = fdOf(v);
+      if (fd !== undefined && (v instanceof PipeReadable || v instanceof PipeWritable)) lent.push(v);
       if (fd !== undefined) return fd;
     }
     if (typeof v === "string" || ArrayBuffer.isView(v)) {
@@ -69,5 +73,5 @@ export function readStdio(stdio: unknown, sync: boolean): ReadStdio {
     }
     throw invalidArgValue("stdio", stdio);
   });
-  return { slots, ipc };
+  return { slots, ipc, lent };
 }

@@ -133,7 +133,8 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   if (options === undefined) options = {};
   else validateObject(options, "options");
   const o: SpawnOptions = { ...(options as SpawnOptions) };
-  const cwd = o.cwd != null ? validatedPath(o.cwd, "options.cwd") : undefined;
+  // An empty cwd is no cwd at all (Node does not chdir to it).
+  const cwd = o.cwd != null ? validatedPath(o.cwd, "options.cwd") || undefined : undefined;
   if (o.detached != null) validateBoolean(o.detached, "options.detached");
   if (o.uid != null && !isInt32(o.uid)) throw invalidArgType("options.uid", "int32", o.uid);
   if (o.gid != null && !isInt32(o.gid)) throw invalidArgType("options.gid", "int32", o.gid);

@@ -320,3 +320,17 @@ test("child_process: a missing program has no pid at all, and its stdio streams 
   const env = { PATH: `/aspawn/none:${process.env.PATH}` };
   assert.equal((await record(spawn("true", { env }))).close[0], 0);
 });
+
+test("child_process: one child's stdout lent as another's stdin — blocking while it reads, ours again after", async () => {
+  const cat = spawn("cat", { stdio: ["pipe", "pipe", "inherit"] });
+  const head = spawn("head", ["-n1"], { stdio: [cat.stdout!, "pipe", "inherit"] });
+  cat.stdin!.write("hello\n");
+  const first = await record(head);
+  assert.equal(first.stdout, "hello\n");
+  assert.deepEqual(first.close, [0, null], "head read a blocking stdin (no EAGAIN)");
+  const rest = record(cat);
+  cat.stdin!.end("world\n");
+  assert.equal((await rest).stdout, "world\n");
+  // An empty cwd is no cwd (Node does not chdir to it).
+  assert.equal((await record(spawn("pwd", { cwd: "" }))).stdout, `${process.cwd()}\n`);
+});
