@@ -6,7 +6,7 @@
  * and the channel have closed.
  */
 import { EventEmitter } from "node:events";
-import type { Readable, Writable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import type { ExtraPipe } from "../api/extra-pipes.ts";
@@ -14,6 +14,8 @@ import type { ExtraFdOption, Options } from "../api/options.ts";
 import { spawn as aspawn } from "../api/spawn.ts";
 import { internals, type Subprocess } from "../api/subprocess.ts";
 import { errnoError, invalidArgType, invalidArgValue } from "./node-errors.ts";
+import { loadNative } from "../ffi/load.ts";
+import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
 import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
 import { toSignal, type NormalizedSpawn } from "./validate.ts";
@@ -38,6 +40,11 @@ export class ChildProcess extends EventEmitter {
   /** The IPC channel (fork, or "ipc" in stdio), while open. */
   channel: Channel | undefined = undefined;
 
+  /** Node's internal name for the channel, which some code reads. */
+  get _channel(): Channel | undefined {
+    return this.channel;
+  }
+
   #sub: Subprocess | undefined;
   /** The child has been reaped (or never ran): nothing to signal. */
   #gone = false;
@@ -55,7 +62,7 @@ export class ChildProcess extends EventEmitter {
     if (serialization !== undefined && serialization !== "json" && serialization !== "advanced") {
       throw invalidArgValue("options.serialization", serialization, "must be one of: undefined, 'json', 'advanced'");
     }
-    const { slots, ipc } = readStdio(options.stdio, false);
+    const { slots, ipc, lent } = readStdio(options.stdio, false);
     this.spawnfile = file;
     this.spawnargs = args ? [...args] : [file];
     const env = envFor(options, ipc, serialization ?? "json");
@@ -73,11 +80,29 @@ export class ChildProcess extends EventEmitter {
       cleanup: false,
       forceKillAfter: Infinity,
     };
+    const missing = precheck(file, options.cwd, env.clearEnv ? env.env?.PATH : process.env.PATH);
+    if (missing) {
+      // As Node: no pid, `error` then `close` asynchronously, nothing run.
+      channel?.abandon();
+      this.#gone = true;
+      this.exitCode = -missing;
+      this.#streams(undefined, slots, Promise.resolve());
+      process.nextTick(() => this.#failed(new SpawnError(missing, "execve", file, file)));
+      return;
+    }
+    // A pipe of ours lent to this child is blocking while it runs, as stdio
+    // is (Node's libuv does the same); ours reads it again afterwards.
+    const lend = (on: boolean) => {
+      for (const s of lent) if (s.fd >= 0) loadNative().asp_set_nonblock(s.fd, on ? 0 : 1);
+    };
+    lend(true);
+    if (lent.length) this.once("exit", () => lend(false)).once("error", () => this.#gone && lend(false));
     let sub: Subprocess;
     try {
       sub = aspawn(file, this.spawnargs.slice(1), lib);
     } catch (e) {
       channel?.abandon();
+      lend(false);
       if (!(e instanceof SpawnError)) throw e;
       // No child at all (EMFILE, EAGAIN...): Node reports these through `error` too.
       this.#gone = true;
@@ -108,11 +133,20 @@ export class ChildProcess extends EventEmitter {
     });
   }
 
-  #streams(sub: Subprocess, slots: readonly unknown[], gate: Promise<void>): void {
-    const io = sub[internals];
-    const extra = sub.stdio.slice(3) as (ExtraPipe | null)[];
+  /** The stdio streams over the child's pipes; without a child (a program found missing), streams that just end. */
+  #streams(sub: Subprocess | undefined, slots: readonly unknown[], gate: Promise<void>): void {
+    const io = sub?.[internals];
+    const extra = (sub?.stdio.slice(3) ?? []) as (ExtraPipe | null)[];
     this.stdio = slots.map((s, i): Stdio => {
       if (s !== "pipe") return null;
+      if (!io) {
+        const ended = i === 0 ? new Writable({ write: (_c, _e, cb) => cb() }) : new Readable({ read() { this.push(null); } });
+        if (i > 0) {
+          this.#closesNeeded++;
+          ended.once("close", () => this.maybeClose());
+        }
+        return ended;
+      }
       if (i === 0) return io.stdin && new PipeWritable(io.stdin);
       const stream = i < 3 ? ((i === 1 ? io.stdout : io.stderr) && new PipeReadable((i === 1 ? io.stdout : io.stderr)!, gate)) : extra[i - 3] ? new PipeDuplex(extra[i - 3]!) : null;
       if (stream) {

@@ -162,14 +162,12 @@ export function exec(command: string, options?: unknown, callback?: unknown): Ch
 /** util.promisify's form: resolves `{ stdout, stderr }`; the error carries them too. Its `child` is the ChildProcess. */
 function promised(fn: (...args: unknown[]) => ChildProcess) {
   return (...args: unknown[]) => {
-    let child!: ChildProcess;
+    let settle!: ExecCallback;
     const promise = new Promise<{ stdout: string | Buffer; stderr: string | Buffer }>((resolve, reject) => {
-      child = fn(...args, (e: ExecError | null, stdout: string | Buffer, stderr: string | Buffer) => {
-        if (e !== null) reject(Object.assign(e, { stdout, stderr }));
-        else resolve({ stdout, stderr });
-      });
+      settle = (e, stdout, stderr) => (e !== null ? reject(Object.assign(e, { stdout, stderr })) : resolve({ stdout, stderr }));
     }) as Promise<{ stdout: string | Buffer; stderr: string | Buffer }> & { child: ChildProcess };
-    promise.child = child;
+    // Outside the executor: bad arguments throw here, as Node's do, rather than reject.
+    promise.child = fn(...args, settle);
     return promise;
   };
 }

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "./child-process.ts";
-import { invalidArgType, nodeError } from "./node-errors.ts";
+import { invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
 import { spawn } from "./spawn.ts";
 import { nullCheck, validatedPath, validateObject } from "./validate.ts";
 
@@ -24,7 +24,10 @@ export function fork(modulePath: string | URL, args?: unknown, options?: unknown
   nullCheck(o.execPath, "options.execPath");
   const execArgv = (o.execArgv as string[] | undefined) ?? process.execArgv;
   execArgv.forEach((a, i) => nullCheck(a, `options.execArgv[${i}]`));
-  if (typeof o.stdio === "string") o.stdio = [o.stdio, o.stdio, o.stdio, "ipc"];
+  if (typeof o.stdio === "string") {
+    if (!["pipe", "inherit", "ignore"].includes(o.stdio)) throw invalidArgValue("stdio", o.stdio);
+    o.stdio = [o.stdio, o.stdio, o.stdio, "ipc"];
+  }
   else if (!Array.isArray(o.stdio)) o.stdio = o.silent ? ["pipe", "pipe", "pipe", "ipc"] : [0, 1, 2, "ipc"];
   else if (!o.stdio.includes("ipc")) {
     throw nodeError(Error, "ERR_CHILD_PROCESS_IPC_REQUIRED", "Forked processes must have an IPC channel, missing value 'ipc' in options.stdio");

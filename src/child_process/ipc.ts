@@ -101,12 +101,18 @@ export class Channel {
     } else if (typeof options === "function") {
       callback = options as typeof callback;
       options = undefined;
+    } else if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw invalidArgType("options", "object", options);
     }
+    if (callback !== undefined && typeof callback !== "function") throw invalidArgType("callback", "Function", callback);
     if (message === undefined) {
       throw nodeError(TypeError, "ERR_MISSING_ARGS", 'The "message" argument must be specified');
     }
     if (!["string", "object", "number", "boolean"].includes(typeof message)) {
       throw invalidArgType("message", ["string", "object", "number", "boolean"], message);
+    }
+    if (handle !== undefined && handle !== null && typeof handle !== "object") {
+      throw nodeError(TypeError, "ERR_INVALID_HANDLE_TYPE", "This handle type cannot be sent");
     }
     if (handle !== undefined && handle !== null) {
       throw nodeError(TypeError, "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",

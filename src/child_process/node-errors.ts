@@ -130,8 +130,11 @@ export interface ErrnoError extends Error {
  * Node's ErrnoException: `spawn ls ENOENT`, `errno` negative (as libuv's),
  * `code`, `syscall`. `errno` here is positive (the kernel's).
  */
+/** Codes Node reports that the library's table (spawn's errnos) leaves out. */
+const moreCodes: Record<number, string> = { 105: "ENOBUFS" };
+
 export function errnoError(errno: number, syscall: string): ErrnoError {
-  const code = errnoCode(errno);
+  const code = moreCodes[errno] ?? errnoCode(errno);
   const e = new Error(`${syscall} ${code}`) as ErrnoError;
   e.errno = -errno;
   e.code = code;

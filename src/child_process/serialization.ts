@@ -4,6 +4,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
+import { runtime } from "../ffi/runtime.ts";
 import type { Parser } from "../worker/connection.ts";
 import { Kind, type Frame } from "../worker/protocol.ts";
 
@@ -74,11 +75,13 @@ type V8 = typeof import("node:v8");
 let v8: V8 | undefined;
 
 function advanced(): Codec {
+  // Bun's node:v8 writes JavaScriptCore's format, and Deno's V8 a newer
+  // wire version than Node's V8 reads: only a Node parent speaks it to a Node child.
+  if (runtime !== "node") {
+    throw new TypeError(`serialization: "advanced" needs node:v8's serializer as Node has it, and this is ${runtime}; use "json"`);
+  }
   v8 ??= createRequire(import.meta.url)("node:v8") as V8;
   const { DefaultSerializer, DefaultDeserializer } = v8;
-  if (typeof DefaultSerializer !== "function") {
-    throw new TypeError('serialization: "advanced" needs node:v8\'s DefaultSerializer, which this runtime does not have; use "json"');
-  }
   class Serializer extends DefaultSerializer {
     _writeHostObject(object: object): void {
       if (ArrayBuffer.isView(object)) {

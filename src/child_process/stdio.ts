@@ -5,11 +5,14 @@
  * stream with an fd passed as is, "ipc" the channel's socket.
  */
 import { invalidArgValue, nodeError } from "./node-errors.ts";
+import { PipeReadable, PipeWritable } from "./streams.ts";
 
 export type Slot = "pipe" | "ignore" | "ipc" | number | { input: Uint8Array | string };
 
 export interface ReadStdio {
   slots: Slot[];
+  /** Streams of other children of this module given as stdio: their pipes are lent to this child. */
+  lent: (PipeReadable | PipeWritable)[];
   /** Index of "ipc", if any. */
   ipc: number | undefined;
 }
@@ -23,6 +26,8 @@ const words: Record<string, Slot[]> = {
 
 /** The fd behind a stream or handle of this process (a Socket, a ReadStream, process.stdout...). */
 function fdOf(v: object): number | undefined {
+  // A stream of another child of this module: its pipe, by fd.
+  if (v instanceof PipeReadable || v instanceof PipeWritable) return v.fd >= 0 ? v.fd : undefined;
   const o = v as { fd?: unknown; _handle?: { fd?: unknown }; handle?: { fd?: unknown } };
   for (const fd of [o.fd, o._handle?.fd, o.handle?.fd]) if (typeof fd === "number" && fd >= 0) return fd;
   return undefined;
@@ -40,6 +45,7 @@ export function readStdio(stdio: unknown, sync: boolean): ReadStdio {
   else throw invalidArgValue("stdio", stdio);
   while (list.length < 3) list.push(undefined);
   let ipc: number | undefined;
+  const lent: (PipeReadable | PipeWritable)[] = [];
   const slots = list.map((v, i): Slot => {
     if (v == null) return i < 3 ? "pipe" : "ignore";
     if (v === "ignore") return "ignore";
@@ -57,6 +63,7 @@ export function readStdio(stdio: unknown, sync: boolean): ReadStdio {
     }
     if (typeof v === "object") {
       const fd = fdOf(v);
+      if (fd !== undefined && (v instanceof PipeReadable || v instanceof PipeWritable)) lent.push(v);
       if (fd !== undefined) return fd;
     }
     if (typeof v === "string" || ArrayBuffer.isView(v)) {
@@ -66,5 +73,5 @@ export function readStdio(stdio: unknown, sync: boolean): ReadStdio {
     }
     throw invalidArgValue("stdio", stdio);
   });
-  return { slots, ipc };
+  return { slots, ipc, lent };
 }

@@ -50,10 +50,15 @@ export class PipeReadable extends Readable {
   setRef(ref: boolean): void {
     this.#reader.setRef(ref);
   }
+
+  /** The pipe's fd while open (-1 after): passed as is when the stream is another child's stdio. */
+  get fd(): number {
+    return this.#reader.fd;
+  }
 }
 
 export class PipeWritable extends Writable {
-  readonly #writer: PipeWriter;
+  readonly #writer: PipeWriter & { readonly fd?: number };
 
   constructor(writer: PipeWriter) {
     super({ decodeStrings: false });
@@ -76,6 +81,15 @@ export class PipeWritable extends Writable {
 
   setRef(ref: boolean): void {
     this.#writer.setRef(ref);
+  }
+
+  /** Node's stdin is a Socket: write-only, it says readable false. */
+  get readable(): boolean {
+    return false;
+  }
+
+  get fd(): number {
+    return this.#writer.fd ?? -1;
   }
 }
 

@@ -14,6 +14,7 @@ import { killSignalOf, normalizeSpawnArguments, nullCheck, validateMaxBuffer, va
 
 const MAX_BUFFER = 1024 * 1024;
 const ETIMEDOUT = 110, ENOBUFS = 105;
+const READ_CHUNK = 65536;
 
 export interface SpawnSyncReturns<T = Buffer | string> {
   pid: number;
@@ -52,7 +53,9 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     ...(o.timeout ? { timeout: o.timeout } : {}),
     ...(killSignal !== undefined ? { killSignal } : {}),
     ...(input !== undefined ? { input } : {}),
-    maxBuffer: maxBuffer > 0 ? maxBuffer : 1,
+    // Node reads in 64 KiB chunks and checks maxBuffer after each: what
+    // passed the limit within a chunk is kept. Checked again below.
+    maxBuffer: Math.max(maxBuffer, READ_CHUNK),
     encoding: "buffer",
     reject: false,
     cleanup: false,
@@ -88,7 +91,7 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     signal: r.signal,
   };
   if (r.timedOut) ret.error = fail(ETIMEDOUT);
-  else if (r.maxBufferExceeded) ret.error = fail(ENOBUFS);
+  else if (r.maxBufferExceeded || r.stdout.length > maxBuffer || r.stderr.length > maxBuffer) ret.error = fail(ENOBUFS);
   return ret;
 }
 

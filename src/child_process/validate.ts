@@ -97,9 +97,11 @@ export function validateAbortSignal(s: unknown, name: string): void {
 /** A signal name or number as Node takes it (0 only where the caller allows it). */
 export function toSignal(sig: unknown): number {
   if (typeof sig === "string" || typeof sig === "number") {
-    if (typeof sig === "string" && !/^SIG[A-Z0-9]+$/.test(sig)) throw unknownSignal(sig);
+    // Node looks names up in upper case: "sigterm" is SIGTERM.
+    const name = typeof sig === "string" ? sig.toUpperCase() : sig;
+    if (typeof name === "string" && !/^SIG[A-Z0-9]+$/.test(name)) throw unknownSignal(sig);
     try {
-      return signalNumber(sig);
+      return signalNumber(name);
     } catch {
       throw unknownSignal(sig);
     }
@@ -131,7 +133,8 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   if (options === undefined) options = {};
   else validateObject(options, "options");
   const o: SpawnOptions = { ...(options as SpawnOptions) };
-  const cwd = o.cwd != null ? validatedPath(o.cwd, "options.cwd") : undefined;
+  // An empty cwd is no cwd at all (Node does not chdir to it).
+  const cwd = o.cwd != null ? validatedPath(o.cwd, "options.cwd") || undefined : undefined;
   if (o.detached != null) validateBoolean(o.detached, "options.detached");
   if (o.uid != null && !isInt32(o.uid)) throw invalidArgType("options.uid", "int32", o.uid);
   if (o.gid != null && !isInt32(o.gid)) throw invalidArgType("options.gid", "int32", o.gid);
