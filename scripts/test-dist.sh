@@ -88,12 +88,11 @@ import { execFileSync, spawn } from "node:child_process";
 const ours = await import("aspawn/child_process");
 console.log(`${execFileSync("echo", ["ok"], { encoding: "utf8" }).trim()} ${spawn === ours.spawn}`);
 JS
-for line in "node: $(node --import aspawn/register check-register.mjs)" \
-	"bun: $("$root/node_modules/.bin/bun" --preload aspawn/register check-register.mjs)" \
-	"deno: $("$root/node_modules/.bin/deno" run --allow-all --preload ./node_modules/aspawn/dist/register.js check-register.mjs)"; do
-	grep -q 'ok true$' <<<"$line" || { echo "aspawn/register, $line" >&2; exit 1; }
-	echo "aspawn/register, $line"
-done
+registered=("node: $(node --import aspawn/register check-register.mjs)"
+	"bun: $("$root/node_modules/.bin/bun" --preload aspawn/register check-register.mjs)"
+	"deno: $("$root/node_modules/.bin/deno" run --allow-all --preload ./node_modules/aspawn/dist/register.js check-register.mjs)")
+printf 'aspawn/register, %s\n' "${registered[@]}"
+[ "$(grep -c 'ok true$' < <(printf '%s\n' "${registered[@]}"))" = 3 ] || { echo "aspawn/register: not redirected everywhere" >&2; exit 1; }
 # Deno, the sources by path from outside the project (no package.json of ours in reach).
 sed "s#from \"aspawn\"#from \"$root/src/index.ts\"#" check.mjs > "$tmp/check-src.mjs"
 native "deno, sources by path:" "$(cd "$tmp" && "$root/node_modules/.bin/deno" run --allow-ffi check-src.mjs)"
