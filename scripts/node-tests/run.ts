@@ -157,8 +157,8 @@ function main() {
         const log = join(logs, side, `${file}.log`);
         writeFileSync(log, `$ node ${args.join(" ")}\n${text}\n[exit ${code} signal ${signal}${timedOut ? " timeout" : ""}]\n`);
         const outcome: Outcome = timedOut ? "timeout" : code !== 0 ? "fail" : /^1\.\.0 # Skipped/m.test(text) ? "skip" : "pass";
-        finished++;
-        process.stderr.write(`[${finished}/${total}] ${file} ${side}: ${outcome}\n`);
+        const at = finished < total ? `${++finished}/${total}` : "again";
+        process.stderr.write(`[${at}] ${file} ${side}: ${outcome}\n`);
         done({ outcome, ms: Math.round(performance.now() - started), code, signal, log });
       });
     });
