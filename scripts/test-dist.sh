@@ -14,7 +14,7 @@ npm pack --silent --pack-destination "$tmp" >/dev/null
 tarball=$(ls "$tmp"/aspawn-*.tgz)
 listing=$(tar -tzf "$tarball")
 echo "== $(basename "$tarball"): $(wc -l <<<"$listing") files"
-for need in package/dist/index.js package/dist/index.d.ts package/dist/worker-host.js package/dist/worker.js package/dist/worker/child.d.ts package/src/index.ts package/README.md package/LICENSE package/bench/chart.svg \
+for need in package/dist/index.js package/dist/index.d.ts package/dist/worker-host.js package/dist/worker.js package/dist/register.js package/dist/worker/child.d.ts package/dist/child_process.js package/dist/child_process/index.d.ts package/src/index.ts package/README.md package/LICENSE package/bench/chart.svg \
 	package/prebuilds/linux-x64/libaspawn.so package/prebuilds/linux-arm64/libaspawn.so; do
 	grep -qx "$need" <<<"$listing" || { echo "missing from the package: $need" >&2; exit 1; }
 done
@@ -66,6 +66,33 @@ PATH="$root/node_modules/.bin:$PATH"
 echo "workers, node parent: $(node check-worker.mjs node bun deno)"
 echo "workers, bun parent:  $("$root/node_modules/.bin/bun" run check-worker.mjs bun node deno)"
 echo "workers, deno parent: $("$root/node_modules/.bin/deno" run --allow-all check-worker-deno.mjs deno node bun)"
+# "aspawn/child_process": node:child_process's shape, from each runtime.
+cat > check-cp.mjs <<'JS'
+import cp, { execFile } from "aspawn/child_process";
+import { promisify } from "node:util";
+const { stdout } = await promisify(execFile)("sh", ["-c", "echo ok"]);
+console.log(`${stdout.trim()} ${typeof cp.spawn}`);
+JS
+sed 's#from "aspawn/child_process"#from "./node_modules/aspawn/dist/child_process.js"#' check-cp.mjs > check-cp-deno.mjs
+for line in "node: $(node check-cp.mjs)" "bun: $("$root/node_modules/.bin/bun" run check-cp.mjs)" \
+	"deno: $("$root/node_modules/.bin/deno" run --allow-all check-cp-deno.mjs)"; do
+	grep -q 'ok function$' <<<"$line" || { echo "aspawn/child_process, $line" >&2; exit 1; }
+	echo "aspawn/child_process, $line"
+done
+echo 'const cp = require("aspawn/child_process"); console.log(cp.execFileSync("echo", ["ok"], { encoding: "utf8" }).trim(), typeof cp.default.spawn);' > check-cp.cjs
+echo "aspawn/child_process, required: $(node check-cp.cjs)"
+# "aspawn/register" by the package's name: the app's own node:child_process
+# becomes aspawn/child_process (Deno: the build by path, as above).
+cat > check-register.mjs <<'JS'
+import { execFileSync, spawn } from "node:child_process";
+const ours = await import("aspawn/child_process");
+console.log(`${execFileSync("echo", ["ok"], { encoding: "utf8" }).trim()} ${spawn === ours.spawn}`);
+JS
+registered=("node: $(node --import aspawn/register check-register.mjs)"
+	"bun: $("$root/node_modules/.bin/bun" --preload aspawn/register check-register.mjs)"
+	"deno: $("$root/node_modules/.bin/deno" run --allow-all --preload ./node_modules/aspawn/dist/register.js check-register.mjs)")
+printf 'aspawn/register, %s\n' "${registered[@]}"
+[ "$(grep -c 'ok true$' < <(printf '%s\n' "${registered[@]}"))" = 3 ] || { echo "aspawn/register: not redirected everywhere" >&2; exit 1; }
 # Deno, the sources by path from outside the project (no package.json of ours in reach).
 sed "s#from \"aspawn\"#from \"$root/src/index.ts\"#" check.mjs > "$tmp/check-src.mjs"
 native "deno, sources by path:" "$(cd "$tmp" && "$root/node_modules/.bin/deno" run --allow-ffi check-src.mjs)"

@@ -28,6 +28,13 @@ export interface ConnectionHandlers {
   end(error: Error | undefined): void;
 }
 
+/** What splits the bytes read into frames: the worker protocol's FrameParser, or another protocol's. */
+export interface Parser {
+  push(chunk: Uint8Array): Iterable<Frame>;
+  /** Mid-frame: EOF now means a truncated frame. */
+  readonly partial: boolean;
+}
+
 interface Pending {
   parts: Uint8Array[];
   fds: readonly number[];
@@ -37,7 +44,7 @@ interface Pending {
 export class Connection {
   readonly #native: Native;
   readonly #watch: SocketWatch;
-  readonly #parser: FrameParser;
+  readonly #parser: Parser;
   readonly #handlers: ConnectionHandlers;
   #fd: number;
   /** fds received whose FD frame is not parsed yet. */
@@ -46,11 +53,11 @@ export class Connection {
   #writing = false;
   #ended = false;
 
-  constructor(native: Native, channel: Channel, fd: number, handlers: ConnectionHandlers, maxFrame = DEFAULT_MAX_FRAME) {
+  constructor(native: Native, channel: Channel, fd: number, handlers: ConnectionHandlers, maxFrame = DEFAULT_MAX_FRAME, parser?: Parser) {
     this.#native = native;
     this.#fd = fd;
     this.#watch = new SocketWatch(channel, fd);
-    this.#parser = new FrameParser(maxFrame);
+    this.#parser = parser ?? new FrameParser(maxFrame);
     this.#handlers = handlers;
   }
 

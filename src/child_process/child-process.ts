@@ -1,0 +1,275 @@
+/**
+ * ChildProcess: Node's EventEmitter face over a Subprocess of this library.
+ * Events in Node's order — `spawn`; then `exit` (or `error` when the program
+ * never ran); `disconnect` when an IPC channel closes; `close` once the
+ * child exited and every stdio stream it had (stdout, stderr, extra pipes)
+ * and the channel have closed.
+ */
+import { EventEmitter } from "node:events";
+import { Readable, Writable } from "node:stream";
+import { SpawnError } from "../api/errors.ts";
+import type { ExitStatus } from "../api/exit-status.ts";
+import type { ExtraPipe } from "../api/extra-pipes.ts";
+import type { ExtraFdOption, Options } from "../api/options.ts";
+import { spawn as aspawn } from "../api/spawn.ts";
+import { internals, type Subprocess } from "../api/subprocess.ts";
+import { errnoError, invalidArgType, invalidArgValue } from "./node-errors.ts";
+import { loadNative } from "../ffi/load.ts";
+import { precheck } from "./precheck.ts";
+import { readStdio } from "./stdio.ts";
+import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
+import { toSignal, type NormalizedSpawn } from "./validate.ts";
+import { type Channel, openChannel } from "./ipc.ts";
+
+const EINVAL = 22, ENOSYS = 38;
+type Stdio = Readable | Writable | PipeDuplex | null;
+const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("nodejs.dispose");
+
+export class ChildProcess extends EventEmitter {
+  pid: number | undefined = undefined;
+  exitCode: number | null = null;
+  signalCode: string | null = null;
+  killed = false;
+  connected = false;
+  spawnfile: string | undefined;
+  spawnargs: string[] = [];
+  stdin: Writable | null = null;
+  stdout: Readable | null = null;
+  stderr: Readable | null = null;
+  stdio: Stdio[] = [];
+  /** The IPC channel (fork, or "ipc" in stdio), while open. */
+  channel: Channel | undefined = undefined;
+
+  /** Node's internal name for the channel, which some code reads. */
+  get _channel(): Channel | undefined {
+    return this.channel;
+  }
+
+  #sub: Subprocess | undefined;
+  /** The child has been reaped (or never ran): nothing to signal. */
+  #gone = false;
+  #closesNeeded = 1;
+  #closesGot = 0;
+
+  /** Node's internal step: start the program from normalised options (see validate.ts). */
+  spawn(options: NormalizedSpawn): void {
+    if (options === null || typeof options !== "object") throw invalidArgType("options", "object", options);
+    const { file, args } = options;
+    if (options.envPairs !== undefined && !Array.isArray(options.envPairs)) throw invalidArgType("options.envPairs", "Array", options.envPairs);
+    if (typeof file !== "string") throw invalidArgType("options.file", "string", file);
+    if (args !== undefined && !Array.isArray(args)) throw invalidArgType("options.args", "Array", args);
+    const serialization = options.serialization;
+    if (serialization !== undefined && serialization !== "json" && serialization !== "advanced") {
+      throw invalidArgValue("options.serialization", serialization, "must be one of: undefined, 'json', 'advanced'");
+    }
+    const { slots, ipc, lent } = readStdio(options.stdio, false);
+    this.spawnfile = file;
+    this.spawnargs = args ? [...args] : [file];
+    const env = envFor(options, ipc, serialization ?? "json");
+    const channel = ipc === undefined ? undefined : openChannel(this, serialization ?? "json");
+    const stdio: ExtraFdOption[] = slots.map((s) => (s === "ipc" ? channel!.childFd : s as ExtraFdOption));
+    const lib: Options = {
+      ...(this.spawnargs.length ? { argv0: this.spawnargs[0] } : {}),
+      ...(options.cwd != null ? { cwd: options.cwd } : {}),
+      ...env,
+      stdio: stdio as Options["stdio"],
+      ...(options.detached ? { setsid: true } : {}),
+      ...(options.uid != null ? { uid: options.uid } : {}),
+      ...(options.gid != null ? { gid: options.gid } : {}),
+      // Node's children outlive their parent, and Node never escalates to SIGKILL.
+      cleanup: false,
+      forceKillAfter: Infinity,
+    };
+    const missing = precheck(file, options.cwd, env.clearEnv ? env.env?.PATH : process.env.PATH);
+    if (missing) {
+      // As Node: no pid, `error` then `close` asynchronously, nothing run.
+      channel?.abandon();
+      this.#gone = true;
+      this.exitCode = -missing;
+      this.#streams(undefined, slots, Promise.resolve());
+      process.nextTick(() => this.#failed(new SpawnError(missing, "execve", file, file)));
+      return;
+    }
+    // A pipe of ours lent to this child is blocking while it runs, as stdio
+    // is (Node's libuv does the same); ours reads it again afterwards.
+    const lend = (on: boolean) => {
+      for (const s of lent) if (s.fd >= 0) loadNative().asp_set_nonblock(s.fd, on ? 0 : 1);
+    };
+    lend(true);
+    if (lent.length) this.once("exit", () => lend(false)).once("error", () => this.#gone && lend(false));
+    let sub: Subprocess;
+    try {
+      sub = aspawn(file, this.spawnargs.slice(1), lib);
+    } catch (e) {
+      channel?.abandon();
+      lend(false);
+      if (!(e instanceof SpawnError)) throw e;
+      // No child at all (EMFILE, EAGAIN...): Node reports these through `error` too.
+      this.#gone = true;
+      this.exitCode = -e.errno;
+      queueMicrotask(() => this.#failed(e));
+      return;
+    } finally {
+      channel?.childStarted();
+    }
+    this.#sub = sub;
+    this.pid = sub.pid;
+    const gate = sub.spawned.then(() => {}, () => {});
+    this.#streams(sub, slots, gate);
+    if (channel) {
+      this.channel = channel;
+      this.connected = true;
+      this.#closesNeeded++;
+      channel.start();
+    }
+    sub.spawned.then(() => this.emit("spawn"), (e: unknown) => {
+      this.pid = undefined;
+      this.#gone = true;
+      this.exitCode = e instanceof SpawnError ? -e.errno : -EINVAL;
+      this.#failed(e);
+    });
+    sub.exited.then((s) => this.#exited(s), (e: unknown) => {
+      if (!(e instanceof SpawnError)) this.emit("error", e); // the status was lost
+    });
+  }
+
+  /** The stdio streams over the child's pipes; without a child (a program found missing), streams that just end. */
+  #streams(sub: Subprocess | undefined, slots: readonly unknown[], gate: Promise<void>): void {
+    const io = sub?.[internals];
+    const extra = (sub?.stdio.slice(3) ?? []) as (ExtraPipe | null)[];
+    this.stdio = slots.map((s, i): Stdio => {
+      if (s !== "pipe") return null;
+      if (!io) {
+        const ended = i === 0 ? new Writable({ write: (_c, _e, cb) => cb() }) : new Readable({ read() { this.push(null); } });
+        if (i > 0) {
+          this.#closesNeeded++;
+          ended.once("close", () => this.maybeClose());
+        }
+        return ended;
+      }
+      if (i === 0) return io.stdin && new PipeWritable(io.stdin);
+      const stream = i < 3 ? ((i === 1 ? io.stdout : io.stderr) && new PipeReadable((i === 1 ? io.stdout : io.stderr)!, gate)) : extra[i - 3] ? new PipeDuplex(extra[i - 3]!) : null;
+      if (stream) {
+        this.#closesNeeded++;
+        stream.once("close", () => this.maybeClose());
+      }
+      return stream;
+    });
+    this.stdin = this.stdio[0] as Writable | null;
+    this.stdout = (this.stdio[1] ?? null) as Readable | null;
+    this.stderr = (this.stdio[2] ?? null) as Readable | null;
+  }
+
+  /** The program never ran: `error` (Node's `spawn FILE ENOENT`), then `close` once the stdio closed. */
+  #failed(e: unknown): void {
+    const errno = e instanceof SpawnError ? e.errno : EINVAL;
+    const syscall = this.spawnfile ? `spawn ${this.spawnfile}` : "spawn";
+    const err = errnoError(errno, syscall);
+    if (this.spawnfile) err.path = this.spawnfile;
+    err.spawnargs = this.spawnargs.slice(1);
+    this.stdin?.destroy();
+    this.channel?.close();
+    this.emit("error", err);
+    queueMicrotask(() => this.#flushStdio());
+    this.maybeClose();
+  }
+
+  #exited(s: ExitStatus): void {
+    this.#gone = true;
+    if (s.signal) this.signalCode = s.signal;
+    else this.exitCode = s.exitCode;
+    this.stdin?.destroy();
+    this.emit("exit", this.exitCode, this.signalCode);
+    process.nextTick(() => this.#flushStdio());
+    this.maybeClose();
+  }
+
+  /**
+   * After the exit, output nobody listens to is drained (and dropped), as
+   * Node does, so that `close` comes even when stdout was never read.
+   */
+  #flushStdio(): void {
+    for (const s of this.stdio) {
+      const r = s as Readable | null;
+      if (!r || !r.readable) continue;
+      const state = (r as unknown as { _readableState?: { readableListening?: boolean } })._readableState;
+      const listening = state?.readableListening ?? (r.listenerCount("data") + r.listenerCount("readable") > 0);
+      if (!listening) r.resume();
+    }
+  }
+
+  /** @internal one of the things `close` waits for has happened. */
+  maybeClose(): void {
+    if (++this.#closesGot === this.#closesNeeded) this.emit("close", this.exitCode, this.signalCode);
+  }
+
+  /**
+   * Send a signal (default SIGTERM; 0 probes). True when it was sent; false
+   * once the child is gone. An unknown signal throws ERR_UNKNOWN_SIGNAL; a
+   * failure to send (EPERM) is emitted as `error`, as Node does.
+   */
+  kill(sig?: string | number): boolean {
+    const n = sig === 0 ? 0 : toSignal(sig === undefined ? "SIGTERM" : sig);
+    if (!this.#sub || this.#gone) return false;
+    try {
+      if (!this.#sub.kill(n)) return false;
+      this.killed = true;
+      return true;
+    } catch (e) {
+      const errno = (e as { errno?: number }).errno ?? EINVAL;
+      const err = errnoError(errno, "kill");
+      if (errno === EINVAL || errno === ENOSYS) throw err;
+      this.emit("error", err);
+      return false;
+    }
+  }
+
+  /** Keep the event loop alive while the child runs (the default). */
+  ref(): void {
+    this.#sub?.ref();
+    this.channel?.setRef(true);
+  }
+
+  /** Let the event loop end while the child still runs (its pipes and channel included). */
+  unref(): void {
+    this.#sub?.unref();
+    this.channel?.setRef(false);
+  }
+
+  /** Send a message over the IPC channel (fork()). */
+  send(message: unknown, handle?: unknown, options?: unknown, callback?: (error: Error | null) => void): boolean {
+    if (!this.channel) {
+      // Node: no channel, no send method; calling it anyway is ERR_IPC_CHANNEL_CLOSED.
+      throw Object.assign(new Error("Channel closed"), { code: "ERR_IPC_CHANNEL_CLOSED" });
+    }
+    return this.channel.send(message, handle, options, callback);
+  }
+
+  /** Close the IPC channel: `disconnect` follows on both sides. */
+  disconnect(): void {
+    if (!this.channel || !this.connected) {
+      this.emit("error", Object.assign(new Error("IPC channel is already disconnected"), { code: "ERR_IPC_DISCONNECTED" }));
+      return;
+    }
+    this.channel.disconnect();
+  }
+
+  [dispose](): void {
+    if (!this.killed) this.kill();
+  }
+}
+
+/** The library's env options for Node's env (or envPairs), plus the channel's variables. */
+function envFor(o: NormalizedSpawn, ipc: number | undefined, serialization: string): Pick<Options, "env" | "clearEnv"> {
+  const channel = ipc === undefined ? {} : { NODE_CHANNEL_FD: String(ipc), NODE_CHANNEL_SERIALIZATION_MODE: serialization };
+  if (o.env) return { env: { ...o.env, ...channel }, clearEnv: true };
+  if (o.envPairs) {
+    const env: Record<string, string> = {};
+    for (const pair of o.envPairs) {
+      const eq = pair.indexOf("=");
+      if (eq > 0) env[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    return { env: { ...env, ...channel }, clearEnv: true };
+  }
+  return ipc === undefined ? {} : { env: channel };
+}

@@ -1,0 +1,129 @@
+/**
+ * Node streams over the library's pipe ends: a Readable pulls the next
+ * chunk only when Node asks for one (the pipe stays the buffer, so a slow
+ * consumer slows the child as with Node's sockets), a Writable resolves each
+ * write once it is in the pipe, and a Duplex joins an extra pipe's two web
+ * streams.
+ */
+import { Buffer } from "node:buffer";
+import { Duplex, Readable, Writable } from "node:stream";
+import type { PipeReader, PipeWriter } from "../api/child.ts";
+import type { ExtraPipe } from "../api/extra-pipes.ts";
+
+const asBuffer = (c: Uint8Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+
+/** A Buffer (or string) chunk Node handed to _write, as bytes. */
+function bytesOf(chunk: unknown, encoding: BufferEncoding): Uint8Array {
+  return typeof chunk === "string" ? Buffer.from(chunk, encoding) : chunk as Uint8Array;
+}
+
+export class PipeReadable extends Readable {
+  readonly #reader: PipeReader;
+  /** Settles once the child's `spawn` (or `error`) was emitted: no data comes before it, as in Node. */
+  #gate: Promise<unknown> | undefined;
+
+  constructor(reader: PipeReader, gate: Promise<unknown>) {
+    super();
+    this.#reader = reader;
+    this.#gate = gate;
+  }
+
+  override _read(): void {
+    if (this.#gate) {
+      const gate = this.#gate;
+      this.#gate = undefined;
+      void gate.then(() => this._read());
+      return;
+    }
+    this.#reader.read().then(
+      (chunk) => this.push(chunk ? asBuffer(chunk) : null),
+      (e: Error) => this.destroy(e),
+    );
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#reader.close();
+    cb(err);
+  }
+
+  /** @internal for ref()/unref() of the child */
+  setRef(ref: boolean): void {
+    this.#reader.setRef(ref);
+  }
+
+  /** The pipe's fd while open (-1 after): passed as is when the stream is another child's stdio. */
+  get fd(): number {
+    return this.#reader.fd;
+  }
+}
+
+export class PipeWritable extends Writable {
+  readonly #writer: PipeWriter & { readonly fd?: number };
+
+  constructor(writer: PipeWriter) {
+    super({ decodeStrings: false });
+    this.#writer = writer;
+  }
+
+  override _write(chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.#writer.write(bytesOf(chunk, encoding)).then(() => cb(), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.#writer.close();
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.#writer.close();
+    cb(err);
+  }
+
+  setRef(ref: boolean): void {
+    this.#writer.setRef(ref);
+  }
+
+  /** Node's stdin is a Socket: write-only, it says readable false. */
+  get readable(): boolean {
+    return false;
+  }
+
+  get fd(): number {
+    return this.#writer.fd ?? -1;
+  }
+}
+
+/** An extra pipe (stdio[3+] "pipe"): the child reads and writes the same fd, a socket. */
+export class PipeDuplex extends Duplex {
+  readonly #pipe: ExtraPipe;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+
+  constructor(pipe: ExtraPipe) {
+    super({ decodeStrings: false, allowHalfOpen: false });
+    this.#pipe = pipe;
+  }
+
+  override _read(): void {
+    (this.#reader ??= this.#pipe.readable.getReader()).read().then(
+      (r) => this.push(r.done ? null : asBuffer(r.value)),
+      (e: Error) => this.destroy(e),
+    );
+  }
+
+  override _write(chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
+    (this.#writer ??= this.#pipe.writable.getWriter()).write(bytesOf(chunk, encoding)).then(() => cb(), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    (this.#writer ??= this.#pipe.writable.getWriter()).close().then(() => cb(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    void this.#reader?.cancel().catch(() => {});
+    // No writer yet: the second fd was never made (extra-pipes.ts), nothing to close.
+    if (this.#writer) void this.#writer.abort().catch(() => {});
+    if (!this.#reader) void this.#pipe.readable.cancel().catch(() => {});
+    cb(err);
+  }
+}

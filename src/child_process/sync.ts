@@ -1,0 +1,136 @@
+/**
+ * spawnSync(), execSync(), execFileSync() over runSync(): one native call
+ * that spawns, feeds input, collects and reaps, with Node's result shape
+ * (`pid`, `output`, `stdout`, `stderr`, `status`, `signal`, `error`) and
+ * Node's errors (`spawnSync FILE ENOENT`, ETIMEDOUT, ENOBUFS).
+ */
+import { Buffer } from "node:buffer";
+import { SpawnError } from "../api/errors.ts";
+import type { RunOptions } from "../api/options.ts";
+import { runSync } from "../api/run-sync.ts";
+import { type ErrnoError, errnoError, invalidArgType } from "./node-errors.ts";
+import { readStdio, type Slot } from "./stdio.ts";
+import { killSignalOf, normalizeSpawnArguments, nullCheck, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
+
+const MAX_BUFFER = 1024 * 1024;
+const ETIMEDOUT = 110, ENOBUFS = 105;
+const READ_CHUNK = 65536;
+
+export interface SpawnSyncReturns<T = Buffer | string> {
+  pid: number;
+  output: (T | null)[] | null;
+  stdout: T | null;
+  stderr: T | null;
+  status: number | null;
+  signal: string | null;
+  error?: ErrnoError | Error;
+}
+
+export function spawnSync(file: string, args?: unknown, options?: unknown): SpawnSyncReturns {
+  const o = normalizeSpawnArguments(file, args, options);
+  const maxBuffer = (o.maxBuffer ?? MAX_BUFFER) as number;
+  validateTimeout(o.timeout);
+  validateMaxBuffer(maxBuffer);
+  const killSignal = killSignalOf(o.killSignal);
+  const { slots } = readStdio(o.stdio ?? "pipe", true);
+  const encoding = typeof o.encoding === "string" && o.encoding !== "buffer" ? o.encoding as BufferEncoding : undefined;
+  let input: Uint8Array | undefined;
+  const given = o.input ?? (slots[0] as { input?: unknown } | undefined)?.input;
+  if (given != null) {
+    if (typeof given === "string") input = Buffer.from(given, encoding);
+    else if (ArrayBuffer.isView(given)) input = new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
+    else throw invalidArgType("options.stdio[0]", ["Buffer", "TypedArray", "DataView", "string"], given);
+  }
+  const stdio = slots.map((s: Slot, i) => (typeof s === "object" ? "pipe" : i === 0 && input !== undefined ? "pipe" : s));
+  const lib: RunOptions = {
+    argv0: o.args[0],
+    ...(o.cwd != null ? { cwd: o.cwd } : {}),
+    ...(o.env ? { env: o.env, clearEnv: true } : {}),
+    stdio: stdio as RunOptions["stdio"],
+    ...(o.detached ? { setsid: true } : {}),
+    ...(o.uid != null ? { uid: o.uid } : {}),
+    ...(o.gid != null ? { gid: o.gid } : {}),
+    ...(o.timeout ? { timeout: o.timeout } : {}),
+    ...(killSignal !== undefined ? { killSignal } : {}),
+    ...(input !== undefined ? { input } : {}),
+    // Node reads in 64 KiB chunks and checks maxBuffer after each: what
+    // passed the limit within a chunk is kept. Checked again below.
+    maxBuffer: Math.max(maxBuffer, READ_CHUNK),
+    encoding: "buffer",
+    reject: false,
+    cleanup: false,
+    forceKillAfter: Infinity,
+  };
+  const syscall = `spawnSync ${o.file}`;
+  const fail = (errno: number): ErrnoError => {
+    const e = errnoError(errno, syscall);
+    e.path = o.file;
+    e.spawnargs = o.args.slice(1);
+    return e;
+  };
+  let r;
+  try {
+    r = runSync(o.file, o.args.slice(1), lib);
+  } catch (e) {
+    if (!(e instanceof SpawnError)) throw e;
+    return { pid: 0, output: null, stdout: null, stderr: null, status: null, signal: null, error: fail(e.errno) };
+  }
+  const shape = (bytes: string | Uint8Array, fd: number): Buffer | string | null => {
+    if (stdio[fd] !== "pipe") return null;
+    const b = Buffer.from(bytes as Uint8Array);
+    return encoding ? b.toString(encoding) : b;
+  };
+  const stdout = shape(r.stdout, 1), stderr = shape(r.stderr, 2);
+  const ret: SpawnSyncReturns = {
+    // runSync does not report the pid; Node's is a number, so a number it is.
+    pid: (r as { pid?: number }).pid ?? 0,
+    output: [null, stdout, stderr],
+    stdout,
+    stderr,
+    status: r.exitCode,
+    signal: r.signal,
+  };
+  if (r.timedOut) ret.error = fail(ETIMEDOUT);
+  else if (r.maxBufferExceeded || r.stdout.length > maxBuffer || r.stderr.length > maxBuffer) ret.error = fail(ENOBUFS);
+  return ret;
+}
+
+/** Node's error for a failed sync exec: the spawn error, or `Command failed: CMD\nSTDERR`, with the result's fields. */
+function execSyncError(ret: SpawnSyncReturns, cmd: string): Error | undefined {
+  if (ret.error) return Object.assign(ret.error, ret);
+  if (ret.status === 0) return undefined;
+  const stderr = ret.stderr && ret.stderr.length > 0 ? `\n${ret.stderr.toString()}` : "";
+  return Object.assign(new Error(`Command failed: ${cmd}${stderr}`), ret);
+}
+
+export function execFileSync(file: string, args?: unknown, options?: unknown): Buffer | string | null {
+  if (args != null && typeof args === "object" && !Array.isArray(args)) {
+    options = args;
+    args = [];
+  }
+  if (options != null) validateObject(options, "options");
+  const o = (options ?? {}) as Record<string, unknown>;
+  if (o.argv0 != null) {
+    validateString(o.argv0, "options.argv0");
+    nullCheck(o.argv0, "options.argv0");
+  }
+  const list = (args ?? []) as string[];
+  const ret = spawnSync(file, list, o);
+  // With no stdio of the caller's, the child's stderr is shown, as Node does.
+  if (!o.stdio && ret.stderr) process.stderr.write(ret.stderr);
+  const err = execSyncError(ret, [(o.argv0 as string) || file, ...list].join(" "));
+  if (err) throw err;
+  return ret.stdout;
+}
+
+export function execSync(command: string, options?: unknown): Buffer | string | null {
+  validateString(command, "command");
+  nullCheck(command, "command");
+  const o = { ...(options as object) } as Record<string, unknown>;
+  o.shell = typeof o.shell === "string" ? o.shell : true;
+  const ret = spawnSync(command, o);
+  if (!o.stdio && ret.stderr) process.stderr.write(ret.stderr);
+  const err = execSyncError(ret, command);
+  if (err) throw err;
+  return ret.stdout;
+}

@@ -1,0 +1,138 @@
+// aspawn/child_process: exec and execFile (callbacks, promisify), and the
+// sync forms, with Node's results and errors.
+import * as nodeCp from "node:child_process";
+import { promisify } from "node:util";
+import cp, { exec, execFile, execFileSync, execSync, spawnSync } from "../../src/child_process/index.ts";
+import { runtime } from "../../src/ffi/runtime.ts";
+import { assert, test } from "../adapter.ts";
+import { runFixture } from "../fixtures.ts";
+
+type Result = [Error & Record<string, unknown> | null, string | Buffer, string | Buffer];
+
+function call(f: (cb: (...a: unknown[]) => void) => unknown): Promise<Result> {
+  return new Promise((resolve) => f((...a) => resolve(a as Result)));
+}
+
+test("exec: the callback gets stdout and stderr as strings; a failure is Node's error", async () => {
+  const [ok, out, err] = await call((cb) => exec("echo out; echo err >&2", cb));
+  assert.deepEqual([ok, out, err], [null, "out\n", "err\n"]);
+  const [e, so, se] = await call((cb) => exec("echo partial; echo bad >&2; exit 3", cb));
+  assert.ok(e instanceof Error);
+  assert.equal(e.message, "Command failed: echo partial; echo bad >&2; exit 3\nbad\n");
+  assert.equal(e.code, 3);
+  assert.equal(e.killed, false);
+  assert.equal(e.signal, null);
+  assert.equal(e.cmd, "echo partial; echo bad >&2; exit 3");
+  assert.deepEqual([so, se], ["partial\n", "bad\n"]);
+});
+
+test("execFile: arguments, encoding 'buffer', a missing program", async () => {
+  const [e, out] = await call((cb) => execFile("printf", ["%s-%s", "a b", "c"], { encoding: "buffer" }, cb));
+  assert.equal(e, null);
+  assert.ok(Buffer.isBuffer(out));
+  assert.equal(out.toString(), "a b-c");
+  const [missing, o2, e2] = await call((cb) => execFile("aspawn-no-such-program", ["x"], cb));
+  assert.equal(missing!.code, "ENOENT");
+  assert.equal(missing!.message, "spawn aspawn-no-such-program ENOENT");
+  assert.equal(missing!.cmd, "aspawn-no-such-program x");
+  assert.deepEqual([o2, e2], ["", ""]);
+  const [latin] = await call((cb) => execFile("printf", ["\\351"], { encoding: "latin1" }, (err, s) => cb(err ?? s)));
+  assert.equal(latin, "é");
+});
+
+test("exec: maxBuffer ends the child with ERR_CHILD_PROCESS_STDIO_MAXBUFFER, output cut at the limit", async () => {
+  const [e, out] = await call((cb) => exec("yes", { maxBuffer: 1000 }, cb));
+  assert.equal(e!.code, "ERR_CHILD_PROCESS_STDIO_MAXBUFFER");
+  assert.equal(e!.message, "stdout maxBuffer length exceeded");
+  assert.ok(e instanceof RangeError);
+  assert.equal((out as string).length, 1000);
+  const [e2, , err2] = await call((cb) => exec("head -c 5000 /dev/zero >&2", { maxBuffer: 10 }, cb));
+  assert.equal(e2!.message, "stderr maxBuffer length exceeded");
+  assert.equal((err2 as string).length, 10);
+});
+
+test("exec: timeout kills with killSignal; the error says killed and the signal", async () => {
+  const t0 = performance.now();
+  const [e] = await call((cb) => exec("sleep 30", { timeout: 150, killSignal: "SIGKILL" }, cb));
+  assert.ok(performance.now() - t0 < 10000);
+  assert.equal(e!.killed, true);
+  assert.equal(e!.signal, "SIGKILL");
+  assert.equal(e!.code, null);
+});
+
+test("exec, execFile: util.promisify resolves { stdout, stderr } and rejects with them on the error; .child", async () => {
+  const p = promisify(exec)("echo hi");
+  assert.ok((p as unknown as { child: unknown }).child instanceof cp.ChildProcess);
+  assert.deepEqual(await p, { stdout: "hi\n", stderr: "" });
+  assert.deepEqual(await promisify(execFile)("sh", ["-c", "echo a >&2"]), { stdout: "", stderr: "a\n" });
+  await assert.rejects(promisify(execFile)("sh", ["-c", "echo so; echo se >&2; exit 2"]), (e: Record<string, unknown>) => {
+    assert.deepEqual([e.code, e.stdout, e.stderr], [2, "so\n", "se\n"]);
+    return true;
+  });
+});
+
+test("spawnSync: Node's result shape; encoding; input; a missing program; timeout", () => {
+  const r = spawnSync("sh", ["-c", "cat; echo err >&2; exit 3"], { input: "in" });
+  assert.equal(r.status, 3);
+  assert.equal(r.signal, null);
+  assert.ok(Buffer.isBuffer(r.stdout));
+  assert.equal(r.stdout!.toString(), "in");
+  assert.equal(r.stderr!.toString(), "err\n");
+  assert.deepEqual(r.output, [null, r.stdout, r.stderr]);
+  assert.equal(r.error, undefined);
+  const text = spawnSync("echo", ["x"], { encoding: "utf8" });
+  assert.equal(text.stdout, "x\n");
+  const inherit = spawnSync("true", { stdio: "inherit" });
+  assert.deepEqual([inherit.stdout, inherit.stderr, inherit.status], [null, null, 0]);
+  const missing = spawnSync("aspawn-no-such-program", ["a"]);
+  assert.deepEqual({ ...missing, error: undefined }, { pid: 0, output: null, stdout: null, stderr: null, status: null, signal: null, error: undefined });
+  const e = missing.error as Error & Record<string, unknown>;
+  assert.deepEqual([e.message, e.code, e.errno, e.syscall, e.path, e.spawnargs], [
+    "spawnSync aspawn-no-such-program ENOENT", "ENOENT", -2, "spawnSync aspawn-no-such-program", "aspawn-no-such-program", ["a"],
+  ]);
+  const timed = spawnSync("sleep", ["30"], { timeout: 100 });
+  assert.equal(timed.signal, "SIGTERM");
+  assert.equal(timed.status, null);
+  assert.equal((timed.error as { code?: string }).code, "ETIMEDOUT");
+  assert.equal(timed.error!.message, "spawnSync sleep ETIMEDOUT");
+  const big = spawnSync("yes", { maxBuffer: 100 });
+  assert.equal((big.error as { code?: string }).code, "ENOBUFS");
+});
+
+test("execSync, execFileSync: stdout returned; a failure throws Node's error with status and output", () => {
+  assert.equal(execSync("echo hi").toString(), "hi\n");
+  assert.equal(execFileSync("echo", ["a", "b"], { encoding: "utf8" }), "a b\n");
+  assert.throws(() => execSync("echo out; echo oops >&2; exit 2", { stdio: "pipe" }), (e: Error & Record<string, unknown>) => {
+    assert.equal(e.message, "Command failed: echo out; echo oops >&2; exit 2\noops\n");
+    assert.equal(e.status, 2);
+    assert.equal(String(e.stdout), "out\n");
+    assert.equal(String(e.stderr), "oops\n");
+    return true;
+  });
+  assert.throws(() => execFileSync("aspawn-no-such-program"), (e: Error & Record<string, unknown>) => {
+    assert.equal(e.code, "ENOENT");
+    assert.equal(e.message, "spawnSync aspawn-no-such-program ENOENT");
+    assert.equal(e.status, null);
+    return true;
+  });
+});
+
+test("execSync: the child's stderr goes to ours when stdio is not given, as Node does", async () => {
+  const r = await runFixture("cp-exec-sync-stderr");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "to-parent-stderr\n");
+  assert.equal(r.stdout, "captured\n");
+});
+
+if (runtime === "node") {
+  test("exec, spawnSync: the same results as node:child_process (the oracle)", async () => {
+    const both = <T>(f: (m: typeof cp) => T): [T, T] => [f(cp), f(nodeCp as unknown as typeof cp)];
+    const strip = (r: ReturnType<typeof spawnSync>) => ({ ...r, pid: undefined, error: r.error && [r.error.message, (r.error as { code?: string }).code] });
+    for (const args of [["sh", ["-c", "echo a; exit 4"]], ["sleep", ["5"], { timeout: 50 }], ["nope-x", []], ["cat", [], { input: "x", encoding: "utf8" }]] as const) {
+      const [ours, node] = both((m) => strip(m.spawnSync(args[0], args[1] as unknown as string[], args[2] as object)));
+      assert.deepEqual(ours, node, args[0]);
+    }
+    const [a, b] = both((m) => promisify(m.exec)("echo x; exit 1").catch((e: Record<string, unknown>) => [e.message, e.code, e.stdout, e.stderr, e.killed, e.signal, e.cmd]));
+    assert.deepEqual(await a, await b);
+  });
+}

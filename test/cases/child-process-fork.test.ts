@@ -1,0 +1,106 @@
+// aspawn/child_process: fork() and Node's IPC channel, with an unmodified
+// Node child (test/fixtures/cp-ipc-child.cjs: process.send and
+// process.on("message")) whatever runtime the parent is.
+import { type ChildProcess, fork, spawn } from "../../src/child_process/index.ts";
+import { runtime } from "../../src/ffi/runtime.ts";
+import { assert, test } from "../adapter.ts";
+import { record } from "../child-process-events.ts";
+import { repoRoot } from "../repo-root.ts";
+
+const CHILD = `${repoRoot}test/fixtures/cp-ipc-child.cjs`;
+const NODE = "/usr/bin/node";
+
+function next(child: ChildProcess): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => child.once("message", resolve));
+}
+
+/** Whether this runtime's node:v8 writes what Node's V8 reads: on Node only; elsewhere a TypeError says so before anything runs. */
+function advancedHere(): boolean {
+  const start = () => spawn("true", { stdio: ["ignore", "ignore", "ignore", "ipc"], serialization: "advanced" });
+  if (runtime === "node") return true;
+  assert.throws(start, /serialization: "advanced" needs node:v8's serializer as Node has it/);
+  return false;
+}
+
+for (const serialization of ["json", "advanced"] as const) {
+  test(`fork (${serialization}): messages both ways with a Node child, then disconnect from the child`, async () => {
+    if (serialization === "advanced" && !advancedHere()) return;
+    const child = fork(CHILD, ["a", "b"], { execPath: NODE, serialization });
+    assert.equal(child.connected, true);
+    const done = record(child);
+    assert.deepEqual((await next(child)).hello, ["a", "b"]);
+    const value = serialization === "json"
+      ? { x: [1, "two", null], s: "é\n" }
+      : { n: 12345678901234567890n, m: new Map([[1, { d: new Date(0) }]]), b: Buffer.from("hi"), u: new Uint16Array([1, 2]) };
+    const sent = await new Promise<unknown>((resolve) => child.send(value, resolve));
+    assert.equal(sent, null, "the callback says the message is written");
+    const echo = (await next(child)).echo as typeof value;
+    assert.deepEqual(echo, serialization === "json" ? value : { ...value, b: echo.b });
+    if (serialization === "advanced") assert.equal(Buffer.from((echo as { b: Uint8Array }).b).toString(), "hi");
+    // A message larger than any socket buffer, in pieces.
+    child.send({ big: "x".repeat(3 << 20) });
+    assert.equal((await next(child)).size, 3 << 20);
+    child.send("disconnect");
+    const r = await done;
+    assert.deepEqual(r.events, ["spawn", "disconnect", "exit 5 null", "close 5 null"]);
+    assert.equal(child.connected, false);
+  }, 30000);
+}
+
+test("fork: disconnect() from the parent ends the channel on both sides; send afterwards is ERR_IPC_CHANNEL_CLOSED", async () => {
+  const child = fork(CHILD, { execPath: NODE });
+  const done = record(child);
+  await next(child);
+  child.disconnect();
+  assert.equal(child.connected, false);
+  const err = await new Promise<Error & { code?: string }>((resolve) => child.send("late", resolve as never));
+  assert.equal(err.code, "ERR_IPC_CHANNEL_CLOSED");
+  const r = await done;
+  // The child saw the disconnect (its exit code says so) and exited on its own.
+  assert.deepEqual(r.events, ["spawn", "disconnect", "exit 5 null", "close 5 null"]);
+  const again: Error[] = [];
+  child.on("error", (e: Error) => again.push(e));
+  child.disconnect();
+  assert.equal((again[0] as { code?: string })?.code, "ERR_IPC_DISCONNECTED");
+}, 30000);
+
+test("fork: silent pipes the child's stdio; execArgv goes before the module; the stdio array takes 'ipc' anywhere", async () => {
+  const child = fork("-e", ["x"], { execPath: "/bin/sh", execArgv: ["-c", 'echo "$0 $1 $NODE_CHANNEL_FD"'], silent: true } as never);
+  const r = await record(child);
+  // sh -c SCRIPT -e x: $0 is "-e", $1 "x"; the channel is fd 3.
+  assert.equal(r.stdout, "-e x 3\n");
+  const placed = spawn("sh", ["-c", 'echo "$NODE_CHANNEL_FD $NODE_CHANNEL_SERIALIZATION_MODE"; test -S /proc/self/fd/5 || readlink /proc/self/fd/5'], {
+    stdio: ["ignore", "pipe", "inherit", "ignore", "ignore", "ipc"],
+  });
+  const r2 = await record(placed);
+  assert.match(r2.stdout, /^5 json\n/);
+  assert.deepEqual(r2.close, [0, null]);
+});
+
+test("fork: a child that exits without disconnecting — exit, disconnect, close all come", async () => {
+  const child = fork(CHILD, { execPath: NODE });
+  const done = record(child);
+  await next(child);
+  child.send("exit");
+  const r = await done;
+  assert.deepEqual(r.events.filter((e) => e !== "spawn").sort(), ["close 7 null", "disconnect", "exit 7 null"].sort());
+  assert.equal(r.events.at(-1), "close 7 null");
+}, 30000);
+
+test("fork: a missing execPath is an error, and close still comes", async () => {
+  const child = fork(CHILD, { execPath: "/aspawn/no/node" });
+  const r = await record(child);
+  assert.equal(r.errors[0]?.message, "spawn /aspawn/no/node ENOENT");
+  assert.equal(r.events.at(-1), "close -2 null");
+});
+
+test("fork: the default execPath is this runtime, whose child speaks Node's protocol too (Node, Bun, Deno)", async () => {
+  // Deno runs a module with `deno run`: its flags go in execArgv.
+  const child = fork(CHILD, ["own"], runtime === "deno" ? { execArgv: ["run", "--allow-all"] } : {});
+  const done = record(child);
+  assert.deepEqual((await next(child)).hello, ["own"]);
+  child.send({ x: 1 });
+  assert.deepEqual((await next(child)).echo, { x: 1 });
+  child.send("disconnect");
+  assert.equal((await done).close[0], 5);
+}, 30000);

@@ -1,0 +1,336 @@
+// aspawn/child_process: ChildProcess and spawn() on real processes, checked
+// against what Node's child_process does (and, on Node, against
+// node:child_process itself, the same call through both).
+import * as nodeCp from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import cp, { ChildProcess, spawn } from "../../src/child_process/index.ts";
+import { runtime } from "../../src/ffi/runtime.ts";
+import { assert, test } from "../adapter.ts";
+import { record } from "../child-process-events.ts";
+import { runFixture } from "../fixtures.ts";
+import { until } from "../wait.ts";
+
+test("child_process: events in Node's order, output, exit code", async () => {
+  const child = spawn("sh", ["-c", "echo out; echo err >&2; exit 3"]);
+  assert.ok(child instanceof ChildProcess);
+  assert.equal(typeof child.pid, "number");
+  const r = await record(child);
+  assert.deepEqual(r.events, ["spawn", "exit 3 null", "close 3 null"]);
+  assert.equal(r.stdout, "out\n");
+  assert.equal(r.stderr, "err\n");
+  assert.equal(child.exitCode, 3);
+  assert.equal(child.signalCode, null);
+  assert.equal(child.spawnfile, "sh");
+  assert.deepEqual(child.spawnargs, ["sh", "-c", "echo out; echo err >&2; exit 3"]);
+  assert.equal(child.stdio[1], child.stdout);
+  assert.equal(child.stdio[2], child.stderr);
+  assert.equal(child.stdio[0], child.stdin);
+});
+
+test("child_process: no data before spawn; close waits for the output even when nobody reads it", async () => {
+  const child = spawn("sh", ["-c", "head -c 300000 /dev/zero"]);
+  const seen: string[] = [];
+  child.on("spawn", () => seen.push("spawn"));
+  child.stdout!.once("data", () => seen.push("data"));
+  const r = await record(child);
+  assert.deepEqual(seen, ["spawn", "data"]);
+  assert.deepEqual(r.close, [0, null]);
+  // Never read at all: Node drains it after the exit, and close still comes.
+  const unread = await record(spawn("sh", ["-c", "head -c 300000 /dev/zero"]));
+  assert.deepEqual(unread.events, ["spawn", "exit 0 null", "close 0 null"]);
+});
+
+test("child_process: a missing program is an asynchronous error with Node's shape, then close(-2)", async () => {
+  const child = spawn("aspawn-no-such-program", ["a", "b"]);
+  let sync = true;
+  child.on("error", () => assert.equal(sync, false, "error is emitted asynchronously"));
+  const done = record(child);
+  sync = false;
+  const r = await done;
+  assert.deepEqual(r.events, ["error", "close -2 null"]);
+  const e = r.errors[0] as Error & Record<string, unknown>;
+  assert.equal(e.message, "spawn aspawn-no-such-program ENOENT");
+  assert.equal(e.code, "ENOENT");
+  assert.equal(e.errno, -2);
+  assert.equal(e.syscall, "spawn aspawn-no-such-program");
+  assert.equal(e.path, "aspawn-no-such-program");
+  assert.deepEqual(e.spawnargs, ["a", "b"]);
+  assert.equal(child.pid, undefined);
+  assert.equal(child.exitCode, -2);
+  assert.equal(child.kill(), false, "nothing to signal");
+});
+
+test("child_process: a missing cwd is reported as Node reports it (spawn FILE ENOENT)", async () => {
+  const r = await record(spawn("true", { cwd: "/aspawn/no/such/dir" }));
+  const e = r.errors[0] as Error & Record<string, unknown>;
+  assert.equal(e.message, "spawn true ENOENT");
+  assert.equal(e.path, "true");
+  assert.deepEqual(r.events, ["error", "close -2 null"]);
+});
+
+/** The message and code a call throws. */
+function thrown(f: () => unknown): [string, string] {
+  try {
+    f();
+  } catch (e) {
+    return [(e as { code: string }).code, (e as Error).message];
+  }
+  return ["", "nothing thrown"];
+}
+
+/** The module without its types: the calls below are wrong on purpose. */
+const loose = cp as unknown as Record<"spawn" | "exec" | "execFile" | "fork", (...args: unknown[]) => unknown>;
+
+const badCalls: [string, () => unknown, string, string][] = [
+  ["file", () => loose.spawn(1 as never), "ERR_INVALID_ARG_TYPE", 'The "file" argument must be of type string. Received type number (1)'],
+  ["empty file", () => loose.spawn(""), "ERR_INVALID_ARG_VALUE", "The argument 'file' cannot be empty. Received ''"],
+  ["NUL in file", () => loose.spawn("a\0b"), "ERR_INVALID_ARG_VALUE", "The argument 'file' must be a string without null bytes. Received 'a\\x00b'"],
+  ["args", () => loose.spawn("ls", 1 as never), "ERR_INVALID_ARG_TYPE", 'The "args" argument must be of type object. Received type number (1)'],
+  ["NUL in args", () => loose.spawn("ls", ["a\0"]), "ERR_INVALID_ARG_VALUE", "The argument 'args[0]' must be a string without null bytes. Received 'a\\x00'"],
+  ["options", () => loose.spawn("ls", [], 1 as never), "ERR_INVALID_ARG_TYPE", 'The "options" argument must be of type object. Received type number (1)'],
+  ["uid", () => loose.spawn("ls", { uid: "x" }), "ERR_INVALID_ARG_TYPE", `The "options.uid" property must be int32. Received type string ('x')`],
+  ["gid", () => loose.spawn("ls", { gid: 1.5 }), "ERR_INVALID_ARG_TYPE", 'The "options.gid" property must be int32. Received type number (1.5)'],
+  ["shell", () => loose.spawn("ls", { shell: 1 }), "ERR_INVALID_ARG_TYPE", 'The "options.shell" property must be one of type boolean or string. Received type number (1)'],
+  ["cwd", () => loose.spawn("ls", { cwd: 1 }), "ERR_INVALID_ARG_TYPE", 'The "options.cwd" property must be of type string or an instance of Buffer or URL. Received type number (1)'],
+  ["detached", () => loose.spawn("ls", { detached: 1 }), "ERR_INVALID_ARG_TYPE", 'The "options.detached" property must be of type boolean. Received type number (1)'],
+  ["argv0", () => loose.spawn("ls", { argv0: 1 }), "ERR_INVALID_ARG_TYPE", 'The "options.argv0" property must be of type string. Received type number (1)'],
+  ["timeout", () => loose.spawn("ls", { timeout: -1 }), "ERR_OUT_OF_RANGE", 'The value of "timeout" is out of range. It must be an unsigned integer. Received -1'],
+  ["killSignal name", () => loose.spawn("ls", { killSignal: "FOO" }), "ERR_UNKNOWN_SIGNAL", "Unknown signal: FOO"],
+  ["killSignal type", () => loose.spawn("ls", { killSignal: {} }), "ERR_INVALID_ARG_TYPE", 'The "options.killSignal" property must be one of type string or number. Received an instance of Object'],
+  ["signal", () => loose.spawn("ls", { signal: {} }), "ERR_INVALID_ARG_TYPE", 'The "options.signal" property must be an instance of AbortSignal. Received an instance of Object'],
+  ["stdio word", () => loose.spawn("ls", { stdio: "foo" }), "ERR_INVALID_ARG_VALUE", "The argument 'stdio' is invalid. Received 'foo'"],
+  ["stdio input", () => loose.spawn("ls", { stdio: ["foo"] }), "ERR_INVALID_SYNC_FORK_INPUT", "Asynchronous forks do not support Buffer, TypedArray, DataView or string input: 'foo'"],
+  ["two ipc", () => loose.spawn("ls", { stdio: ["pipe", "pipe", "pipe", "ipc", "ipc"] }), "ERR_IPC_ONE_PIPE", "Child process can have only one IPC pipe"],
+  ["serialization", () => loose.spawn("ls", { serialization: "x" }), "ERR_INVALID_ARG_VALUE", "The property 'options.serialization' must be one of: undefined, 'json', 'advanced'. Received 'x'"],
+  ["NUL in env", () => loose.spawn("ls", { env: { A: "a\0" } }), "ERR_INVALID_ARG_VALUE", "The property 'options.env['A']' must be a string without null bytes. Received 'a\\x00'"],
+  ["maxBuffer", () => loose.execFile("ls", [], { maxBuffer: -1 }), "ERR_OUT_OF_RANGE", 'The value of "options.maxBuffer" is out of range. It must be a positive number. Received -1'],
+  ["fork without ipc", () => loose.fork("x", { stdio: ["pipe", "pipe", "pipe"] }), "ERR_CHILD_PROCESS_IPC_REQUIRED", "Forked processes must have an IPC channel, missing value 'ipc' in options.stdio"],
+  ["exec callback", () => loose.execFile("ls", [], {}, 1 as never), "ERR_INVALID_ARG_TYPE", 'The "callback" argument must be of type function. Received type number (1)'],
+  ["command", () => loose.exec(1 as never), "ERR_INVALID_ARG_TYPE", 'The "command" argument must be of type string. Received type number (1)'],
+];
+
+test("child_process: Node's argument errors, codes and messages, before anything runs", () => {
+  for (const [what, call, code, message] of badCalls) {
+    assert.deepEqual(thrown(call), [code, message], what);
+  }
+  const e = (() => {
+    try {
+      spawn(1 as never);
+    } catch (e) {
+      return e as Error;
+    }
+  })()!;
+  assert.ok(e instanceof TypeError);
+  assert.match(String(e), /^TypeError \[ERR_INVALID_ARG_TYPE\]: The "file"/);
+});
+
+if (runtime === "node") {
+  test("child_process: the argument errors are node:child_process's own (the oracle)", () => {
+    const calls: Record<string, (m: typeof cp) => unknown> = {
+      file: (m) => m.spawn(1 as never),
+      args: (m) => m.spawn("ls", 1 as never),
+      uid: (m) => m.spawn("ls", { uid: "x" } as never),
+      shell: (m) => m.spawn("ls", { shell: 1 } as never),
+      cwd: (m) => m.spawn("ls", { cwd: 1 } as never),
+      timeout: (m) => m.spawn("ls", { timeout: 1.5 } as never),
+      stdio: (m) => m.spawn("ls", { stdio: "foo" } as never),
+      signal: (m) => m.spawn("ls", { signal: "x" } as never),
+      longString: (m) => m.spawn("ls", { argv0: 1 } as never, 1 as never),
+      shellString: (m) => m.spawn("ls", { uid: "a string long enough to be cut short" } as never),
+      symbol: (m) => m.spawn(Symbol("s") as never),
+      fn: (m) => m.spawn(function named() {} as never),
+      nul: (m) => m.spawn(null as never),
+      maxBuffer: (m) => m.execFile("ls", { maxBuffer: "x" } as never),
+      killSignal: (m) => m.execFile("ls", { killSignal: "SIGNOPE" } as never),
+    };
+    for (const [what, call] of Object.entries(calls)) {
+      assert.deepEqual(thrown(() => call(cp)), thrown(() => call(nodeCp as unknown as typeof cp)), what);
+    }
+  });
+}
+
+test("child_process: stdio forms — inherit and ignore give null streams, an fd or a stream with an fd is passed", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-cp-`);
+  try {
+    const inherit = spawn("true", { stdio: "inherit" });
+    assert.deepEqual([inherit.stdin, inherit.stdout, inherit.stderr], [null, null, null]);
+    assert.deepEqual((await record(inherit)).close, [0, null]);
+    const fd = openSync(`${dir}/out`, "w");
+    const child = spawn("sh", ["-c", "echo to-file; echo to-err >&2"], { stdio: ["ignore", fd, "pipe"] });
+    closeSync(fd);
+    assert.equal(child.stdout, null);
+    assert.equal(child.stdin, null);
+    const r = await record(child);
+    assert.equal(r.stderr, "to-err\n");
+    assert.equal(readFileSync(`${dir}/out`, "utf8"), "to-file\n");
+    // stdin from /dev/null with "ignore"
+    const ign = spawn("sh", ["-c", "readlink /proc/self/fd/0"], { stdio: ["ignore", "pipe", "inherit"] });
+    assert.equal((await record(ign)).stdout, "/dev/null\n");
+    // An object with an fd (a stream of this process): passed by its number.
+    const fd2 = openSync(`${dir}/out2`, "w");
+    const own = spawn("sh", ["-c", "echo via-object"], { stdio: ["ignore", { fd: fd2 }, "inherit"] } as never);
+    closeSync(fd2);
+    assert.equal((await record(own)).close[0], 0);
+    assert.equal(readFileSync(`${dir}/out2`, "utf8"), "via-object\n");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("child_process: stdin is a Writable, and an extra 'pipe' is a Duplex both ways", async () => {
+  const cat = spawn("cat");
+  const done = record(cat);
+  cat.stdin!.write("hello ");
+  cat.stdin!.end(Buffer.from("world"));
+  assert.equal((await done).stdout, "hello world");
+
+  // The child reads fd 3 and writes back what it read, upper-cased.
+  const child = spawn("sh", ["-c", "head -n 1 <&3 | tr a-z A-Z >&3"], { stdio: ["ignore", "inherit", "inherit", "pipe"] });
+  const extra = child.stdio[3] as import("node:stream").Duplex;
+  assert.ok(extra);
+  let back = "";
+  extra.on("data", (d) => (back += d));
+  extra.write("shout\n");
+  const r = await record(child);
+  assert.equal(back, "SHOUT\n");
+  assert.deepEqual(r.close, [0, null]);
+});
+
+test("child_process: kill() — Node's return values, killed, signalCode; unknown signals throw", async () => {
+  const child = spawn("sleep", ["30"]);
+  const done = record(child);
+  await new Promise((r) => child.once("spawn", r));
+  assert.equal(child.kill(0), true, "signal 0 probes a live child");
+  assert.equal(child.kill("SIGUSR1" as never) && child.kill(), true);
+  const r = await done;
+  assert.equal(child.killed, true);
+  assert.equal(child.signalCode, "SIGUSR1");
+  assert.deepEqual(r.events, ["spawn", "exit null SIGUSR1", "close null SIGUSR1"]);
+  assert.equal(child.kill(), false, "reaped: nothing sent");
+  assert.deepEqual(thrown(() => child.kill("SIGNOPE" as never)), ["ERR_UNKNOWN_SIGNAL", "Unknown signal: SIGNOPE"]);
+  const numbered = spawn("sleep", ["30"]);
+  const n = record(numbered);
+  assert.equal(numbered.kill(9), true);
+  assert.equal((await n).close[1], "SIGKILL");
+});
+
+test("child_process: timeout sends killSignal; an AbortSignal kills and emits Node's AbortError", async () => {
+  const t0 = performance.now();
+  const timed = await record(spawn("sleep", ["30"], { timeout: 200, killSignal: "SIGINT" }));
+  assert.deepEqual(timed.close, [null, "SIGINT"]);
+  assert.ok(performance.now() - t0 < 10000);
+
+  const ac = new AbortController();
+  const child = spawn("sleep", ["30"], { signal: ac.signal });
+  const done = record(child);
+  setTimeout(() => ac.abort("why"), 100);
+  const r = await done;
+  assert.deepEqual(r.events, ["spawn", "error", "exit null SIGTERM", "close null SIGTERM"]);
+  const e = r.errors[0] as Error & { code: string; cause: unknown };
+  assert.equal(e.name, "AbortError");
+  assert.equal(e.code, "ABORT_ERR");
+  assert.equal(e.cause, "why");
+
+  // Already aborted: killed at once (the error still comes asynchronously).
+  const pre = await record(spawn("sleep", ["30"], { signal: AbortSignal.abort() }));
+  assert.equal(pre.errors[0]?.name, "AbortError");
+  assert.equal(pre.close[1], "SIGTERM");
+});
+
+test("child_process: shell joins the command and arguments as Node does; argv0, env, cwd", async () => {
+  const sh = await record(spawn("echo", ["$0", "a  b"], { shell: true }));
+  assert.equal(sh.stdout, "/bin/sh a b\n");
+  const named = await record(spawn("echo $0", { shell: "/bin/sh", argv0: "custom" }));
+  assert.equal(named.stdout, "custom\n");
+  const env = await record(spawn("sh", ["-c", 'echo "$ONLY:$HOME"'], { env: { ONLY: "x" } }));
+  assert.equal(env.stdout, "x:\n", "env replaces the environment");
+  const inherited = await record(spawn("sh", ["-c", 'echo "$PATH"']));
+  assert.equal(inherited.stdout, `${process.env.PATH}\n`);
+  const cwd = await record(spawn("pwd", { cwd: new URL("file:///tmp") }));
+  assert.equal(cwd.stdout, "/tmp\n");
+});
+
+test("child_process: detached starts a new session and process group", async () => {
+  const child = spawn("sh", ["-c", "cat /proc/self/stat"], { detached: true });
+  const r = await record(child);
+  const fields = r.stdout.slice(r.stdout.lastIndexOf(")") + 2).split(" ");
+  const [pgrp, session] = [Number(fields[2]), Number(fields[3])];
+  assert.equal(pgrp, child.pid);
+  assert.equal(session, child.pid);
+});
+
+test("child_process: an unref'd child does not keep its parent alive, and outlives it as Node's children do", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-cp-`);
+  try {
+    const r = await runFixture("cp-orphan", [`${dir}/survived`], { timeoutMs: 15000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.ms < 5000, `the parent exited after ${Math.round(r.ms)} ms, not before its child (6 s)`);
+    assert.ok(!existsSync(`${dir}/survived`));
+    assert.ok(await until(() => existsSync(`${dir}/survived`), 15000), "the child died with its parent");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 40000);
+
+test("child_process: unref() lets the process exit while the child runs; [Symbol.dispose] kills", async () => {
+  const child = spawn("sleep", ["30"], { stdio: "ignore" });
+  child.unref();
+  child.ref();
+  const done = record(child);
+  child[Symbol.dispose]();
+  assert.equal((await done).close[1], "SIGTERM");
+  assert.equal(child.killed, true);
+});
+
+test("child_process: new ChildProcess().spawn() with Node's internal options, and the default export", async () => {
+  // Node's ChildProcess has spawn() too, though its types leave it out.
+  type Internal = { spawn(options: object): void };
+  const child = new ChildProcess();
+  (child as unknown as Internal).spawn({ file: "sh", args: ["sh", "-c", "echo $X"], envPairs: ["X=pairs"], stdio: "pipe" });
+  assert.equal((await record(child)).stdout, "pairs\n");
+  assert.deepEqual(Object.keys(cp).sort(), ["ChildProcess", "exec", "execFile", "execFileSync", "execSync", "fork", "spawn", "spawnSync"]);
+  assert.deepEqual(thrown(() => (new ChildProcess() as unknown as Internal).spawn({ file: 1 })), [
+    "ERR_INVALID_ARG_TYPE",
+    'The "options.file" property must be of type string. Received type number (1)',
+  ]);
+});
+
+test("child_process: many children at once, all events accounted for", async () => {
+  const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => record(spawn("sh", ["-c", `echo ${i}; exit ${i % 5}`]))));
+  rs.forEach((r, i) => {
+    assert.equal(r.stdout, `${i}\n`);
+    assert.deepEqual(r.events, ["spawn", `exit ${i % 5} null`, `close ${i % 5} null`]);
+  });
+});
+
+test("child_process: a missing program has no pid at all, and its stdio streams exist and end, as in Node", async () => {
+  const child = spawn("aspawn-no-such-program", { stdio: ["pipe", "pipe", "pipe"] });
+  assert.equal(child.pid, undefined, "known before spawn() returned");
+  assert.ok(child.stdout && child.stderr && child.stdin);
+  const r = await record(child);
+  assert.deepEqual(r.events, ["error", "close -2 null"]);
+  // A relative path, from cwd; a directory is not a program (EACCES).
+  const rel = await record(spawn("./aspawn-no-such-program", { cwd: "/tmp" }));
+  assert.equal(rel.errors[0]?.message, "spawn ./aspawn-no-such-program ENOENT");
+  const dir = spawn("/tmp");
+  assert.equal(dir.pid, undefined);
+  assert.equal((await record(dir)).errors[0]?.message, "spawn /tmp EACCES");
+  // Found once, remembered: a program that appears later on PATH is found too.
+  const env = { PATH: `/aspawn/none:${process.env.PATH}` };
+  assert.equal((await record(spawn("true", { env }))).close[0], 0);
+});
+
+test("child_process: one child's stdout lent as another's stdin — blocking while it reads, ours again after", async () => {
+  const cat = spawn("cat", { stdio: ["pipe", "pipe", "inherit"] });
+  const head = spawn("head", ["-n1"], { stdio: [cat.stdout!, "pipe", "inherit"] });
+  cat.stdin!.write("hello\n");
+  const first = await record(head);
+  assert.equal(first.stdout, "hello\n");
+  assert.deepEqual(first.close, [0, null], "head read a blocking stdin (no EAGAIN)");
+  const rest = record(cat);
+  cat.stdin!.end("world\n");
+  assert.equal((await rest).stdout, "world\n");
+  // An empty cwd is no cwd (Node does not chdir to it).
+  assert.equal((await record(spawn("pwd", { cwd: "" }))).stdout, `${process.cwd()}\n`);
+});
