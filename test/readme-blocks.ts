@@ -39,7 +39,8 @@ export function sandbox(): string {
   return dir;
 }
 
-/** The block as a module whose "aspawn" is `entry`. */
+/** The block as a module whose "aspawn" is `entry` (and "aspawn/child_process" its neighbour). */
 export function withEntry(code: string, entry: string): string {
-  return code.replaceAll(`from "aspawn"`, `from ${JSON.stringify(entry)}`);
+  const cp = entry.replace(/index\.ts$/, "child_process/index.ts");
+  return code.replaceAll(`from "aspawn/child_process"`, `from ${JSON.stringify(cp)}`).replaceAll(`from "aspawn"`, `from ${JSON.stringify(entry)}`);
 }

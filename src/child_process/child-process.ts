@@ -13,7 +13,7 @@ import type { ExtraPipe } from "../api/extra-pipes.ts";
 import type { ExtraFdOption, Options } from "../api/options.ts";
 import { spawn as aspawn } from "../api/spawn.ts";
 import { internals, type Subprocess } from "../api/subprocess.ts";
-import { errnoError, invalidArgType, invalidArgValue } from "./node-errors.ts";
+import { errnoError, invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
 import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
@@ -116,12 +116,7 @@ export class ChildProcess extends EventEmitter {
     this.pid = sub.pid;
     const gate = sub.spawned.then(() => {}, () => {});
     this.#streams(sub, slots, gate);
-    if (channel) {
-      this.channel = channel;
-      this.connected = true;
-      this.#closesNeeded++;
-      channel.start();
-    }
+    if (channel) this.#withChannel(channel);
     sub.spawned.then(() => this.emit("spawn"), (e: unknown) => {
       this.pid = undefined;
       this.#gone = true;
@@ -236,22 +231,26 @@ export class ChildProcess extends EventEmitter {
     this.channel?.setRef(false);
   }
 
-  /** Send a message over the IPC channel (fork()). */
-  send(message: unknown, handle?: unknown, options?: unknown, callback?: (error: Error | null) => void): boolean {
-    if (!this.channel) {
-      // Node: no channel, no send method; calling it anyway is ERR_IPC_CHANNEL_CLOSED.
-      throw Object.assign(new Error("Channel closed"), { code: "ERR_IPC_CHANNEL_CLOSED" });
-    }
-    return this.channel.send(message, handle, options, callback);
-  }
+  /**
+   * Send a message over the IPC channel; close it. As in Node, these exist
+   * only on a child with a channel (code tests `child.send` to know).
+   */
+  declare send?: (message: unknown, handle?: unknown, options?: unknown, callback?: (error: Error | null) => void) => boolean;
+  declare disconnect?: () => void;
 
-  /** Close the IPC channel: `disconnect` follows on both sides. */
-  disconnect(): void {
-    if (!this.channel || !this.connected) {
-      this.emit("error", Object.assign(new Error("IPC channel is already disconnected"), { code: "ERR_IPC_DISCONNECTED" }));
-      return;
-    }
-    this.channel.disconnect();
+  #withChannel(channel: Channel): void {
+    this.channel = channel;
+    this.connected = true;
+    this.#closesNeeded++;
+    this.send = (message, handle, options, callback) => channel.send(message, handle, options, callback);
+    this.disconnect = () => {
+      if (!this.connected) {
+        this.emit("error", nodeError(Error, "ERR_IPC_DISCONNECTED", "IPC channel is already disconnected"));
+        return;
+      }
+      channel.disconnect();
+    };
+    channel.start();
   }
 
   [dispose](): void {

@@ -104,3 +104,18 @@ test("fork: the default execPath is this runtime, whose child speaks Node's prot
   child.send("disconnect");
   assert.equal((await done).close[0], 5);
 }, 30000);
+
+test("fork: send and disconnect exist only on a child with a channel, as in Node (code tests child.send)", async () => {
+  const plain = spawn("true");
+  assert.equal("send" in plain, false);
+  assert.equal(plain.send, undefined);
+  assert.equal(plain.connected, false);
+  await record(plain);
+  const child = fork(CHILD, { execPath: NODE });
+  assert.equal(typeof child.send, "function");
+  assert.equal(typeof child.disconnect, "function");
+  const done = record(child);
+  await next(child);
+  child.disconnect();
+  assert.equal((await done).close[0], 5);
+}, 30000);
