@@ -65,7 +65,7 @@ export class Channel {
   start(): void {
     this.#native.asp_set_nonblock(this.#fd, 1);
     const handlers = {
-      frame: (f: { body: Uint8Array }) => this.#message(f.body),
+      frame: (f: { json: Uint8Array }) => this.#message(f.json),
       end: (e?: Error) => this.#end(e),
     };
     this.#conn = new Connection(this.#native, getChannel(), this.#fd, handlers, undefined, this.#codec.parser());

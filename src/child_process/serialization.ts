@@ -14,7 +14,8 @@ export interface Codec {
   parser(): Parser;
 }
 
-const frameOf = (body: Uint8Array): Frame => ({ kind: Kind.MESSAGE, id: 0, aux: 0, body });
+/** A message's bytes as a Connection frame: its "JSON" part, whatever the encoding. */
+const frameOf = (body: Uint8Array): Frame => ({ kind: Kind.MESSAGE, id: 0, aux: 0, json: body, attachments: [] });
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 

@@ -33,6 +33,10 @@ export interface Parser {
   push(chunk: Uint8Array): Iterable<Frame>;
   /** Mid-frame: EOF now means a truncated frame. */
   readonly partial: boolean;
+  /** Where the next read may go directly (a large attachment's own buffer), if anywhere. */
+  target?(max: number): Uint8Array | undefined;
+  /** After a read into target(): the frames it completed. */
+  filled?(n: number): Iterable<Frame>;
 }
 
 interface Pending {
@@ -123,7 +127,7 @@ export class Connection {
     try {
       while (this.#fd >= 0) {
         // A large attachment is read straight into its own buffer.
-        const direct = this.#parser.target(READ_CHUNK);
+        const direct = this.#parser.target?.(READ_CHUNK);
         const into = direct ?? buf;
         const n = this.#native.asp_recv_fds(this.#fd, into, Math.min(into.length, MAX_READ), fdBytes, MAX_FDS, nfdsBytes);
         if (n === -EAGAIN) {
@@ -138,7 +142,7 @@ export class Connection {
           if (this.#parser.partial) throw new ProtocolError("the channel ended in the middle of a frame");
           return this.#finish(undefined);
         }
-        for (const f of direct ? this.#parser.filled(n) : this.#parser.push(buf.subarray(0, n))) {
+        for (const f of direct ? this.#parser.filled!(n) : this.#parser.push(buf.subarray(0, n))) {
           if (this.#fd < 0) return;
           this.#deliver(f);
         }
