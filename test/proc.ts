@@ -64,9 +64,16 @@ export function alive(pid: number): boolean {
   return s !== null && s !== "Z";
 }
 
-/** Our live children (and unreaped ones). */
+/** esbuild's service: the bundling helpers (bundle.ts, worker-host.ts) start it and keep it. */
+const testTool = /\/esbuild\0--service=/;
+
+/**
+ * Our live children (and unreaped ones), but the test tools' own: Bun runs
+ * every test file in one process, so a service an earlier file started is
+ * there for the later ones.
+ */
 export const childrenOfUs = (): number[] =>
-  processes((pid) => (Number(statField(stat(pid), 4)) === process.pid ? pid : null));
+  processes((pid) => (Number(statField(stat(pid), 4)) === process.pid && !testTool.test(cmdline(pid)) ? pid : null));
 
 /** Our children that exited but were not reaped. */
 export const zombieChildren = (): number =>

@@ -50,8 +50,8 @@ export function baseline(_kind?: Kind): Promise<number> {
   })());
 }
 
-/** Our children but esbuild's service (bundleFixture starts it and keeps it). */
-export const children = () => childrenOfUs().filter((pid) => !/esbuild/.test(cmdline(pid)));
+/** Our children (esbuild's service left out, as childrenOfUs does). */
+export const children = childrenOfUs;
 
 export async function noLeftovers(fdsBefore: number) {
   assert.ok(await until(() => children().length === 0, 5000), `children left: ${children().map(cmdline)}`);
