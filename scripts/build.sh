@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# npm run build: dist/index.js (one ESM bundle, for Node and for Deno's npm:
-# specifier, which refuses TypeScript in packages) and dist/**/*.d.ts.
+# npm run build: the ESM entries in dist/ (see below) and dist/**/*.d.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf dist
-node_modules/.bin/esbuild src/index.ts --bundle --format=esm --platform=node --target=es2022 \
-	--packages=external --outfile=dist/index.js --log-level=warning
-# The worker's host program (every runtime runs it from the build; Node 20
-# needs JavaScript) and "aspawn/worker", the worker's side of its channel.
-# "aspawn/child_process": node:child_process over the library.
-for entry in "src/worker/host.ts dist/worker-host.js" "src/worker/child.ts dist/worker.js" \
-	"src/child_process/index.ts dist/child_process.js"; do
-	set -- $entry
-	node_modules/.bin/esbuild "$1" --bundle --format=esm --platform=node --target=es2022 \
-		--packages=external --outfile="$2" --log-level=warning
-done
+# One build with shared chunks for every entry that loads the library, so an
+# application importing "aspawn" and "aspawn/child_process" gets one module
+# instance (one reactor, one channel, one set of live children), not a copy
+# per entry. Chunks stay directly in dist/: the library and the worker's host
+# are found relative to a module in dist/. The entries are:
+#   index.js          "aspawn" (also Deno's npm: specifier, which refuses
+#                     TypeScript in packages)
+#   worker-host.js    the worker's host program (every runtime runs it from
+#                     the build; Node 20 needs JavaScript)
+#   worker.js         "aspawn/worker", the worker's side of its channel
+#   child_process.js  "aspawn/child_process": node:child_process over the library
+node_modules/.bin/esbuild index=src/index.ts worker-host=src/worker/host.ts worker=src/worker/child.ts \
+	child_process=src/child_process/index.ts --bundle --splitting --format=esm --platform=node \
+	--target=es2022 --packages=external --outdir=dist --chunk-names='chunk-[hash]' --log-level=warning
 # "aspawn/register": loads "aspawn/child_process" by the package's name, so
 # both stay one module instance.
 node_modules/.bin/esbuild src/register/index.ts --bundle --format=esm --platform=node --target=es2022 \

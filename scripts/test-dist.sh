@@ -79,6 +79,25 @@ for line in "node: $(node check-cp.mjs)" "bun: $("$root/node_modules/.bin/bun" r
 	grep -q 'ok function$' <<<"$line" || { echo "aspawn/child_process, $line" >&2; exit 1; }
 	echo "aspawn/child_process, $line"
 done
+# One module instance for "aspawn" and "aspawn/child_process" (shared
+# chunks): a second copy would open a second reactor channel (2 more fds).
+cat > check-one.mjs <<'JS'
+import { spawn } from "aspawn";
+import { execFile } from "aspawn/child_process";
+import { readdirSync } from "node:fs";
+import { promisify } from "node:util";
+const fds = () => readdirSync("/proc/self/fd").length;
+await spawn("true").exited;
+const before = fds();
+await promisify(execFile)("true");
+console.log(`fds kept: ${fds() - before}`);
+JS
+sed 's#from "aspawn"#from "./node_modules/aspawn/dist/index.js"#; s#from "aspawn/child_process"#from "./node_modules/aspawn/dist/child_process.js"#' check-one.mjs > check-one-deno.mjs
+for line in "node: $(node check-one.mjs)" "bun: $("$root/node_modules/.bin/bun" run check-one.mjs)" \
+	"deno: $("$root/node_modules/.bin/deno" run --allow-all check-one-deno.mjs)"; do
+	grep -q 'fds kept: 0$' <<<"$line" || { echo "aspawn and aspawn/child_process are two instances, $line" >&2; exit 1; }
+	echo "one instance, $line"
+done
 echo 'const cp = require("aspawn/child_process"); console.log(cp.execFileSync("echo", ["ok"], { encoding: "utf8" }).trim(), typeof cp.default.spawn);' > check-cp.cjs
 echo "aspawn/child_process, required: $(node check-cp.cjs)"
 # "aspawn/register" by the package's name: the app's own node:child_process
@@ -123,15 +142,26 @@ native "esbuild CJS bundle:  " "$(cd / && node "$tmp/app/out/cjs.cjs")"
 mv node_modules node_modules.away # the binary carries the library itself
 native "bun --compile binary:" "$(cd / && "$tmp/app/out/compiled")"
 mv node_modules.away node_modules
+# Types as a TypeScript user on Node has them: with @types/node (Bun's and
+# Deno's own types include node's modules), library checking on, and every
+# entry's declarations reached.
+mkdir -p node_modules/@types
+cp -r "$root/node_modules/@types/node" node_modules/@types/node
+cp -r "$root/node_modules/undici-types" node_modules/undici-types
 cat > types.ts <<'TS'
-import { run, spawn, type Options } from "aspawn";
+import { run, spawn, socketFromFd, type Options } from "aspawn";
+import { execFile } from "aspawn/child_process";
+import { parent } from "aspawn/worker";
+const s: import("node:net").Socket | undefined = process.argv[9] ? socketFromFd(3) : undefined;
+void s; void execFile; void parent;
 const o: Options = { cwd: "/tmp", rlimits: { nofile: 64 } };
 const r: Promise<{ stdout: string }> = run("true", [], o);
 spawn("true").kill("SIGTERM", { group: false });
 void r;
 TS
-echo '{ "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "lib": ["ES2022", "DOM", "DOM.AsyncIterable", "ESNext.Disposable"], "types": [], "skipLibCheck": false, "noEmit": true } }' > tsconfig.json
-"$root/node_modules/.bin/tsc" -p . && echo "types: ok"
+echo '{ "compilerOptions": { "strict": true, "module": "NodeNext", "moduleResolution": "NodeNext", "target": "ES2022", "lib": ["ES2022", "DOM", "DOM.AsyncIterable", "ESNext.Disposable"], "types": ["node"], "skipLibCheck": false, "noEmit": true } }' > tsconfig.json
+"$root/node_modules/.bin/tsc" -p . || { echo "types: the package's declarations do not type-check" >&2; exit 1; }
+echo "types: ok"
 # JSR: what `deno publish` would upload is what a user needs, nothing else.
 cd "$root"
 published=$("$root/node_modules/.bin/deno" publish --dry-run --allow-dirty 2>&1 | sed -n 's#^ *file://'"$root"'/\([^ ]*\) .*#\1#p')
