@@ -63,6 +63,11 @@ int asp_load(const char *path);
 int vfork_spawn(const char *path, char *const argv[], int pipe_flags, int *out_fd);
 /* The same with stdout onto the caller's fd out (left open): the pid, or -errno. */
 int vfork_exec(const char *path, char *const argv[], int out);
+/* The same as vfork_spawn through glibc's posix_spawn. */
+int posix_spawn_out(const char *path, char *const argv[], int pipe_flags, int *out_fd);
+/* Reads fd (blocking) to EOF, closes it, waits for pid: 0 when the child
+ * exited 0 having printed exactly expect, else -EPROTO. */
+int capture_reap(int pid, int fd, const char *expect);
 
 /* The physical floors of the JS scenarios (bench/main.ts): C doing the
  * same work, in the same run. Times in us unless named _ms. */

@@ -6,59 +6,19 @@
  * capture can do (the JS side also has its event loop to run).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include "bench.h"
 
 #define ECHO_PATH "/bin/echo"
 
 static char *const echo_argv[] = {"echo", "hello", 0};
-static char *const empty_env[] = {0};
-
-static int spawn_posix(int *out_fd)
-{
-	posix_spawn_file_actions_t fa;
-	int p[2], e;
-	pid_t pid;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	e = posix_spawn(&pid, ECHO_PATH, &fa, 0, echo_argv, empty_env);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (e) {
-		close(p[0]);
-		return -e;
-	}
-	*out_fd = p[0];
-	return pid;
-}
 
 /* One capture: 0 when the child printed "hello\n" and exited 0. */
 static int capture(int posix)
 {
-	char buf[64];
-	size_t len = 0;
-	ssize_t n;
-	int fd, status;
-	pid_t pid = posix ? spawn_posix(&fd) : vfork_spawn(ECHO_PATH, echo_argv, 0, &fd);
-	if (pid < 0)
-		return pid;
-	while ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			len += (size_t)n;
-	close(fd);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	buf[len] = 0;
-	return status == 0 && strcmp(buf, "hello\n") == 0 ? 0 : -EPROTO;
+	int fd;
+	pid_t pid = posix ? posix_spawn_out(ECHO_PATH, echo_argv, 0, &fd) : vfork_spawn(ECHO_PATH, echo_argv, 0, &fd);
+	return pid < 0 ? pid : capture_reap(pid, fd, "hello\n");
 }
 
 int echo_floor(long n, struct lat *vfork_lat, struct lat *posix_lat)
