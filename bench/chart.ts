@@ -104,7 +104,7 @@ function floorRatios(m: Merged): Group[] {
 
 /** Two short lines per group under the floor panel. */
 const FLOOR_LABELS: Record<string, (id: string) => string> = {
-  call_p50_over_c_floor: (id) => `spawn() p50\n${id.split("_").at(-1)} parent`,
+  call_p50_over_c_floor: (id) => `spawn() p50\n${id.split("_").at(-1)}`,
   storm_over_c_loop: () => "storm\nspawns/s",
   loop_gap_p99_over_c_loop: () => "loop gap\np99",
   loop_ticks_over_c_loop: () => "loop\nticks/s",
