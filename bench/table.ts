@@ -88,7 +88,7 @@ function line(row: Row, results: RuntimeResult[], c: CFloor | null): string {
 }
 
 /** What each floor is, with the figures that have no row of their own. */
-function floorNotes(c: CFloor): string[] {
+function floorNotes(c: CFloor, first: RuntimeResult): string[] {
   const out = [`C floors (bench/c, same run, small parent): spawn() = the spawn syscalls by hand, blocked time; ` +
     `asp_spawn from C ${fmt(c.asp.blockedP50Us)} us p50, ${fmt(c.asp.inflightPerSec)}/s 32 in flight`];
   if (c.loop) {
@@ -100,6 +100,10 @@ function floorNotes(c: CFloor): string[] {
   if (c.stdout) {
     out.push(`  stdout = best epoll reader of ${c.stdout.producer} (pipe ${c.stdout.pipeSize / 1024} KiB, reads ${c.stdout.readSize / 1024} KiB); ` +
       `splice to /dev/null ${fmt(c.stdout.spliceMbPerSec)} MB/s (a ceiling, not a target)`);
+  }
+  // The floors' sizes follow bench/config.ts by hand (bench/c/floors.c): say so when they drift apart.
+  if ((c.stdout && c.stdout.bytes !== first.pipe.bytes) || (c.loop && c.loop.total !== first.storm.total)) {
+    out.push("  NOTE: the C floors ran other sizes than the JS run (a bench-c.json of the other mode?)");
   }
   return out;
 }
@@ -116,7 +120,7 @@ export function table(results: RuntimeResult[], c: CFloor | null, allTargets: Ta
     out.push("growth (aspawn only): spawn() with live children, arguments, environment");
     for (const row of growth) out.push(line(row, results, c));
   }
-  if (c) out.push(...floorNotes(c));
+  if (c) out.push(...floorNotes(c, first));
   out.push("");
   out.push(`${"target".padEnd(36)}${"goal".padEnd(20)}${results.map((x) => x.runtime.padStart(14)).join("")}`);
   const ids = [...new Set(allTargets.map((t) => t.id))];
