@@ -62,7 +62,7 @@ const sanitize_flags = [_][]const u8{ "-fsanitize=address,undefined", "-fno-sani
 /// The loader and the /proc checks are the C tests' own (test/c). The floor's
 /// child (bench/c/floor_child.c) runs in our memory before exec like the
 /// library's child, and is compiled exactly like it.
-const bench_sources = [_][]const u8{ "bench/c/asp_lib.c", "bench/c/floor.c", "bench/c/main.c", "bench/c/methods.c", "bench/c/parents.c", "bench/c/report.c", "bench/c/stats.c", "bench/c/vfork_spawn.c", "test/c/lib.c", "test/c/proc.c" };
+const bench_sources = [_][]const u8{ "bench/c/asp_lib.c", "bench/c/echo_floor.c", "bench/c/floor.c", "bench/c/floors.c", "bench/c/loop_floor.c", "bench/c/main.c", "bench/c/methods.c", "bench/c/parents.c", "bench/c/reader_floor.c", "bench/c/report.c", "bench/c/stats.c", "bench/c/vfork_spawn.c", "test/c/lib.c", "test/c/proc.c" };
 const bench_headers = [_][]const u8{ "lib/c/include/aspawn.h", "bench/c/bench.h", "bench/c/floor_child.h", "test/c/lib.h", "test/c/proc.h" };
 const bench_flags = [_][]const u8{ "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Ilib/c/include", "-Itest/c" };
 

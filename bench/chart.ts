@@ -1,18 +1,23 @@
 /**
  * Renders bench/chart.svg from the merged results (never from numbers
- * typed in): left, how many times better aspawn is than each runtime's own
- * API per measure; right, the spawn() call's p50 per runtime and parent
- * size against the C floor. Log scales: the ratios span 1x to 1000x.
+ * typed in): left, every scenario's ratio to its physical floor (bench/c,
+ * same run; the targets' own ratios, turned so that 1 is the floor and
+ * lower is better) with each target marked; right, how many times better
+ * aspawn is than each runtime's own API per measure (log scale: 1x to
+ * 1000x).
  *   bun bench/chart.ts [bench/results/latest.json] [bench/chart.svg]
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { args } from "./env.ts";
-import type { Merged, RuntimeResult } from "./results.ts";
+import type { Merged, RuntimeResult, Target } from "./results.ts";
 import { fmt } from "./table.ts";
+import { bound } from "./targets.ts";
 
 interface Group {
   label: string;
   bars: { series: string; value: number }[];
+  /** the target, on the panel's scale */
+  goal?: number;
 }
 
 const COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2"];
@@ -78,13 +83,73 @@ function advantages(rs: RuntimeResult[]): Group[] {
   ];
 }
 
-function callTimes(rs: RuntimeResult[]): Group[] {
-  return rs.flatMap((r) =>
-    r.call.map((c) => ({
-      label: `${r.runtime}\n${c.label}`,
-      bars: [{ series: "aspawn", value: c.aspawn.p50Us }, { series: "native API", value: c.native.p50Us }],
-    }))
-  );
+/**
+ * The targets held against a floor, as "times the floor's cost": a time
+ * over its floor as it is, a rate's floor over the rate (a ">= 0.97" of
+ * spawns/s becomes "<= 1.03"), so every bar reads the same way.
+ */
+function floorRatios(m: Merged): Group[] {
+  const floorTargets = m.targets.filter((t) => t.floor);
+  const ids = [...new Set(floorTargets.map((t) => t.id))];
+  const cost = (t: Target, v: number) => (t.goal.startsWith(">=") ? 1 / v : v);
+  return ids.map((id) => {
+    const ts = floorTargets.filter((t) => t.id === id), first = ts[0]!;
+    return {
+      label: FLOOR_LABELS[id.replace(/_[0-9]+[KMG]iB$/, "")]?.(id) ?? first.label,
+      bars: ts.map((t) => ({ series: t.runtime, value: cost(t, t.value) })),
+      goal: cost(first, bound(first)),
+    };
+  });
+}
+
+/** Two short lines per group under the floor panel. */
+const FLOOR_LABELS: Record<string, (id: string) => string> = {
+  call_p50_over_c_floor: (id) => `spawn() p50\n${id.split("_").at(-1)}`,
+  storm_over_c_loop: () => "storm\nspawns/s",
+  loop_gap_p99_over_c_loop: () => "loop gap\np99",
+  loop_ticks_over_c_loop: () => "loop\nticks/s",
+  echo_p50_over_c_echo: () => "echo hello\np50",
+  pipe_over_c_reader: () => "stdout\nMB/s",
+  live_heap_kib_per_child: () => "heap/child\n/ 1 KiB",
+};
+
+/** One panel of grouped bars on a linear axis from 0, 1 (the floor) drawn solid, each group's target dashed red. */
+function linearPanel(x0: number, title: string, groups: Group[], series: string[]): string {
+  const values = groups.flatMap((g) => [...g.bars.map((b) => b.value), g.goal ?? 0]).filter((v) => Number.isFinite(v));
+  const hi = Math.max(2, Math.ceil(Math.max(...values) * 2) / 2);
+  const ph = H - M.top - M.bottom, pw = W - M.left - M.right;
+  const y = (v: number) => M.top + ph - (Math.min(v, hi) / hi) * ph;
+  const out = [`<g transform="translate(${x0},0)">`, `<text x="${W / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(title)}</text>`];
+  const step = hi <= 4 ? 0.5 : Math.ceil(hi / 8);
+  for (let v = 0; v <= hi + 1e-9; v += step) {
+    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="${v === 1 ? "#333" : "#ddd"}"/>`);
+    out.push(`<text x="${M.left - 4}" y="${y(v) + 4}" text-anchor="end">${v === 1 ? "floor 1" : +v.toFixed(1)}</text>`);
+  }
+  const gw = pw / Math.max(1, groups.length), bw = (gw * 0.8) / series.length;
+  groups.forEach((g, gi) => {
+    const gx = M.left + gi * gw + gw * 0.1;
+    g.bars.forEach((b) => {
+      const si = series.indexOf(b.series), bx = gx + si * bw;
+      if (!Number.isFinite(b.value) || b.value <= 0) {
+        out.push(`<text x="${bx + bw / 2}" y="${y(0) - 4}" text-anchor="middle" font-size="9">n/a</text>`);
+        return;
+      }
+      out.push(`<rect x="${bx}" y="${y(b.value)}" width="${bw - 1}" height="${y(0) - y(b.value)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${g.label.replace("\n", " ")} ${b.series}: ${fmt(b.value)}x the floor`)}</title></rect>`);
+      out.push(`<text x="${bx + bw / 2}" y="${y(b.value) - 3}" text-anchor="middle" font-size="8">${b.value > hi ? "&gt;" : ""}${fmt(b.value)}</text>`);
+    });
+    if (g.goal !== undefined && Number.isFinite(g.goal)) {
+      out.push(`<line x1="${gx - 2}" x2="${gx + gw * 0.8 + 2}" y1="${y(g.goal)}" y2="${y(g.goal)}" stroke="#c00" stroke-width="1.5" stroke-dasharray="4 2"/>`);
+    }
+    g.label.split("\n").forEach((l, k) => out.push(`<text x="${gx + gw * 0.4}" y="${H - M.bottom + 14 + 12 * k}" text-anchor="middle">${esc(l)}</text>`));
+  });
+  series.forEach((s, i) => {
+    const lx = M.left + i * 110;
+    out.push(`<rect x="${lx}" y="${H - 22}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${lx + 14}" y="${H - 13}">${esc(s)}</text>`);
+  });
+  const lx = M.left + series.length * 110;
+  out.push(`<line x1="${lx}" x2="${lx + 20}" y1="${H - 17}" y2="${H - 17}" stroke="#c00" stroke-width="1.5" stroke-dasharray="4 2"/><text x="${lx + 24}" y="${H - 13}">target</text>`);
+  out.push("</g>");
+  return out.join("\n");
 }
 
 const [input = "bench/results/latest.json", output = "bench/chart.svg"] = args;
@@ -93,9 +158,8 @@ const runtimes = m.runtimes.map((r) => r.runtime);
 const svg = [
   `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + 20}" font-family="sans-serif" font-size="11">`,
   `<rect width="100%" height="100%" fill="white"/>`,
-  panel(0, "aspawn vs the runtime's own API (x better)", "x", advantages(m.runtimes), runtimes, { value: 1, label: "1x = same" }),
-  panel(W, "spawn() call p50 (us): time the JS thread is blocked", "", callTimes(m.runtimes), ["aspawn", "native API"],
-    m.cFloor ? { value: m.cFloor.blockedP50Us, label: `C floor ${fmt(m.cFloor.blockedP50Us)} us` } : undefined),
+  linearPanel(0, "ratio to the physical floor (C, same run): lower is better", floorRatios(m), runtimes),
+  panel(W, "aspawn vs the runtime's own API (x better)", "x", advantages(m.runtimes), runtimes, { value: 1, label: "1x = same" }),
   `<text x="10" y="${H + 14}" font-size="10" fill="#555">${esc(`${m.quick ? "--quick, " : ""}${m.generated}; ` + m.runtimes.map((r) => `${r.runtime} ${r.version}`).join(", ") + `; ${m.targets.filter((t) => t.pass).length}/${m.targets.length} targets pass`)}</text>`,
   "</svg>",
 ].join("\n");

@@ -23,6 +23,11 @@ export interface Config {
   /** live `sleep 1000` children per launcher, and repetitions */
   liveChildren: number;
   liveReps: number;
+  /** growth: live children, argument counts and KiB of environment to spawn with, and samples per size */
+  growthChildren: number[];
+  growthArgs: number[];
+  growthEnvKib: number[];
+  growthSamples: number;
 }
 
 export function config(quick: boolean): Config {
@@ -39,6 +44,10 @@ export function config(quick: boolean): Config {
       echoSamples: 200,
       liveChildren: 500,
       liveReps: 1,
+      growthChildren: [1, 10, 100],
+      growthArgs: [0, 10, 100],
+      growthEnvKib: [0, 10, 100],
+      growthSamples: 40,
     }
     : {
       quick,
@@ -53,5 +62,10 @@ export function config(quick: boolean): Config {
       echoSamples: 1000,
       liveChildren: 2000,
       liveReps: 2,
+      // 10 000 sleeping children hold 10 000 pids and pidfds: the fd limit here is 20 000.
+      growthChildren: [1, 10, 100, 1000, 10000],
+      growthArgs: [0, 10, 100, 1000],
+      growthEnvKib: [0, 10, 100, 1024],
+      growthSamples: 300,
     };
 }

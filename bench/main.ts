@@ -20,6 +20,7 @@ import { leftovers, openFds } from "./leftovers.ts";
 import { progress, progressDone } from "./progress.ts";
 import type { RuntimeResult } from "./results.ts";
 import { echo, ECHO } from "./scenarios/echo.ts";
+import { growth } from "./scenarios/growth.ts";
 import { live } from "./scenarios/live.ts";
 import { pipe, WRITER } from "./scenarios/pipe.ts";
 import { spawnCall } from "./scenarios/spawn-call.ts";
@@ -49,6 +50,7 @@ const stormResult = await storm(pair, cfg);
 const pipeResult = await pipe(pair, cfg);
 const echoResult = await echo(pair, cfg);
 const liveResult = await live(pair, cfg);
+const growthResult = await growth(pair[0], cfg);
 const callResult = await spawnCall(pair, cfg);
 collect();
 await new Promise((r) => setTimeout(r, 100)); // let the last reaps land before counting
@@ -63,6 +65,7 @@ const partial = {
   pipe: { ...pipeResult, bytes: cfg.pipeBytes, writer: `${WRITER} -c ${cfg.pipeBytes} /dev/zero` },
   echo: { ...echoResult, command: ECHO.join(" ") },
   live: { ...liveResult, children: cfg.liveChildren, reps: cfg.liveReps, gc: gcMethod, forcedGc: collect() },
+  growth: growthResult,
   end: leftovers(fdsStart),
 };
 const result: RuntimeResult = { ...partial, targets: targets(partial, cFloor) };

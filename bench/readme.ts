@@ -16,7 +16,8 @@ const m = JSON.parse(readFileSync(jsonPath, "utf8")) as Merged;
 const runtimes = m.runtimes.map((r) => `${r.runtime} ${r.version}`).join(", ");
 writeSection(readmePath, "bench", [
   `Run of ${m.generated.slice(0, 10)} (${m.quick ? "--quick" : "full"}) on ${machine()}; ${runtimes}. ` +
-  "\"x\" is how many times better aspawn is than the runtime's own API in the same process.",
+  "\"C floor\" is the same work done by C in the same run (bench/c), and the targets are ratios to it; " +
+    "\"x\" is how many times better aspawn is than the runtime's own API in the same process.",
   "",
   "```",
   table(m.runtimes, m.cFloor, m.targets),

@@ -19,6 +19,7 @@ export interface StormSide {
   perSec: number;
   ticks: number;
   ticksPerSec: number;
+  gapP50Ms: number;
   gapP99Ms: number;
   gapMaxMs: number;
 }
@@ -32,6 +33,26 @@ export interface LiveSide {
   killReapMs: number;
 }
 
+/** spawn() p50 of one size of the growth scenario (bench/scenarios/growth.ts). */
+export interface GrowthPoint extends Latency {
+  /** live children, arguments, or environment bytes */
+  size: number;
+  /** the request's arguments or environment in KiB (0 for the children series) */
+  kib: number;
+}
+
+export interface GrowthResult {
+  /** /bin/true spawned with `size` sleeping children alive */
+  children: GrowthPoint[];
+  /** /bin/true with `size` arguments of 16 characters */
+  args: GrowthPoint[];
+  /** /bin/true with `size` bytes of extra environment (entries of 1 KiB) */
+  env: GrowthPoint[];
+  /** least-squares slope of p50 over the request's KiB */
+  argsUsPerKib: number;
+  envUsPerKib: number;
+}
+
 export interface Target {
   runtime: RuntimeName;
   id: string;
@@ -40,6 +61,8 @@ export interface Target {
   /** "<= 1.30", ">= 3.00", "0.70..1.30" */
   goal: string;
   pass: boolean;
+  /** a ratio to a physical floor measured in the same run (or to a budget): drawn in the chart's floor panel */
+  floor?: boolean;
   note?: string;
 }
 
@@ -54,6 +77,8 @@ export interface RuntimeResult {
   pipe: Pair<{ mbPerSec: number; runs: number[] }> & { bytes: number; writer: string };
   echo: Pair<Latency> & { command: string };
   live: Pair<LiveSide> & { children: number; reps: number; gc: string; forcedGc: boolean };
+  /** aspawn only: how spawn() grows with live children and request size */
+  growth: GrowthResult;
   end: Leftovers;
   targets: Target[];
 }
@@ -68,13 +93,41 @@ export interface Leftovers {
   zombies: number;
 }
 
-/** The C floor (bench/c, small parent) the JS numbers are held against. */
+/** The storm done by one C epoll loop (bench/c/loop_floor.c). */
+export interface LoopFloor {
+  total: number;
+  inflight: number;
+  perSec: number;
+  ticksPerSec: number;
+  gapP50Ms: number;
+  gapP99Ms: number;
+  gapMaxMs: number;
+}
+
+/** The best C reader of the stdout scenario's producer (bench/c/reader_floor.c). */
+export interface ReaderFloor {
+  producer: string;
+  bytes: number;
+  mbPerSec: number;
+  pipeSize: number;
+  readSize: number;
+  /** splice(2) into /dev/null: a ceiling, not a target */
+  spliceMbPerSec: number;
+}
+
+/** The C floors (bench/c, small parent, same run) the JS numbers are held against. */
 export interface CFloor {
-  /** floor method: blocked time of the spawn syscalls, p50 */
+  /** floor method: blocked time of the spawn syscalls, p50 and p99 */
   blockedP50Us: number;
+  blockedP99Us: number;
   /** floor method: sequential spawn + full reap of /bin/true, mean per spawn */
   seqUs: number;
   asp: { blockedP50Us: number; inflightPerSec: number };
+  /** the floors of the other scenarios; absent in a bench-c.json from before them or run with --no-floors */
+  loop?: LoopFloor;
+  /** `echo hello` captured through a pipe and reaped */
+  echo?: { vfork: Latency; posixSpawn: Latency };
+  stdout?: ReaderFloor;
   source: string;
 }
 

@@ -1,7 +1,9 @@
 /**
- * The terminal table: every runtime side by side, aspawn | native | how
- * many times better aspawn is (native/aspawn for times and memory,
- * aspawn/native for rates), then the targets as a grid.
+ * The terminal table: the C floor of each measure (bench/c, same run),
+ * then every runtime side by side, aspawn | native | how many times better
+ * aspawn is than the native API (native/aspawn for times and memory,
+ * aspawn/native for rates); the growth scenario (aspawn only); the floors'
+ * details; then the targets as a grid.
  */
 import type { CFloor, RuntimeResult, Target } from "./results.ts";
 
@@ -9,31 +11,55 @@ interface Row {
   label: string;
   /** higher is better (a rate), else lower is */
   higher: boolean;
-  get(r: RuntimeResult): [number, number] | undefined;
+  /** aspawn's value and the native API's (undefined: aspawn only) */
+  get(r: RuntimeResult): [number, number | undefined] | undefined;
+  floor?(c: CFloor): number | undefined;
 }
 
-function rows(first: RuntimeResult): Row[] {
-  const r = (label: string, higher: boolean, get: Row["get"]): Row => ({ label, higher, get });
+const r = (label: string, higher: boolean, get: Row["get"], floor?: Row["floor"]): Row => ({ label, higher, get, ...(floor && { floor }) });
+
+function comparedRows(first: RuntimeResult): Row[] {
   const heapRows = first.call.flatMap((h, i) =>
     (["p50Us", "p99Us"] as const).map((q) =>
-      r(`spawn() ${q.slice(0, 3)} us, ${h.label}`, false, (x) => x.call[i] && [x.call[i]!.aspawn[q], x.call[i]!.native[q]])
+      r(`spawn() ${q.slice(0, 3)} us, ${h.label}`, false, (x) => x.call[i] && [x.call[i]!.aspawn[q], x.call[i]!.native[q]],
+        (c) => q === "p50Us" ? c.blockedP50Us : c.blockedP99Us)
     )
   );
   return [
     ...heapRows,
-    r(`storm spawns/s, ${first.storm.inflight} in flight`, true, (x) => [x.storm.aspawn.perSec, x.storm.native.perSec]),
-    r("  loop ticks/s", true, (x) => [x.storm.aspawn.ticksPerSec, x.storm.native.ticksPerSec]),
-    r("  loop gap p99 ms", false, (x) => [x.storm.aspawn.gapP99Ms, x.storm.native.gapP99Ms]),
-    r("  loop gap max ms", false, (x) => [x.storm.aspawn.gapMaxMs, x.storm.native.gapMaxMs]),
-    r(`stdout MB/s, ${first.pipe.bytes / 2 ** 20} MiB`, true, (x) => [x.pipe.aspawn.mbPerSec, x.pipe.native.mbPerSec]),
-    r("echo hello p50 us", false, (x) => [x.echo.aspawn.p50Us, x.echo.native.p50Us]),
-    r("echo hello p99 us", false, (x) => [x.echo.aspawn.p99Us, x.echo.native.p99Us]),
+    r(`storm spawns/s, ${first.storm.inflight} in flight`, true, (x) => [x.storm.aspawn.perSec, x.storm.native.perSec], (c) => c.loop?.perSec),
+    r("  loop ticks/s", true, (x) => [x.storm.aspawn.ticksPerSec, x.storm.native.ticksPerSec], (c) => c.loop?.ticksPerSec),
+    r("  loop gap p50 ms", false, (x) => x.storm.aspawn.gapP50Ms === undefined ? undefined : [x.storm.aspawn.gapP50Ms, x.storm.native.gapP50Ms], (c) => c.loop?.gapP50Ms),
+    r("  loop gap p99 ms", false, (x) => [x.storm.aspawn.gapP99Ms, x.storm.native.gapP99Ms], (c) => c.loop?.gapP99Ms),
+    r("  loop gap max ms", false, (x) => [x.storm.aspawn.gapMaxMs, x.storm.native.gapMaxMs], (c) => c.loop?.gapMaxMs),
+    r(`stdout MB/s, ${first.pipe.bytes / 2 ** 20} MiB`, true, (x) => [x.pipe.aspawn.mbPerSec, x.pipe.native.mbPerSec], (c) => c.stdout?.mbPerSec),
+    r("echo hello p50 us", false, (x) => [x.echo.aspawn.p50Us, x.echo.native.p50Us], (c) => c.echo?.vfork.p50Us),
+    r("echo hello p99 us", false, (x) => [x.echo.aspawn.p99Us, x.echo.native.p99Us], (c) => c.echo?.vfork.p99Us),
     r(`live x${first.live.children}: heap B/child`, false, (x) => [x.live.aspawn.heapBytesPerChild, x.live.native.heapBytesPerChild]),
     r("  RSS KiB/child", false, (x) => [x.live.aspawn.rssBytesPerChild / 1024, x.live.native.rssBytesPerChild / 1024]),
     r("  spawn calls ms", false, (x) => [x.live.aspawn.spawnAllMs, x.live.native.spawnAllMs]),
     r("  kill+reap all ms", false, (x) => [x.live.aspawn.killReapMs, x.live.native.killReapMs]),
   ];
 }
+
+/** The growth scenario: spawn() p50 per size, aspawn only; the spawn floor beside the live-children rows. */
+function growthRows(first: RuntimeResult): Row[] {
+  const g = first.growth;
+  if (!g) return [];
+  const point = (series: "children" | "args" | "env", i: number) => (x: RuntimeResult): [number, undefined] | undefined => {
+    const p = x.growth?.[series][i];
+    return p && [p.p50Us, undefined];
+  };
+  return [
+    ...g.children.map((p, i) => r(`spawn() p50 us, ${p.size} live`, false, point("children", i), (c) => c.blockedP50Us)),
+    ...g.args.map((p, i) => r(`  ${p.size} args (${fmtKib(p.kib)} KiB)`, false, point("args", i))),
+    r("  args: us per KiB", false, (x) => x.growth && [x.growth.argsUsPerKib, undefined]),
+    ...g.env.map((p, i) => r(`  env +${fmtKib(p.kib)} KiB`, false, point("env", i))),
+    r("  env: us per KiB", false, (x) => x.growth && [x.growth.envUsPerKib, undefined]),
+  ];
+}
+
+const fmtKib = (k: number) => (k >= 10 || k === 0 ? k.toFixed(0) : k.toFixed(1));
 
 export function fmt(v: number): string {
   if (!Number.isFinite(v)) return String(v);
@@ -42,47 +68,73 @@ export function fmt(v: number): string {
 }
 
 const pad = (s: string, n: number) => s.padStart(n);
+const LABEL = 30, FLOOR = 9, SIDE = 29;
+
+function line(row: Row, results: RuntimeResult[], c: CFloor | null): string {
+  const f = c && row.floor?.(c);
+  let out = row.label.padEnd(LABEL) + pad(f === undefined || f === null ? "-" : fmt(f), FLOOR);
+  for (const x of results) {
+    const v = row.get(x);
+    if (!v) {
+      out += pad("-", SIDE);
+      continue;
+    }
+    const [a, n] = v;
+    // A ratio of a negative (a heap that shrank) means nothing.
+    const adv = n !== undefined && a > 0 && n > 0 ? fmt(row.higher ? a / n : n / a) : "-";
+    out += `${pad(fmt(a), 9)}${pad(n === undefined ? "-" : fmt(n), 14)}${pad(adv, 6)}`;
+  }
+  return out;
+}
+
+/** What each floor is, with the figures that have no row of their own. */
+function floorNotes(c: CFloor, first: RuntimeResult): string[] {
+  const out = [`C floors (bench/c, same run, small parent): spawn() = the spawn syscalls by hand, blocked time; ` +
+    `asp_spawn from C ${fmt(c.asp.blockedP50Us)} us p50, ${fmt(c.asp.inflightPerSec)}/s 32 in flight`];
+  if (c.loop) {
+    out.push(`  storm = one C epoll loop, 1 ms timerfd, vfork+exec /bin/true, ${c.loop.inflight} in flight, stdout read to EOF, exit via pidfd (${c.loop.total} spawns)`);
+  }
+  if (c.echo) {
+    out.push(`  echo = vfork+exec, stdout captured through a pipe, waitpid; posix_spawn: p50 ${fmt(c.echo.posixSpawn.p50Us)} us, p99 ${fmt(c.echo.posixSpawn.p99Us)} us`);
+  }
+  if (c.stdout) {
+    out.push(`  stdout = best epoll reader of ${c.stdout.producer} (pipe ${c.stdout.pipeSize / 1024} KiB, reads ${c.stdout.readSize / 1024} KiB); ` +
+      `splice to /dev/null ${fmt(c.stdout.spliceMbPerSec)} MB/s (a ceiling, not a target)`);
+  }
+  // The floors' sizes follow bench/config.ts by hand (bench/c/floors.c): say so when they drift apart.
+  if ((c.stdout && c.stdout.bytes !== first.pipe.bytes) || (c.loop && c.loop.total !== first.storm.total)) {
+    out.push("  NOTE: the C floors ran other sizes than the JS run (a bench-c.json of the other mode?)");
+  }
+  return out;
+}
 
 export function table(results: RuntimeResult[], c: CFloor | null, allTargets: Target[]): string {
   const out: string[] = [];
   const first = results[0]!;
-  out.push(`${"".padEnd(30)}${results.map((r) => `${r.runtime} ${r.version}`.padStart(29)).join("")}`);
-  out.push(`${"".padEnd(30)}${results.map((r) => `${pad("aspawn", 9)}${pad(r.nativeApi, 14)}${pad("x", 6)}`).join("")}`);
-  for (const row of rows(first)) {
-    let line = row.label.padEnd(30);
-    for (const r of results) {
-      const v = row.get(r);
-      if (!v) {
-        line += pad("-", 29);
-        continue;
-      }
-      // A ratio of a negative (a heap that shrank) means nothing.
-      const adv = v[0] > 0 && v[1] > 0 ? fmt(row.higher ? v[0] / v[1] : v[1] / v[0]) : "-";
-      line += `${pad(fmt(v[0]), 9)}${pad(fmt(v[1]), 14)}${pad(adv, 6)}`;
-    }
-    out.push(line);
+  const head = "".padEnd(LABEL) + pad("C floor", FLOOR);
+  out.push(`${"".padEnd(LABEL + FLOOR)}${results.map((x) => `${x.runtime} ${x.version}`.padStart(SIDE)).join("")}`);
+  out.push(`${head}${results.map((x) => `${pad("aspawn", 9)}${pad(x.nativeApi, 14)}${pad("x", 6)}`).join("")}`);
+  for (const row of comparedRows(first)) out.push(line(row, results, c));
+  const growth = growthRows(first);
+  if (growth.length) {
+    out.push("growth (aspawn only): spawn() with live children, arguments, environment");
+    for (const row of growth) out.push(line(row, results, c));
   }
-  if (c) {
-    out.push(`C floor (bench/c, small parent): blocked p50 ${fmt(c.blockedP50Us)} us, spawn+reap ${fmt(c.seqUs)} us; ` +
-      `asp_spawn from C ${fmt(c.asp.blockedP50Us)} us, ${fmt(c.asp.inflightPerSec)}/s 32 in flight`);
-  }
+  if (c) out.push(...floorNotes(c, first));
   out.push("");
-  out.push(`${"target".padEnd(36)}${"goal".padEnd(20)}${results.map((r) => r.runtime.padStart(14)).join("")}`);
+  out.push(`${"target".padEnd(36)}${"goal".padEnd(20)}${results.map((x) => x.runtime.padStart(14)).join("")}`);
   const ids = [...new Set(allTargets.map((t) => t.id))];
   for (const id of ids) {
     const some = allTargets.find((t) => t.id === id)!;
-    // The storm goal differs per runtime: then the goals are listed in runtime order.
-    const goals = [...new Set(results.map((r) => allTargets.find((x) => x.id === id && x.runtime === r.runtime)?.goal))];
-    const goal = goals.length === 1 ? some.goal : `${goals[0]?.slice(0, 3)}${goals.map((g) => g?.slice(3)).join("/")}`;
-    let line = `${some.label.padEnd(36)}${goal.padEnd(20)}`;
-    for (const r of results) {
-      const t = allTargets.find((x) => x.id === id && x.runtime === r.runtime);
-      line += t ? `${fmt(t.value)} ${t.pass ? "PASS" : "MISS"}`.padStart(14) : pad("-", 14);
+    let row = `${some.label.padEnd(36)}${some.goal.padEnd(20)}`;
+    for (const x of results) {
+      const t = allTargets.find((y) => y.id === id && y.runtime === x.runtime);
+      row += t ? `${fmt(t.value)} ${t.pass ? "PASS" : "MISS"}`.padStart(14) : pad("-", 14);
     }
-    out.push(line);
+    out.push(row);
   }
   const passed = allTargets.filter((t) => t.pass).length;
   out.push(`${passed}/${allTargets.length} targets pass`);
-  out.push(`left behind: ${results.map((r) => `${r.runtime} ${r.end.children} children, ${r.end.zombies} zombies, fds ${r.end.fdsStart}->${r.end.fdsEnd}${r.end.newFds?.length ? ` (new: ${r.end.newFds.join(", ")})` : ""}`).join("; ")}`);
+  out.push(`left behind: ${results.map((x) => `${x.runtime} ${x.end.children} children, ${x.end.zombies} zombies, fds ${x.end.fdsStart}->${x.end.fdsEnd}${x.end.newFds?.length ? ` (new: ${x.end.newFds.join(", ")})` : ""}`).join("; ")}`);
   return out.join("\n");
 }

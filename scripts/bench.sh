@@ -1,8 +1,10 @@
 #!/bin/sh
 # The side-by-side benchmark (bench/main.ts) on every runtime:
 #   scripts/bench.sh [--quick]
-# 1. the C floor (bench/c, --quick, small parent only: that is the one the
-#    JS numbers are held against) into build/bench-c.json;
+# 1. the C floors (bench/c, small parent only: the one the JS numbers are
+#    held against) into build/bench-c.json: the spawn syscalls by hand, and
+#    the floors of the storm, echo and stdout scenarios at the JS run's
+#    sizes (a full run's floors read 2 GiB, as the JS side does);
 # 2. bench/main.ts under node, bun and deno, one process each
 #    (scripts/each-runtime.sh);
 # 3. the merged results in bench/results/latest.json, the table on stdout,
@@ -14,11 +16,12 @@ cd "$(dirname "$0")/.."
 . scripts/each-runtime.sh
 each_runtime_begin bench "$@"
 
-echo "bench: C floor (scripts/bench-c.sh --quick --parents small)" >&2
+echo "bench: C floors (scripts/bench-c.sh ${quick:-(full)} --parents small)" >&2
 rm -f build/bench-c.json
 # bench-c exits 1 when its fd count differs at the end, which also happens
 # when it inherits fds from its caller: its numbers stand, so go on.
-if ! scripts/bench-c.sh --quick --parents small --json build/bench-c.json >"$out/c.txt"; then
+# shellcheck disable=SC2086
+if ! scripts/bench-c.sh $quick --parents small --json build/bench-c.json >"$out/c.txt"; then
 	echo "bench: bench-c exited non-zero: $(grep '^end:' "$out/c.txt" || echo 'see build/bench/c.txt')" >&2
 fi
 [ -f build/bench-c.json ] || echo "bench: no C floor: the targets that need it are left out" >&2

@@ -9,6 +9,7 @@
 #define BENCH_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include "lib.h"
 #include "proc.h"
 
@@ -60,6 +61,57 @@ int asp_load(const char *path);
 /* vfork_spawn.c: vfork + execve, stdin /dev/null, stdout a pipe whose read
  * end (O_CLOEXEC | pipe_flags) goes to *out_fd: the pid, or -errno. */
 int vfork_spawn(const char *path, char *const argv[], int pipe_flags, int *out_fd);
+/* The same with stdout onto the caller's fd out (left open): the pid, or -errno. */
+int vfork_exec(const char *path, char *const argv[], int out);
+/* The same as vfork_spawn through glibc's posix_spawn. */
+int posix_spawn_out(const char *path, char *const argv[], int pipe_flags, int *out_fd);
+/* Reads fd (blocking) to EOF, closes it, waits for pid: 0 when the child
+ * exited 0 having printed exactly expect, else -EPROTO. */
+int capture_reap(int pid, int fd, const char *expect);
+
+/* The physical floors of the JS scenarios (bench/main.ts): C doing the
+ * same work, in the same run. Times in us unless named _ms. */
+struct lat {
+	long n;
+	double p50, p99;
+};
+/* loop_floor.c: the storm as one epoll loop with a 1 ms timerfd. */
+struct loop_floor {
+	long total;
+	double seconds, per_s, ticks, ticks_per_s, gap_p50_ms, gap_p99_ms, gap_max_ms;
+};
+int loop_floor(long total, struct loop_floor *r);
+/* echo_floor.c: `echo hello`, stdout captured through a pipe, reaped. */
+int echo_floor(long n, struct lat *vfork_lat, struct lat *posix_lat);
+/* reader_floor.c: a producer's whole stdout read by an epoll loop. */
+#define READER_CONFIGS 9
+#define READER_MAX_REPS 8
+struct reader_cfg {
+	long pipe_size, read_size;
+	double mb_per_s;
+};
+struct reader_floor {
+	char producer[64];
+	long bytes, tune_bytes;
+	int reps;
+	struct reader_cfg tuned[READER_CONFIGS]; /* tune_bytes each */
+	struct reader_cfg best;                  /* bytes, median of reps */
+	double runs[READER_MAX_REPS];
+	double splice_mb_per_s; /* splice(2) to /dev/null: a ceiling, not a target */
+	double splice_runs[READER_MAX_REPS];
+};
+int reader_floor(long bytes, long tune_bytes, int reps, struct reader_floor *r);
+struct floors {
+	int ran;
+	struct loop_floor loop;
+	struct lat echo_vfork, echo_posix_spawn;
+	struct reader_floor reader;
+};
+/* floors.c */
+int run_floors(int quick, struct floors *f);
+void print_floors(const struct floors *f);
+void json_floors(FILE *out, const struct floors *f);
+double median_of(double *v, int n); /* sorts v */
 
 /* floor.c: the parent's syscalls of one spawn, done by hand. */
 int floor_init(void);
@@ -95,6 +147,7 @@ struct run_info {
 	int ran[NPARENTS]; /* --parents may skip some */
 	int fds_start, fds_end, zombies;
 	double seconds;
+	struct floors floors;
 };
 void report(const struct run_info *ri, struct cell cells[NPARENTS][NMETHODS], const char *json_path);
 

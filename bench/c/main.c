@@ -1,6 +1,9 @@
 /*
- * bench-c [--quick] [--parents small,4GiB,10k-fds] [--json PATH] [LIBRARY]
+ * bench-c [--quick] [--parents small,4GiB,10k-fds|none] [--no-floors] [--json PATH] [LIBRARY]
  *
+ * First, while this process is small, the floors of the JS scenarios
+ * (floors.c: the storm as a C epoll loop, echo captured, the best stdout
+ * reader) unless --no-floors; then the spawn methods per parent:
  * Every method runs in the same process and phase, interleaved, so a noisy
  * moment of this 2-core VM lands on all of them alike:
  *  - blocked/sequential: each iteration spawns once with every method, in
@@ -144,7 +147,7 @@ int main(int argc, char **argv)
 	struct run_info ri = {0};
 	const char *json = "bench/results/c.json", *only = 0;
 	uint64_t t0 = now_ns(), t1;
-	int i;
+	int i, floors = 1;
 
 	ri.library = getenv("ASPAWN_LIBRARY");
 	if (!ri.library || !*ri.library)
@@ -156,10 +159,12 @@ int main(int argc, char **argv)
 			json = argv[++i];
 		else if (!strcmp(argv[i], "--parents") && i + 1 < argc)
 			only = argv[++i];
+		else if (!strcmp(argv[i], "--no-floors"))
+			floors = 0;
 		else if (argv[i][0] != '-')
 			ri.library = argv[i];
 		else {
-			fprintf(stderr, "usage: bench-c [--quick] [--parents LIST] [--json PATH] [LIBRARY]\n");
+			fprintf(stderr, "usage: bench-c [--quick] [--parents LIST] [--no-floors] [--json PATH] [LIBRARY]\n");
 			return 2;
 		}
 	}
@@ -172,6 +177,8 @@ int main(int argc, char **argv)
 	ri.fds_start = count_fds();
 	ri.asp_version = L.version();
 	ri.asp_caps = L.capabilities();
+	if (floors && run_floors(ri.quick, &ri.floors) < 0)
+		return 1;
 
 	for (i = 0; i < NPARENTS; i++) {
 		ri.ran[i] = !only || strstr(only, parent_names[i]);

@@ -9,7 +9,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -22,7 +21,6 @@ long failed_spawns;
 static int epfd = -1;
 static struct req asp_req;
 static char *const true_argv[] = {"true", 0};
-static char *const empty_env[] = {0};
 
 enum { K_STATUS, K_PIDFD, K_OUT };
 
@@ -48,25 +46,11 @@ static int spawn_vfork(struct child *c, uint64_t *inner_ns)
 
 static int spawn_posix(struct child *c, uint64_t *inner_ns)
 {
-	posix_spawn_file_actions_t fa;
-	int p[2], e;
-	pid_t pid;
+	int pid = posix_spawn_out(TRUE_PATH, true_argv, O_NONBLOCK, &c->out_fd);
 	(void)inner_ns;
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	/* Per spawn, as its callers do: the pipe's numbers change. */
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	e = posix_spawn(&pid, TRUE_PATH, &fa, 0, true_argv, empty_env);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (e) {
-		close(p[0]);
-		return -e;
-	}
+	if (pid < 0)
+		return pid;
 	c->pid = pid;
-	c->out_fd = p[0];
 	return 0;
 }
 

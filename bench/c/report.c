@@ -174,6 +174,7 @@ static int write_json(const char *path, const struct run_info *ri, struct cell c
 	fprintf(f, "  \"loadavg_start\": %.2f, \"loadavg_end\": %.2f, \"seconds\": %.1f,\n", ri->load_start, ri->load_end,
 		ri->seconds);
 	json_parents(f, ri, c);
+	json_floors(f, &ri->floors);
 	fprintf(f, "  \"ratios\": [\n");
 	for (i = 0; i < nratios; i++) {
 		const struct ratio *r = &ratios[i];
@@ -193,6 +194,7 @@ void report(const struct run_info *ri, struct cell cells[NPARENTS][NMETHODS], co
 	       ri->quick ? "quick" : "full", ri->library, ri->asp_version, ri->asp_caps, ri->n, INFLIGHT,
 	       ri->inflight_n, ri->seconds, ri->load_start, ri->load_end);
 	print_table(ri, cells);
+	print_floors(&ri->floors);
 	print_ratios(ri, cells);
 	printf("\nend: %d fds open (%d at start), %d zombies, %ld failed spawns\n", ri->fds_end, ri->fds_start,
 	       ri->zombies, failed_spawns);

@@ -45,21 +45,9 @@ static const struct job jobs[] = {
 
 static int floor_run(const struct job *j)
 {
-	int fd, status;
-	char buf[256];
-	size_t len = 0;
-	ssize_t n;
+	int fd;
 	pid_t pid = vfork_spawn(j->path, j->argv, 0, &fd);
-	if (pid < 0)
-		return pid;
-	while ((n = read(fd, buf + len, sizeof buf - 1 - len)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			len += (size_t)n;
-	close(fd);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	buf[len] = 0;
-	return status == 0 && strcmp(buf, j->expect) == 0 ? 0 : -1;
+	return pid < 0 ? pid : capture_reap(pid, fd, j->expect) < 0 ? -1 : 0;
 }
 
 static struct req reqs[NJOBS];

@@ -9,6 +9,7 @@ const IDLE_OPTS = { stdin: "ignore", stdout: "ignore", stderr: "ignore" } as con
 export const aspawn: Launcher<Subprocess, Subprocess> = {
   name: "aspawn",
   spawnTrue: () => spawn("/bin/true", NO_ARGS, TRUE_OPTS),
+  spawnTrueWith: (args, env) => spawn("/bin/true", args, env ? { ...TRUE_OPTS, env } : TRUE_OPTS),
   async reap(p) {
     // An unread stdout pipe stays open until read to EOF (or collected).
     await countBytes(p.stdout!);

@@ -11,6 +11,11 @@ export interface Launcher<Child = unknown, Idle = unknown> {
    * /dev/null, stdout a pipe, stderr inherited (as bench/c does).
    */
   spawnTrue(): Child;
+  /**
+   * spawnTrue with arguments and environment variables (merged over this
+   * process's), for the growth scenario; aspawn only.
+   */
+  spawnTrueWith?(args: string[], env: Record<string, string> | undefined): Child;
   /** Read that child's stdout to EOF and wait for its exit (never timed as "the call"). */
   reap(child: Child): Promise<void>;
   /** Run file, read its whole stdout; resolves with the byte count. */

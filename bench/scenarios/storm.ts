@@ -50,6 +50,7 @@ export async function storm(pair: Launcher[], cfg: Config): Promise<Pair<StormSi
       perSec: done[j]! / (ms[j]! / 1000),
       ticks: gaps.length - ROUNDS, // every stop() adds a final gap that is no tick
       ticksPerSec: (gaps.length - ROUNDS) / (ms[j]! / 1000),
+      gapP50Ms: percentile(gaps, 0.5),
       gapP99Ms: percentile(gaps, 0.99),
       gapMaxMs: Math.max(...gaps),
     };

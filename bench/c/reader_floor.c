@@ -1,0 +1,182 @@
+/*
+ * The stdout scenario's floor: the producer bench/scenarios/pipe.ts uses
+ * (`head -c BYTES /dev/zero`, stdin /dev/null), its stdout a pipe read to
+ * EOF by an epoll loop with non-blocking reads, then reaped; start to
+ * reaped, 1e6 bytes per MB as the JS side.
+ *
+ * "The best C reader": the pipe size (F_SETPIPE_SZ) and read size are
+ * tuned first on tune_bytes per pair, then the best pair reads `bytes`
+ * `reps` times (median). splice(2) into /dev/null with the best pipe size
+ * moves the bytes without copying them to us: a ceiling no reader that
+ * sees the bytes can reach, reported, not a target.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "bench.h"
+
+#define HEAD_PATH "/usr/bin/head"
+#define KIB 1024L
+
+static const long pipe_sizes[] = {64 * KIB, 256 * KIB, 1024 * KIB}; /* 64 KiB: Linux's default */
+static const long read_sizes[] = {64 * KIB, 256 * KIB, 1024 * KIB};
+
+static char *buf;
+
+/* Starts the producer of `bytes` onto a fresh pipe of pipe_size; its read end in *rd. */
+static int produce(long bytes, long pipe_size, int nonblock, int *rd)
+{
+	char count[32], *argv[] = {"head", "-c", count, "/dev/zero", 0};
+	int p[2], pid;
+	snprintf(count, sizeof count, "%ld", bytes);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	/* Before the producer writes: the size applies to the pipe, both ends. */
+	if (fcntl(p[0], F_SETPIPE_SZ, (int)pipe_size) < 0 ||
+	    (nonblock && fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	pid = vfork_exec(HEAD_PATH, argv, p[1]);
+	close(p[1]);
+	if (pid < 0)
+		close(p[0]);
+	else
+		*rd = p[0];
+	return pid;
+}
+
+static int reap(int pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status == 0 ? 0 : -EPROTO;
+}
+
+static double mb_per_s(long bytes, uint64_t t0)
+{
+	return (double)bytes / 1e6 / ((double)(now_ns() - t0) / 1e9);
+}
+
+/* One read of the whole stdout: MB/s, or < 0 (-errno). */
+static double read_once(long bytes, long pipe_size, long read_size)
+{
+	struct epoll_event e = {.events = EPOLLIN}, ev;
+	uint64_t t0 = now_ns();
+	long got = 0;
+	ssize_t n;
+	int rd, ep, pid = produce(bytes, pipe_size, 1, &rd);
+	if (pid < 0)
+		return pid;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, rd, &e) < 0)
+		abort();
+	for (;;) {
+		n = read(rd, buf, (size_t)read_size);
+		if (n > 0) {
+			got += n;
+			continue;
+		}
+		if (n == 0)
+			break;
+		if (errno == EAGAIN)
+			epoll_wait(ep, &ev, 1, -1);
+		else if (errno != EINTR)
+			break;
+	}
+	close(ep);
+	close(rd);
+	if (reap(pid) < 0 || got != bytes)
+		return -EPROTO;
+	return mb_per_s(bytes, t0);
+}
+
+static double splice_once(long bytes, long pipe_size)
+{
+	uint64_t t0 = now_ns();
+	long got = 0;
+	ssize_t n;
+	int rd, null = open("/dev/null", O_WRONLY | O_CLOEXEC), pid = produce(bytes, pipe_size, 0, &rd);
+	if (pid < 0 || null < 0)
+		return pid < 0 ? pid : -errno;
+	while ((n = splice(rd, 0, null, 0, (size_t)1 << 30, SPLICE_F_MOVE)) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			got += n;
+	close(null);
+	close(rd);
+	if (reap(pid) < 0 || got != bytes)
+		return -EPROTO;
+	return mb_per_s(bytes, t0);
+}
+
+/* The pipe sizes above that this system allows an unprivileged user (fs.pipe-max-size). */
+static long pipe_max(void)
+{
+	long m = 1024 * KIB;
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &m) != 1)
+			m = 1024 * KIB;
+		fclose(f);
+	}
+	return m;
+}
+
+int reader_floor(long bytes, long tune_bytes, int reps, struct reader_floor *r)
+{
+	long max = pipe_max();
+	int i, j, k = 0;
+	double v;
+	if (reps > READER_MAX_REPS)
+		reps = READER_MAX_REPS;
+	buf = malloc((size_t)read_sizes[2]);
+	if (!buf)
+		abort();
+	snprintf(r->producer, sizeof r->producer, "head -c %ld /dev/zero", bytes);
+	r->bytes = bytes;
+	r->tune_bytes = tune_bytes;
+	r->reps = reps;
+	r->best.mb_per_s = 0;
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++) {
+			struct reader_cfg *c = &r->tuned[k++];
+			c->pipe_size = pipe_sizes[i] <= max ? pipe_sizes[i] : max;
+			c->read_size = read_sizes[j];
+			if ((v = read_once(tune_bytes, c->pipe_size, c->read_size)) < 0)
+				goto fail;
+			c->mb_per_s = v;
+			if (v > r->best.mb_per_s)
+				r->best = *c;
+		}
+	for (i = 0; i < reps; i++) {
+		/* Alternating, so a noisy moment hits both. */
+		if ((v = read_once(bytes, r->best.pipe_size, r->best.read_size)) < 0)
+			goto fail;
+		r->runs[i] = v;
+		if ((v = splice_once(bytes, r->best.pipe_size)) < 0)
+			goto fail;
+		r->splice_runs[i] = v;
+	}
+	{
+		double a[READER_MAX_REPS], b[READER_MAX_REPS];
+		for (i = 0; i < reps; i++) {
+			a[i] = r->runs[i];
+			b[i] = r->splice_runs[i];
+		}
+		r->best.mb_per_s = median_of(a, reps);
+		r->splice_mb_per_s = median_of(b, reps);
+	}
+	free(buf);
+	return 0;
+fail:
+	free(buf);
+	return (int)v;
+}
