@@ -12,6 +12,11 @@ export interface Block {
   /** 1-based line of the opening fence */
   line: number;
   code: string;
+  /**
+   * A module other blocks load rather than a program: the file name its
+   * first line gives (`// jobs.ts: ...`), written beside every block.
+   */
+  module?: string;
 }
 
 export function readmeBlocks(): Block[] {
@@ -21,7 +26,8 @@ export function readmeBlocks(): Block[] {
     if (lines[i] !== "```ts") continue;
     const start = i;
     while (++i < lines.length && lines[i] !== "```");
-    blocks.push({ line: start + 1, code: lines.slice(start + 1, i).join("\n") + "\n" });
+    const module = /^\/\/ ([\w-]+\.ts)\b/.exec(lines[start + 1] ?? "")?.[1];
+    blocks.push({ line: start + 1, code: lines.slice(start + 1, i).join("\n") + "\n", ...(module && { module }) });
   }
   return blocks;
 }
@@ -39,8 +45,11 @@ export function sandbox(): string {
   return dir;
 }
 
-/** The block as a module whose "aspawn" is `entry` (and "aspawn/child_process" its neighbour). */
+/** The block as a module whose "aspawn" is `entry` (and "aspawn/child_process", "aspawn/worker" its neighbours). */
 export function withEntry(code: string, entry: string): string {
-  const cp = entry.replace(/index\.ts$/, "child_process/index.ts");
-  return code.replaceAll(`from "aspawn/child_process"`, `from ${JSON.stringify(cp)}`).replaceAll(`from "aspawn"`, `from ${JSON.stringify(entry)}`);
+  const cp = entry.replace(/index\.ts$/, "child_process/index.ts"), worker = entry.replace(/index\.ts$/, "worker/child.ts");
+  return code
+    .replaceAll(`from "aspawn/child_process"`, `from ${JSON.stringify(cp)}`)
+    .replaceAll(`from "aspawn/worker"`, `from ${JSON.stringify(worker)}`)
+    .replaceAll(`from "aspawn"`, `from ${JSON.stringify(entry)}`);
 }

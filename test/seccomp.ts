@@ -50,3 +50,19 @@ export function blockWriteFilter(arch: Arch): Uint8Array {
     [BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW],
   ]);
 }
+
+/** Syscall numbers of mkdir(2) and mkdirat(2) on each architecture (arm64 has only mkdirat). */
+export const mkdirCalls: Record<Arch, number[]> = { x64: [83, 258], arm64: [34] };
+
+/** The syscalls `nrs` fail with EPERM on `arch`; everything else is allowed. */
+export function denyFilter(arch: Arch, nrs: readonly number[]): Uint8Array {
+  return bpf([
+    [BPF_LD_W_ABS, 0, 0, ARCH],
+    [BPF_JEQ_K, 1, 0, arches[arch].audit],
+    [BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW],
+    [BPF_LD_W_ABS, 0, 0, NR],
+    ...nrs.map((nr, i): [number, number, number, number] => [BPF_JEQ_K, nrs.length - i, 0, nr]),
+    [BPF_RET_K, 0, 0, SECCOMP_RET_ALLOW],
+    [BPF_RET_K, 0, 0, SECCOMP_RET_ERRNO | EPERM],
+  ]);
+}

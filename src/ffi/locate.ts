@@ -83,7 +83,7 @@ function bunPrebuilt(): string | undefined {
 }
 
 /** The installed aspawn package, as require() would find it from `from`. */
-function packageDir(from: string): string | undefined {
+export function packageDir(from: string): string | undefined {
   try {
     return dirname(createRequire(from).resolve("aspawn/package.json"));
   } catch {

@@ -7,6 +7,7 @@
  */
 
 export { serverFromFd, socketFromFd } from "./net-fd.ts";
+export type { FdSocket } from "./fd-socket.ts";
 
 export const PARENT_KEY: unique symbol = Symbol.for("aspawn.worker.parent") as never;
 

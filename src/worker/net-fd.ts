@@ -6,11 +6,12 @@
  *     an http.Server too, but not on Bun, whose http.Server ignores the fd
  *     and listens on a new port: serverFromFd() refuses it there.
  *   connected socket → node:net Socket (`new net.Socket({ fd })`): Node, Deno.
- *     Bun's node:net cannot (such a Socket is closed at once): socketFromFd()
- *     throws there, saying so.
+ *     Bun's node:net cannot (such a Socket is closed at once): there it is
+ *     an FdSocket, a Duplex over the fd through the library's reactor.
  */
 import * as net from "node:net";
 import { runtime } from "../ffi/runtime.ts";
+import { FdSocket } from "./fd-socket.ts";
 
 function checkFd(fd: unknown, what: string): number {
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
@@ -20,17 +21,14 @@ function checkFd(fd: unknown, what: string): number {
 }
 
 /**
- * A connected stream socket's fd (TCP, Unix) as a `net.Socket`, which owns
- * it from now on (destroy() closes it). Node and Deno; on Bun it throws.
+ * A connected stream socket's fd (TCP, Unix) as a `net.Socket` (Node,
+ * Deno), or on Bun an `FdSocket`: a Duplex over the fd read and written
+ * through the library's reactor. Either owns the fd from now on
+ * (destroy() closes it).
  */
-export function socketFromFd(fd: number): net.Socket {
+export function socketFromFd(fd: number): net.Socket | FdSocket {
   checkFd(fd, "socketFromFd");
-  if (runtime === "bun") {
-    throw new Error(
-      "socketFromFd: Bun's node:net cannot adopt a connected socket's fd (new net.Socket({ fd }) is closed at once); " +
-        "hand connections to a Node or Deno worker, or hand the listening socket over (serverFromFd works on Bun)",
-    );
-  }
+  if (runtime === "bun") return new FdSocket(fd);
   return new net.Socket({ fd, readable: true, writable: true });
 }
 

@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { packageDir } from "../ffi/locate.ts";
 import { moduleUrl, runtime as current, type RuntimeName } from "../ffi/runtime.ts";
 
 export interface RuntimeChoice {
@@ -57,9 +58,7 @@ export function hostPath(kind: RuntimeName): string {
     if (fromSrc && kind === "deno") return new URL("../worker/host.ts", url).href;
     throw new Error(`aspawn: a ${kind} worker cannot run a host program loaded from ${url}: install the npm package for that`);
   }
-  if (!fromSrc && !fromDist) {
-    throw new Error("aspawn: worker() cannot find its host program: aspawn was bundled into an application; keep the package in node_modules");
-  }
+  if (!fromSrc && !fromDist) return bundledHost(url);
   const root = new URL(fromSrc ? "../../" : "../", url);
   // Deno strips no types under node_modules: there it runs the build too.
   const ts = fileURLToPath(new URL("src/worker/host.ts", root));
@@ -67,6 +66,23 @@ export function hostPath(kind: RuntimeName): string {
   const js = fileURLToPath(new URL("dist/worker-host.js", root));
   if (!existsSync(js)) throw new Error(`aspawn: a Node worker runs ${js}, which does not exist: build the package (npm run build)`);
   return js;
+}
+
+/**
+ * aspawn bundled into an application (esbuild, bun build): the host is not
+ * beside this code, so it is the installed package's build, found as
+ * Node resolves "aspawn" from the bundle, then from the working directory.
+ */
+function bundledHost(url: string): string {
+  for (const from of [url, `${process.cwd()}/`]) {
+    const pkg = packageDir(from);
+    const js = pkg && `${pkg}/dist/worker-host.js`;
+    if (js && existsSync(js)) return js;
+  }
+  throw new Error(
+    `aspawn: worker() cannot find its host program: aspawn was bundled into ${url}, and no installed aspawn ` +
+      "(with its dist/worker-host.js) resolves from there or from the working directory; keep the package in node_modules",
+  );
 }
 
 /** argv of the worker: the runtime, its flags, the host, the module. */

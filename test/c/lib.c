@@ -45,5 +45,6 @@ int lib_load(const char *path)
 	SYM(socketpair, "asp_socketpair");
 	SYM(send_fds, "asp_send_fds");
 	SYM(recv_fds, "asp_recv_fds");
+	SYM(accept, "asp_accept");
 	return 0;
 }

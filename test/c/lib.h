@@ -33,6 +33,7 @@ struct lib {
 	int (*socketpair)(int32_t *out);
 	int (*send_fds)(int sock, const void *buf, uint32_t len, const int32_t *fds, uint32_t nfds);
 	int (*recv_fds)(int sock, void *buf, uint32_t len, int32_t *fds, uint32_t maxfds, int32_t *nfds_out);
+	int (*accept)(int sock);
 };
 extern struct lib L;
 int lib_load(const char *path);

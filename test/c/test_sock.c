@@ -3,6 +3,7 @@
 #include "helpers.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -143,6 +144,91 @@ static void errors(void)
 	signal(SIGPIPE, old);
 }
 
+/* A non-blocking listening socket on 127.0.0.1 (an ephemeral port, written to *port). */
+static int loopback_listener(struct sockaddr_in *addr)
+{
+	socklen_t len = sizeof *addr;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	memset(addr, 0, sizeof *addr);
+	addr->sin_family = AF_INET;
+	addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK_EQ_INT(bind(s, (struct sockaddr *)addr, sizeof *addr), 0);
+	CHECK_EQ_INT(listen(s, 8), 0);
+	CHECK_EQ_INT(getsockname(s, (struct sockaddr *)addr, &len), 0);
+	return s;
+}
+
+/* asp_accept: a pending connection as a close-on-exec, non-blocking fd; EAGAIN when none. */
+static void accepts(void)
+{
+	struct sockaddr_in addr;
+	int s = loopback_listener(&addr), c, a;
+	char buf[4] = {0};
+	CHECK_EQ_INT(L.accept(s), -EAGAIN);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ_INT(connect(c, (struct sockaddr *)&addr, sizeof addr), 0);
+	a = L.accept(s);
+	CHECK(a > 2);
+	CHECK(fcntl(a, F_GETFD) & FD_CLOEXEC);
+	CHECK(fcntl(a, F_GETFL) & O_NONBLOCK);
+	/* The connection itself: bytes both ways. */
+	CHECK_EQ_INT(write(c, "ping", 4), 4);
+	CHECK_EQ_INT(read(a, buf, 4), 4);
+	CHECK_EQ_INT(memcmp(buf, "ping", 4), 0);
+	CHECK_EQ_INT(write(a, "pong", 4), 4);
+	CHECK_EQ_INT(read(c, buf, 4), 4);
+	CHECK_EQ_INT(memcmp(buf, "pong", 4), 0);
+	/* Nothing read ahead of it: an empty non-blocking socket. */
+	CHECK_EQ_INT(read(a, buf, 1), -1);
+	CHECK_EQ_INT(errno, EAGAIN);
+	/* Taken: no second connection pending. */
+	CHECK_EQ_INT(L.accept(s), -EAGAIN);
+	close(a);
+	close(c);
+	close(s);
+}
+
+/* Stdio closed: an accepted connection avoids 0-2 too, still close-on-exec and non-blocking. */
+static void accept_avoids_stdio(void)
+{
+	struct sockaddr_in addr;
+	int s = loopback_listener(&addr), c, a, saved = dup(0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ_INT(connect(c, (struct sockaddr *)&addr, sizeof addr), 0);
+	close(0);
+	a = L.accept(s);
+	dup2(saved, 0);
+	close(saved);
+	CHECK(a > 2);
+	CHECK(fcntl(a, F_GETFD) & FD_CLOEXEC);
+	CHECK(fcntl(a, F_GETFL) & O_NONBLOCK);
+	close(a);
+	close(c);
+	close(s);
+}
+
+/* Not a listening socket: the kernel's errno, negated; nothing opened. */
+static void accept_errors(void)
+{
+	int32_t sv[2];
+	int p[2], before, s;
+	CHECK_EQ_INT(L.accept(-1), -EBADF);
+	CHECK_EQ_INT(L.accept(1000000), -EBADF);
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+	before = open_fds();
+	CHECK_EQ_INT(L.accept(p[0]), -ENOTSOCK);
+	CHECK_EQ_INT(L.socketpair(sv), 0);
+	CHECK_EQ_INT(L.accept(sv[0]), -EINVAL); /* connected, not listening */
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ_INT(L.accept(s), -EINVAL); /* never listened */
+	close(s);
+	close(sv[0]);
+	close(sv[1]);
+	CHECK_EQ_INT(open_fds(), before);
+	close(p[0]);
+	close(p[1]);
+}
+
 TEST_LIST(sock_tests) = {
 	{"sock: socketpair is a close-on-exec stream pair", pair_is_cloexec_stream},
 	{"sock: socketpair never returns fds 0-2", pair_avoids_stdio},
@@ -150,5 +236,8 @@ TEST_LIST(sock_tests) = {
 	{"sock: more fds than room: all closed, EMSGSIZE", truncated_fds_closed,
 	 "qemu-user copies control messages through a buffer of its own: MSG_CTRUNC never reaches us"},
 	{"sock: bad arguments, EAGAIN, EPIPE without SIGPIPE, EOF", errors},
+	{"sock: accept gives a close-on-exec non-blocking connection; EAGAIN when none", accepts},
+	{"sock: accept never returns fds 0-2", accept_avoids_stdio},
+	{"sock: accept on a bad fd, a pipe, a socket not listening: errno, no fd", accept_errors},
 	{0, 0},
 };
