@@ -152,7 +152,7 @@ cat > types.ts <<'TS'
 import { run, spawn, socketFromFd, type Options } from "aspawn";
 import { execFile } from "aspawn/child_process";
 import { parent } from "aspawn/worker";
-const s: import("node:net").Socket | undefined = process.argv[9] ? socketFromFd(3) : undefined;
+const s = process.argv[9] ? socketFromFd(3) : undefined;
 void s; void execFile; void parent;
 const o: Options = { cwd: "/tmp", rlimits: { nofile: 64 } };
 const r: Promise<{ stdout: string }> = run("true", [], o);
