@@ -83,8 +83,8 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
   };
   const stdout = shape(r.stdout, 1), stderr = shape(r.stderr, 2);
   const ret: SpawnSyncReturns = {
-    // runSync does not report the pid; Node's is a number, so a number it is.
-    pid: (r as { pid?: number }).pid ?? 0,
+    // Node's is a number: 0 where the portable backend's runtime does not report it.
+    pid: r.pid ?? 0,
     output: [null, stdout, stderr],
     stdout,
     stderr,
