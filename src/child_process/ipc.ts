@@ -170,6 +170,9 @@ export class Channel {
     if (this.#ended) return;
     this.#ended = true;
     this.#owner.connected = false;
+    // A socket sent and never acknowledged: the receiver is gone, ours is closed.
+    this.#pending?.out.release?.();
+    this.#pending = undefined;
     process.nextTick(() => {
       if (error && (error as { code?: string }).code !== "EPIPE") this.#owner.emit("error", error);
       this.#owner.emit("disconnect");

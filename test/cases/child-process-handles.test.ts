@@ -3,7 +3,7 @@
 // ways: a listening server and an accepted socket to the child, a socket
 // from the child, the messages after a handle kept in order.
 import net from "node:net";
-import { type ChildProcess, fork } from "../../src/child_process/index.ts";
+import { type ChildProcess, fork, spawn } from "../../src/child_process/index.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { assert, test } from "../adapter.ts";
 import { repoRoot } from "../repo-root.ts";
@@ -167,4 +167,20 @@ test("send() with a handle of no sendable type is ERR_INVALID_HANDLE_TYPE, throw
   child.send({ do: "order", n: 9 });
   assert.deepEqual((await next(child, "order"))[0], { order: 9, handle: "none" });
   await finish(child);
+}, 30000);
+
+test("a socket sent to a child that never acknowledges is closed here when the channel ends (no fd kept)", async () => {
+  if (await unsupportedHere()) return;
+  // sleep holds the channel and reads nothing: no ACK ever comes.
+  const child = spawn("sleep", ["30"], { stdio: ["ignore", "ignore", "ignore", "ipc"] });
+  const server = net.createServer((s) => {
+    child.send("take it", s);
+    setTimeout(() => child.kill("SIGKILL"), 200);
+  });
+  const port = await listening(server);
+  // The client sees the end only once every copy is closed: the child's in
+  // flight (the kernel drops it with the channel) and the parent's.
+  assert.equal(await readAll(port), "");
+  await new Promise((resolve) => child.once("close", resolve));
+  server.close();
 }, 30000);
