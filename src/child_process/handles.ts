@@ -194,9 +194,14 @@ export function incoming(message: HandleMessage, fd: number, lists: SocketLists,
       const err = wrap.open(fd);
       return err ? fail(Object.assign(new Error(`cannot open the received handle (${err})`), { errno: err })) : emit(wrap);
     }
-    default: {
+    case "dgram.Native": {
       const socket = dgram.createSocket("udp4");
+      socket.once("error", fail);
       socket.bind({ fd } as dgram.BindOptions, () => emit(dgramHandle(socket)));
+      return;
     }
+    default:
+      // The caller closes the fd.
+      throw new TypeError(`a handle of unknown type ${JSON.stringify(String(message.type)).slice(0, 60)} came over the IPC channel`);
   }
 }
