@@ -171,6 +171,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
     status: decodeExit(result),
     durationMs,
     command: line,
+    pid: result.getInt32(SyncResult.pid, true),
     exceeded: exceeded === Sync.STDOUT ? "stdout" : exceeded === Sync.STDERR ? "stderr" : undefined,
     timedOut: (result.getUint32(SyncResult.flags, true) & Sync.TIMED_OUT) !== 0,
     aborted: false,

@@ -16,6 +16,11 @@ export interface RunResult<T extends string | Uint8Array = string> {
   durationMs: number;
   command: string;
   /**
+   * The child's process id (reaped by now: the number may belong to
+   * another process already). Absent from the portable backend's runSync().
+   */
+  pid?: number;
+  /**
    * stdout or stderr passed `maxBuffer`: the output was cut there and the
    * child was sent killSignal (it may still have exited 0).
    */
@@ -118,6 +123,7 @@ export async function runWith(
     status,
     durationMs: performance.now() - t0,
     command: proc.command,
+    pid: proc.pid,
     exceeded,
     timedOut: inner.timedOut,
     aborted: inner.aborted,
@@ -134,6 +140,7 @@ export interface Outcome {
   status: Pick<ExitStatus, "exitCode" | "signal">;
   durationMs: number;
   command: string;
+  pid?: number | undefined;
   /** The stream that passed maxBuffer first. */
   exceeded: "stdout" | "stderr" | undefined;
   timedOut: boolean;
@@ -155,6 +162,7 @@ export function settle(o: RunOptions, max: number, r: Outcome): RunResult<string
     timedOut: r.timedOut,
     aborted: r.aborted,
   };
+  if (r.pid !== undefined) result.pid = r.pid;
   if (r.all) result.all = text ? decoder.decode(r.all) : r.all;
   const failed = r.status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
   if (failed && o.reject !== false) {

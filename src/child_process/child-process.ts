@@ -18,7 +18,7 @@ import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
 import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
-import { toSignal, type NormalizedSpawn } from "./validate.ts";
+import { ownOptions, toSignal, type NormalizedSpawn } from "./validate.ts";
 import { type Channel, openChannel } from "./ipc.ts";
 
 const EINVAL = 22, ENOSYS = 38;
@@ -68,7 +68,8 @@ export class ChildProcess extends EventEmitter {
     const env = envFor(options, ipc, serialization ?? "json");
     const channel = ipc === undefined ? undefined : openChannel(this, serialization ?? "json");
     const stdio: ExtraFdOption[] = slots.map((s) => (s === "ipc" ? channel!.childFd : s as ExtraFdOption));
-    const lib: Options = {
+    // Without a prototype: the library must not see a polluted Object.prototype's cwd or uid.
+    const lib: Options = ownOptions({
       ...(this.spawnargs.length ? { argv0: this.spawnargs[0] } : {}),
       ...(options.cwd != null ? { cwd: options.cwd } : {}),
       ...env,
@@ -79,7 +80,7 @@ export class ChildProcess extends EventEmitter {
       // Node's children outlive their parent, and Node never escalates to SIGKILL.
       cleanup: false,
       forceKillAfter: Infinity,
-    };
+    });
     const missing = precheck(file, options.cwd, env.clearEnv ? env.env?.PATH : process.env.PATH);
     if (missing) {
       // As Node: no pid, `error` then `close` asynchronously, nothing run.

@@ -11,7 +11,7 @@ import { errnoCode } from "../api/errno.ts";
 import type { ChildProcess } from "./child-process.ts";
 import { maxBufferError } from "./node-errors.ts";
 import { spawn } from "./spawn.ts";
-import { killSignalOf, nullCheck, validateFunction, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
+import { killSignalOf, nullCheck, ownOptions, validateFunction, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
 
 export type ExecCallback = (error: ExecError | null, stdout: string | Buffer, stderr: string | Buffer) => void;
 
@@ -60,7 +60,7 @@ function normalizeExecFileArgs(file: unknown, args: unknown, options: unknown, c
 
 export function execFile(file: string, ...rest: unknown[]): ChildProcess {
   const a = normalizeExecFileArgs(file, rest[0], rest[1], rest[2]);
-  const o: Record<string, unknown> = { encoding: "utf8", timeout: 0, maxBuffer: MAX_BUFFER, killSignal: "SIGTERM", ...a.options };
+  const o = ownOptions<Record<string, unknown>>({ encoding: "utf8", timeout: 0, maxBuffer: MAX_BUFFER, killSignal: "SIGTERM", ...a.options });
   validateTimeout(o.timeout);
   validateMaxBuffer(o.maxBuffer);
   const killSignal = killSignalOf(o.killSignal);
@@ -154,7 +154,7 @@ export function exec(command: string, options?: unknown, callback?: unknown): Ch
     callback = options;
     options = undefined;
   }
-  const o = { ...(options as object) } as Record<string, unknown>;
+  const o = ownOptions(options as Record<string, unknown>);
   o.shell = typeof o.shell === "string" ? o.shell : true;
   return execFile(command, o, callback);
 }

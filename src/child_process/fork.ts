@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "./child-process.ts";
 import { invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
 import { spawn } from "./spawn.ts";
-import { nullCheck, validatedPath, validateObject } from "./validate.ts";
+import { nullCheck, ownOptions, validatedPath, validateObject } from "./validate.ts";
 
 export function fork(modulePath: string | URL, args?: unknown, options?: unknown): ChildProcess {
   const path = modulePath instanceof URL ? fileURLToPath(modulePath) : validatedPath(modulePath, "modulePath");
@@ -19,7 +19,7 @@ export function fork(modulePath: string | URL, args?: unknown, options?: unknown
   } else if (!Array.isArray(args)) throw invalidArgType("args", "Array", args);
   else argv = args as string[];
   if (options != null) validateObject(options, "options");
-  const o = { ...(options as object), shell: false } as Record<string, unknown>;
+  const o = Object.assign(ownOptions(options as Record<string, unknown>), { shell: false });
   o.execPath = o.execPath || process.execPath;
   nullCheck(o.execPath, "options.execPath");
   const execArgv = (o.execArgv as string[] | undefined) ?? process.execArgv;

@@ -7,7 +7,8 @@
  *   - "advanced": a u32 big-endian size, then the message as V8 serializes
  *     it (serialization.ts).
  * Messages whose `cmd` starts with "NODE_" are Node's own (handles and their
- * acknowledgements): emitted as `internalMessage`, as Node does. The socket
+ * acknowledgements, handles.ts and socket-list.ts): emitted as
+ * `internalMessage`, as Node does, after this file's handling of them. The socket
  * is read and written by the worker's Connection (src/worker/connection.ts),
  * with this protocol's framing.
  */
@@ -15,10 +16,13 @@ import type { EventEmitter } from "node:events";
 import { errnoCode, errnoMessage } from "../api/errno.ts";
 import { getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
+import { runtime } from "../ffi/runtime.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { Connection } from "../worker/connection.ts";
 import { errnoError, invalidArgType, nodeError } from "./node-errors.ts";
+import { handleType, incoming, outgoing, type HandleMessage, type Outgoing, type SocketLists } from "./handles.ts";
 import { codecFor, type Codec } from "./serialization.ts";
+import { socketLists } from "./socket-list.ts";
 
 /** The side of ChildProcess (or of process, in a child) a channel drives. */
 export interface ChannelOwner extends EventEmitter {
@@ -27,6 +31,33 @@ export interface ChannelOwner extends EventEmitter {
 }
 
 const channelClosed = () => nodeError(Error, "ERR_IPC_CHANNEL_CLOSED", "Channel closed");
+/** Bun's and Deno's net.Socket({ fd }) and server.listen({ fd }) do not take a TCP socket's fd. */
+const receivesHandles = runtime === "node";
+/** Node's limit of NACKed resends of one handle. */
+const MAX_RETRANSMISSIONS = 3;
+
+type Callback = (error: Error | null) => void;
+interface SendOptions {
+  keepOpen?: boolean;
+  swallowErrors?: boolean;
+}
+/** A message waiting for the last handle's acknowledgement. */
+interface Queued {
+  message: unknown;
+  handle: object | null;
+  options: SendOptions;
+  callback: Callback | undefined;
+}
+
+const isInternal = (m: unknown): m is { cmd: string } =>
+  m !== null && typeof m === "object" && typeof (m as { cmd?: unknown }).cmd === "string" && (m as { cmd: string }).cmd.startsWith("NODE_");
+const isAck = (m: unknown) => isInternal(m) && (m.cmd === "NODE_HANDLE_ACK" || m.cmd === "NODE_HANDLE_NACK");
+
+/** A failed send: to its callback, else as `error` (a write that failed after send() returned calls back directly). */
+function fail(owner: EventEmitter, e: Error, callback: Callback | undefined, now: boolean): void {
+  if (callback) now ? callback(e) : process.nextTick(callback, e);
+  else process.nextTick(() => owner.emit("error", e));
+}
 
 export class Channel {
   /** The child's end, to pass as its NODE_CHANNEL_FD; -1 once passed. */
@@ -40,6 +71,11 @@ export class Channel {
   #ended = false;
   /** The last write queued: disconnect() closes after it. */
   #last: Promise<unknown> = Promise.resolve();
+  /** Messages waiting for a handle's acknowledgement (Node's _handleQueue): set while one is awaited. */
+  #queue: Queued[] | undefined;
+  /** The socket sent and not yet acknowledged, to resend on NACK or close on ACK (Node's _pendingMessage). */
+  #pending: { message: unknown; out: Outgoing; callback: Callback | undefined; retransmissions: number } | undefined;
+  readonly #lists: SocketLists;
 
   constructor(native: Native, owner: ChannelOwner, fd: number, childFd: number, codec: Codec) {
     this.#native = native;
@@ -47,6 +83,7 @@ export class Channel {
     this.#fd = fd;
     this.childFd = childFd;
     this.#codec = codec;
+    this.#lists = socketLists(owner, (m, swallow) => this.#send(m, null, {}, undefined, swallow));
   }
 
   /** The child has its copy now (or failed to start): ours is the only end left here. */
@@ -75,16 +112,67 @@ export class Channel {
 
   #message(body: Uint8Array): void {
     const message = this.#codec.decode(body);
-    const internal = message !== null && typeof message === "object" &&
-      typeof (message as { cmd?: unknown }).cmd === "string" && (message as { cmd: string }).cmd.startsWith("NODE_");
-    // Emitted from a tick of its own: a listener that throws must not end the channel.
-    process.nextTick(() => this.#owner.emit(internal ? "internalMessage" : "message", message));
+    if (!isInternal(message)) {
+      // Emitted from a tick of its own: a listener that throws must not end the channel.
+      process.nextTick(() => this.#owner.emit("message", message));
+      return;
+    }
+    // A handle's fd came with its message's first byte: take it now, in order.
+    const fd = message.cmd === "NODE_HANDLE" ? this.#conn?.takeFd() ?? -1 : undefined;
+    process.nextTick(() => {
+      this.#internal(message, fd);
+      this.#owner.emit("internalMessage", message);
+    });
+  }
+
+  /** Node's handle protocol, before anyone else sees the message. */
+  #internal(message: { cmd: string }, fd: number | undefined): void {
+    if (message.cmd === "NODE_HANDLE_ACK" || message.cmd === "NODE_HANDLE_NACK") return this.#acknowledged(message.cmd === "NODE_HANDLE_ACK");
+    if (fd === undefined) return;
+    // No fd (the ancillary data was lost): the sender sends it again.
+    if (fd < 0) return void this.#send({ cmd: "NODE_HANDLE_NACK" }, null, {}, undefined, true);
+    this.#send({ cmd: "NODE_HANDLE_ACK" }, null, {}, undefined, true);
+    const wrapped = message as HandleMessage;
+    const emit = (handle: unknown) => {
+      const inner = wrapped.msg;
+      process.nextTick(() => this.#owner.emit(isInternal(inner) ? "internalMessage" : "message", inner, handle));
+    };
+    if (!receivesHandles) {
+      // The message still comes, without its handle: the sender's logic goes on, and the warning says why.
+      this.#native.asp_close(fd);
+      process.emitWarning(`aspawn/child_process: a ${wrapped.type} received over the IPC channel was closed: ${runtime}'s net and dgram cannot be built around an fd`, "UnsupportedWarning");
+      return emit(undefined);
+    }
+    try {
+      incoming(wrapped, fd, this.#lists, emit, (e) => this.#owner.emit("error", e));
+    } catch (e) {
+      this.#native.asp_close(fd);
+      this.#owner.emit("error", e);
+    }
+  }
+
+  /** The receiver has the last handle sent (or not: NACK): send what waited for it. */
+  #acknowledged(ack: boolean): void {
+    const pending = this.#pending;
+    if (pending && (ack || pending.retransmissions++ === MAX_RETRANSMISSIONS)) {
+      this.#pending = undefined;
+      pending.out.release?.();
+      if (!ack) process.emitWarning("Handle did not reach the receiving process correctly", "SentHandleNotReceivedWarning");
+    }
+    const queue = this.#queue ?? [];
+    this.#queue = undefined;
+    if (this.#pending) this.#write(this.#pending.message, this.#pending.out, this.#pending.callback, false);
+    for (const q of queue) this.#send(q.message, q.handle, q.options, q.callback, false);
+    if (!this.#owner.connected && !this.#queue) this.#close();
   }
 
   #end(error: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#owner.connected = false;
+    // A socket sent and never acknowledged: the receiver is gone, ours is closed.
+    this.#pending?.out.release?.();
+    this.#pending = undefined;
     process.nextTick(() => {
       if (error && (error as { code?: string }).code !== "EPIPE") this.#owner.emit("error", error);
       this.#owner.emit("disconnect");
@@ -114,29 +202,66 @@ export class Channel {
     if (handle !== undefined && handle !== null && typeof handle !== "object") {
       throw nodeError(TypeError, "ERR_INVALID_HANDLE_TYPE", "This handle type cannot be sent");
     }
-    if (handle !== undefined && handle !== null) {
-      throw nodeError(TypeError, "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM",
-        "aspawn/child_process: passing a handle (socket, server) with send() is not supported");
-    }
-    const fail = (e: Error) => {
-      if (callback) process.nextTick(callback, e);
-      else process.nextTick(() => this.#owner.emit("error", e));
-    };
     if (!this.#owner.connected || !this.#conn) {
-      fail(channelClosed());
+      fail(this.#owner, channelClosed(), callback, false);
       return false;
     }
-    const bytes = this.#codec.encode(message);
-    this.#last = this.#conn.write([bytes]).then(
-      () => callback?.(null),
-      (e: { errno?: number }) => fail(e.errno ? errnoError(e.errno, "write") : e as Error),
-    );
+    return this.#send(message, (handle as object | undefined) ?? null, (options ?? {}) as SendOptions, callback, false);
+  }
+
+  /**
+   * Node's _send: a message with a handle waits for the previous handle's
+   * acknowledgement, and every message after it waits too, in order (the
+   * first to wait returns true, the others false: back off).
+   */
+  #send(message: unknown, handle: object | null, options: SendOptions, callback: Callback | undefined, swallow: boolean): boolean {
+    let out: Outgoing | undefined;
+    if (handle) {
+      const wrapped: HandleMessage = { cmd: "NODE_HANDLE", type: handleType(handle), msg: message };
+      if (this.#queue) return this.#wait({ message, handle, options, callback });
+      out = outgoing(wrapped, handle, options.keepOpen === true, this.#lists);
+      if (out) message = wrapped;
+    } else if (this.#queue && !isAck(message)) {
+      return this.#wait({ message, handle, options, callback });
+    }
+    this.#write(message, out, callback, swallow || options.swallowErrors === true);
+    if (out) {
+      this.#queue ??= [];
+      // A socket given up (not keepOpen) closes here once the receiver acknowledges it.
+      if (out.release) this.#pending = { message, out, callback, retransmissions: 0 };
+    }
     return true;
   }
 
-  /** Close once what was sent is written: `disconnect` follows here and in the child. */
+  #wait(q: Queued): boolean {
+    this.#queue!.push(q);
+    return this.#queue!.length === 1;
+  }
+
+  #write(message: unknown, out: Outgoing | undefined, callback: Callback | undefined, swallow: boolean): void {
+    if (!this.#conn) return void (swallow || fail(this.#owner, channelClosed(), callback, false));
+    const bytes = this.#codec.encode(message);
+    this.#last = this.#conn.write([bytes], out ? [out.fd] : []).then(
+      () => callback?.(null),
+      (e: { errno?: number }) => {
+        if (out && this.#pending?.out === out) this.#pending = undefined;
+        out?.release?.();
+        if (!swallow) fail(this.#owner, e.errno ? errnoError(e.errno, "write") : e as Error, callback, true);
+      },
+    );
+  }
+
+  /** Close once what was sent is written (and every handle acknowledged): `disconnect` follows here and in the child. */
   disconnect(): void {
     this.#owner.connected = false;
+    if (!this.#queue) this.#close();
+  }
+
+  #close(): void {
+    if (this.#pending) {
+      this.#pending.out.release?.();
+      this.#pending = undefined;
+    }
     void this.#last.finally(() => this.#conn?.close());
   }
 

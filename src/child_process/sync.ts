@@ -10,7 +10,7 @@ import type { RunOptions } from "../api/options.ts";
 import { runSync } from "../api/run-sync.ts";
 import { type ErrnoError, errnoError, invalidArgType } from "./node-errors.ts";
 import { readStdio, type Slot } from "./stdio.ts";
-import { killSignalOf, normalizeSpawnArguments, nullCheck, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
+import { killSignalOf, normalizeSpawnArguments, nullCheck, ownOptions, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
 
 const MAX_BUFFER = 1024 * 1024;
 const ETIMEDOUT = 110, ENOBUFS = 105;
@@ -42,7 +42,8 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     else throw invalidArgType("options.stdio[0]", ["Buffer", "TypedArray", "DataView", "string"], given);
   }
   const stdio = slots.map((s: Slot, i) => (typeof s === "object" ? "pipe" : i === 0 && input !== undefined ? "pipe" : s));
-  const lib: RunOptions = {
+  // The library's options without a prototype too: it must not see a polluted Object.prototype's cwd or uid.
+  const lib: RunOptions = ownOptions({
     argv0: o.args[0],
     ...(o.cwd != null ? { cwd: o.cwd } : {}),
     ...(o.env ? { env: o.env, clearEnv: true } : {}),
@@ -60,7 +61,7 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     reject: false,
     cleanup: false,
     forceKillAfter: Infinity,
-  };
+  });
   const syscall = `spawnSync ${o.file}`;
   const fail = (errno: number): ErrnoError => {
     const e = errnoError(errno, syscall);
@@ -82,8 +83,8 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
   };
   const stdout = shape(r.stdout, 1), stderr = shape(r.stderr, 2);
   const ret: SpawnSyncReturns = {
-    // runSync does not report the pid; Node's is a number, so a number it is.
-    pid: (r as { pid?: number }).pid ?? 0,
+    // Node's is a number: 0 where the portable backend's runtime does not report it.
+    pid: r.pid ?? 0,
     output: [null, stdout, stderr],
     stdout,
     stderr,
@@ -126,7 +127,7 @@ export function execFileSync(file: string, args?: unknown, options?: unknown): B
 export function execSync(command: string, options?: unknown): Buffer | string | null {
   validateString(command, "command");
   nullCheck(command, "command");
-  const o = { ...(options as object) } as Record<string, unknown>;
+  const o = ownOptions(options as Record<string, unknown>);
   o.shell = typeof o.shell === "string" ? o.shell : true;
   const ret = spawnSync(command, o);
   if (!o.stdio && ret.stderr) process.stderr.write(ret.stderr);

@@ -45,6 +45,15 @@ export interface NormalizedSpawn {
   [key: string]: unknown;
 }
 
+/**
+ * A shallow copy of the caller's options with no prototype, as Node makes:
+ * only their own properties are read from then on, so a polluted
+ * Object.prototype (`Object.prototype.shell = true`) changes nothing.
+ */
+export function ownOptions<T extends object>(options: T | null | undefined): T {
+  return { __proto__: null, ...options } as unknown as T;
+}
+
 export function validateString(v: unknown, name: string): asserts v is string {
   if (typeof v !== "string") throw invalidArgType(name, "string", v);
 }
@@ -132,7 +141,7 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   argv.forEach((a, i) => nullCheck(a, `args[${i}]`));
   if (options === undefined) options = {};
   else validateObject(options, "options");
-  const o: SpawnOptions = { ...(options as SpawnOptions) };
+  const o = ownOptions(options as SpawnOptions);
   // An empty cwd is no cwd at all (Node does not chdir to it).
   const cwd = o.cwd != null ? validatedPath(o.cwd, "options.cwd") || undefined : undefined;
   if (o.detached != null) validateBoolean(o.detached, "options.detached");
@@ -159,7 +168,7 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   }
   strArgs.unshift(typeof o.argv0 === "string" ? o.argv0 : f);
   const env = o.env ? envOf(o.env) : undefined;
-  return { ...o, file: f, args: strArgs, cwd, env, detached: !!o.detached, uid: o.uid ?? undefined, gid: o.gid ?? undefined };
+  return Object.assign(ownOptions(o), { file: f, args: strArgs, cwd, env, detached: !!o.detached, uid: o.uid ?? undefined, gid: o.gid ?? undefined });
 }
 
 /** env as Node reads it: every enumerable key, inherited ones included; undefined values left out. */

@@ -79,6 +79,15 @@ export class Connection {
     this.#watch.setRef(ref);
   }
 
+  /**
+   * The oldest fd received that no FD frame claimed, for protocols whose
+   * messages say themselves that an fd came with them (Node's IPC: a
+   * NODE_HANDLE message); its fd arrived no later than its first byte.
+   */
+  takeFd(): number | undefined {
+    return this.#fds.shift();
+  }
+
   /** Queue a frame (fds go with its first byte); resolves once all of it is in the socket. */
   write(parts: Uint8Array[], fds: readonly number[] = []): Promise<void> {
     if (fds.length > MAX_FDS) return Promise.reject(new RangeError(`at most ${MAX_FDS} fds per frame`));

@@ -4,7 +4,7 @@ import * as nodeCp from "node:child_process";
 import { promisify } from "node:util";
 import cp, { exec, execFile, execFileSync, execSync, spawnSync } from "../../src/child_process/index.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
-import { assert, test } from "../adapter.ts";
+import { assert, portable, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
 
 type Result = [Error & Record<string, unknown> | null, string | Buffer, string | Buffer];
@@ -80,6 +80,9 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.equal(r.stderr!.toString(), "err\n");
   assert.deepEqual(r.output, [null, r.stdout, r.stderr]);
   assert.equal(r.error, undefined);
+  // The child's own pid, as Node reports it (0 only where the portable backend's runtime does not tell).
+  const self = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" });
+  if (!portable || self.pid !== 0) assert.equal(self.pid, Number(self.stdout));
   const text = spawnSync("echo", ["x"], { encoding: "utf8" });
   assert.equal(text.stdout, "x\n");
   const inherit = spawnSync("true", { stdio: "inherit" });

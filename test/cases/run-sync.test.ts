@@ -2,7 +2,7 @@
 // and failure against real processes, compared with run() where both apply;
 // timeouts and maxBuffer that return on time; Workers and exit handlers;
 // nothing left open or unreaped.
-import { assert, nativeOnlyHere, nativeTest, test } from "../adapter.ts";
+import { assert, nativeOnlyHere, nativeTest, portable, test } from "../adapter.ts";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { randomBytes, equalBytes } from "../bytes.ts";
@@ -24,7 +24,8 @@ function thrown(f: () => unknown): any {
 
 /** An ExitError or SpawnError as plain fields, durations left out. */
 function shape(e: any): Record<string, unknown> {
-  const { durationMs: _, ...rest } = { ...e, name: e.name, message: e.message };
+  // Each its own child: the pids differ (checked by the callers).
+  const { durationMs: _, pid: _pid, ...rest } = { ...e, name: e.name, message: e.message };
   return rest;
 }
 
@@ -60,6 +61,11 @@ test("runSync: stdout, stderr, exit code, duration and command, as run() gives t
   assert.equal(r.aborted, false);
   assert.ok(r.durationMs > 0 && r.durationMs < 30000);
   assert.equal(runSync("echo", ["hello"]).stdout, "hello\n");
+  // The child's pid, from runSync() (not from the portable backend's) and run().
+  const self = runSync("sh", ["-c", "echo $$"]);
+  assert.equal(self.pid, portable ? undefined : Number(self.stdout));
+  const viaRun = await run("sh", ["-c", "echo $$"]);
+  assert.equal(viaRun.pid, Number(viaRun.stdout));
   assert.equal(runSync("true").stdout, "");
   // (file, options) as run() takes it.
   assert.equal(runSync("pwd", { cwd: "/usr" }).stdout, "/usr\n");

@@ -28,6 +28,8 @@ export async function checks(shared: RunOptions, encoding: "utf8" | "buffer") {
   expect<Equal<typeof sb.stdout, Uint8Array>>(true);
   const sc = runSync("ls");
   expect<Equal<typeof sc, RunResult<string>>>(true);
+  // The child's pid (absent from the portable backend's runSync()).
+  expect<Equal<typeof sc.pid, number | undefined>>(true);
   // @ts-expect-error runSync returns no Promise
   void runSync("ls").then;
 
