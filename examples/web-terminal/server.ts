@@ -13,6 +13,7 @@
  * port gets a shell as you: it listens on 127.0.0.1 only and accepts
  * WebSockets only from its own page (routes.ts).
  */
+import { fileURLToPath } from "node:url";
 import type { ShellOptions } from "./session.ts";
 
 export interface ServeOptions extends ShellOptions {
@@ -38,7 +39,8 @@ export async function serve(options: ServeOptions = {}): Promise<WebTerminal> {
   return module.serve(options);
 }
 
-if ((import.meta as { main?: boolean }).main) {
+// Run, not imported: import.meta.main on Bun and Deno; on Node (20 has no import.meta.main), a bundle run by path.
+if ((import.meta as { main?: boolean }).main ?? process.argv[1] === fileURLToPath(import.meta.url)) {
   const t = await serve({ port: Number(process.env.PORT ?? 8080) });
   console.log(`a shell in your browser: ${t.url}`);
 }

@@ -4,14 +4,18 @@
 // xterm.js run in bash on a pty, the output is read back from xterm's
 // buffer, a window resize reaches the shell's terminal, and closing the tab
 // ends the shell and its job. By hand: a foreign page cannot open a shell;
-// fragments, pings and garbage are handled; a shell that exits closes the socket.
+// fragments, pings and garbage are handled; a shell that exits closes the
+// socket; closing the server ends the shells still open. And the Node server
+// as the README builds and runs it.
 import { runtime } from "../../src/ffi/runtime.ts";
+import { spawn } from "../../src/index.ts";
 import { serve, type ServeOptions, type WebTerminal } from "../../examples/web-terminal/server.ts";
 import { assert, nativeTest } from "../adapter.ts";
 import { Browser, type Page } from "../chromium.ts";
 import { CLOSE, CONTINUATION, HandSocket, PING, PONG, SAMPLE_ACCEPT, TEXT } from "../websocket-by-hand.ts";
 import { cmdline, descendants, procState } from "../proc.ts";
-import { sleep, until } from "../wait.ts";
+import { repoRoot } from "../repo-root.ts";
+import { sleep, until, within } from "../wait.ts";
 
 /** Chromium's start and first paint take seconds here, far more on a loaded machine. */
 const SLOW = 240000;
@@ -79,8 +83,9 @@ nativeTest(["pty"], `web terminal (${runtime}): Chromium types into xterm.js, ba
 }, SLOW);
 
 
-nativeTest(["pty"], `web terminal (${runtime}): by hand — no shell for another site's page; fragments, ping and garbage; exit closes the socket`, async () => {
+nativeTest(["pty"], `web terminal (${runtime}): by hand — no shell for another site's page; fragments, ping and garbage; exit closes the socket; close() ends open shells`, async () => {
   const server = await serve(bashOptions);
+  let closed = false;
   try {
     // Browsers apply no CORS to WebSockets: any site could try. Refused before a shell starts.
     const foreign = await HandSocket.connect(server.port, "http://evil.example");
@@ -110,8 +115,43 @@ nativeTest(["pty"], `web terminal (${runtime}): by hand — no shell for another
     await ws.until(() => ws.ended || ws.frames.some((f) => f.opcode === CLOSE), "the socket closed after exit");
     assert.ok(await until(() => procState(shell!) === null, WAIT, 50), `bash ${shell} reaped: ${procState(shell!)}`);
     ws.destroy();
+
+    // Closing the server with a tab still open ends that shell too, and its socket.
+    const open = await HandSocket.connect(server.port, `http://127.0.0.1:${server.port}`);
+    await open.until(() => open.text().includes("PROMPT$ "), "the second shell's prompt");
+    assert.equal(bashes().length, 1);
+    closed = true;
+    assert.notEqual(await within(server.close(), WAIT), "timeout", "server.close() with a shell open");
+    assert.deepEqual(bashes(), [], "the open tab's shell ended with the server");
+    await open.until(() => open.ended, "the open tab's socket closed");
   } finally {
-    await server.close();
+    if (!closed) await server.close();
   }
-  assert.deepEqual(bashes(), []);
+}, SLOW);
+
+nativeTest(["pty"], `web terminal (${runtime}): the Node server as the README runs it (an esbuild bundle, node:http and node-websocket.ts)`, async () => {
+  const out = `${repoRoot}examples/web-terminal/server.node.mjs`;
+  const esbuild = await import("esbuild" as string);
+  await esbuild.build({
+    entryPoints: [`${repoRoot}examples/web-terminal/server.ts`], outfile: out, bundle: true, platform: "node", format: "esm",
+    packages: "external", logLevel: "warning",
+  });
+  const node = spawn("node", [out], { env: { PORT: "0", SHELL: "sh", PS1: "PROMPT$ " }, stderr: "inherit" });
+  try {
+    let first = "";
+    for await (const line of node.lines()) {
+      first = line;
+      break;
+    }
+    const port = Number(/^a shell in your browser: http:\/\/127\.0\.0\.1:(\d+)\/$/.exec(first)?.[1]);
+    assert.ok(port > 0, `the URL it prints: ${JSON.stringify(first)}`);
+    const ws = await HandSocket.connect(port, `http://127.0.0.1:${port}`, "/pty?cols=77&rows=22");
+    assert.match(ws.head, /^HTTP\/1\.1 101/);
+    ws.send(TEXT, JSON.stringify({ input: "stty size; echo $((6*7)); exit\r" }));
+    await ws.until(() => ws.ended, "the socket closed after exit");
+    assert.match(ws.text(), /\b22 77\r\n42\r\n/, "stty size and the answer"); // sh may print its prompt after the echo of typed-ahead keys
+  } finally {
+    node.kill("SIGTERM");
+    await node.exited;
+  }
 }, SLOW);
