@@ -484,7 +484,7 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	/* The pair is ours from here on, whatever we return. */
 	if (j.o.pty_stream == ASP_SYNC_STDOUT || j.o.pty_stream == ASP_SYNC_STDERR) {
 		j.pty = j.o.pty_master;
-		slave = j.o.pty_slave;
+		slave = j.o.pty_slave == j.pty ? -1 : j.o.pty_slave; /* one fd, closed once */
 	}
 	if (!(j.o.max_buffer > 0) || j.o.kill_signal < 1 || j.o.kill_signal > ASP_NSIG ||
 	    !distinct(j.o.stdin_pipe, j.o.stdout_pipe, j.o.stderr_pipe) || !pty_valid(&j.o)) {
