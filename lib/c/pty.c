@@ -54,7 +54,8 @@ static long open_slave(int master)
 ASP_EXPORT int asp_pty_open(uint32_t cols, uint32_t rows, int32_t *out)
 {
 	struct asp_winsize ws = {(uint16_t)rows, (uint16_t)cols, 0, 0};
-	int unlock = 0;
+	int unlock = 0, ch = asp_thread_channel();
+	uint8_t kinds[2] = {ASP_OWN_FD, ASP_OWN_FD};
 	long master, slave, r;
 	if (!valid_size(cols, rows))
 		return -ASP_EINVAL;
@@ -72,6 +73,10 @@ ASP_EXPORT int asp_pty_open(uint32_t cols, uint32_t rows, int32_t *out)
 	}
 	out[0] = (int32_t)master;
 	out[1] = (int32_t)slave;
+	/* Owned by the caller's context like a child's pipes (owners.c): a
+	 * Worker terminated with its terminal open leaves no fd behind. */
+	if (ch >= 0)
+		asp_owner_set(ch, out, kinds, 2);
 	return 0;
 }
 

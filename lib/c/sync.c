@@ -14,6 +14,12 @@
  * stops, whoever else holds them open. A timeout that elapses after the exit,
  * while a descendant keeps a pipe open, stops the reading the same way.
  *
+ * With a pty (opts.pty_stream), the master is that stream's fd: at the
+ * end of the output (EIO once no process holds the slave, after what was
+ * written) it is no longer watched but stays open until the reap, since
+ * closing it would hang up a program that closed its stdio before exiting
+ * (SIGHUP instead of its exit status).
+ *
  * Without a pidfd (kernels before 5.3, or ASP_SYNC_NO_PIDFD) nothing wakes
  * us when the child exits while its pipes stay open: the wait then naps,
  * from NAP_MIN_NS doubling to NAP_MAX_NS, and tries waitid(WNOHANG) after
@@ -53,6 +59,7 @@ struct job {
 	const uint8_t *input;
 	size_t input_len, input_off;
 	struct out_pipe out[2];
+	int pty;           /* the terminal's master (ours, closed last), or -1 */
 	struct kept *kept; /* stash->s */
 	size_t limit;      /* bytes kept per stream */
 	long deadline;     /* CLOCK_MONOTONIC ns of the timeout; -1: none (or it elapsed) */
@@ -114,6 +121,23 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		sys_close(*fd);
 	*fd = -1;
+}
+
+/* One of asp_pty_open's fds, which its caller's context may own (owners.c):
+ * forgotten there before the number can be reused. */
+static void close_owned(int *fd)
+{
+	asp_owner_clear(*fd);
+	close_fd(fd);
+}
+
+/* An output at its end: a pipe closes, the master is only no longer read. */
+static void end_out(struct job *j, int which)
+{
+	if (j->out[which].fd == j->pty)
+		j->out[which].fd = -1;
+	else
+		close_fd(&j->out[which].fd);
 }
 
 /* kill() of the child, or of the group it leads; never after the reap,
@@ -204,7 +228,7 @@ static void read_out(struct job *j, int which, int reads)
 		if (n == -ASP_EAGAIN)
 			return;
 		if (n <= 0) {
-			close_fd(&p->fd);
+			end_out(j, which);
 			return;
 		}
 		if (p->exceeded)
@@ -291,8 +315,9 @@ static void abandon(struct job *j)
 		try_reap(j, 1);
 	}
 	close_fd(&j->status_fd);
-	close_fd(&j->out[0].fd);
-	close_fd(&j->out[1].fd);
+	end_out(j, 0);
+	end_out(j, 1);
+	close_owned(&j->pty);
 }
 
 static int earliest(long a, long b)
@@ -383,8 +408,8 @@ static int run(struct job *j)
 			if (j->stopped) {
 				read_out(j, 0, DRAIN_READS);
 				read_out(j, 1, DRAIN_READS);
-				close_fd(&j->out[0].fd);
-				close_fd(&j->out[1].fd);
+				end_out(j, 0);
+				end_out(j, 1);
 			}
 			if (j->out[0].fd < 0 && j->out[1].fd < 0)
 				return j->nomem ? -ASP_ENOMEM : 0;
@@ -407,6 +432,17 @@ static int pipe_slot(int32_t index, const int32_t *out)
 	if (index < 0 || index >= 3)
 		return -1;
 	return out[ASP_OUT_PIPES + index];
+}
+
+/* opts.pty_stream: 0, or a stream with no pipe of its own, read from a
+ * master (fds 0-2 are never asp_pty_open's). */
+static int pty_valid(const struct asp_sync_opts *o)
+{
+	int32_t pipe = o->pty_stream == ASP_SYNC_STDOUT ? o->stdout_pipe : o->stderr_pipe;
+	if (o->pty_stream == 0)
+		return 1;
+	return (o->pty_stream == ASP_SYNC_STDOUT || o->pty_stream == ASP_SYNC_STDERR) && pipe < 0 &&
+	       o->pty_master > 2 && o->pty_slave > 2 && o->pty_master != o->pty_slave;
 }
 
 /* SIGPIPE blocked on this thread while we write the input, and one that a
@@ -437,15 +473,23 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	struct kept none[3];
 	int32_t out[ASP_OUT_PIPES + 3];
 	uint64_t old_mask = 0, pending = 0;
-	int r, i, guard = 0;
+	int r, i, guard = 0, slave = -1;
 
 	if (!opts || !result || (input_len && !input))
 		return -ASP_EINVAL;
 	memset(&res, 0, sizeof res);
 	memset(&j, 0, sizeof j);
 	memcpy(&j.o, opts, sizeof j.o);
+	j.pty = -1;
+	/* The pair is ours from here on, whatever we return. */
+	if (j.o.pty_stream == ASP_SYNC_STDOUT || j.o.pty_stream == ASP_SYNC_STDERR) {
+		j.pty = j.o.pty_master;
+		slave = j.o.pty_slave == j.pty ? -1 : j.o.pty_slave; /* one fd, closed once */
+	}
 	if (!(j.o.max_buffer > 0) || j.o.kill_signal < 1 || j.o.kill_signal > ASP_NSIG ||
-	    !distinct(j.o.stdin_pipe, j.o.stdout_pipe, j.o.stderr_pipe)) {
+	    !distinct(j.o.stdin_pipe, j.o.stdout_pipe, j.o.stderr_pipe) || !pty_valid(&j.o)) {
+		close_owned(&slave);
+		close_owned(&j.pty);
 		memcpy(result, &res, sizeof res);
 		return -ASP_EINVAL;
 	}
@@ -453,7 +497,11 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	for (i = 0; i < (int)(sizeof out / sizeof out[0]); i++)
 		out[i] = -1;
 	r = asp_spawn_private(req, len, out, sizeof out / sizeof out[0]);
+	/* The child has its copies (or there is no child): the output ends
+	 * once the child and what it started close theirs. */
+	close_owned(&slave);
 	if (r < 0) {
+		close_owned(&j.pty);
 		res.step = out[ASP_OUT_STEP];
 		res.detail = out[ASP_OUT_DETAIL];
 		memcpy(result, &res, sizeof res);
@@ -467,6 +515,8 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	j.in_fd = pipe_slot(j.o.stdin_pipe, out);
 	j.out[0].fd = pipe_slot(j.o.stdout_pipe, out);
 	j.out[1].fd = pipe_slot(j.o.stderr_pipe, out);
+	if (j.pty >= 0)
+		j.out[j.o.pty_stream - 1].fd = j.pty;
 	/* A pipe the options did not name would never be read: close it. */
 	for (i = 0; i < 3; i++)
 		if (out[ASP_OUT_PIPES + i] >= 0 && i != j.o.stdin_pipe && i != j.o.stdout_pipe && i != j.o.stderr_pipe)
@@ -495,6 +545,7 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 		sigpipe_restore(&old_mask, pending);
 	close_fd(&j.in_fd);
 	close_fd(&j.pidfd);
+	close_owned(&j.pty); /* after the reap: no SIGHUP for the program, only for what outlived it */
 	res.stdout_len = (double)j.kept[0].len;
 	res.stderr_len = (double)j.kept[1].len;
 	res.all_len = (double)j.kept[2].len;

@@ -83,7 +83,10 @@ export const nativeBackend: Backend & { start(request: ChildRequest, pty?: Nativ
 /** `pty`: the pair is opened before the request is made (the slave's fd is in it); the parent keeps the master. */
 function startOnPty(request: ChildRequest, req: PtyRequest): NativeChild {
   const { file, args } = request;
-  const native = nativeFor(file, args);
+  // The channel first: the pair is then owned by this context (a Worker
+  // terminated with the terminal open leaves no fd behind).
+  channelFor(file, args);
+  const native = loadNative();
   const pair = openPty(native, req, file, args);
   try {
     return nativeBackend.start({ ...request, options: ptyOptions(request.options, req, pair.slave) }, { pair, slots: req.slots });

@@ -232,7 +232,7 @@ export interface Options {
    */
   setsid?: boolean;
   /**
-   * Run the child on a pseudo-terminal (native backend, spawn() and run()):
+   * Run the child on a pseudo-terminal (native backend; spawn(), run() and runSync()):
    * it leads a new session (`setsid`, implied) whose controlling terminal
    * is the pty, and its stdin, stdout and stderr are the terminal unless
    * given something else (`stderr: "pipe"` keeps stderr apart). `TERM` is
@@ -245,10 +245,14 @@ export interface Options {
    * program gets SIGWINCH) and reads its size. The terminal does what a
    * terminal does: input is echoed and "\n" becomes "\r\n" on output.
    *
+   * run() and runSync(): `stdout` is all the program wrote to the terminal,
+   * read until no process holds it; `input` is a pipe (exact bytes, then
+   * end of file, no echo), and without it nothing is typed on the terminal.
+   *
    * As `cleanup` has it, the program is killed when we end; and when the
    * master closes (our process is gone) the kernel hangs it up (SIGHUP).
    * `true` is an 80x24 window. A TypeError with `setsid: false`, a
-   * `processGroup` number, runSync(), or the portable backend.
+   * `processGroup` number, or the portable backend.
    * @default no terminal
    */
   pty?: boolean | PtyOptions;

@@ -161,12 +161,15 @@ export interface PtyPair {
   slave: number;
 }
 
-/** Opens the pair: SpawnError (step "pty") when the system has none to give. */
-export function openPty(native: Native, req: PtyRequest, file: string, args: readonly string[]): PtyPair {
+/**
+ * Opens the pair: SpawnError (step "pty") when the system has none to give.
+ * `input`: a second fd of the master for typing (runSync() types nothing).
+ */
+export function openPty(native: Native, req: PtyRequest, file: string, args: readonly string[], input = (req.slots & 1) !== 0): PtyPair {
   const out = new Int32Array(2);
   let r = native.asp_pty_open(req.cols, req.rows, new Uint8Array(out.buffer));
   const pair = { master: out[0]!, input: -1, slave: out[1]! };
-  if (r >= 0 && req.slots & 1) {
+  if (r >= 0 && input) {
     r = pair.input = native.asp_dup(pair.master);
     if (r < 0) closePty(native, pair);
   }

@@ -15,7 +15,8 @@ import { decodeExit } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { plan, type StdioDefaults } from "./plan.ts";
 import { checkRunOptions, runArguments, type RunResult, settle } from "./run.ts";
-import { ptyRequest } from "./pty.ts";
+import { closePty } from "./pty.ts";
+import { syncTerminal } from "./run-sync-pty.ts";
 import { signalNumber } from "./signals.ts";
 import { backend } from "./backend.ts";
 import { nativeFor } from "./native-backend.ts";
@@ -114,21 +115,32 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
     const r = b.runSync({ file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout: timeoutMs, killSignal, maxBuffer: max });
     return settle(o, max, { ...r, durationMs: performance.now() - t0, command: commandLine(file, args), aborted: false, timeoutMs });
   }
-  if (ptyRequest(o)) throw new TypeError("pty: runSync() cannot drive a terminal (its output is read as it comes); use run()");
-  const p = plan(file, args, o, defaults);
-  const extra = p.pipes.find((fd) => fd > 2);
-  if (extra !== undefined) throw new TypeError(`stdio[${extra}]: runSync() collects stdout and stderr only; use run()`);
+  const terminal = syncTerminal(() => nativeFor(file, args), o, file, args);
+  let p: ReturnType<typeof plan>;
+  try {
+    p = plan(file, args, terminal?.options ?? o, defaults);
+    const extra = p.pipes.find((fd) => fd > 2);
+    if (extra !== undefined) throw new TypeError(`stdio[${extra}]: runSync() collects stdout and stderr only; use run()`);
+  } catch (e) {
+    if (terminal) closePty(nativeFor(file, args), terminal.pair);
+    throw e;
+  }
   const native = nativeFor(file, args);
 
   opts.setFloat64(SyncOpts.timeout_ms, timeout === Infinity ? -1 : timeout, true);
   opts.setFloat64(SyncOpts.force_kill_after_ms, forceKillAfter === Infinity ? -1 : forceKillAfter, true);
   opts.setFloat64(SyncOpts.max_buffer, max, true);
   opts.setInt32(SyncOpts.kill_signal, killSignal, true);
-  const ownGroup = o.setsid === true || o.processGroup === true;
+  // A terminal's program leads a session: killSignal goes to its group, as run() sends it.
+  const ownGroup = o.setsid === true || o.processGroup === true || terminal !== undefined;
   opts.setUint32(SyncOpts.flags, (ownGroup ? Sync.GROUP : 0) | (o.all ? Sync.KEEP_ALL : 0), true);
   opts.setInt32(SyncOpts.stdin_pipe, p.pipes.indexOf(0), true);
   opts.setInt32(SyncOpts.stdout_pipe, p.pipes.indexOf(1), true);
   opts.setInt32(SyncOpts.stderr_pipe, p.pipes.indexOf(2), true);
+  // asp_run_sync closes the pair, whatever it returns.
+  opts.setInt32(SyncOpts.pty_stream, terminal?.stream ?? 0, true);
+  opts.setInt32(SyncOpts.pty_master, terminal?.pair.master ?? -1, true);
+  opts.setInt32(SyncOpts.pty_slave, terminal?.pair.slave ?? -1, true);
   opts.setUint32(SyncOpts.reserved, 0, true);
 
   const r = native.asp_run_sync(p.request, p.request.length, input, input.length, optsBytes, resultBytes);

@@ -169,8 +169,11 @@ export const SyncOpts = {
   stdin_pipe: 32,
   stdout_pipe: 36,
   stderr_pipe: 40,
-  reserved: 44,
-  SIZE: 48,
+  pty_stream: 44,
+  pty_master: 48,
+  pty_slave: 52,
+  reserved: 56,
+  SIZE: 64,
 } as const;
 
 /** Begins as WaitResult does (decodeExit reads it). */

@@ -187,6 +187,19 @@ static void failures(void)
 
 /* A descendant keeps stdout open after the child is killed: the call
  * returns at the timeout all the same, with what was read. */
+/* A 300 ms timeout that returned on time while a descendant (its pid the
+ * output) held the output open; the descendant is killed. */
+static void timed_out_on_time(struct sync_run *s)
+{
+	pid_t orphan = atoi(s->out);
+	CHECK(s->res.flags & ASP_SYNC_TIMED_OUT);
+	CHECK(s->ms >= 290 && s->ms < 10000);
+	CHECK(orphan > 0);
+	if (orphan > 0)
+		kill(orphan, SIGKILL);
+	sync_done(s);
+}
+
 static void timeout_with_descendant(uint32_t flags)
 {
 	struct sync_run s;
@@ -197,15 +210,9 @@ static void timeout_with_descendant(uint32_t flags)
 	o.flags = flags;
 	run_sync("sleep 30 & echo $!; sleep 30", 0, 0, o, &s);
 	CHECK_EQ_INT(s.r, 0);
-	CHECK(s.res.flags & ASP_SYNC_TIMED_OUT);
 	CHECK_EQ_INT(s.res.si_code, ASP_WAIT_KILLED);
 	CHECK_EQ_INT(s.res.code, SIGTERM);
-	CHECK(s.ms >= 290 && s.ms < 10000);
-	orphan = atoi(s.out);
-	CHECK(orphan > 0);
-	if (orphan > 0)
-		kill(orphan, SIGKILL);
-	sync_done(&s);
+	timed_out_on_time(&s);
 	/* Ignored killSignal: SIGKILL after force_kill_after_ms. */
 	o.timeout_ms = 1000; /* ample time to set the trap, even on a loaded machine */
 	o.force_kill_after_ms = 200;
@@ -406,6 +413,99 @@ static void unfreed(void)
 	pthread_join(t, 0);
 }
 
+/* `script` on a new pty (cols x rows) as fd 0-2, its session's controlling
+ * terminal; the master read as stdout. The call closes the pair. */
+static void run_sync_pty(const char *script, struct asp_sync_opts o, struct sync_run *s)
+{
+	struct req r;
+	int32_t fds[2];
+	double t0;
+	CHECK_EQ_INT(L.pty_open(100, 30, fds), 0);
+	{
+		const int32_t map[][2] = {{fds[1], 0}, {fds[1], 1}, {fds[1], 2}};
+		req_sh(&r, script);
+		req_fd_map(&r, map, 3, ASP_FDMAP_CLOSE_OTHERS);
+	}
+	req_step(&r, ASP_OP_SETSID, 0, 0);
+	req_step_u32(&r, ASP_OP_CTTY, 0);
+	req_end(&r);
+	o.stdout_pipe = o.stderr_pipe = -1;
+	o.pty_stream = ASP_SYNC_STDOUT;
+	o.pty_master = fds[0];
+	o.pty_slave = fds[1];
+	o.flags |= ASP_SYNC_GROUP;
+	t0 = now_ms();
+	s->r = L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &s->res);
+	s->ms = now_ms() - t0;
+	free(r.buf);
+	s->out = take(ASP_SYNC_STDOUT, s->r == 0 ? (size_t)s->res.stdout_len : 0);
+	s->err = take(ASP_SYNC_STDERR, s->r == 0 ? (size_t)s->res.stderr_len : 0);
+	s->all = take(ASP_SYNC_ALL, 0);
+	CHECK_EQ_INT(L.sync_free(), 0);
+}
+
+static void pty_output(void)
+{
+	struct sync_run s;
+	struct asp_sync_opts o = opts();
+	int fds = count_fds(), i;
+	run_sync_pty("test -t 0 && test -t 1 && stty size; echo err >&2; exit 4", opts(), &s);
+	CHECK_EQ_INT(s.r, 0);
+	CHECK_EQ_INT(s.res.code, 4);
+	CHECK_EQ_STR(s.out, "30 100\r\nerr\r\n");
+	CHECK_EQ_STR(s.err, "");
+	sync_done(&s);
+	/* 1 MiB written as the program exits: all of it, after the exit. */
+	for (i = 0; i < 3; i++) {
+		run_sync_pty("stty raw -echo; head -c 1048576 /dev/zero", opts(), &s);
+		CHECK_EQ_INT(s.res.code, 0);
+		CHECK_EQ_INT((size_t)s.res.stdout_len, (size_t)1 << 20);
+		sync_done(&s);
+	}
+	/* Its output ends before it exits: not hung up (SIGHUP), its own code. */
+	run_sync_pty("echo bye; exec 0<&- 1>&- 2>&-; sleep 0.2; exit 3", opts(), &s);
+	CHECK_EQ_INT(s.res.si_code, ASP_WAIT_EXITED);
+	CHECK_EQ_INT(s.res.code, 3);
+	CHECK_EQ_STR(s.out, "bye\r\n");
+	sync_done(&s);
+	/* A descendant holding the slave: the timeout ends the wait. */
+	o.timeout_ms = 300;
+	run_sync_pty("trap '' HUP; sleep 30 & echo $!", o, &s);
+	CHECK_EQ_INT(s.res.code, 0);
+	timed_out_on_time(&s);
+	CHECK_EQ_INT(count_fds(), fds);
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
+/* Bad pty options: EINVAL, nothing spawned; a pair named is closed all the same. */
+static void pty_bad_opts(void)
+{
+	struct asp_sync_opts o = opts();
+	struct asp_sync_result res;
+	struct req r;
+	int32_t fds[2];
+	int before = count_fds();
+	req_sh(&r, "touch /nonexistent-aspawn-marker");
+	req_end(&r);
+	CHECK_EQ_INT(L.pty_open(80, 24, fds), 0);
+	o.pty_stream = 3; /* not a stream: the fds are not taken */
+	o.pty_master = fds[0];
+	o.pty_slave = fds[1];
+	CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res), -EINVAL);
+	CHECK_EQ_INT(res.pid, 0);
+	CHECK_EQ_INT(count_fds(), before + 2);
+	o.pty_stream = ASP_SYNC_STDOUT; /* stdout is a pipe too: refused, the pair closed */
+	CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res), -EINVAL);
+	CHECK_EQ_INT(count_fds(), before);
+	CHECK_EQ_INT(L.pty_open(80, 24, fds), 0);
+	o.stdout_pipe = -1;
+	o.pty_master = o.pty_slave = fds[0];
+	CHECK_EQ_INT(L.run_sync(r.buf, (uint32_t)r.len, 0, 0, &o, &res), -EINVAL);
+	close(fds[1]);
+	CHECK_EQ_INT(count_fds(), before);
+	free(r.buf);
+}
+
 TEST_LIST(sync_tests) = {
 	{"sync: output, exit status, signal", output_and_status},
 	{"sync: 4 MiB in and out; EPIPE without SIGPIPE", input_both_ways},
@@ -418,5 +518,7 @@ TEST_LIST(sync_tests) = {
 	{"sync: EINTR", eintr},
 	{"sync: threads", threads},
 	{"sync: a result never taken", unfreed},
+	{"sync: a pty's master as stdout: size, 1 MiB at the exit, an early close, a descendant", pty_output},
+	{"sync: bad pty options", pty_bad_opts},
 	{0, 0},
 };

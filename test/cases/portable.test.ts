@@ -92,6 +92,10 @@ test("portable: the runSync hook (spawnSync, Bun.spawnSync, Deno.Command outputS
   const r = sync("sh", ["-c", "echo out; echo err >&2; exit 3"]);
   assert.deepEqual([text(r.stdout), text(r.stderr), r.status.exitCode, r.status.signal, r.exceeded, r.timedOut],
     ["out\n", "err\n", 3, null, undefined, false]);
+  // A terminal needs the native library: refused before anything runs, naming the option and the platform.
+  assert.throws(() => sync("touch", [`${tmpdir()}/aspawn-pty-must-not-exist`], { options: { pty: true } }),
+    /^TypeError: pty is not available on the portable backend \((Node|Bun|Deno); [\w-]+: a test\): it needs the native library$/);
+  assert.throws(() => readFileSync(`${tmpdir()}/aspawn-pty-must-not-exist`));
   assert.throws(() => sync("nonexistent-aspawn-program", []), (e: unknown) =>
     e instanceof SpawnError && e.code === "ENOENT" && e.step === "execve");
   const big = sync("sh", ["-c", "yes | head -c 100000"], { maxBuffer: 10 });

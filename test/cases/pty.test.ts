@@ -5,8 +5,9 @@
 import { readFileSync } from "node:fs";
 import { assert, nativeTest } from "../adapter.ts";
 import { run, runSync, spawn, type Subprocess } from "../../src/index.ts";
+import { runFixture, showFixture } from "../fixtures.ts";
 import { fdList, openFds } from "../fds.ts";
-import { cmdline, descendants, statField, zombieChildren } from "../proc.ts";
+import { alive, cmdline, descendants, statField, zombieChildren } from "../proc.ts";
 import { settle } from "../snapshot.ts";
 import { sleep } from "../wait.ts";
 
@@ -250,7 +251,10 @@ nativeTest(["pty"], "pty: bad options are TypeErrors naming the option, before a
     [{ pty: true, cgroup: "/nonexistent\0" }, /^cgroup must not contain NUL/],
   ];
   for (const [o, re] of bad) assert.throws(() => spawn("true", [], o), (e: Error) => e instanceof TypeError && re.test(e.message), JSON.stringify(o));
-  assert.throws(() => runSync("true", [], { pty: true }), /^TypeError: pty: runSync\(\) cannot drive a terminal/);
+  for (const [o, re] of bad) assert.throws(() => runSync("true", [], o), (e: Error) => e instanceof TypeError && re.test(e.message), `runSync ${JSON.stringify(o)}`);
+  // Refused once the pair is open (plan() names the conflict): the pair is closed again.
+  assert.throws(() => runSync("cat", [], { pty: true, stdin: "pty", input: "x" }), /^TypeError: input and stdin cannot both be given/);
+  assert.throws(() => runSync("true", [], { pty: true, stdio: [undefined, undefined, undefined, "pipe"] as never }), /^TypeError: stdio\[3\]: "pipe" on an fd above 2/);
   assert.equal(openFds(), fds, `nothing left open: ${fdList().join(" ")}`);
 }, SLOW);
 
@@ -268,3 +272,105 @@ nativeTest(["pty"], "pty: works with cwd, env, rlimits and deathSignal; kill({ g
   assert.equal((await p.exited).signal, "SIGTERM");
   assert.equal(await p.text().catch((e: Error) => e.name), "ExitError");
 }, SLOW);
+
+// ---- runSync() ------------------------------------------------------------
+
+nativeTest(["pty"], "pty runSync: the terminal's output as stdout (\\r\\n), its window size, stderr: \"pipe\" apart, Bun's stderr: \"pty\"", () => {
+  assert.equal(runSync("sh", ["-c", "test -t 1 && echo tty"], { pty: true }).stdout, "tty\r\n");
+  const all = runSync("sh", ["-c", 'for fd in 0 1 2; do test -t $fd && printf "tty$fd "; done; echo; echo err >&2'], { pty: true });
+  assert.equal(all.stdout, "tty0 tty1 tty2 \r\nerr\r\n");
+  assert.equal(all.stderr, "");
+  assert.equal(runSync("stty", ["size"], { pty: true }).stdout, "24 80\r\n");
+  assert.equal(runSync("stty", ["size"], { pty: { cols: 132, rows: 43 } }).stdout, "43 132\r\n");
+  assert.equal(runSync("sh", ["-c", 'echo "$TERM"'], { pty: { term: "screen" } }).stdout, "screen\r\n");
+  const apart = runSync("sh", ["-c", "echo out; test ! -t 2 && echo err >&2"], { pty: true, stderr: "pipe" });
+  assert.deepEqual([apart.stdout, apart.stderr], ["out\r\n", "err\n"]);
+  const bun = runSync("sh", ["-c", "test -t 2 && echo err >&2; test ! -t 1 && echo out"], { stderr: "pty" });
+  assert.deepEqual([bun.stdout, bun.stderr], ["out\n", "err\r\n"]);
+  assert.match(runSync("ls", ["--color=auto", "-d", "/"], { pty: true }).stdout, /\x1b\[[0-9;]*m/);
+}, SLOW);
+
+nativeTest(["pty"], "pty runSync: 1 MiB written just before the exit arrives whole; a quick exit loses nothing; exit codes and signals", () => {
+  const size = 1 << 20;
+  for (let i = 0; i < 3; i++) {
+    // raw: no "\n" -> "\r\n", so the count is the program's
+    const r = runSync("sh", ["-c", `stty raw -echo; head -c ${size} /dev/zero | tr '\\0' x`], { pty: true, encoding: "buffer" });
+    assert.equal(r.stdout.length, size);
+    assert.ok(r.stdout.every((b) => b === 0x78));
+  }
+  // Cooked: every "\n" becomes "\r\n".
+  const lines = runSync("sh", ["-c", "seq 1 100000"], { pty: true }).stdout;
+  assert.equal(lines.length, runSync("seq", ["1", "100000"]).stdout.length + 100000);
+  assert.ok(lines.endsWith("\r\n99999\r\n100000\r\n"));
+  for (let i = 0; i < 30; i++) {
+    const r = runSync("sh", ["-c", "printf last; exit 7"], { pty: true, reject: false });
+    assert.deepEqual([r.stdout, r.exitCode], ["last", 7]);
+  }
+  assert.equal(runSync("sh", ["-c", "kill -INT $$"], { pty: true, reject: false }).signal, "SIGINT");
+}, 240000);
+
+nativeTest(["pty"], "pty runSync: a program that closes its terminal before it exits is not hung up: its own exit code", () => {
+  // Its output ends (EIO) while it still runs: the master must stay open until the reap.
+  for (let i = 0; i < 5; i++) {
+    const r = runSync("sh", ["-c", "echo bye; exec 0<&- 1>&- 2>&-; sleep 0.2; exit 3"], { pty: true, reject: false });
+    assert.deepEqual([r.stdout, r.exitCode, r.signal], ["bye\r\n", 3, null]);
+  }
+}, SLOW);
+
+nativeTest(["pty"], "pty runSync: input is a pipe (exact bytes, then end of file) while the output is on the terminal; without it stdin is the terminal", () => {
+  const r = runSync("sh", ["-c", "test ! -t 0 && test -t 1 && cat"], { pty: true, input: "piped\nno newline" });
+  assert.equal(r.stdout, "piped\r\nno newline");
+  const bytes = runSync("sh", ["-c", "stty raw </dev/tty; cat"], { pty: true, input: new Uint8Array([3, 4, 0, 255]), encoding: "buffer" });
+  assert.deepEqual([...bytes.stdout], [3, 4, 0, 255]);
+  // Nothing types on the terminal: a read waits until the timeout.
+  const t = runSync("sh", ["-c", "test -t 0 && echo stdin-tty; read x; echo got $x"], { pty: true, timeout: 300, reject: false });
+  assert.deepEqual([t.stdout, t.timedOut, t.signal], ["stdin-tty\r\n", true, "SIGTERM"]);
+}, SLOW);
+
+nativeTest(["pty"], "pty runSync: timeout, killSignal and maxBuffer as for pipes; a descendant holding the terminal does not hold the call; nothing left", async () => {
+  runSync("true", [], { pty: true });
+  await settle();
+  const fds = openFds();
+  const t0 = performance.now();
+  const t = runSync("sh", ["-c", "echo started; sleep 30"], { pty: true, timeout: 300, reject: false });
+  assert.deepEqual([t.stdout, t.timedOut, t.signal], ["started\r\n", true, "SIGTERM"]);
+  assert.ok(performance.now() - t0 < 10000, `took ${performance.now() - t0} ms`);
+  // killSignal goes to the terminal's job (the program leads its group), as run() sends it.
+  const k = runSync("sh", ["-c", "trap '' TERM; sleep 30 & echo $!; wait"], { pty: true, timeout: 300, killSignal: "SIGKILL", reject: false });
+  const member = Number(k.stdout.trim());
+  assert.equal(k.signal, "SIGKILL");
+  for (const t1 = performance.now(); alive(member) && performance.now() - t1 < 10000;);
+  assert.equal(alive(member), false, "the group was signalled");
+  const m = runSync("yes", [], { pty: true, maxBuffer: 1000, reject: false });
+  assert.deepEqual([m.stdout.length, m.maxBufferExceeded, m.signal], [1000, true, "SIGTERM"]);
+  // The program exits at once; a descendant that ignores SIGHUP keeps the
+  // slave open for 30 s. The timeout ends the wait for the end of output.
+  const t2 = performance.now();
+  const d = runSync("sh", ["-c", "trap '' HUP; sleep 30 & echo $!"], { pty: true, timeout: 400, reject: false });
+  const orphan = Number(d.stdout.trim());
+  try {
+    assert.deepEqual([d.exitCode, d.timedOut], [0, true]);
+    assert.ok(orphan > 0 && alive(orphan), `the descendant still holds the terminal: ${d.stdout}`);
+    assert.ok(performance.now() - t2 < 10000, `took ${performance.now() - t2} ms`);
+  } finally {
+    if (orphan > 0) process.kill(orphan, "SIGKILL");
+  }
+  await settle();
+  assert.equal(openFds(), fds, `nothing left open: ${fdList().join(" ")}`);
+  assert.equal(zombieChildren(), 0);
+}, SLOW);
+
+// ---- Workers --------------------------------------------------------------
+
+nativeTest(["pty"], "pty from a Worker: the terminal read and resized, runSync on one; the Worker terminated under its live shell leaves no fd and no child", async () => {
+  const w = await runFixture("pty-worker", [], { allowAll: true, bundles: ["pty-worker-child"], timeoutMs: 120000 });
+  assert.equal(w.code, 0, showFixture(w));
+  const seen = {
+    before: { cols: 100, rows: 30 },
+    after: { cols: 120, rows: 40 },
+    screen: "ready\r\nwinch 40 120\r\n",
+    sync: "20 90\r\n",
+    reaped: true,
+  };
+  assert.deepEqual(w.json, { results: [seen, seen, seen], zombies: 0, fdsLeaked: 0, terminalsLeft: 0 }, showFixture(w));
+}, 180000);

@@ -165,7 +165,13 @@ struct asp_event {
  * hold the call. Returns 0 once the child is reaped, -errno when none was
  * created (result.step and result.detail as ASP_OUT_STEP and
  * ASP_OUT_DETAIL), -ENOMEM when the output could not be kept (the child is
- * killed and reaped). */
+ * killed and reaped).
+ *
+ * With opts.pty_stream, the child's terminal (the request's fd map hands
+ * it pty_slave): the slave is closed once the child has it, and the master
+ * is read as that stream until no process holds the slave (Linux's EIO,
+ * after everything written), like a pipe to its EOF; it stays open until
+ * the child is reaped (closing it would hang the program up). */
 #define ASP_SYNC_GROUP 0x1u     /* opts.flags: signal the child's process group, which it leads */
 #define ASP_SYNC_NO_PIDFD 0x2u  /* opts.flags: wait as on a kernel without pidfds (tests) */
 #define ASP_SYNC_KEEP_ALL 0x4u  /* opts.flags: also keep what is kept of both, interleaved as read (ASP_SYNC_ALL) */
@@ -183,6 +189,9 @@ struct asp_sync_opts {
 	int32_t stdin_pipe;         /* which of the request's pipes (FD_MAP order) it is, or -1 */
 	int32_t stdout_pipe;
 	int32_t stderr_pipe;
+	int32_t pty_stream;         /* 0, or the stream (ASP_SYNC_STDOUT/STDERR) the pty's master is read as */
+	int32_t pty_master;         /* with pty_stream: asp_pty_open's pair, which the call closes, always */
+	int32_t pty_slave;
 	uint32_t reserved;          /* 0 */
 };
 
