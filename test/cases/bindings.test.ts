@@ -86,4 +86,4 @@ test("bindings: a captured echo makes at most 8 native calls, spawn + exited at 
   const { echo, true: exited } = r.json;
   assert.ok(echo >= 5 && echo <= 8, `echo: ${echo} native calls\n${r.stderr}`);
   assert.ok(exited >= 5 && exited <= 6, `true: ${exited} native calls\n${r.stderr}`);
-});
+}, 60000);
