@@ -7,7 +7,6 @@
  * fills more than half of it hands the buffer itself over and a new one is
  * made, so large transfers are not copied twice.
  */
-import { Event } from "../ffi/abi.ts";
 import { EAGAIN } from "./errno.ts";
 import { fdError, PipeEnd } from "./pipe-end.ts";
 
@@ -42,9 +41,9 @@ export class FdReader extends PipeEnd {
     this.#touched = true;
     for (;;) {
       if (this.handle < 0) return null;
-      const chunk = this.#tryRead();
+      const chunk = this.#tryRead(true);
       if (chunk !== undefined) return chunk;
-      await this.ready.wait(Event.IN);
+      await this.ready.armed();
     }
   }
 
@@ -56,9 +55,9 @@ export class FdReader extends PipeEnd {
     this.#touched = true;
     for (;;) {
       let chunk: Uint8Array | null | undefined;
-      while ((chunk = this.#tryRead())) onChunk(chunk);
+      while ((chunk = this.#tryRead(true))) onChunk(chunk);
       if (chunk === null) return;
-      await this.ready.wait(Event.IN);
+      await this.ready.armed();
     }
   }
 
@@ -72,7 +71,7 @@ export class FdReader extends PipeEnd {
     // Output waiting stays in the pipe, where a handover to another child
     // (stdin: this stream) still finds it; only an empty pipe is read.
     if (this.native.asp_readable(this.handle) !== 0) return;
-    const chunk = this.#tryRead();
+    const chunk = this.#tryRead(false);
     if (chunk === null) this.#endedUnread = true;
     if (chunk) this.#prefetched = chunk; // written meanwhile (by a grandchild)
   }
@@ -102,8 +101,12 @@ export class FdReader extends PipeEnd {
     return this.#prefetched !== undefined;
   }
 
-  /** A chunk; null at EOF; undefined when the pipe is empty for now. */
-  #tryRead(): Uint8Array | null | undefined {
+  /**
+   * A chunk; null at EOF; undefined when the pipe is empty for now, and then
+   * with `arm` its watch is armed (by the same native call) for the caller
+   * to await.
+   */
+  #tryRead(arm: boolean): Uint8Array | null | undefined {
     const early = this.#prefetched;
     if (early) {
       this.#prefetched = undefined;
@@ -116,7 +119,8 @@ export class FdReader extends PipeEnd {
     }
     const size = this.#chunk;
     const buf = (this.#buf ??= new Uint8Array(size));
-    const n = this.native.asp_read(this.handle, buf, size);
+    // One native call: an empty pipe arms its watch, EOF closes it.
+    const n = this.ready.read(buf, size, arm && this.#budget === undefined, true);
     if (n > 0 && this.#budget !== undefined) this.#budget -= n;
     if (n > 0) {
       if (n === CHUNK && size === CHUNK) {

@@ -94,9 +94,10 @@ export class NativeChild implements Child, WatchTarget {
     this.#events = events;
     const channel = getChannel();
     try {
-      this.#statusWatch = channel.watch(this.#statusFd, Event.IN, this);
-      if (this.#pidfd >= 0) this.#exitWatch = channel.watch(this.#pidfd, Event.IN, this);
-      else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
+      channel.watch2(this.#statusFd, this.#pidfd, this); // one native call for both
+      this.#statusWatch = channel.lastIds[0];
+      this.#exitWatch = channel.lastIds[1];
+      if (this.#pidfd < 0) this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
     } catch (e) {
       this.#abandon();
       throw e;
@@ -146,7 +147,8 @@ export class NativeChild implements Child, WatchTarget {
   #onStatus(): void {
     if (this.#statusFd < 0) return;
     const native = loadNative();
-    const r = native.asp_status_read(this.#statusFd, recordBytes);
+    // Closes the pipe unless it returns -EAGAIN.
+    const r = native.asp_status_take(this.#statusFd, recordBytes);
     if (r === -EAGAIN) {
       getChannel().rearm(this.#statusWatch, Event.IN);
       return;
@@ -165,17 +167,17 @@ export class NativeChild implements Child, WatchTarget {
     }
     this.#init = undefined;
     // The child exec'd or died: its copies of our fds are gone, and closing
-    // the fd is enough to leave epoll.
+    // the fd (asp_status_take did) is enough to leave epoll.
     getChannel().forget(this.#statusWatch);
     this.#statusWatch = 0;
-    native.asp_close(this.#statusFd);
     this.#statusFd = -1;
     this.#events![childSpawned](error);
   }
 
   #onExit(): void {
     const native = loadNative();
-    const r = native.asp_wait(this.#pidfd, this.pid, waitResult);
+    // Closes the pidfd unless it returns -EAGAIN.
+    const r = native.asp_wait_close(this.#pidfd, this.pid, waitResult);
     if (r === -EAGAIN) {
       if (this.#exitWatch) getChannel().rearm(this.#exitWatch, Event.IN);
       return;
@@ -186,7 +188,6 @@ export class NativeChild implements Child, WatchTarget {
     this.#exitWatch = 0;
     if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
     this.#pollTimer = undefined;
-    if (this.#pidfd >= 0) native.asp_close(this.#pidfd);
     this.#pidfd = -1;
     this.pty?.childExited();
     // ECHILD: the status is lost (the library resets an inherited SIGCHLD

@@ -54,7 +54,7 @@ export class PipeEnd {
     const fd = this.handle;
     this.handle = -1;
     this.ready.close();
-    this.native.asp_close(fd);
+    if (!this.ready.fdClosed) this.native.asp_close(fd); // else the read at EOF closed it
     orphans.unregister(this);
     const fn = this.#onClose;
     this.#onClose = undefined;

@@ -1,9 +1,11 @@
 /** Waiting until an fd is ready, through this context's reactor channel. */
-import type { Channel } from "../ffi/channel.ts";
+import type { Channel, WatchTarget } from "../ffi/channel.ts";
+import { EAGAIN } from "./errno.ts";
 
-export class Readiness {
+export class Readiness implements WatchTarget {
   readonly #channel: Channel;
-  readonly #fd: number;
+  /** -1 once read() closed it at EOF */
+  #fd: number;
   #watch = 0;
   #ref = true;
   #waiting: (() => void) | undefined;
@@ -13,16 +15,44 @@ export class Readiness {
     this.#fd = fd;
   }
 
+  /** Whether read() closed the fd (at EOF): nothing is left to close. */
+  get fdClosed(): boolean {
+    return this.#fd < 0;
+  }
+
   /** Resolves when fd is ready for `events` (or once close() is called). */
   wait(events: number): Promise<void> {
     return new Promise((resolve) => {
       this.#waiting = resolve;
-      if (!this.#watch) this.#watch = this.#channel.watch(this.#fd, events, () => this.#wake(), this.#ref);
+      if (!this.#watch) this.#watch = this.#channel.watch(this.#fd, events, this, this.#ref);
       else this.#channel.rearm(this.#watch, events);
     });
   }
 
-  #wake(): void {
+  /**
+   * One native read that, when the fd is empty (`arm`), also arms the watch
+   * for EPOLLIN: the caller then awaits armed(). With `end`, EOF closes the
+   * fd (fdClosed).
+   */
+  read(buf: Uint8Array, len: number, arm: boolean, end: boolean): number {
+    const r = this.#channel.readArm(this.#watch, this.#fd, buf, len, this, this.#ref, arm, end);
+    if (r === -EAGAIN && arm) this.#watch = this.#channel.lastIds[0];
+    else if (r === 0 && end) {
+      this.#watch = 0;
+      this.#fd = -1;
+    }
+    return r;
+  }
+
+  /** Resolves when the watch read() armed reports (or once close() is called). */
+  armed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
+  }
+
+  /** @internal The channel's report. */
+  ready(): void {
     const w = this.#waiting;
     this.#waiting = undefined;
     w?.();
@@ -37,6 +67,6 @@ export class Readiness {
   close(): void {
     if (this.#watch) this.#channel.unwatch(this.#watch);
     this.#watch = 0;
-    this.#wake();
+    this.ready();
   }
 }

@@ -7,7 +7,7 @@
  * rearm(). The process is kept alive exactly while some armed watch is
  * "ref'd" (a child someone awaits, a stream someone reads).
  */
-import { Event } from "./abi.ts";
+import { Event, Read } from "./abi.ts";
 import { loadNative } from "./load.ts";
 import type { Native } from "./symbols.ts";
 import { createWaker, type Waker } from "./waker.ts";
@@ -69,22 +69,72 @@ export class Channel {
     this.#nextId = id;
   }
 
-  /** Arm a one-shot watch on fd; returns its id. */
-  watch(fd: number, events: number, handler: WatchHandler, ref = true): number {
-    // Ids wrap after 2 ** 32 - 2 watches: skip those still in use (a
-    // long-lived child's), or its records would reach the newcomer.
+  /** An id for a new watch: ids wrap after 2 ** 32 - 2 watches, so those
+   * still in use (a long-lived child's) are skipped, or their records would
+   * reach the newcomer. */
+  #newId(): number {
     let id = this.#nextId;
     while (this.#watches.has(id)) id = id >= MAX_ID ? 1 : id + 1;
     this.#nextId = id >= MAX_ID ? 1 : id + 1;
+    return id;
+  }
+
+  #added(id: number, fd: number, handler: WatchHandler, ref: boolean): void {
     const w: Watch = { fd, handler, armed: false, ref };
     this.#watches.set(id, w);
-    const r = this.#native.asp_watch(this.#channel, fd, events, id);
-    if (r < 0) {
-      this.#watches.delete(id);
-      throw Object.assign(new Error(`aspawn: cannot watch fd ${fd} (errno ${-r})`), { errno: -r });
-    }
     this.#arm(w);
+  }
+
+  /** Arm a one-shot watch on fd; returns its id. */
+  watch(fd: number, events: number, handler: WatchHandler, ref = true): number {
+    const id = this.#newId();
+    const r = this.#native.asp_watch(this.#channel, fd, events, id);
+    if (r < 0) throw watchError(fd, -r);
+    this.#added(id, fd, handler, ref);
     return id;
+  }
+
+  /**
+   * A new child's two watches (status pipe, pidfd; fd2 < 0: none) for EPOLLIN,
+   * in one native call; their ids are first and first + 1 unless the ids
+   * wrapped (then watchIds() tells). On failure neither is watched.
+   */
+  watch2(fd: number, fd2: number, target: WatchTarget): void {
+    const id = this.#newId(), id2 = fd2 < 0 ? 0 : this.#newId();
+    const r = this.#native.asp_watch2(this.#channel, fd, id, fd2, id2);
+    if (r < 0) throw watchError(fd, -r);
+    this.#added(id, fd, target, true);
+    if (id2) this.#added(id2, fd2, target, true);
+    this.lastIds[0] = id;
+    this.lastIds[1] = id2;
+  }
+
+  /** The ids of the last watch2(). */
+  readonly lastIds: [number, number] = [0, 0];
+
+  /**
+   * Read fd into buf and, in the same native call, arm its watch when it is
+   * empty (`arm`: the result is then -EAGAIN) or close it at EOF (`end`: the
+   * result is 0; it leaves epoll first). `id` is fd's watch, 0 for none yet
+   * (then lastIds[0] is the one armed). One call instead of a read that
+   * finds EAGAIN and a watch, or finds EOF and an unwatch and a close.
+   */
+  readArm(id: number, fd: number, buf: Uint8Array, len: number, handler: WatchHandler, ref: boolean, arm: boolean, end: boolean): number {
+    const w = id ? this.#watches.get(id) : undefined;
+    if (!w) id = arm ? this.#newId() : 0;
+    const flags = (arm ? Read.ARM : 0) | (end ? Read.END : 0) | (w ? Read.WATCHED : 0);
+    const r = this.#native.asp_read_arm(this.#channel, fd, buf, len, id, flags);
+    if (r === -EAGAIN_ && arm) {
+      if (!w) this.#added(id, fd, handler, ref);
+      else if (!w.armed) this.#arm(w);
+      this.lastIds[0] = id;
+    } else if (r === 0 && end && w) {
+      this.#disarm(w);
+      this.#watches.delete(id);
+    } else if (r <= -Read.ARM_FAILED) {
+      throw watchError(fd, -r & 0xffff);
+    }
+    return r;
   }
 
   /** Arm a watch again after its callback ran. */
@@ -168,6 +218,12 @@ export class Channel {
       else h.ready(events, id);
     }
   }
+}
+
+const EAGAIN_ = 11;
+
+function watchError(fd: number, errno: number): Error {
+  return Object.assign(new Error(`aspawn: cannot watch fd ${fd} (errno ${errno})`), { errno });
 }
 
 let channel: Channel | undefined;

@@ -39,6 +39,10 @@ int lib_load(const char *path)
 	SYM(watch, "asp_watch");
 	SYM(rearm, "asp_rearm");
 	SYM(unwatch, "asp_unwatch");
+	SYM(watch2, "asp_watch2");
+	SYM(status_take, "asp_status_take");
+	SYM(wait_close, "asp_wait_close");
+	SYM(read_arm, "asp_read_arm");
 	SYM(run_sync, "asp_run_sync");
 	SYM(sync_take, "asp_sync_take");
 	SYM(sync_free, "asp_sync_free");

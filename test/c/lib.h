@@ -23,6 +23,10 @@ struct lib {
 	int (*watch)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*rearm)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*unwatch)(int fd);
+	int (*watch2)(int channel, int fd, uint32_t id, int fd2, uint32_t id2);
+	int (*status_take)(int fd, int32_t *record);
+	int (*wait_close)(int pidfd, int pid, void *result);
+	int (*read_arm)(int channel, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags);
 	int (*pty_open)(uint32_t cols, uint32_t rows, int32_t *out);
 	int (*pty_resize)(int fd, uint32_t cols, uint32_t rows);
 	int (*pty_size)(int fd, int32_t *out);

@@ -79,6 +79,101 @@ static void wakeups(void)
 	close(chout[0]);
 }
 
+/* The fused calls: the same wake-ups as `wakeups`, the fds closed by the
+ * calls that are done with them. */
+static void fused_calls(void)
+{
+	int32_t chout[1], out[ASP_OUT_MAX], rec[3];
+	struct req r;
+	struct asp_event ev[16];
+	struct asp_wait_result w;
+	int ch = L.reactor_open(chout), seen_status = 0, seen_exit = 0, seen_eof = 0, i, n, k, len = 0, armed, watched;
+	int p[2];
+	char text[64];
+	CHECK(ch >= 0);
+	req_sh(&r, "echo hi; sleep 0.05; echo there");
+	req_capture(&r);
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
+	free(r.buf);
+	CHECK_EQ_INT(L.watch2(ch, out[ASP_OUT_STATUS], 1, out[ASP_OUT_PIDFD], 2), 0);
+	/* Empty (or soon "hi"): the read arms watch 3 in the same call. */
+	k = L.read_arm(ch, out[ASP_OUT_PIPES], text, sizeof text - 1, 3, ASP_READ_ARM | ASP_READ_END);
+	if (k > 0)
+		len += k;
+	armed = watched = k == -EAGAIN;
+	while (!(seen_status && seen_exit && seen_eof)) {
+		if (!armed) { /* data: read on until the pipe is empty (armed) or at EOF */
+			k = L.read_arm(ch, out[ASP_OUT_PIPES], text + len, (uint32_t)(sizeof text - 1 - len), 3,
+				       ASP_READ_ARM | (watched ? ASP_READ_WATCHED : 0) | ASP_READ_END);
+			if (k > 0) {
+				len += k;
+				continue;
+			}
+			if (k == 0)
+				seen_eof = 1;
+			else
+				CHECK_EQ_INT(k, -EAGAIN);
+			armed = watched = 1;
+		}
+		n = next_events(chout[0], ev, 16);
+		if (!n)
+			break;
+		for (i = 0; i < n; i++) {
+			if (ev[i].id == 1) {
+				CHECK_EQ_INT(L.status_take(out[ASP_OUT_STATUS], rec), 0);
+				seen_status = 1;
+			} else if (ev[i].id == 2) {
+				CHECK_EQ_INT(L.wait_close(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w), 1);
+				seen_exit = 1;
+			} else if (ev[i].id == 3) {
+				k = L.read_arm(ch, out[ASP_OUT_PIPES], text + len, (uint32_t)(sizeof text - 1 - len), 3,
+					       ASP_READ_ARM | ASP_READ_WATCHED | ASP_READ_END);
+				if (k > 0) {
+					len += k;
+					armed = 0;
+				} else if (k == 0) {
+					seen_eof = 1;
+				} else {
+					CHECK_EQ_INT(k, -EAGAIN); /* a wake-up with nothing to read: armed again */
+				}
+			} else {
+				CHECK(0);
+			}
+		}
+	}
+	text[len] = 0;
+	CHECK(seen_status && seen_exit && seen_eof);
+	CHECK_EQ_STR(text, "hi\nthere\n");
+	CHECK_EQ_INT(w.code, 0);
+	/* Every fd was closed by the call that was done with it. */
+	CHECK_EQ_INT(fcntl(out[ASP_OUT_STATUS], F_GETFD), -1);
+	CHECK_EQ_INT(fcntl(out[ASP_OUT_PIDFD], F_GETFD), -1);
+	CHECK_EQ_INT(fcntl(out[ASP_OUT_PIPES], F_GETFD), -1);
+	/* Still empty: status_take and wait_close leave the fd open. */
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	CHECK_EQ_INT(L.status_take(p[0], rec), -EAGAIN);
+	CHECK(fcntl(p[0], F_GETFD) >= 0);
+	/* Without ASP_READ_ARM an empty read arms nothing; without
+	 * ASP_READ_END EOF leaves the fd open. */
+	CHECK_EQ_INT(L.read_arm(ch, p[0], text, 1, 9, ASP_READ_END), -EAGAIN);
+	CHECK_EQ_INT(L.unwatch(p[0]), -ENOENT);
+	/* Arming fails (re-arming a watch that does not exist): told apart from read errors. */
+	CHECK_EQ_INT(L.read_arm(ch, p[0], text, 1, 9, ASP_READ_ARM | ASP_READ_WATCHED), -(int)(ASP_READ_ARM_FAILED | ENOENT));
+	close(p[1]);
+	CHECK_EQ_INT(L.read_arm(ch, p[0], text, 1, 9, 0), 0);
+	CHECK(fcntl(p[0], F_GETFD) >= 0);
+	close(p[0]);
+	/* watch2: a failing second watch leaves the first unwatched. */
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	CHECK_EQ_INT(L.watch2(ch, p[0], 1, p[0], 2), -EEXIST);
+	CHECK_EQ_INT(L.unwatch(p[0]), -ENOENT);
+	close(p[0]);
+	close(p[1]);
+	CHECK_EQ_INT(L.reactor_close(ch), 0);
+	close(chout[0]);
+}
+
 static void full_notify_pipe_loses_nothing(void)
 {
 	/* 400 ready fds and a notify pipe shrunk to one page: the reactor must
@@ -153,5 +248,6 @@ TEST_LIST(reactor_tests) = {
 	{"reactor: a reused channel number gets no stale record", reused_channel_gets_no_stale_record},
 	{"reactor: status, exit and stdout wake-ups", wakeups},
 	{"reactor: a full notify pipe loses nothing", full_notify_pipe_loses_nothing},
+	{"reactor: fused calls arm, close and reap in one call", fused_calls},
 	{0, 0},
 };

@@ -77,3 +77,13 @@ test("bindings: ASPAWN_TRACE=1 logs every native call with its result", async ()
   const quiet = await runFixture("trace");
   assert.doesNotMatch(quiet.stderr, /aspawn:/);
 });
+
+test("bindings: a captured echo makes at most 8 native calls, spawn + exited at most 6", async () => {
+  // spawn, both watches, reads that arm or close, status and reap that close
+  // their fds: 13-15 and 10 calls before they were fused (fused.c).
+  const r = await runFixture("native-calls", [], { env: { ASPAWN_TRACE: "1" } });
+  assert.equal(r.code, 0, r.stderr);
+  const { echo, true: exited } = r.json;
+  assert.ok(echo >= 5 && echo <= 8, `echo: ${echo} native calls\n${r.stderr}`);
+  assert.ok(exited >= 5 && exited <= 6, `true: ${exited} native calls\n${r.stderr}`);
+}, 60000);

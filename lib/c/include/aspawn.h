@@ -239,6 +239,15 @@ int asp_watch(int channel, int fd, uint32_t events, uint32_t id);
 int asp_rearm(int channel, int fd, uint32_t events, uint32_t id);
 int asp_unwatch(int fd);
 int asp_orphan(int pidfd);
+/* Fused calls (fused.c): one native call for what took two or three. */
+#define ASP_READ_ARM 0x1u          /* asp_read_arm: empty, arm the watch */
+#define ASP_READ_WATCHED 0x2u      /* asp_read_arm: fd is watched already (re-arm; unwatch at EOF) */
+#define ASP_READ_END 0x4u          /* asp_read_arm: at EOF, close fd */
+#define ASP_READ_ARM_FAILED 0x10000u /* asp_read_arm result: -(this | errno) when arming failed */
+int asp_watch2(int channel, int fd, uint32_t id, int fd2, uint32_t id2);
+int asp_status_take(int fd, int32_t *record);
+int asp_wait_close(int pidfd, int pid, void *result);
+int asp_read_arm(int channel, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags);
 /* A pseudo-terminal pair: out[0] the master (O_NONBLOCK), out[1] the slave;
  * both O_CLOEXEC, window size set; cols and rows 1..65535. */
 int asp_pty_open(uint32_t cols, uint32_t rows, int32_t *out);

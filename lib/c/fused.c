@@ -1,0 +1,70 @@
+/*
+ * Fused calls: what JS did in two or three native calls, done in one. Each
+ * crossing of the FFI boundary costs a runtime 0.3-2 us on top of its
+ * syscall, and a captured `echo hello` made 13-15 of them: these bring it to
+ * 6 (a read that finds the pipe empty arms its watch; the read that finds
+ * EOF closes the pipe; reading the status and reaping close their fds).
+ */
+#include "internal.h"
+
+#define EPOLLIN_ 1u
+
+/* A new child's two watches, its status pipe (fd, id) and its pidfd (fd2,
+ * id2; skipped when fd2 < 0): as two asp_watch calls, and on failure
+ * neither is left watched. */
+ASP_EXPORT int asp_watch2(int ch, int fd, uint32_t id, int fd2, uint32_t id2)
+{
+	int r = asp_watch(ch, fd, EPOLLIN_, id);
+	if (r < 0 || fd2 < 0)
+		return r;
+	r = asp_watch(ch, fd2, EPOLLIN_, id2);
+	if (r < 0)
+		asp_unwatch(fd);
+	return r;
+}
+
+/* asp_status_read, closing fd once it has said all it will (anything but
+ * -EAGAIN): the child exec'd or died, so the pipe is of no further use. */
+ASP_EXPORT int asp_status_take(int fd, int32_t *record)
+{
+	int r = asp_status_read(fd, record);
+	if (r != -ASP_EAGAIN)
+		asp_close(fd);
+	return r;
+}
+
+/* asp_wait, closing the pidfd once the child is reaped or cannot be
+ * (anything but -EAGAIN). */
+ASP_EXPORT int asp_wait_close(int pidfd, int pid, void *result)
+{
+	int r = asp_wait(pidfd, pid, result);
+	if (r != -ASP_EAGAIN && pidfd >= 0)
+		asp_close(pidfd);
+	return r;
+}
+
+/*
+ * asp_read, and what the caller does next in the same call:
+ *   empty (-EAGAIN), ASP_READ_ARM: arm watch `id` of channel `ch` for
+ *     EPOLLIN (re-arm it with ASP_READ_WATCHED, else add it). Watches are
+ *     level-triggered one-shots, so data that came after the read still
+ *     reports. -EAGAIN then means "armed"; a failure to arm is
+ *     -(ASP_READ_ARM_FAILED | errno), apart from every read error.
+ *   EOF (0), ASP_READ_END: take fd out of epoll (ASP_READ_WATCHED; a child
+ *     spawned meanwhile may hold a copy, so closing alone would not) and
+ *     close it.
+ */
+ASP_EXPORT int asp_read_arm(int ch, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags)
+{
+	int r = asp_read(fd, buf, len), a;
+	if (r == -ASP_EAGAIN && flags & ASP_READ_ARM) {
+		a = flags & ASP_READ_WATCHED ? asp_rearm(ch, fd, EPOLLIN_, id) : asp_watch(ch, fd, EPOLLIN_, id);
+		return a < 0 ? -(int)(ASP_READ_ARM_FAILED | (uint32_t)-a) : r;
+	}
+	if (r == 0 && flags & ASP_READ_END) {
+		if (flags & ASP_READ_WATCHED)
+			asp_unwatch(fd);
+		asp_close(fd);
+	}
+	return r;
+}
