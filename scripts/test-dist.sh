@@ -74,11 +74,17 @@ const { stdout } = await promisify(execFile)("sh", ["-c", "echo ok"]);
 console.log(`${stdout.trim()} ${typeof cp.spawn}`);
 JS
 sed 's#from "aspawn/child_process"#from "./node_modules/aspawn/dist/child_process.js"#' check-cp.mjs > check-cp-deno.mjs
-for line in "node: $(node check-cp.mjs)" "bun: $("$root/node_modules/.bin/bun" run check-cp.mjs)" \
-	"deno: $("$root/node_modules/.bin/deno" run --allow-all check-cp-deno.mjs)"; do
-	grep -q 'ok function$' <<<"$line" || { echo "aspawn/child_process, $line" >&2; exit 1; }
-	echo "aspawn/child_process, $line"
-done
+# NAME.mjs on Node and Bun, NAME-deno.mjs (the build by path) on Deno: each
+# output must end with WANT, or the script fails saying LABEL.
+on_each_runtime() {
+	local name=$1 want=$2 label=$3 line
+	for line in "node: $(node "$name.mjs")" "bun: $("$root/node_modules/.bin/bun" run "$name.mjs")" \
+		"deno: $("$root/node_modules/.bin/deno" run --allow-all "$name-deno.mjs")"; do
+		grep -q "$want\$" <<<"$line" || { echo "$label, $line" >&2; exit 1; }
+		echo "$label, $line"
+	done
+}
+on_each_runtime check-cp 'ok function' "aspawn/child_process"
 # One module instance for "aspawn" and "aspawn/child_process" (shared
 # chunks): a second copy would open a second reactor channel (2 more fds).
 cat > check-one.mjs <<'JS'
@@ -93,11 +99,7 @@ await promisify(execFile)("true");
 console.log(`fds kept: ${fds() - before}`);
 JS
 sed 's#from "aspawn"#from "./node_modules/aspawn/dist/index.js"#; s#from "aspawn/child_process"#from "./node_modules/aspawn/dist/child_process.js"#' check-one.mjs > check-one-deno.mjs
-for line in "node: $(node check-one.mjs)" "bun: $("$root/node_modules/.bin/bun" run check-one.mjs)" \
-	"deno: $("$root/node_modules/.bin/deno" run --allow-all check-one-deno.mjs)"; do
-	grep -q 'fds kept: 0$' <<<"$line" || { echo "aspawn and aspawn/child_process are two instances, $line" >&2; exit 1; }
-	echo "one instance, $line"
-done
+on_each_runtime check-one 'fds kept: 0' "one instance (aspawn and aspawn/child_process)"
 echo 'const cp = require("aspawn/child_process"); console.log(cp.execFileSync("echo", ["ok"], { encoding: "utf8" }).trim(), typeof cp.default.spawn);' > check-cp.cjs
 echo "aspawn/child_process, required: $(node check-cp.cjs)"
 # "aspawn/register" by the package's name: the app's own node:child_process
