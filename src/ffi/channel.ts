@@ -7,6 +7,7 @@
  * rearm(). The process is kept alive exactly while some armed watch is
  * "ref'd" (a child someone awaits, a stream someone reads).
  */
+import { EAGAIN } from "../api/errno.ts";
 import { Event, Read } from "./abi.ts";
 import { loadNative } from "./load.ts";
 import type { Native } from "./symbols.ts";
@@ -96,8 +97,8 @@ export class Channel {
 
   /**
    * A new child's two watches (status pipe, pidfd; fd2 < 0: none) for EPOLLIN,
-   * in one native call; their ids are first and first + 1 unless the ids
-   * wrapped (then watchIds() tells). On failure neither is watched.
+   * in one native call; their ids are in lastIds afterwards. On failure
+   * neither is watched.
    */
   watch2(fd: number, fd2: number, target: WatchTarget): void {
     const id = this.#newId(), id2 = fd2 < 0 ? 0 : this.#newId();
@@ -124,7 +125,7 @@ export class Channel {
     if (!w) id = arm ? this.#newId() : 0;
     const flags = (arm ? Read.ARM : 0) | (end ? Read.END : 0) | (w ? Read.WATCHED : 0);
     const r = this.#native.asp_read_arm(this.#channel, fd, buf, len, id, flags);
-    if (r === -EAGAIN_ && arm) {
+    if (r === -EAGAIN && arm) {
       if (!w) this.#added(id, fd, handler, ref);
       else if (!w.armed) this.#arm(w);
       this.lastIds[0] = id;
@@ -132,7 +133,7 @@ export class Channel {
       this.#disarm(w);
       this.#watches.delete(id);
     } else if (r <= -Read.ARM_FAILED) {
-      throw watchError(fd, -r & 0xffff);
+      throw watchError(fd, -r ^ Read.ARM_FAILED);
     }
     return r;
   }
@@ -219,8 +220,6 @@ export class Channel {
     }
   }
 }
-
-const EAGAIN_ = 11;
 
 function watchError(fd: number, errno: number): Error {
   return Object.assign(new Error(`aspawn: cannot watch fd ${fd} (errno ${errno})`), { errno });
