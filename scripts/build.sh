@@ -21,6 +21,8 @@ node_modules/.bin/esbuild index=src/index.ts worker-host=src/worker/host.ts work
 # both stay one module instance.
 node_modules/.bin/esbuild src/register/index.ts --bundle --format=esm --platform=node --target=es2022 \
 	--packages=external --outfile=dist/register.js --log-level=warning
+# Loadable after Object.prototype was polluted (see the script).
+node scripts/own-keys-export.mjs dist/*.js
 node_modules/.bin/tsc -p tsconfig.build.json
 # Declarations keep the sources' ".ts" specifiers; consumers resolve ".js" to
 # the neighbouring .d.ts without any special setting.

@@ -4,6 +4,7 @@
  * same way. Imports no test runner (scripts use it through fixtures.ts).
  */
 import { mkdirSync } from "node:fs";
+import { patchFile } from "../scripts/own-keys-export.mjs";
 import { repoRoot } from "./repo-root.ts";
 
 /** Bundles test/fixtures/NAME.ts; returns the bundle's path. */
@@ -15,5 +16,6 @@ export async function bundleFixture(name: string): Promise<string> {
     entryPoints: [`${repoRoot}test/fixtures/${name}.ts`], outfile: out, bundle: true, platform: "node", format: "esm",
     packages: "external", logLevel: "warning",
   });
+  patchFile(out);
   return out;
 }

@@ -6,6 +6,7 @@
  * half a file.
  */
 import { mkdirSync, renameSync } from "node:fs";
+import { patchFile } from "../scripts/own-keys-export.mjs";
 import { repoRoot } from "./repo-root.ts";
 
 const built = new Map<string, Promise<string>>();
@@ -22,6 +23,7 @@ export function buildDist(src: string, out: string): Promise<string> {
         entryPoints: [`${repoRoot}src/${src}`], outfile: tmp, bundle: true, platform: "node", format: "esm",
         target: "es2022", packages: "external", logLevel: "warning",
       });
+      patchFile(tmp);
       renameSync(tmp, path);
       return path;
     })();

@@ -5,6 +5,7 @@
  * test runs of the three runtimes side by side never see half a file.
  */
 import { mkdirSync, renameSync } from "node:fs";
+import { patchFile } from "../scripts/own-keys-export.mjs";
 import { repoRoot } from "./repo-root.ts";
 
 let built: Promise<string> | undefined;
@@ -18,6 +19,7 @@ export function buildWorkerHost(): Promise<string> {
       entryPoints: [`${repoRoot}src/worker/host.ts`], outfile: tmp, bundle: true, platform: "node", format: "esm",
       target: "es2022", packages: "external", logLevel: "warning",
     });
+    patchFile(tmp);
     renameSync(tmp, out);
     return out;
   })());

@@ -18,6 +18,7 @@ import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { type RunResult, runWith } from "./run.ts";
 import { internals, Subprocess } from "./subprocess.ts";
+import { ownOptions } from "./own-options.ts";
 
 /** A job: [file, args, options] (run() buffered), or a function that starts one. */
 export type Job<T = RunResult> =
@@ -125,6 +126,7 @@ export class Batch<T> implements AsyncIterable<Settled<T>> {
   #started = false;
 
   constructor(jobs: Iterable<Job<T>>, options: BatchOptions) {
+    options = ownOptions(options);
     this.#jobs = [...jobs];
     const c = options.concurrency ?? defaultConcurrency();
     if (!Number.isInteger(c) || c < 1) throw new TypeError(`concurrency must be a positive integer, got ${describe(c)}`);

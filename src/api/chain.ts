@@ -11,6 +11,7 @@ import { checkRunOptions, type RunResult, runWith } from "./run.ts";
 import { spawnWith } from "./spawn.ts";
 import { Collector, concat, MiB } from "./output.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
+import { ownOptions } from "./own-options.ts";
 
 export interface ChainStage {
   file: string;
@@ -92,7 +93,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
     for (let i = 0; i < lastIndex; i++) {
       const { file, args, options: o } = stages[i]!;
       const prev = procs[i - 1];
-      const proc = spawnWith(file, args, prev ? { ...o, stdin: prev.stdout! } : o, {
+      const proc = spawnWith(file, args, prev ? ownOptions(o, { stdin: prev.stdout! }) : o, {
         stdin: "ignore", // `input` takes its place
         stdout: "pipe",
         stderr: "pipe",
@@ -101,7 +102,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
       heads.push(head(proc, o, maxes[i]!, all));
     }
     const { file, args, options: o } = stages[lastIndex]!;
-    last = runWith(file, args, { ...o, stdin: procs[lastIndex - 1]!.stdout!, reject: false }, undefined, all);
+    last = runWith(file, args, ownOptions(o, { stdin: procs[lastIndex - 1]!.stdout!, reject: false }), undefined, all);
   } catch (e) {
     killAll();
     for (const h of heads) h.catch(() => {}); // their failure is not the news

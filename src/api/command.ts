@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { bool, describe, noNul } from "./check.ts";
 import type { Options } from "./options.ts";
+import { ownOptions } from "./own-options.ts";
 
 export interface Command {
   file: string;
@@ -25,7 +26,7 @@ export function rewritesCommand(o: Options): boolean {
 
 export function command(file: string, args: readonly string[], o: Options): Command {
   const shell = shellPath(o.shell);
-  if (bool(o.preferLocal, "preferLocal")) o = { ...o, env: { ...o.env, PATH: localPath(o) } };
+  if (bool(o.preferLocal, "preferLocal")) o = ownOptions(o, { env: { ...o.env, PATH: localPath(o) } });
   if (shell === undefined) return { file, args, options: o };
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty (with shell, it is the command line)");

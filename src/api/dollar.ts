@@ -14,6 +14,7 @@ import type { RunOptions } from "./options.ts";
 import type { Stage } from "./pipeline.ts";
 import { type RunResult, runWith } from "./run.ts";
 import { type TemplateValue, templateWords } from "./template.ts";
+import { ownOptions } from "./own-options.ts";
 
 export type { TemplateValue } from "./template.ts";
 
@@ -41,7 +42,7 @@ function quietOptions(o: RunOptions): RunOptions {
   // The shorthand ("inherit") fills in stdout and stderr: captured too.
   const short = typeof o.stdio === "string" ? o.stdio : undefined;
   const stdout = captured(o.stdout ?? short) as RunOptions["stdout"];
-  return { ...o, stdout, stderr: captured(o.stderr ?? short) as RunOptions["stderr"], stdio };
+  return ownOptions(o, { stdout, stderr: captured(o.stderr ?? short) as RunOptions["stderr"], stdio });
 }
 
 type State = "new" | "started" | "piped";
@@ -120,7 +121,7 @@ export class Command<T extends string | Uint8Array = string> implements PromiseL
   /** Resolve with the result whatever the exit (`reject: false` on every stage). */
   nothrow(): this {
     this.#modify("nothrow");
-    for (const s of this.#stages) s.options = { ...s.options, reject: false };
+    for (const s of this.#stages) s.options = ownOptions(s.options, { reject: false });
     return this;
   }
 
@@ -167,8 +168,8 @@ function bindOptions(bound: RunOptions, o: unknown): RunOptions {
   if (typeof o !== "object" || o === null || Array.isArray(o)) {
     throw new TypeError("$ takes a template or an options object");
   }
-  if ("shell" in o) throw new TypeError("shell is not an option of $: its words are never parsed by a shell (use run() with shell)");
-  const merged: RunOptions = { ...bound, ...o };
+  if (Object.hasOwn(o, "shell")) throw new TypeError("shell is not an option of $: its words are never parsed by a shell (use run() with shell)");
+  const merged: RunOptions = ownOptions(bound, o as RunOptions);
   const env = (o as RunOptions).env;
   if (bound.env !== undefined && env !== undefined) merged.env = { ...bound.env, ...env };
   return merged;

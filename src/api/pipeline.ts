@@ -9,6 +9,7 @@ import type { Options } from "./options.ts";
 import { type Signal } from "./signals.ts";
 import { spawn } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
+import { ownOptions } from "./own-options.ts";
 
 /** [file, args, options] of one stage. */
 export type Stage = readonly [file: string, args?: readonly string[], options?: Options];
@@ -104,11 +105,13 @@ export class Pipeline {
  */
 export function pipeline(stages: readonly Stage[], options: PipelineOptions = {}): Pipeline {
   if (!Array.isArray(stages) || stages.length === 0) throw new TypeError("pipeline needs at least one stage");
+  options = ownOptions(options);
   const started: Subprocess[] = [];
   try {
     stages.forEach((stage, i) => {
       if (!Array.isArray(stage)) throw new TypeError(`pipeline stage ${i} must be [file, args?, options?]`);
-      const [file, args = [], opts = {}] = stage;
+      const [file, args = [], given = {}] = stage;
+      const opts = ownOptions(given);
       const last = i === stages.length - 1;
       if (!last && opts.stdout !== undefined && opts.stdout !== "pipe") {
         throw new TypeError(`pipeline stage ${i}: its stdout feeds stage ${i + 1} and must be "pipe"`);

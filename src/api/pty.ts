@@ -15,6 +15,7 @@ import { SpawnError, commandLine } from "./errors.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
 import type { Options } from "./options.ts";
+import { ownOptions } from "./own-options.ts";
 
 /** @internal On options made for the spawn: the child fd that takes the terminal as its controlling one. */
 export const controllingFd = Symbol("aspawn.pty.controllingFd");
@@ -132,7 +133,7 @@ function inheritedTerm(): boolean {
 
 /** The options the native backend spawns with: the slave on the terminal's slots, setsid, TERM. */
 export function ptyOptions(o: Options, req: PtyRequest, slave: number): Options {
-  const out: PtyMarked = { ...o, setsid: true, env: environment(o, req.term) };
+  const out: PtyMarked = ownOptions<PtyMarked>(o, { setsid: true, env: environment(o, req.term) });
   delete out.pty;
   const s = o.stdio as unknown;
   const stdio = Array.isArray(s) ? [...s] : undefined;

@@ -10,6 +10,7 @@ import { Sync } from "../ffi/abi.ts";
 import type { Native } from "../ffi/symbols.ts";
 import type { Options } from "./options.ts";
 import { openPty, type PtyPair, ptyOptions, ptyRequest } from "./pty.ts";
+import { ownOptions } from "./own-options.ts";
 
 export interface SyncTerminal {
   /** The options the request is planned from: the slave on the terminal's slots. */
@@ -27,7 +28,7 @@ export interface SyncTerminal {
  */
 function inputAsPipe(o: Options & { input?: unknown }): Options {
   if (o.input === undefined || o.stdin !== undefined || (Array.isArray(o.stdio) && o.stdio[0] !== undefined)) return o;
-  return { ...o, stdin: "pipe" };
+  return ownOptions(o, { stdin: "pipe" });
 }
 
 /** Checks `pty` (TypeError) and opens the pair (SpawnError), or undefined when no terminal is asked for. */

@@ -23,6 +23,7 @@ import { nativeFor } from "./native-backend.ts";
 import { duration } from "./spawn.ts";
 import { stepName } from "./steps.ts";
 import { lostStatus } from "./native-child.ts";
+import { ownOptions } from "./own-options.ts";
 
 const opts = new DataView(new ArrayBuffer(SyncOpts.SIZE));
 const optsBytes = new Uint8Array(opts.buffer);
@@ -99,6 +100,7 @@ function take(native: Native, stream: number, size: number): Uint8Array {
 }
 
 function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunResult<string | Uint8Array> {
+  o = ownOptions(o);
   checkNoEventLoop(o);
   const max = checkRunOptions(o);
   const t0 = performance.now();
@@ -113,7 +115,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
     if (o.all) throw new TypeError(`all is not available to runSync() on the ${b.name} backend (its runtime's sync API keeps stdout and stderr apart); use run()`);
     const timeoutMs = timeout === Infinity ? undefined : timeout;
     const r = b.runSync({ file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout: timeoutMs, killSignal, maxBuffer: max });
-    return settle(o, max, { ...r, durationMs: performance.now() - t0, command: commandLine(file, args), aborted: false, timeoutMs });
+    return settle(o, max, { ...r, all: undefined, durationMs: performance.now() - t0, command: commandLine(file, args), aborted: false, timeoutMs });
   }
   const terminal = syncTerminal(() => nativeFor(file, args), o, file, args);
   let p: ReturnType<typeof plan>;

@@ -6,6 +6,7 @@ import { Collector, concat, MiB } from "./output.ts";
 import type { RunOptions } from "./options.ts";
 import { maxBufferOf, spawnWith } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
+import { ownOptions } from "./own-options.ts";
 
 export interface RunResult<T extends string | Uint8Array = string> {
   stdout: T;
@@ -86,8 +87,10 @@ export async function runWith(
   args: readonly string[],
   o: RunOptions,
   onSpawn?: (proc: Subprocess) => void,
-  all: Uint8Array[] | undefined = o.all ? [] : undefined,
+  all?: Uint8Array[],
 ): Promise<RunResult<string | Uint8Array>> {
+  o = ownOptions(o);
+  all ??= o.all ? [] : undefined;
   const max = checkRunOptions(o);
   const t0 = performance.now();
   const proc = spawnWith(file, args, o, {

@@ -10,6 +10,7 @@ import type { PumpSpec } from "./stream-stdio.ts";
 import { signalNumber } from "./signals.ts";
 import { Subprocess } from "./subprocess.ts";
 import { verboseOf } from "./verbose.ts";
+import { ownOptions } from "./own-options.ts";
 
 const noPumps: readonly PumpSpec[] = [];
 const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit", extraPipes: true };
@@ -45,6 +46,7 @@ export function spawnWith(
   options: Options,
   defaults: StdioDefaults,
 ): Subprocess {
+  options = ownOptions(options);
   if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
   const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);

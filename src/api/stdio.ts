@@ -13,6 +13,7 @@ import { type FileOpen, fileOpen, isChildFd, isFile, mergeSource, resolveMerges,
 import type { ExtraFdOption, Options, StdioOption } from "./options.ts";
 import { expected, inputSource, type PumpSpec, sinkOf, sourceOf } from "./stream-stdio.ts";
 import { readerOf } from "./streams.ts";
+import { ownOptions } from "./own-options.ts";
 
 export interface StdioDefaults {
   stdin: StdioOption;
@@ -124,7 +125,7 @@ export function pumpsOf(o: Options, defaults: StdioDefaults): { options: Options
     const map = emptyMap();
     if (pumped(v, fd, label, map) === undefined) continue;
     (pumps ??= []).push(map.pumps[0]!);
-    next ??= { ...o, input: undefined };
+    next ??= ownOptions(o, { input: undefined });
     // The slot becomes a pipe where the user named it.
     if (label.startsWith("stdio[")) (next.stdio = [...(next.stdio as unknown[])] as Options["stdio"] & unknown[])[fd] = "pipe";
     else (next as Record<string, unknown>)[names[fd]!] = "pipe";

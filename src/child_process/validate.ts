@@ -45,14 +45,10 @@ export interface NormalizedSpawn {
   [key: string]: unknown;
 }
 
-/**
- * A shallow copy of the caller's options with no prototype, as Node makes:
- * only their own properties are read from then on, so a polluted
- * Object.prototype (`Object.prototype.shell = true`) changes nothing.
- */
-export function ownOptions<T extends object>(options: T | null | undefined): T {
-  return { __proto__: null, ...options } as unknown as T;
-}
+
+import { ownOptions } from "../api/own-options.ts";
+
+export { ownOptions };
 
 export function validateString(v: unknown, name: string): asserts v is string {
   if (typeof v !== "string") throw invalidArgType(name, "string", v);

@@ -3,7 +3,7 @@ import { requireHere } from "./runtime.ts";
 import { type Native, type NativeType, symbols } from "./symbols.ts";
 
 export function openNode(path: string): Native {
-  const koffi = requireHere()("koffi");
+  const koffi = withPlainPrototype(() => requireHere()("koffi"));
   const lib = koffi.load(path);
   // A TypedArray passed as `void *` is handed to C as a pointer to its own
   // memory (no copy), which the output parameters rely on.
@@ -13,4 +13,22 @@ export function openNode(path: string): Native {
     out[name] = lib.func(name, type(s.result), s.args.map(type));
   }
   return out as Native;
+}
+
+/**
+ * koffi's bundle defines its exports with a for...in loop that also walks
+ * enumerable keys a program added to Object.prototype, and its load then
+ * throws ("Getter must be a function"). Such keys are set aside while it
+ * loads (synchronously: no other code runs meanwhile) and put back after.
+ */
+function withPlainPrototype<T>(load: () => T): T {
+  const proto = Object.prototype as Record<string, unknown>;
+  const saved = Object.keys(proto).map((k) => [k, Object.getOwnPropertyDescriptor(proto, k)!] as const)
+    .filter(([, d]) => d.configurable);
+  for (const [k] of saved) delete proto[k];
+  try {
+    return load();
+  } finally {
+    for (const [k, d] of saved) Object.defineProperty(proto, k, d);
+  }
 }

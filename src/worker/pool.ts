@@ -9,6 +9,7 @@
 import * as os from "node:os";
 import { unrefTimeout } from "../api/timers.ts";
 import { type CallOptions, type CheckedCallOptions, checkCall, STARTED_AT, watchCall } from "./call-options.ts";
+import { ownOptions } from "../api/own-options.ts";
 import { runtimeOf, moduleHref } from "./runtime-command.ts";
 import { Worker, type WorkerOptions } from "./worker.ts";
 import { WorkerError } from "./worker-error.ts";
@@ -82,6 +83,7 @@ export class Pool {
   /** @internal use pool() */
   constructor(module: string | URL, options: PoolOptions) {
     if (options === null || typeof options !== "object") throw new TypeError("pool(): options must be an object");
+    options = ownOptions(options);
     const { size, min, idleTimeout, maxCallsPerWorker, concurrencyPerWorker, ...workerOptions } = options;
     this.#size = count(size, "size", 1, defaultSize());
     this.#min = count(min, "min", 0, 0);

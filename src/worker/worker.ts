@@ -18,6 +18,7 @@ import { DEFAULT_MAX_FRAME, frame, frameValue, type Frame, Kind, ProtocolError }
 import { hostPath, moduleHref, runtimeOf, workerArgs } from "./runtime-command.ts";
 import { WorkerError } from "./worker-error.ts";
 import { type CallOptions, checkCall, type GiveUp, watchCall } from "./call-options.ts";
+import { ownOptions } from "../api/own-options.ts";
 
 export interface WorkerOptions extends Options {
   /** The worker's runtime: "node", "bun", "deno" or the path of one (default: the caller's own, `process.execPath`). */
@@ -69,6 +70,7 @@ export class Worker extends Endpoint {
 
   /** @internal use worker() */
   constructor(module: string | URL, options: WorkerOptions) {
+    options = ownOptions(options);
     const href = moduleHref(module);
     const { kind, executable } = runtimeOf(options.runtime);
     const runtimeArgs = strings(options.runtimeArgs, "runtimeArgs");

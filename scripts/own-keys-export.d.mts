@@ -1,0 +1,2 @@
+export function ownKeysExport(code: string): string;
+export function patchFile(path: string): void;

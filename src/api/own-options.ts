@@ -1,0 +1,9 @@
+/**
+ * Options are read as own properties only, as Node reads its own: a
+ * polluted Object.prototype (`Object.prototype.shell = "touch x"`) must not
+ * become an option. The copy has no prototype, and so has every copy made
+ * made from it with `patch` (a plain `{ ...o }` would inherit again).
+ */
+export function ownOptions<T extends object>(options: T | null | undefined, patch?: Partial<T>): T {
+  return { __proto__: null, ...options, ...patch } as unknown as T;
+}
