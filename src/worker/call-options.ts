@@ -17,7 +17,9 @@ export interface CallOptions {
   /**
    * Open fds of ours sent with the call (SCM_RIGHTS), just before it: the
    * function takes them with `parent.receiveFd()`, in order. Ours stay
-   * open and ours to close. In a pool, they go to the worker that runs the
+   * open and ours to close, even as soon as call() returns (fds that must
+   * wait, in a pool's queue or behind other frames, are sent from copies
+   * the library makes and closes). In a pool, they go to the worker that runs the
    * call (with concurrencyPerWorker 1, the function's receiveFd() is sure
    * to get its own).
    */

@@ -41,7 +41,9 @@ export interface Parser {
 
 interface Pending {
   parts: Uint8Array[];
+  /** The fds to send; copies of the caller's (ours to close) once `owned`. */
   fds: readonly number[];
+  owned: boolean;
   done: (error?: Error) => void;
 }
 
@@ -88,34 +90,69 @@ export class Connection {
     return this.#fds.shift();
   }
 
-  /** Queue a frame (fds go with its first byte); resolves once all of it is in the socket. */
+  /**
+   * Queue a frame (fds go with its first byte); resolves once all of it is
+   * in the socket. The caller may close its fds as soon as this returns:
+   * fds that cannot go at once (the socket is full, frames wait before
+   * this one) are duplicated first, and the copies closed once sent.
+   */
   write(parts: Uint8Array[], fds: readonly number[] = []): Promise<void> {
     if (fds.length > MAX_FDS) return Promise.reject(new RangeError(`at most ${MAX_FDS} fds per frame`));
     return new Promise((resolve, reject) => {
       if (this.#fd < 0) return reject(fdError(32, "write")); // EPIPE
-      this.#queue.push({ parts, fds, done: (e) => (e ? reject(e) : resolve()) });
+      const p: Pending = { parts, fds, owned: false, done: (e) => (e ? reject(e) : resolve()) };
+      this.#queue.push(p);
       if (!this.#writing) void this.#writeLoop();
+      // The loop ran as far as it could: fds still waiting are copied now.
+      if (p.fds.length && this.#queue.includes(p) && !p.owned) this.#own(p);
     });
+  }
+
+  /** Replace p's fds by copies of ours; if one cannot be made, p fails and leaves the queue (false). */
+  #own(p: Pending): boolean {
+    const copies: number[] = [];
+    for (const fd of p.fds) {
+      const d = this.#native.asp_dup(fd);
+      if (d < 0) {
+        for (const c of copies) this.#native.asp_close(c);
+        this.#queue.splice(this.#queue.indexOf(p), 1);
+        p.done(fdError(-d, "dup"));
+        return false;
+      }
+      copies.push(d);
+    }
+    p.fds = copies;
+    p.owned = true;
+    return true;
+  }
+
+  /** p's fds went (or never will): copies of ours are closed. */
+  #release(p: Pending): void {
+    if (p.owned) for (const fd of p.fds) this.#native.asp_close(fd);
+    p.fds = [];
+    p.owned = false;
   }
 
   async #writeLoop(): Promise<void> {
     this.#writing = true;
     try {
-      while (this.#queue.length && this.#fd >= 0) {
+      frames: while (this.#queue.length && this.#fd >= 0) {
         const p = this.#queue[0]!;
-        let fds: readonly number[] = p.fds;
         for (const part of p.parts) {
           let off = 0;
           while (off < part.length) {
             if (this.#fd < 0) throw fdError(32, "write");
             const chunk = off ? part.subarray(off) : part;
-            const fdBuf = fds.length ? Int32Array.from(fds) : noFds;
-            const n = this.#native.asp_send_fds(this.#fd, chunk, chunk.length, new Uint8Array(fdBuf.buffer), fds.length);
+            const fdBuf = p.fds.length ? Int32Array.from(p.fds) : noFds;
+            const n = this.#native.asp_send_fds(this.#fd, chunk, chunk.length, new Uint8Array(fdBuf.buffer), p.fds.length);
             if (n > 0) {
               off += n;
-              fds = []; // they went with the first byte sent
-            } else if (n === -EAGAIN) await this.#watch.wait(Event.OUT);
-            else throw fdError(-n, "sendmsg");
+              this.#release(p); // they went with the first byte sent
+            } else if (n === -EAGAIN) {
+              // Nothing of p went yet: without its fds it can leave the queue.
+              if (p.fds.length && !p.owned && !this.#own(p)) continue frames;
+              await this.#watch.wait(Event.OUT);
+            } else throw fdError(-n, "sendmsg");
           }
         }
         this.#queue.shift();
@@ -195,7 +232,10 @@ export class Connection {
     this.#native.asp_close(fd);
     for (const f of this.#fds.splice(0)) this.#native.asp_close(f);
     const queued = this.#queue.splice(0);
-    for (const p of queued) p.done(fdError(32, "write"));
+    for (const p of queued) {
+      this.#release(p);
+      p.done(fdError(32, "write"));
+    }
     if (!this.#ended) {
       this.#ended = true;
       this.#handlers.end(undefined);

@@ -112,7 +112,8 @@ export class Endpoint {
 
   /**
    * Pass an open fd of ours to the other end (SCM_RIGHTS): it gets its own
-   * fd of the same open file; ours stays open and ours to close.
+   * fd of the same open file; ours stays open and ours to close, at once
+   * if we like (an fd that must wait its turn is sent from a copy).
    */
   sendFd(fd: number): Promise<void> {
     if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {

@@ -7,7 +7,9 @@
  * which kill it: nothing else stops a function that does not return).
  */
 import * as os from "node:os";
+import { fdError } from "../api/pipe-end.ts";
 import { unrefTimeout } from "../api/timers.ts";
+import { loadNative } from "../ffi/load.ts";
 import { type CallOptions, type CheckedCallOptions, checkCall, STARTED_AT, watchCall } from "./call-options.ts";
 import { ownOptions } from "../api/own-options.ts";
 import { runtimeOf, moduleHref } from "./runtime-command.ts";
@@ -46,6 +48,8 @@ interface Job {
   reject(e: unknown): void;
   /** Stops watching the signal and timeout while queued. */
   unwatch(): void;
+  /** Closes the copies of the caller's fds a queued call holds (none: a no-op). */
+  release(): void;
 }
 
 function count(v: unknown, what: string, min: number, dflt: number): number {
@@ -136,13 +140,13 @@ export class Pool {
     if (o instanceof TypeError) return Promise.reject(o);
     if (this.#closing) return Promise.reject(new WorkerError("the pool is closed", { pid: 0 }));
     return new Promise((resolve, reject) => {
-      const job: Job = { name, args, options: o, resolve, reject, unwatch: noop };
+      const job: Job = { name, args, options: o, resolve, reject, unwatch: noop, release: noop };
       if (o.signal || o.timeout !== undefined) {
         job.unwatch = watchCall(o, (why) => {
           const at = this.#queue.indexOf(job);
           if (at < 0) return;
           this.#queue.splice(at, 1);
-          reject(new WorkerError(`call "${name}" ${why.text} while queued`, {
+          job.reject(new WorkerError(`call "${name}" ${why.text} while queued`, {
             pid: 0, cause: why.cause, timedOut: why.timedOut, aborted: why.aborted,
           }));
           this.#checkDrained();
@@ -151,6 +155,10 @@ export class Pool {
       if (o.signal?.aborted) return; // rejected by the watch, never queued
       this.#queue.push(job);
       this.#pump();
+      if (o.fds?.length && this.#queue.includes(job) && !holdFds(job)) {
+        this.#queue.splice(this.#queue.indexOf(job), 1);
+        job.unwatch();
+      }
     });
   }
 
@@ -206,6 +214,7 @@ export class Pool {
       (v) => (done(), job.resolve(v)),
       (e) => (done(), job.reject(e)),
     );
+    job.release(); // the channel sent the fds or holds its own copies
   }
 
   /** A call on `slot` settled. */
@@ -335,4 +344,32 @@ const noop = () => {};
  */
 export function pool(module: string | URL, options: PoolOptions = {}): Pool {
   return new Pool(module, options);
+}
+
+/**
+ * A queued call's fds are copied, so that the caller may close its own as
+ * soon as call() returns (as with Worker.call()); the copies are closed
+ * once the call is handed to a worker or leaves the queue failed. Copies
+ * that cannot be made (out of fds) fail the call (false: it must leave the queue).
+ */
+function holdFds(job: Job): boolean {
+  const native = loadNative();
+  const copies: number[] = [];
+  for (const fd of job.options.fds!) {
+    const d = native.asp_dup(fd);
+    if (d < 0) {
+      for (const c of copies) native.asp_close(c);
+      job.reject(fdError(-d, "dup"));
+      return false;
+    }
+    copies.push(d);
+  }
+  job.options = { ...job.options, fds: copies };
+  const reject = job.reject;
+  job.release = () => {
+    job.release = noop;
+    for (const c of copies) native.asp_close(c);
+  };
+  job.reject = (e) => (job.release(), reject(e));
+  return true;
 }

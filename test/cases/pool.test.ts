@@ -2,6 +2,7 @@
 // close, recycling, timeouts and aborts that kill and replace a worker, and
 // crashes; close() and terminate() leave no process and no fd. Also a
 // worker's own call timeout/abort.
+import { closeSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { pool, type PoolOptions, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
@@ -16,6 +17,28 @@ const failure = (p: Promise<unknown>) => p.then(() => null, (e) => e);
 
 for (const kind of kinds) {
   const on = `pool (${runtime} → ${kind})`;
+
+  test(`${on}: a queued call's fds may be closed as soon as call() returns; an aborted one leaves none open`, async () => {
+    const fds = await baseline(kind);
+    const p = await makePool(kind, { size: 1 });
+    const path = `/tmp/aspawn-pool-fd-${process.pid}-${kind}`;
+    const busy = p.call("later", [1, 200]);
+    const fd = openSync(path, "w");
+    const queued = p.call("writeToFd", ["written when its turn came\n"], { fds: [fd] });
+    const aborted = failure(p.call("writeToFd", ["never\n"], { fds: [fd], signal: AbortSignal.timeout(50) }));
+    assert.equal(p.queued, 2);
+    closeSync(fd);
+    // The number is taken again at once: what goes must still be the file.
+    const decoy = openSync("/dev/null", "r");
+    assert.equal(await busy, 1);
+    assert.equal(await queued, 27);
+    assert.ok((await aborted) instanceof WorkerError);
+    closeSync(decoy);
+    assert.equal(readFileSync(path, "utf8"), "written when its turn came\n");
+    await p.close();
+    unlinkSync(path);
+    await noLeftovers(fds);
+  }, 60000);
 
   test(`${on}: min workers start ahead; calls beyond size queue FIFO; concurrencyPerWorker`, async () => {
     const fds = await baseline(kind);

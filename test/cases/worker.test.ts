@@ -131,6 +131,28 @@ for (const kind of kinds) {
     unlinkSync(path);
     await noLeftovers(fds);
   }, 60000);
+
+  test(`${on}: an fd passed behind a large frame may be closed as soon as sendFd() returns`, async () => {
+    const fds = await baseline(kind);
+    const w = await start(kind);
+    const path = `/tmp/aspawn-worker-fd-queued-${process.pid}-${kind}`;
+    // 32 MiB fill the socket: the fd waits in the queue behind them.
+    const big = w.call("echo", [new Uint8Array(32 << 20).fill(1)]);
+    const call = w.call("writeToFd", ["written after the queue\n"]);
+    const fd = openSync(path, "w");
+    const sent = w.sendFd(fd);
+    closeSync(fd);
+    // The number is taken again at once: what goes must still be the file.
+    const decoy = openSync("/dev/null", "r");
+    await sent;
+    closeSync(decoy);
+    assert.equal(((await big) as Uint8Array).length, 32 << 20);
+    assert.equal(await call, 24);
+    assert.equal(readFileSync(path, "utf8"), "written after the queue\n");
+    await w.close();
+    unlinkSync(path);
+    await noLeftovers(fds);
+  }, 60000);
 }
 
 test(`worker (${runtime} → node): a TypeScript module on Node 20 is a clear error, not a hang`, async () => {
