@@ -58,6 +58,8 @@ export interface Internals {
   readonly stdin: PipeWriter | null;
   readonly stdout: PipeReader | null;
   readonly stderr: PipeReader | null;
+  /** stdio[3] on, as `stdio` has them (without making web streams of fds 0-2). */
+  readonly extra: readonly (ExtraPipe | null)[];
   readonly timedOut: boolean;
   readonly aborted: boolean;
   /** We sent killSignal (timeout, abort, maxBuffer, dispose). */
@@ -442,6 +444,9 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
       },
       get stderr() {
         return self.#pumped & 4 ? null : self.#stderrReader;
+      },
+      get extra() {
+        return self.#child.extra?.list() ?? [];
       },
       get timedOut() {
         return (self.#flags & TIMED_OUT) !== 0;

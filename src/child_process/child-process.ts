@@ -9,7 +9,6 @@ import { EventEmitter } from "node:events";
 import { Readable, Writable } from "node:stream";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
-import type { ExtraPipe } from "../api/extra-pipes.ts";
 import type { ExtraFdOption, Options } from "../api/options.ts";
 import { spawn as aspawn } from "../api/spawn.ts";
 import { internals, type Subprocess } from "../api/subprocess.ts";
@@ -132,7 +131,7 @@ export class ChildProcess extends EventEmitter {
   /** The stdio streams over the child's pipes; without a child (a program found missing), streams that just end. */
   #streams(sub: Subprocess | undefined, slots: readonly unknown[], gate: Promise<void>): void {
     const io = sub?.[internals];
-    const extra = (sub?.stdio.slice(3) ?? []) as (ExtraPipe | null)[];
+    const extra = io?.extra ?? [];
     this.stdio = slots.map((s, i): Stdio => {
       if (s !== "pipe") return null;
       if (!io) {
