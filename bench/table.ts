@@ -95,7 +95,7 @@ function floorNotes(c: CFloor, first: RuntimeResult): string[] {
     out.push(`  storm = one C epoll loop, 1 ms timerfd, vfork+exec /bin/true, ${c.loop.inflight} in flight, stdout read to EOF, exit via pidfd (${c.loop.total} spawns)`);
   }
   if (c.echo) {
-    out.push(`  echo = vfork+exec, stdout captured through a pipe, waitpid; posix_spawn: p50 ${fmt(c.echo.posixSpawn.p50Us)} us, p99 ${fmt(c.echo.posixSpawn.p99Us)} us`);
+    out.push(`  echo = vfork+exec with our environment, stdout captured through a pipe, waitpid; posix_spawn: p50 ${fmt(c.echo.posixSpawn.p50Us)} us, p99 ${fmt(c.echo.posixSpawn.p99Us)} us`);
   }
   if (c.stdout) {
     out.push(`  stdout = best epoll reader of ${c.stdout.producer} (pipe ${c.stdout.pipeSize / 1024} KiB, reads ${c.stdout.readSize / 1024} KiB); ` +

@@ -39,7 +39,7 @@ struct slot {
 
 static struct slot slots[NSLOTS];
 static char *const true_argv[] = {"true", 0};
-static char *const empty_env[] = {0};
+extern char **environ; /* the children's, as a runtime's get theirs */
 
 int floor_init(void)
 {
@@ -52,7 +52,7 @@ int floor_init(void)
 		slots[i].tid = 0;
 		slots[i].arg.path = TRUE_PATH;
 		slots[i].arg.argv = true_argv;
-		slots[i].arg.envp = empty_env;
+		slots[i].arg.envp = environ;
 	}
 	return 0;
 }
