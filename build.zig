@@ -10,7 +10,8 @@
 //!   zig build child-objects     zig-out/child/{x64,arm64}/*.o: the very objects of the
 //!                               child's code linked into prebuilds/ (check-child-symbols.sh)
 //!   zig build bench-c           the C benchmark, zig-out/bin/bench-c (bench-c.sh), and
-//!                               zig-out/bin/bench-c-sync, the floor of bench-sync.sh
+//!                               zig-out/bin/bench-c-sync, the floor of bench-sync.sh,
+//!                               and zig-out/bin/bench-c-channel, bench/worker.ts's
 //!   zig build sanitize          ASan + UBSan library and C tests in zig-out/sanitize
 //!                               (sanitize.sh): the shipped compile lines with clang,
 //!                               -O1 -g, and the sanitizers on the parent's code
@@ -149,6 +150,14 @@ fn benchSyncBinary(b: *std.Build, t: Target) LazyPath {
     return out;
 }
 
+/// bench-c-channel: the floor of a worker call's round trip (bench/worker.ts).
+fn benchChannelBinary(b: *std.Build, t: Target) LazyPath {
+    const cc = zigCc(b, t);
+    const link = b.addSystemCommand(cc);
+    for ([_][]const u8{ "bench/c/channel_floor.c", "bench/c/stats.c" }) |s| link.addFileArg(compile(b, cc, &.{&bench_flags}, s, &bench_headers));
+    return link.addPrefixedOutputFileArg("-o", "bench-c-channel");
+}
+
 fn install(b: *std.Build, step: *std.Build.Step, file: LazyPath, dir: std.Build.InstallDir, name: []const u8) void {
     step.dependOn(&b.addInstallFileWithDir(file, dir, name).step);
 }
@@ -158,7 +167,7 @@ pub fn build(b: *std.Build) void {
     const tests = b.step("tests", "Build the C test binaries for both arches into zig-out/bin");
     const test_step = b.step("test", "Build and run the C tests natively (x86_64)");
     const child_step = b.step("child-objects", "Install the child's objects of both shipped libraries into zig-out/child");
-    const bench_step = b.step("bench-c", "Build the C benchmarks (x86_64) into zig-out/bin/bench-c and bench-c-sync");
+    const bench_step = b.step("bench-c", "Build the C benchmarks (x86_64) into zig-out/bin/bench-c, bench-c-sync and bench-c-channel");
     const sanitize_step = b.step("sanitize", "Build the ASan + UBSan library and C tests into zig-out/sanitize (-Dclang)");
     const fuzz_step = b.step("fuzz", "Build the decoder fuzzer and its seed writer into zig-out/fuzz (-Dclang)");
 
@@ -184,6 +193,7 @@ pub fn build(b: *std.Build) void {
 
             install(b, bench_step, benchBinary(b, t), .bin, "bench-c");
             install(b, bench_step, benchSyncBinary(b, t), .bin, "bench-c-sync");
+            install(b, bench_step, benchChannelBinary(b, t), .bin, "bench-c-channel");
         }
     }
 

@@ -1,16 +1,20 @@
 /**
- * Workers (issue 17), briefly, on the runtime running this file:
- *   bun bench/worker.ts · deno run -A --no-check bench/worker.ts · Node: an esbuild
- *   bundle of it written into dist/ (where a bundle finds dist/worker-host.js)
+ * Workers (issue 17), on each runtime: scripts/bench-worker.sh (or, on one
+ *   runtime: bun bench/worker.ts · deno run -A --no-check bench/worker.ts ·
+ *   Node: an esbuild bundle of it written into dist/, where a bundle finds
+ *   dist/worker-host.js)
  * - call round trip p50/p99 and sequential calls/s of a trivial function:
  *   an aspawn worker vs the runtime's own IPC (Node fork + process.send,
- *   Bun spawn({ ipc }); Deno has none: a deno process per call);
+ *   Bun spawn({ ipc }); Deno has none: a deno process per call), and the
+ *   physical floor in the same run: two C processes passing a message back
+ *   and forth over a socketpair, each woken by epoll (bench/c/channel_floor.c,
+ *   zig-out/bin/bench-c-channel from `scripts/zig build bench-c`);
  * - the first call of a warm pool (min: 1) vs a worker started for the call;
  * - a 64 MiB Uint8Array round trip.
  * Figures from a loaded shared machine are indicative only.
  */
 import { fork } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { pool, run, worker } from "../src/index.ts";
 import { runtime } from "../src/ffi/runtime.ts";
@@ -28,7 +32,12 @@ const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs
 function report(name: string, times: number[], total: number) {
   console.log(`${name.padEnd(44)} p50 ${q(times, 0.5).toFixed(3)} ms  p99 ${q(times, 0.99).toFixed(3)} ms  ${(times.length / (total / 1000)).toFixed(0)} calls/s`);
 }
-async function rounds(name: string, n: number, once: () => Promise<unknown>) {
+interface Rounds {
+  p50: number;
+  perSecond: number;
+}
+
+async function rounds(name: string, n: number, once: () => Promise<unknown>): Promise<Rounds> {
   for (let i = 0; i < Math.min(50, n); i++) await once(); // warm
   const times: number[] = [];
   const t0 = performance.now();
@@ -37,26 +46,46 @@ async function rounds(name: string, n: number, once: () => Promise<unknown>) {
     await once();
     times.push(performance.now() - t);
   }
-  report(name, times, performance.now() - t0);
+  const total = performance.now() - t0;
+  report(name, times, total);
+  return { p50: q(times, 0.5), perSecond: times.length / (total / 1000) };
 }
+
+/** The C floor of a round trip, or undefined when bench-c-channel is not built. */
+async function floor(n: number): Promise<Rounds | undefined> {
+  const bin = new URL("../zig-out/bin/bench-c-channel", import.meta.url).pathname;
+  if (!existsSync(bin)) return undefined;
+  const f = JSON.parse((await run(bin, [String(n)])).stdout) as { p50Us: number; p99Us: number; perSecond: number };
+  console.log(`${"C floor: socketpair + epoll, 2 processes".padEnd(44)} p50 ${(f.p50Us / 1000).toFixed(3)} ms  p99 ${(f.p99Us / 1000).toFixed(3)} ms  ${f.perSecond.toFixed(0)} calls/s`);
+  return { p50: f.p50Us / 1000, perSecond: f.perSecond };
+}
+
+const ratio = (x: number, y: number) => (x / y).toFixed(2);
 
 console.log(`# ${runtime} ${process.version}, ${N} calls`);
 const w = worker(mod);
-await rounds("aspawn worker.call(echo, [i])", N, () => w.call("echo", [1]));
+const ours = await rounds("aspawn worker.call(echo, [i])", N, () => w.call("echo", [1]));
+let ipc: Rounds | undefined;
 
 if (runtime === "node") {
   const c = fork(child, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let wake: (() => void) | undefined;
   c.on("message", () => wake?.());
-  await rounds("node fork + process.send", N, () => new Promise<void>((r) => ((wake = r), c.send(1))));
+  ipc = await rounds("node fork + process.send", N, () => new Promise<void>((r) => ((wake = r), c.send(1))));
   c.kill();
 } else if (runtime === "bun") {
   let wake: (() => void) | undefined;
   const c = Bun.spawn([process.execPath, child], { ipc: () => wake?.(), stdio: ["ignore", "inherit", "inherit"] });
-  await rounds("bun spawn({ ipc }) + send", N, () => new Promise<void>((r) => ((wake = r), c.send(1))));
+  ipc = await rounds("bun spawn({ ipc }) + send", N, () => new Promise<void>((r) => ((wake = r), c.send(1))));
   c.kill();
 } else {
-  await rounds("deno: a deno process per call", 5, () => run(process.execPath, ["eval", "console.log(1)"]));
+  ipc = await rounds("deno: a deno process per call", 5, () => run(process.execPath, ["eval", "console.log(1)"]));
+}
+const c = await floor(N);
+console.log(`targets: round trip p50 / runtime IPC ${ratio(ours.p50, ipc.p50)} (<= 0.70), calls/s / runtime IPC ${ratio(ours.perSecond, ipc.perSecond)} (>= 1.50)`);
+if (c) {
+  console.log(`  p50 / C floor: aspawn ${ratio(ours.p50, c.p50)}, runtime IPC ${ratio(ipc.p50, c.p50)}; ` +
+    `0.70 x runtime IPC is ${ratio(0.7 * ipc.p50, c.p50)} x the floor`);
 }
 
 // First call: a warm pool vs a runtime started for the call.
