@@ -50,6 +50,7 @@ class Parent extends Endpoint {
     if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
     const value = frameValue(f);
     if (f.kind === Kind.MESSAGE) return this.received(f.kind, value, fds);
+    if (f.kind === Kind.WARM) return this.#reply(Kind.WARM, 0, value);
     if (f.kind !== Kind.CALL) throw new Error(`aspawn/worker: unexpected frame of kind ${f.kind} from the parent`);
     if (!Array.isArray(value) || typeof value[0] !== "string" || !Array.isArray(value[1])) {
       throw new Error("aspawn/worker: a call frame is not [name, args]");
@@ -71,7 +72,7 @@ class Parent extends Endpoint {
   }
 
   /** A reply; a result that cannot be sent (a function, a cycle) becomes the call's error. */
-  #reply(kind: typeof Kind.HELLO | typeof Kind.RESULT | typeof Kind.ERROR, id: number, value: unknown): void {
+  #reply(kind: typeof Kind.HELLO | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM, id: number, value: unknown): void {
     let parts;
     try {
       parts = frame(kind, id, value);

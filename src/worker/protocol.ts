@@ -17,7 +17,10 @@
  * The child sends HELLO (its exports' names) once its module is loaded, or
  * FAIL (an Error) when it could not be; then the parent sends CALLs (body:
  * [name, args]) and the child answers each with RESULT or ERROR of the same
- * id. MESSAGE and FD go either way at any time. A frame with an unknown
+ * id. MESSAGE and FD go either way at any time. After HELLO the parent sends
+ * one WARM (a value like a call's), which the child sends back as it came:
+ * the path of a call is compiled in both processes before the first call
+ * (a warm pool's first call would otherwise pay it). A frame with an unknown
  * version or kind, a size over the limit, or a body that does not decode is
  * a ProtocolError: the receiver gives up on the channel.
  */
@@ -36,6 +39,7 @@ export const Kind = {
   ERROR: 5,
   MESSAGE: 6,
   FD: 7,
+  WARM: 8,
 } as const;
 export type KindCode = (typeof Kind)[keyof typeof Kind];
 const KINDS = new Set<number>(Object.values(Kind));
@@ -98,7 +102,7 @@ export function frameValue(f: { json: Uint8Array; attachments: Uint8Array[] }): 
   }
 }
 
-const VALUE_KINDS = new Set<number>([Kind.HELLO, Kind.FAIL, Kind.CALL, Kind.RESULT, Kind.ERROR, Kind.MESSAGE]);
+const VALUE_KINDS = new Set<number>([Kind.HELLO, Kind.FAIL, Kind.CALL, Kind.RESULT, Kind.ERROR, Kind.MESSAGE, Kind.WARM]);
 
 /**
  * Reads one frame body of a known size, in the order it comes: the JSON

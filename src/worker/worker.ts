@@ -29,6 +29,9 @@ export interface WorkerOptions extends Options {
   maxFrameSize?: number;
 }
 
+/** What WARM carries: a call's shape, with the common kinds of values. */
+const WARM_VALUE = ["", [1, "a", { a: [true, null] }, new Uint8Array(1)]];
+
 /** How much of the worker's stderr a WorkerError keeps. */
 const STDERR_TAIL = 4096;
 /** After the channel ended unexpectedly, how long the worker may take to exit before SIGKILL. */
@@ -246,8 +249,11 @@ export class Worker extends Endpoint {
       case Kind.HELLO: {
         const names = (value as { exports?: unknown })?.exports;
         this.#exports = Array.isArray(names) ? names.map(String) : [];
+        this.conn.write(frame(Kind.WARM, 0, WARM_VALUE)).catch(() => {});
         return;
       }
+      case Kind.WARM:
+        return;
       case Kind.FAIL:
         this.#loadError = value;
         return;

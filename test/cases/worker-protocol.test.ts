@@ -1,9 +1,16 @@
 // The worker channel's frames and value codec (src/worker/protocol.ts,
 // codec.ts): every type round-trips, and hostile input is a ProtocolError,
 // never a crash, a hang or a huge allocation.
+import { getChannel } from "../../src/ffi/channel.ts";
+import { loadNative } from "../../src/ffi/load.ts";
+import { runtime } from "../../src/ffi/runtime.ts";
+import { spawn } from "../../src/index.ts";
 import { decode, encode } from "../../src/worker/codec.ts";
+import { Connection } from "../../src/worker/connection.ts";
+import { hostPath, moduleHref, workerArgs } from "../../src/worker/runtime-command.ts";
 import { bodyValue, frame, FrameParser, frameValue, HEADER, Kind, ProtocolError, VERSION } from "../../src/worker/protocol.ts";
 import { assert, test } from "../adapter.ts";
+import { fixtureFor } from "../worker-kinds.ts";
 
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -182,4 +189,38 @@ test("worker protocol: attachments are read straight into buffers of their own (
   assert.equal(v.a.buffer.byteLength, a.length);
   assert.equal(v.b.buffer.byteLength, 16);
   assert.deepEqual(frameValue(frames[1]!), [new Uint8Array(0), 7]);
+});
+
+test("worker protocol: a host answers WARM with the value it came with, before any call, and then serves calls", async () => {
+  // The real host program over a socketpair we drive frame by frame.
+  const native = loadNative();
+  const pair = new Int32Array(2);
+  assert.equal(native.asp_socketpair(new Uint8Array(pair.buffer)), 0);
+  const [ours, theirs] = [pair[0]!, pair[1]!];
+  const mod = moduleHref(await fixtureFor(runtime));
+  const proc = spawn(process.execPath, workerArgs(runtime, [], hostPath(runtime), mod), { stdio: ["ignore", "inherit", "inherit", theirs] });
+  native.asp_close(theirs);
+  native.asp_set_nonblock(ours, 1);
+  const frames: { kind: number; id: number; value: unknown }[] = [];
+  let wake: (() => void) | undefined;
+  const conn = new Connection(native, getChannel(), ours, {
+    frame: (f) => (frames.push({ kind: f.kind, id: f.id, value: frameValue(f) }), wake?.()),
+    end: () => wake?.(),
+  });
+  conn.start();
+  const next = async () => {
+    while (!frames.length) await new Promise<void>((r) => (wake = r));
+    return frames.shift()!;
+  };
+  try {
+    assert.equal((await next()).kind, Kind.HELLO);
+    const value = ["", [1, "a", { a: [true, null] }, Uint8Array.of(9)]];
+    await conn.write(frame(Kind.WARM, 0, value));
+    assert.deepEqual(await next(), { kind: Kind.WARM, id: 0, value });
+    await conn.write(frame(Kind.CALL, 5, ["echo", ["after warm"]]));
+    assert.deepEqual(await next(), { kind: Kind.RESULT, id: 5, value: "after warm" });
+  } finally {
+    conn.close(); // the host exits when its channel closes
+    await proc.exited;
+  }
 });
