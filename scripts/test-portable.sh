@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 bin=node_modules/.bin
 files=()
 for f in spawn run shell dollar orchestration terminate tree-kill preexec signal-names validation leaks reliability-api \
-	all cleanup error-details helpers-reject verbose portable run-sync; do
+	all cleanup error-details helpers-reject verbose portable run-sync prototype-tampering; do
 	files+=("test/cases/$f.test.ts")
 done
 export ASPAWN_BACKEND=portable

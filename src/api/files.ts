@@ -8,6 +8,7 @@
  */
 import { Open, Req } from "../ffi/abi.ts";
 import { bool, int, noNul } from "./check.ts";
+import { ownOptions } from "./own-options.ts";
 
 /**
  * A file the child opens itself before exec, relative to `cwd` and with the
@@ -58,18 +59,19 @@ const plain = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 
 export function isFile(v: unknown): v is FileOption {
-  return plain(v) && "file" in v;
+  return plain(v) && Object.hasOwn(v, "file");
 }
 
 /** `{ child }` (any plain object on an extra fd, whose message then says what it must be). */
 export function isChildFd(v: object, fd: number): boolean {
-  return plain(v) && ("child" in v || fd > 2);
+  return plain(v) && (Object.hasOwn(v, "child") || fd > 2);
 }
 
 const FILE_KEYS = new Set(["file", "append", "mode"]);
 
 /** `{ file, append?, mode? }` on fd: stdin (fd 0) read-only, every other fd written. */
 export function fileOpen(v: FileOption, fd: number, name: string): FileOpen {
+  v = ownOptions(v);
   for (const k of Object.keys(v)) {
     if (!FILE_KEYS.has(k)) throw new TypeError(`${name}: unknown key "${k}" (a file is { file, append?, mode? })`);
   }

@@ -78,7 +78,7 @@ export function ptyRequest(o: Options): PtyRequest | undefined {
     for (const k of Object.keys(p)) {
       if (!known.has(k)) throw new TypeError(`pty: unknown option ${describe(k)}; known: cols, rows, term`);
     }
-    const q = p as PtyOptions;
+    const q = ownOptions(p as PtyOptions);
     if (q.cols !== undefined) cols = int(q.cols, "pty.cols", 1, SIZE_MAX);
     if (q.rows !== undefined) rows = int(q.rows, "pty.rows", 1, SIZE_MAX);
     if (q.term !== undefined) term = noNul(q.term, "pty.term");

@@ -15,6 +15,7 @@ import { readableFrom, writableFrom } from "./streams.ts";
 import type { ExtraPipe } from "./extra-pipes.ts";
 import { unrefTimeout } from "./timers.ts";
 import { logEnd, logStart } from "./verbose.ts";
+import { ownOptions } from "./own-options.ts";
 
 export interface SubprocessInit {
   child: Child;
@@ -268,6 +269,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
    */
   kill(signal: Signal | "0" = "SIGTERM", options: KillOptions = {}): boolean {
     const n = signal === 0 || signal === "0" ? 0 : signalNumber(signal);
+    options = ownOptions(options);
     if (options.group && this.#pgid === undefined) {
       throw new TypeError("kill({ group: true }): the child has no process group of its own; spawn it with processGroup or setsid");
     }

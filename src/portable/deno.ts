@@ -7,6 +7,7 @@ import type { PortablePlan, PortableStdio, RuntimeSupport } from "./plan.ts";
 import { syncOutcome } from "./sync.ts";
 import { StreamReader, StreamWriter } from "./pipes.ts";
 import { webSink, webSource } from "./web.ts";
+import { ownOptions } from "../api/own-options.ts";
 
 /** Deno.Command has no argv0 and takes no fd numbers. */
 export const support: RuntimeSupport = { name: "Deno", argv0: false, fdNumbers: false };
@@ -41,7 +42,9 @@ const stdioOf = (v: PortableStdio | undefined): string =>
   v === "pipe" ? "piped" : typeof v === "number" ? "inherit" : "null";
 
 function command(plan: PortablePlan) {
-  return new Deno.Command(plan.file, {
+  // Prototype-less: Deno.Command reads an option left out (env) from
+  // Object.prototype, which a program may have polluted.
+  return new Deno.Command(plan.file, ownOptions({
     args: plan.args,
     cwd: plan.cwd,
     ...(plan.env ? { env: plan.env, clearEnv: true } : {}),
@@ -51,7 +54,7 @@ function command(plan: PortablePlan) {
     detached: plan.setsid,
     uid: plan.uid,
     gid: plan.gid,
-  });
+  }));
 }
 
 class DenoPortableChild extends PortableChild {

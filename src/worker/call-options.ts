@@ -1,4 +1,5 @@
 /** The options of a single call, to a worker or a pool, checked before anything is sent. */
+import { ownOptions } from "../api/own-options.ts";
 
 export interface CallOptions {
   /**
@@ -45,9 +46,10 @@ export function checkCall(name: unknown, args: unknown, o: unknown): CheckedCall
 function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
   if (typeof name !== "string") throw new TypeError("call(): name must be a string");
   if (!Array.isArray(args)) throw new TypeError("call(): args must be an array");
-  if (o === undefined) return { startedAt: Date.now() };
+  // Prototype-less: an option left out must not be read from Object.prototype.
+  if (o === undefined) return ownOptions<CheckedCallOptions>({ startedAt: Date.now() });
   if (o === null || typeof o !== "object") throw new TypeError(`call(): options must be an object, got ${o === null ? "null" : typeof o}`);
-  const { signal, timeout, fds } = o as CallOptions;
+  const { signal, timeout, fds } = ownOptions(o as CallOptions);
   if (fds !== undefined && (!Array.isArray(fds) || fds.length > 253 || !fds.every((fd) => Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff))) {
     throw new TypeError("call(): fds must be an array of at most 253 open fds (non-negative integers)");
   }
@@ -56,7 +58,7 @@ function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
     throw new TypeError(`call(): timeout must be a positive number of milliseconds, got ${typeof timeout === "number" ? timeout : typeof timeout}`);
   }
   const at = (o as { [STARTED_AT]?: number })[STARTED_AT];
-  return { signal, timeout, fds, startedAt: typeof at === "number" ? at : Date.now() };
+  return ownOptions<CheckedCallOptions>({ signal, timeout, fds, startedAt: typeof at === "number" ? at : Date.now() });
 }
 
 /** Why a call was given up: for its WorkerError. */

@@ -364,7 +364,7 @@ function holdFds(job: Job): boolean {
     }
     copies.push(d);
   }
-  job.options = { ...job.options, fds: copies };
+  job.options = ownOptions(job.options, { fds: copies });
   const reject = job.reject;
   job.release = () => {
     job.release = noop;

@@ -4,10 +4,11 @@
 // pollution (esbuild's and koffi's export helpers walk inherited keys).
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { $, pipeline, run, runAll, runSync, spawn } from "../../src/index.ts";
-import { env } from "../../src/ffi/runtime.ts";
-import { assert, test } from "../adapter.ts";
+import { $, pipeline, run, runAll, runSync, spawn, worker } from "../../src/index.ts";
+import { env, runtime } from "../../src/ffi/runtime.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
+import { fixtureFor } from "../worker-kinds.ts";
 
 const proto = Object.prototype as Record<string, unknown>;
 
@@ -28,6 +29,10 @@ function polluted(marker: string): Record<string, unknown> {
     env: { TAMPERED: "1" },
     lines: true,
     concurrency: 0,
+    file: `${marker}.file`,
+    append: "tampered",
+    cols: 7,
+    group: true,
   };
 }
 
@@ -57,16 +62,40 @@ test("a polluted Object.prototype changes no option of run, runSync, spawn, $, r
   const cwd = process.cwd();
   assert.equal(started.sync.stdout, `${cwd}\n\n`);
   const r = await started.run;
-  assert.equal(r.stdout, `${cwd}\nsh\n`);
+  // $0: "sh" (Deno.Command, on the portable backend, gives the resolved path), never the inherited argv0.
+  assert.match(r.stdout, new RegExp(`^${cwd}\n(/usr)?(/bin/)?sh\n$`));
   assert.equal(r.all, undefined);
   assert.equal(await new Response(started.spawned.stdout).text(), `${cwd}\n`);
   assert.equal((await started.dollar).stdout, "a b\n");
   assert.deepEqual((await started.batch.all()).map((x) => x.stdout), ["batch\n"]);
   assert.equal(await new Response(started.piped.stdout).text(), "piped\n");
-  const ran = existsSync(marker);
+  const ran = existsSync(marker) || existsSync(`${marker}.file`);
   rmSync(dir, { recursive: true, force: true });
   assert.equal(ran, false, "an inherited shell ran");
 });
+
+nativeTest(["pty", "processGroup"], "a polluted Object.prototype changes no pty, kill, stdio or worker call option", async () => {
+  runSync("true");
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-proto-`);
+  const w = worker(await fixtureFor(runtime));
+  assert.equal(await w.call("echo", [0]), 0); // loaded
+  const started = tampered(`${dir}/marker`, () => ({
+    size: run("stty", ["size"], { pty: { rows: 30 } }),
+    // An inherited `timeout: 1` would kill the worker after 1 ms.
+    call: w.call("later", ["slow enough", 50]),
+    sleeper: spawn("sleep", ["30"], { processGroup: true }),
+    // An inherited `file` made every plain stdio object a file.
+    dup: run("sh", ["-c", "echo dup >&3"], { stdio: ["ignore", "pipe", "pipe", { child: 1 }] }),
+  }));
+  assert.equal((await started.dup).stdout, "dup\n");
+  assert.equal((await started.size).stdout.trim(), "30 80");
+  assert.equal(await started.call, "slow enough");
+  // An inherited `group: true` is ignored: the child alone is signalled.
+  tampered(`${dir}/marker`, () => started.sleeper.kill("SIGKILL", {}));
+  assert.equal((await started.sleeper.exited).signal, "SIGKILL");
+  await w.close();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
 
 test("the library loads and runs on its native backend after Object.prototype was polluted", async () => {
   const r = await runFixture("polluted-load", [], { timeoutMs: 30_000 });
