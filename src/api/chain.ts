@@ -93,7 +93,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
     for (let i = 0; i < lastIndex; i++) {
       const { file, args, options: o } = stages[i]!;
       const prev = procs[i - 1];
-      const proc = spawnWith(file, args, prev ? ownOptions(o, { stdin: prev.stdout! }) : o, {
+      const proc = spawnWith(file, args, ownOptions(o, prev ? { stdin: prev.stdout! } : undefined), {
         stdin: "ignore", // `input` takes its place
         stdout: "pipe",
         stderr: "pipe",

@@ -46,7 +46,6 @@ export function spawnWith(
   options: Options,
   defaults: StdioDefaults,
 ): Subprocess {
-  options = ownOptions(options);
   if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
   const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
@@ -91,5 +90,5 @@ export function spawn(file: string, args?: readonly string[], options?: Options)
 export function spawn(file: string, options?: Options): Subprocess;
 export function spawn(file: string, a?: readonly string[] | Options, b?: Options): Subprocess {
   const [args, options] = Array.isArray(a) ? [a, b ?? {}] : [[], (a as Options | undefined) ?? b ?? {}];
-  return spawnWith(file, args as readonly string[], options, spawnDefaults);
+  return spawnWith(file, args as readonly string[], ownOptions(options), spawnDefaults);
 }

@@ -7,6 +7,7 @@ import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { signalNumber } from "../api/signals.ts";
 import { invalidArgType, invalidArgValue, outOfRange, unknownSignal } from "./node-errors.ts";
+import { ownOptions } from "../api/own-options.ts";
 
 /** The options Node documents for spawn(); others are passed through untouched. */
 export interface SpawnOptions {
@@ -44,9 +45,6 @@ export interface NormalizedSpawn {
   serialization?: string | undefined;
   [key: string]: unknown;
 }
-
-
-import { ownOptions } from "../api/own-options.ts";
 
 export { ownOptions };
 

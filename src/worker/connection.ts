@@ -11,6 +11,7 @@ import type { Native } from "../ffi/symbols.ts";
 import { EAGAIN } from "../api/errno.ts";
 import { fdError } from "../api/pipe-end.ts";
 import { DEFAULT_MAX_FRAME, type Frame, FrameParser, Kind, ProtocolError } from "./protocol.ts";
+import { copyFds } from "./fd-copies.ts";
 import { SocketWatch } from "./socket-watch.ts";
 
 const ECONNRESET = 104;
@@ -110,16 +111,11 @@ export class Connection {
 
   /** Replace p's fds by copies of ours; if one cannot be made, p fails and leaves the queue (false). */
   #own(p: Pending): boolean {
-    const copies: number[] = [];
-    for (const fd of p.fds) {
-      const d = this.#native.asp_dup(fd);
-      if (d < 0) {
-        for (const c of copies) this.#native.asp_close(c);
-        this.#queue.splice(this.#queue.indexOf(p), 1);
-        p.done(fdError(-d, "dup"));
-        return false;
-      }
-      copies.push(d);
+    const copies = copyFds(this.#native, p.fds);
+    if (copies instanceof Error) {
+      this.#queue.splice(this.#queue.indexOf(p), 1);
+      p.done(copies);
+      return false;
     }
     p.fds = copies;
     p.owned = true;

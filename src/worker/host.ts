@@ -83,6 +83,9 @@ class Parent extends Endpoint {
   }
 
   #end(error: Error | undefined): void {
+    // A reply written after the parent closed the channel (close() does not
+    // wait for WARM's answer): the parent is gone, as at EOF.
+    if ((error as { code?: string } | undefined)?.code === "EPIPE") error = undefined;
     this.ended(error);
     if (error) process.stderr.write(`aspawn/worker: the channel to the parent failed: ${error.message}\n`);
     process.exit(error ? 70 : 0);

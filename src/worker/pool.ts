@@ -7,7 +7,6 @@
  * which kill it: nothing else stops a function that does not return).
  */
 import * as os from "node:os";
-import { fdError } from "../api/pipe-end.ts";
 import { unrefTimeout } from "../api/timers.ts";
 import { loadNative } from "../ffi/load.ts";
 import { type CallOptions, type CheckedCallOptions, checkCall, STARTED_AT, watchCall } from "./call-options.ts";
@@ -15,6 +14,7 @@ import { ownOptions } from "../api/own-options.ts";
 import { runtimeOf, moduleHref } from "./runtime-command.ts";
 import { Worker, type WorkerOptions } from "./worker.ts";
 import { WorkerError } from "./worker-error.ts";
+import { copyFds } from "./fd-copies.ts";
 
 export interface PoolOptions extends WorkerOptions {
   /** The most workers at once (default: the number of CPUs). */
@@ -354,15 +354,10 @@ export function pool(module: string | URL, options: PoolOptions = {}): Pool {
  */
 function holdFds(job: Job): boolean {
   const native = loadNative();
-  const copies: number[] = [];
-  for (const fd of job.options.fds!) {
-    const d = native.asp_dup(fd);
-    if (d < 0) {
-      for (const c of copies) native.asp_close(c);
-      job.reject(fdError(-d, "dup"));
-      return false;
-    }
-    copies.push(d);
+  const copies = copyFds(native, job.options.fds!);
+  if (copies instanceof Error) {
+    job.reject(copies);
+    return false;
   }
   job.options = ownOptions(job.options, { fds: copies });
   const reject = job.reject;

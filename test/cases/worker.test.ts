@@ -132,6 +132,13 @@ for (const kind of kinds) {
     await noLeftovers(fds);
   }, 60000);
 
+  test(`${on}: closed right after its first call, the worker exits 0 (its answer to WARM meets a closed channel)`, async () => {
+    const w = await start(kind);
+    assert.equal(await w.call("echo", [1]), 1);
+    await w.close();
+    assert.equal((await w.exited).exitCode, 0);
+  }, 60000);
+
   test(`${on}: an fd passed behind a large frame may be closed as soon as sendFd() returns`, async () => {
     const fds = await baseline(kind);
     const w = await start(kind);
