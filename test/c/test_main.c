@@ -5,6 +5,10 @@
 #include "helpers.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 int check_failures;
@@ -15,6 +19,90 @@ extern const struct test_case exec_tests[], step_tests[], fdmap_tests[], signal_
 	stress_tests[], fdtable_tests[], tree_tests[], environ_tests[], pty_tests[], sync_tests[], sock_tests[];
 int tree_forker(void);
 int tree_vfork(void);
+
+/* A hung test must name itself: without this, CI only saw the arm64 VM killed
+ * after 900 s with no line of output. A thread, not alarm(): the sync tests
+ * own ITIMER_REAL and SIGALRM. */
+static unsigned test_generation; /* atomic: the watchdog reads it */
+static unsigned test_limit_s = 300;
+
+static void print_proc_file(int pid, const char *name)
+{
+	char path[64], line[512];
+	FILE *f;
+	snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof line, f)) {
+		char *end = strrchr(line, ')'); /* stat: keep pid, comm, state, ppid */
+		int fields = 0;
+		while (end && *end && *end != '\n' && fields < 3)
+			fields += *++end == ' ';
+		if (end)
+			*end = 0;
+		line[strcspn(line, "\n")] = 0;
+		fprintf(stderr, "    %s: %s\n", path, line);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* This process, its threads' wait channels, and its descendants. */
+static void print_tree(int pid, int depth)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *tasks;
+	print_proc_file(pid, "stat");
+	print_proc_file(pid, "wchan");
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	tasks = opendir(path);
+	while (tasks && (e = readdir(tasks))) {
+		FILE *f;
+		int child;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%s/children", pid, e->d_name);
+		f = fopen(path, "r");
+		while (f && depth < 8 && fscanf(f, "%d", &child) == 1)
+			print_tree(child, depth + 1);
+		if (f)
+			fclose(f);
+	}
+	if (tasks)
+		closedir(tasks);
+}
+
+static void *watchdog(void *arg)
+{
+	unsigned seen = __atomic_load_n(&test_generation, __ATOMIC_RELAXED), now, idle_s = 0;
+	struct timespec second = {1, 0};
+	(void)arg;
+	for (;;) {
+		nanosleep(&second, 0);
+		now = __atomic_load_n(&test_generation, __ATOMIC_RELAXED);
+		idle_s = seen == now ? idle_s + 1 : 0;
+		seen = now;
+		if (idle_s < test_limit_s)
+			continue;
+		fprintf(stderr, "TIMEOUT %s: no result after %u s; processes:\n", check_current, test_limit_s);
+		print_tree(getpid(), 0);
+		_exit(124);
+	}
+	return 0;
+}
+
+static void start_watchdog(void)
+{
+	pthread_t t;
+	sigset_t all, old;
+	if (getenv("ASPAWN_TEST_TIMEOUT"))
+		test_limit_s = (unsigned)atoi(getenv("ASPAWN_TEST_TIMEOUT"));
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, 0, watchdog, 0) == 0)
+		pthread_detach(t);
+	pthread_sigmask(SIG_SETMASK, &old, 0);
+}
 
 int main(int argc, char **argv)
 {
@@ -36,6 +124,7 @@ int main(int argc, char **argv)
 	if (test_scale < 1)
 		test_scale = 1;
 	test_library = lib;
+	start_watchdog();
 	if (lib_load(lib) < 0)
 		return 2;
 	/* With the reactor running, CLONE_VM spawns share our fd table until the
@@ -58,6 +147,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			check_current = t->name;
+			__atomic_add_fetch(&test_generation, 1, __ATOMIC_RELAXED);
 			t->fn();
 			if (check_failures == before) {
 				passed++;

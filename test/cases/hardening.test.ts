@@ -23,8 +23,10 @@ const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 // ---- soak ----------------------------------------------------------------------
 
+// Alone, 40 s on the slowest host seen; a CI run on a busy one took over 110 s.
+// The limit is for a hang, not a speed check (bench/ measures speed).
 test("hardening soak: 10 000 spawns of /bin/true, 64 in flight: fds, threads, zombies, RSS and maps back to baseline", async () => {
-  const r = await runFixture("hard-soak", ["10000", "64", "5000"], { allowAll: true, exposeGc: true, timeoutMs: 110000 });
+  const r = await runFixture("hard-soak", ["10000", "64", "5000"], { allowAll: true, exposeGc: true, timeoutMs: 240000 });
   assert.equal(r.code, 0, show(r));
   const s = r.json as SoakResult;
   const info = JSON.stringify(s);
@@ -46,7 +48,7 @@ test("hardening soak: 10 000 spawns of /bin/true, 64 in flight: fds, threads, zo
   assert.ok(s.peak.maps - s.before.maps <= 2 * 128 + 64, `maps while spawning: ${info}`);
   assert.ok(s.after.maps - s.before.maps <= 2 * 128, `maps after: ${info}`);
   assert.ok(s.peak.fds - s.before.fds <= 64 * 6, `fds while spawning: ${info}`);
-}, 120000);
+}, 250000);
 
 // ---- many live children ----------------------------------------------------------
 
