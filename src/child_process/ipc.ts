@@ -105,7 +105,7 @@ export class Channel {
       frame: (f: { json: Uint8Array }) => this.#message(f.json),
       end: (e?: Error) => this.#end(e),
     };
-    this.#conn = new Connection(this.#native, getChannel(), this.#fd, handlers, undefined, this.#codec.parser());
+    this.#conn = new Connection(this.#native, getChannel(), this.#fd, handlers, { parser: this.#codec.parser() });
     this.#conn.setRef(this.#ref);
     this.#conn.start();
   }

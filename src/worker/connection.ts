@@ -1,9 +1,14 @@
 /**
  * One end of a worker's channel: frames (protocol.ts) over a non-blocking
- * stream socket, read and written through this context's reactor like any
- * pipe, with fds passed as SCM_RIGHTS. Every read goes through
- * asp_recv_fds: a plain read() would drop the fds that came with its bytes.
- * Used alike by the parent (worker.ts) and the child (host.ts).
+ * stream socket, with fds passed as SCM_RIGHTS. Writes go through
+ * asp_send_fds (waiting on the reactor when the socket is full). Reads go
+ * one of two ways:
+ * - with a side socket (worker.ts, host.ts): fds travel on the side
+ *   socket, one byte each message, announced by the FD frame that follows
+ *   it, so the runtime's own loop can read the channel (runtime-socket.ts;
+ *   on Deno the reactor still does);
+ * - without (Node's IPC, src/child_process): asp_recv_fds through the
+ *   reactor, fds arriving with the bytes (a plain read() would drop them).
  */
 import { Event } from "../ffi/abi.ts";
 import type { Channel } from "../ffi/channel.ts";
@@ -13,6 +18,8 @@ import { fdError } from "../api/pipe-end.ts";
 import { DEFAULT_MAX_FRAME, type Frame, FrameParser, Kind, ProtocolError } from "./protocol.ts";
 import { copyFds } from "./fd-copies.ts";
 import { SocketWatch } from "./socket-watch.ts";
+import { openRuntimeSocket, type RuntimeSocket } from "./runtime-socket.ts";
+import { runtime } from "../ffi/runtime.ts";
 
 const ECONNRESET = 104;
 const READ_CHUNK = 256 * 1024;
@@ -21,6 +28,11 @@ const MAX_READ = 0x40000000;
 /** The kernel's limit of fds per message (SCM_MAX_FD). */
 const MAX_FDS = 253;
 const noFds = new Int32Array(1);
+const noFdBytes = new Uint8Array(noFds.buffer);
+/** The least of an attachment read straight into its buffer, past the runtime's chunk. */
+const DIRECT_MIN = 64 * 1024;
+/** The byte each side-socket message carries its fds with. */
+const SIDE_BYTE = new Uint8Array([0x46]);
 
 export interface ConnectionHandlers {
   /** A frame; for Kind.FD, `fds` holds the fds that came with it (the handler owns them). */
@@ -59,18 +71,46 @@ export class Connection {
   #queue: Pending[] = [];
   #writing = false;
   #ended = false;
+  /** The side socket fds travel on (ours to close), or -1: fds come with the channel's bytes. */
+  #side: number;
+  readonly #sideWatch: SocketWatch | undefined;
+  #reader: RuntimeSocket | undefined;
+  #ref = true;
 
-  constructor(native: Native, channel: Channel, fd: number, handlers: ConnectionHandlers, maxFrame = DEFAULT_MAX_FRAME, parser?: Parser) {
+  constructor(
+    native: Native,
+    channel: Channel,
+    fd: number,
+    handlers: ConnectionHandlers,
+    options: { maxFrame?: number; parser?: Parser; side?: number } = {},
+  ) {
     this.#native = native;
     this.#fd = fd;
     this.#watch = new SocketWatch(channel, fd);
-    this.#parser = parser ?? new FrameParser(maxFrame);
+    this.#parser = options.parser ?? new FrameParser(options.maxFrame ?? DEFAULT_MAX_FRAME);
     this.#handlers = handlers;
+    this.#side = options.side ?? -1;
+    if (this.#side >= 0) this.#sideWatch = new SocketWatch(channel, this.#side);
   }
 
   /** Start reading: frames and the end go to the handlers from now on. */
   start(): void {
-    void this.#readLoop();
+    // Deno's node:net adopts an fd, but its round trip is no faster than the
+    // reactor's, and under load its tokio driver lost its own fds (a panic
+    // in a pool test): Deno reads through the reactor.
+    if (this.#side < 0 || runtime === "deno") return void this.#readLoop();
+    // The runtime's reader gets an fd of its own: it closes it whenever it
+    // likes, and a number it closed must never be one we still write to.
+    const dup = this.#native.asp_dup(this.#fd);
+    if (dup < 0) return this.#fail(fdError(-dup, "dup"));
+    this.#reader = openRuntimeSocket(dup, {
+      data: (chunk) => this.#push(chunk),
+      end: (e) => {
+        if (!e && this.#parser.partial) e = new ProtocolError("the channel ended in the middle of a frame");
+        e ? this.#fail(e) : this.#finish(undefined);
+      },
+    });
+    if (!this.#ref) this.#reader.setRef(false);
   }
 
   get closed(): boolean {
@@ -79,7 +119,10 @@ export class Connection {
 
   /** Whether waiting on the socket keeps the process alive. */
   setRef(ref: boolean): void {
+    this.#ref = ref;
     this.#watch.setRef(ref);
+    this.#sideWatch?.setRef(ref);
+    this.#reader?.setRef(ref);
   }
 
   /**
@@ -134,6 +177,7 @@ export class Connection {
     try {
       frames: while (this.#queue.length && this.#fd >= 0) {
         const p = this.#queue[0]!;
+        if (p.fds.length && this.#side >= 0 && !(await this.#sendSide(p))) continue frames;
         for (const part of p.parts) {
           let off = 0;
           while (off < part.length) {
@@ -162,6 +206,60 @@ export class Connection {
     }
   }
 
+  /** p's fds on the side socket, ahead of its frame; false if p failed and left the queue. */
+  async #sendSide(p: Pending): Promise<boolean> {
+    for (;;) {
+      if (this.#fd < 0) throw fdError(32, "write");
+      const fdBuf = Int32Array.from(p.fds);
+      const n = this.#native.asp_send_fds(this.#side, SIDE_BYTE, 1, new Uint8Array(fdBuf.buffer), p.fds.length);
+      if (n === 1) {
+        this.#release(p);
+        return true;
+      }
+      if (n !== -EAGAIN) throw fdError(-n, "sendmsg");
+      if (!p.owned && !this.#own(p)) return false;
+      await this.#sideWatch!.wait(Event.OUT);
+    }
+  }
+
+  /**
+   * Bytes the runtime read (a channel with a side socket). Inside a large
+   * attachment, the rest of it is read at once straight into its buffer:
+   * the runtime's chunks (64 KiB on Node) would each be copied, and a
+   * 64 MiB round trip took twice as long. The runtime reads on after us, so
+   * the order holds; an EOF or error we meet it meets too.
+   */
+  #push(chunk: Uint8Array): void {
+    try {
+      this.#parsed(this.#parser.push(chunk));
+      for (let t; this.#fd >= 0 && (t = this.#parser.target?.(DIRECT_MIN));) {
+        const n = this.#native.asp_recv_fds(this.#fd, t, Math.min(t.length, MAX_READ), noFdBytes, 0, noFdBytes);
+        if (n <= 0) break;
+        this.#parsed(this.#parser.filled!(n));
+      }
+    } catch (e) {
+      this.#fail(e as Error);
+    }
+  }
+
+  #parsed(frames: Iterable<Frame>): void {
+    for (const f of frames) {
+      if (this.#fd < 0) return;
+      this.#deliver(f);
+    }
+  }
+
+  /** The fds an FD frame announces, from the side socket: sent before the frame, so here by now. */
+  #takeSide(count: number): number[] {
+    const fdBuf = new Int32Array(MAX_FDS), nfds = new Int32Array(1), byte = new Uint8Array(1);
+    const n = this.#native.asp_recv_fds(this.#side, byte, 1, new Uint8Array(fdBuf.buffer), MAX_FDS, new Uint8Array(nfds.buffer));
+    const got = Array.from(fdBuf.subarray(0, Math.max(0, nfds[0]!)));
+    if (n === 1 && got.length === count) return got;
+    for (const fd of got) this.#native.asp_close(fd);
+    if (n < 0 && n !== -EAGAIN) throw fdError(-n, "recvmsg");
+    throw new ProtocolError(`an FD frame announces ${count} fds, ${got.length} came`);
+  }
+
   async #readLoop(): Promise<void> {
     const buf = new Uint8Array(READ_CHUNK);
     const fdBuf = new Int32Array(MAX_FDS), nfds = new Int32Array(1);
@@ -179,7 +277,8 @@ export class Connection {
         // A peer gone with bytes of ours unread resets the connection: an end like EOF.
         if (n === -ECONNRESET) return this.#finish(undefined);
         if (n < 0) throw fdError(-n, "recvmsg");
-        for (let i = 0; i < nfds[0]!; i++) this.#fds.push(fdBuf[i]!);
+        // With a side socket, fds on the channel are nobody's: closed, as a runtime's read drops them.
+        for (let i = 0; i < nfds[0]!; i++) this.#side >= 0 ? this.#native.asp_close(fdBuf[i]!) : this.#fds.push(fdBuf[i]!);
         if (n === 0) {
           if (this.#parser.partial) throw new ProtocolError("the channel ended in the middle of a frame");
           return this.#finish(undefined);
@@ -196,7 +295,10 @@ export class Connection {
 
   #deliver(f: Frame): void {
     let fds: number[] = [];
-    if (f.kind === Kind.FD) {
+    if (f.kind === Kind.FD && this.#side >= 0) {
+      if (f.aux < 1 || f.aux > MAX_FDS) throw new ProtocolError(`an FD frame announces ${f.aux} fds`);
+      fds = this.#takeSide(f.aux);
+    } else if (f.kind === Kind.FD) {
       // The fds come with the frame's first byte, so they are here by now.
       if (f.aux < 1 || f.aux > this.#fds.length) throw new ProtocolError(`an FD frame announces ${f.aux} fds, ${this.#fds.length} came`);
       fds = this.#fds.splice(0, f.aux);
@@ -225,7 +327,13 @@ export class Connection {
     const fd = this.#fd;
     this.#fd = -1;
     this.#watch.close();
+    this.#reader?.close();
     this.#native.asp_close(fd);
+    if (this.#side >= 0) {
+      this.#sideWatch!.close();
+      this.#native.asp_close(this.#side);
+      this.#side = -1;
+    }
     for (const f of this.#fds.splice(0)) this.#native.asp_close(f);
     const queued = this.#queue.splice(0);
     for (const p of queued) {

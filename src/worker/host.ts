@@ -1,6 +1,7 @@
 /**
- * The program a worker process runs: `<runtime> host <module URL>`, with
- * its channel on fd 3 (worker.ts). It imports the module, says HELLO (or
+ * The program a worker process runs: `<runtime> host <side fd> <module URL>`,
+ * with its channel on fd 3 and the socket fds travel on at <side fd>
+ * (worker.ts). It imports the module, says HELLO (or
  * FAIL), then serves CALLs to the module's exports until the channel
  * closes, and then exits. Messages and fds from the parent go to the
  * `parent` object of "aspawn/worker" (child.ts), found through a global so
@@ -20,15 +21,14 @@ const native = loadNative();
 class Parent extends Endpoint {
   #module: Promise<Record<string, unknown>> | undefined;
 
-  constructor(href: string) {
-    const r = native.asp_set_nonblock(CHANNEL_FD, 1);
-    if (r < 0) {
+  constructor(href: string, side: number) {
+    if (!(side > CHANNEL_FD) || native.asp_set_nonblock(CHANNEL_FD, 1) < 0 || native.asp_set_nonblock(side, 1) < 0) {
       process.stderr.write("aspawn/worker: no channel on fd 3: this program is started by worker() of aspawn\n");
       process.exit(2);
     }
     let conn!: Connection;
     const handlers = { frame: (f: Frame, fds: number[]) => this.#frame(f, fds), end: (e?: Error) => this.#end(e) };
-    conn = new Connection(native, getChannel(), CHANNEL_FD, handlers);
+    conn = new Connection(native, getChannel(), CHANNEL_FD, handlers, { side });
     super(conn, (fd) => native.asp_close(fd), () => {}); // always ref'd: the worker lives for its channel
     // Before the module runs: its `parent` is this.
     (globalThis as Record<symbol, unknown>)[PARENT_KEY] = this;
@@ -105,5 +105,5 @@ function loadError(e: unknown, href: string): unknown {
   return e;
 }
 
-const href = process.argv[process.argv.length - 1]!;
-new Parent(href);
+const [side, href] = process.argv.slice(-2);
+new Parent(href!, Number(side));

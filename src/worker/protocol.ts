@@ -1,5 +1,5 @@
 /**
- * The frames of a worker's channel (a stream socket), version 1.
+ * The frames of a worker's channel (a stream socket), version 2.
  *
  *   offset  size
  *   0       u32   size: the bytes after this field (12 + body), little-endian
@@ -7,7 +7,7 @@
  *   5       u8    kind (Kind)
  *   6       u16   0 (reserved)
  *   8       u32   id: the call a CALL, RESULT or ERROR belongs to; 0 otherwise
- *   12      u32   aux: FD: the number of fds that came with this frame's first byte
+ *   12      u32   aux: FD: the number of fds it announces (1-253)
  *   16      body
  *
  * A body that carries a value (HELLO, CALL, RESULT, ERROR, MESSAGE):
@@ -23,10 +23,19 @@
  * (a warm pool's first call would otherwise pay it). A frame with an unknown
  * version or kind, a size over the limit, or a body that does not decode is
  * a ProtocolError: the receiver gives up on the channel.
+ *
+ * fds travel on a second socket (the side socket: the child's fd is named
+ * in its argv), each batch as one message of one byte with the fds
+ * attached (SCM_RIGHTS), sent before the FD frame that announces them on
+ * the channel; the receiver of the frame reads that one message. So the
+ * channel itself carries bytes only, and may be read by the runtime's own
+ * loop, whose reads drop fds (version 1 sent them on the channel: every
+ * read had to be a recvmsg). fds that come on the channel anyway are
+ * closed; fewer or more than announced are a ProtocolError (and closed).
  */
 import { CodecError, decode, encode } from "./codec.ts";
 
-export const VERSION = 1;
+export const VERSION = 2;
 export const HEADER = 16;
 /** Larger frames are refused (a 64 MiB payload fits with room to spare). */
 export const DEFAULT_MAX_FRAME = 256 * 2 ** 20;

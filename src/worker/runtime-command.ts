@@ -85,10 +85,10 @@ function bundledHost(url: string): string {
   );
 }
 
-/** argv of the worker: the runtime, its flags, the host, the module. */
-export function workerArgs(kind: RuntimeName, runtimeArgs: readonly string[], host: string, href: string): string[] {
+/** argv of the worker: the runtime, its flags, the host, its side socket's fd, the module. */
+export function workerArgs(kind: RuntimeName, runtimeArgs: readonly string[], host: string, href: string, sideFd: number): string[] {
   // Deno: every permission. The host loads libaspawn.so through FFI, and
   // --allow-ffi already gives away what the other permissions guard.
   const flags = kind === "deno" ? ["run", "--allow-all", ...runtimeArgs] : [...runtimeArgs];
-  return [...flags, host, href];
+  return [...flags, host, String(sideFd), href];
 }

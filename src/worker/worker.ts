@@ -89,18 +89,23 @@ export class Worker extends Endpoint {
       throw new TypeError(`stdio[${CHANNEL_FD}] is the worker's channel: it cannot be given`);
     }
     const native = loadNative();
-    const pair = new Int32Array(2);
-    const r = native.asp_socketpair(new Uint8Array(pair.buffer));
-    if (r < 0) {
-      const code = errnoCode(-r);
-      throw Object.assign(new Error(`aspawn: cannot create the worker's channel (${code}: ${errnoMessage(-r)})`), { code, errno: -r });
+    const [ours, theirs] = socketPair(native, "channel");
+    let side: [number, number];
+    try {
+      side = socketPair(native, "fd socket");
+    } catch (e) {
+      native.asp_close(ours);
+      native.asp_close(theirs);
+      throw e;
     }
-    const [ours, theirs] = [pair[0]!, pair[1]!];
     stdio[CHANNEL_FD] = theirs;
+    // The side socket takes the first fd after the caller's: the host is told which.
+    const sideFd = Math.max(stdio.length, CHANNEL_FD + 1);
+    stdio[sideFd] = side[1];
     let proc: Subprocess;
     try {
       const host = hostPath(kind);
-      proc = spawn(executable, workerArgs(kind, runtimeArgs, host, href), {
+      proc = spawn(executable, workerArgs(kind, runtimeArgs, host, href, sideFd), {
         ...options,
         stdio: stdio as Options["stdio"],
         stdin: options.stdin ?? short ?? "ignore",
@@ -109,14 +114,17 @@ export class Worker extends Endpoint {
       });
     } catch (e) {
       native.asp_close(ours);
+      native.asp_close(side[0]);
       throw e;
     } finally {
       native.asp_close(theirs); // the child has its own now
+      native.asp_close(side[1]);
     }
     native.asp_set_nonblock(ours, 1);
+    native.asp_set_nonblock(side[0], 1);
     let conn!: Connection;
     const handlers = { frame: (f: Frame, fds: number[]) => this.#frame(f, fds), end: (e?: Error) => this.#end(e) };
-    conn = new Connection(native, getChannel(), ours, handlers, maxFrame);
+    conn = new Connection(native, getChannel(), ours, handlers, { maxFrame, side: side[0] });
     super(conn, (fd) => native.asp_close(fd), (waiting) => {
       this.#waiting = waiting;
       this.#updateRef();
@@ -350,6 +358,17 @@ export class Worker extends Endpoint {
 }
 
 const noop = () => {};
+
+/** A socketpair for the worker: [ours, the child's]. */
+function socketPair(native: ReturnType<typeof loadNative>, what: string): [number, number] {
+  const pair = new Int32Array(2);
+  const r = native.asp_socketpair(new Uint8Array(pair.buffer));
+  if (r < 0) {
+    const code = errnoCode(-r);
+    throw Object.assign(new Error(`aspawn: cannot create the worker's ${what} (${code}: ${errnoMessage(-r)})`), { code, errno: -r });
+  }
+  return [pair[0]!, pair[1]!];
+}
 
 /** Start a worker process running `module` (see Worker). Throws TypeError for bad options, SpawnError when no process could be created. */
 export function worker(module: string | URL, options: WorkerOptions = {}): Worker {

@@ -104,7 +104,7 @@ function header(size: number, opts: { version?: number; kind?: number; reserved?
 test("worker protocol: hostile headers are refused before any allocation", () => {
   const p = () => new FrameParser(1024);
   assert.throws(() => p().push(header(0xffffffff)), (e: unknown) => e instanceof ProtocolError && /exceeds the limit of 1024/.test(e.message));
-  assert.throws(() => p().push(header(12, { version: 2 })), /protocol version 2/);
+  assert.throws(() => p().push(header(12, { version: 1 })), /protocol version 1/);
   assert.throws(() => p().push(header(12, { kind: 99 })), /unknown kind 99/);
   assert.throws(() => p().push(header(12, { reserved: 1 })), /reserved/);
   assert.throws(() => p().push(header(3)), /shorter than its header/);
@@ -197,16 +197,20 @@ test("worker protocol: a host answers WARM with the value it came with, before a
   const pair = new Int32Array(2);
   assert.equal(native.asp_socketpair(new Uint8Array(pair.buffer)), 0);
   const [ours, theirs] = [pair[0]!, pair[1]!];
+  assert.equal(native.asp_socketpair(new Uint8Array(pair.buffer)), 0);
+  const [side, sideTheirs] = [pair[0]!, pair[1]!];
   const mod = moduleHref(await fixtureFor(runtime));
-  const proc = spawn(process.execPath, workerArgs(runtime, [], hostPath(runtime), mod), { stdio: ["ignore", "inherit", "inherit", theirs] });
+  const proc = spawn(process.execPath, workerArgs(runtime, [], hostPath(runtime), mod, 4), { stdio: ["ignore", "inherit", "inherit", theirs, sideTheirs] });
   native.asp_close(theirs);
+  native.asp_close(sideTheirs);
   native.asp_set_nonblock(ours, 1);
+  native.asp_set_nonblock(side, 1);
   const frames: { kind: number; id: number; value: unknown }[] = [];
   let wake: (() => void) | undefined;
   const conn = new Connection(native, getChannel(), ours, {
     frame: (f) => (frames.push({ kind: f.kind, id: f.id, value: frameValue(f) }), wake?.()),
     end: () => wake?.(),
-  });
+  }, { side });
   conn.start();
   const next = async () => {
     while (!frames.length) await new Promise<void>((r) => (wake = r));

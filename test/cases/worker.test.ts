@@ -9,6 +9,7 @@ import { assert, test } from "../adapter.ts";
 import { repoRoot } from "../repo-root.ts";
 import { BIN, baseline, kinds, noLeftovers, start } from "../worker-kinds.ts";
 import { buildWorkerHost } from "../worker-host.ts";
+import { runFixture, showFixture } from "../fixtures.ts";
 
 for (const kind of kinds) {
   const on = `worker (${runtime} → ${kind})`;
@@ -101,6 +102,25 @@ for (const kind of kinds) {
     await noLeftovers(fds);
   }, 60000);
 
+  test(`${on}: an FD frame whose fds never came is a protocol error of that worker`, async () => {
+    const fds = await baseline(kind);
+    const w = await start(kind);
+    const e = await w.call("fdFrameWithoutFds", [2]).then(() => null, (x) => x);
+    assert.ok(e instanceof WorkerError, String(e));
+    assert.match(e.message, /protocol error: an FD frame announces 2 fds, 0 came/);
+    await noLeftovers(fds);
+  }, 60000);
+
+  test(`${on}: an fd sent with a frame but not announced is closed, never kept`, async () => {
+    const fds = await baseline(kind);
+    const w = await start(kind);
+    const messages = w.messages;
+    assert.equal(await w.call("unannouncedFd"), "sent");
+    assert.deepEqual(await messages.next(), { value: "with an fd", done: false });
+    await w.close();
+    await noLeftovers(fds);
+  }, 60000);
+
   test(`${on}: sendFd hands over an open file, which the worker writes to; fds and messages both ways`, async () => {
     const fds = await baseline(kind);
     const w = await start(kind);
@@ -177,3 +197,15 @@ test(`worker (${runtime}): options are checked before anything is spawned`, () =
   assert.throws(() => worker(`${repoRoot}x.ts`, { maxFrameSize: 1 }), /maxFrameSize/);
   assert.throws(() => worker(42 as never), /module must be a URL or a path/);
 });
+
+test(`worker (${runtime}): an idle worker or pool does not keep the parent alive; a call in flight and an awaited message do`, async () => {
+  await buildWorkerHost();
+  for (const what of ["idle", "call", "message"]) {
+    // Killed at the limit: a parent kept alive by an idle worker fails here.
+    const r = await runFixture("worker-idle", [what], { allowAll: true, bundles: ["worker-jobs"], timeoutMs: 20000 });
+    const expected = { idle: "idle", call: "late answer", message: "late message" }[what];
+    assert.equal(r.signal, null, `${what}: ${showFixture(r)}`);
+    assert.equal(r.code, 0, `${what}: ${showFixture(r)}`);
+    assert.equal(r.stdout.trim(), expected, `${what}: ${showFixture(r)}`);
+  }
+}, 70000);
