@@ -9,6 +9,7 @@
  *   physical floor in the same run: two C processes passing a message back
  *   and forth over a socketpair, each woken by epoll (bench/c/channel_floor.c,
  *   zig-out/bin/bench-c-channel from `scripts/zig build bench-c`);
+ * - calls/s with 32 calls kept in flight, aspawn vs the same IPC;
  * - the first call of a warm pool (min: 1) vs a worker started for the call;
  * - a 64 MiB Uint8Array round trip.
  * Figures from a loaded shared machine are indicative only.
@@ -51,6 +52,21 @@ async function rounds(name: string, n: number, once: () => Promise<unknown>): Pr
   return { p50: q(times, 0.5), perSecond: times.length / (total / 1000) };
 }
 
+/** Calls per second with `k` kept in flight, over `n` calls. */
+async function busy(name: string, n: number, k: number, once: () => Promise<unknown>): Promise<number> {
+  let started = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: k }, async () => {
+    while (started < n) {
+      started++;
+      await once();
+    }
+  }));
+  const perSecond = n / ((performance.now() - t0) / 1000);
+  console.log(`${name.padEnd(44)} ${perSecond.toFixed(0)} calls/s`);
+  return perSecond;
+}
+
 /** The C floor of a round trip, or undefined when bench-c-channel is not built. */
 async function floor(n: number): Promise<Rounds | undefined> {
   const bin = new URL("../zig-out/bin/bench-c-channel", import.meta.url).pathname;
@@ -66,23 +82,33 @@ console.log(`# ${runtime} ${process.version}, ${N} calls`);
 const w = worker(mod);
 const ours = await rounds("aspawn worker.call(echo, [i])", N, () => w.call("echo", [1]));
 let ipc: Rounds | undefined;
+/** The runtime's IPC as a call: the child echoes in order, so answers settle the oldest send. */
+let ipcCall: (() => Promise<unknown>) | undefined;
+let ipcEnd = () => {};
 
 if (runtime === "node") {
   const c = fork(child, [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  let wake: (() => void) | undefined;
-  c.on("message", () => wake?.());
-  ipc = await rounds("node fork + process.send", N, () => new Promise<void>((r) => ((wake = r), c.send(1))));
-  c.kill();
+  const waiting: (() => void)[] = [];
+  c.on("message", () => waiting.shift()?.());
+  ipcCall = () => new Promise<void>((r) => (waiting.push(r), c.send(1)));
+  ipc = await rounds("node fork + process.send", N, ipcCall);
+  ipcEnd = () => c.kill();
 } else if (runtime === "bun") {
-  let wake: (() => void) | undefined;
-  const c = Bun.spawn([process.execPath, child], { ipc: () => wake?.(), stdio: ["ignore", "inherit", "inherit"] });
-  ipc = await rounds("bun spawn({ ipc }) + send", N, () => new Promise<void>((r) => ((wake = r), c.send(1))));
-  c.kill();
+  const waiting: (() => void)[] = [];
+  const c = Bun.spawn([process.execPath, child], { ipc: () => waiting.shift()?.(), stdio: ["ignore", "inherit", "inherit"] });
+  ipcCall = () => new Promise<void>((r) => (waiting.push(r), c.send(1)));
+  ipc = await rounds("bun spawn({ ipc }) + send", N, ipcCall);
+  ipcEnd = () => c.kill();
 } else {
   ipc = await rounds("deno: a deno process per call", 5, () => run(process.execPath, ["eval", "console.log(1)"]));
 }
+// Throughput: calls kept in flight, as a server handing work to a worker does.
+const oursBusy = await busy("aspawn worker.call, 32 in flight", N * 4, 32, () => w.call("echo", [1]));
+const ipcBusy = ipcCall ? await busy("runtime IPC, 32 in flight", N * 4, 32, ipcCall) : undefined;
+ipcEnd();
 const c = await floor(N);
-console.log(`targets: round trip p50 / runtime IPC ${ratio(ours.p50, ipc.p50)} (<= 0.70), calls/s / runtime IPC ${ratio(ours.perSecond, ipc.perSecond)} (>= 1.50)`);
+console.log(`targets: round trip p50 / runtime IPC ${ratio(ours.p50, ipc.p50)} (<= 0.70), calls/s / runtime IPC ${ratio(ours.perSecond, ipc.perSecond)} one at a time` +
+  `${ipcBusy ? `, ${ratio(oursBusy, ipcBusy)} with 32 in flight` : ""} (>= 1.50)`);
 if (c) {
   console.log(`  p50 / C floor: aspawn ${ratio(ours.p50, c.p50)}, runtime IPC ${ratio(ipc.p50, c.p50)}; ` +
     `0.70 x runtime IPC is ${ratio(0.7 * ipc.p50, c.p50)} x the floor`);

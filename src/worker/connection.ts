@@ -37,7 +37,7 @@ const SIDE_BYTE = new Uint8Array([0x46]);
 export interface ConnectionHandlers {
   /** A frame; for Kind.FD, `fds` holds the fds that came with it (the handler owns them). */
   frame(frame: Frame, fds: number[]): void;
-  /** The channel ended: cleanly at EOF (error undefined) or on an error; the socket is closed. */
+  /** The channel ended: cleanly at EOF (error undefined; the socket is closed) or on an error (closed right after). */
   end(error: Error | undefined): void;
 }
 
@@ -103,13 +103,18 @@ export class Connection {
     // likes, and a number it closed must never be one we still write to.
     const dup = this.#native.asp_dup(this.#fd);
     if (dup < 0) return this.#fail(fdError(-dup, "dup"));
-    this.#reader = openRuntimeSocket(dup, {
-      data: (chunk) => this.#push(chunk),
-      end: (e) => {
-        if (!e && this.#parser.partial) e = new ProtocolError("the channel ended in the middle of a frame");
-        e ? this.#fail(e) : this.#finish(undefined);
-      },
-    });
+    try {
+      this.#reader = openRuntimeSocket(dup, {
+        data: (chunk) => this.#push(chunk),
+        end: (e) => {
+          if (!e && this.#parser.partial) e = new ProtocolError("the channel ended in the middle of a frame");
+          e ? this.#fail(e) : this.#finish(undefined);
+        },
+      });
+    } catch (e) {
+      this.#native.asp_close(dup);
+      return this.#fail(e as Error);
+    }
     if (!this.#ref) this.#reader.setRef(false);
   }
 
@@ -317,8 +322,15 @@ export class Connection {
   #finish(error: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.close();
+    if (!error) {
+      this.close();
+      return this.#handlers.end(undefined);
+    }
+    // An error is heard while the socket is still open: a worker that broke
+    // the protocol is killed (worker.ts) before our close can reach it as an
+    // EOF, on which it would exit by itself (a race a loaded host lost).
     this.#handlers.end(error);
+    this.close();
   }
 
   /** Close the socket: queued writes fail, received fds nobody took are closed. */

@@ -96,7 +96,7 @@ for (const kind of kinds) {
     const e = await bad.call("garbage").then(() => null, (x) => x);
     assert.ok(e instanceof WorkerError, String(e));
     assert.match(e.message, /protocol error/);
-    assert.equal(e.signal, "SIGKILL");
+    assert.equal(e.signal, "SIGKILL", `${e.message}: exit code ${e.exitCode}, stderr ${e.stderr}`);
     assert.equal(await good.call("echo", ["still here"]), "still here");
     await good.close();
     await noLeftovers(fds);
