@@ -31,6 +31,8 @@ const noFds = new Int32Array(1);
 const noFdBytes = new Uint8Array(noFds.buffer);
 /** The least of an attachment read straight into its buffer, past the runtime's chunk. */
 const DIRECT_MIN = 64 * 1024;
+/** Frames queued together are copied into one write up to this size. */
+const COALESCE_MAX = 64 * 1024;
 /** The byte each side-socket message carries its fds with. */
 const SIDE_BYTE = new Uint8Array([0x46]);
 
@@ -70,6 +72,8 @@ export class Connection {
   #fds: number[] = [];
   #queue: Pending[] = [];
   #writing = false;
+  /** A write loop is due in a microtask. */
+  #flushing = false;
   #ended = false;
   /** The side socket fds travel on (ours to close), or -1: fds come with the channel's bytes. */
   #side: number;
@@ -151,7 +155,20 @@ export class Connection {
       if (this.#fd < 0) return reject(fdError(32, "write")); // EPIPE
       const p: Pending = { parts, fds, owned: false, done: (e) => (e ? reject(e) : resolve()) };
       this.#queue.push(p);
-      if (!this.#writing) void this.#writeLoop();
+      if (this.#writing) {
+        // The loop is waiting for room: p goes after what is queued.
+      } else if (!fds.length) {
+        // Frames written in this turn of the loop go together (one write,
+        // one wake-up of the peer): calls in flight answered by one read
+        // are followed by as many new calls, or replies.
+        if (!this.#flushing) {
+          this.#flushing = true;
+          queueMicrotask(() => {
+            this.#flushing = false;
+            if (!this.#writing) void this.#writeLoop();
+          });
+        }
+      } else void this.#writeLoop();
       // The loop ran as far as it could: fds still waiting are copied now.
       if (p.fds.length && this.#queue.includes(p) && !p.owned) this.#own(p);
     });
@@ -181,6 +198,7 @@ export class Connection {
     this.#writing = true;
     try {
       frames: while (this.#queue.length && this.#fd >= 0) {
+        this.#coalesce();
         const p = this.#queue[0]!;
         if (p.fds.length && this.#side >= 0 && !(await this.#sendSide(p))) continue frames;
         for (const part of p.parts) {
@@ -204,11 +222,36 @@ export class Connection {
         p.done();
       }
     } catch (e) {
-      // A write that fails (the peer is gone) ends the channel: every queued frame fails.
-      this.#fail(e as Error);
+      // A write that fails ends the channel: every queued frame fails. The
+      // peer gone (EPIPE, ECONNRESET) is an end like EOF, the one a read
+      // would have seen: writes wait a microtask, so a peer killed right
+      // after a call is now often met by the write first.
+      const code = (e as { code?: string }).code;
+      code === "EPIPE" || code === "ECONNRESET" ? this.#finish(undefined) : this.#fail(e as Error);
     } finally {
       this.#writing = false;
     }
+  }
+
+  /** Small frames without fds at the head of the queue become one frame of their bytes. */
+  #coalesce(): void {
+    const q = this.#queue;
+    let n = 0, size = 0;
+    for (; n < q.length && !q[n]!.fds.length; n++) {
+      const bytes = q[n]!.parts.reduce((sum, part) => sum + part.length, 0);
+      if (size + bytes > COALESCE_MAX) break;
+      size += bytes;
+    }
+    if (n < 2) return;
+    const merged = q.splice(0, n), buf = new Uint8Array(size);
+    let at = 0;
+    for (const p of merged) {
+      for (const part of p.parts) {
+        buf.set(part, at);
+        at += part.length;
+      }
+    }
+    q.unshift({ parts: [buf], fds: [], owned: false, done: (e) => merged.forEach((p) => p.done(e)) });
   }
 
   /** p's fds on the side socket, ahead of its frame; false if p failed and left the queue. */
