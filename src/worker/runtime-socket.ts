@@ -1,6 +1,7 @@
 /**
- * A connected socket read by the runtime's own event loop: node:net on Node
- * and Deno, Bun.connect({ fd }) on Bun (its node:net cannot adopt an fd).
+ * A connected socket read by the runtime's own event loop: node:net on Node,
+ * Bun.connect({ fd }) on Bun (its node:net cannot adopt an fd). Deno's
+ * node:net would work here, but Connection keeps Deno on the reactor.
  * Each chunk then arrives in the thread that handles it, where a read
  * through the library's reactor costs a second wake-up (its thread, then
  * ours): half of a worker call's round trip. Such a read drops fds passed
