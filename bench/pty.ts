@@ -5,7 +5,8 @@
  *   - keystroke-to-echo latency: one byte written to `cat`'s terminal until its echo is read
  *     (the echo is the kernel's line discipline: this is the write and read path of each library);
  *   - spawn(): the caller's blocked time, and spawn-to-exit of `true`, with `pty` and without.
- * Medians (p90): figures for a loaded machine. Standalone, not part of `npm run bench`:
+ * Medians (p90): figures for a loaded machine. Standalone, not part of `npm run bench`
+ * (PTY_BENCH_ONLY=throughput|echo|spawn runs one section, PTY_BENCH_ROUNDS scales them):
  *
  *   npm install --prefix /tmp/ptybench @lydell/node-pty   # never in the repo's node_modules
  *   NODE_PTY=/tmp/ptybench/node_modules/@lydell/node-pty bun bench/pty.ts
@@ -22,6 +23,9 @@ const dist = (xs: number[], unit: string, digits = 1) =>
 const line = (name: string, text: string) => console.log(`${name.padEnd(48)} ${text}`);
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : "node";
 const rounds = Number(process.env.PTY_BENCH_ROUNDS ?? 5);
+/** PTY_BENCH_ONLY=throughput|echo|spawn: one section. */
+const only = process.env.PTY_BENCH_ONLY;
+const runs = (section: string) => only === undefined || only === section;
 
 interface NodePty {
   spawn(file: string, args: string[], o: { cols: number; rows: number; encoding?: string | null; env?: Record<string, string> }): {
@@ -117,17 +121,28 @@ function nodePtyEcho(pty: NodePty, keys: number): Promise<number[] | string> {
   });
 }
 
-async function spawnTimes(pty: boolean, n: number): Promise<{ call: number[]; exit: number[] }> {
-  const call: number[] = [], exit: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const p = spawn("true", [], pty ? { pty: true } : { stdout: "pipe" });
-    const t1 = performance.now();
-    await p.text(); // to the end (cancelling a terminal's stdout hangs it up)
-    call.push((t1 - t0) * 1000);
-    exit.push((performance.now() - t0) * 1000);
+interface Times { call: number[]; exit: number[] }
+
+async function spawnOnce(pty: boolean, into: Times): Promise<void> {
+  const t0 = performance.now();
+  const p = spawn("true", [], pty ? { pty: true } : { stdout: "pipe" });
+  const t1 = performance.now();
+  await p.text(); // to the end (cancelling a terminal's stdout hangs it up)
+  into.call.push((t1 - t0) * 1000);
+  into.exit.push((performance.now() - t0) * 1000);
+}
+
+/**
+ * With and without `pty`, taking turns in blocks of 10 (which goes first
+ * alternates): a drift of this noisy host lands on both sides of the ratio.
+ */
+async function spawnTimes(n: number): Promise<{ plain: Times; pty: Times }> {
+  const plain: Times = { call: [], exit: [] }, pty: Times = { call: [], exit: [] };
+  for (let i = 0; i < n; i += 10) {
+    const order: [boolean, Times][] = (i / 10) % 2 ? [[true, pty], [false, plain]] : [[false, plain], [true, pty]];
+    for (const [on, into] of order) for (let k = 0; k < 10; k++) await spawnOnce(on, into);
   }
-  return { call, exit };
+  return { plain, pty };
 }
 
 async function nodePtySpawnTimes(pty: NodePty, n: number): Promise<{ call: number[]; exit: number[] }> {
@@ -153,7 +168,7 @@ console.log(`# ${runtime} ${version}; node-pty: ${typeof nodePty === "string" ? 
 
 const size = 64 * MiB;
 const mibs = (ms: number[]) => ms.map((t) => size / MiB / (t / 1000));
-{
+if (runs("throughput")) {
   const a: number[] = [];
   for (let i = 0; i < rounds; i++) a.push(await aspawnThroughput(size));
   line("throughput 64 MiB, aspawn pty", dist(mibs(a), "MiB/s", 0));
@@ -167,7 +182,7 @@ const mibs = (ms: number[]) => ms.map((t) => size / MiB / (t / 1000));
     line("throughput 64 MiB, node-pty", `${dist(rates, "MiB/s", 0)}  bytes lost per run: ${lost.join(", ")}`);
   }
 }
-{
+if (runs("echo")) {
   const keys = 300 * Math.max(1, Math.round(rounds / 5));
   line("keystroke-to-echo, aspawn pty", dist(await aspawnEcho(keys), "us"));
   if (typeof nodePty !== "string") {
@@ -175,13 +190,14 @@ const mibs = (ms: number[]) => ms.map((t) => size / MiB / (t / 1000));
     line("keystroke-to-echo, node-pty", typeof r === "string" ? r : dist(r, "us"));
   }
 }
-{
+if (runs("spawn")) {
   const n = 40 * rounds;
-  await spawnTimes(false, 20); // warm up
-  await spawnTimes(true, 20);
-  const plain = await spawnTimes(false, n), pty = await spawnTimes(true, n);
+  await spawnTimes(20); // warm up
+  const { plain, pty } = await spawnTimes(n);
   line("spawn() call, aspawn, stdout pipe", dist(plain.call, "us"));
   line("spawn() call, aspawn, pty", dist(pty.call, "us"));
+  const ratio = quantile(pty.call, 0.5) / quantile(plain.call, 0.5);
+  line("spawn() call p50, pty / stdout pipe", `${ratio.toFixed(2)}  (target <= 2: ${ratio <= 2 ? "PASS" : "MISS"})`);
   line("spawn to exit of true, aspawn, stdout pipe", dist(plain.exit, "us"));
   line("spawn to exit of true, aspawn, pty", dist(pty.exit, "us"));
   if (typeof nodePty !== "string") {
