@@ -11,7 +11,9 @@
 //!                               child's code linked into prebuilds/ (check-child-symbols.sh)
 //!   zig build bench-c           the C benchmark, zig-out/bin/bench-c (bench-c.sh), and
 //!                               zig-out/bin/bench-c-sync, the floor of bench-sync.sh,
-//!                               and zig-out/bin/bench-c-channel, bench/worker.ts's
+//!                               zig-out/bin/bench-c-channel, bench/worker.ts's floor,
+//!                               and zig-out/lib/libbench-floor.so, which bench/sync.ts
+//!                               loads to time the floor in its own process
 //!   zig build sanitize          ASan + UBSan library and C tests in zig-out/sanitize
 //!                               (sanitize.sh): the shipped compile lines with clang,
 //!                               -O1 -g, and the sanitizers on the parent's code
@@ -139,7 +141,7 @@ fn benchBinary(b: *std.Build, t: Target) LazyPath {
 
 /// bench-c-sync: the C floor of a blocking run (bench/sync.ts), with the
 /// benchmark's clock and the C tests' loader.
-const bench_sync_sources = [_][]const u8{ "bench/c/sync_floor.c", "bench/c/stats.c", "bench/c/vfork_spawn.c", "test/c/lib.c", "test/c/proc.c" };
+const bench_sync_sources = [_][]const u8{ "bench/c/sync_floor.c", "bench/c/sync_jobs.c", "bench/c/stats.c", "bench/c/vfork_spawn.c", "test/c/lib.c", "test/c/proc.c" };
 
 fn benchSyncBinary(b: *std.Build, t: Target) LazyPath {
     const cc = zigCc(b, t);
@@ -148,6 +150,17 @@ fn benchSyncBinary(b: *std.Build, t: Target) LazyPath {
     const out = link.addPrefixedOutputFileArg("-o", "bench-c-sync");
     link.addArg("-ldl");
     return out;
+}
+
+/// libbench-floor.so: sync_jobs.c's floor alone, which bench/sync.ts loads
+/// into the runtime's own process to time it beside runSync.
+fn benchFloorLibrary(b: *std.Build, t: Target) LazyPath {
+    const cc = zigCc(b, t);
+    const link = b.addSystemCommand(cc);
+    link.addArg("-shared");
+    for ([_][]const u8{ "bench/c/sync_jobs.c", "bench/c/vfork_spawn.c" }) |s|
+        link.addFileArg(compile(b, cc, &.{ &bench_flags, &.{"-fPIC"} }, s, &bench_headers));
+    return link.addPrefixedOutputFileArg("-o", "libbench-floor.so");
 }
 
 /// bench-c-channel: the floor of a worker call's round trip (bench/worker.ts).
@@ -167,7 +180,7 @@ pub fn build(b: *std.Build) void {
     const tests = b.step("tests", "Build the C test binaries for both arches into zig-out/bin");
     const test_step = b.step("test", "Build and run the C tests natively (x86_64)");
     const child_step = b.step("child-objects", "Install the child's objects of both shipped libraries into zig-out/child");
-    const bench_step = b.step("bench-c", "Build the C benchmarks (x86_64) into zig-out/bin/bench-c, bench-c-sync and bench-c-channel");
+    const bench_step = b.step("bench-c", "Build the C benchmarks (x86_64) into zig-out/bin/bench-c, bench-c-sync and bench-c-channel, and zig-out/lib/libbench-floor.so");
     const sanitize_step = b.step("sanitize", "Build the ASan + UBSan library and C tests into zig-out/sanitize (-Dclang)");
     const fuzz_step = b.step("fuzz", "Build the decoder fuzzer and its seed writer into zig-out/fuzz (-Dclang)");
 
@@ -194,6 +207,7 @@ pub fn build(b: *std.Build) void {
             install(b, bench_step, benchBinary(b, t), .bin, "bench-c");
             install(b, bench_step, benchSyncBinary(b, t), .bin, "bench-c-sync");
             install(b, bench_step, benchChannelBinary(b, t), .bin, "bench-c-channel");
+            install(b, bench_step, benchFloorLibrary(b, t), .lib, "libbench-floor.so");
         }
     }
 

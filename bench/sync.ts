@@ -3,7 +3,8 @@
  * long the JS thread is blocked by runSync("true") and runSync("echo",
  * ["hello"]) next to this runtime's own blocking APIs — Node's
  * child_process.execFileSync and spawnSync, Bun.spawnSync, Deno's
- * Command.outputSync — in the same process, taking turns in blocks, in a
+ * Command.outputSync — and the C floor (bench/ffi/sync-floor.ts), in the
+ * same process, taking turns in blocks, in a
  * parent with a 100 MiB and then a 4 GiB touched heap. Each call blocks
  * for all of its time, so performance.now() around it is the blocked time.
  *
@@ -20,6 +21,7 @@ import { growTo, release } from "./heap.ts";
 import { leftovers, openFds } from "./leftovers.ts";
 import { progress, progressDone } from "./progress.ts";
 import { latency, type Latency, rotate } from "./stats.ts";
+import { FLOOR, syncFloor } from "./ffi/sync-floor.ts";
 
 const MiB = 1024 * 1024, GiB = 1024 * MiB;
 const quick = args.includes("--quick");
@@ -34,7 +36,8 @@ type Method = { name: string; run: (echo: boolean) => string };
 const text = (b: Uint8Array | string) => (typeof b === "string" ? b : new TextDecoder().decode(b));
 const argv = (echo: boolean): [string, string[]] => (echo ? ["echo", ["hello"]] : ["true", []]);
 
-const methods: Method[] = [{ name: "runSync", run: (e) => runSync(...argv(e)).stdout }];
+// The floor (bench/c/sync_jobs.c) takes its turns with the others, in this process.
+const methods: Method[] = [{ name: FLOOR, run: syncFloor() }, { name: "runSync", run: (e) => runSync(...argv(e)).stdout }];
 if (bun) methods.push({ name: "Bun.spawnSync", run: (e) => text(bun!.spawnSync(argv(e).flat(), { stdout: "pipe", stderr: "pipe" }).stdout) });
 else if (deno) {
   methods.push({ name: "Deno.Command.outputSync", run: (e) => text(new deno!.Command(argv(e)[0], { args: argv(e)[1] }).outputSync().stdout) });

@@ -69,6 +69,18 @@ int posix_spawn_out(const char *path, char *const argv[], int pipe_flags, int *o
  * exited 0 having printed exactly expect, else -EPROTO. */
 int capture_reap(int pid, int fd, const char *expect);
 
+/* sync_jobs.c: bench/sync.ts's blocking runs and their floor (vfork,
+ * stdout captured, reaped): 0 when the child printed what it should. */
+struct sync_job {
+	const char *name;
+	const char *path;
+	char *const *argv;
+	const char *expect; /* stdout */
+};
+#define NJOBS 2
+extern const struct sync_job sync_jobs[NJOBS];
+int sync_floor_run(const struct sync_job *j);
+int bench_sync_floor(int job);
 /* The physical floors of the JS scenarios (bench/main.ts): C doing the
  * same work, in the same run. Times in us unless named _ms. */
 struct lat {

@@ -1,11 +1,9 @@
 /*
- * bench-c-sync: the C floor of a blocking run, and asp_run_sync called from
- * C, for bench/sync.ts (scripts/bench-sync.sh).
+ * bench-c-sync: the C floor of a blocking run (sync_jobs.c), and
+ * asp_run_sync called from C, for bench/sync.ts (scripts/bench-sync.sh).
  *
  *   bench-c-sync [--quick] [--json PATH] [LIBRARY]
  *
- * floor: vfork + execve, stdout captured through a pipe read to EOF,
- * waitpid — the least a blocking spawn that returns the output can do.
  * asp: asp_run_sync with run()'s pipes (stdin /dev/null, stdout and stderr
  * pipes). Each of `true` and `echo hello`, in a parent with a 100 MiB and
  * then a 4 GiB touched heap; the methods take turns in blocks. The whole
@@ -28,28 +26,6 @@
 /* The heap escapes here, so that its allocation and memset stay. */
 static char *volatile held;
 
-struct job {
-	const char *name;
-	const char *path;
-	char *const *argv;
-	const char *expect; /* stdout */
-};
-
-static char *const true_argv[] = {"true", 0};
-static char *const echo_argv[] = {"echo", "hello", 0};
-static const struct job jobs[] = {
-	{"true", "/bin/true", true_argv, ""},
-	{"echo", "/bin/echo", echo_argv, "hello\n"},
-};
-#define NJOBS 2
-
-static int floor_run(const struct job *j)
-{
-	int fd;
-	pid_t pid = vfork_spawn(j->path, j->argv, 0, &fd);
-	return pid < 0 ? pid : capture_reap(pid, fd, j->expect) < 0 ? -1 : 0;
-}
-
 static struct req reqs[NJOBS];
 
 static void asp_prepare(void)
@@ -57,21 +33,21 @@ static void asp_prepare(void)
 	static const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {ASP_FD_PIPE_WRITE, 2}};
 	int i, k;
 	for (i = 0; i < NJOBS; i++) {
-		req_begin(&reqs[i], jobs[i].path, 0);
-		for (k = 0; jobs[i].argv[k]; k++)
-			req_arg(&reqs[i], jobs[i].argv[k]);
+		req_begin(&reqs[i], sync_jobs[i].path, 0);
+		for (k = 0; sync_jobs[i].argv[k]; k++)
+			req_arg(&reqs[i], sync_jobs[i].argv[k]);
 		req_fd_map(&reqs[i], map, 3, ASP_FDMAP_CLOSE_OTHERS);
 		req_end(&reqs[i]);
 	}
 }
 
-static int asp_run(const struct job *j)
+static int asp_run(const struct sync_job *j)
 {
 	struct asp_sync_opts o = {.timeout_ms = -1, .force_kill_after_ms = -1, .max_buffer = 64.0 * MIB,
 				  .kill_signal = 15, .stdin_pipe = -1, .stdout_pipe = 0, .stderr_pipe = 1};
 	struct asp_sync_result res;
 	char buf[256];
-	int r = L.run_sync(reqs[j - jobs].buf, (uint32_t)reqs[j - jobs].len, 0, 0, &o, &res), n;
+	int r = L.run_sync(reqs[j - sync_jobs].buf, (uint32_t)reqs[j - sync_jobs].len, 0, 0, &o, &res), n;
 	if (r < 0)
 		return r;
 	n = L.sync_take(ASP_SYNC_STDOUT, buf, sizeof buf - 1);
@@ -80,9 +56,9 @@ static int asp_run(const struct job *j)
 	return res.code == 0 && res.si_code == ASP_WAIT_EXITED && strcmp(buf, j->expect) == 0 ? 0 : -1;
 }
 
-typedef int (*method_fn)(const struct job *);
+typedef int (*method_fn)(const struct sync_job *);
 static const char *const method_names[] = {"floor", "asp"};
-static const method_fn method_fns[] = {floor_run, asp_run};
+static const method_fn method_fns[] = {sync_floor_run, asp_run};
 #define NMETHODS_SYNC 2
 
 int main(int argc, char **argv)
@@ -133,7 +109,7 @@ int main(int argc, char **argv)
 		for (m = 0; m < NMETHODS_SYNC; m++) /* warm-up: the library's probe and stack pool */
 			for (j = 0; j < NJOBS; j++)
 				for (k = 0; k < 20; k++)
-					method_fns[m](&jobs[j]);
+					method_fns[m](&sync_jobs[j]);
 		for (s = 0; s < samples; s += BLOCK)
 			for (i = 0; i < NMETHODS_SYNC * NJOBS; i++) {
 				/* Rotated: no method always follows the same one. */
@@ -142,7 +118,7 @@ int main(int argc, char **argv)
 				j = x % NJOBS;
 				for (k = s; k < s + BLOCK && k < samples; k++) {
 					uint64_t t0 = now_ns();
-					if (method_fns[m](&jobs[j]) < 0)
+					if (method_fns[m](&sync_jobs[j]) < 0)
 						failed++;
 					ns[m][j][k] = now_ns() - t0;
 				}
@@ -153,7 +129,7 @@ int main(int argc, char **argv)
 				double mean = mean_us(ns[m][j], samples);
 				double p50 = percentile_us(ns[m][j], samples, 0.5), p99 = percentile_us(ns[m][j], samples, 0.99);
 				fprintf(out, ", \"%s_%s\": {\"p50_us\": %.2f, \"p99_us\": %.2f, \"mean_us\": %.2f}", method_names[m],
-					jobs[j].name, p50, p99, mean);
+					sync_jobs[j].name, p50, p99, mean);
 				free(ns[m][j]);
 			}
 		fprintf(out, "}");
