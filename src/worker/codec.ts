@@ -47,7 +47,50 @@ function viewName(v: ArrayBufferView): string {
   throw new CodecError(`cannot send a ${v.constructor?.name ?? "typed array"}`);
 }
 
+/** Nesting past which plain() gives up: the walk, which finds cycles, takes over. */
+const PLAIN_DEPTH = 100;
+
+/**
+ * Whether JSON.stringify alone says `v` exactly, so that no copy is built:
+ * strings, booleans, null, finite numbers but -0, and arrays (without holes)
+ * and plain objects (no key starting with TAG) of
+ * those. Most call arguments and results are; checking costs a fraction of
+ * the walk.
+ */
+function plain(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(v) && (v !== 0 || 1 / v > 0);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (v === null) return true;
+  if (depth > PLAIN_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false; // a hole reads undefined
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k of Object.keys(v)) {
+    if (k.startsWith(TAG) || !plain((v as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return true;
+}
+
+/** An own property, also when it is named `__proto__` (an assignment would set the prototype). */
+function put(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
+}
+
 export function encode(value: unknown): Encoded {
+  if (plain(value, 0)) return { json: JSON.stringify(value), attachments: [] };
   const attachments: Uint8Array[] = [];
   const seen = new Set<object>();
   const bytes = (u8: Uint8Array, kind: string) => {
@@ -87,7 +130,7 @@ export function encode(value: unknown): Encoded {
       let tagged = false;
       for (const k of Object.keys(o)) {
         if (k.startsWith(TAG)) tagged = true;
-        out[k] = walk((o as Record<string, unknown>)[k], `${path}.${k}`);
+        put(out, k, walk((o as Record<string, unknown>)[k], `${path}.${k}`));
       }
       return tagged ? { [TAG]: "o", v: Object.entries(out) } : out;
     } finally {
@@ -138,6 +181,9 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
   } catch (e) {
     fail(`not JSON (${(e as Error).message})`);
   }
+  // No tag anywhere (JSON can only write TAG as this escape) and no bytes:
+  // what JSON.parse built is the value.
+  if (attachments.length === 0 && !json.includes("\\u0000")) return tree;
   const used = new Set<number>();
   const walk = (v: unknown): unknown => {
     if (v === null || typeof v !== "object") return v;
@@ -145,7 +191,7 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
     const o = v as Record<string, unknown>;
     if (!(TAG in o)) {
       const out: Record<string, unknown> = {};
-      for (const k of Object.keys(o)) out[k] = walk(o[k]);
+      for (const k of Object.keys(o)) put(out, k, walk(o[k]));
       return out;
     }
     switch (o[TAG]) {
@@ -189,7 +235,7 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
         const out: Record<string, unknown> = {};
         for (const e of arr(o.v, "an object")) {
           const pair = arr(e, "an object entry");
-          out[str(pair[0], "a key")] = walk(pair[1]);
+          put(out, str(pair[0], "a key"), walk(pair[1]));
         }
         return out;
       }

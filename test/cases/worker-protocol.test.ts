@@ -54,6 +54,35 @@ test("worker protocol: every value type round-trips", () => {
   assert.deepEqual(roundTrip(Uint8Array.of(9, 8, 7, 6).subarray(1, 3)), Uint8Array.of(8, 7));
 });
 
+test("worker protocol: JSON-only values are sent as JSON.stringify says them, and arrive the same", () => {
+  const value = { a: [1, "x", true, null, { b: 2.5, "": [] }], s: "NUL \u0000 in a string", e: {}, n: -1e-300 };
+  assert.equal(encode(value).json, JSON.stringify(value));
+  assert.deepEqual(roundTrip(value), value);
+  // What JSON cannot say still takes the tagged path, wherever it is.
+  for (const v of [[1, undefined, 3], { x: [{ y: -0 }] }, { z: NaN }, [new Date(0)], { "\u0000k": 1 }]) {
+    assert.notEqual(encode(v).json, JSON.stringify(v), String(v));
+    assert.deepEqual(roundTrip(v), v);
+  }
+  assert.ok(Object.is((roundTrip({ x: [{ y: -0 }] }) as { x: [{ y: number }] }).x[0].y, -0));
+  // A hole arrives as undefined (JSON would say null).
+  assert.ok(Object.hasOwn(roundTrip([1, , 3]) as unknown[], 1));
+});
+
+test("worker protocol: an own __proto__ key arrives as an own key, never as a prototype", () => {
+  const own = JSON.parse('{"__proto__": {"x": 1}, "d": {"\\u0000": "u"}}') as Record<string, unknown>;
+  for (const got of [roundTrip(own), roundTrip({ wrap: own })]) {
+    const o = ("wrap" in (got as object) ? (got as { wrap: unknown }).wrap : got) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(o), Object.prototype);
+    assert.ok(Object.hasOwn(o, "__proto__"));
+    assert.deepEqual(Object.getOwnPropertyDescriptor(o, "__proto__")!.value, { x: 1 });
+    assert.equal(o.x, undefined);
+  }
+  // A hostile peer's tagged object ("o") cannot set a prototype either.
+  const hostile = decode('{"\\u0000":"o","v":[["__proto__",{"polluted":1}]]}', []) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(hostile), Object.prototype);
+  assert.equal(hostile.polluted, undefined);
+});
+
 test("worker protocol: bytes travel as attachments, not JSON", () => {
   const big = new Uint8Array(1 << 20).fill(7);
   const { json, attachments } = encode({ big });
@@ -142,7 +171,9 @@ test("worker protocol: hostile bodies are ProtocolErrors", () => {
   bad(body('{"\\u0000":"zz"}'), /unknown tag/);
   bad(body('{"\\u0000":"m","v":[[1]]}'), /Map entry/);
   bad(body('{"\\u0000":"e","name":1,"message":"x"}'), /error name/);
-  bad(body("[".repeat(200000) + "]".repeat(200000)), /bad encoding/);
+  bad(body('[{"\\u0000":"u"},' + "[".repeat(200000) + "]".repeat(200000) + "]"), /bad encoding/);
+  // Without a tag JSON.parse's value is taken as it is: deep, but no error of ours.
+  assert.equal(Array.isArray(bodyValue(body("[".repeat(200000) + "]".repeat(200000)))), true);
   const invalidUtf8 = body("\"x\"");
   invalidUtf8[5] = 0xff;
   bad(invalidUtf8, /bad frame body/);
