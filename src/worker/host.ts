@@ -19,7 +19,10 @@ import { frame, type Frame, frameValue, Kind } from "./protocol.ts";
 const native = loadNative();
 
 class Parent extends Endpoint {
-  #module: Promise<Record<string, unknown>> | undefined;
+  /** Settles once the module is loaded and HELLO is in the socket (rejects if it failed to load). */
+  #ready: Promise<unknown> | undefined;
+  /** The module, once #ready: calls then start in the turn their frame arrives. */
+  #loaded: Record<string, unknown> | undefined;
 
   constructor(href: string, side: number) {
     if (!(side > CHANNEL_FD) || native.asp_set_nonblock(CHANNEL_FD, 1) < 0 || native.asp_set_nonblock(side, 1) < 0) {
@@ -33,53 +36,62 @@ class Parent extends Endpoint {
     // Before the module runs: its `parent` is this.
     (globalThis as Record<symbol, unknown>)[PARENT_KEY] = this;
     this.#load(href);
-    conn.start(); // calls may be waiting already: #module is set
+    conn.start(); // calls may be waiting already: #ready is set
   }
 
   #load(href: string): void {
-    this.#module = import(href) as Promise<Record<string, unknown>>;
-    this.#module.then(
-      (mod) => this.#reply(Kind.HELLO, 0, { exports: Object.keys(mod).filter((k) => typeof mod[k] === "function") }),
-      (e) => {
-        void this.conn.write(frame(Kind.FAIL, 0, loadError(e, href))).finally(() => process.exit(1));
-      },
-    );
+    const module = import(href) as Promise<Record<string, unknown>>;
+    // HELLO goes before any answer: a call that ends the process
+    // (process.exit) must not leave the parent without the exports.
+    this.#ready = module.then(async (mod) => {
+      await this.#reply(Kind.HELLO, 0, { exports: Object.keys(mod).filter((k) => typeof mod[k] === "function") });
+      this.#loaded = mod;
+    });
+    this.#ready.catch(() => {}); // a failed load is answered below
+    module.catch((e) => {
+      void this.conn.write(frame(Kind.FAIL, 0, loadError(e, href))).finally(() => process.exit(1));
+    });
   }
 
   #frame(f: Frame, fds: number[]): void {
     if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
     const value = frameValue(f);
     if (f.kind === Kind.MESSAGE) return this.received(f.kind, value, fds);
-    if (f.kind === Kind.WARM) return this.#reply(Kind.WARM, 0, value);
+    if (f.kind === Kind.WARM) return void this.#reply(Kind.WARM, 0, value);
     if (f.kind !== Kind.CALL) throw new Error(`aspawn/worker: unexpected frame of kind ${f.kind} from the parent`);
     if (!Array.isArray(value) || typeof value[0] !== "string" || !Array.isArray(value[1])) {
       throw new Error("aspawn/worker: a call frame is not [name, args]");
     }
-    void this.#call(f.id, value[0], value[1]);
+    this.#call(f.id, value[0], value[1]);
   }
 
-  async #call(id: number, name: string, args: unknown[]): Promise<void> {
-    // A module that failed to load answers no call: FAIL and the exit say why.
-    const mod = await this.#module!.catch(() => undefined);
-    if (!mod) return;
+  #call(id: number, name: string, args: unknown[]): void {
+    const mod = this.#loaded;
+    // Before that a call waits, in order; a module that failed to load
+    // answers no call: FAIL and the exit say why.
+    if (!mod) return void this.#ready!.then(() => this.#call(id, name, args), () => {});
+    let result: unknown;
     try {
       const fn = Object.hasOwn(mod, name) ? mod[name] : undefined;
       if (typeof fn !== "function") throw new TypeError(`the worker's module has no exported function "${name}"`);
-      this.#reply(Kind.RESULT, id, await fn(...args));
+      result = fn(...args);
     } catch (e) {
-      this.#reply(Kind.ERROR, id, e);
+      return void this.#reply(Kind.ERROR, id, e);
     }
+    // A primitive is the answer now; an object may be a thenable, settled as `await` would.
+    if (result === null || (typeof result !== "object" && typeof result !== "function")) return void this.#reply(Kind.RESULT, id, result);
+    Promise.resolve(result).then((v) => this.#reply(Kind.RESULT, id, v), (e) => this.#reply(Kind.ERROR, id, e));
   }
 
   /** A reply; a result that cannot be sent (a function, a cycle) becomes the call's error. */
-  #reply(kind: typeof Kind.HELLO | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM, id: number, value: unknown): void {
+  #reply(kind: typeof Kind.HELLO | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM, id: number, value: unknown): Promise<void> {
     let parts;
     try {
       parts = frame(kind, id, value);
     } catch (e) {
       parts = frame(Kind.ERROR, id, e);
     }
-    this.conn.write(parts).catch(() => {}); // the parent is gone: the end handler exits
+    return this.conn.write(parts).catch(() => {}); // the parent is gone: the end handler exits
   }
 
   #end(error: Error | undefined): void {
