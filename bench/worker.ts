@@ -19,6 +19,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { pool, run, worker } from "../src/index.ts";
 import { runtime } from "../src/ffi/runtime.ts";
+import { runtimeVersion } from "./env.ts";
 
 declare const Bun: { spawn(cmd: string[], o: { ipc(m: unknown): void; stdio: string[] }): { send(m: unknown): void; kill(): void } };
 
@@ -78,7 +79,7 @@ async function floor(n: number): Promise<Rounds | undefined> {
 
 const ratio = (x: number, y: number) => (x / y).toFixed(2);
 
-console.log(`# ${runtime} ${process.version}, ${N} calls`);
+console.log(`# ${runtime} ${runtimeVersion}, ${N} calls`);
 const w = worker(mod);
 const ours = await rounds("aspawn worker.call(echo, [i])", N, () => w.call("echo", [1]));
 let ipc: Rounds | undefined;
