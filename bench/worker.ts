@@ -15,13 +15,13 @@
  * Figures from a loaded shared machine are indicative only.
  */
 import { fork } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { pool, run, worker } from "../src/index.ts";
 import { runtime } from "../src/ffi/runtime.ts";
 import { runtimeVersion } from "./env.ts";
 
-declare const Bun: { spawn(cmd: string[], o: { ipc(m: unknown): void; stdio: string[] }): { send(m: unknown): void; kill(): void } };
+declare const Bun: { spawn(cmd: string[], o: { ipc(m: unknown): void; stdio: string[] }): { pid: number; send(m: unknown): void; kill(): void } };
 
 const N = Number(process.env.N ?? 2000);
 const dir = mkdtempSync(`${tmpdir()}/aspawn-bench-`);
@@ -53,10 +53,27 @@ async function rounds(name: string, n: number, once: () => Promise<unknown>): Pr
   return { p50: q(times, 0.5), perSecond: times.length / (total / 1000) };
 }
 
-/** Calls per second with `k` kept in flight, over `n` calls. */
-async function busy(name: string, n: number, k: number, once: () => Promise<unknown>): Promise<number> {
+/**
+ * CPU time of every thread of a process, in ns (/proc/PID/task/TID/schedstat:
+ * exact, where utime/stime count 10 ms ticks): what a call costs, which a
+ * noisy host's wall clock hides.
+ */
+function cpuNs(pid: number | "self"): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns;
+}
+
+/** Calls per second with `k` kept in flight, over `n` calls; and the CPU per call on each side. */
+async function busy(name: string, n: number, k: number, peer: number, once: () => Promise<unknown>): Promise<number> {
   let started = 0;
-  const t0 = performance.now();
+  const t0 = performance.now(), self0 = cpuNs("self"), peer0 = cpuNs(peer);
   await Promise.all(Array.from({ length: k }, async () => {
     while (started < n) {
       started++;
@@ -64,7 +81,8 @@ async function busy(name: string, n: number, k: number, once: () => Promise<unkn
     }
   }));
   const perSecond = n / ((performance.now() - t0) / 1000);
-  console.log(`${name.padEnd(44)} ${perSecond.toFixed(0)} calls/s`);
+  const us = (ns: number) => (ns / n / 1000).toFixed(1);
+  console.log(`${name.padEnd(44)} ${perSecond.toFixed(0)} calls/s, CPU per call ${us(cpuNs("self") - self0)} us here + ${us(cpuNs(peer) - peer0)} us in the child`);
   return perSecond;
 }
 
@@ -85,6 +103,7 @@ const ours = await rounds("aspawn worker.call(echo, [i])", N, () => w.call("echo
 let ipc: Rounds | undefined;
 /** The runtime's IPC as a call: the child echoes in order, so answers settle the oldest send. */
 let ipcCall: (() => Promise<unknown>) | undefined;
+let ipcPid = 0;
 let ipcEnd = () => {};
 
 if (runtime === "node") {
@@ -93,19 +112,21 @@ if (runtime === "node") {
   c.on("message", () => waiting.shift()?.());
   ipcCall = () => new Promise<void>((r) => (waiting.push(r), c.send(1)));
   ipc = await rounds("node fork + process.send", N, ipcCall);
+  ipcPid = c.pid!;
   ipcEnd = () => c.kill();
 } else if (runtime === "bun") {
   const waiting: (() => void)[] = [];
   const c = Bun.spawn([process.execPath, child], { ipc: () => waiting.shift()?.(), stdio: ["ignore", "inherit", "inherit"] });
   ipcCall = () => new Promise<void>((r) => (waiting.push(r), c.send(1)));
   ipc = await rounds("bun spawn({ ipc }) + send", N, ipcCall);
+  ipcPid = c.pid;
   ipcEnd = () => c.kill();
 } else {
   ipc = await rounds("deno: a deno process per call", 5, () => run(process.execPath, ["eval", "console.log(1)"]));
 }
 // Throughput: calls kept in flight, as a server handing work to a worker does.
-const oursBusy = await busy("aspawn worker.call, 32 in flight", N * 4, 32, () => w.call("echo", [1]));
-const ipcBusy = ipcCall ? await busy("runtime IPC, 32 in flight", N * 4, 32, ipcCall) : undefined;
+const oursBusy = await busy("aspawn worker.call, 32 in flight", N * 4, 32, w.pid, () => w.call("echo", [1]));
+const ipcBusy = ipcCall ? await busy("runtime IPC, 32 in flight", N * 4, 32, ipcPid, ipcCall) : undefined;
 ipcEnd();
 const c = await floor(N);
 console.log(`targets: round trip p50 / runtime IPC ${ratio(ours.p50, ipc.p50)} (<= 0.70), calls/s / runtime IPC ${ratio(ours.perSecond, ipc.perSecond)} one at a time` +
