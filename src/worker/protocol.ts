@@ -60,29 +60,45 @@ export class ProtocolError extends Error {
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** JSON up to this many UTF-16 units is encoded straight into the frame's buffer (at most 3 bytes each). */
+const DIRECT_JSON = 4096;
+
+function le32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
+}
+
 /** A frame as the parts to write in order (attachments are not copied). */
 export function frame(kind: KindCode, id: number, value?: unknown, aux = 0): Uint8Array[] {
   const hasValue = kind !== Kind.FD;
   const { json, attachments } = hasValue ? encode(value) : { json: "", attachments: [] };
-  const jsonBytes = utf8.encode(json);
-  const head = HEADER + (hasValue ? 8 + jsonBytes.length + 4 * attachments.length : 0);
+  const table = 4 + 4 * attachments.length;
+  // Small JSON (most frames) is written into the frame at once: no second
+  // buffer and copy per frame.
+  const direct = json.length <= DIRECT_JSON;
+  const jsonBytes = direct ? undefined : utf8.encode(json);
+  let first = new Uint8Array(HEADER + (hasValue ? 4 + (direct ? 3 * json.length : jsonBytes!.length) + table : 0));
+  const jsonLength = direct ? utf8.encodeInto(json, first.subarray(HEADER + 4)).written : jsonBytes!.length;
+  if (jsonBytes) first.set(jsonBytes, HEADER + 4);
+  const head = HEADER + (hasValue ? 4 + jsonLength + table : 0);
+  if (head < first.length) first = first.subarray(0, head);
   let size = head - 4;
   for (const a of attachments) size += a.length;
   if (size > 0xffffffff - 4) throw new CodecError("value too large to send");
-  const first = new Uint8Array(head);
-  const view = new DataView(first.buffer);
-  view.setUint32(0, size, true);
+  le32(first, 0, size);
   first[4] = VERSION;
   first[5] = kind;
-  view.setUint32(8, id, true);
-  view.setUint32(12, aux, true);
+  le32(first, 8, id);
+  le32(first, 12, aux);
   if (hasValue) {
-    view.setUint32(16, jsonBytes.length, true);
-    first.set(jsonBytes, 20);
-    let at = 20 + jsonBytes.length;
-    view.setUint32(at, attachments.length, true);
-    for (const a of attachments) view.setUint32((at += 4), a.length, true);
+    le32(first, 16, jsonLength);
+    let at = 20 + jsonLength;
+    le32(first, at, attachments.length);
+    for (const a of attachments) le32(first, (at += 4), a.length);
   }
+  if (attachments.length === 0) return [first];
   return [first, ...attachments.filter((a) => a.length > 0)];
 }
 

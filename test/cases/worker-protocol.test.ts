@@ -64,6 +64,10 @@ test("worker protocol: JSON-only values are sent as JSON.stringify says them, an
     assert.deepEqual(roundTrip(v), v);
   }
   assert.ok(Object.is((roundTrip({ x: [{ y: -0 }] }) as { x: [{ y: number }] }).x[0].y, -0));
+  // Multi-byte text, below and above the size written straight into the frame, in any chunking.
+  for (const text of ["☃é".repeat(1000), "☃é\u{1F600}".repeat(3000), "\uD800 lone"]) {
+    for (const bytewise of [false, true]) assert.deepEqual(roundTrip({ text }, bytewise), { text }); // JSON escapes a lone surrogate
+  }
   // A hole arrives as undefined (JSON would say null).
   assert.ok(Object.hasOwn(roundTrip([1, , 3]) as unknown[], 1));
 });
