@@ -52,10 +52,12 @@ const PLAIN_DEPTH = 100;
 
 /**
  * Whether JSON.stringify alone says `v` exactly, so that no copy is built:
- * strings, booleans, null, finite numbers but -0, and arrays (without holes)
- * and plain objects (no key starting with TAG) of
- * those. Most call arguments and results are; checking costs a fraction of
- * the walk.
+ * strings, booleans, null, finite numbers but -0, and arrays (of
+ * Array.prototype, without holes) and plain objects (data properties only,
+ * no key starting with TAG) of those, with no toJSON anywhere (own,
+ * inherited or a polluted prototype's). Most call arguments and results
+ * are; checking costs a fraction of the walk. (An array index made a getter
+ * is read twice: checking every index's descriptor would cost the walk.)
  */
 function plain(v: unknown, depth: number): boolean {
   switch (typeof v) {
@@ -70,15 +72,18 @@ function plain(v: unknown, depth: number): boolean {
       return false;
   }
   if (v === null) return true;
-  if (depth > PLAIN_DEPTH) return false;
+  if (depth > PLAIN_DEPTH || "toJSON" in v) return false;
   if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype) return false;
     for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false; // a hole reads undefined
     return true;
   }
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
   for (const k of Object.keys(v)) {
-    if (k.startsWith(TAG) || !plain((v as Record<string, unknown>)[k], depth + 1)) return false;
+    if (k.startsWith(TAG)) return false;
+    const d = Object.getOwnPropertyDescriptor(v, k);
+    if (!d || !("value" in d) || !plain(d.value, depth + 1)) return false; // a getter: the walk reads it once
   }
   return true;
 }
@@ -226,7 +231,7 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
         if (o.p !== undefined) {
           const props = walk(o.p);
           if (props === null || typeof props !== "object") fail("error properties");
-          Object.assign(e, props);
+          for (const k of Object.keys(props)) put(e as unknown as Record<string, unknown>, k, (props as Record<string, unknown>)[k]);
         }
         if ("c" in o) Object.defineProperty(e, "cause", { value: walk(o.c), writable: true, configurable: true });
         return e;

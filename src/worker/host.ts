@@ -18,11 +18,13 @@ import { frame, type Frame, frameValue, Kind } from "./protocol.ts";
 
 const native = loadNative();
 
+type ReplyKind = typeof Kind.HELLO | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM;
+
 class Parent extends Endpoint {
-  /** Settles once the module is loaded and HELLO is in the socket (rejects if it failed to load). */
-  #ready: Promise<unknown> | undefined;
-  /** The module, once #ready: calls then start in the turn their frame arrives. */
+  /** The module, once loaded and HELLO is in the socket: calls then start in the turn their frame arrives. */
   #loaded: Record<string, unknown> | undefined;
+  /** Calls that came before that, in order. */
+  #waiting: [id: number, name: string, args: unknown[]][] = [];
 
   constructor(href: string, side: number) {
     if (!(side > CHANNEL_FD) || native.asp_set_nonblock(CHANNEL_FD, 1) < 0 || native.asp_set_nonblock(side, 1) < 0) {
@@ -36,19 +38,19 @@ class Parent extends Endpoint {
     // Before the module runs: its `parent` is this.
     (globalThis as Record<symbol, unknown>)[PARENT_KEY] = this;
     this.#load(href);
-    conn.start(); // calls may be waiting already: #ready is set
+    conn.start();
   }
 
   #load(href: string): void {
     const module = import(href) as Promise<Record<string, unknown>>;
     // HELLO goes before any answer: a call that ends the process
     // (process.exit) must not leave the parent without the exports.
-    this.#ready = module.then(async (mod) => {
+    module.then(async (mod) => {
       await this.#reply(Kind.HELLO, 0, { exports: Object.keys(mod).filter((k) => typeof mod[k] === "function") });
+      // In one go: no frame can come between #loaded and the calls that waited.
       this.#loaded = mod;
-    });
-    this.#ready.catch(() => {}); // a failed load is answered below
-    module.catch((e) => {
+      for (const [id, name, args] of this.#waiting.splice(0)) this.#call(id, name, args);
+    }, (e) => {
       void this.conn.write(frame(Kind.FAIL, 0, loadError(e, href))).finally(() => process.exit(1));
     });
   }
@@ -67,9 +69,8 @@ class Parent extends Endpoint {
 
   #call(id: number, name: string, args: unknown[]): void {
     const mod = this.#loaded;
-    // Before that a call waits, in order; a module that failed to load
-    // answers no call: FAIL and the exit say why.
-    if (!mod) return void this.#ready!.then(() => this.#call(id, name, args), () => {});
+    // A module that failed to load answers no call: FAIL and the exit say why.
+    if (!mod) return void this.#waiting.push([id, name, args]);
     let result: unknown;
     try {
       const fn = Object.hasOwn(mod, name) ? mod[name] : undefined;
@@ -83,15 +84,9 @@ class Parent extends Endpoint {
     Promise.resolve(result).then((v) => this.#reply(Kind.RESULT, id, v), (e) => this.#reply(Kind.ERROR, id, e));
   }
 
-  /** A reply; a result that cannot be sent (a function, a cycle) becomes the call's error. */
-  #reply(kind: typeof Kind.HELLO | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM, id: number, value: unknown): Promise<void> {
-    let parts;
-    try {
-      parts = frame(kind, id, value);
-    } catch (e) {
-      parts = frame(Kind.ERROR, id, e);
-    }
-    return this.conn.write(parts).catch(() => {}); // the parent is gone: the end handler exits
+  /** A reply (see replyFrame); resolves once in the socket, or the parent is gone (the end handler exits). */
+  #reply(kind: ReplyKind, id: number, value: unknown): Promise<void> {
+    return this.conn.write(replyFrame(kind, id, value)).catch(() => {});
   }
 
   #end(error: Error | undefined): void {
@@ -101,6 +96,31 @@ class Parent extends Endpoint {
     this.ended(error);
     if (error) process.stderr.write(`aspawn/worker: the channel to the parent failed: ${error.message}\n`);
     process.exit(error ? 70 : 0);
+  }
+}
+
+/**
+ * A reply's frame. A value that cannot be sent (a function, a cycle, a
+ * getter that throws) becomes the call's error; an error that cannot be
+ * sent either becomes one that says so: every call gets its answer.
+ */
+function replyFrame(kind: ReplyKind, id: number, value: unknown): Uint8Array[] {
+  try {
+    return frame(kind, id, value);
+  } catch (e) {
+    try {
+      return frame(Kind.ERROR, id, e);
+    } catch (e2) {
+      return frame(Kind.ERROR, id, new TypeError(`the worker could not send its answer: ${unsendable(e2)}`));
+    }
+  }
+}
+
+function unsendable(e: unknown): string {
+  try {
+    return e instanceof Error ? e.message : typeof e;
+  } catch {
+    return "an error that cannot be read";
   }
 }
 

@@ -68,6 +68,19 @@ test("worker protocol: JSON-only values are sent as JSON.stringify says them, an
   for (const text of ["☃é".repeat(1000), "☃é\u{1F600}".repeat(3000), "\uD800 lone"]) {
     for (const bytewise of [false, true]) assert.deepEqual(roundTrip({ text }, bytewise), { text }); // JSON escapes a lone surrogate
   }
+  // JSON.stringify would call a toJSON or read a getter a second time: such values take the walk, which reads each once.
+  let reads = 0;
+  const counted = { get x() { return ++reads; } };
+  assert.deepEqual(roundTrip(counted), { x: 1 });
+  const hidden = Object.defineProperty({ a: 1 }, "toJSON", { value: () => "replaced" });
+  assert.deepEqual(roundTrip(hidden), { a: 1 });
+  class Tagged extends Array {
+    toJSON() {
+      return "replaced";
+    }
+  }
+  assert.deepEqual(roundTrip(Object.assign([1, 2], { toJSON: () => "replaced" })), [1, 2]);
+  assert.deepEqual(roundTrip(Tagged.from([1, 2])), [1, 2]);
   // A hole arrives as undefined (JSON would say null).
   assert.ok(Object.hasOwn(roundTrip([1, , 3]) as unknown[], 1));
 });
@@ -80,6 +93,12 @@ test("worker protocol: an own __proto__ key arrives as an own key, never as a pr
     assert.ok(Object.hasOwn(o, "__proto__"));
     assert.deepEqual(Object.getOwnPropertyDescriptor(o, "__proto__")!.value, { x: 1 });
     assert.equal(o.x, undefined);
+  }
+  // Nor can an error's properties set the error's own prototype.
+  for (const p of ['{"__proto__":{"\\u0000":"d","v":0}}', '{"__proto__":null}']) {
+    const e = decode(`{"\\u0000":"e","name":"Error","message":"m","p":${p}}`, []) as Error;
+    assert.ok(e instanceof Error && String(e) === "Error: m");
+    assert.ok(Object.hasOwn(e, "__proto__"));
   }
   // A hostile peer's tagged object ("o") cannot set a prototype either.
   const hostile = decode('{"\\u0000":"o","v":[["__proto__",{"polluted":1}]]}', []) as Record<string, unknown>;

@@ -58,6 +58,11 @@ for (const kind of kinds) {
     assert.match(missing.message, /no exported function "nope"/);
     const bad = await w.call("unsendable").then(() => null, (x) => x);
     assert.match(bad.message, /cannot send a function/);
+    // What cannot be sent, raising what cannot be sent either, is still an answer: the worker does not die of it.
+    const twice = await w.call("unsendableTwice").then(() => null, (x) => x);
+    assert.match(twice.message, /could not send its answer: cannot send a symbol/);
+    // The value leaves as the function returned it: an array, not what a toJSON makes of it.
+    assert.deepEqual(await w.call("withToJSON"), [1, 2]);
     // The worker is still fine.
     assert.equal(await w.call("echo", [1]), 1);
     await w.close();
