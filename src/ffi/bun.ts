@@ -1,14 +1,14 @@
 /** bun:ffi translation of the symbol table. */
-import { type Native, type NativeType, symbols } from "./symbols.ts";
+import { type Bound, type NativeType, type Symbols, symbols, type Table } from "./symbols.ts";
 
-export function openBun(path: string): Native {
+export function openBun<T extends Table = Symbols>(path: string, table: T = symbols as unknown as T): Bound<T> {
   // Loaded on demand so that this module can be imported on every runtime.
   const { dlopen, FFIType } = (import.meta as unknown as { require(id: string): any }).require("bun:ffi");
   const type = (t: NativeType | "void") =>
     t === "buffer" ? FFIType.ptr : t === "u32" ? FFIType.u32 : t === "void" ? FFIType.void : FFIType.i32;
   const decl: Record<string, { args: unknown[]; returns: unknown }> = {};
-  for (const [name, s] of Object.entries(symbols)) {
+  for (const [name, s] of Object.entries(table)) {
     decl[name] = { args: s.args.map(type), returns: type(s.result) };
   }
-  return dlopen(path, decl).symbols as Native;
+  return dlopen(path, decl).symbols as Bound<T>;
 }

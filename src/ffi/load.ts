@@ -9,7 +9,7 @@ import { openDeno } from "./deno.ts";
 import { candidates, override, supportedTargets, target } from "./locate.ts";
 import { openNode } from "./node.ts";
 import { env, runtime } from "./runtime.ts";
-import { type Native, symbols } from "./symbols.ts";
+import { type Bound, type Native, symbols, type Table } from "./symbols.ts";
 import { traced } from "./trace.ts";
 
 /** The library could not be loaded; `message` says what was tried and what to do. */
@@ -25,6 +25,14 @@ const outOfFds = (e: unknown) => /EMFILE|ENFILE|too many open files/i.test(`${(e
 let native: Native | undefined;
 
 const open = { bun: openBun, deno: openDeno, node: openNode }[runtime];
+
+/**
+ * @internal Another library of this notation, through the same binding
+ * (bench/ loads its C floors into the runtime's process with it).
+ */
+export function openTable<T extends Table>(path: string, table: T): Bound<T> {
+  return runtime === "bun" ? openBun(path, table) : runtime === "deno" ? openDeno(path, table) : openNode(path, table);
+}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -1,18 +1,18 @@
 /** koffi translation of the symbol table (Node: no compile step for users). */
 import { requireHere } from "./runtime.ts";
-import { type Native, type NativeType, symbols } from "./symbols.ts";
+import { type Bound, type NativeType, type Symbols, symbols, type Table } from "./symbols.ts";
 
-export function openNode(path: string): Native {
+export function openNode<T extends Table = Symbols>(path: string, table: T = symbols as unknown as T): Bound<T> {
   const koffi = withPlainPrototype(() => requireHere()("koffi"));
   const lib = koffi.load(path);
   // A TypedArray passed as `void *` is handed to C as a pointer to its own
   // memory (no copy), which the output parameters rely on.
   const type = (t: NativeType) => (t === "buffer" ? "void *" : t === "u32" ? "uint32_t" : "int32_t");
   const out: Record<string, unknown> = {};
-  for (const [name, s] of Object.entries(symbols)) {
+  for (const [name, s] of Object.entries(table)) {
     out[name] = lib.func(name, type(s.result), s.args.map(type));
   }
-  return out as Native;
+  return out as Bound<T>;
 }
 
 /**

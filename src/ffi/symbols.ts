@@ -50,7 +50,13 @@ export type NativeType = "i32" | "u32" | "buffer";
 type JsType<T> = T extends "buffer" ? Uint8Array : number;
 type JsArgs<A extends readonly unknown[]> = { [K in keyof A]: JsType<A[K]> };
 
-/** The loaded library: one synchronous function per table entry. */
-export type Native = {
-  [K in SymbolName]: (...args: JsArgs<Symbols[K]["args"]>) => number;
+/** A table in this notation: libaspawn.so's is `symbols`; bench/ binds its C floors with one too. */
+export type Table = Record<string, { readonly args: readonly NativeType[]; readonly result: NativeType }>;
+
+/** A loaded table: one synchronous function per entry. */
+export type Bound<T extends Table> = {
+  [K in keyof T]: (...args: JsArgs<T[K]["args"]>) => number;
 };
+
+/** The loaded library. */
+export type Native = Bound<Symbols>;

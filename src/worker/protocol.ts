@@ -60,8 +60,9 @@ export class ProtocolError extends Error {
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** JSON up to this many UTF-16 units is encoded straight into the frame's buffer (at most 3 bytes each). */
+/** JSON up to this many UTF-16 units is encoded through `scratch` (at most 3 bytes each), not a buffer of its own. */
 const DIRECT_JSON = 4096;
+const scratch = new Uint8Array(3 * DIRECT_JSON);
 
 function le32(b: Uint8Array, at: number, v: number): void {
   b[at] = v;
@@ -74,16 +75,10 @@ function le32(b: Uint8Array, at: number, v: number): void {
 export function frame(kind: KindCode, id: number, value?: unknown, aux = 0): Uint8Array[] {
   const hasValue = kind !== Kind.FD;
   const { json, attachments } = hasValue ? encode(value) : { json: "", attachments: [] };
-  const table = 4 + 4 * attachments.length;
-  // Small JSON (most frames) is written into the frame at once: no second
-  // buffer and copy per frame.
-  const direct = json.length <= DIRECT_JSON;
-  const jsonBytes = direct ? undefined : utf8.encode(json);
-  let first = new Uint8Array(HEADER + (hasValue ? 4 + (direct ? 3 * json.length : jsonBytes!.length) + table : 0));
-  const jsonLength = direct ? utf8.encodeInto(json, first.subarray(HEADER + 4)).written : jsonBytes!.length;
-  if (jsonBytes) first.set(jsonBytes, HEADER + 4);
-  const head = HEADER + (hasValue ? 4 + jsonLength + table : 0);
-  if (head < first.length) first = first.subarray(0, head);
+  // Small JSON (most frames) is encoded into scratch: one allocation per frame, the frame's own.
+  const jsonBytes = json.length <= DIRECT_JSON ? scratch.subarray(0, utf8.encodeInto(json, scratch).written) : utf8.encode(json);
+  const head = HEADER + (hasValue ? 8 + jsonBytes.length + 4 * attachments.length : 0);
+  const first = new Uint8Array(head);
   let size = head - 4;
   for (const a of attachments) size += a.length;
   if (size > 0xffffffff - 4) throw new CodecError("value too large to send");
@@ -93,8 +88,9 @@ export function frame(kind: KindCode, id: number, value?: unknown, aux = 0): Uin
   le32(first, 8, id);
   le32(first, 12, aux);
   if (hasValue) {
-    le32(first, 16, jsonLength);
-    let at = 20 + jsonLength;
+    le32(first, 16, jsonBytes.length);
+    first.set(jsonBytes, 20);
+    let at = 20 + jsonBytes.length;
     le32(first, at, attachments.length);
     for (const a of attachments) le32(first, (at += 4), a.length);
   }
