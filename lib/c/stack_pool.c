@@ -94,13 +94,19 @@ static void reclaim_locked(void)
 	size_t i, nfree = 0;
 	for (i = 0; i < nslots;) {
 		struct asp_slot *s = slots[i];
-		sweep_slot(s);
 		if (s->busy && __atomic_load_n(&s->tid, __ATOMIC_ACQUIRE) == 0) {
+			/* Gone from our memory, so done with our table too. Not a
+			 * sweep then a second load of tid: a child that unshared and
+			 * exec'd between the two left its fds held by a free slot,
+			 * which the next spawn on it forgot. */
+			asp_share_drop(&s->pending);
 			s->busy = 0;
 			if (s->dumpable_hold) {
 				s->dumpable_hold = 0;
 				asp_dumpable_release();
 			}
+		} else {
+			sweep_slot(s);
 		}
 		if (!s->busy && (s->oversized || nfree >= KEEP_FREE)) {
 			remove_at(i);
