@@ -152,14 +152,16 @@ fn benchSyncBinary(b: *std.Build, t: Target) LazyPath {
     return out;
 }
 
-/// libbench-floor.so: sync_jobs.c's floor alone, which bench/sync.ts loads
-/// into the runtime's own process to time it beside runSync.
+/// libbench-floor.so: the floors the scenarios time in the runtime's own
+/// process, in turn with the library: sync_jobs.c's beside runSync
+/// (bench/sync.ts), floor.c's spawn beside spawn() (bench/scenarios/spawn-call.ts).
 fn benchFloorLibrary(b: *std.Build, t: Target) LazyPath {
     const cc = zigCc(b, t);
     const link = b.addSystemCommand(cc);
     link.addArg("-shared");
-    for ([_][]const u8{ "bench/c/sync_jobs.c", "bench/c/vfork_spawn.c" }) |s|
+    for ([_][]const u8{ "bench/c/sync_jobs.c", "bench/c/vfork_spawn.c", "bench/c/floor.c", "bench/c/spawn_floor_lib.c" }) |s|
         link.addFileArg(compile(b, cc, &.{ &bench_flags, &.{"-fPIC"} }, s, &bench_headers));
+    link.addFileArg(compile(b, cc, &.{ &common_flags, &child_flags }, "bench/c/floor_child.c", &bench_headers));
     return link.addPrefixedOutputFileArg("-o", "libbench-floor.so");
 }
 

@@ -10,6 +10,8 @@ export interface Pair<T> {
 
 export interface CallResult extends Pair<Latency> {
   label: string;
+  /** bench/c/floor.c's spawn timed in this process, in turn with the pair (absent without libbench-floor.so) */
+  floor?: Latency;
   bytes: number;
   /** RSS of this process while measuring */
   rssBytes: number;

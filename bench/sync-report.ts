@@ -1,7 +1,7 @@
 /**
  * The table of scripts/bench-sync.sh: each runtime's blocked time next to
  * the C floor timed in the same process (bench/c/sync_jobs.c, loaded by
- * bench/ffi/sync-floor.ts), with the issue's targets as ratios — runSync
+ * bench/ffi/floors.ts), with the issue's targets as ratios — runSync
  * ≤ 1.15× the floor, flat (±30 %) from 100 MiB to 4 GiB, below the
  * runtime's own blocking API — and, for scale, the floor and asp_run_sync
  * timed by a C process of their own (bench-c-sync).
@@ -9,7 +9,7 @@
  *   bun bench/sync-report.ts C.json RUNTIME.json...
  */
 import { existsSync, readFileSync } from "node:fs";
-import { FLOOR } from "./ffi/sync-floor.ts";
+import { FLOOR } from "./ffi/floors.ts";
 import type { Latency } from "./stats.ts";
 
 interface CCell {

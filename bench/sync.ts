@@ -3,7 +3,7 @@
  * long the JS thread is blocked by runSync("true") and runSync("echo",
  * ["hello"]) next to this runtime's own blocking APIs — Node's
  * child_process.execFileSync and spawnSync, Bun.spawnSync, Deno's
- * Command.outputSync — and the C floor (bench/ffi/sync-floor.ts), in the
+ * Command.outputSync — and the C floor (bench/ffi/floors.ts), in the
  * same process, taking turns in blocks, in a
  * parent with a 100 MiB and then a 4 GiB touched heap. Each call blocks
  * for all of its time, so performance.now() around it is the blocked time.
@@ -21,7 +21,7 @@ import { growTo, release } from "./heap.ts";
 import { leftovers, openFds } from "./leftovers.ts";
 import { progress, progressDone } from "./progress.ts";
 import { latency, type Latency, rotate } from "./stats.ts";
-import { FLOOR, syncFloor } from "./ffi/sync-floor.ts";
+import { FLOOR, syncFloor } from "./ffi/floors.ts";
 
 const MiB = 1024 * 1024, GiB = 1024 * MiB;
 const quick = args.includes("--quick");

@@ -19,12 +19,14 @@ interface Row {
 const r = (label: string, higher: boolean, get: Row["get"], floor?: Row["floor"]): Row => ({ label, higher, get, ...(floor && { floor }) });
 
 function comparedRows(first: RuntimeResult): Row[] {
-  const heapRows = first.call.flatMap((h, i) =>
-    (["p50Us", "p99Us"] as const).map((q) =>
+  const heapRows = first.call.flatMap((h, i) => [
+    ...(["p50Us", "p99Us"] as const).map((q) =>
       r(`spawn() ${q.slice(0, 3)} us, ${h.label}`, false, (x) => x.call[i] && [x.call[i]!.aspawn[q], x.call[i]!.native[q]],
         (c) => q === "p50Us" ? c.blockedP50Us : c.blockedP99Us)
-    )
-  );
+    ),
+    // The same floor timed in each runtime's process, in turn with spawn(): the target's.
+    ...(h.floor ? [r("  C floor in-process p50 us", false, (x) => x.call[i]?.floor && [x.call[i]!.floor!.p50Us, undefined])] : []),
+  ]);
   return [
     ...heapRows,
     r(`storm spawns/s, ${first.storm.inflight} in flight`, true, (x) => [x.storm.aspawn.perSec, x.storm.native.perSec], (c) => c.loop?.perSec),

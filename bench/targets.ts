@@ -33,7 +33,9 @@ export function targets(r: Measured, c: CFloor | null): Target[] {
   const t: Target[] = [];
   const [small, big] = [r.call[0]!, r.call[r.call.length - 1]!];
   for (const h of r.call) {
-    if (c) t.push(atMost(r, `call_p50_over_c_floor_${h.label}`, `spawn() p50 / C floor, ${h.label}`, h.aspawn.p50Us / c.blockedP50Us, 1.3, true));
+    // The floor timed in this process, in turn with spawn(), when there is one; else bench-c's.
+    const floor = h.floor?.p50Us ?? c?.blockedP50Us;
+    if (floor) t.push(atMost(r, `call_p50_over_c_floor_${h.label}`, `spawn() p50 / C floor, ${h.label}`, h.aspawn.p50Us / floor, 1.3, true));
     t.push(atMost(r, `call_p99_over_p50_${h.label}`, `spawn() p99 / p50, ${h.label}`, h.aspawn.p99Us / h.aspawn.p50Us, 3));
   }
   t.push(flat(r, "call_p50_flatness", `spawn() p50 ${big.label} / ${small.label}`, big.aspawn.p50Us / small.aspawn.p50Us));

@@ -1,0 +1,57 @@
+/**
+ * The C floors timed in this process (zig-out/lib/libbench-floor.so, built
+ * by `zig build bench-c`), loaded through the library's own binding of this
+ * runtime's FFI, so a scenario times its floor in turn with the library:
+ * same process, parent and minute. A floor timed by a process of its own,
+ * even in the same run, drifted 20-30 % from it on this noisy host.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { openTable } from "../../src/ffi/load.ts";
+
+export const FLOOR_LIBRARY = "zig-out/lib/libbench-floor.so";
+/** The floor's name in the results. */
+export const FLOOR = "C floor";
+
+const TABLE = {
+  bench_sync_floor: { args: ["i32"], result: "i32" },
+  bench_spawn_floor: { args: [], result: "i32" },
+  bench_spawn_floor_reap: { args: [], result: "i32" },
+} as const;
+
+function open(path: string) {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new Error(`${abs} is missing: build it with scripts/zig build bench-c`);
+  return openTable(abs, TABLE);
+}
+
+/**
+ * bench/c/sync_jobs.c: `true` (echo false) or `echo hello` by vfork +
+ * execve, stdout captured, waitpid (bench/sync.ts); throws if it failed.
+ */
+export function syncFloor(path = FLOOR_LIBRARY): (echo: boolean) => string {
+  const { bench_sync_floor } = open(path);
+  return (echo) => {
+    if (bench_sync_floor(echo ? 1 : 0) !== 0) throw new Error(`the C floor failed (${echo ? "echo hello" : "true"})`);
+    return echo ? "hello\n" : ""; // checked in C
+  };
+}
+
+/**
+ * bench/c/floor.c's spawn of /bin/true (2 pipes, clone3 with CLONE_VM, 3
+ * epoll registrations), one child at a time: `spawn` is the timed call,
+ * `reap` blocks until the child's stdout is at EOF and it is reaped.
+ */
+export function spawnFloor(path = FLOOR_LIBRARY): { spawn(): void; reap(): void } {
+  const { bench_spawn_floor, bench_spawn_floor_reap } = open(path);
+  return {
+    spawn() {
+      const r = bench_spawn_floor();
+      if (r !== 0) throw new Error(`the C spawn floor failed (${r})`);
+    },
+    reap() {
+      const r = bench_spawn_floor_reap();
+      if (r !== 0) throw new Error(`the C spawn floor's child exited ${r}`);
+    },
+  };
+}
