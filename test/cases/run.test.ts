@@ -22,6 +22,15 @@ test("run: input as a string and as bytes; encoding buffer", async () => {
   assert.equal((await run("true", [], { input: "x".repeat(1 << 20) })).exitCode, 0);
 });
 
+test("run: arguments, environment and argv0 reach the child as UTF-8, short and long, ASCII or not", async () => {
+  const long = "a".repeat(300);
+  const args = ["plain", "", "héllo", "日本", "😀x", `${"b".repeat(256)}é`, `${"c".repeat(255)}é`, long, "\ud800z"];
+  const r = await run("sh", ["-c", 'printf "%s|" "$@"; printf "%s|%s" "$V" "$0"', "ärgv0", ...args], {
+    env: { V: "vä😀" },
+  });
+  assert.equal(r.stdout, [...args.slice(0, -1), "\ufffdz", ""].join("|") + "vä😀|ärgv0");
+});
+
 test("run: non-zero exit rejects with ExitError carrying everything", async () => {
   const e = await run("sh", ["-c", "echo partial; echo oops >&2; exit 2"]).catch((e) => e);
   assert.ok(e instanceof ExitError);
