@@ -13,6 +13,7 @@ import type { FdMap, StdioDefaults } from "./stdio.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
 import { fdMapIndex, steps } from "./steps.ts";
 import { unrefTimeout } from "./timers.ts";
+import { controllingFd, type PtyMarked } from "./pty.ts";
 
 export type { StdioDefaults } from "./stdio.ts";
 
@@ -89,26 +90,87 @@ function checkSteps(o: Options, defaults: StdioDefaults): unknown[] {
   return values;
 }
 
+/**
+ * The steps of the usual request — options that name stdio words and at
+ * most an environment — are the same every time, and so are the checks
+ * that make them: they are taken from here, encoded once. Between spawns
+ * the caches are cold (the child ran meanwhile), and the 18 checks and
+ * their encoding cost 15-40 us a spawn there (1.2 us hot); this costs a
+ * key and a copy. Every check is a pure function of the options and the
+ * defaults, so the key holds both whole.
+ */
+interface CachedSteps {
+  values: readonly unknown[];
+  bytes: Uint8Array;
+  count: number;
+  names: string[];
+  paths: (string | undefined)[];
+}
+const stepCache = new Map<number, CachedSteps>();
+/** Few keys exist (stdio words x defaults); a bound all the same. */
+const STEP_CACHE_MAX = 64;
+
+/** The stdio words a key can hold; any other value is planned the long way. */
+const WORDS = new Map([["pipe", 1], ["ignore", 2], ["inherit", 3]]);
+const word = (v: unknown) => (typeof v === "string" ? WORDS.get(v) ?? -1 : v === undefined ? 0 : -1);
+
+/**
+ * The cache's key for these options and defaults (a number: a string key
+ * would be built and hashed each spawn), or -1 when the options name
+ * anything but stdio words and env, or the pty step's marker.
+ */
+function stepsKey(o: Options, d: StdioDefaults): number {
+  let stdin = 0, stdout = 0, stderr = 0;
+  for (const k in o) {
+    const v = (o as Record<string, unknown>)[k];
+    if (k === "env") continue; // not a step: writeEnvironment() reads it every time
+    else if (k === "stdin" && (stdin = word(v)) > 0) continue;
+    else if (k === "stdout" && (stdout = word(v)) > 0) continue;
+    else if (k === "stderr" && (stderr = word(v)) > 0) continue;
+    return -1;
+  }
+  const dIn = word(d.stdin), dOut = word(d.stdout), dErr = word(d.stderr);
+  if (dIn <= 0 || dOut <= 0 || dErr <= 0 || (o as PtyMarked)[controllingFd] !== undefined) return -1;
+  return (((((dIn * 4 + dOut) * 4 + dErr) * 2 + (d.extraPipes === true ? 1 : 0)) * 4 + stdin) * 4 + stdout) * 4 + stderr;
+}
+
+/** Frozen: a consumer that changed a cached Plan's arrays would change every later spawn's. */
+function remember(key: number, w: RequestWriter, values: unknown[], names: string[], paths: (string | undefined)[]): void {
+  if (stepCache.size >= STEP_CACHE_MAX) return;
+  const map = values[fdMapIndex] as FdMap;
+  for (const list of Object.values(map)) Object.freeze(list);
+  Object.freeze(map);
+  const { bytes, count } = w.stepBytes();
+  stepCache.set(key, { values: Object.freeze(values), bytes, count, names: Object.freeze(names) as string[], paths: Object.freeze(paths) as (string | undefined)[] });
+}
+
 function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defaults: StdioDefaults): Plan {
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty");
   if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
   if (typeof o !== "object" || o === null) throw new TypeError("options must be an object");
-  const values = checkSteps(o, defaults);
+  const key = stepsKey(o, defaults), hit = key < 0 ? undefined : stepCache.get(key);
+  const values = hit ? hit.values : checkSteps(o, defaults);
   const f = file as string;
 
   w.begin(f, !f.includes("/"));
   w.arg(o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
   for (let i = 0; i < args.length; i++) w.arg(noNul(args[i], `args[${i}]`));
   writeEnvironment(w, o);
-  const names: string[] = [], paths: (string | undefined)[] = [];
-  for (let i = 0; i < steps.length; i++) {
-    const s = steps[i]!, v = values[i];
-    if (v === undefined) continue;
-    s.encode(w, v);
-    if (s.names) s.names(v, names, paths);
-    else names.push(s.name);
+  let names: string[] = [], paths: (string | undefined)[] = [];
+  if (hit) {
+    w.rawSteps(hit.bytes, hit.count);
+    ({ names, paths } = hit);
+  } else {
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!, v = values[i];
+      if (v === undefined) continue;
+      s.encode(w, v);
+      if (s.names) s.names(v, names, paths);
+      else names.push(s.name);
+    }
+    if (key >= 0) remember(key, w, values as unknown[], names, paths);
   }
   const map = values[fdMapIndex] as FdMap;
-  return { request: w.end(), steps: names, paths, pipes: map.pipes, handovers: map.handovers, values, pumps: map.pumps };
+  return { request: w.end(), steps: names, paths, pipes: map.pipes, handovers: map.handovers, values: values as unknown[], pumps: map.pumps };
 }

@@ -263,6 +263,23 @@ export class RequestWriter {
   }
 
   /** The finished request: a view into the writer's buffer, valid until the next begin(). */
+  /** The steps written since begin(), as bytes rawSteps() can append to another request. */
+  stepBytes(): { bytes: Uint8Array; count: number } {
+    const from = this.#stepsOffset || this.#len;
+    return { bytes: this.#buf.slice(from, this.#len), count: this.#nsteps };
+  }
+
+  /** Append steps taken with stepBytes() (a step holds no offset: they read the same anywhere). */
+  rawSteps(bytes: Uint8Array, count: number): this {
+    if (!count) return this;
+    if (!this.#stepsOffset) this.#stepsOffset = this.#len;
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.#len);
+    this.#len += bytes.length;
+    this.#nsteps += count;
+    return this;
+  }
+
   end(): Uint8Array {
     if (!this.#stepsOffset) this.#stepsOffset = this.#len;
     const v = this.#view, H = ReqHeader;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
 import { openFds } from "../fds.ts";
 import { until } from "../wait.ts";
-import { spawn, SpawnError } from "../../src/index.ts";
+import { run, spawn, SpawnError } from "../../src/index.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {
   const p = spawn("sh", ["-c", "echo hello"]);
@@ -36,6 +36,32 @@ test("spawn: spawned and exited are one promise each, also when first asked for 
   const e1 = await failed.spawned.catch((e) => e), e2 = await failed.exited.catch((e) => e);
   assert.ok(e1 instanceof SpawnError && e1.code === "ENOENT", String(e1));
   assert.equal(e2, e1, "exited rejects with the same SpawnError");
+});
+
+test("spawn: the same stdio words plan the same each time, other words and run()'s defaults their own way", async () => {
+  // The steps of such options are planned once and reused (plan.ts): each
+  // word and each API's defaults must still get its own.
+  const script = ["-c", "echo out; echo err >&2"];
+  for (let round = 0; round < 3; round++) {
+    const piped = spawn("sh", script, { stdout: "pipe", stderr: "pipe" });
+    assert.equal(text(await readAll(piped.stdout)), "out\n");
+    assert.equal(text(await readAll(piped.stderr)), "err\n");
+    await piped.exited;
+    const ignored = spawn("sh", script, { stdout: "ignore", stderr: "pipe" });
+    assert.equal(ignored.stdout, null);
+    assert.equal(text(await readAll(ignored.stderr)), "err\n");
+    await ignored.exited;
+    // run() pipes stderr by default where spawn() inherits it.
+    const r = await run("sh", script, { stdout: "pipe" });
+    assert.equal(r.stdout, "out\n");
+    assert.equal(r.stderr, "err\n");
+    const inherited = spawn("sh", script, { stdout: "pipe" });
+    assert.equal(inherited.stderr, null);
+    await inherited.exited;
+    // An env with the words: its own every time.
+    const withEnv = spawn("sh", ["-c", "echo $V"], { stdout: "pipe", env: { V: `v${round}` } });
+    assert.equal(text(await readAll(withEnv.stdout)), `v${round}\n`);
+  }
 });
 
 test("spawn: exit codes and signals", async () => {
