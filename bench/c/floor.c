@@ -61,8 +61,10 @@ void floor_fini(void)
 {
 	int i;
 	for (i = 0; i < NSLOTS; i++)
-		if (slots[i].map)
+		if (slots[i].map) {
 			munmap(slots[i].map, SLOT_SIZE);
+			slots[i].map = 0;
+		}
 }
 
 static struct slot *slot_get(void)

@@ -65,3 +65,15 @@ int bench_spawn_floor_reap(void)
 	drop(&cur.pidfd);
 	return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 }
+
+/* The scenario is done: its epoll set goes (the run's leftover count would
+ * show it), and the stacks. */
+int bench_spawn_floor_close(void)
+{
+	if (epfd < 0)
+		return 0;
+	close(epfd);
+	epfd = -1;
+	floor_fini();
+	return 0;
+}

@@ -17,6 +17,7 @@ const TABLE = {
   bench_sync_floor: { args: ["i32"], result: "i32" },
   bench_spawn_floor: { args: [], result: "i32" },
   bench_spawn_floor_reap: { args: [], result: "i32" },
+  bench_spawn_floor_close: { args: [], result: "i32" },
 } as const;
 
 function open(path: string) {
@@ -42,8 +43,8 @@ export function syncFloor(path = FLOOR_LIBRARY): (echo: boolean) => string {
  * epoll registrations), one child at a time: `spawn` is the timed call,
  * `reap` blocks until the child's stdout is at EOF and it is reaped.
  */
-export function spawnFloor(path = FLOOR_LIBRARY): { spawn(): void; reap(): void } {
-  const { bench_spawn_floor, bench_spawn_floor_reap } = open(path);
+export function spawnFloor(path = FLOOR_LIBRARY): { spawn(): void; reap(): void; close(): void } {
+  const { bench_spawn_floor, bench_spawn_floor_reap, bench_spawn_floor_close } = open(path);
   return {
     spawn() {
       const r = bench_spawn_floor();
@@ -53,5 +54,7 @@ export function spawnFloor(path = FLOOR_LIBRARY): { spawn(): void; reap(): void 
       const r = bench_spawn_floor_reap();
       if (r !== 0) throw new Error(`the C spawn floor's child exited ${r}`);
     },
+    /** Its epoll set and stacks go (they would count as left behind). */
+    close: () => bench_spawn_floor_close(),
   };
 }

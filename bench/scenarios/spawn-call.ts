@@ -29,12 +29,13 @@ const WARMUP = 10, MIN_SAMPLES = 20, BLOCK = 10;
 interface Side {
   spawn(): unknown;
   reap(child: unknown): Promise<void> | void;
+  close?(): void;
 }
 
 function floorSide(): Side | null {
   try {
     const f = spawnFloor();
-    return { spawn: () => f.spawn(), reap: () => f.reap() };
+    return { spawn: () => f.spawn(), reap: () => f.reap(), close: () => f.close() };
   } catch (e) {
     progress(`spawn() call: no in-process C floor (${(e as Error).message})`, true);
     return null;
@@ -78,6 +79,7 @@ export async function spawnCall(pair: Launcher[], cfg: Config): Promise<CallResu
       ...(floor && { floor: latency(samples[2]!) }),
     });
   }
+  floor?.close?.();
   release();
   return results;
 }
