@@ -91,8 +91,9 @@ function checkSteps(o: Options, defaults: StdioDefaults): unknown[] {
 }
 
 /**
- * The steps of the usual request — options that name stdio words and at
- * most an environment — are the same every time, and so are the checks
+ * The steps of the usual request — options that name stdio words, and
+ * perhaps `cleanup` and options that are no step (an environment) — are
+ * the same every time, and so are the checks
  * that make them: they are taken from here, encoded once. Between spawns
  * the caches are cold (the child ran meanwhile), and the 18 checks and
  * their encoding cost 15-40 us a spawn there (1.2 us hot); this costs a
@@ -115,23 +116,47 @@ const WORDS = new Map([["pipe", 1], ["ignore", 2], ["inherit", 3]]);
 const word = (v: unknown) => (typeof v === "string" ? WORDS.get(v) ?? -1 : v === undefined ? 0 : -1);
 
 /**
+ * Options no check reads (each is read on every spawn where it is used:
+ * writeEnvironment, encode's argv0, Subprocess's timers): they leave the
+ * key alone. test/cases/steps.test.ts holds each to that.
+ */
+export const NOT_STEPS: ReadonlySet<string> = new Set(["env", "clearEnv", "argv0", "timeout", "forceKillAfter"]);
+
+/** `stdio` as a number of the key: absent 0, a word 1-3, an array of at most 3 words 4-259; -1 otherwise. */
+function stdioCode(v: unknown): number {
+  if (!Array.isArray(v)) return word(v);
+  if (v.length > 3) return -1;
+  let code = v.length;
+  for (let i = 0; i < 3; i++) {
+    const w = i < v.length ? word(v[i]) : 0;
+    if (w < 0) return -1;
+    code = code * 4 + w;
+  }
+  return 4 + code;
+}
+
+/**
  * The cache's key for these options and defaults (a number: a string key
  * would be built and hashed each spawn), or -1 when the options name
- * anything but stdio words and env, or the pty step's marker.
+ * anything else than stdio words, `cleanup` and NOT_STEPS, or carry the
+ * pty step's marker.
  */
 function stepsKey(o: Options, d: StdioDefaults): number {
-  let stdin = 0, stdout = 0, stderr = 0;
+  let stdin = 0, stdout = 0, stderr = 0, stdio = 0, cleanup = 0;
   for (const k in o) {
     const v = (o as Record<string, unknown>)[k];
-    if (k === "env") continue; // not a step: writeEnvironment() reads it every time
+    if (NOT_STEPS.has(k)) continue;
     else if (k === "stdin" && (stdin = word(v)) > 0) continue;
     else if (k === "stdout" && (stdout = word(v)) > 0) continue;
     else if (k === "stderr" && (stderr = word(v)) > 0) continue;
+    else if (k === "stdio" && (stdio = stdioCode(v)) > 0) continue;
+    else if (k === "cleanup" && typeof v === "boolean" && (cleanup = v ? 2 : 1)) continue;
     return -1;
   }
   const dIn = word(d.stdin), dOut = word(d.stdout), dErr = word(d.stderr);
   if (dIn <= 0 || dOut <= 0 || dErr <= 0 || (o as PtyMarked)[controllingFd] !== undefined) return -1;
-  return (((((dIn * 4 + dOut) * 4 + dErr) * 2 + (d.extraPipes === true ? 1 : 0)) * 4 + stdin) * 4 + stdout) * 4 + stderr;
+  const defaults = ((dIn * 4 + dOut) * 4 + dErr) * 2 + (d.extraPipes === true ? 1 : 0);
+  return ((((defaults * 4 + stdin) * 4 + stdout) * 4 + stderr) * 260 + stdio) * 3 + cleanup;
 }
 
 /** Frozen: a consumer that changed a cached Plan's arrays would change every later spawn's. */

@@ -58,6 +58,15 @@ test("spawn: the same stdio words plan the same each time, other words and run()
     const inherited = spawn("sh", script, { stdout: "pipe" });
     assert.equal(inherited.stderr, null);
     await inherited.exited;
+    // stdio arrays of words: each array its own.
+    const outOnly = spawn("sh", script, { stdio: ["ignore", "pipe", "ignore"] });
+    assert.equal(outOnly.stderr, null);
+    assert.equal(text(await readAll(outOnly.stdout)), "out\n");
+    await outOnly.exited;
+    const errOnly = spawn("sh", script, { stdio: ["ignore", "ignore", "pipe"] });
+    assert.equal(errOnly.stdout, null);
+    assert.equal(text(await readAll(errOnly.stderr)), "err\n");
+    await errOnly.exited;
     // An env with the words: its own every time.
     const withEnv = spawn("sh", ["-c", "echo $V"], { stdout: "pipe", env: { V: `v${round}` } });
     assert.equal(text(await readAll(withEnv.stdout)), `v${round}\n`);

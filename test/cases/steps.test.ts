@@ -2,7 +2,9 @@
 // agrees with the C side's op table (lib/c/program.h) on every property
 // both sides depend on.
 import { readFileSync } from "node:fs";
-import { Op } from "../../src/ffi/abi.ts";
+import { Op, ReqHeader } from "../../src/ffi/abi.ts";
+import type { Options } from "../../src/api/options.ts";
+import { NOT_STEPS, plan } from "../../src/api/plan.ts";
 import { steps } from "../../src/api/steps.ts";
 import { assert, test } from "../adapter.ts";
 import { repoRoot } from "../repo-root.ts";
@@ -76,4 +78,20 @@ test("steps: an option's getter that spawns during a spawn leaves both requests 
   const outer = await run("sh", ["-c", 'echo "$A" "$1"', "sh", "arg"], { env, cwd: "/" });
   assert.equal(outer.stdout, "outer arg\n");
   assert.equal((await inner!).stdout, "inner\n");
+});
+
+test("steps: no check reads an option plan.ts's cache leaves out of its key (NOT_STEPS)", () => {
+  // umask keeps both plans off the cache: the checks run each time.
+  const base: Options = { umask: 0o22, stdout: "pipe" };
+  const samples: Record<string, unknown> = { env: { A: "1" }, clearEnv: true, argv0: "x", timeout: 1000, forceKillAfter: 10 };
+  const stepBytes = (o: Options) => {
+    const p = plan("/bin/true", ["a"], o, { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+    const view = new DataView(p.request.buffer, p.request.byteOffset, p.request.length);
+    return { names: p.steps.join(","), bytes: [...p.request.subarray(view.getUint32(ReqHeader.steps_offset, true))].join(",") };
+  };
+  const without = stepBytes(base);
+  for (const key of NOT_STEPS) {
+    assert.ok(key in samples, `a sample value for ${key}`);
+    assert.deepEqual(stepBytes({ ...base, [key]: samples[key] }), without, `${key} changes the steps`);
+  }
 });
