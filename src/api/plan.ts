@@ -159,6 +159,35 @@ function stepsKey(o: Options, d: StdioDefaults): number {
   return ((((defaults * 4 + stdin) * 4 + stdout) * 4 + stderr) * 260 + stdio) * 3 + cleanup;
 }
 
+const WORD_NAMES = [undefined, "pipe", "ignore", "inherit"] as const;
+
+/**
+ * The options a key stands for, rebuilt from it: a miss is checked on
+ * these, not on the caller's, so what is cached is what the key says even
+ * when reading the caller's options again would give something else (a
+ * getter on a stdio array's element). NOT_STEPS are left out: no check
+ * reads them.
+ */
+function keyOptions(key: number): Options {
+  const o: Record<string, unknown> = Object.create(null);
+  const cleanup = key % 3;
+  let stdio = Math.floor(key / 3) % 260, rest = Math.floor(key / 780);
+  for (const name of ["stderr", "stdout", "stdin"]) {
+    if (rest % 4) o[name] = WORD_NAMES[rest % 4];
+    rest = Math.floor(rest / 4);
+  }
+  if (cleanup) o.cleanup = cleanup === 2;
+  if (stdio > 0 && stdio < 4) o.stdio = WORD_NAMES[stdio];
+  else if (stdio >= 4) {
+    const words: unknown[] = [];
+    stdio -= 4;
+    for (let i = 2; i >= 0; i--, stdio = Math.floor(stdio / 4)) words[i] = WORD_NAMES[stdio % 4];
+    words.length = stdio; // what is left is the array's length
+    o.stdio = words;
+  }
+  return o as Options;
+}
+
 /** Frozen: a consumer that changed a cached Plan's arrays would change every later spawn's. */
 function remember(key: number, w: RequestWriter, values: unknown[], names: string[], paths: (string | undefined)[]): void {
   if (stepCache.size >= STEP_CACHE_MAX) return;
@@ -175,7 +204,7 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
   if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
   if (typeof o !== "object" || o === null) throw new TypeError("options must be an object");
   const key = stepsKey(o, defaults), hit = key < 0 ? undefined : stepCache.get(key);
-  const values = hit ? hit.values : checkSteps(o, defaults);
+  const values = hit ? hit.values : checkSteps(key < 0 ? o : keyOptions(key), defaults);
   const f = file as string;
 
   w.begin(f, !f.includes("/"));

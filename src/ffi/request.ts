@@ -262,7 +262,6 @@ export class RequestWriter {
     return this;
   }
 
-  /** The finished request: a view into the writer's buffer, valid until the next begin(). */
   /** The steps written since begin(), as bytes rawSteps() can append to another request. */
   stepBytes(): { bytes: Uint8Array; count: number } {
     const from = this.#stepsOffset || this.#len;
@@ -280,6 +279,7 @@ export class RequestWriter {
     return this;
   }
 
+  /** The finished request: a view into the writer's buffer, valid until the next begin(). */
   end(): Uint8Array {
     if (!this.#stepsOffset) this.#stepsOffset = this.#len;
     const v = this.#view, H = ReqHeader;

@@ -73,6 +73,29 @@ test("spawn: the same stdio words plan the same each time, other words and run()
   }
 });
 
+test("spawn: a stdio array whose getter answers differently each read cannot change later spawns' stdio", async () => {
+  // "pipe" for the first n reads, "ignore" after, each n with stdio words
+  // of its own around it (a key nothing spawned yet): whichever read
+  // decides the cache's key, what later spawns with those words get must
+  // be what the words say.
+  const around = [["ignore", "inherit"], ["inherit", "ignore"], ["inherit", "inherit"], ["ignore", "ignore"]] as const;
+  for (let n = 1; n <= around.length; n++) {
+    const [before, after] = around[n - 1]!;
+    let reads = 0;
+    const fickle: unknown[] = [before, undefined, after];
+    Object.defineProperty(fickle, 1, { enumerable: true, get: () => (reads++ < n ? "pipe" : "ignore") });
+    const odd = spawn("sh", ["-c", "echo out"], { stdio: fickle as never });
+    if (odd.stdout) await readAll(odd.stdout);
+    await odd.exited;
+    const piped = spawn("sh", ["-c", "echo out"], { stdio: [before, "pipe", after] });
+    assert.equal(text(await readAll(piped.stdout)), "out\n", `after ${n} reads`);
+    await piped.exited;
+    const ignored = spawn("sh", ["-c", "echo out"], { stdio: [before, "ignore", after] });
+    assert.equal(ignored.stdout, null, `after ${n} reads`);
+    await ignored.exited;
+  }
+});
+
 test("spawn: exit codes and signals", async () => {
   assert.equal((await spawn("sh", ["-c", "exit 7"]).exited).exitCode, 7);
   const p = spawn("sleep", ["10"]);
