@@ -59,7 +59,8 @@ extern long failed_spawns;
 int asp_load(const char *path);
 
 /* vfork_spawn.c: vfork + execve, stdin /dev/null, stdout a pipe whose read
- * end (O_CLOEXEC | pipe_flags) goes to *out_fd: the pid, or -errno. */
+ * end (O_CLOEXEC | pipe_flags) goes to *out_fd: the pid, or -errno. A path
+ * without "/" is a name looked up in PATH (execvpe). */
 int vfork_spawn(const char *path, char *const argv[], int pipe_flags, int *out_fd);
 /* The same with stdout onto the caller's fd out (left open): the pid, or -errno. */
 int vfork_exec(const char *path, char *const argv[], int out);
@@ -73,7 +74,7 @@ int capture_reap(int pid, int fd, const char *expect);
  * stdout captured, reaped): 0 when the child printed what it should. */
 struct sync_job {
 	const char *name;
-	const char *path;
+	const char *path;   /* a name: looked up in PATH, as runSync("true") is */
 	char *const *argv;
 	const char *expect; /* stdout */
 };

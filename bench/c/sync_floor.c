@@ -33,7 +33,8 @@ static void asp_prepare(void)
 	static const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {ASP_FD_PIPE_WRITE, 2}};
 	int i, k;
 	for (i = 0; i < NJOBS; i++) {
-		req_begin(&reqs[i], sync_jobs[i].path, 0);
+		/* By name and with our environment, as the floor runs it. */
+		req_begin(&reqs[i], sync_jobs[i].path, ASP_REQ_SEARCH_PATH | ASP_REQ_INHERIT_ENV);
 		for (k = 0; sync_jobs[i].argv[k]; k++)
 			req_arg(&reqs[i], sync_jobs[i].argv[k]);
 		req_fd_map(&reqs[i], map, 3, ASP_FDMAP_CLOSE_OTHERS);

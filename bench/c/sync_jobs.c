@@ -2,6 +2,9 @@
  * The blocking runs of bench/sync.ts (`true`, `echo hello`) and their
  * floor: vfork + execve, stdout captured through a pipe read to EOF,
  * waitpid — the least a blocking spawn that returns the output can do.
+ * The program is named, not given by path, as bench/sync.ts names it to
+ * every method: the floor looks it up in PATH as they all must (execvpe:
+ * one failed execve per directory before the one that holds it).
  * Linked into bench-c-sync, and alone into libbench-floor.so, which
  * bench/sync.ts loads into the runtime's own process: runSync and its floor
  * then take turns in the same process, parent and minute (a floor timed by
@@ -15,8 +18,8 @@
 static char *const true_argv[] = {"true", 0};
 static char *const echo_argv[] = {"echo", "hello", 0};
 const struct sync_job sync_jobs[NJOBS] = {
-	{"true", "/bin/true", true_argv, ""},
-	{"echo", "/bin/echo", echo_argv, "hello\n"},
+	{"true", "true", true_argv, ""},
+	{"echo", "echo", echo_argv, "hello\n"},
 };
 
 int sync_floor_run(const struct sync_job *j)

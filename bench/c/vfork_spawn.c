@@ -25,7 +25,12 @@ int vfork_exec(const char *path, char *const argv[], int out)
 			close(fd);
 		}
 		dup2(out, 1);
-		execve(path, argv, environ);
+		/* A bare name is looked up in PATH, as execvp does (and every
+		 * runtime's API, and the library, for a name without "/"). */
+		if (strchr(path, '/'))
+			execve(path, argv, environ);
+		else
+			execvpe(path, argv, environ);
 		_exit(127);
 	}
 	return pid < 0 ? -errno : pid;

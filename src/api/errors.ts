@@ -178,17 +178,19 @@ export class ExitError<T extends string | Uint8Array = string | Uint8Array> exte
   }
 }
 
-/** "file arg1 arg2" with arguments quoted when they need it, for messages. */
 /** Longest command line kept for messages: a 40 MiB argument list must not
  * live on in every error that quotes it. */
 const MAX_COMMAND = 4096;
+/** Words that need no quotes for a shell (a literal in quote() would be a new RegExp per string). */
+const PLAIN = /^[\w@%+=:,./-]+$/;
+const quote = (s: string) => (PLAIN.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 
+/** "file arg1 arg2" with arguments quoted when they need it, for messages. */
 export function commandLine(file: string, args: readonly string[]): string {
-  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
-  let line = q(file.length > MAX_COMMAND ? file.slice(0, MAX_COMMAND) : file);
+  let line = quote(file.length > MAX_COMMAND ? file.slice(0, MAX_COMMAND) : file);
   for (const a of args) {
     if (line.length > MAX_COMMAND) break;
-    line += ` ${q(a.length > MAX_COMMAND ? a.slice(0, MAX_COMMAND) : a)}`;
+    line += ` ${quote(a.length > MAX_COMMAND ? a.slice(0, MAX_COMMAND) : a)}`;
   }
   return line.length > MAX_COMMAND ? `${line.slice(0, MAX_COMMAND)}… (${args.length} arguments)` : line;
 }

@@ -34,6 +34,8 @@ const encoder = new TextEncoder();
 /** asp_sync_take copies at most this much per call. */
 const TAKE_MAX = 0x7fffffff;
 const INPUT_MAX = 0xffffffff;
+/** Kept output up to this many bytes stays native until the next run. */
+const KEEP_SMALL = 64 * 1024;
 
 /**
  * Run a command to completion, blocking this thread, and collect its
@@ -61,6 +63,8 @@ function isStream(v: unknown): boolean {
     typeof s.write === "function" || typeof s[Symbol.asyncIterator] === "function";
 }
 
+const STDIO_NAMES = ["stdin", "stdout", "stderr"] as const;
+
 function checkNoEventLoop(o: RunOptions): void {
   if (typeof o !== "object" || o === null) return; // plan() says what is wrong
   if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
@@ -69,9 +73,8 @@ function checkNoEventLoop(o: RunOptions): void {
   if (o.signal !== undefined) {
     throw new TypeError("signal: runSync() cannot be aborted (an AbortSignal needs the event loop); use timeout, or run()");
   }
-  const std = { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr } as Record<string, unknown>;
-  for (const name in std) {
-    if (isStream(std[name])) {
+  for (const name of STDIO_NAMES) {
+    if (isStream(o[name])) {
       throw new TypeError(`${name}: a stream needs the event loop; runSync() takes input as a string or bytes, or use run()`);
     }
   }
@@ -168,8 +171,9 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
     stderr = take(native, Sync.STDERR, errLen);
     if (o.all) all = take(native, Sync.ALL, result.getFloat64(SyncResult.all_len, true));
   } finally {
-    // Nothing kept, nothing to free (asp_run_sync keeps no empty result).
-    if (outLen || errLen) native.asp_sync_free();
+    // A small output is left for the thread's next asp_run_sync (or its
+    // end) to free: one native call less. Nothing kept, nothing to free.
+    if (outLen + errLen > KEEP_SMALL) native.asp_sync_free();
   }
   const err = result.getInt32(SyncResult.err, true);
   if (err) {

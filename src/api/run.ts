@@ -7,6 +7,7 @@ import type { RunOptions } from "./options.ts";
 import { maxBufferOf, spawnWith } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 import { ownOptions } from "./own-options.ts";
+import { utf8Text } from "./text.ts";
 
 export interface RunResult<T extends string | Uint8Array = string> {
   stdout: T;
@@ -36,8 +37,6 @@ export interface RunResult<T extends string | Uint8Array = string> {
    */
   all?: T;
 }
-
-const decoder = new TextDecoder();
 
 /**
  * Run a command to completion and collect its output. Rejects with
@@ -155,8 +154,8 @@ export interface Outcome {
 export function settle(o: RunOptions, max: number, r: Outcome): RunResult<string | Uint8Array> {
   const text = o.encoding !== "buffer";
   const result: RunResult<string | Uint8Array> = {
-    stdout: text ? decoder.decode(r.stdout) : r.stdout,
-    stderr: text ? decoder.decode(r.stderr) : r.stderr,
+    stdout: text ? utf8Text(r.stdout) : r.stdout,
+    stderr: text ? utf8Text(r.stderr) : r.stderr,
     exitCode: r.status.exitCode,
     signal: r.status.signal,
     durationMs: r.durationMs,
@@ -166,7 +165,7 @@ export function settle(o: RunOptions, max: number, r: Outcome): RunResult<string
     aborted: r.aborted,
   };
   if (r.pid !== undefined) result.pid = r.pid;
-  if (r.all) result.all = text ? decoder.decode(r.all) : r.all;
+  if (r.all) result.all = text ? utf8Text(r.all) : r.all;
   const failed = r.status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
   if (failed && o.reject !== false) {
     throw new ExitError({ ...result, timeoutMs: r.timeoutMs, maxBuffer: max, maxBufferStream: r.exceeded });

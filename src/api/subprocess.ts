@@ -16,6 +16,7 @@ import type { ExtraPipe } from "./extra-pipes.ts";
 import { unrefTimeout } from "./timers.ts";
 import { logEnd, logStart } from "./verbose.ts";
 import { ownOptions } from "./own-options.ts";
+import { utf8Text } from "./text.ts";
 
 export interface SubprocessInit {
   child: Child;
@@ -343,7 +344,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   async #collect(what: string, text: boolean): Promise<string | Uint8Array> {
     const out = this.#limit();
     await this.#stdoutFor(what).drain(out.add);
-    const stdout = text ? new TextDecoder().decode(out.bytes()) : out.bytes();
+    const stdout = text ? utf8Text(out.bytes()) : out.bytes();
     await this.#judge(stdout, out.exceeded);
     return stdout;
   }
@@ -390,7 +391,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     if (!r || r.touched || r.closed || this.#stderr?.locked) return empty;
     r.finish();
     const bytes = await readBytes(r);
-    return text ? new TextDecoder().decode(bytes) : bytes;
+    return text ? utf8Text(bytes) : bytes;
   }
 
   #stdoutFor(what: string): PipeReader {

@@ -1,6 +1,6 @@
 // run(): buffered results, input, errors, timeouts, abort, maxBuffer.
 import { assert, test } from "../adapter.ts";
-import { ExitError, run, SpawnError } from "../../src/index.ts";
+import { ExitError, run, runSync, spawn, SpawnError } from "../../src/index.ts";
 
 test("run: stdout, stderr, exit code, duration, command", async () => {
   const r = await run("sh", ["-c", "echo out; echo err >&2"]);
@@ -119,4 +119,27 @@ test("run: maxBuffer kills the child and says so", async () => {
   assert.equal(e.maxBufferExceeded, true);
   assert.equal(e.stdout.length, 100000);
   assert.match(e.message, /^Command output exceeded maxBuffer/);
+});
+
+test("run, runSync and text(): output decodes as TextDecoder decodes it, short or long, ASCII or not", async () => {
+  const ascii = (n: number) => new TextEncoder().encode("x".repeat(n));
+  const cases: Uint8Array[] = [
+    new Uint8Array(0),
+    ascii(1),
+    new Uint8Array([0, 10, 13, 0x7f]),
+    ascii(256),
+    ascii(257),
+    Uint8Array.of(...ascii(255), 0xc3, 0xa9), // é across the short bound
+    Uint8Array.of(...ascii(256), 0xc3, 0xa9),
+    Uint8Array.of(0x68, 0xff, 0x69), // invalid UTF-8: U+FFFD
+    Uint8Array.of(0x61, 0xc3), // cut in the middle of a sequence
+    Uint8Array.of(0xef, 0xbb, 0xbf, 0x61), // a BOM is dropped, as TextDecoder drops it
+  ];
+  for (const bytes of cases) {
+    const want = new TextDecoder().decode(bytes);
+    const what = `[${[...bytes.slice(0, 4)]}...] (${bytes.length} bytes)`;
+    assert.equal((await run("cat", [], { input: bytes })).stdout, want, `run ${what}`);
+    assert.equal(runSync("cat", [], { input: bytes }).stdout, want, `runSync ${what}`);
+    assert.equal(await spawn("cat", [], { input: bytes }).text(), want, `text() ${what}`);
+  }
 });
