@@ -47,6 +47,8 @@ export interface DenoLike {
     stdout?: DenoStdio;
     stderr?: DenoStdio;
   }) => DenoCommand;
+  addSignalListener(signal: string, handler: () => void): void;
+  removeSignalListener(signal: string, handler: () => void): void;
 }
 
 export const bun = (globalThis as { Bun?: BunLike }).Bun;
