@@ -77,7 +77,8 @@ export interface RuntimeResult {
   call: CallResult[];
   storm: Pair<StormSide> & { total: number; inflight: number };
   pipe: Pair<{ mbPerSec: number; runs: number[] }> & { bytes: number; writer: string };
-  echo: Pair<Latency> & { command: string };
+  /** floor: bench/c/echo_capture.c's vfork capture timed in this process, in turn with the pair */
+  echo: Pair<Latency> & { command: string; floor?: Latency };
   live: Pair<LiveSide> & { children: number; reps: number; gc: string; forcedGc: boolean };
   /** aspawn only: how spawn() grows with live children and request size */
   growth: GrowthResult;

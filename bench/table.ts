@@ -37,6 +37,8 @@ function comparedRows(first: RuntimeResult): Row[] {
     r(`stdout MB/s, ${first.pipe.bytes / 2 ** 20} MiB`, true, (x) => [x.pipe.aspawn.mbPerSec, x.pipe.native.mbPerSec], (c) => c.stdout?.mbPerSec),
     r("echo hello p50 us", false, (x) => [x.echo.aspawn.p50Us, x.echo.native.p50Us], (c) => c.echo?.vfork.p50Us),
     r("echo hello p99 us", false, (x) => [x.echo.aspawn.p99Us, x.echo.native.p99Us], (c) => c.echo?.vfork.p99Us),
+    // The same capture timed in each runtime's process, in turn with run(): the target's.
+    ...(first.echo.floor ? [r("  C echo in-process p50 us", false, (x) => x.echo.floor && [x.echo.floor.p50Us, undefined])] : []),
     r(`live x${first.live.children}: heap B/child`, false, (x) => [x.live.aspawn.heapBytesPerChild, x.live.native.heapBytesPerChild]),
     r("  RSS KiB/child", false, (x) => [x.live.aspawn.rssBytesPerChild / 1024, x.live.native.rssBytesPerChild / 1024]),
     r("  spawn calls ms", false, (x) => [x.live.aspawn.spawnAllMs, x.live.native.spawnAllMs]),

@@ -49,9 +49,9 @@ export function targets(r: Measured, c: CFloor | null): Target[] {
     t.push(atMost(r, "loop_gap_p99_over_c_loop", "loop p99 gap / C loop", r.storm.aspawn.gapP99Ms / c.loop.gapP99Ms, 1.1, true));
     t.push(atLeast(r, "loop_ticks_over_c_loop", "loop ticks/s / C loop", r.storm.aspawn.ticksPerSec / c.loop.ticksPerSec, 1, true));
   }
-  if (c?.echo) {
-    t.push(atMost(r, "echo_p50_over_c_echo", "echo p50 / C echo (vfork)", r.echo.aspawn.p50Us / c.echo.vfork.p50Us, 1.1, true));
-  }
+  // The floor timed in this process, in turn with run(), when there is one; else bench-c's.
+  const echoFloor = r.echo.floor?.p50Us ?? c?.echo?.vfork.p50Us;
+  if (echoFloor) t.push(atMost(r, "echo_p50_over_c_echo", "echo p50 / C echo (vfork)", r.echo.aspawn.p50Us / echoFloor, 1.1, true));
   if (c?.stdout) {
     t.push(atLeast(r, "pipe_over_c_reader", "stdout MB/s / best C reader", r.pipe.aspawn.mbPerSec / c.stdout.mbPerSec, 0.95, true));
   }

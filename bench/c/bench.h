@@ -70,6 +70,11 @@ int posix_spawn_out(const char *path, char *const argv[], int pipe_flags, int *o
  * exited 0 having printed exactly expect, else -EPROTO. */
 int capture_reap(int pid, int fd, const char *expect);
 
+/* echo_capture.c: one `/bin/echo hello` captured and reaped, by vfork
+ * (posix 0) or posix_spawn: 0 when it printed "hello\n" and exited 0. */
+int echo_capture(int posix);
+int bench_echo_floor(void);
+
 /* sync_jobs.c: bench/sync.ts's blocking runs and their floor (vfork,
  * stdout captured, reaped): 0 when the child printed what it should. */
 struct sync_job {

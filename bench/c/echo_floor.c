@@ -1,25 +1,12 @@
 /*
- * The echo scenario's floor: `/bin/echo hello` with stdin /dev/null,
- * stdout captured through a pipe read to EOF, stderr inherited, reaped:
- * start to "hello\n" in hand and the child reaped, by vfork + execve and by
+ * The echo scenario's floor in bench-c: echo_capture.c's capture, start to
+ * "hello\n" in hand and the child reaped, by vfork + execve and by
  * posix_spawn, alternating. Blocking reads and waitpid: the least a
  * capture can do (the JS side also has its event loop to run).
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include "bench.h"
-
-#define ECHO_PATH "/bin/echo"
-
-static char *const echo_argv[] = {"echo", "hello", 0};
-
-/* One capture: 0 when the child printed "hello\n" and exited 0. */
-static int capture(int posix)
-{
-	int fd;
-	pid_t pid = posix ? posix_spawn_out(ECHO_PATH, echo_argv, 0, &fd) : vfork_spawn(ECHO_PATH, echo_argv, 0, &fd);
-	return pid < 0 ? pid : capture_reap(pid, fd, "hello\n");
-}
 
 int echo_floor(long n, struct lat *vfork_lat, struct lat *posix_lat)
 {
@@ -34,7 +21,7 @@ int echo_floor(long n, struct lat *vfork_lat, struct lat *posix_lat)
 		for (j = 0; j < 2 && r == 0; j++) {
 			int m = (int)((i + warm + j) & 1); /* the order rotates, as bench/scenarios/echo.ts */
 			uint64_t t0 = now_ns();
-			r = capture(m);
+			r = echo_capture(m);
 			if (i >= 0)
 				ns[m][i] = now_ns() - t0;
 		}

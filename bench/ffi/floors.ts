@@ -15,6 +15,7 @@ export const FLOOR = "C floor";
 
 const TABLE = {
   bench_sync_floor: { args: ["i32"], result: "i32" },
+  bench_echo_floor: { args: [], result: "i32" },
   bench_spawn_floor: { args: [], result: "i32" },
   bench_spawn_floor_reap: { args: [], result: "i32" },
   bench_spawn_floor_close: { args: [], result: "i32" },
@@ -35,6 +36,18 @@ export function syncFloor(path = FLOOR_LIBRARY): (echo: boolean) => string {
   return (echo) => {
     if (bench_sync_floor(echo ? 1 : 0) !== 0) throw new Error(`the C floor failed (${echo ? "echo hello" : "true"})`);
     return echo ? "hello\n" : ""; // checked in C
+  };
+}
+
+/**
+ * bench/c/echo_capture.c: `/bin/echo hello` by vfork + execve, stdout
+ * captured, waitpid (bench/scenarios/echo.ts); throws if it failed.
+ */
+export function echoFloor(path = FLOOR_LIBRARY): () => string {
+  const { bench_echo_floor } = open(path);
+  return () => {
+    if (bench_echo_floor() !== 0) throw new Error("the C echo floor failed");
+    return "hello\n"; // checked in C
   };
 }
 

@@ -1,9 +1,13 @@
 /**
  * (4b) `echo hello` captured as a string, start to string in hand:
  * aspawn run() against execFile / Bun.spawn + text() / Deno.Command.output(),
- * alternating. /bin/echo by path, as bench/c spawns /bin/true by path.
+ * and the C floor (bench/c/echo_capture.c: vfork + execve, stdout through a
+ * pipe, waitpid) in this process through the FFI when libbench-floor.so is
+ * built, taking turns. /bin/echo by path, as bench/c spawns /bin/true by
+ * path. The floor blocks the event loop for its call (a C program would).
  */
 import type { Config } from "../config.ts";
+import { echoFloor } from "../ffi/floors.ts";
 import type { Launcher } from "../launchers/index.ts";
 import { progress } from "../progress.ts";
 import type { Pair } from "../results.ts";
@@ -12,19 +16,33 @@ import { type Latency, latency, rotate } from "../stats.ts";
 export const ECHO = ["/bin/echo", "hello"] as const;
 const WARMUP = 10;
 
-export async function echo(pair: Launcher[], cfg: Config): Promise<Pair<Latency>> {
+type Capture = () => Promise<string> | string;
+
+function floorCapture(): Capture | null {
+  try {
+    return echoFloor();
+  } catch (e) {
+    progress(`echo hello: no in-process C floor (${(e as Error).message})`, true);
+    return null;
+  }
+}
+
+export async function echo(pair: Launcher[], cfg: Config): Promise<Pair<Latency> & { floor?: Latency }> {
   const [file, ...args] = ECHO;
-  const samples: number[][] = pair.map(() => []);
+  const floor = floorCapture();
+  const sides: Capture[] = [...pair.map((l) => () => l.capture(file, args)), ...(floor ? [floor] : [])];
+  const samples: number[][] = sides.map(() => []);
+  const order = sides.map((_, j) => j);
   progress(`echo hello: ${cfg.echoSamples} captures each`, true);
   for (let i = -WARMUP; i < cfg.echoSamples; i++) {
-    for (const j of rotate([0, 1], i + WARMUP)) {
+    for (const j of rotate(order, i + WARMUP)) {
       const t0 = performance.now();
-      const out = await pair[j]!.capture(file, args);
+      const out = await sides[j]!();
       const ms = performance.now() - t0;
-      if (out !== "hello\n") throw new Error(`${pair[j]!.name} captured ${JSON.stringify(out)}`);
+      if (out !== "hello\n") throw new Error(`${j < pair.length ? pair[j]!.name : "the C floor"} captured ${JSON.stringify(out)}`);
       if (i >= 0) samples[j]!.push(ms);
     }
     progress(`echo hello: ${i + 1}/${cfg.echoSamples}`);
   }
-  return { aspawn: latency(samples[0]!), native: latency(samples[1]!) };
+  return { aspawn: latency(samples[0]!), native: latency(samples[1]!), ...(floor && { floor: latency(samples[2]!) }) };
 }
