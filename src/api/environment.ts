@@ -46,6 +46,23 @@ function jsEnvironment(): { bytes: Uint8Array; count: number } {
 }
 
 /**
+ * What the inherited environment adds to a request without `env`,
+ * `clearEnv` or a change since: the same value means the same bytes
+ * (plan.ts reuses a request on it). Natively copied, it adds none; sent
+ * from JS, it is process.env's encoding, checked for changes here.
+ * undefined where process.env cannot be read (it will not be reused).
+ */
+const NATIVE_ENV = Symbol("environ");
+export function inheritedEnvStamp(): unknown {
+  if (!envFromJs) return NATIVE_ENV;
+  try {
+    return jsEnvironment().bytes;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * env is read as an object's own keys: an array would set variables named
  * "0", "1" ..., a Map none at all.
  */

@@ -6,7 +6,7 @@
  */
 import { RequestWriter } from "../ffi/request.ts";
 import { describe, noNul } from "./check.ts";
-import { writeEnvironment } from "./environment.ts";
+import { inheritedEnvStamp, writeEnvironment } from "./environment.ts";
 import type { PipeReader } from "./child.ts";
 import type { Options } from "./options.ts";
 import type { FdMap, StdioDefaults } from "./stdio.ts";
@@ -198,14 +198,45 @@ function remember(key: number, w: RequestWriter, values: unknown[], names: strin
   stepCache.set(key, { values: Object.freeze(values), bytes, count, names: Object.freeze(names) as string[], paths: Object.freeze(paths) as (string | undefined)[] });
 }
 
+/**
+ * The last request planned from the step cache, whole. The same command
+ * again — file and args, the same cached steps, no env, clearEnv or argv0
+ * of its own, and the inherited environment unchanged — is the same bytes:
+ * its Plan (frozen) is given again, and the strings are not copied again.
+ */
+interface LastRequest {
+  key: number;
+  file: string;
+  args: readonly string[];
+  env: unknown;
+  plan: Plan;
+}
+let last: LastRequest | undefined;
+/** Larger requests are not kept: a 1 MiB argument list would stay alive. */
+const LAST_MAX = 4096;
+
+function sameArgs(a: readonly unknown[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function keep(key: number, file: string, args: readonly string[], env: unknown, p: Plan): void {
+  if (p.request.length > LAST_MAX) return;
+  const plan = Object.freeze({ ...p, request: p.request.slice() });
+  last = { key, file, args: Object.freeze(args.slice()), env, plan };
+}
+
 function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defaults: StdioDefaults): Plan {
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty");
   if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
   if (typeof o !== "object" || o === null) throw new TypeError("options must be an object");
   const key = stepsKey(o, defaults), hit = key < 0 ? undefined : stepCache.get(key);
-  const values = hit ? hit.values : checkSteps(key < 0 ? o : keyOptions(key), defaults);
   const f = file as string;
+  const env = hit && o.env === undefined && o.clearEnv === undefined && o.argv0 === undefined ? inheritedEnvStamp() : undefined;
+  if (env !== undefined && last && last.key === key && last.file === f && last.env === env && sameArgs(args, last.args)) return last.plan;
+  const values = hit ? hit.values : checkSteps(key < 0 ? o : keyOptions(key), defaults);
 
   w.begin(f, !f.includes("/"));
   w.arg(o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
@@ -226,5 +257,7 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
     if (key >= 0) remember(key, w, values as unknown[], names, paths);
   }
   const map = values[fdMapIndex] as FdMap;
-  return { request: w.end(), steps: names, paths, pipes: map.pipes, handovers: map.handovers, values: values as unknown[], pumps: map.pumps };
+  const p = { request: w.end(), steps: names, paths, pipes: map.pipes, handovers: map.handovers, values: values as unknown[], pumps: map.pumps };
+  if (env !== undefined) keep(key, f, args as string[], env, p);
+  return p;
 }

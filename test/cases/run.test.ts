@@ -145,3 +145,26 @@ test("run, runSync and text(): output decodes as TextDecoder decodes it, short o
     assert.equal(await spawn("printf", [format]).text(), want, `text() ${what}`);
   }
 });
+
+test("run and runSync: the same command again sees a changed environment and arguments changed in place", async () => {
+  const args = ["-c", 'printf "%s|%s" "$1" "$ASPAWN_T_REUSE"', "sh", "a"];
+  try {
+    for (const way of ["run", "runSync"] as const) {
+      const go = async () => (way === "run" ? (await run("sh", args)).stdout : runSync("sh", args).stdout);
+      args[3] = "a";
+      process.env.ASPAWN_T_REUSE = "1";
+      assert.equal(await go(), "a|1", way);
+      assert.equal(await go(), "a|1", `${way} again`);
+      process.env.ASPAWN_T_REUSE = "2";
+      assert.equal(await go(), "a|2", `${way}: the environment changed`);
+      args[3] = "b";
+      assert.equal(await go(), "b|2", `${way}: an argument changed in place`);
+      delete process.env.ASPAWN_T_REUSE;
+      assert.equal(await go(), "b|", `${way}: the variable removed`);
+      assert.equal((await run("sh", args, { argv0: "x" })).stdout, "b|", `${way}: argv0 between`);
+      assert.equal(await go(), "b|", `${way}: after argv0`);
+    }
+  } finally {
+    delete process.env.ASPAWN_T_REUSE;
+  }
+});
