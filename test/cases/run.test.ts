@@ -161,8 +161,9 @@ test("run and runSync: the same command again sees a changed environment and arg
       assert.equal(await go(), "b|2", `${way}: an argument changed in place`);
       delete process.env.ASPAWN_T_REUSE;
       assert.equal(await go(), "b|", `${way}: the variable removed`);
-      assert.equal((await run("sh", args, { argv0: "x" })).stdout, "b|", `${way}: argv0 between`);
-      assert.equal(await go(), "b|", `${way}: after argv0`);
+      // A spawn with an env of its own between (not reused, not kept).
+      assert.equal((await run("sh", args, { env: { ASPAWN_T_REUSE: "3" } })).stdout, "b|3", `${way}: env between`);
+      assert.equal(await go(), "b|", `${way}: after an env of its own`);
     }
   } finally {
     delete process.env.ASPAWN_T_REUSE;
