@@ -53,6 +53,14 @@ function jsEnvironment(): { bytes: Uint8Array; count: number } {
  * undefined where process.env cannot be read (it will not be reused).
  */
 const NATIVE_ENV = Symbol("environ");
+/**
+ * writeEnvironment() for options without env or clearEnv, given the stamp
+ * inheritedEnvStamp() has just returned: process.env is not read again.
+ */
+export function writeInheritedEnvironment(w: RequestWriter, stamp: unknown): void {
+  if (stamp !== NATIVE_ENV) w.rawStrings(jsEnv.bytes, jsEnv.keys.length);
+  w.setInheritEnv(stamp === NATIVE_ENV);
+}
 export function inheritedEnvStamp(): unknown {
   if (!envFromJs) return NATIVE_ENV;
   try {

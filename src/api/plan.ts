@@ -6,7 +6,7 @@
  */
 import { RequestWriter } from "../ffi/request.ts";
 import { describe, noNul } from "./check.ts";
-import { inheritedEnvStamp, writeEnvironment } from "./environment.ts";
+import { inheritedEnvStamp, writeEnvironment, writeInheritedEnvironment } from "./environment.ts";
 import type { PipeReader } from "./child.ts";
 import type { Options } from "./options.ts";
 import type { FdMap, StdioDefaults } from "./stdio.ts";
@@ -239,9 +239,12 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
   const values = hit ? hit.values : checkSteps(key < 0 ? o : keyOptions(key), defaults);
 
   w.begin(f, !f.includes("/"));
-  w.arg(o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
+  // A request that may be kept (env defined) is written from what was
+  // read above, once: no argv0, the inherited environment as stamped.
+  w.arg(env !== undefined || o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
   for (let i = 0; i < args.length; i++) w.arg(noNul(args[i], `args[${i}]`));
-  writeEnvironment(w, o);
+  if (env !== undefined) writeInheritedEnvironment(w, env);
+  else writeEnvironment(w, o);
   let names: string[] = [], paths: (string | undefined)[] = [];
   if (hit) {
     w.rawSteps(hit.bytes, hit.count);
