@@ -1,42 +1,101 @@
 /**
  * kill({ tree: true }) without the native library, as lib/c/tree.c does it
- * through /proc: stop each process (it can fork no more), wait until it is
- * stopped, list its children (each task's `children` file) and visit them;
- * then signal them all and let them continue. Without /proc (macOS,
+ * through /proc: stop each process (it can fork no more), wait until every
+ * thread of it is stopped, list its children (each task's `children` file)
+ * and adopt those still its children; when a pass over all of them finds
+ * nobody new, signal them all and let them continue. Without /proc (macOS,
  * Windows) it is a TypeError; Deno allows the reads only with --allow-all.
+ *
+ * Bound, as in C: a process not stopped within STOP_MS of the call, or
+ * GRACE_MS of our wait for it after that, has its children listed anyway.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { platform } from "../ffi/runtime.ts";
 
 const SIGSTOP = 19, SIGCONT = 18;
-/** Longest wait for one process to stop: a process in uninterruptible sleep may take this long. */
-const STOP_WAIT_MS = 500;
+const STOP_MS = 1000, GRACE_MS = 5;
+
+type Send = (pid: number, signal: number) => number;
+
+/** State letter and parent of /proc/<path>/stat; null once gone. The comm may hold ") ": count from the last. */
+function stat(path: string): { state: string; ppid: number } | null {
+  try {
+    const s = readFileSync(`/proc/${path}/stat`, "latin1");
+    const rest = s.slice(s.lastIndexOf(")") + 2).split(" ", 2);
+    return { state: rest[0]!, ppid: Number(rest[1]) };
+  } catch {
+    return null;
+  }
+}
+
+function tasks(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // gone meanwhile
+  }
+}
+
+/** Every thread stopped, dead or gone: the process forks no more. */
+function stopped(pid: number): boolean {
+  // T: stopped, t: stopped by a tracer, Z/X: dead
+  return tasks(pid).every((t) => /^[tTZX]$/.test(stat(`${pid}/task/${t}`)?.state ?? "X"));
+}
+
+function waitStopped(pid: number, deadline: number): void {
+  const t0 = performance.now();
+  for (let t = t0; !stopped(pid) && (t < deadline || t - t0 < GRACE_MS); t = performance.now());
+}
 
 function childrenOf(pid: number): number[] {
   const out: number[] = [];
-  try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
+  for (const task of tasks(pid)) {
+    try {
       const list = readFileSync(`/proc/${pid}/task/${task}/children`, "latin1").trim();
       if (list) for (const c of list.split(" ")) out.push(Number(c));
+    } catch {
+      // gone meanwhile
     }
-  } catch {
-    // Gone meanwhile: no children to find.
   }
   return out;
 }
 
-/** Stopped, dead or gone: it forks no more. */
-function settled(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return /^[tTZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
-  } catch {
-    return true;
+/** Stopped members, in the order found; the first is the caller's child. */
+class Tree {
+  readonly all: number[] = [];
+  readonly #seen = new Set<number>();
+  constructor(readonly send: Send) {}
+
+  /** Joins `pid`, stopped, unless it is gone or (its pid reused) no longer a child of `parent`. */
+  adopt(pid: number, parent: number | null): void {
+    if (this.#seen.has(pid)) return;
+    if (parent !== null && stat(String(pid))?.ppid !== parent) return;
+    if (this.send(pid, SIGSTOP) !== 0) return;
+    this.#seen.add(pid);
+    this.all.push(pid);
+  }
+
+  /** Adds the children of every member, waiting for each to stop first. */
+  walk(deadline: number): void {
+    for (let i = 0; ; ) {
+      for (; i < this.all.length; i++) {
+        waitStopped(this.all[i]!, deadline);
+        this.list(this.all[i]!);
+      }
+      // A process still running while its parent's children were listed may
+      // have added one there since (clone with CLONE_PARENT).
+      const before = this.all.length;
+      for (let j = 0; j < before; j++) this.list(this.all[j]!);
+      if (this.all.length === before) return;
+    }
+  }
+
+  list(parent: number): void {
+    for (const c of childrenOf(parent)) this.adopt(c, parent);
   }
 }
 
-/** Signal pid and its descendants with send(pid, signal) (0 or -errno); false when pid is gone. */
-export function killTree(pid: number, signal: number, send: (pid: number, signal: number) => number): boolean {
+function checkProc(): void {
   let proc: boolean;
   try {
     proc = existsSync("/proc/self/task");
@@ -48,19 +107,17 @@ export function killTree(pid: number, signal: number, send: (pid: number, signal
     );
   }
   if (!proc) throw new TypeError(`kill({ tree: true }) needs /proc, which ${platform()} does not have (portable backend)`);
-  const all: number[] = [];
-  const seen = new Set<number>();
-  const visit = (p: number) => {
-    if (seen.has(p) || send(p, SIGSTOP) !== 0) return;
-    seen.add(p);
-    all.push(p);
-    const until = performance.now() + STOP_WAIT_MS;
-    while (!settled(p) && performance.now() < until);
-    for (const c of childrenOf(p)) visit(c);
-  };
-  visit(pid);
+}
+
+/** Signal pid and its descendants with send(pid, signal) (0 or -errno); false when pid is gone. */
+export function killTree(pid: number, signal: number, send: Send): boolean {
+  checkProc();
+  const tree = new Tree(send);
+  tree.adopt(pid, null);
+  if (tree.all.length === 0) return false;
+  tree.walk(performance.now() + STOP_MS);
   let sent = false;
-  for (const p of all) if (send(p, signal) === 0 && p === pid) sent = true;
-  if (signal !== SIGSTOP) for (const p of all) send(p, SIGCONT);
+  for (const p of tree.all) if (send(p, signal) === 0 && p === pid) sent = true;
+  if (signal !== SIGSTOP) for (const p of tree.all) send(p, SIGCONT);
   return sent;
 }

@@ -4,13 +4,51 @@ import { readFileSync } from "node:fs";
 import { assert, nativeTest, test } from "../adapter.ts";
 import { makeCgroup } from "../cgroup.ts";
 import { runFixture } from "../fixtures.ts";
-import { alive, descendants, processes } from "../proc.ts";
+import { repoRoot } from "../repo-root.ts";
+import { alive, descendants, processes, statField } from "../proc.ts";
 import { sleep, until } from "../wait.ts";
-import { spawn } from "../../src/index.ts";
+import { spawn, type Subprocess } from "../../src/index.ts";
+
+/** "pid state ppid (comm)": what a survivor was, for the failure message. */
+function describe(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return `${pid} ${statField(stat, 3)} ppid ${statField(stat, 4)} ${stat.slice(stat.indexOf("("), stat.lastIndexOf(")") + 1)}`;
+  } catch {
+    return `${pid} gone`;
+  }
+}
 
 /** Live processes whose environment holds `mark` (it is inherited by every descendant). */
 function marked(mark: string): number[] {
   return processes((pid) => (readFileSync(`/proc/${pid}/environ`, "latin1").includes(mark) && alive(pid) ? pid : null));
+}
+
+/**
+ * `rounds` trees, each started by `start` with a mark in its environment,
+ * readied by `ready`, tree-killed (SIGKILL and SIGTERM in turn); what of them
+ * is still alive afterwards, described.
+ */
+async function survivors(
+  rounds: number,
+  start: (env: Record<string, string>) => Subprocess,
+  ready: (p: Subprocess, round: number) => Promise<void>,
+): Promise<string[]> {
+  const escaped: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const mark = `${process.pid}-${Date.now()}-${round}`;
+    const p = start({ ASPAWN_TREE_MARK: mark });
+    await ready(p, round);
+    assert.equal(p.kill(round % 2 ? "SIGTERM" : "SIGKILL", { tree: true }), true);
+    await p.exited;
+    // 1200 processes may take a while to die on a loaded machine; one that
+    // escaped lives on (sleep 30).
+    await until(() => marked(`ASPAWN_TREE_MARK=${mark}`).length === 0, 5000);
+    const left = marked(`ASPAWN_TREE_MARK=${mark}`);
+    escaped.push(...left.map(describe));
+    for (const pid of left) process.kill(pid, "SIGKILL");
+  }
+  return escaped;
 }
 
 test("tree kill: forking grandchildren that called setsid, killed while they fork, leave no survivor", async () => {
@@ -18,22 +56,23 @@ test("tree kill: forking grandchildren that called setsid, killed while they for
   // sh can (400 at most); killed at varying moments, 15 times.
   const forker = `i=0; while [ $i -lt 400 ]; do sleep 30 & i=$((i+1)); done; wait`;
   const script = `for n in 1 2 3; do setsid sh -c '${forker}' & done; wait`;
-  const escaped: number[] = [];
-  for (let round = 0; round < 15; round++) {
-    const mark = `ASPAWN_TREE_MARK=${process.pid}-${Date.now()}-${round}`;
-    const [k, v] = mark.split("=") as [string, string];
-    const p = spawn("sh", ["-c", script], { stdout: "ignore", env: { [k]: v } });
+  const escaped = await survivors(15, (env) => spawn("sh", ["-c", script], { stdout: "ignore", env }), async (p, round) => {
     await p.spawned;
     assert.ok(await until(() => descendants(p.pid).length >= 3 + 4 * (round % 8)), "the forkers started");
-    assert.equal(p.kill(round % 2 ? "SIGTERM" : "SIGKILL", { tree: true }), true);
-    await p.exited;
-    await until(() => marked(mark).length === 0, 1000);
-    const left = marked(mark);
-    escaped.push(...left);
-    for (const pid of left) process.kill(pid, "SIGKILL");
-  }
+  });
   assert.deepEqual(escaped, [], "no process of the trees survived");
 }, 120000);
+
+test("tree kill: a forker whose threads fork, killed while they fork, leaves no survivor", async () => {
+  // Every thread must be stopped before a process's children are final: a
+  // fork on another thread completes after the main thread stopped.
+  const forker = `${repoRoot}test/fixtures/tree-threaded-forker.cjs`;
+  const escaped = await survivors(12, (env) => spawn("/usr/bin/node", [forker], { env, stderr: "inherit" }), async (p, round) => {
+    assert.equal((await p.lines().next()).value, "ready");
+    await sleep(5 * round);
+  });
+  assert.deepEqual(escaped, [], "no process of the trees survived");
+}, 60000);
 
 nativeTest(["cgroup"], "tree kill: SIGKILL spares a sibling child in the same cgroup, and still uses cgroup.kill when the tree is alone", async () => {
   const { dir, remove } = makeCgroup("tree-sibling");
