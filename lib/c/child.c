@@ -240,18 +240,16 @@ static void open_sources(struct fd_move *m)
 			if (r < 0)
 				map_fail(m, r, dst);
 			m->src[i] = (int32_t)r;
-		} else if (sys_fcntl(m->src[i], ASP_F_GETFD, 0) < 0) {
-			map_fail(m, -ASP_EBADF, dst);
-		}
-		/* The parent made both pipe ends O_NONBLOCK (one pipe2 call);
-		 * programs expect a blocking stdio. This is our own file
-		 * description, never one the user passed. */
-		if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE || enc == ASP_FD_SOCKETPAIR) {
-			r = sys_fcntl(m->src[i], ASP_F_GETFL, 0);
-			if (r >= 0)
-				r = sys_fcntl(m->src[i], ASP_F_SETFL, r & ~(long)ASP_O_NONBLOCK);
+		} else if (enc == ASP_FD_PIPE_READ || enc == ASP_FD_PIPE_WRITE || enc == ASP_FD_SOCKETPAIR) {
+			/* The parent made both ends O_NONBLOCK and nothing else
+			 * (one pipe2 call); programs expect a blocking stdio. Our
+			 * own file description, never one the user passed: no
+			 * flag of theirs to keep, and EBADF if it was closed. */
+			r = sys_fcntl(m->src[i], ASP_F_SETFL, 0);
 			if (r < 0)
 				map_fail(m, r, dst);
+		} else if (sys_fcntl(m->src[i], ASP_F_GETFD, 0) < 0) {
+			map_fail(m, -ASP_EBADF, dst);
 		}
 	}
 }
@@ -735,6 +733,8 @@ static void suspend_core(struct child *c)
 	if (r < 0)
 		child_fail(c, r, ASP_STEP_SETUP, 0);
 	c->inherited_core = c->core;
+	if (c->core.cur == 0)
+		return; /* the usual soft limit: already what we want */
 	zero.cur = 0;
 	zero.max = c->core.max;
 	r = sys_prlimit64(0, ASP_RLIMIT_CORE, &zero, 0);
