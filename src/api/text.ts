@@ -9,16 +9,18 @@ const decoder = new TextDecoder();
 const BY_HAND_MAX = 256;
 
 export function utf8Text(bytes: Uint8Array): string {
+  return shortAscii(bytes) ?? decoder.decode(bytes);
+}
+
+/** `bytes` as a string when they are few and all ASCII (valid UTF-8 then, whatever the decoder); else undefined. */
+export function shortAscii(bytes: Uint8Array): string | undefined {
   const n = bytes.length;
-  if (n === 0) return "";
-  if (n <= BY_HAND_MAX) {
-    let s = "";
-    for (let i = 0; i < n; i++) {
-      const c = bytes[i]!;
-      if (c > 0x7f) return decoder.decode(bytes);
-      s += String.fromCharCode(c);
-    }
-    return s;
+  if (n > BY_HAND_MAX) return undefined;
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c > 0x7f) return undefined;
+    s += String.fromCharCode(c);
   }
-  return decoder.decode(bytes);
+  return s;
 }

@@ -43,11 +43,14 @@ export function checkCall(name: unknown, args: unknown, o: unknown): CheckedCall
   }
 }
 
+/** A call without options: no timeout, so its start time is never read (one object for all such calls). */
+const NO_OPTIONS: CheckedCallOptions = Object.freeze(ownOptions<CheckedCallOptions>({ startedAt: 0 }));
+
 function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
   if (typeof name !== "string") throw new TypeError("call(): name must be a string");
   if (!Array.isArray(args)) throw new TypeError("call(): args must be an array");
   // Prototype-less: an option left out must not be read from Object.prototype.
-  if (o === undefined) return ownOptions<CheckedCallOptions>({ startedAt: Date.now() });
+  if (o === undefined) return NO_OPTIONS;
   if (o === null || typeof o !== "object") throw new TypeError(`call(): options must be an object, got ${o === null ? "null" : typeof o}`);
   const { signal, timeout, fds } = ownOptions(o as CallOptions);
   if (fds !== undefined && (!Array.isArray(fds) || fds.length > 253 || !fds.every((fd) => Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff))) {

@@ -27,10 +27,12 @@ const READ_CHUNK = 256 * 1024;
 const MAX_READ = 0x40000000;
 /** The kernel's limit of fds per message (SCM_MAX_FD). */
 const MAX_FDS = 253;
-const noFds = new Int32Array(1);
-const noFdBytes = new Uint8Array(noFds.buffer);
+/** The fd array of a write without fds (asp_send_fds reads none of it). */
+const noFdBytes = new Uint8Array(4);
 /** The least of an attachment read straight into its buffer, past the runtime's chunk. */
 const DIRECT_MIN = 64 * 1024;
+/** Frames queued in one turn of the loop that are written without waiting for its end. */
+const PIPELINE_FRAMES = 8;
 /** Frames queued together are copied into one write up to this size. */
 const COALESCE_MAX = 64 * 1024;
 /** The byte each side-socket message carries its fds with. */
@@ -128,6 +130,7 @@ export class Connection {
 
   /** Whether waiting on the socket keeps the process alive. */
   setRef(ref: boolean): void {
+    if (ref === this.#ref) return; // a worker's calls set it twice each
     this.#ref = ref;
     this.#watch.setRef(ref);
     this.#sideWatch?.setRef(ref);
@@ -160,8 +163,12 @@ export class Connection {
       } else if (!fds.length) {
         // Frames written in this turn of the loop go together (one write,
         // one wake-up of the peer): calls in flight answered by one read
-        // are followed by as many new calls, or replies.
-        if (!this.#flushing) {
+        // are followed by as many new calls, or replies. But every
+        // PIPELINE_FRAMES of them go at once: the peer starts on those while
+        // we make the rest (all in one write, the two processes would only
+        // take turns: 1.5x fewer calls/s with 32 in flight).
+        if (this.#queue.length >= PIPELINE_FRAMES) void this.#writeLoop();
+        else if (!this.#flushing) {
           this.#flushing = true;
           queueMicrotask(() => {
             this.#flushing = false;
@@ -206,8 +213,8 @@ export class Connection {
           while (off < part.length) {
             if (this.#fd < 0) throw fdError(32, "write");
             const chunk = off ? part.subarray(off) : part;
-            const fdBuf = p.fds.length ? Int32Array.from(p.fds) : noFds;
-            const n = this.#native.asp_send_fds(this.#fd, chunk, chunk.length, new Uint8Array(fdBuf.buffer), p.fds.length);
+            const fdBytes = p.fds.length ? new Uint8Array(Int32Array.from(p.fds).buffer) : noFdBytes;
+            const n = this.#native.asp_send_fds(this.#fd, chunk, chunk.length, fdBytes, p.fds.length);
             if (n > 0) {
               off += n;
               this.#release(p); // they went with the first byte sent

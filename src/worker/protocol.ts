@@ -34,6 +34,7 @@
  * closed; fewer or more than announced are a ProtocolError (and closed).
  */
 import { CodecError, decode, encode } from "./codec.ts";
+import { shortAscii } from "../api/text.ts";
 
 export const VERSION = 2;
 export const HEADER = 16;
@@ -116,7 +117,7 @@ export function bodyValue(body: Uint8Array): unknown {
 /** The value a frame carries. */
 export function frameValue(f: { json: Uint8Array; attachments: Uint8Array[] }): unknown {
   try {
-    return decode(fromUtf8.decode(f.json), f.attachments);
+    return decode(shortAscii(f.json) ?? fromUtf8.decode(f.json), f.attachments);
   } catch (e) {
     if (e instanceof ProtocolError) throw e;
     throw new ProtocolError(e instanceof CodecError ? e.message : `bad frame body: ${(e as Error).message}`);
@@ -234,6 +235,24 @@ export interface Frame {
   attachments: Uint8Array[];
 }
 
+const u32 = (b: Uint8Array, at: number) => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+
+/**
+ * The frame at `at` when all of it is in `chunk` and it is what most frames
+ * are, a value without attachments: read in place, with the checks
+ * BodyReader would make (a frame they fail is left to it, to name the fault).
+ */
+function wholeFrame(c: Uint8Array, at: number, max: number): Frame | undefined {
+  const left = c.length - at;
+  if (left < HEADER + 8) return undefined;
+  const size = u32(c, at), kind = c[at + 5]!;
+  if (size + 4 > left || size + 4 > max || c[at + 4] !== VERSION || !VALUE_KINDS.has(kind) || c[at + 6] || c[at + 7]) return undefined;
+  const json = u32(c, at + 16);
+  // Exactly the JSON and an attachment count of 0: nothing more, nothing less.
+  if (size + 4 !== HEADER + 8 + json || u32(c, at + 20 + json) !== 0) return undefined;
+  return { kind: kind as KindCode, id: u32(c, at + 8), aux: u32(c, at + 12), json: c.slice(at + 20, at + 20 + json), attachments: [] };
+}
+
 /**
  * Cuts a byte stream into frames. push() takes bytes as they arrive and
  * returns the frames completed; a frame's buffers are allocated as its
@@ -275,6 +294,12 @@ export class FrameParser {
     const out: Frame[] = [];
     let at = 0;
     while (at < chunk.length) {
+      const whole = this.#headLen === 0 ? wholeFrame(chunk, at, this.#max) : undefined;
+      if (whole) {
+        out.push(whole);
+        at += HEADER + 8 + whole.json.length;
+        continue;
+      }
       if (this.#headLen < HEADER) {
         const n = Math.min(HEADER - this.#headLen, chunk.length - at);
         this.#head.set(chunk.subarray(at, at + n), this.#headLen);

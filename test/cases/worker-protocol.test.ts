@@ -218,6 +218,37 @@ test("worker protocol: hostile bodies are ProtocolErrors", () => {
   }
 });
 
+test("worker protocol: frames whole in one chunk parse as they do byte by byte, and bad ones are still refused", () => {
+  // Small values without attachments (most frames) are read in place when a
+  // chunk holds all of one; the rest, and every fault, go the general way.
+  const values: unknown[] = [1, "é ☃", ["echo", [1, { a: null }]], new Uint8Array([1, 2]), undefined, "x".repeat(5000), { s: "\u0000" }];
+  const stream = concat(values.flatMap((v, i) => frame(i % 2 ? Kind.RESULT : Kind.CALL, i + 1, v)));
+  const seen = (frames: ReturnType<FrameParser["push"]>) => frames.map((f) => [f.kind, f.id, frameValue(f)]);
+  const whole = seen(new FrameParser().push(stream));
+  const bytewise = new FrameParser();
+  assert.deepEqual(whole, seen([...stream].flatMap((b) => bytewise.push(Uint8Array.of(b)))));
+  assert.deepEqual(whole.map((f) => f[2]), values);
+  // A chunk that ends inside the second frame: the first is whole, the rest waits.
+  const p = new FrameParser();
+  const first = frame(Kind.CALL, 1, 1)[0]!.length;
+  assert.equal(p.push(stream.subarray(0, first + 5)).length, 1);
+  assert.ok(p.partial);
+  assert.equal(seen(p.push(stream.subarray(first + 5))).length, values.length - 1);
+
+  // One frame whose body is `body`, whole in a chunk with a good frame after it.
+  const framed = (body: number[], kind: number = Kind.MESSAGE) => {
+    const out = concat([header(12 + body.length, { kind }), Uint8Array.from(body), ...frame(Kind.MESSAGE, 0, 1)]);
+    return () => new FrameParser().push(out).map(frameValue);
+  };
+  const refused = (body: number[], re: RegExp) => assert.throws(framed(body), (e: unknown) => e instanceof ProtocolError && re.test(e.message));
+  refused([1, 0, 0, 0, 0x31, 0, 0, 0, 0, 9], /trailing/); // bytes past an attachment count of 0
+  refused([1, 0, 0, 0, 0x31, 1, 0, 0, 0], /truncated|trailing/); // an attachment announced, none there
+  refused([9, 0, 0, 0, 0x31, 0, 0, 0, 0], /truncated/); // a JSON length past the body
+  refused([1, 0, 0, 0, 0xff, 0, 0, 0, 0], /bad frame body/); // not UTF-8
+  refused([1, 0, 0, 0, 0x7b, 0, 0, 0, 0], /not JSON/);
+  assert.deepEqual(framed([1, 0, 0, 0, 0x32, 0, 0, 0, 0])(), [2, 1]);
+});
+
 test("worker protocol: attachments are read straight into buffers of their own (target/filled), in any chunking", () => {
   const a = Uint8Array.from({ length: 300_000 }, (_, i) => i & 0xff), b = Float64Array.of(1.5, -2);
   const stream = concat([...frame(Kind.RESULT, 3, { a, b, s: "x" }), ...frame(Kind.MESSAGE, 0, [new Uint8Array(0), 7])]);
