@@ -63,7 +63,7 @@ test("tree kill: forking grandchildren that called setsid, killed while they for
   assert.deepEqual(escaped, [], "no process of the trees survived");
 }, 120000);
 
-test("tree kill: a forker whose threads fork, killed while they fork, leaves no survivor", async () => {
+nativeTest(["tree kill of threaded forkers"], "tree kill: a forker whose threads fork, killed while they fork, leaves no survivor", async () => {
   // Every thread must be stopped before a process's children are final: a
   // fork on another thread completes after the main thread stopped.
   const forker = `${repoRoot}test/fixtures/tree-threaded-forker.cjs`;
