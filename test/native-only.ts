@@ -42,13 +42,6 @@ export const nativeOnly = {
   "runSync all": all,
   /** Deno's outputSync() takes no input and no timeout (TypeErrors), and collects until the exit whatever maxBuffer says. */
   "runSync input, timeout and maxBuffer": ["deno"],
-  /**
-   * A known fault, not a design limit (README, "What differs on the portable
-   * backend"): on Bun the walk misses, about 1 run in 10 under load, a
-   * descendant a multithreaded process forks at the moment of the kill; the
-   * cause is not found yet.
-   */
-  "tree kill of threaded forkers": ["bun"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;

@@ -266,7 +266,9 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
    * Throws when the signal could not be sent for another reason (EPERM: the
    * child changed its user; `code`, `errno` and `syscall` as Node's errors).
    * `{ group: true }` signals the child's process group, `{ tree: true }`
-   * the child and all its descendants.
+   * the child and all its descendants (stopped first, so that none escapes by
+   * forking; with a signal other than SIGKILL, which acts only once they
+   * continue, a multithreaded process may still fork in that moment).
    */
   kill(signal: Signal | "0" = "SIGTERM", options: KillOptions = {}): boolean {
     const n = signal === 0 || signal === "0" ? 0 : signalNumber(signal);
