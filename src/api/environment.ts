@@ -45,14 +45,9 @@ function jsEnvironment(): { bytes: Uint8Array; count: number } {
   return { bytes: jsEnv.bytes, count: jsEnv.keys.length };
 }
 
-/**
- * What the inherited environment adds to a request without `env`,
- * `clearEnv` or a change since: the same value means the same bytes
- * (plan.ts reuses a request on it). Natively copied, it adds none; sent
- * from JS, it is process.env's encoding, checked for changes here.
- * undefined where process.env cannot be read (it will not be reused).
- */
+/** The stamp of an environment the library copies natively: it adds no bytes to a request. */
 const NATIVE_ENV = Symbol("environ");
+
 /**
  * writeEnvironment() for options without env or clearEnv, given the stamp
  * inheritedEnvStamp() has just returned: process.env is not read again.
@@ -61,6 +56,14 @@ export function writeInheritedEnvironment(w: RequestWriter, stamp: unknown): voi
   if (stamp !== NATIVE_ENV) w.rawStrings(jsEnv.bytes, jsEnv.keys.length);
   w.setInheritEnv(stamp === NATIVE_ENV);
 }
+
+/**
+ * What the inherited environment adds to a request without `env`,
+ * `clearEnv` or a change since: the same value means the same bytes
+ * (plan.ts reuses a request on it). Natively copied, it adds none; sent
+ * from JS, it is process.env's encoding, checked for changes here.
+ * undefined where process.env cannot be read (it will not be reused).
+ */
 export function inheritedEnvStamp(): unknown {
   if (!envFromJs) return NATIVE_ENV;
   try {

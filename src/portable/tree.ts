@@ -11,8 +11,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { platform } from "../ffi/runtime.ts";
+import { signalNumber } from "../api/signals.ts";
 
-const SIGSTOP = 19, SIGCONT = 18;
+const SIGSTOP = signalNumber("SIGSTOP"), SIGCONT = signalNumber("SIGCONT");
 const STOP_MS = 1000, GRACE_MS = 5;
 
 type Send = (pid: number, signal: number) => number;
