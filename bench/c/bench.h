@@ -62,8 +62,9 @@ int asp_load(const char *path);
  * end (O_CLOEXEC | pipe_flags) goes to *out_fd: the pid, or -errno. A path
  * without "/" is a name looked up in PATH (execvpe). */
 int vfork_spawn(const char *path, char *const argv[], int pipe_flags, int *out_fd);
-/* The same with stdout onto the caller's fd out (left open): the pid, or -errno. */
-int vfork_exec(const char *path, char *const argv[], int out);
+/* The same with stdout onto the caller's fd out, and stderr onto err unless
+ * it is -1 (both left open): the pid, or -errno. */
+int vfork_exec(const char *path, char *const argv[], int out, int err);
 /* The same as vfork_spawn through glibc's posix_spawn. */
 int posix_spawn_out(const char *path, char *const argv[], int pipe_flags, int *out_fd);
 /* Reads fd (blocking) to EOF, closes it, waits for pid: 0 when the child
@@ -76,7 +77,8 @@ int echo_capture(int posix);
 int bench_echo_floor(void);
 
 /* sync_jobs.c: bench/sync.ts's blocking runs and their floor (vfork,
- * stdout captured, reaped): 0 when the child printed what it should. */
+ * stdout and stderr captured, reaped): 0 when the child printed what it
+ * should. */
 struct sync_job {
 	const char *name;
 	const char *path;   /* a name: looked up in PATH, as runSync("true") is */

@@ -43,7 +43,7 @@ static int produce(long bytes, long pipe_size, int nonblock, int *rd)
 		close(p[1]);
 		return -errno;
 	}
-	pid = vfork_exec(HEAD_PATH, argv, p[1]);
+	pid = vfork_exec(HEAD_PATH, argv, p[1], -1);
 	close(p[1]);
 	if (pid < 0)
 		close(p[0]);

@@ -15,7 +15,7 @@
  * costs it more than the spawn itself). */
 extern char **environ;
 
-int vfork_exec(const char *path, char *const argv[], int out)
+int vfork_exec(const char *path, char *const argv[], int out, int err)
 {
 	pid_t pid = vfork();
 	if (pid == 0) {
@@ -25,6 +25,8 @@ int vfork_exec(const char *path, char *const argv[], int out)
 			close(fd);
 		}
 		dup2(out, 1);
+		if (err >= 0)
+			dup2(err, 2);
 		/* A bare name is looked up in PATH, as execvp does (and every
 		 * runtime's API, and the library, for a name without "/"). */
 		if (strchr(path, '/'))
@@ -42,7 +44,7 @@ int vfork_spawn(const char *path, char *const argv[], int pipe_flags, int *out_f
 	pid_t pid;
 	if (pipe2(p, O_CLOEXEC | pipe_flags) < 0)
 		return -errno;
-	pid = vfork_exec(path, argv, p[1]);
+	pid = vfork_exec(path, argv, p[1], -1);
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
