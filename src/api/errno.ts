@@ -50,6 +50,7 @@ export const EPIPE = 32;
 export const EBADF = 9;
 export const ESRCH = 3;
 export const EINTR = 4;
+export const EIO = 5;
 export const EOPNOTSUPP = 95;
 export const ENOENT = 2;
 export const ENOTDIR = 20;
@@ -59,4 +60,15 @@ const byCode = new Map(table.map(([n, code]) => [code, n]));
 /** The Linux number of an error code ("ENOENT" → 2), for errors a runtime reports by code. */
 export function errnoNumber(code: string): number | undefined {
   return byCode.get(code);
+}
+
+/** How a runtime reports a failure: its code ("ENOENT"), its errno, its "(os error N)" (Deno), else EIO. */
+export function errnoOf(e: unknown): number {
+  const code = (e as { code?: unknown })?.code;
+  const n = typeof code === "string" ? errnoNumber(code) : undefined;
+  if (n !== undefined) return n;
+  const errno = (e as { errno?: unknown })?.errno;
+  if (typeof errno === "number" && errno !== 0) return Math.abs(errno);
+  const os = /\(os error (\d+)\)/.exec(String((e as Error)?.message));
+  return os ? Number(os[1]) : EIO;
 }

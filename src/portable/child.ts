@@ -6,7 +6,7 @@
  * ours until then).
  */
 import { type Child, childExited, type ChildEvents, childSpawned, type PipeReader, type PipeWriter } from "../api/child.ts";
-import { EAGAIN, ENOENT, errnoNumber } from "../api/errno.ts";
+import { EAGAIN, ENOENT, errnoNumber, errnoOf } from "../api/errno.ts";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import { signalName } from "../api/signals.ts";
@@ -16,20 +16,10 @@ import { pump, StreamReader, StreamWriter } from "./pipes.ts";
 import { killTree } from "./tree.ts";
 import { existsSync, fstatSync, statSync } from "node:fs";
 
-const ESRCH = 3, EIO = 5, EBADF = 9, ENOTDIR = 20;
+const ESRCH = 3, EBADF = 9, ENOTDIR = 20;
 /** Failures of the parent: no child could be created (spawn() throws these). */
 const PARENT_ERRORS = new Set(["EMFILE", "ENFILE", "EAGAIN", "ENOMEM"]);
 
-/** How a runtime reports a failure: its code ("ENOENT"), else our errno. */
-export function errnoOf(e: unknown): number {
-  const code = (e as { code?: unknown })?.code;
-  const n = typeof code === "string" ? errnoNumber(code) : undefined;
-  if (n !== undefined) return n;
-  const errno = (e as { errno?: unknown })?.errno;
-  if (typeof errno === "number" && errno !== 0) return Math.abs(errno);
-  const os = /\(os error (\d+)\)/.exec(String((e as Error)?.message));
-  return os ? Number(os[1]) : EIO;
-}
 
 function isDirectory(path: string): boolean {
   try {
@@ -199,7 +189,7 @@ export abstract class PortableChild implements Child {
 
   killTree(signal: number): number {
     if (this.pid <= 0 || this.#exited) return 0;
-    return killTree(this.pid, signal, (p, n) => this.signalPid(p, n)) ? 1 : 0;
+    return killTree(this.pid, signal, (p, n) => this.signalPid(p, n));
   }
 
   abstract setRef(ref: boolean): void;

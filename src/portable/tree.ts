@@ -8,15 +8,34 @@
  *
  * Bound, as in C: a process not stopped within STOP_MS of the call, or
  * GRACE_MS of our wait for it after that, has its children listed anyway.
+ * A read of /proc that fails for another reason than the process being
+ * gone (EMFILE, ENOMEM) fails the walk, as in C: everything stopped is
+ * continued, nothing is signalled, and kill() throws the errno — a tree
+ * known only in part is not killed in part without a word.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { platform } from "../ffi/runtime.ts";
 import { signalNumber } from "../api/signals.ts";
+import { ENOENT, errnoOf, ESRCH } from "../api/errno.ts";
 
 const SIGSTOP = signalNumber("SIGSTOP"), SIGCONT = signalNumber("SIGCONT");
 const STOP_MS = 1000, GRACE_MS = 5;
 
 type Send = (pid: number, signal: number) => number;
+
+/** A read of /proc failed while the process was there: the walk stops. */
+class WalkFailed extends Error {
+  constructor(readonly errno: number) {
+    super(`errno ${errno}`);
+  }
+}
+
+/** A failed read of a process's /proc entry: null when the process is gone, else WalkFailed. */
+function gone(e: unknown): null {
+  const errno = errnoOf(e);
+  if (errno === ENOENT || errno === ESRCH) return null;
+  throw new WalkFailed(errno);
+}
 
 /** State letter and parent of /proc/<path>/stat; null once gone. The comm may hold ") ": count from the last. */
 function stat(path: string): { state: string; ppid: number } | null {
@@ -24,16 +43,16 @@ function stat(path: string): { state: string; ppid: number } | null {
     const s = readFileSync(`/proc/${path}/stat`, "latin1");
     const rest = s.slice(s.lastIndexOf(")") + 2).split(" ", 2);
     return { state: rest[0]!, ppid: Number(rest[1]) };
-  } catch {
-    return null;
+  } catch (e) {
+    return gone(e);
   }
 }
 
 function tasks(pid: number): string[] {
   try {
     return readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return []; // gone meanwhile
+  } catch (e) {
+    return gone(e) ?? [];
   }
 }
 
@@ -54,8 +73,8 @@ function childrenOf(pid: number): number[] {
     try {
       const list = readFileSync(`/proc/${pid}/task/${task}/children`, "latin1").trim();
       if (list) for (const c of list.split(" ")) out.push(Number(c));
-    } catch {
-      // gone meanwhile
+    } catch (e) {
+      gone(e);
     }
   }
   return out;
@@ -67,11 +86,15 @@ class Tree {
   readonly #seen = new Set<number>();
   constructor(readonly send: Send) {}
 
-  /** Joins `pid`, stopped, unless it is gone or (its pid reused) no longer a child of `parent`. */
-  adopt(pid: number, parent: number | null): void {
+  /** Joins `pid`, stopped, unless it is gone, (its pid reused) no longer a child of `parent`, or not ours to signal. */
+  adopt(pid: number, parent: number): void {
     if (this.#seen.has(pid)) return;
-    if (parent !== null && stat(String(pid))?.ppid !== parent) return;
+    if (stat(String(pid))?.ppid !== parent) return;
     if (this.send(pid, SIGSTOP) !== 0) return;
+    this.join(pid);
+  }
+
+  join(pid: number): void {
     this.#seen.add(pid);
     this.all.push(pid);
   }
@@ -110,15 +133,26 @@ function checkProc(): void {
   if (!proc) throw new TypeError(`kill({ tree: true }) needs /proc, which ${platform()} does not have (portable backend)`);
 }
 
-/** Signal pid and its descendants with send(pid, signal) (0 or -errno); false when pid is gone. */
-export function killTree(pid: number, signal: number, send: Send): boolean {
+/**
+ * Signal pid and its descendants with send(pid, signal) (0 or -errno): 1
+ * when pid was signalled, 0 when it is gone, -errno when it could not be
+ * stopped or the walk failed (nothing signalled, everything continued).
+ */
+export function killTree(pid: number, signal: number, send: Send): number {
   checkProc();
   const tree = new Tree(send);
-  tree.adopt(pid, null);
-  if (tree.all.length === 0) return false;
-  tree.walk(performance.now() + STOP_MS);
-  let sent = false;
-  for (const p of tree.all) if (send(p, signal) === 0 && p === pid) sent = true;
+  const r = send(pid, SIGSTOP);
+  if (r < 0) return r === -ESRCH ? 0 : r;
+  tree.join(pid);
+  try {
+    tree.walk(performance.now() + STOP_MS);
+  } catch (e) {
+    for (const p of tree.all) send(p, SIGCONT);
+    if (e instanceof WalkFailed) return -e.errno;
+    throw e;
+  }
+  let sent = 0;
+  for (const p of tree.all) if (send(p, signal) === 0 && p === pid) sent = 1;
   if (signal !== SIGSTOP) for (const p of tree.all) send(p, SIGCONT);
   return sent;
 }

@@ -78,6 +78,14 @@ test("tree kill: a forker whose threads fork, killed with SIGKILL while they for
   assert.deepEqual(escaped, [], "no process of the trees survived");
 }, 60000);
 
+test("tree kill: out of fds, the walk fails whole: kill() throws EMFILE, nothing is signalled, nothing left stopped", async () => {
+  // A walk that cannot read /proc knows the tree only in part: it must not
+  // kill that part and report success (the portable walk once took every
+  // failed read for a process gone).
+  const r = await runFixture("tree-out-of-fds", [], { allowAll: true, ulimit: "-n 256", timeoutMs: 30000 });
+  assert.deepEqual(r.json, { members: 3, thrown: "EMFILE", nothingSignalled: true, states: ["S", "S", "S"], killedAfter: true, left: 0 }, r.stderr);
+});
+
 nativeTest(["cgroup"], "tree kill: SIGKILL spares a sibling child in the same cgroup, and still uses cgroup.kill when the tree is alone", async () => {
   const { dir, remove } = makeCgroup("tree-sibling");
   try {
