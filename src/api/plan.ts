@@ -215,7 +215,8 @@ let last: LastRequest | undefined;
 /** Larger requests are not kept: a 1 MiB argument list would stay alive. */
 const LAST_MAX = 4096;
 
-function sameArgs(a: readonly unknown[], b: readonly string[]): boolean {
+/** @internal Whether args (not yet checked) are exactly the strings kept of an earlier call. */
+export function sameArgs(a: readonly unknown[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -13,7 +13,8 @@ import { commandLine, SpawnError } from "./errors.ts";
 import { errnoCode, errnoMessage } from "./errno.ts";
 import { decodeExit } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
-import { plan, type StdioDefaults } from "./plan.ts";
+import { type Plan, plan, sameArgs, type StdioDefaults } from "./plan.ts";
+import { inheritedEnvStamp } from "./environment.ts";
 import { checkRunOptions, runArguments, type RunResult, settle } from "./run.ts";
 import { closePty } from "./pty.ts";
 import { syncTerminal } from "./run-sync-pty.ts";
@@ -36,6 +37,8 @@ const TAKE_MAX = 0x7fffffff;
 const INPUT_MAX = 0xffffffff;
 /** Kept output up to this many bytes stays native until the next run. */
 const KEEP_SMALL = 64 * 1024;
+/** A larger request is not kept for the fast path: a 1 MiB argument list would stay alive. */
+const PREPARED_MAX = 4096;
 
 /**
  * Run a command to completion, blocking this thread, and collect its
@@ -51,8 +54,52 @@ export function runSync(file: string, options: RunOptions & { encoding: "buffer"
 export function runSync(file: string, args?: readonly string[], options?: RunOptions): RunResult<string | Uint8Array>;
 export function runSync(file: string, options?: RunOptions): RunResult<string | Uint8Array>;
 export function runSync(file: string, a?: readonly string[] | RunOptions, b?: RunOptions): RunResult<string | Uint8Array> {
+  const noOptions = b === undefined && (a === undefined || Array.isArray(a));
+  const p = prepared;
+  if (noOptions && p !== undefined && p.file === file && sameArgs(a ?? NO_ARGS, p.args) && inheritedEnvStamp() === p.env) {
+    return runPrepared(p);
+  }
   const [args, o] = runArguments(a, b);
-  return runSyncWith(file, args, o);
+  return runSyncWith(file, args, o, noOptions);
+}
+
+/**
+ * The last call without options, prepared whole (the loop of a build
+ * script runs the same command again): the same file and args, with the
+ * inherited environment unchanged, skip the checks, the plan and the
+ * command line. Between two runs those are cold (the child ran meanwhile)
+ * and cost 10-15 us there; this costs a compare.
+ */
+interface Prepared {
+  file: string;
+  args: readonly string[];
+  env: unknown;
+  plan: Plan;
+  native: Native;
+  line: string;
+  opts: Uint8Array;
+}
+let prepared: Prepared | undefined;
+const NO_ARGS: readonly string[] = Object.freeze([]);
+const NO_OPTIONS: RunOptions = Object.freeze(Object.create(null));
+const DEFAULT_MAX = checkRunOptions(NO_OPTIONS);
+
+function runPrepared(p: Prepared): RunResult<string | Uint8Array> {
+  const t0 = performance.now();
+  const r = p.native.asp_run_sync(p.plan.request, p.plan.request.length, none, 0, p.opts, resultBytes);
+  return complete(r, { file: p.file, o: NO_OPTIONS, max: DEFAULT_MAX, timeout: Infinity, plan: p.plan, native: p.native, line: p.line, t0 });
+}
+
+/** A call under way: what complete() needs to judge it. */
+interface Call {
+  file: string;
+  o: RunOptions;
+  max: number;
+  timeout: number;
+  plan: Plan;
+  native: Native;
+  line: string;
+  t0: number;
 }
 
 /** A stream, of any runtime: it could only be pumped by an event loop. */
@@ -64,6 +111,8 @@ function isStream(v: unknown): boolean {
 }
 
 const STDIO_NAMES = ["stdin", "stdout", "stderr"] as const;
+const DEFAULTS: StdioDefaults = Object.freeze({ stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+const INPUT_DEFAULTS: StdioDefaults = Object.freeze({ stdin: "pipe", stdout: "pipe", stderr: "pipe" });
 
 function checkNoEventLoop(o: RunOptions): void {
   if (typeof o !== "object" || o === null) return; // plan() says what is wrong
@@ -102,13 +151,13 @@ function take(native: Native, stream: number, size: number): Uint8Array {
   return out;
 }
 
-function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunResult<string | Uint8Array> {
+function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOptions: boolean): RunResult<string | Uint8Array> {
   o = ownOptions(o);
   checkNoEventLoop(o);
   const max = checkRunOptions(o);
   const t0 = performance.now();
   if (rewritesCommand(o)) ({ file, args, options: o } = command(file, args, o));
-  const defaults: StdioDefaults = { stdin: o.input !== undefined ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" };
+  const defaults = o.input !== undefined ? INPUT_DEFAULTS : DEFAULTS;
   const timeout = duration(o.timeout, "timeout", Infinity);
   const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
   const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);
@@ -149,8 +198,26 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions): RunR
   opts.setUint32(SyncOpts.reserved, 0, true);
 
   const r = native.asp_run_sync(p.request, p.request.length, input, input.length, optsBytes, resultBytes);
-  const durationMs = performance.now() - t0;
   const line = commandLine(file, args);
+  if (noOptions && terminal === undefined) prepare(file, args, p, native, line);
+  return complete(r, { file, o, max, timeout, plan: p, native, line, t0 });
+}
+
+/** Keeps a call without options for the next one (runSync's fast path). */
+function prepare(file: string, args: readonly string[], plan: Plan, native: Native, line: string): void {
+  const env = inheritedEnvStamp();
+  // Not reused: a request the plan did not keep either (large), or an environment that cannot be read.
+  if (env === undefined || plan.request.length > PREPARED_MAX) {
+    prepared = undefined;
+    return;
+  }
+  prepared = { file, args: Object.freeze(args.slice()), env, plan: Object.isFrozen(plan) ? plan : Object.freeze({ ...plan, request: plan.request.slice() }), native, line, opts: optsBytes.slice() };
+}
+
+/** Judges what asp_run_sync returned: the result, or the error thrown. */
+function complete(r: number, c: Call): RunResult<string | Uint8Array> {
+  const { file, o, max, timeout, plan: p, native, line } = c;
+  const durationMs = performance.now() - c.t0;
   if (r < 0 && result.getInt32(SyncResult.pid, true) === 0) {
     throw new SpawnError(-r, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line, file, o);
   }

@@ -124,6 +124,37 @@ test("runSync: a non-zero exit and a signal throw the ExitError run() rejects wi
   assert.deepEqual([...b.stdout], [1]);
 });
 
+test("runSync: the same call again (reused whole) sees changed args, environment and outcome", () => {
+  // A call without options is kept and reused when the next one is the
+  // same: nothing it depends on may be reused stale.
+  const args = ["-c", "echo $ASPAWN_REUSE_PROBE a; exit $ASPAWN_REUSE_CODE"];
+  process.env.ASPAWN_REUSE_PROBE = "one";
+  process.env.ASPAWN_REUSE_CODE = "0";
+  try {
+    assert.equal(runSync("sh", args).stdout, "one a\n");
+    assert.equal(runSync("sh", args).stdout, "one a\n");
+    process.env.ASPAWN_REUSE_PROBE = "two";
+    assert.equal(runSync("sh", args).stdout, "two a\n", "a changed environment");
+    args[1] = "echo $ASPAWN_REUSE_PROBE b; exit $ASPAWN_REUSE_CODE";
+    assert.equal(runSync("sh", args).stdout, "two b\n", "args changed in place");
+    process.env.ASPAWN_REUSE_CODE = "3";
+    for (let i = 0; i < 2; i++) {
+      const e = thrown(() => runSync("sh", args));
+      assert.ok(e instanceof ExitError && e.exitCode === 3 && e.stdout === "two b\n", `ExitError each time: ${e}`);
+    }
+    assert.equal(runSync("sh", args, { reject: false }).exitCode, 3, "options between");
+    assert.equal(runSync("sh", args, { env: { ASPAWN_REUSE_PROBE: "three", ASPAWN_REUSE_CODE: "0" } }).stdout, "three b\n");
+    assert.equal(runSync("sh", ["-c", "echo $0", "x"]).stdout, "x\n", "other args");
+    for (let i = 0; i < 2; i++) {
+      const e = thrown(() => runSync("aspawn-no-such-program"));
+      assert.ok(e instanceof SpawnError && e.code === "ENOENT", `SpawnError each time: ${e}`);
+    }
+  } finally {
+    delete process.env.ASPAWN_REUSE_PROBE;
+    delete process.env.ASPAWN_REUSE_CODE;
+  }
+});
+
 test("runSync: ENOENT, EACCES and chdir throw run()'s SpawnError", async () => {
   const e = await same("nosuch-aspawn", ["--flag"]);
   assert.ok(e instanceof SpawnError);
