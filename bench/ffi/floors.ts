@@ -29,7 +29,8 @@ function open(path: string) {
 
 /**
  * bench/c/sync_jobs.c: `true` (echo false) or `echo hello` by vfork +
- * execve, stdout captured, waitpid (bench/sync.ts); throws if it failed.
+ * execve, stdout and stderr captured, waitpid (bench/sync.ts); throws if it
+ * failed.
  */
 export function syncFloor(path = FLOOR_LIBRARY): (echo: boolean) => string {
   const { bench_sync_floor } = open(path);
