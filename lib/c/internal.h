@@ -179,9 +179,10 @@ ASP_HIDDEN long asp_reap_result(int pidfd, int pid, int block, struct asp_wait_r
 /* spawn.c: asp_spawn for a caller that waits itself on this thread
  * (asp_run_sync): the child never shares our fd table (its pipe ends close
  * when it exits) and the fds are not handed to the thread's JS context. */
-/* A record, if given, is where a child that shares our memory reports a
- * failure, instead of a status pipe (out[ASP_OUT_STATUS] is then -1): for a
- * caller that reaps the child before it looks. */
+/* A record, if given, is where a child cloned onto our memory (clone3 or
+ * clone with CLONE_VM, not vfork) reports a failure instead of a status
+ * pipe (out[ASP_OUT_STATUS] is then -1): for a caller that reaps the child
+ * before it looks. */
 ASP_HIDDEN int asp_spawn_private(const void *req, uint32_t len, int32_t *out, uint32_t out_len,
 				 struct asp_status_record *record);
 

@@ -317,13 +317,14 @@ static int take_slot(struct spawn *sp)
 	return 0;
 }
 
-/* How the child reports a failure: a status pipe, or where it shares our
+/* How the child reports a failure: a status pipe, or where it runs on our
  * memory and the caller looks only after the reap, the caller's record
- * (one pipe and three syscalls less per blocking run). */
+ * (one pipe and three syscalls less per blocking run). Not with vfork:
+ * qemu-user emulates it as a fork, whose writes we would never see. */
 static int open_status(struct spawn *sp)
 {
 	int status[2], err;
-	if (sp->record && sp->m != ASP_MODE_FORK) {
+	if (sp->record && (sp->m == ASP_MODE_CLONE3 || sp->m == ASP_MODE_CLONE)) {
 		sp->record->magic = 0;
 		sp->ctx->record = sp->record;
 		return 0;
