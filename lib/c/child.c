@@ -45,12 +45,8 @@ static __attribute__((noreturn)) void child_fail(struct child *c, long err, int3
 	rec.step = step;
 	rec.detail = detail;
 	rec.magic = ASP_STATUS_MAGIC;
-	if (c->ctx->record) {
-		*c->ctx->record = rec; /* the parent reads it after our exit */
-	} else {
-		/* One record under PIPE_BUF into an empty pipe: atomic, never short. */
-		sys_write(c->status_fd, &rec, sizeof rec);
-	}
+	/* One record under PIPE_BUF into an empty pipe: atomic, never short. */
+	sys_write(c->status_fd, &rec, sizeof rec);
 	sys_exit_group(127);
 }
 

@@ -92,10 +92,7 @@ ASP_HIDDEN int asp_low_fds_owns(int fd);
 struct asp_child_ctx {
 	const uint8_t *req;
 	uint32_t req_size;
-	int32_t status_fd;   /* write end of the status pipe, or -1 with `record` */
-	/* Where a failure is reported instead, in memory we share: set for
-	 * asp_run_sync, which reads it once it has reaped us. */
-	struct asp_status_record *record;
+	int32_t status_fd;   /* write end of the status pipe */
 	int32_t parent_pid;  /* for the death-signal check */
 	/* The spawning thread's liveness word and its value at spawn
 	 * (threads.c): a death signal follows that thread. 0: none. */
@@ -179,12 +176,7 @@ ASP_HIDDEN long asp_reap_result(int pidfd, int pid, int block, struct asp_wait_r
 /* spawn.c: asp_spawn for a caller that waits itself on this thread
  * (asp_run_sync): the child never shares our fd table (its pipe ends close
  * when it exits) and the fds are not handed to the thread's JS context. */
-/* A record, if given, is where a child cloned onto our memory (clone3 or
- * clone with CLONE_VM, not vfork) reports a failure instead of a status
- * pipe (out[ASP_OUT_STATUS] is then -1): for a caller that reaps the child
- * before it looks. */
-ASP_HIDDEN int asp_spawn_private(const void *req, uint32_t len, int32_t *out, uint32_t out_len,
-				 struct asp_status_record *record);
+ASP_HIDDEN int asp_spawn_private(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
 
 /* environ.c: a consistent copy of `environ` (ASP_REQ_INHERIT_ENV), taken
  * safely while other threads may change it. pid: ours. */

@@ -102,7 +102,6 @@ struct spawn {
 	int pid, pidfd;
 	int32_t step;              /* where a failure is reported */
 	int private_;              /* asp_spawn_private: no sharing, nothing handed out */
-	struct asp_status_record *record; /* asp_spawn_private's, or 0 */
 };
 
 static void close_all(const int32_t *fds, uint32_t n)
@@ -317,42 +316,25 @@ static int take_slot(struct spawn *sp)
 	return 0;
 }
 
-/* How the child reports a failure: a status pipe, or where it runs on our
- * memory and the caller looks only after the reap, the caller's record
- * (one pipe and three syscalls less per blocking run). Not with vfork:
- * qemu-user emulates it as a fork, whose writes we would never see. */
-static int open_status(struct spawn *sp)
+/* Every fd the child needs: its FD_MAP's sources, the status pipe, and the
+ * cgroup (clone3 takes its directory; on the fallbacks the child writes
+ * itself into its cgroup.procs). */
+static int open_child_fds(struct spawn *sp)
 {
 	int status[2], err;
-	if (sp->record && (sp->m == ASP_MODE_CLONE3 || sp->m == ASP_MODE_CLONE)) {
-		sp->record->magic = 0;
-		sp->ctx->record = sp->record;
-		return 0;
-	}
+	err = take_callers_fds(sp, &sp->out[ASP_OUT_DETAIL]);
+	if (err == 0)
+		err = make_pipes(sp);
+	if (err == -ASP_EBADF)
+		sp->step = sp->sc.map_step;
+	if (err < 0)
+		return err;
 	err = (int)asp_pipe_high(status, ASP_O_CLOEXEC | ASP_O_NONBLOCK);
 	if (err < 0)
 		return err;
 	sp->status_read = status[0];
 	sp->ctx->status_fd = status[1];
 	hold(&sp->held, status[1]);
-	return 0;
-}
-
-/* Every fd the child needs: its FD_MAP's sources, the status pipe, and the
- * cgroup (clone3 takes its directory; on the fallbacks the child writes
- * itself into its cgroup.procs). */
-static int open_child_fds(struct spawn *sp)
-{
-	int err;
-	err = take_callers_fds(sp, &sp->out[ASP_OUT_DETAIL]);
-	if (err == 0)
-		err = make_pipes(sp);
-	if (err == -ASP_EBADF)
-		sp->step = sp->sc.map_step;
-	if (err == 0)
-		err = open_status(sp);
-	if (err < 0)
-		return err;
 	if (!sp->sc.cgroup_path)
 		return 0;
 	sp->step = sp->sc.cgroup_step;
@@ -447,12 +429,10 @@ static int undo(struct spawn *sp, int err)
 	return err;
 }
 
-static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_,
-		      struct asp_status_record *record)
+static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_)
 {
 	struct spawn sp = {
 		.private_ = private_,
-		.record = record,
 		.req = req,
 		.len = len,
 		.out = out,
@@ -488,24 +468,22 @@ fail:
 	return undo(&sp, err);
 }
 
-static int spawn_retry(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_,
-		       struct asp_status_record *record)
+static int spawn_retry(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_)
 {
-	int r = spawn_once(req, len, out, out_len, private_, record);
+	int r = spawn_once(req, len, out, out_len, private_);
 	/* Out of fds: what the low-fd reserve holds free goes back to the
 	 * process, and we try once more. */
 	if ((r == -ASP_EMFILE || r == -ASP_ENFILE) && asp_low_fds_release() > 0)
-		r = spawn_once(req, len, out, out_len, private_, record);
+		r = spawn_once(req, len, out, out_len, private_);
 	return r;
 }
 
 ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
 {
-	return spawn_retry(req, len, out, out_len, 0, 0);
+	return spawn_retry(req, len, out, out_len, 0);
 }
 
-ASP_HIDDEN int asp_spawn_private(const void *req, uint32_t len, int32_t *out, uint32_t out_len,
-				 struct asp_status_record *record)
+ASP_HIDDEN int asp_spawn_private(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
 {
-	return spawn_retry(req, len, out, out_len, 1, record);
+	return spawn_retry(req, len, out, out_len, 1);
 }

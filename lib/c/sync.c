@@ -2,8 +2,7 @@
  * asp_run_sync: spawn through asp_spawn's own path (asp_spawn_private), then
  * wait on the calling thread in one ppoll loop over the stdin, stdout and
  * stderr pipes and the pidfd, until the child is reaped and its output has
- * ended (or reading was stopped); its status record is read once it is
- * gone (from our memory where it shared it, else from its status pipe).
+ * ended (or reading was stopped); its status pipe is read once it is gone.
  * Once only the exit is left to wait for, with no deadline, it blocks in
  * waitid. No reactor, no JS event loop: a Worker and an exit handler may
  * call it.
@@ -57,7 +56,6 @@ struct job {
 	struct asp_sync_opts o;
 	struct asp_sync_result *res;
 	int pid, pidfd, status_fd, in_fd;
-	struct asp_status_record rec; /* the child's report, when status_fd is -1 */
 	const uint8_t *input;
 	size_t input_len, input_off;
 	struct out_pipe out[2];
@@ -267,26 +265,18 @@ static void write_in(struct job *j)
 		close_fd(&j->in_fd);
 }
 
-/* The child's report, once it is gone: a record (it failed before exec)
- * or none (it exec'd). Not watched before: the exit follows a record at
- * once, and waking at exec would cost a wake-up for nothing. Read once:
- * the pipe is closed, the record in memory marked read. */
+/* The status pipe, once the child is gone: a record (it failed before
+ * exec) or EOF (it exec'd). Not watched before: the exit follows a record
+ * at once, and waking at exec would cost a wake-up for nothing. */
 static void read_status(struct job *j)
 {
 	int32_t rec[3];
-	if (j->status_fd >= 0) {
-		if (asp_status_read(j->status_fd, rec) == 1) {
-			j->res->err = rec[0];
-			j->res->step = rec[1];
-			j->res->detail = rec[2];
-		}
-		close_fd(&j->status_fd);
-	} else if (j->rec.magic == ASP_STATUS_MAGIC) {
-		j->res->err = j->rec.err;
-		j->res->step = j->rec.step;
-		j->res->detail = j->rec.detail;
-		j->rec.magic = 0;
+	if (asp_status_read(j->status_fd, rec) == 1) {
+		j->res->err = rec[0];
+		j->res->step = rec[1];
+		j->res->detail = rec[2];
 	}
+	close_fd(&j->status_fd);
 }
 
 static void reaped(struct job *j, long r)
@@ -411,7 +401,8 @@ static int run(struct job *j)
 			try_reap(j, 0);
 		if (j->reaped) {
 			j->kill_at = -1;
-			read_status(j);
+			if (j->status_fd >= 0)
+				read_status(j);
 			if (j->terminated || (j->res->flags & ASP_SYNC_TIMED_OUT))
 				j->stopped = 1;
 			if (j->stopped) {
@@ -505,7 +496,7 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	stash_drop(); /* the previous run's output, if it was never freed */
 	for (i = 0; i < (int)(sizeof out / sizeof out[0]); i++)
 		out[i] = -1;
-	r = asp_spawn_private(req, len, out, sizeof out / sizeof out[0], &j.rec);
+	r = asp_spawn_private(req, len, out, sizeof out / sizeof out[0]);
 	/* The child has its copies (or there is no child): the output ends
 	 * once the child and what it started close theirs. */
 	close_owned(&slave);
