@@ -170,6 +170,9 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
     return settle(o, max, { ...r, all: undefined, durationMs: performance.now() - t0, command: commandLine(file, args), aborted: false, timeoutMs });
   }
   const terminal = syncTerminal(() => nativeFor(file, args), o, file, args);
+  // The environment the request is built from, read before the plan (another
+  // thread may change a shared one while the child runs).
+  const env = noOptions && terminal === undefined ? inheritedEnvStamp() : undefined;
   let p: ReturnType<typeof plan>;
   try {
     p = plan(file, args, terminal?.options ?? o, defaults);
@@ -199,15 +202,14 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
 
   const r = native.asp_run_sync(p.request, p.request.length, input, input.length, optsBytes, resultBytes);
   const line = commandLine(file, args);
-  if (noOptions && terminal === undefined) prepare(file, args, p, native, line);
+  if (env !== undefined) prepare(file, args, env, p, native, line);
   return complete(r, { file, o, max, timeout, plan: p, native, line, t0 });
 }
 
 /** Keeps a call without options for the next one (runSync's fast path). */
-function prepare(file: string, args: readonly string[], plan: Plan, native: Native, line: string): void {
-  const env = inheritedEnvStamp();
-  // Not reused: a request the plan did not keep either (large), or an environment that cannot be read.
-  if (env === undefined || plan.request.length > PREPARED_MAX) {
+function prepare(file: string, args: readonly string[], env: unknown, plan: Plan, native: Native, line: string): void {
+  // Not reused: a request the plan did not keep either (large).
+  if (plan.request.length > PREPARED_MAX) {
     prepared = undefined;
     return;
   }

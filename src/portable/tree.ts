@@ -135,8 +135,9 @@ function checkProc(): void {
 
 /**
  * Signal pid and its descendants with send(pid, signal) (0 or -errno): 1
- * when pid was signalled, 0 when it is gone, -errno when it could not be
- * stopped or the walk failed (nothing signalled, everything continued).
+ * once the tree was walked and signalled, 0 when pid is gone, -errno when
+ * it could not be stopped or the walk failed (nothing signalled, everything
+ * continued).
  */
 export function killTree(pid: number, signal: number, send: Send): number {
   checkProc();
@@ -151,8 +152,13 @@ export function killTree(pid: number, signal: number, send: Send): number {
     if (e instanceof WalkFailed) return -e.errno;
     throw e;
   }
-  let sent = 0;
-  for (const p of tree.all) if (send(p, signal) === 0 && p === pid) sent = 1;
-  if (signal !== SIGSTOP) for (const p of tree.all) send(p, SIGCONT);
-  return sent;
+  // Continued whatever the sends do (a runtime may throw for a signal it
+  // does not know): nothing is left stopped. Sent, as in C, once the walk
+  // succeeded.
+  try {
+    for (const p of tree.all) send(p, signal);
+  } finally {
+    if (signal !== SIGSTOP) for (const p of tree.all) send(p, SIGCONT);
+  }
+  return 1;
 }
