@@ -36,8 +36,10 @@ static long drain(int fd)
 	long n, total = 0;
 	while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
 		total += n > 0 ? n : 0;
+	if (n < 0)
+		total = -errno; /* before close() can change it */
 	close(fd);
-	return n < 0 ? -errno : total;
+	return total;
 }
 
 int sync_floor_run(const struct sync_job *j)

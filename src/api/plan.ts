@@ -212,8 +212,8 @@ interface LastRequest {
   plan: Plan;
 }
 let last: LastRequest | undefined;
-/** Larger requests are not kept: a 1 MiB argument list would stay alive. */
-const LAST_MAX = 4096;
+/** @internal Larger requests are not kept (here or by runSync): a 1 MiB argument list would stay alive. */
+export const KEEP_MAX = 4096;
 
 /** @internal Whether args (not yet checked) are exactly the strings kept of an earlier call. */
 export function sameArgs(a: readonly unknown[], b: readonly string[]): boolean {
@@ -222,10 +222,18 @@ export function sameArgs(a: readonly unknown[], b: readonly string[]): boolean {
   return true;
 }
 
+/**
+ * @internal A Plan that may be given again: frozen, with its own copy of
+ * the request (a fresh Plan's request is a view of the shared writer's
+ * buffer, which the next plan() overwrites).
+ */
+export function keptPlan(p: Plan): Plan {
+  return Object.isFrozen(p) ? p : Object.freeze({ ...p, request: p.request.slice() });
+}
+
 function keep(key: number, file: string, args: readonly string[], env: unknown, p: Plan): void {
-  if (p.request.length > LAST_MAX) return;
-  const plan = Object.freeze({ ...p, request: p.request.slice() });
-  last = { key, file, args: Object.freeze(args.slice()), env, plan };
+  if (p.request.length > KEEP_MAX) return;
+  last = { key, file, args: Object.freeze(args.slice()), env, plan: keptPlan(p) };
 }
 
 function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defaults: StdioDefaults): Plan {

@@ -10,7 +10,7 @@
 import type { Channel } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { describe, int, noNul } from "./check.ts";
-import { errnoCode, errnoMessage } from "./errno.ts";
+import { EIO, errnoCode, errnoMessage } from "./errno.ts";
 import { SpawnError, commandLine } from "./errors.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
@@ -222,7 +222,6 @@ export class PtyReader extends FdReader {
   }
 }
 
-const EIO = 5;
 
 /**
  * The master as stdin writes it (a second fd of it, so that reading and

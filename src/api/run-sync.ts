@@ -13,7 +13,7 @@ import { commandLine, SpawnError } from "./errors.ts";
 import { errnoCode, errnoMessage } from "./errno.ts";
 import { decodeExit } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
-import { type Plan, plan, sameArgs, type StdioDefaults } from "./plan.ts";
+import { KEEP_MAX, keptPlan, type Plan, plan, sameArgs, type StdioDefaults } from "./plan.ts";
 import { inheritedEnvStamp } from "./environment.ts";
 import { checkRunOptions, runArguments, type RunResult, settle } from "./run.ts";
 import { closePty } from "./pty.ts";
@@ -37,8 +37,6 @@ const TAKE_MAX = 0x7fffffff;
 const INPUT_MAX = 0xffffffff;
 /** Kept output up to this many bytes stays native until the next run. */
 const KEEP_SMALL = 64 * 1024;
-/** A larger request is not kept for the fast path: a 1 MiB argument list would stay alive. */
-const PREPARED_MAX = 4096;
 
 /**
  * Run a command to completion, blocking this thread, and collect its
@@ -87,7 +85,8 @@ const DEFAULT_MAX = checkRunOptions(NO_OPTIONS);
 function runPrepared(p: Prepared): RunResult<string | Uint8Array> {
   const t0 = performance.now();
   const r = p.native.asp_run_sync(p.plan.request, p.plan.request.length, none, 0, p.opts, resultBytes);
-  return complete(r, { file: p.file, o: NO_OPTIONS, max: DEFAULT_MAX, timeout: Infinity, plan: p.plan, native: p.native, line: p.line, t0 });
+  const durationMs = performance.now() - t0;
+  return complete(r, { file: p.file, o: NO_OPTIONS, max: DEFAULT_MAX, timeout: Infinity, plan: p.plan, native: p.native, line: p.line, durationMs });
 }
 
 /** A call under way: what complete() needs to judge it. */
@@ -99,7 +98,8 @@ interface Call {
   plan: Plan;
   native: Native;
   line: string;
-  t0: number;
+  /** From the checks to the native call's return. */
+  durationMs: number;
 }
 
 /** A stream, of any runtime: it could only be pumped by an event loop. */
@@ -201,25 +201,25 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   opts.setUint32(SyncOpts.reserved, 0, true);
 
   const r = native.asp_run_sync(p.request, p.request.length, input, input.length, optsBytes, resultBytes);
+  const durationMs = performance.now() - t0;
   const line = commandLine(file, args);
   if (env !== undefined) prepare(file, args, env, p, native, line);
-  return complete(r, { file, o, max, timeout, plan: p, native, line, t0 });
+  return complete(r, { file, o, max, timeout, plan: p, native, line, durationMs });
 }
 
 /** Keeps a call without options for the next one (runSync's fast path). */
 function prepare(file: string, args: readonly string[], env: unknown, plan: Plan, native: Native, line: string): void {
-  // Not reused: a request the plan did not keep either (large).
-  if (plan.request.length > PREPARED_MAX) {
+  // Not reused: a request the plan does not keep either (large).
+  if (plan.request.length > KEEP_MAX) {
     prepared = undefined;
     return;
   }
-  prepared = { file, args: Object.freeze(args.slice()), env, plan: Object.isFrozen(plan) ? plan : Object.freeze({ ...plan, request: plan.request.slice() }), native, line, opts: optsBytes.slice() };
+  prepared = { file, args: Object.freeze(args.slice()), env, plan: keptPlan(plan), native, line, opts: optsBytes.slice() };
 }
 
 /** Judges what asp_run_sync returned: the result, or the error thrown. */
 function complete(r: number, c: Call): RunResult<string | Uint8Array> {
-  const { file, o, max, timeout, plan: p, native, line } = c;
-  const durationMs = performance.now() - c.t0;
+  const { file, o, max, timeout, plan: p, native, line, durationMs } = c;
   if (r < 0 && result.getInt32(SyncResult.pid, true) === 0) {
     throw new SpawnError(-r, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line, file, o);
   }

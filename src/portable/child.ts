@@ -6,7 +6,7 @@
  * ours until then).
  */
 import { type Child, childExited, type ChildEvents, childSpawned, type PipeReader, type PipeWriter } from "../api/child.ts";
-import { EAGAIN, ENOENT, errnoNumber, errnoOf } from "../api/errno.ts";
+import { EAGAIN, EBADF, ENOENT, ENOTDIR, errnoNumber, errnoOf, ESRCH } from "../api/errno.ts";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import { signalName } from "../api/signals.ts";
@@ -16,10 +16,8 @@ import { pump, StreamReader, StreamWriter } from "./pipes.ts";
 import { killTree } from "./tree.ts";
 import { existsSync, fstatSync, statSync } from "node:fs";
 
-const ESRCH = 3, EBADF = 9, ENOTDIR = 20;
 /** Failures of the parent: no child could be created (spawn() throws these). */
 const PARENT_ERRORS = new Set(["EMFILE", "ENFILE", "EAGAIN", "ENOMEM"]);
-
 
 function isDirectory(path: string): boolean {
   try {
