@@ -66,6 +66,7 @@ struct job {
 	long kill_at;      /* of the SIGKILL after kill_signal; -1: none */
 	long nap;          /* without a pidfd: the next wait between waitid tries */
 	int reaped, terminated, stopped, nomem;
+	int lost;          /* a pipe was closed under us: the run cannot go on */
 };
 
 static pthread_key_t key;
@@ -131,6 +132,25 @@ static void close_owned(int *fd)
 	close_fd(fd);
 }
 
+/* A number another thread closed under us (EBADF, POLLNVAL) is not ours
+ * any more, and may be someone else's already: forgotten, never closed.
+ * Closing does not wake a ppoll that holds the fd, so this is seen at the
+ * next wake-up (the child's exit at the latest). */
+static void forget_fd(int *fd)
+{
+	*fd = -1;
+}
+
+static void lose(struct job *j, int *fd)
+{
+	if (*fd == j->pty && *fd >= 0) {
+		asp_owner_clear(j->pty);
+		forget_fd(&j->pty);
+	}
+	forget_fd(fd);
+	j->lost = 1;
+}
+
 /* An output at its end: a pipe closes, the master is only no longer read. */
 static void end_out(struct job *j, int which)
 {
@@ -150,7 +170,11 @@ static void signal_child(struct job *j, int sig)
 	 * signal goes to it alone (as Subprocess.kill({ group: true })). */
 	if ((j->o.flags & ASP_SYNC_GROUP) && j->pid > 1 && sys_kill(-j->pid, sig) != -ASP_ESRCH)
 		return;
-	asp_kill(j->pidfd, j->pid, sig);
+	/* Not reaped, so its pid is still its own without the pidfd. */
+	if (asp_kill(j->pidfd, j->pid, sig) == -ASP_EBADF && j->pidfd >= 0) {
+		forget_fd(&j->pidfd);
+		asp_kill(-1, j->pid, sig);
+	}
 }
 
 /* A timeout or too much output: kill_signal, SIGKILL later; after the reap,
@@ -227,6 +251,10 @@ static void read_out(struct job *j, int which, int reads)
 			continue;
 		if (n == -ASP_EAGAIN)
 			return;
+		if (n == -ASP_EBADF) {
+			lose(j, &p->fd);
+			return;
+		}
 		if (n <= 0) {
 			end_out(j, which);
 			return;
@@ -259,6 +287,10 @@ static void write_in(struct job *j)
 	while (r == -ASP_EINTR);
 	if (r == -ASP_EAGAIN)
 		return;
+	if (r == -ASP_EBADF) {
+		lose(j, &j->in_fd);
+		return;
+	}
 	if (r > 0)
 		j->input_off += (size_t)r;
 	if (r < 0 || j->input_off == j->input_len)
@@ -271,11 +303,14 @@ static void write_in(struct job *j)
 static void read_status(struct job *j)
 {
 	int32_t rec[3];
-	if (asp_status_read(j->status_fd, rec) == 1) {
+	int r = asp_status_read(j->status_fd, rec);
+	if (r == 1) {
 		j->res->err = rec[0];
 		j->res->step = rec[1];
 		j->res->detail = rec[2];
 	}
+	if (r == -ASP_EBADF)
+		lose(j, &j->status_fd);
 	close_fd(&j->status_fd);
 }
 
@@ -296,6 +331,10 @@ static void try_reap(struct job *j, int block)
 {
 	struct asp_wait_result w;
 	long r = asp_reap_result(j->pidfd, j->pid, block, &w);
+	if (r == -ASP_EBADF && j->pidfd >= 0) { /* not reaped: by its pid, then */
+		forget_fd(&j->pidfd);
+		r = asp_reap_result(-1, j->pid, block, &w);
+	}
 	if (r == 1) {
 		j->res->code = w.code;
 		j->res->si_code = w.si_code;
@@ -368,8 +407,15 @@ static int wait_once(struct job *j)
 	for (i = 0; i < n; i++) {
 		if (!fds[i].revents)
 			continue;
-		if (fds[i].revents & ASP_POLLNVAL)
-			return -1;
+		if (fds[i].revents & ASP_POLLNVAL) {
+			/* Closed under us. Without its pidfd the child is still
+			 * waited for, by pid; without a pipe the run cannot go on. */
+			if (which[i] == 'P')
+				forget_fd(&j->pidfd);
+			else
+				lose(j, which[i] == 'I' ? &j->in_fd : &j->out[which[i]].fd);
+			continue;
+		}
 		if (which[i] == 'P')
 			try_reap(j, 0);
 		else if (which[i] == 'I')
@@ -384,9 +430,9 @@ static int run(struct job *j)
 {
 	for (;;) {
 		long now = now_ns();
-		if (j->nomem) {
+		if (j->nomem || j->lost) {
 			abandon(j);
-			return -ASP_ENOMEM;
+			return j->nomem ? -ASP_ENOMEM : -ASP_EIO;
 		}
 		if (j->deadline >= 0 && now >= j->deadline) {
 			j->deadline = -1;
@@ -412,7 +458,7 @@ static int run(struct job *j)
 				end_out(j, 1);
 			}
 			if (j->out[0].fd < 0 && j->out[1].fd < 0)
-				return j->nomem ? -ASP_ENOMEM : 0;
+				return j->nomem ? -ASP_ENOMEM : j->lost ? -ASP_EIO : 0;
 		}
 		if (wait_once(j) < 0) {
 			abandon(j);

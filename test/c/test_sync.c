@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -420,6 +422,80 @@ static void unfreed(void)
 
 /* `script` on a new pty (cols x rows) as fd 0-2, its session's controlling
  * terminal; the master read as stdout. The call closes the pair. */
+/* Another thread closes our pidfd under the run (found by its link), and
+ * with `pipes_too` every pipe the run opened. A close does not wake the
+ * ppoll that holds them: the run sees it at the child's exit. */
+struct closer {
+	int pipes_too, found;
+	char before[1024]; /* fds open before the run */
+};
+
+static int fd_link(int fd, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+static void *close_under(void *arg)
+{
+	struct closer *c = arg;
+	int tries, fd;
+	char link[128];
+	for (tries = 0; tries < 2000 && !c->found; tries++) {
+		usleep(1000);
+		for (fd = 3; fd < 1024; fd++)
+			if (!c->before[fd] && fd_link(fd, link, sizeof link) == 0 && !strcmp(link, "anon_inode:[pidfd]"))
+				c->found = fd;
+	}
+	usleep(50000); /* the run is in ppoll by now */
+	close(c->found);
+	for (fd = 3; c->pipes_too && fd < 1024; fd++)
+		if (!c->before[fd] && fd_link(fd, link, sizeof link) == 0 && !strncmp(link, "pipe:", 5))
+			close(fd);
+	return 0;
+}
+
+static void closed_under(int pipes_too)
+{
+	struct closer c;
+	pthread_t t;
+	struct sync_run s;
+	siginfo_t si;
+	int fds = count_fds(), fd;
+	char link[128];
+	memset(&c, 0, sizeof c);
+	c.pipes_too = pipes_too;
+	for (fd = 0; fd < 1024; fd++)
+		c.before[fd] = fd_link(fd, link, sizeof link) == 0;
+	pthread_create(&t, 0, close_under, &c);
+	run_sync("sleep 0.3; echo done", 0, 0, opts(), &s);
+	pthread_join(t, 0);
+	CHECK(c.found > 0);
+	if (pipes_too) { /* the run cannot go on: an error, not a truncated output */
+		CHECK_EQ_INT(s.r, -EIO);
+	} else { /* waited for by pid instead */
+		CHECK_EQ_INT(s.r, 0);
+		CHECK_EQ_INT(s.res.si_code, ASP_WAIT_EXITED);
+		CHECK_EQ_INT(s.res.code, 0);
+		CHECK_EQ_STR(s.out, "done\n");
+	}
+	/* Reaped by the run: nothing left to wait for. */
+	memset(&si, 0, sizeof si);
+	CHECK_EQ_INT(waitid(P_PID, (id_t)s.res.pid, &si, WEXITED | WNOHANG), -1);
+	CHECK_EQ_INT(errno, ECHILD);
+	CHECK_EQ_INT(count_fds(), fds);
+	sync_done(&s);
+}
+
+static void pidfd_closed(void) { closed_under(0); }
+static void pidfd_and_pipes_closed(void) { closed_under(1); }
+
 static void run_sync_pty(const char *script, struct asp_sync_opts o, struct sync_run *s)
 {
 	struct req r;
@@ -523,6 +599,8 @@ TEST_LIST(sync_tests) = {
 	{"sync: EINTR", eintr},
 	{"sync: threads", threads},
 	{"sync: a result never taken", unfreed},
+	{"sync: its pidfd closed by another thread: waited for by pid", pidfd_closed},
+	{"sync: its pidfd and pipes closed by another thread: the child ended and reaped", pidfd_and_pipes_closed},
 	{"sync: a pty's master as stdout: size, 1 MiB at the exit, an early close, a descendant", pty_output},
 	{"sync: bad pty options", pty_bad_opts},
 	{0, 0},
