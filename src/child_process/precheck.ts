@@ -10,8 +10,8 @@
  * error asynchronously, only with a pid.
  */
 import { accessSync, constants, statSync } from "node:fs";
+import { EACCES, ENOENT, ENOTDIR } from "../api/errno.ts";
 
-const ENOENT = 2, EACCES = 13, ENOTDIR = 20;
 const known = new Map<string, true>();
 const MAX_KNOWN = 1024;
 

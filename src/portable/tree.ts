@@ -1,8 +1,9 @@
 /**
  * kill({ tree: true }) without the native library, as lib/c/tree.c does it
  * through /proc: stop each process (it can fork no more), wait until every
- * thread of it is stopped, list its children (each task's `children` file)
- * and adopt those still its children; when a pass over all of them finds
+ * thread of it is stopped, list its children (each task's `children` file;
+ * without those files, or access to them, every process of /proc whose parent
+ * it is) and adopt those still its children; when a pass over all of them finds
  * nobody new, signal them all and let them continue. Without /proc (macOS,
  * Windows) it is a TypeError; Deno allows the reads only with --allow-all.
  *
@@ -16,7 +17,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { platform } from "../ffi/runtime.ts";
 import { signalNumber } from "../api/signals.ts";
-import { ENOENT, errnoOf, ESRCH } from "../api/errno.ts";
+import { EACCES, ENOENT, EPERM, errnoOf, ESRCH } from "../api/errno.ts";
 
 const SIGSTOP = signalNumber("SIGSTOP"), SIGCONT = signalNumber("SIGCONT");
 const STOP_MS = 1000, GRACE_MS = 5;
@@ -67,13 +68,30 @@ function waitStopped(pid: number, deadline: number): void {
   for (let t = t0; !stopped(pid) && (t < deadline || t - t0 < GRACE_MS); t = performance.now());
 }
 
-function childrenOf(pid: number): number[] {
+/** Kernels without CONFIG_PROC_CHILDREN have no `children` files. */
+let childrenFiles: boolean | undefined;
+function haveChildrenFiles(): boolean {
+  return (childrenFiles ??= existsSync(`/proc/self/task/${readdirSync("/proc/self/task")[0]}/children`));
+}
+
+/** Every process whose parent is `pid`, from each one's stat: slow, but needs no children file. */
+function scanChildren(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name) && stat(name)?.ppid === pid)
+    .map(Number);
+}
+
+function childrenOf(pid: number, scan: boolean): number[] {
+  if (scan) return scanChildren(pid);
   const out: number[] = [];
   for (const task of tasks(pid)) {
     try {
       const list = readFileSync(`/proc/${pid}/task/${task}/children`, "latin1").trim();
       if (list) for (const c of list.split(" ")) out.push(Number(c));
     } catch (e) {
+      // As in C: a file missing (or the thread gone) or refused, the scan.
+      const errno = errnoOf(e);
+      if (errno === ENOENT || errno === EACCES || errno === EPERM) return scanChildren(pid);
       gone(e);
     }
   }
@@ -84,7 +102,10 @@ function childrenOf(pid: number): number[] {
 class Tree {
   readonly all: number[] = [];
   readonly #seen = new Set<number>();
-  constructor(readonly send: Send) {}
+  constructor(
+    readonly send: Send,
+    readonly scan: boolean,
+  ) {}
 
   /** Joins `pid`, stopped, unless it is gone, (its pid reused) no longer a child of `parent`, or not ours to signal. */
   adopt(pid: number, parent: number): void {
@@ -115,7 +136,7 @@ class Tree {
   }
 
   list(parent: number): void {
-    for (const c of childrenOf(parent)) this.adopt(c, parent);
+    for (const c of childrenOf(parent, this.scan)) this.adopt(c, parent);
   }
 }
 
@@ -137,11 +158,12 @@ function checkProc(): void {
  * Signal pid and its descendants with send(pid, signal) (0 or -errno): 1
  * once the tree was walked and signalled, 0 when pid is gone, -errno when
  * it could not be stopped or the walk failed (nothing signalled, everything
- * continued).
+ * continued). `scan` finds children by scanning /proc, as on a kernel without
+ * `children` files (the default there).
  */
-export function killTree(pid: number, signal: number, send: Send): number {
+export function killTree(pid: number, signal: number, send: Send, scan?: boolean): number {
   checkProc();
-  const tree = new Tree(send);
+  const tree = new Tree(send, scan ?? !haveChildrenFiles());
   const r = send(pid, SIGSTOP);
   if (r < 0) return r === -ESRCH ? 0 : r;
   tree.join(pid);

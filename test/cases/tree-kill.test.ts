@@ -8,6 +8,8 @@ import { repoRoot } from "../repo-root.ts";
 import { alive, descendants, processes, procState, statField } from "../proc.ts";
 import { sleep, until } from "../wait.ts";
 import { spawn, type Subprocess } from "../../src/index.ts";
+import { killTree } from "../../src/portable/tree.ts";
+import { errnoOf } from "../../src/api/errno.ts";
 
 /** "pid state ppid (comm)": what a survivor was, for the failure message. */
 function describe(pid: number): string {
@@ -84,6 +86,28 @@ test("tree kill: out of fds, the walk fails whole: kill() throws EMFILE, nothing
   // failed read for a process gone).
   const r = await runFixture("tree-out-of-fds", [], { allowAll: true, ulimit: "-n 256", timeoutMs: 30000 });
   assert.deepEqual(r.json, { members: 3, thrown: "EMFILE", states: ["S", "S", "S"], killedAfter: true, left: 0 }, r.stderr);
+});
+
+test("tree kill: the portable walk without children files (scanning /proc) ends the whole tree", async () => {
+  // Kernels without CONFIG_PROC_CHILDREN: the walk once saw no descendants there.
+  const p = spawn("sh", ["-c", "sh -c 'sleep 30 & wait' & sleep 30 & wait"], { stdout: "ignore" });
+  await p.spawned;
+  assert.ok(await until(() => descendants(p.pid).length === 3), "the tree started");
+  const tree = [p.pid, ...descendants(p.pid)];
+  const sent = new Set<number>();
+  const send = (pid: number, signal: number): number => {
+    sent.add(pid);
+    try {
+      process.kill(pid, signal);
+      return 0;
+    } catch (e) {
+      return -errnoOf(e);
+    }
+  };
+  assert.equal(killTree(p.pid, 9, send, true), 1);
+  assert.deepEqual([...sent].sort(), [...tree].sort(), "every member was signalled");
+  await p.exited;
+  assert.ok(await until(() => tree.every((pid) => !alive(pid)), 5000), `all gone: ${tree.map(describe)}`);
 });
 
 test("tree kill: a signal that cannot be sent after the tree was stopped leaves nothing stopped", async () => {
