@@ -17,7 +17,7 @@ import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
 import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
-import { ownOptions, toSignal, type NormalizedSpawn } from "./validate.ts";
+import { toSignal, type NormalizedSpawn } from "./validate.ts";
 import { type Channel, openChannel } from "./ipc.ts";
 
 const EINVAL = 22, ENOSYS = 38;
@@ -67,19 +67,18 @@ export class ChildProcess extends EventEmitter {
     const env = envFor(options, ipc, serialization ?? "json");
     const channel = ipc === undefined ? undefined : openChannel(this, serialization ?? "json");
     const stdio: ExtraFdOption[] = slots.map((s) => (s === "ipc" ? channel!.childFd : s as ExtraFdOption));
+    // Node's children outlive their parent, and Node never escalates to SIGKILL.
+    const lib: Options = { stdio: stdio as Options["stdio"], cleanup: false, forceKillAfter: Infinity };
+    // argv0 only when it differs: a spawn without one can reuse the last request whole (plan.ts).
+    if (this.spawnargs.length && this.spawnargs[0] !== file) lib.argv0 = this.spawnargs[0];
+    if (options.cwd != null) lib.cwd = options.cwd;
+    if (env.env) lib.env = env.env;
+    if (env.clearEnv) lib.clearEnv = true;
+    if (options.detached) lib.setsid = true;
+    if (options.uid != null) lib.uid = options.uid;
+    if (options.gid != null) lib.gid = options.gid;
     // Without a prototype: the library must not see a polluted Object.prototype's cwd or uid.
-    const lib: Options = ownOptions({
-      ...(this.spawnargs.length ? { argv0: this.spawnargs[0] } : {}),
-      ...(options.cwd != null ? { cwd: options.cwd } : {}),
-      ...env,
-      stdio: stdio as Options["stdio"],
-      ...(options.detached ? { setsid: true } : {}),
-      ...(options.uid != null ? { uid: options.uid } : {}),
-      ...(options.gid != null ? { gid: options.gid } : {}),
-      // Node's children outlive their parent, and Node never escalates to SIGKILL.
-      cleanup: false,
-      forceKillAfter: Infinity,
-    });
+    Object.setPrototypeOf(lib, null);
     const missing = precheck(file, options.cwd, env.clearEnv ? env.env?.PATH : process.env.PATH);
     if (missing) {
       // As Node: no pid, `error` then `close` asynchronously, nothing run.

@@ -154,8 +154,8 @@ export function exec(command: string, options?: unknown, callback?: unknown): Ch
     callback = options;
     options = undefined;
   }
-  const o = ownOptions(options as Record<string, unknown>);
-  o.shell = typeof o.shell === "string" ? o.shell : true;
+  const given = options as Record<string, unknown> | undefined;
+  const o = ownOptions(given, { shell: typeof given?.shell === "string" ? given.shell : true });
   return execFile(command, o, callback);
 }
 

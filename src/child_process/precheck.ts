@@ -15,15 +15,21 @@ import { EACCES, ENOENT, ENOTDIR } from "../api/errno.ts";
 const known = new Map<string, true>();
 const MAX_KNOWN = 1024;
 
+/** The last call found: the same again builds and hashes no key (a PATH is long). */
+let last: [file: string, cwd: string | undefined, path: string | undefined] | undefined;
+
 /** The errno the spawn would fail with (ENOENT, EACCES, ENOTDIR), or 0 when it may well succeed. */
 export function precheck(file: string, cwd: string | undefined, path: string | undefined): number {
+  if (last && last[0] === file && last[1] === cwd && last[2] === path) return 0;
   const key = `${path}\0${cwd}\0${file}`;
-  if (known.has(key)) return 0;
-  const r = lookup(file, cwd, path);
-  if (r === 0) {
+  let r = 0;
+  if (!known.has(key)) {
+    r = lookup(file, cwd, path);
+    if (r !== 0) return r;
     if (known.size >= MAX_KNOWN) known.clear();
     known.set(key, true);
   }
+  last = [file, cwd, path];
   return r;
 }
 
