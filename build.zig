@@ -31,7 +31,7 @@ const targets = [_]Target{
 };
 
 /// Parent-side code: ordinary C, libc allowed.
-const parent_sources = [_][]const u8{ "spawn.c", "probe.c", "stack_pool.c", "low_fds.c", "share.c", "dumpable.c", "io.c", "reactor.c", "fds.c", "threads.c", "owners.c", "tree.c", "environ.c", "pty.c", "sync.c", "sock.c", "fused.c" };
+const parent_sources = [_][]const u8{ "spawn.c", "probe.c", "stack_pool.c", "low_fds.c", "share.c", "dumpable.c", "io.c", "reactor.c", "fds.c", "threads.c", "owners.c", "tree.c", "environ.c", "pty.c", "sync.c", "sock.c", "fused.c", "launch.c" };
 /// Code the CLONE_VM child runs: raw syscalls only (CI checks `nm -u`).
 const child_sources = [_][]const u8{ "child.c", "mem.c", "clone.c" };
 
@@ -54,7 +54,7 @@ const link_flags = [_][]const u8{
 };
 
 const test_sources = [_][]const u8{
-    "test_main.c", "helpers.c", "lib.c", "proc.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c", "test_tree.c", "test_environ.c", "test_pty.c", "test_sync.c", "test_sock.c",
+    "test_main.c", "helpers.c", "lib.c", "proc.c", "test_exec.c", "test_steps.c", "test_fdmap.c", "test_signals.c", "test_reactor.c", "test_stress.c", "test_fdtable.c", "test_tree.c", "test_environ.c", "test_pty.c", "test_sync.c", "test_sock.c", "test_launch.c",
 };
 const test_headers = [_][]const u8{ "lib/c/include/aspawn.h", "test/c/req.h", "test/c/check.h", "test/c/helpers.h", "test/c/lib.h", "test/c/proc.h" };
 const test_flags = [_][]const u8{ "-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-Ilib/c/include", "-Itest/c" };

@@ -161,6 +161,15 @@ ASP_HIDDEN const uint32_t *asp_thread_alive_word(uint32_t *gen);
 /* reactor.c: the thread `tid` ended; reclaim its contexts' channels. */
 ASP_HIDDEN void asp_reactor_context_ended(int tid);
 
+/* spawn.c, for launch.c: asp_spawn's phases before the clone, on the
+ * caller's thread (the status pipe watched on channel ch if ch >= 0), and
+ * the clone, on the launcher thread (frees the prepared spawn). */
+struct spawn;
+ASP_HIDDEN int asp_spawn_prepare(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int ch,
+				 uint32_t status_id, struct spawn **prepared);
+ASP_HIDDEN int asp_spawn_launch(struct spawn *sp, int32_t *out);
+/* launch.c: the reactor reclaims channel ch. */
+ASP_HIDDEN void asp_launch_channel_ended(int ch);
 /* owners.c: which channel's context holds each fd asp_spawn handed out. */
 #define ASP_OWN_FD 1
 #define ASP_OWN_PIDFD 2

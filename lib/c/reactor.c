@@ -168,6 +168,11 @@ static void reap_orphan(int pidfd)
 	uint8_t si[ASP_SIGINFO_SIZE];
 	if (asp_reap(pidfd, -1, si, 0) == -ASP_EAGAIN)
 		return; /* not yet: level-triggered, we hear again */
+	/* Out of the set before the close: a child not yet exec'd holds a copy
+	 * of the pidfd (fork, or clone without CLONE_FILES), which would keep
+	 * the watch alive and reporting this number — closed, then another
+	 * fd's, which we would close in turn. */
+	sys_epoll_ctl(epfd, CTL_DEL, pidfd, 0);
 	sys_close(pidfd);
 	asp_pool_reclaim();
 }
@@ -357,6 +362,9 @@ static void reclaim(int ch)
 	struct channel *c = &channels[ch];
 	pthread_mutex_lock(&c->lock);
 	if (c->open) {
+		/* Before its fds are taken: a launch that completes after this
+		 * orphans its child instead of handing it to this channel. */
+		asp_launch_channel_ended(ch);
 		if (c->rfd >= 0 && asp_same_file(c->rfd, &c->rfd_id))
 			sys_close(c->rfd);
 		channel_release(c);

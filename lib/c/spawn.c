@@ -13,8 +13,11 @@
  * spawn_once runs in phases over one struct spawn — read the request, take
  * and lay out a stack slot, open the child's fds, clone, publish — and
  * every failure leaves through one path (undo), which closes what the
- * phases opened.
+ * phases opened. asp_spawn_start (launch.c) runs the phases up to the clone
+ * on the caller's thread (asp_spawn_prepare) and the clone on the launcher
+ * thread (asp_spawn_launch).
  */
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 #include "program.h"
@@ -102,6 +105,8 @@ struct spawn {
 	int pid, pidfd;
 	int32_t step;              /* where a failure is reported */
 	int private_;              /* asp_spawn_private: no sharing, nothing handed out */
+	int async;                 /* asp_spawn_prepare: the clone happens later, elsewhere */
+	int32_t own_out[ASP_OUT_MAX]; /* async: out[] once the caller has its copy */
 };
 
 static void close_all(const int32_t *fds, uint32_t n)
@@ -382,7 +387,7 @@ static int clone_child(struct spawn *sp)
 		return 0;
 	/* clone3 reports a bad cgroup itself; anything but a resource
 	 * shortage is blamed on it. */
-	if (!(sp->sc.cgroup_path && sp->m == ASP_MODE_CLONE3 && sp->pid != -ASP_EAGAIN && sp->pid != -ASP_ENOMEM))
+	if (!(sp->sc.cgroup_step >= 0 && sp->m == ASP_MODE_CLONE3 && sp->pid != -ASP_EAGAIN && sp->pid != -ASP_ENOMEM))
 		sp->step = ASP_STEP_SETUP;
 	return sp->pid;
 }
@@ -407,7 +412,9 @@ static void publish(struct spawn *sp)
 	sp->out[ASP_OUT_PIDFD] = pidfd;
 	sp->out[ASP_OUT_STATUS] = sp->status_read;
 	sp->out[ASP_OUT_STEP] = 0;
-	if (!sp->private_)
+	/* An async launch hands its pidfd out where its ticket is collected
+	 * (asp_launched), on the thread of the context that owns it. */
+	if (!sp->private_ && !sp->async)
 		hand_out(pidfd, sp->status_read, &sp->out[ASP_OUT_PIPES], sp->nparent);
 }
 
@@ -429,6 +436,24 @@ static int undo(struct spawn *sp, int err)
 	return err;
 }
 
+/* The phases before the clone: 0, or a failure undone. */
+static int prepare(struct spawn *sp, uint32_t out_len)
+{
+	int32_t *out = sp->out;
+	int err;
+	if (!out || out_len < ASP_OUT_PIPES)
+		return -ASP_EINVAL;
+	out[ASP_OUT_PID] = out[ASP_OUT_PIDFD] = out[ASP_OUT_STATUS] = -1;
+	out[ASP_OUT_STEP] = ASP_STEP_SETUP;
+	out[ASP_OUT_DETAIL] = 0;
+	err = read_request(sp, out_len);
+	if (err == 0)
+		err = take_slot(sp);
+	if (err == 0)
+		err = open_child_fds(sp);
+	return err < 0 ? undo(sp, err) : 0;
+}
+
 static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_)
 {
 	struct spawn sp = {
@@ -443,37 +468,27 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 		.pidfd = -1,
 		.step = ASP_STEP_SETUP,
 	};
-	int err;
-
-	if (!out || out_len < ASP_OUT_PIPES)
-		return -ASP_EINVAL;
-	out[ASP_OUT_PID] = out[ASP_OUT_PIDFD] = out[ASP_OUT_STATUS] = -1;
-	out[ASP_OUT_STEP] = ASP_STEP_SETUP;
-	out[ASP_OUT_DETAIL] = 0;
-	err = read_request(&sp, out_len);
+	int err = prepare(&sp, out_len);
 	if (err < 0)
-		goto fail;
-	err = take_slot(&sp);
-	if (err < 0)
-		goto fail;
-	err = open_child_fds(&sp);
-	if (err < 0)
-		goto fail;
+		return err;
 	err = clone_child(&sp);
 	if (err < 0)
-		goto fail;
+		return undo(&sp, err);
 	publish(&sp);
 	return 0;
-fail:
-	return undo(&sp, err);
+}
+
+/* Out of fds: what the low-fd reserve holds free goes back to the process,
+ * and we try once more. */
+static int out_of_fds(int r)
+{
+	return (r == -ASP_EMFILE || r == -ASP_ENFILE) && asp_low_fds_release() > 0;
 }
 
 static int spawn_retry(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_)
 {
 	int r = spawn_once(req, len, out, out_len, private_);
-	/* Out of fds: what the low-fd reserve holds free goes back to the
-	 * process, and we try once more. */
-	if ((r == -ASP_EMFILE || r == -ASP_ENFILE) && asp_low_fds_release() > 0)
+	if (out_of_fds(r))
 		r = spawn_once(req, len, out, out_len, private_);
 	return r;
 }
@@ -486,4 +501,90 @@ ASP_EXPORT int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t o
 ASP_HIDDEN int asp_spawn_private(const void *req, uint32_t len, int32_t *out, uint32_t out_len)
 {
 	return spawn_retry(req, len, out, out_len, 1);
+}
+
+/*
+ * The phases before the clone, on the caller's thread: out[] as asp_spawn
+ * fills it, but no pid or pidfd yet. The status pipe and our pipe ends are
+ * the calling context's now; *prepared is for asp_spawn_launch.
+ */
+ASP_HIDDEN int asp_spawn_prepare(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int ch,
+				 uint32_t status_id, struct spawn **prepared)
+{
+	struct spawn *sp = malloc(sizeof *sp);
+	int err, retried = 0;
+	if (!sp)
+		return -ASP_ENOMEM;
+	for (;;) {
+		*sp = (struct spawn){
+			.async = 1,
+			.req = req,
+			.len = len,
+			.out = out,
+			.sc = SCAN_INIT,
+			.status_read = -1,
+			.cgroup_dir = -1,
+			.pid = -1,
+			.pidfd = -1,
+			.step = ASP_STEP_SETUP,
+		};
+		err = prepare(sp, out_len);
+		if (err == 0 || retried++ || !out_of_fds(err))
+			break;
+	}
+	/* Watched before it is handed out: a failure undoes what no owner knows. */
+	if (err == 0 && ch >= 0) {
+		err = asp_watch(ch, sp->status_read, ASP_EVENT_IN, status_id);
+		if (err < 0)
+			undo(sp, err);
+	}
+	if (err < 0) {
+		free(sp);
+		return err;
+	}
+	hand_out(-1, sp->status_read, &out[ASP_OUT_PIPES], sp->nparent);
+	out[ASP_OUT_STATUS] = sp->status_read;
+	out[ASP_OUT_STEP] = 0;
+	/* The request was copied into the slot: what pointed into the caller's
+	 * bytes goes, and out[] is the caller's again. */
+	sp->req = 0;
+	sp->sc.pairs = 0;
+	sp->sc.cgroup_path = 0;
+	memcpy(sp->own_out, out, (ASP_OUT_PIPES + sp->nparent) * sizeof *out);
+	sp->out = sp->own_out;
+	*prepared = sp;
+	return 0;
+}
+
+/* The launch failed: the child's status pipe says so, as a child would. */
+static void report(struct spawn *sp, int err)
+{
+	struct asp_status_record rec = {-err, sp->step, sp->out[ASP_OUT_DETAIL], ASP_STATUS_MAGIC};
+	sys_write(sp->ctx->status_fd, &rec, sizeof rec);
+}
+
+/*
+ * The clone of a prepared spawn, on the launcher thread, which is the
+ * child's parent thread (its death signal follows it). out[PID, PIDFD]
+ * once it runs, or -errno and out[STEP, DETAIL] as its status record says.
+ * Our ends of its pipes and the status pipe are the caller's: a failure
+ * leaves them open. Frees sp.
+ */
+ASP_HIDDEN int asp_spawn_launch(struct spawn *sp, int32_t *out)
+{
+	int err;
+	sp->ctx->parent_tid = (int32_t)sys_gettid();
+	sp->ctx->parent_alive = asp_thread_alive_word(&sp->ctx->parent_gen);
+	err = clone_child(sp);
+	if (err < 0) {
+		report(sp, err);
+		sp->nparent = 0;
+		sp->status_read = -1;
+		undo(sp, err);
+	} else {
+		publish(sp);
+	}
+	memcpy(out, sp->out, ASP_OUT_PIPES * sizeof *out);
+	free(sp);
+	return err;
 }

@@ -109,6 +109,7 @@
 #define ASP_ESRCH 3
 #define ASP_EINTR 4
 #define ASP_EBADF 9
+#define ASP_EBUSY 16
 #define ASP_EAGAIN 11
 #define ASP_ENOMEM 12
 #define ASP_EACCES 13

@@ -8,6 +8,8 @@ export const symbols = {
   asp_version: { args: [], result: "i32" },
   asp_capabilities: { args: [], result: "i32" },
   asp_spawn: { args: ["buffer", "u32", "buffer", "u32"], result: "i32" },
+  asp_spawn_start: { args: ["buffer", "u32", "buffer", "u32", "i32", "u32"], result: "i32" },
+  asp_launched: { args: ["i32", "buffer"], result: "i32" },
   asp_status_read: { args: ["i32", "buffer"], result: "i32" },
   asp_wait: { args: ["i32", "i32", "buffer"], result: "i32" },
   asp_kill: { args: ["i32", "i32", "i32"], result: "i32" },

@@ -23,6 +23,8 @@ int lib_load(const char *path)
 	SYM(version, "asp_version");
 	SYM(capabilities, "asp_capabilities");
 	SYM(spawn, "asp_spawn");
+	SYM(spawn_start, "asp_spawn_start");
+	SYM(launched, "asp_launched");
 	SYM(status_read, "asp_status_read");
 	SYM(wait, "asp_wait");
 	SYM(kill, "asp_kill");

@@ -10,6 +10,8 @@ struct lib {
 	int (*version)(void);
 	int (*capabilities)(void);
 	int (*spawn)(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
+	int (*spawn_start)(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int channel, uint32_t status_id);
+	int (*launched)(int ticket, int32_t *out);
 	int (*status_read)(int fd, int32_t *record);
 	int (*wait)(int pidfd, int pid, void *result);
 	int (*kill)(int pidfd, int pid, int sig);

@@ -16,7 +16,8 @@ const char *test_library;
 const char *check_current;
 extern int test_scale;
 extern const struct test_case exec_tests[], step_tests[], fdmap_tests[], signal_tests[], reactor_tests[],
-	stress_tests[], fdtable_tests[], tree_tests[], environ_tests[], pty_tests[], sync_tests[], sock_tests[];
+	stress_tests[], fdtable_tests[], tree_tests[], environ_tests[], pty_tests[], sync_tests[], sock_tests[],
+	launch_tests[];
 int tree_forker(void);
 int tree_vfork(void);
 
@@ -107,7 +108,8 @@ static void start_watchdog(void)
 int main(int argc, char **argv)
 {
 	const struct test_case *suites[] = {stress_tests, exec_tests, step_tests, fdmap_tests, signal_tests, reactor_tests,
-						fdtable_tests, tree_tests, environ_tests, pty_tests, sync_tests, sock_tests};
+						fdtable_tests, tree_tests, environ_tests, pty_tests, sync_tests, sock_tests,
+						launch_tests};
 	const char *lib = argc > 1 ? argv[1] : getenv("ASPAWN_LIBRARY");
 	const char *filter = argc > 2 ? argv[2] : 0;
 	int passed = 0, failed = 0, skipped = 0, qemu_user = getenv("ASPAWN_TEST_QEMU_USER") != 0;

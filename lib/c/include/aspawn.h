@@ -218,6 +218,22 @@ struct asp_sync_result {
 int asp_version(void);
 int asp_capabilities(void);
 int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
+/*
+ * asp_spawn with the clone made on the library's launcher thread (launch.c):
+ * the caller pays for the request, the stack slot and the child's fds, not
+ * for the clone. Returns a ticket (> 0) for asp_launched, or -errno as
+ * asp_spawn fails before its clone (-EBUSY: 4096 launches are pending or
+ * uncollected). out[] as asp_spawn's, without PID and PIDFD. With a channel
+ * (>= 0) the status pipe is watched at once, under status_id. A failure of
+ * the clone itself (EAGAIN, ENOMEM, a cgroup clone3 refuses) arrives as a
+ * status record, as a child's does. The launcher is the child's parent
+ * thread: a death signal follows it, and it lives as long as the process.
+ */
+int asp_spawn_start(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int channel, uint32_t status_id);
+/* The ticket's pid and pidfd in out[ASP_OUT_PID], out[ASP_OUT_PIDFD], once
+ * cloned (waits for the launcher until then): 1; or the clone's -errno with
+ * out[ASP_OUT_STEP], out[ASP_OUT_DETAIL]. The ticket is spent either way. */
+int asp_launched(int ticket, int32_t *out);
 int asp_status_read(int fd, int32_t *record);
 int asp_wait(int pidfd, int pid, void *result);
 int asp_kill(int pidfd, int pid, int sig);
