@@ -136,15 +136,18 @@ static int ours(int32_t fd)
 static int take_callers_fds(struct spawn *sp, int32_t *detail)
 {
 	const struct scan *sc = &sp->sc;
+	/* Shared, or cloned later by the launcher: the caller may close its
+	 * own as soon as we return. */
+	int dup = sp->share || sp->async;
 	uint32_t k;
 	for (k = 0; k < sc->map_count; k++) {
 		int32_t src = (int32_t)asp_load32(sc->pairs + 8 * k), fd = src;
 		if (src >= 0) {
-			long d = sp->share ? sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 3) : sys_fcntl(src, ASP_F_GETFD, 0);
+			long d = dup ? sys_fcntl(src, ASP_F_DUPFD_CLOEXEC, 3) : sys_fcntl(src, ASP_F_GETFD, 0);
 			if (d == -ASP_EMFILE || d == -ASP_ENFILE)
 				return (int)d; /* out of fds: the caller's problem, now */
 			if (d >= 0 && ours(src)) { /* a closed fd of the caller's, whose number we hold */
-				if (sp->share)
+				if (dup)
 					sys_close((int)d);
 				d = -ASP_EBADF;
 			}
@@ -156,7 +159,7 @@ static int take_callers_fds(struct spawn *sp, int32_t *detail)
 			}
 			if (d < 0)
 				fd = ASP_FD_INVALID;
-			else if (sp->share)
+			else if (dup)
 				hold(&sp->held, fd = (int32_t)d);
 		}
 		sp->ctx->src_fds[k] = fd;

@@ -129,6 +129,41 @@ static void many_in_flight(void)
 	CHECK_EQ_INT(count_zombie_children(), 0);
 }
 
+/* The caller's own fds in the map may be closed as soon as the start
+ * returns: the launcher clones later, with copies. */
+static void callers_fd_closed_at_once(void)
+{
+	int32_t out[ASP_OUT_MAX], rec[3];
+	struct asp_wait_result w;
+	struct req r;
+	int p[2], fds, t;
+	char buf[16];
+	ssize_t n;
+	CHECK_EQ_INT(pipe(p), 0);
+	fds = count_fds();
+	{
+		int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {p[1], 1}, {2, 2}};
+		req_sh(&r, "echo held");
+		req_fd_map(&r, (const int32_t(*)[2])map, 3, ASP_FDMAP_CLOSE_OTHERS);
+	}
+	req_end(&r);
+	t = L.spawn_start(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX, -1, 0);
+	free(r.buf);
+	close(p[1]);
+	CHECK(t > 0);
+	CHECK_EQ_INT(L.launched(t, out), 1);
+	CHECK_EQ_INT(status_of(out[ASP_OUT_STATUS], rec), 0);
+	reap(out, &w);
+	CHECK_EQ_INT(w.code, 0);
+	n = read(p[0], buf, sizeof buf - 1);
+	CHECK_EQ_INT(n, 5);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK_EQ_STR(buf, "held\n");
+	CHECK_EQ_INT(read(p[0], buf, sizeof buf), 0); /* no copy of ours left open */
+	close(p[0]);
+	CHECK_EQ_INT(count_fds(), fds - 2);
+}
+
 /* Failures before the clone are the caller's, as asp_spawn's; after it,
  * the child's status pipe says them; bad tickets are refused. */
 static void failures(void)
@@ -275,6 +310,7 @@ static void context_ends_uncollected(void)
 TEST_LIST(launch_tests) = {
 	{"launch: started on a channel, collected at exec; output and exit as asp_spawn's", started_on_channel},
 	{"launch: 300 started before any is collected: each cloned, in order", many_in_flight},
+	{"launch: the caller's fds in the map may be closed as soon as the start returns", callers_fd_closed_at_once},
 	{"launch: failures before the clone are returned, after it reported; bad tickets refused", failures},
 	{"launch: a context that ends without collecting: its children reaped, its fds closed", context_ends_uncollected},
 	{"launch: a clone that fails is reported on the status pipe (in a fork, which starts its own launcher)", clone_fails},

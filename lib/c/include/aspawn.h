@@ -223,7 +223,8 @@ int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
  * the caller pays for the request, the stack slot and the child's fds, not
  * for the clone. Returns a ticket (> 0) for asp_launched, or -errno as
  * asp_spawn fails before its clone (-EBUSY: 4096 launches are pending or
- * uncollected). out[] as asp_spawn's, without PID and PIDFD. With a channel
+ * uncollected). out[] as asp_spawn's, without PID and PIDFD. The caller's
+ * fds in the map are duplicated: it may close its own at once. With a channel
  * (>= 0) the status pipe is watched at once, under status_id. A failure of
  * the clone itself (EAGAIN, ENOMEM, a cgroup clone3 refuses) arrives as a
  * status record, as a child's does. The launcher is the child's parent
