@@ -32,12 +32,16 @@ struct launch {
 	uint32_t gen;
 	uint8_t state;
 	uint8_t orphan;            /* its context ended: orphan the child once cloned */
-	int channel;
+	int channel;               /* the starting context's: its fds and its child's are that context's */
 	int next;                  /* queue link, -1 at the end */
 };
 
 static struct launch table[MAX_LAUNCHES];
 static int head = -1, tail = -1, started, atfork_set;
+/* Where the search for a free entry starts: each entry serves in turn, so
+ * a generation wraps (and a spent ticket could name a new launch) only
+ * after 2^18 * MAX_LAUNCHES launches. */
+static int next_free;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t launched = PTHREAD_COND_INITIALIZER;
@@ -139,15 +143,18 @@ static int start_launcher(void)
 /* Under the lock: a free entry, marked queued for channel ch, or -1. */
 static int take_entry(int ch)
 {
-	int i;
-	for (i = 0; i < MAX_LAUNCHES; i++)
-		if (table[i].state == FREE) {
-			table[i].gen |= 1;
-			table[i].state = QUEUED;
-			table[i].channel = ch;
-			table[i].sp = 0;
-			return i;
-		}
+	int k;
+	for (k = 0; k < MAX_LAUNCHES; k++) {
+		int i = (next_free + k) & (MAX_LAUNCHES - 1);
+		if (table[i].state != FREE)
+			continue;
+		next_free = (i + 1) & (MAX_LAUNCHES - 1);
+		table[i].gen |= 1;
+		table[i].state = QUEUED;
+		table[i].channel = ch;
+		table[i].sp = 0;
+		return i;
+	}
 	return -1;
 }
 
@@ -156,17 +163,20 @@ static int take_entry(int ch)
  * for asp_launched, or -errno as asp_spawn fails before the clone (EBUSY:
  * MAX_LAUNCHES are pending or uncollected). out[] as asp_spawn's but
  * without PID and PIDFD. With a channel (>= 0) the status pipe is watched
- * at once, under status_id.
+ * at once, under status_id: the calling context's own channel only, as its
+ * fds are that context's.
  */
 ASP_EXPORT int asp_spawn_start(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int ch,
 			       uint32_t status_id)
 {
 	struct spawn *sp;
 	struct launch *e;
-	int i, r;
+	int i, r, owner = asp_thread_channel();
+	if (ch >= 0 && ch != owner)
+		return -ASP_EINVAL;
 	pthread_mutex_lock(&lock);
 	r = start_launcher();
-	i = r < 0 ? -1 : take_entry(ch);
+	i = r < 0 ? -1 : take_entry(owner);
 	pthread_mutex_unlock(&lock);
 	if (r < 0)
 		return r;
@@ -177,6 +187,7 @@ ASP_EXPORT int asp_spawn_start(const void *req, uint32_t len, int32_t *out, uint
 	pthread_mutex_lock(&lock);
 	if (r < 0) {
 		release(e);
+		pthread_cond_broadcast(&launched); /* a collector of a forged ticket waits no more */
 	} else {
 		e->sp = sp;
 		e->next = -1;
@@ -203,29 +214,33 @@ ASP_EXPORT int asp_launched(int ticket, int32_t *out)
 {
 	uint32_t idx = (uint32_t)ticket & (MAX_LAUNCHES - 1), gen = (uint32_t)ticket >> IDX_BITS;
 	struct launch *e = &table[idx];
-	int err;
+	int err, owner;
 	uint8_t kind = ASP_OWN_PIDFD;
 	if (ticket <= 0 || !out)
 		return -ASP_EINVAL;
 	pthread_mutex_lock(&lock);
-	if (e->gen != gen || e->state == FREE || e->orphan) {
+	/* Checked again after each wait: meanwhile another collector may have
+	 * spent it, or its context been reclaimed. */
+	while (e->gen == gen && e->state == QUEUED && !e->orphan)
+		pthread_cond_wait(&launched, &lock);
+	if (e->gen != gen || e->state != DONE || e->orphan) {
 		pthread_mutex_unlock(&lock);
 		return -ASP_EINVAL;
 	}
-	while (e->state == QUEUED)
-		pthread_cond_wait(&launched, &lock);
 	__builtin_memcpy(out, e->out, sizeof e->out);
 	err = e->err;
+	owner = e->channel;
 	release(e);
 	pthread_mutex_unlock(&lock);
 	if (err < 0)
 		return err;
-	asp_owner_set(asp_thread_channel(), &out[ASP_OUT_PIDFD], &kind, 1);
+	asp_owner_set(owner, &out[ASP_OUT_PIDFD], &kind, 1);
 	return 1;
 }
 
-/* The reactor reclaims channel ch (its context is gone): its launches'
- * children go to the reactor, now or once cloned. */
+/* Channel ch is closed or reclaimed (its context is gone): its launches'
+ * children go to the reactor, now or once cloned, and their tickets are
+ * spent. */
 ASP_HIDDEN void asp_launch_channel_ended(int ch)
 {
 	int i;
@@ -238,5 +253,6 @@ ASP_HIDDEN void asp_launch_channel_ended(int ch)
 		if (e->state == DONE)
 			finish(e, e->err, e->out);
 	}
+	pthread_cond_broadcast(&launched);
 	pthread_mutex_unlock(&lock);
 }

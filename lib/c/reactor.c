@@ -461,6 +461,7 @@ ASP_EXPORT int asp_reactor_close(int ch)
 		pthread_mutex_unlock(&table_lock);
 		return -ASP_EBADF;
 	}
+	asp_launch_channel_ended(ch); /* launches never collected: the reactor reaps them */
 	channel_release(c);
 	pthread_mutex_unlock(&c->lock);
 	pthread_mutex_unlock(&table_lock);

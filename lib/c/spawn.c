@@ -116,6 +116,8 @@ static void close_all(const int32_t *fds, uint32_t n)
 		sys_close(fds[i]);
 }
 
+/* Room is checked up front (read_request): at most ASP_MAX_MAPPED sources
+ * and pipes, the status pipe and a cgroup. */
 static void hold(struct asp_held_fds *held, int32_t fd) { held->fd[held->n++] = fd; }
 
 /* The library's own long-lived fds: a caller naming one of those numbers
@@ -253,6 +255,12 @@ static int read_request(struct spawn *sp, uint32_t out_len)
 		return err;
 	if (out_len < ASP_OUT_PIPES + sp->sc.npipes)
 		return -ASP_EINVAL;
+	/* A launch holds a copy of every source until the launcher clones:
+	 * `held` has room for ASP_MAX_MAPPED of them. */
+	if (sp->async && sp->sc.map_count > ASP_MAX_MAPPED) {
+		sp->step = sp->sc.map_step;
+		return -ASP_E2BIG;
+	}
 	sp->m = asp_mode();
 	/* A private spawn's caller waits on its pipes itself: the child's ends
 	 * must close with the child, not when the reactor sweeps. */
@@ -538,6 +546,7 @@ ASP_HIDDEN int asp_spawn_prepare(const void *req, uint32_t len, int32_t *out, ui
 	/* Watched before it is handed out: a failure undoes what no owner knows. */
 	if (err == 0 && ch >= 0) {
 		err = asp_watch(ch, sp->status_read, ASP_EVENT_IN, status_id);
+		sp->step = ASP_STEP_SETUP;
 		if (err < 0)
 			undo(sp, err);
 	}
@@ -551,6 +560,7 @@ ASP_HIDDEN int asp_spawn_prepare(const void *req, uint32_t len, int32_t *out, ui
 	/* The request was copied into the slot: what pointed into the caller's
 	 * bytes goes, and out[] is the caller's again. */
 	sp->req = 0;
+	sp->strings = (struct asp_reader){0};
 	sp->sc.pairs = 0;
 	sp->sc.cgroup_path = 0;
 	memcpy(sp->own_out, out, (ASP_OUT_PIPES + sp->nparent) * sizeof *out);

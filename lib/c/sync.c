@@ -67,6 +67,7 @@ struct job {
 	long nap;          /* without a pidfd: the next wait between waitid tries */
 	int reaped, terminated, stopped, nomem;
 	int lost;          /* a pipe was closed under us: the run cannot go on */
+	struct asp_file_id status_id; /* never polled: a close under us is seen by this */
 };
 
 static pthread_key_t key;
@@ -303,7 +304,7 @@ static void write_in(struct job *j)
 static void read_status(struct job *j)
 {
 	int32_t rec[3];
-	int r = asp_status_read(j->status_fd, rec);
+	int r = asp_same_file(j->status_fd, &j->status_id) ? asp_status_read(j->status_fd, rec) : -ASP_EBADF;
 	if (r == 1) {
 		j->res->err = rec[0];
 		j->res->step = rec[1];
@@ -353,6 +354,8 @@ static void abandon(struct job *j)
 		signal_child(j, ASP_SIGKILL);
 		try_reap(j, 1);
 	}
+	if (j->status_fd >= 0 && !asp_same_file(j->status_fd, &j->status_id))
+		forget_fd(&j->status_fd);
 	close_fd(&j->status_fd);
 	end_out(j, 0);
 	end_out(j, 1);
@@ -558,6 +561,7 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	j.pid = res.pid = out[ASP_OUT_PID];
 	j.pidfd = out[ASP_OUT_PIDFD];
 	j.status_fd = out[ASP_OUT_STATUS];
+	sys_fd_id(j.status_fd, &j.status_id);
 	j.in_fd = pipe_slot(j.o.stdin_pipe, out);
 	j.out[0].fd = pipe_slot(j.o.stdout_pipe, out);
 	j.out[1].fd = pipe_slot(j.o.stderr_pipe, out);

@@ -103,7 +103,7 @@ static void started_on_channel(void)
 	close(chout[0]);
 }
 
-/* Many starts before any is collected: each is cloned, in order. */
+/* Many starts before any is collected: each is cloned. */
 static void many_in_flight(void)
 {
 	enum { N = 300 };
@@ -198,7 +198,33 @@ static void failures(void)
 	CHECK_EQ_INT(L.launched(0, out), -EINVAL);
 	CHECK_EQ_INT(L.launched(-5, out), -EINVAL);
 	CHECK_EQ_INT(L.launched(t, out), -EINVAL);
-	CHECK_EQ_INT(L.launched(t + 1, out), -EINVAL);
+	{
+		/* Spent, then its entry (or another) in use again: still refused,
+		 * and the new launch is untouched. */
+		int32_t out2[ASP_OUT_MAX];
+		int t2 = start_sh("exit 4", 0, out2, -1, 0), i;
+		CHECK(t2 > 0 && t2 != t);
+		CHECK_EQ_INT(L.launched(t, out), -EINVAL);
+		CHECK_EQ_INT(L.launched(t2 ^ (1 << 12), out), -EINVAL); /* its entry, another generation */
+		CHECK_EQ_INT(L.launched(t2, out2), 1);
+		CHECK_EQ_INT(status_of(out2[ASP_OUT_STATUS], rec), 0);
+		reap(out2, &w);
+		CHECK_EQ_INT(w.code, 4);
+		/* A map of more than 64 entries: E2BIG, naming the map's step. */
+		{
+			static int32_t map[70][2];
+			for (i = 0; i < 70; i++) {
+				map[i][0] = i < 3 ? i : 2;
+				map[i][1] = i;
+			}
+			req_sh(&r, "true");
+			req_fd_map(&r, (const int32_t(*)[2])map, 70, ASP_FDMAP_CLOSE_OTHERS);
+			req_end(&r);
+			CHECK_EQ_INT(L.spawn_start(r.buf, (uint32_t)r.len, out2, ASP_OUT_MAX, -1, 0), -E2BIG);
+			CHECK_EQ_INT(out2[ASP_OUT_STEP], 0);
+			free(r.buf);
+		}
+	}
 	CHECK_EQ_INT(count_fds(), fds);
 	CHECK_EQ_INT(count_zombie_children(), 0);
 }
@@ -241,6 +267,46 @@ static void clone_fails(void)
 	CHECK_EQ_INT(WEXITSTATUS(status), 0);
 }
 
+/* Two collectors of one ticket: exactly one gets the launch. */
+struct collector {
+	int ticket, r;
+	int32_t out[ASP_OUT_MAX];
+};
+
+static void *collect(void *arg)
+{
+	struct collector *c = arg;
+	c->r = L.launched(c->ticket, c->out);
+	return 0;
+}
+
+static void collected_once(void)
+{
+	int round;
+	for (round = 0; round < 50; round++) {
+		struct collector a, b;
+		struct asp_wait_result w;
+		int32_t rec[3];
+		pthread_t t;
+		a.ticket = b.ticket = start_sh("exit 5", 0, a.out, -1, 0);
+		CHECK(a.ticket > 0);
+		CHECK_EQ_INT(pthread_create(&t, 0, collect, &b), 0);
+		collect(&a);
+		pthread_join(t, 0);
+		CHECK((a.r == 1) != (b.r == 1));
+		CHECK_EQ_INT(a.r == 1 ? b.r : a.r, -EINVAL);
+		{
+			struct collector *won = a.r == 1 ? &a : &b;
+			/* The status pipe is in the start's out[], the pid in the winner's. */
+			won->out[ASP_OUT_STATUS] = a.out[ASP_OUT_STATUS];
+			CHECK_EQ_INT(status_of(won->out[ASP_OUT_STATUS], rec), 0);
+			reap(won->out, &w);
+			CHECK_EQ_INT(w.code, 5);
+		}
+	}
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
 /* Children of ours, in any state. */
 static int count_children(void)
 {
@@ -277,8 +343,9 @@ static void *start_and_leave(void *arg)
 	(void)arg;
 	if (ch < 0)
 		return (void *)1;
+	/* Half without a watch (channel -1): still this context's. */
 	for (i = 0; i < 40; i++)
-		if (start_sh(i % 2 ? "sleep 0.2" : "exit 0", 0, out, ch, (uint32_t)i) <= 0)
+		if (start_sh(i % 2 ? "sleep 0.2" : "exit 0", 0, out, i % 4 < 2 ? ch : -1, (uint32_t)i) <= 0)
 			return (void *)1;
 	return 0;
 }
@@ -309,9 +376,10 @@ static void context_ends_uncollected(void)
 
 TEST_LIST(launch_tests) = {
 	{"launch: started on a channel, collected at exec; output and exit as asp_spawn's", started_on_channel},
-	{"launch: 300 started before any is collected: each cloned, in order", many_in_flight},
+	{"launch: 300 started before any is collected: each cloned", many_in_flight},
 	{"launch: the caller's fds in the map may be closed as soon as the start returns", callers_fd_closed_at_once},
 	{"launch: failures before the clone are returned, after it reported; bad tickets refused", failures},
+	{"launch: two threads collect one ticket: one gets it, the other EINVAL", collected_once},
 	{"launch: a context that ends without collecting: its children reaped, its fds closed", context_ends_uncollected},
 	{"launch: a clone that fails is reported on the status pipe (in a fork, which starts its own launcher)", clone_fails},
 	{0, 0},

@@ -420,8 +420,6 @@ static void unfreed(void)
 	pthread_join(t, 0);
 }
 
-/* `script` on a new pty (cols x rows) as fd 0-2, its session's controlling
- * terminal; the master read as stdout. The call closes the pair. */
 /* Another thread closes our pidfd under the run (found by its link), and
  * with `pipes_too` every pipe the run opened. A close does not wake the
  * ppoll that holds them: the run sees it at the child's exit. */
@@ -454,6 +452,8 @@ static void *close_under(void *arg)
 				c->found = fd;
 	}
 	usleep(50000); /* the run is in ppoll by now */
+	if (c->found <= 0)
+		return 0;
 	close(c->found);
 	for (fd = 3; c->pipes_too && fd < 1024; fd++)
 		if (!c->before[fd] && fd_link(fd, link, sizeof link) == 0 && !strncmp(link, "pipe:", 5))
@@ -463,6 +463,10 @@ static void *close_under(void *arg)
 
 static void closed_under(int pipes_too)
 {
+	if (!(L.capabilities() & ASP_CAP_PIDFD)) {
+		printf("    skipped: no pidfds\n");
+		return;
+	}
 	struct closer c;
 	pthread_t t;
 	struct sync_run s;
@@ -496,6 +500,8 @@ static void closed_under(int pipes_too)
 static void pidfd_closed(void) { closed_under(0); }
 static void pidfd_and_pipes_closed(void) { closed_under(1); }
 
+/* `script` on a new pty (cols x rows) as fd 0-2, its session's controlling
+ * terminal; the master read as stdout. The call closes the pair. */
 static void run_sync_pty(const char *script, struct asp_sync_opts o, struct sync_run *s)
 {
 	struct req r;

@@ -228,12 +228,20 @@ int asp_spawn(const void *req, uint32_t len, int32_t *out, uint32_t out_len);
  * (>= 0) the status pipe is watched at once, under status_id. A failure of
  * the clone itself (EAGAIN, ENOMEM, a cgroup clone3 refuses) arrives as a
  * status record, as a child's does. The launcher is the child's parent
- * thread: a death signal follows it, and it lives as long as the process.
+ * thread: a death signal follows it, and it lives as long as the process;
+ * per-thread attributes (CPU affinity, nice, capabilities, seccomp) are the
+ * launcher's, which it took from the thread that first started a launch.
+ * A fork of ours starts its own launcher; launches in flight at the fork
+ * are lost to it.
  */
 int asp_spawn_start(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int channel, uint32_t status_id);
 /* The ticket's pid and pidfd in out[ASP_OUT_PID], out[ASP_OUT_PIDFD], once
  * cloned (waits for the launcher until then): 1; or the clone's -errno with
- * out[ASP_OUT_STEP], out[ASP_OUT_DETAIL]. The ticket is spent either way. */
+ * out[ASP_OUT_STEP], out[ASP_OUT_DETAIL]. out[] holds ASP_OUT_PIPES slots.
+ * The ticket is spent either way, and by its context's channel closing
+ * (-EINVAL then: the reactor reaps the child). Maps of more than 64
+ * entries are refused by asp_spawn_start (E2BIG): use asp_spawn. In the
+ * vfork fallback one child that never reaches exec holds up every launch. */
 int asp_launched(int ticket, int32_t *out);
 int asp_status_read(int fd, int32_t *record);
 int asp_wait(int pidfd, int pid, void *result);
