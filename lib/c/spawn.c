@@ -465,10 +465,10 @@ static int prepare(struct spawn *sp, uint32_t out_len)
 	return err < 0 ? undo(sp, err) : 0;
 }
 
-static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_)
+/* A spawn before its first phase: nothing taken, nothing opened. */
+static void spawn_init(struct spawn *sp, const void *req, uint32_t len, int32_t *out)
 {
-	struct spawn sp = {
-		.private_ = private_,
+	*sp = (struct spawn){
 		.req = req,
 		.len = len,
 		.out = out,
@@ -479,7 +479,15 @@ static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_
 		.pidfd = -1,
 		.step = ASP_STEP_SETUP,
 	};
-	int err = prepare(&sp, out_len);
+}
+
+static int spawn_once(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int private_)
+{
+	struct spawn sp;
+	int err;
+	spawn_init(&sp, req, len, out);
+	sp.private_ = private_;
+	err = prepare(&sp, out_len);
 	if (err < 0)
 		return err;
 	err = clone_child(&sp);
@@ -527,18 +535,8 @@ ASP_HIDDEN int asp_spawn_prepare(const void *req, uint32_t len, int32_t *out, ui
 	if (!sp)
 		return -ASP_ENOMEM;
 	for (;;) {
-		*sp = (struct spawn){
-			.async = 1,
-			.req = req,
-			.len = len,
-			.out = out,
-			.sc = SCAN_INIT,
-			.status_read = -1,
-			.cgroup_dir = -1,
-			.pid = -1,
-			.pidfd = -1,
-			.step = ASP_STEP_SETUP,
-		};
+		spawn_init(sp, req, len, out);
+		sp->async = 1;
 		err = prepare(sp, out_len);
 		if (err == 0 || retried++ || !out_of_fds(err))
 			break;

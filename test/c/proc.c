@@ -20,9 +20,9 @@ int count_fds(void)
 	return n - 1; /* the DIR's own fd */
 }
 
-int count_zombie_children(void)
+/* Children of ours in any state, or only zombies. */
+static int count_kids(int zombies_only)
 {
-	/* Children of ours that exited but were not reaped. */
 	DIR *d = opendir("/proc");
 	struct dirent *e;
 	int n = 0, me = getpid();
@@ -40,10 +40,13 @@ int count_zombie_children(void)
 		if (!f)
 			continue;
 		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && sscanf(p + 2, "%c %d", &state, &ppid) == 2 &&
-		    state == 'Z' && ppid == me)
+		    (state == 'Z' || !zombies_only) && ppid == me)
 			n++;
 		fclose(f);
 	}
 	closedir(d);
 	return n;
 }
+
+int count_zombie_children(void) { return count_kids(1); }
+int count_children(void) { return count_kids(0); }

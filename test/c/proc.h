@@ -5,4 +5,6 @@
 int count_fds(void);
 /* Children of ours that exited and were never reaped. */
 int count_zombie_children(void);
+/* Children of ours, in any state. */
+int count_children(void);
 #endif

@@ -1,7 +1,6 @@
 /* asp_spawn_start and asp_launched: the clone on the launcher thread. */
 #define _GNU_SOURCE
 #include "helpers.h"
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -305,32 +304,6 @@ static void collected_once(void)
 		}
 	}
 	CHECK_EQ_INT(count_zombie_children(), 0);
-}
-
-/* Children of ours, in any state. */
-static int count_children(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0, me = getpid();
-	while (d && (e = readdir(d))) {
-		char path[64], buf[512], *p;
-		FILE *f;
-		int ppid;
-		char state;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-		if (!(f = fopen(path, "r")))
-			continue;
-		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && sscanf(p + 2, "%c %d", &state, &ppid) == 2 &&
-		    ppid == me)
-			n++;
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return n;
 }
 
 /* A context (a thread with a channel) that ends with launches it never
