@@ -78,7 +78,7 @@ export const badInputs: BadInput[] = [
   { name: "null in args", call: () => spawn("true", [null as never]), error: "TypeError", message: /args\[0\] must be a string/ },
   { name: "NUL in a later arg", call: () => spawn("true", ["ok", "also ok", "bad\0"]), error: "TypeError", message: /args\[2\].*NUL/ },
   { name: "options a number", call: () => spawn("true", [], 5 as never), error: "TypeError", message: /options must be an object/ },
-  { name: "run() options a string", call: () => run("true", "x" as never), error: "TypeError", message: /options must be an object/ },
+  { name: "run() options a string", call: () => run("true", "x" as never), error: "TypeError", message: /^args must be an array of strings, got "x"/ },
   { name: "env a string", call: () => spawn("true", [], { env: "A=B" as never }), error: "TypeError", message: /env must be an object/ },
   { name: "env value an object", call: () => spawn("true", [], { env: { A: {} as never } }), error: "TypeError", message: /env\.A must be a string/ },
   { name: "NUL in an env key", call: () => spawn("true", [], { env: { "A\0B": "x" } }), error: "TypeError", message: /env keys/ },

@@ -62,3 +62,19 @@ export function bool(v: unknown, what: string): boolean {
   if (typeof v !== "boolean") throw new TypeError(`${what} must be a boolean, got ${describe(v)}`);
   return v;
 }
+
+/**
+ * `(file, args?, options?)` or `(file, options?)`, as spawn(), run() and
+ * runSync() take them. What is neither an array nor an options object in
+ * the second place (a string, a Set), or an options object followed by
+ * more options, is a TypeError rather than no arguments.
+ */
+export function callArguments<O>(a: readonly string[] | O | undefined | null, b: O | undefined): [readonly string[], O] {
+  if (Array.isArray(a)) return [a, b ?? ({} as O)];
+  if (a === undefined || a === null) return [[], b ?? ({} as O)];
+  if (typeof a !== "object" || typeof (a as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function" || b !== undefined) {
+    const hint = typeof a === "string" ? ` (one argument is [${JSON.stringify(a.length > PREVIEW ? a.slice(0, PREVIEW) : a)}])` : "";
+    throw new TypeError(`args must be an array of strings, got ${describe(a)}${hint}`);
+  }
+  return [[], a as O];
+}

@@ -9,6 +9,7 @@
  * microtask (or when awaited), so `.nothrow()`, `.quiet()` and `.pipe()`
  * chained in the same expression take effect first.
  */
+import { describe } from "./check.ts";
 import { type ChainStage, runChain } from "./chain.ts";
 import type { RunOptions } from "./options.ts";
 import type { Stage } from "./pipeline.ts";
@@ -45,7 +46,7 @@ function quietOptions(o: RunOptions): RunOptions {
   return ownOptions(o, { stdout, stderr: captured(o.stderr ?? short) as RunOptions["stderr"], stdio });
 }
 
-type State = "new" | "started" | "piped";
+type State = "new" | "started" | "piped" | "refused";
 
 /**
  * A command of `$`: awaiting it resolves like run() with a RunResult and
@@ -68,6 +69,7 @@ export class Command<T extends string | Uint8Array = string> implements PromiseL
     if (this.#state === "piped") {
       return Promise.reject(new TypeError("$: this command was piped into another; await what pipe() returned"));
     }
+    if (this.#state === "refused") return Promise.reject(new TypeError("$: this command's pipe() was refused (a TypeError); it never runs"));
     this.#state = "started";
     if (this.#result) return this.#result;
     const s = this.#stages;
@@ -78,7 +80,7 @@ export class Command<T extends string | Uint8Array = string> implements PromiseL
   #modify(what: string): void {
     if (this.#state !== "new") {
       throw new TypeError(
-        `$: ${what}() after the command ${this.#state === "piped" ? "was piped" : "started"}: chain it right after the template`,
+        `$: ${what}() after the command ${this.#state === "started" ? "started" : this.#state === "piped" ? "was piped" : "was refused"}: chain it right after the template`,
       );
     }
   }
@@ -148,20 +150,36 @@ export class Command<T extends string | Uint8Array = string> implements PromiseL
   pipe(next: Command<string | Uint8Array> | Stage): Command<string | Uint8Array> {
     this.#modify("pipe");
     let tail: ChainStage[];
-    if (next instanceof Command) {
-      if (next === this) throw new TypeError("$: pipe() of a command into itself");
-      next.#modify("pipe");
-      tail = next.#stages;
-      next.#state = "piped";
-    } else if (Array.isArray(next)) {
-      const [file, args = [], options = {}] = next;
-      tail = [{ file, args, options }];
-    } else {
-      throw new TypeError("$: pipe() takes a $ command or a pipeline stage [file, args?, options?]");
+    try {
+      if (next instanceof Command) {
+        if (next === this) throw new TypeError("$: pipe() of a command into itself");
+        next.#modify("pipe");
+        tail = next.#stages;
+        next.#state = "piped";
+      } else {
+        tail = [stageOf(next)];
+      }
+    } catch (e) {
+      // The caller catches this TypeError: nothing of the refused link may run meanwhile.
+      this.#state = "refused";
+      if (next instanceof Command && next.#state === "new") next.#state = "refused";
+      throw e;
     }
     this.#state = "piped";
     return new Command([...this.#stages, ...tail]);
   }
+}
+
+/** A pipeline() stage given to pipe(), checked before anything starts. */
+function stageOf(next: unknown): ChainStage {
+  if (!Array.isArray(next)) throw new TypeError("$: pipe() takes a $ command or a pipeline stage [file, args?, options?]");
+  const [file, args = [], options = {}] = next as [unknown, unknown?, unknown?];
+  if (typeof file !== "string" || file === "") throw new TypeError(`$: pipe() stage: file must be a non-empty string, got ${describe(file)}`);
+  if (!Array.isArray(args)) throw new TypeError(`$: pipe() stage: args must be an array of strings, got ${describe(args)}`);
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`$: pipe() stage: options must be an object, got ${describe(options)}`);
+  }
+  return { file, args: args as string[], options: options as RunOptions };
 }
 
 function bindOptions(bound: RunOptions, o: unknown): RunOptions {

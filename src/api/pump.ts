@@ -16,7 +16,7 @@
 import { EPIPE } from "./errno.ts";
 import type { PipeReader, PipeWriter } from "./child.ts";
 import { describe } from "./check.ts";
-import type { NodeReadable, NodeStream, NodeWritable, PumpSpec, Sink, Source } from "./stream-stdio.ts";
+import { chunkBytes, type NodeReadable, type NodeStream, type NodeWritable, type PumpSpec, type Sink, type Source } from "./stream-stdio.ts";
 
 /** A stream given as stdin, stdout, stderr or input failed; `cause` is its error. */
 export class StreamError extends Error {
@@ -35,7 +35,6 @@ export class StreamError extends Error {
 }
 
 const noop = () => {};
-const encoder = new TextEncoder();
 const proc = (globalThis as { process?: { stdin?: unknown; stdout?: unknown; stderr?: unknown } }).process;
 /** This process's own stdio: never ended or destroyed because a child's output ended. */
 const ours = (s: unknown) => s !== undefined && (s === proc?.stdin || s === proc?.stdout || s === proc?.stderr);
@@ -45,14 +44,6 @@ interface Pull {
   next(): Promise<unknown>;
   /** Done with it: `cancel` when stopping before its end. */
   close(cancel: boolean): void;
-}
-
-function bytesOf(chunk: unknown, label: string): Uint8Array {
-  if (typeof chunk === "string") return encoder.encode(chunk);
-  // Views of our own type: a Buffer goes to the native write as plain bytes.
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  throw new TypeError(`${label}: a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got ${describe(chunk)}`);
 }
 
 function webPull(stream: ReadableStream): Pull {
@@ -275,7 +266,7 @@ export class Pumps {
         try {
           const c = await pull.next();
           if (c === null || this.#exited) return void (done = c === null);
-          chunk = bytesOf(c, label);
+          chunk = chunkBytes(c, label);
         } catch (e) {
           if (!this.#exited) this.#fail(label, "source", e);
           return;

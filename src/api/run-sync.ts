@@ -8,14 +8,14 @@
 import { Sync, SyncOpts, SyncResult } from "../ffi/abi.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { command, rewritesCommand } from "./command.ts";
-import { describe } from "./check.ts";
+import { callArguments, describe } from "./check.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import { errnoCode, errnoMessage } from "./errno.ts";
 import { decodeExit } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { KEEP_MAX, keptPlan, type Plan, plan, sameArgs, type StdioDefaults } from "./plan.ts";
 import { inheritedEnvStamp } from "./environment.ts";
-import { checkRunOptions, runArguments, type RunResult, settle } from "./run.ts";
+import { checkRunOptions, type RunResult, settle } from "./run.ts";
 import { closePty } from "./pty.ts";
 import { syncTerminal } from "./run-sync-pty.ts";
 import { signalNumber } from "./signals.ts";
@@ -25,6 +25,7 @@ import { duration } from "./spawn.ts";
 import { stepName } from "./steps.ts";
 import { lostStatus } from "./native-child.ts";
 import { ownOptions } from "./own-options.ts";
+import { sourceOf, syncSourceBytes } from "./stream-stdio.ts";
 
 const opts = new DataView(new ArrayBuffer(SyncOpts.SIZE));
 const optsBytes = new Uint8Array(opts.buffer);
@@ -57,7 +58,7 @@ export function runSync(file: string, a?: readonly string[] | RunOptions, b?: Ru
   if (noOptions && p !== undefined && p.file === file && sameArgs(a ?? NO_ARGS, p.args) && inheritedEnvStamp() === p.env) {
     return runPrepared(p);
   }
-  const [args, o] = runArguments(a, b);
+  const [args, o] = callArguments(a, b);
   return runSyncWith(file, args, o, noOptions);
 }
 
@@ -102,7 +103,7 @@ interface Call {
   durationMs: number;
 }
 
-/** A stream, of any runtime: it could only be pumped by an event loop. */
+/** A sink, of any runtime: it could only be fed by an event loop. */
 function isStream(v: unknown): boolean {
   if (typeof v !== "object" || v === null) return false;
   const s = v as Record<string | symbol, unknown>;
@@ -110,32 +111,39 @@ function isStream(v: unknown): boolean {
     typeof s.write === "function" || typeof s[Symbol.asyncIterator] === "function";
 }
 
-const STDIO_NAMES = ["stdin", "stdout", "stderr"] as const;
 const DEFAULTS: StdioDefaults = Object.freeze({ stdin: "ignore", stdout: "pipe", stderr: "pipe" });
 const INPUT_DEFAULTS: StdioDefaults = Object.freeze({ stdin: "pipe", stdout: "pipe", stderr: "pipe" });
 
-function checkNoEventLoop(o: RunOptions): void {
-  if (typeof o !== "object" || o === null) return; // plan() says what is wrong
-  if (o.input !== undefined && typeof o.input !== "string" && !(o.input instanceof Uint8Array)) {
-    throw new TypeError(`input must be a string or a Uint8Array for runSync() (a stream needs the event loop; use run()), got ${describe(o.input)}`);
-  }
+/**
+ * The options runSync() can serve without an event loop: stdin given as
+ * bytes or chunks (as run() takes it) becomes `input`, read now; a source
+ * or sink that only an event loop can move, and a signal, are TypeErrors.
+ */
+function withoutEventLoop(o: RunOptions): RunOptions {
+  if (typeof o !== "object" || o === null) return o; // plan() says what is wrong
   if (o.signal !== undefined) {
     throw new TypeError("signal: runSync() cannot be aborted (an AbortSignal needs the event loop); use timeout, or run()");
   }
-  for (const name of STDIO_NAMES) {
-    if (isStream(o[name])) {
-      throw new TypeError(`${name}: a stream needs the event loop; runSync() takes input as a string or bytes, or use run()`);
-    }
+  const stdio = Array.isArray(o.stdio) ? o.stdio : [];
+  for (const [v, label] of [[o.stdout, "stdout"], [o.stderr, "stderr"], ...stdio.map((v, fd) => [v, `stdio[${fd}]`])] as const) {
+    if (label !== "stdio[0]" && isStream(v)) throw new TypeError(`${label}: a stream needs the event loop; use run()`);
   }
-  if (!Array.isArray(o.stdio)) return;
-  o.stdio.forEach((v, fd) => {
-    if (isStream(v)) throw new TypeError(`stdio[${fd}]: a stream needs the event loop; use run()`);
-  });
+  const listed = stdio[0] !== undefined;
+  const [v, label] = listed ? [stdio[0], "stdio[0]"] : [o.stdin, "stdin"];
+  // A word, a number, a file or another fd; with input too, plan() names the conflict.
+  const source = o.input === undefined && typeof v === "object" && v !== null ? sourceOf(v, label) : undefined;
+  if (!source) return o;
+  const input = syncSourceBytes(source, label);
+  return ownOptions(o, listed ? { input, stdio: ["pipe", ...stdio.slice(1)] as RunOptions["stdio"] } : { input, stdin: undefined });
 }
 
 function inputBytes(input: unknown): Uint8Array {
   if (input === undefined) return none;
-  const bytes = typeof input === "string" ? encoder.encode(input) : input as Uint8Array;
+  const source = typeof input === "string" ? undefined : sourceOf(input, "input");
+  if (typeof input !== "string" && !source) {
+    throw new TypeError(`input must be a string, bytes (an ArrayBufferView or ArrayBuffer) or an iterable of chunks for runSync(), got ${describe(input)}`);
+  }
+  const bytes = source ? syncSourceBytes(source, "input") : encoder.encode(input as string);
   if (bytes.length > INPUT_MAX) throw new TypeError(`input must be at most ${INPUT_MAX} bytes, got ${bytes.length}`);
   return bytes;
 }
@@ -152,8 +160,7 @@ function take(native: Native, stream: number, size: number): Uint8Array {
 }
 
 function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOptions: boolean): RunResult<string | Uint8Array> {
-  o = ownOptions(o);
-  checkNoEventLoop(o);
+  o = withoutEventLoop(ownOptions(o));
   const max = checkRunOptions(o);
   const t0 = performance.now();
   if (rewritesCommand(o)) ({ file, args, options: o } = command(file, args, o));

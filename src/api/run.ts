@@ -1,5 +1,5 @@
 /** run(): spawn, feed input, collect output, wait, and judge the exit. */
-import { describe } from "./check.ts";
+import { callArguments, describe } from "./check.ts";
 import { atCallSite, ExitError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import { Collector, concat, MiB } from "./output.ts";
@@ -56,13 +56,13 @@ export function run(
   a?: readonly string[] | RunOptions,
   b?: RunOptions,
 ): Promise<RunResult<string | Uint8Array>> {
-  const [args, o] = runArguments(a, b);
-  return runWith(file, args, o);
-}
-
-/** @internal (file, args?, options?) or (file, options?), as run() and runSync() take them. */
-export function runArguments(a: readonly string[] | RunOptions | undefined, b: RunOptions | undefined): [readonly string[], RunOptions] {
-  return Array.isArray(a) ? [a as readonly string[], b ?? {}] : [[] as string[], (a as RunOptions) ?? b ?? {}];
+  let call: [readonly string[], RunOptions];
+  try {
+    call = callArguments(a, b);
+  } catch (e) {
+    return Promise.reject(e); // run() rejects, as for every bad input
+  }
+  return runWith(file, call[0], call[1]);
 }
 
 /** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */

@@ -1,6 +1,6 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { backend } from "./backend.ts";
-import { describe } from "./check.ts";
+import { callArguments, describe } from "./check.ts";
 import { command, rewritesCommand } from "./command.ts";
 import type { Options } from "./options.ts";
 import type { StdioDefaults } from "./plan.ts";
@@ -89,6 +89,6 @@ export function spawnWith(
 export function spawn(file: string, args?: readonly string[], options?: Options): Subprocess;
 export function spawn(file: string, options?: Options): Subprocess;
 export function spawn(file: string, a?: readonly string[] | Options, b?: Options): Subprocess {
-  const [args, options] = Array.isArray(a) ? [a, b ?? {}] : [[], (a as Options | undefined) ?? b ?? {}];
-  return spawnWith(file, args as readonly string[], ownOptions(options), spawnDefaults);
+  const [args, options] = callArguments(a, b);
+  return spawnWith(file, args, ownOptions(options), spawnDefaults);
 }

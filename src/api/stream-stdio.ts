@@ -41,6 +41,16 @@ export interface NodeReadable extends NodeStream {
 export type NodeWritable = NodeStream & NodeWritableLike;
 
 type Shape = Record<string | symbol, unknown>;
+const encoder = new TextEncoder();
+
+/** A chunk of a source as bytes: a view of its own memory, text as UTF-8. */
+export function chunkBytes(chunk: unknown, label: string): Uint8Array {
+  if (typeof chunk === "string") return encoder.encode(chunk);
+  // Views of our own type: a Buffer goes to the native write as plain bytes.
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  throw new TypeError(`${label}: a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got ${describe(chunk)}`);
+}
 const fn = (v: Shape, k: string | symbol) => typeof v[k] === "function";
 
 function isNodeStream(v: Shape): boolean {
@@ -99,6 +109,32 @@ export function expected(fd: number, label: string, v: unknown): string {
   // A string is a word here, never input: a typo must not become the child's stdin.
   const hint = fd === 0 && typeof v === "string" && label !== "input" ? " (text for the child's stdin goes in `input`)" : "";
   return `${label} must be ${what}, got ${describe(v)}${hint}`;
+}
+
+/**
+ * The bytes of a source read without an event loop (runSync): bytes, or
+ * an iterable of chunks taken now; the rest is a TypeError naming `label`.
+ */
+export function syncSourceBytes(s: Source, label: string): Uint8Array {
+  if (s.kind === "bytes") return chunkBytes(s.value, label);
+  if (s.kind !== "sync") {
+    const what = { blob: "a Blob", web: "a ReadableStream", node: "a Node stream", async: "an async iterable" }[s.kind];
+    throw new TypeError(`${label}: ${what} is read through the event loop; runSync() takes a string, bytes or an iterable of chunks (or use run())`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (const c of s.value) {
+    const bytes = chunkBytes(c, label);
+    chunks.push(bytes);
+    size += bytes.length;
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }
 
 /** `input`: text or any stdin source. */

@@ -9,6 +9,8 @@
  * standing alone is one word per element.
  */
 
+import { runtime } from "../ffi/runtime.ts";
+
 /** What may be interpolated: strings and numbers, or arrays of them. */
 export type TemplateValue = string | number | bigint | readonly (string | number | bigint)[];
 
@@ -21,13 +23,29 @@ function word(v: unknown, where: string): string {
   throw new TypeError(`$: ${where} must be a string, a number or an array of them, got ${got}`);
 }
 
+const NON_ASCII_ESCAPE = /\\u(?:([0-9A-Fa-f]{4})|\{([0-9A-Fa-f]{1,6})\})/g;
+
+/**
+ * Bun's transpiler hands a tag its non-ASCII literal text as \u escapes
+ * (`café` arrives raw as `caf\u00E9`, oven-sh/bun#8745), which no one can
+ * tell from escapes typed by hand: on Bun, one naming a non-ASCII character
+ * is that character again.
+ */
+function bunLiteral(s: string): string {
+  if (!s.includes("\\u")) return s;
+  return s.replace(NON_ASCII_ESCAPE, (escape, four: string | undefined, braced: string | undefined) => {
+    const code = parseInt(four ?? braced!, 16);
+    return code >= 0x80 && code <= 0x10ffff ? String.fromCodePoint(code) : escape;
+  });
+}
+
 export function templateWords(strings: TemplateStringsArray, values: readonly unknown[]): string[] {
   const words: string[] = [];
   let cur = "";
   /** A word has begun, maybe still empty ('' or an empty value). */
   let open = false;
   let quote: string | undefined;
-  const raw = strings.raw;
+  const raw = runtime === "bun" ? strings.raw.map(bunLiteral) : strings.raw;
   for (let i = 0; i < raw.length; i++) {
     const s = raw[i]!;
     for (let j = 0; j < s.length; j++) {

@@ -26,6 +26,9 @@ test("$: literal words split on whitespace; quotes; each value one word", async 
   assert.equal((await $`printf ${"%s\n"} x`).stdout, "x\n");
   // The program itself may be a value.
   assert.equal(await $`${"printf"} [%s] ok`.text(), "[ok]");
+  // Non-ASCII literal text arrives as written on every runtime (Bun hands it to tags as \u escapes).
+  assert.equal(await $`printf [%s] café 'naïve user' 日本 x😀y`.text(), "[café][naïve user][日本][x😀y]");
+  assert.equal(await $`printf [%s] \u0041`.text(), "[\\u0041]");
 });
 
 test("$: interpolated values are never parsed by a shell (injection attempts)", async () => {
@@ -182,10 +185,37 @@ test("$: a command starts without being awaited; modifiers only before it starts
     assert.match(e.message, /piped into another/);
     assert.throws(() => b.quiet(), /after the command was piped/);
     assert.equal(await ab.text(), "a");
-    const c = $`echo c`;
-    assert.throws(() => c.pipe(c), /into itself/);
-    assert.throws(() => c.pipe(5 as never), /^TypeError: \$: pipe\(\) takes a \$ command or a pipeline stage/);
-    await c;
+    assert.throws(() => $`echo c`.pipe(5 as never), /^TypeError: \$: pipe\(\) takes a \$ command or a pipeline stage/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("$: a pipe() refused with a TypeError runs neither side, even when the error is caught", async () => {
+  const dir = tempDir();
+  try {
+    const bad: [string, (left: Command) => unknown, RegExp][] = [
+      ["self", (c) => c.pipe(c), /into itself/],
+      ["number", (c) => c.pipe(42 as never), /takes a \$ command or a pipeline stage/],
+      ["args", (c) => c.pipe(["cat", "notarray" as never]), /^TypeError: \$: pipe\(\) stage: args must be an array of strings, got "notarray"/],
+      ["file", (c) => c.pipe([5 as never]), /^TypeError: \$: pipe\(\) stage: file must be a non-empty string, got 5/],
+      ["options", (c) => c.pipe(["cat", [], "x" as never]), /^TypeError: \$: pipe\(\) stage: options must be an object/],
+    ];
+    const lefts: Command[] = [];
+    for (const [name, call, re] of bad) {
+      const left = $({ cwd: dir })`touch left-${name}`;
+      lefts.push(left);
+      assert.throws(() => call(left), re);
+    }
+    // A failing left side must not reject unobserved either.
+    assert.throws(() => $`false`.pipe(42 as never), TypeError);
+    const right = $({ cwd: dir })`touch right`;
+    assert.throws(() => $`true`.pipe(right).pipe(["cat", "x" as never]), TypeError);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(readdirSync(dir), []);
+    const e = await lefts[1]!.catch((e) => e);
+    assert.ok(e instanceof TypeError);
+    assert.match(e.message, /pipe\(\) was refused/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -94,6 +94,27 @@ nativeTest(["runSync input, timeout and maxBuffer"], "runSync: input as a string
   assert.equal(runSync("sh", ["-c", "readlink /proc/self/fd/0"]).stdout, "/dev/null\n");
 });
 
+nativeTest(["runSync input, timeout and maxBuffer"], "runSync: stdin as bytes, other views, an ArrayBuffer or chunks is fed as run() feeds it", async () => {
+  const bytes = new TextEncoder().encode("hello");
+  // Options made anew for each call: a generator is used up by one.
+  const same = async (o: RunOptions | (() => RunOptions), want: string) => {
+    const make = typeof o === "function" ? o : () => o;
+    assert.equal(runSync("cat", [], make()).stdout, want, JSON.stringify(Object.keys(make())));
+    assert.equal((await run("cat", [], make())).stdout, want);
+  };
+  await same({ stdin: bytes }, "hello");
+  await same({ stdio: [bytes, "pipe", "pipe"] }, "hello");
+  await same({ stdin: ["he", bytes.subarray(2), new Uint8Array([10]).buffer] }, "hello\n");
+  await same({ input: new DataView(bytes.buffer, 1, 3) }, "ell");
+  await same({ input: new Uint8Array([104, 105]).buffer }, "hi");
+  await same({ input: new Uint16Array([0x6968]) }, "hi");
+  await same({ input: ["a", "b"] }, "ab");
+  // A generator's chunks are taken when runSync() is called.
+  await same(() => ({ stdin: (function* () { yield "x"; yield "y"; })() }), "xy");
+  // stdin given as bytes together with input is the conflict run() names.
+  assert.throws(() => runSync("cat", [], { stdin: bytes, input: "x" }), /input and stdin cannot both be given/);
+});
+
 nativeTest(["runSync input, timeout and maxBuffer"], "runSync: 4 MiB of input while the child writes 4 MiB back (no deadlock); both streams at once", () => {
   const input = randomBytes(4 << 20, 7);
   const r = runSync("cat", [], { input, encoding: "buffer", timeout: 60000 });
@@ -323,14 +344,18 @@ test("runSync: options that need an event loop, and bad options, are TypeErrors 
   const fds = openFds();
   const cases: [RunOptions, RegExp][] = [
     [{ signal: new AbortController().signal }, /^signal: runSync\(\) cannot be aborted/],
-    [{ stdin: new ReadableStream() as never }, /^stdin: a stream needs the event loop/],
+    [{ stdin: new ReadableStream() as never }, /^stdin: a ReadableStream is read through the event loop/],
+    [{ stdin: new Blob(["x"]) as never }, /^stdin: a Blob is read through the event loop/],
+    [{ stdio: [(async function* () {})(), "pipe", "pipe"] as never }, /^stdio\[0\]: an async iterable is read through the event loop/],
+    [{ input: new Blob(["x"]) as never }, /^input: a Blob is read through the event loop/],
+    [{ stdin: ["ok", 5] as never }, /^stdin: a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got 5/],
     [{ stdout: new WritableStream() as never }, /^stdout: a stream needs the event loop/],
     [{ stdio: ["ignore", "pipe", "pipe", new ReadableStream() as never] }, /^stdio\[3\]: a stream/],
     [{ timeout: -1 }, /^timeout must be/],
     [{ forceKillAfter: 1.5 }, /^forceKillAfter must be/],
     [{ killSignal: "SIGNOPE" as never }, /^killSignal must be/],
     [{ maxBuffer: 0 }, /^maxBuffer must be a positive number/],
-    [{ input: 5 as never }, /^input must be a string or a Uint8Array/],
+    [{ input: 5 as never }, /^input must be a string, bytes \(an ArrayBufferView or ArrayBuffer\) or an iterable of chunks for runSync\(\), got 5/],
     [{ encoding: "latin1" as never }, /^encoding must be/],
     [{ cwd: "a\0b" }, /cwd/],
     [{ rlimits: { nofile: -2 } }, /rlimits/],

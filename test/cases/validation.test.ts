@@ -25,6 +25,17 @@ test("validation: run() rejects with the same TypeErrors", async () => {
   await assert.rejects(run("true", [], { encoding: "latin1" as never }), /encoding/);
 });
 
+test("validation: a second argument that is neither args nor options is a TypeError, not no arguments", async () => {
+  const { runSync } = await import("../../src/index.ts");
+  assert.throws(() => spawn("echo", new Set(["a"]) as never), /^TypeError: args must be an array of strings, got a Set$/);
+  assert.throws(() => spawn("echo", {}, {}), /^TypeError: args must be an array of strings, got an object$/);
+  await assert.rejects(run("echo", "hello" as never), /^TypeError: args must be an array of strings, got "hello" \(one argument is \["hello"\]\)$/);
+  assert.throws(() => runSync("echo", 5 as never), /^TypeError: args must be an array of strings, got 5$/);
+  // Options alone, or nothing, or null for no arguments, as before.
+  assert.equal((await run("echo", { stderr: "ignore" })).stdout, "\n");
+  assert.equal((await run("echo", null as never, { stderr: "ignore" })).stdout, "\n");
+});
+
 test("validation: messages describe a bad value by its kind or a short preview, never dump it", async () => {
   const circular: Record<string, unknown> = { secret: "hunter2" };
   circular.self = circular;
@@ -35,7 +46,7 @@ test("validation: messages describe a bad value by its kind or a short preview, 
     [() => spawn("true", { timeout: circular as never }), "timeout must be an integer number of milliseconds from 0 to 2147483647, or Infinity, got an object"],
     [() => spawn("true", { killSignal: 10n as never }), "killSignal must be a signal name or number, got 10n; known names:"],
     [() => spawn("true", { killSignal: circular as never }), "killSignal must be a signal name or number, got an object; known names:"],
-    [() => spawn("true", "x" as never, { cwd: 1 } as never), "options must be an object"],
+    [() => spawn("true", "x" as never, { cwd: 1 } as never), 'args must be an array of strings, got "x" (one argument is ["x"])'],
     [() => spawn("true", { cwd: [1, 2, 3] as never }), "cwd must be a string, got an array of 3"],
     [() => spawn("true", { cwd: Symbol("s") as never }), "cwd must be a string, got a symbol"],
     [() => spawn("true", { argv0: (() => 1) as never }), "argv0 must be a string, got a function"],
