@@ -102,13 +102,16 @@ function listen(s: NodeStream, events: Record<string, () => void>) {
       for (;;) {
         if (failed) throw error;
         if (done()) return;
-        if (s.destroyed) throw new Error("the stream was destroyed");
+        // destroy(error) inside read() or end() emits 'error' only on the next tick.
+        if (s.destroyed) throw s.errored ?? new Error("the stream was destroyed");
         await new Promise<void>((r) => (wake = r));
         wake = undefined;
       }
     },
     detach: () => {
       for (const [event, f] of handlers) s.off(event, f);
+      // Its 'error' still to come, unheard, would be thrown: we had it (errored).
+      if (s.destroyed && !failed) s.on("error", noop);
       onWake();
     },
   };
@@ -182,7 +185,9 @@ interface Push {
 
 function webPush(stream: WritableStream<Uint8Array>): Push {
   const w = stream.getWriter();
-  w.closed.catch(noop); // a failure is reported through ready/close
+  // The sink's own error: close() of a stream it already errored rejects with a TypeError instead.
+  let failure: unknown;
+  w.closed.catch((e) => (failure ??= e));
   return {
     write: async (chunk) => {
       await w.ready;
@@ -190,7 +195,7 @@ function webPush(stream: WritableStream<Uint8Array>): Push {
       // pipeTo() uses it; a failure rejects the next ready or the close.
       w.write(chunk).catch(noop);
     },
-    end: () => w.close(),
+    end: () => w.close().catch((e) => Promise.reject(failure ?? e)),
     abort: (reason) => void w.abort(reason).catch(noop),
   };
 }

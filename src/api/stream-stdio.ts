@@ -30,6 +30,8 @@ export interface PumpSpec {
 /** What pump.ts uses of any Node stream. */
 export interface NodeStream extends NodeStreamLike {
   readonly destroyed?: boolean;
+  /** The error it was destroyed with (Node 18+, Bun, Deno): set at once, emitted a tick later. */
+  readonly errored?: unknown;
 }
 
 export interface NodeReadable extends NodeStream {

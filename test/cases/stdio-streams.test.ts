@@ -214,6 +214,29 @@ test("streams: a sink that errors stops the child and rejects exited with a Stre
   assert.equal((r.cause as Error).message, "node sink broke");
 });
 
+test("streams: a stream that fails inside its own read(), write() or close rejects with its own error, and nothing is thrown later", async () => {
+  const causeOf = async (p: Promise<unknown>) => {
+    const e = await within(p.then(() => null, (x) => x), 10000);
+    assert.ok(e instanceof StreamError, String(e));
+    return [e.option, (e.cause as Error)?.message];
+  };
+  // Node streams destroyed with an error inside _read or _final: 'error' comes a tick later.
+  const atOnce = new Readable({ read() { this.destroy(new Error("bad input")); } });
+  assert.deepEqual(await causeOf(run("cat", [], { input: atOnce })), ["input", "bad input"]);
+  let reads = 0;
+  const afterData = new Readable({ read() { if (reads++ === 0) this.push("data"); else this.destroy(new Error("after data")); } });
+  assert.deepEqual(await causeOf(run("cat", [], { stdin: afterData })), ["stdin", "after data"]);
+  const final = new Writable({ write: (_c, _e, cb) => cb(), final: (cb) => cb(new Error("flush failed")) });
+  assert.deepEqual(await causeOf(spawn("echo", ["x"], { stdout: final }).exited), ["stdout", "flush failed"]);
+  // A web sink that fails on a short output: errored before we close it.
+  const thrower = new WritableStream({ write() { throw new Error("disk full"); } });
+  assert.deepEqual(await causeOf(spawn("echo", ["yes"], { stdout: thrower }).exited), ["stdout", "disk full"]);
+  const rejecter = new WritableStream({ write: () => Promise.reject(new Error("disk full 2")) });
+  assert.deepEqual(await causeOf(spawn("sh", ["-c", "echo e >&2"], { stderr: rejecter }).exited), ["stderr", "disk full 2"]);
+  // The deferred 'error' events find a listener: an unheard one would fail this test as uncaught.
+  await sleep(100);
+});
+
 test("streams: a child that stops reading cancels the source — no error, nothing left open", async () => {
   const base = openFds();
   // Bytes, more than a pipe holds.
