@@ -2,14 +2,14 @@
  * `"pipe"` on stdio[3+]: a socketpair per fd (as Node's and Bun's extra
  * pipes), so the child may read it, write it, or both. Our end is read by
  * one FdReader and written through a second fd (asp_dup) by one FdWriter:
- * each watches its own fd. Closing the writable shuts our writing down
+ * each watches its own fd (epoll takes an fd once). Closing the writable shuts our writing down
  * (the child reads EOF) while the readable keeps reading.
  */
 import type { Channel } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
-import { EBADF } from "./errno.ts";
+import { EPIPE } from "./errno.ts";
 import { fdError } from "./pipe-end.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 
@@ -32,28 +32,50 @@ class SocketWriter extends FdWriter {
 class Pipe implements ExtraPipe {
   readonly reader: FdReader;
   writer: FdWriter | undefined;
+  /** Our second fd for the writable, made at once (the readable may be
+   * cancelled, and its fd closed, before anyone writes); -errno if the dup
+   * failed; undefined once given to the writer or released. */
+  #spare: number | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
 
   constructor(private readonly native: Native, private readonly channel: Channel, fd: number) {
     this.reader = new FdReader(native, channel, fd);
+    this.#spare = native.asp_dup(fd);
   }
 
   get readable(): ReadableStream<Uint8Array> {
     return (this.#readable ??= readableFrom(this.reader));
   }
 
-  /** The second fd is made on first use: most extra pipes are only read. */
   get writable(): WritableStream<Uint8Array> {
     if (this.#writable) return this.#writable;
-    const fd = this.reader.closed ? -1 : this.native.asp_dup(this.reader.fd);
+    const fd = this.#spare;
+    this.#spare = undefined;
+    if (fd === undefined) return (this.#writable = gone());
     if (fd < 0) {
-      const e = fdError(fd === -1 ? EBADF /* the reader closed it */ : -fd, "dup");
+      const e = fdError(-fd, "dup");
       return (this.#writable = new WritableStream({ start: (c) => c.error(e) }));
     }
     this.writer = new SocketWriter(this.native, this.channel, fd);
     return (this.#writable = writableFrom(this.writer));
   }
+
+  /** The child is gone and nobody asked to write to it: the spare fd goes. */
+  release(): void {
+    if (this.#spare !== undefined && this.#spare >= 0) this.native.asp_close(this.#spare);
+    this.#spare = undefined;
+  }
+}
+
+/** The writable of a pipe whose child was gone before anyone asked for it:
+ * nothing can be written (EPIPE), and closing it is no error. */
+function gone(): WritableStream<Uint8Array> {
+  return new WritableStream({
+    write() {
+      throw fdError(EPIPE, "write");
+    },
+  });
 }
 
 export class ExtraPipes {
@@ -81,7 +103,10 @@ export class ExtraPipes {
 
   /** After the exit: readers nobody touched, at EOF (no descendant holds the other end), close now. */
   closeIfEmpty(): void {
-    for (const p of this.#pipes) p?.reader.closeIfEmpty();
+    for (const p of this.#pipes) {
+      p?.reader.closeIfEmpty();
+      p?.release();
+    }
   }
 
   /** The program never ran (or cannot be watched): nobody is at the other end. */
@@ -89,6 +114,7 @@ export class ExtraPipes {
     for (const p of this.#pipes) {
       p?.reader.close();
       p?.writer?.close();
+      p?.release();
     }
   }
 }

@@ -190,6 +190,25 @@ test("extra pipe: both directions on one fd; closing writable is EOF for the chi
   assert.equal((await q.exited).exitCode, 0);
 });
 
+test("extra pipe: cancelling readable leaves writable to the child; writable asked for after the exit closes cleanly", async () => {
+  const q = spawn("sh", ["-c", "read l <&3; echo \"got $l\""], { stdio: ["ignore", "pipe", "inherit", "pipe"] });
+  await q.stdio[3]!.readable.cancel();
+  const w = q.stdio[3]!.writable.getWriter();
+  await w.write(new TextEncoder().encode("after cancel\n"));
+  await w.close();
+  assert.equal(await q.text(), "got after cancel\n");
+  assert.equal((await q.exited).exitCode, 0);
+  // Never touched while it ran (as a Node Duplex ends its writable side once the readable ended).
+  const p = spawn("sh", ["-c", "echo x >&3"], { stdio: ["ignore", "ignore", "inherit", "pipe"] });
+  assert.equal(text(await readAll(p.stdio[3]!.readable)), "x\n");
+  await p.exited;
+  await p.stdio[3]!.writable.close();
+  const late = spawn("true", [], { stdio: ["ignore", "ignore", "inherit", "pipe"] });
+  await late.exited;
+  const e = await late.stdio[3]!.writable.getWriter().write(new Uint8Array([1])).catch((x) => x);
+  assert.equal(e?.code, "EPIPE");
+});
+
 test("extra pipe: a program that never touches it exits, and its stream ends", async () => {
   const p = spawn("true", [], { stdio: ["ignore", "ignore", "inherit", "pipe", "pipe"] });
   assert.equal((await p.exited).exitCode, 0);

@@ -28,7 +28,7 @@ test("validation: run() rejects with the same TypeErrors", async () => {
 test("validation: a second argument that is neither args nor options is a TypeError, not no arguments", async () => {
   const { runSync } = await import("../../src/index.ts");
   assert.throws(() => spawn("echo", new Set(["a"]) as never), /^TypeError: args must be an array of strings, got a Set$/);
-  assert.throws(() => spawn("echo", {}, {}), /^TypeError: args must be an array of strings, got an object$/);
+  assert.throws(() => spawn("echo", {} as never, {}), /^TypeError: args must be an array of strings, got an object$/);
   await assert.rejects(run("echo", "hello" as never), /^TypeError: args must be an array of strings, got "hello" \(one argument is \["hello"\]\)$/);
   assert.throws(() => runSync("echo", 5 as never), /^TypeError: args must be an array of strings, got 5$/);
   // Options alone, or nothing, or null for no arguments, as before.
