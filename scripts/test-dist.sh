@@ -66,6 +66,8 @@ PATH="$root/node_modules/.bin:$PATH"
 echo "workers, node parent: $(node check-worker.mjs node bun deno)"
 echo "workers, bun parent:  $("$root/node_modules/.bin/bun" run check-worker.mjs bun node deno)"
 echo "workers, deno parent: $("$root/node_modules/.bin/deno" run --allow-all check-worker-deno.mjs deno node bun)"
+# Deno with FFI alone: the host program is not looked for where it would ask for read access.
+echo "workers, deno parent with --allow-ffi only: $("$root/node_modules/.bin/deno" run --allow-ffi check-worker-deno.mjs deno)"
 # "aspawn/child_process": node:child_process's shape, from each runtime.
 cat > check-cp.mjs <<'JS'
 import cp, { execFile } from "aspawn/child_process";
@@ -138,11 +140,27 @@ esbuild="$root/node_modules/.bin/esbuild"
 "$esbuild" check.cjs --bundle --platform=node --format=cjs --outfile=out/cjs.cjs --log-level=warning \
 	--log-override:empty-import-meta=silent
 "$root/node_modules/.bin/bun" build --compile check.mjs --outfile out/compiled >/dev/null
+"$root/node_modules/.bin/bun" build check.mjs --target=bun --outdir out/bun >/dev/null
+# worker() from a compiled binary: the binary is the app, so it must start
+# its embedded bun, not itself (the guard turns a regression into a failure,
+# not a fork bomb). The host comes from the installed package, found from
+# the working directory.
+cat > check-compiled-worker.mjs <<'JS'
+import { worker } from "aspawn";
+if (process.env.ASPAWN_TEST_DEPTH) { console.log("the application ran again as its own worker"); process.exit(3); }
+const w = worker(new URL("./jobs.mjs", `file://${process.cwd()}/`), { env: { ASPAWN_TEST_DEPTH: "1" } });
+console.log(`worker ${await w.call("add", [2, 3])}`);
+await w.close();
+JS
+"$root/node_modules/.bin/bun" build --compile check-compiled-worker.mjs --outfile out/compiled-worker >/dev/null
 native "node, required:      " "$(node check.cjs)"
 native "esbuild ESM bundle:  " "$(cd / && node "$tmp/app/out/esm.mjs")"
 native "esbuild CJS bundle:  " "$(cd / && node "$tmp/app/out/cjs.cjs")"
-mv node_modules node_modules.away # the binary carries the library itself
+line=$(timeout 60 out/compiled-worker) && [ "$line" = "worker 5" ] || { echo "bun --compile binary, worker(): $line" >&2; exit 1; }
+echo "bun --compile binary, worker(): $line"
+mv node_modules node_modules.away # the binary carries the library itself, the bundle its assets
 native "bun --compile binary:" "$(cd / && "$tmp/app/out/compiled")"
+native "bun build bundle:    " "$(cd / && "$root/node_modules/.bin/bun" "$tmp/app/out/bun/check.js")"
 mv node_modules.away node_modules
 # Types as a TypeScript user on Node has them: with @types/node (Bun's and
 # Deno's own types include node's modules), library checking on, and every

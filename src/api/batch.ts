@@ -56,7 +56,7 @@ export class BatchError extends AggregateError {
 
   constructor(failures: { index: number; error: unknown }[], total: number) {
     const list = failures.map((f) => `#${f.index}: ${(f.error as Error)?.message?.split("\n")[0] ?? String(f.error)}`);
-    super(failures.map((f) => f.error), `${failures.length} of ${total} jobs failed: ${list.join("; ")}`);
+    super(failures.map((f) => f.error), total === 0 ? "the batch has no jobs" : `${failures.length} of ${total} jobs failed: ${list.join("; ")}`);
     this.failures = failures;
   }
 }

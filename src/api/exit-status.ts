@@ -1,6 +1,6 @@
 /** How a child ended, decoded from asp_wait's result. */
 import { Wait, WaitResult } from "../ffi/abi.ts";
-import { signalName } from "./signals.ts";
+import { nameOf } from "./signals.ts";
 
 export interface ExitStatus {
   /** The exit code; null when a signal ended the child. */
@@ -18,7 +18,7 @@ export function decodeExit(view: DataView): ExitStatus {
   const exitCode = how === Wait.EXITED ? code : null;
   return {
     exitCode,
-    signal: how === Wait.EXITED ? null : signalName(code),
+    signal: how === Wait.EXITED ? null : nameOf(code),
     success: exitCode === 0,
     rusage: {
       userMs: view.getFloat64(WaitResult.user_us, true) / 1000,

@@ -282,7 +282,7 @@ export interface Options {
    * signal, SIGKILL included) — from a Worker, when the Worker ends: the
    * kernel sends it `killSignal` (PR_SET_PDEATHSIG). Not by default for a
    * child that is a daemon (`setsid`, `processGroup: true`), nor with
-   * `false`. Its own children are not reached: see `kill({ tree: true })`
+   * `false`. Its own children are not reached: see `kill(signal, { tree: true })`
    * and `cgroup`.
    * @default true, unless `setsid` or `processGroup: true`
    */

@@ -45,8 +45,14 @@ export function signalNumber(sig: unknown, what = "signal"): number {
   );
 }
 
-/** The name of a signal number ("SIGTERM", "SIGRTMIN+1"). */
+/** The name of a signal number ("SIGTERM", "SIGRTMIN+1"); TypeError if it names none. */
 export function signalName(n: number): string {
+  if (typeof n !== "number") throw new TypeError(`signalName() takes a signal number, got ${describe(n)}`);
+  return nameOf(signalNumber(n));
+}
+
+/** The name of a number the kernel reported (a wait status): glibc's own 32 and 33 included, as "SIG32". */
+export function nameOf(n: number): string {
   if (names[n]) return names[n]!;
   if (n >= SIGRTMIN && n <= SIGRTMAX) return n === SIGRTMIN ? "SIGRTMIN" : `SIGRTMIN+${n - SIGRTMIN}`;
   return `SIG${n}`;

@@ -35,10 +35,12 @@ export function* candidates(): Generator<string> {
   const seen = new Set<string>();
   const fresh = (p: string | undefined) => p !== undefined && !seen.has(p) && !!seen.add(p);
   const embedded = bunPrebuilt();
-  if (fresh(embedded)) yield embedded!;
   const url = moduleUrl();
-  if (!url?.startsWith("file:")) return;
   const at = (p: string) => fileURLToPath(new URL(p, url));
+  // A `bun build` bundle names its asset relative to itself, not to the working directory.
+  if (embedded?.startsWith(".") && url?.startsWith("file:") && fresh(at(embedded))) yield at(embedded);
+  if (fresh(embedded)) yield embedded!;
+  if (!url?.startsWith("file:")) return;
   const own = /\/src\/ffi\/[^/]+$/.test(url) ? at(`../../${rel}`) : /\/dist\/[^/]+$/.test(url) ? at(`../${rel}`) : undefined;
   if (fresh(own)) yield own!;
   // Bundles: beside, then one and two levels up (build/<name>/x.mjs in

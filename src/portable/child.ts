@@ -9,7 +9,7 @@ import { type Child, childExited, type ChildEvents, childSpawned, type PipeReade
 import { EAGAIN, EBADF, ENOENT, ENOTDIR, errnoNumber, errnoOf, ESRCH } from "../api/errno.ts";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
-import { signalName } from "../api/signals.ts";
+import { nameOf } from "../api/signals.ts";
 import type { PortablePlan } from "./plan.ts";
 import { cleanupOnExit } from "./cleanup.ts";
 import { pump, StreamReader, StreamWriter } from "./pipes.ts";
@@ -62,7 +62,7 @@ export function isStartError(e: unknown): boolean {
  * for those without a name (real-time signals, Linux only).
  */
 export function signalFor(signal: number): string | number {
-  const name = signalName(signal);
+  const name = nameOf(signal);
   return /^SIG[A-Z]+$/.test(name) ? name : signal;
 }
 

@@ -1,6 +1,6 @@
 /** The portable backend on Deno: Deno.Command. */
 import { errnoNumber } from "../api/errno.ts";
-import { signalName } from "../api/signals.ts";
+import { nameOf } from "../api/signals.ts";
 import { exitStatus, isStartError, PortableChild, startError } from "./child.ts";
 import type { SyncOutcome, SyncRequest } from "../api/child.ts";
 import type { PortablePlan, PortableStdio, RuntimeSupport } from "./plan.ts";
@@ -79,7 +79,7 @@ class DenoPortableChild extends PortableChild {
   }
 
   protected signalPid(pid: number, signal: number): number {
-    const name = signalName(signal);
+    const name = nameOf(signal);
     // Deno sends signals by name only, and has no name for the real-time ones.
     if (!name.startsWith("SIG") || /^SIG\d|SIGRT/.test(name)) {
       throw new TypeError(`${name}: Deno can only send the named signals (portable backend)`);

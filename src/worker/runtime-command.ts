@@ -11,20 +11,33 @@ import { moduleUrl, runtime as current, type RuntimeName } from "../ffi/runtime.
 export interface RuntimeChoice {
   kind: RuntimeName;
   executable: string;
+  /** Variables the executable needs to act as its runtime. */
+  env?: Record<string, string>;
 }
 
 const NAMES = ["node", "bun", "deno"] as const;
 
+/**
+ * A `bun build --compile` binary is the application, not bun: started as a
+ * worker it would run the application again (which starts a worker…).
+ * BUN_BE_BUN=1 makes it act as bun, the runtime embedded in it.
+ */
+const main = (globalThis as { Bun?: { main?: unknown } }).Bun?.main;
+const compiledBun = typeof main === "string" && /^(\/\$bunfs\/|[A-Za-z]:[\\/]~BUN[\\/])/.test(main);
+
+/** The caller's own runtime: its very executable, not whatever PATH finds. */
+const own = (): RuntimeChoice =>
+  compiledBun ? { kind: current, executable: process.execPath, env: { BUN_BE_BUN: "1" } } : { kind: current, executable: process.execPath };
+
 /** `runtime` as the user wrote it: a name, or a path whose file name says which runtime it is. */
 export function runtimeOf(runtime: unknown): RuntimeChoice {
-  if (runtime === undefined) return { kind: current, executable: process.execPath };
+  if (runtime === undefined) return own();
   if (typeof runtime !== "string" || runtime === "") {
     throw new TypeError(`runtime must be "node", "bun", "deno" or the path of one of them, got ${typeof runtime === "string" ? '""' : typeof runtime}`);
   }
   if ((NAMES as readonly string[]).includes(runtime)) {
     const kind = runtime as RuntimeName;
-    // The caller's own runtime: its very executable, not whatever PATH finds.
-    return { kind, executable: kind === current ? process.execPath : kind };
+    return kind === current ? own() : { kind, executable: kind };
   }
   const base = runtime.slice(runtime.lastIndexOf("/") + 1);
   const kind = NAMES.find((n) => base.startsWith(n));
@@ -64,7 +77,7 @@ export function hostPath(kind: RuntimeName): string {
   const ts = fileURLToPath(new URL("src/worker/host.ts", root));
   if (fromSrc && (kind === "bun" || (kind === "deno" && !ts.includes("/node_modules/")))) return ts;
   const js = fileURLToPath(new URL("dist/worker-host.js", root));
-  if (!existsSync(js)) throw new Error(`aspawn: a Node worker runs ${js}, which does not exist: build the package (npm run build)`);
+  if (!exists(js)) throw new Error(`aspawn: a Node worker runs ${js}, which does not exist: build the package (npm run build)`);
   return js;
 }
 
@@ -77,12 +90,22 @@ function bundledHost(url: string): string {
   for (const from of [url, `${process.cwd()}/`]) {
     const pkg = packageDir(from);
     const js = pkg && `${pkg}/dist/worker-host.js`;
-    if (js && existsSync(js)) return js;
+    if (js && exists(js)) return js;
   }
   throw new Error(
     `aspawn: worker() cannot find its host program: aspawn was bundled into ${url}, and no installed aspawn ` +
       "(with its dist/worker-host.js) resolves from there or from the working directory; keep the package in node_modules",
   );
+}
+
+/** Whether a file exists; a look Deno's permissions refuse (no --allow-read)
+ * counts as yes: the worker runtime, with every permission, will say. */
+function exists(path: string): boolean {
+  try {
+    return existsSync(path);
+  } catch {
+    return true;
+  }
 }
 
 /** argv of the worker: the runtime, its flags, the host, its side socket's fd, the module. */

@@ -75,7 +75,7 @@ export class Worker extends Endpoint {
   constructor(module: string | URL, options: WorkerOptions) {
     options = ownOptions(options);
     const href = moduleHref(module);
-    const { kind, executable } = runtimeOf(options.runtime);
+    const { kind, executable, env } = runtimeOf(options.runtime);
     const runtimeArgs = strings(options.runtimeArgs, "runtimeArgs");
     const maxFrame = options.maxFrameSize ?? DEFAULT_MAX_FRAME;
     if (typeof maxFrame !== "number" || !Number.isInteger(maxFrame) || maxFrame < 64 || maxFrame > 2 ** 32) {
@@ -107,6 +107,7 @@ export class Worker extends Endpoint {
       const host = hostPath(kind);
       proc = spawn(executable, workerArgs(kind, runtimeArgs, host, href, sideFd), {
         ...options,
+        ...(env && { env: { ...options.env, ...env } }),
         stdio: stdio as Options["stdio"],
         stdin: options.stdin ?? short ?? "ignore",
         stdout: options.stdout ?? short ?? "inherit",

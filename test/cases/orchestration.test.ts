@@ -105,6 +105,7 @@ test("runAll: first() takes the first success and kills the rest", async () => {
   assert.equal(r.stdout, "fast\n");
   assert.deepEqual(childrenOfUs(), []);
   await assert.rejects(runAll([["false"], ["false"]]).first(), BatchError);
+  await assert.rejects(runAll([]).first(), /^BatchError: the batch has no jobs$/);
 });
 
 test("runAll: aborting mid-batch leaves no process", async () => {

@@ -22,3 +22,10 @@ test("signalNumber: unknown names and numbers are TypeErrors", () => {
   assert.throws(() => signalNumber(65), TypeError);
   assert.throws(() => signalNumber("toString"), TypeError);
 });
+
+test("signalName: unknown numbers and non-numbers are TypeErrors, as the README says", () => {
+  for (const bad of [0, -1, 65, 32, 33, 1.5, NaN]) {
+    assert.throws(() => signalName(bad), /^TypeError: signal must be a signal number from 1 to 64/, String(bad));
+  }
+  assert.throws(() => signalName("SIGTERM" as never), /^TypeError: signalName\(\) takes a signal number, got "SIGTERM"/);
+});
