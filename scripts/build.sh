@@ -16,10 +16,10 @@ rm -rf dist
 #   child_process.js  "aspawn/child_process": node:child_process over the library
 node_modules/.bin/esbuild index=src/index.ts worker-host=src/worker/host.ts worker=src/worker/child.ts \
 	child_process=src/child_process/index.ts --bundle --splitting --format=esm --platform=node \
-	--target=es2022 --packages=external --outdir=dist --chunk-names='chunk-[hash]' --log-level=warning
+	--target=es2022 --keep-names --packages=external --outdir=dist --chunk-names='chunk-[hash]' --log-level=warning
 # "aspawn/register": loads "aspawn/child_process" by the package's name, so
 # both stay one module instance.
-node_modules/.bin/esbuild src/register/index.ts --bundle --format=esm --platform=node --target=es2022 \
+node_modules/.bin/esbuild src/register/index.ts --bundle --format=esm --platform=node --target=es2022 --keep-names \
 	--packages=external --outfile=dist/register.js --log-level=warning
 # Loadable after Object.prototype was polluted (see the script).
 node scripts/own-keys-export.mjs dist/*.js

@@ -87,6 +87,14 @@ on_each_runtime() {
 	done
 }
 on_each_runtime check-cp 'ok function' "aspawn/child_process"
+# Classes keep their names in the build (a user logs e.constructor.name).
+cat > check-names.mjs <<'JS'
+import { run } from "aspawn";
+const e = await run("aspawn-no-such-program").catch((e) => e);
+console.log(`${e.constructor.name} ${e.name}`);
+JS
+sed 's#from "aspawn"#from "./node_modules/aspawn/dist/index.js"#' check-names.mjs > check-names-deno.mjs
+on_each_runtime check-names 'SpawnError SpawnError' "class names"
 # One module instance for "aspawn" and "aspawn/child_process" (shared
 # chunks): a second copy would open a second reactor channel (2 more fds).
 cat > check-one.mjs <<'JS'
