@@ -1,5 +1,6 @@
 /** The options of a single call, to a worker or a pool, checked before anything is sent. */
 import { ownOptions } from "../api/own-options.ts";
+import { onAbort } from "./abort-watch.ts";
 
 export interface CallOptions {
   /**
@@ -80,22 +81,24 @@ export interface GiveUp {
 export function watchCall(o: CheckedCallOptions, onGiveUp: (why: GiveUp) => void): () => void {
   let done = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let unlisten: (() => void) | undefined;
   const stop = () => {
     done = true;
     if (timer !== undefined) clearTimeout(timer);
-    o.signal?.removeEventListener("abort", onAbort);
+    unlisten?.();
   };
   const give = (why: GiveUp) => {
     if (done) return;
     stop();
     onGiveUp(why);
   };
-  const onAbort = () => give({ timedOut: false, aborted: true, cause: o.signal!.reason, text: "was aborted" });
+  const aborted = () => give({ timedOut: false, aborted: true, cause: o.signal!.reason, text: "was aborted" });
   if (o.signal?.aborted) {
-    onAbort();
+    aborted();
     return stop;
   }
-  o.signal?.addEventListener("abort", onAbort, { once: true });
+  // Calls sharing a signal share its one listener (abort-watch.ts).
+  if (o.signal) unlisten = onAbort(o.signal, aborted);
   if (o.timeout !== undefined) {
     // A timer that keeps the process alive: the call itself does.
     timer = setTimeout(

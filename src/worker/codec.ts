@@ -145,12 +145,25 @@ export function encode(value: unknown): Encoded {
   return { json: JSON.stringify(walk(value, "value")), attachments };
 }
 
-/** An Error as name, message, stack, cause and its own enumerable properties (code, errno, ...). */
+/**
+ * An Error as name, message, stack, cause, an AggregateError's `errors` (own
+ * but not enumerable) and its own enumerable properties (code, errno, ...).
+ * What the function threw is the call's answer: a property that cannot be
+ * sent (a function, a cycle such as `e.cause = e`, a getter that throws) is
+ * left out rather than replacing the error with a CodecError about it.
+ */
 function error(e: Error, walk: (v: unknown, path: string) => unknown, path: string): unknown {
   const props: Record<string, unknown> = {};
+  const keep = (read: () => unknown, at: string, put: (v: unknown) => void) => {
+    try {
+      put(walk(read(), at));
+    } catch {
+      // unsendable: dropped (walk leaves `seen` as it found it)
+    }
+  };
   for (const k of Object.keys(e)) {
     if (k === "name" || k === "message" || k === "stack" || k === "cause") continue;
-    props[k] = walk((e as unknown as Record<string, unknown>)[k], `${path}.${k}`);
+    keep(() => (e as unknown as Record<string, unknown>)[k], `${path}.${k}`, (v) => (props[k] = v));
   }
   const out: Record<string, unknown> = {
     [TAG]: "e",
@@ -159,7 +172,11 @@ function error(e: Error, walk: (v: unknown, path: string) => unknown, path: stri
     stack: typeof e.stack === "string" ? e.stack : undefined,
     p: props,
   };
-  if ("cause" in e) out.c = walk(e.cause, `${path}.cause`);
+  if ("cause" in e) keep(() => e.cause, `${path}.cause`, (v) => (out.c = v));
+  const errors = Object.getOwnPropertyDescriptor(e, "errors");
+  if (errors && !errors.enumerable && "value" in errors && Array.isArray(errors.value)) {
+    keep(() => errors.value, `${path}.errors`, (v) => (out.a = v));
+  }
   return out;
 }
 
@@ -173,8 +190,9 @@ const arr = (v: unknown, what: string): unknown[] => Array.isArray(v) ? v : fail
 /** An Error whose name, message and stack are the sender's. */
 export function makeError(name: string, message: string, stack: string | undefined): Error {
   const ctor = ({ TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError } as Record<string, ErrorConstructor>)[name];
-  const e = ctor ? new ctor(message) : new Error(message);
-  if (!ctor || e.name !== name) Object.defineProperty(e, "name", { value: name, writable: true, configurable: true });
+  const builtIn = ctor !== undefined || name === "AggregateError";
+  const e = name === "AggregateError" ? new AggregateError([], message) : ctor ? new ctor(message) : new Error(message);
+  if (!builtIn || e.name !== name) Object.defineProperty(e, "name", { value: name, writable: true, configurable: true });
   Object.defineProperty(e, "stack", { value: stack ?? `${name}: ${message}`, writable: true, configurable: true });
   return e;
 }
@@ -234,6 +252,8 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
           for (const k of Object.keys(props)) put(e as unknown as Record<string, unknown>, k, (props as Record<string, unknown>)[k]);
         }
         if ("c" in o) Object.defineProperty(e, "cause", { value: walk(o.c), writable: true, configurable: true });
+        // An AggregateError's errors: own and not enumerable, as the sender's were.
+        if ("a" in o) Object.defineProperty(e, "errors", { value: arr(walk(o.a), "an error's errors"), writable: true, configurable: true });
         return e;
       }
       case "o": {

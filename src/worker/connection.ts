@@ -82,6 +82,8 @@ export class Connection {
   readonly #sideWatch: SocketWatch | undefined;
   #reader: RuntimeSocket | undefined;
   #ref = true;
+  /** The largest frame either end takes: what we read is held to it, and what we send is checked against it (frame()). */
+  readonly maxFrame: number;
 
   constructor(
     native: Native,
@@ -93,7 +95,8 @@ export class Connection {
     this.#native = native;
     this.#fd = fd;
     this.#watch = new SocketWatch(channel, fd);
-    this.#parser = options.parser ?? new FrameParser(options.maxFrame ?? DEFAULT_MAX_FRAME);
+    this.maxFrame = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.#parser = options.parser ?? new FrameParser(this.maxFrame);
     this.#handlers = handlers;
     this.#side = options.side ?? -1;
     if (this.#side >= 0) this.#sideWatch = new SocketWatch(channel, this.#side);

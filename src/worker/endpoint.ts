@@ -7,6 +7,7 @@
 import type { Connection } from "./connection.ts";
 import { Kind } from "./protocol.ts";
 import { frame } from "./protocol.ts";
+import { closedFd } from "./fd-check.ts";
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -90,7 +91,7 @@ export class Endpoint {
   send(value: unknown): Promise<void> {
     let p: Promise<void>;
     try {
-      p = this.conn.write(frame(Kind.MESSAGE, 0, value));
+      p = this.conn.write(frame(Kind.MESSAGE, 0, value, 0, this.conn.maxFrame));
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -113,12 +114,15 @@ export class Endpoint {
   /**
    * Pass an open fd of ours to the other end (SCM_RIGHTS): it gets its own
    * fd of the same open file; ours stays open and ours to close, at once
-   * if we like (an fd that must wait its turn is sent from a copy).
+   * if we like (an fd that must wait its turn is sent from a copy). An fd
+   * that is not open rejects (code EBADF), and the channel goes on.
    */
   sendFd(fd: number): Promise<void> {
     if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
       return Promise.reject(new TypeError(`sendFd: fd must be a non-negative integer, got ${String(fd)}`));
     }
+    const closed = closedFd([fd], () => "sendFd(): the fd");
+    if (closed) return Promise.reject(closed);
     return this.conn.write(frame(Kind.FD, 0, undefined, 1), [fd]);
   }
 

@@ -14,11 +14,11 @@ import { CHANNEL_FD } from "./channel-fd.ts";
 import { PARENT_KEY } from "./child.ts";
 import { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
-import { frame, type Frame, frameValue, Kind } from "./protocol.ts";
+import { DEFAULT_MAX_FRAME, frame, type Frame, frameValue, Kind, MAX_FRAME_ENV, MAX_FRAME_LIMIT } from "./protocol.ts";
 
 const native = loadNative();
 
-type ReplyKind = typeof Kind.HELLO | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM;
+type ReplyKind = typeof Kind.HELLO | typeof Kind.FAIL | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM;
 
 class Parent extends Endpoint {
   /** The module, once loaded and HELLO is in the socket: calls then start in the turn their frame arrives. */
@@ -26,14 +26,14 @@ class Parent extends Endpoint {
   /** Calls that came before that, in order. */
   #waiting: [id: number, name: string, args: unknown[]][] = [];
 
-  constructor(href: string, side: number) {
+  constructor(href: string, side: number, maxFrame: number) {
     if (!(side > CHANNEL_FD) || native.asp_set_nonblock(CHANNEL_FD, 1) < 0 || native.asp_set_nonblock(side, 1) < 0) {
       process.stderr.write("aspawn/worker: no channel on fd 3: this program is started by worker() of aspawn\n");
       process.exit(2);
     }
     let conn!: Connection;
     const handlers = { frame: (f: Frame, fds: number[]) => this.#frame(f, fds), end: (e?: Error) => this.#end(e) };
-    conn = new Connection(native, getChannel(), CHANNEL_FD, handlers, { side });
+    conn = new Connection(native, getChannel(), CHANNEL_FD, handlers, { side, maxFrame });
     super(conn, (fd) => native.asp_close(fd), () => {}); // always ref'd: the worker lives for its channel
     // Before the module runs: its `parent` is this.
     (globalThis as Record<symbol, unknown>)[PARENT_KEY] = this;
@@ -51,7 +51,7 @@ class Parent extends Endpoint {
       this.#loaded = mod;
       for (const [id, name, args] of this.#waiting.splice(0)) this.#call(id, name, args);
     }, (e) => {
-      void this.conn.write(frame(Kind.FAIL, 0, loadError(e, href))).finally(() => process.exit(1));
+      void this.conn.write(replyFrame(Kind.FAIL, 0, loadError(e, href), this.conn.maxFrame)).finally(() => process.exit(1));
     });
   }
 
@@ -86,7 +86,7 @@ class Parent extends Endpoint {
 
   /** A reply (see replyFrame); resolves once in the socket, or the parent is gone (the end handler exits). */
   #reply(kind: ReplyKind, id: number, value: unknown): Promise<void> {
-    return this.conn.write(replyFrame(kind, id, value)).catch(() => {});
+    return this.conn.write(replyFrame(kind, id, value, this.conn.maxFrame)).catch(() => {});
   }
 
   #end(error: Error | undefined): void {
@@ -101,19 +101,33 @@ class Parent extends Endpoint {
 
 /**
  * A reply's frame. A value that cannot be sent (a function, a cycle, a
- * getter that throws) becomes the call's error; an error that cannot be
- * sent either becomes one that says so: every call gets its answer.
+ * getter that throws, a frame over maxFrameSize) becomes the call's error;
+ * an error that cannot be sent either becomes one that says so: every call
+ * gets its answer. (A thrown error's own unsendable properties are left
+ * out by the codec: the error itself still goes.)
  */
-function replyFrame(kind: ReplyKind, id: number, value: unknown): Uint8Array[] {
+function replyFrame(kind: ReplyKind, id: number, value: unknown, max: number): Uint8Array[] {
+  const failed = kind === Kind.FAIL ? Kind.FAIL : Kind.ERROR;
   try {
-    return frame(kind, id, value);
+    return frame(kind, id, value, 0, max);
   } catch (e) {
     try {
-      return frame(Kind.ERROR, id, e);
+      return frame(failed, id, e, 0, max);
     } catch (e2) {
-      return frame(Kind.ERROR, id, new TypeError(`the worker could not send its answer: ${unsendable(e2)}`));
+      return frame(failed, id, new TypeError(`the worker could not send its answer: ${unsendable(e2)}`), 0, max);
     }
   }
+}
+
+/**
+ * The parent's maxFrameSize, which it sets in our environment; taken out
+ * of it, so that the module and its children do not see it.
+ */
+function maxFrameFromParent(): number {
+  const v = process.env[MAX_FRAME_ENV];
+  delete process.env[MAX_FRAME_ENV];
+  const n = Number(v);
+  return v !== undefined && Number.isInteger(n) && n >= 64 && n <= MAX_FRAME_LIMIT ? n : DEFAULT_MAX_FRAME;
 }
 
 function unsendable(e: unknown): string {
@@ -138,4 +152,4 @@ function loadError(e: unknown, href: string): unknown {
 }
 
 const [side, href] = process.argv.slice(-2);
-new Parent(href!, Number(side));
+new Parent(href!, Number(side), maxFrameFromParent());

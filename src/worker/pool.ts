@@ -15,6 +15,7 @@ import { runtimeOf, moduleHref } from "./runtime-command.ts";
 import { Worker, type WorkerOptions } from "./worker.ts";
 import { WorkerError } from "./worker-error.ts";
 import { copyFds } from "./fd-copies.ts";
+import { closedFd } from "./fd-check.ts";
 
 export interface PoolOptions extends WorkerOptions {
   /** The most workers at once (default: the number of CPUs). */
@@ -139,6 +140,10 @@ export class Pool {
     const o = checkCall(name, args, options);
     if (o instanceof TypeError) return Promise.reject(o);
     if (this.#closing) return Promise.reject(new WorkerError("the pool is closed", { pid: 0 }));
+    if (o.fds?.length) {
+      const closed = closedFd(o.fds, (i) => `call("${name}"): fds[${i}]`);
+      if (closed) return Promise.reject(closed);
+    }
     return new Promise((resolve, reject) => {
       const job: Job = { name, args, options: o, resolve, reject, unwatch: noop, release: noop };
       if (o.signal || o.timeout !== undefined) {
@@ -339,8 +344,11 @@ const noop = () => {};
 
 /**
  * A pool of workers running `module` (see Pool and the README). Throws a
- * TypeError for bad options before anything is started; a SpawnError when
- * the `min` workers cannot be started.
+ * TypeError for bad options before anything is started, and an Error (a
+ * SpawnError) only when no process can be created at all for the `min`
+ * workers (EMFILE, EAGAIN). Workers that fail in the child (a bad `cwd`, a
+ * runtime not found) do not make pool() throw: each call then rejects with
+ * a WorkerError "did not start" whose `cause` is the SpawnError.
  */
 export function pool(module: string | URL, options: PoolOptions = {}): Pool {
   return new Pool(module, options);

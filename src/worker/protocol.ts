@@ -22,7 +22,11 @@
  * the path of a call is compiled in both processes before the first call
  * (a warm pool's first call would otherwise pay it). A frame with an unknown
  * version or kind, a size over the limit, or a body that does not decode is
- * a ProtocolError: the receiver gives up on the channel.
+ * a ProtocolError: the receiver gives up on the channel. The limit is the
+ * parent's `maxFrameSize`, the same both ways: the child is told it in
+ * MAX_FRAME_ENV. A sender checks a frame against it before writing
+ * anything: a value too large is that frame's error (a call's, a reply's),
+ * never the channel's.
  *
  * fds travel on a second socket (the side socket: the child's fd is named
  * in its argv), each batch as one message of one byte with the fds
@@ -40,6 +44,10 @@ export const VERSION = 2;
 export const HEADER = 16;
 /** Larger frames are refused (a 64 MiB payload fits with room to spare). */
 export const DEFAULT_MAX_FRAME = 256 * 2 ** 20;
+/** The largest limit: the size field's (u32, counting the 4 bytes of that field). */
+export const MAX_FRAME_LIMIT = 2 ** 32;
+/** The variable that tells the host the parent's maxFrameSize (the host removes it from its environment). */
+export const MAX_FRAME_ENV = "ASPAWN_WORKER_MAX_FRAME";
 
 export const Kind = {
   HELLO: 1,
@@ -72,18 +80,25 @@ function le32(b: Uint8Array, at: number, v: number): void {
   b[at + 3] = v >>> 24;
 }
 
-/** A frame as the parts to write in order (attachments are not copied). */
-export function frame(kind: KindCode, id: number, value?: unknown, aux = 0): Uint8Array[] {
+/**
+ * A frame as the parts to write in order (attachments are not copied). A
+ * frame over `max` bytes is a CodecError, found before its bytes are made
+ * where the value's size tells (the attachments, the JSON's length).
+ */
+export function frame(kind: KindCode, id: number, value?: unknown, aux = 0, max = MAX_FRAME_LIMIT): Uint8Array[] {
   const hasValue = kind !== Kind.FD;
   const { json, attachments } = hasValue ? encode(value) : { json: "", attachments: [] };
+  let fixed = HEADER + (hasValue ? 8 + 4 * attachments.length : 0);
+  for (const a of attachments) fixed += a.length;
+  const direct = json.length <= DIRECT_JSON;
+  // Large JSON is not encoded to be refused: it is at least one UTF-8 byte per UTF-16 unit.
+  if (!direct && fixed + json.length > max) throw tooLarge(fixed + json.length, max, true);
   // Small JSON (most frames) is encoded into scratch: one allocation per frame, the frame's own.
-  const jsonBytes = json.length <= DIRECT_JSON ? scratch.subarray(0, utf8.encodeInto(json, scratch).written) : utf8.encode(json);
+  const jsonBytes = direct ? scratch.subarray(0, utf8.encodeInto(json, scratch).written) : utf8.encode(json);
+  if (fixed + jsonBytes.length > max) throw tooLarge(fixed + jsonBytes.length, max, false);
   const head = HEADER + (hasValue ? 8 + jsonBytes.length + 4 * attachments.length : 0);
   const first = new Uint8Array(head);
-  let size = head - 4;
-  for (const a of attachments) size += a.length;
-  if (size > 0xffffffff - 4) throw new CodecError("value too large to send");
-  le32(first, 0, size);
+  le32(first, 0, fixed + jsonBytes.length - 4);
   first[4] = VERSION;
   first[5] = kind;
   le32(first, 8, id);
@@ -97,6 +112,10 @@ export function frame(kind: KindCode, id: number, value?: unknown, aux = 0): Uin
   }
   if (attachments.length === 0) return [first];
   return [first, ...attachments.filter((a) => a.length > 0)];
+}
+
+function tooLarge(size: number, max: number, atLeast: boolean): CodecError {
+  return new CodecError(`cannot send a frame of ${atLeast ? "at least " : ""}${size} bytes: it exceeds maxFrameSize (${max} bytes)`);
 }
 
 /** The value a whole frame body carries (tests; frames from FrameParser come split already). */

@@ -11,21 +11,30 @@ import { spawn } from "../api/spawn.ts";
 import type { Subprocess } from "../api/subprocess.ts";
 import { getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
+import { runtime } from "../ffi/runtime.ts";
 import { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
-import { DEFAULT_MAX_FRAME, frame, frameValue, type Frame, Kind, ProtocolError } from "./protocol.ts";
+import { DEFAULT_MAX_FRAME, frame, frameValue, type Frame, Kind, MAX_FRAME_ENV, MAX_FRAME_LIMIT, ProtocolError } from "./protocol.ts";
 import { hostPath, moduleHref, runtimeOf, workerArgs } from "./runtime-command.ts";
 import { WorkerError } from "./worker-error.ts";
 import { type CallOptions, checkCall, type GiveUp, watchCall } from "./call-options.ts";
 import { ownOptions } from "../api/own-options.ts";
+import { backendChoice } from "../api/backend.ts";
+import { closedFd } from "./fd-check.ts";
+import { workerStdio } from "./worker-stdio.ts";
 
 export interface WorkerOptions extends Options {
   /** The worker's runtime: "node", "bun", "deno" or the path of one (default: the caller's own, `process.execPath`). */
   runtime?: "node" | "bun" | "deno" | (string & {});
   /** Flags for the runtime, before the host program (`--max-old-space-size=512`; Deno: after `run --allow-all`). */
   runtimeArgs?: readonly string[];
-  /** Frames larger than this from the worker are a protocol error (default 256 MiB). */
+  /**
+   * The largest frame on the channel, both ways (the worker is told it):
+   * a call, message or result over it is that one's error (a CodecError
+   * before anything is sent); a frame over it from the worker anyway is a
+   * protocol error (default 256 MiB, at most 2 ** 32).
+   */
   maxFrameSize?: number;
 }
 
@@ -78,16 +87,11 @@ export class Worker extends Endpoint {
     const { kind, executable, env } = runtimeOf(options.runtime);
     const runtimeArgs = strings(options.runtimeArgs, "runtimeArgs");
     const maxFrame = options.maxFrameSize ?? DEFAULT_MAX_FRAME;
-    if (typeof maxFrame !== "number" || !Number.isInteger(maxFrame) || maxFrame < 64 || maxFrame > 2 ** 32) {
+    if (typeof maxFrame !== "number" || !Number.isInteger(maxFrame) || maxFrame < 64 || maxFrame > MAX_FRAME_LIMIT) {
       throw new TypeError(`maxFrameSize must be an integer number of bytes from 64 to 2 ** 32, got ${String(maxFrame)}`);
     }
     if (options.shell) throw new TypeError("shell: a worker runs a runtime, not a shell command");
-    // "pipe" | "inherit" | "ignore" alone is the shorthand for fds 0-2.
-    const short = typeof options.stdio === "string" ? options.stdio : undefined;
-    const stdio: unknown[] = short !== undefined ? [] : [...(options.stdio ?? [])];
-    if (stdio[CHANNEL_FD] !== undefined && stdio[CHANNEL_FD] !== null) {
-      throw new TypeError(`stdio[${CHANNEL_FD}] is the worker's channel: it cannot be given`);
-    }
+    const { stdio, stdin, stdout, stderr } = workerStdio(options);
     const native = loadNative();
     const [ours, theirs] = socketPair(native, "channel");
     let side: [number, number];
@@ -107,16 +111,18 @@ export class Worker extends Endpoint {
       const host = hostPath(kind);
       proc = spawn(executable, workerArgs(kind, runtimeArgs, host, href, sideFd), {
         ...options,
-        ...(env && { env: { ...options.env, ...env } }),
+        // The worker holds what it sends to the limit we read with (told only
+        // when not the default: the usual worker inherits the environment as is).
+        env: workerEnv(options.env, { ...env, ...(maxFrame !== DEFAULT_MAX_FRAME && { [MAX_FRAME_ENV]: String(maxFrame) }) }) as Options["env"],
         stdio: stdio as Options["stdio"],
-        stdin: options.stdin ?? short ?? "ignore",
-        stdout: options.stdout ?? short ?? "inherit",
-        stderr: options.stderr ?? short ?? "pipe",
+        stdin,
+        stdout,
+        stderr,
       });
     } catch (e) {
       native.asp_close(ours);
       native.asp_close(side[0]);
-      throw e;
+      throw channelNotPassed(e) ?? e;
     } finally {
       native.asp_close(theirs); // the child has its own now
       native.asp_close(side[1]);
@@ -143,7 +149,12 @@ export class Worker extends Endpoint {
     conn.start();
   }
 
-  /** Resolves with how the worker ended (and keeps this process alive until then). */
+  /**
+   * Resolves with how the worker ended (and keeps this process alive until
+   * then); rejects with the SpawnError of a worker that never started (a
+   * bad `cwd`, a runtime not found: the failure is the child's, after
+   * worker() returned).
+   */
   get exited(): Promise<ExitStatus> {
     this.#proc.ref();
     return this.#exited;
@@ -197,9 +208,13 @@ export class Worker extends Endpoint {
     if (o instanceof TypeError) return Promise.reject(o);
     if (this.#failure) return this.#failure.then((e) => Promise.reject(e));
     if (this.#closing) return Promise.reject(new WorkerError(`worker ${this.pid} is closing`, { pid: this.pid }));
+    if (o.fds?.length) {
+      const closed = closedFd(o.fds, (i) => `call("${name}"): fds[${i}]`);
+      if (closed) return Promise.reject(closed);
+    }
     let parts: Uint8Array[];
     try {
-      parts = frame(Kind.CALL, this.#nextId, [name, args]);
+      parts = frame(Kind.CALL, this.#nextId, [name, args], 0, this.conn.maxFrame);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -371,7 +386,39 @@ function socketPair(native: ReturnType<typeof loadNative>, what: string): [numbe
   return [pair[0]!, pair[1]!];
 }
 
-/** Start a worker process running `module` (see Worker). Throws TypeError for bad options, SpawnError when no process could be created. */
+/**
+ * Start a worker process running `module` (see Worker). Throws a TypeError
+ * for bad options, and an Error (a SpawnError, or one with the `code` of a
+ * socketpair that cannot be made) only when no process can be created at
+ * all (EMFILE, EAGAIN). A worker that fails in the child before its
+ * runtime runs (a bad `cwd`, `uid`, a runtime not found) is still returned:
+ * its calls reject with a WorkerError "did not start" whose `cause` is the
+ * SpawnError, and `exited` rejects with it.
+ */
 export function worker(module: string | URL, options: WorkerOptions = {}): Worker {
   return new Worker(module, options);
+}
+
+/** The caller's env with the worker's variables; one that is not a plain object is left for spawn() to refuse. */
+function workerEnv(given: unknown, ours: Record<string, string>): unknown {
+  if (Object.keys(ours).length === 0) return given;
+  if (given === undefined) return ours;
+  const proto = typeof given === "object" && given !== null && !Array.isArray(given) ? Object.getPrototypeOf(given) : undefined;
+  const plain = proto === Object.prototype || proto === null || (typeof process !== "undefined" && given === process.env);
+  return plain ? { ...given, ...ours } : given;
+}
+
+/**
+ * The portable backend's refusal of the channel's fd (Deno's own spawn
+ * cannot pass extra fds), said as what it means: workers need the native
+ * backend there. The user gave no stdio[3]: worker() refuses that earlier.
+ */
+function channelNotPassed(e: unknown): TypeError | undefined {
+  const { reason } = backendChoice();
+  if (reason === undefined || !(e instanceof TypeError) || !e.message.startsWith(`stdio[${CHANNEL_FD}]:`)) return undefined;
+  return new TypeError(
+    `worker(): workers need the native backend on ${runtime}: their channel is an extra fd (fd ${CHANNEL_FD}), which the portable ` +
+      `backend cannot pass to a child here (it runs because ${reason})`,
+    { cause: e },
+  );
 }

@@ -2,7 +2,7 @@
 // close, recycling, timeouts and aborts that kill and replace a worker, and
 // crashes; close() and terminate() leave no process and no fd. Also a
 // worker's own call timeout/abort.
-import { closeSync, openSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { pool, type PoolOptions, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
@@ -198,6 +198,69 @@ test(`pool (${runtime}): a burst of 10 000 calls with failures mixed in: each se
   await p.close();
   await noLeftovers(fds);
 }, 120000);
+
+test(`pool (${runtime}): an fd that is not open fails only its call (EBADF); the other call on that worker lives`, async () => {
+  const fds = await baseline(runtime);
+  const p = await makePool(runtime, { size: 1, min: 1, concurrencyPerWorker: 2 });
+  const pid = p.pids[0];
+  const other = p.call("later", ["other", 300]);
+  other.catch(() => {}); // awaited below: a failure before then must not be unhandled
+  const bad = 9999;
+  assert.throws(() => fstatSync(bad), /EBADF/);
+  const e: any = await failure(p.call("echo", [1], { fds: [bad] }));
+  assert.equal(e?.code, "EBADF", String(e));
+  assert.match(e.message, /call\("echo"\): fds\[0\] is 9999, which is not an open fd/);
+  // Queued behind a busy worker: refused before it waits.
+  const busy = p.call("later", ["busy", 200]);
+  busy.catch(() => {});
+  const queued: any = await failure(p.call("echo", [2], { fds: [bad] }));
+  assert.equal(queued?.code, "EBADF", String(queued));
+  assert.equal(await other, "other");
+  assert.equal(await busy, "busy");
+  assert.deepEqual(p.pids, [pid], "the same worker");
+  await p.close();
+  await noLeftovers(fds);
+}, 60000);
+
+test(`worker and pool (${runtime}): calls sharing one AbortSignal add one abort listener to it, not one each (no MaxListenersExceededWarning)`, async () => {
+  const fds = await baseline(runtime);
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on("warning", onWarning);
+  try {
+    const w = await start(runtime);
+    const p = await makePool(runtime, { size: 2, concurrencyPerWorker: 4 });
+    const ac = new AbortController();
+    // Count the listeners the calls add to the signal (and remove).
+    let listeners = 0, most = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal), remove = ac.signal.removeEventListener.bind(ac.signal);
+    ac.signal.addEventListener = ((type: string, l: EventListener, o?: AddEventListenerOptions) => {
+      if (type === "abort") most = Math.max(most, ++listeners);
+      add(type, l, o);
+    }) as typeof ac.signal.addEventListener;
+    ac.signal.removeEventListener = ((type: string, l: EventListener, o?: EventListenerOptions) => {
+      if (type === "abort") listeners--;
+      remove(type, l, o);
+    }) as typeof ac.signal.removeEventListener;
+    const settled = await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => w.call("later", [i, 50], { signal: ac.signal })),
+      ...Array.from({ length: 20 }, (_, i) => p.call("later", [i, 20], { signal: ac.signal })),
+    ]);
+    assert.equal(settled.length, 40);
+    assert.ok(most <= 1, `at most one listener at a time, saw ${most}`);
+    assert.equal(listeners, 0, "none left once no call waits");
+    // The one listener still ends every call waiting on it.
+    const hung = Array.from({ length: 12 }, () => failure(w.call("hang", [], { signal: ac.signal })));
+    ac.abort(new Error("enough"));
+    for (const e of await Promise.all(hung)) assert.ok(e instanceof WorkerError && e.aborted && (e.cause as Error).message === "enough", String(e));
+    await p.close();
+    await sleep(50); // a warning is emitted on the next tick
+    assert.deepEqual(warnings.filter((m) => /MaxListeners/.test(m)), []);
+  } finally {
+    process.off("warning", onWarning);
+  }
+  await noLeftovers(fds);
+}, 60000);
 
 test(`worker (${runtime}): call() timeout and signal kill the worker; the error says which`, async () => {
   const fds = await baseline(runtime);

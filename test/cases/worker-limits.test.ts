@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { runtime } from "../../src/ffi/runtime.ts";
-import { pool, WorkerError } from "../../src/index.ts";
+import { CodecError, pool, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
 import { denyFilter, hostArch, mkdirCalls } from "../seccomp.ts";
 import { BIN, baseline, fixtureFor, kinds, noLeftovers, start } from "../worker-kinds.ts";
@@ -38,6 +38,43 @@ for (const kind of kinds) {
     }
     await noLeftovers(fds);
   }, 60000);
+
+  test(`${on}: a frame over maxFrameSize fails its call (either way), not the worker; the worker holds to the parent's limit`, async () => {
+    const fds = await baseline(kind);
+    const tooBig = /cannot send a frame of .*bytes: it exceeds maxFrameSize \(268435456 bytes\)/;
+    const w = await start(kind);
+    const other = w.call("later", ["other call", 500]);
+    other.catch(() => {}); // awaited below: a failure before then must not be unhandled
+    // An argument over the limit: refused before anything is sent.
+    const arg = await failure(w.call("echo", [new Uint8Array(257 * 2 ** 20)]));
+    assert.ok(arg instanceof CodecError && tooBig.test(arg.message), String(arg));
+    // A result over the limit: the call's error, from the worker.
+    const result = await failure(w.call("bytes", [257 * 2 ** 20]));
+    assert.ok(result instanceof Error && !(result instanceof WorkerError) && tooBig.test(result.message), String(result));
+    // A message too.
+    assert.match(String(await failure(w.send(new Uint8Array(257 * 2 ** 20)))), tooBig);
+    assert.equal(await other, "other call");
+    assert.equal(await w.call("echo", ["alive"]), "alive");
+    await w.close();
+    assert.equal((await w.exited).exitCode, 0);
+
+    // A small limit reaches the worker: its 5000-byte result is that call's error.
+    const small = await start(kind, { maxFrameSize: 1024 });
+    const five = await failure(small.call("bytes", [5000]));
+    assert.ok(five instanceof Error && !(five instanceof WorkerError), String(five));
+    assert.match(five.message, /frame of 5\d\d\d bytes: it exceeds maxFrameSize \(1024 bytes\)/);
+    assert.match(String(await failure(small.call("echo", [new Uint8Array(5000)]))), /exceeds maxFrameSize \(1024 bytes\)/);
+    assert.equal(await small.call("sizeOf", [new Uint8Array(900)]), 900);
+    await small.close();
+    assert.equal((await small.exited).exitCode, 0);
+
+    // And a large one: a 300 MiB argument is received whole.
+    const large = await start(kind, { maxFrameSize: 2 ** 32 });
+    assert.equal(await large.call("sizeOf", [new Uint8Array(300 * 2 ** 20)]), 300 * 2 ** 20);
+    await large.close();
+    assert.equal((await large.exited).exitCode, 0);
+    await noLeftovers(fds);
+  }, 120000);
 
   if (kind === "bun") {
     test(`${on}: under a data rlimit below its JIT's reservation a Bun worker cannot start, and its call says why`, async () => {

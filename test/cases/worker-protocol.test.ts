@@ -5,7 +5,7 @@ import { getChannel } from "../../src/ffi/channel.ts";
 import { loadNative } from "../../src/ffi/load.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { spawn } from "../../src/index.ts";
-import { decode, encode } from "../../src/worker/codec.ts";
+import { CodecError, decode, encode } from "../../src/worker/codec.ts";
 import { Connection } from "../../src/worker/connection.ts";
 import { hostPath, moduleHref, workerArgs } from "../../src/worker/runtime-command.ts";
 import { bodyValue, frame, FrameParser, frameValue, HEADER, Kind, ProtocolError, VERSION } from "../../src/worker/protocol.ts";
@@ -130,6 +130,44 @@ test("worker protocol: errors keep name, message, stack, cause and properties", 
   assert.ok(b instanceof Error);
   assert.equal(b.name, "MyError");
   assert.equal(b.stack, custom.stack);
+});
+
+test("worker protocol: an error's unsendable properties are left out (a cyclic cause cut)", () => {
+  const e = Object.assign(new RangeError("outer"), { code: "E_X", fn: () => 1, sym: Symbol("s") }) as unknown as RangeError & Record<string, unknown>;
+  e.cause = e;
+  const a = roundTrip(e) as RangeError & Record<string, unknown>;
+  assert.ok(a instanceof RangeError);
+  assert.equal(a.message, "outer");
+  assert.equal(a.stack, e.stack);
+  assert.equal(a.code, "E_X");
+  assert.ok(!("fn" in a) && !("sym" in a) && !("cause" in a), Object.keys(a).join());
+  // Only an error's own properties are forgiven: a function as a value is still refused.
+  assert.throws(() => encode({ e, f: () => 1 }), /cannot send a function \(at value\.f\)/);
+});
+
+test("worker protocol: an AggregateError arrives as one, its errors own and not enumerable", () => {
+  const inner = Object.assign(new Error("inner"), { f() {} });
+  const agg = new AggregateError([inner, 2], "many", { cause: inner });
+  const b = roundTrip(agg) as AggregateError;
+  assert.ok(b instanceof AggregateError);
+  assert.equal(b.message, "many");
+  assert.equal(Object.getOwnPropertyDescriptor(b, "errors")?.enumerable, false);
+  assert.equal(b.errors.length, 2);
+  assert.ok(b.errors[0] instanceof Error && (b.errors[0] as Error).message === "inner" && !("f" in b.errors[0]));
+  assert.equal(b.errors[1], 2);
+  assert.equal((b.cause as Error).message, "inner");
+});
+
+test("worker protocol: a frame over the limit is a CodecError before its bytes are made", () => {
+  assert.throws(() => frame(Kind.CALL, 1, ["f", [new Uint8Array(2000)]], 0, 1024), (e: unknown) =>
+    e instanceof CodecError && /cannot send a frame of \d+ bytes: it exceeds maxFrameSize \(1024 bytes\)/.test(e.message));
+  // Large JSON: its length alone says so (at least one byte a unit), before it is encoded.
+  assert.throws(() => frame(Kind.MESSAGE, 0, "x".repeat(5000), 0, 1024), /frame of at least 50\d\d bytes/);
+  // Multi-byte text found over the limit once encoded.
+  assert.throws(() => frame(Kind.MESSAGE, 0, "☃".repeat(400), 0, 1024), /frame of 12\d\d bytes/);
+  const parts = frame(Kind.MESSAGE, 0, "x".repeat(900), 0, 1024);
+  assert.ok(concat(parts).length <= 1024);
+  assert.equal(frame(Kind.MESSAGE, 0, "x".repeat(1024 - HEADER - 8 - 2), 0, 1024)[0]!.length, 1024, "exactly the limit goes");
 });
 
 test("worker protocol: what cannot be sent is a clear error before anything is sent", () => {

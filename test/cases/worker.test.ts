@@ -1,13 +1,13 @@
 // worker(): functions of a module called in a runtime child process over a
 // socketpair, on every runtime as parent, with the worker on the same
 // runtime and on another one (test/fixtures/worker-jobs.ts).
-import { closeSync, openSync, readFileSync, readlinkSync, unlinkSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readlinkSync, unlinkSync } from "node:fs";
 import { loadNative } from "../../src/ffi/load.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
-import { worker, WorkerError } from "../../src/index.ts";
+import { pool, run, SpawnError, worker, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
 import { repoRoot } from "../repo-root.ts";
-import { BIN, baseline, kinds, noLeftovers, start } from "../worker-kinds.ts";
+import { BIN, baseline, fixtureFor, kinds, noLeftovers, start } from "../worker-kinds.ts";
 import { buildWorkerHost } from "../worker-host.ts";
 import { runFixture, showFixture } from "../fixtures.ts";
 
@@ -185,6 +185,70 @@ for (const kind of kinds) {
     unlinkSync(path);
     await noLeftovers(fds);
   }, 60000);
+
+  test(`${on}: an fd that is not open fails only its sendFd() or call (EBADF), on either side; the worker and its other calls live on`, async () => {
+    const fds = await baseline(kind);
+    const w = await start(kind);
+    const bad = closedFdNumber();
+    const other = w.call("later", ["still answered", 300]);
+    other.catch(() => {}); // awaited below: a failure before then must not be unhandled
+    const sent: any = await w.sendFd(bad).then(() => null, (e) => e);
+    assert.equal(sent?.code, "EBADF", String(sent));
+    assert.match(sent.message, new RegExp(`sendFd\\(\\).* ${bad}, which is not an open fd`));
+    const called: any = await w.call("echo", [1], { fds: [bad] }).then(() => null, (e) => e);
+    assert.equal(called?.code, "EBADF", String(called));
+    assert.match(called.message, new RegExp(`call\\("echo"\\): fds\\[0\\] is ${bad}, which is not an open fd`));
+    assert.equal(await other, "still answered");
+    // The worker's parent.sendFd() of a closed fd: that promise rejects, the worker lives.
+    const inWorker = await w.call("sendClosedFd", [bad]) as { code: string; message: string };
+    assert.equal(inWorker?.code, "EBADF", JSON.stringify(inWorker));
+    assert.equal(await w.call("echo", ["alive"]), "alive");
+    await w.close();
+    assert.equal((await w.exited).exitCode, 0);
+    await noLeftovers(fds);
+  }, 60000);
+
+  test(`${on}: a thrown error keeps what can be sent; a property that cannot (a function, a cyclic cause) is left out`, async () => {
+    const w = await start(kind);
+    const fn: any = await w.call("failUnsendable", ["fn"]).then(() => null, (e) => e);
+    assert.equal(fn instanceof Error && !(fn instanceof WorkerError), true, String(fn));
+    assert.equal(fn.message, "has fn");
+    assert.equal(fn.code, "E_KEPT");
+    assert.match(fn.stack, /worker-jobs/);
+    assert.ok(!("fn" in fn));
+    assert.equal(fn.cause instanceof TypeError, true, String(fn.cause));
+    assert.deepEqual([fn.cause.message, fn.cause.n, "also" in fn.cause], ["inner", 2, false]);
+    const cycle: any = await w.call("failUnsendable", ["cycle"]).then(() => null, (e) => e);
+    assert.equal(cycle.message, "has cycle");
+    assert.equal(cycle.code, "E_KEPT");
+    assert.equal(cycle.cause, undefined);
+    assert.equal(await w.call("echo", [1]), 1);
+    await w.close();
+  }, 60000);
+
+  test(`${on}: a thrown AggregateError arrives as one, with its errors (own, not enumerable)`, async () => {
+    const w = await start(kind);
+    const agg: any = await w.call("failAggregate").then(() => null, (e) => e);
+    assert.equal(agg instanceof AggregateError, true, String(agg));
+    assert.equal(agg.message, "two failed");
+    assert.equal(agg.errors.length, 2);
+    assert.equal(agg.errors[0].message, "first");
+    assert.equal(agg.errors[1] instanceof TypeError, true);
+    assert.equal(agg.errors[1].code, "E_2");
+    assert.equal(await w.call("echo", [1]), 1);
+    await w.close();
+  }, 60000);
+}
+
+/** An fd number that is not open here (fstat says EBADF). */
+function closedFdNumber(): number {
+  for (let fd = 9999; ; fd--) {
+    try {
+      fstatSync(fd);
+    } catch (e) {
+      if ((e as { code?: string }).code === "EBADF") return fd;
+    }
+  }
 }
 
 test(`worker (${runtime} → node): a TypeScript module on Node 20 is a clear error, not a hang`, async () => {
@@ -201,7 +265,52 @@ test(`worker (${runtime}): options are checked before anything is spawned`, () =
   assert.throws(() => worker(`${repoRoot}x.ts`, { stdio: ["ignore", "inherit", "inherit", 0] }), /stdio\[3\] is the worker's channel/);
   assert.throws(() => worker(`${repoRoot}x.ts`, { maxFrameSize: 1 }), /maxFrameSize/);
   assert.throws(() => worker(42 as never), /module must be a URL or a path/);
+  // No stream of the Worker reads a worker's stdout or writes its stdin: "pipe" there would block it.
+  const refused = (o: object, re: RegExp) => assert.throws(() => worker(`${repoRoot}x.ts`, o), (e: unknown) => e instanceof TypeError && re.test(e.message));
+  const use = /use "inherit", "ignore", an fd, a file/;
+  refused({ stdout: "pipe" }, /^stdout: "pipe" is not available for a worker: .*no stdout stream/);
+  refused({ stdout: "pipe" }, use);
+  refused({ stdin: "pipe" }, /^stdin: "pipe" is not available for a worker: .*use "ignore", "inherit", an fd, a file/);
+  refused({ stdio: "pipe" }, /^stdio: "pipe" is not available/);
+  refused({ stdio: ["ignore", "pipe"] }, /^stdio\[1\]: "pipe"/);
+  refused({ stdio: ["ignore", "inherit", "pipe", null, "pipe"] }, /^stdio\[4\]: "pipe"/);
+  refused({ stdout: "pty" }, /^stdout: "pty"/);
+  refused({ pty: true }, /^pty: /);
 });
+
+test(`worker (${runtime}): stderr "pipe" (the default, or given) is forwarded and its tail kept; stdio "pipe" with stdin and stdout given is fine`, async () => {
+  for (const options of [{}, { stderr: "pipe" }, { stdio: "pipe", stdin: "ignore", stdout: "inherit" }] as const) {
+    const w = await start(runtime, options);
+    const e: any = await w.call("crash", [3, "said on stderr"]).then(() => null, (x) => x);
+    assert.ok(e instanceof WorkerError, String(e));
+    assert.equal(e.exitCode, 3);
+    assert.match(e.stderr, /crashing: said on stderr/, JSON.stringify(options));
+  }
+}, 60000);
+
+test(`worker (${runtime}): a worker that cannot start (no such cwd) is returned; calls reject with WorkerError "did not start", exited with the SpawnError`, async () => {
+  const w = await start(runtime, { cwd: "/nonexistent-aspawn-dir" });
+  const e: any = await w.call("echo", [1]).then(() => null, (x) => x);
+  assert.ok(e instanceof WorkerError, String(e));
+  assert.match(e.message, /did not start/);
+  assert.ok(e.cause instanceof SpawnError, String(e.cause));
+  const exited = await w.exited.then(() => null, (x) => x);
+  assert.ok(exited instanceof SpawnError, String(exited));
+  // A pool does not throw either: each call says why.
+  const p = pool(await fixtureFor(runtime), { runtime: BIN[runtime], min: 1, cwd: "/nonexistent-aspawn-dir" });
+  const pe: any = await p.call("echo", [1]).then(() => null, (x) => x);
+  assert.ok(pe instanceof WorkerError && /did not start/.test(pe.message), String(pe));
+  await p.terminate();
+}, 60000);
+
+test(`worker (deno, ASPAWN_BACKEND=portable): worker() says workers need the native backend, not "stdio[3]"`, async () => {
+  const r = await run(BIN.deno, ["run", "--no-check", "--allow-all", `${repoRoot}test/fixtures/worker-portable.ts`], {
+    env: { ASPAWN_BACKEND: "portable" }, reject: false, timeout: 30000,
+  });
+  const out = r.stdout.trim();
+  assert.match(out, /^TypeError: worker\(\): workers need the native backend on deno: their channel is an extra fd \(fd 3\)/, `${out}\n${r.stderr}`);
+  assert.match(out, /ASPAWN_BACKEND=portable/);
+}, 60000);
 
 test(`worker (${runtime}): an idle worker or pool does not keep the parent alive; a call in flight and an awaited message do`, async () => {
   await buildWorkerHost();
