@@ -19,8 +19,18 @@ import { readStdio } from "./stdio.ts";
 import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
 import { toSignal, type NormalizedSpawn } from "./validate.ts";
 import { type Channel, openChannel } from "./ipc.ts";
+import { ChannelControl } from "./channel-control.ts";
 
 const EINVAL = 22, ENOSYS = 38;
+/** How long `exit` waits for the channel's end (see #exited). */
+const CHANNEL_END_WAIT_MS = 100;
+/** How long an unref'd child's ended pipe holds the loop for its exit (see #holdForExit). */
+const EXIT_AFTER_EOF_MS = 100;
+/**
+ * Streams of ours given to another child as its stdio (Node's
+ * kIsUsedAsStdio): that child reads them, so we never drain them.
+ */
+const usedAsStdio = new WeakSet<object>();
 type Stdio = Readable | Writable | PipeDuplex | null;
 const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("nodejs.dispose");
 
@@ -36,19 +46,24 @@ export class ChildProcess extends EventEmitter {
   stdout: Readable | null = null;
   stderr: Readable | null = null;
   stdio: Stdio[] = [];
-  /** The IPC channel (fork, or "ipc" in stdio), while open. */
-  channel: Channel | undefined = undefined;
+  /** Node's control object of the IPC channel (fork, or "ipc" in stdio); null once the channel closed. */
+  channel: ChannelControl | null | undefined = undefined;
 
   /** Node's internal name for the channel, which some code reads. */
-  get _channel(): Channel | undefined {
+  get _channel(): ChannelControl | null | undefined {
     return this.channel;
   }
+
+  #ipc: Channel | undefined;
 
   #sub: Subprocess | undefined;
   /** The child has been reaped (or never ran): nothing to signal. */
   #gone = false;
   #closesNeeded = 1;
   #closesGot = 0;
+  /** unref() was called (and no ref() since). */
+  #unrefd = false;
+  #exitHold: ReturnType<typeof setTimeout> | undefined;
 
   /** Node's internal step: start the program from normalised options (see validate.ts). */
   spawn(options: NormalizedSpawn): void {
@@ -96,6 +111,7 @@ export class ChildProcess extends EventEmitter {
     };
     lend(true);
     if (lent.length) this.once("exit", () => lend(false)).once("error", () => this.#gone && lend(false));
+    for (const s of lent) usedAsStdio.add(s);
     let sub: Subprocess;
     try {
       sub = aspawn(file, this.spawnargs.slice(1), lib);
@@ -146,6 +162,7 @@ export class ChildProcess extends EventEmitter {
       if (stream) {
         this.#closesNeeded++;
         stream.once("close", () => this.maybeClose());
+        stream.once("end", () => this.#holdForExit());
       }
       return stream;
     });
@@ -162,7 +179,7 @@ export class ChildProcess extends EventEmitter {
     if (this.spawnfile) err.path = this.spawnfile;
     err.spawnargs = this.spawnargs.slice(1);
     this.stdin?.destroy();
-    this.channel?.close();
+    this.#ipc?.close();
     this.emit("error", err);
     queueMicrotask(() => this.#flushStdio());
     this.maybeClose();
@@ -170,6 +187,28 @@ export class ChildProcess extends EventEmitter {
 
   #exited(s: ExitStatus): void {
     this.#gone = true;
+    clearTimeout(this.#exitHold);
+    // The child's death closed its end of the channel before the kernel
+    // reported the exit, so Node reads that EOF first: `disconnect`, then
+    // `exit`. Ours come in either order: wait for the channel's end, a
+    // little at most (a descendant may hold the channel open).
+    const ipc = this.#ipc;
+    if (ipc && !ipc.disconnected) {
+      let done = false;
+      const go = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.#emitExit(s);
+      };
+      const timer = setTimeout(go, CHANNEL_END_WAIT_MS);
+      ipc.onDisconnected(go);
+      return;
+    }
+    this.#emitExit(s);
+  }
+
+  #emitExit(s: ExitStatus): void {
     if (s.signal) this.signalCode = s.signal;
     else this.exitCode = s.exitCode;
     this.stdin?.destroy();
@@ -185,7 +224,7 @@ export class ChildProcess extends EventEmitter {
   #flushStdio(): void {
     for (const s of this.stdio) {
       const r = s as Readable | null;
-      if (!r || !r.readable) continue;
+      if (!r || !r.readable || usedAsStdio.has(r)) continue;
       const state = (r as unknown as { _readableState?: { readableListening?: boolean } })._readableState;
       const listening = state?.readableListening ?? (r.listenerCount("data") + r.listenerCount("readable") > 0);
       if (!listening) r.resume();
@@ -220,14 +259,42 @@ export class ChildProcess extends EventEmitter {
 
   /** Keep the event loop alive while the child runs (the default). */
   ref(): void {
+    this.#unrefd = false;
     this.#sub?.ref();
-    this.channel?.setRef(true);
   }
 
-  /** Let the event loop end while the child still runs (its pipes and channel included). */
+  /**
+   * Let the event loop end while the child still runs. As in Node, this is
+   * the process's own ref alone: its stdio streams and its channel keep
+   * the loop alive while they are in use (`channel.unref()` for that one).
+   */
   unref(): void {
-    this.#sub?.unref();
-    this.channel?.setRef(false);
+    if (!this.#sub) return;
+    this.#unrefd = true;
+    this.#sub.unref();
+    for (const s of this.stdio) {
+      if (!s || usedAsStdio.has(s)) continue;
+      (s as { setRef?(ref: boolean): void }).setRef?.(true);
+      // Node's sockets read from the start, up to their buffer's size: a
+      // pipe nobody reads keeps the loop alive until it ends or fills that.
+      if (s instanceof Readable && s.readable && s.readableFlowing === null) s.read(0);
+    }
+  }
+
+  /**
+   * A pipe of an unref'd child ended while it runs: its exit is most likely
+   * on the way (a dying process's fds close before its parent is told).
+   * Node sees both in one turn of its loop; ours come apart, so the loop
+   * is held a moment for the exit, and `exit` and `close` (exec's
+   * callback) are not lost.
+   */
+  #holdForExit(): void {
+    if (this.#unrefd && !this.#gone && !this.#exitHold) this.#exitHold = setTimeout(() => {}, EXIT_AFTER_EOF_MS);
+  }
+
+  /** @internal the channel is closed (or closes once written): Node's `channel` is null from then. */
+  channelClosed(): void {
+    this.channel = null;
   }
 
   /**
@@ -238,7 +305,8 @@ export class ChildProcess extends EventEmitter {
   declare disconnect?: () => void;
 
   #withChannel(channel: Channel): void {
-    this.channel = channel;
+    this.#ipc = channel;
+    this.channel = new ChannelControl(channel);
     this.connected = true;
     this.#closesNeeded++;
     this.send = (message, handle, options, callback) => channel.send(message, handle, options, callback);

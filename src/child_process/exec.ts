@@ -154,8 +154,9 @@ export function exec(command: string, options?: unknown, callback?: unknown): Ch
     callback = options;
     options = undefined;
   }
-  const given = options as Record<string, unknown> | undefined;
-  const o = ownOptions(given, { shell: typeof given?.shell === "string" ? given.shell : true });
+  // Node spreads what it got: options that are not an object add nothing (a string its characters).
+  const given = Object(options ?? {}) as Record<string, unknown>;
+  const o = ownOptions(given, { shell: typeof given.shell === "string" ? given.shell : true });
   return execFile(command, o, callback);
 }
 

@@ -1,10 +1,13 @@
 /**
  * fork(): a Node program (process.execPath, or `execPath`) with `execArgv`
- * and an IPC channel on the "ipc" stdio entry (fd 3 by default), which the
- * child finds through NODE_CHANNEL_FD (ipc.ts).
+ * (on Deno, as Deno starts itself: deno-args.ts) and an IPC channel on the
+ * "ipc" stdio entry (fd 3 by default), which the child finds through
+ * NODE_CHANNEL_FD (ipc.ts).
  */
 import { fileURLToPath } from "node:url";
+import { runtime } from "../ffi/runtime.ts";
 import type { ChildProcess } from "./child-process.ts";
+import { denoForkArgs } from "./deno-args.ts";
 import { invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
 import { spawn } from "./spawn.ts";
 import { nullCheck, ownOptions, validatedPath, validateObject } from "./validate.ts";
@@ -22,8 +25,10 @@ export function fork(modulePath: string | URL, args?: unknown, options?: unknown
   const o = Object.assign(ownOptions(options as Record<string, unknown>), { shell: false });
   o.execPath = o.execPath || process.execPath;
   nullCheck(o.execPath, "options.execPath");
-  const execArgv = (o.execArgv as string[] | undefined) ?? process.execArgv;
-  execArgv.forEach((a, i) => nullCheck(a, `options.execArgv[${i}]`));
+  // As Node: any truthy execArgv, indexed and spread (a string gives its characters).
+  const given = (o.execArgv || process.execArgv) as ArrayLike<string>;
+  for (let i = 0; i < given.length; i++) nullCheck(given[i], `options.execArgv[${i}]`);
+  const execArgv = [...given as unknown as Iterable<string>];
   if (typeof o.stdio === "string") {
     if (!["pipe", "inherit", "ignore"].includes(o.stdio)) throw invalidArgValue("stdio", o.stdio);
     o.stdio = [o.stdio, o.stdio, o.stdio, "ipc"];
@@ -32,5 +37,7 @@ export function fork(modulePath: string | URL, args?: unknown, options?: unknown
   else if (!o.stdio.includes("ipc")) {
     throw nodeError(Error, "ERR_CHILD_PROCESS_IPC_REQUIRED", "Forked processes must have an IPC channel, missing value 'ipc' in options.stdio");
   }
-  return spawn(o.execPath as string, [...execArgv, path, ...argv], o);
+  // Deno runs Deno's way (deno-args.ts); another program (a Node) as Node runs it.
+  const own = runtime === "deno" && o.execPath === process.execPath;
+  return spawn(o.execPath as string, own ? denoForkArgs(execArgv, path, argv) : [...execArgv, path, ...argv], o);
 }

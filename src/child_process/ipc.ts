@@ -28,6 +28,8 @@ import { socketLists } from "./socket-list.ts";
 export interface ChannelOwner extends EventEmitter {
   connected: boolean;
   maybeClose(): void;
+  /** The channel is closed, or closes once what was sent is written: Node's `channel` is null from here on. */
+  channelClosed(): void;
 }
 
 const channelClosed = () => nodeError(Error, "ERR_IPC_CHANNEL_CLOSED", "Channel closed");
@@ -69,6 +71,10 @@ export class Channel {
   #conn: Connection | undefined;
   #ref = true;
   #ended = false;
+  /** `disconnect` was emitted. */
+  #disconnected = false;
+  /** Called once it is (see ChildProcess#exited). */
+  #onDisconnected: (() => void)[] = [];
   /** The last write queued: disconnect() closes after it. */
   #last: Promise<unknown> = Promise.resolve();
   /** Messages waiting for a handle's acknowledgement (Node's _handleQueue): set while one is awaited. */
@@ -170,6 +176,7 @@ export class Channel {
     if (this.#ended) return;
     this.#ended = true;
     this.#owner.connected = false;
+    this.#owner.channelClosed();
     // A socket sent and never acknowledged: the receiver is gone, ours is closed.
     this.#pending?.out.release?.();
     this.#pending = undefined;
@@ -177,7 +184,24 @@ export class Channel {
       if (error && (error as { code?: string }).code !== "EPIPE") this.#owner.emit("error", error);
       this.#owner.emit("disconnect");
       this.#owner.maybeClose();
+      this.#disconnected = true;
+      for (const fn of this.#onDisconnected.splice(0)) fn();
     });
+  }
+
+  /** Whether `disconnect` was emitted. */
+  get disconnected(): boolean {
+    return this.#disconnected;
+  }
+
+  /** Call fn right after `disconnect` is emitted. */
+  onDisconnected(fn: () => void): void {
+    this.#onDisconnected.push(fn);
+  }
+
+  /** Our end's fd, while open (Node's channel.fd); -1 after. */
+  get fd(): number {
+    return this.#ended || !this.#conn || this.#conn.closed ? -1 : this.#fd;
   }
 
   /** Node's send(message[, handle][, options][, callback]). */
@@ -258,6 +282,7 @@ export class Channel {
   }
 
   #close(): void {
+    this.#owner.channelClosed();
     if (this.#pending) {
       this.#pending.out.release?.();
       this.#pending = undefined;

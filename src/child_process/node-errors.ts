@@ -3,7 +3,7 @@
  * property and `TypeError [CODE]: message` as the stack's first line, so
  * code that tests `err.code` or matches Node's messages sees no difference.
  */
-import { inspect } from "node:util";
+import { format, inspect } from "node:util";
 import { errnoCode, errnoMessage } from "../api/errno.ts";
 
 type Ctor = new (message: string) => Error;
@@ -103,9 +103,14 @@ export function outOfRange(name: string, range: string, value: unknown): RangeEr
   return coded(RangeError, "ERR_OUT_OF_RANGE", `The value of "${name}" is out of range. It must be ${range}. Received ${shown}`);
 }
 
-/** ERR_UNKNOWN_SIGNAL. */
+/** ERR_UNKNOWN_SIGNAL: Node formats the value with %s (`Unknown signal: {}` for an object, not `[object Object]`). */
 export function unknownSignal(sig: unknown): TypeError {
-  return coded(TypeError, "ERR_UNKNOWN_SIGNAL", `Unknown signal: ${String(sig)}`);
+  return coded(TypeError, "ERR_UNKNOWN_SIGNAL", format("Unknown signal: %s", sig));
+}
+
+/** ERR_UNKNOWN_ENCODING, as Buffer's toString() throws it. */
+export function unknownEncoding(encoding: unknown): TypeError {
+  return coded(TypeError, "ERR_UNKNOWN_ENCODING", format("Unknown encoding: %s", encoding));
 }
 
 /** An error with a Node code and a fixed message (ERR_IPC_ONE_PIPE and friends). */

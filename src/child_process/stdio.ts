@@ -2,8 +2,10 @@
  * Node's `stdio` option (getValidStdio's rules) read into the library's
  * per-fd array: "pipe"/"overlapped" pipes, "ignore" /dev/null (fds 0-2)
  * or closed, "inherit" this process's fd of the same number, a number or a
- * stream with an fd passed as is, "ipc" the channel's socket.
+ * stream with an fd passed as is (a negative number is "pipe"), "ipc" the
+ * channel's socket.
  */
+import { inspect } from "node:util";
 import { invalidArgValue, nodeError } from "./node-errors.ts";
 import { PipeReadable, PipeWritable } from "./streams.ts";
 
@@ -57,10 +59,8 @@ export function readStdio(stdio: unknown, sync: boolean): ReadStdio {
       return "ipc";
     }
     if (v === "inherit") return i;
-    if (typeof v === "number") {
-      if (!Number.isInteger(v) || v < 0) throw invalidArgValue("stdio", stdio);
-      return v;
-    }
+    // A negative number is a pipe (Node's rule); others reach libuv as int32s.
+    if (typeof v === "number") return v < 0 ? "pipe" : v | 0;
     if (typeof v === "object") {
       const fd = fdOf(v);
       if (fd !== undefined && (v instanceof PipeReadable || v instanceof PipeWritable)) lent.push(v);
@@ -69,9 +69,10 @@ export function readStdio(stdio: unknown, sync: boolean): ReadStdio {
     if (typeof v === "string" || ArrayBuffer.isView(v)) {
       if (sync) return { input: typeof v === "string" ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength) };
       throw nodeError(TypeError, "ERR_INVALID_SYNC_FORK_INPUT",
-        `Asynchronous forks do not support Buffer, TypedArray, DataView or string input: ${typeof v === "string" ? `'${v}'` : "buffer"}`);
+        `Asynchronous forks do not support Buffer, TypedArray, DataView or string input: ${inspect(v)}`);
     }
-    throw invalidArgValue("stdio", stdio);
+    // Node names the entry, not the whole array.
+    throw invalidArgValue("stdio", v);
   });
   return { slots, ipc, lent };
 }

@@ -29,13 +29,14 @@ export class PipeReadable extends Readable {
   }
 
   override _read(): void {
+    // The read starts now, even before the gate opens: a pending read is
+    // what keeps the event loop alive for a stream someone reads.
+    let next: Promise<Uint8Array | null> = this.#reader.read();
     if (this.#gate) {
-      const gate = this.#gate;
+      next = Promise.all([next, this.#gate]).then(([chunk]) => chunk);
       this.#gate = undefined;
-      void gate.then(() => this._read());
-      return;
     }
-    this.#reader.read().then(
+    next.then(
       (chunk) => this.push(chunk ? asBuffer(chunk) : null),
       (e: Error) => this.destroy(e),
     );

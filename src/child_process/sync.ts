@@ -8,7 +8,7 @@ import { Buffer } from "node:buffer";
 import { SpawnError } from "../api/errors.ts";
 import type { RunOptions } from "../api/options.ts";
 import { runSync } from "../api/run-sync.ts";
-import { type ErrnoError, errnoError, invalidArgType } from "./node-errors.ts";
+import { type ErrnoError, errnoError, invalidArgType, invalidArgValue, unknownEncoding } from "./node-errors.ts";
 import { readStdio, type Slot } from "./stdio.ts";
 import { killSignalOf, normalizeSpawnArguments, nullCheck, ownOptions, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
 
@@ -33,15 +33,24 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
   validateMaxBuffer(maxBuffer);
   const killSignal = killSignalOf(o.killSignal);
   const { slots } = readStdio(o.stdio ?? "pipe", true);
-  const encoding = typeof o.encoding === "string" && o.encoding !== "buffer" ? o.encoding as BufferEncoding : undefined;
+  // Node decodes each output with any encoding given but "buffer", and
+  // throws then, after the run, if Buffer does not know it.
+  const encoding = o.encoding && o.encoding !== "buffer" ? o.encoding : undefined;
   let input: Uint8Array | undefined;
   const given = o.input ?? (slots[0] as { input?: unknown } | undefined)?.input;
   if (given != null) {
-    if (typeof given === "string") input = Buffer.from(given, encoding);
+    // Node's Buffer.from(input, options.encoding): "buffer" is unknown there.
+    if (typeof given === "string") input = Buffer.from(given, typeof o.encoding === "string" && o.encoding ? checked(o.encoding) : undefined);
     else if (ArrayBuffer.isView(given)) input = new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
     else throw invalidArgType("options.stdio[0]", ["Buffer", "TypedArray", "DataView", "string"], given);
   }
   const stdio = slots.map((s: Slot, i) => (typeof s === "object" ? "pipe" : i === 0 && input !== undefined ? "pipe" : s));
+  // The native sync call collects stdout and stderr only (a documented difference).
+  const extra = stdio.findIndex((s, i) => i > 2 && s === "pipe");
+  if (extra > 0) {
+    throw invalidArgValue(`options.stdio[${extra}]`, o.stdio && typeof o.stdio === "object" ? (o.stdio as unknown[])[extra] : o.stdio,
+      "cannot be a pipe: aspawn's spawnSync collects stdout and stderr only");
+  }
   // The library's options without a prototype too: it must not see a polluted Object.prototype's cwd or uid.
   const lib: RunOptions = ownOptions({
     argv0: o.args[0],
@@ -79,7 +88,8 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
   const shape = (bytes: string | Uint8Array, fd: number): Buffer | string | null => {
     if (stdio[fd] !== "pipe") return null;
     const b = Buffer.from(bytes as Uint8Array);
-    return encoding ? b.toString(encoding) : b;
+    if (!encoding) return b;
+    return b.length ? b.toString(checked(encoding)) : "";
   };
   const stdout = shape(r.stdout, 1), stderr = shape(r.stderr, 2);
   const ret: SpawnSyncReturns = {
@@ -94,6 +104,12 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
   if (r.timedOut) ret.error = fail(ETIMEDOUT);
   else if (r.maxBufferExceeded || r.stdout.length > maxBuffer || r.stderr.length > maxBuffer) ret.error = fail(ENOBUFS);
   return ret;
+}
+
+/** An encoding Buffer knows, else Node's ERR_UNKNOWN_ENCODING (whatever this runtime's Buffer would throw). */
+function checked(encoding: unknown): BufferEncoding {
+  if (typeof encoding === "string" && Buffer.isEncoding(encoding)) return encoding;
+  throw unknownEncoding(encoding);
 }
 
 /** Node's error for a failed sync exec: the spawn error, or `Command failed: CMD\nSTDERR`, with the result's fields. */
@@ -127,7 +143,8 @@ export function execFileSync(file: string, args?: unknown, options?: unknown): B
 export function execSync(command: string, options?: unknown): Buffer | string | null {
   validateString(command, "command");
   nullCheck(command, "command");
-  const o = ownOptions(options as Record<string, unknown>);
+  // As exec(): options that are not an object add nothing.
+  const o = ownOptions(Object(options ?? {}) as Record<string, unknown>);
   o.shell = typeof o.shell === "string" ? o.shell : true;
   const ret = spawnSync(command, o);
   if (!o.stdio && ret.stderr) process.stderr.write(ret.stderr);

@@ -1,6 +1,7 @@
 // aspawn/child_process: fork() and Node's IPC channel, with an unmodified
 // Node child (test/fixtures/cp-ipc-child.cjs: process.send and
 // process.on("message")) whatever runtime the parent is.
+import { denoForkArgs } from "../../src/child_process/deno-args.ts";
 import { type ChildProcess, fork, spawn } from "../../src/child_process/index.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { assert, test } from "../adapter.ts";
@@ -119,3 +120,74 @@ test("fork: send and disconnect exist only on a child with a channel, as in Node
   child.disconnect();
   assert.equal((await done).close[0], 5);
 }, 30000);
+
+test("fork: a child killed, timed out or aborted — disconnect before exit, as in Node; channel is null by then", async () => {
+  const order = async (options: Parameters<typeof fork>[2], act: (c: ChildProcess) => void) => {
+    const child = fork(CHILD, { execPath: NODE, ...options });
+    const seen: unknown[] = [];
+    child.on("disconnect", () => seen.push(child.channel));
+    const done = record(child);
+    await next(child);
+    act(child);
+    const r = await done;
+    assert.deepEqual(seen, [null], "channel at disconnect");
+    return r.events.filter((e) => e !== "spawn").map((e) => e.split(" ")[0]);
+  };
+  for (let i = 0; i < 3; i++) assert.deepEqual(await order({}, (c) => c.kill()), ["disconnect", "exit", "close"]);
+  assert.deepEqual(await order({}, (c) => c.send("exit")), ["disconnect", "exit", "close"]);
+  assert.deepEqual(await order({ timeout: 300 }, () => {}), ["disconnect", "exit", "close"]);
+  const ac = new AbortController();
+  assert.deepEqual(await order({ signal: ac.signal }, () => ac.abort()), ["error", "disconnect", "exit", "close"]);
+}, 30000);
+
+test("fork: subprocess.channel is Node's control object (ref, unref, refCounted, unrefCounted, fd), null once the channel closed", async () => {
+  const plain = spawn("true");
+  assert.equal(plain.channel, undefined);
+  await record(plain);
+  const child = fork(CHILD, { execPath: NODE });
+  const channel = child.channel as unknown as {
+    ref(): void; unref(): void; refCounted(): void; unrefCounted(): void; fd: number; once(e: string, f: () => void): void;
+  };
+  for (const m of ["ref", "unref", "refCounted", "unrefCounted"] as const) assert.equal(typeof channel[m], "function", m);
+  assert.equal(typeof channel.fd, "number");
+  assert.ok(channel.fd > 2);
+  assert.equal((child as unknown as { _channel: unknown })._channel, channel);
+  // The count falling back to 0 unrefs the channel and says so.
+  let unrefs = 0;
+  channel.once("unref", () => unrefs++);
+  channel.refCounted();
+  channel.refCounted();
+  channel.unrefCounted();
+  assert.equal(unrefs, 0);
+  channel.unrefCounted();
+  assert.equal(unrefs, 1);
+  channel.ref();
+  const done = record(child);
+  await next(child);
+  child.disconnect();
+  assert.equal(child.channel, null, "null as soon as disconnect() closes it");
+  assert.equal((await done).close[0], 5);
+}, 30000);
+
+test("fork: from Deno, a Deno child runs as Deno's own fork starts it (run -A ...): env and fs work", async () => {
+  const child = fork(`${repoRoot}test/fixtures/cp-env-child.cjs`, ["arg"], { silent: true });
+  const done = record(child);
+  const died = done.then((r) => Promise.reject(new Error(`no message; the child said: ${r.stderr}`)));
+  const m = await Promise.race([next(child), died]) as { home: string; read: boolean; cmdline: string[] };
+  assert.deepEqual([m.home, m.read], ["string", true]);
+  if (runtime === "deno") {
+    assert.deepEqual(m.cmdline.slice(1, 5), ["run", "-A", "--unstable-bare-node-builtins", "--unstable-detect-cjs"]);
+    assert.equal(m.cmdline.at(-1), "arg");
+  }
+  assert.equal((await done).close[0], 0);
+}, 30000);
+
+test("fork: Node's execArgv as Deno reads it (denoForkArgs); Deno's own execArgv as it is", () => {
+  const prefix = ["run", "-A", "--unstable-bare-node-builtins", "--unstable-detect-cjs"];
+  assert.deepEqual(denoForkArgs([], "m.cjs", ["a"]), [...prefix, "m.cjs", "a"]);
+  assert.deepEqual(
+    denoForkArgs(["--max-old-space-size=100", "--no-warnings", "--expose-gc", "--require", "x.cjs", "--enable-source-maps", "-C", "dev", "--inspect=0"], "m.cjs", []),
+    [...prefix, "--v8-flags=--max-old-space-size=100,--expose-gc", "--quiet", "--conditions=dev", "--inspect=0", "m.cjs"],
+  );
+  assert.deepEqual(denoForkArgs(["run", "--allow-read"], "m.cjs", ["a"]), ["run", "--allow-read", "m.cjs", "a"]);
+});

@@ -9,6 +9,7 @@ import { runtime } from "../../src/ffi/runtime.ts";
 import { assert, test } from "../adapter.ts";
 import { record } from "../child-process-events.ts";
 import { runFixture } from "../fixtures.ts";
+import { repoRoot } from "../repo-root.ts";
 import { until } from "../wait.ts";
 
 test("child_process: events in Node's order, output, exit code", async () => {
@@ -334,3 +335,90 @@ test("child_process: one child's stdout lent as another's stdin — blocking whi
   // An empty cwd is no cwd (Node does not chdir to it).
   assert.equal((await record(spawn("pwd", { cwd: "" }))).stdout, `${process.cwd()}\n`);
 });
+
+test("child_process: unref() unrefs the process alone — a pipe being read, exec's pipes, a fork's channel keep the parent alive, as in Node", async () => {
+  const late = `${repoRoot}test/fixtures/cp-late-child.cjs`;
+  const run = (mode: string) => runFixture("cp-unref", [mode, late], { timeoutMs: 15000 });
+  const lines = (out: string) => out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  // One at a time: on Node each run bundles the fixture again, to the same file.
+  const [read, exec, unread, ignore, forked, chUnref, chCounted] = [
+    await run("read"), await run("exec"), await run("unread"), await run("ignore"), await run("fork"), await run("channel-unref"),
+    await run("channel-counted"),
+  ];
+  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted]) assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(lines(read.stdout), [{ data: "late\n" }]);
+  assert.deepEqual(lines(exec.stdout), [{ error: null, stdout: "done\n" }]);
+  assert.ok(unread.ms >= 450, `a pipe nobody reads held the parent ${Math.round(unread.ms)} ms, not until it ended (500)`);
+  assert.deepEqual(lines(forked.stdout), [{ message: "late" }]);
+  // Nothing connected to the parent, or the channel unref'd too: it exits before its child (5 s, 3 s).
+  for (const r of [ignore, chUnref, chCounted]) {
+    assert.ok(r.ms < 2500, `exited after ${Math.round(r.ms)} ms`);
+    assert.equal(r.stdout, "");
+  }
+}, 40000);
+
+test("child_process: a pipe lent to another child as its stdin is not drained when its owner exits (Node's kIsUsedAsStdio)", async () => {
+  const a = spawn("sh", ["-c", "echo piped; echo piped2"]);
+  const b = spawn("sh", ["-c", "sleep 0.2; tr a-z A-Z"], { stdio: [a.stdout!, "pipe", "inherit"] });
+  const r = await record(b);
+  assert.equal(r.stdout, "PIPED\nPIPED2\n");
+  assert.deepEqual(r.close, [0, null]);
+  assert.equal(a.exitCode, 0);
+});
+
+test("child_process: Node 20's corner cases of its arguments — accepted as Node accepts them, errors as Node words them", async () => {
+  // A negative fd in stdio is a pipe.
+  const neg = spawn("sh", ["-c", "cat"], { stdio: [-1, "pipe", "inherit"] });
+  assert.ok(neg.stdin && neg.stdout);
+  const done = record(neg);
+  neg.stdin!.end("through\n");
+  assert.equal((await done).stdout, "through\n");
+  // exec() and execSync() take options that are not an object as no options.
+  const out = await new Promise((resolve) => loose.exec("echo x", "str", (_e: unknown, o: string) => resolve(o)));
+  assert.equal(out, "x\n");
+  assert.equal(String((cp.execSync as (c: string, o: unknown) => unknown)("echo z", 5)), "z\n");
+  // fork() spreads execArgv as it is given (a string: its characters).
+  const forked = loose.fork("mod", [], { execPath: "/bin/true", execArgv: "-x" }) as ChildProcess;
+  assert.deepEqual(forked.spawnargs, ["/bin/true", "-", "x", "mod"]);
+  await record(forked);
+  // An encoding Buffer does not know: thrown once the output is there to decode.
+  assert.deepEqual(thrown(() => cp.spawnSync("echo", { encoding: 5 as never })), ["ERR_UNKNOWN_ENCODING", "Unknown encoding: 5"]);
+  assert.equal(cp.spawnSync("true", { encoding: "nope" as never }).stdout, "", "nothing to decode: no error");
+  // Values shown as Node's inspect() shows them.
+  assert.deepEqual(thrown(() => loose.spawn("ls", { stdio: [Buffer.from("x")] })), [
+    "ERR_INVALID_SYNC_FORK_INPUT", "Asynchronous forks do not support Buffer, TypedArray, DataView or string input: <Buffer 78>",
+  ]);
+  assert.deepEqual(thrown(() => loose.spawn("ls", { stdio: [{}] })), ["ERR_INVALID_ARG_VALUE", "The argument 'stdio' is invalid. Received {}"]);
+  const sleeper = spawn("sleep", ["5"]);
+  assert.deepEqual(thrown(() => sleeper.kill({} as never)), ["ERR_UNKNOWN_SIGNAL", "Unknown signal: {}"]);
+  assert.deepEqual(thrown(() => sleeper.kill([1] as never)), ["ERR_UNKNOWN_SIGNAL", "Unknown signal: [ 1 ]"]);
+  sleeper.kill();
+  await record(sleeper);
+  // An extra pipe is beyond the native sync call: a Node-shaped error naming the option.
+  const [code, message] = thrown(() => cp.spawnSync("true", { stdio: ["pipe", "pipe", "pipe", "pipe"] }));
+  assert.equal(code, "ERR_INVALID_ARG_VALUE");
+  assert.match(message, /^The property 'options\.stdio\[3\]' cannot be a pipe: .* Received 'pipe'$/);
+});
+
+if (runtime === "node") {
+  test("child_process: those corner cases against node:child_process (the oracle)", () => {
+    const calls: Record<string, (m: typeof cp) => unknown> = {
+      stdioBuffer: (m) => m.spawn("ls", { stdio: [Buffer.from("x")] } as never),
+      stdioObject: (m) => m.spawn("ls", { stdio: [{}] } as never),
+      stdioValue: (m) => m.spawn("ls", { stdio: Buffer.from("x") } as never),
+      encoding: (m) => m.spawnSync("echo", { encoding: 5 } as never),
+      inputEncoding: (m) => m.spawnSync("cat", { input: "x", encoding: "buffer" } as never),
+      kill: (m) => {
+        const c = m.spawn("sleep", ["5"], { stdio: "ignore" });
+        try {
+          return c.kill({} as never);
+        } finally {
+          c.kill("SIGKILL");
+        }
+      },
+    };
+    for (const [what, call] of Object.entries(calls)) {
+      assert.deepEqual(thrown(() => call(cp)), thrown(() => call(nodeCp as unknown as typeof cp)), what);
+    }
+  });
+}
