@@ -6,6 +6,7 @@
  * runtime for nothing (and Bun's and Deno's work the same way anyway).
  */
 import { describe } from "./check.ts";
+import { concat } from "./output.ts";
 import type { NodeStreamLike, NodeWritableLike } from "./options.ts";
 
 /** Where the bytes of a source come from, each read its own way by pump.ts. */
@@ -130,13 +131,7 @@ export function syncSourceBytes(s: Source, label: string): Uint8Array {
     chunks.push(bytes);
     size += bytes.length;
   }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concat(chunks, size);
 }
 
 /** `input`: text or any stdin source. */
