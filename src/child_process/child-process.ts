@@ -278,6 +278,7 @@ export class ChildProcess extends EventEmitter {
       // Node's sockets read from the start, up to their buffer's size: a
       // pipe nobody reads keeps the loop alive until it ends or fills that.
       if (s instanceof Readable && s.readable && s.readableFlowing === null) s.read(0);
+      if (s instanceof PipeReadable) s.readNow();
     }
   }
 

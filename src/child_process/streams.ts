@@ -21,6 +21,10 @@ export class PipeReadable extends Readable {
   readonly #reader: PipeReader;
   /** Settles once the child's `spawn` (or `error`) was emitted: no data comes before it, as in Node. */
   #gate: Promise<unknown> | undefined;
+  /** _read() came before the gate opened: the pull waits for it. */
+  #deferred = false;
+  /** A read started before the gate opened (readNow), for the first pull. */
+  #early: Promise<Uint8Array | null> | undefined;
 
   constructor(reader: PipeReader, gate: Promise<unknown>) {
     super();
@@ -29,17 +33,32 @@ export class PipeReadable extends Readable {
   }
 
   override _read(): void {
-    // The read starts now, even before the gate opens: a pending read is
-    // what keeps the event loop alive for a stream someone reads.
-    let next: Promise<Uint8Array | null> = this.#reader.read();
-    if (this.#gate) {
-      next = Promise.all([next, this.#gate]).then(([chunk]) => chunk);
-      this.#gate = undefined;
-    }
+    const gate = this.#gate;
+    if (!gate) return this.#pull();
+    // The native read starts after the gate too: the spawn call itself
+    // stays as short as it can be.
+    this.#gate = undefined;
+    this.#deferred = true;
+    void gate.then(() => this.#pull());
+  }
+
+  #pull(): void {
+    const next = this.#early ?? this.#reader.read();
+    this.#early = undefined;
+    this.#deferred = false;
     next.then(
       (chunk) => this.push(chunk ? asBuffer(chunk) : null),
       (e: Error) => this.destroy(e),
     );
+  }
+
+  /**
+   * @internal unref() of the child: a pending read is what keeps the event
+   * loop alive for this stream, and with the child unref'd nothing else
+   * would until the gate opens.
+   */
+  readNow(): void {
+    if ((this.#gate || this.#deferred) && !this.#early && !this.destroyed) this.#early = this.#reader.read();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
