@@ -42,6 +42,10 @@ export const nativeOnly = {
   "runSync all": all,
   /** Deno's outputSync() takes no input and no timeout (TypeErrors), and collects until the exit whatever maxBuffer says. */
   "runSync input, timeout and maxBuffer": ["deno"],
+  /** A script without "#!": Bun.spawn refuses it (ENOEXEC), so aspawn/child_process over it cannot run it under /bin/sh as Node does. */
+  "sh fallback": ["bun"],
+  /** aspawn's own API refuses a script without "#!" (ENOEXEC); Node's child_process and Deno.Command, under the portable backend, run it under /bin/sh. */
+  "no sh fallback": ["node", "deno"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;

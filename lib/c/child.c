@@ -637,12 +637,30 @@ static const char *env_lookup(char *const *envp, const char *name, uint32_t nlen
 }
 
 /*
- * execvp semantics without the shell fallback: try each PATH entry of the
- * child's own environment (an empty entry is the current directory); report
- * EACCES over ENOENT when some entry existed but was not executable; stop at
- * the first error that is not about the entry itself.
+ * execvp semantics: try each PATH entry of the child's own environment (an
+ * empty entry is the current directory); report EACCES over ENOENT when
+ * some entry existed but was not executable; stop at the first error that
+ * is not about the entry itself. With `sh`, a file the kernel cannot run
+ * (ENOEXEC) is given to /bin/sh, and the search goes on as it would after
+ * that exec's own error.
  */
-static long child_exec(const char *file, uint32_t flen, char *const *argv, char *const *envp, int search)
+static long try_exec(const char *path, char **argv, char *const *envp, int sh)
+{
+	static const char bin_sh[] = "/bin/sh";
+	char *arg0 = argv[0];
+	long r = sys_execve(path, argv, envp);
+	if (r != -ASP_ENOEXEC || !sh)
+		return r;
+	/* argv[-1] is ours (decode_strings); argv[0] is given back for the
+	 * next entry of the search. */
+	argv[-1] = (char *)bin_sh;
+	argv[0] = (char *)path;
+	r = sys_execve(bin_sh, argv - 1, envp);
+	argv[0] = arg0;
+	return r;
+}
+
+static long child_exec(const char *file, uint32_t flen, char **argv, char *const *envp, int search, int sh)
 {
 	char buf[ASP_PATH_MAX + ASP_NAME_MAX + 1];
 	const char *path, *p;
@@ -655,7 +673,7 @@ static long child_exec(const char *file, uint32_t flen, char *const *argv, char 
 		if (file[i] == '/')
 			search = 0;
 	if (!search)
-		return sys_execve(file, argv, envp);
+		return try_exec(file, argv, envp, sh);
 	if (flen > ASP_NAME_MAX)
 		return -ASP_ENAMETOOLONG;
 	path = env_lookup(envp, "PATH", 4);
@@ -676,7 +694,7 @@ static long child_exec(const char *file, uint32_t flen, char *const *argv, char 
 			for (i = 0; i < flen; i++)
 				buf[k++] = file[i];
 			buf[k] = 0;
-			r = sys_execve(buf, argv, envp);
+			r = try_exec(buf, argv, envp, sh);
 			switch (-r) {
 			case ASP_EACCES:
 				seen_eacces = 1;
@@ -752,8 +770,8 @@ static void decode_strings(struct child *c, struct asp_reader *strings, struct a
 		r = asp_read_string(strings, &c->file, &c->flen);
 	if (r < 0)
 		child_fail(c, r, ASP_STEP_SETUP, 0);
-	c->argv = ctx->ptrs;
-	c->envp = ctx->ptrs + h->argc + 1;
+	c->argv = ctx->ptrs + 1; /* ptrs[0]: /bin/sh's slot (try_exec) */
+	c->envp = c->argv + h->argc + 1;
 	for (i = 0; r == 0 && i < h->argc; i++)
 		r = asp_read_string(strings, (const char **)&c->argv[i], 0);
 	if (r == 0)
@@ -822,6 +840,7 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 	}
 	run_steps(&c, &strings, &h);
 	restore_signals_and_core(&c);
-	r = child_exec(c.file, c.flen, c.argv, c.envp, (h.flags & ASP_REQ_SEARCH_PATH) != 0);
+	r = child_exec(c.file, c.flen, c.argv, c.envp, (h.flags & ASP_REQ_SEARCH_PATH) != 0,
+		       (h.flags & ASP_REQ_SH_FALLBACK) != 0);
 	child_fail(&c, r, ASP_STEP_EXEC, 0);
 }

@@ -89,7 +89,7 @@ static inline int asp_req_open(const void *buf, uint32_t len, struct asp_reader 
 	if (h->size > ASP_REQ_MAX_SIZE)
 		return -ASP_E2BIG_;
 	if (h->size != len || h->steps_offset < sizeof *h || h->steps_offset > len ||
-	    (h->steps_offset & 3u) || (h->flags & ~(ASP_REQ_SEARCH_PATH | ASP_REQ_INHERIT_ENV)))
+	    (h->steps_offset & 3u) || (h->flags & ~(ASP_REQ_SEARCH_PATH | ASP_REQ_INHERIT_ENV | ASP_REQ_SH_FALLBACK)))
 		return -ASP_EINVAL_;
 	/* Each string takes at least 8 bytes and each step 8: bound the counts
 	 * before anyone sizes an array from them. */

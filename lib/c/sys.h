@@ -119,6 +119,7 @@
 #define ASP_EMFILE 24
 #define ASP_ENFILE 23
 #define ASP_E2BIG 7
+#define ASP_ENOEXEC 8
 #define ASP_ENOSYS 38
 #define ASP_ENAMETOOLONG 36
 #define ASP_ESTALE 116

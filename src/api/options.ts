@@ -98,6 +98,13 @@ export type RlimitName =
   | "as" | "core" | "cpu" | "data" | "fsize" | "locks" | "memlock" | "msgqueue" | "nice"
   | "nofile" | "nproc" | "rss" | "rtprio" | "sigpending" | "stack";
 
+/**
+ * @internal An option key of aspawn/child_process, not of the public API:
+ * `true` runs a file that execve refuses with ENOEXEC (a script without
+ * "#!") under /bin/sh, as execvp does and so node:child_process.
+ */
+export const shFallback: unique symbol = Symbol("aspawn.shFallback");
+
 /** A limit: soft = hard, or [soft, hard]. `Infinity` (or null) means unlimited. */
 export type RlimitValue = number | bigint | null | [soft: number | bigint | null, hard: number | bigint | null];
 

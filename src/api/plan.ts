@@ -8,7 +8,7 @@ import { RequestWriter } from "../ffi/request.ts";
 import { describe, noNul } from "./check.ts";
 import { inheritedEnvStamp, writeEnvironment, writeInheritedEnvironment } from "./environment.ts";
 import type { PipeReader } from "./child.ts";
-import type { Options } from "./options.ts";
+import { type Options, shFallback } from "./options.ts";
 import type { FdMap, StdioDefaults } from "./stdio.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
 import { fdMapIndex, steps } from "./steps.ts";
@@ -206,6 +206,7 @@ function remember(key: number, w: RequestWriter, values: unknown[], names: strin
  */
 interface LastRequest {
   key: number;
+  sh: boolean;
   file: string;
   args: readonly string[];
   env: unknown;
@@ -231,9 +232,9 @@ export function keptPlan(p: Plan): Plan {
   return Object.isFrozen(p) ? p : Object.freeze({ ...p, request: p.request.slice() });
 }
 
-function keep(key: number, file: string, args: readonly string[], env: unknown, p: Plan): void {
+function keep(key: number, sh: boolean, file: string, args: readonly string[], env: unknown, p: Plan): void {
   if (p.request.length > KEEP_MAX) return;
-  last = { key, file, args: Object.freeze(args.slice()), env, plan: keptPlan(p) };
+  last = { key, sh, file, args: Object.freeze(args.slice()), env, plan: keptPlan(p) };
 }
 
 function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defaults: StdioDefaults): Plan {
@@ -242,12 +243,12 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
   if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
   if (typeof o !== "object" || o === null) throw new TypeError("options must be an object");
   const key = stepsKey(o, defaults), hit = key < 0 ? undefined : stepCache.get(key);
-  const f = file as string;
+  const f = file as string, sh = (o as { [shFallback]?: unknown })[shFallback] === true;
   const env = hit && o.env === undefined && o.clearEnv === undefined && o.argv0 === undefined ? inheritedEnvStamp() : undefined;
-  if (env !== undefined && last && last.key === key && last.file === f && last.env === env && sameArgs(args, last.args)) return last.plan;
+  if (env !== undefined && last && last.key === key && last.sh === sh && last.file === f && last.env === env && sameArgs(args, last.args)) return last.plan;
   const values = hit ? hit.values : checkSteps(key < 0 ? o : keyOptions(key), defaults);
 
-  w.begin(f, !f.includes("/"));
+  w.begin(f, !f.includes("/"), sh);
   // A request that may be kept (env defined) is written from what was
   // read above, once: no argv0, the inherited environment as stamped.
   w.arg(env !== undefined || o.argv0 === undefined ? f : noNul(o.argv0, "argv0"));
@@ -270,6 +271,6 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
   }
   const map = values[fdMapIndex] as FdMap;
   const p = { request: w.end(), steps: names, paths, pipes: map.pipes, handovers: map.handovers, values: values as unknown[], pumps: map.pumps };
-  if (env !== undefined) keep(key, f, args as string[], env, p);
+  if (env !== undefined) keep(key, sh, f, args as string[], env, p);
   return p;
 }

@@ -9,7 +9,7 @@ import { EventEmitter } from "node:events";
 import { Readable, Writable } from "node:stream";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
-import type { ExtraFdOption, Options } from "../api/options.ts";
+import { type ExtraFdOption, type Options, shFallback } from "../api/options.ts";
 import { spawn as aspawn } from "../api/spawn.ts";
 import { internals, type Subprocess } from "../api/subprocess.ts";
 import { errnoError, invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
@@ -83,7 +83,8 @@ export class ChildProcess extends EventEmitter {
     const channel = ipc === undefined ? undefined : openChannel(this, serialization ?? "json");
     const stdio: ExtraFdOption[] = slots.map((s) => (s === "ipc" ? channel!.childFd : s as ExtraFdOption));
     // Node's children outlive their parent, and Node never escalates to SIGKILL.
-    const lib: Options = { stdio: stdio as Options["stdio"], cleanup: false, forceKillAfter: Infinity };
+    // A script without "#!" runs under /bin/sh, as libuv's execvp runs it.
+    const lib: Options = { stdio: stdio as Options["stdio"], cleanup: false, forceKillAfter: Infinity, [shFallback]: true } as Options;
     // argv0 only when it differs: a spawn without one can reuse the last request whole (plan.ts).
     if (this.spawnargs.length && this.spawnargs[0] !== file) lib.argv0 = this.spawnargs[0];
     if (options.cwd != null) lib.cwd = options.cwd;

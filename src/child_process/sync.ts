@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { SpawnError } from "../api/errors.ts";
-import type { RunOptions } from "../api/options.ts";
+import { type RunOptions, shFallback } from "../api/options.ts";
 import { runSync } from "../api/run-sync.ts";
 import { type ErrnoError, errnoError, invalidArgType, invalidArgValue, unknownEncoding } from "./node-errors.ts";
 import { readStdio, type Slot } from "./stdio.ts";
@@ -70,7 +70,9 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     reject: false,
     cleanup: false,
     forceKillAfter: Infinity,
-  });
+    // A script without "#!" runs under /bin/sh, as Node's execvp runs it.
+    [shFallback]: true,
+  } as RunOptions);
   const syscall = `spawnSync ${o.file}`;
   const fail = (errno: number): ErrnoError => {
     const e = errnoError(errno, syscall);

@@ -26,6 +26,8 @@ export const Req = {
   SEARCH_PATH: 0x1,
   /** Start from this process's environ; env strings set or (without "=") remove. */
   INHERIT_ENV: 0x2,
+  /** A file execve refuses with ENOEXEC (no "#!") runs under /bin/sh, as execvp does. */
+  SH_FALLBACK: 0x4,
 } as const;
 
 export const ReqHeader = {

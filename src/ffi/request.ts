@@ -116,10 +116,11 @@ export class RequestWriter {
     return s.length;
   }
 
-  begin(file: string, searchPath: boolean): this {
+  /** `shFallback`: a script without "#!" runs under /bin/sh (Req.SH_FALLBACK). */
+  begin(file: string, searchPath: boolean, shFallback = false): this {
     this.#len = ReqHeader.SIZE;
     this.#argc = this.#envc = this.#nsteps = this.#stepsOffset = 0;
-    this.#flags = searchPath ? Req.SEARCH_PATH : 0;
+    this.#flags = (searchPath ? Req.SEARCH_PATH : 0) | (shFallback ? Req.SH_FALLBACK : 0);
     this.#string(file);
     return this;
   }

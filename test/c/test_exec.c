@@ -120,6 +120,49 @@ static void path_search(void)
 	CHECK_EQ_STR(res.text, "default\n");
 }
 
+/* A script without "#!": ENOEXEC, unless ASP_REQ_SH_FALLBACK gives it to
+ * /bin/sh as execvp does ($0 the path it was found at, argv[0] dropped). */
+static void sh_fallback(void)
+{
+	char dir[64], file[128], env[160], want[256];
+	struct req r;
+	struct run_result res;
+	int fd;
+	snprintf(dir, sizeof dir, "/tmp/aspawn-test-XXXXXX");
+	CHECK(mkdtemp(dir) != 0);
+	snprintf(file, sizeof file, "%s/script", dir);
+	fd = open(file, O_CREAT | O_WRONLY, 0755);
+	CHECK(write(fd, "echo \"$0|$1|$#\"\n", 16) == 16);
+	close(fd);
+	expect_exec_error(file, 0, 0, ENOEXEC);
+
+	req_begin(&r, file, ASP_REQ_SH_FALLBACK);
+	req_arg(&r, "argv0");
+	req_arg(&r, "one two");
+	req_capture(&r);
+	run_req(&r, &res);
+	CHECK_EQ_INT(res.record, 0);
+	snprintf(want, sizeof want, "%s|one two|1\n", file);
+	CHECK_EQ_STR(res.text, want);
+
+	/* Found by the PATH search, after an entry that has no such file. */
+	req_begin(&r, "script", ASP_REQ_SEARCH_PATH | ASP_REQ_SH_FALLBACK);
+	req_arg(&r, "script");
+	snprintf(env, sizeof env, "PATH=/nonexistent:%s", dir);
+	req_env(&r, env);
+	req_capture(&r);
+	run_req(&r, &res);
+	CHECK_EQ_INT(res.record, 0);
+	snprintf(want, sizeof want, "%s||0\n", file);
+	CHECK_EQ_STR(res.text, want);
+
+	/* Not executable: EACCES still, no shell. */
+	CHECK(chmod(file, 0644) == 0);
+	expect_exec_error(file, ASP_REQ_SH_FALLBACK, 0, EACCES);
+	unlink(file);
+	rmdir(dir);
+}
+
 static void large_request(void)
 {
 	/* Eight 100 KB arguments: a request too big for a pooled slot gets
@@ -184,6 +227,7 @@ TEST_LIST(exec_tests) = {
 	{"exec: PATH search ENOENT", path_enoent},
 	{"exec: EACCES direct and via PATH", eacces},
 	{"exec: PATH search uses the child's PATH", path_search},
+	{"exec: a script without #! runs under /bin/sh with SH_FALLBACK only", sh_fallback},
 	{"exec: oversized request gets its own stack", large_request},
 	{0, 0},
 };

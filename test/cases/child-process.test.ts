@@ -2,11 +2,12 @@
 // against what Node's child_process does (and, on Node, against
 // node:child_process itself, the same call through both).
 import * as nodeCp from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import cp, { ChildProcess, spawn } from "../../src/child_process/index.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
+import { runSync, spawn as aspawnSpawn } from "../../src/index.ts";
 import { record } from "../child-process-events.ts";
 import { runFixture } from "../fixtures.ts";
 import { repoRoot } from "../repo-root.ts";
@@ -422,3 +423,34 @@ if (runtime === "node") {
     }
   });
 }
+
+/** A shell script without "#!" in a directory of its own, removed after fn. */
+async function withScript(fn: (script: string, dir: string) => Promise<void> | void): Promise<void> {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-cp-`);
+  try {
+    const script = `${dir}/no-shebang`;
+    writeFileSync(script, 'echo "$0|$1|$#"\n', { mode: 0o755 });
+    await fn(script, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+nativeTest(["sh fallback", "argv0"], "child_process: a script without #! runs under /bin/sh, as Node's execvp runs it (async, sync, by path and through PATH)", () =>
+  withScript(async (script, dir) => {
+    const want = `${script}|one two|1\n`;
+    const r = await record(spawn(script, ["one two"]));
+    assert.deepEqual(r.events, ["spawn", "exit 0 null", "close 0 null"]);
+    assert.equal(r.stdout, want);
+    assert.equal(cp.execFileSync(script, ["one two"], { encoding: "utf8" }), want);
+    const found = cp.spawnSync("no-shebang", [], { env: { PATH: `/nonexistent:${dir}` }, encoding: "utf8" });
+    assert.equal(found.status, 0);
+    assert.equal(found.stdout, `${script}||0\n`);
+    if (runtime === "node") assert.equal(nodeCp.execFileSync(script, ["one two"], { encoding: "utf8" }), want);
+  }));
+
+nativeTest(["no sh fallback"], "aspawn's own spawn() and runSync() keep execve's ENOEXEC for a script without #! (no shell behind the caller's back)", () =>
+  withScript(async (script) => {
+    await assert.rejects(aspawnSpawn(script).exited, (e: Error & { code?: string }) => e.code === "ENOEXEC");
+    assert.throws(() => runSync(script), (e: Error & { code?: string }) => e.code === "ENOEXEC");
+  }));

@@ -39,6 +39,9 @@ int main(int argc, char **argv)
 
 	base(&r);
 	save(dir, "plain", &r);
+	req_begin(&r, "script", ASP_REQ_SEARCH_PATH | ASP_REQ_INHERIT_ENV | ASP_REQ_SH_FALLBACK);
+	req_arg(&r, "script");
+	save(dir, "sh-fallback", &r);
 	base(&r);
 	req_fd_map(&r, map, 5, ASP_FDMAP_CLOSE_OTHERS);
 	req_step_string(&r, ASP_OP_CHDIR, "/tmp");

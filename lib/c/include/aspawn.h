@@ -43,6 +43,10 @@
  * once. While another thread keeps reallocating the array (512 attempts
  * over 200 ms, or 2 s), asp_spawn fails with EAGAIN. */
 #define ASP_REQ_INHERIT_ENV 0x2u
+/* A file execve refuses with ENOEXEC (a script without "#!") is run by
+ * /bin/sh instead, with argv {"/bin/sh", path, argv[1]...}, as glibc's
+ * execvp does (node:child_process relies on it). */
+#define ASP_REQ_SH_FALLBACK 0x4u
 
 struct asp_req_header {
 	uint32_t magic;
