@@ -129,7 +129,7 @@ export function encode(value: unknown): Encoded {
       if (o instanceof Date) return { [TAG]: "d", v: Number.isNaN(o.getTime()) ? null : o.getTime() };
       if (o instanceof Map) return { [TAG]: "m", v: [...o].map(([k, x], i) => [walk(k, `${path}.key[${i}]`), walk(x, `${path}.get(${i})`)]) };
       if (o instanceof Set) return { [TAG]: "s", v: [...o].map((x, i) => walk(x, `${path}[${i}]`)) };
-      if (o instanceof Error) return error(o, walk, path);
+      if (o instanceof Error) return error(o, walk, path, attachments);
       if (Array.isArray(o)) return Array.from(o, (x, i) => walk(x, `${path}[${i}]`));
       const out: Record<string, unknown> = {};
       let tagged = false;
@@ -152,13 +152,16 @@ export function encode(value: unknown): Encoded {
  * sent (a function, a cycle such as `e.cause = e`, a getter that throws) is
  * left out rather than replacing the error with a CodecError about it.
  */
-function error(e: Error, walk: (v: unknown, path: string) => unknown, path: string): unknown {
+function error(e: Error, walk: (v: unknown, path: string) => unknown, path: string, attachments: Uint8Array[]): unknown {
   const props: Record<string, unknown> = {};
   const keep = (read: () => unknown, at: string, put: (v: unknown) => void) => {
+    const had = attachments.length;
     try {
       put(walk(read(), at));
     } catch {
-      // unsendable: dropped (walk leaves `seen` as it found it)
+      // Unsendable: dropped (walk leaves `seen` as it found it), with the
+      // bytes its sendable part had attached: nothing refers to them.
+      attachments.length = had;
     }
   };
   for (const k of Object.keys(e)) {

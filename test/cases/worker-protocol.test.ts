@@ -141,6 +141,11 @@ test("worker protocol: an error's unsendable properties are left out (a cyclic c
   assert.equal(a.stack, e.stack);
   assert.equal(a.code, "E_X");
   assert.ok(!("fn" in a) && !("sym" in a) && !("cause" in a), Object.keys(a).join());
+  // The bytes of a property dropped half-way are not sent for nothing.
+  const half = Object.assign(new Error("half"), { part: { bytes: new Uint8Array(1 << 20), fn: () => 1 }, kept: new Uint8Array([7]) });
+  const enc = encode(half);
+  assert.deepEqual(enc.attachments.map((a) => a.length), [1]);
+  assert.deepEqual((roundTrip(half) as unknown as { kept: Uint8Array }).kept, new Uint8Array([7]));
   // Only an error's own properties are forgiven: a function as a value is still refused.
   assert.throws(() => encode({ e, f: () => 1 }), /cannot send a function \(at value\.f\)/);
 });
