@@ -105,6 +105,7 @@ struct asp_child_ctx {
 	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
 	struct asp_share share;
 	char **ptrs;         /* room for 1 + argc + 1 + inherited + envc + 1 pointers */
+	uint32_t nptrs;      /* ...that many, sized from the caller's request */
 	const char *inherited; /* ASP_REQ_INHERIT_ENV: copies of environ's strings, NUL-separated */
 	uint32_t ninherited;
 	int32_t *src_fds;    /* per FD_MAP entry: the fd to install (-1: /dev/null) */

@@ -324,6 +324,7 @@ static int take_slot(struct spawn *sp)
 		.cgroup_step = ASP_STEP_SETUP,
 		.nsrc = sp->sc.map_count,
 		.ptrs = ptrs,
+		.nptrs = (uint32_t)(ptrs_size / sizeof(char *)),
 		.inherited = inherited,
 		.ninherited = nenv,
 		.src_fds = (int32_t *)sp->stack_top,

@@ -8,7 +8,7 @@
  */
 
 export const Abi = {
-  VERSION: 1,
+  VERSION: 2,
 } as const;
 
 /** Request encoding: limits and header flags. */

@@ -1,6 +1,6 @@
 // The FFI layer on each runtime: symbols, wake-ups, idle exit, unloading.
 import { assert, test } from "../adapter.ts";
-import { Event, StatusRecord, WaitResult } from "../../src/ffi/abi.ts";
+import { Abi, Event, StatusRecord, WaitResult } from "../../src/ffi/abi.ts";
 import { getChannel } from "../../src/ffi/channel.ts";
 import { loadNative, symbolNames } from "../../src/ffi/load.ts";
 import { runFixture } from "../fixtures.ts";
@@ -9,7 +9,7 @@ import { spawnRaw } from "../raw.ts";
 test("bindings: every symbol of the table resolves", () => {
   const native = loadNative();
   for (const name of symbolNames) assert.equal(typeof native[name], "function", name);
-  assert.equal(native.asp_version(), 1);
+  assert.equal(native.asp_version(), Abi.VERSION);
   assert.ok(native.asp_capabilities() > 0);
 });
 

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define ASP_ABI_VERSION 1
+#define ASP_ABI_VERSION 2 /* 2: ASP_REQ_SH_FALLBACK */
 
 /* ---- Request encoding (version 1) ---------------------------------------
  *
