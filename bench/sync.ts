@@ -91,7 +91,7 @@ for (const heap of heaps) {
   for (let round = 0; cells.some(more); round++) {
     for (const pair of rotate(pairs, round)) {
       if (!pair.some(more)) continue;
-      for (const c of pair) c.m.run(c.echo);
+      for (const c of pair) if (more(c)) c.m.run(c.echo);
       const order = round % 2 ? [...pair].reverse() : pair;
       for (let k = 0; k < BLOCK; k++) for (const c of order) if (more(c)) time(c);
     }

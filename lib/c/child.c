@@ -770,7 +770,7 @@ static void decode_strings(struct child *c, struct asp_reader *strings, struct a
 		r = asp_read_string(strings, &c->file, &c->flen);
 	/* ptrs was sized from the caller's request, this is our copy of it: a
 	 * C caller that changed it meanwhile must not make us write past it. */
-	if (r == 0 && (uint64_t)h->argc + h->envc + ctx->ninherited + 3 > ctx->nptrs)
+	if (r == 0 && (uint64_t)h->argc + h->envc + ctx->ninherited + ASP_PTRS_EXTRA > ctx->nptrs)
 		r = -ASP_EINVAL;
 	if (r < 0)
 		child_fail(c, r, ASP_STEP_SETUP, 0);

@@ -89,6 +89,10 @@ ASP_HIDDEN int asp_low_fds_owns(int fd);
  * What the child needs, written by the parent at the top of the child's stack
  * slot. The request bytes follow it; the pointer arrays for execve come next.
  */
+/* The pointers for execve besides argv's and the environment's: the slot
+ * before argv (/bin/sh, ASP_REQ_SH_FALLBACK) and the two NULLs. */
+#define ASP_PTRS_EXTRA 3
+
 struct asp_child_ctx {
 	const uint8_t *req;
 	uint32_t req_size;
@@ -104,7 +108,7 @@ struct asp_child_ctx {
 	uint32_t nsrc;       /* entries of src_fds: the FD_MAP's count */
 	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
 	struct asp_share share;
-	char **ptrs;         /* room for 1 + argc + 1 + inherited + envc + 1 pointers */
+	char **ptrs;         /* room for argc + inherited + envc + ASP_PTRS_EXTRA pointers */
 	uint32_t nptrs;      /* ...that many, sized from the caller's request */
 	const char *inherited; /* ASP_REQ_INHERIT_ENV: copies of environ's strings, NUL-separated */
 	uint32_t ninherited;

@@ -293,8 +293,7 @@ static int take_slot(struct spawn *sp)
 			return err;
 		env_strings = asp_env_strings(env, &nenv, &env_size);
 	}
-	/* + 1: the slot before argv, for /bin/sh (ASP_REQ_SH_FALLBACK) */
-	ptrs_size = ((size_t)sp->h.argc + sp->h.envc + nenv + 3) * sizeof(char *);
+	ptrs_size = ((size_t)sp->h.argc + sp->h.envc + nenv + ASP_PTRS_EXTRA) * sizeof(char *);
 	map_size = (size_t)sp->sc.map_count * (1 + ASP_FDMAP_WORDS) * 4;
 	err = asp_pool_acquire(ALIGN16(sizeof *sp->ctx) + ALIGN16(sp->len) + ALIGN16(env_size) + ALIGN16(ptrs_size) +
 				       ALIGN16(map_size) + CHILD_STACK,

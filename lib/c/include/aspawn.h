@@ -14,7 +14,7 @@
 
 #define ASP_ABI_VERSION 2 /* 2: ASP_REQ_SH_FALLBACK */
 
-/* ---- Request encoding (version 1) ---------------------------------------
+/* ---- Request encoding (header.version = ASP_ABI_VERSION) ----------------
  *
  *   header   struct asp_req_header (32 bytes)
  *   strings  file, argv[argc], envp[envc]; each: u32 len, len bytes, NUL,
