@@ -21,6 +21,8 @@ node_modules/.bin/esbuild index=src/index.ts worker-host=src/worker/host.ts work
 # both stay one module instance.
 node_modules/.bin/esbuild src/register/index.ts --bundle --format=esm --platform=node --target=es2022 --keep-names \
 	--packages=external --outfile=dist/register.js --log-level=warning
+# Names kept without a defineProperty per closure made (see the script).
+node scripts/cheap-names.mjs dist/*.js
 # Loadable after Object.prototype was polluted (see the script).
 node scripts/own-keys-export.mjs dist/*.js
 node_modules/.bin/tsc -p tsconfig.build.json

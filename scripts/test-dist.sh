@@ -95,6 +95,10 @@ console.log(`${e.constructor.name} ${e.name}`);
 JS
 sed 's#from "aspawn"#from "./node_modules/aspawn/dist/index.js"#' check-names.mjs > check-names-deno.mjs
 on_each_runtime check-names 'SpawnError SpawnError' "class names"
+# ...without an Object.defineProperty per closure made (scripts/cheap-names.mjs).
+wrapped=$(cat node_modules/aspawn/dist/*.js | grep -c '__name(\(async \)\?\((\|[a-zA-Z_$0-9]* =>\|function\)' || true)
+[ "$wrapped" = 0 ] || { echo "dist: $wrapped closures still wrapped in __name" >&2; exit 1; }
+echo "dist: no closure wrapped in __name"
 # One module instance for "aspawn" and "aspawn/child_process" (shared
 # chunks): a second copy would open a second reactor channel (2 more fds).
 cat > check-one.mjs <<'JS'
