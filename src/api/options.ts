@@ -288,9 +288,9 @@ export interface Options {
    * Kill the child when this process ends (exit, uncaught exception, a
    * signal, SIGKILL included) — from a Worker, when the Worker ends: the
    * kernel sends it `killSignal` (PR_SET_PDEATHSIG). Not by default for a
-   * child that is a daemon (`setsid`, `processGroup: true`), nor with
-   * `false`. Its own children are not reached: see `kill(signal, { tree: true })`
-   * and `cgroup`.
+   * child that is a daemon (`setsid`, `processGroup: true`: pass `true` to
+   * have it anyway), nor with `false`. Its own children are not reached: see
+   * `kill(signal, { tree: true })` and `cgroup`.
    * @default true, unless `setsid` or `processGroup: true`
    */
   cleanup?: boolean;

@@ -20,14 +20,16 @@ import { type FdMap, fdMap, type StdioDefaults } from "./stdio.ts";
 /**
  * `cleanup` (the default): the child gets `killSignal` when the thread that
  * spawned it ends — the process, or the Worker — however it ends, SIGKILL
- * included. A daemon is left alone: a new session or a process group of its
- * own says the child is meant to outlive us, as `cleanup: false` does.
+ * included. A daemon is left alone unless `cleanup: true` says otherwise: a
+ * new session or a process group of its own says the child is meant to
+ * outlive us, as `cleanup: false` does.
  */
 function cleanupSignal(o: Options): number | undefined {
-  if (o.cleanup !== undefined && !bool(o.cleanup, "cleanup")) return undefined;
+  const signal = () => signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+  if (o.cleanup !== undefined) return bool(o.cleanup, "cleanup") ? signal() : undefined;
   // A terminal's session is ours to clean up (its setsid is not the user's).
   if ((o.setsid === true && (o as PtyMarked)[controllingFd] === undefined) || o.processGroup === true) return undefined;
-  return signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+  return signal();
 }
 
 export interface StepSpec<V> {

@@ -25,6 +25,15 @@ nativeTest(["cleanup by the kernel"], "cleanup: the child dies however its paren
   }
 }, 120_000);
 
+nativeTest(["processGroup", "cleanup by the kernel"], "cleanup: true also for a daemon (setsid, processGroup: true)", async () => {
+  for (const mode of ["setsid-cleanup", "group-cleanup"]) {
+    const pid = await orphan(mode);
+    const ms = await waitDead(pid, 5000);
+    if (ms === null) process.kill(pid, "SIGKILL");
+    assert.ok(ms !== null, `${mode}: child ${pid} still ${procState(pid)} 5 s after its parent ended`);
+  }
+}, 60_000);
+
 nativeTest(["processGroup"], "cleanup: a daemon, or cleanup: false, outlives its parent", async () => {
   for (const mode of ["setsid", "group", "no-cleanup"]) {
     const pid = await orphan(mode);
