@@ -5,6 +5,7 @@ import type { ExitStatus } from "./exit-status.ts";
 import { Collector, concat, MiB } from "./output.ts";
 import type { RunOptions } from "./options.ts";
 import { maxBufferOf, spawnWith } from "./spawn.ts";
+import { wantsPty } from "./pty.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 import { ownOptions } from "./own-options.ts";
 import { utf8Text } from "./text.ts";
@@ -99,6 +100,9 @@ export async function runWith(
   });
   onSpawn?.(proc);
   const inner = proc[internals];
+  // stdin "pipe" without `input`: nobody can write to it (a RunResult has no
+  // stdin), so it ends at once, as runSync() gives it. A terminal stays open.
+  if (!wantsPty(o)) inner.stdin?.close();
   let exceeded: "stdout" | "stderr" | undefined;
   const onExceeded = (c: Collector) => {
     exceeded ??= c === out ? "stdout" : "stderr";

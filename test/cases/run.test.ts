@@ -22,6 +22,15 @@ test("run: input as a string and as bytes; encoding buffer", async () => {
   assert.equal((await run("true", [], { input: "x".repeat(1 << 20) })).exitCode, 0);
 });
 
+test("run: stdin \"pipe\" without input ends at once, as runSync gives it (nobody could write to it)", async () => {
+  for (const o of [{ stdin: "pipe" as const }, { stdio: ["pipe", "pipe", "pipe"] as ["pipe", "pipe", "pipe"] }]) {
+    const r = await run("sh", ["-c", "cat; echo done"], { ...o, timeout: 10_000 });
+    assert.equal(r.stdout, "done\n", JSON.stringify(o));
+    assert.equal(r.timedOut, false);
+    assert.equal(runSync("sh", ["-c", "cat; echo done"], { ...o, timeout: 10_000 }).stdout, "done\n");
+  }
+});
+
 test("run: arguments, environment and argv0 reach the child as UTF-8, short and long, ASCII or not", async () => {
   const long = "a".repeat(300);
   const args = ["plain", "", "héllo", "日本", "😀x", `${"b".repeat(256)}é`, `${"c".repeat(255)}é`, long, "\ud800z"];
