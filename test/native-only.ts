@@ -27,6 +27,8 @@ export const nativeOnly = {
   /** Deno.Command has no argv0, and gives the child the resolved path as argv[0]. */
   argv0: ["deno"],
   "stdio fd numbers": ["deno"],
+  /** stdio's `{ file }`: opened in the child, a TypeError there. */
+  "stdio files": all,
   // Behaviours.
   /** Stages are connected through JavaScript, not by one kernel pipe. */
   "kernel pipes": all,

@@ -4,9 +4,10 @@ import { type Channel, getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
 import type { Native } from "../ffi/symbols.ts";
 import type { Backend, ChildRequest } from "./child.ts";
+import type { Options } from "./options.ts";
 import { commandLine, SpawnError } from "./errors.ts";
 import { NativeChild, type NativeChildInit } from "./native-child.ts";
-import { plan } from "./plan.ts";
+import { plan, type Plan } from "./plan.ts";
 import { closePty, openPty, ptyOptions, type PtyRequest, ptyRequest } from "./pty.ts";
 import { stepName } from "./steps.ts";
 
@@ -41,6 +42,12 @@ function asSpawnError(e: unknown, file: string, args: readonly string[]): unknow
   return typeof errno === "number" ? new SpawnError(errno, "spawn", commandLine(file, args)) : e;
 }
 
+/** @internal A failure at a step of plan `p`, naming the path that step worked on (cwd, cgroup, a `{ file }`). */
+export function planError(errno: number, p: Plan, step: number, detail: number, line: string, file: string, options: Options): SpawnError {
+  const paths = { cwd: options.cwd, cgroup: options.cgroup, opened: p.paths[step] };
+  return new SpawnError(errno, stepName(p.steps, step, detail), line, file, paths);
+}
+
 export const nativeBackend: Backend & { start(request: ChildRequest, pty?: NativeChildInit["pty"]): NativeChild } = {
   name: "native",
   start(request: ChildRequest, pty?: NativeChildInit["pty"]): NativeChild {
@@ -56,9 +63,7 @@ export const nativeBackend: Backend & { start(request: ChildRequest, pty?: Nativ
     if (r < 0) {
       // The stream we were handed is still its owner's: non-blocking again.
       for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-      const step = out[Out.STEP]!;
-      const paths = { cwd: options.cwd, cgroup: options.cgroup, opened: p.paths[step] };
-      throw new SpawnError(-r, stepName(p.steps, step, out[Out.DETAIL]!), commandLine(file, args), file, paths);
+      throw planError(-r, p, out[Out.STEP]!, out[Out.DETAIL]!, commandLine(file, args), file, options);
     }
     // The child has the pipes it was handed (asp_spawn duplicated them when
     // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the

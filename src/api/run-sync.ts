@@ -9,7 +9,7 @@ import { Sync, SyncOpts, SyncResult } from "../ffi/abi.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { command, rewritesCommand } from "./command.ts";
 import { callArguments, describe } from "./check.ts";
-import { commandLine, SpawnError } from "./errors.ts";
+import { commandLine } from "./errors.ts";
 import { errnoCode, errnoMessage } from "./errno.ts";
 import { decodeExit } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
@@ -20,9 +20,8 @@ import { closePty } from "./pty.ts";
 import { syncTerminal } from "./run-sync-pty.ts";
 import { signalNumber } from "./signals.ts";
 import { backend } from "./backend.ts";
-import { nativeFor } from "./native-backend.ts";
+import { nativeFor, planError } from "./native-backend.ts";
 import { duration } from "./spawn.ts";
-import { stepName } from "./steps.ts";
 import { lostStatus } from "./native-child.ts";
 import { ownOptions } from "./own-options.ts";
 import { sourceOf, syncSourceBytes } from "./stream-stdio.ts";
@@ -228,7 +227,7 @@ function prepare(file: string, args: readonly string[], env: unknown, plan: Plan
 function complete(r: number, c: Call): RunResult<string | Uint8Array> {
   const { file, o, max, timeout, plan: p, native, line, durationMs } = c;
   if (r < 0 && result.getInt32(SyncResult.pid, true) === 0) {
-    throw new SpawnError(-r, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line, file, o);
+    throw planError(-r, p, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true), line, file, o);
   }
   if (r < 0) {
     // The child ran, but its output could not be kept (ENOMEM) or its pipes
@@ -253,7 +252,7 @@ function complete(r: number, c: Call): RunResult<string | Uint8Array> {
   }
   const err = result.getInt32(SyncResult.err, true);
   if (err) {
-    throw new SpawnError(err, stepName(p.steps, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true)), line, file, o);
+    throw planError(err, p, result.getInt32(SyncResult.step, true), result.getInt32(SyncResult.detail, true), line, file, o);
   }
   const lost = result.getInt32(SyncResult.wait_err, true);
   if (lost) throw lostStatus(lost, line);

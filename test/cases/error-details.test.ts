@@ -1,9 +1,9 @@
 /** SpawnError says what failed on which path, and where it was called from. */
-import { assert, runtimeName, test } from "../adapter.ts";
+import { assert, nativeTest, runtimeName, test } from "../adapter.ts";
 import { runFixture, showFixture } from "../fixtures.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { run, spawn, SpawnError } from "../../src/index.ts";
+import { run, runSync, spawn, SpawnError } from "../../src/index.ts";
 
 async function failure(p: Promise<unknown>): Promise<SpawnError> {
   const e = await p.then(() => assert.fail("resolved"), (e: unknown) => e);
@@ -24,6 +24,39 @@ test("errors: a failing chdir names the directory", async () => {
     assert.match(file.message, /cwd ".*\/file" is not a directory, chdir/);
     const enoent = await failure(run("/nonexistent-aspawn/prog"));
     assert.equal(enoent.path, "/nonexistent-aspawn/prog", "execve: the program, as Node's err.path");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+nativeTest(["stdio files"], "errors: a { file } that cannot be opened is named, by run() and runSync() alike", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-open-`);
+  try {
+    const missing = `${dir}/missing.txt`;
+    const sync = (() => {
+      try {
+        runSync("cat", [], { stdin: { file: missing } });
+      } catch (e) {
+        return e;
+      }
+      assert.fail("runSync returned");
+    })();
+    for (const e of [await failure(run("cat", [], { stdin: { file: missing } })), sync]) {
+      assert.ok(e instanceof SpawnError, String(e));
+      assert.equal(e.step, "open stdin");
+      assert.equal(e.path, missing);
+      assert.equal(e.message, `Command failed to start (ENOENT: ${JSON.stringify(missing)}: no such file or directory, open stdin): cat`);
+    }
+    const out = (() => {
+      try {
+        runSync("true", [], { stdout: { file: `${dir}/nope/out.txt` }, cwd: dir });
+      } catch (e) {
+        return e as SpawnError;
+      }
+      assert.fail("runSync returned");
+    })();
+    assert.equal(out.path, `${dir}/nope/out.txt`);
+    assert.equal(out.step, "open stdout");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
