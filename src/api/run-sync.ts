@@ -9,9 +9,9 @@ import { Sync, SyncOpts, SyncResult } from "../ffi/abi.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { command, rewritesCommand } from "./command.ts";
 import { callArguments, describe } from "./check.ts";
-import { commandLine } from "./errors.ts";
+import { commandLine, ExitError, SpawnError } from "./errors.ts";
 import { errnoCode, errnoMessage } from "./errno.ts";
-import { decodeExit } from "./exit-status.ts";
+import { decodeExit, type ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { KEEP_MAX, keptPlan, type Plan, plan, sameArgs, type StdioDefaults } from "./plan.ts";
 import { inheritedEnvStamp } from "./environment.ts";
@@ -24,6 +24,8 @@ import { nativeFor, planError } from "./native-backend.ts";
 import { duration } from "./spawn.ts";
 import { lostStatus } from "./native-child.ts";
 import { ownOptions } from "./own-options.ts";
+import { logRunSync, verboseOf } from "./verbose.ts";
+import type { SyncOutcome } from "./child.ts";
 import { sourceOf, syncSourceBytes } from "./stream-stdio.ts";
 
 const opts = new DataView(new ArrayBuffer(SyncOpts.SIZE));
@@ -86,7 +88,7 @@ function runPrepared(p: Prepared): RunResult<string | Uint8Array> {
   const t0 = performance.now();
   const r = p.native.asp_run_sync(p.plan.request, p.plan.request.length, none, 0, p.opts, resultBytes);
   const durationMs = performance.now() - t0;
-  return complete(r, { file: p.file, o: NO_OPTIONS, max: DEFAULT_MAX, timeout: Infinity, plan: p.plan, native: p.native, line: p.line, durationMs });
+  return judged(r, { file: p.file, o: NO_OPTIONS, max: DEFAULT_MAX, timeout: Infinity, plan: p.plan, native: p.native, line: p.line, durationMs, verbose: verboseOf(NO_OPTIONS) });
 }
 
 /** A call under way: what complete() needs to judge it. */
@@ -100,6 +102,8 @@ interface Call {
   line: string;
   /** From the checks to the native call's return. */
   durationMs: number;
+  /** Log the run (`verbose`, checked before it). */
+  verbose: boolean;
 }
 
 /** A sink, of any runtime: it could only be fed by an event loop. */
@@ -168,12 +172,22 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
   const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);
   const input = inputBytes(o.input);
+  const verbose = verboseOf(o);
   const b = backend();
   if (b.runSync) {
     if (o.all) throw new TypeError(`all is not available to runSync() on the ${b.name} backend (its runtime's sync API keeps stdout and stderr apart); use run()`);
     const timeoutMs = timeout === Infinity ? undefined : timeout;
-    const r = b.runSync({ file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout: timeoutMs, killSignal, maxBuffer: max });
-    return settle(o, max, { ...r, all: undefined, durationMs: performance.now() - t0, command: commandLine(file, args), aborted: false, timeoutMs });
+    const line = commandLine(file, args);
+    let r: SyncOutcome;
+    try {
+      r = b.runSync({ file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout: timeoutMs, killSignal, maxBuffer: max });
+    } catch (e) {
+      if (verbose && e instanceof SpawnError) logRunSync(undefined, line, e, performance.now() - t0);
+      throw e;
+    }
+    const durationMs = performance.now() - t0;
+    if (verbose) logRunSync(undefined, line, r.status, durationMs);
+    return settle(o, max, { ...r, all: undefined, durationMs, command: line, aborted: false, timeoutMs });
   }
   const terminal = syncTerminal(() => nativeFor(file, args), o, file, args);
   // The environment the request is built from, read before the plan (another
@@ -210,7 +224,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   const durationMs = performance.now() - t0;
   const line = commandLine(file, args);
   if (env !== undefined) prepare(file, args, env, p, native, line);
-  return complete(r, { file, o, max, timeout, plan: p, native, line, durationMs });
+  return judged(r, { file, o, max, timeout, plan: p, native, line, durationMs, verbose });
 }
 
 /** Keeps a call without options for the next one (runSync's fast path). */
@@ -221,6 +235,21 @@ function prepare(file: string, args: readonly string[], env: unknown, plan: Plan
     return;
   }
   prepared = { file, args: Object.freeze(args.slice()), env, plan: keptPlan(plan), native, line, opts: optsBytes.slice() };
+}
+
+/** complete(), and `verbose`'s lines for a child that was started (as run() logs it: its exit, or why it never ran). */
+function judged(r: number, c: Call): RunResult<string | Uint8Array> {
+  const pid = result.getInt32(SyncResult.pid, true);
+  if (pid === 0 || !c.verbose) return complete(r, c);
+  let end: ExitStatus | Error = decodeExit(result);
+  try {
+    return complete(r, c);
+  } catch (e) {
+    if (!(e instanceof ExitError)) end = e as Error;
+    throw e;
+  } finally {
+    logRunSync(pid, c.line, end, c.durationMs);
+  }
 }
 
 /** Judges what asp_run_sync returned: the result, or the error thrown. */

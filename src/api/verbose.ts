@@ -21,16 +21,25 @@ export function verboseOf(o: Options): boolean {
   return fromEnv;
 }
 
-export function logStart(pid: number, command: string): void {
-  console.error(`[aspawn ${pid}] $ ${command}`);
+export function logStart(pid: number | undefined, command: string): void {
+  console.error(`[aspawn ${pid ?? "-"}] $ ${command}`);
 }
 
 /** How it ended: an exit status, or the error that says it never ran. */
-export function logEnd(pid: number, end: ExitStatus | Error, ms: number): void {
+export function logEnd(pid: number | undefined, end: ExitStatus | Error, ms: number): void {
   const how = end instanceof Error
     ? `failed: ${end.message}`
     : end.signal
     ? `killed by ${end.signal}`
     : `exit ${end.exitCode}`;
-  console.error(`[aspawn ${pid}] ${how} after ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`);
+  console.error(`[aspawn ${pid ?? "-"}] ${how} after ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`);
+}
+
+/**
+ * runSync(): both lines once the call returns (the pid is known only then;
+ * the portable backend's sync APIs may not give one: "-").
+ */
+export function logRunSync(pid: number | undefined, command: string, end: ExitStatus | Error, ms: number): void {
+  logStart(pid, command);
+  logEnd(pid, end, ms);
 }
