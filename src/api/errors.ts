@@ -94,6 +94,11 @@ export class SpawnError extends Error {
   }
 }
 
+/** Why `e`'s child never ran, as its message says it: `(ENOENT: no such file or directory, execve)`. */
+export function startFailure(e: SpawnError): string {
+  return `(${e.code}: ${reason(e.errno, e.step, e.path)}, ${e.step})`;
+}
+
 /** `e` made again in the caller's async context when it is a SpawnError (see atCallSite). */
 export function atCallSite(e: unknown): unknown {
   return e instanceof SpawnError ? e.atCallSite() : e;

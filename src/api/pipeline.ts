@@ -10,6 +10,7 @@ import { type Signal } from "./signals.ts";
 import { spawn } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 import { ownOptions } from "./own-options.ts";
+import { SpawnError, startFailure } from "./errors.ts";
 
 /** [file, args, options] of one stage. */
 export type Stage = readonly [file: string, args?: readonly string[], options?: Options];
@@ -33,11 +34,18 @@ export class PipelineError extends Error {
   /** How every stage ended (undefined for a stage that never ran). */
   readonly statuses: (ExitStatus | undefined)[];
 
-  constructor(stage: number, command: string, status: ExitStatus | undefined, statuses: (ExitStatus | undefined)[], cause?: unknown) {
+  constructor(
+    stage: number,
+    command: string,
+    status: ExitStatus | undefined,
+    statuses: (ExitStatus | undefined)[],
+    cause?: unknown,
+    timeoutMs?: number,
+  ) {
     const why = !status
-      ? "failed to start"
+      ? `failed to start${cause instanceof SpawnError ? ` ${startFailure(cause)}` : ""}`
       : status.signal
-      ? `was killed with ${status.signal}`
+      ? `${timeoutMs === undefined ? "" : `timed out after ${timeoutMs} ms and `}was killed with ${status.signal}`
       : `failed with exit code ${status.exitCode}`;
     super(`Pipeline stage ${stage} ${why}: ${command}`, cause === undefined ? undefined : { cause });
     this.stage = stage;
@@ -56,19 +64,34 @@ export class Pipeline {
 
   constructor(stages: Subprocess[], pipefail: boolean) {
     this.stages = stages;
+    // A stage that never ran breaks the chain: the others are killed, as
+    // when one fails to start synchronously (a producer that never ends, or
+    // never writes, would otherwise hold the pipeline for as long as it runs).
+    for (const s of stages) s.spawned.catch(() => this.#killAll());
     this.exited = Promise.all(stages.map((s) => s.exited.then((v) => v, (e: unknown) => e as Error))).then((results) => {
       const statuses = results.map((r) => (r instanceof Error ? undefined : r));
       const failed = (i: number) => results[i] instanceof Error || !statuses[i]!.success;
       let culprit = -1;
+      // The stage that never ran is the news, not those killed for it.
+      for (let i = results.length - 1; i >= 0 && culprit < 0; i--) if (results[i] instanceof SpawnError) culprit = i;
       if (pipefail) for (let i = results.length - 1; i >= 0 && culprit < 0; i--) if (failed(i)) culprit = i;
-      if (!pipefail && failed(results.length - 1)) culprit = results.length - 1;
+      if (!pipefail && culprit < 0 && failed(results.length - 1)) culprit = results.length - 1;
       if (culprit >= 0) {
-        const r = results[culprit];
-        throw new PipelineError(culprit, stages[culprit]!.command, statuses[culprit], statuses, r instanceof Error ? r : undefined);
+        const r = results[culprit], stage = stages[culprit]![internals];
+        throw new PipelineError(culprit, stages[culprit]!.command, statuses[culprit], statuses, r instanceof Error ? r : undefined,
+          stage.timedOut ? stage.timeout : undefined);
       }
       return statuses as ExitStatus[];
     });
     this.exited.catch(() => {});
+  }
+
+  #killed = false;
+
+  #killAll(): void {
+    if (this.#killed) return;
+    this.#killed = true;
+    for (const s of this.stages) s.kill("SIGKILL");
   }
 
   /** The first stage's stdin, when it is a pipe. */

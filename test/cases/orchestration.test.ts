@@ -41,6 +41,28 @@ test("pipeline: pipefail names the failing stage; without it only the last count
   assert.throws(() => spawn("cat", [], { stdin: a.stdout! }), /already read/);
 });
 
+test("pipeline: a stage that never runs kills the others at once and is named, with its cause", async () => {
+  for (const [stages, stage] of [
+    [[["sleep", ["30"]], ["aspawn-no-such-program"]], 1], // the reader missing: the producer never writes
+    [[["aspawn-no-such-program"], ["sleep", ["30"]]], 0], // the producer missing: the reader is killed, not named
+    [[["sleep", ["30"]], ["cat", [], { cwd: "/nonexistent-aspawn" }]], 1],
+  ] as const) {
+    const t0 = Date.now();
+    const p = pipeline(stages as never);
+    const e = await p.exited.catch((e: unknown) => e);
+    assert.ok(e instanceof PipelineError, String(e));
+    assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms: the other stage was waited for`);
+    assert.equal(e.stage, stage);
+    assert.match(e.message, new RegExp(`^Pipeline stage ${stage} failed to start \\((ENOENT: .*, execve|ENOENT: cwd .* does not exist, chdir)\\): `));
+    assert.equal(e.statuses[stage], undefined);
+    assert.equal(e.statuses[1 - stage]?.signal, "SIGKILL");
+  }
+  // A stage killed by its timeout says so.
+  const t = await pipeline([["sleep", ["30"], { timeout: 100 }], ["cat"]]).exited.catch((e: unknown) => e);
+  assert.ok(t instanceof PipelineError);
+  assert.match(t.message, /^Pipeline stage 0 timed out after 100 ms and was killed with SIGTERM: sleep 30$/);
+});
+
 test("helpers: text(), json(), bytes(), lines() on tricky input", async () => {
   assert.equal(await spawn("echo", ["hi"]).text(), "hi\n");
   assert.deepEqual(await spawn("echo", ['{"a":[1,2]}']).json(), { a: [1, 2] });
