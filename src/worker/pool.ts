@@ -167,8 +167,32 @@ export class Pool {
     });
   }
 
-  /** Give queued calls to free workers, starting workers up to `size`. */
+  #pumping = false;
+  #pumpAgain = false;
+
+  /**
+   * Give queued calls to free workers, starting workers up to `size`. Not
+   * re-entered: a worker that fails at once (its channel already closed when
+   * the call is written) ends inside #run, and #lost's pump then took the
+   * queue from under this one (a call given `undefined`, workers past `size`).
+   */
   #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#dispatch();
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #dispatch(): void {
     while (this.#queue.length && !this.#terminated) {
       let best: Slot | undefined;
       for (const s of this.#slots) {

@@ -294,6 +294,21 @@ test(`pool (${runtime}): options are checked before anything is started`, async 
   await p.close();
 });
 
+test(`pool (${runtime}): workers that fail to start (a missing cwd): each call rejects with why, never more workers than calls`, async () => {
+  const fds = await baseline(runtime);
+  const p = pool(await fixtureFor(runtime), { size: 2, runtime: BIN[runtime], cwd: "/nonexistent-aspawn" });
+  const settled = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => p.call("echo", [i])));
+  for (const r of settled) {
+    assert.equal(r.status, "rejected");
+    const e = (r as PromiseRejectedResult).reason;
+    assert.ok(e instanceof WorkerError, String(e));
+    assert.match(e.message, /did not start: Command failed to start \(ENOENT: cwd "\/nonexistent-aspawn" does not exist, chdir\)/);
+  }
+  assert.ok(p.workers <= 2, `${p.workers} workers`);
+  await p.terminate();
+  await noLeftovers(fds);
+}, 60000);
+
 test(`pool (${runtime}): a worker over its rlimit (cpu) fails its call cleanly and is replaced`, async () => {
   const fds = await baseline(runtime);
   const p = await makePool(runtime, { size: 1, min: 1, rlimits: { cpu: 3 } });
