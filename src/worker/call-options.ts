@@ -13,7 +13,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /**
    * Milliseconds from the call until it must be settled; then it ends as
-   * an abort does, with a WorkerError whose `timedOut` is true.
+   * an abort does, with a WorkerError whose `timedOut` is true. At most
+   * 2147483647 (what a timer holds); `Infinity`: none.
    */
   timeout?: number;
   /**
@@ -44,6 +45,8 @@ export function checkCall(name: unknown, args: unknown, o: unknown): CheckedCall
   }
 }
 
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** A call without options: no timeout, so its start time is never read (one object for all such calls). */
 const NO_OPTIONS: CheckedCallOptions = Object.freeze(ownOptions<CheckedCallOptions>({ startedAt: 0 }));
 
@@ -58,11 +61,17 @@ function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
     throw new TypeError("call(): fds must be an array of at most 253 open fds (non-negative integers)");
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("call(): signal must be an AbortSignal");
-  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0) || !Number.isFinite(timeout))) {
-    throw new TypeError(`call(): timeout must be a positive number of milliseconds, got ${typeof timeout === "number" ? timeout : typeof timeout}`);
+  // A timer holds at most 2 ** 31 - 1 ms (more fires at once); Infinity is none, as spawn's timeout has it.
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0) || (timeout > MAX_TIMER_MS && timeout !== Infinity))) {
+    throw new TypeError(`call(): timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, or Infinity, got ${typeof timeout === "number" ? timeout : typeof timeout}`);
   }
   const at = (o as { [STARTED_AT]?: number })[STARTED_AT];
-  return ownOptions<CheckedCallOptions>({ signal, timeout, fds, startedAt: typeof at === "number" ? at : Date.now() });
+  return ownOptions<CheckedCallOptions>({
+    signal,
+    timeout: timeout === Infinity ? undefined : timeout,
+    fds,
+    startedAt: typeof at === "number" ? at : Date.now(),
+  });
 }
 
 /** Why a call was given up: for its WorkerError. */

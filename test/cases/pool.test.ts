@@ -290,7 +290,11 @@ test(`pool (${runtime}): options are checked before anything is started`, async 
   const p = pool(m, { size: 1, runtime: BIN[runtime] });
   assert.match(String(await failure(p.call("echo", [1], { timeout: -5 }))), /timeout must be a positive number/);
   assert.match(String(await failure(p.call("echo", [1], { signal: {} as AbortSignal }))), /signal must be an AbortSignal/);
+  // Past what a timer holds it would fire at once (the worker killed): refused; Infinity is no timeout.
+  assert.match(String(await failure(p.call("echo", [1], { timeout: 2 ** 31 }))), /up to 2147483647, or Infinity, got 2147483648$/);
   assert.equal(p.workers, 0);
+  assert.equal(await p.call("echo", [1], { timeout: Infinity }), 1);
+  assert.equal(await p.call("echo", [2], { timeout: 2 ** 31 - 1 }), 2);
   await p.close();
 });
 
