@@ -234,6 +234,9 @@ static void read_out(struct job *j, int which, int reads)
 	while (p->fd >= 0 && reads-- > 0) {
 		long n;
 		size_t room = j->limit - k->len + 1; /* one byte more tells the limit was passed */
+		int whole = (j->o.flags & ASP_SYNC_KEEP_READ) != 0; /* the read that passes the limit is kept */
+		if (whole)
+			room = CHUNK;
 		if (p->exceeded) {
 			n = sys_read(p->fd, drop, sizeof drop);
 		} else {
@@ -262,11 +265,12 @@ static void read_out(struct job *j, int which, int reads)
 		}
 		if (p->exceeded)
 			continue;
-		if (keep_all(j, k->buf + k->len, (size_t)n < j->limit - k->len ? (size_t)n : j->limit - k->len) < 0)
+		if (keep_all(j, k->buf + k->len, whole || (size_t)n < j->limit - k->len ? (size_t)n : j->limit - k->len) < 0)
 			return;
 		k->len += (size_t)n;
 		if (k->len > j->limit) {
-			k->len = j->limit;
+			if (!whole)
+				k->len = j->limit;
 			p->exceeded = 1;
 			if (!j->res->exceeded)
 				j->res->exceeded = which == 0 ? ASP_SYNC_STDOUT : ASP_SYNC_STDERR;

@@ -104,6 +104,12 @@ export type RlimitName =
  * "#!") under /bin/sh, as execvp does and so node:child_process.
  */
 export const shFallback: unique symbol = Symbol("aspawn.shFallback");
+/**
+ * @internal runSync(): the read that passes maxBuffer is kept whole (up to
+ * 64 KiB past it) and the child killed at once, as Node's spawnSync does;
+ * set by aspawn/child_process (a symbol: no public option).
+ */
+export const keepRead: unique symbol = Symbol("aspawn.keepRead");
 
 /** A limit: soft = hard, or [soft, hard]. `Infinity` (or null) means unlimited. */
 export type RlimitValue = number | bigint | null | [soft: number | bigint | null, hard: number | bigint | null];

@@ -12,7 +12,7 @@ import { callArguments, describe } from "./check.ts";
 import { commandLine, ExitError, SpawnError } from "./errors.ts";
 import { errnoCode, errnoMessage } from "./errno.ts";
 import { decodeExit, type ExitStatus } from "./exit-status.ts";
-import type { RunOptions } from "./options.ts";
+import { keepRead, type RunOptions } from "./options.ts";
 import { KEEP_MAX, keptPlan, type Plan, plan, sameArgs, type StdioDefaults } from "./plan.ts";
 import { inheritedEnvStamp } from "./environment.ts";
 import { checkRunOptions, type RunResult, settle } from "./run.ts";
@@ -210,7 +210,8 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   opts.setInt32(SyncOpts.kill_signal, killSignal, true);
   // A terminal's program leads a session: killSignal goes to its group, as run() sends it.
   const ownGroup = o.setsid === true || o.processGroup === true || terminal !== undefined;
-  opts.setUint32(SyncOpts.flags, (ownGroup ? Sync.GROUP : 0) | (o.all ? Sync.KEEP_ALL : 0), true);
+  const whole = (o as { [keepRead]?: unknown })[keepRead] === true ? Sync.KEEP_READ : 0;
+  opts.setUint32(SyncOpts.flags, (ownGroup ? Sync.GROUP : 0) | (o.all ? Sync.KEEP_ALL : 0) | whole, true);
   opts.setInt32(SyncOpts.stdin_pipe, p.pipes.indexOf(0), true);
   opts.setInt32(SyncOpts.stdout_pipe, p.pipes.indexOf(1), true);
   opts.setInt32(SyncOpts.stderr_pipe, p.pipes.indexOf(2), true);

@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { SpawnError } from "../api/errors.ts";
-import { type RunOptions, shFallback } from "../api/options.ts";
+import { keepRead, type RunOptions, shFallback } from "../api/options.ts";
 import { runSync } from "../api/run-sync.ts";
 import { type ErrnoError, errnoError, invalidArgType, invalidArgValue, unknownEncoding } from "./node-errors.ts";
 import { readStdio, type Slot } from "./stdio.ts";
@@ -14,7 +14,6 @@ import { killSignalOf, normalizeSpawnArguments, nullCheck, ownOptions, validateM
 
 const MAX_BUFFER = 1024 * 1024;
 const ETIMEDOUT = 110, ENOBUFS = 105;
-const READ_CHUNK = 65536;
 
 export interface SpawnSyncReturns<T = Buffer | string> {
   pid: number;
@@ -63,9 +62,11 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     ...(o.timeout ? { timeout: o.timeout } : {}),
     ...(killSignal !== undefined ? { killSignal } : {}),
     ...(input !== undefined ? { input } : {}),
-    // Node reads in 64 KiB chunks and checks maxBuffer after each: what
-    // passed the limit within a chunk is kept. Checked again below.
-    maxBuffer: Math.max(maxBuffer, READ_CHUNK),
+    // Node reads in 64 KiB chunks and checks maxBuffer after each: the
+    // child is killed then, and what passed the limit within that chunk is
+    // kept (keepRead; the portable backend keeps up to maxBuffer).
+    maxBuffer,
+    [keepRead]: true,
     encoding: "buffer",
     reject: false,
     cleanup: false,

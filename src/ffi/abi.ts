@@ -157,6 +157,8 @@ export const Sync = {
   NO_PIDFD: 0x2,
   /** opts: also keep what is kept of both, interleaved as read (ALL). */
   KEEP_ALL: 0x4,
+  /** opts: the read (up to 64 KiB) that passes max_buffer is kept whole, as Node's spawnSync keeps it. */
+  KEEP_READ: 0x8,
   /** result: the timeout elapsed. */
   TIMED_OUT: 0x1,
   STDOUT: 1,

@@ -286,6 +286,38 @@ static void max_buffer(void)
 	CHECK_EQ_INT(count_zombie_children(), 0);
 }
 
+/* ASP_SYNC_KEEP_READ (Node's spawnSync): the read that passes max_buffer is
+ * kept whole, and the child is killed at once, not once a chunk more came. */
+static void max_buffer_keep_read(void)
+{
+	struct sync_run s;
+	struct asp_sync_opts o = opts();
+	o.max_buffer = 4;
+	o.flags = ASP_SYNC_KEEP_READ;
+	run_sync("printf 0123456789; exec sleep 30", 0, 0, o, &s);
+	CHECK_EQ_INT(s.res.exceeded, ASP_SYNC_STDOUT);
+	CHECK_EQ_INT((size_t)s.res.stdout_len, 10);
+	CHECK(strcmp(s.out, "0123456789") == 0);
+	CHECK_EQ_INT(s.res.code, SIGTERM);
+	CHECK(s.ms < 10000);
+	sync_done(&s);
+	/* Without it: max_buffer bytes, killed as soon as one more came. */
+	o.flags = 0;
+	run_sync("printf 0123456789; exec sleep 30", 0, 0, o, &s);
+	CHECK_EQ_INT((size_t)s.res.stdout_len, 4);
+	CHECK_EQ_INT(s.res.code, SIGTERM);
+	CHECK(s.ms < 10000);
+	sync_done(&s);
+	/* A stream that never passes it is all there. */
+	o.flags = ASP_SYNC_KEEP_READ;
+	o.max_buffer = 5000;
+	run_sync("head -c 5000 /dev/zero", 0, 0, o, &s);
+	CHECK_EQ_INT(s.res.exceeded, 0);
+	CHECK_EQ_INT((size_t)s.res.stdout_len, 5000);
+	sync_done(&s);
+	CHECK_EQ_INT(count_zombie_children(), 0);
+}
+
 /* ASP_SYNC_KEEP_ALL: both streams in the order read (writes far enough
  * apart to be read apart), each still kept alone, all within max_buffer. */
 static void keep_all(void)
@@ -600,6 +632,7 @@ TEST_LIST(sync_tests) = {
 	{"sync: timeout with a descendant holding stdout; SIGKILL later; the group", timeout_pidfd},
 	{"sync: the same without pidfds", timeout_no_pidfd},
 	{"sync: max_buffer", max_buffer},
+	{"sync: max_buffer, the passing read kept (KEEP_READ)", max_buffer_keep_read},
 	{"sync: both streams interleaved (KEEP_ALL)", keep_all},
 	{"sync: without pidfds", no_pidfd},
 	{"sync: EINTR", eintr},

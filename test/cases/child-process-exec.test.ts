@@ -100,6 +100,17 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.equal(timed.error!.message, "spawnSync sleep ETIMEDOUT");
   const big = spawnSync("yes", { maxBuffer: 100 });
   assert.equal((big.error as { code?: string }).code, "ENOBUFS");
+  // Past maxBuffer the child is killed at once, and the read that passed it
+  // is kept whole, as Node does (it was killed only a 64 KiB read later).
+  const t0 = Date.now();
+  const idle = spawnSync("sh", ["-c", "printf 0123456789; exec sleep 30"], { maxBuffer: 4 });
+  assert.ok(Date.now() - t0 < 10_000, `${Date.now() - t0} ms`);
+  assert.deepEqual([(idle.error as { code?: string }).code, idle.status, idle.signal, String(idle.stdout)], ["ENOBUFS", null, "SIGTERM", "0123456789"]);
+  assert.throws(() => execSync("printf 0123456789; exec sleep 30", { maxBuffer: 4 }), (e: Error & Record<string, unknown>) => {
+    assert.equal(e.code, "ENOBUFS");
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 20_000, `${Date.now() - t0} ms`);
 });
 
 test("execSync, execFileSync: stdout returned; a failure throws Node's error with status and output", () => {

@@ -179,6 +179,7 @@ struct asp_event {
 #define ASP_SYNC_GROUP 0x1u     /* opts.flags: signal the child's process group, which it leads */
 #define ASP_SYNC_NO_PIDFD 0x2u  /* opts.flags: wait as on a kernel without pidfds (tests) */
 #define ASP_SYNC_KEEP_ALL 0x4u  /* opts.flags: also keep what is kept of both, interleaved as read (ASP_SYNC_ALL) */
+#define ASP_SYNC_KEEP_READ 0x8u /* opts.flags: the read (up to 64 KiB) that passes max_buffer is kept whole, as Node's spawnSync keeps it */
 #define ASP_SYNC_TIMED_OUT 0x1u /* result.flags: the timeout elapsed */
 #define ASP_SYNC_STDOUT 1       /* a stream: asp_sync_take, result.exceeded */
 #define ASP_SYNC_STDERR 2
@@ -189,7 +190,7 @@ struct asp_sync_opts {
 	double force_kill_after_ms; /* < 0: never */
 	double max_buffer;          /* bytes kept of stdout and of stderr (> 0) */
 	int32_t kill_signal;
-	uint32_t flags;             /* ASP_SYNC_GROUP, ASP_SYNC_NO_PIDFD, ASP_SYNC_KEEP_ALL */
+	uint32_t flags;             /* ASP_SYNC_GROUP, ASP_SYNC_NO_PIDFD, ASP_SYNC_KEEP_ALL, ASP_SYNC_KEEP_READ */
 	int32_t stdin_pipe;         /* which of the request's pipes (FD_MAP order) it is, or -1 */
 	int32_t stdout_pipe;
 	int32_t stderr_pipe;
