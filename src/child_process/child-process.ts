@@ -100,9 +100,12 @@ export class ChildProcess extends EventEmitter {
       // As Node: no pid, `error` then `close` asynchronously, nothing run.
       channel?.abandon();
       this.#gone = true;
-      this.exitCode = -missing;
       this.#streams(undefined, slots, Promise.resolve());
-      process.nextTick(() => this.#failed(new SpawnError(missing, "execve", file, file)));
+      // exitCode too is set then (null right after spawn(), as Node's onErrorNT sets it).
+      process.nextTick(() => {
+        this.exitCode = -missing;
+        this.#failed(new SpawnError(missing, "execve", file, file));
+      });
       return;
     }
     // A pipe of ours lent to this child is blocking while it runs, as stdio
@@ -122,8 +125,10 @@ export class ChildProcess extends EventEmitter {
       if (!(e instanceof SpawnError)) throw e;
       // No child at all (EMFILE, EAGAIN...): Node reports these through `error` too.
       this.#gone = true;
-      this.exitCode = -e.errno;
-      queueMicrotask(() => this.#failed(e));
+      queueMicrotask(() => {
+        this.exitCode = -e.errno;
+        this.#failed(e);
+      });
       return;
     } finally {
       channel?.childStarted();

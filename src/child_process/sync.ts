@@ -43,7 +43,9 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     else if (ArrayBuffer.isView(given)) input = new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
     else throw invalidArgType("options.stdio[0]", ["Buffer", "TypedArray", "DataView", "string"], given);
   }
-  const stdio = slots.map((s: Slot, i) => (typeof s === "object" ? "pipe" : i === 0 && input !== undefined ? "pipe" : s));
+  // Checked whatever stdio[0] is, used only when it is a pipe (Node's libuv ignores it for "ignore" and "inherit").
+  if (slots[0] !== "pipe" && typeof slots[0] !== "object") input = undefined;
+  const stdio = slots.map((s: Slot) => (typeof s === "object" ? "pipe" : s));
   // The native sync call collects stdout and stderr only (a documented difference).
   const extra = stdio.findIndex((s, i) => i > 2 && s === "pipe");
   if (extra > 0) {

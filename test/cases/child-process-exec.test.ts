@@ -98,6 +98,10 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.equal(timed.status, null);
   assert.equal((timed.error as { code?: string }).code, "ETIMEDOUT");
   assert.equal(timed.error!.message, "spawnSync sleep ETIMEDOUT");
+  // input goes to a stdin pipe only: "ignore" (and "inherit") keep theirs, as in Node; it is checked all the same.
+  assert.equal(spawnSync("cat", { input: "FROM-INPUT", stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" }).stdout, "");
+  assert.equal(spawnSync("cat", { input: "FROM-INPUT", stdio: ["pipe", "pipe", "pipe"], encoding: "utf8" }).stdout, "FROM-INPUT");
+  assert.throws(() => spawnSync("cat", { input: 5 as never, stdio: ["ignore", "pipe", "pipe"] }), { code: "ERR_INVALID_ARG_TYPE" });
   const big = spawnSync("yes", { maxBuffer: 100 });
   assert.equal((big.error as { code?: string }).code, "ENOBUFS");
   // Past maxBuffer the child is killed at once, and the read that passed it

@@ -45,6 +45,7 @@ test("child_process: no data before spawn; close waits for the output even when 
 
 test("child_process: a missing program is an asynchronous error with Node's shape, then close(-2)", async () => {
   const child = spawn("aspawn-no-such-program", ["a", "b"]);
+  assert.equal(child.exitCode, null, "exitCode is set with the error, as Node's onErrorNT sets it");
   let sync = true;
   child.on("error", () => assert.equal(sync, false, "error is emitted asynchronously"));
   const done = record(child);
