@@ -144,7 +144,8 @@ export class ChildProcess extends EventEmitter {
       this.exitCode = e instanceof SpawnError ? -e.errno : -EINVAL;
       this.#failed(e);
     });
-    sub.exited.then((s) => this.#exited(s), (e: unknown) => {
+    const seq = ++spawnCount;
+    sub.exited.then((s) => reportExit(seq, () => this.#exited(s)), (e: unknown) => {
       if (!(e instanceof SpawnError)) this.emit("error", e); // the status was lost
     });
   }
@@ -239,7 +240,8 @@ export class ChildProcess extends EventEmitter {
 
   /** @internal one of the things `close` waits for has happened. */
   maybeClose(): void {
-    if (++this.#closesGot === this.#closesNeeded) this.emit("close", this.exitCode, this.signalCode);
+    // In a turn of its own too (see spawn()): the last stream of two children can end in one read of the reactor.
+    if (++this.#closesGot === this.#closesNeeded) setImmediate(() => this.emit("close", this.exitCode, this.signalCode));
   }
 
   /**
@@ -330,6 +332,34 @@ export class ChildProcess extends EventEmitter {
   [dispose](): void {
     if (!this.killed) this.kill();
   }
+}
+
+let spawnCount = 0;
+/** Exits known and not reported yet: reported one a turn, in spawn order (see reportExit). */
+const exits: { seq: number; report: () => void }[] = [];
+
+/**
+ * Each child's exit in a turn of its own (a macrotask), as Node runs each
+ * handle's callback alone with the microtasks and ticks of one drained
+ * before the next: `await once(a, "close"); await once(b, "close")` then
+ * attaches b's listener in time even when both exits came together, and
+ * the output already read is pushed before `exit`. Exits known together
+ * go in spawn order, as Node's SIGCHLD handler reaps its children in the
+ * order of its list: a child whose stdout a second one reads ends first
+ * for Node, and the kernel may report the second (which saw EOF at the
+ * first's exit) before it.
+ */
+function reportExit(seq: number, report: () => void): void {
+  exits.push({ seq, report });
+  if (exits.length === 1) setImmediate(nextExit);
+}
+
+function nextExit(): void {
+  let at = 0;
+  for (let i = 1; i < exits.length; i++) if (exits[i]!.seq < exits[at]!.seq) at = i;
+  const [next] = exits.splice(at, 1);
+  if (exits.length) setImmediate(nextExit);
+  next!.report();
 }
 
 /** The library's env options for Node's env (or envPairs), plus the channel's variables. */

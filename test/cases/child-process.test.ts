@@ -299,6 +299,34 @@ test("child_process: new ChildProcess().spawn() with Node's internal options, an
   ]);
 });
 
+test("child_process: exits known together are reported one a turn, in spawn order, after the output already read", async () => {
+  const busy = (ms: number) => {
+    for (const t = Date.now(); Date.now() - t < ms;); // both children end meanwhile: their news comes together
+  };
+  const closed = (c: ChildProcess) => new Promise((r) => c.on("close", r));
+  for (let i = 0; i < 5; i++) {
+    const a = spawn("sh", ["-c", "echo a"]), b = spawn("sh", ["-c", "echo b"]);
+    const events: string[] = [];
+    let outA = "";
+    a.stdout!.on("data", (d) => (outA += d));
+    b.stdout!.resume();
+    a.on("exit", () => events.push(`a exit, output ${JSON.stringify(outA)}`));
+    b.on("exit", () => events.push("b exit"));
+    let drained = false;
+    a.on("close", () => queueMicrotask(() => (drained = true)));
+    b.on("close", () => events.push(`b close, a's microtask ${drained ? "ran" : "did not run"}`));
+    busy(300);
+    // As Node lets code do: b's listener attached once a has closed.
+    const r = await Promise.race([(async () => {
+      await closed(a);
+      await closed(b);
+      return "both";
+    })(), new Promise((r) => setTimeout(() => r("b's close was missed"), 5000))]);
+    assert.equal(r, "both");
+    assert.deepEqual(events, ['a exit, output "a\\n"', "b exit", "b close, a's microtask ran"]);
+  }
+}, 60_000);
+
 test("child_process: many children at once, all events accounted for", async () => {
   const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => record(spawn("sh", ["-c", `echo ${i}; exit ${i % 5}`]))));
   rs.forEach((r, i) => {
