@@ -105,10 +105,10 @@ const SOURCES = "a Uint8Array (or other ArrayBufferView, ArrayBuffer), a Blob, a
 export function expected(fd: number, label: string, v: unknown): string {
   const words = `"pipe", "inherit", "ignore"`;
   const what = fd === 0
-    ? `${words}, an fd number, ${SOURCES}`
+    ? `${words}, an fd number, { file }, another child's stdout, ${SOURCES}`
     : fd <= 2
-    ? `${words}, an fd number, a WritableStream or a Node Writable`
-    : `"inherit", "ignore", null or an fd number`;
+    ? `${words}, "${fd === 1 ? "stderr" : "stdout"}", an fd number, { file }, a WritableStream or a Node Writable`
+    : `${words}, null, an fd number, { file } or { child: n }`;
   // A string is a word here, never input: a typo must not become the child's stdin.
   const hint = fd === 0 && typeof v === "string" && label !== "input" ? " (text for the child's stdin goes in `input`)" : "";
   return `${label} must be ${what}, got ${describe(v)}${hint}`;

@@ -4,6 +4,7 @@
  * child). The process is an ordinary spawn(): every option applies, and the
  * default cleanup (it dies with us) with it.
  */
+import { describe } from "../api/check.ts";
 import { errnoCode, errnoMessage } from "../api/errno.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import type { Options } from "../api/options.ts";
@@ -396,6 +397,7 @@ function socketPair(native: ReturnType<typeof loadNative>, what: string): [numbe
  * SpawnError, and `exited` rejects with it.
  */
 export function worker(module: string | URL, options: WorkerOptions = {}): Worker {
+  if (options === null || typeof options !== "object") throw new TypeError(`worker(): options must be an object, got ${describe(options)}`);
   return new Worker(module, options);
 }
 

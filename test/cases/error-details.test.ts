@@ -4,6 +4,8 @@ import { runFixture, showFixture } from "../fixtures.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { run, runSync, spawn, SpawnError } from "../../src/index.ts";
+import { constants } from "node:os";
+import { errnoCode } from "../../src/api/errno.ts";
 
 async function failure(p: Promise<unknown>): Promise<SpawnError> {
   const e = await p.then(() => assert.fail("resolved"), (e: unknown) => e);
@@ -71,5 +73,12 @@ test("errors: a SpawnError's stack shows the caller of run(), text() and $", asy
     // Bun's async stack traces do not pass through a thenable ($ commands).
     if (fn === "userDollar" && runtimeName === "bun") continue;
     assert.match(stack, new RegExp(`at (async )?${fn} `), `${fn}: the caller is in the stack:\n${stack}`);
+  }
+});
+
+test("errors: errno names, socket ones included (a stdio socket's ECONNRESET), agree with the OS's", () => {
+  for (const code of ["EPIPE", "ECONNRESET", "ENOTCONN", "ECONNREFUSED", "EADDRINUSE", "ENOBUFS", "ENOTSOCK", "ENOTEMPTY", "EXDEV"]) {
+    const n = (constants.errno as Record<string, number>)[code]!;
+    assert.equal(errnoCode(n), code);
   }
 });

@@ -4,7 +4,7 @@
 // worker's own call timeout/abort.
 import { closeSync, fstatSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import { runtime } from "../../src/ffi/runtime.ts";
-import { pool, type PoolOptions, WorkerError } from "../../src/index.ts";
+import { pool, type PoolOptions, worker, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
 import { BIN, baseline, fixtureFor, kinds, noLeftovers, start, type Kind } from "../worker-kinds.ts";
 import { sleep, until } from "../wait.ts";
@@ -287,6 +287,10 @@ test(`pool (${runtime}): options are checked before anything is started`, async 
   assert.throws(() => pool(m, { concurrencyPerWorker: 1.5 }), /concurrencyPerWorker must be an integer/);
   assert.throws(() => pool(m, { idleTimeout: -1 }), /idleTimeout must be a number/);
   assert.throws(() => pool(m, { runtime: "python3" }), /runtime: cannot tell/);
+  for (const bad of [null, "oops", 5]) {
+    assert.throws(() => worker(m, bad as never), /^TypeError: worker\(\): options must be an object, got /);
+    assert.throws(() => pool(m, bad as never), /^TypeError: pool\(\): options must be an object/);
+  }
   const p = pool(m, { size: 1, runtime: BIN[runtime] });
   assert.match(String(await failure(p.call("echo", [1], { timeout: -5 }))), /timeout must be a positive number/);
   assert.match(String(await failure(p.call("echo", [1], { signal: {} as AbortSignal }))), /signal must be an AbortSignal/);

@@ -313,13 +313,13 @@ test("streams: bad values are TypeErrors naming the option written, describing t
   const rs = createReadStream("/etc/hostname");
   const cases: [() => unknown, RegExp][] = [
     // The Node stream is described, not dumped.
-    [() => spawn("cat", { stdout: rs as never }), /^stdout must be "pipe", "inherit", "ignore", an fd number, a WritableStream or a Node Writable, got a ReadStream$/],
+    [() => spawn("cat", { stdout: rs as never }), /^stdout must be "pipe", "inherit", "ignore", "stderr", an fd number, \{ file \}, a WritableStream or a Node Writable, got a ReadStream$/],
     [() => spawn("cat", { stdin: createWriteStream(tmp()) as never }), /^stdin must be .* got a WriteStream$/],
     [() => spawn("cat", { stdin: {} as never }), /^stdin must be .*, got an object$/],
     [() => spawn("cat", { stdin: "hello" as never }), /^stdin must be .*, got "hello" \(text for the child's stdin goes in `input`\)$/],
     [() => spawn("cat", { stdio: [10n as never] }), /^stdio\[0\] must be .*, got 10n$/],
     [() => spawn("cat", { stderr: "x".repeat(1000) as never }), /^stderr must be .*, got "x{40}"… \(1000 characters\)$/],
-    [() => spawn("cat", { stdio: ["ignore", "pipe", "inherit", rs as never] }), /^stdio\[3\] must be "inherit", "ignore", null or an fd number, got a ReadStream$/],
+    [() => spawn("cat", { stdio: ["ignore", "pipe", "inherit", rs as never] }), /^stdio\[3\] must be "pipe", "inherit", "ignore", null, an fd number, \{ file \} or \{ child: n \}, got a ReadStream$/],
     [() => spawn("cat", { input: 5 as never }), /^input must be a string, .* got 5$/],
     [() => spawn("cat", { input: "x", stdin: "inherit" }), /^input and stdin cannot both be given/],
     [() => spawn("cat", { input: "x", stdio: [0] }), /^input and stdio\[0\] cannot both be given/],
