@@ -65,8 +65,9 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
   validateMaxBuffer(o.maxBuffer);
   const killSignal = killSignalOf(o.killSignal);
   const maxBuffer = o.maxBuffer as number;
+  // The options Node 20's execFile hands to spawn (argv0 is not one of them).
   const child = spawn(a.file, a.args, {
-    cwd: o.cwd, env: o.env, gid: o.gid, uid: o.uid, shell: o.shell, signal: o.signal, argv0: o.argv0,
+    cwd: o.cwd, env: o.env, gid: o.gid, uid: o.uid, shell: o.shell, signal: o.signal,
     windowsHide: !!o.windowsHide, windowsVerbatimArguments: !!o.windowsVerbatimArguments,
   });
   const encoding = o.encoding !== "buffer" && Buffer.isEncoding(o.encoding as string) ? o.encoding as BufferEncoding : null;

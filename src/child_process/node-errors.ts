@@ -136,15 +136,23 @@ export interface ErrnoError extends Error {
  * `code`, `syscall`. `errno` here is positive (the kernel's).
  */
 /** Codes Node reports that the library's table (spawn's errnos) leaves out. */
-const moreCodes: Record<number, string> = { 105: "ENOBUFS" };
-
 export function errnoError(errno: number, syscall: string): ErrnoError {
-  const code = moreCodes[errno] ?? errnoCode(errno);
+  const code = errnoCode(errno);
   const e = new Error(`${syscall} ${code}`) as ErrnoError;
   e.errno = -errno;
   e.code = code;
   e.syscall = syscall;
   return e;
+}
+
+/**
+ * An error of the library's pipes (`EPIPE: broken pipe, write`, errno 32)
+ * in the shape Node's stdio sockets give it: `write EPIPE`, errno -32.
+ * Anything else is left as it is.
+ */
+export function asNodeError(e: unknown): unknown {
+  const { errno, syscall } = (e ?? {}) as { errno?: unknown; syscall?: unknown };
+  return typeof errno === "number" && errno > 0 && typeof syscall === "string" ? errnoError(errno, syscall) : e;
 }
 
 /** The message for an errno, for callers that want the words (`kill EPERM`). */

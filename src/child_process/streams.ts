@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import { Duplex, Readable, Writable } from "node:stream";
 import type { PipeReader, PipeWriter } from "../api/child.ts";
 import type { ExtraPipe } from "../api/extra-pipes.ts";
+import { asNodeError } from "./node-errors.ts";
 
 const asBuffer = (c: Uint8Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 
@@ -48,7 +49,7 @@ export class PipeReadable extends Readable {
     this.#deferred = false;
     next.then(
       (chunk) => this.push(chunk ? asBuffer(chunk) : null),
-      (e: Error) => this.destroy(e),
+      (e: Error) => this.destroy(asNodeError(e) as Error),
     );
   }
 
@@ -71,6 +72,18 @@ export class PipeReadable extends Readable {
     this.#reader.setRef(ref);
   }
 
+  /** As a Node Socket's: while reading, this stream keeps the event loop alive (the default). */
+  ref(): this {
+    this.setRef(true);
+    return this;
+  }
+
+  /** As a Node Socket's: a read under way no longer keeps the event loop alive. */
+  unref(): this {
+    this.setRef(false);
+    return this;
+  }
+
   /** The pipe's fd while open (-1 after): passed as is when the stream is another child's stdio. */
   get fd(): number {
     return this.#reader.fd;
@@ -86,7 +99,7 @@ export class PipeWritable extends Writable {
   }
 
   override _write(chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.#writer.write(bytesOf(chunk, encoding)).then(() => cb(), cb);
+    this.#writer.write(bytesOf(chunk, encoding)).then(() => cb(), (e: Error) => cb(asNodeError(e) as Error));
   }
 
   override _final(cb: (err?: Error | null) => void): void {
@@ -101,6 +114,18 @@ export class PipeWritable extends Writable {
 
   setRef(ref: boolean): void {
     this.#writer.setRef(ref);
+  }
+
+  /** As a Node Socket's: a write waiting for room keeps the event loop alive (the default). */
+  ref(): this {
+    this.setRef(true);
+    return this;
+  }
+
+  /** As a Node Socket's: a write waiting for room no longer keeps the event loop alive. */
+  unref(): this {
+    this.setRef(false);
+    return this;
   }
 
   /** Node's stdin is a Socket: write-only, it says readable false. */
@@ -127,12 +152,12 @@ export class PipeDuplex extends Duplex {
   override _read(): void {
     (this.#reader ??= this.#pipe.readable.getReader()).read().then(
       (r) => this.push(r.done ? null : asBuffer(r.value)),
-      (e: Error) => this.destroy(e),
+      (e: Error) => this.destroy(asNodeError(e) as Error),
     );
   }
 
   override _write(chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-    (this.#writer ??= this.#pipe.writable.getWriter()).write(bytesOf(chunk, encoding)).then(() => cb(), cb);
+    (this.#writer ??= this.#pipe.writable.getWriter()).write(bytesOf(chunk, encoding)).then(() => cb(), (e: Error) => cb(asNodeError(e) as Error));
   }
 
   override _final(cb: (err?: Error | null) => void): void {

@@ -117,6 +117,13 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.ok(Date.now() - t0 < 20_000, `${Date.now() - t0} ms`);
 });
 
+test("execFile and exec hand spawn the options Node 20's do: argv0 is not one of them", async () => {
+  const [, out] = await call((cb) => execFile("sh", ["-c", "echo $0"], { argv0: "custom" } as never, cb));
+  assert.equal(out, "sh\n");
+  const [, shOut] = await call((cb) => exec("echo $0", { argv0: "zz" } as never, cb));
+  assert.equal(shOut, "/bin/sh\n");
+});
+
 test("execSync, execFileSync: stdout returned; a failure throws Node's error with status and output", () => {
   assert.equal(execSync("echo hi").toString(), "hi\n");
   assert.equal(execFileSync("echo", ["a", "b"], { encoding: "utf8" }), "a b\n");

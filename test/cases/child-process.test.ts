@@ -352,6 +352,18 @@ test("child_process: a missing program has no pid at all, and its stdio streams 
   assert.equal((await record(spawn("true", { env }))).close[0], 0);
 });
 
+test("child_process: a stdio stream's error has the shape of Node's sockets' (write EPIPE, errno -32)", async () => {
+  const d = spawn("head", ["-c", "1"]);
+  d.stdout!.resume();
+  d.stdin!.on("error", () => {});
+  const e = await new Promise<Error & Record<string, unknown>>((resolve) => {
+    const write = () => d.stdin!.write(Buffer.alloc(1 << 20), (err) => (err ? resolve(err as never) : write()));
+    write();
+  });
+  assert.deepEqual([e.message, e.code, e.errno, e.syscall], ["write EPIPE", "EPIPE", -32, "write"]);
+  await record(d);
+});
+
 test("child_process: one child's stdout lent as another's stdin — blocking while it reads, ours again after", async () => {
   const cat = spawn("cat", { stdio: ["pipe", "pipe", "inherit"] });
   const head = spawn("head", ["-n1"], { stdio: [cat.stdout!, "pipe", "inherit"] });
@@ -371,17 +383,18 @@ test("child_process: unref() unrefs the process alone — a pipe being read, exe
   const run = (mode: string) => runFixture("cp-unref", [mode, late], { timeoutMs: 15000 });
   const lines = (out: string) => out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
   // One at a time: on Node each run bundles the fixture again, to the same file.
-  const [read, exec, unread, ignore, forked, chUnref, chCounted] = [
+  const [read, exec, unread, ignore, forked, chUnref, chCounted, streamsUnref] = [
     await run("read"), await run("exec"), await run("unread"), await run("ignore"), await run("fork"), await run("channel-unref"),
-    await run("channel-counted"),
+    await run("channel-counted"), await run("streams-unref"),
   ];
-  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted]) assert.equal(r.code, 0, r.stderr);
+  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted, streamsUnref]) assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(lines(read.stdout), [{ data: "late\n" }]);
   assert.deepEqual(lines(exec.stdout), [{ error: null, stdout: "done\n" }]);
   assert.ok(unread.ms >= 450, `a pipe nobody reads held the parent ${Math.round(unread.ms)} ms, not until it ended (500)`);
   assert.deepEqual(lines(forked.stdout), [{ message: "late" }]);
   // Nothing connected to the parent, or the channel unref'd too: it exits before its child (5 s, 3 s).
-  for (const r of [ignore, chUnref, chCounted]) {
+  // Or its streams unref'd as a Node Socket is (child.stdout.unref()).
+  for (const r of [ignore, chUnref, chCounted, streamsUnref]) {
     assert.ok(r.ms < 2500, `exited after ${Math.round(r.ms)} ms`);
     assert.equal(r.stdout, "");
   }
