@@ -123,6 +123,8 @@ export interface SyncOutcome {
 export interface Backend {
   readonly name: "native" | "portable";
   start(request: ChildRequest): Child;
+  /** The TypeErrors start() would throw for `request`, nothing started. */
+  check(request: ChildRequest): void;
   /**
    * runSync() on this backend, when it is not the native call: checks as
    * start() does (TypeError), throws SpawnError when the program never ran.

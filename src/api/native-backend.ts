@@ -50,6 +50,10 @@ export function planError(errno: number, p: Plan, step: number, detail: number, 
 
 export const nativeBackend: Backend & { start(request: ChildRequest, pty?: NativeChildInit["pty"]): NativeChild } = {
   name: "native",
+  check(request: ChildRequest): void {
+    const { file, args, options, defaults } = request;
+    plan(file, args, ptyRequest(options) ? { ...options, pty: undefined } : options, defaults);
+  },
   start(request: ChildRequest, pty?: NativeChildInit["pty"]): NativeChild {
     const { file, args, options, defaults } = request;
     const terminal = pty ? undefined : ptyRequest(options);

@@ -39,14 +39,8 @@ export function maxBufferOf(o: Options): number | undefined {
   return max;
 }
 
-/** @internal spawn() with the stdio defaults of the caller (run() differs). */
-export function spawnWith(
-  file: string,
-  args: readonly string[],
-  options: Options,
-  defaults: StdioDefaults,
-): Subprocess {
-  if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
+/** spawn()'s own options, checked (the backend checks the rest). */
+function checked(options: Options) {
   const timeout = duration(options.timeout, "timeout", Infinity);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
@@ -58,6 +52,27 @@ export function spawnWith(
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
+  return { timeout, forceKillAfter, killSignal, maxBuffer, verbose };
+}
+
+/** @internal Every TypeError spawn(file, args, options) would throw, nothing started. */
+export function checkSpawn(file: string, args: readonly string[], options: Options): void {
+  options = ownOptions(options);
+  if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
+  checked(options);
+  const pumped = pumpsOf(options, spawnDefaults);
+  backend().check({ file, args, options: pumped?.options ?? options, defaults: spawnDefaults });
+}
+
+/** @internal spawn() with the stdio defaults of the caller (run() differs). */
+export function spawnWith(
+  file: string,
+  args: readonly string[],
+  options: Options,
+  defaults: StdioDefaults,
+): Subprocess {
+  if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
+  const { timeout, forceKillAfter, killSignal, maxBuffer, verbose } = checked(options);
   // The user's streams are pumped by Subprocess whatever the backend: it gets pipes.
   const pumped = pumpsOf(options, defaults);
   if (pumped) options = pumped.options;

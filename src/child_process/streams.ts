@@ -18,6 +18,12 @@ function bytesOf(chunk: unknown, encoding: BufferEncoding): Uint8Array {
   return typeof chunk === "string" ? Buffer.from(chunk, encoding) : chunk as Uint8Array;
 }
 
+/** A Node Socket's ref() or unref() over a stream's setRef(): it returns the stream. */
+function refd<T extends { setRef(ref: boolean): void }>(stream: T, ref: boolean): T {
+  stream.setRef(ref);
+  return stream;
+}
+
 export class PipeReadable extends Readable {
   readonly #reader: PipeReader;
   /** Settles once the child's `spawn` (or `error`) was emitted: no data comes before it, as in Node. */
@@ -74,14 +80,12 @@ export class PipeReadable extends Readable {
 
   /** As a Node Socket's: while reading, this stream keeps the event loop alive (the default). */
   ref(): this {
-    this.setRef(true);
-    return this;
+    return refd(this, true);
   }
 
   /** As a Node Socket's: a read under way no longer keeps the event loop alive. */
   unref(): this {
-    this.setRef(false);
-    return this;
+    return refd(this, false);
   }
 
   /** The pipe's fd while open (-1 after): passed as is when the stream is another child's stdio. */
@@ -118,14 +122,12 @@ export class PipeWritable extends Writable {
 
   /** As a Node Socket's: a write waiting for room keeps the event loop alive (the default). */
   ref(): this {
-    this.setRef(true);
-    return this;
+    return refd(this, true);
   }
 
   /** As a Node Socket's: a write waiting for room no longer keeps the event loop alive. */
   unref(): this {
-    this.setRef(false);
-    return this;
+    return refd(this, false);
   }
 
   /** Node's stdin is a Socket: write-only, it says readable false. */

@@ -24,6 +24,9 @@ export function portableBackend(runtime: RuntimeName, reason: string): Backend {
       const bad = closedFd(plan);
       return bad ? new NeverStarted(plan, bad) : rt.start(plan);
     },
+    check(request: ChildRequest) {
+      portablePlan(request, rt.support, why);
+    },
     runSync(request: SyncRequest) {
       const plan = portablePlan(request, rt.support, why);
       const bad = closedFd(plan);

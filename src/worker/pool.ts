@@ -11,8 +11,7 @@ import { unrefTimeout } from "../api/timers.ts";
 import { loadNative } from "../ffi/load.ts";
 import { type CallOptions, type CheckedCallOptions, checkCall, STARTED_AT, watchCall } from "./call-options.ts";
 import { ownOptions } from "../api/own-options.ts";
-import { runtimeOf, moduleHref } from "./runtime-command.ts";
-import { Worker, type WorkerOptions } from "./worker.ts";
+import { checkWorker, Worker, type WorkerOptions } from "./worker.ts";
 import { WorkerError } from "./worker-error.ts";
 import { copyFds } from "./fd-copies.ts";
 import { closedFd } from "./fd-check.ts";
@@ -100,8 +99,7 @@ export class Pool {
     }
     this.#idleTimeout = idleTimeout ?? 10_000;
     // What worker() would refuse, refused now rather than at the first start.
-    moduleHref(module);
-    runtimeOf(workerOptions.runtime);
+    checkWorker(module, workerOptions);
     this.#module = module;
     this.#workerOptions = workerOptions;
     try {

@@ -8,7 +8,7 @@ import { describe } from "../api/check.ts";
 import { errnoCode, errnoMessage } from "../api/errno.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import type { Options } from "../api/options.ts";
-import { spawn } from "../api/spawn.ts";
+import { checkSpawn, spawn } from "../api/spawn.ts";
 import type { Subprocess } from "../api/subprocess.ts";
 import { getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
@@ -23,7 +23,7 @@ import { type CallOptions, checkCall, type GiveUp, watchCall } from "./call-opti
 import { ownOptions } from "../api/own-options.ts";
 import { backendChoice } from "../api/backend.ts";
 import { closedFd } from "./fd-check.ts";
-import { workerStdio } from "./worker-stdio.ts";
+import { type WorkerStdio, workerStdio } from "./worker-stdio.ts";
 
 export interface WorkerOptions extends Options {
   /** The worker's runtime: "node", "bun", "deno" or the path of one (default: the caller's own, `process.execPath`). */
@@ -84,15 +84,8 @@ export class Worker extends Endpoint {
   /** @internal use worker() */
   constructor(module: string | URL, options: WorkerOptions) {
     options = ownOptions(options);
-    const href = moduleHref(module);
-    const { kind, executable, env } = runtimeOf(options.runtime);
-    const runtimeArgs = strings(options.runtimeArgs, "runtimeArgs");
-    const maxFrame = options.maxFrameSize ?? DEFAULT_MAX_FRAME;
-    if (typeof maxFrame !== "number" || !Number.isInteger(maxFrame) || maxFrame < 64 || maxFrame > MAX_FRAME_LIMIT) {
-      throw new TypeError(`maxFrameSize must be an integer number of bytes from 64 to 2 ** 32, got ${String(maxFrame)}`);
-    }
-    if (options.shell) throw new TypeError("shell: a worker runs a runtime, not a shell command");
-    const { stdio, stdin, stdout, stderr } = workerStdio(options);
+    const start = workerStart(module, options);
+    const { maxFrame } = start;
     const native = loadNative();
     const [ours, theirs] = socketPair(native, "channel");
     let side: [number, number];
@@ -103,23 +96,10 @@ export class Worker extends Endpoint {
       native.asp_close(theirs);
       throw e;
     }
-    stdio[CHANNEL_FD] = theirs;
-    // The side socket takes the first fd after the caller's: the host is told which.
-    const sideFd = Math.max(stdio.length, CHANNEL_FD + 1);
-    stdio[sideFd] = side[1];
     let proc: Subprocess;
     try {
-      const host = hostPath(kind);
-      proc = spawn(executable, workerArgs(kind, runtimeArgs, host, href, sideFd), {
-        ...options,
-        // The worker holds what it sends to the limit we read with (told only
-        // when not the default: the usual worker inherits the environment as is).
-        env: workerEnv(options.env, { ...env, ...(maxFrame !== DEFAULT_MAX_FRAME && { [MAX_FRAME_ENV]: String(maxFrame) }) }) as Options["env"],
-        stdio: stdio as Options["stdio"],
-        stdin,
-        stdout,
-        stderr,
-      });
+      const [file, args, spawnOptions] = workerSpawn(start, options, theirs, side[1]);
+      proc = spawn(file, args, spawnOptions);
     } catch (e) {
       native.asp_close(ours);
       native.asp_close(side[0]);
@@ -140,7 +120,7 @@ export class Worker extends Endpoint {
     this.#failed = new Promise((r) => (this.#setFailed = r));
     this.#proc = proc;
     this.pid = proc.pid;
-    this.#module = href;
+    this.#module = start.href;
     // An idle worker does not keep us alive: calls, awaited messages and close() do.
     proc.unref();
     this.#exited = proc.exited;
@@ -396,6 +376,59 @@ function socketPair(native: ReturnType<typeof loadNative>, what: string): [numbe
  * its calls reject with a WorkerError "did not start" whose `cause` is the
  * SpawnError, and `exited` rejects with it.
  */
+/** What worker() makes of its arguments before it opens anything (the checks: TypeErrors). */
+interface WorkerStart extends WorkerStdio {
+  href: string;
+  kind: ReturnType<typeof runtimeOf>["kind"];
+  executable: string;
+  env: Record<string, string> | undefined;
+  runtimeArgs: readonly string[];
+  maxFrame: number;
+}
+
+function workerStart(module: string | URL, options: WorkerOptions): WorkerStart {
+  const href = moduleHref(module);
+  const { kind, executable, env } = runtimeOf(options.runtime);
+  const runtimeArgs = strings(options.runtimeArgs, "runtimeArgs");
+  const maxFrame = options.maxFrameSize ?? DEFAULT_MAX_FRAME;
+  if (typeof maxFrame !== "number" || !Number.isInteger(maxFrame) || maxFrame < 64 || maxFrame > MAX_FRAME_LIMIT) {
+    throw new TypeError(`maxFrameSize must be an integer number of bytes from 64 to 2 ** 32, got ${String(maxFrame)}`);
+  }
+  if (options.shell) throw new TypeError("shell: a worker runs a runtime, not a shell command");
+  return { href, kind, executable, env, runtimeArgs, maxFrame, ...workerStdio(options) };
+}
+
+/** The spawn of a worker whose channel and side socket are `channel` and `side` (the child's ends). */
+function workerSpawn(w: WorkerStart, options: WorkerOptions, channel: number, side: number): [string, string[], Options] {
+  const stdio = [...w.stdio];
+  stdio[CHANNEL_FD] = channel;
+  // The side socket takes the first fd after the caller's: the host is told which.
+  const sideFd = Math.max(stdio.length, CHANNEL_FD + 1);
+  stdio[sideFd] = side;
+  const args = workerArgs(w.kind, w.runtimeArgs, hostPath(w.kind), w.href, sideFd);
+  return [w.executable, args, {
+    ...options,
+    // The worker holds what it sends to the limit we read with (told only
+    // when not the default: the usual worker inherits the environment as is).
+    env: workerEnv(options.env, { ...w.env, ...(w.maxFrame !== DEFAULT_MAX_FRAME && { [MAX_FRAME_ENV]: String(w.maxFrame) }) }) as Options["env"],
+    stdio: stdio as Options["stdio"],
+    stdin: w.stdin,
+    stdout: w.stdout,
+    stderr: w.stderr,
+  }];
+}
+
+/**
+ * @internal Every TypeError worker(module, options) would throw, nothing
+ * started (pool() checks its workers' options at once, started or not).
+ */
+export function checkWorker(module: string | URL, options: WorkerOptions): void {
+  options = ownOptions(options);
+  // Placeholder fds: only their shape is checked.
+  const [file, args, spawnOptions] = workerSpawn(workerStart(module, options), options, 0, 0);
+  checkSpawn(file, args, spawnOptions);
+}
+
 export function worker(module: string | URL, options: WorkerOptions = {}): Worker {
   if (options === null || typeof options !== "object") throw new TypeError(`worker(): options must be an object, got ${describe(options)}`);
   return new Worker(module, options);

@@ -287,6 +287,19 @@ test(`pool (${runtime}): options are checked before anything is started`, async 
   assert.throws(() => pool(m, { concurrencyPerWorker: 1.5 }), /concurrencyPerWorker must be an integer/);
   assert.throws(() => pool(m, { idleTimeout: -1 }), /idleTimeout must be a number/);
   assert.throws(() => pool(m, { runtime: "python3" }), /runtime: cannot tell/);
+  // A worker's own options too, whether or not a worker is started ahead (min), as worker() throws them.
+  for (const [o, re] of [
+    [{ stdout: "pipe" }, /stdout: "pipe" .*a Worker has no stdout stream/],
+    [{ shell: true }, /shell: a worker runs a runtime/],
+    [{ maxFrameSize: 1 }, /maxFrameSize must be an integer/],
+    [{ runtimeArgs: "x" }, /runtimeArgs must be/],
+    [{ env: 5 }, /env must be/],
+    [{ rlimits: { bogus: 1 } }, /unknown rlimit "bogus"/],
+    [{ timeout: -1 }, /timeout must be/],
+  ] as [PoolOptions, RegExp][]) {
+    assert.throws(() => worker(m, o), re, JSON.stringify(o));
+    for (const min of [0, 1]) assert.throws(() => pool(m, { ...o, min }), re, `${JSON.stringify(o)}, min ${min}`);
+  }
   for (const bad of [null, "oops", 5]) {
     assert.throws(() => worker(m, bad as never), /^TypeError: worker\(\): options must be an object, got /);
     assert.throws(() => pool(m, bad as never), /^TypeError: pool\(\): options must be an object/);
