@@ -15,8 +15,8 @@ import { ownOptions } from "./own-options.ts";
 const noPumps: readonly PumpSpec[] = [];
 const spawnDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "inherit", extraPipes: true };
 
-/** Timers take at most 2 ** 31 - 1 ms (~24.8 days); larger ones fire at once. */
-const MAX_TIMER_MS = 0x7fffffff;
+/** @internal Timers take at most 2 ** 31 - 1 ms (~24.8 days); larger ones fire at once. */
+export const MAX_TIMER_MS = 0x7fffffff;
 
 /** @internal A `timeout` or `forceKillAfter`, checked. */
 export function duration(v: unknown, what: string, def: number): number {

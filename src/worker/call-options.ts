@@ -1,5 +1,6 @@
 /** The options of a single call, to a worker or a pool, checked before anything is sent. */
 import { ownOptions } from "../api/own-options.ts";
+import { MAX_TIMER_MS } from "../api/spawn.ts";
 import { onAbort } from "./abort-watch.ts";
 
 export interface CallOptions {
@@ -45,8 +46,6 @@ export function checkCall(name: unknown, args: unknown, o: unknown): CheckedCall
   }
 }
 
-const MAX_TIMER_MS = 0x7fffffff;
-
 /** A call without options: no timeout, so its start time is never read (one object for all such calls). */
 const NO_OPTIONS: CheckedCallOptions = Object.freeze(ownOptions<CheckedCallOptions>({ startedAt: 0 }));
 
@@ -61,7 +60,7 @@ function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
     throw new TypeError("call(): fds must be an array of at most 253 open fds (non-negative integers)");
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("call(): signal must be an AbortSignal");
-  // A timer holds at most 2 ** 31 - 1 ms (more fires at once); Infinity is none, as spawn's timeout has it.
+  // Past what a timer holds it would fire at once; Infinity is none, as spawn's timeout has it.
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0) || (timeout > MAX_TIMER_MS && timeout !== Infinity))) {
     throw new TypeError(`call(): timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, or Infinity, got ${typeof timeout === "number" ? timeout : typeof timeout}`);
   }
