@@ -22,7 +22,7 @@ export function fork(modulePath: string | URL, args?: unknown, options?: unknown
   } else if (!Array.isArray(args)) throw invalidArgType("args", "Array", args);
   else argv = args as string[];
   if (options != null) validateObject(options, "options");
-  const o = Object.assign(ownOptions(options as Record<string, unknown>), { shell: false });
+  const o = ownOptions((options ?? undefined) as Record<string, unknown> | undefined, { shell: false });
   o.execPath = o.execPath || process.execPath;
   nullCheck(o.execPath, "options.execPath");
   // As Node: any truthy execArgv, indexed and spread (a string gives its characters).

@@ -111,7 +111,9 @@ export class Channel {
       frame: (f: { json: Uint8Array }) => this.#message(f.json),
       end: (e?: Error) => this.#end(e),
     };
-    this.#conn = new Connection(this.#native, getChannel(), this.#fd, handlers, { parser: this.#codec.parser() });
+    // Eager: a message is in the socket when send() returns, as Node's is
+    // (send() then kill() must not meet EPIPE).
+    this.#conn = new Connection(this.#native, getChannel(), this.#fd, handlers, { parser: this.#codec.parser(), eager: true });
     this.#conn.setRef(this.#ref);
     this.#conn.start();
   }

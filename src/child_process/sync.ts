@@ -27,9 +27,10 @@ export interface SpawnSyncReturns<T = Buffer | string> {
 
 export function spawnSync(file: string, args?: unknown, options?: unknown): SpawnSyncReturns {
   const o = normalizeSpawnArguments(file, args, options);
-  const maxBuffer = (o.maxBuffer ?? MAX_BUFFER) as number;
   validateTimeout(o.timeout);
-  validateMaxBuffer(maxBuffer);
+  validateMaxBuffer(o.maxBuffer);
+  // 0 is no limit to Node's sync runner (exec and execFile fail on any output).
+  const maxBuffer = o.maxBuffer == null ? MAX_BUFFER : o.maxBuffer === 0 ? Infinity : (o.maxBuffer as number);
   const killSignal = killSignalOf(o.killSignal);
   const { slots } = readStdio(o.stdio ?? "pipe", true);
   // Node decodes each output with any encoding given but "buffer", and

@@ -82,6 +82,8 @@ export class Connection {
   readonly #sideWatch: SocketWatch | undefined;
   #reader: RuntimeSocket | undefined;
   #ref = true;
+  /** Every write starts at once, as Node's IPC writes (eager). */
+  readonly #eager: boolean;
   /** The largest frame either end takes: what we read is held to it, and what we send is checked against it (frame()). */
   readonly maxFrame: number;
 
@@ -90,7 +92,7 @@ export class Connection {
     channel: Channel,
     fd: number,
     handlers: ConnectionHandlers,
-    options: { maxFrame?: number; parser?: Parser; side?: number } = {},
+    options: { maxFrame?: number; parser?: Parser; side?: number; eager?: boolean } = {},
   ) {
     this.#native = native;
     this.#fd = fd;
@@ -99,6 +101,7 @@ export class Connection {
     this.#parser = options.parser ?? new FrameParser(this.maxFrame);
     this.#handlers = handlers;
     this.#side = options.side ?? -1;
+    this.#eager = options.eager ?? false;
     if (this.#side >= 0) this.#sideWatch = new SocketWatch(channel, this.#side);
   }
 
@@ -163,7 +166,7 @@ export class Connection {
       this.#queue.push(p);
       if (this.#writing) {
         // The loop is waiting for room: p goes after what is queued.
-      } else if (!fds.length) {
+      } else if (!fds.length && !this.#eager) {
         // Frames written in this turn of the loop go together (one write,
         // one wake-up of the peer): calls in flight answered by one read
         // are followed by as many new calls, or replies. But every

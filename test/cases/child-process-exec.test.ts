@@ -117,6 +117,16 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.ok(Date.now() - t0 < 20_000, `${Date.now() - t0} ms`);
 });
 
+test("spawnSync: maxBuffer 0 is no limit, as Node's sync runner has it (exec and execFile fail on any output)", async () => {
+  const r = spawnSync("sh", ["-c", "head -c 300000 /dev/zero"], { maxBuffer: 0 });
+  assert.equal(r.error, undefined);
+  assert.equal(r.stdout!.length, 300000);
+  assert.equal(String(execSync("echo hello", { maxBuffer: 0 })), "hello\n");
+  const [e, out] = await call((cb) => execFile("sh", ["-c", "echo hello"], { maxBuffer: 0 }, cb));
+  assert.equal((e as { code?: string }).code, "ERR_CHILD_PROCESS_STDIO_MAXBUFFER");
+  assert.equal(out, "");
+});
+
 test("execFile and exec hand spawn the options Node 20's do: argv0 is not one of them", async () => {
   const [, out] = await call((cb) => execFile("sh", ["-c", "echo $0"], { argv0: "custom" } as never, cb));
   assert.equal(out, "sh\n");

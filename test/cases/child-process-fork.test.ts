@@ -1,6 +1,7 @@
 // aspawn/child_process: fork() and Node's IPC channel, with an unmodified
 // Node child (test/fixtures/cp-ipc-child.cjs: process.send and
 // process.on("message")) whatever runtime the parent is.
+import { readdirSync, readFileSync } from "node:fs";
 import { denoForkArgs } from "../../src/child_process/deno-args.ts";
 import { type ChildProcess, fork, spawn } from "../../src/child_process/index.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
@@ -46,6 +47,38 @@ for (const serialization of ["json", "advanced"] as const) {
     assert.deepEqual(r.events, ["spawn", "disconnect", "exit 5 null", "close 5 null"]);
     assert.equal(child.connected, false);
   }, 30000);
+}
+
+test("fork: null args and options are defaults, as in Node (fork(m, null, null))", async () => {
+  const child = fork(CHILD, null as never, null as never);
+  assert.deepEqual((await next(child)).hello, []);
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("close", r));
+});
+
+test("fork: a message is in the socket when send() returns: send() then kill() calls back with no error, as Node's", async () => {
+  const child = fork(CHILD, { execPath: NODE });
+  await next(child);
+  const sent = new Promise<unknown>((resolve) => assert.equal(child.send({ h: "w" }, resolve), true));
+  child.kill("SIGKILL");
+  // The child dead (its socket closed) before this turn ends: a write left for later would meet EPIPE.
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && !dead(child.pid!));
+  assert.equal(await sent, null);
+  await new Promise((r) => child.once("close", r));
+});
+
+/**
+ * Its socket released: the leader a zombie and no other thread left (a
+ * thread's last fput runs before it leaves /proc, and the leader shows Z
+ * before the others end).
+ */
+function dead(pid: number): boolean {
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")) && readdirSync(`/proc/${pid}/task`).length === 1;
+  } catch {
+    return true;
+  }
 }
 
 test("fork: disconnect() from the parent ends the channel on both sides; send afterwards is ERR_IPC_CHANNEL_CLOSED", async () => {
