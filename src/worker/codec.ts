@@ -142,7 +142,30 @@ export function encode(value: unknown): Encoded {
       seen.delete(o);
     }
   };
-  return { json: JSON.stringify(walk(value, "value")), attachments };
+  return { json: stringify(walk(value, "value")), attachments };
+}
+
+/**
+ * JSON.stringify of the walk's copy, which holds only plain objects,
+ * arrays and primitives, none with a toJSON of its own: but JSON.stringify
+ * would call one a program put on Object.prototype or Array.prototype (and
+ * send what it returns). Such a toJSON is set aside while it runs: nothing
+ * else runs meanwhile (the copy has no getters).
+ */
+function stringify(copy: unknown): string {
+  const aside: [object, PropertyDescriptor][] = [];
+  for (const proto of [Object.prototype, Array.prototype]) {
+    const d = Object.getOwnPropertyDescriptor(proto, "toJSON");
+    if (!d) continue;
+    if (!d.configurable) throw new CodecError("cannot send while a toJSON that cannot be removed is set on Object.prototype or Array.prototype");
+    aside.push([proto, d]);
+    delete (proto as Record<string, unknown>).toJSON;
+  }
+  try {
+    return JSON.stringify(copy);
+  } finally {
+    for (const [proto, d] of aside) Object.defineProperty(proto, "toJSON", d);
+  }
 }
 
 /**
@@ -192,7 +215,8 @@ const arr = (v: unknown, what: string): unknown[] => Array.isArray(v) ? v : fail
 
 /** An Error whose name, message and stack are the sender's. */
 export function makeError(name: string, message: string, stack: string | undefined): Error {
-  const ctor = ({ TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError } as Record<string, ErrorConstructor>)[name];
+  // A CodecError too: the other side's "cannot send" is the same kind of error as ours.
+  const ctor = ({ TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, CodecError } as Record<string, new (message: string) => Error>)[name];
   const builtIn = ctor !== undefined || name === "AggregateError";
   const e = name === "AggregateError" ? new AggregateError([], message) : ctor ? new ctor(message) : new Error(message);
   if (!builtIn || e.name !== name) Object.defineProperty(e, "name", { value: name, writable: true, configurable: true });
@@ -215,7 +239,7 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return v.map(walk);
     const o = v as Record<string, unknown>;
-    if (!(TAG in o)) {
+    if (!Object.hasOwn(o, TAG)) {
       const out: Record<string, unknown> = {};
       for (const k of Object.keys(o)) put(out, k, walk(o[k]));
       return out;
@@ -248,15 +272,15 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
       case "b":
         return bytesOf(o, attachments, used);
       case "e": {
-        const e = makeError(str(o.name, "an error name"), str(o.message, "an error message"), o.stack === undefined ? undefined : str(o.stack, "a stack"));
+        const e = makeError(str(o.name, "an error name"), str(o.message, "an error message"), Object.hasOwn(o, "stack") ? str(o.stack, "a stack") : undefined);
         if (o.p !== undefined) {
           const props = walk(o.p);
           if (props === null || typeof props !== "object") fail("error properties");
           for (const k of Object.keys(props)) put(e as unknown as Record<string, unknown>, k, (props as Record<string, unknown>)[k]);
         }
-        if ("c" in o) Object.defineProperty(e, "cause", { value: walk(o.c), writable: true, configurable: true });
+        if (Object.hasOwn(o, "c")) Object.defineProperty(e, "cause", { value: walk(o.c), writable: true, configurable: true });
         // An AggregateError's errors: own and not enumerable, as the sender's were.
-        if ("a" in o) Object.defineProperty(e, "errors", { value: arr(walk(o.a), "an error's errors"), writable: true, configurable: true });
+        if (Object.hasOwn(o, "a")) Object.defineProperty(e, "errors", { value: arr(walk(o.a), "an error's errors"), writable: true, configurable: true });
         return e;
       }
       case "o": {

@@ -11,6 +11,7 @@ import { getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
 import { runtime } from "../ffi/runtime.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
+import { makeError } from "./codec.ts";
 import { PARENT_KEY } from "./child.ts";
 import { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
@@ -112,11 +113,22 @@ function replyFrame(kind: ReplyKind, id: number, value: unknown, max: number): U
     return frame(kind, id, value, 0, max);
   } catch (e) {
     try {
+      // A thrown error too large to send (a property of it is): itself, without its properties.
+      if (kind === Kind.ERROR && value instanceof Error) return frame(kind, id, bare(value), 0, max);
+    } catch {
+      // nor that: the CodecError below
+    }
+    try {
       return frame(failed, id, e, 0, max);
     } catch (e2) {
       return frame(failed, id, new TypeError(`the worker could not send its answer: ${unsendable(e2)}`), 0, max);
     }
   }
+}
+
+/** An error's name, message and stack alone (each read once, as strings). */
+function bare(e: Error): Error {
+  return makeError(String(e.name), String(e.message), typeof e.stack === "string" ? e.stack : undefined);
 }
 
 /**

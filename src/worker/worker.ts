@@ -276,7 +276,7 @@ export class Worker extends Endpoint {
   /** The channel ended: after close() that is the plan; otherwise the worker failed. */
   #end(error: Error | undefined): void {
     const planned = this.#closing !== undefined && !error && this.#calls.size === 0;
-    this.#failure = this.#explain(error, planned);
+    this.#failure = this.#explain(error, planned, this.#calls.size > 0);
     const onEnd = this.#onEnd;
     this.#onEnd = undefined;
     onEnd?.();
@@ -294,7 +294,7 @@ export class Worker extends Endpoint {
   }
 
   /** The WorkerError of an ended channel, once the worker exited (its status and stderr known). */
-  async #explain(error: Error | undefined, planned: boolean): Promise<WorkerError> {
+  async #explain(error: Error | undefined, planned: boolean, pending: boolean): Promise<WorkerError> {
     // A worker that breaks the protocol is not trusted to exit.
     if (error) this.#proc.kill("SIGKILL");
     this.#proc.ref();
@@ -317,9 +317,9 @@ export class Worker extends Endpoint {
       ? ` after a protocol error: ${error.message}`
       : this.#loadError !== undefined
       ? ` because its module did not load: ${(this.#loadError as Error)?.message ?? String(this.#loadError)}`
-      : planned
-      ? ""
-      : " while calls were pending";
+      : !planned && pending
+      ? " while calls were pending"
+      : "";
     return new WorkerError(`worker ${this.pid} (${this.#module}) ${how}${why}`, {
       pid: this.pid,
       exitCode: status?.exitCode ?? null,
@@ -346,6 +346,23 @@ export class Worker extends Endpoint {
       await this.#exited.catch(() => {});
       await this.#stderrDone;
     })());
+  }
+
+  /** As Endpoint's; once the worker has ended, rejects with the WorkerError its calls get. */
+  override send(value: unknown): Promise<void> {
+    return this.#orEnded(super.send(value));
+  }
+
+  /** As Endpoint's; once the worker has ended, rejects with the WorkerError its calls get. */
+  override sendFd(fd: number): Promise<void> {
+    return this.#orEnded(super.sendFd(fd));
+  }
+
+  /** A write that failed because the channel ended (it ends before the rejection runs) fails with why it ended. */
+  #orEnded(p: Promise<void>): Promise<void> {
+    const q = p.catch((e) => (this.#failure && (e as { code?: string }).code === "EPIPE" ? this.#failure.then((f) => Promise.reject(f)) : Promise.reject(e)));
+    q.catch(() => {});
+    return q;
   }
 
   /** Send the worker a signal (default SIGKILL); calls in flight reject with a WorkerError. */

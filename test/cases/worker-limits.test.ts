@@ -50,7 +50,7 @@ for (const kind of kinds) {
     assert.ok(arg instanceof CodecError && tooBig.test(arg.message), String(arg));
     // A result over the limit: the call's error, from the worker.
     const result = await failure(w.call("bytes", [257 * 2 ** 20]));
-    assert.ok(result instanceof Error && !(result instanceof WorkerError) && tooBig.test(result.message), String(result));
+    assert.ok(result instanceof CodecError && !(result instanceof WorkerError) && tooBig.test(result.message), String(result));
     // A message too.
     assert.match(String(await failure(w.send(new Uint8Array(257 * 2 ** 20)))), tooBig);
     assert.equal(await other, "other call");
@@ -61,10 +61,15 @@ for (const kind of kinds) {
     // A small limit reaches the worker: its 5000-byte result is that call's error.
     const small = await start(kind, { maxFrameSize: 1024 });
     const five = await failure(small.call("bytes", [5000]));
-    assert.ok(five instanceof Error && !(five instanceof WorkerError), String(five));
+    assert.ok(five instanceof CodecError && !(five instanceof WorkerError), String(five));
     assert.match(five.message, /frame of 5\d\d\d bytes: it exceeds maxFrameSize \(1024 bytes\)/);
     assert.match(String(await failure(small.call("echo", [new Uint8Array(5000)]))), /exceeds maxFrameSize \(1024 bytes\)/);
     assert.equal(await small.call("sizeOf", [new Uint8Array(900)]), 900);
+    // An error whose property is over the limit still arrives, as itself without its properties.
+    const thrown = await failure(small.call("failLarge", [5000]));
+    assert.ok(thrown instanceof RangeError, String(thrown));
+    assert.equal(thrown.message, "too much detail");
+    assert.equal((thrown as { detail?: unknown }).detail, undefined);
     await small.close();
     assert.equal((await small.exited).exitCode, 0);
 

@@ -85,6 +85,27 @@ test("worker protocol: JSON-only values are sent as JSON.stringify says them, an
   assert.ok(Object.hasOwn(roundTrip([1, , 3]) as unknown[], 1));
 });
 
+test("worker protocol: a toJSON a program put on Object.prototype or Array.prototype is not called, and is put back", () => {
+  const value = { list: [1, [2, "x"]], nested: { d: new Date(0), u: undefined }, e: new TypeError("t") };
+  const protos = [Object.prototype, Array.prototype] as Record<string, unknown>[];
+  for (const proto of protos) {
+    const polluted = function () {
+      return "replaced";
+    };
+    proto.toJSON = polluted;
+    try {
+      const got = roundTrip(value) as typeof value;
+      assert.deepEqual(got.list, [1, [2, "x"]]);
+      assert.equal(got.nested.d.getTime(), 0);
+      assert.ok(Object.hasOwn(got.nested, "u"));
+      assert.equal(got.e.message, "t");
+      assert.equal(proto.toJSON, polluted, "put back");
+    } finally {
+      delete proto.toJSON;
+    }
+  }
+});
+
 test("worker protocol: an own __proto__ key arrives as an own key, never as a prototype", () => {
   const own = JSON.parse('{"__proto__": {"x": 1}, "d": {"\\u0000": "u"}}') as Record<string, unknown>;
   for (const got of [roundTrip(own), roundTrip({ wrap: own })]) {

@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readlinkSync, unlinkSync } from "node:fs";
 import { loadNative } from "../../src/ffi/load.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
-import { pool, run, SpawnError, worker, WorkerError } from "../../src/index.ts";
+import { CodecError, pool, run, SpawnError, worker, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
 import { repoRoot } from "../repo-root.ts";
 import { BIN, baseline, fixtureFor, kinds, noLeftovers, start } from "../worker-kinds.ts";
@@ -58,6 +58,7 @@ for (const kind of kinds) {
     assert.match(missing.message, /no exported function "nope"/);
     const bad = await w.call("unsendable").then(() => null, (x) => x);
     assert.match(bad.message, /cannot send a function/);
+    assert.ok(bad instanceof CodecError, "the worker's CodecError arrives as one");
     // What cannot be sent, raising what cannot be sent either, is still an answer: the worker does not die of it.
     const twice = await w.call("unsendableTwice").then(() => null, (x) => x);
     assert.match(twice.message, /could not send its answer: cannot send a symbol/);
@@ -81,9 +82,25 @@ for (const kind of kinds) {
     assert.equal(e.pid, w.pid);
     assert.match(e.message, /was killed by SIGKILL while calls were pending/);
     assert.ok((await other.then(() => null, (x) => x)) instanceof WorkerError);
-    // Later calls fail at once, the same way.
+    // Later calls fail at once, the same way; and so do send() and sendFd().
     assert.ok((await w.call("echo", [1]).then(() => null, (x) => x)) instanceof WorkerError);
+    for (const late of [w.send("late"), w.sendFd(1)]) {
+      const err = await late.then(() => null, (x) => x);
+      assert.ok(err instanceof WorkerError, String(err));
+      assert.equal(err.signal, "SIGKILL");
+    }
     await noLeftovers(fds);
+  }, 60000);
+
+  test(`${on}: a worker killed while idle: the WorkerError says how it ended, not that calls were pending`, async () => {
+    const w = await start(kind);
+    await w.call("echo", [0]);
+    w.kill("SIGKILL");
+    // Its messages end with the error (a call made before the end is known would be pending).
+    const e = await w.messages.next().then(() => null, (x) => x);
+    assert.ok(e instanceof WorkerError, String(e));
+    assert.match(e.message, /was killed by SIGKILL$/);
+    assert.equal(await w.call("echo", [1]).then(() => null, (x) => x), e);
   }, 60000);
 
   test(`${on}: a worker that exits mid-call: WorkerError with its code and stderr`, async () => {
