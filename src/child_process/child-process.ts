@@ -17,7 +17,7 @@ import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
 import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
-import { toSignal, type NormalizedSpawn } from "./validate.ts";
+import { idOf, NO_ID, toSignal, type NormalizedSpawn } from "./validate.ts";
 import { type Channel, openChannel } from "./ipc.ts";
 import { ChannelControl } from "./channel-control.ts";
 
@@ -76,6 +76,8 @@ export class ChildProcess extends EventEmitter {
     if (serialization !== undefined && serialization !== "json" && serialization !== "advanced") {
       throw invalidArgValue("options.serialization", serialization, "must be one of: undefined, 'json', 'advanced'");
     }
+    // libuv hands an id to setuid()/setgid() as unsigned: -1 is the one they refuse, before anything is opened.
+    if (idOf(options.uid) === NO_ID || idOf(options.gid) === NO_ID) throw errnoError(EINVAL, "spawn");
     const { slots, ipc, lent } = readStdio(options.stdio, false);
     this.spawnfile = file;
     this.spawnargs = args ? [...args] : [file];
@@ -91,8 +93,8 @@ export class ChildProcess extends EventEmitter {
     if (env.env) lib.env = env.env;
     if (env.clearEnv) lib.clearEnv = true;
     if (options.detached) lib.setsid = true;
-    if (options.uid != null) lib.uid = options.uid;
-    if (options.gid != null) lib.gid = options.gid;
+    if (options.uid != null) lib.uid = idOf(options.uid);
+    if (options.gid != null) lib.gid = idOf(options.gid);
     // Without a prototype: the library must not see a polluted Object.prototype's cwd or uid.
     Object.setPrototypeOf(lib, null);
     const missing = precheck(file, options.cwd, env.clearEnv ? env.env?.PATH : process.env.PATH);

@@ -10,10 +10,10 @@ import { keepRead, type RunOptions, shFallback } from "../api/options.ts";
 import { runSync } from "../api/run-sync.ts";
 import { type ErrnoError, errnoError, invalidArgType, invalidArgValue, unknownEncoding } from "./node-errors.ts";
 import { readStdio, type Slot } from "./stdio.ts";
-import { killSignalOf, normalizeSpawnArguments, nullCheck, ownOptions, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
+import { idOf, killSignalOf, NO_ID, normalizeSpawnArguments, nullCheck, ownOptions, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
 
 const MAX_BUFFER = 1024 * 1024;
-const ETIMEDOUT = 110, ENOBUFS = 105;
+const ETIMEDOUT = 110, ENOBUFS = 105, EINVAL = 22;
 
 export interface SpawnSyncReturns<T = Buffer | string> {
   pid: number;
@@ -60,8 +60,8 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     ...(o.env ? { env: o.env, clearEnv: true } : {}),
     stdio: stdio as RunOptions["stdio"],
     ...(o.detached ? { setsid: true } : {}),
-    ...(o.uid != null ? { uid: o.uid } : {}),
-    ...(o.gid != null ? { gid: o.gid } : {}),
+    ...(o.uid != null ? { uid: idOf(o.uid) } : {}),
+    ...(o.gid != null ? { gid: idOf(o.gid) } : {}),
     ...(o.timeout ? { timeout: o.timeout } : {}),
     ...(killSignal !== undefined ? { killSignal } : {}),
     ...(input !== undefined ? { input } : {}),
@@ -84,12 +84,15 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     e.spawnargs = o.args.slice(1);
     return e;
   };
+  const failed = (errno: number): SpawnSyncReturns => ({ pid: 0, output: null, stdout: null, stderr: null, status: null, signal: null, error: fail(errno) });
+  // setuid(-1) and setgid(-1) fail (child-process.ts).
+  if (idOf(o.uid) === NO_ID || idOf(o.gid) === NO_ID) return failed(EINVAL);
   let r;
   try {
     r = runSync(o.file, o.args.slice(1), lib);
   } catch (e) {
     if (!(e instanceof SpawnError)) throw e;
-    return { pid: 0, output: null, stdout: null, stderr: null, status: null, signal: null, error: fail(e.errno) };
+    return failed(e.errno);
   }
   const shape = (bytes: string | Uint8Array, fd: number): Buffer | string | null => {
     if (stdio[fd] !== "pipe") return null;

@@ -151,7 +151,7 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   if (o.windowsHide != null) validateBoolean(o.windowsHide, "options.windowsHide");
   if (o.windowsVerbatimArguments != null) validateBoolean(o.windowsVerbatimArguments, "options.windowsVerbatimArguments");
   let f = file;
-  let strArgs = argv.map(String);
+  let strArgs = argv.map((a) => `${a as string}`); // a Symbol throws, as in Node
   if (o.shell) {
     nullCheck(o.shell, "options.shell");
     // Node joins the command and its arguments with spaces, unquoted: the
@@ -175,6 +175,11 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   return Object.setPrototypeOf(r, null);
 }
 
+/** The id (uid_t, gid_t) an int32 uid or gid is to setuid()/setgid(), as libuv passes it: -1 is NO_ID. */
+export const idOf = (id: number | null | undefined): number | undefined => (id == null ? undefined : id >>> 0);
+/** (uid_t)-1: no id; setuid(-1) and setgid(-1) fail with EINVAL. */
+export const NO_ID = 0xffffffff;
+
 /** env as Node reads it: every enumerable key, inherited ones included; undefined values left out. */
 function envOf(env: object): Record<string, string> {
   const out: Record<string, string> = {};
@@ -182,7 +187,8 @@ function envOf(env: object): Record<string, string> {
     const value = (env as Record<string, unknown>)[key];
     if (value === undefined) continue;
     nullCheck(key, `options.env['${key}']`);
-    const s = String(value);
+    // A template, as Node's: a Symbol throws rather than becoming "Symbol(...)".
+    const s = `${value as string}`;
     nullCheck(s, `options.env['${key}']`);
     out[key] = s;
   }

@@ -496,3 +496,19 @@ nativeTest(["no sh fallback"], "aspawn's own spawn() and runSync() keep execve's
     await assert.rejects(aspawnSpawn(script).exited, (e: Error & { code?: string }) => e.code === "ENOEXEC");
     assert.throws(() => runSync(script), (e: Error & { code?: string }) => e.code === "ENOEXEC");
   }));
+
+test("child_process: uid or gid -1 is Node's EINVAL (thrown by spawn, returned by spawnSync); a Symbol in env or args throws", () => {
+  for (const o of [{ uid: -1 }, { gid: -1 }]) {
+    assert.throws(() => spawn("true", o), (e: Error & Record<string, unknown>) => {
+      assert.deepEqual([e.message, e.code, e.errno, e.syscall], ["spawn EINVAL", "EINVAL", -22, "spawn"]);
+      return true;
+    });
+    const r = cp.spawnSync("true", ["a"], o);
+    const err = r.error as Error & Record<string, unknown>;
+    assert.deepEqual([err.message, err.code, err.errno, err.path, err.spawnargs, r.status, r.pid], ["spawnSync true EINVAL", "EINVAL", -22, "true", ["a"], null, 0]);
+  }
+  const symbol = /Cannot convert a Symbol value to a string|Cannot convert a symbol to a string/; // V8 | JavaScriptCore
+  assert.throws(() => spawn("true", { env: { S: Symbol("s") as never } }), symbol);
+  assert.throws(() => spawn("true", [Symbol("s") as never]), symbol);
+  assert.throws(() => cp.spawnSync("true", { env: { S: Symbol("s") as never } }), symbol);
+});
