@@ -22,6 +22,7 @@ import { type Channel, openChannel } from "./ipc.ts";
 import { ChannelControl } from "./channel-control.ts";
 
 const EINVAL = 22, ENOSYS = 38;
+const noop = () => {};
 /** How long `exit` waits for the channel's end (see #exited). */
 const CHANNEL_END_WAIT_MS = 100;
 /** How long an unref'd child's ended pipe holds the loop for its exit (see #holdForExit). */
@@ -140,11 +141,24 @@ export class ChildProcess extends EventEmitter {
     const gate = sub.spawned.then(() => {}, () => {});
     this.#streams(sub, slots, gate);
     if (channel) this.#withChannel(channel);
-    sub.spawned.then(() => this.emit("spawn"), (e: unknown) => {
+    // send()'s callbacks wait for `spawn` (or `error`), which Node emits first.
+    let reported = noop;
+    channel?.holdCallbacks(new Promise<void>((r) => (reported = r)));
+    sub.spawned.then(() => {
+      try {
+        this.emit("spawn");
+      } finally {
+        reported();
+      }
+    }, (e: unknown) => {
       this.pid = undefined;
       this.#gone = true;
       this.exitCode = e instanceof SpawnError ? -e.errno : -EINVAL;
-      this.#failed(e);
+      try {
+        this.#failed(e);
+      } finally {
+        reported();
+      }
     });
     const seq = ++spawnCount;
     sub.exited.then((s) => reportExit(seq, () => this.#exited(s)), (e: unknown) => {

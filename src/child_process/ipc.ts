@@ -82,6 +82,8 @@ export class Channel {
   /** The socket sent and not yet acknowledged, to resend on NACK or close on ACK (Node's _pendingMessage). */
   #pending: { message: unknown; out: Outgoing; callback: Callback | undefined; retransmissions: number } | undefined;
   readonly #lists: SocketLists;
+  /** What send()'s callbacks wait for besides their write (holdCallbacks). */
+  #callbacksAfter: Promise<void> = Promise.resolve();
 
   constructor(native: Native, owner: ChannelOwner, fd: number, childFd: number, codec: Codec) {
     this.#native = native;
@@ -90,6 +92,11 @@ export class Channel {
     this.childFd = childFd;
     this.#codec = codec;
     this.#lists = socketLists(owner, (m, swallow) => this.#send(m, null, {}, undefined, swallow));
+  }
+
+  /** send()'s callbacks run once `p` resolves too: Node emits `spawn` before any. */
+  holdCallbacks(p: Promise<void>): void {
+    this.#callbacksAfter = p;
   }
 
   /** The child has its copy now (or failed to start): ours is the only end left here. */
@@ -268,7 +275,7 @@ export class Channel {
     if (!this.#conn) return void (swallow || fail(this.#owner, channelClosed(), callback, false));
     const bytes = this.#codec.encode(message);
     this.#last = this.#conn.write([bytes], out ? [out.fd] : []).then(
-      () => callback?.(null),
+      () => callback && this.#callbacksAfter.then(() => callback(null)),
       (e: { errno?: number }) => {
         if (out && this.#pending?.out === out) this.#pending = undefined;
         out?.release?.();

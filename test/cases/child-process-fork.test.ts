@@ -81,6 +81,16 @@ function dead(pid: number): boolean {
   }
 }
 
+test("fork: send()'s callback comes after the spawn event, as in Node", async () => {
+  const child = fork(CHILD, { execPath: NODE });
+  const order: string[] = [];
+  child.on("spawn", () => order.push("spawn"));
+  await new Promise((resolve) => child.send("x", () => resolve(order.push("callback"))));
+  assert.deepEqual(order, ["spawn", "callback"]);
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("close", r));
+});
+
 test("fork: disconnect() from the parent ends the channel on both sides; send afterwards is ERR_IPC_CHANNEL_CLOSED", async () => {
   const child = fork(CHILD, { execPath: NODE });
   const done = record(child);
