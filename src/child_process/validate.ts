@@ -190,7 +190,10 @@ function envOf(env: object): Record<string, string> {
     // A template, as Node's: a Symbol throws rather than becoming "Symbol(...)".
     const s = `${value as string}`;
     nullCheck(s, `options.env['${key}']`);
-    out[key] = s;
+    // Node writes "A=B=1" for { "A=B": "1" }: the same string as A with the value "B=1".
+    const eq = key.indexOf("=");
+    if (eq > 0) out[key.slice(0, eq)] = `${key.slice(eq + 1)}=${s}`;
+    else out[key] = s;
   }
   return out;
 }

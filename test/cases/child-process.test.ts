@@ -512,3 +512,9 @@ test("child_process: uid or gid -1 is Node's EINVAL (thrown by spawn, returned b
   assert.throws(() => spawn("true", [Symbol("s") as never]), symbol);
   assert.throws(() => cp.spawnSync("true", { env: { S: Symbol("s") as never } }), symbol);
 });
+
+test("child_process: an env key with '=' reaches the child as Node writes it (A=B=1); an empty key is a TypeError", () => {
+  const r = cp.spawnSync("sh", ["-c", 'printf %s "$A"'], { env: { "A=B": "1" }, encoding: "utf8" });
+  assert.equal(r.stdout, "B=1");
+  assert.throws(() => cp.spawnSync("true", { env: { "": "1" } }), TypeError);
+});
