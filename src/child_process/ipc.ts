@@ -122,7 +122,10 @@ export class Channel {
     // (send() then kill() must not meet EPIPE).
     this.#conn = new Connection(this.#native, getChannel(), this.#fd, handlers, { parser: this.#codec.parser(), eager: true });
     this.#conn.setRef(this.#ref);
-    this.#conn.start();
+    // Reading starts in a later turn, as Node's does: a child that exits at
+    // once must not be seen disconnected (its EOF read) before spawn() returns.
+    const conn = this.#conn;
+    setImmediate(() => conn.start());
   }
 
   #message(body: Uint8Array): void {

@@ -91,6 +91,18 @@ test("fork: send()'s callback comes after the spawn event, as in Node", async ()
   await new Promise((r) => child.once("close", r));
 });
 
+test("fork: connected is true when spawn() returns, even for a child that exits at once (its EOF is read in a later turn, as in Node)", async () => {
+  let early = 0;
+  for (let i = 0; i < 20; i++) {
+    // Many pipes after the channel: their streams are made between the clone and the channel's start.
+    const child = spawn("true", { stdio: ["ignore", "ignore", "ignore", "ipc", ...Array<"pipe">(60).fill("pipe")] });
+    if (!child.connected) early++;
+    await new Promise((r) => child.once("close", r));
+    assert.equal(child.connected, false);
+  }
+  assert.equal(early, 0);
+});
+
 test("fork: disconnect() from the parent ends the channel on both sides; send afterwards is ERR_IPC_CHANNEL_CLOSED", async () => {
   const child = fork(CHILD, { execPath: NODE });
   const done = record(child);
