@@ -277,12 +277,13 @@ export class Channel {
   #write(message: unknown, out: Outgoing | undefined, callback: Callback | undefined, swallow: boolean): void {
     if (!this.#conn) return void (swallow || fail(this.#owner, channelClosed(), callback, false));
     const bytes = this.#codec.encode(message);
+    // Callbacks, failed or not, in the order of their writes, and after `spawn`.
     this.#last = this.#conn.write([bytes], out ? [out.fd] : []).then(
       () => callback && this.#callbacksAfter.then(() => callback(null)),
       (e: { errno?: number }) => {
         if (out && this.#pending?.out === out) this.#pending = undefined;
         out?.release?.();
-        if (!swallow) fail(this.#owner, e.errno ? errnoError(e.errno, "write") : e as Error, callback, true);
+        if (!swallow) return this.#callbacksAfter.then(() => fail(this.#owner, e.errno ? errnoError(e.errno, "write") : e as Error, callback, true));
       },
     );
   }

@@ -175,8 +175,8 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   return Object.setPrototypeOf(r, null);
 }
 
-/** The id (uid_t, gid_t) an int32 uid or gid is to setuid()/setgid(), as libuv passes it: -1 is NO_ID. */
-export const idOf = (id: number | null | undefined): number | undefined => (id == null ? undefined : id >>> 0);
+/** The id (uid_t, gid_t) an int32 uid or gid is to setuid()/setgid(), as libuv passes it: -1 is NO_ID. Anything else is left for the library to refuse. */
+export const idOf = (id: number | null | undefined): number | undefined => (id == null ? undefined : isInt32(id) ? id >>> 0 : id);
 /** (uid_t)-1: no id; setuid(-1) and setgid(-1) fail with EINVAL. */
 export const NO_ID = 0xffffffff;
 

@@ -157,11 +157,14 @@ function stringify(copy: unknown): string {
   for (const proto of [Object.prototype, Array.prototype]) {
     const d = Object.getOwnPropertyDescriptor(proto, "toJSON");
     if (!d) continue;
-    if (!d.configurable) throw new CodecError("cannot send while a toJSON that cannot be removed is set on Object.prototype or Array.prototype");
+    // Checked for both before either is touched: each must go and come back.
+    if (!d.configurable || !Object.isExtensible(proto)) {
+      throw new CodecError("cannot send while a toJSON that cannot be set aside is on Object.prototype or Array.prototype");
+    }
     aside.push([proto, d]);
-    delete (proto as Record<string, unknown>).toJSON;
   }
   try {
+    for (const [proto] of aside) delete (proto as Record<string, unknown>).toJSON;
     return JSON.stringify(copy);
   } finally {
     for (const [proto, d] of aside) Object.defineProperty(proto, "toJSON", d);
@@ -213,10 +216,12 @@ function fail(what: string): never {
 const str = (v: unknown, what: string): string => typeof v === "string" ? v : fail(`${what} is not a string`);
 const arr = (v: unknown, what: string): unknown[] => Array.isArray(v) ? v : fail(`${what} is not an array`);
 
+/** Errors that arrive as their own class (a CodecError too: the other side's "cannot send" is the same kind of error as ours). */
+const BUILT_IN_ERRORS: Record<string, new (message: string) => Error> = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, CodecError };
+
 /** An Error whose name, message and stack are the sender's. */
 export function makeError(name: string, message: string, stack: string | undefined): Error {
-  // A CodecError too: the other side's "cannot send" is the same kind of error as ours.
-  const ctor = ({ TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, CodecError } as Record<string, new (message: string) => Error>)[name];
+  const ctor = Object.hasOwn(BUILT_IN_ERRORS, name) ? BUILT_IN_ERRORS[name] : undefined;
   const builtIn = ctor !== undefined || name === "AggregateError";
   const e = name === "AggregateError" ? new AggregateError([], message) : ctor ? new ctor(message) : new Error(message);
   if (!builtIn || e.name !== name) Object.defineProperty(e, "name", { value: name, writable: true, configurable: true });

@@ -350,7 +350,9 @@ export class Worker extends Endpoint {
 
   /** As Endpoint's; once the worker has ended, rejects with the WorkerError its calls get. */
   override send(value: unknown): Promise<void> {
-    return this.#orEnded(super.send(value));
+    const p = this.#orEnded(super.send(value));
+    p.catch(() => {}); // as Endpoint's: not awaiting it is fine
+    return p;
   }
 
   /** As Endpoint's; once the worker has ended, rejects with the WorkerError its calls get. */
@@ -360,9 +362,7 @@ export class Worker extends Endpoint {
 
   /** A write that failed because the channel ended (it ends before the rejection runs) fails with why it ended. */
   #orEnded(p: Promise<void>): Promise<void> {
-    const q = p.catch((e) => (this.#failure && (e as { code?: string }).code === "EPIPE" ? this.#failure.then((f) => Promise.reject(f)) : Promise.reject(e)));
-    q.catch(() => {});
-    return q;
+    return p.catch((e) => (this.#failure && (e as { code?: string }).code === "EPIPE" ? this.#failure.then((f) => Promise.reject(f)) : Promise.reject(e)));
   }
 
   /** Send the worker a signal (default SIGKILL); calls in flight reject with a WorkerError. */

@@ -507,6 +507,9 @@ test("child_process: uid or gid -1 is Node's EINVAL (thrown by spawn, returned b
     const err = r.error as Error & Record<string, unknown>;
     assert.deepEqual([err.message, err.code, err.errno, err.path, err.spawnargs, r.status, r.pid], ["spawnSync true EINVAL", "EINVAL", -22, "true", ["a"], null, 0]);
   }
+  // ChildProcess#spawn called directly (as Node's tests do) skips spawn()'s int32 check: a uid that is no number is still refused, never 0.
+  const direct = new ChildProcess() as unknown as { spawn(options: unknown): void };
+  assert.throws(() => direct.spawn({ file: "true", args: ["true"], uid: "x" }), TypeError);
   const symbol = /Cannot convert a Symbol value to a string|Cannot convert a symbol to a string/; // V8 | JavaScriptCore
   assert.throws(() => spawn("true", { env: { S: Symbol("s") as never } }), symbol);
   assert.throws(() => spawn("true", [Symbol("s") as never]), symbol);

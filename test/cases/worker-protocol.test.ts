@@ -11,6 +11,7 @@ import { hostPath, moduleHref, workerArgs } from "../../src/worker/runtime-comma
 import { bodyValue, frame, FrameParser, frameValue, HEADER, Kind, ProtocolError, VERSION } from "../../src/worker/protocol.ts";
 import { assert, test } from "../adapter.ts";
 import { fixtureFor } from "../worker-kinds.ts";
+import { runFixture } from "../fixtures.ts";
 
 const concat = (parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -103,6 +104,23 @@ test("worker protocol: a toJSON a program put on Object.prototype or Array.proto
     } finally {
       delete proto.toJSON;
     }
+  }
+});
+
+test("worker protocol: a toJSON that cannot be set aside is a CodecError, and one that could is left where it was", async () => {
+  const r = await runFixture("codec-fixed-tojson");
+  assert.equal(r.code, 0, r.stderr);
+  const [kept, refused] = r.stdout.split("\n");
+  assert.match(refused!, /cannot send while a toJSON that cannot be set aside/);
+  assert.equal(kept, "true");
+});
+
+test("worker protocol: an error named after an Object.prototype member arrives as an Error of that name", () => {
+  for (const name of ["constructor", "toString", "valueOf", "hasOwnProperty"]) {
+    const e = decode(`{"\\u0000":"e","name":"${name}","message":"m"}`, []) as Error;
+    assert.ok(e instanceof Error, name);
+    assert.equal(e.name, name);
+    assert.equal(e.message, "m");
   }
 });
 
