@@ -324,7 +324,7 @@ export class Worker extends Endpoint {
       pid: this.pid,
       exitCode: status?.exitCode ?? null,
       signal: status?.signal ?? null,
-      stderr: this.#stderrTail,
+      stderr: withoutEscapes(this.#stderrTail),
       cause: spawnError ?? error ?? this.#loadError,
     });
   }
@@ -372,6 +372,12 @@ export class Worker extends Endpoint {
 }
 
 const noop = () => {};
+
+/**
+ * The tail as text: terminal escape sequences (colours, which Deno writes
+ * even to a pipe) taken out. What is forwarded to our stderr keeps them.
+ */
+const withoutEscapes = (text: string) => text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "");
 
 /** A socketpair for the worker: [ours, the child's]. */
 function socketPair(native: ReturnType<typeof loadNative>, what: string): [number, number] {

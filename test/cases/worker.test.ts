@@ -103,6 +103,15 @@ for (const kind of kinds) {
     assert.equal(await w.call("echo", [1]).then(() => null, (x) => x), e);
   }, 60000);
 
+  test(`${on}: a worker that dies of an uncaught error: its stderr's tail is plain text (Deno colours it even into a pipe)`, async () => {
+    const w = await start(kind);
+    assert.equal(await w.call("throwLater"), 1);
+    const e = await w.messages.next().then(() => null, (x) => x);
+    assert.ok(e instanceof WorkerError, String(e));
+    assert.match(e.stderr, /boom later/);
+    assert.ok(!e.stderr.includes("\x1b"), JSON.stringify(e.stderr));
+  }, 60000);
+
   test(`${on}: a worker that exits mid-call: WorkerError with its code and stderr`, async () => {
     const w = await start(kind, { stderr: "pipe" });
     const e = await w.call("exit", [7]).then(() => null, (x) => x);
