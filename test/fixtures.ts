@@ -21,6 +21,8 @@ export interface FixtureOptions {
    * that it shows what they will see.
    */
   allowAll?: boolean;
+  /** Deno: exactly these permission flags (e.g. only what the README asks for) */
+  denoAllow?: string[];
   /** V8_FLAGS (the GC exposed, the young generation pinned): for fixtures that measure memory */
   exposeGc?: boolean;
   /** other fixtures the fixture starts as Workers (Node runs them as bundles too) */
@@ -55,7 +57,7 @@ export async function fixtureCommand(name: string, opts: FixtureOptions = {}): P
   if (runtime === "bun") return [process.execPath, src];
   if (runtime === "deno") {
     // The portable backend starts children with Deno.Command: --allow-run.
-    const allow = opts.allowAll ? ["--allow-all"] : ["--allow-ffi", "--allow-env", "--allow-read", ...(portable ? ["--allow-run"] : [])];
+    const allow = opts.denoAllow ?? (opts.allowAll ? ["--allow-all"] : ["--allow-ffi", "--allow-env", "--allow-read", ...(portable ? ["--allow-run"] : [])]);
     return [process.execPath, "run", "--no-check", ...allow, ...(v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : []), src];
   }
   for (const b of opts.bundles ?? []) await bundleFixture(b);

@@ -98,7 +98,8 @@ export class ChildProcess extends EventEmitter {
     if (options.gid != null) lib.gid = idOf(options.gid);
     // Without a prototype: the library must not see a polluted Object.prototype's cwd or uid.
     Object.setPrototypeOf(lib, null);
-    const missing = precheck(file, options.cwd, env.clearEnv ? env.env?.PATH : process.env.PATH);
+    const path = env.clearEnv ? env.env?.PATH : inheritedPath();
+    const missing = path === null ? 0 : precheck(file, options.cwd, path);
     if (missing) {
       // As Node: no pid, `error` then `close` asynchronously, nothing run.
       channel?.abandon();
@@ -379,6 +380,19 @@ function nextExit(): void {
 }
 
 /** The library's env options for Node's env (or envPairs), plus the channel's variables. */
+/**
+ * The PATH the child inherits, for precheck(); null where this process may
+ * not read it (Deno without --allow-env, which spawning does not need): the
+ * child then says whether the program is there.
+ */
+function inheritedPath(): string | undefined | null {
+  try {
+    return process.env.PATH;
+  } catch {
+    return null;
+  }
+}
+
 function envFor(o: NormalizedSpawn, ipc: number | undefined, serialization: string): Pick<Options, "env" | "clearEnv"> {
   const channel = ipc === undefined ? {} : { NODE_CHANNEL_FD: String(ipc), NODE_CHANNEL_SERIALIZATION_MODE: serialization };
   if (o.env) return { env: { ...o.env, ...channel }, clearEnv: true };

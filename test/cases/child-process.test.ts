@@ -521,3 +521,9 @@ test("child_process: an env key with '=' reaches the child as Node writes it (A=
   assert.equal(r.stdout, "B=1");
   assert.throws(() => cp.spawnSync("true", { env: { "": "1" } }), TypeError);
 });
+
+test("child_process: on Deno, spawning needs --allow-ffi alone (as the README says): no read of this process's PATH", async () => {
+  const r = await runFixture("cp-deno-ffi-only", [], { denoAllow: ["--allow-ffi"] });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(r.json, { out: "hi\n", missing: "ENOENT" });
+});
