@@ -52,9 +52,11 @@ function choose(): BackendChoice | undefined {
     // nativeBackend.start() reports it as SpawnError EMFILE).
     if (!(e instanceof LibraryLoadError) || e.errno !== undefined) return undefined;
     if (force === "native" || override()) throw e;
-    // The message's "Tried:" lines: each path and why it failed.
-    const tried = e.message.split("\n").filter((l) => l.startsWith("  ")).map((l) => l.trim());
-    return portable(`libaspawn.so could not be loaded (${tried.join("; ")})`);
+    // The message's "Tried:" lines: each path and why it failed (or, with
+    // none, the one cause that stopped them all: koffi missing).
+    const lines = e.message.split("\n");
+    const tried = lines.filter((l) => l.startsWith("  ")).map((l) => l.trim());
+    return portable(`libaspawn.so could not be loaded (${tried.length ? tried.join("; ") : lines.slice(1).join(" ")})`);
   }
   return { backend: nativeBackend, reason: undefined };
 }

@@ -41,6 +41,14 @@ function message(e: unknown): string {
 function explain(tried: string[], errors: unknown[]): string {
   const t = target(), chosen = override();
   const lines = [`aspawn: cannot load libaspawn.so on ${runtime} (${t}).`];
+  if (errors.some(noKoffi)) {
+    // Every path failed the same way, before the library was opened at all.
+    lines.push(
+      "Node loads it through the koffi package, which cannot be found from here: install koffi beside your application " +
+        "(npm install koffi), or, for a bundle, keep koffi external and ship node_modules/koffi with it.",
+    );
+    return lines.join("\n");
+  }
   if (chosen) {
     // The user's choice failed: that is the cause, not a missing prebuilt.
     lines.push(`ASPAWN_LIBRARY=${chosen} could not be loaded: ${message(errors[0])}`);
@@ -60,6 +68,12 @@ function explain(tried: string[], errors: unknown[]): string {
   );
   return lines.join("\n");
 }
+
+/** Node's binding's package, koffi, not found (a bundle shipped without it). */
+const noKoffi = (e: unknown) => {
+  const code = (e as { code?: string } | null)?.code;
+  return (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") && /['"]koffi['"]/.test(message(e));
+};
 
 export function loadNative(): Native {
   if (native) return native;

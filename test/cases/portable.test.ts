@@ -1,6 +1,6 @@
 // The backend choice and the portable backend's refusals, from fresh
 // processes (so they run whichever backend the suite itself uses).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { assert, runtimeName, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
@@ -77,6 +77,31 @@ test("portable: a bundle without the library falls back to the portable backend,
     const n = JSON.parse((await go({ ASPAWN_BACKEND: "native" })).stdout);
     assert.equal(n.capabilitiesError?.name, "LibraryLoadError");
     assert.equal(n.runError?.name, "LibraryLoadError");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 60000);
+
+test("portable: a Node bundle shipped with prebuilds/ but without koffi says koffi is what is missing", async () => {
+  if (runtimeName !== "node") return; // koffi is Node's binding only
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-nokoffi-`);
+  try {
+    const out = `${dir}/app.mjs`;
+    const esbuild = await import("esbuild" as string);
+    await esbuild.build({
+      entryPoints: [`${repoRoot}test/fixtures/backend-choice.ts`], outfile: out, bundle: true, platform: "node",
+      format: "esm", external: ["koffi"], logLevel: "warning",
+    });
+    cpSync(`${repoRoot}prebuilds`, `${dir}/prebuilds`, { recursive: true });
+    const r = await run(process.execPath, [out], { cwd: dir, env: { ASPAWN_BACKEND: "native", NODE_PATH: "" }, reject: false });
+    const n = JSON.parse(r.stdout);
+    assert.equal(n.capabilitiesError?.name, "LibraryLoadError", r.stdout + r.stderr);
+    assert.match(n.capabilitiesError.message, /through the koffi package, which cannot be found from here/);
+    assert.doesNotMatch(n.capabilitiesError.message, /Copy the package's prebuilds/);
+    // Without ASPAWN_BACKEND: the portable backend, and the reason says the same.
+    const p = JSON.parse((await run(process.execPath, [out], { cwd: dir, env: { ASPAWN_BACKEND: "", NODE_PATH: "" }, reject: false })).stdout);
+    assert.equal(p.capabilities?.mechanism, "portable");
+    assert.match(p.capabilities.reason, /^libaspawn\.so could not be loaded \(Node loads it through the koffi package/);
   } finally {
     rmSync(dir, { recursive: true });
   }
