@@ -29,6 +29,10 @@ export const nativeOnly = {
   "stdio fd numbers": ["deno"],
   /** stdio's `{ file }`: opened in the child, a TypeError there. */
   "stdio files": all,
+  /** stdio's "stdout", "stderr" and { child: n }: a dup2 in the child, a TypeError there. */
+  "stdio merges": all,
+  /** "pipe" on an fd above 2: the runtimes give it no stream (Deno cannot pass it), a TypeError there. */
+  "extra pipes": all,
   // Behaviours.
   /** Stages are connected through JavaScript, not by one kernel pipe. */
   "kernel pipes": all,
@@ -69,4 +73,7 @@ export const nativeOnlyOptions: Partial<Record<NativeOnly, { options: Options; n
   pty: { options: { pty: true }, named: "pty" },
   argv0: { options: { argv0: "renamed" }, named: "argv0" },
   "stdio fd numbers": { options: { stdout: 2 }, named: "stdout" },
+  "stdio files": { options: { stdin: { file: "/etc/hostname" } }, named: "stdin" },
+  "stdio merges": { options: { stdio: ["ignore", "pipe", { child: 1 }] }, named: "stdio[2]" },
+  "extra pipes": { options: { stdio: ["ignore", "inherit", "inherit", "pipe"] }, named: "stdio[3]" },
 };

@@ -73,6 +73,12 @@ export function portableWhere(rt: RuntimeSupport, why: string): string {
   return `the portable backend (${rt.name}; ${why})`;
 }
 
+/** The TypeError for a stdio form only the native library has, naming the fd as the user did (stdout, or stdio[1]). */
+function stdioRefused(o: ChildRequest["options"], fd: number, what: string, where: string): TypeError {
+  const name = fd > 2 || o.stdio?.[fd] !== undefined ? `stdio[${fd}]` : stdNames[fd]!;
+  return new TypeError(`${name}: ${what} is not available on ${where}: it needs the native library`);
+}
+
 export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): PortablePlan {
   const { file, args, options: o, defaults } = r;
   const where = portableWhere(rt, why);
@@ -84,6 +90,9 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
     if (v === undefined || (honoured[s.option]?.(v) && !(s.option === "deathSignal" && o.deathSignal !== undefined))) return;
     // seccomp asks for no_new_privs by itself: name what the user wrote.
     const option = s.option === "noNewPrivileges" && o.noNewPrivileges !== true ? "seccomp" : s.option;
+    // The stdio steps are keyed "stdout" and "stderr": name the fd the user gave.
+    if (s.label === "file opens") throw stdioRefused(o, (v as { fd: number }[])[0]!.fd, "a file ({ file })", where);
+    if (s.label === "merges") throw stdioRefused(o, (v as [number, number][])[0]![1], 'another of the child\'s fds ("stdout", "stderr", { child: n })', where);
     throw new TypeError(`${option} is not available on ${where}: it needs the native library`);
   });
   if (o.argv0 !== undefined && !rt.argv0) throw new TypeError(`argv0 is not available on ${where}`);
@@ -107,6 +116,8 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
       }
       continue;
     }
+    // The runtimes give a child's extra pipes no stream here (Deno none at all): refused, never dropped.
+    if (fd > 2 && v === "pipe") throw new TypeError(`${name}: a pipe on an fd above 2 is not available on ${where}: it needs the native library`);
     const src = v === "inherit" ? fd : v === "ignore" && fd > 2 ? null : (v ?? null) as PortableStdio;
     if (typeof src === "number" && (fd > 2 || src !== fd) && !rt.fdNumbers) {
       throw new TypeError(`${name}: ${fd > 2 ? "passing extra fds" : "an fd number"} is not available on ${where}`);
