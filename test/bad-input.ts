@@ -48,6 +48,8 @@ export const badInputs: BadInput[] = [
   // -- arguments, env, stdio, durations and signals
   { name: "file not a string", call: () => spawn(42 as never), error: "TypeError", message: /file must be a string/ },
   { name: "empty file", call: () => spawn(""), error: "TypeError", message: /file must not be empty/ },
+  // node:child_process's name, which would leave the child to be killed with us: the error says what to write.
+  { name: "detached (node:child_process's option)", options: { detached: true } as Options, error: "TypeError", message: /detached is node:child_process's option: here it is setsid: true \(a session of its own, which outlives this process\)/ },
   { name: "NUL in file", call: () => spawn("a\0b"), error: "TypeError", message: /NUL/ },
   { name: "args not an array", call: () => spawn("true", "x" as never, {}), error: "TypeError", message: /args must be an array|options must be an object/ },
   { name: "non-string arg", call: () => spawn("true", [1 as never]), error: "TypeError", message: /args\[0\] must be a string/ },

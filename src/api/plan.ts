@@ -242,6 +242,11 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
   if (file === "") throw new TypeError("file must not be empty");
   if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
   if (typeof o !== "object" || o === null) throw new TypeError("options must be an object");
+  // node:child_process's and execa's name: ignored, it would leave a child
+  // meant to outlive us to be killed with us (cleanup).
+  if (Object.hasOwn(o, "detached")) {
+    throw new TypeError("detached is node:child_process's option: here it is setsid: true (a session of its own, which outlives this process)");
+  }
   const key = stepsKey(o, defaults), hit = key < 0 ? undefined : stepCache.get(key);
   const f = file as string, sh = (o as { [shFallback]?: unknown })[shFallback] === true;
   const env = hit && o.env === undefined && o.clearEnv === undefined && o.argv0 === undefined ? inheritedEnvStamp() : undefined;
