@@ -41,6 +41,27 @@ const ESRCH = 3, EINVAL = 22;
 const stdioOf = (v: PortableStdio | undefined): string =>
   v === "pipe" ? "piped" : typeof v === "number" ? "inherit" : "null";
 
+/**
+ * Deno's refusal to run a program asks for --allow-run, this backend's
+ * permission; the README asks for --allow-ffi, the native backend's (which
+ * did not load, often for want of it): the error says both.
+ */
+function allowed<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    const name = (e as Error | null)?.name;
+    if (name !== "NotCapable" && name !== "PermissionDenied") throw e;
+    // Deno's own error class (Deno.errors.NotCapable), so `instanceof` still holds.
+    const Same = (e as Error).constructor as new (message: string, options: { cause: unknown }) => Error;
+    throw new Same(
+      `${(e as Error).message}: aspawn runs children through libaspawn.so with --allow-ffi, or, on its portable backend ` +
+        "(which runs here: capabilities().reason says why), through Deno.Command with --allow-run",
+      { cause: e },
+    );
+  }
+}
+
 function command(plan: PortablePlan) {
   // Prototype-less: Deno.Command reads an option left out (env) from
   // Object.prototype, which a program may have polluted.
@@ -62,7 +83,7 @@ class DenoPortableChild extends PortableChild {
 
   constructor(plan: PortablePlan) {
     super();
-    const proc = this.launch(plan, () => command(plan).spawn());
+    const proc = this.launch(plan, () => allowed(() => command(plan).spawn()));
     if (!proc) return;
     this.#proc = proc;
     this.pid = proc.pid;
@@ -113,8 +134,8 @@ export function runSync(plan: PortablePlan, r: SyncRequest, where: string): Sync
   if (r.timeout !== undefined) throw new TypeError(`timeout is not available to runSync() on ${where}`);
   let out: DenoOutput;
   try {
-    out = command({ ...plan, stdio: [plan.stdio[0] === "pipe" ? "ignore" : plan.stdio[0]!, ...plan.stdio.slice(1)] })
-      .outputSync();
+    out = allowed(() => command({ ...plan, stdio: [plan.stdio[0] === "pipe" ? "ignore" : plan.stdio[0]!, ...plan.stdio.slice(1)] })
+      .outputSync());
   } catch (e) {
     if (!isStartError(e)) throw e;
     throw startError(e, plan);

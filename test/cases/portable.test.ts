@@ -3,7 +3,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { assert, runtimeName, test } from "../adapter.ts";
-import { runFixture } from "../fixtures.ts";
+import { fixtureCommand, runFixture } from "../fixtures.ts";
 import { nativeOnly, nativeOnlyOptions } from "../native-only.ts";
 import { repoRoot } from "../repo-root.ts";
 import { text } from "../bytes.ts";
@@ -106,6 +106,16 @@ test("portable: a Node bundle shipped with prebuilds/ but without koffi says kof
     rmSync(dir, { recursive: true });
   }
 }, 60000);
+
+test("portable: Deno with no permission is told of --allow-ffi as well as the --allow-run it asks for", async () => {
+  if (runtimeName !== "deno") return; // Deno's permissions
+  // Started by aspawn: Deno's node:child_process hands its own permissions to a deno it starts.
+  const [file, ...args] = await fixtureCommand("deno-no-permissions", { denoAllow: [] });
+  const r = await run(file!, args, { cwd: repoRoot, env: { ASPAWN_BACKEND: "" }, reject: false });
+  const got = JSON.parse(r.stdout);
+  assert.equal(got.notCapable, true, r.stdout + r.stderr);
+  assert.match(got.message, /--allow-run flag: aspawn runs children through libaspawn\.so with --allow-ffi/);
+});
 
 test("portable: the runSync hook (spawnSync, Bun.spawnSync, Deno.Command outputSync): output, status, failures, limits", () => {
   const b = portableBackend(runtimeName, "a test");
