@@ -57,15 +57,21 @@ test("portable: ASPAWN_LIBRARY that fails to load is the error, named, on either
   }
 });
 
+/** test/fixtures/backend-choice.ts bundled (koffi left out) alone in a new directory: [the directory, the bundle]. */
+async function bundledAlone(prefix: string): Promise<[dir: string, bundle: string]> {
+  const dir = mkdtempSync(`${tmpdir()}/${prefix}`);
+  const out = `${dir}/app.mjs`;
+  const esbuild = await import("esbuild" as string);
+  await esbuild.build({
+    entryPoints: [`${repoRoot}test/fixtures/backend-choice.ts`], outfile: out, bundle: true, platform: "node",
+    format: "esm", external: ["koffi"], logLevel: "warning",
+  });
+  return [dir, out];
+}
+
 test("portable: a bundle without the library falls back to the portable backend, saying why; native is then an error", async () => {
-  const dir = mkdtempSync(`${tmpdir()}/aspawn-nolib-`);
+  const [dir, out] = await bundledAlone("aspawn-nolib-");
   try {
-    const out = `${dir}/app.mjs`;
-    const esbuild = await import("esbuild" as string);
-    await esbuild.build({
-      entryPoints: [`${repoRoot}test/fixtures/backend-choice.ts`], outfile: out, bundle: true, platform: "node",
-      format: "esm", external: ["koffi"], logLevel: "warning",
-    });
     const cmd = runtimeName === "deno" ? ["run", "--allow-all", out] : [out];
     const go = (env: Record<string, string>) =>
       run(process.execPath, cmd, { cwd: dir, env: { ...env, NODE_PATH: `${repoRoot}node_modules` }, reject: false });
@@ -84,14 +90,8 @@ test("portable: a bundle without the library falls back to the portable backend,
 
 test("portable: a Node bundle shipped with prebuilds/ but without koffi says koffi is what is missing", async () => {
   if (runtimeName !== "node") return; // koffi is Node's binding only
-  const dir = mkdtempSync(`${tmpdir()}/aspawn-nokoffi-`);
+  const [dir, out] = await bundledAlone("aspawn-nokoffi-");
   try {
-    const out = `${dir}/app.mjs`;
-    const esbuild = await import("esbuild" as string);
-    await esbuild.build({
-      entryPoints: [`${repoRoot}test/fixtures/backend-choice.ts`], outfile: out, bundle: true, platform: "node",
-      format: "esm", external: ["koffi"], logLevel: "warning",
-    });
     cpSync(`${repoRoot}prebuilds`, `${dir}/prebuilds`, { recursive: true });
     const r = await run(process.execPath, [out], { cwd: dir, env: { ASPAWN_BACKEND: "native", NODE_PATH: "" }, reject: false });
     const n = JSON.parse(r.stdout);
