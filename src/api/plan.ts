@@ -243,8 +243,8 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
   if (!Array.isArray(args)) throw new TypeError(`args must be an array of strings, got ${describe(args)}`);
   if (typeof o !== "object" || o === null) throw new TypeError("options must be an object");
   // node:child_process's and execa's name: ignored, it would leave a child
-  // meant to outlive us to be killed with us (cleanup).
-  if (Object.hasOwn(o, "detached")) {
+  // meant to outlive us to be killed with us (cleanup). false is what we do.
+  if ((o as { detached?: unknown }).detached !== undefined && (o as { detached?: unknown }).detached !== false) {
     throw new TypeError("detached is node:child_process's option: here it is setsid: true (a session of its own, which outlives this process)");
   }
   const key = stepsKey(o, defaults), hit = key < 0 ? undefined : stepCache.get(key);

@@ -133,18 +133,26 @@ export function pumpsOf(o: Options, defaults: StdioDefaults): { options: Options
   return pumps && { options: next!, pumps };
 }
 
+/**
+ * What fds 0-2 get from stdin/stdout/stderr, the `stdio` shorthand
+ * (`short`) filling what they leave unset, then the defaults. run()'s
+ * default "pipe" on stdin exists only for `input`, which the shorthand
+ * must not cut off.
+ */
+export function stdOf(o: Options, defaults: StdioDefaults, short: ReturnType<typeof stdioShorthand>): unknown[] {
+  return [
+    o.stdin ?? (defaults.stdin === "pipe" ? "pipe" : short ?? defaults.stdin),
+    o.stdout ?? short ?? defaults.stdout,
+    o.stderr ?? short ?? defaults.stderr,
+  ];
+}
+
 export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
   const short = stdioShorthand(o.stdio);
   const stdio = short !== undefined || o.stdio === undefined ? [] : o.stdio;
   if (!Array.isArray(stdio)) throw new TypeError(`stdio must be "pipe", "inherit", "ignore" or an array, got ${describe(o.stdio)}`);
   if (stdio.length > Req.MAX_FDS) throw new TypeError(`stdio can name at most ${Req.MAX_FDS} fds, got ${stdio.length}`);
-  // The shorthand fills in what stdin/stdout/stderr leave unset; run()'s
-  // default "pipe" on stdin exists only for `input`, which it must not cut off.
-  const std: unknown[] = [
-    o.stdin ?? (defaults.stdin === "pipe" ? "pipe" : short ?? defaults.stdin),
-    o.stdout ?? short ?? defaults.stdout,
-    o.stderr ?? short ?? defaults.stderr,
-  ];
+  const std = stdOf(o, defaults, short);
   const map = emptyMap();
   const input = withInput(o, stdio);
   // The option the user wrote for this fd, for messages.

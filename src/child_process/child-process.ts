@@ -379,7 +379,6 @@ function nextExit(): void {
   next!.report();
 }
 
-/** The library's env options for Node's env (or envPairs), plus the channel's variables. */
 /**
  * The PATH the child inherits, for precheck(); null where this process may
  * not read it (Deno without --allow-env, which spawning does not need): the
@@ -393,6 +392,7 @@ function inheritedPath(): string | undefined | null {
   }
 }
 
+/** The library's env options for Node's env (or envPairs), plus the channel's variables. */
 function envFor(o: NormalizedSpawn, ipc: number | undefined, serialization: string): Pick<Options, "env" | "clearEnv"> {
   const channel = ipc === undefined ? {} : { NODE_CHANNEL_FD: String(ipc), NODE_CHANNEL_SERIALIZATION_MODE: serialization };
   if (o.env) return { env: { ...o.env, ...channel }, clearEnv: true };

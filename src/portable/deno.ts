@@ -50,8 +50,8 @@ function allowed<T>(run: () => T): T {
   try {
     return run();
   } catch (e) {
-    const name = (e as Error | null)?.name;
-    if (name !== "NotCapable" && name !== "PermissionDenied") throw e;
+    // (PermissionDenied is the OS's EACCES/EPERM on Deno 2: a SpawnError's, not a flag's.)
+    if ((e as Error | null)?.name !== "NotCapable") throw e;
     // Deno's own error class (Deno.errors.NotCapable), so `instanceof` still holds.
     const Same = (e as Error).constructor as new (message: string, options: { cause: unknown }) => Error;
     throw new Same(

@@ -11,6 +11,8 @@ import type { Options } from "../api/options.ts";
 import { plan } from "../api/plan.ts";
 import { ptyRequest } from "../api/pty.ts";
 import { steps } from "../api/steps.ts";
+import { stdOf } from "../api/stdio.ts";
+import { stdioShorthand } from "../api/files.ts";
 
 const deathSignalIndex = steps.findIndex((s) => s.option === "deathSignal");
 import { readerOf } from "../api/streams.ts";
@@ -75,7 +77,7 @@ export function portableWhere(rt: RuntimeSupport, why: string): string {
 
 /** The TypeError for a stdio form only the native library has, naming the fd as the user did (stdout, or stdio[1]). */
 function stdioRefused(o: ChildRequest["options"], fd: number, what: string, where: string): TypeError {
-  const name = fd > 2 || o.stdio?.[fd] !== undefined ? `stdio[${fd}]` : stdNames[fd]!;
+  const name = fd > 2 || (Array.isArray(o.stdio) && o.stdio[fd] !== undefined) ? `stdio[${fd}]` : stdNames[fd]!;
   return new TypeError(`${name}: ${what} is not available on ${where}: it needs the native library`);
 }
 
@@ -97,8 +99,10 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
   });
   if (o.argv0 !== undefined && !rt.argv0) throw new TypeError(`argv0 is not available on ${where}`);
 
-  const stdio = o.stdio ?? [];
-  const std = [o.stdin ?? defaults.stdin, o.stdout ?? defaults.stdout, o.stderr ?? defaults.stderr];
+  // plan() checked the shorthand ("pipe", "inherit", "ignore") and the array.
+  const short = stdioShorthand(o.stdio);
+  const stdio = short !== undefined ? [] : (o.stdio ?? []) as unknown[];
+  const std = stdOf(o, defaults, short);
   const out: PortableStdio[] = [];
   let stdinFrom: PipeReader | undefined;
   for (let fd = 0; fd < Math.max(3, stdio.length); fd++) {

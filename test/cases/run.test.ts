@@ -178,3 +178,10 @@ test("run and runSync: the same command again sees a changed environment and arg
     delete process.env.ASPAWN_T_REUSE;
   }
 });
+
+test("run: stdio given as one word applies to stdin, stdout and stderr on either backend; detached: false is what aspawn does", async () => {
+  assert.equal((await run("echo", ["hi"], { stdio: "pipe" })).stdout, "hi\n");
+  assert.equal((await run("sh", ["-c", "echo out; echo err >&2"], { stdio: "pipe", stderr: "ignore" })).stdout, "out\n");
+  assert.equal((await run("echo", ["hi"], { stdio: "ignore" })).stdout, "");
+  assert.equal((await run("echo", ["hi"], { detached: false } as never)).stdout, "hi\n");
+});
