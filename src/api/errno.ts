@@ -78,6 +78,7 @@ export const EOPNOTSUPP = 95;
 export const ENOENT = 2;
 export const ENOTDIR = 20;
 export const EACCES = 13;
+export const EINVAL = 22;
 export const EPERM = 1;
 
 const byCode = new Map(table.map(([n, code]) => [code, n]));

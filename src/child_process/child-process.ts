@@ -13,6 +13,7 @@ import { type ExtraFdOption, type Options, shFallback } from "../api/options.ts"
 import { spawn as aspawn } from "../api/spawn.ts";
 import { internals, type Subprocess } from "../api/subprocess.ts";
 import { errnoError, invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
+import { EINVAL } from "../api/errno.ts";
 import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
@@ -21,7 +22,7 @@ import { idOf, NO_ID, toSignal, type NormalizedSpawn } from "./validate.ts";
 import { type Channel, openChannel } from "./ipc.ts";
 import { ChannelControl } from "./channel-control.ts";
 
-const EINVAL = 22, ENOSYS = 38;
+const ENOSYS = 38;
 const noop = () => {};
 /** How long `exit` waits for the channel's end (see #exited). */
 const CHANNEL_END_WAIT_MS = 100;

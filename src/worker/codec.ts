@@ -145,6 +145,9 @@ export function encode(value: unknown): Encoded {
   return { json: stringify(walk(value, "value")), attachments };
 }
 
+/** The prototypes of what the walk builds: objects and arrays. */
+const JSON_PROTOS: readonly object[] = [Object.prototype, Array.prototype];
+
 /**
  * JSON.stringify of the walk's copy, which holds only plain objects,
  * arrays and primitives, none with a toJSON of its own: but JSON.stringify
@@ -154,7 +157,7 @@ export function encode(value: unknown): Encoded {
  */
 function stringify(copy: unknown): string {
   const aside: [object, PropertyDescriptor][] = [];
-  for (const proto of [Object.prototype, Array.prototype]) {
+  for (const proto of JSON_PROTOS) {
     const d = Object.getOwnPropertyDescriptor(proto, "toJSON");
     if (!d) continue;
     // Checked for both before either is touched: each must go and come back.
