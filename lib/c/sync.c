@@ -67,6 +67,8 @@ struct job {
 	long nap;          /* without a pidfd: the next wait between waitid tries */
 	int reaped, terminated, stopped, nomem;
 	int lost;          /* a pipe was closed under us: the run cannot go on */
+	uint8_t cut[2][3]; /* per stream, for `all`: a UTF-8 character a read cut short */
+	uint8_t cut_len[2];
 	struct asp_file_id status_id; /* never polled: a close under us is seen by this */
 };
 
@@ -208,18 +210,74 @@ static int grow(struct kept *k, size_t need)
 	return 0;
 }
 
-/* With ASP_SYNC_KEEP_ALL, the bytes kept of either stream, in the order read. */
-static int keep_all(struct job *j, const uint8_t *b, size_t n)
+/* How many bytes at the end of b[0..n) start a UTF-8 character they do
+ * not finish (0-3). Other bytes, valid or not, are complete as they are. */
+static size_t utf8_cut(const uint8_t *b, size_t n)
+{
+	size_t k;
+	for (k = 1; k <= 3 && k <= n; k++) {
+		uint8_t c = b[n - k];
+		size_t need;
+		if ((c & 0xc0) == 0x80)
+			continue; /* a continuation byte: its lead is further back */
+		need = c >= 0xf8 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		return need > k ? k : 0;
+	}
+	return 0;
+}
+
+/* Appends n bytes to what is kept of both streams. */
+static int keep_both(struct job *j, const uint8_t *b, size_t n)
 {
 	struct kept *all = &j->kept[2];
-	if (!(j->o.flags & ASP_SYNC_KEEP_ALL) || n == 0)
-		return 0;
 	if (all->cap - all->len < n && grow(all, all->len + n) < 0) {
 		j->nomem = 1;
 		return -1;
 	}
 	memcpy(all->buf + all->len, b, n);
 	all->len += n;
+	return 0;
+}
+
+/*
+ * With ASP_SYNC_KEEP_ALL, the bytes kept of either stream, in the order
+ * read. A character that one read cut short waits for the rest of it, so
+ * that the other stream's bytes never land inside it (text decoded from
+ * `all` would show neither); flush_cuts() adds what is left at the end.
+ */
+static int keep_all(struct job *j, int which, const uint8_t *b, size_t n)
+{
+	uint8_t joined[3 + 2];
+	size_t held = j->cut_len[which], tail;
+	if (!(j->o.flags & ASP_SYNC_KEEP_ALL) || n == 0)
+		return 0;
+	if (n < 3) {
+		/* A short read: whether it ends the character shows only with the cut bytes before it. */
+		memcpy(joined, j->cut[which], held);
+		memcpy(joined + held, b, n);
+		b = joined;
+		n += held;
+		held = 0;
+	}
+	tail = utf8_cut(b, n);
+	j->cut_len[which] = 0;
+	if ((held && keep_both(j, j->cut[which], held) < 0) || keep_both(j, b, n - tail) < 0)
+		return -1;
+	memcpy(j->cut[which], b + n - tail, tail);
+	j->cut_len[which] = (uint8_t)tail;
+	return 0;
+}
+
+/* The end of the run: a character still cut short is kept as it came. */
+static int flush_cuts(struct job *j)
+{
+	int which;
+	for (which = 0; which < 2; which++) {
+		size_t held = j->cut_len[which];
+		j->cut_len[which] = 0;
+		if (held && keep_both(j, j->cut[which], held) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -265,7 +323,7 @@ static void read_out(struct job *j, int which, int reads)
 		}
 		if (p->exceeded)
 			continue;
-		if (keep_all(j, k->buf + k->len, whole || (size_t)n < j->limit - k->len ? (size_t)n : j->limit - k->len) < 0)
+		if (keep_all(j, which, k->buf + k->len, whole || (size_t)n < j->limit - k->len ? (size_t)n : j->limit - k->len) < 0)
 			return;
 		k->len += (size_t)n;
 		if (k->len > j->limit) {
@@ -595,6 +653,8 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 		sigpipe_block(&old_mask);
 	}
 	r = run(&j);
+	if (flush_cuts(&j) < 0 && r == 0)
+		r = -ASP_ENOMEM;
 	if (guard)
 		sigpipe_restore(&old_mask, pending);
 	close_fd(&j.in_fd);

@@ -9,7 +9,8 @@ import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { checkRunOptions, type RunResult, runWith } from "./run.ts";
 import { spawnWith } from "./spawn.ts";
-import { Collector, concat, MiB } from "./output.ts";
+import { Collector, concat, Interleaved, MiB } from "./output.ts";
+import { outputDecoder } from "./text.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 import { ownOptions } from "./own-options.ts";
 
@@ -33,7 +34,7 @@ interface Outcome {
 }
 
 /** A stage before the last: only its stderr is ours to read. */
-async function head(proc: Subprocess, o: RunOptions, max: number, all: Uint8Array[] | undefined): Promise<Outcome> {
+async function head(proc: Subprocess, o: RunOptions, max: number, all: Interleaved | undefined): Promise<Outcome> {
   const inner = proc[internals];
   let exceeded = false;
   const err: Collector = new Collector(max, () => {
@@ -55,7 +56,6 @@ async function head(proc: Subprocess, o: RunOptions, max: number, all: Uint8Arra
   };
 }
 
-const size = (chunks: Uint8Array[]) => chunks.reduce((n, c) => n + c.length, 0);
 
 function checkLinks(stages: readonly ChainStage[]): void {
   stages.forEach(({ options: o }, i) => {
@@ -84,7 +84,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   const heads: Promise<Outcome>[] = [];
   const lastIndex = stages.length - 1;
   // The last stage's `all`: its stdout, and every stage's stderr, as read.
-  const all: Uint8Array[] | undefined = stages[lastIndex]!.options.all ? [] : undefined;
+  const all = stages[lastIndex]!.options.all ? new Interleaved() : undefined;
   let last: Promise<RunResult<string | Uint8Array>>;
   const killAll = () => {
     for (const p of procs) p.kill("SIGKILL");
@@ -122,7 +122,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   outcomes.push({ ...r, failed, reject: o.reject !== false });
 
   const text = o.encoding !== "buffer";
-  const decoder = new TextDecoder();
+  const decoder = outputDecoder();
   const stderr = text
     ? outcomes.map((x) => (typeof x.stderr === "string" ? x.stderr : decoder.decode(x.stderr))).join("")
     : concat(outcomes.map((x) => x.stderr as Uint8Array), outcomes.reduce((n, x) => n + x.stderr.length, 0));
@@ -142,7 +142,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
     timedOut: outcomes.some((x) => x.timedOut),
     aborted: outcomes.some((x) => x.aborted),
     // Read after every stage settled: a head's stderr can end after the last stage.
-    ...(all ? { all: text ? decoder.decode(concat(all, size(all))) : concat(all, size(all)) } : {}),
+    ...(all ? { all: text ? decoder.decode(all.bytes()) : all.bytes() } : {}),
   };
   const blame = culprit(true);
   if (blame >= 0) {

@@ -28,8 +28,10 @@ export interface PipeReader {
   read(): Promise<Uint8Array | null>;
   /** Everything until EOF, handed to onChunk as it arrives; resolves at EOF. */
   drain(onChunk: (chunk: Uint8Array) => void): Promise<void>;
-  /** After the exit, for a pipe nobody touched: close it if it holds nothing. */
-  closeIfEmpty(): void;
+  /** After the exit, for a pipe nobody touched: read out what it holds and close it at EOF (kept for a later reader). */
+  releaseAtExit(): void;
+  /** Its fd was given to another child as a plain fd (child_process's stdio): what it holds is that child's, left alone. */
+  lend(): void;
   /** Stop reading: what the pipe holds now is still read, then it ends. */
   finish(): void;
   close(): void;

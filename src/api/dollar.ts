@@ -16,6 +16,7 @@ import type { Stage } from "./pipeline.ts";
 import { type RunResult, runWith } from "./run.ts";
 import { type TemplateValue, templateWords } from "./template.ts";
 import { ownOptions } from "./own-options.ts";
+import { outputDecoder } from "./text.ts";
 
 export type { TemplateValue } from "./template.ts";
 
@@ -32,7 +33,7 @@ export interface Dollar<T extends string | Uint8Array = string> {
   (options: DollarOptions): Dollar<T>;
 }
 
-const decoder = new TextDecoder();
+const decoder = outputDecoder();
 const asText = (v: string | Uint8Array) => (typeof v === "string" ? v : decoder.decode(v));
 
 /** "inherit" shows the output; quiet() captures it instead. */

@@ -1,5 +1,6 @@
 /** The two errors of the library besides TypeError for bad input. */
 import { ENOENT, ENOTDIR, EOPNOTSUPP, errnoCode, errnoMessage } from "./errno.ts";
+import { outputDecoder } from "./text.ts";
 
 /** The OS error behind a SpawnError, in the shape Node gives system errors. */
 export interface OsError extends Error {
@@ -122,7 +123,7 @@ export interface ExitErrorDetails {
 }
 
 function tail(stderr: string | Uint8Array): string {
-  const text = typeof stderr === "string" ? stderr : new TextDecoder().decode(stderr.subarray(-4096));
+  const text = typeof stderr === "string" ? stderr : outputDecoder().decode(stderr.subarray(-4096));
   const lines = text.trimEnd().split("\n");
   return lines.slice(-10).join("\n");
 }

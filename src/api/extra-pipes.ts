@@ -102,9 +102,9 @@ export class ExtraPipes {
   }
 
   /** After the exit: readers nobody touched, at EOF (no descendant holds the other end), close now. */
-  closeIfEmpty(): void {
+  releaseAtExit(): void {
     for (const p of this.#pipes) {
-      p?.reader.closeIfEmpty();
+      p?.reader.releaseAtExit();
       p?.release();
     }
   }

@@ -8,6 +8,7 @@
  * made, so large transfers are not copied twice.
  */
 import { EAGAIN } from "./errno.ts";
+import { concat } from "./output.ts";
 import { fdError, PipeEnd } from "./pipe-end.ts";
 
 const CHUNK = 65536;
@@ -26,6 +27,7 @@ export class FdReader extends PipeEnd {
   #buf: Uint8Array | undefined;
   #chunk = CHUNK;
   #touched = false;
+  #lent = false;
   #endedUnread = false;
   #prefetched: Uint8Array | undefined;
   /** After finish(): bytes still to read before the end. */
@@ -40,8 +42,7 @@ export class FdReader extends PipeEnd {
   async read(): Promise<Uint8Array | null> {
     this.#touched = true;
     for (;;) {
-      if (this.handle < 0) return null;
-      const chunk = this.#tryRead(true);
+      const chunk = this.#tryRead(true); // what releaseAtExit() kept comes first, then null once closed
       if (chunk !== undefined) return chunk;
       await this.ready.armed();
     }
@@ -62,18 +63,28 @@ export class FdReader extends PipeEnd {
   }
 
   /**
-   * After the child exited, for a pipe nobody has touched: close it if it is
-   * at EOF with nothing in it (no fd kept for output that does not exist);
-   * otherwise keep what was read for whoever reads later.
+   * After the child exited, for a pipe nobody has touched: read what it
+   * holds and close it at EOF, keeping the bytes for whoever reads later.
+   * `await spawn(cmd).exited` leaves stdout unread; without this each such
+   * child kept an fd until garbage collection, and a loop of them ran out
+   * of fds (EMFILE). What is read is at most a pipe's worth: an untouched
+   * pipe keeps the kernel's size. A descendant that still holds the pipe
+   * (no EOF) keeps it open, and the bytes wait in front of its next ones.
    */
-  closeIfEmpty(): void {
-    if (this.#touched || this.#prefetched || this.handle < 0) return;
-    // Output waiting stays in the pipe, where a handover to another child
-    // (stdin: this stream) still finds it; only an empty pipe is read.
-    if (this.native.asp_readable(this.handle) !== 0) return;
-    const chunk = this.#tryRead(false);
-    if (chunk === null) this.#endedUnread = true;
-    if (chunk) this.#prefetched = chunk; // written meanwhile (by a grandchild)
+  releaseAtExit(): void {
+    if (this.#touched || this.#lent || this.#prefetched || this.handle < 0) return;
+    const chunks: Uint8Array[] = [];
+    let size = 0, chunk: Uint8Array | null | undefined;
+    while ((chunk = this.#tryRead(false))) {
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    if (size) this.#prefetched = concat(chunks, size);
+    else if (chunk === null) this.#endedUnread = true;
+  }
+
+  lend(): void {
+    this.#lent = true;
   }
 
   /**
@@ -91,12 +102,12 @@ export class FdReader extends PipeEnd {
     this.close(); // a waiting read wakes and finds the end
   }
 
-  /** Closed with nothing unread (at EOF by closeIfEmpty, or by finish()): nothing for a later reader. */
+  /** Closed with nothing unread (at EOF by releaseAtExit(), or by finish()): nothing for a later reader. */
   get endedUnread(): boolean {
     return this.#endedUnread;
   }
 
-  /** A chunk was taken out of the pipe for a later reader. */
+  /** Bytes were taken out of the pipe for a later reader (releaseAtExit()). */
   get prefetched(): boolean {
     return this.#prefetched !== undefined;
   }

@@ -1,5 +1,6 @@
 /** Buffered and line-wise reading of a child's stdout. */
 import type { PipeReader } from "./child.ts";
+import { outputDecoder } from "./text.ts";
 
 export const MiB = 1024 * 1024;
 
@@ -12,13 +13,13 @@ export class Collector {
   constructor(
     private readonly max: number,
     private readonly onExceeded: (c: Collector) => void,
-    private readonly all?: Uint8Array[],
+    private readonly all?: Interleaved,
   ) {}
   add = (chunk: Uint8Array) => {
     chunk = this.take(chunk);
     if (!chunk.length) return;
     this.chunks.push(chunk);
-    this.all?.push(chunk);
+    this.all?.add(this, chunk);
   };
   /** The part of `chunk` within the limit, counted (not kept). */
   take(chunk: Uint8Array): Uint8Array {
@@ -34,6 +35,58 @@ export class Collector {
   bytes(): Uint8Array {
     return concat(this.chunks, this.size);
   }
+}
+
+/**
+ * `all`: the bytes of several streams in the order they were read. A
+ * UTF-8 character that a read cut short waits for the rest of it, so that
+ * another stream's bytes never land inside it (text decoded from `all`
+ * would show neither). runSync()'s `all` is made the same way (sync.c).
+ */
+export class Interleaved {
+  readonly #chunks: Uint8Array[] = [];
+  #size = 0;
+  /** By stream: the start of a character its last read cut short. */
+  readonly #cuts = new Map<object, Uint8Array>();
+
+  add(from: object, chunk: Uint8Array): void {
+    let held = this.#cuts.get(from);
+    this.#cuts.delete(from);
+    if (held && chunk.length < 3) {
+      // A short read: whether it ends the character shows only with the bytes before it.
+      chunk = concat([held, chunk], held.length + chunk.length);
+      held = undefined;
+    }
+    const tail = utf8Cut(chunk);
+    if (held) this.#push(held);
+    this.#push(chunk.subarray(0, chunk.length - tail));
+    if (tail) this.#cuts.set(from, chunk.slice(chunk.length - tail));
+  }
+
+  /** All of it; a character still cut short is kept as it came. */
+  bytes(): Uint8Array {
+    for (const held of this.#cuts.values()) this.#push(held);
+    this.#cuts.clear();
+    return concat(this.#chunks, this.#size);
+  }
+
+  #push(bytes: Uint8Array): void {
+    if (!bytes.length) return;
+    this.#chunks.push(bytes);
+    this.#size += bytes.length;
+  }
+}
+
+/** How many bytes at the end of `b` start a UTF-8 character they do not finish (0-3). */
+function utf8Cut(b: Uint8Array): number {
+  const n = b.length;
+  for (let k = 1; k <= 3 && k <= n; k++) {
+    const c = b[n - k]!;
+    if ((c & 0xc0) === 0x80) continue; // a continuation byte: its lead is further back
+    const need = c >= 0xf8 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return need > k ? k : 0;
+  }
+  return 0;
 }
 
 /** Chunks (of `size` bytes in all) as one array; a single chunk is returned as is. */
@@ -63,7 +116,7 @@ export async function readBytes(reader: PipeReader): Promise<Uint8Array> {
  * is still a line; UTF-8 characters split across chunks are decoded whole.
  */
 export async function* readLines(reader: PipeReader, limit?: Collector): AsyncGenerator<string, void, undefined> {
-  const decoder = new TextDecoder();
+  const decoder = outputDecoder();
   let pending = "";
   const strip = (line: string) => (line.endsWith("\r") ? line.slice(0, -1) : line);
   try {

@@ -26,7 +26,8 @@ import { lostStatus } from "./native-child.ts";
 import { ownOptions } from "./own-options.ts";
 import { logRunSync, verboseOf } from "./verbose.ts";
 import type { SyncOutcome } from "./child.ts";
-import { sourceOf, syncSourceBytes } from "./stream-stdio.ts";
+import { type Source, sourceOf, syncSourceBytes } from "./stream-stdio.ts";
+import { StreamError } from "./pump.ts";
 
 const opts = new DataView(new ArrayBuffer(SyncOpts.SIZE));
 const optsBytes = new Uint8Array(opts.buffer);
@@ -122,7 +123,7 @@ const INPUT_DEFAULTS: StdioDefaults = Object.freeze({ stdin: "pipe", stdout: "pi
  * bytes or chunks (as run() takes it) becomes `input`, read now; a source
  * or sink that only an event loop can move, and a signal, are TypeErrors.
  */
-function withoutEventLoop(o: RunOptions): RunOptions {
+function withoutEventLoop(o: RunOptions, shown: () => string): RunOptions {
   if (typeof o !== "object" || o === null) return o; // plan() says what is wrong
   if (o.signal !== undefined) {
     throw new TypeError("signal: runSync() cannot be aborted (an AbortSignal needs the event loop); use timeout, or run()");
@@ -131,22 +132,40 @@ function withoutEventLoop(o: RunOptions): RunOptions {
   for (const [v, label] of [[o.stdout, "stdout"], [o.stderr, "stderr"], ...stdio.map((v, fd) => [v, `stdio[${fd}]`])] as const) {
     if (label !== "stdio[0]" && isStream(v)) throw new TypeError(`${label}: a stream needs the event loop; use run()`);
   }
-  const listed = stdio[0] !== undefined;
+  const listed = stdio.length > 0 && stdio[0] !== undefined; // not Object.prototype[0]
   const [v, label] = listed ? [stdio[0], "stdio[0]"] : [o.stdin, "stdin"];
   // A word, a number, a file or another fd; with input too, plan() names the conflict.
   const source = o.input === undefined && typeof v === "object" && v !== null ? sourceOf(v, label) : undefined;
   if (!source) return o;
-  const input = syncSourceBytes(source, label);
+  const input = readNow(source, label, shown);
   return ownOptions(o, listed ? { input, stdio: ["pipe", ...stdio.slice(1)] as RunOptions["stdio"] } : { input, stdin: undefined });
 }
 
-function inputBytes(input: unknown): Uint8Array {
+/** The command line a StreamError names, as run() shows it (after shell and preferLocal): made only for the error. */
+function shownAs(file: string, args: readonly string[], o: RunOptions): () => string {
+  return () => {
+    const c = rewritesCommand(o) ? command(file, args, o) : { file, args };
+    return commandLine(c.file, c.args);
+  };
+}
+
+/** A source read now, where run() pumps it: a failing iterable (or a chunk that is none) is run()'s StreamError. */
+function readNow(source: Source, label: string, shown: () => string): Uint8Array {
+  try {
+    return syncSourceBytes(source, label);
+  } catch (e) {
+    if (source.kind !== "sync") throw e; // a kind runSync() cannot read: a TypeError of the option
+    throw new StreamError(label, "source", e, shown());
+  }
+}
+
+function inputBytes(input: unknown, shown: () => string): Uint8Array {
   if (input === undefined) return none;
   const source = typeof input === "string" ? undefined : sourceOf(input, "input");
   if (typeof input !== "string" && !source) {
     throw new TypeError(`input must be a string, bytes (an ArrayBufferView or ArrayBuffer) or an iterable of chunks for runSync(), got ${describe(input)}`);
   }
-  const bytes = source ? syncSourceBytes(source, "input") : encoder.encode(input as string);
+  const bytes = source ? readNow(source, "input", shown) : encoder.encode(input as string);
   if (bytes.length > INPUT_MAX) throw new TypeError(`input must be at most ${INPUT_MAX} bytes, got ${bytes.length}`);
   return bytes;
 }
@@ -163,7 +182,8 @@ function take(native: Native, stream: number, size: number): Uint8Array {
 }
 
 function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOptions: boolean): RunResult<string | Uint8Array> {
-  o = withoutEventLoop(ownOptions(o));
+  o = ownOptions(o);
+  o = withoutEventLoop(o, shownAs(file, args, o));
   const max = checkRunOptions(o);
   const t0 = performance.now();
   if (rewritesCommand(o)) ({ file, args, options: o } = command(file, args, o));
@@ -171,7 +191,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   const timeout = duration(o.timeout, "timeout", Infinity);
   const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
   const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);
-  const input = inputBytes(o.input);
+  const input = inputBytes(o.input, () => commandLine(file, args));
   const verbose = verboseOf(o);
   const b = backend();
   if (b.runSync) {

@@ -2,7 +2,7 @@
 import { callArguments, describe } from "./check.ts";
 import { atCallSite, ExitError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
-import { Collector, concat, MiB } from "./output.ts";
+import { Collector, Interleaved, MiB } from "./output.ts";
 import type { RunOptions } from "./options.ts";
 import { maxBufferOf, spawnWith } from "./spawn.ts";
 import { wantsPty } from "./pty.ts";
@@ -87,10 +87,10 @@ export async function runWith(
   args: readonly string[],
   o: RunOptions,
   onSpawn?: (proc: Subprocess) => void,
-  all?: Uint8Array[],
+  all?: Interleaved,
 ): Promise<RunResult<string | Uint8Array>> {
   o = ownOptions(o);
-  all ??= o.all ? [] : undefined;
+  all ??= o.all ? new Interleaved() : undefined;
   const max = checkRunOptions(o);
   const t0 = performance.now();
   const proc = spawnWith(file, args, o, {
@@ -125,7 +125,7 @@ export async function runWith(
   return settle(o, max, {
     stdout: out.bytes(),
     stderr: err.bytes(),
-    all: all && concat(all, all.reduce((n, c) => n + c.length, 0)),
+    all: all?.bytes(),
     status,
     durationMs: performance.now() - t0,
     command: proc.command,

@@ -43,11 +43,17 @@ const emptyMap = (): FdMap => ({ pairs: [], pipes: [], handovers: [], pumps: [],
 
 const FD_MAX = Req.MAX_FD - 1;
 
+/** Another child's pipe given whole to this one (not pumped): nothing was taken out of it yet. */
+function handedOver(v: unknown): PipeReader | undefined {
+  const reader = v instanceof ReadableStream ? readerOf(v) : undefined;
+  return reader?.prefetched ? undefined : reader;
+}
+
 /** The unread stdout (or stderr) of another child: its pipe itself. */
 function pipeFrom(stream: ReadableStream<Uint8Array>, reader: PipeReader, label: string, handovers: PipeReader[]): number {
   // Its child exited without output: the pipe is gone, EOF is all there was.
   if (reader.endedUnread && !stream.locked) return Fd.DEVNULL;
-  if (reader.touched || reader.closed || reader.prefetched || stream.locked || handovers.includes(reader)) {
+  if (reader.touched || reader.closed || stream.locked || handovers.includes(reader)) {
     throw new TypeError(`${label}: that stream was already read, piped or cancelled`);
   }
   handovers.push(reader);
@@ -89,7 +95,8 @@ const names = ["stdin", "stdout", "stderr"];
 /** `input` takes stdin's place; a stdin given too, other than "pipe", is a conflict. */
 function withInput(o: Options, stdio: readonly unknown[]): boolean {
   if (o.input === undefined) return false;
-  const [given, label] = stdio[0] !== undefined ? [stdio[0], "stdio[0]"] : [o.stdin, "stdin"];
+  // length first: an empty array's [0] is Object.prototype's, if someone set one.
+  const [given, label] = stdio.length && stdio[0] !== undefined ? [stdio[0], "stdio[0]"] : [o.stdin, "stdin"];
   if (given !== undefined && given !== "pipe") {
     throw new TypeError(`input and ${label} cannot both be given: input is what the child reads on its stdin`);
   }
@@ -121,7 +128,7 @@ export function pumpsOf(o: Options, defaults: StdioDefaults): { options: Options
   for (let fd = 0; fd < 3; fd++) {
     const [v, label] = slot(o, std, stdio, fd, input);
     if (!((typeof v === "object" && v !== null) || label === "input")) continue;
-    if (v instanceof ReadableStream && readerOf(v)) continue; // another child's pipe: handed over, not pumped
+    if (handedOver(v)) continue; // another child's pipe: handed over, not pumped
     const map = emptyMap();
     if (pumped(v, fd, label, map) === undefined) continue;
     (pumps ??= []).push(map.pumps[0]!);
@@ -178,7 +185,8 @@ export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
     }
     // Words and numbers first: the common case costs no shape checks.
     const streamLike = (typeof v === "object" && v !== null) || label === "input";
-    const reader = v instanceof ReadableStream ? readerOf(v) : undefined;
+    // A child's output read out at its exit (releaseAtExit) is pumped as any stream is.
+    const reader = handedOver(v);
     const src = reader
       ? pipeFrom(v as ReadableStream<Uint8Array>, reader, label, map.handovers)
       : (streamLike ? pumped(v, fd, label, map) : undefined) ?? source(v as StdioOption | ExtraFdOption, fd, label, map.pipes);

@@ -390,7 +390,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   async #unreadStderr(text: boolean): Promise<string | Uint8Array> {
     const r = this.#stderrReader;
     const empty = text ? "" : new Uint8Array(0);
-    if (!r || r.touched || r.closed || this.#stderr?.locked) return empty;
+    if (!r || r.touched || (r.closed && !r.prefetched) || this.#stderr?.locked) return empty;
     r.finish();
     const bytes = await readBytes(r);
     return text ? utf8Text(bytes) : bytes;
@@ -399,9 +399,8 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   #stdoutFor(what: string): PipeReader {
     const r = this.#pumped & 2 ? null : this.#stdoutReader;
     if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
-    // Closed with nothing unread (the child exited without output): it
-    // reads as empty, as it would have before the exit.
-    if (this.#stdout?.locked || r.touched || (r.closed && !r.endedUnread)) {
+    // Closed at the exit (releaseAtExit): it reads as it would have before.
+    if (this.#stdout?.locked || r.touched || (r.closed && !r.endedUnread && !r.prefetched)) {
       throw new TypeError(`${what}(): stdout was already read`);
     }
     return r;
@@ -567,9 +566,9 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
       // Pipes nobody is reading that hold nothing more (EOF): close them now
       // rather than at garbage collection (spawn() pipes stdout by default).
       // A stream over one simply ends; data still in a pipe is kept.
-      this.#stdoutReader?.closeIfEmpty();
-      this.#stderrReader?.closeIfEmpty();
-      this.#child.extra?.closeIfEmpty();
+      this.#stdoutReader?.releaseAtExit();
+      this.#stderrReader?.releaseAtExit();
+      this.#child.extra?.releaseAtExit();
       // Nobody can write to a child that is gone.
       if (this.#stdin === undefined) this.#stdinWriter?.close();
     }

@@ -4,7 +4,13 @@
  * line: those are built by hand, because the decoder is a call into the
  * runtime that costs more than the loop between spawns (cold caches).
  */
-const decoder = new TextDecoder();
+
+/** The one decoder of output text: as Response.text() decodes (and Bun's and Deno's text()), a leading byte order mark dropped. */
+export function outputDecoder(): TextDecoder {
+  return new TextDecoder();
+}
+
+const decoder = outputDecoder();
 /** Bytes up to this many are tried by hand first. */
 const BY_HAND_MAX = 256;
 

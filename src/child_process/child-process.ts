@@ -120,7 +120,10 @@ export class ChildProcess extends EventEmitter {
     };
     lend(true);
     if (lent.length) this.once("exit", () => lend(false)).once("error", () => this.#gone && lend(false));
-    for (const s of lent) usedAsStdio.add(s);
+    for (const s of lent) {
+      usedAsStdio.add(s);
+      if (s instanceof PipeReadable) s.lend();
+    }
     let sub: Subprocess;
     try {
       sub = aspawn(file, this.spawnargs.slice(1), lib);

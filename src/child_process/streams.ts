@@ -92,6 +92,11 @@ export class PipeReadable extends Readable {
   get fd(): number {
     return this.#reader.fd;
   }
+
+  /** Passed as another child's stdio: what the pipe holds is that child's (Node's kIsUsedAsStdio). */
+  lend(): void {
+    this.#reader.lend();
+  }
 }
 
 export class PipeWritable extends Writable {

@@ -38,7 +38,7 @@ export class StreamReader implements PipeReader {
   #onClose: (() => void) | undefined;
   /** finish() was called: read what arrives at once, then end. */
   #ending = false;
-  /** closeIfEmpty()'s read: the first chunk (or EOF) for whoever reads next. */
+  /** releaseAtExit()'s read: the first chunk (or EOF) for whoever reads next. */
   #early: Promise<Uint8Array | null> | undefined;
 
   constructor(source: Source, early?: Promise<Uint8Array | null>) {
@@ -58,7 +58,7 @@ export class StreamReader implements PipeReader {
     return this.#endedUnread;
   }
 
-  /** What closeIfEmpty() read goes with the pipe: nothing is lost to another child. */
+  /** What releaseAtExit() read goes with the pipe: nothing is lost to another child. */
   get prefetched(): boolean {
     return false;
   }
@@ -89,7 +89,10 @@ export class StreamReader implements PipeReader {
    * EOF is closed now (the runtimes keep its fd until it is read or
    * collected); a chunk read is kept for the next reader.
    */
-  closeIfEmpty(): void {
+  /** No fd to give another child (fd is -1): nothing is ever lent. */
+  lend(): void {}
+
+  releaseAtExit(): void {
     const source = this.#source;
     if (this.#touched || !source || this.#early) return;
     const early = source.read();

@@ -344,6 +344,26 @@ static void keep_all(void)
 	CHECK_EQ_INT(count_zombie_children(), 0);
 }
 
+/* KEEP_ALL: a UTF-8 character that two reads of one stream cut apart
+ * stays whole when the other stream's bytes were read in between ("é" is
+ * C3 A9, "€" E2 82 AC). A cut at the very end is kept as it came. */
+static void keep_all_whole_characters(void)
+{
+	struct sync_run s;
+	struct asp_sync_opts o = opts();
+	o.flags = ASP_SYNC_KEEP_ALL;
+	run_sync("printf '\\303'; sleep 0.1; printf x >&2; sleep 0.1; printf '\\251'; sleep 0.1; "
+		 "printf '\\342'; sleep 0.1; printf '\\202'; sleep 0.1; printf y >&2; sleep 0.1; printf '\\254z'; "
+		 "sleep 0.1; printf '\\303' >&2",
+		 0, 0, o, &s);
+	CHECK_EQ_INT(s.r, 0);
+	CHECK_EQ_STR(s.out, "\303\251\342\202\254z");
+	CHECK_EQ_STR(s.err, "xy\303");
+	CHECK_EQ_STR(s.all, "x\303\251y\342\202\254z\303");
+	CHECK_EQ_INT((int)s.res.all_len, 9);
+	sync_done(&s);
+}
+
 /* Without pidfds: the naps, and the blocking wait when nothing else is watched. */
 static void no_pidfd(void)
 {
@@ -634,6 +654,7 @@ TEST_LIST(sync_tests) = {
 	{"sync: max_buffer", max_buffer},
 	{"sync: max_buffer, the passing read kept (KEEP_READ)", max_buffer_keep_read},
 	{"sync: both streams interleaved (KEEP_ALL)", keep_all},
+	{"sync: KEEP_ALL keeps a cut UTF-8 character whole", keep_all_whole_characters},
 	{"sync: without pidfds", no_pidfd},
 	{"sync: EINTR", eintr},
 	{"sync: threads", threads},

@@ -3,14 +3,14 @@
 // timeouts and maxBuffer that return on time; Workers and exit handlers;
 // nothing left open or unreaped.
 import { assert, nativeOnlyHere, nativeTest, portable, test } from "../adapter.ts";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { randomBytes, equalBytes } from "../bytes.ts";
 import { fdList, openFds } from "../fds.ts";
 import { runFixture, showFixture } from "../fixtures.ts";
 import { alive, zombieChildren } from "../proc.ts";
 import { settle } from "../snapshot.ts";
-import { ExitError, run, type RunOptions, runSync, SpawnError } from "../../src/index.ts";
+import { ExitError, run, type RunOptions, runSync, SpawnError, StreamError } from "../../src/index.ts";
 
 /** What runSync threw (a test failure if it returned). */
 function thrown(f: () => unknown): any {
@@ -287,6 +287,46 @@ nativeTest(["runSync all"], "runSync: all interleaves stdout and stderr as read,
   assert.equal(runSync("sh", ["-c", "echo o; echo e >&2"], { all: true, stderr: "ignore" }).all, "o\n");
 });
 
+nativeTest(["runSync all"], "run and runSync: all keeps a UTF-8 character whole when a read cut it and the other stream came between", async () => {
+  // "é" is C3 A9 and "€" E2 82 AC, each written in two parts with stderr's bytes between them.
+  const script = "printf '\\303'; sleep 0.1; printf x >&2; sleep 0.1; printf '\\251'; sleep 0.1; " +
+    "printf '\\342'; sleep 0.1; printf y >&2; sleep 0.1; printf '\\202\\254'";
+  const r = await same("sh", ["-c", script], { all: true });
+  assert.equal(r.stdout, "é€");
+  assert.equal(r.stderr, "xy");
+  assert.equal(r.all, "xéy€");
+  // As bytes: every byte of each stream, in its order.
+  const b = await same("sh", ["-c", script], { all: true, encoding: "buffer" });
+  assert.deepEqual([...b.all], [0x78, 0xc3, 0xa9, 0x79, 0xe2, 0x82, 0xac]);
+});
+
+test("runSync: an input iterable that throws, or yields no chunk, is run()'s StreamError naming input; nothing runs", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-input-`);
+  try {
+    function* failing() {
+      yield "x";
+      throw new Error("gen boom");
+    }
+    const e = thrown(() => runSync("sh", ["-c", `touch ${dir}/ran; cat`], { input: failing() }));
+    assert.equal(existsSync(`${dir}/ran`), false, "runSync started nothing");
+    const a = await run("sh", ["-c", "cat"], { input: failing() }).catch((x) => x);
+    for (const x of [e, a]) {
+      assert.ok(x instanceof StreamError, String(x));
+      assert.equal(x.option, "input");
+      assert.equal((x.cause as Error).message, "gen boom");
+    }
+    assert.equal(e.message, `The input source failed (gen boom): sh -c 'touch ${dir}/ran; cat'`);
+    const bad = thrown(() => runSync("cat", [], { input: ["ok", 5 as unknown as string] }));
+    assert.ok(bad instanceof StreamError && bad.option === "input" && bad.cause instanceof TypeError, String(bad));
+    // Given as stdin, the option named is stdin (as run() names it).
+    const asStdin = thrown(() => runSync("cat", [], { stdin: ["ok", 5] as never }));
+    assert.ok(asStdin instanceof StreamError && asStdin.option === "stdin", String(asStdin));
+    assert.match(asStdin.message, /^The stdin source failed \(stdin: a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got 5\): cat$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 nativeTest(["runSync input, timeout and maxBuffer"], "runSync: maxBuffer on stdout and on stderr cuts the output, kills the child and names the stream", () => {
   const e = thrown(() => runSync("sh", ["-c", "yes"], { maxBuffer: 100000 }));
   assert.ok(e instanceof ExitError);
@@ -353,7 +393,6 @@ test("runSync: options that need an event loop, and bad options, are TypeErrors 
     [{ stdin: new Blob(["x"]) as never }, /^stdin: a Blob is read through the event loop/],
     [{ stdio: [(async function* () {})(), "pipe", "pipe"] as never }, /^stdio\[0\]: an async iterable is read through the event loop/],
     [{ input: new Blob(["x"]) as never }, /^input: a Blob is read through the event loop/],
-    [{ stdin: ["ok", 5] as never }, /^stdin: a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got 5/],
     [{ stdout: new WritableStream() as never }, /^stdout: a stream needs the event loop/],
     [{ stdio: ["ignore", "pipe", "pipe", new ReadableStream() as never] }, /^stdio\[3\]: a stream/],
     [{ timeout: -1 }, /^timeout must be/],

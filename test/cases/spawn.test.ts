@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
 import { openFds } from "../fds.ts";
 import { until } from "../wait.ts";
-import { run, spawn, SpawnError } from "../../src/index.ts";
+import { ExitError, run, spawn, SpawnError } from "../../src/index.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {
   const p = spawn("sh", ["-c", "echo hello"]);
@@ -239,6 +239,28 @@ test("spawn: an unread stdout with no output is closed at exit; with output it i
   const p = spawn("echo", ["late"]);
   await p.exited;
   assert.equal(await p.text(), "late\n", "output read after exit is still there");
+});
+
+test("spawn: an unread stdout with output keeps no fd once the child exited, and still reads, pipes and reports it", async () => {
+  // The habit of Bun.spawn and Deno.Command: `await spawn(cmd).exited`, stdout never read.
+  await spawn("echo", ["warm"]).exited; // the library's own fds, opened once
+  const fds = openFds();
+  for (let i = 0; i < 50; i++) await spawn("echo", ["x"]).exited;
+  assert.ok(openFds() - fds < 5, `${openFds() - fds} fds more after 50 children with unread output`);
+  // What was in the pipe is kept for whoever comes later.
+  const a = spawn("sh", ["-c", "echo one; echo two"]);
+  await a.exited;
+  assert.equal(await a.text(), "one\ntwo\n");
+  const b = spawn("echo", ["handed on"]);
+  await b.exited;
+  assert.equal(await spawn("cat", [], { stdin: b.stdout! }).text(), "handed on\n");
+  const c = spawn("sh", ["-c", "echo why >&2; exit 3"], { stderr: "pipe" });
+  await c.exited;
+  await assert.rejects(c.text(), (e: ExitError) => e.exitCode === 3 && e.stderr === "why\n");
+  // A descendant still holding the pipe: the bytes so far come first, then its own.
+  const d = spawn("sh", ["-c", "echo first; (sleep 0.2; echo later) &"]);
+  await d.exited;
+  assert.equal(await d.text(), "first\nlater\n");
 });
 
 test("spawn: unref'd children are still reported while something else keeps the process alive", async () => {
