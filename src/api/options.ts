@@ -105,6 +105,13 @@ export type RlimitName =
  */
 export const shFallback: unique symbol = Symbol("aspawn.shFallback");
 /**
+ * @internal An option key of aspawn/child_process: `true` makes "pipe" on
+ * fds 0-2 a socketpair, as node:child_process gives. A Node child writes
+ * its stdout without blocking and drops what is still queued at
+ * process.exit(): a socket takes ~200 KB of that write, a pipe 64 KiB.
+ */
+export const socketStdio: unique symbol = Symbol("aspawn.socketStdio");
+/**
  * @internal runSync(): the read that passes maxBuffer is kept whole (up to
  * 64 KiB past it) and the child killed at once, as Node's spawnSync does;
  * set by aspawn/child_process (a symbol: no public option).

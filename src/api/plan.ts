@@ -8,7 +8,7 @@ import { RequestWriter } from "../ffi/request.ts";
 import { describe, noNul } from "./check.ts";
 import { inheritedEnvStamp, writeEnvironment, writeInheritedEnvironment } from "./environment.ts";
 import type { PipeReader } from "./child.ts";
-import { type Options, shFallback } from "./options.ts";
+import { type Options, shFallback, socketStdio } from "./options.ts";
 import type { FdMap, StdioDefaults } from "./stdio.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
 import { fdMapIndex, steps } from "./steps.ts";
@@ -155,7 +155,7 @@ function stepsKey(o: Options, d: StdioDefaults): number {
   }
   const dIn = word(d.stdin), dOut = word(d.stdout), dErr = word(d.stderr);
   if (dIn <= 0 || dOut <= 0 || dErr <= 0 || (o as PtyMarked)[controllingFd] !== undefined) return -1;
-  const defaults = ((dIn * 4 + dOut) * 4 + dErr) * 2 + (d.extraPipes === true ? 1 : 0);
+  const defaults = (((dIn * 4 + dOut) * 4 + dErr) * 2 + (d.extraPipes === true ? 1 : 0)) * 2 + (d.socketPipes === true ? 1 : 0);
   return ((((defaults * 4 + stdin) * 4 + stdout) * 4 + stderr) * 260 + stdio) * 3 + cleanup;
 }
 
@@ -247,6 +247,8 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
   if ((o as { detached?: unknown }).detached !== undefined && (o as { detached?: unknown }).detached !== false) {
     throw new TypeError("detached is node:child_process's option: here it is setsid: true (a session of its own, which outlives this process)");
   }
+  // The socketpairs of aspawn/child_process are a default of its own: its key and its checks see them.
+  if ((o as { [socketStdio]?: unknown })[socketStdio] === true && !defaults.socketPipes) defaults = { ...defaults, socketPipes: true };
   const key = stepsKey(o, defaults), hit = key < 0 ? undefined : stepCache.get(key);
   const f = file as string, sh = (o as { [shFallback]?: unknown })[shFallback] === true;
   const env = hit && o.env === undefined && o.clearEnv === undefined && o.argv0 === undefined ? inheritedEnvStamp() : undefined;

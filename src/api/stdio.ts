@@ -21,6 +21,8 @@ export interface StdioDefaults {
   stderr: StdioOption;
   /** "pipe" on stdio[3+] is a socketpair exposed as Subprocess.stdio[n] (spawn()); else a TypeError. */
   extraPipes?: boolean;
+  /** "pipe" on fds 0-2 is a socketpair too (the `socketStdio` option), not a pipe. */
+  socketPipes?: boolean;
 }
 
 export interface FdMap {
@@ -78,10 +80,10 @@ function pumped(v: unknown, fd: number, label: string, map: FdMap): number | und
   return fd === 0 ? Fd.PIPE_READ : Fd.PIPE_WRITE;
 }
 
-function source(v: StdioOption | ExtraFdOption, fd: number, label: string, pipes: number[]): number | undefined {
+function source(v: StdioOption | ExtraFdOption, fd: number, label: string, pipes: number[], sockets: boolean): number | undefined {
   if (v === "pipe" && fd <= 2) {
     pipes.push(fd);
-    return fd === 0 ? Fd.PIPE_READ : Fd.PIPE_WRITE;
+    return sockets ? Fd.SOCKETPAIR : fd === 0 ? Fd.PIPE_READ : Fd.PIPE_WRITE;
   }
   if (v === "inherit") return fd;
   if (v === "ignore") return fd <= 2 ? Fd.DEVNULL : undefined;
@@ -189,7 +191,7 @@ export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
     const reader = handedOver(v);
     const src = reader
       ? pipeFrom(v as ReadableStream<Uint8Array>, reader, label, map.handovers)
-      : (streamLike ? pumped(v, fd, label, map) : undefined) ?? source(v as StdioOption | ExtraFdOption, fd, label, map.pipes);
+      : (streamLike ? pumped(v, fd, label, map) : undefined) ?? source(v as StdioOption | ExtraFdOption, fd, label, map.pipes, defaults.socketPipes === true);
     if (src !== undefined) map.pairs.push([src, fd]);
   }
   if (merges) map.merges = resolveMerges(merges, map, name);

@@ -9,11 +9,11 @@ import { EventEmitter } from "node:events";
 import { Readable, Writable } from "node:stream";
 import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
-import { type ExtraFdOption, type Options, shFallback } from "../api/options.ts";
+import { type ExtraFdOption, type Options, shFallback, socketStdio } from "../api/options.ts";
 import { spawn as aspawn } from "../api/spawn.ts";
 import { internals, type Subprocess } from "../api/subprocess.ts";
 import { errnoError, invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
-import { EINVAL } from "../api/errno.ts";
+import { EINVAL, ENOTDIR } from "../api/errno.ts";
 import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
@@ -66,6 +66,9 @@ export class ChildProcess extends EventEmitter {
   /** unref() was called (and no ref() since). */
   #unrefd = false;
   #exitHold: ReturnType<typeof setTimeout> | undefined;
+  /** Settles once `exit` (or the spawn's `error`) was emitted: stdio `close`s wait for it (streams.ts). */
+  #exitEmitted: Promise<void> | undefined;
+  #onExitEmitted: (() => void) | undefined;
 
   /** Node's internal step: start the program from normalised options (see validate.ts). */
   spawn(options: NormalizedSpawn): void {
@@ -87,8 +90,8 @@ export class ChildProcess extends EventEmitter {
     const channel = ipc === undefined ? undefined : openChannel(this, serialization ?? "json");
     const stdio: ExtraFdOption[] = slots.map((s) => (s === "ipc" ? channel!.childFd : s as ExtraFdOption));
     // Node's children outlive their parent, and Node never escalates to SIGKILL.
-    // A script without "#!" runs under /bin/sh, as libuv's execvp runs it.
-    const lib: Options = { stdio: stdio as Options["stdio"], cleanup: false, forceKillAfter: Infinity, [shFallback]: true } as Options;
+    // A script without "#!" runs under /bin/sh, as libuv's execvp runs it; its pipes are socketpairs, as libuv's.
+    const lib: Options = { stdio: stdio as Options["stdio"], cleanup: false, forceKillAfter: Infinity, [shFallback]: true, [socketStdio]: true } as Options;
     // argv0 only when it differs: a spawn without one can reuse the last request whole (plan.ts).
     if (this.spawnargs.length && this.spawnargs[0] !== file) lib.argv0 = this.spawnargs[0];
     if (options.cwd != null) lib.cwd = options.cwd;
@@ -101,6 +104,12 @@ export class ChildProcess extends EventEmitter {
     Object.setPrototypeOf(lib, null);
     const path = env.clearEnv ? env.env?.PATH : inheritedPath();
     const missing = path === null ? 0 : precheck(file, options.cwd, path);
+    // Node throws what libuv's spawn fails with, but for the few it reports
+    // through `error` (EACCES, EAGAIN, EMFILE, ENFILE, ENOENT).
+    if (missing === ENOTDIR) {
+      channel?.abandon();
+      throw errnoError(ENOTDIR, "spawn");
+    }
     if (missing) {
       // As Node: no pid, `error` then `close` asynchronously, nothing run.
       channel?.abandon();
@@ -186,7 +195,7 @@ export class ChildProcess extends EventEmitter {
         return ended;
       }
       if (i === 0) return io.stdin && new PipeWritable(io.stdin);
-      const stream = i < 3 ? ((i === 1 ? io.stdout : io.stderr) && new PipeReadable((i === 1 ? io.stdout : io.stderr)!, gate)) : extra[i - 3] ? new PipeDuplex(extra[i - 3]!) : null;
+      const stream = i < 3 ? ((i === 1 ? io.stdout : io.stderr) && new PipeReadable((i === 1 ? io.stdout : io.stderr)!, gate, this.#untilExit)) : extra[i - 3] ? new PipeDuplex(extra[i - 3]!) : null;
       if (stream) {
         this.#closesNeeded++;
         stream.once("close", () => this.maybeClose());
@@ -209,6 +218,7 @@ export class ChildProcess extends EventEmitter {
     this.stdin?.destroy();
     this.#ipc?.close();
     this.emit("error", err);
+    this.#exitDone();
     queueMicrotask(() => this.#flushStdio());
     this.maybeClose();
   }
@@ -241,6 +251,7 @@ export class ChildProcess extends EventEmitter {
     else this.exitCode = s.exitCode;
     this.stdin?.destroy();
     this.emit("exit", this.exitCode, this.signalCode);
+    this.#exitDone();
     process.nextTick(() => this.#flushStdio());
     this.maybeClose();
   }
@@ -318,6 +329,29 @@ export class ChildProcess extends EventEmitter {
    * is held a moment for the exit, and `exit` and `close` (exec's
    * callback) are not lost.
    */
+  /** Until `exit` is emitted, at most EXIT_AFTER_EOF_MS; undefined once it was. */
+  #untilExit = (): Promise<void> | undefined => {
+    if (this.#exitEmitted === undefined) {
+      if (this.#onExitEmitted === noop) return undefined;
+      this.#exitEmitted = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, EXIT_AFTER_EOF_MS);
+        (timer as { unref?: () => void }).unref?.();
+        this.#onExitEmitted = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    return this.#exitEmitted;
+  };
+
+  /** `exit` or the spawn's `error` was emitted. */
+  #exitDone(): void {
+    this.#onExitEmitted?.();
+    this.#onExitEmitted = noop;
+    this.#exitEmitted = undefined;
+  }
+
   #holdForExit(): void {
     if (this.#unrefd && !this.#gone && !this.#exitHold) this.#exitHold = setTimeout(() => {}, EXIT_AFTER_EOF_MS);
   }

@@ -33,10 +33,14 @@ export class PipeReadable extends Readable {
   /** A read started before the gate opened (readNow), for the first pull. */
   #early: Promise<Uint8Array | null> | undefined;
 
-  constructor(reader: PipeReader, gate: Promise<unknown>) {
+  /** What `close` waits for: the child's `exit`, when it is still to come (see _destroy). */
+  readonly #beforeClose: (() => Promise<void> | undefined) | undefined;
+
+  constructor(reader: PipeReader, gate: Promise<unknown>, beforeClose?: () => Promise<void> | undefined) {
     super();
     this.#reader = reader;
     this.#gate = gate;
+    this.#beforeClose = beforeClose;
   }
 
   override _read(): void {
@@ -68,9 +72,17 @@ export class PipeReadable extends Readable {
     if ((this.#gate || this.#deferred) && !this.#early && !this.destroyed) this.#early = this.#reader.read();
   }
 
+  /**
+   * `close` after the child's `exit` (exitCode set), in Node's order: a
+   * child's EOF comes a moment before the kernel reports its exit, and
+   * Node's socket closes a loop turn later, by when it has reaped it. A
+   * child that lives on after closing its output is waited for a little only.
+   */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.#reader.close();
-    cb(err);
+    const exit = this.readableEnded ? this.#beforeClose?.() : undefined; // at EOF, not destroyed early
+    if (exit) void exit.then(() => cb(err));
+    else cb(err);
   }
 
   /** @internal for ref()/unref() of the child */

@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { SpawnError } from "../api/errors.ts";
-import { keepRead, type RunOptions, shFallback } from "../api/options.ts";
+import { keepRead, type RunOptions, shFallback, socketStdio } from "../api/options.ts";
 import { runSync } from "../api/run-sync.ts";
 import { EINVAL } from "../api/errno.ts";
 import { type ErrnoError, errnoError, invalidArgType, invalidArgValue, unknownEncoding } from "./node-errors.ts";
@@ -75,8 +75,9 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     reject: false,
     cleanup: false,
     forceKillAfter: Infinity,
-    // A script without "#!" runs under /bin/sh, as Node's execvp runs it.
+    // A script without "#!" runs under /bin/sh, as Node's execvp runs it; its pipes are socketpairs, as libuv's.
     [shFallback]: true,
+    [socketStdio]: true,
   } as RunOptions);
   const syscall = `spawnSync ${o.file}`;
   const fail = (errno: number): ErrnoError => {

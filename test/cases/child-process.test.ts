@@ -72,6 +72,33 @@ test("child_process: a missing cwd is reported as Node reports it (spawn FILE EN
   assert.deepEqual(r.events, ["error", "close -2 null"]);
 });
 
+test("child_process: stdout's close comes after exit, with exitCode set, as in Node", async () => {
+  for (let i = 0; i < 5; i++) {
+    const events: string[] = [];
+    const c = spawn("sh", ["-c", "echo hi; exit 3"]);
+    c.stdout!.resume();
+    c.stdout!.on("close", () => events.push(`stdout close ${c.exitCode}`));
+    c.on("exit", (code) => events.push(`exit ${code}`));
+    await new Promise((resolve) => c.on("close", resolve));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(events.slice(0, 2), ["exit 3", "stdout close 3"]);
+  }
+});
+
+test("child_process: a cwd that is a file throws spawn ENOTDIR, as Node's spawn, exec and execFile do", () => {
+  for (const call of [() => spawn("pwd", [], { cwd: "/etc/passwd" }), () => cp.execFile("pwd", { cwd: "/etc/passwd" }), () => cp.exec("pwd", { cwd: "/etc/passwd" })]) {
+    let e: (Error & Record<string, unknown>) | undefined;
+    try {
+      call();
+    } catch (x) {
+      e = x as Error & Record<string, unknown>;
+    }
+    assert.ok(e, "nothing thrown");
+    assert.equal(e.message, "spawn ENOTDIR");
+    assert.deepEqual([e.code, e.errno, e.syscall, e.path], ["ENOTDIR", -20, "spawn", undefined]);
+  }
+});
+
 /** The message and code a call throws. */
 function thrown(f: () => unknown): [string, string] {
   try {
@@ -399,6 +426,17 @@ test("child_process: unref() unrefs the process alone — a pipe being read, exe
     assert.equal(r.stdout, "");
   }
 }, 40000);
+
+test("child_process: a Node child's output written just before process.exit() arrives whole, as through Node's socketpairs", async () => {
+  // Node writes a pipe without blocking and drops what is still queued at
+  // exit: a FIFO took 64 KiB of the write, a socketpair takes it all.
+  const script = 'process.stdout.write("x".repeat(150000)); process.stderr.write("e".repeat(100000)); process.exit(0)';
+  const out = await new Promise<[string, string]>((resolve, reject) =>
+    cp.execFile("node", ["-e", script], { maxBuffer: 1 << 20 }, (e, o, err) => (e ? reject(e) : resolve([o, err]))));
+  assert.deepEqual(out.map((x) => x.length), [150000, 100000]);
+  const r = cp.spawnSync("node", ["-e", script]);
+  assert.deepEqual([r.stdout.length, r.stderr.length], [150000, 100000]);
+});
 
 test("child_process: a pipe lent to another child as its stdin is not drained when its owner exits (Node's kIsUsedAsStdio)", async () => {
   const a = spawn("sh", ["-c", "echo piped; echo piped2"]);
