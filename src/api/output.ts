@@ -11,7 +11,8 @@ export class Collector {
   exceeded = false;
   /** `all`: the chunks kept here also go there, in the order they arrive (run()'s `all`). */
   constructor(
-    private readonly max: number,
+    /** The limit, in bytes (for messages). */
+    readonly max: number,
     private readonly onExceeded: (c: Collector) => void,
     private readonly all?: Interleaved,
   ) {}

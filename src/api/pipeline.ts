@@ -9,6 +9,7 @@ import type { Options } from "./options.ts";
 import { type Signal } from "./signals.ts";
 import { spawn } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
+import type { Collector } from "./output.ts";
 import { ownOptions } from "./own-options.ts";
 import { SpawnError, startFailure } from "./errors.ts";
 
@@ -23,6 +24,19 @@ export interface PipelineOptions {
   pipefail?: boolean;
 }
 
+/**
+ * What stopped a stage besides its exit status, as run() counts it: a
+ * timeout, an abort, its output past maxBuffer (text() only).
+ */
+export interface StageStop {
+  timedOut: boolean;
+  timeoutMs?: number | undefined;
+  aborted: boolean;
+  maxBufferExceeded: boolean;
+  /** The limit the last stage's stdout passed. */
+  maxBuffer?: number | undefined;
+}
+
 /** A stage of a pipeline failed (or never ran). */
 export class PipelineError extends Error {
   override name = "PipelineError";
@@ -33,6 +47,12 @@ export class PipelineError extends Error {
   readonly signal: string | null;
   /** How every stage ended (undefined for a stage that never ran). */
   readonly statuses: (ExitStatus | undefined)[];
+  /** The stage's `timeout` elapsed before it exited and its output ended. */
+  readonly timedOut: boolean;
+  /** The stage's `signal` aborted before it exited and its output ended. */
+  readonly aborted: boolean;
+  /** text(): the last stage's stdout passed its `maxBuffer` (cut there; the stage was sent killSignal). */
+  readonly maxBufferExceeded: boolean;
 
   constructor(
     stage: number,
@@ -40,20 +60,31 @@ export class PipelineError extends Error {
     status: ExitStatus | undefined,
     statuses: (ExitStatus | undefined)[],
     cause?: unknown,
-    timeoutMs?: number,
+    stop?: StageStop,
   ) {
-    const why = !status
-      ? `failed to start${cause instanceof SpawnError ? ` ${startFailure(cause)}` : ""}`
-      : status.signal
-      ? `${timeoutMs === undefined ? "" : `timed out after ${timeoutMs} ms and `}was killed with ${status.signal}`
-      : `failed with exit code ${status.exitCode}`;
-    super(`Pipeline stage ${stage} ${why}: ${command}`, cause === undefined ? undefined : { cause });
+    super(`Pipeline stage ${stage} ${howItFailed(status, cause, stop)}: ${command}`, cause === undefined ? undefined : { cause });
     this.stage = stage;
     this.command = command;
     this.exitCode = status?.exitCode ?? null;
     this.signal = status?.signal ?? null;
     this.statuses = statuses;
+    this.timedOut = stop?.timedOut ?? false;
+    this.aborted = stop?.aborted ?? false;
+    this.maxBufferExceeded = stop?.maxBufferExceeded ?? false;
   }
+}
+
+/** The middle of PipelineError's message, in ExitError's words. */
+function howItFailed(status: ExitStatus | undefined, cause: unknown, stop: StageStop | undefined): string {
+  if (!status) return `failed to start${cause instanceof SpawnError ? ` ${startFailure(cause)}` : ""}`;
+  // How it ended, whatever made us stop it: it may have caught the signal
+  // and exited, or exited before the signal landed.
+  const how = status.signal ? `was killed with ${status.signal}` : `exited with code ${status.exitCode}`;
+  if (stop?.maxBufferExceeded) return `exceeded maxBuffer (${stop.maxBuffer} bytes of stdout) and ${how}`;
+  // Exit code 0 too: stopped all the same (a descendant held its output open).
+  if (stop?.timedOut) return `timed out after ${stop.timeoutMs} ms and ${how}`;
+  if (stop?.aborted) return `was aborted and ${status.signal ? `killed with ${status.signal}` : how}`;
+  return status.signal ? how : `failed with exit code ${status.exitCode}`;
 }
 
 export class Pipeline {
@@ -61,29 +92,52 @@ export class Pipeline {
   readonly stages: Subprocess[];
   /** Resolves with every stage's ExitStatus; rejects with PipelineError. */
   readonly exited: Promise<ExitStatus[]>;
+  /** How every stage ended: its ExitStatus, or what its `exited` rejected with. */
+  readonly #ends: Promise<(ExitStatus | Error)[]>;
+  readonly #pipefail: boolean;
 
   constructor(stages: Subprocess[], pipefail: boolean) {
     this.stages = stages;
+    this.#pipefail = pipefail;
     // A stage that never ran breaks the chain: the others are killed, as
     // when one fails to start synchronously (a producer that never ends, or
     // never writes, would otherwise hold the pipeline for as long as it runs).
     for (const s of stages) s.spawned.catch(() => this.#killAll());
-    this.exited = Promise.all(stages.map((s) => s.exited.then((v) => v, (e: unknown) => e as Error))).then((results) => {
-      const statuses = results.map((r) => (r instanceof Error ? undefined : r));
-      const failed = (i: number) => results[i] instanceof Error || !statuses[i]!.success;
-      let culprit = -1;
-      // The stage that never ran is the news, not those killed for it.
-      for (let i = results.length - 1; i >= 0 && culprit < 0; i--) if (results[i] instanceof SpawnError) culprit = i;
-      if (pipefail) for (let i = results.length - 1; i >= 0 && culprit < 0; i--) if (failed(i)) culprit = i;
-      if (!pipefail && culprit < 0 && failed(results.length - 1)) culprit = results.length - 1;
-      if (culprit >= 0) {
-        const r = results[culprit], stage = stages[culprit]![internals];
-        throw new PipelineError(culprit, stages[culprit]!.command, statuses[culprit], statuses, r instanceof Error ? r : undefined,
-          stage.timedOut ? stage.timeout : undefined);
-      }
-      return statuses as ExitStatus[];
+    this.#ends = Promise.all(stages.map((s) => s.exited.then((v) => v, (e: unknown) => e as Error)));
+    this.exited = this.#ends.then((ends) => {
+      this.#judge(ends);
+      return ends as ExitStatus[];
     });
     this.exited.catch(() => {});
+  }
+
+  /**
+   * Throw what `set -o pipefail` would say, as a PipelineError: the stage
+   * that never ran, else the rightmost that failed. A stage fails as run()
+   * judges a child — a non-zero exit, a signal, or a timeout or an abort
+   * that stopped it, even when it then exited 0 — and, for text(), the last
+   * stage fails when its stdout passed maxBuffer.
+   */
+  #judge(ends: (ExitStatus | Error)[], stdout?: Collector): void {
+    const statuses = ends.map((r) => (r instanceof Error ? undefined : r));
+    const lastIndex = ends.length - 1;
+    const stopOf = (i: number): StageStop => {
+      const inner = this.stages[i]![internals];
+      const maxBufferExceeded = i === lastIndex && stdout?.exceeded === true;
+      return { timedOut: inner.timedOut, timeoutMs: inner.timeout, aborted: inner.aborted, maxBufferExceeded, maxBuffer: stdout?.max };
+    };
+    const failed = (i: number) => {
+      const stop = stopOf(i);
+      return ends[i] instanceof Error || !statuses[i]!.success || stop.timedOut || stop.aborted || stop.maxBufferExceeded;
+    };
+    let culprit = -1;
+    // The stage that never ran is the news, not those killed for it.
+    for (let i = lastIndex; i >= 0 && culprit < 0; i--) if (ends[i] instanceof SpawnError) culprit = i;
+    if (this.#pipefail) for (let i = lastIndex; i >= 0 && culprit < 0; i--) if (failed(i)) culprit = i;
+    if (!this.#pipefail && culprit < 0 && failed(lastIndex)) culprit = lastIndex;
+    if (culprit < 0) return;
+    const r = ends[culprit];
+    throw new PipelineError(culprit, this.stages[culprit]!.command, statuses[culprit], statuses, r instanceof Error ? r : undefined, stopOf(culprit));
   }
 
   #killed = false;
@@ -109,11 +163,19 @@ export class Pipeline {
     return this.stages[this.stages.length - 1]!.stderr;
   }
 
-  /** The last stage's stdout as text, after the whole pipeline succeeded. */
+  /**
+   * The last stage's stdout as text, after the whole pipeline succeeded.
+   * Read as spawn()'s text() reads it: up to the last stage's maxBuffer
+   * (64 MiB), past which that stage is stopped.
+   */
   async text(): Promise<string> {
     const last = this.stages[this.stages.length - 1]!;
-    const [out] = await Promise.all([last[internals].readStdout("text"), this.exited]);
-    return new TextDecoder().decode(out);
+    const [out, ends] = await Promise.all([last[internals].readStdout("text"), this.#ends]);
+    // Judged once the reading ended, not when `exited` settled: a timeout or
+    // an abort may end it after the last stage exited (a descendant holding
+    // its stdout), and that fails the pipeline as it fails run().
+    this.#judge(ends, out);
+    return new TextDecoder().decode(out.bytes());
   }
 
   /** Signal every stage. */

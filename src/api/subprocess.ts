@@ -75,8 +75,11 @@ export interface Internals {
    * forceKillAfter; once it exited, stop reading its pipes.
    */
   abortTree(): void;
-  /** All of stdout, as bytes() reads it but never judging the exit (pipelines judge their own). */
-  readStdout(what: string): Promise<Uint8Array>;
+  /**
+   * All of stdout as bytes() reads it, up to maxBuffer (past it the child
+   * is stopped), but never judging the exit: pipelines judge their own.
+   */
+  readStdout(what: string): Promise<Collector>;
 }
 
 const noop = () => {};
@@ -344,11 +347,17 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   }
 
   async #collect(what: string, text: boolean): Promise<string | Uint8Array> {
-    const out = this.#limit();
-    await this.#stdoutFor(what).drain(out.add);
+    const out = await this.#readStdout(what);
     const stdout = text ? utf8Text(out.bytes()) : out.bytes();
     await this.#judge(stdout, out.exceeded);
     return stdout;
+  }
+
+  /** All of stdout up to maxBuffer, before any judging (the helpers and pipelines share it). */
+  async #readStdout(what: string): Promise<Collector> {
+    const out = this.#limit();
+    await this.#stdoutFor(what).drain(out.add);
+    return out;
   }
 
   /** maxBuffer for the helpers: past it, the child is stopped as a timeout stops it. */
@@ -466,7 +475,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
         if (this.#exitStatus) this.#finishReading();
         else this.#terminate(s ?? this.#killSignal);
       },
-      readStdout: (what: string) => readBytes(this.#stdoutFor(what)),
+      readStdout: (what: string) => this.#readStdout(what),
       abortTree: () => {
         // Also after an abort of its own, which spared the descendants.
         if (this.#flags & TREE) return;

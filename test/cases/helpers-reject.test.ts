@@ -113,3 +113,56 @@ test("helpers: pipeline().text() still fails with PipelineError naming the stage
   assert.equal(e.stage, 1);
   assert.equal(await pipeline([["echo", ["x"]], ["cat"]]).text(), "x\n");
 });
+
+test("helpers: pipeline().text() cuts the output at the last stage's maxBuffer, stops that stage and rejects", async () => {
+  const e = await rejection(pipeline([["head", ["-c", "1000", "/dev/zero"]], ["cat", [], { maxBuffer: 100 }]]).text());
+  assert.ok(e instanceof PipelineError, String(e));
+  assert.equal(e.stage, 1);
+  assert.equal(e.maxBufferExceeded, true);
+  assert.match(e.message, /^Pipeline stage 1 exceeded maxBuffer \(100 bytes of stdout\) and (exited with code 0|was killed with SIGTERM): cat$/);
+  // A lone stage's own maxBuffer.
+  const one = await rejection(pipeline([["head", ["-c", "1000", "/dev/zero"], { maxBuffer: 100 }]]).text());
+  assert.ok(one instanceof PipelineError && one.stage === 0 && one.maxBufferExceeded, String(one));
+  // A producer far past the limit: the last stage is stopped, and it is the
+  // one named (10 MB, not `yes`: a regression must not grow without bound).
+  const p = pipeline([["head", ["-c", "10000000", "/dev/zero"], { stderr: "ignore" }], ["cat", [], { maxBuffer: 100 }]]);
+  const endless = await rejection(p.text());
+  assert.ok(endless instanceof PipelineError && endless.stage === 1 && endless.maxBufferExceeded, String(endless));
+  assert.equal((await p.stages[1]!.exited).signal, "SIGTERM");
+  // Only the last stage's maxBuffer counts (an earlier stage's stdout is not collected), and within it all is well.
+  assert.equal((await pipeline([["head", ["-c", "1000", "/dev/zero"], { maxBuffer: 100 }], ["cat"]]).text()).length, 1000);
+  assert.equal(await pipeline([["echo", ["hi"]], ["cat", [], { maxBuffer: 3 }]]).text(), "hi\n");
+});
+
+test("helpers: pipeline() fails when a stage's timeout or abort stopped it, even if it then exited 0", async () => {
+  // The stage exits 0 at once, but a descendant holds its stdout: the
+  // timeout ends the reading, and cut-short output is no success. (1 s:
+  // time enough for sh to exit first on a loaded machine.)
+  const held = "echo early; (sleep 5; echo late) &";
+  const t = await rejection(pipeline([["echo", ["x"]], ["sh", ["-c", held], { timeout: 1000 }]]).text());
+  assert.ok(t instanceof PipelineError, String(t));
+  assert.equal(t.stage, 1);
+  assert.equal(t.timedOut, true);
+  assert.equal(t.exitCode, 0);
+  assert.match(t.message, /^Pipeline stage 1 timed out after 1000 ms and exited with code 0: sh -c /);
+  // Aborted once the stage has exited, while its output is still read.
+  const controller = new AbortController();
+  const p = pipeline([["sh", ["-c", held], { signal: controller.signal }]]);
+  const aborted = rejection(p.text());
+  await p.stages[0]!.exited;
+  controller.abort();
+  const a = await aborted;
+  assert.ok(a instanceof PipelineError, String(a));
+  assert.equal(a.stage, 0);
+  assert.equal(a.aborted, true);
+  assert.equal(a.exitCode, 0);
+  assert.match(a.message, /^Pipeline stage 0 was aborted and exited with code 0: sh -c /);
+  // A stage that catches killSignal and exits 0: `exited` knows it timed out.
+  const caught = pipeline([["sh", ["-c", "trap 'kill $!; exit 0' TERM; sleep 5 >/dev/null & wait"], { timeout: 1000 }], ["cat"]]);
+  const [x, y] = await Promise.all([rejection(caught.exited), rejection(caught.text())]);
+  for (const e of [x, y]) {
+    assert.ok(e instanceof PipelineError, String(e));
+    assert.equal(e.stage, 0);
+    assert.equal(e.timedOut, true);
+  }
+});
