@@ -11,6 +11,7 @@ import { spawn } from "./spawn.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 import type { Collector } from "./output.ts";
 import { ownOptions } from "./own-options.ts";
+import { utf8Text } from "./text.ts";
 import { SpawnError, startFailure } from "./errors.ts";
 
 /** [file, args, options] of one stage. */
@@ -175,7 +176,7 @@ export class Pipeline {
     // an abort may end it after the last stage exited (a descendant holding
     // its stdout), and that fails the pipeline as it fails run().
     this.#judge(ends, out);
-    return new TextDecoder().decode(out.bytes());
+    return utf8Text(out.bytes());
   }
 
   /** Signal every stage. */
