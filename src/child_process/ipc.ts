@@ -55,6 +55,9 @@ const isInternal = (m: unknown): m is { cmd: string } =>
   m !== null && typeof m === "object" && typeof (m as { cmd?: unknown }).cmd === "string" && (m as { cmd: string }).cmd.startsWith("NODE_");
 const isAck = (m: unknown) => isInternal(m) && (m.cmd === "NODE_HANDLE_ACK" || m.cmd === "NODE_HANDLE_NACK");
 
+/** Node's send() returns false from this many bytes waiting to be written (its channel's writeQueueSize). */
+const BACKLOG_MAX = 2 * 65536;
+
 /** A failed send: to its callback, else as `error` (a write that failed after send() returned calls back directly). */
 function fail(owner: EventEmitter, e: Error, callback: Callback | undefined, now: boolean): void {
   if (callback) now ? callback(e) : process.nextTick(callback, e);
@@ -266,7 +269,8 @@ export class Channel {
       // A socket given up (not keepOpen) closes here once the receiver acknowledges it.
       if (out.release) this.#pending = { message, out, callback, retransmissions: 0 };
     }
-    return true;
+    // As Node's: false once 128 KiB wait to be written (the child is over two reads behind).
+    return !this.#conn?.backlogAtLeast(BACKLOG_MAX);
   }
 
   #wait(q: Queued): boolean {

@@ -130,6 +130,13 @@ export class Connection {
     if (!this.#ref) this.#reader.setRef(false);
   }
 
+  /** Whether at least `bytes` wait to be written (counted up to there: the answer costs no more). */
+  backlogAtLeast(bytes: number): boolean {
+    let size = 0;
+    for (const p of this.#queue) for (const part of p.parts) if ((size += part.length) >= bytes) return true;
+    return false;
+  }
+
   get closed(): boolean {
     return this.#fd < 0;
   }

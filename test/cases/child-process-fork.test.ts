@@ -1,7 +1,8 @@
 // aspawn/child_process: fork() and Node's IPC channel, with an unmodified
 // Node child (test/fixtures/cp-ipc-child.cjs: process.send and
 // process.on("message")) whatever runtime the parent is.
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { denoForkArgs } from "../../src/child_process/deno-args.ts";
 import { type ChildProcess, fork, spawn } from "../../src/child_process/index.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
@@ -66,6 +67,28 @@ test("fork: a message is in the socket when send() returns: send() then kill() c
   while (Date.now() < deadline && !dead(child.pid!));
   assert.equal(await sent, null);
   await new Promise((r) => child.once("close", r));
+});
+
+test("fork: send() returns false once 128 KiB wait to be written, as Node's; every message still arrives", async () => {
+  // A child that reads nothing for 300 ms, then counts what came.
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-backlog-`);
+  const slow = `${dir}/slow.cjs`;
+  writeFileSync(slow, `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+let n = 0;
+process.on("message", () => ++n === 400 && process.send(n));`);
+  try {
+    const child = fork(slow, { execPath: NODE });
+    const counted = new Promise((resolve) => child.once("message", resolve));
+    let falses = 0;
+    // 12.5 MiB: more than the channel's socket buffers hold (they are larger than Node's).
+    for (let i = 0; i < 400; i++) if (!child.send("z".repeat(32768))) falses++;
+    assert.ok(falses > 0 && falses < 400, `send() returned false ${falses} times of 400`);
+    assert.equal(await counted, 400);
+    child.disconnect();
+    await new Promise((r) => child.once("close", r));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /**
