@@ -150,6 +150,17 @@ export class Worker extends Endpoint {
     else this.#onEnd = fn;
   }
 
+  /**
+   * Messages from the worker (its `parent.send()`), in order; one reader at
+   * a time. The iteration ends when the channel closes after close(), or
+   * when the worker exits by itself with code 0 (what it sent before that
+   * comes first); it throws the worker's WorkerError when the worker
+   * crashed (another exit code), was killed or broke the protocol.
+   */
+  override get messages(): AsyncIterableIterator<unknown> {
+    return super.messages;
+  }
+
   /** The names of the module's exported functions, once it has loaded. */
   get exports(): readonly string[] | undefined {
     return this.#exports;
@@ -282,7 +293,10 @@ export class Worker extends Endpoint {
     onEnd?.();
     this.#failure.then((e) => {
       this.#setFailed(e);
-      this.ended(planned ? undefined : e);
+      // Messages end as the channel did: cleanly after close(), or when the
+      // worker ended by itself with code 0; a crash, a kill or a protocol
+      // error is their error too.
+      this.ended(planned || (!error && e.exitCode === 0) ? undefined : e);
       const calls = [...this.#calls.values()];
       this.#calls.clear();
       this.#updateRef();

@@ -112,6 +112,23 @@ for (const kind of kinds) {
     assert.ok(!e.stderr.includes("\x1b"), JSON.stringify(e.stderr));
   }, 60000);
 
+  test(`${on}: a worker that exits by itself with code 0 ends its messages, those it sent first; another code throws its WorkerError`, async () => {
+    const w = await start(kind);
+    assert.equal(await w.call("sendAndExit", [["a", { b: 1 }]]), 2);
+    const got: unknown[] = [];
+    for await (const m of w.messages) got.push(m);
+    assert.deepEqual(got, ["a", { b: 1 }]);
+    assert.equal((await w.exited).exitCode, 0);
+    const c = await start(kind);
+    assert.equal(await c.call("echo", [0]), 0);
+    void c.call("crash", [3, "a crash the messages loop throws"]).catch(() => {});
+    const e = await (async () => {
+      for await (const _ of c.messages);
+    })().then(() => null, (x) => x);
+    assert.ok(e instanceof WorkerError, String(e));
+    assert.equal(e.exitCode, 3);
+  }, 60000);
+
   test(`${on}: a worker that exits mid-call: WorkerError with its code and stderr`, async () => {
     const w = await start(kind, { stderr: "pipe" });
     const e = await w.call("exit", [7]).then(() => null, (x) => x);
