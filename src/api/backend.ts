@@ -8,6 +8,7 @@ import { libcMismatch } from "../ffi/libc.ts";
 import { LibraryLoadError, loadNative } from "../ffi/load.ts";
 import { override, supportedTargets, target } from "../ffi/locate.ts";
 import { env, runtime } from "../ffi/runtime.ts";
+import type { Native } from "../ffi/symbols.ts";
 import { portableBackend } from "../portable/index.ts";
 import type { Backend } from "./child.ts";
 import { nativeBackend } from "./native-backend.ts";
@@ -71,4 +72,29 @@ export function backendChoice(): BackendChoice {
 
 export function backend(): Backend {
   return (chosen ?? backendChoice()).backend;
+}
+
+/** What libraryBeside() found beside the portable backend, once. */
+let beside: { native: Native | undefined } | undefined;
+
+/**
+ * The library for what only it does besides starting children (a worker's
+ * channel and the fds it passes), or undefined where the portable backend
+ * runs because the library cannot load or serve here. Loaded with the
+ * native backend; under ASPAWN_BACKEND=portable, which never tried it,
+ * wherever it loads. The library a user named (ASPAWN_LIBRARY) failing is
+ * their error, as for spawning.
+ */
+export function libraryBeside(): Native | undefined {
+  const { reason } = backendChoice();
+  if (reason === undefined) return loadNative();
+  if (beside) return beside.native;
+  if (forced() !== "portable" || unavailable() !== undefined) return (beside = { native: undefined }).native;
+  try {
+    return (beside = { native: loadNative() }).native;
+  } catch (e) {
+    // Out of fds says nothing about the library: asked again next time.
+    if (!(e instanceof LibraryLoadError) || e.errno !== undefined || override()) throw e;
+    return (beside = { native: undefined }).native;
+  }
 }

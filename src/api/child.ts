@@ -89,12 +89,26 @@ export interface Child {
   setRef(ref: boolean): void;
 }
 
+/**
+ * @internal A worker's channel made by the runtime's own spawn (the
+ * portable backend, where the library cannot make it): "pipe" on child fd
+ * `fd`, a socketpair on Node and Bun, whose other end `take` gets as the
+ * runtime gave it (a net.Socket on Node, an fd on Bun), or never when no
+ * child was started.
+ */
+export interface ChannelRequest {
+  fd: number;
+  take(end: import("node:net").Socket | number): void;
+}
+
 /** What spawnWith() asks of a backend. */
 export interface ChildRequest {
   file: string;
   args: readonly string[];
   options: Options;
   defaults: StdioDefaults;
+  /** @internal Only the portable backend is asked for one. */
+  channel?: ChannelRequest;
 }
 
 /** What runSync() asks of a backend: run to completion, blocking this thread. */

@@ -1,5 +1,6 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { backend } from "./backend.ts";
+import type { ChannelRequest } from "./child.ts";
 import { callArguments, describe } from "./check.ts";
 import { command, rewritesCommand } from "./command.ts";
 import type { Options } from "./options.ts";
@@ -64,19 +65,20 @@ export function checkSpawn(file: string, args: readonly string[], options: Optio
   backend().check({ file, args, options: pumped?.options ?? options, defaults: spawnDefaults });
 }
 
-/** @internal spawn() with the stdio defaults of the caller (run() differs). */
+/** @internal spawn() with the stdio defaults of the caller (run() differs), and a worker's channel to make. */
 export function spawnWith(
   file: string,
   args: readonly string[],
   options: Options,
   defaults: StdioDefaults,
+  channel?: ChannelRequest,
 ): Subprocess {
   if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
   const { timeout, forceKillAfter, killSignal, maxBuffer, verbose } = checked(options);
   // The user's streams are pumped by Subprocess whatever the backend: it gets pipes.
   const pumped = pumpsOf(options, defaults);
   if (pumped) options = pumped.options;
-  const child = backend().start({ file, args, options, defaults });
+  const child = backend().start({ file, args, options, defaults, ...(channel && { channel }) });
   return new Subprocess({
     child,
     file,
@@ -106,4 +108,13 @@ export function spawn(file: string, options?: Options): Subprocess;
 export function spawn(file: string, a?: readonly string[] | Options, b?: Options): Subprocess {
   const [args, options] = callArguments(a, b);
   return spawnWith(file, args, ownOptions(options), spawnDefaults);
+}
+
+/**
+ * @internal spawn() of a worker whose channel the runtime makes
+ * (ChannelRequest): its stdio[channel.fd] is "pipe", which only the
+ * portable backend of Node and Bun takes for it.
+ */
+export function spawnWithChannel(file: string, args: readonly string[], options: Options, channel: ChannelRequest): Subprocess {
+  return spawnWith(file, args, ownOptions(options), spawnDefaults, channel);
 }

@@ -6,7 +6,7 @@ import { syncOutcome } from "./sync.ts";
 import { type Sink, StreamReader, StreamWriter } from "./pipes.ts";
 import { webSource } from "./web.ts";
 
-export const support: RuntimeSupport = { name: "Bun", argv0: true, fdNumbers: true };
+export const support: RuntimeSupport = { name: "Bun", argv0: true, fdNumbers: true, channel: true };
 
 interface FileSink {
   write(chunk: Uint8Array): number | Promise<number>;
@@ -21,6 +21,8 @@ interface BunProcess {
   readonly stdin: FileSink | number | undefined;
   readonly stdout: ReadableStream<Uint8Array> | number | undefined;
   readonly stderr: ReadableStream<Uint8Array> | number | undefined;
+  /** By child fd; an extra "pipe" is our end's fd (a socketpair). */
+  readonly stdio: readonly unknown[];
   readonly exited: Promise<number>;
   readonly exitCode: number | null;
   readonly signalCode: string | null;
@@ -93,6 +95,8 @@ class BunChild extends PortableChild {
     const pipe = (s: unknown) => (s instanceof ReadableStream ? new StreamReader(webSource(s)) : null);
     const stdin = typeof proc.stdin === "object" && proc.stdin !== null ? new StreamWriter(sink(proc.stdin)) : null;
     this.pipes(plan, stdin, pipe(proc.stdout), pipe(proc.stderr));
+    const end = plan.channel && proc.stdio[plan.channel.fd];
+    if (typeof end === "number") plan.channel!.take(end);
     queueMicrotask(() => this.reportSpawned());
     proc.exited.then((code) => this.reportExited(exitStatus(code, proc.signalCode, rusage(proc.resourceUsage()?.cpuTime))));
   }

@@ -9,8 +9,8 @@ import { StreamReader, StreamWriter } from "./pipes.ts";
 import { webSink, webSource } from "./web.ts";
 import { ownOptions } from "../api/own-options.ts";
 
-/** Deno.Command has no argv0 and takes no fd numbers. */
-export const support: RuntimeSupport = { name: "Deno", argv0: false, fdNumbers: false };
+/** Deno.Command has no argv0, takes no fd numbers and makes no extra pipes. */
+export const support: RuntimeSupport = { name: "Deno", argv0: false, fdNumbers: false, channel: false };
 
 interface DenoChild {
   readonly pid: number;

@@ -35,3 +35,8 @@ export function portableBackend(runtime: RuntimeName, reason: string): Backend {
     },
   };
 }
+
+/** "the portable backend (Node; linux-x64: reason)", as this runtime's refusals name it. */
+export function portableWhereHere(runtime: RuntimeName, reason: string): string {
+  return portableWhere({ bun, deno, node }[runtime].support, `${target()}: ${reason}`);
+}

@@ -1,5 +1,6 @@
 /** The portable backend on Node: node:child_process. */
 import type { ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { requireHere } from "../ffi/runtime.ts";
 import { exitStatus, killResult, PortableChild, signalFor, startError } from "./child.ts";
@@ -8,7 +9,7 @@ import type { PortablePlan, RuntimeSupport } from "./plan.ts";
 import { syncOutcome } from "./sync.ts";
 import { type Sink, type Source, StreamReader, StreamWriter } from "./pipes.ts";
 
-export const support: RuntimeSupport = { name: "Node", argv0: true, fdNumbers: true };
+export const support: RuntimeSupport = { name: "Node", argv0: true, fdNumbers: true, channel: true };
 
 const noop = () => {};
 
@@ -83,6 +84,8 @@ class NodeChild extends PortableChild {
     const [i, o, e] = proc.stdio as unknown as [Writable | null, Readable | null, Readable | null];
     this.pipes(plan, i && new StreamWriter(sink(i)), o && new StreamReader(source(o)), e && new StreamReader(source(e)));
     for (const s of proc.stdio.slice(3)) (s as Readable | null)?.on("error", noop);
+    const end = plan.channel && proc.stdio[plan.channel.fd];
+    if (end) plan.channel!.take(end as Socket);
     proc.once("spawn", () => this.reportSpawned());
     proc.on("error", (err) => {
       // After the spawn an error is a failed kill(), which kill() reports.

@@ -5,7 +5,7 @@
  * and why — never ignored. The step table decides: a new native step is
  * refused here until this file learns it.
  */
-import type { ChildRequest, PipeReader } from "../api/child.ts";
+import type { ChannelRequest, ChildRequest, PipeReader } from "../api/child.ts";
 import { commandLine } from "../api/errors.ts";
 import type { Options } from "../api/options.ts";
 import { plan } from "../api/plan.ts";
@@ -37,6 +37,8 @@ export interface PortablePlan {
   uid: number | undefined;
   gid: number | undefined;
   command: string;
+  /** A worker's channel: its fd is "pipe" in `stdio`, its end goes to `take`. */
+  channel: ChannelRequest | undefined;
 }
 
 /** What one runtime's spawn API can express beyond the common ground. */
@@ -46,6 +48,8 @@ export interface RuntimeSupport {
   argv0: boolean;
   /** Our fds by number as the child's (stdout: 2, stdio[4]: 7). */
   fdNumbers: boolean;
+  /** An extra "pipe" whose end the runtime gives us: a worker's channel (ChannelRequest). */
+  channel: boolean;
 }
 
 /**
@@ -120,7 +124,13 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
       }
       continue;
     }
-    // The runtimes give a child's extra pipes no stream here (Deno none at all): refused, never dropped.
+    // The runtimes give a child's extra pipes no stream here (Deno none at
+    // all): refused, never dropped. A worker's channel is made by Node's and
+    // Bun's extra "pipe" (a socketpair), its end handed to the worker.
+    if (fd > 2 && v === "pipe" && r.channel?.fd === fd && rt.channel) {
+      out.push("pipe");
+      continue;
+    }
     if (fd > 2 && v === "pipe") throw new TypeError(`${name}: a pipe on an fd above 2 is not available on ${where}: it needs the native library`);
     const src = v === "inherit" ? fd : v === "ignore" && fd > 2 ? null : (v ?? null) as PortableStdio;
     if (typeof src === "number" && (fd > 2 || src !== fd) && !rt.fdNumbers) {
@@ -141,6 +151,7 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
     uid: o.uid,
     gid: o.gid,
     command: commandLine(file, args),
+    channel: r.channel,
   };
 }
 

@@ -25,7 +25,8 @@ export interface CallOptions {
    * wait, in a pool's queue or behind other frames, are sent from copies
    * the library makes and closes). In a pool, they go to the worker that runs the
    * call (with concurrencyPerWorker 1, the function's receiveFd() is sure
-   * to get its own).
+   * to get its own). Without the native library (the portable backend
+   * where it cannot load) no fds travel: the call rejects with a TypeError.
    */
   fds?: readonly number[];
 }

@@ -16,9 +16,9 @@ export interface Parent {
   send(value: unknown): Promise<void>;
   /** Values the parent sent with `worker.send()`, until the channel closes. One reader at a time. */
   readonly messages: AsyncIterableIterator<unknown>;
-  /** Pass an open fd to the parent (SCM_RIGHTS); ours stays open. */
+  /** Pass an open fd to the parent (SCM_RIGHTS); ours stays open. A TypeError where the parent runs without the native library. */
   sendFd(fd: number): Promise<void>;
-  /** The next fd the parent sent with `worker.sendFd()` (close-on-exec; yours to close). */
+  /** The next fd the parent sent with `worker.sendFd()` (close-on-exec; yours to close); a TypeError as for sendFd(). */
   receiveFd(): Promise<number>;
 }
 

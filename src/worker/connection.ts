@@ -45,6 +45,23 @@ export interface ConnectionHandlers {
   end(error: Error | undefined): void;
 }
 
+/**
+ * What the two ends of a worker (Worker, the host's Parent) hold of their
+ * channel: a Connection (the library's socketpair, fds travel), or a
+ * SocketConnection (the runtime's, without the library: no fds).
+ */
+export interface FrameChannel {
+  /** The largest frame either end takes. */
+  readonly maxFrame: number;
+  readonly closed: boolean;
+  start(): void;
+  setRef(ref: boolean): void;
+  write(parts: Uint8Array[], fds?: readonly number[]): Promise<void>;
+  close(): void;
+  /** The TypeError for `what` ("sendFd()", a call's fds) where fds cannot travel on this channel; undefined where they can. */
+  fdsRefused(what: string): TypeError | undefined;
+}
+
 /** What splits the bytes read into frames: the worker protocol's FrameParser, or another protocol's. */
 export interface Parser {
   push(chunk: Uint8Array): Iterable<Frame>;
@@ -64,7 +81,7 @@ interface Pending {
   done: (error?: Error) => void;
 }
 
-export class Connection {
+export class Connection implements FrameChannel {
   readonly #native: Native;
   readonly #watch: SocketWatch;
   readonly #parser: Parser;
@@ -139,6 +156,11 @@ export class Connection {
 
   get closed(): boolean {
     return this.#fd < 0;
+  }
+
+  /** fds travel here. */
+  fdsRefused(): undefined {
+    return undefined;
   }
 
   /** Whether waiting on the socket keeps the process alive. */

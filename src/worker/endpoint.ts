@@ -4,7 +4,7 @@
  * receiveFd()), and sending both. The parent's Worker and the child's
  * `parent` object are each one of these over their Connection.
  */
-import type { Connection } from "./connection.ts";
+import type { FrameChannel } from "./connection.ts";
 import { Kind } from "./protocol.ts";
 import { frame } from "./protocol.ts";
 import { closedFd } from "./fd-check.ts";
@@ -56,12 +56,12 @@ export class Inbox<T> {
 }
 
 export class Endpoint {
-  protected readonly conn: Connection;
+  protected readonly conn: FrameChannel;
   readonly #messages = new Inbox<unknown>();
   readonly #fds = new Inbox<number>();
   readonly #closeFd: (fd: number) => void;
 
-  constructor(conn: Connection, closeFd: (fd: number) => void, onWaiting: (waiting: boolean) => void) {
+  constructor(conn: FrameChannel, closeFd: (fd: number) => void, onWaiting: (waiting: boolean) => void) {
     this.conn = conn;
     this.#closeFd = closeFd;
     let waiting = 0;
@@ -115,19 +115,25 @@ export class Endpoint {
    * Pass an open fd of ours to the other end (SCM_RIGHTS): it gets its own
    * fd of the same open file; ours stays open and ours to close, at once
    * if we like (an fd that must wait its turn is sent from a copy). An fd
-   * that is not open rejects (code EBADF), and the channel goes on.
+   * that is not open rejects (code EBADF), and the channel goes on. On a
+   * channel the runtime made (no native library) it rejects with a TypeError.
    */
   sendFd(fd: number): Promise<void> {
     if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
       return Promise.reject(new TypeError(`sendFd: fd must be a non-negative integer, got ${String(fd)}`));
     }
+    const refused = this.conn.fdsRefused("sendFd()");
+    if (refused) return Promise.reject(refused);
     const closed = closedFd([fd], () => "sendFd(): the fd");
     if (closed) return Promise.reject(closed);
     return this.conn.write(frame(Kind.FD, 0, undefined, 1), [fd]);
   }
 
-  /** The next fd the other end sent (close-on-exec; yours to close). */
+  /** The next fd the other end sent (close-on-exec; yours to close); a TypeError where no fds travel (see sendFd). */
   async receiveFd(): Promise<number> {
+    // None will ever come: said now rather than waited for.
+    const refused = this.conn.fdsRefused("receiveFd()");
+    if (refused) throw refused;
     const r = await this.#fds.next();
     if (r.done) throw new Error("aspawn: the worker channel closed before an fd arrived");
     return r.value;

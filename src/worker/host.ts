@@ -1,23 +1,26 @@
 /**
  * The program a worker process runs: `<runtime> host <side fd> <module URL>`,
  * with its channel on fd 3 and the socket fds travel on at <side fd>
- * (worker.ts). It imports the module, says HELLO (or
+ * (worker.ts); a side fd of -1 says the parent's runtime made the channel
+ * (it runs without the library): then no fds travel, and the channel is
+ * this runtime's socket too (socket-connection.ts), the library not
+ * loaded. It imports the module, says HELLO (or
  * FAIL), then serves CALLs to the module's exports until the channel
  * closes, and then exits. Messages and fds from the parent go to the
  * `parent` object of "aspawn/worker" (child.ts), found through a global so
  * that the module's copy of this package and ours meet.
  */
+import { closeSync } from "node:fs";
 import { getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
 import { runtime } from "../ffi/runtime.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
 import { makeError } from "./codec.ts";
 import { PARENT_KEY } from "./child.ts";
-import { Connection } from "./connection.ts";
+import { Connection, type ConnectionHandlers, type FrameChannel } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
 import { DEFAULT_MAX_FRAME, frame, type Frame, frameValue, Kind, MAX_FRAME_ENV, MAX_FRAME_LIMIT } from "./protocol.ts";
-
-const native = loadNative();
+import { SocketConnection } from "./socket-connection.ts";
 
 type ReplyKind = typeof Kind.HELLO | typeof Kind.FAIL | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM;
 
@@ -28,14 +31,9 @@ class Parent extends Endpoint {
   #waiting: [id: number, name: string, args: unknown[]][] = [];
 
   constructor(href: string, side: number, maxFrame: number) {
-    if (!(side > CHANNEL_FD) || native.asp_set_nonblock(CHANNEL_FD, 1) < 0 || native.asp_set_nonblock(side, 1) < 0) {
-      process.stderr.write("aspawn/worker: no channel on fd 3: this program is started by worker() of aspawn\n");
-      process.exit(2);
-    }
-    let conn!: Connection;
     const handlers = { frame: (f: Frame, fds: number[]) => this.#frame(f, fds), end: (e?: Error) => this.#end(e) };
-    conn = new Connection(native, getChannel(), CHANNEL_FD, handlers, { side, maxFrame });
-    super(conn, (fd) => native.asp_close(fd), () => {}); // always ref'd: the worker lives for its channel
+    const [conn, closeFd] = channel(side, maxFrame, handlers);
+    super(conn, closeFd, () => {}); // always ref'd: the worker lives for its channel
     // Before the module runs: its `parent` is this.
     (globalThis as Record<symbol, unknown>)[PARENT_KEY] = this;
     this.#load(href);
@@ -98,6 +96,26 @@ class Parent extends Endpoint {
     if (error) process.stderr.write(`aspawn/worker: the channel to the parent failed: ${error.message}\n`);
     process.exit(error ? 70 : 0);
   }
+}
+
+/** Our end of the channel (see the top), and how to close an fd received on it. */
+function channel(side: number, maxFrame: number, handlers: ConnectionHandlers): [FrameChannel, (fd: number) => void] {
+  const none = () => {
+    process.stderr.write("aspawn/worker: no channel on fd 3: this program is started by worker() of aspawn\n");
+    process.exit(2);
+  };
+  if (side === -1) {
+    const refuse = (what: string) =>
+      new TypeError(`${what}: fds cannot travel to or from this worker: its parent runs without the native library, which passing them needs`);
+    try {
+      return [new SocketConnection(CHANNEL_FD, handlers, { maxFrame, refuse }), closeSync];
+    } catch {
+      return none();
+    }
+  }
+  const native = loadNative();
+  if (!(side > CHANNEL_FD) || native.asp_set_nonblock(CHANNEL_FD, 1) < 0 || native.asp_set_nonblock(side, 1) < 0) return none();
+  return [new Connection(native, getChannel(), CHANNEL_FD, handlers, { side, maxFrame }), (fd) => native.asp_close(fd)];
 }
 
 /**

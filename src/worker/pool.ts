@@ -11,7 +11,7 @@ import { unrefTimeout } from "../api/timers.ts";
 import { loadNative } from "../ffi/load.ts";
 import { type CallOptions, type CheckedCallOptions, checkCall, STARTED_AT, watchCall } from "./call-options.ts";
 import { ownOptions } from "../api/own-options.ts";
-import { checkWorker, Worker, type WorkerOptions } from "./worker.ts";
+import { checkWorker, Worker, workerFdsRefused, type WorkerOptions } from "./worker.ts";
 import { WorkerError } from "./worker-error.ts";
 import { copyFds } from "./fd-copies.ts";
 import { closedFd } from "./fd-check.ts";
@@ -139,7 +139,7 @@ export class Pool {
     if (o instanceof TypeError) return Promise.reject(o);
     if (this.#closing) return Promise.reject(new WorkerError("the pool is closed", { pid: 0 }));
     if (o.fds?.length) {
-      const closed = closedFd(o.fds, (i) => `call("${name}"): fds[${i}]`);
+      const closed = workerFdsRefused(`call("${name}")`) ?? closedFd(o.fds, (i) => `call("${name}"): fds[${i}]`);
       if (closed) return Promise.reject(closed);
     }
     return new Promise((resolve, reject) => {

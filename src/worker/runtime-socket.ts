@@ -7,6 +7,9 @@
  * ours): half of a worker call's round trip. Such a read drops fds passed
  * with the bytes, so a channel read this way gets its fds on a side socket.
  * The reader owns `fd` (a dup of the channel's): close() closes it.
+ *
+ * A channel the runtime made (socket-connection.ts: no library) is also
+ * written this way: openDuplexSocket().
  */
 import { Socket } from "node:net";
 import { runtime } from "../ffi/runtime.ts";
@@ -22,7 +25,13 @@ export interface RuntimeSocket {
   close(): void;
 }
 
+export interface DuplexSocket extends RuntimeSocket {
+  /** Resolves once the runtime has written all of `chunk` to the socket; rejects (EPIPE) if it never will. */
+  write(chunk: Uint8Array): Promise<void>;
+}
+
 interface BunSocket {
+  write(data: Uint8Array): number;
   ref(): void;
   unref(): void;
   terminate(): void;
@@ -37,71 +46,139 @@ declare const Bun: {
       end(s: BunSocket): void;
       close(s: BunSocket, error?: Error): void;
       error(s: BunSocket, error: Error): void;
+      drain?(s: BunSocket): void;
     };
   }): Promise<BunSocket>;
 };
 
-/** A peer gone with bytes of ours unread resets the connection: an end like EOF. */
-const asEnd = (e: Error | undefined) => ((e as { code?: string } | undefined)?.code === "ECONNRESET" ? undefined : e);
+/**
+ * A peer gone with bytes of ours unread resets the connection, and one
+ * gone before our write fails it (EPIPE): each an end like EOF.
+ */
+const asEnd = (e: Error | undefined) => {
+  const code = (e as { code?: string } | undefined)?.code;
+  return code === "ECONNRESET" || code === "EPIPE" ? undefined : e;
+};
 
-/** Reads `fd` until EOF, an error or close(); after close() the sink hears nothing. */
-export function openRuntimeSocket(fd: number, sink: SocketSink): RuntimeSocket {
+const epipe = () => Object.assign(new Error("EPIPE: broken pipe, write"), { code: "EPIPE", errno: 32, syscall: "write" });
+
+/** The sink, told once of the end, and of nothing after close(). */
+function guard(sink: SocketSink): SocketSink & { close(): void } {
   let done = false;
-  const guarded: SocketSink = {
+  return {
     data: (chunk) => !done && sink.data(chunk),
     end: (e) => {
       if (done) return;
       done = true;
       sink.end(asEnd(e));
     },
+    close: () => void (done = true),
   };
-  const s = runtime === "bun" ? bunSocket(fd, guarded) : netSocket(fd, guarded);
+}
+
+/** Reads `fd` until EOF, an error or close(); after close() the sink hears nothing. */
+export function openRuntimeSocket(fd: number, sink: SocketSink): RuntimeSocket {
+  const guarded = guard(sink);
+  const s = runtime === "bun" ? bunSocket(fd, guarded, false) : netSocket(fd, guarded, false);
   return {
     setRef: (ref) => s.setRef(ref),
     close: () => {
-      done = true;
+      guarded.close();
       s.close();
     },
   };
 }
 
-function netSocket(fd: number, sink: SocketSink): RuntimeSocket {
+/**
+ * Reads and writes `end`, a socket the runtime made (an fd, or Node's
+ * net.Socket of a child's extra pipe), until EOF, an error or close().
+ */
+export function openDuplexSocket(end: number | Socket, sink: SocketSink): DuplexSocket {
+  const guarded = guard(sink);
+  const s = typeof end === "number" && runtime === "bun" ? bunSocket(end, guarded, true) : netSocket(end, guarded, true);
+  return {
+    write: (chunk) => s.write(chunk),
+    setRef: (ref) => s.setRef(ref),
+    close: () => {
+      guarded.close();
+      s.close();
+    },
+  };
+}
+
+function netSocket(end: number | Socket, sink: SocketSink, writable: boolean): DuplexSocket {
   // allowHalfOpen: at EOF, net.Socket would shut our direction down, and
   // the socket is shared with the fd we write through.
-  const s = new Socket({ fd, readable: true, writable: false, allowHalfOpen: true });
+  const s = typeof end === "number" ? new Socket({ fd: end, readable: true, writable, allowHalfOpen: true }) : end;
   s.on("data", (d: Uint8Array) => sink.data(d));
   s.on("end", () => sink.end(undefined));
   s.on("error", (e: Error) => sink.end(e));
   s.on("close", () => sink.end(undefined));
-  return { setRef: (ref) => void (ref ? s.ref() : s.unref()), close: () => void s.destroy() };
+  return {
+    write: (chunk) =>
+      new Promise((resolve, reject) => {
+        if (s.destroyed || !s.writable) return reject(epipe());
+        s.write(chunk, (e) => (e ? reject(e) : resolve()));
+      }),
+    setRef: (ref) => void (ref ? s.ref() : s.unref()),
+    close: () => void s.destroy(),
+  };
 }
 
-function bunSocket(fd: number, sink: SocketSink): RuntimeSocket {
+/** Bun.connect({ fd }): its node:net cannot adopt a connected fd. Writes wait for room (drain) in order. */
+function bunSocket(fd: number, sink: SocketSink, writable: boolean): DuplexSocket {
   let socket: BunSocket | undefined, ref = true, closed = false;
+  const queue: { bytes: Uint8Array; resolve(): void; reject(e: Error): void }[] = [];
+  const fail = () => {
+    for (const w of queue.splice(0)) w.reject(epipe());
+  };
+  // As much as the socket takes now; the rest on drain.
+  const flush = () => {
+    while (socket && queue.length) {
+      const w = queue[0]!;
+      const n = socket.write(w.bytes);
+      if (n < 0) return fail();
+      if (n < w.bytes.length) {
+        w.bytes = w.bytes.subarray(n);
+        return;
+      }
+      queue.shift();
+      w.resolve();
+    }
+  };
   Bun.connect({
     fd,
     allowHalfOpen: true,
     socket: {
       data: (_s, d) => sink.data(d),
       end: () => sink.end(undefined),
-      close: (_s, e) => sink.end(e),
-      error: (_s, e) => sink.end(e),
+      close: (_s, e) => (fail(), sink.end(e)),
+      error: (_s, e) => (fail(), sink.end(e)),
+      ...(writable && { drain: flush }),
     },
   }).then(
     (s) => {
       socket = s;
       if (closed) s.terminate();
       else if (!ref) s.unref();
+      flush();
     },
-    (e: Error) => sink.end(e),
+    (e: Error) => (fail(), sink.end(e)),
   );
   return {
+    write: (bytes) =>
+      new Promise((resolve, reject) => {
+        if (closed) return reject(epipe());
+        queue.push({ bytes, resolve, reject });
+        if (queue.length === 1) flush();
+      }),
     setRef: (on) => {
       ref = on;
       if (socket) on ? socket.ref() : socket.unref();
     },
     close: () => {
       closed = true;
+      fail();
       socket?.terminate();
     },
   };

@@ -4,16 +4,19 @@
  * child). The process is an ordinary spawn(): every option applies, and the
  * default cleanup (it dies with us) with it.
  */
+import { closeSync } from "node:fs";
+import type { Socket } from "node:net";
 import { describe } from "../api/check.ts";
 import { errnoCode, errnoMessage } from "../api/errno.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import type { Options } from "../api/options.ts";
-import { checkSpawn, spawn } from "../api/spawn.ts";
+import { checkSpawn, spawn, spawnWithChannel } from "../api/spawn.ts";
 import type { Subprocess } from "../api/subprocess.ts";
 import { getChannel } from "../ffi/channel.ts";
-import { loadNative } from "../ffi/load.ts";
 import { runtime } from "../ffi/runtime.ts";
-import { Connection } from "./connection.ts";
+import type { Native } from "../ffi/symbols.ts";
+import { Connection, type ConnectionHandlers, type FrameChannel } from "./connection.ts";
+import { SocketConnection } from "./socket-connection.ts";
 import { Endpoint } from "./endpoint.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
 import { DEFAULT_MAX_FRAME, frame, frameValue, type Frame, Kind, MAX_FRAME_ENV, MAX_FRAME_LIMIT, ProtocolError } from "./protocol.ts";
@@ -21,7 +24,8 @@ import { hostPath, moduleHref, runtimeOf, workerArgs } from "./runtime-command.t
 import { WorkerError } from "./worker-error.ts";
 import { type CallOptions, checkCall, type GiveUp, watchCall } from "./call-options.ts";
 import { ownOptions } from "../api/own-options.ts";
-import { backendChoice } from "../api/backend.ts";
+import { backendChoice, libraryBeside } from "../api/backend.ts";
+import { portableWhereHere } from "../portable/index.ts";
 import { closedFd } from "./fd-check.ts";
 import { type WorkerStdio, workerStdio } from "./worker-stdio.ts";
 
@@ -85,35 +89,10 @@ export class Worker extends Endpoint {
   constructor(module: string | URL, options: WorkerOptions) {
     options = ownOptions(options);
     const start = workerStart(module, options);
-    const { maxFrame } = start;
-    const native = loadNative();
-    const [ours, theirs] = socketPair(native, "channel");
-    let side: [number, number];
-    try {
-      side = socketPair(native, "fd socket");
-    } catch (e) {
-      native.asp_close(ours);
-      native.asp_close(theirs);
-      throw e;
-    }
-    let proc: Subprocess;
-    try {
-      const [file, args, spawnOptions] = workerSpawn(start, options, theirs, side[1]);
-      proc = spawn(file, args, spawnOptions);
-    } catch (e) {
-      native.asp_close(ours);
-      native.asp_close(side[0]);
-      throw channelNotPassed(e) ?? e;
-    } finally {
-      native.asp_close(theirs); // the child has its own now
-      native.asp_close(side[1]);
-    }
-    native.asp_set_nonblock(ours, 1);
-    native.asp_set_nonblock(side[0], 1);
-    let conn!: Connection;
+    const native = channelLibrary();
     const handlers = { frame: (f: Frame, fds: number[]) => this.#frame(f, fds), end: (e?: Error) => this.#end(e) };
-    conn = new Connection(native, getChannel(), ours, handlers, { maxFrame, side: side[0] });
-    super(conn, (fd) => native.asp_close(fd), (waiting) => {
+    const { proc, conn, closeFd } = native ? nativeChannel(native, start, options, handlers) : runtimeChannel(start, options, handlers);
+    super(conn, closeFd, (waiting) => {
       this.#waiting = waiting;
       this.#updateRef();
     });
@@ -201,7 +180,7 @@ export class Worker extends Endpoint {
     if (this.#failure) return this.#failure.then((e) => Promise.reject(e));
     if (this.#closing) return Promise.reject(new WorkerError(`worker ${this.pid} is closing`, { pid: this.pid }));
     if (o.fds?.length) {
-      const closed = closedFd(o.fds, (i) => `call("${name}"): fds[${i}]`);
+      const closed = this.conn.fdsRefused(`call("${name}")`) ?? closedFd(o.fds, (i) => `call("${name}"): fds[${i}]`);
       if (closed) return Promise.reject(closed);
     }
     let parts: Uint8Array[];
@@ -393,8 +372,87 @@ const noop = () => {};
  */
 const withoutEscapes = (text: string) => text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, "");
 
+interface OpenChannel {
+  proc: Subprocess;
+  conn: FrameChannel;
+  /** Closes an fd received on the channel that nobody took. */
+  closeFd(fd: number): void;
+}
+
+/**
+ * How this context makes workers' channels, decided once as the backend
+ * is (libraryBeside()): the library's socketpairs, with a side socket for
+ * fds, wherever it loads; else the runtime's own, through the portable
+ * backend's spawn (Node's and Bun's extra "pipe"), which passes no fds.
+ * Deno's (Deno.Command) cannot pass the channel to the child at all.
+ */
+function channelLibrary(): Native | undefined {
+  const { reason } = backendChoice();
+  if (reason !== undefined && runtime === "deno") {
+    throw new TypeError(
+      `worker(): workers need the native backend on ${runtime}: their channel is an extra fd (fd ${CHANNEL_FD}), which the portable ` +
+        `backend cannot pass to a child here (it runs because ${reason})`,
+    );
+  }
+  return libraryBeside();
+}
+
+/** The TypeError for fds given to `what` on a channel the runtime made (no library to pass them). */
+function fdsRefused(what: string): TypeError {
+  const where = portableWhereHere(runtime, backendChoice().reason ?? "");
+  return new TypeError(`${what}: fds cannot travel to or from a worker on ${where}: passing them needs the native library`);
+}
+
+/**
+ * @internal For pool(), whose calls wait before a worker has them: the
+ * TypeError a call's fds get where workers' channels pass none, or undefined.
+ */
+export function workerFdsRefused(what: string): TypeError | undefined {
+  return channelLibrary() ? undefined : fdsRefused(what);
+}
+
+/** The library's channel: a socketpair on fd 3, and a side socket the fds travel on. */
+function nativeChannel(native: Native, start: WorkerStart, options: WorkerOptions, handlers: ConnectionHandlers): OpenChannel {
+  const [ours, theirs] = socketPair(native, "channel");
+  let side: [number, number];
+  try {
+    side = socketPair(native, "fd socket");
+  } catch (e) {
+    native.asp_close(ours);
+    native.asp_close(theirs);
+    throw e;
+  }
+  let proc: Subprocess;
+  try {
+    const [file, args, spawnOptions] = workerSpawn(start, options, theirs, side[1]);
+    proc = spawn(file, args, spawnOptions);
+  } catch (e) {
+    native.asp_close(ours);
+    native.asp_close(side[0]);
+    throw e;
+  } finally {
+    native.asp_close(theirs); // the child has its own now
+    native.asp_close(side[1]);
+  }
+  native.asp_set_nonblock(ours, 1);
+  native.asp_set_nonblock(side[0], 1);
+  const conn = new Connection(native, getChannel(), ours, handlers, { maxFrame: start.maxFrame, side: side[0] });
+  return { proc, conn, closeFd: (fd) => native.asp_close(fd) };
+}
+
+/** The runtime's channel (no library): the worker's spawn makes it, an extra "pipe" on fd 3. */
+function runtimeChannel(start: WorkerStart, options: WorkerOptions, handlers: ConnectionHandlers): OpenChannel {
+  let end: number | Socket | undefined;
+  const [file, args, spawnOptions] = workerSpawn(start, options, "pipe", undefined);
+  // No end when no child was started: the channel then ends at once, and the calls say why.
+  const proc = spawnWithChannel(file, args, spawnOptions, { fd: CHANNEL_FD, take: (e) => (end = e) });
+  const conn = new SocketConnection(end, handlers, { maxFrame: start.maxFrame, refuse: fdsRefused });
+  // No fd is ever received on it.
+  return { proc, conn, closeFd: (fd) => closeSync(fd) };
+}
+
 /** A socketpair for the worker: [ours, the child's]. */
-function socketPair(native: ReturnType<typeof loadNative>, what: string): [number, number] {
+function socketPair(native: Native, what: string): [number, number] {
   const pair = new Int32Array(2);
   const r = native.asp_socketpair(new Uint8Array(pair.buffer));
   if (r < 0) {
@@ -435,13 +493,17 @@ function workerStart(module: string | URL, options: WorkerOptions): WorkerStart 
   return { href, kind, executable, env, runtimeArgs, maxFrame, ...workerStdio(options) };
 }
 
-/** The spawn of a worker whose channel and side socket are `channel` and `side` (the child's ends). */
-function workerSpawn(w: WorkerStart, options: WorkerOptions, channel: number, side: number): [string, string[], Options] {
-  const stdio = [...w.stdio];
+/**
+ * The spawn of a worker whose channel and side socket are `channel` and
+ * `side` (the child's ends); a channel the runtime makes ("pipe") has no
+ * side socket: the host is told -1, and passes no fds.
+ */
+function workerSpawn(w: WorkerStart, options: WorkerOptions, channel: number | "pipe", side: number | undefined): [string, string[], Options] {
+  const stdio: unknown[] = [...w.stdio];
   stdio[CHANNEL_FD] = channel;
   // The side socket takes the first fd after the caller's: the host is told which.
-  const sideFd = Math.max(stdio.length, CHANNEL_FD + 1);
-  stdio[sideFd] = side;
+  const sideFd = side === undefined ? -1 : Math.max(stdio.length, CHANNEL_FD + 1);
+  if (side !== undefined) stdio[sideFd] = side;
   const args = workerArgs(w.kind, w.runtimeArgs, hostPath(w.kind), w.href, sideFd);
   return [w.executable, args, {
     ...options,
@@ -461,8 +523,10 @@ function workerSpawn(w: WorkerStart, options: WorkerOptions, channel: number, si
  */
 export function checkWorker(module: string | URL, options: WorkerOptions): void {
   options = ownOptions(options);
-  // Placeholder fds: only their shape is checked.
-  const [file, args, spawnOptions] = workerSpawn(workerStart(module, options), options, 0, 0);
+  const start = workerStart(module, options);
+  // Placeholder fds: only their shape is checked (Node and Bun, which make
+  // the runtime's channel, take fd numbers too).
+  const [file, args, spawnOptions] = workerSpawn(start, options, 0, channelLibrary() ? 0 : undefined);
   checkSpawn(file, args, spawnOptions);
 }
 
@@ -478,19 +542,4 @@ function workerEnv(given: unknown, ours: Record<string, string>): unknown {
   const proto = typeof given === "object" && given !== null && !Array.isArray(given) ? Object.getPrototypeOf(given) : undefined;
   const plain = proto === Object.prototype || proto === null || (typeof process !== "undefined" && given === process.env);
   return plain ? { ...given, ...ours } : given;
-}
-
-/**
- * The portable backend's refusal of the channel's fd (Deno's own spawn
- * cannot pass extra fds), said as what it means: workers need the native
- * backend there. The user gave no stdio[3]: worker() refuses that earlier.
- */
-function channelNotPassed(e: unknown): TypeError | undefined {
-  const { reason } = backendChoice();
-  if (reason === undefined || !(e instanceof TypeError) || !e.message.startsWith(`stdio[${CHANNEL_FD}]:`)) return undefined;
-  return new TypeError(
-    `worker(): workers need the native backend on ${runtime}: their channel is an extra fd (fd ${CHANNEL_FD}), which the portable ` +
-      `backend cannot pass to a child here (it runs because ${reason})`,
-    { cause: e },
-  );
 }

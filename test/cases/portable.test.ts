@@ -1,11 +1,12 @@
 // The backend choice and the portable backend's refusals, from fresh
 // processes (so they run whichever backend the suite itself uses).
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { assert, runtimeName, test } from "../adapter.ts";
 import { fixtureCommand, runFixture } from "../fixtures.ts";
 import { nativeOnly, nativeOnlyOptions } from "../native-only.ts";
 import { repoRoot } from "../repo-root.ts";
+import { BIN, fixtureFor, kinds } from "../worker-kinds.ts";
 import { text } from "../bytes.ts";
 import type { SyncRequest } from "../../src/api/child.ts";
 import { libcMismatch, libcOf } from "../../src/ffi/libc.ts";
@@ -57,13 +58,13 @@ test("portable: ASPAWN_LIBRARY that fails to load is the error, named, on either
   }
 });
 
-/** test/fixtures/backend-choice.ts bundled (koffi left out) alone in a new directory: [the directory, the bundle]. */
-async function bundledAlone(prefix: string): Promise<[dir: string, bundle: string]> {
+/** test/fixtures/NAME.ts (backend-choice) bundled (koffi left out) alone in a new directory: [the directory, the bundle]. */
+async function bundledAlone(prefix: string, name = "backend-choice"): Promise<[dir: string, bundle: string]> {
   const dir = mkdtempSync(`${tmpdir()}/${prefix}`);
   const out = `${dir}/app.mjs`;
   const esbuild = await import("esbuild" as string);
   await esbuild.build({
-    entryPoints: [`${repoRoot}test/fixtures/backend-choice.ts`], outfile: out, bundle: true, platform: "node",
+    entryPoints: [`${repoRoot}test/fixtures/${name}.ts`], outfile: out, bundle: true, platform: "node",
     format: "esm", external: ["koffi"], logLevel: "warning",
   });
   return [dir, out];
@@ -106,6 +107,52 @@ test("portable: a Node bundle shipped with prebuilds/ but without koffi says kof
     rmSync(dir, { recursive: true });
   }
 }, 60000);
+
+test("portable: without the library, workers and pools run on Node's and Bun's own channel, which passes no fds; Deno's say they need the native backend", async () => {
+  const jobs = await fixtureFor("node"); // worker-jobs bundled, and dist/worker-host.js built
+  const [dir, out] = await bundledAlone("aspawn-nolib-worker-", "worker-no-library");
+  try {
+    // The installed package the bundle's workers run the host of, without
+    // its prebuilds: neither end can load the library (nor Node find koffi).
+    mkdirSync(`${dir}/node_modules/aspawn/dist`, { recursive: true });
+    cpSync(`${repoRoot}package.json`, `${dir}/node_modules/aspawn/package.json`);
+    cpSync(`${repoRoot}dist/worker-host.js`, `${dir}/node_modules/aspawn/dist/worker-host.js`);
+    const go = async (workerRuntime: string): Promise<any> => {
+      const cmd = runtimeName === "deno" ? ["run", "--allow-all", out] : [out];
+      const r = await run(process.execPath, [...cmd, jobs, workerRuntime], {
+        cwd: dir, env: { ASPAWN_BACKEND: "", ASPAWN_LIBRARY: "", NODE_PATH: "" }, reject: false, timeout: 60000,
+      });
+      const got = JSON.parse(r.stdout.trim().split("\n").pop() ?? "null");
+      assert.match(got?.reason ?? "", /^libaspawn\.so could not be loaded/, r.stdout + r.stderr);
+      return got;
+    };
+    if (runtimeName === "deno") {
+      const got = await go(BIN.deno);
+      assert.match(got.worker, /^TypeError: worker\(\): workers need the native backend on deno: their channel is an extra fd \(fd 3\)/);
+      assert.equal(got.pool, got.worker);
+      return;
+    }
+    const here = { node: "Node", bun: "Bun" }[runtimeName];
+    for (const kind of kinds) {
+      const got = await go(BIN[kind]);
+      const on: string = `${runtimeName} → ${kind}: ${JSON.stringify(got)}`;
+      assert.equal(got.worker, undefined, on);
+      assert.deepEqual(got.echo, { n: "2n", list: [1, "a"], bytes: [7, 8] }, on);
+      assert.equal(got.big, 8 << 20, on);
+      assert.deepEqual(got.echoed, [1, { got: "a", twice: ["a", "a"] }], on);
+      assert.deepEqual(got.selfExit, ["m", 0], on);
+      for (const [key, what] of [["sendFd", "sendFd()"], ["receiveFd", "receiveFd()"], ["callFds", 'call("echo")'], ["poolFds", 'call("echo")']] as const) {
+        assert.ok(got[key].startsWith(`TypeError: ${what}: fds cannot travel to or from a worker on the portable backend (${here}; `), `${key}: ${on}`);
+        assert.match(got[key], /: passing them needs the native library$/, on);
+      }
+      assert.match(got.workerSendFd, /^TypeError: sendFd\(\): fds cannot travel to or from this worker: its parent runs without the native library/, on);
+      assert.equal(got.exit, 0, on);
+      assert.deepEqual(got.pool, [1, 2, 3], on);
+    }
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 120000);
 
 test("portable: Deno with no permission is told of --allow-ffi as well as the --allow-run it asks for", async () => {
   if (runtimeName !== "deno") return; // Deno's permissions

@@ -346,13 +346,25 @@ test(`worker (${runtime}): a worker that cannot start (no such cwd) is returned;
   await p.terminate();
 }, 60000);
 
-test(`worker (deno, ASPAWN_BACKEND=portable): worker() says workers need the native backend, not "stdio[3]"`, async () => {
-  const r = await run(BIN.deno, ["run", "--no-check", "--allow-all", `${repoRoot}test/fixtures/worker-portable.ts`], {
-    env: { ASPAWN_BACKEND: "portable" }, reject: false, timeout: 30000,
+/** Deno's portable backend: worker() and pool() both throw the TypeError the README promises, saying why it runs. */
+async function denoPortableRefusal(permissions: string[], env: Record<string, string>, why: RegExp) {
+  const r = await run(BIN.deno, ["run", "--no-check", ...permissions, `${repoRoot}test/fixtures/worker-portable.ts`], {
+    env, reject: false, timeout: 30000,
   });
-  const out = r.stdout.trim();
-  assert.match(out, /^TypeError: worker\(\): workers need the native backend on deno: their channel is an extra fd \(fd 3\)/, `${out}\n${r.stderr}`);
-  assert.match(out, /ASPAWN_BACKEND=portable/);
+  const [w, p] = r.stdout.trim().split("\n");
+  const refusal = /^TypeError: worker\(\): workers need the native backend on deno: their channel is an extra fd \(fd 3\)/;
+  assert.match(w ?? "", refusal, `${r.stdout}\n${r.stderr}`);
+  assert.match(w!, why);
+  // pool() checks its workers' options at once: the same error, not one about stdio[3].
+  assert.equal(p, `pool: ${w}`);
+}
+
+test(`worker (deno, ASPAWN_BACKEND=portable): worker() and pool() say workers need the native backend, not "stdio[3]"`, async () => {
+  await denoPortableRefusal(["--allow-all"], { ASPAWN_BACKEND: "portable" }, /ASPAWN_BACKEND=portable/);
+}, 60000);
+
+test(`worker (deno without --allow-ffi): the portable backend runs, and worker() and pool() say workers need the native one (no LibraryLoadError)`, async () => {
+  await denoPortableRefusal(["--allow-read", "--allow-run", "--allow-env"], { ASPAWN_BACKEND: "", ASPAWN_LIBRARY: "" }, /it runs because libaspawn\.so could not be loaded/);
 }, 60000);
 
 test(`worker (${runtime}): an idle worker or pool does not keep the parent alive; a call in flight and an awaited message do`, async () => {
