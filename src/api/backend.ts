@@ -82,8 +82,8 @@ let beside: { native: Native | undefined } | undefined;
  * channel and the fds it passes), or undefined where the portable backend
  * runs because the library cannot load or serve here. Loaded with the
  * native backend; under ASPAWN_BACKEND=portable, which never tried it,
- * wherever it loads. The library a user named (ASPAWN_LIBRARY) failing is
- * their error, as for spawning.
+ * wherever it loads (a library that does not, ASPAWN_LIBRARY's too, is
+ * none: spawning there never needed it either).
  */
 export function libraryBeside(): Native | undefined {
   const { reason } = backendChoice();
@@ -94,7 +94,7 @@ export function libraryBeside(): Native | undefined {
     return (beside = { native: loadNative() }).native;
   } catch (e) {
     // Out of fds says nothing about the library: asked again next time.
-    if (!(e instanceof LibraryLoadError) || e.errno !== undefined || override()) throw e;
+    if (!(e instanceof LibraryLoadError) || e.errno !== undefined) throw e;
     return (beside = { native: undefined }).native;
   }
 }

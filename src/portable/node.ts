@@ -9,7 +9,8 @@ import type { PortablePlan, RuntimeSupport } from "./plan.ts";
 import { syncOutcome } from "./sync.ts";
 import { type Sink, type Source, StreamReader, StreamWriter } from "./pipes.ts";
 
-export const support: RuntimeSupport = { name: "Node", argv0: true, fdNumbers: true, channel: true };
+// A worker's channel is a socketpair on fd 3: Unix only (Windows gives a named pipe there).
+export const support: RuntimeSupport = { name: "Node", argv0: true, fdNumbers: true, channel: process.platform !== "win32" };
 
 const noop = () => {};
 

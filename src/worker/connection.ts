@@ -101,6 +101,8 @@ export class Connection implements FrameChannel {
   #ref = true;
   /** Every write starts at once, as Node's IPC writes (eager). */
   readonly #eager: boolean;
+  /** Why fds cannot travel here (a peer that reads without the library), if they cannot. */
+  readonly #refuse: ((what: string) => TypeError) | undefined;
   /** The largest frame either end takes: what we read is held to it, and what we send is checked against it (frame()). */
   readonly maxFrame: number;
 
@@ -109,7 +111,7 @@ export class Connection implements FrameChannel {
     channel: Channel,
     fd: number,
     handlers: ConnectionHandlers,
-    options: { maxFrame?: number; parser?: Parser; side?: number; eager?: boolean } = {},
+    options: { maxFrame?: number; parser?: Parser; side?: number; eager?: boolean; refuse?: (what: string) => TypeError } = {},
   ) {
     this.#native = native;
     this.#fd = fd;
@@ -119,6 +121,7 @@ export class Connection implements FrameChannel {
     this.#handlers = handlers;
     this.#side = options.side ?? -1;
     this.#eager = options.eager ?? false;
+    this.#refuse = options.refuse;
     if (this.#side >= 0) this.#sideWatch = new SocketWatch(channel, this.#side);
   }
 
@@ -159,8 +162,8 @@ export class Connection implements FrameChannel {
   }
 
   /** fds travel here. */
-  fdsRefused(): undefined {
-    return undefined;
+  fdsRefused(what: string): TypeError | undefined {
+    return this.#refuse?.(what);
   }
 
   /** Whether waiting on the socket keeps the process alive. */

@@ -14,6 +14,7 @@ import { closeSync } from "node:fs";
 import { getChannel } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
 import { runtime } from "../ffi/runtime.ts";
+import type { Native } from "../ffi/symbols.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
 import { makeError } from "./codec.ts";
 import { PARENT_KEY } from "./child.ts";
@@ -98,6 +99,15 @@ class Parent extends Endpoint {
   }
 }
 
+/** The library, if this process can load it; else undefined. */
+function loadedHere(): Native | undefined {
+  try {
+    return loadNative();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Our end of the channel (see the top), and how to close an fd received on it. */
 function channel(side: number, maxFrame: number, handlers: ConnectionHandlers): [FrameChannel, (fd: number) => void] {
   const none = () => {
@@ -107,6 +117,10 @@ function channel(side: number, maxFrame: number, handlers: ConnectionHandlers): 
   if (side === -1) {
     const refuse = (what: string) =>
       new TypeError(`${what}: fds cannot travel to or from this worker: its parent runs without the native library, which passing them needs`);
+    // Deno's node:net adopting an fd lost its own fds under load (connection.ts):
+    // a Deno worker reads through the reactor when it can load the library itself.
+    const native = runtime === "deno" ? loadedHere() : undefined;
+    if (native && native.asp_set_nonblock(CHANNEL_FD, 1) >= 0) return [new Connection(native, getChannel(), CHANNEL_FD, handlers, { maxFrame, refuse }), (fd) => native.asp_close(fd)];
     try {
       return [new SocketConnection(CHANNEL_FD, handlers, { maxFrame, refuse }), closeSync];
     } catch {

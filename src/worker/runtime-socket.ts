@@ -110,18 +110,35 @@ function netSocket(end: number | Socket, sink: SocketSink, writable: boolean): D
   // allowHalfOpen: at EOF, net.Socket would shut our direction down, and
   // the socket is shared with the fd we write through.
   const s = typeof end === "number" ? new Socket({ fd: end, readable: true, writable, allowHalfOpen: true }) : end;
+  // Writes not yet called back. Node calls back a write in flight at
+  // destroy() as done, and later ones with ERR_STREAM_DESTROYED: none of
+  // them reached the peer for sure, so each fails with EPIPE, as the
+  // library's channel fails its queued writes.
+  const pending = new Set<(e?: Error) => void>();
+  const fail = () => {
+    for (const settle of pending) settle(epipe());
+    pending.clear();
+  };
   s.on("data", (d: Uint8Array) => sink.data(d));
   s.on("end", () => sink.end(undefined));
-  s.on("error", (e: Error) => sink.end(e));
-  s.on("close", () => sink.end(undefined));
+  s.on("error", (e: Error) => (fail(), sink.end(e)));
+  s.on("close", () => (fail(), sink.end(undefined)));
   return {
     write: (chunk) =>
       new Promise((resolve, reject) => {
         if (s.destroyed || !s.writable) return reject(epipe());
-        s.write(chunk, (e) => (e ? reject(e) : resolve()));
+        const settle = (e?: Error) => {
+          if (!pending.delete(settle)) return; // failed already
+          e ? reject(asEnd(e) === undefined || (e as { code?: string }).code === "ERR_STREAM_DESTROYED" ? epipe() : e) : resolve();
+        };
+        pending.add(settle);
+        s.write(chunk, (e) => settle(e ?? undefined));
       }),
     setRef: (ref) => void (ref ? s.ref() : s.unref()),
-    close: () => void s.destroy(),
+    close: () => {
+      fail();
+      s.destroy();
+    },
   };
 }
 

@@ -141,6 +141,7 @@ test("portable: without the library, workers and pools run on Node's and Bun's o
       assert.equal(got.big, 8 << 20, on);
       assert.deepEqual(got.echoed, [1, { got: "a", twice: ["a", "a"] }], on);
       assert.deepEqual(got.selfExit, ["m", 0], on);
+      for (const r of got.sendsAtClose) assert.match(r, /^WorkerError: /, on);
       for (const [key, what] of [["sendFd", "sendFd()"], ["receiveFd", "receiveFd()"], ["callFds", 'call("echo")'], ["poolFds", 'call("echo")']] as const) {
         assert.ok(got[key].startsWith(`TypeError: ${what}: fds cannot travel to or from a worker on the portable backend (${here}; `), `${key}: ${on}`);
         assert.match(got[key], /: passing them needs the native library$/, on);
