@@ -52,6 +52,8 @@ export const nativeOnly = {
   "sh fallback": ["bun"],
   /** aspawn's own API refuses a script without "#!" (ENOEXEC); Node's child_process and Deno.Command, under the portable backend, run it under /bin/sh. */
   "no sh fallback": ["node", "deno"],
+  /** Deno.Command keeps an exited child's unread stdout open until it is read to its end or collected (one read at the exit does not end it). */
+  "unread output released at exit": ["deno"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;

@@ -241,7 +241,7 @@ test("spawn: an unread stdout with no output is closed at exit; with output it i
   assert.equal(await p.text(), "late\n", "output read after exit is still there");
 });
 
-test("spawn: an unread stdout with output keeps no fd once the child exited, and still reads, pipes and reports it", async () => {
+nativeTest(["unread output released at exit"], "spawn: an unread stdout with output keeps no fd once the child exited, and still reads, pipes and reports it", async () => {
   // The habit of Bun.spawn and Deno.Command: `await spawn(cmd).exited`, stdout never read.
   await spawn("echo", ["warm"]).exited; // the library's own fds, opened once
   const fds = openFds();
