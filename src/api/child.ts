@@ -30,8 +30,8 @@ export interface PipeReader {
   drain(onChunk: (chunk: Uint8Array) => void): Promise<void>;
   /** After the exit, for a pipe nobody touched: read out what it holds and close it at EOF (kept for a later reader). */
   releaseAtExit(): void;
-  /** Its fd was given to another child as a plain fd (child_process's stdio): what it holds is that child's, left alone. */
-  lend(): void;
+  /** Its owner reads it after the exit (aspawn/child_process, as Node flushes its streams, or lends the fd to another child): releaseAtExit() leaves it alone. */
+  keepAtExit(): void;
   /** Stop reading: what the pipe holds now is still read, then it ends. */
   finish(): void;
   close(): void;

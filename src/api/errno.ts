@@ -70,6 +70,7 @@ export function errnoMessage(errno: number): string {
 
 export const EAGAIN = 11;
 export const EPIPE = 32;
+export const ECONNRESET = 104;
 export const EBADF = 9;
 export const ESRCH = 3;
 export const EINTR = 4;

@@ -1,13 +1,14 @@
 /**
  * Reads a non-blocking pipe with synchronous native reads, waiting on the
  * reactor only when the pipe is empty. Nothing is read ahead of the
- * consumer: an unread pipe fills and the child blocks (backpressure).
+ * consumer while the child runs: an unread pipe fills and the child blocks
+ * (backpressure). Once it exited, releaseAtExit() takes what is left.
  *
  * Chunks are copied out of a reusable 64 KiB buffer when small; a read that
  * fills more than half of it hands the buffer itself over and a new one is
  * made, so large transfers are not copied twice.
  */
-import { EAGAIN } from "./errno.ts";
+import { EAGAIN, ECONNRESET } from "./errno.ts";
 import { concat } from "./output.ts";
 import { fdError, PipeEnd } from "./pipe-end.ts";
 
@@ -27,7 +28,7 @@ export class FdReader extends PipeEnd {
   #buf: Uint8Array | undefined;
   #chunk = CHUNK;
   #touched = false;
-  #lent = false;
+  #kept = false;
   #endedUnread = false;
   #prefetched: Uint8Array | undefined;
   /** After finish(): bytes still to read before the end. */
@@ -67,24 +68,41 @@ export class FdReader extends PipeEnd {
    * holds and close it at EOF, keeping the bytes for whoever reads later.
    * `await spawn(cmd).exited` leaves stdout unread; without this each such
    * child kept an fd until garbage collection, and a loop of them ran out
-   * of fds (EMFILE). What is read is at most a pipe's worth: an untouched
-   * pipe keeps the kernel's size. A descendant that still holds the pipe
-   * (no EOF) keeps it open, and the bytes wait in front of its next ones.
+   * of fds (EMFILE). What is read is what the pipe holds now (FIONREAD)
+   * and one read more, to see the EOF: a descendant that still holds the
+   * pipe and writes on cannot keep us reading. Then the pipe stays open,
+   * and the bytes wait in front of its next ones. Never throws: a failed
+   * read is left for the reader that comes (the pipe is closed by then).
    */
   releaseAtExit(): void {
-    if (this.#touched || this.#lent || this.#prefetched || this.handle < 0) return;
+    if (this.#touched || this.#kept || this.#prefetched || this.handle < 0) return;
     const chunks: Uint8Array[] = [];
     let size = 0, chunk: Uint8Array | null | undefined;
-    while ((chunk = this.#tryRead(false))) {
-      chunks.push(chunk);
-      size += chunk.length;
+    let budget = Math.max(this.native.asp_readable(this.handle), 0);
+    try {
+      do {
+        chunk = this.#tryRead(false, false);
+        if (chunk) {
+          chunks.push(chunk);
+          size += chunk.length;
+          budget -= chunk.length;
+        }
+      } while (chunk && budget > 0);
+      // What it held is read: one read more tells EOF (null) from a pipe still held (undefined, or a chunk).
+      if (chunk) {
+        chunk = this.#tryRead(false, false);
+        if (chunk) chunks.push(chunk), (size += chunk.length);
+      }
+    } catch {
+      chunk = undefined;
     }
     if (size) this.#prefetched = concat(chunks, size);
     else if (chunk === null) this.#endedUnread = true;
   }
 
-  lend(): void {
-    this.#lent = true;
+  /** Its owner reads it after the exit, or gave its fd to another child (aspawn/child_process): releaseAtExit() leaves it alone. */
+  keepAtExit(): void {
+    this.#kept = true;
   }
 
   /**
@@ -117,7 +135,7 @@ export class FdReader extends PipeEnd {
    * with `arm` its watch is armed (by the same native call) for the caller
    * to await.
    */
-  #tryRead(arm: boolean): Uint8Array | null | undefined {
+  #tryRead(arm: boolean, grow = true): Uint8Array | null | undefined {
     const early = this.#prefetched;
     if (early) {
       this.#prefetched = undefined;
@@ -134,7 +152,7 @@ export class FdReader extends PipeEnd {
     const n = this.ready.read(buf, size, arm && this.#budget === undefined, true);
     if (n > 0 && this.#budget !== undefined) this.#budget -= n;
     if (n > 0) {
-      if (n === CHUNK && size === CHUNK) {
+      if (grow && n === CHUNK && size === CHUNK) {
         this.#chunk = BULK_CHUNK;
         this.native.asp_pipe_size(this.handle, BULK_PIPE); // best effort
       }
@@ -152,6 +170,11 @@ export class FdReader extends PipeEnd {
       return null;
     }
     if (this.endsAt(-n)) return null;
+    if (-n === ECONNRESET) {
+      // A socketpair whose peer closed with bytes of ours unread: the end, as EOF.
+      this.close();
+      return null;
+    }
     this.close();
     throw fdError(-n, "read");
   }

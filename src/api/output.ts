@@ -15,7 +15,9 @@ export class Collector {
     readonly max: number,
     private readonly onExceeded: (c: Collector) => void,
     private readonly all?: Interleaved,
-  ) {}
+  ) {
+    all?.from(this);
+  }
   add = (chunk: Uint8Array) => {
     chunk = this.take(chunk);
     if (!chunk.length) return;
@@ -49,6 +51,12 @@ export class Interleaved {
   #size = 0;
   /** By stream: the start of a character its last read cut short. */
   readonly #cuts = new Map<object, Uint8Array>();
+  readonly #order: object[] = [];
+
+  /** A stream of it, in the order a character still cut short at the end is added (sync.c: stdout, then stderr). */
+  from(stream: object): void {
+    if (!this.#order.includes(stream)) this.#order.push(stream);
+  }
 
   add(from: object, chunk: Uint8Array): void {
     let held = this.#cuts.get(from);
@@ -66,7 +74,10 @@ export class Interleaved {
 
   /** All of it; a character still cut short is kept as it came. */
   bytes(): Uint8Array {
-    for (const held of this.#cuts.values()) this.#push(held);
+    for (const stream of this.#order) {
+      const held = this.#cuts.get(stream);
+      if (held) this.#push(held);
+    }
     this.#cuts.clear();
     return concat(this.#chunks, this.#size);
   }

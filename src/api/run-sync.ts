@@ -144,7 +144,12 @@ function withoutEventLoop(o: RunOptions, shown: () => string): RunOptions {
 /** The command line a StreamError names, as run() shows it (after shell and preferLocal): made only for the error. */
 function shownAs(file: string, args: readonly string[], o: RunOptions): () => string {
   return () => {
-    const c = rewritesCommand(o) ? command(file, args, o) : { file, args };
+    let c: { file: string; args: readonly string[] } = { file, args };
+    try {
+      if (rewritesCommand(o)) c = command(file, args, o);
+    } catch {
+      // a bad shell or preferLocal: its TypeError comes later, the stream's error first
+    }
     return commandLine(c.file, c.args);
   };
 }

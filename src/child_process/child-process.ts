@@ -129,10 +129,7 @@ export class ChildProcess extends EventEmitter {
     };
     lend(true);
     if (lent.length) this.once("exit", () => lend(false)).once("error", () => this.#gone && lend(false));
-    for (const s of lent) {
-      usedAsStdio.add(s);
-      if (s instanceof PipeReadable) s.lend();
-    }
+    for (const s of lent) usedAsStdio.add(s);
     let sub: Subprocess;
     try {
       sub = aspawn(file, this.spawnargs.slice(1), lib);
@@ -322,13 +319,6 @@ export class ChildProcess extends EventEmitter {
     }
   }
 
-  /**
-   * A pipe of an unref'd child ended while it runs: its exit is most likely
-   * on the way (a dying process's fds close before its parent is told).
-   * Node sees both in one turn of its loop; ours come apart, so the loop
-   * is held a moment for the exit, and `exit` and `close` (exec's
-   * callback) are not lost.
-   */
   /** Until `exit` is emitted, at most EXIT_AFTER_EOF_MS; undefined once it was. */
   #untilExit = (): Promise<void> | undefined => {
     if (this.#exitEmitted === undefined) {
@@ -352,6 +342,13 @@ export class ChildProcess extends EventEmitter {
     this.#exitEmitted = undefined;
   }
 
+  /**
+   * A pipe of an unref'd child ended while it runs: its exit is most likely
+   * on the way (a dying process's fds close before its parent is told).
+   * Node sees both in one turn of its loop; ours come apart, so the loop
+   * is held a moment for the exit, and `exit` and `close` (exec's
+   * callback) are not lost.
+   */
   #holdForExit(): void {
     if (this.#unrefd && !this.#gone && !this.#exitHold) this.#exitHold = setTimeout(() => {}, EXIT_AFTER_EOF_MS);
   }

@@ -270,7 +270,7 @@ export class Channel {
       if (out.release) this.#pending = { message, out, callback, retransmissions: 0 };
     }
     // As Node's: false once 128 KiB wait to be written (the child is over two reads behind).
-    return !this.#conn?.backlogAtLeast(BACKLOG_MAX);
+    return (this.#conn?.backlog ?? 0) < BACKLOG_MAX;
   }
 
   #wait(q: Queued): boolean {

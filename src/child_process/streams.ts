@@ -41,6 +41,9 @@ export class PipeReadable extends Readable {
     this.#reader = reader;
     this.#gate = gate;
     this.#beforeClose = beforeClose;
+    // This module drains it after the exit as Node does (#flushStdio), or
+    // lends its fd to another child (kIsUsedAsStdio): not read out at the exit.
+    reader.keepAtExit();
   }
 
   override _read(): void {
@@ -103,11 +106,6 @@ export class PipeReadable extends Readable {
   /** The pipe's fd while open (-1 after): passed as is when the stream is another child's stdio. */
   get fd(): number {
     return this.#reader.fd;
-  }
-
-  /** Passed as another child's stdio: what the pipe holds is that child's (Node's kIsUsedAsStdio). */
-  lend(): void {
-    this.#reader.lend();
   }
 }
 

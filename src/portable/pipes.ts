@@ -34,6 +34,8 @@ export class StreamReader implements PipeReader {
   readonly fd = -1;
   #source: Source | undefined;
   #touched = false;
+  /** keepAtExit(): its owner reads it after the exit. */
+  #kept = false;
   #endedUnread = false;
   #onClose: (() => void) | undefined;
   /** finish() was called: read what arrives at once, then end. */
@@ -84,17 +86,18 @@ export class StreamReader implements PipeReader {
     for (let chunk; (chunk = await this.read());) onChunk(chunk);
   }
 
+  keepAtExit(): void {
+    this.#kept = true;
+  }
+
   /**
    * After the exit, for a pipe nobody touched: one read, so that a pipe at
    * EOF is closed now (the runtimes keep its fd until it is read or
    * collected); a chunk read is kept for the next reader.
    */
-  /** No fd to give another child (fd is -1): nothing is ever lent. */
-  lend(): void {}
-
   releaseAtExit(): void {
     const source = this.#source;
-    if (this.#touched || !source || this.#early) return;
+    if (this.#touched || this.#kept || !source || this.#early) return;
     const early = source.read();
     this.#early = early;
     early.then((chunk) => {

@@ -81,6 +81,12 @@ interface Pending {
   done: (error?: Error) => void;
 }
 
+function partsSize(parts: readonly Uint8Array[]): number {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  return size;
+}
+
 export class Connection implements FrameChannel {
   readonly #native: Native;
   readonly #watch: SocketWatch;
@@ -90,6 +96,8 @@ export class Connection implements FrameChannel {
   /** fds received whose FD frame is not parsed yet. */
   #fds: number[] = [];
   #queue: Pending[] = [];
+  /** The bytes of #queue not yet written: kept as they change, read on every IPC send(). */
+  #queued = 0;
   #writing = false;
   /** A write loop is due in a microtask. */
   #flushing = false;
@@ -150,11 +158,9 @@ export class Connection implements FrameChannel {
     if (!this.#ref) this.#reader.setRef(false);
   }
 
-  /** Whether at least `bytes` wait to be written (counted up to there: the answer costs no more). */
-  backlogAtLeast(bytes: number): boolean {
-    let size = 0;
-    for (const p of this.#queue) for (const part of p.parts) if ((size += part.length) >= bytes) return true;
-    return false;
+  /** Bytes queued and not yet written (Node's writeQueueSize). */
+  get backlog(): number {
+    return this.#queued;
   }
 
   get closed(): boolean {
@@ -196,6 +202,7 @@ export class Connection implements FrameChannel {
       if (this.#fd < 0) return reject(fdError(32, "write")); // EPIPE
       const p: Pending = { parts, fds, owned: false, done: (e) => (e ? reject(e) : resolve()) };
       this.#queue.push(p);
+      this.#queued += partsSize(parts);
       if (this.#writing) {
         // The loop is waiting for room: p goes after what is queued.
       } else if (!fds.length && !this.#eager) {
@@ -224,6 +231,7 @@ export class Connection implements FrameChannel {
     const copies = copyFds(this.#native, p.fds);
     if (copies instanceof Error) {
       this.#queue.splice(this.#queue.indexOf(p), 1);
+      this.#queued -= partsSize(p.parts); // none of it went
       p.done(copies);
       return false;
     }
@@ -255,6 +263,7 @@ export class Connection implements FrameChannel {
             const n = this.#native.asp_send_fds(this.#fd, chunk, chunk.length, fdBytes, p.fds.length);
             if (n > 0) {
               off += n;
+              this.#queued -= n;
               this.#release(p); // they went with the first byte sent
             } else if (n === -EAGAIN) {
               // Nothing of p went yet: without its fds it can leave the queue.
@@ -283,7 +292,7 @@ export class Connection implements FrameChannel {
     const q = this.#queue;
     let n = 0, size = 0;
     for (; n < q.length && !q[n]!.fds.length; n++) {
-      const bytes = q[n]!.parts.reduce((sum, part) => sum + part.length, 0);
+      const bytes = partsSize(q[n]!.parts);
       if (size + bytes > COALESCE_MAX) break;
       size += bytes;
     }
@@ -436,6 +445,7 @@ export class Connection implements FrameChannel {
     }
     for (const f of this.#fds.splice(0)) this.#native.asp_close(f);
     const queued = this.#queue.splice(0);
+    this.#queued = 0;
     for (const p of queued) {
       this.#release(p);
       p.done(fdError(32, "write"));

@@ -263,6 +263,26 @@ nativeTest(["unread output released at exit"], "spawn: an unread stdout with out
   assert.equal(await d.text(), "first\nlater\n");
 });
 
+nativeTest(["extra pipes"], "spawn: a socketpair reset at the child's exit (it left our bytes unread) ends its reader; exited settles", async () => {
+  const p = spawn("sh", ["-c", "sleep 0.2; echo hi >&3; exit 0"], { stdio: ["ignore", "ignore", "inherit", "pipe"] });
+  const w = (p.stdio[3] as { writable: WritableStream<Uint8Array> }).writable.getWriter();
+  await w.write(new TextEncoder().encode("unread!\n"));
+  w.releaseLock();
+  const status = await p.exited;
+  assert.equal(status.exitCode, 0);
+});
+
+nativeTest(["unread output released at exit"], "spawn: what an exited child's unread pipe holds is read at the exit, not what a descendant goes on writing", async () => {
+  const p = spawn("sh", ["-c", "head -c 100000000 /dev/zero 2>/dev/null & echo $! >&2; sleep 0.1; exit 0"], { stderr: "pipe" });
+  await p.exited;
+  const pid = Number(await new Response(p.stderr).text());
+  process.kill(pid, "SIGKILL");
+  // Read at the exit: at most what the pipe held then (64 KiB) and one read
+  // more; and the pipe not grown meanwhile (it held 64 KiB at the kill).
+  const size = (await new Response(p.stdout).arrayBuffer()).byteLength;
+  assert.ok(size <= 3 * 65536, `${size} bytes read by the exit's reading and after it`);
+});
+
 test("spawn: unref'd children are still reported while something else keeps the process alive", async () => {
   const keepAlive = setInterval(() => {}, 1000);
   try {
