@@ -54,6 +54,8 @@ export const nativeOnly = {
   "no sh fallback": ["node", "deno"],
   /** Deno.Command keeps an exited child's unread stdout open until it is read to its end or collected (one read at the exit does not end it). */
   "unread output released at exit": ["deno"],
+  /** Bun.spawn reads a child's stdout ahead of its reader, into memory, for as long as the child writes. */
+  "no read-ahead": ["bun"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;

@@ -272,15 +272,16 @@ nativeTest(["extra pipes"], "spawn: a socketpair reset at the child's exit (it l
   assert.equal(status.exitCode, 0);
 });
 
-nativeTest(["unread output released at exit"], "spawn: what an exited child's unread pipe holds is read at the exit, not what a descendant goes on writing", async () => {
+nativeTest(["unread output released at exit", "no read-ahead"], "spawn: what an exited child's unread pipe holds is read at the exit, not what a descendant goes on writing", async () => {
   const p = spawn("sh", ["-c", "head -c 100000000 /dev/zero 2>/dev/null & echo $! >&2; sleep 0.1; exit 0"], { stderr: "pipe" });
   await p.exited;
   const pid = Number(await new Response(p.stderr).text());
   process.kill(pid, "SIGKILL");
-  // Read at the exit: at most what the pipe held then (64 KiB) and one read
-  // more; and the pipe not grown meanwhile (it held 64 KiB at the kill).
+  // Read at the exit: what the pipe held then (64 KiB) and one read more;
+  // the pipe not grown meanwhile (about 64 KiB in it at the kill, a page
+  // more in flight). Reading until empty, as before, took 1-22 MB here.
   const size = (await new Response(p.stdout).arrayBuffer()).byteLength;
-  assert.ok(size <= 3 * 65536, `${size} bytes read by the exit's reading and after it`);
+  assert.ok(size <= 4 * 65536, `${size} bytes read by the exit's reading and after it`);
 });
 
 test("spawn: unref'd children are still reported while something else keeps the process alive", async () => {
