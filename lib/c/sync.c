@@ -230,6 +230,8 @@ static size_t utf8_cut(const uint8_t *b, size_t n)
 static int keep_both(struct job *j, const uint8_t *b, size_t n)
 {
 	struct kept *all = &j->kept[2];
+	if (n == 0)
+		return 0; /* a read that was all the start of a character: nothing yet (and buf may still be NULL) */
 	if (all->cap - all->len < n && grow(all, all->len + n) < 0) {
 		j->nomem = 1;
 		return -1;
