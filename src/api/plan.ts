@@ -237,6 +237,14 @@ function keep(key: number, sh: boolean, file: string, args: readonly string[], e
   last = { key, sh, file, args: Object.freeze(args.slice()), env, plan: keptPlan(p) };
 }
 
+/** Each defaults object's socketpair twin, made once (not per spawn of aspawn/child_process). */
+const socketTwins = new WeakMap<StdioDefaults, StdioDefaults>();
+function withSockets(d: StdioDefaults): StdioDefaults {
+  let twin = socketTwins.get(d);
+  if (!twin) socketTwins.set(d, (twin = Object.freeze({ ...d, socketPipes: true })));
+  return twin;
+}
+
 function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defaults: StdioDefaults): Plan {
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty");
@@ -248,7 +256,7 @@ function encode(w: RequestWriter, file: unknown, args: unknown, o: Options, defa
     throw new TypeError("detached is node:child_process's option: here it is setsid: true (a session of its own, which outlives this process)");
   }
   // The socketpairs of aspawn/child_process are a default of its own: its key and its checks see them.
-  if ((o as { [socketStdio]?: unknown })[socketStdio] === true && !defaults.socketPipes) defaults = { ...defaults, socketPipes: true };
+  if ((o as { [socketStdio]?: unknown })[socketStdio] === true && !defaults.socketPipes) defaults = withSockets(defaults);
   const key = stepsKey(o, defaults), hit = key < 0 ? undefined : stepCache.get(key);
   const f = file as string, sh = (o as { [shFallback]?: unknown })[shFallback] === true;
   const env = hit && o.env === undefined && o.clearEnv === undefined && o.argv0 === undefined ? inheritedEnvStamp() : undefined;

@@ -78,7 +78,7 @@ export function spawnWith(
   // The user's streams are pumped by Subprocess whatever the backend: it gets pipes.
   const pumped = pumpsOf(options, defaults);
   if (pumped) options = pumped.options;
-  const child = backend().start({ file, args, options, defaults, ...(channel && { channel }) });
+  const child = backend().start(channel === undefined ? { file, args, options, defaults } : { file, args, options, defaults, channel });
   return new Subprocess({
     child,
     file,

@@ -81,6 +81,21 @@ interface Pending {
   done: (error?: Error) => void;
 }
 
+/**
+ * A channel's end, told once: at EOF it is closed, then the handlers hear
+ * it. An error is heard while the socket is still open: a worker that broke
+ * the protocol is killed (worker.ts) before our close can reach it as an
+ * EOF, on which it would exit by itself (a race a loaded host lost).
+ */
+export function endChannel(error: Error | undefined, channel: { close(): void }, handlers: ConnectionHandlers): void {
+  if (!error) {
+    channel.close();
+    return handlers.end(undefined);
+  }
+  handlers.end(error);
+  channel.close();
+}
+
 function partsSize(parts: readonly Uint8Array[]): number {
   let size = 0;
   for (const part of parts) size += part.length;
@@ -419,15 +434,7 @@ export class Connection implements FrameChannel {
   #finish(error: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (!error) {
-      this.close();
-      return this.#handlers.end(undefined);
-    }
-    // An error is heard while the socket is still open: a worker that broke
-    // the protocol is killed (worker.ts) before our close can reach it as an
-    // EOF, on which it would exit by itself (a race a loaded host lost).
-    this.#handlers.end(error);
-    this.close();
+    endChannel(error, this, this.#handlers);
   }
 
   /** Close the socket: queued writes fail, received fds nobody took are closed. */

@@ -9,7 +9,7 @@
  */
 import type { Socket } from "node:net";
 import { fdError } from "../api/pipe-end.ts";
-import type { ConnectionHandlers, FrameChannel } from "./connection.ts";
+import { type ConnectionHandlers, endChannel, type FrameChannel } from "./connection.ts";
 import { DEFAULT_MAX_FRAME, FrameParser, Kind, ProtocolError } from "./protocol.ts";
 import { type DuplexSocket, openDuplexSocket } from "./runtime-socket.ts";
 
@@ -95,14 +95,7 @@ export class SocketConnection implements FrameChannel {
   #finish(error: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (!error) {
-      this.close();
-      return this.#handlers.end(undefined);
-    }
-    // Heard while the socket is open, as Connection does: a worker that
-    // broke the protocol is killed before our close reaches it.
-    this.#handlers.end(error);
-    this.close();
+    endChannel(error, this, this.#handlers);
   }
 
   /** Close the socket: queued writes fail (EPIPE), the other end reads EOF. */
