@@ -24,7 +24,15 @@
  *     read twice); then unsetenv of a name nobody sets, which takes and
  *     releases glibc's envlock, so a setenv or clearenv that was under way
  *     has stored its new array when it returns: if environ is still the
- *     array we read, that array was never freed under us. Then the strings,
+ *     array we read, that array was never freed under us — unless it moved
+ *     away and back meanwhile (realloc freed it, its memory served someone
+ *     else, a later realloc returned the same address: the likely way a
+ *     loaded Deno parent, whose Worker appended names, once gave a child
+ *     an empty environment; test_environ.c makes it happen). So environ
+ *     is also looked at between the reads, and a reading during which this
+ *     thread was switched out (its context switch count moved) is done
+ *     again: a move and a move back need two setenv calls, each a scan of
+ *     the whole array, within one read of a slice of it. Then the strings,
  *     by whole pages (one range per page run, not per string), and each
  *     name kept once. Every variable is as before or after each change.
  *   check (every spawn): one process_vm_readv of the array and of the pages
@@ -45,6 +53,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include "internal.h"
 
@@ -375,7 +384,8 @@ static long read_strings(char *const *ptrs, uint32_t n, uint32_t *off, uint32_t 
  * where process_vm_readv pins pages per range). unsetenv shifts entries
  * down, sweeping upwards: a reader going down meets the sweep once, so an
  * entry present throughout is read once or twice, never skipped (going up,
- * a sweep overtaking the reader skips one). Returns 0, -EFAULT, -errno.
+ * a sweep overtaking the reader skips one). Returns 0, -EFAULT, -EAGAIN
+ * (environ moved), -errno.
  */
 static long read_down(char **e, size_t n, struct buf *b)
 {
@@ -408,6 +418,8 @@ static long read_down(char **e, size_t n, struct buf *b)
 		for (j = 0; j < k; j++)
 			((char **)b->p)[top - 1 - j] = tmp[j];
 		top -= k;
+		if (load_environ() != e)
+			return -ASP_EAGAIN; /* moved: maybe back by the end (above) */
 	}
 	((char **)b->p)[n] = 0;
 	return 0;
@@ -431,6 +443,16 @@ static int cmp_entry(const void *x, const void *y)
 	return c ? c : (i > j) - (i < j);
 }
 
+/* This thread's context switches so far (-1 where getrusage is denied:
+ * then the check is environ's samples alone). */
+static long context_switches(void)
+{
+	struct rusage u;
+	if (getrusage(RUSAGE_THREAD, &u) < 0)
+		return -1;
+	return u.ru_nvcsw + u.ru_nivcsw;
+}
+
 /*
  * Read environ's array: counted, then read top down (read_down); if glibc
  * has not replaced it when the barrier returns, it was never freed under
@@ -440,7 +462,7 @@ static int cmp_entry(const void *x, const void *y)
 static int read_array_stable(char ***e, char ***a, uint32_t *m)
 {
 	char **e1 = load_environ();
-	long n = 0, r = 0;
+	long n = 0, r = 0, before;
 	*a = 0;
 	*m = 0;
 	if (e1) {
@@ -449,20 +471,25 @@ static int read_array_stable(char ***e, char ***a, uint32_t *m)
 		r = open_pipe();
 		if (r < 0)
 			return (int)r;
-		e1 = load_environ();
-		n = e1 ? read_array(e1, current ? current->n + 1 : 64, &arr1) : 0;
+	}
+	before = context_switches();
+	e1 = load_environ();
+	if (e1) {
+		n = read_array(e1, current ? current->n + 1 : 64, &arr1);
 		if (n >= 0 && n > 0x3fffffff)
 			return -ASP_E2BIG;
-		if (n >= 0 && e1)
-			r = read_down(e1, (size_t)n, &arr2);
+		if (n >= 0)
+			r = load_environ() == e1 ? read_down(e1, (size_t)n, &arr2) : -ASP_EAGAIN;
 		if (n == -ASP_EFAULT || r == -ASP_EFAULT)
 			return -ASP_EAGAIN;
 		if (n < 0 || r < 0)
 			return n < 0 ? (int)n : (int)r;
-		*a = e1 ? (char **)arr2.p : 0;
+		*a = (char **)arr2.p;
 		while (*m < (uint32_t)n && (*a)[*m])
 			(*m)++;
 	}
+	if (context_switches() != before)
+		return -ASP_EAGAIN;
 	/* Any setenv or clearenv under way while we read has stored its new
 	 * array once this returns (it takes glibc's envlock). */
 	unsetenv(BARRIER_NAME);

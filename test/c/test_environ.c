@@ -8,6 +8,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,9 +24,11 @@ extern int test_scale;
 
 /* Over glibc's mmap threshold (128 KiB of pointers): a move of the array by
  * realloc (mremap) unmaps the old one under a reader. */
-enum { FILL = 20000, MAX_INDEX = 4 << 20 };
+enum { FILL = 20000, HEAP_FILL = 3000, MAX_INDEX = 4 << 20 };
 
 static volatile int stop;
+/* No variable of ours: what fills memory that is not the array (below). */
+static char junk[] = "ASPT_JUNK=1";
 
 static void fill_name(char *buf, size_t n, unsigned k) { snprintf(buf, n, "ASPT_F%07u", k); }
 
@@ -109,6 +114,8 @@ static int consistent(char *text, uint8_t *seen)
 			x++;
 		} else if (strcmp(line, "ASPT_STABLE=1") == 0) {
 			stable++;
+		} else if (strcmp(line, junk) == 0) {
+			ok = 0; /* another allocation's data read as entries */
 		}
 	}
 	if (count)
@@ -120,82 +127,223 @@ static int consistent(char *text, uint8_t *seen)
 	return 0;
 }
 
-static void concurrent_setenv(void)
-{
-	char **saved = environ, **keep, **big, *fill;
-	size_t nsaved = 0, i, n = 0;
-	int spawns = 0, bad = 0, errors = 0, first_error = 0;
-	long long ms = 3000 / test_scale;
-	uint8_t *seen = calloc(MAX_INDEX, 1);
-	struct timespec t0, t;
-	pthread_t th;
-	struct req r;
+/* A large environment of our own: the one we had, FILL_COUNT ASPT_F
+ * variables, ASPT_X=a and ASPT_STABLE=1. */
+struct big_env {
+	char **keep, **big, *fill;
+	size_t nsaved, n, x; /* x: ASPT_X's index */
+};
 
-	while (saved[nsaved])
-		nsaved++;
+static void big_env_make(struct big_env *b, size_t fill_count)
+{
+	char **saved = environ;
+	size_t i;
+	b->nsaved = 0;
+	while (saved[b->nsaved])
+		b->nsaved++;
 	/* The strings stay valid (glibc never frees environment strings), not
 	 * the array: keep the pointers, to restore our environment after. */
-	keep = malloc((nsaved + 1) * sizeof *keep);
-	memcpy(keep, saved, (nsaved + 1) * sizeof *keep);
-	/* The large environment in one go (FILL setenv calls would each scan
-	 * the array); setenv then copies it into an array of its own. */
-	fill = malloc((size_t)FILL * 16);
-	big = malloc((nsaved + FILL + 2) * sizeof *big);
-	for (i = 0; i < nsaved; i++)
-		big[n++] = saved[i];
-	for (i = 0; i < FILL; i++) {
-		char *s = fill + i * 16;
+	b->keep = malloc((b->nsaved + 1) * sizeof *b->keep);
+	memcpy(b->keep, saved, (b->nsaved + 1) * sizeof *b->keep);
+	/* The large environment in one go (fill_count setenv calls would each
+	 * scan the array). */
+	b->fill = malloc(fill_count * 16);
+	b->big = malloc((b->nsaved + fill_count + 3) * sizeof *b->big);
+	b->n = 0;
+	for (i = 0; i < b->nsaved; i++)
+		b->big[b->n++] = saved[i];
+	for (i = 0; i < fill_count; i++) {
+		char *s = b->fill + i * 16;
 		snprintf(s, 16, "ASPT_F%07u=f", (unsigned)i);
-		big[n++] = s;
+		b->big[b->n++] = s;
 	}
-	big[n++] = "ASPT_STABLE=1";
-	big[n] = 0;
-	environ = big;
-	setenv("ASPT_X", "a", 1);
+	b->x = b->n;
+	b->big[b->n++] = "ASPT_X=a";
+	b->big[b->n++] = "ASPT_STABLE=1";
+	b->big[b->n] = 0;
+	environ = b->big;
+}
 
+static void big_env_restore(struct big_env *b)
+{
+	size_t i;
+	clearenv();
+	for (i = 0; i < b->nsaved; i++)
+		putenv(b->keep[i]);
+	free(b->keep);
+	free(b->big);
+	free(b->fill);
+}
+
+/* Spawns `env` for 3 s (at least 3 times), each child's environment
+ * checked: the count of those inconsistent and of failed spawns. */
+struct tally {
+	int spawns, bad, errors, first_error;
+};
+
+static void spawn_for_a_while(struct tally *t)
+{
+	long long ms = 3000 / test_scale;
+	uint8_t *seen = calloc(MAX_INDEX, 1);
+	struct timespec t0, now;
+	struct req r;
 	/* env, not a shell: a shell imports 20 000 variables slowly enough to
 	 * bound the number of spawns this test gets in. */
 	req_begin(&r, "/usr/bin/env", ASP_REQ_INHERIT_ENV);
 	req_arg(&r, "env");
 	req_capture(&r);
 	req_end(&r);
-
-	pthread_create(&th, 0, mutate, 0);
+	memset(t, 0, sizeof *t);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		struct asp_wait_result w;
 		char *text;
 		size_t len;
 		int e = spawn_env(&r, &text, &len, &w);
-		spawns++;
+		t->spawns++;
 		if (e < 0) {
-			errors++;
-			first_error = first_error ? first_error : e;
+			t->errors++;
+			t->first_error = t->first_error ? t->first_error : e;
 		} else {
 			if (w.si_code != 1 || w.code != 0 || !consistent(text, seen))
-				bad++;
+				t->bad++;
 			free(text);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		/* At least 3 spawns, however slow the machine (an emulated arm64
 		 * VM manages fewer in the time). */
-	} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms || spawns < 3);
+	} while ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 < ms || t->spawns < 3);
+	free(r.buf);
+	free(seen);
+	fprintf(stderr, "    %d spawns: %d inconsistent, %d failed (first %d)\n", t->spawns, t->bad, t->errors,
+		t->first_error);
+}
+
+static void concurrent_setenv(void)
+{
+	struct big_env b;
+	struct tally t;
+	pthread_t th;
+	big_env_make(&b, FILL);
+	setenv("ASPT_X", "a", 1); /* setenv copies the array into one of its own */
+	stop = 0;
+	pthread_create(&th, 0, mutate, 0);
+	spawn_for_a_while(&t);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 	pthread_join(th, 0);
-	free(r.buf);
+	CHECK_EQ_INT(t.bad, 0);
+	CHECK_EQ_INT(t.errors, 0);
+	big_env_restore(&b);
+}
 
-	fprintf(stderr, "    %d spawns: %d inconsistent, %d failed (first %d)\n", spawns, bad, errors, first_error);
-	CHECK_EQ_INT(bad, 0);
-	CHECK_EQ_INT(errors, 0);
+/*
+ * The array moving away and back while a copy reads it, its memory someone
+ * else's meanwhile (realloc can do this: it frees the array, the memory
+ * serves another allocation, a later realloc returns the same address; a
+ * Deno parent whose Worker appended names once gave a child an empty
+ * environment so). Here on purpose: every 100 us the spawning thread is
+ * stopped wherever a signal finds it (now and then in the middle of a
+ * copy); environ points to a copy while the array's slots hold pointers to
+ * a string that is no variable of ours; the thread runs on for 20 us; it
+ * is stopped again, the array restored (ASPT_X changed,
+ * so that the next spawn copies anew) and environ pointed back at it. A
+ * copy that compares environ only before and after its reads takes in what
+ * it read meanwhile. Plain assignments to environ, no setenv: what a move
+ * and a move back look like to the reader.
+ */
+static sem_t paused, resumed;
 
-	/* Our environment as before. */
-	clearenv();
-	for (i = 0; i < nsaved; i++)
-		putenv(keep[i]);
-	free(keep);
-	free(big);
-	free(fill);
-	free(seen);
+static void on_pause(int sig)
+{
+	int saved = errno;
+	(void)sig;
+	sem_post(&paused);
+	while (sem_wait(&resumed) < 0 && errno == EINTR)
+		;
+	errno = saved;
+}
+
+struct bounce {
+	pthread_t reader;
+	struct big_env *b;
+	char **away;
+	unsigned episodes;
+};
+
+static void pause_reader(const struct bounce *bo)
+{
+	pthread_kill(bo->reader, SIGUSR1);
+	while (sem_wait(&paused) < 0 && errno == EINTR)
+		;
+}
+
+static void spin_us(long us)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000 + (t.tv_nsec - t0.tv_nsec) / 1000 < us);
+}
+
+static void *bounce(void *arg)
+{
+	struct bounce *bo = arg;
+	char **home = bo->b->big;
+	size_t n = bo->b->n, i;
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		struct timespec gap = {0, 100000};
+		nanosleep(&gap, 0);
+		pause_reader(bo);
+		memcpy(bo->away, home, (n + 1) * sizeof *home);
+		__atomic_store_n(&environ, bo->away, __ATOMIC_RELEASE);
+		for (i = 0; i < n; i++)
+			home[i] = junk;
+		sem_post(&resumed);
+		spin_us(20); /* a read or two, not all of them */
+		pause_reader(bo);
+		memcpy(home, bo->away, (n + 1) * sizeof *home);
+		home[bo->b->x] = bo->episodes++ % 2 ? "ASPT_X=a" : "ASPT_X=b";
+		__atomic_store_n(&environ, home, __ATOMIC_RELEASE);
+		sem_post(&resumed);
+	}
+	return 0;
+}
+
+static void array_moves_away_and_back(void)
+{
+	struct sigaction sa, old;
+	struct big_env b;
+	struct bounce bo;
+	struct tally t;
+	pthread_t th;
+	big_env_make(&b, HEAP_FILL);
+	bo.reader = pthread_self();
+	bo.b = &b;
+	bo.away = malloc((b.n + 1) * sizeof *bo.away);
+	bo.episodes = 0;
+	sem_init(&paused, 0, 0);
+	sem_init(&resumed, 0, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_pause;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, &old);
+	stop = 0;
+	pthread_create(&th, 0, bounce, &bo);
+	spawn_for_a_while(&t);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, 0);
+	sigaction(SIGUSR1, &old, 0);
+	fprintf(stderr, "    %u episodes\n", bo.episodes);
+	CHECK_EQ_INT(t.bad, 0);
+	CHECK_EQ_INT(t.errors, 0);
+	CHECK(bo.episodes > 0);
+	environ = b.big;
+	big_env_restore(&b);
+	free(bo.away);
+	sem_destroy(&paused);
+	sem_destroy(&resumed);
 }
 
 /* Where seccomp denies process_vm_readv, the copy goes through a pipe. */
@@ -248,6 +396,7 @@ static void without_process_vm_readv(void)
 
 TEST_LIST(environ_tests) = {
 	{"environ: spawns while another thread changes a large environment", concurrent_setenv},
+	{"environ: the array moves away and back while a copy reads it", array_moves_away_and_back},
 	{"environ: copied through a pipe where seccomp denies process_vm_readv", without_process_vm_readv,
 	 "qemu-user does not emulate seccomp filters"},
 	{0, 0},
