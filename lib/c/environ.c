@@ -30,9 +30,10 @@
  *     loaded Deno parent, whose Worker appended names, once gave a child
  *     an empty environment; test_environ.c makes it happen). So environ
  *     is also looked at between the reads, and a reading during which this
- *     thread was switched out (its context switch count moved) is done
- *     again: a move and a move back need two setenv calls, each a scan of
- *     the whole array, within one read of a slice of it. Then the strings,
+ *     thread was switched out (its context switch count moved) is kept only
+ *     if the array still holds exactly what was read, else done again: a
+ *     move and a move back need two setenv calls, each a scan of the whole
+ *     array, within one read of a slice of it. Then the strings,
  *     by whole pages (one range per page run, not per string), and each
  *     name kept once. Every variable is as before or after each change.
  *   check (every spawn): one process_vm_readv of the array and of the pages
@@ -454,6 +455,22 @@ static long context_switches(void)
 }
 
 /*
+ * Whether the array at e holds just what read_down read (arr2), now: a
+ * reading that was preempted is kept only so (a long one on a loaded
+ * machine would otherwise never be kept), for then what it read is the
+ * array as it is, whatever happened to that memory meanwhile.
+ */
+static int still_there(char **e, size_t n)
+{
+	struct asp_iovec src = {e, (n + 1) * sizeof *e};
+	long got;
+	if (!reserve(&arr1, src.len))
+		return 0;
+	got = safe_copy(arr1.p, &src, 1);
+	return got == (long)src.len && memcmp(arr1.p, arr2.p, src.len) == 0;
+}
+
+/*
  * Read environ's array: counted, then read top down (read_down); if glibc
  * has not replaced it when the barrier returns, it was never freed under
  * us, so what we read is the array's own entries, each as before or after
@@ -463,6 +480,7 @@ static int read_array_stable(char ***e, char ***a, uint32_t *m)
 {
 	char **e1 = load_environ();
 	long n = 0, r = 0, before;
+	int switched;
 	*a = 0;
 	*m = 0;
 	if (e1) {
@@ -488,12 +506,11 @@ static int read_array_stable(char ***e, char ***a, uint32_t *m)
 		while (*m < (uint32_t)n && (*a)[*m])
 			(*m)++;
 	}
-	if (context_switches() != before)
-		return -ASP_EAGAIN;
+	switched = context_switches() != before;
 	/* Any setenv or clearenv under way while we read has stored its new
 	 * array once this returns (it takes glibc's envlock). */
 	unsetenv(BARRIER_NAME);
-	if (load_environ() != e1)
+	if (load_environ() != e1 || (switched && e1 && !still_there(e1, (size_t)n)))
 		return -ASP_EAGAIN;
 	*e = e1;
 	return 0;

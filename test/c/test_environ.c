@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "helpers.h"
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -193,14 +195,13 @@ static void spawn_for_a_while(struct tally *t)
 	req_arg(&r, "env");
 	req_capture(&r);
 	req_end(&r);
-	memset(t, 0, sizeof *t);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		struct asp_wait_result w;
 		char *text;
 		size_t len;
 		int e = spawn_env(&r, &text, &len, &w);
-		t->spawns++;
+		__atomic_store_n(&t->spawns, t->spawns + 1, __ATOMIC_RELEASE);
 		if (e < 0) {
 			t->errors++;
 			t->first_error = t->first_error ? t->first_error : e;
@@ -222,7 +223,7 @@ static void spawn_for_a_while(struct tally *t)
 static void concurrent_setenv(void)
 {
 	struct big_env b;
-	struct tally t;
+	struct tally t = {0};
 	pthread_t th;
 	big_env_make(&b, FILL);
 	setenv("ASPT_X", "a", 1); /* setenv copies the array into one of its own */
@@ -241,22 +242,30 @@ static void concurrent_setenv(void)
  * else's meanwhile (realloc can do this: it frees the array, the memory
  * serves another allocation, a later realloc returns the same address; a
  * Deno parent whose Worker appended names once gave a child an empty
- * environment so). Here on purpose: every 100 us the spawning thread is
- * stopped wherever a signal finds it (now and then in the middle of a
- * copy); environ points to a copy while the array's slots hold pointers to
- * a string that is no variable of ours; the thread runs on for 20 us; it
- * is stopped again, the array restored (ASPT_X changed,
- * so that the next spawn copies anew) and environ pointed back at it. A
- * copy that compares environ only before and after its reads takes in what
- * it read meanwhile. Plain assignments to environ, no setenv: what a move
- * and a move back look like to the reader.
+ * environment so). Here on purpose: the spawning thread is stopped by a
+ * signal every 20 us; when that finds it inside the library (perhaps in
+ * the middle of a copy, up to 8 times a spawn), environ points to a copy
+ * while the array's slots hold pointers to a string that is no variable of
+ * ours, the thread runs on for 20 us, it is stopped again, and the array
+ * is restored (ASPT_X changed, so that the next spawn copies anew) and
+ * environ pointed back at it. A copy that compares environ only before and
+ * after its reads takes in what it read meanwhile. Plain assignments to
+ * environ, no setenv: what a move and a move back look like to the reader.
  */
 static sem_t paused, resumed;
+static void *paused_at; /* the stopped thread's instruction pointer */
 
-static void on_pause(int sig)
+static void on_pause(int sig, siginfo_t *info, void *context)
 {
+	ucontext_t *uc = context;
 	int saved = errno;
 	(void)sig;
+	(void)info;
+#if defined(__x86_64__)
+	paused_at = (void *)uc->uc_mcontext.gregs[REG_RIP];
+#else
+	paused_at = (void *)uc->uc_mcontext.pc;
+#endif
 	sem_post(&paused);
 	while (sem_wait(&resumed) < 0 && errno == EINTR)
 		;
@@ -267,14 +276,26 @@ struct bounce {
 	pthread_t reader;
 	struct big_env *b;
 	char **away;
+	const struct tally *t;
+	const void *library; /* the library's base address */
 	unsigned episodes;
 };
+
+/* At most this many episodes per spawn: each may make a copy start over,
+ * and a machine slow enough (an emulated arm64 VM) would never finish one. */
+#define EPISODES_PER_SPAWN 8
 
 static void pause_reader(const struct bounce *bo)
 {
 	pthread_kill(bo->reader, SIGUSR1);
 	while (sem_wait(&paused) < 0 && errno == EINTR)
 		;
+}
+
+static int in_library(const struct bounce *bo, void *pc)
+{
+	Dl_info info;
+	return dladdr(pc, &info) && info.dli_fbase == bo->library;
 }
 
 static void spin_us(long us)
@@ -291,10 +312,23 @@ static void *bounce(void *arg)
 	struct bounce *bo = arg;
 	char **home = bo->b->big;
 	size_t n = bo->b->n, i;
+	int spawns = 0, here = 0;
+	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0); /* gaps of 20 us, not 70 */
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
-		struct timespec gap = {0, 100000};
+		struct timespec gap = {0, 20000};
 		nanosleep(&gap, 0);
+		if (__atomic_load_n(&bo->t->spawns, __ATOMIC_ACQUIRE) != spawns) {
+			spawns = __atomic_load_n(&bo->t->spawns, __ATOMIC_ACQUIRE);
+			here = 0;
+		}
+		if (here >= EPISODES_PER_SPAWN)
+			continue;
 		pause_reader(bo);
+		if (!in_library(bo, paused_at)) {
+			sem_post(&resumed);
+			continue;
+		}
+		here++;
 		memcpy(bo->away, home, (n + 1) * sizeof *home);
 		__atomic_store_n(&environ, bo->away, __ATOMIC_RELEASE);
 		for (i = 0; i < n; i++)
@@ -315,18 +349,24 @@ static void array_moves_away_and_back(void)
 	struct sigaction sa, old;
 	struct big_env b;
 	struct bounce bo;
-	struct tally t;
+	struct tally t = {0};
 	pthread_t th;
 	big_env_make(&b, HEAP_FILL);
+	bo.t = &t;
 	bo.reader = pthread_self();
 	bo.b = &b;
 	bo.away = malloc((b.n + 1) * sizeof *bo.away);
 	bo.episodes = 0;
 	sem_init(&paused, 0, 0);
 	sem_init(&resumed, 0, 0);
+	{
+		Dl_info info;
+		CHECK(dladdr((void *)L.spawn, &info) != 0);
+		bo.library = info.dli_fbase;
+	}
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_pause;
-	sa.sa_flags = SA_RESTART;
+	sa.sa_sigaction = on_pause;
+	sa.sa_flags = SA_RESTART | SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, &old);
 	stop = 0;
