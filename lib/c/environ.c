@@ -30,10 +30,13 @@
  *     loaded Deno parent, whose Worker appended names, once gave a child
  *     an empty environment; test_environ.c makes it happen). So environ
  *     is also looked at between the reads, and a reading during which this
- *     thread was switched out (its context switch count moved) is kept only
- *     if the array still holds exactly what was read, else done again: a
- *     move and a move back need two setenv calls, each a scan of the whole
- *     array, within one read of a slice of it. Then the strings,
+ *     thread was switched out (its context switch count moved, or could not
+ *     be counted) is kept only if the array still holds exactly what was
+ *     read, else done again. That is a bound in time, not a proof: what it
+ *     leaves is a move and a move back within one kernel read (of the
+ *     array, or of up to 1024 of its pointers) while this thread ran
+ *     (setenv scans the whole array first), or while the hypervisor held
+ *     its CPU. Then the strings,
  *     by whole pages (one range per page run, not per string), and each
  *     name kept once. Every variable is as before or after each change.
  *   check (every spawn): one process_vm_readv of the array and of the pages
@@ -42,10 +45,11 @@
  *     makes it EFAULT), nor a changed string (putenv's, changed in place or
  *     freed and reused).
  * With the environment unchanged since the last spawn, the check is all it
- * costs: one syscall. A build fails only when the array moved meanwhile (a
- * setenv that reallocated it); it is retried, and after 512 attempts and
- * 200 ms (or 2 s) of an array that never stays put, the spawn fails with
- * EAGAIN.
+ * costs: one syscall. A build fails when the array moved meanwhile (a
+ * setenv that reallocated it), or changed in place after a reading during
+ * which this thread was switched out; it is retried, and after 512
+ * attempts and 200 ms (or 2 s) of an array that never stays put, the spawn
+ * fails with EAGAIN.
  * Left: a putenv string freed by its owner right after removing it, while a
  * build reads it, may reach the child as garbage (never a crash).
  */
@@ -444,8 +448,8 @@ static int cmp_entry(const void *x, const void *y)
 	return c ? c : (i > j) - (i < j);
 }
 
-/* This thread's context switches so far (-1 where getrusage is denied:
- * then the check is environ's samples alone). */
+/* This thread's context switches so far, or -1 (getrusage denied: then
+ * every reading is checked with still_there). */
 static long context_switches(void)
 {
 	struct rusage u;
@@ -506,7 +510,7 @@ static int read_array_stable(char ***e, char ***a, uint32_t *m)
 		while (*m < (uint32_t)n && (*a)[*m])
 			(*m)++;
 	}
-	switched = context_switches() != before;
+	switched = before < 0 || context_switches() != before;
 	/* Any setenv or clearenv under way while we read has stored its new
 	 * array once this returns (it takes glibc's envlock). */
 	unsetenv(BARRIER_NAME);

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "helpers.h"
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -244,7 +245,8 @@ static void concurrent_setenv(void)
  * Deno parent whose Worker appended names once gave a child an empty
  * environment so). Here on purpose: the spawning thread is stopped by a
  * signal every 20 us; when that finds it inside the library (perhaps in
- * the middle of a copy, up to 8 times a spawn), environ points to a copy
+ * the middle of a copy, up to 8 times a spawn; every other time it waits
+ * spinning, no context switch), environ points to a copy
  * while the array's slots hold pointers to a string that is no variable of
  * ours, the thread runs on for 20 us, it is stopped again, and the array
  * is restored (ASPT_X changed, so that the next spawn copies anew) and
@@ -253,7 +255,10 @@ static void concurrent_setenv(void)
  * environ, no setenv: what a move and a move back look like to the reader.
  */
 static sem_t paused, resumed;
-static void *paused_at; /* the stopped thread's instruction pointer */
+static uintptr_t paused_at; /* the stopped thread's instruction pointer */
+/* Every other stop spins instead of sleeping in sem_wait: a stop that is
+ * no context switch, which only environ's samples can see. */
+static int spin_stop, go_on;
 
 static void on_pause(int sig, siginfo_t *info, void *context)
 {
@@ -262,13 +267,20 @@ static void on_pause(int sig, siginfo_t *info, void *context)
 	(void)sig;
 	(void)info;
 #if defined(__x86_64__)
-	paused_at = (void *)uc->uc_mcontext.gregs[REG_RIP];
+	paused_at = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
 #else
-	paused_at = (void *)uc->uc_mcontext.pc;
+	paused_at = (uintptr_t)uc->uc_mcontext.pc;
 #endif
-	sem_post(&paused);
-	while (sem_wait(&resumed) < 0 && errno == EINTR)
-		;
+	if (__atomic_load_n(&spin_stop, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&go_on, 0, __ATOMIC_RELAXED);
+		sem_post(&paused);
+		while (!__atomic_load_n(&go_on, __ATOMIC_ACQUIRE))
+			;
+	} else {
+		sem_post(&paused);
+		while (sem_wait(&resumed) < 0 && errno == EINTR)
+			;
+	}
 	errno = saved;
 }
 
@@ -277,7 +289,7 @@ struct bounce {
 	struct big_env *b;
 	char **away;
 	const struct tally *t;
-	const void *library; /* the library's base address */
+	uintptr_t lib_lo, lib_hi; /* the library's code */
 	unsigned episodes;
 };
 
@@ -285,17 +297,43 @@ struct bounce {
  * and a machine slow enough (an emulated arm64 VM) would never finish one. */
 #define EPISODES_PER_SPAWN 8
 
-static void pause_reader(const struct bounce *bo)
+static void pause_reader(const struct bounce *bo, int spin)
 {
+	__atomic_store_n(&spin_stop, spin, __ATOMIC_RELEASE);
 	pthread_kill(bo->reader, SIGUSR1);
 	while (sem_wait(&paused) < 0 && errno == EINTR)
 		;
 }
 
-static int in_library(const struct bounce *bo, void *pc)
+static void resume_reader(int spin)
 {
-	Dl_info info;
-	return dladdr(pc, &info) && info.dli_fbase == bo->library;
+	if (spin)
+		__atomic_store_n(&go_on, 1, __ATOMIC_RELEASE);
+	else
+		sem_post(&resumed);
+}
+
+/* The library's executable segments, found before the test starts (not
+ * with dladdr while the reader is stopped: it may hold the loader's lock). */
+static int find_library(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct bounce *bo = arg;
+	Dl_info where;
+	int i;
+	(void)size;
+	if (!dladdr((void *)L.spawn, &where) || (uintptr_t)where.dli_fbase != info->dlpi_addr)
+		return 0;
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (!bo->lib_lo || lo < bo->lib_lo)
+			bo->lib_lo = lo;
+		if (lo + ph->p_memsz > bo->lib_hi)
+			bo->lib_hi = lo + ph->p_memsz;
+	}
+	return 1;
 }
 
 static void spin_us(long us)
@@ -312,7 +350,7 @@ static void *bounce(void *arg)
 	struct bounce *bo = arg;
 	char **home = bo->b->big;
 	size_t n = bo->b->n, i;
-	int spawns = 0, here = 0;
+	int spawns = 0, here = 0, spin;
 	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0); /* gaps of 20 us, not 70 */
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		struct timespec gap = {0, 20000};
@@ -323,9 +361,10 @@ static void *bounce(void *arg)
 		}
 		if (here >= EPISODES_PER_SPAWN)
 			continue;
-		pause_reader(bo);
-		if (!in_library(bo, paused_at)) {
-			sem_post(&resumed);
+		spin = (int)(bo->episodes % 2);
+		pause_reader(bo, spin);
+		if (paused_at < bo->lib_lo || paused_at >= bo->lib_hi) {
+			resume_reader(spin);
 			continue;
 		}
 		here++;
@@ -333,13 +372,13 @@ static void *bounce(void *arg)
 		__atomic_store_n(&environ, bo->away, __ATOMIC_RELEASE);
 		for (i = 0; i < n; i++)
 			home[i] = junk;
-		sem_post(&resumed);
+		resume_reader(spin);
 		spin_us(20); /* a read or two, not all of them */
-		pause_reader(bo);
+		pause_reader(bo, spin);
 		memcpy(home, bo->away, (n + 1) * sizeof *home);
 		home[bo->b->x] = bo->episodes++ % 2 ? "ASPT_X=a" : "ASPT_X=b";
 		__atomic_store_n(&environ, home, __ATOMIC_RELEASE);
-		sem_post(&resumed);
+		resume_reader(spin);
 	}
 	return 0;
 }
@@ -359,11 +398,9 @@ static void array_moves_away_and_back(void)
 	bo.episodes = 0;
 	sem_init(&paused, 0, 0);
 	sem_init(&resumed, 0, 0);
-	{
-		Dl_info info;
-		CHECK(dladdr((void *)L.spawn, &info) != 0);
-		bo.library = info.dli_fbase;
-	}
+	bo.lib_lo = bo.lib_hi = 0;
+	dl_iterate_phdr(find_library, &bo);
+	CHECK(bo.lib_lo < bo.lib_hi);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_pause;
 	sa.sa_flags = SA_RESTART | SA_SIGINFO;
