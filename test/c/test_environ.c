@@ -473,7 +473,8 @@ static void without_process_vm_readv(void)
 
 TEST_LIST(environ_tests) = {
 	{"environ: spawns while another thread changes a large environment", concurrent_setenv},
-	{"environ: the array moves away and back while a copy reads it", array_moves_away_and_back},
+	{"environ: the array moves away and back while a copy reads it", array_moves_away_and_back,
+	 "qemu-user runs vfork as fork, and its forks while another thread signals this one risk a child stuck inside qemu (as the launch tests saw)"},
 	{"environ: copied through a pipe where seccomp denies process_vm_readv", without_process_vm_readv,
 	 "qemu-user does not emulate seccomp filters"},
 	{0, 0},
