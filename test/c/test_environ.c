@@ -245,8 +245,7 @@ static void concurrent_setenv(void)
  * Deno parent whose Worker appended names once gave a child an empty
  * environment so). Here on purpose: the spawning thread is stopped by a
  * signal every 20 us; when that finds it inside the library (perhaps in
- * the middle of a copy, up to 8 times a spawn; every other time it waits
- * spinning, no context switch), environ points to a copy
+ * the middle of a copy, up to 8 times a spawn), environ points to a copy
  * while the array's slots hold pointers to a string that is no variable of
  * ours, the thread runs on for 20 us, it is stopped again, and the array
  * is restored (ASPT_X changed, so that the next spawn copies anew) and
@@ -256,9 +255,6 @@ static void concurrent_setenv(void)
  */
 static sem_t paused, resumed;
 static uintptr_t paused_at; /* the stopped thread's instruction pointer */
-/* Every other stop spins instead of sleeping in sem_wait: a stop that is
- * no context switch, which only environ's samples can see. */
-static int spin_stop, go_on;
 
 static void on_pause(int sig, siginfo_t *info, void *context)
 {
@@ -271,16 +267,9 @@ static void on_pause(int sig, siginfo_t *info, void *context)
 #else
 	paused_at = (uintptr_t)uc->uc_mcontext.pc;
 #endif
-	if (__atomic_load_n(&spin_stop, __ATOMIC_ACQUIRE)) {
-		__atomic_store_n(&go_on, 0, __ATOMIC_RELAXED);
-		sem_post(&paused);
-		while (!__atomic_load_n(&go_on, __ATOMIC_ACQUIRE))
-			;
-	} else {
-		sem_post(&paused);
-		while (sem_wait(&resumed) < 0 && errno == EINTR)
-			;
-	}
+	sem_post(&paused);
+	while (sem_wait(&resumed) < 0 && errno == EINTR)
+		;
 	errno = saved;
 }
 
@@ -297,21 +286,18 @@ struct bounce {
  * and a machine slow enough (an emulated arm64 VM) would never finish one. */
 #define EPISODES_PER_SPAWN 8
 
-static void pause_reader(const struct bounce *bo, int spin)
+/* Every stop blocks in sem_wait, a context switch: a stop that spins would
+ * let the array move away and back between one read and the next check
+ * while the thread counts as running, the case environ.c documents it
+ * leaves (CI saw this test fail so). */
+static void pause_reader(const struct bounce *bo)
 {
-	__atomic_store_n(&spin_stop, spin, __ATOMIC_RELEASE);
 	pthread_kill(bo->reader, SIGUSR1);
 	while (sem_wait(&paused) < 0 && errno == EINTR)
 		;
 }
 
-static void resume_reader(int spin)
-{
-	if (spin)
-		__atomic_store_n(&go_on, 1, __ATOMIC_RELEASE);
-	else
-		sem_post(&resumed);
-}
+static void resume_reader(void) { sem_post(&resumed); }
 
 /* The library's executable segments, found before the test starts (not
  * with dladdr while the reader is stopped: it may hold the loader's lock). */
@@ -350,7 +336,7 @@ static void *bounce(void *arg)
 	struct bounce *bo = arg;
 	char **home = bo->b->big;
 	size_t n = bo->b->n, i;
-	int spawns = 0, here = 0, spin;
+	int spawns = 0, here = 0;
 	prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0); /* gaps of 20 us, not 70 */
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		struct timespec gap = {0, 20000};
@@ -361,13 +347,9 @@ static void *bounce(void *arg)
 		}
 		if (here >= EPISODES_PER_SPAWN)
 			continue;
-		/* Never a spinning stop here: a move away and back between
-		 * one read and the next check while the thread runs is the
-		 * case environ.c documents it leaves (CI saw this test fail so). */
-		spin = 0;
-		pause_reader(bo, spin);
+		pause_reader(bo);
 		if (paused_at < bo->lib_lo || paused_at >= bo->lib_hi) {
-			resume_reader(spin);
+			resume_reader();
 			continue;
 		}
 		here++;
@@ -375,13 +357,13 @@ static void *bounce(void *arg)
 		__atomic_store_n(&environ, bo->away, __ATOMIC_RELEASE);
 		for (i = 0; i < n; i++)
 			home[i] = junk;
-		resume_reader(spin);
+		resume_reader();
 		spin_us(20); /* a read or two, not all of them */
-		pause_reader(bo, spin);
+		pause_reader(bo);
 		memcpy(home, bo->away, (n + 1) * sizeof *home);
 		home[bo->b->x] = bo->episodes++ % 2 ? "ASPT_X=a" : "ASPT_X=b";
 		__atomic_store_n(&environ, home, __ATOMIC_RELEASE);
-		resume_reader(spin);
+		resume_reader();
 	}
 	return 0;
 }
