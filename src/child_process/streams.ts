@@ -11,6 +11,7 @@ import type { PipeReader, PipeWriter } from "../api/child.ts";
 import type { ExtraPipe } from "../api/extra-pipes.ts";
 import { asNodeError } from "./node-errors.ts";
 
+const noop = () => {};
 const asBuffer = (c: Uint8Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 
 /** A Buffer (or string) chunk Node handed to _write, as bytes. */
@@ -32,6 +33,8 @@ export class PipeReadable extends Readable {
   #deferred = false;
   /** A read started before the gate opened (readNow), for the first pull. */
   #early: Promise<Uint8Array | null> | undefined;
+  /** The gate itself, kept after _read took it: readNow() holds the loop until it opens. */
+  readonly #opened: Promise<unknown>;
 
   /** What `close` waits for: the child's `exit`, when it is still to come (see _destroy). */
   readonly #beforeClose: (() => Promise<void> | undefined) | undefined;
@@ -40,6 +43,7 @@ export class PipeReadable extends Readable {
     super();
     this.#reader = reader;
     this.#gate = gate;
+    this.#opened = gate;
     this.#beforeClose = beforeClose;
     // This module drains it after the exit as Node does (#flushStdio), or
     // lends its fd to another child (kIsUsedAsStdio): not read out at the exit.
@@ -67,12 +71,19 @@ export class PipeReadable extends Readable {
   }
 
   /**
-   * @internal unref() of the child: a pending read is what keeps the event
-   * loop alive for this stream, and with the child unref'd nothing else
-   * would until the gate opens.
+   * @internal unref() of the child: Node's socket reads, and so holds the
+   * loop, from the start. Ours starts its read now, but delivers nothing
+   * before the gate, which the unref'd child no longer holds the loop for:
+   * a child that wrote and ended at once left a read already done and no
+   * pending one, and the process exited without its data, `exit` and
+   * `close`. So the loop is held until the gate opens (the status pipe
+   * reports at the child's exec, soon); the reads hold it after that.
    */
   readNow(): void {
-    if ((this.#gate || this.#deferred) && !this.#early && !this.destroyed) this.#early = this.#reader.read();
+    if (!(this.#gate || this.#deferred) || this.#early || this.destroyed) return;
+    this.#early = this.#reader.read();
+    const hold = setTimeout(noop, 0x7fffffff);
+    void this.#opened.then(() => clearTimeout(hold));
   }
 
   /**

@@ -414,8 +414,12 @@ test("child_process: unref() unrefs the process alone — a pipe being read, exe
     await run("read"), await run("exec"), await run("unread"), await run("ignore"), await run("fork"), await run("channel-unref"),
     await run("channel-counted"), await run("streams-unref"),
   ];
-  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted, streamsUnref]) assert.equal(r.code, 0, r.stderr);
+  const [fast, fastQuiet] = [await run("fast"), await run("fast-quiet")];
+  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted, streamsUnref, fast, fastQuiet]) assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(lines(read.stdout), [{ data: "late\n" }]);
+  // Children that ended at once (was: the parent exited without their data, exit and close).
+  assert.deepEqual(lines(fast.stdout), [{ data: "hi\n" }, { exit: 0 }, { close: 0 }]);
+  assert.deepEqual(lines(fastQuiet.stdout), [{ exit: 0 }, { close: 0 }]);
   assert.deepEqual(lines(exec.stdout), [{ error: null, stdout: "done\n" }]);
   assert.ok(unread.ms >= 450, `a pipe nobody reads held the parent ${Math.round(unread.ms)} ms, not until it ended (500)`);
   assert.deepEqual(lines(forked.stdout), [{ message: "late" }]);
