@@ -190,17 +190,25 @@ export class Channel {
   #end(error: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#owner.connected = false;
-    this.#owner.channelClosed();
     // A socket sent and never acknowledged: the receiver is gone, ours is closed.
     this.#pending?.out.release?.();
     this.#pending = undefined;
+    // Connected until `disconnect`, as in Node: the messages read with the
+    // end are emitted in the ticks queued before this one, and their
+    // listeners see the channel open (a reply then fails with EPIPE).
     process.nextTick(() => {
-      if (error && (error as { code?: string }).code !== "EPIPE") this.#owner.emit("error", error);
-      this.#owner.emit("disconnect");
-      this.#owner.maybeClose();
-      this.#disconnected = true;
-      for (const fn of this.#onDisconnected.splice(0)) fn();
+      this.#owner.connected = false;
+      this.#owner.channelClosed();
+      // What those listeners sent failed (EPIPE): reported first, as Node's are.
+      const disconnected = () => {
+        if (error && (error as { code?: string }).code !== "EPIPE") this.#owner.emit("error", error);
+        this.#owner.emit("disconnect");
+        this.#owner.maybeClose();
+        this.#disconnected = true;
+        for (const fn of this.#onDisconnected.splice(0)) fn();
+      };
+      const later = () => process.nextTick(disconnected);
+      void this.#last.then(later, later);
     });
   }
 

@@ -50,6 +50,27 @@ for (const serialization of ["json", "advanced"] as const) {
   }, 30000);
 }
 
+test("fork: messages read together with the channel's end see it connected, and a reply fails with EPIPE before `disconnect`, as in Node", async () => {
+  const child = fork(CHILD, [], { execPath: NODE });
+  await next(child);
+  const seen: string[] = [];
+  child.on("message", (m) => {
+    seen.push(`${String(m)}:${child.connected}`);
+    child.send("ack", (e) => seen.push(`ack ${(e as { code?: string } | null)?.code ?? "sent"}`));
+  });
+  child.on("disconnect", () => seen.push("disconnect"));
+  child.send("burst");
+  // Busy while the child sends and disconnects: its messages and the end are read in one turn.
+  const until = Date.now() + 500;
+  while (Date.now() < until);
+  await new Promise((r) => child.once("close", r));
+  const messages = seen.filter((s) => !s.startsWith("ack") && s !== "disconnect");
+  assert.deepEqual(messages, ["0:true", "1:true", "2:true", "3:true", "4:true", "last:true"], seen.join(" "));
+  // Was: connected false and ERR_IPC_CHANNEL_CLOSED from the first message on.
+  assert.ok(seen.filter((s) => s.startsWith("ack")).every((s) => s === "ack EPIPE" || s === "ack sent"), seen.join(" "));
+  assert.equal(seen.at(-1), "disconnect", seen.join(" "));
+}, 30000);
+
 test("fork: null args and options are defaults, as in Node (fork(m, null, null))", async () => {
   const child = fork(CHILD, null as never, null as never);
   assert.deepEqual((await next(child)).hello, []);
