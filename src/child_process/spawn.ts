@@ -24,7 +24,10 @@ export function spawn(file: string, args?: readonly string[] | object, options?:
   const signal = o.signal;
   if (signal) {
     const onAbort = () => abortChild(child, killSignal, signal.reason);
-    if (signal.aborted) process.nextTick(onAbort);
+    // Node emits `spawn` first (it queued that tick already): ours comes
+    // when the child reached exec, and the abort follows it. A child that
+    // never ran has nothing to abort (Node's kill() finds no process either).
+    if (signal.aborted) child.once("spawn", () => process.nextTick(onAbort));
     else {
       signal.addEventListener("abort", onAbort, { once: true });
       child.once("exit", () => signal.removeEventListener("abort", onAbort));

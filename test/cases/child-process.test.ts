@@ -262,8 +262,9 @@ test("child_process: timeout sends killSignal; an AbortSignal kills and emits No
   assert.equal(e.code, "ABORT_ERR");
   assert.equal(e.cause, "why");
 
-  // Already aborted: killed at once (the error still comes asynchronously).
+  // Already aborted: killed at once, after `spawn` as in Node (was: `error` first); the error still comes asynchronously.
   const pre = await record(spawn("sleep", ["30"], { signal: AbortSignal.abort() }));
+  assert.deepEqual(pre.events, ["spawn", "error", "exit null SIGTERM", "close null SIGTERM"]);
   assert.equal(pre.errors[0]?.name, "AbortError");
   assert.equal(pre.close[1], "SIGTERM");
 });
