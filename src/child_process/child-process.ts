@@ -111,8 +111,13 @@ export class ChildProcess extends EventEmitter {
       throw errnoError(ENOTDIR, "spawn");
     }
     if (missing) {
-      // As Node: no pid, `error` then `close` asynchronously, nothing run.
-      channel?.abandon();
+      // As Node: no pid, `error` then `close` asynchronously, nothing run;
+      // a fork's channel is set up all the same, connected until its end
+      // (the child's end closed) is read: `error`, `disconnect`, `close`.
+      if (channel) {
+        channel.childStarted();
+        this.#withChannel(channel);
+      }
       this.#gone = true;
       this.#streams(undefined, slots, Promise.resolve());
       // exitCode too is set then (null right after spawn(), as Node's onErrorNT sets it).

@@ -135,7 +135,7 @@ export class Channel {
     const message = this.#codec.decode(body);
     if (!isInternal(message)) {
       // Emitted from a tick of its own: a listener that throws must not end the channel.
-      process.nextTick(() => this.#owner.emit("message", message));
+      process.nextTick(() => this.#owner.emit("message", message, undefined)); // Node passes the (absent) handle too
       return;
     }
     // A handle's fd came with its message's first byte: take it now, in order.

@@ -150,6 +150,7 @@ export class Connection implements FrameChannel {
 
   /** Start reading: frames and the end go to the handlers from now on. */
   start(): void {
+    if (this.#fd < 0) return; // closed before it started
     // Deno's node:net adopts an fd, but its round trip is no faster than the
     // reactor's, and under load its tokio driver lost its own fds (a panic
     // in a pool test): Deno reads through the reactor.

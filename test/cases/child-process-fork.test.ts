@@ -187,11 +187,26 @@ test("fork: a child that exits without disconnecting — exit, disconnect, close
   assert.equal(r.events.at(-1), "close 7 null");
 }, 30000);
 
-test("fork: a missing execPath is an error, and close still comes", async () => {
+test("fork: a missing execPath is an error while connected, then its channel's disconnect, and close still comes", async () => {
   const child = fork(CHILD, { execPath: "/aspawn/no/node" });
+  let connectedAtError: boolean | undefined;
+  child.once("error", () => (connectedAtError = child.connected));
   const r = await record(child);
   assert.equal(r.errors[0]?.message, "spawn /aspawn/no/node ENOENT");
-  assert.equal(r.events.at(-1), "close -2 null");
+  // As Node (was: no disconnect, and connected false at the error).
+  assert.equal(connectedAtError, true);
+  assert.ok(r.events.includes("disconnect"), r.events.join(", "));
+  assert.equal(child.connected, false);
+  assert.equal(typeof child.send, "function");
+});
+
+test("fork: message listeners get Node's two arguments, the message and the (absent) handle", async () => {
+  const child = fork(CHILD, { execPath: NODE });
+  const args = await new Promise<unknown[]>((resolve) => child.once("message", (...a: unknown[]) => resolve(a)));
+  assert.equal(args.length, 2);
+  assert.equal(args[1], undefined);
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("close", r));
 });
 
 test("fork: the default execPath is this runtime, whose child speaks Node's protocol too (Node, Bun, Deno)", async () => {
