@@ -13,10 +13,7 @@
 
 /* The kernel accepts at most SCM_MAX_FD (253) fds in one message. */
 #define MAX_FDS 253
-/* The buffer size asked for each end of a worker's channel. */
-#define SOCK_BUF (4 << 20)
-
-ASP_EXPORT int asp_socketpair(int32_t *out)
+ASP_EXPORT int asp_socketpair(int32_t *out, int32_t bufsize)
 {
 	int sv[2];
 	long a, b;
@@ -33,11 +30,10 @@ ASP_EXPORT int asp_socketpair(int32_t *out)
 			close((int)b);
 		return (int)(a < 0 ? a : b);
 	}
-	/* Larger buffers than the default (~208 KiB): a 64 MiB payload then
-	 * crosses in a few dozen reactor wake-ups instead of hundreds. The
-	 * kernel caps the size at net.core.wmem_max/rmem_max; failure is harmless. */
-	{
-		int size = SOCK_BUF;
+	/* The kernel caps the size at net.core.wmem_max/rmem_max; failure is
+	 * harmless (the default sizes stay). */
+	if (bufsize > 0) {
+		int size = bufsize;
 		setsockopt((int)a, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 		setsockopt((int)b, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 		setsockopt((int)a, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);

@@ -340,7 +340,9 @@ export function openChannel(owner: ChannelOwner, serialization: string): Channel
   const codec = codecFor(serialization);
   const native = loadNative();
   const pair = new Int32Array(2);
-  const r = native.asp_socketpair(new Uint8Array(pair.buffer));
+  // The kernel's default buffers, as Node's channel has: send() returns
+  // false at the same point (128 KiB queued once the socket is full).
+  const r = native.asp_socketpair(new Uint8Array(pair.buffer), 0);
   if (r < 0) {
     const code = errnoCode(-r);
     throw Object.assign(new Error(`spawn: cannot create the IPC channel (${code}: ${errnoMessage(-r)})`), { code, errno: -r, syscall: "socketpair" });

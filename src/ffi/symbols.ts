@@ -39,7 +39,7 @@ export const symbols = {
   asp_sync_free: { args: [], result: "i32" },
   asp_dup: { args: ["i32"], result: "i32" },
   asp_shutdown: { args: ["i32", "i32"], result: "i32" },
-  asp_socketpair: { args: ["buffer"], result: "i32" },
+  asp_socketpair: { args: ["buffer", "i32"], result: "i32" },
   asp_send_fds: { args: ["i32", "buffer", "u32", "buffer", "u32"], result: "i32" },
   asp_recv_fds: { args: ["i32", "buffer", "u32", "buffer", "u32", "buffer"], result: "i32" },
   asp_accept: { args: ["i32"], result: "i32" },

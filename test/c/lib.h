@@ -36,7 +36,7 @@ struct lib {
 			void *result);
 	int (*sync_take)(int stream, void *buf, uint32_t len);
 	int (*sync_free)(void);
-	int (*socketpair)(int32_t *out);
+	int (*socketpair)(int32_t *out, int32_t bufsize);
 	int (*send_fds)(int sock, const void *buf, uint32_t len, const int32_t *fds, uint32_t nfds);
 	int (*recv_fds)(int sock, void *buf, uint32_t len, int32_t *fds, uint32_t maxfds, int32_t *nfds_out);
 	int (*accept)(int sock);

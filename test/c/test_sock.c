@@ -24,7 +24,7 @@ static void pair_is_cloexec_stream(void)
 	int32_t sv[2];
 	int type = 0;
 	socklen_t len = sizeof type;
-	CHECK_EQ_INT(L.socketpair(sv), 0);
+	CHECK_EQ_INT(L.socketpair(sv, 0), 0);
 	CHECK(sv[0] > 2 && sv[1] > 2 && sv[0] != sv[1]);
 	CHECK(fcntl(sv[0], F_GETFD) & FD_CLOEXEC);
 	CHECK(fcntl(sv[1], F_GETFD) & FD_CLOEXEC);
@@ -38,13 +38,36 @@ static void pair_is_cloexec_stream(void)
 	close(sv[1]);
 }
 
+/* bufsize 0 leaves the kernel's default buffers (a node:child_process
+ * channel: send() says "back off" where Node's does); a size is asked for. */
+static void pair_buffer_sizes(void)
+{
+	int32_t dflt[2], big[2];
+	int a = 0, b = 0, plain[2];
+	socklen_t len = sizeof a;
+	CHECK_EQ_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, plain), 0);
+	CHECK_EQ_INT(L.socketpair(dflt, 0), 0);
+	CHECK_EQ_INT(L.socketpair(big, 1 << 20), 0);
+	CHECK_EQ_INT(getsockopt(plain[0], SOL_SOCKET, SO_SNDBUF, &a, &len), 0);
+	CHECK_EQ_INT(getsockopt(dflt[0], SOL_SOCKET, SO_SNDBUF, &b, &len), 0);
+	CHECK_EQ_INT(b, a);
+	CHECK_EQ_INT(getsockopt(big[1], SOL_SOCKET, SO_RCVBUF, &b, &len), 0);
+	CHECK(b != a); /* doubled by the kernel, or capped at rmem_max: not the default */
+	close(plain[0]);
+	close(plain[1]);
+	close(dflt[0]);
+	close(dflt[1]);
+	close(big[0]);
+	close(big[1]);
+}
+
 /* Stdio closed: the pair still avoids 0-2. */
 static void pair_avoids_stdio(void)
 {
 	int saved = dup(0), r;
 	int32_t sv[2];
 	close(0);
-	r = L.socketpair(sv);
+	r = L.socketpair(sv, 0);
 	dup2(saved, 0);
 	close(saved);
 	CHECK_EQ_INT(r, 0);
@@ -59,7 +82,7 @@ static void passes_fds(void)
 	int p[2];
 	char buf[16] = {0};
 	struct stat a, b;
-	CHECK_EQ_INT(L.socketpair(sv), 0);
+	CHECK_EQ_INT(L.socketpair(sv, 0), 0);
 	CHECK_EQ_INT(pipe(p), 0);
 	int32_t fds[2] = {p[0], p[1]};
 	CHECK_EQ_INT(L.send_fds(sv[0], "hello", 5, fds, 2), 5);
@@ -107,7 +130,7 @@ static void truncated_fds_closed(void)
 	int32_t sv[2], got[2], n = -1;
 	char buf[8];
 	int before;
-	CHECK_EQ_INT(L.socketpair(sv), 0);
+	CHECK_EQ_INT(L.socketpair(sv, 0), 0);
 	send_devnull(sv[0], 3);
 	before = open_fds();
 	CHECK_EQ_INT(L.recv_fds(sv[1], buf, sizeof buf, got, 2, &n), -EMSGSIZE);
@@ -127,7 +150,7 @@ static void errors(void)
 	int32_t sv[2], n = -1, fds[1] = {0}, got[1];
 	char buf[4];
 	void (*old)(int) = signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test */
-	CHECK_EQ_INT(L.socketpair(sv), 0);
+	CHECK_EQ_INT(L.socketpair(sv, 0), 0);
 	CHECK_EQ_INT(L.send_fds(sv[0], "x", 0, fds, 0), -EINVAL);
 	CHECK_EQ_INT(L.send_fds(sv[0], "x", 1, fds, 254), -EINVAL);
 	CHECK_EQ_INT(L.send_fds(-1, "x", 1, fds, 0), -EBADF);
@@ -137,7 +160,7 @@ static void errors(void)
 	close(sv[1]);
 	CHECK_EQ_INT(L.send_fds(sv[0], "x", 1, fds, 0), -EPIPE);
 	close(sv[0]);
-	CHECK_EQ_INT(L.socketpair(sv), 0);
+	CHECK_EQ_INT(L.socketpair(sv, 0), 0);
 	close(sv[0]);
 	CHECK_EQ_INT(L.recv_fds(sv[1], buf, sizeof buf, got, 1, &n), 0); /* EOF */
 	close(sv[1]);
@@ -230,7 +253,7 @@ static void accept_errors(void)
 	CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
 	before = open_fds();
 	CHECK_EQ_INT(L.accept(p[0]), -ENOTSOCK);
-	CHECK_EQ_INT(L.socketpair(sv), 0);
+	CHECK_EQ_INT(L.socketpair(sv, 0), 0);
 	CHECK_EQ_INT(L.accept(sv[0]), -EINVAL); /* connected, not listening */
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK_EQ_INT(L.accept(s), -EINVAL); /* never listened */
@@ -244,6 +267,7 @@ static void accept_errors(void)
 
 TEST_LIST(sock_tests) = {
 	{"sock: socketpair is a close-on-exec stream pair", pair_is_cloexec_stream},
+	{"sock: socketpair's buffers: the kernel's defaults, or the size asked for", pair_buffer_sizes},
 	{"sock: socketpair never returns fds 0-2", pair_avoids_stdio},
 	{"sock: fds pass with bytes, close-on-exec", passes_fds},
 	{"sock: more fds than room: all closed, EMSGSIZE", truncated_fds_closed,

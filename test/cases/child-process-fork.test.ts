@@ -200,6 +200,19 @@ test("fork: a missing execPath is an error while connected, then its channel's d
   assert.equal(typeof child.send, "function");
 });
 
+test("send() returns false once the channel is backed up, as Node's (a child that does not read)", async () => {
+  const child = spawn("sleep", ["30"], { stdio: ["ignore", "ignore", "ignore", "ipc"] });
+  await new Promise((r) => child.once("spawn", r));
+  child.on("error", () => {});
+  const pad = "z".repeat(2000);
+  let firstFalse = -1;
+  for (let i = 0; i < 400 && firstFalse < 0; i++) if (!child.send!({ i, pad })) firstFalse = i;
+  // Node: after ~64-128 KiB written (the kernel's default buffers full, then 128 KiB queued); was: never.
+  assert.ok(firstFalse > 0, `send() never returned false (${firstFalse})`);
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("close", r));
+});
+
 test("fork: message listeners get Node's two arguments, the message and the (absent) handle", async () => {
   const child = fork(CHILD, { execPath: NODE });
   const args = await new Promise<unknown[]>((resolve) => child.once("message", (...a: unknown[]) => resolve(a)));

@@ -362,9 +362,9 @@ test("worker protocol: a host answers WARM with the value it came with, before a
   // The real host program over a socketpair we drive frame by frame.
   const native = loadNative();
   const pair = new Int32Array(2);
-  assert.equal(native.asp_socketpair(new Uint8Array(pair.buffer)), 0);
+  assert.equal(native.asp_socketpair(new Uint8Array(pair.buffer), 0), 0);
   const [ours, theirs] = [pair[0]!, pair[1]!];
-  assert.equal(native.asp_socketpair(new Uint8Array(pair.buffer)), 0);
+  assert.equal(native.asp_socketpair(new Uint8Array(pair.buffer), 0), 0);
   const [side, sideTheirs] = [pair[0]!, pair[1]!];
   const mod = moduleHref(await fixtureFor(runtime));
   const proc = spawn(process.execPath, workerArgs(runtime, [], hostPath(runtime), mod, 4), { stdio: ["ignore", "inherit", "inherit", theirs, sideTheirs] });

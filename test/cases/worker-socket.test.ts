@@ -10,7 +10,7 @@ import { baseline, kinds, noLeftovers, start } from "../worker-kinds.ts";
 
 function socketPair(): [number, number] {
   const pair = new Int32Array(2);
-  assert.equal(loadNative().asp_socketpair(new Uint8Array(pair.buffer)), 0);
+  assert.equal(loadNative().asp_socketpair(new Uint8Array(pair.buffer), 0), 0);
   return [pair[0]!, pair[1]!];
 }
 

@@ -294,12 +294,13 @@ int asp_sync_free(void);
 int asp_dup(int fd);
 int asp_shutdown(int fd, int how);
 /* Worker channels (sock.c): an AF_UNIX stream socketpair (close-on-exec,
- * never fds 0-2) into out[0], out[1]; sendmsg/recvmsg with SCM_RIGHTS fds
+ * never fds 0-2) into out[0], out[1], each end's send and receive buffers
+ * asked to be bufsize bytes (0: the kernel's defaults); sendmsg/recvmsg with SCM_RIGHTS fds
  * (at most 253 per message). asp_send_fds: bytes sent, the fds with the
  * first; never SIGPIPE. asp_recv_fds: bytes read (0 at EOF), the fds that
  * came (close-on-exec) in fds and their count in *nfds_out; more than
  * maxfds: all closed, -EMSGSIZE. */
-int asp_socketpair(int32_t *out);
+int asp_socketpair(int32_t *out, int32_t bufsize);
 int asp_send_fds(int sock, const void *buf, uint32_t len, const int32_t *fds, uint32_t nfds);
 int asp_recv_fds(int sock, void *buf, uint32_t len, int32_t *fds, uint32_t maxfds, int32_t *nfds_out);
 /* A connection accepted on a listening socket: its fd (close-on-exec,
