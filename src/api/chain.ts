@@ -138,6 +138,8 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
     signal: status.signal,
     durationMs: performance.now() - t0,
     command: outcomes.map((x) => x.command).join(" | "),
+    // The stage whose output this is.
+    ...(r.pid !== undefined ? { pid: r.pid } : {}),
     maxBufferExceeded: outcomes.some((x) => x.maxBufferExceeded),
     timedOut: outcomes.some((x) => x.timedOut),
     aborted: outcomes.some((x) => x.aborted),

@@ -51,9 +51,15 @@ export function signalName(n: number): string {
   return nameOf(signalNumber(n));
 }
 
-/** The name of a number the kernel reported (a wait status): glibc's own 32 and 33 included, as "SIG32". */
+/**
+ * The name of a number the kernel reported (a wait status): glibc's own 32
+ * and 33 included, as "SIG32". Real-time signals as `kill -l` names them:
+ * SIGRTMIN+1..15, then SIGRTMAX-14..SIGRTMAX.
+ */
 export function nameOf(n: number): string {
   if (names[n]) return names[n]!;
-  if (n >= SIGRTMIN && n <= SIGRTMAX) return n === SIGRTMIN ? "SIGRTMIN" : `SIGRTMIN+${n - SIGRTMIN}`;
+  if (n === SIGRTMIN) return "SIGRTMIN";
+  if (n === SIGRTMAX) return "SIGRTMAX";
+  if (n > SIGRTMIN && n < SIGRTMAX) return n - SIGRTMIN <= 15 ? `SIGRTMIN+${n - SIGRTMIN}` : `SIGRTMAX-${SIGRTMAX - n}`;
   return `SIG${n}`;
 }

@@ -24,10 +24,17 @@ export function readableFrom(reader: PipeReader): ReadableStream<Uint8Array> {
 }
 
 export function writableFrom(writer: PipeWriter): WritableStream<Uint8Array> {
+  // A write that fails errors the stream, and then neither close() nor
+  // abort() reaches us: our end of the pipe goes here, or the child would
+  // wait for its EOF for ever.
+  const failed = (e: unknown) => {
+    writer.close();
+    throw e;
+  };
   return new WritableStream<Uint8Array>({
     write(chunk) {
-      if (!(chunk instanceof Uint8Array)) throw new TypeError("stdin accepts Uint8Array chunks");
-      return writer.write(chunk);
+      if (!(chunk instanceof Uint8Array)) return failed(new TypeError("stdin accepts Uint8Array chunks"));
+      return writer.write(chunk).catch(failed);
     },
     close() {
       writer.close();

@@ -225,7 +225,8 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
 
   /** How the child ended; null until it has been reaped. */
   get exitStatus(): ExitStatus | null {
-    return this.#exitStatus;
+    // A program that never ran has no exit status (`exited` rejects with its SpawnError).
+    return this.#spawnError ? null : this.#exitStatus;
   }
 
   /** The child's stdin when it is a pipe ("pipe"), else null (also when the library feeds it from `input` or a source). */
@@ -408,8 +409,10 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   #stdoutFor(what: string): PipeReader {
     const r = this.#pumped & 2 ? null : this.#stdoutReader;
     if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
-    // Closed at the exit (releaseAtExit): it reads as it would have before.
-    if (this.#stdout?.locked || r.touched || (r.closed && !r.endedUnread && !r.prefetched)) {
+    // Closed at the exit (releaseAtExit), or because the program never ran
+    // (then it reads as empty, and the judging throws the SpawnError): it
+    // reads as it would have before.
+    if (this.#stdout?.locked || r.touched || (r.closed && !r.endedUnread && !r.prefetched && !this.#spawnError)) {
       throw new TypeError(`${what}(): stdout was already read`);
     }
     return r;
@@ -578,8 +581,10 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
       this.#stdoutReader?.releaseAtExit();
       this.#stderrReader?.releaseAtExit();
       this.#child.extra?.releaseAtExit();
-      // Nobody can write to a child that is gone.
-      if (this.#stdin === undefined) this.#stdinWriter?.close();
+      // Nobody can write to a child that is gone (Node destroys its stdin
+      // too): a stream over it rejects writes with EPIPE from now on, and
+      // the fd is not held until the stream is collected.
+      this.#stdinWriter?.close();
     }
     // A child we terminated is gone: what its pipes hold now is all we
     // read. Otherwise a later timeout or abort still ends the reading.

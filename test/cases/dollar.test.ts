@@ -143,6 +143,13 @@ nativeTest(["kernel pipes"], "$: pipe() connects commands with a kernel pipe", a
   assert.ok(b.stdout instanceof Uint8Array);
 });
 
+test("$: a piped command's result has the last stage's pid, as run()'s has its child's", async () => {
+  // Was: no pid at all.
+  const r = await $`echo hi`.pipe($`sh -c ${"cat; echo $$ >&2"}`);
+  assert.equal(typeof r.pid, "number");
+  assert.equal(r.stderr, `${r.pid}\n`);
+});
+
 test("$: pipe() fails as set -o pipefail does; nothrow() per stage or for all", async () => {
   const e = await $`sh -c ${"echo a; echo bad >&2; exit 3"}`.pipe($`cat`).catch((e) => e);
   assert.ok(e instanceof ExitError);

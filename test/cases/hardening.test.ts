@@ -359,7 +359,27 @@ test("faults: a stdin pipe is closed once its write failed with EPIPE, or once t
   for (let i = 0; i < 20; i++) await spawn("true", [], { stdin: "pipe", stdout: "ignore" }).exited;
   await settle();
   const afterUnused = openFds() - base - afterEpipe;
-  assert.deepEqual({ afterEpipe, afterUnused }, { afterEpipe: 0, afterUnused: 0 }, "fds left open by 20 children each");
+  // Its stream taken (or a writer holding it open) but nothing written: closed at the exit all the same (was: one fd per child until collected).
+  const kept: unknown[] = [];
+  for (let i = 0; i < 20; i++) {
+    const p = spawn("true", [], { stdin: "pipe", stdout: "ignore" });
+    kept.push(p.stdin!.getWriter());
+    await p.exited;
+  }
+  await settle();
+  const afterTaken = openFds() - base - afterEpipe - afterUnused;
+  assert.deepEqual({ afterEpipe, afterUnused, afterTaken }, { afterEpipe: 0, afterUnused: 0, afterTaken: 0 }, "fds left open by 20 children each");
+  assert.equal(kept.length, 20);
+});
+
+test("faults: a stdin write that fails with a TypeError (a string) closes the pipe: the child sees its end and exits", async () => {
+  const p = spawn("cat", [], { stdin: "pipe" });
+  const w = p.stdin!.getWriter();
+  await assert.rejects(w.write("text" as never), /stdin accepts Uint8Array chunks/);
+  // Was: the pipe stayed open, cat never saw EOF, and neither settled.
+  const [out, s] = await Promise.all([p.text(), p.exited]);
+  assert.equal(s.exitCode, 0);
+  assert.equal(out, "");
 });
 
 test("faults: a child closing its stdout (and stdin) early while we write: EPIPE rejects the write, SIGPIPE stays ignored", async () => {

@@ -54,6 +54,22 @@ test("helpers: a program that never ran is a SpawnError, also with reject: false
   assert.equal(e.code, "ENOENT");
 });
 
+test("helpers: after `exited` or `spawned` rejected, each helper still rejects with the SpawnError; exitStatus is null", async () => {
+  for (const wait of ["exited", "spawned"] as const) {
+    for (const helper of ["text", "bytes", "json", "lines"] as const) {
+      const p = spawn("/nonexistent/prog");
+      await p[wait].catch(() => {});
+      await p.exited.catch(() => {});
+      // Was: TypeError "stdout was already read" (nothing had read it).
+      const e = await rejection(helper === "lines" ? (async () => { for await (const _ of p.lines()); })() : p[helper]());
+      assert.ok(e instanceof SpawnError, `${wait} then ${helper}(): ${String(e)}`);
+      assert.equal(e.code, "ENOENT");
+      // No program ran, so no exit status (was: exitCode 127).
+      assert.equal(p.exitStatus, null);
+    }
+  }
+});
+
 test("helpers: lines() yields every line, then throws ExitError at the end", async () => {
   const seen: string[] = [];
   let caught: unknown;

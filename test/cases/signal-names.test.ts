@@ -10,6 +10,11 @@ test("signalNumber and signalName: names, numbers, real-time signals, round trip
   assert.equal(signalNumber("SIGRTMAX"), 64);
   assert.equal(signalName(9), "SIGKILL");
   assert.equal(signalName(36), "SIGRTMIN+2");
+  // The upper half as `kill -l` names it (was: SIGRTMIN+16..30).
+  assert.equal(signalName(49), "SIGRTMIN+15");
+  assert.equal(signalName(50), "SIGRTMAX-14");
+  assert.equal(signalName(63), "SIGRTMAX-1");
+  assert.equal(signalName(64), "SIGRTMAX");
   for (let n = 1; n <= 64; n++) if (n !== 32 && n !== 33) assert.equal(signalNumber(signalName(n)), n);
   // What a shell reports for a child killed by a signal.
   const r = await run("sh", ["-c", "kill -TERM $$"], { reject: false });
