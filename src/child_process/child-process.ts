@@ -23,6 +23,7 @@ import { type Channel, openChannel } from "./ipc.ts";
 import { ChannelControl } from "./channel-control.ts";
 
 const ENOSYS = 38;
+let warnedChannel = false;
 const noop = () => {};
 /** How long `exit` waits for the channel's end (see #exited). */
 const CHANNEL_END_WAIT_MS = 100;
@@ -51,8 +52,12 @@ export class ChildProcess extends EventEmitter {
   /** Node's control object of the IPC channel (fork, or "ipc" in stdio); null once the channel closed. */
   channel: ChannelControl | null | undefined = undefined;
 
-  /** Node's internal name for the channel, which some code reads. */
+  /** Node's internal name for the channel, which some code reads (deprecated there: DEP0129, warned once). */
   get _channel(): ChannelControl | null | undefined {
+    if (!warnedChannel) {
+      warnedChannel = true;
+      process.emitWarning("_channel is deprecated. Use ChildProcess.channel instead.", "DeprecationWarning", "DEP0129");
+    }
     return this.channel;
   }
 

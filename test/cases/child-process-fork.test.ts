@@ -278,7 +278,12 @@ test("fork: subprocess.channel is Node's control object (ref, unref, refCounted,
   for (const m of ["ref", "unref", "refCounted", "unrefCounted"] as const) assert.equal(typeof channel[m], "function", m);
   assert.equal(typeof channel.fd, "number");
   assert.ok(channel.fd > 2);
+  const warned = new Promise<Error & { code?: string }>((r) => process.once("warning", r));
   assert.equal((child as unknown as { _channel: unknown })._channel, channel);
+  // Node's own deprecation of _channel (DEP0129).
+  const warning = await warned;
+  assert.equal(warning.name, "DeprecationWarning");
+  assert.equal(warning.code, "DEP0129");
   // The count falling back to 0 unrefs the channel and says so.
   let unrefs = 0;
   channel.once("unref", () => unrefs++);
