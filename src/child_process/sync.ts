@@ -86,7 +86,8 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     e.spawnargs = o.args.slice(1);
     return e;
   };
-  const failed = (errno: number): SpawnSyncReturns => ({ pid: 0, output: null, stdout: null, stderr: null, status: null, signal: null, error: fail(errno) });
+  // Keys in Node's order (console.log and snapshots show it): error first when there is one.
+  const failed = (errno: number): SpawnSyncReturns => ({ error: fail(errno), status: null, signal: null, output: null, pid: 0, stdout: null, stderr: null });
   // setuid(-1) and setgid(-1) fail (child-process.ts).
   if (idOf(o.uid) === NO_ID || idOf(o.gid) === NO_ID) return failed(EINVAL);
   let r;
@@ -103,18 +104,21 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     return b.length ? b.toString(checked(encoding)) : "";
   };
   const stdout = shape(r.stdout, 1), stderr = shape(r.stderr, 2);
-  const ret: SpawnSyncReturns = {
-    // Node's is a number: 0 where the portable backend's runtime does not report it.
-    pid: r.pid ?? 0,
-    output: [null, stdout, stderr],
-    stdout,
-    stderr,
+  const error = r.timedOut
+    ? fail(ETIMEDOUT)
+    : r.maxBufferExceeded || r.stdout.length > maxBuffer || r.stderr.length > maxBuffer
+    ? fail(ENOBUFS)
+    : undefined;
+  return {
+    ...(error ? { error } : {}),
     status: r.exitCode,
     signal: r.signal,
+    output: [null, stdout, stderr],
+    // Node's is a number: 0 where the portable backend's runtime does not report it.
+    pid: r.pid ?? 0,
+    stdout,
+    stderr,
   };
-  if (r.timedOut) ret.error = fail(ETIMEDOUT);
-  else if (r.maxBufferExceeded || r.stdout.length > maxBuffer || r.stderr.length > maxBuffer) ret.error = fail(ENOBUFS);
-  return ret;
 }
 
 /** An encoding Buffer knows, else Node's ERR_UNKNOWN_ENCODING (whatever this runtime's Buffer would throw). */

@@ -80,6 +80,8 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.equal(r.stderr!.toString(), "err\n");
   assert.deepEqual(r.output, [null, r.stdout, r.stderr]);
   assert.equal(r.error, undefined);
+  // Node's key order (what console.log and snapshots show): error first when there is one.
+  assert.deepEqual(Object.keys(r), ["status", "signal", "output", "pid", "stdout", "stderr"]);
   // The child's own pid, as Node reports it (0 only where the portable backend's runtime does not tell).
   const self = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" });
   if (!portable || self.pid !== 0) assert.equal(self.pid, Number(self.stdout));
@@ -89,6 +91,7 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.deepEqual([inherit.stdout, inherit.stderr, inherit.status], [null, null, 0]);
   const missing = spawnSync("aspawn-no-such-program", ["a"]);
   assert.deepEqual({ ...missing, error: undefined }, { pid: 0, output: null, stdout: null, stderr: null, status: null, signal: null, error: undefined });
+  assert.deepEqual(Object.keys(missing), ["error", "status", "signal", "output", "pid", "stdout", "stderr"]);
   const e = missing.error as Error & Record<string, unknown>;
   assert.deepEqual([e.message, e.code, e.errno, e.syscall, e.path, e.spawnargs], [
     "spawnSync aspawn-no-such-program ENOENT", "ENOENT", -2, "spawnSync aspawn-no-such-program", "aspawn-no-such-program", ["a"],
@@ -98,6 +101,7 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.equal(timed.status, null);
   assert.equal((timed.error as { code?: string }).code, "ETIMEDOUT");
   assert.equal(timed.error!.message, "spawnSync sleep ETIMEDOUT");
+  assert.deepEqual(Object.keys(timed), ["error", "status", "signal", "output", "pid", "stdout", "stderr"]);
   // input goes to a stdin pipe only: "ignore" (and "inherit") keep theirs, as in Node; it is checked all the same.
   assert.equal(spawnSync("cat", { input: "FROM-INPUT", stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" }).stdout, "");
   assert.equal(spawnSync("cat", { input: "FROM-INPUT", stdio: ["pipe", "pipe", "pipe"], encoding: "utf8" }).stdout, "FROM-INPUT");
