@@ -144,6 +144,9 @@ export class Pool {
     }
     return new Promise((resolve, reject) => {
       const job: Job = { name, args, options: o, resolve, reject, unwatch: noop, release: noop };
+      // Queued first: a signal already aborted gives the call up at once, and
+      // the watch rejects only a call it finds in the queue.
+      this.#queue.push(job);
       if (o.signal || o.timeout !== undefined) {
         job.unwatch = watchCall(o, (why) => {
           const at = this.#queue.indexOf(job);
@@ -155,8 +158,7 @@ export class Pool {
           this.#checkDrained();
         });
       }
-      if (o.signal?.aborted) return; // rejected by the watch, never queued
-      this.#queue.push(job);
+      if (!this.#queue.includes(job)) return; // given up already (rejected by the watch)
       this.#pump();
       if (o.fds?.length && this.#queue.includes(job) && !holdFds(job)) {
         this.#queue.splice(this.#queue.indexOf(job), 1);

@@ -80,6 +80,7 @@ export class Worker extends Endpoint {
   #stderrTail = "";
   #stderrDone: Promise<void> = Promise.resolve();
   #exports: string[] | undefined;
+  #warmed = false;
   /** Resolves with #failure's error once the channel ended and the worker exited. */
   readonly #failed: Promise<WorkerError>;
   #setFailed!: (e: WorkerError) => void;
@@ -237,19 +238,31 @@ export class Worker extends Endpoint {
     });
   }
 
+  /** HELLO or FAIL, once, the worker's first word about its module: a second is a protocol error (it would rewrite `exports`, or blame a late FAIL for a kill). */
+  #greeted(kind: number): void {
+    if (this.#exports !== undefined || this.#loadError !== undefined) {
+      throw new ProtocolError(`the worker sent ${kind === Kind.HELLO ? "HELLO" : "FAIL"} after it had said whether its module loaded`);
+    }
+  }
+
   #frame(f: Frame, fds: number[]): void {
     if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
     const value = frameValue(f);
     switch (f.kind) {
       case Kind.HELLO: {
+        this.#greeted(f.kind);
         const names = (value as { exports?: unknown })?.exports;
         this.#exports = Array.isArray(names) ? names.map(String) : [];
         this.conn.write(frame(Kind.WARM, 0, WARM_VALUE)).catch(() => {});
         return;
       }
       case Kind.WARM:
+        // The echo of the one WARM we sent, after HELLO.
+        if (this.#exports === undefined || this.#warmed) throw new ProtocolError("the worker sent WARM unasked");
+        this.#warmed = true;
         return;
       case Kind.FAIL:
+        this.#greeted(f.kind);
         this.#loadError = value;
         return;
       case Kind.RESULT:

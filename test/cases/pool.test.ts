@@ -96,6 +96,12 @@ for (const kind of kinds) {
     assert.equal(p.workers, 1);
     assert.notEqual(p.pids[0], first);
 
+    // A signal aborted before the call: rejected at once, the worker untouched (was: pending for ever).
+    const pre = await Promise.race([failure(p.call("echo", ["never"], { signal: AbortSignal.abort(new Error("gave up")) })), sleep(3000).then(() => "pending")]);
+    assert.ok(pre instanceof WorkerError && pre.aborted && pre.pid === 0, String(pre));
+    assert.equal((pre.cause as Error).message, "gave up");
+    assert.equal(await p.call("echo", [2]), 2);
+
     const ac = new AbortController();
     const hung = failure(p.call("hang", [], { signal: ac.signal }));
     await sleep(100);

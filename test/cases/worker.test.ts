@@ -150,6 +150,20 @@ for (const kind of kinds) {
     await noLeftovers(fds);
   }, 60000);
 
+  test(`${on}: a well-formed frame out of turn (a second HELLO, a late FAIL, a WARM unasked) is a protocol error of that worker`, async () => {
+    const fds = await baseline(kind);
+    for (const frameKind of ["HELLO", "FAIL", "WARM"]) {
+      const w = await start(kind);
+      // Was: accepted (exports rewritten; a late FAIL blamed for the worker's later kill).
+      const e = await w.call("outOfTurn", [frameKind]).then(() => null, (x) => x);
+      assert.ok(e instanceof WorkerError, `${frameKind}: ${String(e)}`);
+      assert.match(e.message, /protocol error/, frameKind);
+      assert.doesNotMatch(e.message, /did not load/, frameKind);
+      assert.equal(e.signal, "SIGKILL", frameKind);
+    }
+    await noLeftovers(fds);
+  }, 60000);
+
   test(`${on}: an FD frame whose fds never came is a protocol error of that worker`, async () => {
     const fds = await baseline(kind);
     const w = await start(kind);
