@@ -102,14 +102,33 @@ export class Endpoint {
   /** Messages from the other end, in order, until the channel closes. One reader at a time. */
   get messages(): AsyncIterableIterator<unknown> {
     const inbox = this.#messages;
-    return {
-      next: () => inbox.next(),
+    const it: AsyncIterableIterator<unknown> = {
+      // One reader at a time: a second loop waiting beside the first would
+      // take every other message, silently; it is refused instead. Reading
+      // one after another (a loop after a break, next() on a new iterator)
+      // is fine.
+      next: () => {
+        if (this.#reading !== undefined && this.#reading !== it) {
+          return Promise.reject(new TypeError("messages: another loop is waiting for them; one reader at a time"));
+        }
+        this.#reading = it;
+        const done = () => {
+          if (this.#reading === it) this.#reading = undefined;
+        };
+        const p = inbox.next();
+        p.then(done, done);
+        return p;
+      },
       return: () => Promise.resolve({ value: undefined, done: true }),
       [Symbol.asyncIterator]() {
         return this;
       },
     };
+    return it;
   }
+
+  /** The iterator whose next() is waiting, if any. */
+  #reading: object | undefined;
 
   /**
    * Pass an open fd of ours to the other end (SCM_RIGHTS): it gets its own

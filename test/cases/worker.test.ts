@@ -112,6 +112,20 @@ for (const kind of kinds) {
     assert.ok(!e.stderr.includes("\x1b"), JSON.stringify(e.stderr));
   }, 60000);
 
+  test(`${on}: messages has one reader at a time: a second loop waiting beside the first is a TypeError, the first gets every message`, async () => {
+    const w = await start(kind);
+    const first = w.messages.next();
+    // Was: accepted, the two loops taking every other message.
+    await assert.rejects(w.messages.next(), /messages: another loop is waiting for them; one reader at a time/);
+    await w.call("sendLater", ["one", 10]);
+    assert.deepEqual(await first, { value: "one", done: false });
+    // One after the other is fine: a new iterator once nobody waits.
+    const second = w.messages.next();
+    await w.call("sendLater", ["two", 10]);
+    assert.deepEqual(await second, { value: "two", done: false });
+    await w.close();
+  }, 60000);
+
   test(`${on}: a worker that exits by itself with code 0 ends its messages, those it sent first; another code throws its WorkerError`, async () => {
     const w = await start(kind);
     assert.equal(await w.call("sendAndExit", [["a", { b: 1 }]]), 2);
