@@ -44,7 +44,7 @@ export interface PipeReader {
 /** Our end of the child's stdin pipe. */
 export interface PipeWriter {
   readonly closed: boolean;
-  /** Resolves once every byte is in the pipe; rejects with errno EPIPE when nobody reads. */
+  /** Resolves once every byte is in the pipe; rejects with errno EPIPE when nobody reads. A write that fails leaves the end closed (the child sees EOF). */
   write(chunk: Uint8Array): Promise<void>;
   close(): void;
   setRef(ref: boolean): void;

@@ -24,17 +24,16 @@ export function readableFrom(reader: PipeReader): ReadableStream<Uint8Array> {
 }
 
 export function writableFrom(writer: PipeWriter): WritableStream<Uint8Array> {
-  // A write that fails errors the stream, and then neither close() nor
-  // abort() reaches us: our end of the pipe goes here, or the child would
-  // wait for its EOF for ever.
-  const failed = (e: unknown) => {
-    writer.close();
-    throw e;
-  };
   return new WritableStream<Uint8Array>({
     write(chunk) {
-      if (!(chunk instanceof Uint8Array)) return failed(new TypeError("stdin accepts Uint8Array chunks"));
-      return writer.write(chunk).catch(failed);
+      // A write that fails errors the stream, and then neither close() nor
+      // abort() reaches us: the end goes now, or the child would wait for
+      // its EOF for ever (a failed writer.write() closes it itself).
+      if (!(chunk instanceof Uint8Array)) {
+        writer.close();
+        throw new TypeError("stdin accepts Uint8Array chunks");
+      }
+      return writer.write(chunk);
     },
     close() {
       writer.close();

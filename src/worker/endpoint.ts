@@ -39,6 +39,11 @@ export class Inbox<T> {
     for (const w of ws) error ? w.reject(error) : w.resolve({ value: undefined, done: true });
   }
 
+  /** Someone awaits a next() still to come. */
+  get waiting(): boolean {
+    return this.#waiters.length > 0;
+  }
+
   /** Items left unconsumed (fds to close when the end is dropped). */
   drain(): T[] {
     return this.#items.splice(0);
@@ -102,6 +107,9 @@ export class Endpoint {
   /** Messages from the other end, in order, until the channel closes. One reader at a time. */
   get messages(): AsyncIterableIterator<unknown> {
     const inbox = this.#messages;
+    const release = () => {
+      if (this.#reading === it) this.#reading = undefined;
+    };
     const it: AsyncIterableIterator<unknown> = {
       // One reader at a time: a second loop waiting beside the first would
       // take every other message, silently; it is refused instead. Reading
@@ -111,12 +119,11 @@ export class Endpoint {
         if (this.#reading !== undefined && this.#reading !== it) {
           return Promise.reject(new TypeError("messages: another loop is waiting for them; one reader at a time"));
         }
-        this.#reading = it;
-        const done = () => {
-          if (this.#reading === it) this.#reading = undefined;
-        };
         const p = inbox.next();
-        p.then(done, done);
+        if (inbox.waiting) {
+          this.#reading = it;
+          p.then(release, release);
+        }
         return p;
       },
       return: () => Promise.resolve({ value: undefined, done: true }),

@@ -158,7 +158,7 @@ export class Pool {
           this.#checkDrained();
         });
       }
-      if (!this.#queue.includes(job)) return; // given up already (rejected by the watch)
+      if (o.signal?.aborted) return; // given up already: the watch took it out of the queue and rejected it
       this.#pump();
       if (o.fds?.length && this.#queue.includes(job) && !holdFds(job)) {
         this.#queue.splice(this.#queue.indexOf(job), 1);
