@@ -160,6 +160,8 @@ ASP_HIDDEN long asp_pipe_high(int fds[2], int flags);
 ASP_HIDDEN long asp_socketpair_high(int fds[2], int flags);
 
 /* threads.c: the calling thread's channel and liveness record. */
+ASP_HIDDEN int asp_self_pid(void);
+ASP_HIDDEN int asp_self_tid(void);
 ASP_HIDDEN int asp_thread_channel(void);
 ASP_HIDDEN int asp_thread_set_channel(int ch);
 ASP_HIDDEN const uint32_t *asp_thread_alive_word(uint32_t *gen);

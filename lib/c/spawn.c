@@ -286,7 +286,7 @@ static int take_slot(struct spawn *sp)
 	char *inherited, **ptrs;
 	int err;
 
-	sp->self = (int)sys_getpid();
+	sp->self = asp_self_pid();
 	if (sp->h.flags & ASP_REQ_INHERIT_ENV) {
 		err = asp_env_get(sp->self, &env);
 		if (err < 0)
@@ -318,7 +318,7 @@ static int take_slot(struct spawn *sp)
 		.req_size = sp->len,
 		.status_fd = -1,
 		.parent_pid = sp->self,
-		.parent_tid = (int32_t)sys_gettid(),
+		.parent_tid = (int32_t)asp_self_tid(),
 		.cgroup_fd = -1,
 		.cgroup_step = ASP_STEP_SETUP,
 		.nsrc = sp->sc.map_count,
@@ -585,7 +585,7 @@ static void report(struct spawn *sp, int err)
 ASP_HIDDEN int asp_spawn_launch(struct spawn *sp, int32_t *out)
 {
 	int err;
-	sp->ctx->parent_tid = (int32_t)sys_gettid();
+	sp->ctx->parent_tid = (int32_t)asp_self_tid();
 	sp->ctx->parent_alive = asp_thread_alive_word(&sp->ctx->parent_gen);
 	err = clone_child(sp);
 	if (err < 0) {

@@ -12,6 +12,12 @@
  *   thread that spawned it still lives (PR_SET_PDEATHSIG follows that
  *   thread, not the process): each thread has a record whose generation
  *   changes when it exits, which the child reads in our shared memory.
+ *
+ * It also keeps the pid and each thread's id: getpid and gettid are
+ * syscalls, a microsecond each where syscalls trap to a hypervisor, and
+ * every spawn wants both. A fork() child forgets them (pthread_atfork), the
+ * one way our code keeps running under a new pid; a raw clone syscall that
+ * skips glibc's fork would keep stale ones, as glibc's own pid cache did.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,6 +28,7 @@
 struct thread_state {
 	int channel; /* the last one opened on this thread, or -1 */
 	int record;  /* index in records[], or -1 */
+	int tid;     /* 0 until asked */
 };
 
 /* Odd: the thread holding the record lives. Even: free, or its thread ended. */
@@ -29,6 +36,7 @@ static uint32_t records[MAX_RECORDS];
 static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
+static int pid; /* 0 until asked */
 
 static void thread_ended(void *p)
 {
@@ -40,10 +48,20 @@ static void thread_ended(void *p)
 	free(t);
 }
 
+/* In the child of fork(), on the thread that forked (its only thread). */
+static void forked(void)
+{
+	struct thread_state *t = key == (pthread_key_t)-1 ? 0 : pthread_getspecific(key);
+	__atomic_store_n(&pid, 0, __ATOMIC_RELAXED);
+	if (t)
+		t->tid = 0;
+}
+
 static void make_key(void)
 {
 	if (pthread_key_create(&key, thread_ended) != 0)
 		key = (pthread_key_t)-1;
+	pthread_atfork(0, 0, forked);
 }
 
 static struct thread_state *self(int create)
@@ -60,11 +78,33 @@ static struct thread_state *self(int create)
 		return 0;
 	t->channel = -1;
 	t->record = -1;
+	t->tid = 0;
 	if (pthread_setspecific(key, t) != 0) {
 		free(t);
 		return 0;
 	}
 	return t;
+}
+
+ASP_HIDDEN int asp_self_pid(void)
+{
+	int p = __atomic_load_n(&pid, __ATOMIC_RELAXED);
+	pthread_once(&key_once, make_key); /* the atfork handler first */
+	if (!p) {
+		p = (int)sys_getpid();
+		__atomic_store_n(&pid, p, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
+ASP_HIDDEN int asp_self_tid(void)
+{
+	struct thread_state *t = self(1);
+	if (!t)
+		return (int)sys_gettid();
+	if (!t->tid)
+		t->tid = (int)sys_gettid();
+	return t->tid;
 }
 
 ASP_HIDDEN int asp_thread_channel(void)

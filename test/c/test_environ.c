@@ -408,6 +408,54 @@ static void array_moves_away_and_back(void)
 	sem_destroy(&resumed);
 }
 
+/* Spawn /bin/sh -c script, without pipes (see below); its exit code, or -1. */
+static int spawn_sh_status(const char *script, uint32_t deathsig)
+{
+	struct req r;
+	int32_t out[ASP_OUT_MAX];
+	struct asp_wait_result w;
+	req_begin(&r, "/bin/sh", ASP_REQ_INHERIT_ENV);
+	req_arg(&r, "sh");
+	req_arg(&r, "-c");
+	req_arg(&r, script);
+	if (deathsig)
+		req_step_u32(&r, ASP_OP_PDEATHSIG, deathsig);
+	req_end(&r);
+	if (L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX) < 0)
+		return -1;
+	while (L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w) == -EAGAIN)
+		wait_readable(out[ASP_OUT_PIDFD], 10000);
+	L.close(out[ASP_OUT_PIDFD]);
+	L.close(out[ASP_OUT_STATUS]);
+	free(r.buf);
+	return w.si_code == 1 ? w.code : -1;
+}
+
+/*
+ * The library keeps our pid and thread id (threads.c): a fork()ed child must
+ * not spawn with its parent's. With them, the environment would be read in
+ * the parent's memory (the child's new variable missing), and the death
+ * signal's check would find its spawner gone (getppid is not that pid).
+ */
+static void forked_child_spawns_as_itself(void)
+{
+	int status = -1;
+	pid_t pid;
+	CHECK_EQ_INT(spawn_sh_status("true", SIGKILL), 0); /* both known now */
+	pid = fork();
+	if (pid == 0) {
+		int ok;
+		/* No pipes: with the reactor running in our parent, a forked copy
+		 * has no reactor thread to close the parent's copies of pipe ends. */
+		setenv("ASPT_FORKED", "in the child", 1);
+		ok = spawn_sh_status("test \"$ASPT_FORKED\" = 'in the child'", 0) == 0 &&
+		     spawn_sh_status("test \"$ASPT_FORKED\" = 'in the child'", SIGKILL) == 0;
+		_exit(ok ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	CHECK_EQ_INT(status, 0);
+}
+
 /* Where seccomp denies process_vm_readv, the copy goes through a pipe. */
 static void without_process_vm_readv(void)
 {
@@ -462,5 +510,6 @@ TEST_LIST(environ_tests) = {
 	 "qemu-user runs vfork as fork, and its forks while another thread signals this one risk a child stuck inside qemu (as the launch tests saw)"},
 	{"environ: copied through a pipe where seccomp denies process_vm_readv", without_process_vm_readv,
 	 "qemu-user does not emulate seccomp filters"},
+	{"environ: a fork()ed child spawns with its own pid and environment", forked_child_spawns_as_itself},
 	{0, 0},
 };
