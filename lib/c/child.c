@@ -50,17 +50,6 @@ static __attribute__((noreturn)) void child_fail(struct child *c, long err, int3
 	sys_exit_group(127);
 }
 
-static void reset_signals(void)
-{
-	struct asp_ksigaction dfl = {ASP_SIG_DFL, 0, 0, 0};
-	int sig;
-	/* Runtimes ignore SIGPIPE and SIGXFSZ and children inherit SIG_IGN
-	 * through exec; CLONE_CLEAR_SIGHAND only resets handlers. */
-	for (sig = 1; sig <= ASP_NSIG; sig++)
-		if (sig != ASP_SIGKILL && sig != ASP_SIGSTOP)
-			sys_rt_sigaction(sig, &dfl, 0);
-}
-
 /* Where RLIMIT_NOFILE cannot be read: a bound on the fds worth closing. */
 #define NOFILE_UNKNOWN 65536
 
@@ -833,7 +822,7 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 	if (ctx->share.files_shared)
 		unshare_files(&c);
 	suspend_core(&c);
-	reset_signals();
+	asp_child_reset_signals();
 	decode_strings(&c, &strings, &h);
 	/* On the fallbacks, join the cgroup first, as clone3 would have
 	 * started us there (and before an fd map closes the fd). */

@@ -118,6 +118,8 @@ struct asp_child_ctx {
 
 /* The CLONE_VM child's entry point (child.c), called by the trampolines. */
 ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx);
+/* child_signals.c: every signal not at its default back to SIG_DFL. */
+ASP_HIDDEN void asp_child_reset_signals(void);
 ASP_HIDDEN long asp_clone3_raw(struct asp_clone_args *args, size_t size, void *arg);
 ASP_HIDDEN long asp_clone_raw(unsigned long flags, void *stack, int *ptid, int *ctid, void *arg);
 

@@ -3,6 +3,14 @@
 #include "helpers.h"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +42,175 @@ static void child_signals(void)
 	sigprocmask(SIG_SETMASK, 0, &after);
 	/* The kernel's mask is 64 bits; the rest of sigset_t is padding. */
 	CHECK(memcmp(&before, &after, 8) == 0);
+}
+
+static volatile sig_atomic_t usr2_hits;
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2_hits++;
+}
+
+/* What `cat /proc/self/status` prints, through a memfd (a forked copy of
+ * this process has no reactor thread to close its copies of pipe ends). */
+static int cat_status(char *text, size_t n)
+{
+	struct req r;
+	struct asp_wait_result w;
+	int32_t out[ASP_OUT_MAX];
+	int fd = (int)syscall(SYS_memfd_create, "status", 1u /* MFD_CLOEXEC */), k;
+	int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {fd, 1}, {2, 2}};
+	ssize_t got;
+	req_begin(&r, "/bin/cat", 0);
+	req_arg(&r, "cat");
+	req_arg(&r, "/proc/self/status");
+	req_fd_map(&r, (const int32_t(*)[2])map, 3, ASP_FDMAP_CLOSE_OTHERS);
+	req_end(&r);
+	k = fd < 0 ? -1 : L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX);
+	free(r.buf);
+	if (k < 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while (L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w) == -EAGAIN)
+		wait_readable(out[ASP_OUT_PIDFD], 10000);
+	L.close(out[ASP_OUT_PIDFD]);
+	L.close(out[ASP_OUT_STATUS]);
+	got = pread(fd, text, n - 1, 0);
+	close(fd);
+	text[got > 0 ? got : 0] = 0;
+	return w.si_code == 1 && w.code == 0 && got > 0;
+}
+
+/*
+ * Ignored and handled signals of ours, low and realtime, are all at their
+ * default in the child: `cat` shows its own, and sets none. 1, or 0 after
+ * reporting what differed.
+ */
+static int child_dispositions_default(void)
+{
+	static char text[1 << 14];
+	struct sigaction ign = {0}, handler = {0}, old[4];
+	const int sigs[4] = {SIGPIPE, SIGINT, SIGRTMIN + 5, SIGUSR2};
+	char ignored[64], caught[64];
+	int i, ran;
+	ign.sa_handler = SIG_IGN;
+	handler.sa_handler = on_usr2;
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], sigs[i] == SIGUSR2 ? &handler : &ign, &old[i]);
+	ran = cat_status(text, sizeof text);
+	for (i = 0; i < 4; i++)
+		sigaction(sigs[i], &old[i], 0);
+	proc_field(text, "SigIgn", ignored, sizeof ignored);
+	proc_field(text, "SigCgt", caught, sizeof caught);
+	if (ran && strcmp(ignored, "0000000000000000") == 0 && strcmp(caught, "0000000000000000") == 0)
+		return 1;
+	fprintf(stderr, "    cat ran: %d; its SigIgn %s, SigCgt %s\n", ran, ignored, caught);
+	return 0;
+}
+
+static void child_dispositions(void) { CHECK(child_dispositions_default()); }
+
+/*
+ * The same where the child cannot read /proc/self/status (child_signals.c
+ * opens it with O_NOCTTY, which this filter refuses: `cat` opens without),
+ * in a forked copy of this process, which the filter stays with.
+ */
+static void child_dispositions_without_proc(void)
+{
+#if defined(__x86_64__)
+	const uint32_t arch = 0xc000003eu;
+#else
+	const uint32_t arch = 0xc00000b7u;
+#endif
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, O_RDONLY | O_CLOEXEC | O_NOCTTY, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+	int status = -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int ok = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+			 prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 &&
+			 open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY) == -1 && errno == EACCES;
+		_exit(ok && child_dispositions_default() ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	CHECK_EQ_INT(status, 0);
+}
+
+struct stopped {
+	int err;
+	int32_t out[ASP_OUT_MAX];
+};
+
+/* On one CPU under SCHED_FIFO the new child cannot run before we stop it:
+ * stopped before its first step, with every signal blocked. */
+static void *spawn_stopped(void *arg)
+{
+	struct stopped *s = arg;
+	struct sched_param sp = {.sched_priority = 1};
+	struct req r;
+	s->err = -pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (s->err)
+		return 0;
+	req_begin(&r, "/bin/true", 0);
+	req_arg(&r, "true");
+	req_end(&r);
+	s->err = L.spawn(r.buf, (uint32_t)r.len, s->out, ASP_OUT_MAX);
+	free(r.buf);
+	if (s->err == 0)
+		kill(s->out[ASP_OUT_PID], SIGSTOP);
+	return 0;
+}
+
+/*
+ * A signal that reaches the child before exec waits for the new program;
+ * a handler of ours never runs in the child, which shares our memory (the
+ * fallbacks clone without CLONE_CLEAR_SIGHAND: the child resets handled
+ * signals itself before it lifts its mask). Here SIGUSR2 then kills `true`
+ * (unless, under vfork, it had already exited).
+ */
+static void handled_signal_before_exec(void)
+{
+	struct stopped s = {0};
+	struct sigaction handler = {0}, old;
+	struct asp_wait_result w;
+	cpu_set_t one, all;
+	pthread_t t;
+	int r;
+	handler.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &handler, &old);
+	usr2_hits = 0;
+	CHECK_EQ_INT(sched_getaffinity(0, sizeof all, &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	CHECK_EQ_INT(sched_setaffinity(0, sizeof one, &one), 0);
+	CHECK_EQ_INT(pthread_create(&t, 0, spawn_stopped, &s), 0);
+	pthread_join(t, 0);
+	sched_setaffinity(0, sizeof all, &all);
+	CHECK_EQ_INT(s.err, 0);
+	if (s.err == 0) {
+		kill(s.out[ASP_OUT_PID], SIGUSR2);
+		kill(s.out[ASP_OUT_PID], SIGCONT);
+		while ((r = L.wait(s.out[ASP_OUT_PIDFD], s.out[ASP_OUT_PID], &w)) == -EAGAIN)
+			wait_readable(s.out[ASP_OUT_PIDFD], 5000);
+		CHECK_EQ_INT(r, 1);
+		CHECK((w.si_code == CLD_KILLED && w.code == SIGUSR2) || (w.si_code == CLD_EXITED && w.code == 0));
+		L.close(s.out[ASP_OUT_PIDFD]);
+		L.close(s.out[ASP_OUT_STATUS]);
+	}
+	sigaction(SIGUSR2, &old, 0);
+	CHECK_EQ_INT(usr2_hits, 0);
 }
 
 static int count_cores(const char *dir)
@@ -98,5 +275,9 @@ static void early_sigquit(void)
 TEST_LIST(signal_tests) = {
 	{"signals: child dispositions and mask; ours unchanged", child_signals},
 	{"signals: SIGQUIT before exec dumps no core", early_sigquit},
+	{"signals: ignored and handled ones, realtime too, are default in the child", child_dispositions},
+	{"signals: the same where the child cannot read /proc/self/status", child_dispositions_without_proc,
+	 "qemu-user does not emulate seccomp filters"},
+	{"signals: a handled one sent before exec waits for the program; our handler never runs", handled_signal_before_exec},
 	{0, 0},
 };

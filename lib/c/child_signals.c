@@ -1,0 +1,86 @@
+/*
+ * The child's signal dispositions back to SIG_DFL before execve.
+ *
+ * Runtimes ignore SIGPIPE (and some SIGXFSZ), a shell's background job
+ * ignores SIGINT and SIGQUIT, and an ignored signal stays ignored through
+ * execve. Handled ones must go too, before the mask is lifted: a handler of
+ * the parent's must never run on our stack (CLONE_CLEAR_SIGHAND resets
+ * those, but the fallbacks have no such flag). Resetting every signal costs
+ * 62 rt_sigaction calls: 60 us where a syscall traps to a hypervisor (the
+ * hosts this library is benchmarked on), most of a child's time before
+ * exec. The kernel lists both sets in /proc/self/status (SigIgn, SigCgt):
+ * four syscalls, then one per signal not at its default, usually one. Where
+ * /proc cannot say (not mounted, not procfs, denied, a status too long for
+ * our buffer), every signal is reset.
+ *
+ * Child code: raw syscalls only (child.c).
+ */
+#include "internal.h"
+
+#define PROC_SUPER_MAGIC 0x9fa0
+#define STATUS_MAX 4096 /* about 1.5 KiB; longer only with many groups (then: every signal) */
+
+/* 1 and *set, or 0: the 64-bit hex mask after "\n<key>" in buf[0..n). */
+static int parse_mask(const char *buf, long n, const char *key, uint64_t *set)
+{
+	long i, k;
+	for (i = 0; i < n; i++) {
+		uint64_t v = 0;
+		int digits = 0;
+		for (k = 0; key[k] && i + k < n && buf[i + k] == key[k]; k++)
+			;
+		if (key[k])
+			continue;
+		for (i += k; i < n && (buf[i] == ' ' || buf[i] == '\t'); i++)
+			;
+		for (; i < n && digits < 16; i++, digits++) {
+			char c = buf[i];
+			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (d < 0)
+				break;
+			v = v << 4 | (uint64_t)d;
+		}
+		/* The whole mask, up to its newline: a cut-off one is no answer. */
+		if (digits == 0 || i >= n || buf[i] != '\n')
+			return 0;
+		*set = v;
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 and *set: the signals this process ignores or handles; 0: /proc cannot say. */
+static int changed_signals(uint64_t *set)
+{
+	char buf[STATUS_MAX];
+	uint64_t st[16], ign, cgt;
+	long fd, n = 0, r;
+	/* O_NOCTTY changes nothing for this file; it lets a test's seccomp
+	 * filter refuse this open alone, to exercise the fallback. */
+	fd = sys_openat(ASP_AT_FDCWD, "/proc/self/status", ASP_O_RDONLY | ASP_O_CLOEXEC | ASP_O_NOCTTY, 0);
+	if (fd < 0)
+		return 0;
+	if (sys_fstatfs((int)fd, st) < 0 || st[0] != PROC_SUPER_MAGIC) {
+		sys_close((int)fd);
+		return 0;
+	}
+	while (n < STATUS_MAX && (r = sys_read((int)fd, buf + n, (size_t)(STATUS_MAX - n))) > 0)
+		n += r;
+	sys_close((int)fd);
+	if (!parse_mask(buf, n, "\nSigIgn:", &ign) || !parse_mask(buf, n, "\nSigCgt:", &cgt))
+		return 0;
+	*set = ign | cgt;
+	return 1;
+}
+
+ASP_HIDDEN void asp_child_reset_signals(void)
+{
+	struct asp_ksigaction dfl = {ASP_SIG_DFL, 0, 0, 0};
+	uint64_t set;
+	int sig;
+	if (!changed_signals(&set))
+		set = ~0ull;
+	for (sig = 1; sig <= ASP_NSIG; sig++)
+		if ((set >> (sig - 1) & 1) && sig != ASP_SIGKILL && sig != ASP_SIGSTOP)
+			sys_rt_sigaction(sig, &dfl, 0);
+}
