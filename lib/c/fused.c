@@ -2,8 +2,9 @@
  * Fused calls: what JS did in two or three native calls, done in one. Each
  * crossing of the FFI boundary costs a runtime 0.3-2 us on top of its
  * syscall, and a captured `echo hello` made 13-15 of them: these bring it to
- * 6 (a read that finds the pipe empty arms its watch; the read that finds
- * EOF closes the pipe; reading the status and reaping close their fds).
+ * 5 (the spawn watches its child; a read that finds the pipe empty arms its
+ * watch; the read that finds EOF closes the pipe; reading the status and
+ * reaping close their fds).
  */
 #include "internal.h"
 
@@ -21,6 +22,24 @@ ASP_EXPORT int asp_watch2(int ch, int fd, uint32_t id, int fd2, uint32_t id2)
 	if (r < 0)
 		asp_unwatch(fd);
 	return r;
+}
+
+/*
+ * asp_spawn, then asp_watch2 of the child's status pipe (status_id) and
+ * pidfd (exit_id) on channel ch: spawn() made these two calls one after
+ * the other. 0 with out[ASP_OUT_DETAIL] = 0: the child runs, watched; 0
+ * with out[ASP_OUT_DETAIL] = -errno: it runs, but watching failed (neither
+ * is watched; the caller kills and reaps it as after a failed asp_watch2);
+ * < 0: asp_spawn failed, out[] as it says.
+ */
+ASP_EXPORT int asp_spawn_watch(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int ch, uint32_t status_id,
+			       uint32_t exit_id)
+{
+	int r = asp_spawn(req, len, out, out_len);
+	if (r < 0)
+		return r;
+	out[ASP_OUT_DETAIL] = asp_watch2(ch, out[ASP_OUT_STATUS], status_id, out[ASP_OUT_PIDFD], exit_id);
+	return 0;
 }
 
 /* asp_status_read, closing fd once it has said all it will (anything but

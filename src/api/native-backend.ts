@@ -59,11 +59,14 @@ export const nativeBackend: Backend & { start(request: ChildRequest, pty?: Nativ
     const terminal = pty ? undefined : ptyRequest(options);
     if (terminal) return startOnPty(request, terminal);
     const p = plan(file, args, options, defaults);
-    channelFor(file, args); // before the spawn: want of fds for it is the spawn's failure
+    const channel = channelFor(file, args); // before the spawn: want of fds for it is the spawn's failure
     const native = loadNative();
     // A pipe of ours handed to this child: make it blocking, as stdio is.
     for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
-    const r = native.asp_spawn(p.request, p.request.length, outBytes, OUT_SLOTS);
+    // The spawn watches the child's status pipe and pidfd in the same call.
+    channel.reserve2();
+    const statusWatch = channel.lastIds[0], exitWatch = channel.lastIds[1];
+    const r = native.asp_spawn_watch(p.request, p.request.length, outBytes, OUT_SLOTS, channel.number, statusWatch, exitWatch);
     if (r < 0) {
       // The stream we were handed is still its owner's: non-blocking again.
       for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
@@ -77,6 +80,9 @@ export const nativeBackend: Backend & { start(request: ChildRequest, pty?: Nativ
       pid: out[Out.PID]!,
       pidfd: out[Out.PIDFD]!,
       statusFd: out[Out.STATUS]!,
+      statusWatch,
+      exitWatch,
+      watchErrno: -out[Out.DETAIL]!,
       pipes: p.pipes.map((childFd, i) => [childFd, out[Out.PIPES + i]!]),
       file,
       args,

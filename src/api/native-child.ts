@@ -4,7 +4,7 @@
  * when the child exits and when a pipe is ready.
  */
 import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
-import { getChannel, type WatchTarget } from "../ffi/channel.ts";
+import { getChannel, watchError, type WatchTarget } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
 import { type Child, childExited, type ChildEvents, childSpawned } from "./child.ts";
 import { EAGAIN, errnoCode } from "./errno.ts";
@@ -22,6 +22,10 @@ export interface NativeChildInit {
   pid: number;
   pidfd: number;
   statusFd: number;
+  /** The watches the spawn made (asp_spawn_watch), unless watchErrno says why not. */
+  statusWatch: number;
+  exitWatch: number;
+  watchErrno: number;
   /** Our ends of the child's pipes: [child fd, our fd]. */
   pipes: [number, number][];
   file: string;
@@ -92,11 +96,12 @@ export class NativeChild implements Child, WatchTarget {
 
   watch(events: ChildEvents): void {
     this.#events = events;
-    const channel = getChannel();
+    const init = this.#init!;
     try {
-      channel.watch2(this.#statusFd, this.#pidfd, this); // one native call for both
-      this.#statusWatch = channel.lastIds[0];
-      this.#exitWatch = channel.lastIds[1];
+      if (init.watchErrno) throw watchError(this.#statusFd, init.watchErrno);
+      getChannel().adopt2(this.#statusFd, init.statusWatch, this.#pidfd, init.exitWatch, this);
+      this.#statusWatch = init.statusWatch;
+      if (this.#pidfd >= 0) this.#exitWatch = init.exitWatch;
       if (this.#pidfd < 0) this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
     } catch (e) {
       this.#abandon();

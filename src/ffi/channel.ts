@@ -95,22 +95,28 @@ export class Channel {
     return id;
   }
 
-  /**
-   * A new child's two watches (status pipe, pidfd; fd2 < 0: none) for EPOLLIN,
-   * in one native call; their ids are in lastIds afterwards. On failure
-   * neither is watched.
-   */
-  watch2(fd: number, fd2: number, target: WatchTarget): void {
-    const id = this.#newId(), id2 = fd2 < 0 ? 0 : this.#newId();
-    const r = this.#native.asp_watch2(this.#channel, fd, id, fd2, id2);
-    if (r < 0) throw watchError(fd, -r);
-    this.#added(id, fd, target, true);
-    if (id2) this.#added(id2, fd2, target, true);
-    this.lastIds[0] = id;
-    this.lastIds[1] = id2;
+  /** This context's channel number, for native calls that watch fds themselves. */
+  get number(): number {
+    return this.#channel;
   }
 
-  /** The ids of the last watch2(). */
+  /**
+   * Ids for a new child's two watches (status pipe, pidfd), which the native
+   * spawn itself makes (asp_spawn_watch): in lastIds. adopt2() records them
+   * once they are made; ids never adopted are simply skipped.
+   */
+  reserve2(): void {
+    this.lastIds[0] = this.#newId();
+    this.lastIds[1] = this.#newId();
+  }
+
+  /** The watches made by the native spawn under ids reserve2() gave (fd2 < 0: none). */
+  adopt2(fd: number, id: number, fd2: number, id2: number, target: WatchTarget): void {
+    this.#added(id, fd, target, true);
+    if (fd2 >= 0) this.#added(id2, fd2, target, true);
+  }
+
+  /** The ids of the last reserve2(), or [the armed one] after readArm(). */
   readonly lastIds: [number, number] = [0, 0];
 
   /**
@@ -221,7 +227,7 @@ export class Channel {
   }
 }
 
-function watchError(fd: number, errno: number): Error {
+export function watchError(fd: number, errno: number): Error {
   return Object.assign(new Error(`aspawn: cannot watch fd ${fd} (errno ${errno})`), { errno });
 }
 

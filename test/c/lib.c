@@ -42,6 +42,7 @@ int lib_load(const char *path)
 	SYM(rearm, "asp_rearm");
 	SYM(unwatch, "asp_unwatch");
 	SYM(watch2, "asp_watch2");
+	SYM(spawn_watch, "asp_spawn_watch");
 	SYM(status_take, "asp_status_take");
 	SYM(wait_close, "asp_wait_close");
 	SYM(read_arm, "asp_read_arm");

@@ -26,6 +26,8 @@ struct lib {
 	int (*rearm)(int channel, int fd, uint32_t events, uint32_t id);
 	int (*unwatch)(int fd);
 	int (*watch2)(int channel, int fd, uint32_t id, int fd2, uint32_t id2);
+	int (*spawn_watch)(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int channel, uint32_t status_id,
+			   uint32_t exit_id);
 	int (*status_take)(int fd, int32_t *record);
 	int (*wait_close)(int pidfd, int pid, void *result);
 	int (*read_arm)(int channel, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags);

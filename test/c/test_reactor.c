@@ -94,9 +94,9 @@ static void fused_calls(void)
 	req_sh(&r, "echo hi; sleep 0.05; echo there");
 	req_capture(&r);
 	req_end(&r);
-	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
+	CHECK_EQ_INT(L.spawn_watch(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX, ch, 1, 2), 0);
+	CHECK_EQ_INT(out[ASP_OUT_DETAIL], 0);
 	free(r.buf);
-	CHECK_EQ_INT(L.watch2(ch, out[ASP_OUT_STATUS], 1, out[ASP_OUT_PIDFD], 2), 0);
 	/* Empty (or soon "hi"): the read arms watch 3 in the same call. */
 	k = L.read_arm(ch, out[ASP_OUT_PIPES], text, sizeof text - 1, 3, ASP_READ_ARM | ASP_READ_END);
 	if (k > 0)
@@ -164,6 +164,20 @@ static void fused_calls(void)
 	CHECK_EQ_INT(L.read_arm(ch, p[0], text, 1, 9, 0), 0);
 	CHECK(fcntl(p[0], F_GETFD) >= 0);
 	close(p[0]);
+	/* spawn_watch: a child that could not be watched (no such channel)
+	 * runs, unwatched, and is told apart from a failed spawn. */
+	req_sh(&r, "exit 7");
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn_watch(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX, -1, 1, 2), 0);
+	free(r.buf);
+	CHECK_EQ_INT(out[ASP_OUT_DETAIL], -EINVAL);
+	CHECK_EQ_INT(L.unwatch(out[ASP_OUT_STATUS]), -ENOENT);
+	CHECK_EQ_INT(L.unwatch(out[ASP_OUT_PIDFD]), -ENOENT);
+	while ((k = L.wait_close(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w)) == -EAGAIN)
+		wait_readable(out[ASP_OUT_PIDFD], 5000);
+	CHECK_EQ_INT(k, 1);
+	CHECK_EQ_INT(w.code, 7);
+	L.close(out[ASP_OUT_STATUS]);
 	/* watch2: a failing second watch leaves the first unwatched. */
 	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	CHECK_EQ_INT(L.watch2(ch, p[0], 1, p[0], 2), -EEXIST);

@@ -11,7 +11,8 @@ import { runFixture } from "../fixtures.ts";
 import { alive, childrenOfUs, cmdline, zombieChildren } from "../proc.ts";
 import { settle } from "../snapshot.ts";
 import { until } from "../wait.ts";
-import { getChannel } from "../../src/ffi/channel.ts";
+import { Out } from "../../src/ffi/abi.ts";
+import { loadNative } from "../../src/ffi/load.ts";
 import { run, spawn, SpawnError } from "../../src/index.ts";
 
 for (const f of faultChecks) {
@@ -45,14 +46,20 @@ test("a child that cannot be watched (epoll_ctl fails) is killed and reaped, its
   await run("true"); // the reactor and the low-fd reserve exist
   await settle();
   const fds0 = openFds(), zombies0 = zombieChildren();
-  // The failure is injected in our own Channel (a kernel that refuses
-  // epoll_ctl is not something a test can ask for): the child's two watches
-  // (status pipe and pidfd, one native call that leaves neither watched when
-  // one fails: a C test checks that) fail as a full epoll (ENOSPC) would.
-  const channel = getChannel() as unknown as { watch2: (...a: unknown[]) => void };
-  const watch2 = channel.watch2;
-  channel.watch2 = function () {
-    throw Object.assign(new Error("injected"), { errno: 28 });
+  // A kernel that refuses epoll_ctl is not something a test can ask for:
+  // the native spawn's own watches are undone right after it, and its
+  // result says they failed (ENOSPC, as a full epoll would), which is the
+  // state asp_spawn_watch leaves when they do (a C test makes that happen).
+  const native = loadNative() as unknown as Record<string, (...a: unknown[]) => number>;
+  const spawnWatch = native.asp_spawn_watch!;
+  native.asp_spawn_watch = (...a: unknown[]) => {
+    const r = spawnWatch(...a), out = new Int32Array((a[2] as Uint8Array).buffer);
+    if (r === 0) {
+      native.asp_unwatch!(out[Out.STATUS]);
+      native.asp_unwatch!(out[Out.PIDFD]);
+      out[Out.DETAIL] = -28;
+    }
+    return r;
   };
   let err: unknown;
   try {
@@ -60,7 +67,7 @@ test("a child that cannot be watched (epoll_ctl fails) is killed and reaped, its
   } catch (e) {
     err = e;
   } finally {
-    channel.watch2 = watch2;
+    native.asp_spawn_watch = spawnWatch;
   }
   assert.ok(err instanceof SpawnError, String(err));
   assert.equal(err.code, "ENOSPC");
