@@ -10,15 +10,17 @@
  * hosts this library is benchmarked on), most of a child's time before
  * exec. The kernel lists both sets in /proc/self/status (SigIgn, SigCgt):
  * four syscalls, then one per signal not at its default, usually one. Where
- * /proc cannot say (not mounted, not procfs, denied, a status too long for
- * our buffer), every signal is reset.
+ * /proc cannot say (not mounted, not procfs, denied, the two lines past the
+ * buffer's 4 KiB: some thousand supplementary groups), every signal is
+ * reset. The child opened /dev/null for "ignore" before this already, so a
+ * seccomp filter inherited from the parent meets no new kind of call.
  *
  * Child code: raw syscalls only (child.c).
  */
 #include "internal.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
-#define STATUS_MAX 4096 /* about 1.5 KiB; longer only with many groups (then: every signal) */
+#define STATUS_MAX 4096 /* the file is about 1.5 KiB; longer with many groups */
 
 /* 1 and *set, or 0: the 64-bit hex mask after "\n<key>" in buf[0..n). */
 static int parse_mask(const char *buf, long n, const char *key, uint64_t *set)

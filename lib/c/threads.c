@@ -16,8 +16,9 @@
  * It also keeps the pid and each thread's id: getpid and gettid are
  * syscalls, a microsecond each where syscalls trap to a hypervisor, and
  * every spawn wants both. A fork() child forgets them (pthread_atfork), the
- * one way our code keeps running under a new pid; a raw clone syscall that
- * skips glibc's fork would keep stale ones, as glibc's own pid cache did.
+ * one way our code keeps running under a new pid; a fork that skips the
+ * handlers (_Fork, a raw clone syscall) would keep stale ones, as glibc's
+ * own pid cache did (the README says so). Without the handler: no cache.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ static uint32_t records[MAX_RECORDS];
 static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
-static int pid; /* 0 until asked */
+static int pid;    /* 0 until asked */
+static int cached; /* the fork handler is in place */
 
 static void thread_ended(void *p)
 {
@@ -61,7 +63,7 @@ static void make_key(void)
 {
 	if (pthread_key_create(&key, thread_ended) != 0)
 		key = (pthread_key_t)-1;
-	pthread_atfork(0, 0, forked);
+	cached = pthread_atfork(0, 0, forked) == 0;
 }
 
 static struct thread_state *self(int create)
@@ -90,6 +92,8 @@ ASP_HIDDEN int asp_self_pid(void)
 {
 	int p = __atomic_load_n(&pid, __ATOMIC_RELAXED);
 	pthread_once(&key_once, make_key); /* the atfork handler first */
+	if (!cached)
+		return (int)sys_getpid();
 	if (!p) {
 		p = (int)sys_getpid();
 		__atomic_store_n(&pid, p, __ATOMIC_RELAXED);
@@ -100,7 +104,7 @@ ASP_HIDDEN int asp_self_pid(void)
 ASP_HIDDEN int asp_self_tid(void)
 {
 	struct thread_state *t = self(1);
-	if (!t)
+	if (!t || !cached)
 		return (int)sys_gettid();
 	if (!t->tid)
 		t->tid = (int)sys_gettid();

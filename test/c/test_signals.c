@@ -178,7 +178,10 @@ static void *spawn_stopped(void *arg)
  * a handler of ours never runs in the child, which shares our memory (the
  * fallbacks clone without CLONE_CLEAR_SIGHAND: the child resets handled
  * signals itself before it lifts its mask). Here SIGUSR2 then kills `true`
- * (unless, under vfork, it had already exited).
+ * (unless, under vfork, it had already exited). What this catches is the
+ * clone fallback's: clone3 resets handlers itself, fork shares no memory,
+ * and vfork runs the child before we could signal it. Needs SCHED_FIFO
+ * (root, or CAP_SYS_NICE), as death_signal_thread_ended does.
  */
 static void handled_signal_before_exec(void)
 {
