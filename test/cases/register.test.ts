@@ -44,7 +44,7 @@ async function registered(file: string, opts: { env?: Record<string, string>; pr
 
 const show = (r: Ran) => `exit ${r.code} ${r.signal ?? ""}\nstdout: ${r.stdout.slice(-2000)}\nstderr: ${r.stderr.slice(-3000)}`;
 /** The native spawns of a traced run (spawnSync runs through asp_run_sync). */
-const spawns = (r: Ran) => r.stderr.split("\n").filter((l) => /^aspawn: asp_(spawn|run_sync)\(/.test(l)).length;
+const spawns = (r: Ran) => r.stderr.split("\n").filter((l) => /^aspawn: asp_(spawn_watch|spawn|run_sync)\(/.test(l)).length;
 const fixture = (name: string) => `${repoRoot}test/fixtures/${name}`;
 const everyWay = {
   namedImport: true, defaultImport: true, bareNamespace: true, dynamicImport: true, require: true, requireNode: true,
