@@ -43,7 +43,8 @@ export class ChildProcess extends EventEmitter {
   signalCode: string | null = null;
   killed = false;
   connected = false;
-  spawnfile: string | undefined;
+  /** null until spawn(), as Node's. */
+  spawnfile: string | null = null;
   spawnargs: string[] = [];
   stdin: Writable | null = null;
   stdout: Readable | null = null;
@@ -75,8 +76,12 @@ export class ChildProcess extends EventEmitter {
   #exitEmitted: Promise<void> | undefined;
   #onExitEmitted: (() => void) | undefined;
 
-  /** Node's internal step: start the program from normalised options (see validate.ts). */
-  spawn(options: NormalizedSpawn): void {
+  /**
+   * Node's internal step: start the program from normalised options (see
+   * validate.ts). Returns 0, or as Node's the -errno it reports through
+   * `error` (a program not found, out of fds or processes).
+   */
+  spawn(options: NormalizedSpawn): number {
     if (options === null || typeof options !== "object") throw invalidArgType("options", "object", options);
     const { file, args } = options;
     if (options.envPairs !== undefined && !Array.isArray(options.envPairs)) throw invalidArgType("options.envPairs", "Array", options.envPairs);
@@ -130,7 +135,7 @@ export class ChildProcess extends EventEmitter {
         this.exitCode = -missing;
         this.#failed(new SpawnError(missing, "execve", file, file));
       });
-      return;
+      return -missing;
     }
     // A pipe of ours lent to this child is blocking while it runs, as stdio
     // is (Node's libuv does the same); ours reads it again afterwards.
@@ -153,7 +158,7 @@ export class ChildProcess extends EventEmitter {
         this.exitCode = -e.errno;
         this.#failed(e);
       });
-      return;
+      return -e.errno;
     } finally {
       channel?.childStarted();
     }
@@ -185,6 +190,7 @@ export class ChildProcess extends EventEmitter {
     sub.exited.then((s) => reportExit(seq, () => this.#exited(s)), (e: unknown) => {
       if (!(e instanceof SpawnError)) this.emit("error", e); // the status was lost
     });
+    return 0;
   }
 
   /** The stdio streams over the child's pipes; without a child (a program found missing), streams that just end. */

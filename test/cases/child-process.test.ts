@@ -316,10 +316,16 @@ test("child_process: unref() lets the process exit while the child runs; [Symbol
 
 test("child_process: new ChildProcess().spawn() with Node's internal options, and the default export", async () => {
   // Node's ChildProcess has spawn() too, though its types leave it out.
-  type Internal = { spawn(options: object): void };
+  // It returns 0, or the -errno it then reports through `error`; spawnfile is null before it.
+  type Internal = { spawn(options: object): number };
   const child = new ChildProcess();
-  (child as unknown as Internal).spawn({ file: "sh", args: ["sh", "-c", "echo $X"], envPairs: ["X=pairs"], stdio: "pipe" });
+  assert.equal(child.spawnfile, null);
+  assert.equal((child as unknown as Internal).spawn({ file: "sh", args: ["sh", "-c", "echo $X"], envPairs: ["X=pairs"], stdio: "pipe" }), 0);
   assert.equal((await record(child)).stdout, "pairs\n");
+  const missing = new ChildProcess();
+  const error = new Promise<NodeJS.ErrnoException>((r) => missing.once("error", r));
+  assert.equal((missing as unknown as Internal).spawn({ file: "/nonexistent/aspawn-x", args: ["x"], stdio: "pipe" }), -2);
+  assert.equal((await error).code, "ENOENT");
   assert.deepEqual(Object.keys(cp).sort(), ["ChildProcess", "exec", "execFile", "execFileSync", "execSync", "fork", "spawn", "spawnSync"]);
   assert.deepEqual(thrown(() => (new ChildProcess() as unknown as Internal).spawn({ file: 1 })), [
     "ERR_INVALID_ARG_TYPE",
