@@ -81,10 +81,13 @@ export class Endpoint {
     else for (const fd of fds) this.#fds.push(fd);
   }
 
-  /** @internal The channel ended: iterators end, waits for an fd reject, fds nobody took are closed. */
-  protected ended(error: Error | undefined): void {
+  /**
+   * @internal The channel ended: iterators end (with `error`, if any), waits
+   * for an fd reject (with `fdError`, else `error`), fds nobody took are closed.
+   */
+  protected ended(error: Error | undefined, fdError?: Error): void {
     this.#messages.end(error);
-    this.#fds.end(error ?? new Error("aspawn: the worker channel closed before an fd arrived"));
+    this.#fds.end(fdError ?? error ?? new Error("aspawn: the worker channel closed before an fd arrived"));
     for (const fd of this.#fds.drain()) this.#closeFd(fd);
   }
 

@@ -288,7 +288,8 @@ export class Worker extends Endpoint {
       // Messages end as the channel did: cleanly after close(), or when the
       // worker ended by itself with code 0; a crash, a kill or a protocol
       // error is their error too.
-      this.ended(planned || (!error && e.exitCode === 0) ? undefined : e);
+      // A wait for an fd rejects with the WorkerError either way.
+      this.ended(planned || (!error && e.exitCode === 0) ? undefined : e, e);
       const calls = [...this.#calls.values()];
       this.#calls.clear();
       this.#updateRef();

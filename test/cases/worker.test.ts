@@ -197,6 +197,25 @@ for (const kind of kinds) {
     await noLeftovers(fds);
   }, 60000);
 
+  test(`${on}: receiveFd() that the worker's end outlasts rejects with its WorkerError, after close() and after a crash`, async () => {
+    const fds = await baseline(kind);
+    const w = await start(kind);
+    const waiting = w.receiveFd();
+    await w.close();
+    for (const e of [await waiting.catch((x) => x), await w.receiveFd().catch((x) => x)]) {
+      assert.ok(e instanceof WorkerError, String(e));
+      assert.equal(e.pid, w.pid);
+      assert.equal(e.exitCode, 0);
+    }
+    const crashed = await start(kind);
+    const pending = crashed.receiveFd();
+    await crashed.call("exit", [3]).catch(() => {});
+    const e = await pending.catch((x) => x);
+    assert.ok(e instanceof WorkerError, String(e));
+    assert.equal(e.exitCode, 3);
+    await noLeftovers(fds);
+  }, 60000);
+
   test(`${on}: sendFd hands over an open file, which the worker writes to; fds and messages both ways`, async () => {
     const fds = await baseline(kind);
     const w = await start(kind);
