@@ -2,6 +2,12 @@
 #include "helpers.h"
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -17,13 +23,53 @@ void req_sh(struct req *r, const char *script)
 	req_env(r, "PATH=/usr/local/bin:/usr/bin:/bin");
 }
 
+int seccomp_install(const void *f, unsigned short count)
+{
+	struct sock_fprog prog = {count, (struct sock_filter *)f};
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+struct stopping {
+	const struct req *r;
+	int32_t *out;
+	int err;
+};
+
+static void *spawn_and_stop(void *arg)
+{
+	struct stopping *s = arg;
+	struct sched_param sp = {.sched_priority = 1};
+	s->err = -pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (s->err)
+		return 0;
+	s->err = L.spawn(s->r->buf, (uint32_t)s->r->len, s->out, ASP_OUT_MAX);
+	if (s->err == 0)
+		kill(s->out[ASP_OUT_PID], SIGSTOP);
+	return 0;
+}
+
+int spawn_stopped(const struct req *r, int32_t *out)
+{
+	struct stopping s = {r, out, 0};
+	cpu_set_t one, all;
+	pthread_t t;
+	if (sched_getaffinity(0, sizeof all, &all) < 0)
+		return -errno;
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	if (sched_setaffinity(0, sizeof one, &one) < 0)
+		return -errno;
+	if (pthread_create(&t, 0, spawn_and_stop, &s) != 0)
+		s.err = -EAGAIN;
+	else
+		pthread_join(t, 0);
+	sched_setaffinity(0, sizeof all, &all);
+	return s.err;
+}
+
 void req_seccomp_errno(struct req *r, uint32_t nr, int err)
 {
-#if defined(__x86_64__)
-	const uint32_t arch = 0xc000003eu;
-#else
-	const uint32_t arch = 0xc00000b7u;
-#endif
+	const uint32_t arch = TEST_AUDIT_ARCH;
 	struct { uint32_t count, pad; struct filter f[7]; } p = {7, 0, {
 		{BPF_LD_W_ABS, 0, 0, 4},
 		{BPF_JEQ_K, 1, 0, arch},

@@ -27,6 +27,21 @@ void req_capture(struct req *r);
 void run_req(struct req *r, struct run_result *res);
 /* Convenience: run a script with optional extra steps added by `steps`. */
 void run_sh(const char *script, void (*steps)(struct req *), struct run_result *res);
+/* AUDIT_ARCH of this build, for seccomp filters. */
+#if defined(__x86_64__)
+#define TEST_AUDIT_ARCH 0xc000003eu
+#else
+#define TEST_AUDIT_ARCH 0xc00000b7u
+#endif
+/* NO_NEW_PRIVS and the classic BPF filter f[0..count) (struct sock_filter)
+ * on the calling thread: 1, or 0 if either was refused. */
+int seccomp_install(const void *f, unsigned short count);
+/* Spawn r from a short-lived SCHED_FIFO thread pinned to our CPU, so that
+ * the child, which cannot run before that thread does, is stopped
+ * (SIGSTOP) ahead of its first step, every signal still blocked. 0 with
+ * out[] filled, or -errno (SCHED_FIFO needs root or CAP_SYS_NICE). The
+ * spawning thread has ended on return. */
+int spawn_stopped(const struct req *r, int32_t *out);
 /* classic BPF, for SECCOMP steps */
 #define BPF_LD_W_ABS 0x20
 #define BPF_JEQ_K 0x15

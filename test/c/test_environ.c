@@ -459,29 +459,22 @@ static void forked_child_spawns_as_itself(void)
 /* Where seccomp denies process_vm_readv, the copy goes through a pipe. */
 static void without_process_vm_readv(void)
 {
-#if defined(__x86_64__)
-	const uint32_t arch = 0xc000003eu;
-#else
-	const uint32_t arch = 0xc00000b7u;
-#endif
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {sizeof f / sizeof f[0], f};
 	int status = -1;
 	pid_t pid = fork();
 	if (pid == 0) {
 		/* No pipes: with the reactor running in our parent, a forked copy
 		 * has no reactor thread to close the parent's copies of pipe ends. */
 		struct req r;
-		int ok = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-			 prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 &&
+		int ok = seccomp_install(f, sizeof f / sizeof f[0]) &&
 			 syscall(SYS_process_vm_readv, getpid(), 0, 0, 0, 0, 0) == -1 && errno == EPERM, i;
 		setenv("ASPT_PIPE", "through the pipe", 1);
 		req_begin(&r, "/bin/sh", ASP_REQ_INHERIT_ENV);

@@ -4,8 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -119,14 +117,9 @@ static void child_dispositions(void) { CHECK(child_dispositions_default()); }
  */
 static void child_dispositions_without_proc(void)
 {
-#if defined(__x86_64__)
-	const uint32_t arch = 0xc000003eu;
-#else
-	const uint32_t arch = 0xc00000b7u;
-#endif
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 3),
@@ -135,42 +128,15 @@ static void child_dispositions_without_proc(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EACCES),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {sizeof f / sizeof f[0], f};
 	int status = -1;
 	pid_t pid = fork();
 	if (pid == 0) {
-		int ok = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
-			 prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0 &&
+		int ok = seccomp_install(f, sizeof f / sizeof f[0]) &&
 			 open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY) == -1 && errno == EACCES;
 		_exit(ok && child_dispositions_default() ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
 	CHECK_EQ_INT(status, 0);
-}
-
-struct stopped {
-	int err;
-	int32_t out[ASP_OUT_MAX];
-};
-
-/* On one CPU under SCHED_FIFO the new child cannot run before we stop it:
- * stopped before its first step, with every signal blocked. */
-static void *spawn_stopped(void *arg)
-{
-	struct stopped *s = arg;
-	struct sched_param sp = {.sched_priority = 1};
-	struct req r;
-	s->err = -pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-	if (s->err)
-		return 0;
-	req_begin(&r, "/bin/true", 0);
-	req_arg(&r, "true");
-	req_end(&r);
-	s->err = L.spawn(r.buf, (uint32_t)r.len, s->out, ASP_OUT_MAX);
-	free(r.buf);
-	if (s->err == 0)
-		kill(s->out[ASP_OUT_PID], SIGSTOP);
-	return 0;
 }
 
 /*
@@ -185,22 +151,19 @@ static void *spawn_stopped(void *arg)
  */
 static void handled_signal_before_exec(void)
 {
-	struct stopped s = {0};
+	struct { int err; int32_t out[ASP_OUT_MAX]; } s;
 	struct sigaction handler = {0}, old;
 	struct asp_wait_result w;
-	cpu_set_t one, all;
-	pthread_t t;
+	struct req q;
 	int r;
 	handler.sa_handler = on_usr2;
 	sigaction(SIGUSR2, &handler, &old);
 	usr2_hits = 0;
-	CHECK_EQ_INT(sched_getaffinity(0, sizeof all, &all), 0);
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	CHECK_EQ_INT(sched_setaffinity(0, sizeof one, &one), 0);
-	CHECK_EQ_INT(pthread_create(&t, 0, spawn_stopped, &s), 0);
-	pthread_join(t, 0);
-	sched_setaffinity(0, sizeof all, &all);
+	req_begin(&q, "/bin/true", 0);
+	req_arg(&q, "true");
+	req_end(&q);
+	s.err = spawn_stopped(&q, s.out);
+	free(q.buf);
 	CHECK_EQ_INT(s.err, 0);
 	if (s.err == 0) {
 		kill(s.out[ASP_OUT_PID], SIGUSR2);

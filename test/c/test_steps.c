@@ -3,8 +3,6 @@
 #include "helpers.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,48 +224,20 @@ static void death_signal(void)
 }
 
 
-struct stopped_child {
-	int err;
-	int32_t out[ASP_OUT_MAX];
-};
-
-/* Spawns with a death signal and stops the child before it runs any step:
- * on one CPU, under SCHED_FIFO, the new child cannot run before we do. */
-static void *spawn_stopped(void *arg)
-{
-	struct stopped_child *s = arg;
-	struct sched_param sp = {.sched_priority = 1};
-	struct req r;
-	s->err = -pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-	if (s->err)
-		return 0;
-	req_sh(&r, "exec sleep 30");
-	add_deathsig(&r);
-	req_end(&r);
-	s->err = L.spawn(r.buf, (uint32_t)r.len, s->out, ASP_OUT_MAX);
-	free(r.buf);
-	if (s->err == 0)
-		kill(s->out[ASP_OUT_PID], SIGSTOP);
-	return 0;
-}
-
 static void death_signal_thread_ended(void)
 {
 	/* PR_SET_PDEATHSIG follows the spawning thread: when that thread has
 	 * ended before the child's prctl, the kernel will never send the
 	 * signal, and the child must see it and send it to itself. */
-	struct stopped_child s = {0};
+	struct req q;
+	struct { int err; int32_t out[ASP_OUT_MAX]; } s;
 	struct asp_wait_result w;
-	cpu_set_t one, all;
-	pthread_t t;
 	int r;
-	CHECK_EQ_INT(sched_getaffinity(0, sizeof all, &all), 0);
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	CHECK_EQ_INT(sched_setaffinity(0, sizeof one, &one), 0);
-	CHECK_EQ_INT(pthread_create(&t, 0, spawn_stopped, &s), 0);
-	pthread_join(t, 0);
-	sched_setaffinity(0, sizeof all, &all);
+	req_sh(&q, "exec sleep 30");
+	add_deathsig(&q);
+	req_end(&q);
+	s.err = spawn_stopped(&q, s.out);
+	free(q.buf);
 	CHECK_EQ_INT(s.err, 0);
 	if (s.err)
 		return;
