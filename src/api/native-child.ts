@@ -102,7 +102,7 @@ export class NativeChild implements Child, WatchTarget {
       getChannel().adopt2(this.#statusFd, init.statusWatch, this.#pidfd, init.exitWatch, this);
       this.#statusWatch = init.statusWatch;
       if (this.#pidfd >= 0) this.#exitWatch = init.exitWatch;
-      if (this.#pidfd < 0) this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
+      else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
     } catch (e) {
       this.#abandon();
       throw e;

@@ -414,6 +414,7 @@ static int spawn_sh_status(const char *script, uint32_t deathsig)
 	struct req r;
 	int32_t out[ASP_OUT_MAX];
 	struct asp_wait_result w;
+	int k;
 	req_begin(&r, "/bin/sh", ASP_REQ_INHERIT_ENV);
 	req_arg(&r, "sh");
 	req_arg(&r, "-c");
@@ -421,13 +422,14 @@ static int spawn_sh_status(const char *script, uint32_t deathsig)
 	if (deathsig)
 		req_step_u32(&r, ASP_OP_PDEATHSIG, deathsig);
 	req_end(&r);
-	if (L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX) < 0)
+	k = L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX);
+	free(r.buf);
+	if (k < 0)
 		return -1;
 	while (L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w) == -EAGAIN)
 		wait_readable(out[ASP_OUT_PIDFD], 10000);
 	L.close(out[ASP_OUT_PIDFD]);
 	L.close(out[ASP_OUT_STATUS]);
-	free(r.buf);
 	return w.si_code == 1 ? w.code : -1;
 }
 
