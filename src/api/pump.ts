@@ -188,6 +188,9 @@ function webPush(stream: WritableStream<Uint8Array>): Push {
   // The sink's own error: close() of a stream it already errored rejects with a TypeError instead.
   let failure: unknown;
   w.closed.catch((e) => (failure ??= e));
+  // An abort rejects a pending `ready` at once, but not a pending close(),
+  // which waits for a write in flight that may never end.
+  let stopEnd: ((reason: unknown) => void) | undefined;
   return {
     write: async (chunk) => {
       await w.ready;
@@ -195,29 +198,41 @@ function webPush(stream: WritableStream<Uint8Array>): Push {
       // pipeTo() uses it; a failure rejects the next ready or the close.
       w.write(chunk).catch(noop);
     },
-    end: () => w.close().catch((e) => Promise.reject(failure ?? e)),
-    abort: (reason) => void w.abort(reason).catch(noop),
+    end: () => new Promise<void>((resolve, reject) => {
+      stopEnd = reject;
+      w.close().then(resolve, (e) => reject(failure ?? e));
+    }),
+    abort: (reason) => {
+      stopEnd?.(reason);
+      void w.abort(reason).catch(noop);
+    },
   };
 }
 
 function nodePush(s: NodeWritable): Push {
-  let drained = true, finished = false;
+  let drained = true, finished = false, aborted = false, reason: unknown;
   const events = listen(s, { drain: () => (drained = true), finish: () => (finished = true), close: noop });
+  // A wait ends at the event or at abort() (this process's own stdout is never destroyed).
+  const until = async (done: () => boolean) => {
+    await events.until(() => aborted || done());
+    if (aborted) throw reason;
+  };
   return {
     write: async (chunk) => {
       if (!s.write(chunk)) drained = false;
-      await events.until(() => drained);
+      await until(() => drained);
     },
     end: async () => {
       try {
         if (ours(s)) return;
         s.end();
-        await events.until(() => finished);
+        await until(() => finished);
       } finally {
         events.detach();
       }
     },
-    abort: () => {
+    abort: (why) => {
+      [aborted, reason] = [true, why];
       events.detach();
       if (!ours(s)) s.destroy();
     },
@@ -225,6 +240,15 @@ function nodePush(s: NodeWritable): Push {
 }
 
 const pushTo = (sink: Sink): Push => (sink.kind === "web" ? webPush(sink.value) : nodePush(sink.value));
+
+/** A sink's Push and its state, shared by the pumps of every fd that names it. */
+interface Shared {
+  push: Push;
+  users: number;
+  failed: boolean;
+  /** Aborted by giveUpAfter(): no StreamError for it. */
+  givenUp: boolean;
+}
 
 /** The ends of a child's standard pipes, by child fd. */
 export type PipeEnds = readonly [PipeWriter | null, PipeReader | null, PipeReader | null];
@@ -237,6 +261,8 @@ export class Pumps {
   #stdin: Pull | undefined;
   #exited = false;
   readonly #drains: Promise<void>[] = [];
+  readonly #sinks: Shared[] = [];
+  #giveUpTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** onFail: stop the child (a stream failed). */
   constructor(specs: readonly PumpSpec[], ends: PipeEnds, command: string, onFail: () => void) {
@@ -244,14 +270,17 @@ export class Pumps {
     this.#onFail = onFail;
     // One Push per sink object: stdout and stderr may name the same one,
     // which is then closed after both ended.
-    const pushes = new Map<unknown, { push: Push; users: number; failed: boolean }>();
+    const pushes = new Map<unknown, Shared>();
     for (const spec of specs) {
       if (spec.source) {
         this.#stdin = pullFrom(spec.source); // takes the reader now: a second child sees it locked
         void this.#feed(this.#stdin, ends[0]!, spec.label);
       } else if (spec.sink) {
         let shared = pushes.get(spec.sink.value);
-        if (!shared) pushes.set(spec.sink.value, (shared = { push: pushTo(spec.sink), users: 0, failed: false }));
+        if (!shared) {
+          pushes.set(spec.sink.value, (shared = { push: pushTo(spec.sink), users: 0, failed: false, givenUp: false }));
+          this.#sinks.push(shared);
+        }
         shared.users++;
         this.#drains.push(this.#drain(ends[spec.fd as 1 | 2]!, shared, spec.label));
       }
@@ -290,7 +319,7 @@ export class Pumps {
     }
   }
 
-  async #drain(r: PipeReader, shared: { push: Push; users: number; failed: boolean }, label: string): Promise<void> {
+  async #drain(r: PipeReader, shared: Shared, label: string): Promise<void> {
     let role = "pipe";
     try {
       for (;;) {
@@ -306,8 +335,28 @@ export class Pumps {
       r.close(); // the child gets EPIPE (or SIGPIPE) instead of a full pipe
       if (!shared.failed) shared.push.abort(e);
       shared.failed = true;
-      this.#fail(label, role, e);
+      // Given up: the timeout, abort or failure that stopped the child is the story.
+      if (!shared.givenUp) this.#fail(label, role, e);
     }
+  }
+
+  /**
+   * The child was stopped (timeout, abort, a failure) and has exited: a sink
+   * that has not taken what its pipe held within `ms` is given up — aborted
+   * (a Node stream destroyed), which ends the pump's wait, and its pipe
+   * closed — so that a sink that never takes the output cannot keep
+   * `exited` pending for ever.
+   */
+  giveUpAfter(ms: number): void {
+    if (this.#giveUpTimer !== undefined || !Number.isFinite(ms)) return;
+    // Not unref'd: whoever awaits `exited` must see it settle; it fires within ms.
+    this.#giveUpTimer = setTimeout(() => {
+      for (const shared of this.#sinks) {
+        if (shared.failed) continue;
+        shared.givenUp = shared.failed = true;
+        shared.push.abort(new Error("the child was stopped, and its output not taken in time"));
+      }
+    }, ms);
   }
 
   /**
@@ -318,6 +367,7 @@ export class Pumps {
     this.#exited = true;
     this.#stdin?.close(true);
     await Promise.all(this.#drains);
+    clearTimeout(this.#giveUpTimer);
     return this.#error;
   }
 }

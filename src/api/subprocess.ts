@@ -526,10 +526,11 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     return r === 1;
   }
 
-  /** Stop reading: what the pipes hold now is still read, then they end. */
+  /** Stop reading: what the pipes hold now is still read, then they end; the user's sinks get forceKillAfter to take it. */
   #finishReading(): void {
     this.#stdoutReader?.finish();
     this.#stderrReader?.finish();
+    this.#pumps?.giveUpAfter(this.#forceKillAfter);
     this.#release();
   }
 

@@ -309,6 +309,33 @@ test("streams: no fd left after pumping files both ways, failures included", asy
   assert.ok(await until(() => openFds() <= base, 5000), `fds left open: ${base} -> ${openFds()}: ${fdList().join(" ")}`);
 });
 
+test("streams: a sink that never takes the output does not keep exited pending past timeout and forceKillAfter", async () => {
+  // Before the count: the fds a runtime opens once, at its first timed-out child with a sink (Bun: a pipe).
+  await spawn("sleep", ["30"], { stdout: new Writable({ write: (_c, _e, cb) => cb() }), timeout: 50 }).exited;
+  const base = openFds();
+  // A web sink whose first write never settles, and a Node one that never calls back.
+  const web = new WritableStream<Uint8Array>({ write: () => new Promise<void>(() => {}) }, { highWaterMark: 1 });
+  const node = new Writable({ highWaterMark: 1, write: () => {} });
+  // And two that take every write but never finish closing.
+  const webClose = new WritableStream<Uint8Array>({ close: () => new Promise<void>(() => {}) });
+  const nodeFinal = new Writable({ write: (_c, _e, cb) => cb(), final: () => {} });
+  for (const [sink, name] of [[web, "web"], [node, "node"], [webClose, "web close"], [nodeFinal, "node final"]] as const) {
+    const t0 = performance.now();
+    const p = spawn("sh", ["-c", "yes | head -c 1000000; exec sleep 30"], { stdout: sink, timeout: 200, forceKillAfter: 300 });
+    const s = await within(p.exited.then((x) => x, (e) => e), 8000);
+    assert.notEqual(s, "timeout", `${name}: exited still pending 8 s after a 200 ms timeout`);
+    assert.equal((s as { signal?: unknown }).signal, "SIGTERM", `${name}: ${String(s)}`);
+    const ms = performance.now() - t0;
+    assert.ok(ms >= 450 && ms < 5000, `${name}: settled after ${ms.toFixed(0)} ms (timeout 200 + forceKillAfter 300)`);
+  }
+  // (A web sink is aborted too, but its abort() runs only once its pending write settles: the streams standard.)
+  assert.ok(node.destroyed, "the stuck Node sink is destroyed");
+  // run() with a stuck sink rejects as timed out, and the pipe is closed.
+  const r = await within(run("sh", ["-c", "yes | head -c 1000000; exec sleep 30"], { stdout: new Writable({ highWaterMark: 1, write: () => {} }), timeout: 200, forceKillAfter: 300 }).catch((e) => e), 8000);
+  assert.equal((r as { timedOut?: unknown }).timedOut, true, String(r));
+  assert.ok(await until(() => openFds() <= base, 5000), `fds left open: ${base} -> ${openFds()}: ${fdList().join(" ")}`);
+});
+
 test("streams: bad values are TypeErrors naming the option written, describing the value", async () => {
   const rs = createReadStream("/etc/hostname");
   const cases: [() => unknown, RegExp][] = [
