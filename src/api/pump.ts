@@ -233,8 +233,9 @@ function nodePush(s: NodeWritable): Push {
     },
     abort: (why) => {
       [aborted, reason] = [true, why];
-      events.detach();
+      // Destroyed first: detach() then hears the 'error' a _destroy() may report.
       if (!ours(s)) s.destroy();
+      events.detach();
     },
   };
 }
@@ -248,6 +249,8 @@ interface Shared {
   failed: boolean;
   /** Aborted by giveUpAfter(): no StreamError for it. */
   givenUp: boolean;
+  /** Closed (or ended) after the output: it has everything, never given up. */
+  ended: boolean;
 }
 
 /** The ends of a child's standard pipes, by child fd. */
@@ -263,6 +266,8 @@ export class Pumps {
   readonly #drains: Promise<void>[] = [];
   readonly #sinks: Shared[] = [];
   #giveUpTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Every drain has ended: nothing left to give up. */
+  #drained = false;
 
   /** onFail: stop the child (a stream failed). */
   constructor(specs: readonly PumpSpec[], ends: PipeEnds, command: string, onFail: () => void) {
@@ -278,7 +283,7 @@ export class Pumps {
       } else if (spec.sink) {
         let shared = pushes.get(spec.sink.value);
         if (!shared) {
-          pushes.set(spec.sink.value, (shared = { push: pushTo(spec.sink), users: 0, failed: false, givenUp: false }));
+          pushes.set(spec.sink.value, (shared = { push: pushTo(spec.sink), users: 0, failed: false, givenUp: false, ended: false }));
           this.#sinks.push(shared);
         }
         shared.users++;
@@ -330,7 +335,10 @@ export class Pumps {
         await shared.push.write(chunk);
       }
       role = "sink";
-      if (--shared.users === 0 && !shared.failed) await shared.push.end();
+      if (--shared.users === 0 && !shared.failed) {
+        await shared.push.end();
+        shared.ended = true;
+      }
     } catch (e) {
       r.close(); // the child gets EPIPE (or SIGPIPE) instead of a full pipe
       if (!shared.failed) shared.push.abort(e);
@@ -348,11 +356,11 @@ export class Pumps {
    * `exited` pending for ever.
    */
   giveUpAfter(ms: number): void {
-    if (this.#giveUpTimer !== undefined || !Number.isFinite(ms)) return;
+    if (this.#drained || this.#giveUpTimer !== undefined || !Number.isFinite(ms)) return;
     // Not unref'd: whoever awaits `exited` must see it settle; it fires within ms.
     this.#giveUpTimer = setTimeout(() => {
       for (const shared of this.#sinks) {
-        if (shared.failed) continue;
+        if (shared.failed || shared.ended) continue;
         shared.givenUp = shared.failed = true;
         shared.push.abort(new Error("the child was stopped, and its output not taken in time"));
       }
@@ -367,6 +375,7 @@ export class Pumps {
     this.#exited = true;
     this.#stdin?.close(true);
     await Promise.all(this.#drains);
+    this.#drained = true;
     clearTimeout(this.#giveUpTimer);
     return this.#error;
   }

@@ -85,7 +85,7 @@ export interface Internals {
 const noop = () => {};
 
 // Subprocess flags: one field for the booleans (a live child's size matters: see #flags).
-const TIMED_OUT = 1, ABORTED = 2, TERMINATED = 4, TREE = 8, REJECT = 16, VERBOSE = 32, OWN_GROUP = 64;
+const TIMED_OUT = 1, ABORTED = 2, TERMINATED = 4, TREE = 8, REJECT = 16, VERBOSE = 32, OWN_GROUP = 64, PUMPING = 128;
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
 
 export class Subprocess implements AsyncDisposable, ChildEvents {
@@ -102,7 +102,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   readonly #forceKillAfter: number;
   readonly #timeout: number | undefined;
   readonly #pgid: number | undefined;
-  /** TIMED_OUT, ABORTED, TERMINATED (we sent killSignal), TREE (terminate the whole tree), REJECT, VERBOSE, OWN_GROUP. */
+  /** TIMED_OUT, ABORTED, TERMINATED (we sent killSignal), TREE (terminate the whole tree), REJECT, VERBOSE, OWN_GROUP, PUMPING (sinks still taking the output). */
   #flags: number;
   #exitStatus: ExitStatus | null = null;
   /** undefined until the exec's outcome is known, then null (it ran) or why it did not. */
@@ -182,6 +182,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
       for (const p of init.pumps) this.#pumped |= 1 << p.fd;
       const ends = [this.#stdinWriter, this.#stdoutReader, this.#stderrReader] as const;
       this.#pumps = new Pumps(init.pumps, ends, this.command, () => this[internals].terminate());
+      this.#flags |= PUMPING;
     }
   }
 
@@ -438,7 +439,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
 
   /** SIGTERM (or killSignal), SIGKILL after forceKillAfter ms, and wait for the exit. */
   async [asyncDispose](): Promise<void> {
-    if (!this.#exitStatus) this.#terminate(this.#killSignal);
+    this.#stop();
     await this.exited.catch(noop);
   }
 
@@ -536,12 +537,13 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
 
   /**
    * After the exit, a timeout or abort still matters while a pipe is being
-   * read (see #stop); once none is, drop the timer and the listener (the
-   * signal may live much longer than this child).
+   * read or a sink still takes the output (see #stop); once none is, drop
+   * the timer and the listener (the signal may live much longer than this
+   * child).
    */
   #release(): void {
     const reading = (r: PipeReader | null) => r !== null && !r.closed && r.touched;
-    if (reading(this.#stdoutReader) || reading(this.#stderrReader)) return;
+    if (reading(this.#stdoutReader) || reading(this.#stderrReader) || this.#flags & PUMPING) return;
     this.#cancelTimeout?.();
     this.#cancelTimeout = undefined;
     this.#dropAbortListener();
@@ -603,7 +605,13 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
       this.#settleExited = undefined;
     };
     // With streams of the user's: once their sinks have all the output.
-    if (this.#pumps) void this.#pumps.exited().then((e) => settle(e && !(end instanceof Error) ? e : end));
+    if (this.#pumps) {
+      void this.#pumps.exited().then((e) => {
+        this.#flags &= ~PUMPING;
+        this.#release();
+        settle(e && !(end instanceof Error) ? e : end);
+      });
+    }
     else settle(end);
   }
 }

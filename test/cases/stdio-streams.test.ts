@@ -3,7 +3,7 @@
 // backpressure, failing sources and sinks, children that stop reading, fds.
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { Duplex, Readable, Writable } from "node:stream";
+import { Duplex, PassThrough, Readable, Writable } from "node:stream";
 import { assert, test } from "../adapter.ts";
 import { fdList, openFds } from "../fds.ts";
 import { sleep, until, within } from "../wait.ts";
@@ -334,6 +334,36 @@ test("streams: a sink that never takes the output does not keep exited pending p
   const r = await within(run("sh", ["-c", "yes | head -c 1000000; exec sleep 30"], { stdout: new Writable({ highWaterMark: 1, write: () => {} }), timeout: 200, forceKillAfter: 300 }).catch((e) => e), 8000);
   assert.equal((r as { timedOut?: unknown }).timedOut, true, String(r));
   assert.ok(await until(() => openFds() <= base, 5000), `fds left open: ${base} -> ${openFds()}: ${fdList().join(" ")}`);
+});
+
+test("streams: giving up on a stuck sink spares the sinks that have everything, and only follows a stop", async () => {
+  // stdout's sink has everything (ended) when stderr's is given up: it is left whole, its data readable.
+  const pass = new PassThrough();
+  const stuck = new Writable({ highWaterMark: 1, write: () => {}, destroy: (_e, cb) => cb(new Error("destroy failed")) });
+  const s = await within(spawn("sh", ["-c", "echo hello-out; head -c 200000 /dev/zero >&2; exec sleep 30"], { stdout: pass, stderr: stuck, timeout: 200, forceKillAfter: 300 }).exited, 8000);
+  assert.equal((s as { signal?: unknown }).signal, "SIGTERM", String(s));
+  assert.equal(pass.destroyed, false, "the finished sink was destroyed");
+  assert.equal(String(pass.read()), "hello-out\n");
+  assert.ok(stuck.destroyed, "the stuck sink is destroyed (its _destroy error is heard, not thrown)");
+  // A child that exits by itself with every sink served: a later timeout gives nothing up.
+  const pass2 = new PassThrough();
+  const p = spawn("sh", ["-c", "echo hi; sleep 1 >&2 &"], { stdout: pass2, stderr: "pipe", timeout: 100, forceKillAfter: 100 });
+  void p.stderr!.getReader().read(); // a descendant holds stderr: the timeout still matters for it
+  assert.equal((await within(p.exited, 8000) as { exitCode?: unknown }).exitCode, 0);
+  await sleep(400); // past timeout + forceKillAfter
+  assert.equal(pass2.destroyed, false, "a sink of a child that exited by itself was given up");
+  assert.equal(String(pass2.read()), "hi\n");
+  // A sink that never finishes closing, of a child that exited by itself: `timeout` ends the wait.
+  const never = new WritableStream<Uint8Array>({ close: () => new Promise<void>(() => {}) });
+  const t0 = performance.now();
+  const q = spawn("echo", ["x"], { stdout: never, timeout: 200, forceKillAfter: 200 });
+  assert.equal((await within(q.exited, 8000) as { exitCode?: unknown }).exitCode, 0, "exited still pending");
+  assert.ok(performance.now() - t0 >= 350, "settled before timeout + forceKillAfter");
+  // And so does disposing of it, without a timeout.
+  const r = spawn("echo", ["x"], { stdout: new WritableStream<Uint8Array>({ close: () => new Promise<void>(() => {}) }), forceKillAfter: 200 });
+  await sleep(100);
+  assert.notEqual(await within(r[Symbol.asyncDispose](), 8000), "timeout", "asyncDispose still pending");
+  await sleep(100); // the destroy error, had it been unheard, would fail this test as uncaught
 });
 
 test("streams: bad values are TypeErrors naming the option written, describing the value", async () => {
