@@ -17,7 +17,7 @@
 //!   zig build sanitize          ASan + UBSan library and C tests in zig-out/sanitize
 //!                               (sanitize.sh): the shipped compile lines with clang,
 //!                               -O1 -g, and the sanitizers on the parent's code
-//!   zig build fuzz              the decoder fuzzer and its seed writer in zig-out/fuzz (fuzz.sh)
+//!   zig build fuzz              the decoder and /proc status fuzzers and the seed writer in zig-out/fuzz (fuzz.sh)
 //!
 //! sanitize and fuzz need Debian's clang (-Dclang=clang-16, the default, with
 //! libclang-rt-16-dev and libfuzzer-16-dev): Zig 0.11 ships no sanitizer runtime.
@@ -37,7 +37,7 @@ const child_sources = [_][]const u8{ "child.c", "child_signals.c", "mem.c", "clo
 
 const headers = [_][]const u8{
     "lib/c/include/aspawn.h", "lib/c/internal.h", "lib/c/sys.h", "lib/c/program.h",
-    "lib/c/arch/x86_64.h",    "lib/c/arch/aarch64.h",
+    "lib/c/arch/x86_64.h",    "lib/c/arch/aarch64.h", "lib/c/status_mask.h",
 };
 
 const common_flags = [_][]const u8{
@@ -185,7 +185,7 @@ pub fn build(b: *std.Build) void {
     const child_step = b.step("child-objects", "Install the child's objects of both shipped libraries into zig-out/child");
     const bench_step = b.step("bench-c", "Build the C benchmarks (x86_64) into zig-out/bin/bench-c, bench-c-sync and bench-c-channel, and zig-out/lib/libbench-floor.so");
     const sanitize_step = b.step("sanitize", "Build the ASan + UBSan library and C tests into zig-out/sanitize (-Dclang)");
-    const fuzz_step = b.step("fuzz", "Build the decoder fuzzer and its seed writer into zig-out/fuzz (-Dclang)");
+    const fuzz_step = b.step("fuzz", "Build the decoder and /proc status fuzzers and the seed writer into zig-out/fuzz (-Dclang)");
 
     for (targets) |t| {
         const shipped = Variant{ .cc = zigCc(b, t), .link = &.{"-s"} };
@@ -235,4 +235,11 @@ pub fn build(b: *std.Build) void {
     fuzzer.addFileArg(.{ .path = "test/fuzz/fuzz_decoder.c" });
     fuzzer.extra_file_dependencies = &headers;
     install(b, fuzz_step, fuzzer.addPrefixedOutputFileArg("-o", "fuzz-decoder"), fuzz_dir, "fuzz-decoder");
+    const status = b.addSystemCommand(cc);
+    status.addArgs(&test_flags);
+    status.addArgs(&.{ "-Ilib/c", "-D_GNU_SOURCE", "-fsanitize=fuzzer" });
+    status.addArgs(&sanitize_flags);
+    status.addFileArg(.{ .path = "test/fuzz/fuzz_status.c" });
+    status.extra_file_dependencies = &headers;
+    install(b, fuzz_step, status.addPrefixedOutputFileArg("-o", "fuzz-status"), fuzz_dir, "fuzz-status");
 }

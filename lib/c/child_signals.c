@@ -18,38 +18,10 @@
  * Child code: raw syscalls only (child.c).
  */
 #include "internal.h"
+#include "status_mask.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0
 #define STATUS_MAX 4096 /* the file is about 1.5 KiB; longer with many groups */
-
-/* 1 and *set, or 0: the 64-bit hex mask after "\n<key>" in buf[0..n). */
-static int parse_mask(const char *buf, long n, const char *key, uint64_t *set)
-{
-	long i, k;
-	for (i = 0; i < n; i++) {
-		uint64_t v = 0;
-		int digits = 0;
-		for (k = 0; key[k] && i + k < n && buf[i + k] == key[k]; k++)
-			;
-		if (key[k])
-			continue;
-		for (i += k; i < n && (buf[i] == ' ' || buf[i] == '\t'); i++)
-			;
-		for (; i < n && digits < 16; i++, digits++) {
-			char c = buf[i];
-			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-			if (d < 0)
-				break;
-			v = v << 4 | (uint64_t)d;
-		}
-		/* The whole mask, up to its newline: a cut-off one is no answer. */
-		if (digits == 0 || i >= n || buf[i] != '\n')
-			return 0;
-		*set = v;
-		return 1;
-	}
-	return 0;
-}
 
 /* 1 and *set: the signals this process ignores or handles; 0: /proc cannot say. */
 static int changed_signals(uint64_t *set)
@@ -69,7 +41,7 @@ static int changed_signals(uint64_t *set)
 	while (n < STATUS_MAX && (r = sys_read((int)fd, buf + n, (size_t)(STATUS_MAX - n))) > 0)
 		n += r;
 	sys_close((int)fd);
-	if (!parse_mask(buf, n, "\nSigIgn:", &ign) || !parse_mask(buf, n, "\nSigCgt:", &cgt))
+	if (!asp_status_mask(buf, n, "\nSigIgn:", &ign) || !asp_status_mask(buf, n, "\nSigCgt:", &cgt))
 		return 0;
 	*set = ign | cgt;
 	return 1;
