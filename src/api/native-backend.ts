@@ -58,42 +58,51 @@ export const nativeBackend: Backend & { start(request: ChildRequest, pty?: Nativ
     const { file, args, options, defaults } = request;
     const terminal = pty ? undefined : ptyRequest(options);
     if (terminal) return startOnPty(request, terminal);
-    const p = plan(file, args, options, defaults);
-    const channel = channelFor(file, args); // before the spawn: want of fds for it is the spawn's failure
-    const native = loadNative();
-    // A pipe of ours handed to this child: make it blocking, as stdio is.
-    for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
-    // The spawn watches the child's status pipe and pidfd in the same call.
-    channel.reserve2();
-    const statusWatch = channel.lastIds[0], exitWatch = channel.lastIds[1];
-    const r = native.asp_spawn_watch(p.request, p.request.length, outBytes, OUT_SLOTS, channel.number, statusWatch, exitWatch);
-    if (r < 0) {
-      // The stream we were handed is still its owner's: non-blocking again.
-      for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
-      throw planError(-r, p, out[Out.STEP]!, out[Out.DETAIL]!, commandLine(file, args), file, options);
-    }
-    // The child has the pipes it was handed (asp_spawn duplicated them when
-    // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
-    // reader child alone.
-    for (const reader of p.handovers) reader.close();
-    return new NativeChild({
-      pid: out[Out.PID]!,
-      pidfd: out[Out.PIDFD]!,
-      statusFd: out[Out.STATUS]!,
-      statusWatch,
-      exitWatch,
-      watchErrno: -out[Out.DETAIL]!,
-      pipes: p.pipes.map((childFd, i) => [childFd, out[Out.PIPES + i]!]),
-      file,
-      args,
-      steps: p.steps,
-      paths: p.paths,
-      cgroup: options.cgroup,
-      cwd: options.cwd,
-      pty,
-    });
+    return startPlanned(request, plan(file, args, options, defaults), pty);
   },
 };
+
+/**
+ * @internal Start a child from its Plan: a fresh one, or one kept whole by
+ * spawn-cache.ts for the same call again (never a terminal's: its slave fd
+ * is in the request).
+ */
+export function startPlanned(request: ChildRequest, p: Plan, pty?: NativeChildInit["pty"]): NativeChild {
+  const { file, args, options } = request;
+  const channel = channelFor(file, args); // before the spawn: want of fds for it is the spawn's failure
+  const native = loadNative();
+  // A pipe of ours handed to this child: make it blocking, as stdio is.
+  for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
+  // The spawn watches the child's status pipe and pidfd in the same call.
+  channel.reserve2();
+  const statusWatch = channel.lastIds[0], exitWatch = channel.lastIds[1];
+  const r = native.asp_spawn_watch(p.request, p.request.length, outBytes, OUT_SLOTS, channel.number, statusWatch, exitWatch);
+  if (r < 0) {
+    // The stream we were handed is still its owner's: non-blocking again.
+    for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
+    throw planError(-r, p, out[Out.STEP]!, out[Out.DETAIL]!, commandLine(file, args), file, options);
+  }
+  // The child has the pipes it was handed (asp_spawn duplicated them when
+  // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
+  // reader child alone.
+  for (const reader of p.handovers) reader.close();
+  return new NativeChild({
+    pid: out[Out.PID]!,
+    pidfd: out[Out.PIDFD]!,
+    statusFd: out[Out.STATUS]!,
+    statusWatch,
+    exitWatch,
+    watchErrno: -out[Out.DETAIL]!,
+    pipes: p.pipes.map((childFd, i) => [childFd, out[Out.PIPES + i]!]),
+    file,
+    args,
+    steps: p.steps,
+    paths: p.paths,
+    cgroup: options.cgroup,
+    cwd: options.cwd,
+    pty,
+  });
+}
 
 /** `pty`: the pair is opened before the request is made (the slave's fd is in it); the parent keeps the master. */
 function startOnPty(request: ChildRequest, req: PtyRequest): NativeChild {

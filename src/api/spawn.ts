@@ -1,6 +1,6 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { backend } from "./backend.ts";
-import type { ChannelRequest } from "./child.ts";
+import type { ChannelRequest, ChildRequest } from "./child.ts";
 import { callArguments, describe } from "./check.ts";
 import { command, rewritesCommand } from "./command.ts";
 import type { Options } from "./options.ts";
@@ -9,7 +9,11 @@ import { wantsPty } from "./pty.ts";
 import { pumpsOf } from "./stdio.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
 import { signalNumber } from "./signals.ts";
-import { Subprocess } from "./subprocess.ts";
+import { Subprocess, type SubprocessInit } from "./subprocess.ts";
+import type { Child } from "./child.ts";
+import { nativeBackend, startPlanned } from "./native-backend.ts";
+import { plan, type Plan } from "./plan.ts";
+import { keepSpawn, preparedSpawn, startPrepared } from "./spawn-cache.ts";
 import { verboseOf } from "./verbose.ts";
 import { ownOptions } from "./own-options.ts";
 
@@ -72,15 +76,14 @@ export function spawnWith(
   options: Options,
   defaults: StdioDefaults,
   channel?: ChannelRequest,
+  keep?: (plan: Plan, settings: SubprocessInit) => void,
 ): Subprocess {
   if (rewritesCommand(options)) ({ file, args, options } = command(file, args, options));
   const { timeout, forceKillAfter, killSignal, maxBuffer, verbose } = checked(options);
   // The user's streams are pumped by Subprocess whatever the backend: it gets pipes.
   const pumped = pumpsOf(options, defaults);
   if (pumped) options = pumped.options;
-  const child = backend().start(channel === undefined ? { file, args, options, defaults } : { file, args, options, defaults, channel });
-  return new Subprocess({
-    child,
+  const settings: SubprocessInit = {
     file,
     args,
     timeout: timeout === Infinity ? undefined : timeout,
@@ -93,7 +96,16 @@ export function spawnWith(
     maxBuffer,
     verbose,
     pumps: pumped?.pumps ?? noPumps,
-  });
+  };
+  const request: ChildRequest = channel === undefined ? { file, args, options, defaults } : { file, args, options, defaults, channel };
+  let child: Child;
+  if (keep && backend() === nativeBackend && !wantsPty(options)) {
+    // The plan is made here, to be kept (spawn-cache.ts) with what it started.
+    const p = plan(file, args, options, defaults);
+    child = startPlanned(request, p);
+    keep(p, settings);
+  } else child = backend().start(request);
+  return new Subprocess(child, settings);
 }
 
 /**
@@ -106,8 +118,12 @@ export function spawnWith(
 export function spawn(file: string, args?: readonly string[], options?: Options): Subprocess;
 export function spawn(file: string, options?: Options): Subprocess;
 export function spawn(file: string, a?: readonly string[] | Options, b?: Options): Subprocess {
+  const prepared = preparedSpawn(file, a, b);
+  if (prepared) return new Subprocess(startPrepared(prepared), prepared.settings);
   const [args, options] = callArguments(a, b);
-  return spawnWith(file, args, ownOptions(options), spawnDefaults);
+  const own = ownOptions(options);
+  const given = Array.isArray(a) ? b : a ?? undefined;
+  return spawnWith(file, args, own, spawnDefaults, undefined, (p, settings) => keepSpawn(file, args, given ?? undefined, own, spawnDefaults, p, settings));
 }
 
 /**

@@ -18,8 +18,8 @@ import { logEnd, logStart } from "./verbose.ts";
 import { ownOptions } from "./own-options.ts";
 import { utf8Text } from "./text.ts";
 
+/** How spawn() made a child: what its Subprocess needs besides the Child (spawn-cache.ts keeps one whole). */
 export interface SubprocessInit {
-  child: Child;
   file: string;
   args: readonly string[];
   timeout?: number | undefined;
@@ -140,8 +140,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     return this.#child.stderr;
   }
 
-  constructor(init: SubprocessInit) {
-    const child = init.child;
+  constructor(child: Child, init: SubprocessInit) {
     this.#child = child;
     this.pid = child.pid;
     this.#file = init.file;

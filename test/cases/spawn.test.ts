@@ -232,6 +232,50 @@ test("spawn: changes to process.env reach the next child", async () => {
   }
 });
 
+test("spawn: the same call again (kept whole) still sees every change to its args, options, environment and directory", async () => {
+  const out = async (p: ReturnType<typeof spawn>) => (p.stdout ? await p.text() : (await p.exited, null));
+  const args = ["-c", "echo $1 $ASPAWN_AGAIN; pwd", "sh", "one"];
+  const options: Record<string, unknown> = { stdout: "pipe", stderr: "inherit", timeout: 60000 };
+  const base = process.cwd(), dir = mkdtempSync(`${tmpdir()}/aspawn-again-`);
+  try {
+    process.env.ASPAWN_AGAIN = "env1";
+    // Three times in a row: the second call is kept, the third is served from it.
+    for (let i = 0; i < 3; i++) assert.equal(await out(spawn("sh", args, options)), `one env1\n${base}\n`);
+    args[3] = "two"; // the same array, changed in place
+    assert.equal(await out(spawn("sh", args, options)), `two env1\n${base}\n`);
+    for (let i = 0; i < 2; i++) assert.equal(await out(spawn("sh", args, options)), `two env1\n${base}\n`);
+    process.env.ASPAWN_AGAIN = "env2";
+    assert.equal(await out(spawn("sh", args, options)), `two env2\n${base}\n`);
+    process.chdir(dir);
+    assert.equal(await out(spawn("sh", args, options)), `two env2\n${process.cwd()}\n`);
+    process.chdir(base);
+    options.stdout = "ignore"; // the same object, a value changed
+    assert.equal(await out(spawn("sh", args, options)), null);
+    options.stdout = "pipe";
+    options.cwd = dir; // a key added
+    for (let i = 0; i < 3; i++) assert.equal(await out(spawn("sh", args, options)), `two env2\n${dir}\n`);
+    delete options.cwd;
+    let stderr = "inherit"; // a getter is read at every call
+    Object.defineProperty(options, "stderr", { enumerable: true, get: () => stderr });
+    for (let i = 0; i < 3; i++) {
+      const p = spawn("sh", args, options);
+      assert.equal(p.stderr, null);
+      await p.text();
+    }
+    stderr = "pipe";
+    const piped = spawn("sh", args, options);
+    assert.ok(piped.stderr !== null, "the getter's new value was not read");
+    await piped.text();
+    // A failure names the command as it is now.
+    const e = await spawn("/nonexistent/aspawn-again", args, options).exited.catch((x) => x);
+    assert.ok(e instanceof SpawnError && e.message.includes("two"), String(e));
+  } finally {
+    process.chdir(base);
+    delete process.env.ASPAWN_AGAIN;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("spawn: an unread stdout with no output is closed at exit; with output it is kept", async () => {
   const fds = openFds();
   for (let i = 0; i < 200; i++) await spawn("true").exited;
