@@ -29,8 +29,9 @@ import type { SubprocessInit } from "./subprocess.ts";
 interface Prepared {
   file: string;
   args: readonly string[];
-  /** The caller's options object (undefined: none), and its own keys and values when kept. */
+  /** The caller's options object (undefined: none), its prototype, and the own keys and values read of it. */
   options: object | undefined;
+  proto: object | null;
   keys: string[];
   values: unknown[];
   /** The options as spawnWith() read them (own keys only). */
@@ -42,24 +43,33 @@ interface Prepared {
 }
 
 let last: Prepared | undefined;
-/** The call before, as given: a call is kept the second time in a row it is made, so a miss costs a compare. */
-let seenFile: string | undefined, seenOptions: object | undefined, seenArgs: readonly string[] | undefined;
+
+/**
+ * The call before, as given (a call is kept the second time in a row it is
+ * made, so that a miss costs a compare): held weakly, and its args only
+ * when small, so that nothing of the caller's outlives the call for long.
+ */
+let seenFile: string | undefined, seenOptions: WeakRef<object> | undefined, seenArgs: readonly string[] | undefined;
 
 const NO_ARGS: readonly string[] = Object.freeze([]);
+
+/** A copy of args the caller cannot change (the plan and the kept call are made from it). */
+export function frozenArgs(args: readonly string[]): readonly string[] {
+  return args.length ? Object.freeze(args.slice()) : NO_ARGS;
+}
+
+/** The options object of spawn(file, a, b), as callArguments() takes it (undefined: none). */
+export function givenOptions(a: unknown, b: unknown): object | undefined {
+  return (Array.isArray(a) || a == null ? b : a) as object | undefined;
+}
 
 /** The kept call, if spawn(file, a, b) is it again. */
 export function preparedSpawn(file: string, a: unknown, b: unknown): Prepared | undefined {
   const p = last;
   if (p === undefined || p.file !== file) return undefined;
-  let options: unknown;
-  if (Array.isArray(a)) {
-    if (!sameArgs(a, p.args)) return undefined;
-    options = b;
-  } else {
-    if (p.args.length !== 0 || b !== undefined) return undefined;
-    options = a ?? undefined;
-  }
-  if (options !== p.options || (options !== undefined && !sameOwn(options as Record<string, unknown>, p.keys, p.values))) return undefined;
+  if (Array.isArray(a) ? !sameArgs(a, p.args) : p.args.length !== 0 || (a != null && b !== undefined)) return undefined;
+  const options = givenOptions(a, b);
+  if (options !== p.options || (options !== undefined && !sameOwn(options, p))) return undefined;
   return inheritedEnvStamp() === p.env ? p : undefined;
 }
 
@@ -69,59 +79,68 @@ export function startPrepared(p: Prepared): NativeChild {
 }
 
 /**
- * After a spawn that went the long way: keep it when the next same call
- * may skip that way. `options` is the caller's object, `own` what was read
- * of it; `plan` the request the child was started from.
+ * Whether spawn() is called as the call before (then it may be kept), and
+ * remember this one. Read before the call goes the long way.
  */
-export function keepSpawn(file: string, args: readonly string[], options: object | undefined, own: Options, defaults: StdioDefaults, plan: Plan, settings: SubprocessInit): void {
-  if (file !== seenFile || options !== seenOptions || seenArgs === undefined || !sameArgs(args, seenArgs)) {
-    [seenFile, seenOptions, seenArgs] = [file, options, args];
-    return;
+export function seenBefore(file: string, args: readonly string[], options: object | undefined): boolean {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    seenFile = undefined; // not options at all: the checks say so, every time
+    return false;
   }
-  if (backend() !== nativeBackend || plan.request.length > KEEP_MAX || settings.pumps?.length) return;
-  if (own.env !== undefined || own.clearEnv !== undefined || own.argv0 !== undefined || rewritesCommand(own) || wantsPty(own)) return;
-  const keys: string[] = [], values: unknown[] = [];
-  if (options !== undefined) {
-    if (Object.getOwnPropertySymbols(options).length) return;
-    for (const k in options) {
-      const v = (options as Record<string, unknown>)[k];
-      // Objects may change inside without changing here: not kept.
-      if (!Object.hasOwn(options, k) || (typeof v === "object" && v !== null) || typeof v === "function") return;
-      keys.push(k);
-      values.push(v);
-    }
-  }
-  const env = inheritedEnvStamp();
-  if (env === undefined) return;
-  const kept = args.length ? Object.freeze(args.slice()) : NO_ARGS;
-  // The caller's array may change later: the child's command line is the kept copy.
-  last = { file, args: kept, options, keys, values, own, defaults, env, plan: keptPlan(plan), settings: withArgs(settings, kept) };
+  const again = file === seenFile && options === seenOptions?.deref() && (options !== undefined || seenOptions === undefined) &&
+    seenArgs !== undefined && sameArgs(args, seenArgs);
+  seenFile = file;
+  seenOptions = options === undefined ? undefined : new WeakRef(options);
+  seenArgs = small(args) ? args : undefined;
+  return again;
 }
 
-/** Whether o has exactly these own keys, in this order, with these values (an inherited key makes it differ). */
-function sameOwn(o: Record<string, unknown>, keys: readonly string[], values: readonly unknown[]): boolean {
+/** At most KEEP_MAX characters of args, in few strings: worth holding until the next call. */
+function small(args: readonly string[]): boolean {
+  if (args.length > 64) return false;
+  let n = 0;
+  for (let i = 0; i < args.length; i++) n += typeof args[i] === "string" ? args[i]!.length : KEEP_MAX;
+  return n <= KEEP_MAX;
+}
+
+/**
+ * After a spawn that went the long way, seen before: keep it. `args` is
+ * the frozen copy the child was planned from, `options` the caller's
+ * object, `own` what was read of it (once: the kept values are the ones
+ * the child got), `env` the inherited environment's stamp taken before the
+ * plan, `plan` the request the child was started from.
+ */
+export function keepSpawn(
+  file: string, args: readonly string[], options: object | undefined, own: Options, defaults: StdioDefaults,
+  env: unknown, plan: Plan, settings: SubprocessInit,
+): void {
+  if (backend() !== nativeBackend || plan.request.length > KEEP_MAX || settings.pumps?.length || env === undefined) return;
+  if (own.env !== undefined || own.clearEnv !== undefined || own.argv0 !== undefined || rewritesCommand(own) || wantsPty(own)) return;
+  if (Object.getOwnPropertySymbols(own).length) return;
+  const keys: string[] = [], values: unknown[] = [];
+  for (const k in own) { // own has no prototype: its own keys only
+    const v = (own as Record<string, unknown>)[k];
+    // Objects may change inside without changing here: not kept.
+    if ((typeof v === "object" && v !== null) || typeof v === "function") return;
+    keys.push(k);
+    values.push(v);
+  }
+  const proto = options === undefined ? null : Object.getPrototypeOf(options);
+  last = { file, args, options, proto, keys, values, own, defaults, env, plan: keptPlan(plan), settings };
+}
+
+/**
+ * Whether the caller's options read as when kept: the same prototype, no
+ * symbol keys, exactly these own keys in this order with these values
+ * (an inherited enumerable key, a polluted prototype's, makes them differ).
+ */
+function sameOwn(o: object, p: Prepared): boolean {
+  if (Object.getPrototypeOf(o) !== p.proto || Object.getOwnPropertySymbols(o).length) return false;
+  const { keys, values } = p;
   let i = 0;
   for (const k in o) {
-    if (i >= keys.length || k !== keys[i] || o[k] !== values[i]) return false;
+    if (i >= keys.length || k !== keys[i] || !Object.hasOwn(o, k) || (o as Record<string, unknown>)[k] !== values[i]) return false;
     i++;
   }
   return i === keys.length;
-}
-
-/** settings with other args, built as a literal (a spread that changes a key makes a slow object on Node 20's V8). */
-function withArgs(s: SubprocessInit, args: readonly string[]): SubprocessInit {
-  return {
-    file: s.file,
-    args,
-    timeout: s.timeout,
-    signal: s.signal,
-    killSignal: s.killSignal,
-    forceKillAfter: s.forceKillAfter,
-    ownGroup: s.ownGroup,
-    joinedGroup: s.joinedGroup,
-    reject: s.reject,
-    verbose: s.verbose,
-    maxBuffer: s.maxBuffer,
-    pumps: s.pumps,
-  };
 }

@@ -13,7 +13,8 @@ import { Subprocess, type SubprocessInit } from "./subprocess.ts";
 import type { Child } from "./child.ts";
 import { nativeBackend, startPlanned } from "./native-backend.ts";
 import { plan, type Plan } from "./plan.ts";
-import { keepSpawn, preparedSpawn, startPrepared } from "./spawn-cache.ts";
+import { frozenArgs, givenOptions, keepSpawn, preparedSpawn, seenBefore, startPrepared } from "./spawn-cache.ts";
+import { inheritedEnvStamp } from "./environment.ts";
 import { verboseOf } from "./verbose.ts";
 import { ownOptions } from "./own-options.ts";
 
@@ -121,9 +122,12 @@ export function spawn(file: string, a?: readonly string[] | Options, b?: Options
   const prepared = preparedSpawn(file, a, b);
   if (prepared) return new Subprocess(startPrepared(prepared), prepared.settings);
   const [args, options] = callArguments(a, b);
-  const own = ownOptions(options);
-  const given = Array.isArray(a) ? b : a ?? undefined;
-  return spawnWith(file, args, own, spawnDefaults, undefined, (p, settings) => keepSpawn(file, args, given ?? undefined, own, spawnDefaults, p, settings));
+  const given = givenOptions(a, b);
+  if (!seenBefore(file, args, given)) return spawnWith(file, args, ownOptions(options), spawnDefaults);
+  // The same call as the one before: kept, with what this one reads once.
+  const kept = frozenArgs(args);
+  const own = ownOptions(options), env = inheritedEnvStamp();
+  return spawnWith(file, kept, own, spawnDefaults, undefined, (p, settings) => keepSpawn(file, kept, given, own, spawnDefaults, env, p, settings));
 }
 
 /**

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
 import { openFds } from "../fds.ts";
 import { until } from "../wait.ts";
-import { ExitError, run, spawn, SpawnError } from "../../src/index.ts";
+import { ExitError, type Options, run, spawn, SpawnError } from "../../src/index.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {
   const p = spawn("sh", ["-c", "echo hello"]);
@@ -272,6 +272,35 @@ test("spawn: the same call again (kept whole) still sees every change to its arg
   } finally {
     process.chdir(base);
     delete process.env.ASPAWN_AGAIN;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("spawn: a kept call is told apart from calls written differently, and reads a getter once per call", async () => {
+  const here = process.cwd(), dir = mkdtempSync(`${tmpdir()}/aspawn-kept-`);
+  try {
+    // spawn(file, undefined, options) twice, then spawn(file): no options.
+    const opts = { cwd: dir, stdout: "pipe" } as const;
+    for (let i = 0; i < 2; i++) assert.equal(await spawn("pwd", undefined, opts).text(), `${dir}\n`);
+    assert.equal(await spawn("pwd").text(), `${here}\n`);
+    // An option that became inherited is not an option (as ownOptions() reads them).
+    const o: Record<string, unknown> = { stdout: "pipe", cwd: dir };
+    for (let i = 0; i < 2; i++) assert.equal(await spawn("pwd", o).text(), `${dir}\n`);
+    delete o.cwd;
+    Object.setPrototypeOf(o, { cwd: dir });
+    assert.equal(await spawn("pwd", o).text(), `${here}\n`);
+    // A symbol key makes the options an iterable: the TypeError of the long way.
+    const s: Record<string | symbol, unknown> = { stdout: "ignore" };
+    for (let i = 0; i < 2; i++) await spawn("true", s).exited;
+    s[Symbol.iterator] = function* () {};
+    assert.throws(() => spawn("true", s), TypeError);
+    // A kept call reads a getter once, and its child gets what was read; a new value is the long way's.
+    let reads = 0;
+    const g: Options = Object.defineProperty({ stdout: "pipe" } as Options, "cwd", { enumerable: true, get: () => (++reads <= 3 ? dir : here) });
+    for (let i = 0; i < 3; i++) assert.equal(await spawn("pwd", g).text(), `${dir}\n`);
+    assert.equal(reads, 3, "the kept call read the getter more than once");
+    assert.equal(await spawn("pwd", g).text(), `${here}\n`);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
