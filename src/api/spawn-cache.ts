@@ -1,17 +1,17 @@
 /**
  * The last spawn() prepared whole. A program that spawns the same command
  * again — the same file, the same args, the same options object with the
- * same own keys and values, all of them primitives — gets the checks'
- * results and the request of the first call: between two spawns that code
- * is cold (the child ran meanwhile) and took 11-13 us of the 23-32 us
- * spawn() spent in JavaScript (Bun and Node, 2026-12-05), where this costs
- * a compare.
+ * same prototype and own keys and values, all of them primitives — gets
+ * the checks' results and the request of the first call: between two
+ * spawns that code is cold (the child ran meanwhile) and took 11-13 us of
+ * the 23-32 us spawn() spent in JavaScript (Bun and Node, 2026-12-05),
+ * where this costs a compare.
  *
  * A call is kept the second time in a row it is made (a miss then costs a
- * compare, where keeping costs 2-10 us). Only what is a pure function of
- * those values is kept: no streams (their
+ * compare, where keeping costs 2-10 us), from what that call read once.
+ * Only what is a pure function of those values is kept: no streams (their
  * pumps), no terminal (its slave fd is in the request), no `shell` or
- * `preferLocal` (they read PATH), no `env`, `clearEnv` or `argv0`, and the
+ * `preferLocal` (they read PATH), no `env`, `clearEnv` or `argv0`; and the
  * inherited environment is checked unchanged at every use, as plan.ts
  * checks it for its own kept request.
  */
@@ -24,7 +24,6 @@ import type { Options } from "./options.ts";
 import { KEEP_MAX, keptPlan, type Plan, sameArgs, type StdioDefaults } from "./plan.ts";
 import { wantsPty } from "./pty.ts";
 import type { SubprocessInit } from "./subprocess.ts";
-
 
 interface Prepared {
   file: string;
