@@ -15,14 +15,13 @@
  * inherited environment is checked unchanged at every use, as plan.ts
  * checks it for its own kept request.
  */
-import { backend } from "./backend.ts";
+import type { ChildRequest } from "./child.ts";
 import { rewritesCommand } from "./command.ts";
 import { inheritedEnvStamp } from "./environment.ts";
 import type { NativeChild } from "./native-child.ts";
-import { nativeBackend, startPlanned } from "./native-backend.ts";
+import { startPlanned } from "./native-backend.ts";
 import type { Options } from "./options.ts";
 import { KEEP_MAX, keptPlan, type Plan, sameArgs, type StdioDefaults } from "./plan.ts";
-import { wantsPty } from "./pty.ts";
 import type { SubprocessInit } from "./subprocess.ts";
 
 interface Prepared {
@@ -38,6 +37,8 @@ interface Prepared {
   defaults: StdioDefaults;
   env: unknown;
   plan: Plan;
+  /** What startPlanned() is given, made once. */
+  request: ChildRequest;
   settings: SubprocessInit;
 }
 
@@ -45,10 +46,12 @@ let last: Prepared | undefined;
 
 /**
  * The call before, as given (a call is kept the second time in a row it is
- * made, so that a miss costs a compare): held weakly, and its args only
- * when small, so that nothing of the caller's outlives the call for long.
+ * made, so that a miss costs a compare). Held only when it could be kept
+ * and is small — its options all primitives, its strings few and short —
+ * so that nothing large of the caller's outlives the call (a WeakRef
+ * would do as well, but costs ~1 us per call on V8).
  */
-let seenFile: string | undefined, seenOptions: WeakRef<object> | undefined, seenArgs: readonly string[] | undefined;
+let seenFile: string | undefined, seenOptions: object | undefined, seenArgs: readonly string[] | undefined;
 
 const NO_ARGS: readonly string[] = Object.freeze([]);
 
@@ -74,31 +77,39 @@ export function preparedSpawn(file: string, a: unknown, b: unknown): Prepared | 
 
 /** Start the kept call's child; its Subprocess takes `p.settings`. */
 export function startPrepared(p: Prepared): NativeChild {
-  return startPlanned({ file: p.file, args: p.args, options: p.own, defaults: p.defaults }, p.plan);
+  return startPlanned(p.request, p.plan);
 }
 
 /**
  * Whether spawn() is called as the call before (then it may be kept), and
- * remember this one. Read before the call goes the long way.
+ * remember this one. `options` is the caller's object, `own` what
+ * ownOptions() read of it. Read before the call goes the long way.
  */
-export function seenBefore(file: string, args: readonly string[], options: object | undefined): boolean {
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    seenFile = undefined; // not options at all: the checks say so, every time
-    return false;
-  }
-  const again = file === seenFile && options === seenOptions?.deref() && (options !== undefined || seenOptions === undefined) &&
-    seenArgs !== undefined && sameArgs(args, seenArgs);
-  seenFile = file;
-  seenOptions = options === undefined ? undefined : new WeakRef(options);
-  seenArgs = small(args) ? args : undefined;
+export function seenBefore(file: string, args: readonly string[], options: object | undefined, own: Options): boolean {
+  const again = file === seenFile && options === seenOptions && sameArgs(args, seenArgs!);
+  const keepable = smallArgs(args) && (options === undefined || (typeof options === "object" && options !== null && smallOptions(own)));
+  seenFile = keepable ? file : undefined;
+  seenOptions = keepable ? options : undefined;
+  seenArgs = keepable ? args : undefined;
   return again;
 }
 
 /** At most KEEP_MAX characters of args, in few strings: worth holding until the next call. */
-function small(args: readonly string[]): boolean {
+function smallArgs(args: readonly string[]): boolean {
   if (args.length > 64) return false;
   let n = 0;
-  for (let i = 0; i < args.length; i++) n += typeof args[i] === "string" ? args[i]!.length : KEEP_MAX;
+  for (let i = 0; i < args.length; i++) n += typeof args[i] === "string" ? args[i]!.length : KEEP_MAX + 1;
+  return n <= KEEP_MAX;
+}
+
+/** Options that could be kept (primitives only) and are small, read from the call's own copy (no getter runs twice). */
+function smallOptions(o: Options): boolean {
+  let n = 0;
+  for (const k in o) {
+    const v = (o as Record<string, unknown>)[k];
+    if ((typeof v === "object" && v !== null) || typeof v === "function") return false;
+    if (typeof v === "string") n += v.length;
+  }
   return n <= KEEP_MAX;
 }
 
@@ -113,8 +124,9 @@ export function keepSpawn(
   file: string, args: readonly string[], options: object | undefined, own: Options, defaults: StdioDefaults,
   env: unknown, plan: Plan, settings: SubprocessInit,
 ): void {
-  if (backend() !== nativeBackend || plan.request.length > KEEP_MAX || settings.pumps?.length || env === undefined) return;
-  if (own.env !== undefined || own.clearEnv !== undefined || own.argv0 !== undefined || rewritesCommand(own) || wantsPty(own)) return;
+  // (spawnWith() calls it on the native backend only, never for a terminal.)
+  if (plan.request.length > KEEP_MAX || settings.pumps?.length || env === undefined) return;
+  if (own.env !== undefined || own.clearEnv !== undefined || own.argv0 !== undefined || rewritesCommand(own)) return;
   if (Object.getOwnPropertySymbols(own).length) return;
   const keys: string[] = [], values: unknown[] = [];
   for (const k in own) { // own has no prototype: its own keys only
@@ -125,7 +137,8 @@ export function keepSpawn(
     values.push(v);
   }
   const proto = options === undefined ? null : Object.getPrototypeOf(options);
-  last = { file, args, options, proto, keys, values, own, defaults, env, plan: keptPlan(plan), settings };
+  const request = { file, args, options: own, defaults };
+  last = { file, args, options, proto, keys, values, own, defaults, env, plan: keptPlan(plan), request, settings };
 }
 
 /**

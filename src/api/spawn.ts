@@ -1,6 +1,6 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { backend } from "./backend.ts";
-import type { ChannelRequest, ChildRequest } from "./child.ts";
+import type { ChannelRequest, Child, ChildRequest } from "./child.ts";
 import { callArguments, describe } from "./check.ts";
 import { command, rewritesCommand } from "./command.ts";
 import type { Options } from "./options.ts";
@@ -10,7 +10,6 @@ import { pumpsOf } from "./stdio.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
 import { signalNumber } from "./signals.ts";
 import { Subprocess, type SubprocessInit } from "./subprocess.ts";
-import type { Child } from "./child.ts";
 import { nativeBackend, startPlanned } from "./native-backend.ts";
 import { plan, type Plan } from "./plan.ts";
 import { frozenArgs, givenOptions, keepSpawn, preparedSpawn, seenBefore, startPrepared } from "./spawn-cache.ts";
@@ -122,11 +121,10 @@ export function spawn(file: string, a?: readonly string[] | Options, b?: Options
   const prepared = preparedSpawn(file, a, b);
   if (prepared) return new Subprocess(startPrepared(prepared), prepared.settings);
   const [args, options] = callArguments(a, b);
-  const given = givenOptions(a, b);
-  if (!seenBefore(file, args, given)) return spawnWith(file, args, ownOptions(options), spawnDefaults);
-  // The same call as the one before: kept, with what this one reads once.
-  const kept = frozenArgs(args);
-  const own = ownOptions(options), env = inheritedEnvStamp();
+  const given = givenOptions(a, b), own = ownOptions(options);
+  if (!seenBefore(file, args, given, own)) return spawnWith(file, args, own, spawnDefaults);
+  // The same call as the one before: kept, with what this one read once.
+  const kept = frozenArgs(args), env = inheritedEnvStamp();
   return spawnWith(file, kept, own, spawnDefaults, undefined, (p, settings) => keepSpawn(file, kept, given, own, spawnDefaults, env, p, settings));
 }
 
