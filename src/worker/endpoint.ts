@@ -8,6 +8,7 @@ import type { FrameChannel } from "./connection.ts";
 import { Kind } from "./protocol.ts";
 import { frame } from "./protocol.ts";
 import { closedFd } from "./fd-check.ts";
+import { describe } from "../api/check.ts";
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -149,7 +150,7 @@ export class Endpoint {
    */
   sendFd(fd: number): Promise<void> {
     if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-      return Promise.reject(new TypeError(`sendFd: fd must be a non-negative integer, got ${String(fd)}`));
+      return Promise.reject(new TypeError(`sendFd: fd must be a non-negative integer, got ${describe(fd)}`));
     }
     const refused = this.conn.fdsRefused("sendFd()");
     if (refused) return Promise.reject(refused);

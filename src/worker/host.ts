@@ -23,7 +23,7 @@ import { Endpoint } from "./endpoint.ts";
 import { DEFAULT_MAX_FRAME, frame, type Frame, frameValue, Kind, MAX_FRAME_ENV, MAX_FRAME_LIMIT } from "./protocol.ts";
 import { SocketConnection } from "./socket-connection.ts";
 
-type ReplyKind = typeof Kind.HELLO | typeof Kind.FAIL | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM;
+type ReplyKind = typeof Kind.FAIL | typeof Kind.RESULT | typeof Kind.ERROR | typeof Kind.WARM;
 
 class Parent extends Endpoint {
   /** The module, once loaded and HELLO is in the socket: calls then start in the turn their frame arrives. */
@@ -46,7 +46,8 @@ class Parent extends Endpoint {
     // HELLO goes before any answer: a call that ends the process
     // (process.exit) must not leave the parent without the exports.
     module.then(async (mod) => {
-      await this.#reply(Kind.HELLO, 0, { exports: Object.keys(mod).filter((k) => typeof mod[k] === "function") });
+      const names = Object.keys(mod).filter((k) => typeof mod[k] === "function");
+      await this.conn.write(helloFrame(names, this.conn.maxFrame)).catch(() => {});
       // In one go: no frame can come between #loaded and the calls that waited.
       this.#loaded = mod;
       for (const [id, name, args] of this.#waiting.splice(0)) this.#call(id, name, args);
@@ -136,31 +137,66 @@ function channel(side: number, maxFrame: number, handlers: ConnectionHandlers): 
  * A reply's frame. A value that cannot be sent (a function, a cycle, a
  * getter that throws, a frame over maxFrameSize) becomes the call's error;
  * an error that cannot be sent either becomes one that says so: every call
- * gets its answer. (A thrown error's own unsendable properties are left
- * out by the codec: the error itself still goes.)
+ * gets its answer, whatever maxFrameSize (a failed reply would end the
+ * channel, and the worker with it). (A thrown error's own unsendable
+ * properties are left out by the codec: the error itself still goes.)
  */
 function replyFrame(kind: ReplyKind, id: number, value: unknown, max: number): Uint8Array[] {
-  const failed = kind === Kind.FAIL ? Kind.FAIL : Kind.ERROR;
+  let why: unknown;
   try {
     return frame(kind, id, value, 0, max);
   } catch (e) {
-    try {
-      // A thrown error too large to send (a property of it is): itself, without its properties.
-      if (kind === Kind.ERROR && value instanceof Error) return frame(kind, id, bare(value), 0, max);
-    } catch {
-      // nor that: the CodecError below
-    }
+    why = e;
+  }
+  const failed = kind === Kind.FAIL ? Kind.FAIL : Kind.ERROR;
+  // Smaller and smaller: a thrown error without its properties, then
+  // without its stack; then why the answer could not go, likewise.
+  const errors: Error[] = [];
+  if (kind === Kind.ERROR && value instanceof Error) {
+    const own = bare(value);
+    errors.push(own, stackless(own));
+  }
+  if (why instanceof Error) errors.push(why, stackless(why));
+  for (const e of errors) {
     try {
       return frame(failed, id, e, 0, max);
-    } catch (e2) {
-      return frame(failed, id, new TypeError(`the worker could not send its answer: ${unsendable(e2)}`), 0, max);
+    } catch {
+      // the next, smaller
     }
+  }
+  // Below the size of any Error (maxFrameSize near its least, 64): the
+  // reason as a string, cut to fit.
+  let text = `the worker could not send its answer: ${unsendable(why)}`;
+  for (;;) {
+    try {
+      return frame(failed, id, text, 0, max);
+    } catch {
+      text = text.slice(0, text.length >> 1);
+    }
+  }
+}
+
+/**
+ * HELLO with the names of the module's functions (the parent's `exports`),
+ * or with none when they would not fit in maxFrameSize: the calls work
+ * all the same.
+ */
+function helloFrame(names: string[], max: number): Uint8Array[] {
+  try {
+    return frame(Kind.HELLO, 0, { exports: names }, 0, max);
+  } catch {
+    return frame(Kind.HELLO, 0, { exports: [] }, 0, max);
   }
 }
 
 /** An error's name, message and stack alone (each read once, as strings). */
 function bare(e: Error): Error {
   return makeError(String(e.name), String(e.message), typeof e.stack === "string" ? e.stack : undefined);
+}
+
+/** A copy of an error of ours (bare, or our own CodecError) without its stack. */
+function stackless(e: Error): Error {
+  return Object.defineProperty(makeError(e.name, e.message, undefined), "stack", { value: undefined });
 }
 
 /**

@@ -10,12 +10,13 @@
  *     an FdSocket, a Duplex over the fd through the library's reactor.
  */
 import * as net from "node:net";
+import { describe } from "../api/check.ts";
 import { runtime } from "../ffi/runtime.ts";
 import { FdSocket } from "./fd-socket.ts";
 
 function checkFd(fd: unknown, what: string): number {
   if (typeof fd !== "number" || !Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-    throw new TypeError(`${what}: fd must be a non-negative integer, got ${typeof fd === "number" ? fd : typeof fd}`);
+    throw new TypeError(`${what}: fd must be a non-negative integer, got ${describe(fd)}`);
   }
   return fd;
 }

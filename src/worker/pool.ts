@@ -7,6 +7,7 @@
  * which kill it: nothing else stops a function that does not return).
  */
 import * as os from "node:os";
+import { duration } from "../api/spawn.ts";
 import { unrefTimeout } from "../api/timers.ts";
 import { loadNative } from "../ffi/load.ts";
 import { type CallOptions, type CheckedCallOptions, checkCall, STARTED_AT, watchCall } from "./call-options.ts";
@@ -21,7 +22,7 @@ export interface PoolOptions extends WorkerOptions {
   size?: number;
   /** Workers started at once and kept running, also when idle (default 0). */
   min?: number;
-  /** Milliseconds a worker beyond `min` may stay idle before it is closed (default 10 000). */
+  /** Milliseconds a worker beyond `min` may stay idle before it is closed (default 10 000): an integer up to 2147483647, or `Infinity` (never). */
   idleTimeout?: number;
   /** Calls after which a worker is closed and replaced (default: no limit). */
   maxCallsPerWorker?: number;
@@ -94,10 +95,8 @@ export class Pool {
     if (this.#min > this.#size) throw new TypeError(`min (${this.#min}) must not exceed size (${this.#size})`);
     this.#maxCalls = count(maxCallsPerWorker, "maxCallsPerWorker", 1, Infinity);
     this.#concurrency = count(concurrencyPerWorker, "concurrencyPerWorker", 1, 1);
-    if (idleTimeout !== undefined && (typeof idleTimeout !== "number" || !(idleTimeout >= 0))) {
-      throw new TypeError(`idleTimeout must be a number of milliseconds, got ${typeof idleTimeout === "number" ? idleTimeout : typeof idleTimeout}`);
-    }
-    this.#idleTimeout = idleTimeout ?? 10_000;
+    // A timer holds 2 ** 31 - 1 ms: more would fire at once, so Infinity means no timer.
+    this.#idleTimeout = duration(idleTimeout, "idleTimeout", 10_000);
     // What worker() would refuse, refused now rather than at the first start.
     checkWorker(module, workerOptions);
     this.#module = module;
@@ -260,6 +259,7 @@ export class Pool {
   #idle(slot: Slot): void {
     if (this.#closing) return;
     slot.cancelIdle?.();
+    if (this.#idleTimeout === Infinity) return;
     slot.cancelIdle = unrefTimeout(() => {
       slot.cancelIdle = undefined;
       if (slot.active === 0 && this.#slots.size > this.#min) this.#retire(slot);

@@ -141,7 +141,7 @@ export class Worker extends Endpoint {
     return super.messages;
   }
 
-  /** The names of the module's exported functions, once it has loaded. */
+  /** The names of the module's exported functions, once it has loaded (empty when they do not fit in maxFrameSize). */
   get exports(): readonly string[] | undefined {
     return this.#exports;
   }
@@ -245,6 +245,22 @@ export class Worker extends Endpoint {
     }
   }
 
+  /**
+   * WARM: the worker runs a call's decoding and encoding once before the
+   * first call. Not sent where it would not fit in maxFrameSize (its least,
+   * 64 bytes, is smaller): nothing is warmed, and nothing asked for.
+   */
+  #warm(): void {
+    let warm: Uint8Array[];
+    try {
+      warm = frame(Kind.WARM, 0, WARM_VALUE, 0, this.conn.maxFrame);
+    } catch {
+      this.#warmed = true;
+      return;
+    }
+    this.conn.write(warm).catch(() => {});
+  }
+
   #frame(f: Frame, fds: number[]): void {
     if (f.kind === Kind.FD) return this.received(f.kind, undefined, fds);
     const value = frameValue(f);
@@ -253,7 +269,7 @@ export class Worker extends Endpoint {
         this.#greeted(f.kind);
         const names = (value as { exports?: unknown })?.exports;
         this.#exports = Array.isArray(names) ? names.map(String) : [];
-        this.conn.write(frame(Kind.WARM, 0, WARM_VALUE)).catch(() => {});
+        this.#warm();
         return;
       }
       case Kind.WARM:
@@ -323,7 +339,7 @@ export class Worker extends Endpoint {
       : error
       ? ` after a protocol error: ${error.message}`
       : this.#loadError !== undefined
-      ? ` because its module did not load: ${(this.#loadError as Error)?.message ?? String(this.#loadError)}`
+      ? ` because its module did not load: ${withoutEscapes(String((this.#loadError as Error)?.message ?? this.#loadError))}`
       : !planned && pending
       ? " while calls were pending"
       : "";
@@ -507,7 +523,7 @@ function workerStart(module: string | URL, options: WorkerOptions): WorkerStart 
   const runtimeArgs = strings(options.runtimeArgs, "runtimeArgs");
   const maxFrame = options.maxFrameSize ?? DEFAULT_MAX_FRAME;
   if (typeof maxFrame !== "number" || !Number.isInteger(maxFrame) || maxFrame < 64 || maxFrame > MAX_FRAME_LIMIT) {
-    throw new TypeError(`maxFrameSize must be an integer number of bytes from 64 to 2 ** 32, got ${String(maxFrame)}`);
+    throw new TypeError(`maxFrameSize must be an integer number of bytes from 64 to 2 ** 32, got ${describe(maxFrame)}`);
   }
   if (options.shell) throw new TypeError("shell: a worker runs a runtime, not a shell command");
   return { href, kind, executable, env, runtimeArgs, maxFrame, ...workerStdio(options) };

@@ -152,6 +152,13 @@ test(`pool (${runtime}): maxCallsPerWorker recycles; idleTimeout closes workers 
   await sleep(300);
   assert.equal(q.workers, 1, "min stays");
   await q.close();
+  // Infinity: idle workers stay (it used to overflow the timer and close them after 1 ms).
+  const r = await makePool(runtime, { size: 1, idleTimeout: Infinity });
+  const pid = await r.call("pid");
+  await sleep(300);
+  assert.equal(r.workers, 1, "idle worker kept");
+  assert.equal(await r.call("pid"), pid);
+  await r.close();
   await noLeftovers(fds);
 }, 60000);
 
@@ -291,7 +298,9 @@ test(`pool (${runtime}): options are checked before anything is started`, async 
   assert.throws(() => pool(m, { size: 0 }), /size must be an integer of at least 1, got 0/);
   assert.throws(() => pool(m, { size: 2, min: 3 }), /min \(3\) must not exceed size \(2\)/);
   assert.throws(() => pool(m, { concurrencyPerWorker: 1.5 }), /concurrencyPerWorker must be an integer/);
-  assert.throws(() => pool(m, { idleTimeout: -1 }), /idleTimeout must be a number/);
+  assert.throws(() => pool(m, { idleTimeout: -1 }), /idleTimeout must be an integer number of milliseconds/);
+  // A timer holds 2 ** 31 - 1 ms: more used to close idle workers after 1 ms.
+  assert.throws(() => pool(m, { idleTimeout: 2 ** 31 }), /idleTimeout must be .* from 0 to 2147483647, or Infinity, got 2147483648/);
   assert.throws(() => pool(m, { runtime: "python3" }), /runtime: cannot tell/);
   // A worker's own options too, whether or not a worker is started ahead (min), as worker() throws them.
   for (const [o, re] of [

@@ -73,6 +73,25 @@ for (const kind of kinds) {
     await small.close();
     assert.equal((await small.exited).exitCode, 0);
 
+    // Limits too small for a thrown error's stack, for the module's names,
+    // for any Error, or for the warm-up frame: every call still gets its
+    // answer and the worker goes on (each of these used to end the worker).
+    const tight = await start(kind, { maxFrameSize: 400 });
+    const cut = await failure(tight.call("fail"));
+    assert.ok(cut instanceof RangeError && !(cut instanceof WorkerError), String(cut));
+    assert.equal(cut.message, "out of range in the worker");
+    assert.deepEqual(tight.exports, [], "the names did not fit: none");
+    assert.match(String(await failure(tight.call("nothing"))), /no exported function "nothing"/);
+    assert.equal(await tight.call("echo", ["after"]), "after");
+    await tight.close();
+    assert.equal((await tight.exited).exitCode, 0);
+    const least = await start(kind, { maxFrameSize: 64 });
+    assert.equal(await least.call("echo", [1]), 1);
+    assert.match(String(await failure(least.call("fail"))), /^the worker could not send/);
+    assert.equal(await least.call("echo", [2]), 2);
+    await least.close();
+    assert.equal((await least.exited).exitCode, 0);
+
     // And a large one: a 300 MiB argument is received whole.
     const large = await start(kind, { maxFrameSize: 2 ** 32 });
     assert.equal(await large.call("sizeOf", [new Uint8Array(300 * 2 ** 20)]), 300 * 2 ** 20);

@@ -1,7 +1,8 @@
 // worker(): functions of a module called in a runtime child process over a
 // socketpair, on every runtime as parent, with the worker on the same
 // runtime and on another one (test/fixtures/worker-jobs.ts).
-import { closeSync, fstatSync, openSync, readFileSync, readlinkSync, unlinkSync } from "node:fs";
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { loadNative } from "../../src/ffi/load.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { CodecError, pool, run, SpawnError, worker, WorkerError } from "../../src/index.ts";
@@ -110,6 +111,23 @@ for (const kind of kinds) {
     assert.ok(e instanceof WorkerError, String(e));
     assert.match(e.stderr, /boom later/);
     assert.ok(!e.stderr.includes("\x1b"), JSON.stringify(e.stderr));
+  }, 60000);
+
+  test(`${on}: a module that does not load: its calls reject with a WorkerError saying why, in plain text`, async () => {
+    await buildWorkerHost();
+    const dir = mkdtempSync(`${tmpdir()}/aspawn-bad-import-`);
+    try {
+      writeFileSync(`${dir}/bad.mjs`, 'import "./not-there.mjs";\nexport const f = () => 1;\n');
+      const w = worker(`${dir}/bad.mjs`, { runtime: BIN[kind] });
+      const e = await w.call("f").then(() => null, (x) => x);
+      assert.ok(e instanceof WorkerError, String(e));
+      assert.match(e.message, /because its module did not load: .*not-there\.mjs/);
+      // Deno colours the import error's message, even into a pipe.
+      assert.ok(!e.message.includes("\x1b"), JSON.stringify(e.message));
+      await w.exited;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60000);
 
   test(`${on}: messages has one reader at a time: a second loop waiting beside the first is a TypeError, the first gets every message`, async () => {
@@ -285,6 +303,8 @@ for (const kind of kinds) {
     const sent: any = await w.sendFd(bad).then(() => null, (e) => e);
     assert.equal(sent?.code, "EBADF", String(sent));
     assert.match(sent.message, new RegExp(`sendFd\\(\\).* ${bad}, which is not an open fd`));
+    // A string is named as one (it read "got 3" before).
+    assert.match(String(await w.sendFd("3" as never).then(() => null, (e) => e)), /TypeError: sendFd: fd must be a non-negative integer, got "3"/);
     const called: any = await w.call("echo", [1], { fds: [bad] }).then(() => null, (e) => e);
     assert.equal(called?.code, "EBADF", String(called));
     assert.match(called.message, new RegExp(`call\\("echo"\\): fds\\[0\\] is ${bad}, which is not an open fd`));
