@@ -149,7 +149,8 @@ export async function* readLines(reader: PipeReader, limit?: Collector): AsyncGe
       }
       pending = pending.slice(start);
     }
-    if (pending) yield strip(pending);
+    // No terminator: a "\r" at its end is the line's own, as `$`'s lines() keeps it.
+    if (pending) yield pending;
   } finally {
     // A consumer that stops early: stop reading, as a cancelled stream does
     // (the child gets EPIPE/SIGPIPE instead of blocking on a full pipe).

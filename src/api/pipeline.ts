@@ -13,6 +13,7 @@ import type { Collector } from "./output.ts";
 import { ownOptions } from "./own-options.ts";
 import { utf8Text } from "./text.ts";
 import { SpawnError, startFailure } from "./errors.ts";
+import { bool } from "./check.ts";
 
 /** [file, args, options] of one stage. */
 export type Stage = readonly [file: string, args?: readonly string[], options?: Options];
@@ -192,6 +193,8 @@ export class Pipeline {
 export function pipeline(stages: readonly Stage[], options: PipelineOptions = {}): Pipeline {
   if (!Array.isArray(stages) || stages.length === 0) throw new TypeError("pipeline needs at least one stage");
   options = ownOptions(options);
+  // Checked before anything starts ("no" used to mean true, 0 false).
+  const pipefail = options.pipefail === undefined || bool(options.pipefail, "pipefail");
   const started: Subprocess[] = [];
   try {
     stages.forEach((stage, i) => {
@@ -217,6 +220,6 @@ export function pipeline(stages: readonly Stage[], options: PipelineOptions = {}
     for (const s of started) s.kill("SIGKILL");
     throw e;
   }
-  return new Pipeline(started, options.pipefail ?? true);
+  return new Pipeline(started, pipefail);
 }
 

@@ -35,11 +35,11 @@ export function duration(v: unknown, what: string, def: number): number {
   return v;
 }
 
-/** @internal maxBuffer if given; TypeError unless a positive number. */
+/** @internal maxBuffer if given; TypeError unless a positive integer or Infinity. */
 export function maxBufferOf(o: Options): number | undefined {
   const max = o.maxBuffer;
-  if (max !== undefined && (typeof max !== "number" || !(max > 0))) {
-    throw new TypeError(`maxBuffer must be a positive number of bytes, got ${describe(max)}`);
+  if (max !== undefined && (typeof max !== "number" || !(max > 0) || (!Number.isInteger(max) && max !== Infinity))) {
+    throw new TypeError(`maxBuffer must be a positive number of bytes (an integer, or Infinity), got ${describe(max)}`);
   }
   return max;
 }

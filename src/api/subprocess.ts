@@ -85,7 +85,7 @@ export interface Internals {
 const noop = () => {};
 
 // Subprocess flags: one field for the booleans (a live child's size matters: see #flags).
-const TIMED_OUT = 1, ABORTED = 2, TERMINATED = 4, TREE = 8, REJECT = 16, VERBOSE = 32, OWN_GROUP = 64, PUMPING = 128;
+const TIMED_OUT = 1, ABORTED = 2, TERMINATED = 4, TREE = 8, REJECT = 16, VERBOSE = 32, OWN_GROUP = 64, PUMPING = 128, LINES_TAKEN = 256;
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
 
 export class Subprocess implements AsyncDisposable, ChildEvents {
@@ -338,7 +338,11 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
    * failure (the child's stdout is closed: it gets EPIPE or SIGPIPE).
    */
   lines(): AsyncGenerator<string, void, undefined> {
-    return this.#lines(this.#stdoutFor("lines"));
+    const reader = this.#stdoutFor("lines");
+    // Taken now, though its reading starts with the first next(): a second
+    // lines() before that would get the same pipe, and read nothing.
+    this.#flags |= LINES_TAKEN;
+    return this.#lines(reader);
   }
 
   async *#lines(reader: PipeReader): AsyncGenerator<string, void, undefined> {
@@ -412,7 +416,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     // Closed at the exit (releaseAtExit), or because the program never ran
     // (then it reads as empty, and the judging throws the SpawnError): it
     // reads as it would have before.
-    if (this.#stdout?.locked || r.touched || (r.closed && !r.endedUnread && !r.prefetched && !this.#spawnError)) {
+    if (this.#flags & LINES_TAKEN || this.#stdout?.locked || r.touched || (r.closed && !r.endedUnread && !r.prefetched && !this.#spawnError)) {
       throw new TypeError(`${what}(): stdout was already read`);
     }
     return r;

@@ -150,28 +150,39 @@ function replyFrame(kind: ReplyKind, id: number, value: unknown, max: number): U
   }
   const failed = kind === Kind.FAIL ? Kind.FAIL : Kind.ERROR;
   // Smaller and smaller: a thrown error without its properties, then
-  // without its stack; then why the answer could not go, likewise.
-  const errors: Error[] = [];
+  // without its stack; then what stopped the answer (whatever the encoding
+  // threw: a getter's own throw is sent as the error), likewise; then an
+  // error saying that could not go either.
+  const tries: unknown[] = [];
   if (kind === Kind.ERROR && value instanceof Error) {
     const own = bare(value);
-    errors.push(own, stackless(own));
+    tries.push(own, stackless(own));
   }
-  if (why instanceof Error) errors.push(why, stackless(why));
-  for (const e of errors) {
+  tries.push(why);
+  if (why instanceof Error) tries.push(stackless(why));
+  let last: unknown = why;
+  for (const v of tries) {
     try {
-      return frame(failed, id, e, 0, max);
-    } catch {
-      // the next, smaller
+      return frame(failed, id, v, 0, max);
+    } catch (e) {
+      last = e;
     }
   }
-  // Below the size of any Error (maxFrameSize near its least, 64): the
+  const said = new TypeError(`the worker could not send its answer: ${unsendable(last)}`);
+  for (const v of [said, stackless(said)]) {
+    try {
+      return frame(failed, id, v, 0, max);
+    } catch {
+      // smaller still, below
+    }
+  }
+  // Below the size of any Error (maxFrameSize near its least, 64): that
   // reason as a string, cut to fit.
-  let text = `the worker could not send its answer: ${unsendable(why)}`;
-  for (;;) {
+  for (let text = said.message; ; text = text.slice(0, text.length >> 1)) {
     try {
       return frame(failed, id, text, 0, max);
     } catch {
-      text = text.slice(0, text.length >> 1);
+      // shorter
     }
   }
 }

@@ -118,7 +118,9 @@ test("helpers: lines() counts against an explicit maxBuffer", async () => {
 });
 
 test("helpers: maxBuffer and reject are checked before anything is spawned", () => {
-  assert.throws(() => spawn("true", { maxBuffer: 0 }), /maxBuffer must be a positive number of bytes, got 0/);
+  assert.throws(() => spawn("true", { maxBuffer: 0 }), /maxBuffer must be a positive number of bytes .*, got 0/);
+  // A fraction of a byte is no limit anyone means (1.5 used to cut at 1 byte, saying "1.5 bytes").
+  assert.throws(() => spawn("true", { maxBuffer: 1.5 }), /maxBuffer must be a positive number of bytes \(an integer, or Infinity\), got 1\.5/);
   assert.throws(() => spawn("true", { maxBuffer: "1" as unknown as number }), /maxBuffer .* got "1"$/);
   assert.throws(() => spawn("true", { reject: "no" as unknown as boolean }), /reject must be a boolean, got "no"$/);
 });

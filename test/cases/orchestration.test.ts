@@ -4,7 +4,7 @@ import { assert, nativeTest, test } from "../adapter.ts";
 import { equalBytes, randomBytes, readAll } from "../bytes.ts";
 import { alive, childrenOfUs, descendants } from "../proc.ts";
 import { sleep, until } from "../wait.ts";
-import { BatchError, ExitError, map, pipeline, PipelineError, runAll, type RunResult, spawn } from "../../src/index.ts";
+import { $, BatchError, ExitError, map, pipeline, PipelineError, runAll, type RunResult, spawn } from "../../src/index.ts";
 
 nativeTest(["kernel pipes"], "pipeline: 3 stages move 100 MiB exactly, through kernel pipes only", async () => {
   const data = randomBytes(100 * 1024 * 1024, 3);
@@ -35,6 +35,10 @@ test("pipeline: pipefail names the failing stage; without it only the last count
   const ok = pipeline([["sh", ["-c", "exit 3"]], ["true"]], { pipefail: false });
   assert.deepEqual((await ok.exited).map((s) => s.exitCode), [3, 0]);
   assert.equal(await pipeline([["printf", ["b\\na\\n"]], ["sort"]]).text(), "a\nb\n");
+  // pipefail is a boolean, checked before anything starts ("no" used to mean true).
+  const before = childrenOfUs().length;
+  assert.throws(() => pipeline([["true"]], { pipefail: "no" as never }), /^TypeError: pipefail must be a boolean, got "no"/);
+  assert.equal(childrenOfUs().length, before);
   // A stream already read cannot be piped again.
   const a = spawn("echo", ["x"]);
   await a.text();
@@ -73,6 +77,11 @@ test("helpers: text(), json(), bytes(), lines() on tricky input", async () => {
   const p = spawn("sh", ["-c", "printf 'a\\r\\nb\\n\\n'; printf '\\303'; sleep 0.05; printf '\\251\\nlast'"]);
   for await (const line of p.lines()) lines.push(line);
   assert.deepEqual(lines, ["a", "b", "", "é", "last"]);
+  // Only "\n" or "\r\n" ends a line: a "\r" at the very end is the last line's, as with $ (it was dropped).
+  const cr: string[] = [];
+  for await (const line of spawn("printf", ["x\\r\\ny\\r"]).lines()) cr.push(line);
+  assert.deepEqual(cr, ["x", "y\r"]);
+  assert.deepEqual(await $`printf ${"x\r\ny\r"}`.lines(), ["x", "y\r"]);
   const q = spawn("echo", ["x"]);
   await q.text();
   await assert.rejects(q.text(), /already read/);

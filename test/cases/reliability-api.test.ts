@@ -68,6 +68,14 @@ test("text(), bytes(), lines(), json(): reading twice names the method called", 
   const s = spawn("echo", ["x"]);
   assert.equal(text(await readAll(s.stdout)), "x\n");
   await assert.rejects(s.text(), /^TypeError: text\(\): stdout was already read/);
+  // A second lines() before the first is iterated (it used to read nothing, silently).
+  const l = spawn("printf", ["a\\nb\\n"]);
+  const first = l.lines();
+  assert.throws(() => l.lines(), /^TypeError: lines\(\): stdout was already read/);
+  await assert.rejects(l.text(), /^TypeError: text\(\): stdout was already read/);
+  const seen: string[] = [];
+  for await (const line of first) seen.push(line);
+  assert.deepEqual(seen, ["a", "b"]);
 });
 
 // --- 10: maxBuffer, timedOut, aborted in RunResult and messages -------------
