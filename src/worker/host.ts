@@ -16,7 +16,7 @@ import { loadNative } from "../ffi/load.ts";
 import { runtime } from "../ffi/runtime.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
-import { makeError } from "./codec.ts";
+import { CodecError, makeError } from "./codec.ts";
 import { PARENT_KEY } from "./child.ts";
 import { Connection, type ConnectionHandlers, type FrameChannel } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
@@ -155,11 +155,15 @@ function replyFrame(kind: ReplyKind, id: number, value: unknown, max: number): U
   // error saying that could not go either.
   const tries: unknown[] = [];
   if (kind === Kind.ERROR && value instanceof Error) {
-    const own = bare(value);
-    tries.push(own, stackless(own));
+    try {
+      const own = bare(value);
+      tries.push(own, stackless(own));
+    } catch {
+      // its name or message cannot be read (a getter that throws)
+    }
   }
   tries.push(why);
-  if (why instanceof Error) tries.push(stackless(why));
+  if (why instanceof CodecError) tries.push(stackless(why));
   let last: unknown = why;
   for (const v of tries) {
     try {
@@ -205,7 +209,7 @@ function bare(e: Error): Error {
   return makeError(String(e.name), String(e.message), typeof e.stack === "string" ? e.stack : undefined);
 }
 
-/** A copy of an error of ours (bare, or our own CodecError) without its stack. */
+/** A copy without its stack of an error whose name and message are plain data (bare's, or our own). */
 function stackless(e: Error): Error {
   return Object.defineProperty(makeError(e.name, e.message, undefined), "stack", { value: undefined });
 }

@@ -332,6 +332,10 @@ for (const kind of kinds) {
     assert.equal(cycle.message, "has cycle");
     assert.equal(cycle.code, "E_KEPT");
     assert.equal(cycle.cause, undefined);
+    // An error whose message cannot be read: what reading it threw is the answer.
+    const unreadable = await w.call("failUnreadable").then(() => null, (e) => e);
+    assert.ok(unreadable instanceof RangeError, String(unreadable));
+    assert.equal(unreadable.message, "the message getter threw");
     assert.equal(await w.call("echo", [1]), 1);
     await w.close();
   }, 60000);
