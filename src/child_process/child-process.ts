@@ -13,7 +13,7 @@ import { type ExtraFdOption, type Options, shFallback, socketStdio } from "../ap
 import { spawn as aspawn } from "../api/spawn.ts";
 import { internals, type Subprocess } from "../api/subprocess.ts";
 import { errnoError, invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
-import { EINVAL, ENOTDIR } from "../api/errno.ts";
+import { EINVAL, ENOTDIR, EPIPE } from "../api/errno.ts";
 import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio } from "./stdio.ts";
@@ -129,7 +129,7 @@ export class ChildProcess extends EventEmitter {
         this.#withChannel(channel);
       }
       this.#gone = true;
-      this.#streams(undefined, slots, Promise.resolve());
+      this.#streams(undefined, slots, Promise.resolve(false));
       // exitCode too is set then (null right after spawn(), as Node's onErrorNT sets it).
       process.nextTick(() => {
         this.exitCode = -missing;
@@ -164,8 +164,9 @@ export class ChildProcess extends EventEmitter {
     }
     this.#sub = sub;
     this.pid = sub.pid;
-    const gate = sub.spawned.then(() => {}, () => {});
-    this.#streams(sub, slots, gate);
+    // Settles before `spawn` or `error` is emitted (its handlers come first).
+    const ran = sub.spawned.then(() => true, () => false);
+    this.#streams(sub, slots, ran);
     if (channel) this.#withChannel(channel);
     // send()'s callbacks wait for `spawn` (or `error`), which Node emits first.
     let reported = noop;
@@ -194,21 +195,22 @@ export class ChildProcess extends EventEmitter {
   }
 
   /** The stdio streams over the child's pipes; without a child (a program found missing), streams that just end. */
-  #streams(sub: Subprocess | undefined, slots: readonly unknown[], gate: Promise<void>): void {
+  #streams(sub: Subprocess | undefined, slots: readonly unknown[], ran: Promise<boolean>): void {
     const io = sub?.[internals];
     const extra = io?.extra ?? [];
     this.stdio = slots.map((s, i): Stdio => {
       if (s !== "pipe") return null;
       if (!io) {
-        const ended = i === 0 ? new Writable({ write: (_c, _e, cb) => cb() }) : new Readable({ read() { this.push(null); } });
+        // A write fails as Node's does (EPIPE), after `error` (an earlier tick) destroyed stdin.
+        const ended = i === 0 ? new Writable({ write: (_c, _e, cb) => process.nextTick(cb, errnoError(EPIPE, "write")) }) : new Readable({ read() { this.push(null); } });
         if (i > 0) {
           this.#closesNeeded++;
           ended.once("close", () => this.maybeClose());
         }
         return ended;
       }
-      if (i === 0) return io.stdin && new PipeWritable(io.stdin);
-      const stream = i < 3 ? ((i === 1 ? io.stdout : io.stderr) && new PipeReadable((i === 1 ? io.stdout : io.stderr)!, gate, this.#untilExit)) : extra[i - 3] ? new PipeDuplex(extra[i - 3]!) : null;
+      if (i === 0) return io.stdin && new PipeWritable(io.stdin, ran);
+      const stream = i < 3 ? ((i === 1 ? io.stdout : io.stderr) && new PipeReadable((i === 1 ? io.stdout : io.stderr)!, ran, this.#untilExit)) : extra[i - 3] ? new PipeDuplex(extra[i - 3]!) : null;
       if (stream) {
         this.#closesNeeded++;
         stream.once("close", () => this.maybeClose());

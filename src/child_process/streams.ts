@@ -8,8 +8,9 @@
 import { Buffer } from "node:buffer";
 import { Duplex, Readable, Writable } from "node:stream";
 import type { PipeReader, PipeWriter } from "../api/child.ts";
+import { EPIPE } from "../api/errno.ts";
 import type { ExtraPipe } from "../api/extra-pipes.ts";
-import { asNodeError } from "./node-errors.ts";
+import { asNodeError, errnoError } from "./node-errors.ts";
 
 const noop = () => {};
 const asBuffer = (c: Uint8Array) => Buffer.from(c.buffer, c.byteOffset, c.byteLength);
@@ -122,14 +123,24 @@ export class PipeReadable extends Readable {
 
 export class PipeWritable extends Writable {
   readonly #writer: PipeWriter & { readonly fd?: number };
+  /** Whether the child's program ran (its `spawn`), until known: a write before then waits for it to say. */
+  #ran: Promise<boolean> | undefined;
 
-  constructor(writer: PipeWriter) {
+  constructor(writer: PipeWriter, ran: Promise<boolean>) {
     super({ decodeStrings: false });
     this.#writer = writer;
+    this.#ran = ran;
+    void ran.then((started) => started && (this.#ran = undefined));
   }
 
   override _write(chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.#writer.write(bytesOf(chunk, encoding)).then(() => cb(), (e: Error) => cb(asNodeError(e) as Error));
+    const wrote = this.#writer.write(bytesOf(chunk, encoding));
+    const ran = this.#ran;
+    if (!ran) return void wrote.then(() => cb(), (e: Error) => cb(asNodeError(e) as Error));
+    // Node knows at spawn() whether the program ran, and a write to the
+    // stdin of one that did not fails (EPIPE). Ours went into a pipe the
+    // child held until its exec failed: lost, and said so.
+    Promise.all([wrote, ran]).then(([, started]) => cb(started ? undefined : errnoError(EPIPE, "write")), (e: Error) => cb(asNodeError(e) as Error));
   }
 
   override _final(cb: (err?: Error | null) => void): void {

@@ -64,6 +64,27 @@ test("child_process: a missing program is an asynchronous error with Node's shap
   assert.equal(child.kill(), false, "nothing to signal");
 });
 
+test("child_process: a write to the stdin of a program that never ran fails with EPIPE, as Node's, after `error`; stdin emits no error", async () => {
+  // A program not found, and a cwd that fails the child after it started;
+  // each written at once and after an await (inside a microtask).
+  for (const [file, options] of [["aspawn-no-such-program", {}], ["cat", { cwd: "/aspawn/no/such/dir" }]] as const) {
+    for (const late of [false, true]) {
+      if (late) await Promise.resolve();
+      const order: string[] = [];
+      const child = spawn(file, [], options);
+      child.on("error", (e) => order.push(`error ${(e as { code?: string }).code}`));
+      child.stdin!.on("error", (e) => order.push(`stdin error ${(e as { code?: string }).code}`));
+      const written = new Promise<unknown>((r) => child.stdin!.write("data nobody reads", r));
+      const e = await written as Error & Record<string, unknown>;
+      assert.equal(e?.code, "EPIPE", `${file} ${late}: ${e}`);
+      assert.equal(e.message, "write EPIPE");
+      assert.equal(e.errno, -32);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(order, ["error ENOENT"], `${file} ${late}`);
+    }
+  }
+});
+
 test("child_process: a missing cwd is reported as Node reports it (spawn FILE ENOENT)", async () => {
   const r = await record(spawn("true", { cwd: "/aspawn/no/such/dir" }));
   const e = r.errors[0] as Error & Record<string, unknown>;
