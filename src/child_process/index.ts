@@ -20,8 +20,17 @@ export const fork = forkImpl as unknown as typeof NodeChildProcess.fork;
 export const spawnSync = spawnSyncImpl as unknown as typeof NodeChildProcess.spawnSync;
 export const execSync = execSyncImpl as unknown as typeof NodeChildProcess.execSync;
 export const execFileSync = execFileSyncImpl as unknown as typeof NodeChildProcess.execFileSync;
+// Every type name Node's module has (@types/node), so that code naming one
+// compiles the same with either import.
 export type {
-  ExecException, ExecFileOptions, ExecOptions, ForkOptions, SpawnOptions, SpawnSyncOptions, SpawnSyncReturns, StdioOptions,
+  ChildProcessByStdio, ChildProcessWithoutNullStreams, CommonExecOptions, CommonOptions, CommonSpawnOptions, Control,
+  ExecException, ExecFileException, ExecFileOptions, ExecFileOptionsWithBufferEncoding, ExecFileOptionsWithOtherEncoding,
+  ExecFileOptionsWithStringEncoding, ExecFileSyncOptions, ExecFileSyncOptionsWithBufferEncoding,
+  ExecFileSyncOptionsWithStringEncoding, ExecOptions, ExecOptionsWithBufferEncoding, ExecOptionsWithStringEncoding,
+  ExecSyncOptions, ExecSyncOptionsWithBufferEncoding, ExecSyncOptionsWithStringEncoding, ForkOptions, IOType,
+  MessageOptions, MessagingOptions, ProcessEnvOptions, PromiseWithChild, SendHandle, Serializable, SerializationType,
+  SpawnOptions, SpawnOptionsWithStdioTuple, SpawnOptionsWithoutStdio, SpawnSyncOptions, SpawnSyncOptionsWithBufferEncoding,
+  SpawnSyncOptionsWithStringEncoding, SpawnSyncReturns, StdioNull, StdioOptions, StdioPipe, StdioPipeNamed,
 } from "node:child_process";
 
 const childProcess = { ChildProcess, exec, execFile, execFileSync, execSync, fork, spawn, spawnSync };
