@@ -161,6 +161,9 @@ ASP_HIDDEN long asp_fd_high(long fd);
 ASP_HIDDEN long asp_pipe_high(int fds[2], int flags);
 ASP_HIDDEN long asp_socketpair_high(int fds[2], int flags);
 
+/* helper_thread.c: a detached thread of ours, every signal blocked; 0 or an errno. */
+ASP_HIDDEN int asp_start_helper_thread(void *(*fn)(void *));
+
 /* threads.c: the calling thread's channel and liveness record. */
 ASP_HIDDEN int asp_self_pid(void);
 ASP_HIDDEN int asp_self_tid(void);

@@ -118,22 +118,12 @@ static void after_fork_child(void)
  * process, and is the parent thread of every child it clones. */
 static int start_launcher(void)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	sigset_t all, old;
 	int r;
 	if (started)
 		return 0;
 	if (!atfork_set && pthread_atfork(before_fork, after_fork_parent, after_fork_child) == 0)
 		atfork_set = 1;
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 << 10);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&t, &attr, launcher_main, 0);
-	pthread_sigmask(SIG_SETMASK, &old, 0);
-	pthread_attr_destroy(&attr);
+	r = asp_start_helper_thread(launcher_main);
 	if (r != 0)
 		return -r;
 	started = 1;

@@ -258,9 +258,6 @@ static void *reactor_main(void *unused)
  * not disable the library for good). */
 static int start(void)
 {
-	pthread_t t;
-	pthread_attr_t attr;
-	sigset_t all, old;
 	long fd = asp_fd_high(sys_epoll_create1(ASP_O_CLOEXEC));
 	int i;
 	if (fd < 0)
@@ -280,15 +277,7 @@ static int start(void)
 		pthread_mutex_init(&channels[i].lock, 0);
 		channels[i].rfd = channels[i].wfd = -1;
 	}
-	/* The thread inherits a full mask: signals belong to the runtime. */
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 << 10);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	i = pthread_create(&t, &attr, reactor_main, 0);
-	pthread_sigmask(SIG_SETMASK, &old, 0);
-	pthread_attr_destroy(&attr);
+	i = asp_start_helper_thread(reactor_main);
 	if (i != 0) {
 		sys_close(epfd);
 		epfd = -1;
