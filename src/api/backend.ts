@@ -7,7 +7,7 @@
 import { libcMismatch } from "../ffi/libc.ts";
 import { LibraryLoadError, loadNative } from "../ffi/load.ts";
 import { override, supportedTargets, target } from "../ffi/locate.ts";
-import { env, runtime } from "../ffi/runtime.ts";
+import { denoWithoutFdSockets, env, runtime } from "../ffi/runtime.ts";
 import type { Native } from "../ffi/symbols.ts";
 import { portableBackend } from "../portable/index.ts";
 import type { Backend } from "./child.ts";
@@ -37,7 +37,7 @@ function unavailable(): string | undefined {
   if (!(supportedTargets as readonly string[]).includes(t)) {
     return `no libaspawn.so is built for ${t} (only ${supportedTargets.join(", ")})`;
   }
-  return libcMismatch();
+  return denoWithoutFdSockets() ?? libcMismatch();
 }
 
 function choose(): BackendChoice | undefined {

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 declare const Bun: unknown;
 declare const Deno: {
   build: { os: string; arch: string };
+  version: { deno: string };
   env: { get(name: string): string | undefined };
   permissions: { querySync(d: { name: "env"; variable: string }): { state: string } };
 } | undefined;
@@ -23,6 +24,18 @@ export function platform(): string {
 }
 
 /** Node's spelling: "x64", "arm64", ... */
+/**
+ * Why this Deno cannot run the native backend, or undefined. Deno 2.0 to
+ * 2.7 have no `new net.Socket({ fd })` ("Not implemented"), through which
+ * this context is woken when the reactor has news (waker.ts): every async
+ * spawn failed there, and only runSync() worked.
+ */
+export function denoWithoutFdSockets(v = runtime === "deno" ? Deno!.version.deno : undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const [major, minor] = v.split(".").map(Number) as [number, number];
+  return major === 2 && minor < 8 ? `Deno ${v} cannot make a net.Socket of an fd, which the native backend needs (Deno 2.8 or later)` : undefined;
+}
+
 export function arch(): string {
   if (runtime !== "deno") return process.arch;
   const a = Deno!.build.arch;

@@ -10,6 +10,7 @@ import { BIN, fixtureFor, kinds } from "../worker-kinds.ts";
 import { text } from "../bytes.ts";
 import type { SyncRequest } from "../../src/api/child.ts";
 import { libcMismatch, libcOf } from "../../src/ffi/libc.ts";
+import { denoWithoutFdSockets } from "../../src/ffi/runtime.ts";
 import { portableBackend } from "../../src/portable/index.ts";
 import { run, SpawnError } from "../../src/index.ts";
 
@@ -191,6 +192,14 @@ test("portable: the runSync hook (spawnSync, Bun.spawnSync, Deno.Command outputS
   assert.equal(text(sync("cat", [], { input: new TextEncoder().encode("in") }).stdout), "in");
   const slow = sync("sleep", ["5"], { timeout: 200 });
   assert.deepEqual([slow.timedOut, slow.status.signal], [true, "SIGTERM"]);
+});
+
+test("portable: Deno 2.0-2.7 (no net.Socket of an fd, which the native backend wakes through) run the portable backend, saying why", () => {
+  // Every async spawn failed there ("Not implemented"), only runSync worked.
+  // Checked by hand with Deno 2.0.0 and 2.7.1 (spawn, run, $, runSync).
+  for (const v of ["2.0.0", "2.3.0", "2.7.1"]) assert.match(denoWithoutFdSockets(v) ?? "", new RegExp(`^Deno ${v.replaceAll(".", "\\.")} cannot make a net\\.Socket of an fd.*Deno 2\\.8 or later`));
+  for (const v of ["2.8.0", "2.9.6", "3.0.0"]) assert.equal(denoWithoutFdSockets(v), undefined, v);
+  if (runtimeName !== "deno") assert.equal(denoWithoutFdSockets(), undefined, "not Deno");
 });
 
 test("portable: musl libc (Alpine) is told from glibc by what this process maps", () => {
