@@ -49,6 +49,13 @@ function explain(tried: string[], errors: unknown[]): string {
     );
     return lines.join("\n");
   }
+  if (errors.some(noKoffiNative)) {
+    lines.push(
+      "Node loads it through koffi, whose native module is missing: koffi is there, but not the @koromix/koffi-* package " +
+        "it takes its binary from; ship node_modules/@koromix with node_modules/koffi.",
+    );
+    return lines.join("\n");
+  }
   if (chosen) {
     // The user's choice failed: that is the cause, not a missing prebuilt.
     lines.push(`ASPAWN_LIBRARY=${chosen} could not be loaded: ${message(errors[0])}`);
@@ -74,6 +81,9 @@ const noKoffi = (e: unknown) => {
   const code = (e as { code?: string } | null)?.code;
   return (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") && /['"]koffi['"]/.test(message(e));
 };
+
+/** koffi found without its binary (a bundle shipped node_modules/koffi but not node_modules/@koromix). */
+const noKoffiNative = (e: unknown) => /Cannot find the native Koffi module/.test(message(e));
 
 export function loadNative(): Native {
   if (native) return native;

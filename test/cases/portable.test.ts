@@ -109,6 +109,21 @@ test("portable: a Node bundle shipped with prebuilds/ but without koffi says kof
   }
 }, 60000);
 
+test("portable: a Node bundle shipped with koffi but not its binary (@koromix) says that is what is missing", async () => {
+  if (runtimeName !== "node") return; // koffi is Node's binding only
+  const [dir, out] = await bundledAlone("aspawn-nokoromix-");
+  try {
+    cpSync(`${repoRoot}prebuilds`, `${dir}/prebuilds`, { recursive: true });
+    cpSync(`${repoRoot}node_modules/koffi`, `${dir}/node_modules/koffi`, { recursive: true });
+    const p = JSON.parse((await run(process.execPath, [out], { cwd: dir, env: { ASPAWN_BACKEND: "", NODE_PATH: "" }, reject: false })).stdout);
+    assert.equal(p.capabilities?.mechanism, "portable");
+    // It used to repeat koffi's "Cannot find the native Koffi module" once per path tried.
+    assert.match(p.capabilities.reason, /^libaspawn\.so could not be loaded \(Node loads it through koffi, whose native module is missing: .*node_modules\/@koromix/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 60000);
+
 test("portable: without the library, workers and pools run on Node's and Bun's own channel, which passes no fds; Deno's say they need the native backend", async () => {
   const jobs = await fixtureFor("node"); // worker-jobs bundled, and dist/worker-host.js built
   const [dir, out] = await bundledAlone("aspawn-nolib-worker-", "worker-no-library");
