@@ -181,6 +181,33 @@ nativeTest(["argv0"], "spawn: argv0, env merged over ours, env removal, clearEnv
   }
 });
 
+test("spawn: chunks of several children read in turn keep their own bytes (one read buffer serves every pipe)", async () => {
+  // Each child's 40 000 bytes wait whole in its pipe, so its first read
+  // fills most of the 64 KiB buffer and takes the buffer itself; the 3
+  // bytes after are copied out of it. The reads take turns between the
+  // children: a buffer handed over and then reused would show the other
+  // child's letter.
+  const kids = ["a", "b", "c"].map((ch) => spawn("sh", ["-c", `head -c 40000 /dev/zero | tr '\\0' ${ch}; sleep 0.2; printf ${ch}${ch}${ch}`]));
+  await new Promise((r) => setTimeout(r, 150));
+  const readers = kids.map((k) => k.stdout!.getReader());
+  const got: Uint8Array[][] = kids.map(() => []);
+  for (let open = kids.length; open > 0;) {
+    open = 0;
+    for (const [i, r] of readers.entries()) {
+      if (!r) continue;
+      const { done, value } = await r.read();
+      if (done) readers[i] = undefined as never;
+      else got[i]!.push(value), open++;
+    }
+  }
+  for (const [i, ch] of ["a", "b", "c"].entries()) {
+    const all = text(Buffer.concat(got[i]!));
+    assert.equal(all.length, 40003, `${ch}: ${all.length} bytes`);
+    assert.equal(all.replaceAll(ch, ""), "", `${ch}: only its own letter`);
+  }
+  for (const k of kids) assert.equal((await k.exited).exitCode, 0);
+});
+
 test("spawn: cwd, and PATH looked up in the child's environment", async () => {
   const p = spawn("pwd", [], { cwd: "/tmp" });
   assert.equal(text(await readAll(p.stdout)), "/tmp\n");
