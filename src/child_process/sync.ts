@@ -68,8 +68,9 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     ...(input !== undefined ? { input } : {}),
     // Node reads in 64 KiB chunks and checks maxBuffer after each: the
     // child is killed then, and what passed the limit within that chunk is
-    // kept (keepRead; the portable backend keeps up to maxBuffer).
-    maxBuffer,
+    // kept (keepRead; the portable backend keeps up to maxBuffer). Node
+    // takes any number (3.14 lets 3 bytes through): the library, whole bytes.
+    maxBuffer: maxBuffer === Infinity ? Infinity : Math.max(1, Math.floor(maxBuffer)),
     [keepRead]: true,
     encoding: "buffer",
     reject: false,

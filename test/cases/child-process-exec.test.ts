@@ -121,6 +121,17 @@ test("spawnSync: Node's result shape; encoding; input; a missing program; timeou
   assert.ok(Date.now() - t0 < 20_000, `${Date.now() - t0} ms`);
 });
 
+test("spawnSync: a fractional maxBuffer is taken, as Node takes it (3.14 lets 3 bytes through)", async () => {
+  const ok = spawnSync("printf", ["abc"], { maxBuffer: 3.14, encoding: "utf8" });
+  assert.equal(ok.error, undefined);
+  assert.equal(ok.stdout, "abc");
+  const over = spawnSync("printf", ["abcd"], { maxBuffer: 3.14 });
+  assert.equal((over.error as { code?: string }).code, "ENOBUFS");
+  const half = spawnSync("printf", ["a"], { maxBuffer: 0.5 });
+  assert.equal((half.error as { code?: string }).code, "ENOBUFS");
+  assert.throws(() => execFileSync("printf", ["abcd"], { maxBuffer: 3.5 }), (e: Error & Record<string, unknown>) => e.code === "ENOBUFS");
+});
+
 test("spawnSync: maxBuffer 0 is no limit, as Node's sync runner has it (exec and execFile fail on any output)", async () => {
   const r = spawnSync("sh", ["-c", "head -c 300000 /dev/zero"], { maxBuffer: 0 });
   assert.equal(r.error, undefined);
