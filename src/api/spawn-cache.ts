@@ -14,6 +14,11 @@
  * `preferLocal` (they read PATH), no `env`, `clearEnv` or `argv0`; and the
  * inherited environment is checked unchanged at every use, as plan.ts
  * checks it for its own kept request.
+ *
+ * A frozen options object is kept with its symbol keys and with frozen
+ * arrays of primitives among its values (a `stdio` array), and is then the
+ * same call again by identity: nothing in it can change. aspawn/child_process
+ * passes its options so (child-process.ts), and a caller may too.
  */
 import type { ChildRequest } from "./child.ts";
 import { rewritesCommand } from "./command.ts";
@@ -29,6 +34,8 @@ interface Prepared {
   args: readonly string[];
   /** The caller's options object (undefined: none), its prototype, and the own keys and values read of it. */
   options: object | undefined;
+  /** `options` is frozen, its values primitives or frozen arrays of them: the same object is the same call. */
+  frozen: boolean;
   proto: object | null;
   keys: string[];
   values: unknown[];
@@ -71,7 +78,7 @@ export function preparedSpawn(file: string, a: unknown, b: unknown): Prepared | 
   if (p === undefined || p.file !== file) return undefined;
   if (Array.isArray(a) ? !sameArgs(a, p.args) : p.args.length !== 0 || (a != null && b !== undefined)) return undefined;
   const options = givenOptions(a, b);
-  if (options !== p.options || (options !== undefined && !sameOwn(options, p))) return undefined;
+  if (options !== p.options || (options !== undefined && !p.frozen && !sameOwn(options, p))) return undefined;
   return inheritedEnvStamp() === p.env ? p : undefined;
 }
 
@@ -87,7 +94,7 @@ export function startPrepared(p: Prepared): NativeChild {
  */
 export function seenBefore(file: string, args: readonly string[], options: object | undefined, own: Options): boolean {
   const again = file === seenFile && options === seenOptions && sameArgs(args, seenArgs!);
-  const keepable = smallArgs(args) && (options === undefined || (typeof options === "object" && options !== null && smallOptions(own)));
+  const keepable = smallArgs(args) && (options === undefined || (typeof options === "object" && options !== null && smallOptions(own, fixed(options))));
   seenFile = keepable ? file : undefined;
   seenOptions = keepable ? options : undefined;
   seenArgs = keepable ? args : undefined;
@@ -102,15 +109,35 @@ function smallArgs(args: readonly string[]): boolean {
   return n <= KEEP_MAX;
 }
 
-/** Options that could be kept (primitives only) and are small, read from the call's own copy (no getter runs twice). */
-function smallOptions(o: Options): boolean {
+/**
+ * Options that could be kept (primitives only, or frozen arrays of them in
+ * a frozen object) and are small, read from the call's own copy (no getter
+ * runs twice).
+ */
+function smallOptions(o: Options, frozen: boolean): boolean {
   let n = 0;
   for (const k in o) {
     const v = (o as Record<string, unknown>)[k];
-    if ((typeof v === "object" && v !== null) || typeof v === "function") return false;
+    if (!keptValue(v, frozen)) return false;
     if (typeof v === "string") n += v.length;
   }
   return n <= KEEP_MAX;
+}
+
+const primitive = (v: unknown) => (typeof v !== "object" || v === null) && typeof v !== "function";
+
+/** Frozen, with no getter that could answer differently on the next read. */
+function fixed(o: object): boolean {
+  if (!Object.isFrozen(o)) return false;
+  const all = Object.getOwnPropertyDescriptors(o) as Record<string | symbol, PropertyDescriptor>;
+  for (const k of Reflect.ownKeys(all)) if (!("value" in all[k]!)) return false;
+  return true;
+}
+
+/** A value the kept call may hold: a primitive; in a frozen object, also a frozen array of primitives. */
+function keptValue(v: unknown, frozen: boolean): boolean {
+  if (primitive(v)) return true;
+  return frozen && Array.isArray(v) && v.length <= 64 && fixed(v) && v.every(primitive);
 }
 
 /**
@@ -127,18 +154,19 @@ export function keepSpawn(
   // (spawnWith() calls it on the native backend only, never for a terminal.)
   if (plan.request.length > KEEP_MAX || settings.pumps?.length || env === undefined) return;
   if (own.env !== undefined || own.clearEnv !== undefined || own.argv0 !== undefined || rewritesCommand(own)) return;
-  if (Object.getOwnPropertySymbols(own).length) return;
+  const frozen = options !== undefined && fixed(options);
+  if (!frozen && Object.getOwnPropertySymbols(own).length) return;
   const keys: string[] = [], values: unknown[] = [];
   for (const k in own) { // own has no prototype: its own keys only
     const v = (own as Record<string, unknown>)[k];
     // Objects may change inside without changing here: not kept.
-    if ((typeof v === "object" && v !== null) || typeof v === "function") return;
+    if (!keptValue(v, frozen)) return;
     keys.push(k);
     values.push(v);
   }
   const proto = options === undefined ? null : Object.getPrototypeOf(options);
   const request = { file, args, options: own, defaults };
-  last = { file, args, options, proto, keys, values, own, defaults, env, plan: keptPlan(plan), request, settings };
+  last = { file, args, options, frozen, proto, keys, values, own, defaults, env, plan: keptPlan(plan), request, settings };
 }
 
 /**

@@ -16,7 +16,8 @@ import { errnoError, invalidArgType, invalidArgValue, nodeError } from "./node-e
 import { EINVAL, ENOTDIR, EPIPE } from "../api/errno.ts";
 import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
-import { readStdio } from "./stdio.ts";
+import { readStdio, type Slot } from "./stdio.ts";
+import { isKept } from "./call-cache.ts";
 import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
 import { idOf, NO_ID, toSignal, type NormalizedSpawn } from "./validate.ts";
 import { type Channel, openChannel } from "./ipc.ts";
@@ -84,34 +85,17 @@ export class ChildProcess extends EventEmitter {
   spawn(options: NormalizedSpawn): number {
     if (options === null || typeof options !== "object") throw invalidArgType("options", "object", options);
     const { file, args } = options;
-    if (options.envPairs !== undefined && !Array.isArray(options.envPairs)) throw invalidArgType("options.envPairs", "Array", options.envPairs);
-    if (typeof file !== "string") throw invalidArgType("options.file", "string", file);
-    if (args !== undefined && !Array.isArray(args)) throw invalidArgType("options.args", "Array", args);
+    // The call before again (call-cache.ts): checked then, and made into the same library options.
+    const again = keptLib?.o === options && isKept(options) ? keptLib : undefined;
+    if (!again) checkSpawnOptions(options);
     const serialization = options.serialization;
-    if (serialization !== undefined && serialization !== "json" && serialization !== "advanced") {
-      throw invalidArgValue("options.serialization", serialization, "must be one of: undefined, 'json', 'advanced'");
-    }
-    // libuv hands an id to setuid()/setgid() as unsigned: -1 is the one they refuse, before anything is opened.
-    if (idOf(options.uid) === NO_ID || idOf(options.gid) === NO_ID) throw errnoError(EINVAL, "spawn");
-    const { slots, ipc, lent } = readStdio(options.stdio, false);
+    const { slots, ipc, lent } = again ?? readStdio(options.stdio, false);
     this.spawnfile = file;
     this.spawnargs = args ? [...args] : [file];
-    const env = envFor(options, ipc, serialization ?? "json");
+    const env = again ? {} : envFor(options, ipc, serialization ?? "json");
     const channel = ipc === undefined ? undefined : openChannel(this, serialization ?? "json");
-    const stdio: ExtraFdOption[] = slots.map((s) => (s === "ipc" ? channel!.childFd : s as ExtraFdOption));
-    // Node's children outlive their parent, and Node never escalates to SIGKILL.
-    // A script without "#!" runs under /bin/sh, as libuv's execvp runs it; its pipes are socketpairs, as libuv's.
-    const lib: Options = { stdio: stdio as Options["stdio"], cleanup: false, forceKillAfter: Infinity, [shFallback]: true, [socketStdio]: true } as Options;
-    // argv0 only when it differs: a spawn without one can reuse the last request whole (plan.ts).
-    if (this.spawnargs.length && this.spawnargs[0] !== file) lib.argv0 = this.spawnargs[0];
-    if (options.cwd != null) lib.cwd = options.cwd;
-    if (env.env) lib.env = env.env;
-    if (env.clearEnv) lib.clearEnv = true;
-    if (options.detached) lib.setsid = true;
-    if (options.uid != null) lib.uid = idOf(options.uid);
-    if (options.gid != null) lib.gid = idOf(options.gid);
-    // Without a prototype: the library must not see a polluted Object.prototype's cwd or uid.
-    Object.setPrototypeOf(lib, null);
+    const lib = again?.lib ?? libraryOptions(options, slots, channel, env, this.spawnargs);
+    if (!again && isKept(options) && ipc === undefined && !lent.length && !env.env && !env.clearEnv) keepLib(options, slots, lib);
     const path = env.clearEnv ? env.env?.PATH : inheritedPath();
     const missing = path === null ? 0 : precheck(file, options.cwd, path);
     // Node throws what libuv's spawn fails with, but for the few it reports
@@ -402,6 +386,52 @@ export class ChildProcess extends EventEmitter {
   [dispose](): void {
     if (!this.killed) this.kill();
   }
+}
+
+/** Node's checks of ChildProcess#spawn's own argument (spawn() made it; a caller of ChildProcess#spawn may not have). */
+function checkSpawnOptions(options: NormalizedSpawn): void {
+  if (options.envPairs !== undefined && !Array.isArray(options.envPairs)) throw invalidArgType("options.envPairs", "Array", options.envPairs);
+  if (typeof options.file !== "string") throw invalidArgType("options.file", "string", options.file);
+  if (options.args !== undefined && !Array.isArray(options.args)) throw invalidArgType("options.args", "Array", options.args);
+  const serialization = options.serialization;
+  if (serialization !== undefined && serialization !== "json" && serialization !== "advanced") {
+    throw invalidArgValue("options.serialization", serialization, "must be one of: undefined, 'json', 'advanced'");
+  }
+  // libuv hands an id to setuid()/setgid() as unsigned: -1 is the one they refuse, before anything is opened.
+  if (idOf(options.uid) === NO_ID || idOf(options.gid) === NO_ID) throw errnoError(EINVAL, "spawn");
+}
+
+/** The library's options for Node's normalised ones; `slots` from readStdio(), `channel` for "ipc". */
+function libraryOptions(options: NormalizedSpawn, slots: readonly Slot[], channel: Channel | undefined,
+  env: Pick<Options, "env" | "clearEnv">, spawnargs: readonly string[]): Options {
+  const stdio: ExtraFdOption[] = slots.map((s) => (s === "ipc" ? channel!.childFd : s as ExtraFdOption));
+  // Node's children outlive their parent, and Node never escalates to SIGKILL.
+  // A script without "#!" runs under /bin/sh, as libuv's execvp runs it; its pipes are socketpairs, as libuv's.
+  const lib: Options = { stdio: stdio as Options["stdio"], cleanup: false, forceKillAfter: Infinity, [shFallback]: true, [socketStdio]: true } as Options;
+  // argv0 only when it differs: a spawn without one can reuse the last request whole (plan.ts).
+  if (spawnargs.length && spawnargs[0] !== options.file) lib.argv0 = spawnargs[0];
+  if (options.cwd != null) lib.cwd = options.cwd;
+  if (env.env) lib.env = env.env;
+  if (env.clearEnv) lib.clearEnv = true;
+  if (options.detached) lib.setsid = true;
+  if (options.uid != null) lib.uid = idOf(options.uid);
+  if (options.gid != null) lib.gid = idOf(options.gid);
+  // Without a prototype: the library must not see a polluted Object.prototype's cwd or uid.
+  return Object.setPrototypeOf(lib, null) as Options;
+}
+
+/**
+ * The library options made for the kept call (call-cache.ts), frozen with
+ * their stdio: the library takes the same frozen object again as the same
+ * call and keeps it whole (src/api/spawn-cache.ts). Only stdio of words and
+ * fd numbers: another child's stream lent as stdio is not the same pipe twice.
+ */
+let keptLib: { o: NormalizedSpawn; slots: Slot[]; ipc: undefined; lent: []; lib: Options } | undefined;
+
+function keepLib(o: NormalizedSpawn, slots: Slot[], lib: Options): void {
+  if (!slots.every((s) => typeof s === "string" || typeof s === "number")) return;
+  Object.freeze(lib.stdio);
+  keptLib = { o, slots: Object.freeze(slots) as Slot[], ipc: undefined, lent: [], lib: Object.freeze(lib) };
 }
 
 let spawnCount = 0;

@@ -1,10 +1,11 @@
 /** spawn(): Node's checks, then a ChildProcess; `timeout` and `signal` as Node applies them. */
+import { normalizedCall } from "./call-cache.ts";
 import { ChildProcess } from "./child-process.ts";
 import { AbortError } from "./node-errors.ts";
-import { killSignalOf, normalizeSpawnArguments, validateAbortSignal, validateTimeout } from "./validate.ts";
+import { killSignalOf, validateAbortSignal, validateTimeout } from "./validate.ts";
 
 export function spawn(file: string, args?: readonly string[] | object, options?: object): ChildProcess {
-  const o = normalizeSpawnArguments(file, args, options);
+  const o = normalizedCall(file, args, options);
   validateTimeout(o.timeout);
   validateAbortSignal(o.signal, "options.signal");
   const killSignal = killSignalOf(o.killSignal);

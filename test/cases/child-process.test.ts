@@ -43,6 +43,56 @@ test("child_process: no data before spawn; close waits for the output even when 
   assert.deepEqual(unread.events, ["spawn", "exit 0 null", "close 0 null"]);
 });
 
+test("child_process: the same call again (kept) still sees every change to its args, options, environment, PATH and directory", async () => {
+  const execFile = (file: string, args: string[], options?: object) => new Promise<string>((resolve, reject) => {
+    cp.execFile(file, args, options ?? {}, (e, stdout) => (e ? reject(e) : resolve(stdout as string)));
+  });
+  const args = ["-c", "echo $1 $ASPAWN_CP_AGAIN; pwd", "sh", "one"];
+  const options: Record<string, unknown> = { timeout: 60000 };
+  const base = process.cwd(), dir = mkdtempSync(`${tmpdir()}/aspawn-cp-again-`);
+  const path = process.env.PATH;
+  try {
+    process.env.ASPAWN_CP_AGAIN = "env1";
+    // Three times in a row: the second call is kept, the third served from it.
+    for (let i = 0; i < 3; i++) assert.equal(await execFile("sh", args, options), `one env1\n${base}\n`);
+    args[3] = "two"; // the same array, changed in place
+    for (let i = 0; i < 3; i++) assert.equal(await execFile("sh", args, options), `two env1\n${base}\n`);
+    process.env.ASPAWN_CP_AGAIN = "env2";
+    assert.equal(await execFile("sh", args, options), `two env2\n${base}\n`);
+    process.chdir(dir);
+    assert.equal(await execFile("sh", args, options), `two env2\n${dir}\n`);
+    process.chdir(base);
+    options.cwd = dir; // a key added to the same object
+    for (let i = 0; i < 3; i++) assert.equal(await execFile("sh", args, options), `two env2\n${dir}\n`);
+    delete options.cwd;
+    // A program found in PATH before, not after PATH changed: Node's ENOENT, with no pid.
+    for (let i = 0; i < 2; i++) assert.equal(spawn("sh", ["-c", "exit 0"]).pid !== undefined, true);
+    process.env.PATH = dir;
+    const missing = spawn("sh", ["-c", "exit 0"]);
+    assert.equal(missing.pid, undefined);
+    const e = await new Promise<NodeJS.ErrnoException>((resolve) => missing.on("error", resolve));
+    assert.equal(e.code, "ENOENT");
+    process.env.PATH = path;
+    // A getter is read at every call: its new value counts.
+    let shell: unknown = false;
+    const o = Object.defineProperty({}, "shell", { enumerable: true, get: () => shell });
+    for (let i = 0; i < 3; i++) assert.equal(await execFile("echo", ["$0"], o), "$0\n");
+    shell = true;
+    assert.equal(await execFile("echo", ["$0"], o), "/bin/sh\n");
+    // An option that is now only inherited is not an option.
+    const p: Record<string, unknown> = { cwd: dir };
+    for (let i = 0; i < 2; i++) assert.equal(await execFile("pwd", [], p), `${dir}\n`);
+    delete p.cwd;
+    Object.setPrototypeOf(p, { cwd: dir });
+    assert.equal(await execFile("pwd", [], p), `${base}\n`);
+  } finally {
+    process.env.PATH = path;
+    process.chdir(base);
+    delete process.env.ASPAWN_CP_AGAIN;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("child_process: a missing program is an asynchronous error with Node's shape, then close(-2)", async () => {
   const child = spawn("aspawn-no-such-program", ["a", "b"]);
   assert.equal(child.exitCode, null, "exitCode is set with the error, as Node's onErrorNT sets it");

@@ -303,6 +303,32 @@ test("spawn: the same call again (kept whole) still sees every change to its arg
   }
 });
 
+test("spawn: a frozen options object (with a frozen stdio array) is kept as the same call; one with a getter is read at every call", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-frozen-`);
+  try {
+    const frozen = Object.freeze({ cwd: dir, stdio: Object.freeze(["ignore", "pipe", "ignore"] as const) });
+    for (let i = 0; i < 3; i++) assert.equal(await spawn("pwd", [], frozen).text(), `${dir}\n`);
+    // The same words in a new array: another call, the same result.
+    assert.equal(await spawn("pwd", [], { cwd: dir, stdio: ["ignore", "pipe", "ignore"] }).text(), `${dir}\n`);
+    let cwd = dir;
+    const getter: Options = Object.freeze(Object.defineProperty({ stdout: "pipe" as const }, "cwd", { enumerable: true, get: () => cwd }));
+    for (let i = 0; i < 3; i++) assert.equal(await spawn("pwd", [], getter).text(), `${dir}\n`);
+    cwd = "/";
+    assert.equal(await spawn("pwd", [], getter).text(), "/\n", "a frozen getter's new value was not read");
+    // A frozen stdio array whose item is a getter: read at every call too.
+    let out: "pipe" | "ignore" = "pipe";
+    const stdio = Object.freeze(Object.defineProperty(["ignore", "pipe", "ignore"] as ("pipe" | "ignore")[], 1, { get: () => out }));
+    const opts: Options = Object.freeze({ stdio });
+    for (let i = 0; i < 3; i++) assert.ok(spawn("true", [], opts).stdout !== null);
+    out = "ignore";
+    const p = spawn("true", [], opts);
+    assert.equal(p.stdout, null, "a frozen stdio getter's new value was not read");
+    await p.exited;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("spawn: a kept call is told apart from calls written differently, and reads a getter once per call", async () => {
   const here = process.cwd(), dir = mkdtempSync(`${tmpdir()}/aspawn-kept-`);
   try {
