@@ -33,14 +33,16 @@ let kept: Kept | undefined;
 
 /** normalizeSpawnArguments(), or its result for the call before when this is the same call. */
 export function normalizedCall(file: unknown, args: unknown, options: unknown): Normalized {
-  // Each option read once, as Node reads them: the comparison and the
-  // checks both read this copy of the own keys.
+  // Each arg and option read once, args first, as Node reads them: the
+  // comparison, the checks and what is kept all read these copies (an
+  // arg's toString() or a getter may change the caller's array meanwhile).
+  const list = Array.isArray(args) ? args.slice() : args;
   const own = isOptions(options) ? ownOptions(options) : options;
   const k = kept;
-  if (k !== undefined && k.file === file && sameArgs(args, k.args) && sameOptions(own, k)) return k.o;
+  if (k !== undefined && k.file === file && sameArgs(list, k.args) && sameOptions(own, k)) return k.o;
   kept = undefined;
-  const o = normalizeSpawnArguments(file, args, own);
-  kept = keep(file as string, args, own, o);
+  const o = normalizeSpawnArguments(file, list, own);
+  kept = keep(file as string, list, own, o);
   return o;
 }
 
@@ -49,6 +51,17 @@ const isOptions = (v: unknown): v is object => typeof v === "object" && v !== nu
 /** Whether `o` is the kept call's normalised options (frozen, and only ever made by normalizedCall). */
 export function isKept(o: object): boolean {
   return o === kept?.o;
+}
+
+/**
+ * `o` as ChildProcess#spawn is to get it: the kept object itself only by
+ * the method of this module (`own`), which reads it; a wrapper of
+ * ChildProcess.prototype.spawn (instrumentation) may change what it is
+ * given, so it gets a copy of its own, unfrozen, as a fresh call's.
+ */
+export function forSpawn(o: Normalized, own: boolean): Normalized {
+  if (own || !isKept(o)) return o;
+  return Object.setPrototypeOf(Object.assign({}, o, { args: [...o.args] }), null) as Normalized;
 }
 
 function sameArgs(args: unknown, kept: readonly string[] | undefined): boolean {

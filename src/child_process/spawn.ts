@@ -1,8 +1,11 @@
 /** spawn(): Node's checks, then a ChildProcess; `timeout` and `signal` as Node applies them. */
-import { normalizedCall } from "./call-cache.ts";
+import { forSpawn, normalizedCall } from "./call-cache.ts";
 import { ChildProcess } from "./child-process.ts";
 import { AbortError } from "./node-errors.ts";
 import { killSignalOf, validateAbortSignal, validateTimeout } from "./validate.ts";
+
+/** ChildProcess#spawn as this module made it (a wrapper put in its place is called all the same). */
+const ownSpawn = ChildProcess.prototype.spawn;
 
 export function spawn(file: string, args?: readonly string[] | object, options?: object): ChildProcess {
   const o = normalizedCall(file, args, options);
@@ -10,7 +13,7 @@ export function spawn(file: string, args?: readonly string[] | object, options?:
   validateAbortSignal(o.signal, "options.signal");
   const killSignal = killSignalOf(o.killSignal);
   const child = new ChildProcess();
-  child.spawn(o);
+  child.spawn(forSpawn(o, child.spawn === ownSpawn));
   if (o.timeout && o.timeout > 0) {
     let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
       timer = undefined;

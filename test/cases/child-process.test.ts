@@ -93,6 +93,36 @@ test("child_process: the same call again (kept) still sees every change to its a
   }
 });
 
+test("child_process: a kept call keeps what the call read (args read once, before the options), and a wrapper of ChildProcess#spawn may change its options", async () => {
+  const out = (child: ChildProcess) => new Promise<string>((resolve) => {
+    let s = "";
+    child.stdout!.on("data", (d) => (s += d));
+    child.on("close", () => resolve(s));
+  });
+  // An arg whose toString() changes the caller's array: the call runs "Z", and what is kept is "Z" too.
+  const args: unknown[] = [];
+  args[0] = { toString: () => ((args[0] = "A"), "Z") };
+  assert.equal(await out(spawn("echo", args as string[])), "Z\n");
+  for (let i = 0; i < 2; i++) assert.equal(await out(spawn("echo", ["A"])), "A\n");
+  // A getter of an option that changes args: Node has read args already.
+  const later = ["before"];
+  const getter = { get stdio() { later[0] = "after"; return "pipe"; } } as object;
+  assert.equal(await out(spawn("echo", later, getter)), "before\n");
+  // Instrumentation that wraps ChildProcess#spawn and changes the options it is given.
+  const proto = ChildProcess.prototype as unknown as { spawn(o: Record<string, unknown>): number };
+  const own = proto.spawn;
+  try {
+    proto.spawn = function (this: unknown, o) {
+      o.cwd = "/";
+      return own.call(this, o);
+    };
+    for (let i = 0; i < 3; i++) assert.equal(await out(spawn("pwd", [], { stdio: "pipe" })), "/\n");
+  } finally {
+    proto.spawn = own;
+  }
+  for (let i = 0; i < 2; i++) assert.equal(await out(spawn("pwd", [], { stdio: "pipe" })), `${process.cwd()}\n`);
+});
+
 test("child_process: a missing program is an asynchronous error with Node's shape, then close(-2)", async () => {
   const child = spawn("aspawn-no-such-program", ["a", "b"]);
   assert.equal(child.exitCode, null, "exitCode is set with the error, as Node's onErrorNT sets it");
