@@ -124,7 +124,8 @@ function smallOptions(o: Options, frozen: boolean): boolean {
   return n <= KEEP_MAX;
 }
 
-const primitive = (v: unknown) => (typeof v !== "object" || v === null) && typeof v !== "function";
+/** @internal Not an object or a function: a value nobody can change inside (call-cache.ts keeps such values too). */
+export const primitive = (v: unknown): boolean => (typeof v !== "object" || v === null) && typeof v !== "function";
 
 /** Frozen, with no getter that could answer differently on the next read. */
 function fixed(o: object): boolean {

@@ -14,6 +14,8 @@
  * compared, not objects). Anything else is checked the long way, as is
  * the environment and PATH at every call (they are not options).
  */
+import { sameArgs } from "../api/plan.ts";
+import { primitive } from "../api/spawn-cache.ts";
 import { normalizeSpawnArguments, type NormalizedSpawn, ownOptions, type SpawnOptions } from "./validate.ts";
 
 type Normalized = NormalizedSpawn & SpawnOptions;
@@ -39,7 +41,7 @@ export function normalizedCall(file: unknown, args: unknown, options: unknown): 
   const list = Array.isArray(args) ? args.slice() : args;
   const own = isOptions(options) ? ownOptions(options) : options;
   const k = kept;
-  if (k !== undefined && k.file === file && sameArgs(list, k.args) && sameOptions(own, k)) return k.o;
+  if (k !== undefined && k.file === file && sameList(list, k.args) && sameOptions(own, k)) return k.o;
   kept = undefined;
   const o = normalizeSpawnArguments(file, list, own);
   kept = keep(file as string, list, own, o);
@@ -64,11 +66,10 @@ export function forSpawn(o: Normalized, own: boolean): Normalized {
   return Object.setPrototypeOf(Object.assign({}, o, { args: [...o.args] }), null) as Normalized;
 }
 
-function sameArgs(args: unknown, kept: readonly string[] | undefined): boolean {
-  if (args === undefined || kept === undefined) return args === kept;
-  if (!Array.isArray(args) || args.length !== kept.length) return false;
-  for (let i = 0; i < args.length; i++) if (args[i] !== kept[i]) return false;
-  return true;
+/** The same args (a copy of the caller's array), or none both times. */
+function sameList(list: unknown, kept: readonly string[] | undefined): boolean {
+  if (list === undefined || kept === undefined) return list === kept;
+  return Array.isArray(list) && sameArgs(list, kept);
 }
 
 /** The same keys with the same values, in order (`own`: a copy of the caller's own keys, without a prototype). */
@@ -84,9 +85,7 @@ function sameOptions(own: unknown, k: Kept): boolean {
   return i === keys.length;
 }
 
-const primitive = (v: unknown) => (typeof v !== "object" || v === null) && typeof v !== "function";
-
-/** What to keep of a call that passed the checks, or undefined when it cannot be kept. */
+/** What to keep of a call that passed the checks, or undefined when it cannot be kept. `args`: the call's own copy. */
 function keep(file: string, args: unknown, own: unknown, o: Normalized): Kept | undefined {
   let chars = file.length;
   if (args !== undefined) {
@@ -109,5 +108,5 @@ function keep(file: string, args: unknown, own: unknown, o: Normalized): Kept | 
   }
   if (chars > MAX_CHARS) return undefined;
   Object.freeze(o.args);
-  return { file, args: args === undefined ? undefined : Object.freeze([...args as string[]]), keys, values, o: Object.freeze(o) };
+  return { file, args: args === undefined ? undefined : Object.freeze(args as string[]), keys, values, o: Object.freeze(o) };
 }
