@@ -11,7 +11,7 @@ import { SpawnError } from "../api/errors.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import { type ExtraFdOption, type Options, shFallback, socketStdio } from "../api/options.ts";
 import { spawn as aspawn } from "../api/spawn.ts";
-import { internals, type Subprocess } from "../api/subprocess.ts";
+import { type Internals, internals, type Subprocess } from "../api/subprocess.ts";
 import { errnoError, invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
 import { EINVAL, ENOTDIR, EPIPE } from "../api/errno.ts";
 import { loadNative } from "../ffi/load.ts";
@@ -19,6 +19,7 @@ import { precheck } from "./precheck.ts";
 import { readStdio, type Slot } from "./stdio.ts";
 import { isKept } from "./call-cache.ts";
 import { PipeDuplex, PipeReadable, PipeWritable } from "./streams.ts";
+import { OutputTap, type TapListener } from "./output-tap.ts";
 import { idOf, NO_ID, toSignal, type NormalizedSpawn } from "./validate.ts";
 import { type Channel, openChannel } from "./ipc.ts";
 import { ChannelControl } from "./channel-control.ts";
@@ -37,6 +38,12 @@ const EXIT_AFTER_EOF_MS = 100;
 const usedAsStdio = new WeakSet<object>();
 type Stdio = Readable | Writable | PipeDuplex | null;
 const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("nodejs.dispose");
+/** @internal exec()'s access to the output (see ChildProcess#[tapOutput]). */
+export const tapOutput = Symbol("tapOutput");
+export const stopOutput = Symbol("stopOutput");
+export const outputEncoding = Symbol("outputEncoding");
+/** The child's pipes while their streams are not made (ChildProcess#make). */
+interface Unmade { io: Internals; slots: readonly unknown[]; ran: Promise<boolean> }
 
 export class ChildProcess extends EventEmitter {
   pid: number | undefined = undefined;
@@ -47,10 +54,6 @@ export class ChildProcess extends EventEmitter {
   /** null until spawn(), as Node's. */
   spawnfile: string | null = null;
   spawnargs: string[] = [];
-  stdin: Writable | null = null;
-  stdout: Readable | null = null;
-  stderr: Readable | null = null;
-  stdio: Stdio[] = [];
   /** Node's control object of the IPC channel (fork, or "ipc" in stdio); null once the channel closed. */
   channel: ChannelControl | null | undefined = undefined;
 
@@ -64,6 +67,58 @@ export class ChildProcess extends EventEmitter {
   }
 
   #ipc: Channel | undefined;
+
+  // The stdio streams are made when first asked for (#make): exec()
+  // collects the output without them (output-tap.ts).
+  #stdin: Writable | null = null;
+  #stdout: Readable | null = null;
+  #stderr: Readable | null = null;
+  #stdio: Stdio[] = [];
+  #unmade: Unmade | undefined;
+  /** exec()'s taps of stdout and stderr (at 1 and 2) while the streams are unmade. */
+  #taps: (OutputTap | undefined)[] | undefined;
+  /** stdin was closed (the exit) before its stream was made. */
+  #stdinClosed = false;
+
+  get stdin(): Writable | null {
+    this.#make();
+    return this.#stdin;
+  }
+
+  set stdin(stream: Writable | null) {
+    this.#make();
+    this.#stdin = stream;
+  }
+
+  get stdout(): Readable | null {
+    this.#make();
+    return this.#stdout;
+  }
+
+  set stdout(stream: Readable | null) {
+    this.#make();
+    this.#stdout = stream;
+  }
+
+  get stderr(): Readable | null {
+    this.#make();
+    return this.#stderr;
+  }
+
+  set stderr(stream: Readable | null) {
+    this.#make();
+    this.#stderr = stream;
+  }
+
+  get stdio(): Stdio[] {
+    this.#make();
+    return this.#stdio;
+  }
+
+  set stdio(list: Stdio[]) {
+    this.#make();
+    this.#stdio = list;
+  }
 
   #sub: Subprocess | undefined;
   /** The child has been reaped (or never ran): nothing to signal. */
@@ -178,11 +233,38 @@ export class ChildProcess extends EventEmitter {
     return 0;
   }
 
-  /** The stdio streams over the child's pipes; without a child (a program found missing), streams that just end. */
+  /**
+   * The stdio over the child's pipes, its streams made when first asked for
+   * (the closes they count are counted now). Without a child (a program
+   * found missing), or with pipes beyond stderr, the streams are made now.
+   */
   #streams(sub: Subprocess | undefined, slots: readonly unknown[], ran: Promise<boolean>): void {
     const io = sub?.[internals];
+    if (!io || slots.length > 3) return this.#makeStreams(io, slots, ran);
+    for (let i = 1; i < slots.length; i++) {
+      const reader = slots[i] === "pipe" ? outputOf(io, i) : null;
+      if (!reader) continue;
+      this.#closesNeeded++;
+      // This module drains it after the exit as Node does (#flushStdio), or
+      // lends its fd to another child (kIsUsedAsStdio): not read out at the exit.
+      reader.keepAtExit();
+    }
+    this.#unmade = { io, slots, ran };
+  }
+
+  /** The streams, on first use; a tap of exec()'s hands its stream what it had under way. */
+  #make(): void {
+    const unmade = this.#unmade;
+    if (!unmade) return;
+    this.#unmade = undefined;
+    this.#makeStreams(unmade.io, unmade.slots, unmade.ran, this.#taps ?? []);
+    this.#taps = undefined;
+  }
+
+  /** `taps` given: the streams of a child whose closes were counted by #streams. */
+  #makeStreams(io: Internals | undefined, slots: readonly unknown[], ran: Promise<boolean>, taps?: (OutputTap | undefined)[]): void {
     const extra = io?.extra ?? [];
-    this.stdio = slots.map((s, i): Stdio => {
+    this.#stdio = slots.map((s, i): Stdio => {
       if (s !== "pipe") return null;
       if (!io) {
         // A write fails as Node's does (EPIPE), after `error` (an earlier tick) destroyed stdin.
@@ -193,18 +275,78 @@ export class ChildProcess extends EventEmitter {
         }
         return ended;
       }
-      if (i === 0) return io.stdin && new PipeWritable(io.stdin, ran);
-      const stream = i < 3 ? ((i === 1 ? io.stdout : io.stderr) && new PipeReadable((i === 1 ? io.stdout : io.stderr)!, ran, this.#untilExit)) : extra[i - 3] ? new PipeDuplex(extra[i - 3]!) : null;
+      if (i === 0) {
+        const stdin = io.stdin && new PipeWritable(io.stdin, ran);
+        if (this.#stdinClosed) stdin?.destroy();
+        return stdin;
+      }
+      const reader = i < 3 ? outputOf(io, i) : null;
+      const tap = taps?.[i];
+      if (tap) return tappedStream(tap, reader!, ran, this.#untilExit, (stream) => this.#counted(stream));
+      const stream = reader ? new PipeReadable(reader, ran, this.#untilExit) : extra[i - 3] ? new PipeDuplex(extra[i - 3]!) : null;
       if (stream) {
-        this.#closesNeeded++;
-        stream.once("close", () => this.maybeClose());
-        stream.once("end", () => this.#holdForExit());
+        if (!taps) this.#closesNeeded++;
+        this.#counted(stream);
       }
       return stream;
     });
-    this.stdin = this.stdio[0] as Writable | null;
-    this.stdout = (this.stdio[1] ?? null) as Readable | null;
-    this.stderr = (this.stdio[2] ?? null) as Readable | null;
+    this.#stdin = this.#stdio[0] as Writable | null;
+    this.#stdout = (this.#stdio[1] ?? null) as Readable | null;
+    this.#stderr = (this.#stdio[2] ?? null) as Readable | null;
+  }
+
+  /** A stream whose `close` is one of the things the child's `close` waits for. */
+  #counted(stream: Readable | PipeDuplex): void {
+    stream.once("close", () => this.maybeClose());
+    stream.once("end", () => this.#holdForExit());
+  }
+
+  /**
+   * @internal exec(): stdout and stderr read into `onStdout` and
+   * `onStderr` without streams (UTF-8 strings, or Buffers), while nobody
+   * asks for the streams. False when they exist: exec listens to them.
+   */
+  [tapOutput](utf8: boolean, onStdout: TapListener, onStderr: TapListener): boolean {
+    const unmade = this.#unmade;
+    if (!unmade || this.#taps) return false;
+    const taps: (OutputTap | undefined)[] = (this.#taps = []);
+    for (let i = 1; i < 3; i++) {
+      const reader = unmade.slots[i] === "pipe" ? outputOf(unmade.io, i) : null;
+      if (reader) taps[i] = new OutputTap(reader, unmade.ran, utf8, i === 1 ? onStdout : onStderr, (e) => this.#tapEnded(e));
+    }
+    return true;
+  }
+
+  /** @internal exec()'s kill: Node's destroys stdout and stderr first. */
+  [stopOutput](): void {
+    if (this.#unmade) for (const tap of this.#taps ?? []) tap?.stop();
+    else {
+      this.#stdout?.destroy();
+      this.#stderr?.destroy();
+    }
+  }
+
+  /** @internal The encoding exec()'s chunks of stdout (1) or stderr (2) come in. */
+  [outputEncoding](fd: 1 | 2): string | null {
+    if (this.#unmade) return this.#taps?.[fd]?.utf8 ? "utf8" : null;
+    return (fd === 1 ? this.#stdout : this.#stderr)?.readableEncoding ?? null;
+  }
+
+  /** A tap is at its end, as a stream's `close`; a failed read makes the streams, the tap's to report it. */
+  #tapEnded(error?: Error): void {
+    if (error) return this.#make();
+    this.#holdForExit();
+    const exit = this.#untilExit();
+    if (exit) void exit.then(() => this.maybeClose());
+    else process.nextTick(() => this.maybeClose());
+  }
+
+  /** stdin ends at the exit (or the spawn's failure), made or not. */
+  #closeStdin(): void {
+    const unmade = this.#unmade;
+    if (!unmade) return void this.#stdin?.destroy();
+    this.#stdinClosed = true;
+    unmade.io.stdin?.close();
   }
 
   /** The program never ran: `error` (Node's `spawn FILE ENOENT`), then `close` once the stdio closed. */
@@ -214,7 +356,7 @@ export class ChildProcess extends EventEmitter {
     const err = errnoError(errno, syscall);
     if (this.spawnfile) err.path = this.spawnfile;
     err.spawnargs = this.spawnargs.slice(1);
-    this.stdin?.destroy();
+    this.#closeStdin();
     this.#ipc?.close();
     this.emit("error", err);
     this.#exitDone();
@@ -248,7 +390,7 @@ export class ChildProcess extends EventEmitter {
   #emitExit(s: ExitStatus): void {
     if (s.signal) this.signalCode = s.signal;
     else this.exitCode = s.exitCode;
-    this.stdin?.destroy();
+    this.#closeStdin();
     this.emit("exit", this.exitCode, this.signalCode);
     this.#exitDone();
     process.nextTick(() => this.#flushStdio());
@@ -260,6 +402,9 @@ export class ChildProcess extends EventEmitter {
    * Node does, so that `close` comes even when stdout was never read.
    */
   #flushStdio(): void {
+    const unmade = this.#unmade;
+    // exec()'s taps read to the end by themselves.
+    if (unmade && unmade.slots.every((s, i) => i === 0 || s !== "pipe" || !outputOf(unmade.io, i) || this.#taps?.[i])) return;
     for (const s of this.stdio) {
       const r = s as Readable | null;
       if (!r || !r.readable || usedAsStdio.has(r)) continue;
@@ -311,7 +456,7 @@ export class ChildProcess extends EventEmitter {
     if (!this.#sub) return;
     this.#unrefd = true;
     this.#sub.unref();
-    for (const s of this.stdio) {
+    for (const s of this.stdio) { // made now: Node's sockets read from the start
       if (!s || usedAsStdio.has(s)) continue;
       (s as { setRef?(ref: boolean): void }).setRef?.(true);
       // Node's sockets read from the start, up to their buffer's size: a
@@ -386,6 +531,33 @@ export class ChildProcess extends EventEmitter {
   [dispose](): void {
     if (!this.killed) this.kill();
   }
+}
+
+/** The reader of stdout (1) or stderr (2); null when that slot is not a pipe of ours. */
+function outputOf(io: Internals, fd: number): Internals["stdout"] {
+  return fd === 1 ? io.stdout : io.stderr;
+}
+
+/**
+ * The stream of a pipe exec() tapped: it starts with what the tap had under
+ * way and has exec's listener first, as Node's exec listened before the
+ * program could. A tap at its end (its close counted) gives an ended stream.
+ */
+function tappedStream(tap: OutputTap, reader: NonNullable<Internals["stdout"]>, ran: Promise<boolean>,
+  untilExit: () => Promise<void> | undefined, counted: (stream: Readable) => void): Readable {
+  let stream: Readable;
+  if (tap.done && !tap.error) {
+    stream = new Readable({ read() {} });
+    stream.destroy();
+  } else {
+    const first = tap.error ? Promise.reject(tap.error) : tap.handOver();
+    first?.catch(noop); // handled by the stream's first read, a tick later
+    stream = new PipeReadable(reader, ran, untilExit, first);
+    counted(stream);
+  }
+  if (tap.utf8) stream.setEncoding("utf8");
+  stream.on("data", tap.listener);
+  return stream;
 }
 
 /** Node's checks of ChildProcess#spawn's own argument (spawn() made it; a caller of ChildProcess#spawn may not have). */

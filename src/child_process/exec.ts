@@ -8,7 +8,7 @@
 import { Buffer } from "node:buffer";
 import { promisify } from "node:util";
 import { errnoCode } from "../api/errno.ts";
-import type { ChildProcess } from "./child-process.ts";
+import { type ChildProcess, outputEncoding, stopOutput, tapOutput } from "./child-process.ts";
 import { maxBufferError } from "./node-errors.ts";
 import { spawn } from "./spawn.ts";
 import { killSignalOf, nullCheck, ownOptions, validateFunction, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
@@ -77,15 +77,15 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
   let killed = false, exited = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const joined = (parts: (string | Buffer)[], stream: { readableEncoding?: string | null } | null) =>
-    encoding || stream?.readableEncoding ? parts.join("") : Buffer.concat(parts as Buffer[]);
+  const joined = (parts: (string | Buffer)[], fd: 1 | 2) =>
+    encoding || child[outputEncoding](fd) ? parts.join("") : Buffer.concat(parts as Buffer[]);
 
   function onExit(code?: number | null, signal?: string | null): void {
     if (exited) return;
     exited = true;
     clearTimeout(timer);
     if (!a.callback) return;
-    const stdout = joined(out, child.stdout), stderr = joined(err, child.stderr);
+    const stdout = joined(out, 1), stderr = joined(err, 2);
     if (!ex && code === 0 && signal === null) return a.callback(null, stdout, stderr);
     let cmd = a.file;
     if (a.args.length) cmd += ` ${a.args.join(" ")}`;
@@ -101,8 +101,7 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
   }
 
   function kill(): void {
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    child[stopOutput]();
     killed = true;
     try {
       child.kill(killSignal);
@@ -119,30 +118,33 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
     }, o.timeout as number);
   }
 
-  const collect = (name: "stdout" | "stderr", parts: (string | Buffer)[]) => {
-    const stream = child[name];
-    if (!stream) return;
-    if (encoding) stream.setEncoding(encoding);
-    stream.on("data", (chunk: string | Buffer) => {
-      if (maxBuffer === Infinity) return void parts.push(chunk);
-      const enc = stream.readableEncoding as BufferEncoding | null;
-      const length = enc ? Buffer.byteLength(chunk as string, enc) : chunk.length;
-      lengths[name] += length;
-      if (lengths[name] > maxBuffer) {
-        const keep = maxBuffer - (lengths[name] - length);
-        parts.push(chunk.slice(0, keep));
-        ex = maxBufferError(name) as ExecError;
-        kill();
-      } else parts.push(chunk);
-    });
+  /** Node's listener of stdout's (or stderr's) `data`, which counts what came against maxBuffer. */
+  const collector = (name: "stdout" | "stderr", parts: (string | Buffer)[]) => (chunk: string | Buffer) => {
+    if (maxBuffer === Infinity) return void parts.push(chunk);
+    const enc = child[outputEncoding](name === "stdout" ? 1 : 2) as BufferEncoding | null;
+    const length = enc ? Buffer.byteLength(chunk as string, enc) : chunk.length;
+    lengths[name] += length;
+    if (lengths[name] > maxBuffer) {
+      const keep = maxBuffer - (lengths[name] - length);
+      parts.push(chunk.slice(0, keep));
+      ex = maxBufferError(name) as ExecError;
+      kill();
+    } else parts.push(chunk);
   };
-  collect("stdout", out);
-  collect("stderr", err);
+  const onStdout = collector("stdout", out), onStderr = collector("stderr", err);
+  // UTF-8 or Buffers are read without streams until the program asks for them (output-tap.ts).
+  const utf8 = encoding !== null && /^utf-?8$/i.test(encoding);
+  if (!((utf8 || encoding === null) && child[tapOutput](utf8, onStdout, onStderr))) {
+    for (const [stream, listener] of [[child.stdout, onStdout], [child.stderr, onStderr]] as const) {
+      if (!stream) continue;
+      if (encoding) stream.setEncoding(encoding);
+      stream.on("data", listener);
+    }
+  }
   child.addListener("close", onExit);
   child.addListener("error", (e: ExecError) => {
     ex = e;
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    child[stopOutput]();
     onExit();
   });
   return child;

@@ -40,10 +40,12 @@ export class PipeReadable extends Readable {
   /** What `close` waits for: the child's `exit`, when it is still to come (see _destroy). */
   readonly #beforeClose: (() => Promise<void> | undefined) | undefined;
 
-  constructor(reader: PipeReader, gate: Promise<unknown>, beforeClose?: () => Promise<void> | undefined) {
+  /** `first`: what to push first, a read exec's tap (output-tap.ts) had under way. */
+  constructor(reader: PipeReader, gate: Promise<unknown>, beforeClose?: () => Promise<void> | undefined, first?: Promise<Uint8Array | null>) {
     super();
     this.#reader = reader;
     this.#gate = gate;
+    this.#early = first;
     this.#opened = gate;
     this.#beforeClose = beforeClose;
     // This module drains it after the exit as Node does (#flushStdio), or

@@ -186,3 +186,36 @@ if (runtime === "node") {
     assert.deepEqual(await a, await b);
   });
 }
+
+test("exec: output read without streams decodes as one would whole: a character split between writes, invalid bytes", async () => {
+  const [e, out, err] = await call((cb) => exec("printf '\\303'; sleep 0.1; printf '\\251x\\377\\342\\202'; printf '\\360\\237' >&2; sleep 0.1; printf '\\230\\200' >&2", cb));
+  assert.equal(e, null);
+  assert.equal(out, Buffer.from([0xc3, 0xa9, 0x78, 0xff, 0xe2, 0x82]).toString("utf8"));
+  assert.equal(err, "\u{1f600}");
+  const [, bytes] = await call((cb) => exec("printf '\\303'; sleep 0.1; printf '\\251'", { encoding: "buffer" }, cb));
+  assert.deepEqual([...(bytes as Buffer)], [0xc3, 0xa9]);
+});
+
+test("exec: stdout asked for after output came gets the rest, a character split at that moment included", async () => {
+  let child!: ReturnType<typeof exec>;
+  const done = call((cb) => (child = exec("printf 'a\\303'; sleep 0.4; printf '\\251 b'", cb)));
+  await new Promise((r) => setTimeout(r, 200)); // 'a' and half of 'é' were read
+  const seen: string[] = [];
+  child.stdout!.on("data", (c: string) => seen.push(c));
+  assert.equal(child.stdout!.readableEncoding, "utf8");
+  assert.equal(child.stdio[1], child.stdout);
+  const [e, out] = await done;
+  assert.equal(e, null);
+  assert.equal(out, "aé b");
+  assert.equal(seen.join(""), "é b");
+});
+
+test("exec: the streams asked for after the end are ended, stdin too", async () => {
+  let child!: ReturnType<typeof execFile>;
+  const [e, out] = await call((cb) => (child = execFile("echo", ["hi"], cb)));
+  assert.deepEqual([e, out], [null, "hi\n"]);
+  assert.equal(child.stdin!.destroyed, true);
+  assert.equal(child.stdout!.destroyed, true);
+  assert.equal(child.stderr!.destroyed, true);
+  assert.deepEqual(child.stdio.map((s) => s?.destroyed), [true, true, true]);
+});
