@@ -13,6 +13,7 @@ import { decodeExit } from "./exit-status.ts";
 import { ExtraPipes } from "./extra-pipes.ts";
 import { FdReader } from "./fd-reader.ts";
 import { FdWriter } from "./fd-writer.ts";
+import { FdGroup } from "./pipe-end.ts";
 import { type Pty, type PtyPair, ptyEnds } from "./pty.ts";
 import { SIGKILL } from "./signals.ts";
 import { stepName } from "./steps.ts";
@@ -79,10 +80,11 @@ export class NativeChild implements Child, WatchTarget {
     this.#file = init.file;
     this.#args = init.args;
     this.#cgroup = init.cgroup;
+    const group = init.pipes.length > 1 ? new FdGroup(native) : undefined;
     for (const [childFd, fd] of init.pipes) {
-      if (childFd === 0) this.stdin = new FdWriter(native, channel, fd);
-      else if (childFd === 1) this.stdout = new FdReader(native, channel, fd);
-      else if (childFd === 2) this.stderr = new FdReader(native, channel, fd);
+      if (childFd === 0) this.stdin = new FdWriter(native, channel, fd, group);
+      else if (childFd === 1) this.stdout = new FdReader(native, channel, fd, group);
+      else if (childFd === 2) this.stderr = new FdReader(native, channel, fd, group);
       else (this.extra ??= new ExtraPipes(native, channel)).add(childFd, fd);
     }
     if (init.pty) {
