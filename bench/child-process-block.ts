@@ -87,13 +87,15 @@ function nodeObjects(): EventEmitter {
 /**
  * The floors, timed in turn with the calls in this process (absent
  * without zig-out/lib/libbench-floor.so): the spawn syscalls by hand
- * (bench/c/floor.c, what the library's native call does for a child), and
- * nodeObjects(), each timed after a child ran, as a call of the loop is.
+ * (bench/c/floor.c) with the fds any execFile() makes — socketpairs for
+ * stdin, stdout and stderr as libuv makes Node's, the status pipe, the
+ * pidfd, 4 epoll registrations — and nodeObjects(), each timed after a
+ * child ran, as a call of the loop is.
  */
 function floors(): Method[] {
   let f: ReturnType<typeof spawnFloor>;
   try {
-    f = spawnFloor();
+    f = spawnFloor(undefined, true);
   } catch (e) {
     process.stderr.write(`child-process-block: no floors (${(e as Error).message})\n`);
     return [];

@@ -25,6 +25,7 @@ struct child {
 	int pidfd;     /* -1 for the waitpid methods */
 	int status_fd; /* -1 for the waitpid methods */
 	int out_fd;    /* read end of the child's stdout */
+	int in_fd, err_fd; /* floor with sockets: our ends of its stdin and stderr, else -1 */
 	int child_ends[2]; /* floor+CLONE_FILES: the child's pipe ends, closed after waitid */
 	int open;      /* fds still registered in the epoll set */
 	int reaped;
@@ -136,7 +137,7 @@ double median_of(double *v, int n); /* sorts v */
 /* floor.c: the parent's syscalls of one spawn, done by hand. */
 int floor_init(void);
 void floor_fini(void);
-int floor_spawn(struct child *c, int clone_files, int epfd);
+int floor_spawn(struct child *c, int clone_files, int sockets, int epfd);
 int floor_wait(struct child *c);
 
 /* parents.c */

@@ -2,6 +2,9 @@
  * The floor: the parent-side syscalls of one asp-style spawn done by hand
  * (2 x pipe2, clone3, closing the child's ends, 3 x epoll_ctl), so the
  * library's overhead over the bare mechanism can be read off directly.
+ * With `sockets`, what a drop-in execFile() must make: 3 socketpairs for
+ * stdin, stdout and stderr (Node's stdio), the status pipe, the clone, 4
+ * x epoll_ctl.
  *
  * clone_files = 1 is an experiment: clone3 shares the fd table (CLONE_FILES)
  * so the clone does not copy it, and the child copies it itself with
@@ -14,6 +17,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,23 +89,51 @@ static int add(int epfd, int fd, uint32_t ev, uint64_t data)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e);
 }
 
+static void close2(int *p)
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+/* The child's stdio: one pipe for stdout; or, with `sockets`, a socketpair
+ * for each of stdin, stdout and stderr, as libuv makes Node's "pipe" stdio
+ * (what execFile() has to make). [i][0] is ours, [i][1] the child's. */
+static int open_stdio(int sockets, int io[3][2])
+{
+	int i, n = sockets ? 3 : 1;
+	for (i = 0; i < n; i++) {
+		int r = sockets ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, io[i])
+				: pipe2(io[i], O_CLOEXEC | O_NONBLOCK);
+		if (r < 0) {
+			int e = -errno;
+			while (i--)
+				close2(io[i]);
+			return e;
+		}
+	}
+	return n;
+}
+
 /* data = (child address) | kind; see methods.c */
-int floor_spawn(struct child *c, int clone_files, int epfd)
+int floor_spawn(struct child *c, int clone_files, int sockets, int epfd)
 {
 	struct bench_clone_args a = {0};
 	struct slot *s = slot_get();
-	int st[2], out[2], pidfd = -1;
+	int st[2], io[3][2], pidfd = -1, n, i;
 	long pid;
 	uint64_t key = (uint64_t)(uintptr_t)c;
 
 	if (pipe2(st, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
-	if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0) {
-		close(st[0]);
-		close(st[1]);
-		return -errno;
+	n = open_stdio(sockets, io);
+	if (n < 0) {
+		close2(st);
+		return n;
 	}
-	s->arg.out_fd = out[1];
+	/* One pipe: stdout is io[0]; sockets: io[0..2] are fds 0..2. */
+	s->arg.in_fd = sockets ? io[0][1] : -1;
+	s->arg.out_fd = io[sockets ? 1 : 0][1];
+	s->arg.err_fd = sockets ? io[2][1] : -1;
 	s->arg.unshare_files = clone_files;
 	s->tid = -1;
 	a.flags = CLONE_VM_ | CLONE_PIDFD_ | CLONE_CLEAR_SIGHAND_ | CLONE_CHILD_CLEARTID_ | (clone_files ? CLONE_FILES_ : 0);
@@ -113,28 +145,31 @@ int floor_spawn(struct child *c, int clone_files, int epfd)
 	pid = bench_clone3(&a, sizeof a, &s->arg);
 	if (pid < 0) {
 		s->tid = 0;
-		close(st[0]);
-		close(st[1]);
-		close(out[0]);
-		close(out[1]);
+		close2(st);
+		for (i = 0; i < n; i++)
+			close2(io[i]);
 		return (int)pid;
 	}
 	/* Sharing the table, the child would lose its ends if we closed them
-	 * before its unshare; without a signal for that, wait for its exit. */
+	 * before its unshare; without a signal for that, wait for its exit.
+	 * (Only the one-pipe spawn shares it.) */
 	if (clone_files) {
 		c->child_ends[0] = st[1];
-		c->child_ends[1] = out[1];
+		c->child_ends[1] = io[0][1];
 	} else {
 		close(st[1]);
-		close(out[1]);
+		for (i = 0; i < n; i++)
+			close(io[i][1]);
 	}
 	c->pid = (int)pid;
 	c->pidfd = pidfd;
 	c->status_fd = st[0];
-	c->out_fd = out[0];
+	c->in_fd = sockets ? io[0][0] : -1;
+	c->out_fd = io[sockets ? 1 : 0][0];
+	c->err_fd = sockets ? io[2][0] : -1;
 	c->slot = s;
 	if (add(epfd, st[0], EPOLLIN, key | 0) < 0 || add(epfd, pidfd, EPOLLIN, key | 1) < 0 ||
-	    add(epfd, out[0], EPOLLIN, key | 2) < 0)
+	    add(epfd, c->out_fd, EPOLLIN, key | 2) < 0 || (sockets && add(epfd, c->err_fd, EPOLLIN, key | 2) < 0))
 		return -errno;
 	c->open = 3;
 	return 0;

@@ -25,7 +25,8 @@ int bench_floor_child(const struct floor_arg *a)
 	 * would replace the parent's stdout. Take a private copy first. */
 	if (a->unshare_files && raw3(NR_UNSHARE, CLONE_FILES_, 0, 0) < 0)
 		return 126;
-	if (raw3(NR_DUP2, a->out_fd, 1, 0) < 0)
+	if ((a->in_fd >= 0 && raw3(NR_DUP2, a->in_fd, 0, 0) < 0) || raw3(NR_DUP2, a->out_fd, 1, 0) < 0 ||
+	    (a->err_fd >= 0 && raw3(NR_DUP2, a->err_fd, 2, 0) < 0))
 		return 125;
 	raw3(NR_EXECVE, (long)a->path, (long)a->argv, (long)a->envp);
 	return 127;

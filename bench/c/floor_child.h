@@ -8,7 +8,9 @@
 /* Lives in the stack slot, not on the parent's stack: the parent returns
  * from the spawn long before the child reads it. */
 struct floor_arg {
+	int in_fd; /* -1: stdin stays ours (inherited) */
 	int out_fd;
+	int err_fd; /* -1: stderr stays ours */
 	int unshare_files;
 	const char *path;
 	char *const *argv;

@@ -22,7 +22,7 @@
 static void child_reset(struct child *c)
 {
 	memset(c, 0, sizeof *c);
-	c->pid = c->pidfd = c->status_fd = c->out_fd = -1;
+	c->pid = c->pidfd = c->status_fd = c->out_fd = c->in_fd = c->err_fd = -1;
 	c->child_ends[0] = c->child_ends[1] = -1;
 }
 

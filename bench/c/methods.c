@@ -105,13 +105,13 @@ static int status_asp(int fd)
 static int spawn_floor(struct child *c, uint64_t *inner_ns)
 {
 	(void)inner_ns;
-	return floor_spawn(c, 0, epfd);
+	return floor_spawn(c, 0, 0, epfd);
 }
 
 static int spawn_floor_files(struct child *c, uint64_t *inner_ns)
 {
 	(void)inner_ns;
-	return floor_spawn(c, 1, epfd);
+	return floor_spawn(c, 1, 0, epfd);
 }
 
 static int status_raw(int fd)

@@ -3,7 +3,8 @@
  * timed in the runtime's own process, in turn with spawn(), because the
  * floor timed by bench-c, a process of its own, is not the same
  * environment (bench/sync.ts found a 20-30 % drift for the blocking runs).
- * One child at a time, as the scenario spawns: the call returns once the
+ * One child at a time, as the scenario spawns (bench_spawn_floor_sockets:
+ * as bench/child-process-block.ts's execFile() needs): the call returns once the
  * child runs, and the reap, outside the timing, blocks until it is gone.
  */
 #define _GNU_SOURCE
@@ -19,8 +20,7 @@
 static int epfd = -1;
 static struct child cur;
 
-/* The timed call: 0, or -errno if the spawn failed. */
-int bench_spawn_floor(void)
+static int spawn_floor(int sockets)
 {
 	if (epfd < 0) {
 		if (floor_init() < 0)
@@ -31,7 +31,20 @@ int bench_spawn_floor(void)
 	}
 	memset(&cur, 0, sizeof cur);
 	cur.child_ends[0] = cur.child_ends[1] = -1;
-	return floor_spawn(&cur, 0, epfd);
+	cur.in_fd = cur.err_fd = -1;
+	return floor_spawn(&cur, 0, sockets, epfd);
+}
+
+/* The timed call: 0, or -errno if the spawn failed. */
+int bench_spawn_floor(void)
+{
+	return spawn_floor(0);
+}
+
+/* The same with stdin, stdout and stderr socketpairs, as Node's execFile() has them. */
+int bench_spawn_floor_sockets(void)
+{
+	return spawn_floor(1);
 }
 
 static void drop(int *fd)
@@ -63,6 +76,10 @@ int bench_spawn_floor_reap(void)
 	drop(&cur.out_fd);
 	drop(&cur.status_fd);
 	drop(&cur.pidfd);
+	if (cur.err_fd >= 0)
+		drop(&cur.err_fd);
+	if (cur.in_fd >= 0)
+		close(cur.in_fd);
 	return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 }
 

@@ -17,6 +17,7 @@ const TABLE = {
   bench_sync_floor: { args: ["i32"], result: "i32" },
   bench_echo_floor: { args: [], result: "i32" },
   bench_spawn_floor: { args: [], result: "i32" },
+  bench_spawn_floor_sockets: { args: [], result: "i32" },
   bench_spawn_floor_reap: { args: [], result: "i32" },
   bench_spawn_floor_close: { args: [], result: "i32" },
 } as const;
@@ -56,12 +57,15 @@ export function echoFloor(path = FLOOR_LIBRARY): () => string {
  * bench/c/floor.c's spawn of /bin/true (2 pipes, clone3 with CLONE_VM, 3
  * epoll registrations), one child at a time: `spawn` is the timed call,
  * `reap` blocks until the child's stdout is at EOF and it is reaped.
+ * `sockets`: stdin, stdout and stderr socketpairs instead of the stdout
+ * pipe, and 4 registrations (what Node's execFile() makes).
  */
-export function spawnFloor(path = FLOOR_LIBRARY): { spawn(): void; reap(): void; close(): void } {
-  const { bench_spawn_floor, bench_spawn_floor_reap, bench_spawn_floor_close } = open(path);
+export function spawnFloor(path = FLOOR_LIBRARY, sockets = false): { spawn(): void; reap(): void; close(): void } {
+  const { bench_spawn_floor, bench_spawn_floor_sockets, bench_spawn_floor_reap, bench_spawn_floor_close } = open(path);
+  const spawn = sockets ? bench_spawn_floor_sockets : bench_spawn_floor;
   return {
     spawn() {
-      const r = bench_spawn_floor();
+      const r = spawn();
       if (r !== 0) throw new Error(`the C spawn floor failed (${r})`);
     },
     reap() {
