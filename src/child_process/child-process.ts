@@ -275,11 +275,7 @@ export class ChildProcess extends EventEmitter {
         }
         return ended;
       }
-      if (i === 0) {
-        const stdin = io.stdin && new PipeWritable(io.stdin, ran);
-        if (this.#stdinClosed) stdin?.destroy();
-        return stdin;
-      }
+      if (i === 0) return io.stdin && new PipeWritable(io.stdin, ran, this.#stdinClosed);
       const reader = i < 3 ? outputOf(io, i) : null;
       const tap = taps?.[i];
       if (tap) return tappedStream(tap, reader!, ran, this.#untilExit, (stream) => this.#counted(stream));
@@ -541,15 +537,14 @@ function outputOf(io: Internals, fd: number): Internals["stdout"] {
 /**
  * The stream of a pipe exec() tapped: it starts with what the tap had under
  * way and has exec's listener first, as Node's exec listened before the
- * program could. A tap at its end (its close counted) gives an ended stream.
+ * program could. A tap at its end (its close counted) gives a stream closed
+ * already, as Node's socket is by then.
  */
 function tappedStream(tap: OutputTap, reader: NonNullable<Internals["stdout"]>, ran: Promise<boolean>,
   untilExit: () => Promise<void> | undefined, counted: (stream: Readable) => void): Readable {
   let stream: Readable;
-  if (tap.done && !tap.error) {
-    stream = new Readable({ read() {} });
-    stream.destroy();
-  } else {
+  if (tap.done && !tap.error) stream = closedReadable(tap.ended);
+  else {
     const first = tap.error ? Promise.reject(tap.error) : tap.handOver();
     first?.catch(noop); // handled by the stream's first read, a tick later
     stream = new PipeReadable(reader, ran, untilExit, first);
@@ -558,6 +553,23 @@ function tappedStream(tap: OutputTap, reader: NonNullable<Internals["stdout"]>, 
   if (tap.utf8) stream.setEncoding("utf8");
   stream.on("data", tap.listener);
   return stream;
+}
+
+/**
+ * A Readable past its end (`ended`: it read to EOF; else it was destroyed
+ * before, by exec's kill()) and closed: `finished()`, `pipe()` and `for
+ * await` see it ended, and it emits nothing more, as a socket after its
+ * `close`. Set on its state: pushing the end and destroying it would emit
+ * `end` and `close` a tick later, to listeners added since.
+ */
+function closedReadable(ended: boolean): Readable {
+  const stream = new Readable({ read() {}, emitClose: false });
+  if (ended) {
+    const state = (stream as unknown as { _readableState: { ended: boolean; endEmitted: boolean } })._readableState;
+    state.ended = true;
+    state.endEmitted = true;
+  }
+  return stream.destroy();
 }
 
 /** Node's checks of ChildProcess#spawn's own argument (spawn() made it; a caller of ChildProcess#spawn may not have). */

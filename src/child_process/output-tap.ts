@@ -29,6 +29,8 @@ export class OutputTap {
   #done = false;
   /** The failed read's error, for the stream made to report it. */
   error: Error | undefined;
+  /** It read to EOF (not stopped, not failed). */
+  ended = false;
 
   /** Reads once `gate` settles (the child's `spawn` or `error` was emitted: no data before it, as in Node). */
   constructor(reader: PipeReader, gate: Promise<unknown>, utf8: boolean, listener: TapListener, onEnd: (error?: Error) => void) {
@@ -81,6 +83,7 @@ export class OutputTap {
       }
       const tail = this.#tail;
       this.#finish();
+      this.ended = true;
       if (tail) this.listener(Buffer.from(tail).toString("utf8"));
       this.#onEnd();
     }, (e: Error) => {

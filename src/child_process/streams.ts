@@ -128,11 +128,13 @@ export class PipeWritable extends Writable {
   /** Whether the child's program ran (its `spawn`), until known: a write before then waits for it to say. */
   #ran: Promise<boolean> | undefined;
 
-  constructor(writer: PipeWriter, ran: Promise<boolean>) {
-    super({ decodeStrings: false });
+  /** `closed`: made after the child's exit closed the pipe: destroyed already, and it emits no `close` to come. */
+  constructor(writer: PipeWriter, ran: Promise<boolean>, closed = false) {
+    super({ decodeStrings: false, emitClose: !closed });
     this.#writer = writer;
     this.#ran = ran;
     void ran.then((started) => started && (this.#ran = undefined));
+    if (closed) this.destroy();
   }
 
   override _write(chunk: unknown, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {

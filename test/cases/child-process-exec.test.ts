@@ -1,6 +1,8 @@
 // aspawn/child_process: exec and execFile (callbacks, promisify), and the
 // sync forms, with Node's results and errors.
 import * as nodeCp from "node:child_process";
+import { PassThrough } from "node:stream";
+import { finished } from "node:stream/promises";
 import { promisify } from "node:util";
 import cp, { exec, execFile, execFileSync, execSync, spawnSync } from "../../src/child_process/index.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
@@ -210,12 +212,29 @@ test("exec: stdout asked for after output came gets the rest, a character split 
   assert.equal(seen.join(""), "é b");
 });
 
-test("exec: the streams asked for after the end are ended, stdin too", async () => {
+test("exec: the streams asked for after the end are ended and closed, and emit nothing more, as Node's", async () => {
   let child!: ReturnType<typeof execFile>;
   const [e, out] = await call((cb) => (child = execFile("echo", ["hi"], cb)));
   assert.deepEqual([e, out], [null, "hi\n"]);
-  assert.equal(child.stdin!.destroyed, true);
-  assert.equal(child.stdout!.destroyed, true);
-  assert.equal(child.stderr!.destroyed, true);
-  assert.deepEqual(child.stdio.map((s) => s?.destroyed), [true, true, true]);
+  assert.deepEqual(child.stdio.map((s) => [s?.destroyed, s?.closed]), [[true, true], [true, true], [true, true]]);
+  assert.equal(child.stdout!.readableEnded, true);
+  const late: string[] = [];
+  for (const [name, s] of [["stdin", child.stdin!], ["stdout", child.stdout!], ["stderr", child.stderr!]] as const) {
+    s.on("close", () => late.push(`${name} close`));
+    s.on("end", () => late.push(`${name} end`));
+  }
+  await finished(child.stdout!); // rejected ERR_STREAM_PREMATURE_CLOSE when it was destroyed unended
+  const piped = new PassThrough();
+  child.stderr!.pipe(piped);
+  assert.deepEqual(await piped.toArray(), []);
+  const chunks: unknown[] = [];
+  for await (const c of child.stdout!) chunks.push(c);
+  assert.deepEqual(chunks, []);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(late, []);
+  // Killed by maxBuffer: destroyed before its end, as Node's.
+  let big!: ReturnType<typeof exec>;
+  const [e2] = await call((cb) => (big = exec("yes", { maxBuffer: 10 }, cb)));
+  assert.equal(e2!.code, "ERR_CHILD_PROCESS_STDIO_MAXBUFFER");
+  assert.deepEqual([big.stdout!.destroyed, big.stdout!.readableEnded], [true, false]);
 });
