@@ -141,6 +141,8 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
       stream.on("data", listener);
     }
   }
+  // Node aborts on the next tick, before anything was read: the output is dropped.
+  if ((o.signal as AbortSignal | undefined)?.aborted) child[stopOutput]();
   child.addListener("close", onExit);
   child.addListener("error", (e: ExecError) => {
     ex = e;

@@ -53,6 +53,15 @@ test("exec: maxBuffer ends the child with ERR_CHILD_PROCESS_STDIO_MAXBUFFER, out
   assert.equal((err2 as string).length, 10);
 });
 
+test("exec: a signal aborted before the call gets Node's AbortError and no output, even from a child that wrote at once", async () => {
+  const ac = new AbortController();
+  ac.abort();
+  const [e, out, err] = await call((cb) => exec("printf hi; printf oops >&2; sleep 5", { signal: ac.signal }, cb));
+  assert.equal(e!.name, "AbortError");
+  assert.equal(e!.code, "ABORT_ERR");
+  assert.deepEqual([out, err], ["", ""]);
+});
+
 test("exec: timeout kills with killSignal; the error says killed and the signal", async () => {
   const t0 = performance.now();
   const [e] = await call((cb) => exec("sleep 30", { timeout: 150, killSignal: "SIGKILL" }, cb));
