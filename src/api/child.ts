@@ -34,6 +34,11 @@ export interface PipeReader {
   keepAtExit(): void;
   /** Stop reading: what the pipe holds now is still read, then it ends. */
   finish(): void;
+  /**
+   * Another child reads this pipe as its stdio (aspawn/child_process), from
+   * lend(true) until its lend(false): no read of ours races it meanwhile.
+   */
+  lend(on: boolean): void;
   close(): void;
   /** Call fn once this end is closed (at once if it is). */
   onClose(fn: () => void): void;

@@ -40,6 +40,8 @@ export class FdReader extends PipeEnd {
   #prefetched: Uint8Array | undefined;
   /** After finish(): bytes still to read before the end. */
   #budget: number | undefined;
+  /** Other children read this pipe as their stdio now (lend()). */
+  #lent = false;
 
   /** Whether anything was read: an untouched pipe can go to another child whole. */
   get touched(): boolean {
@@ -127,6 +129,22 @@ export class FdReader extends PipeEnd {
     this.close(); // a waiting read wakes and finds the end
   }
 
+  /**
+   * While another child reads this pipe (it is that child's stdio), a read
+   * of ours would take bytes meant for it, and the fd is blocking then: a
+   * read of an empty pipe would stall the event loop. So a read waiting
+   * here is disarmed and waits, unarmed, until lend(false) (the last such
+   * child is done), then reads what they left. (Node stops reading such a
+   * stream and leaves it paused for good: exec()'s callback never came
+   * when the other child exited first.)
+   */
+  lend(on: boolean): void {
+    if (on === this.#lent) return;
+    this.#lent = on;
+    if (on) this.ready.release();
+    else this.ready.ready(); // the waiting read tries again
+  }
+
   /** Closed with nothing unread (at EOF by releaseAtExit(), or by finish()): nothing for a later reader. */
   get endedUnread(): boolean {
     return this.#endedUnread;
@@ -149,6 +167,7 @@ export class FdReader extends PipeEnd {
       return early;
     }
     if (this.handle < 0) return null;
+    if (this.#lent) return undefined; // lend(false) wakes the caller's wait
     if (this.#budget !== undefined && this.#budget <= 0) {
       this.close();
       return null;

@@ -89,7 +89,7 @@ export class PipeEnd {
     if (this.handle < 0) return;
     const fd = this.handle;
     this.handle = -1;
-    this.ready.close();
+    this.ready.release();
     if (!this.ready.fdClosed) this.native.asp_close(fd); // else the read at EOF closed it
     this.#group.release(this.#index);
     const fn = this.#onClose;

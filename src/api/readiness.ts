@@ -63,8 +63,12 @@ export class Readiness implements WatchTarget {
     if (this.#watch) this.#channel.setRef(this.#watch, ref);
   }
 
-  /** Forget the watch (before the fd is closed) and release any waiter. */
-  close(): void {
+  /**
+   * Forget the watch and release any waiter: before the fd is closed, or
+   * while another child reads it (FdReader.lend()), when the waiter's loop
+   * finds it lent and waits again.
+   */
+  release(): void {
     if (this.#watch) this.#channel.unwatch(this.#watch);
     this.#watch = 0;
     this.ready();

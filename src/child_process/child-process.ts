@@ -36,6 +36,24 @@ const EXIT_AFTER_EOF_MS = 100;
  * kIsUsedAsStdio): that child reads them, so we never drain them.
  */
 const usedAsStdio = new WeakSet<object>();
+/** How many running children have each stream of ours as their stdio. */
+const borrowers = new WeakMap<PipeReadable | PipeWritable, number>();
+
+/**
+ * A stream of ours becomes, or stops being, one more child's stdio. While
+ * any child has it, its fd is blocking, as stdio is (libuv does the same),
+ * and our reads of it wait (FdReader.lend()); the last child to exit gives
+ * it back. The fd's flags are the pipe's, shared with every child holding
+ * it: made non-blocking when the first of two such children exited, it
+ * failed the other's reads with EAGAIN.
+ */
+function lendStream(s: PipeReadable | PipeWritable, on: boolean): void {
+  const n = (borrowers.get(s) ?? 0) + (on ? 1 : -1);
+  borrowers.set(s, n);
+  if (n !== (on ? 1 : 0)) return;
+  if (s.fd >= 0) loadNative().asp_set_nonblock(s.fd, on ? 0 : 1);
+  if (s instanceof PipeReadable) s.lend(on);
+}
 type Stdio = Readable | Writable | PipeDuplex | null;
 const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("nodejs.dispose");
 /** @internal exec()'s access to the output (see ChildProcess#[tapOutput]). */
@@ -178,8 +196,12 @@ export class ChildProcess extends EventEmitter {
     }
     // A pipe of ours lent to this child is blocking while it runs, as stdio
     // is (Node's libuv does the same); ours reads it again afterwards.
+    // Once each way per child; lendStream() counts the children.
+    let lending = false;
     const lend = (on: boolean) => {
-      for (const s of lent) if (s.fd >= 0) loadNative().asp_set_nonblock(s.fd, on ? 0 : 1);
+      if (lending === on) return;
+      lending = on;
+      for (const s of lent) lendStream(s, on);
     };
     lend(true);
     if (lent.length) this.once("exit", () => lend(false)).once("error", () => this.#gone && lend(false));

@@ -118,8 +118,13 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
     }, o.timeout as number);
   }
 
+  // Node aborts on the next tick, before anything was read: the output is
+  // dropped. Read and dropped, not its pipes closed now: a child writing at
+  // once died of SIGPIPE before the abort, which then found nothing to kill.
+  const dropped = (o.signal as AbortSignal | undefined)?.aborted === true;
   /** Node's listener of stdout's (or stderr's) `data`, which counts what came against maxBuffer. */
   const collector = (name: "stdout" | "stderr", parts: (string | Buffer)[]) => (chunk: string | Buffer) => {
+    if (dropped) return;
     if (maxBuffer === Infinity) return void parts.push(chunk);
     const enc = child[outputEncoding](name === "stdout" ? 1 : 2) as BufferEncoding | null;
     const length = enc ? Buffer.byteLength(chunk as string, enc) : chunk.length;
@@ -141,8 +146,6 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
       stream.on("data", listener);
     }
   }
-  // Node aborts on the next tick, before anything was read: the output is dropped.
-  if ((o.signal as AbortSignal | undefined)?.aborted) child[stopOutput]();
   child.addListener("close", onExit);
   child.addListener("error", (e: ExecError) => {
     ex = e;

@@ -107,6 +107,11 @@ export class PipeReadable extends Readable {
     this.#reader.setRef(ref);
   }
 
+  /** @internal Another child reads this pipe as its stdio from lend(true) to lend(false): ours waits. */
+  lend(on: boolean): void {
+    this.#reader.lend(on);
+  }
+
   /** As a Node Socket's: while reading, this stream keeps the event loop alive (the default). */
   ref(): this {
     return refd(this, true);

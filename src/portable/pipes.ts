@@ -122,6 +122,9 @@ export class StreamReader implements PipeReader {
     }, FINISH_GRACE_MS);
   }
 
+  /** Never lent: without an fd, it cannot be another child's stdio. */
+  lend(_on: boolean): void {}
+
   close(): void {
     const source = this.#source;
     if (!source) return;

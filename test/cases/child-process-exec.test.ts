@@ -60,6 +60,11 @@ test("exec: a signal aborted before the call gets Node's AbortError and no outpu
   assert.equal(e!.name, "AbortError");
   assert.equal(e!.code, "ABORT_ERR");
   assert.deepEqual([out, err], ["", ""]);
+  // The output is dropped, not its pipe closed: a child writing at once died of SIGPIPE before the abort came, and no AbortError came.
+  for (let i = 0; i < 5; i++) {
+    const [e2, out2] = await call((cb) => execFile("yes", { signal: ac.signal }, cb));
+    assert.deepEqual([e2!.name, e2!.code, out2], ["AbortError", "ABORT_ERR", ""]);
+  }
 });
 
 test("exec: timeout kills with killSignal; the error says killed and the signal", async () => {
@@ -246,4 +251,23 @@ test("exec: the streams asked for after the end are ended and closed, and emit n
   const [e2] = await call((cb) => (big = exec("yes", { maxBuffer: 10 }, cb)));
   assert.equal(e2!.code, "ERR_CHILD_PROCESS_STDIO_MAXBUFFER");
   assert.deepEqual([big.stdout!.destroyed, big.stdout!.readableEnded], [true, false]);
+});
+
+test("exec: its stdout given to another child as stdin goes to that child whole; exec reads again once that child exits", async () => {
+  const gather = (c: ReturnType<typeof cp.spawn>) => new Promise<string>((resolve) => {
+    let got = "";
+    c.stdout!.on("data", (d) => (got += d)).on("end", () => resolve(got));
+  });
+  // Written after the other child started: exec's own read raced cat's for each line, and took some (3 runs of 4).
+  let a!: ReturnType<typeof exec>;
+  const outA = call((cb) => (a = exec("sleep 0.1; printf 'one\\n'; sleep 0.1; printf 'two\\n'", cb)));
+  const cat = cp.spawn("cat", [], { stdio: [a.stdout!, "pipe", "inherit"] });
+  assert.equal(await gather(cat), "one\ntwo\n");
+  assert.deepEqual((await outA).slice(0, 2), [null, ""]);
+  // The other child ends first: what it left is exec's (Node leaves the stream paused, and its callback never comes).
+  let b!: ReturnType<typeof exec>;
+  const outB = call((cb) => (b = exec("sleep 0.3; printf 'late\\n'", cb)));
+  const quick = cp.spawn("true", [], { stdio: [b.stdout!, "pipe", "inherit"] });
+  assert.equal(await gather(quick), "");
+  assert.deepEqual((await outB).slice(0, 2), [null, "late\n"]);
 });

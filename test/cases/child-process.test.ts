@@ -559,6 +559,17 @@ test("child_process: a pipe lent to another child as its stdin is not drained wh
   assert.equal(a.exitCode, 0);
 });
 
+test("child_process: one stream lent to two children at once stays blocking until the last exits; ours reads what they left", async () => {
+  const a = spawn("sh", ["-c", "sleep 0.1; echo x; sleep 0.3; echo y; sleep 0.3; echo z"]);
+  const owner = record(a);
+  const first = spawn("head", ["-n1"], { stdio: [a.stdout!, "pipe", "pipe"] });
+  const second = spawn("sh", ["-c", "sleep 0.2; head -n1"], { stdio: [a.stdout!, "pipe", "pipe"] });
+  const [r1, r2] = await Promise.all([record(first), record(second)]);
+  // The first one's exit made the pipe non-blocking under the second: head failed with EAGAIN.
+  assert.deepEqual([r1.stdout, r2.stdout, r2.stderr], ["x\n", "y\n", ""]);
+  assert.equal((await owner).stdout, "z\n");
+});
+
 test("child_process: Node 20's corner cases of its arguments — accepted as Node accepts them, errors as Node words them", async () => {
   // A negative fd in stdio is a pipe.
   const neg = spawn("sh", ["-c", "cat"], { stdio: [-1, "pipe", "inherit"] });

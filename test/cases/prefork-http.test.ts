@@ -100,7 +100,7 @@ test(`prefork http (${runtime} → ${handler}): the parent accepts and hands eac
   })();
   const byPid = await load(port);
   stop = true;
-  ready.close(); // wakes the loop, which ends
+  ready.release(); // wakes the loop, which ends
   await acceptLoop;
   native.asp_close(fd);
   await Promise.all(handled);
