@@ -206,7 +206,8 @@ export interface Options {
   preferLocal?: boolean;
   /**
    * Kill the child with `killSignal` after this many milliseconds (at most
-   * 2 ** 31 - 1; Infinity: never). Once the child has exited it also stops
+   * 2 ** 31 - 1; 0 or Infinity: never, as node:child_process and execa take
+   * 0). Once the child has exited it also stops
    * the reading of its pipes, which a descendant may hold open: what they
    * hold then is kept, and its streams end.
    * @default no timeout

@@ -35,6 +35,11 @@ export function duration(v: unknown, what: string, def: number): number {
   return v;
 }
 
+/** @internal `timeout`, checked: 0 is none, as in node:child_process and execa (it killed at once). */
+export function timeoutOf(v: unknown): number {
+  return duration(v, "timeout", Infinity) || Infinity;
+}
+
 /** @internal maxBuffer if given; TypeError unless a positive integer or Infinity. */
 export function maxBufferOf(o: Options): number | undefined {
   const max = o.maxBuffer;
@@ -46,7 +51,7 @@ export function maxBufferOf(o: Options): number | undefined {
 
 /** spawn()'s own options, checked (the backend checks the rest). */
 function checked(options: Options) {
-  const timeout = duration(options.timeout, "timeout", Infinity);
+  const timeout = timeoutOf(options.timeout);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
   const maxBuffer = maxBufferOf(options);
@@ -96,6 +101,7 @@ export function spawnWith(
     maxBuffer,
     verbose,
     pumps: pumped?.pumps ?? noPumps,
+    extraFds: Array.isArray(options.stdio) && options.stdio.length > 3 ? options.stdio.length - 3 : 0,
   };
   const request: ChildRequest = channel === undefined ? { file, args, options, defaults } : { file, args, options, defaults, channel };
   let child: Child;

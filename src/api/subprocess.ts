@@ -37,6 +37,8 @@ export interface SubprocessInit {
   maxBuffer: number | undefined;
   /** Pipes fed from or drained into the user's streams (pump.ts): hidden from the public getters. */
   pumps?: readonly PumpSpec[];
+  /** How many entries the stdio option has past fd 2: each is in `stdio`, null unless a pipe. */
+  extraFds?: number;
 }
 
 /** Options of Subprocess.kill(). */
@@ -98,6 +100,8 @@ let privateOf: {
 
 // Subprocess flags: one field for the booleans (a live child's size matters: see #flags).
 const TIMED_OUT = 1, ABORTED = 2, TERMINATED = 4, TREE = 8, REJECT = 16, VERBOSE = 32, OWN_GROUP = 64, PUMPING = 128, LINES_TAKEN = 256;
+// WEAK_ABORT: the abort listener holds this Subprocess weakly (#holdAbortWeakly).
+const WEAK_ABORT = 512;
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
 
 export class Subprocess implements AsyncDisposable, ChildEvents {
@@ -112,6 +116,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   readonly #args: readonly string[];
   readonly #killSignal: number;
   readonly #forceKillAfter: number;
+  readonly #extraFds: number;
   readonly #timeout: number | undefined;
   readonly #pgid: number | undefined;
   /** TIMED_OUT, ABORTED, TERMINATED (we sent killSignal), TREE (terminate the whole tree), REJECT, VERBOSE, OWN_GROUP, PUMPING (sinks still taking the output). */
@@ -159,6 +164,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     this.#args = init.args;
     this.#killSignal = init.killSignal;
     this.#forceKillAfter = init.forceKillAfter;
+    this.#extraFds = init.extraFds ?? 0;
     this.#timeout = init.timeout;
     this.#pgid = init.ownGroup ? child.pid : init.joinedGroup;
     this.#flags = (init.ownGroup ? OWN_GROUP : 0) | (init.reject ? REJECT : 0) | (init.verbose ? VERBOSE : 0);
@@ -181,11 +187,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     }
     if (init.signal) {
       this.#signal = init.signal;
-      this.#onAbort = () => {
-        this.#dropAbortListener();
-        this.#flags |= ABORTED;
-        this.#stop();
-      };
+      this.#onAbort = () => this.#abort();
       if (init.signal.aborted) this.#onAbort();
       else init.signal.addEventListener("abort", this.#onAbort, { once: true });
     }
@@ -270,7 +272,9 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
    * writable ends the child's input), null for the others.
    */
   get stdio(): readonly [WritableStream<Uint8Array> | null, ReadableStream<Uint8Array> | null, ReadableStream<Uint8Array> | null, ...(ExtraPipe | null)[]] {
-    return [this.stdin, this.stdout, this.stderr, ...(this.#child.extra?.list() ?? [])];
+    const extra = this.#child.extra?.list() ?? [];
+    while (extra.length < this.#extraFds) extra.push(null);
+    return [this.stdin, this.stdout, this.stderr, ...extra];
   }
 
   /**
@@ -532,17 +536,44 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   }
 
   /**
-   * After the exit, a timeout or abort still matters while a pipe is being
-   * read or a sink still takes the output (see #stop); once none is, drop
-   * the timer and the listener (the signal may live much longer than this
-   * child).
+   * After the exit, a timeout or abort still matters while a pipe is open
+   * (a descendant holds it, whether or not anyone reads it yet) or a sink
+   * still takes the output (see #stop); once none is, drop the timer and
+   * the listener (the signal may live much longer than this child). Only
+   * pipes being read counted once: a read begun after the exit then waited
+   * for the descendant, past the deadline, and resolved as if none had passed.
    */
   #release(): void {
-    const reading = (r: PipeReader | null) => r !== null && !r.closed && r.touched;
-    if (reading(this.#stdoutReader) || reading(this.#stderrReader) || this.#flags & PUMPING) return;
+    const open = (r: PipeReader | null) => r !== null && !r.closed;
+    if (open(this.#stdoutReader) || open(this.#stderrReader) || this.#flags & PUMPING) return this.#holdAbortWeakly();
     this.#cancelTimeout?.();
     this.#cancelTimeout = undefined;
     this.#dropAbortListener();
+  }
+
+  #abort(): void {
+    this.#dropAbortListener();
+    this.#flags |= ABORTED;
+    this.#stop();
+  }
+
+  /**
+   * After the exit, the signal's listener holds this Subprocess weakly: a
+   * pipe a descendant holds open, that nobody reads, would otherwise keep
+   * it, and the pipe's fd, for as long as the signal lives. Collected, its
+   * pipes are closed (pipe-end.ts), and there is nothing left to end.
+   */
+  #holdAbortWeakly(): void {
+    const signal = this.#signal;
+    if (!signal || !this.#onAbort || this.#flags & WEAK_ABORT) return;
+    this.#flags |= WEAK_ABORT;
+    signal.removeEventListener("abort", this.#onAbort);
+    const self = new WeakRef(this);
+    this.#onAbort = () => {
+      const s = self.deref();
+      if (s) s.#abort();
+    };
+    signal.addEventListener("abort", this.#onAbort, { once: true });
   }
 
   #dropAbortListener(): void {

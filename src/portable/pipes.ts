@@ -60,20 +60,24 @@ export class StreamReader implements PipeReader {
     return this.#endedUnread;
   }
 
-  /** What releaseAtExit() read goes with the pipe: nothing is lost to another child. */
+  /**
+   * Open, what releaseAtExit() read goes with the pipe (handOver()): nothing
+   * is lost to another child. Closed with that read still held (finish(),
+   * a timeout after the exit), it is the later reader's.
+   */
   get prefetched(): boolean {
-    return false;
+    return this.#source === undefined && this.#early !== undefined;
   }
 
   async read(): Promise<Uint8Array | null> {
     this.#touched = true;
     const source = this.#source;
-    if (!source) return null;
     const early = this.#early;
     this.#early = undefined;
+    if (!source && !early) return null;
     let chunk: Uint8Array | null;
     try {
-      chunk = await (early ?? source.read());
+      chunk = await (early ?? source!.read());
     } catch (e) {
       this.close();
       throw pipeError(e, "read");

@@ -199,11 +199,14 @@ test("fd exhaustion: awaiting exited without reading stdout, 3 000 times under t
 }, 60000);
 
 test("fd exhaustion: pipe ends dropped unread (a descendant holds the pipes) are closed once collected", async () => {
-  const r = await runFixture("orphan-ends", ["20"], { allowAll: true, exposeGc: true, timeoutMs: 60000 });
-  assert.equal(r.code, 0, show(r));
-  const { held, after } = r.json as { held: number; after: number };
-  assert.ok(held >= 40, `the dropped children's pipe ends are still open before a collection: ${show(r)}`);
-  assert.ok(after <= 0, `all closed after it: ${show(r)}`);
+  // With a signal that outlives them: its listener holds each Subprocess weakly once the child exited.
+  for (const mode of ["", "signal"]) {
+    const r = await runFixture("orphan-ends", ["20", mode], { allowAll: true, exposeGc: true, timeoutMs: 60000 });
+    assert.equal(r.code, 0, show(r));
+    const { held, after } = r.json as { held: number; after: number };
+    assert.ok(held >= 40, `${mode}: the dropped children's pipe ends are still open before a collection: ${show(r)}`);
+    assert.ok(after <= 0, `${mode}: all closed after it: ${show(r)}`);
+  }
 }, 60000);
 
 // ---- memory for stacks ---------------------------------------------------------

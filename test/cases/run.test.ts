@@ -94,6 +94,14 @@ test("run: timeout kills with killSignal, on time", async () => {
   assert.match(c.message, /^Command failed with exit code 3 \(timed out after 300 ms\)/);
 });
 
+test("run, runSync, spawn: timeout 0 is no timeout, as node:child_process and execa take it (it killed at once)", async () => {
+  const r = await run("sh", ["-c", "sleep 0.2; echo done"], { timeout: 0 });
+  assert.deepEqual([r.stdout, r.timedOut], ["done\n", false]);
+  const s = runSync("sh", ["-c", "sleep 0.2; echo done"], { timeout: 0 });
+  assert.deepEqual([s.stdout, s.timedOut], ["done\n", false]);
+  assert.equal(await spawn("sh", ["-c", "sleep 0.2; echo done"], { timeout: 0 }).text(), "done\n");
+});
+
 test("run: SIGKILL follows forceKillAfter when killSignal is ignored", async () => {
   // The timeout leaves the shell ample time to install its trap first,
   // even on a loaded machine.

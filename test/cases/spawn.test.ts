@@ -389,6 +389,30 @@ nativeTest(["unread output released at exit"], "spawn: an unread stdout with out
   assert.equal(await d.text(), "first\nlater\n");
 });
 
+test("spawn: a timeout or abort that comes after the exit ends a pipe a descendant holds, read or not yet", async () => {
+  // The descendant holds stdout for 5 s; its pid is the second line.
+  const cmd = ["-c", "echo hi; sleep 5 & echo $!"];
+  const ended = async (p: ReturnType<typeof spawn>, flag: "timedOut" | "aborted") => {
+    const t0 = performance.now();
+    const e = await p.text().then(() => null, (e: ExitError) => e);
+    const [hi, pid] = String(e?.stdout ?? "").split("\n");
+    if (pid) process.kill(Number(pid), "SIGKILL");
+    assert.ok(e instanceof ExitError && e[flag], `${flag}: ${e}`);
+    assert.equal(hi, "hi");
+    assert.ok(performance.now() - t0 < 2000, `read for ${Math.round(performance.now() - t0)} ms, until the descendant ended`);
+  };
+  // Nobody read before the deadline: the timer was dropped at the exit, and the read waited 5 s and resolved.
+  const timed = spawn("sh", cmd, { timeout: 300 });
+  await timed.exited;
+  await new Promise((r) => setTimeout(r, 500));
+  await ended(timed, "timedOut");
+  const ac = new AbortController();
+  const aborted = spawn("sh", cmd, { signal: ac.signal });
+  await aborted.exited;
+  ac.abort();
+  await ended(aborted, "aborted");
+});
+
 nativeTest(["extra pipes"], "spawn: a socketpair reset at the child's exit (it left our bytes unread) ends its reader; exited settles", async () => {
   const p = spawn("sh", ["-c", "sleep 0.2; echo hi >&3; exit 0"], { stdio: ["ignore", "ignore", "inherit", "pipe"] });
   const w = (p.stdio[3] as { writable: WritableStream<Uint8Array> }).writable.getWriter();

@@ -177,6 +177,16 @@ test("extra pipe: stdio[3] \"pipe\" is read by us (sh -c 'echo x >&3')", async (
   assert.equal((await p.exited).exitCode, 0);
 });
 
+test("subprocess.stdio has an entry per stdio[3+], null where it is no pipe, with or without a pipe after it", async () => {
+  const only = spawn("true", [], { stdio: ["ignore", "ignore", "ignore", 2, "ignore"] });
+  assert.deepEqual(only.stdio, [null, null, null, null, null]); // was [null, null, null]: stdio[3] undefined
+  const mixed = spawn("true", [], { stdio: ["ignore", "ignore", "ignore", 2, "pipe", null] });
+  assert.equal(mixed.stdio.length, 6);
+  assert.deepEqual([mixed.stdio[3], mixed.stdio[5]], [null, null]);
+  assert.ok(mixed.stdio[4]?.readable);
+  await Promise.all([only.exited, mixed.exited]);
+});
+
 test("extra pipe: both directions on one fd; closing writable is EOF for the child", async () => {
   const q = spawn("sh", ["-c", 'while read l <&4; do echo "got $l" >&4; done; echo done'], {
     stdio: ["ignore", "pipe", "inherit", null, "pipe"],
