@@ -196,14 +196,15 @@ function bindOptions(bound: RunOptions, o: unknown): RunOptions {
 
 const isTemplate = (v: unknown): v is TemplateStringsArray => Array.isArray(v) && Array.isArray((v as { raw?: unknown }).raw);
 
+/** Frozen: zx's `$.cwd = dir` and `$.verbose = true` are a TypeError, not ignored (options go in `$(options)`). */
 function dollar(bound: RunOptions): Dollar<any> {
-  return function $(first: TemplateStringsArray | DollarOptions, ...values: readonly unknown[]): any {
+  return Object.freeze(function $(first: TemplateStringsArray | DollarOptions, ...values: readonly unknown[]): any {
     if (isTemplate(first)) {
       const [file, ...args] = templateWords(first, values);
       return new Command([{ file: file!, args, options: bound }]);
     }
     return dollar(bindOptions(bound, first));
-  } as Dollar<any>;
+  }) as Dollar<any>;
 }
 
 /**

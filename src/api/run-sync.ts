@@ -21,7 +21,7 @@ import { syncTerminal } from "./run-sync-pty.ts";
 import { signalNumber } from "./signals.ts";
 import { backend } from "./backend.ts";
 import { nativeFor, planError } from "./native-backend.ts";
-import { duration, timeoutOf } from "./spawn.ts";
+import { duration, foreignOptions, timeoutOf } from "./spawn.ts";
 import { lostStatus } from "./native-child.ts";
 import { ownOptions } from "./own-options.ts";
 import { logRunSync, verboseOf } from "./verbose.ts";
@@ -193,6 +193,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   const t0 = performance.now();
   if (rewritesCommand(o)) ({ file, args, options: o } = command(file, args, o));
   const defaults = o.input !== undefined ? INPUT_DEFAULTS : DEFAULTS;
+  foreignOptions(o);
   const timeout = timeoutOf(o.timeout);
   const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
   const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);

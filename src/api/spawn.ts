@@ -49,8 +49,32 @@ export function maxBufferOf(o: Options): number | undefined {
   return max;
 }
 
+/**
+ * Peers' option names that this library spells otherwise. Unknown options
+ * are otherwise ignored, and each of these would change what runs without
+ * a word (`extendEnv: false` passed the whole environment on); `same` is
+ * the one value that asks for what happens here anyway.
+ */
+const FOREIGN: Readonly<Record<string, { why: string; same?: unknown }>> = {
+  extendEnv: { why: "execa's option: here it is clearEnv: true (for extendEnv: false)", same: true },
+  stripFinalNewline: { why: "execa's option: here output is kept as written; $`...`.text() strips one final newline", same: false },
+  args: { why: "Deno.Command's option: here the arguments are the second argument, spawn(file, args, options)" },
+  cmd: { why: "Bun.spawn's option: here spawn(file, args, options)" },
+  onExit: { why: "Bun.spawn's option: here await subprocess.exited" },
+};
+
+/** @internal A TypeError for an own option named as a peer names it (FOREIGN). */
+export function foreignOptions(o: object): void {
+  for (const k in FOREIGN) {
+    if (!Object.hasOwn(o, k)) continue;
+    const v = (o as Record<string, unknown>)[k], f = FOREIGN[k]!;
+    if (v !== undefined && v !== f.same) throw new TypeError(`${k} is ${f.why}`);
+  }
+}
+
 /** spawn()'s own options, checked (the backend checks the rest). */
 function checked(options: Options) {
+  foreignOptions(options);
   const timeout = timeoutOf(options.timeout);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
   const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");

@@ -25,6 +25,22 @@ test("validation: run() rejects with the same TypeErrors", async () => {
   await assert.rejects(run("true", [], { encoding: "latin1" as never }), /encoding/);
 });
 
+test("validation: peers' option names that mean something else here are TypeErrors naming ours; $ cannot be configured by assignment", async () => {
+  const { runSync, $ } = await import("../../src/index.ts");
+  // Each was ignored: extendEnv: false passed our whole environment on, Deno's args ran no arguments.
+  await assert.rejects(run("true", [], { extendEnv: false } as never), /^TypeError: extendEnv is execa's option: here it is clearEnv: true/);
+  await assert.rejects(run("true", [], { stripFinalNewline: true } as never), /^TypeError: stripFinalNewline is execa's option/);
+  assert.throws(() => spawn("echo", { args: ["hi"] } as never), /^TypeError: args is Deno.Command's option/);
+  assert.throws(() => spawn("true", [], { onExit() {} } as never), /^TypeError: onExit is Bun.spawn's option/);
+  assert.throws(() => runSync("true", [], { cmd: ["true"] } as never), /^TypeError: cmd is Bun.spawn's option/);
+  const bound = ($ as unknown as (o: object) => typeof $)({ extendEnv: false });
+  await assert.rejects(Promise.resolve(bound`true`), /^TypeError: extendEnv/);
+  // The values that ask for what happens here anyway are accepted.
+  assert.equal((await run("echo", ["x"], { extendEnv: true, stripFinalNewline: false } as never)).stdout, "x\n");
+  // zx's $.cwd = dir was ignored.
+  assert.throws(() => { ($ as unknown as Record<string, unknown>).cwd = "/tmp"; }, TypeError);
+});
+
 test("validation: a second argument that is neither args nor options is a TypeError, not no arguments", async () => {
   const { runSync } = await import("../../src/index.ts");
   assert.throws(() => spawn("echo", new Set(["a"]) as never), /^TypeError: args must be an array of strings, got a Set$/);
