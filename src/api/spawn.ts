@@ -52,23 +52,25 @@ export function maxBufferOf(o: Options): number | undefined {
 /**
  * Peers' option names that this library spells otherwise. Unknown options
  * are otherwise ignored, and each of these would change what runs without
- * a word (`extendEnv: false` passed the whole environment on); `same` is
- * the one value that asks for what happens here anyway.
+ * a word (`extendEnv: false` passed the whole environment on): [name, why,
+ * the one value that asks for what happens here anyway]. An array, not an
+ * object walked with for-in, which would walk a polluted Object.prototype too.
  */
-const FOREIGN: Readonly<Record<string, { why: string; same?: unknown }>> = {
-  extendEnv: { why: "execa's option: here it is clearEnv: true (for extendEnv: false)", same: true },
-  stripFinalNewline: { why: "execa's option: here output is kept as written; $`...`.text() strips one final newline", same: false },
-  args: { why: "Deno.Command's option: here the arguments are the second argument, spawn(file, args, options)" },
-  cmd: { why: "Bun.spawn's option: here spawn(file, args, options)" },
-  onExit: { why: "Bun.spawn's option: here await subprocess.exited" },
-};
+const FOREIGN: readonly (readonly [string, string, unknown?])[] = [
+  ["extendEnv", "execa's option: here it is clearEnv: true (for extendEnv: false)", true],
+  ["stripFinalNewline", "execa's option: here output is kept as written; $`...`.text() strips one final newline", false],
+  ["args", "Deno.Command's option: here the arguments are the second argument, spawn(file, args, options)"],
+  ["cmd", "Bun.spawn's option: here spawn(file, args, options)"],
+  ["onExit", "Bun.spawn's option: here await subprocess.exited"],
+];
 
 /** @internal A TypeError for an own option named as a peer names it (FOREIGN). */
 export function foreignOptions(o: object): void {
-  for (const k in FOREIGN) {
+  for (let i = 0; i < FOREIGN.length; i++) {
+    const f = FOREIGN[i]!, k = f[0];
     if (!Object.hasOwn(o, k)) continue;
-    const v = (o as Record<string, unknown>)[k], f = FOREIGN[k]!;
-    if (v !== undefined && v !== f.same) throw new TypeError(`${k} is ${f.why}`);
+    const v = (o as Record<string, unknown>)[k];
+    if (v !== undefined && v !== f[2]) throw new TypeError(`${k} is ${f[1]}`);
   }
 }
 
