@@ -3,6 +3,8 @@
  * that names the option and what it got, before anything is spawned.
  */
 
+import { fileURLToPath } from "node:url";
+
 /** Longest preview of a string in a message. */
 const PREVIEW = 40;
 
@@ -47,6 +49,23 @@ export function noNul(s: unknown, what: string): string {
   const at = s.indexOf("\0");
   if (at >= 0) throw new TypeError(`${what} must not contain NUL bytes (one at index ${at}): ${describe(s)}`);
   return s;
+}
+
+/**
+ * A path option: a string, or a `file:` URL as execa, Deno and
+ * node:child_process take (`new URL("./out/", import.meta.url)`).
+ */
+export function pathOf(v: unknown, what: string): string {
+  if (v instanceof URL) {
+    if (v.protocol !== "file:") throw new TypeError(`${what} must be a path or a file: URL, got ${v.href}`);
+    return noNul(fileURLToPath(v), what);
+  }
+  return noNul(v, what);
+}
+
+/** An optional path option: undefined, or what pathOf() makes of it. */
+export function optionalPath(v: unknown, what: string): string | undefined {
+  return v === undefined ? undefined : pathOf(v, what);
 }
 
 export function int(v: unknown, what: string, min: number, max: number): number {

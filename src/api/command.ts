@@ -6,7 +6,7 @@
  * is planned; the child's own PATH search does the rest.
  */
 import { resolve } from "node:path";
-import { bool, describe, noNul } from "./check.ts";
+import { bool, describe, noNul, optionalPath } from "./check.ts";
 import type { Options } from "./options.ts";
 import { ownOptions } from "./own-options.ts";
 
@@ -53,7 +53,7 @@ let last = { key: "", base: undefined as string | undefined, path: "" };
  * the child's PATH search skips the missing ones, and nothing is read here.
  */
 function localPath(o: Options): string {
-  const raw = o.cwd === undefined ? "" : noNul(o.cwd, "cwd");
+  const raw = optionalPath(o.cwd, "cwd") ?? "";
   // An absolute cwd is its own key (resolve() costs more than the rest);
   // a relative one depends on the current directory.
   const key = raw.startsWith("/") ? raw : resolve(raw);

@@ -7,7 +7,7 @@
  * an inherited fd.
  */
 import { Open, Req } from "../ffi/abi.ts";
-import { bool, int, noNul } from "./check.ts";
+import { bool, int, pathOf } from "./check.ts";
 import { ownOptions } from "./own-options.ts";
 
 /**
@@ -20,7 +20,8 @@ import { ownOptions } from "./own-options.ts";
  * stdio[3]`...) and whose message names the path.
  */
 export interface FileOption {
-  file: string;
+  /** A path, or a file: URL. */
+  file: string | URL;
   /** O_APPEND instead of O_TRUNC. @default false */
   append?: boolean;
   /** The mode of a file it creates (the umask applies). @default 0o666 */
@@ -75,7 +76,7 @@ export function fileOpen(v: FileOption, fd: number, name: string): FileOpen {
   for (const k of Object.keys(v)) {
     if (!FILE_KEYS.has(k)) throw new TypeError(`${name}: unknown key "${k}" (a file is { file, append?, mode? })`);
   }
-  const path = noNul(v.file, `${name}.file`);
+  const path = pathOf(v.file, `${name}.file`);
   if (path === "") throw new TypeError(`${name}.file must not be empty`);
   if (fd === 0) {
     if (v.append !== undefined || v.mode !== undefined) {

@@ -6,6 +6,7 @@ import type { Native } from "../ffi/symbols.ts";
 import type { Backend, ChildRequest } from "./child.ts";
 import type { Options } from "./options.ts";
 import { commandLine, SpawnError } from "./errors.ts";
+import { optionalPath } from "./check.ts";
 import { NativeChild, type NativeChildInit } from "./native-child.ts";
 import { plan, type Plan } from "./plan.ts";
 import { closePty, openPty, ptyOptions, type PtyRequest, ptyRequest } from "./pty.ts";
@@ -44,7 +45,7 @@ function asSpawnError(e: unknown, file: string, args: readonly string[]): unknow
 
 /** @internal A failure at a step of plan `p`, naming the path that step worked on (cwd, cgroup, a `{ file }`). */
 export function planError(errno: number, p: Plan, step: number, detail: number, line: string, file: string, options: Options): SpawnError {
-  const paths = { cwd: options.cwd, cgroup: options.cgroup, opened: p.paths[step] };
+  const paths = { cwd: optionalPath(options.cwd, "cwd"), cgroup: options.cgroup, opened: p.paths[step] };
   return new SpawnError(errno, stepName(p.steps, step, detail), line, file, paths);
 }
 
@@ -99,7 +100,7 @@ export function startPlanned(request: ChildRequest, p: Plan, pty?: NativeChildIn
     steps: p.steps,
     paths: p.paths,
     cgroup: options.cgroup,
-    cwd: options.cwd,
+    cwd: optionalPath(options.cwd, "cwd"),
     pty,
   });
 }

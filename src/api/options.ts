@@ -124,10 +124,11 @@ export type RlimitValue = number | bigint | null | [soft: number | bigint | null
 export interface Options {
   /**
    * Working directory of the child (it changes to it before exec; a missing
-   * directory rejects with SpawnError step "chdir").
+   * directory rejects with SpawnError step "chdir"). A path, or a file: URL
+   * (`new URL("./site/", import.meta.url)`).
    * @default the current directory
    */
-  cwd?: string;
+  cwd?: string | URL;
   /**
    * Environment variables set for the child, merged over this process's
    * environment (unless `clearEnv`). `undefined` removes a variable. A plain

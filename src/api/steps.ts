@@ -10,7 +10,7 @@
  */
 import { Op, type OpCode, Req, Step } from "../ffi/abi.ts";
 import type { RequestWriter } from "../ffi/request.ts";
-import { bool, describe, int, noNul } from "./check.ts";
+import { bool, describe, int, noNul, optionalPath } from "./check.ts";
 import type { Options, RlimitName, RlimitValue } from "./options.ts";
 import { controllingFd, type PtyMarked, wantsPty } from "./pty.ts";
 import { signalNumber } from "./signals.ts";
@@ -281,7 +281,7 @@ export const steps: readonly Step[] = [
     ops: [Op.CHDIR],
     after: CREDENTIALS,
     why: "the directory is checked against the new user, as Go and Rust do",
-    check: (o) => o.cwd === undefined ? undefined : noNul(o.cwd, "cwd"),
+    check: (o) => optionalPath(o.cwd, "cwd"),
     encode: (w, dir) => w.string(Op.CHDIR, dir),
   }),
   // The next two read stdin/stdout/stderr/stdio like the fd map; each step

@@ -7,6 +7,7 @@
  */
 import type { ChannelRequest, ChildRequest, PipeReader } from "../api/child.ts";
 import { commandLine } from "../api/errors.ts";
+import { optionalPath } from "../api/check.ts";
 import type { Options } from "../api/options.ts";
 import { plan } from "../api/plan.ts";
 import { ptyRequest } from "../api/pty.ts";
@@ -142,7 +143,7 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
     file,
     args: args.slice(),
     argv0: o.argv0,
-    cwd: o.cwd,
+    cwd: optionalPath(o.cwd, "cwd"),
     env: environment(o),
     stdio: out,
     stdinFrom,

@@ -3,10 +3,11 @@ import { assert, nativeTest, test } from "../adapter.ts";
 import { runFixture } from "../fixtures.ts";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { pathToFileURL } from "node:url";
 import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
 import { openFds } from "../fds.ts";
 import { until } from "../wait.ts";
-import { ExitError, type Options, run, spawn, SpawnError } from "../../src/index.ts";
+import { ExitError, type Options, run, runSync, spawn, SpawnError } from "../../src/index.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {
   const p = spawn("sh", ["-c", "echo hello"]);
@@ -215,6 +216,35 @@ test("spawn: cwd, and PATH looked up in the child's environment", async () => {
   const e = await q.exited.then(() => null, (e) => e);
   assert.ok(e instanceof SpawnError);
   assert.equal(e.code, "ENOENT");
+});
+
+test("spawn: cwd as a file: URL, as execa, Deno and node:child_process take it; any other URL is a TypeError naming cwd", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn url %20 cwd-`); // a space and a "%" the URL escapes
+  try {
+    const url = pathToFileURL(`${dir}/`);
+    assert.equal(text(await readAll(spawn("pwd", [], { cwd: url }).stdout)), `${dir}\n`);
+    assert.equal((await run("pwd", [], { cwd: url })).stdout, `${dir}\n`);
+    assert.equal(runSync("pwd", [], { cwd: url }).stdout, `${dir}\n`);
+    assert.throws(() => spawn("pwd", [], { cwd: new URL("https://example.com/") }), /cwd must be a path or a file: URL, got https:\/\/example\.com\//);
+    assert.throws(() => spawn("pwd", [], { cwd: new URL("file:///tmp/a%00b") }), /cwd must not contain NUL bytes/);
+    const missing = await run("true", [], { cwd: new URL("file:///aspawn/no/such/dir/") }).catch((e) => e);
+    assert.ok(missing instanceof SpawnError && missing.code === "ENOENT", String(missing));
+    assert.match(missing.message, /"\/aspawn\/no\/such\/dir\/"/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+nativeTest(["stdio files"], "spawn: a { file } stdio entry may be a file: URL", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-url-file-`);
+  try {
+    const out = new URL("out.txt", pathToFileURL(`${dir}/`));
+    assert.equal((await run("echo", ["hi"], { stdout: { file: out } })).exitCode, 0);
+    assert.equal(readFileSync(`${dir}/out.txt`, "utf8"), "hi\n");
+    assert.throws(() => spawn("echo", [], { stdout: { file: new URL("data:,x") } }), /stdout\.file must be a path or a file: URL/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
 
 test("spawn: async dispose terminates and waits", async () => {
