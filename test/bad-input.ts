@@ -61,6 +61,10 @@ export const badInputs: BadInput[] = [
   { name: "non-string env value", call: () => spawn("true", [], { env: { A: 1 as never } }), error: "TypeError", message: /env\.A must be a string/ },
   { name: "NUL in cwd", call: () => spawn("true", [], { cwd: "/tmp\0" }), error: "TypeError", message: /cwd/ },
   { name: "unknown stdio word", call: () => spawn("true", [], { stdout: "file" as never }), error: "TypeError", message: /^stdout must be .* got "file"$/ },
+  // Bun's null is "ignore"; a Node reader's is the default (a pipe nobody reads here): neither is guessed.
+  { name: "stdout null", call: () => spawn("true", [], { stdout: null as never }), error: "TypeError", message: /^stdout: null is "ignore" in Bun and the default in a Node stdio array; say "ignore" or "pipe"/ },
+  { name: "stderr null", call: () => spawn("true", [], { stderr: null as never }), error: "TypeError", message: /^stderr: null is "ignore" in Bun/ },
+  { name: "stdin null", call: () => spawn("true", [], { stdin: null as never }), error: "TypeError", message: /^stdin: null is "ignore" in Bun/ },
   { name: "negative fd", call: () => spawn("true", [], { stdin: -1 }), error: "TypeError", message: /^stdin must be an integer .* got -1$/ },
   { name: "fractional fd", call: () => spawn("true", [], { stderr: 1.5 }), error: "TypeError", message: /^stderr must be an integer .* got 1.5$/ },
   { name: "run() with a pipe as an extra fd", call: () => run("true", [], { stdio: ["ignore", "pipe", "pipe", "pipe"] }), error: "TypeError", message: /stdio\[3\].*use spawn\(\)/ },

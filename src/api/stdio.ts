@@ -150,10 +150,20 @@ export function pumpsOf(o: Options, defaults: StdioDefaults): { options: Options
  */
 export function stdOf(o: Options, defaults: StdioDefaults, short: ReturnType<typeof stdioShorthand>): unknown[] {
   return [
-    o.stdin ?? (defaults.stdin === "pipe" ? "pipe" : short ?? defaults.stdin),
-    o.stdout ?? short ?? defaults.stdout,
-    o.stderr ?? short ?? defaults.stderr,
+    keyed(o.stdin, 0) ?? (defaults.stdin === "pipe" ? "pipe" : short ?? defaults.stdin),
+    keyed(o.stdout, 1) ?? short ?? defaults.stdout,
+    keyed(o.stderr, 2) ?? short ?? defaults.stderr,
   ];
+}
+
+/**
+ * `stdout: null` is "ignore" to Bun and the default to a reader of Node's
+ * `stdio: [null, ...]`: either guess loses output or hangs a chatty child
+ * on a pipe nobody reads, so it is a TypeError that says both.
+ */
+function keyed(v: unknown, fd: number): unknown {
+  if (v !== null) return v;
+  throw new TypeError(`${names[fd]}: null is "ignore" in Bun and the default in a Node stdio array; say "ignore" or "pipe" (or leave it out)`);
 }
 
 export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
