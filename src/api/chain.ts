@@ -80,11 +80,22 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   // Every stage's own run() options, before anything is spawned.
   const maxes = stages.map((s) => checkRunOptions(s.options));
   const t0 = performance.now();
+  // The last stage's `all`: its stdout, and every stage's stderr, as read.
+  const all = stages[stages.length - 1]!.options.all ? new Interleaved() : undefined;
+  const { heads, last } = startStages(stages, maxes, all);
+  const settled = await Promise.allSettled([...heads, last]);
+  const failure = settled.find((s) => s.status === "rejected" && s.reason instanceof SpawnError) ??
+    settled.find((s) => s.status === "rejected");
+  if (failure) throw atCallSite((failure as PromiseRejectedResult).reason);
+  const outcomes = settled.slice(0, -1).map((s) => (s as PromiseFulfilledResult<Outcome>).value);
+  return chainResult(stages, outcomes, (settled.at(-1) as PromiseFulfilledResult<RunResult<string | Uint8Array>>).value, all, t0);
+}
+
+/** Every stage spawned, each reading the one before: the heads collected as head() does, the last run() whole. */
+function startStages(stages: readonly ChainStage[], maxes: number[], all: Interleaved | undefined) {
   const procs: Subprocess[] = [];
   const heads: Promise<Outcome>[] = [];
   const lastIndex = stages.length - 1;
-  // The last stage's `all`: its stdout, and every stage's stderr, as read.
-  const all = stages[lastIndex]!.options.all ? new Interleaved() : undefined;
   let last: Promise<RunResult<string | Uint8Array>>;
   const killAll = () => {
     for (const p of procs) p.kill("SIGKILL");
@@ -110,17 +121,18 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   }
   // A last stage that never ran leaves the chain without a reader.
   last.catch(killAll);
-  const settled = await Promise.allSettled([...heads, last]);
-  const failure = settled.find((s) => s.status === "rejected" && s.reason instanceof SpawnError) ??
-    settled.find((s) => s.status === "rejected");
-  if (failure) throw atCallSite((failure as PromiseRejectedResult).reason);
+  return { heads, last };
+}
 
-  const r = (settled[lastIndex] as PromiseFulfilledResult<RunResult<string | Uint8Array>>).value;
-  const o = stages[lastIndex]!.options;
-  const outcomes = settled.slice(0, lastIndex).map((s) => (s as PromiseFulfilledResult<Outcome>).value);
+/**
+ * The chain's result: the last stage's stdout, every stage's stderr, the
+ * status of the last stage that failed; an ExitError for the last one that
+ * failed with `reject` on.
+ */
+function chainResult(stages: readonly ChainStage[], outcomes: Outcome[], r: RunResult<string | Uint8Array>, all: Interleaved | undefined, t0: number): RunResult<string | Uint8Array> {
+  const o = stages[stages.length - 1]!.options;
   const failed = r.exitCode !== 0 || r.maxBufferExceeded || r.timedOut || r.aborted;
   outcomes.push({ ...r, failed, reject: o.reject !== false });
-
   const text = o.encoding !== "buffer";
   const decoder = outputDecoder();
   const stderr = text
@@ -130,7 +142,7 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
     for (let i = outcomes.length - 1; i >= 0; i--) if (outcomes[i]!.failed && (!reject || outcomes[i]!.reject)) return i;
     return -1;
   };
-  const status = outcomes[culprit(false)] ?? outcomes[lastIndex]!;
+  const status = outcomes[culprit(false)] ?? outcomes.at(-1)!;
   const result: RunResult<string | Uint8Array> = {
     stdout: r.stdout,
     stderr,
@@ -147,18 +159,16 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
     ...(all ? { all: text ? decoder.decode(all.bytes()) : all.bytes() } : {}),
   };
   const blame = culprit(true);
-  if (blame >= 0) {
-    const b = outcomes[blame]!, bo = stages[blame]!.options;
-    throw new ExitError({
-      ...result,
-      exitCode: b.exitCode,
-      signal: b.signal,
-      timedOut: b.timedOut,
-      aborted: b.aborted,
-      maxBufferExceeded: b.maxBufferExceeded,
-      timeoutMs: bo.timeout,
-      maxBuffer: bo.maxBuffer ?? 64 * MiB,
-    });
-  }
-  return result;
+  if (blame < 0) return result;
+  const b = outcomes[blame]!, bo = stages[blame]!.options;
+  throw new ExitError({
+    ...result,
+    exitCode: b.exitCode,
+    signal: b.signal,
+    timedOut: b.timedOut,
+    aborted: b.aborted,
+    maxBufferExceeded: b.maxBufferExceeded,
+    timeoutMs: bo.timeout,
+    maxBuffer: bo.maxBuffer ?? 64 * MiB,
+  });
 }

@@ -54,6 +54,25 @@ function lendStream(s: PipeReadable | PipeWritable, on: boolean): void {
   if (s.fd >= 0) loadNative().asp_set_nonblock(s.fd, on ? 0 : 1);
   if (s instanceof PipeReadable) s.lend(on);
 }
+/**
+ * The streams of ours lent to `child` as its stdio (the pipe is blocking
+ * while it runs, as stdio is): lent now, given back at its `exit` or at the
+ * `error` that means it never ran. Once each way per child; lendStream()
+ * counts the children.
+ */
+function lender(child: EventEmitter, lent: readonly (PipeReadable | PipeWritable)[], gone: () => boolean): (on: boolean) => void {
+  let lending = false;
+  const lend = (on: boolean) => {
+    if (lending === on) return;
+    lending = on;
+    for (const s of lent) lendStream(s, on);
+  };
+  lend(true);
+  if (lent.length) child.once("exit", () => lend(false)).once("error", () => gone() && lend(false));
+  for (const s of lent) usedAsStdio.add(s);
+  return lend;
+}
+
 type Stdio = Readable | Writable | PipeDuplex | null;
 const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for("nodejs.dispose");
 /** @internal exec()'s access to the output (see ChildProcess#[tapOutput]). */
@@ -177,35 +196,8 @@ export class ChildProcess extends EventEmitter {
       channel?.abandon();
       throw errnoError(ENOTDIR, "spawn");
     }
-    if (missing) {
-      // As Node: no pid, `error` then `close` asynchronously, nothing run;
-      // a fork's channel is set up all the same, connected until its end
-      // (the child's end closed) is read: `error`, `disconnect`, `close`.
-      if (channel) {
-        channel.childStarted();
-        this.#withChannel(channel);
-      }
-      this.#gone = true;
-      this.#streams(undefined, slots, Promise.resolve(false));
-      // exitCode too is set then (null right after spawn(), as Node's onErrorNT sets it).
-      process.nextTick(() => {
-        this.exitCode = -missing;
-        this.#failed(new SpawnError(missing, "execve", file, file));
-      });
-      return -missing;
-    }
-    // A pipe of ours lent to this child is blocking while it runs, as stdio
-    // is (Node's libuv does the same); ours reads it again afterwards.
-    // Once each way per child; lendStream() counts the children.
-    let lending = false;
-    const lend = (on: boolean) => {
-      if (lending === on) return;
-      lending = on;
-      for (const s of lent) lendStream(s, on);
-    };
-    lend(true);
-    if (lent.length) this.once("exit", () => lend(false)).once("error", () => this.#gone && lend(false));
-    for (const s of lent) usedAsStdio.add(s);
+    if (missing) return this.#notFound(missing, file, slots, channel);
+    const lend = lender(this, lent, () => this.#gone);
     let sub: Subprocess;
     try {
       sub = aspawn(file, this.spawnargs.slice(1), lib);
@@ -213,16 +205,47 @@ export class ChildProcess extends EventEmitter {
       channel?.abandon();
       lend(false);
       if (!(e instanceof SpawnError)) throw e;
-      // No child at all (EMFILE, EAGAIN...): Node reports these through `error` too.
-      this.#gone = true;
-      queueMicrotask(() => {
-        this.exitCode = -e.errno;
-        this.#failed(e);
-      });
-      return -e.errno;
+      return this.#noChild(e);
     } finally {
       channel?.childStarted();
     }
+    this.#started(sub, slots, channel);
+    return 0;
+  }
+
+  /**
+   * The program is not there: as Node, no pid, `error` then `close`
+   * asynchronously, nothing run; a fork's channel is set up all the same,
+   * connected until its end (the child's end closed) is read: `error`,
+   * `disconnect`, `close`.
+   */
+  #notFound(errno: number, file: string, slots: Slot[], channel: Channel | undefined): number {
+    if (channel) {
+      channel.childStarted();
+      this.#withChannel(channel);
+    }
+    this.#gone = true;
+    this.#streams(undefined, slots, Promise.resolve(false));
+    // exitCode too is set then (null right after spawn(), as Node's onErrorNT sets it).
+    process.nextTick(() => {
+      this.exitCode = -errno;
+      this.#failed(new SpawnError(errno, "execve", file, file));
+    });
+    return -errno;
+  }
+
+  /** No child at all (EMFILE, EAGAIN...): Node reports these through `error` too. */
+  #noChild(e: SpawnError): number {
+    this.#gone = true;
+    queueMicrotask(() => {
+      this.exitCode = -e.errno;
+      this.#failed(e);
+    });
+    return -e.errno;
+  }
+
+  /** The child runs: its streams, its channel, and `spawn`/`error` then `exit` as Node emits them. */
+  #started(sub: Subprocess, slots: Slot[], channel: Channel | undefined): void {
     this.#sub = sub;
     this.pid = sub.pid;
     // Settles before `spawn` or `error` is emitted (its handlers come first).
@@ -252,7 +275,6 @@ export class ChildProcess extends EventEmitter {
     sub.exited.then((s) => reportExit(seq, () => this.#exited(s)), (e: unknown) => {
       if (!(e instanceof SpawnError)) this.emit("error", e); // the status was lost
     });
-    return 0;
   }
 
   /**

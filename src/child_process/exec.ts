@@ -64,95 +64,118 @@ export function execFile(file: string, ...rest: unknown[]): ChildProcess {
   validateTimeout(o.timeout);
   validateMaxBuffer(o.maxBuffer);
   const killSignal = killSignalOf(o.killSignal);
-  const maxBuffer = o.maxBuffer as number;
   // The options Node 20's execFile hands to spawn (argv0 is not one of them).
   const child = spawn(a.file, a.args, {
     cwd: o.cwd, env: o.env, gid: o.gid, uid: o.uid, shell: o.shell, signal: o.signal,
     windowsHide: !!o.windowsHide, windowsVerbatimArguments: !!o.windowsVerbatimArguments,
   });
   const encoding = o.encoding !== "buffer" && Buffer.isEncoding(o.encoding as string) ? o.encoding as BufferEncoding : null;
-  const out: (string | Buffer)[] = [], err: (string | Buffer)[] = [];
-  const lengths = { stdout: 0, stderr: 0 };
-  let ex: ExecError | null = null;
-  let killed = false, exited = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  const joined = (parts: (string | Buffer)[], fd: 1 | 2) =>
-    encoding || child[outputEncoding](fd) ? parts.join("") : Buffer.concat(parts as Buffer[]);
-
-  function onExit(code?: number | null, signal?: string | null): void {
-    if (exited) return;
-    exited = true;
-    clearTimeout(timer);
-    if (!a.callback) return;
-    const stdout = joined(out, 1), stderr = joined(err, 2);
-    if (!ex && code === 0 && signal === null) return a.callback(null, stdout, stderr);
-    let cmd = a.file;
-    if (a.args.length) cmd += ` ${a.args.join(" ")}`;
-    if (!ex) {
-      ex = Object.assign(new Error(`Command failed: ${cmd}\n${stderr}`), {
-        code: code != null && code < 0 ? errnoCode(-code) : code,
-        killed: child.killed || killed,
-        signal: signal ?? null,
-      }) as ExecError;
-    }
-    ex.cmd = cmd;
-    a.callback(ex, stdout, stderr);
-  }
-
-  function kill(): void {
-    child[stopOutput]();
-    killed = true;
-    try {
-      child.kill(killSignal);
-    } catch (e) {
-      ex = e as ExecError;
-      onExit();
-    }
-  }
-
-  if ((o.timeout as number) > 0) {
-    timer = setTimeout(() => {
-      timer = undefined;
-      kill();
-    }, o.timeout as number);
-  }
-
   // Node aborts on the next tick, before anything was read: the output is
   // dropped. Read and dropped, not its pipes closed now: a child writing at
   // once died of SIGPIPE before the abort, which then found nothing to kill.
   const dropped = (o.signal as AbortSignal | undefined)?.aborted === true;
-  /** Node's listener of stdout's (or stderr's) `data`, which counts what came against maxBuffer. */
-  const collector = (name: "stdout" | "stderr", parts: (string | Buffer)[]) => (chunk: string | Buffer) => {
-    if (dropped) return;
-    if (maxBuffer === Infinity) return void parts.push(chunk);
-    const enc = child[outputEncoding](name === "stdout" ? 1 : 2) as BufferEncoding | null;
-    const length = enc ? Buffer.byteLength(chunk as string, enc) : chunk.length;
-    lengths[name] += length;
-    if (lengths[name] > maxBuffer) {
-      const keep = maxBuffer - (lengths[name] - length);
-      parts.push(chunk.slice(0, keep));
-      ex = maxBufferError(name) as ExecError;
-      kill();
-    } else parts.push(chunk);
+  new Collection(child, a, encoding, o.maxBuffer as number, killSignal, dropped).start(o.timeout as number);
+  return child;
+}
+
+/**
+ * One execFile() call after the spawn: stdout and stderr collected against
+ * maxBuffer, the kill a timeout or an overflow makes, and the callback at
+ * `close` (or `error`) with Node's error.
+ */
+class Collection {
+  readonly #out: (string | Buffer)[] = [];
+  readonly #err: (string | Buffer)[] = [];
+  readonly #lengths = { stdout: 0, stderr: 0 };
+  #ex: ExecError | null = null;
+  #killed = false;
+  #exited = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly child: ChildProcess,
+    readonly call: ExecFileArgs,
+    readonly encoding: BufferEncoding | null,
+    readonly maxBuffer: number,
+    readonly killSignal: ReturnType<typeof killSignalOf>,
+    readonly dropped: boolean,
+  ) {}
+
+  start(timeout: number): void {
+    const { child, encoding } = this;
+    if (timeout > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#kill();
+      }, timeout);
+    }
+    const onStdout = this.#collector("stdout", this.#out), onStderr = this.#collector("stderr", this.#err);
+    // UTF-8 or Buffers are read without streams until the program asks for them (output-tap.ts).
+    const utf8 = encoding !== null && /^utf-?8$/i.test(encoding);
+    if (!((utf8 || encoding === null) && child[tapOutput](utf8, onStdout, onStderr))) {
+      for (const [stream, listener] of [[child.stdout, onStdout], [child.stderr, onStderr]] as const) {
+        if (!stream) continue;
+        if (encoding) stream.setEncoding(encoding);
+        stream.on("data", listener);
+      }
+    }
+    child.addListener("close", this.#onExit);
+    child.addListener("error", (e: ExecError) => {
+      this.#ex = e;
+      child[stopOutput]();
+      this.#onExit();
+    });
+  }
+
+  #joined(parts: (string | Buffer)[], fd: 1 | 2): string | Buffer {
+    return this.encoding || this.child[outputEncoding](fd) ? parts.join("") : Buffer.concat(parts as Buffer[]);
+  }
+
+  readonly #onExit = (code?: number | null, signal?: string | null): void => {
+    if (this.#exited) return;
+    this.#exited = true;
+    clearTimeout(this.#timer);
+    const { callback, file, args } = this.call;
+    if (!callback) return;
+    const stdout = this.#joined(this.#out, 1), stderr = this.#joined(this.#err, 2);
+    if (!this.#ex && code === 0 && signal === null) return callback(null, stdout, stderr);
+    let cmd = file;
+    if (args.length) cmd += ` ${args.join(" ")}`;
+    const ex = this.#ex ?? Object.assign(new Error(`Command failed: ${cmd}\n${stderr}`), {
+      code: code != null && code < 0 ? errnoCode(-code) : code,
+      killed: this.child.killed || this.#killed,
+      signal: signal ?? null,
+    }) as ExecError;
+    ex.cmd = cmd;
+    callback(ex, stdout, stderr);
   };
-  const onStdout = collector("stdout", out), onStderr = collector("stderr", err);
-  // UTF-8 or Buffers are read without streams until the program asks for them (output-tap.ts).
-  const utf8 = encoding !== null && /^utf-?8$/i.test(encoding);
-  if (!((utf8 || encoding === null) && child[tapOutput](utf8, onStdout, onStderr))) {
-    for (const [stream, listener] of [[child.stdout, onStdout], [child.stderr, onStderr]] as const) {
-      if (!stream) continue;
-      if (encoding) stream.setEncoding(encoding);
-      stream.on("data", listener);
+
+  #kill(): void {
+    this.child[stopOutput]();
+    this.#killed = true;
+    try {
+      this.child.kill(this.killSignal);
+    } catch (e) {
+      this.#ex = e as ExecError;
+      this.#onExit();
     }
   }
-  child.addListener("close", onExit);
-  child.addListener("error", (e: ExecError) => {
-    ex = e;
-    child[stopOutput]();
-    onExit();
-  });
-  return child;
+
+  /** Node's listener of stdout's (or stderr's) `data`, which counts what came against maxBuffer. */
+  #collector(name: "stdout" | "stderr", parts: (string | Buffer)[]): (chunk: string | Buffer) => void {
+    return (chunk) => {
+      if (this.dropped) return;
+      if (this.maxBuffer === Infinity) return void parts.push(chunk);
+      const enc = this.child[outputEncoding](name === "stdout" ? 1 : 2) as BufferEncoding | null;
+      const length = enc ? Buffer.byteLength(chunk as string, enc) : chunk.length;
+      this.#lengths[name] += length;
+      if (this.#lengths[name] > this.maxBuffer) {
+        parts.push(chunk.slice(0, this.maxBuffer - (this.#lengths[name] - length)));
+        this.#ex = maxBufferError(name) as ExecError;
+        this.#kill();
+      } else parts.push(chunk);
+    };
+  }
 }
 
 export function exec(command: string, options?: unknown, callback?: unknown): ChildProcess {

@@ -26,6 +26,8 @@ export interface SpawnSyncReturns<T = Buffer | string> {
   error?: ErrnoError | Error;
 }
 
+type Normalized = ReturnType<typeof normalizeSpawnArguments>;
+
 export function spawnSync(file: string, args?: unknown, options?: unknown): SpawnSyncReturns {
   const o = normalizeSpawnArguments(file, args, options);
   validateTimeout(o.timeout);
@@ -34,19 +36,7 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
   const maxBuffer = o.maxBuffer == null ? MAX_BUFFER : o.maxBuffer === 0 ? Infinity : (o.maxBuffer as number);
   const killSignal = killSignalOf(o.killSignal);
   const { slots } = readStdio(o.stdio ?? "pipe", true);
-  // Node decodes each output with any encoding given but "buffer", and
-  // throws then, after the run, if Buffer does not know it.
-  const encoding = o.encoding && o.encoding !== "buffer" ? o.encoding : undefined;
-  let input: Uint8Array | undefined;
-  const given = o.input ?? (slots[0] as { input?: unknown } | undefined)?.input;
-  if (given != null) {
-    // Node's Buffer.from(input, options.encoding): "buffer" is unknown there.
-    if (typeof given === "string") input = Buffer.from(given, typeof o.encoding === "string" && o.encoding ? checked(o.encoding) : undefined);
-    else if (ArrayBuffer.isView(given)) input = new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
-    else throw invalidArgType("options.stdio[0]", ["Buffer", "TypedArray", "DataView", "string"], given);
-  }
-  // Checked whatever stdio[0] is, used only when it is a pipe (Node's libuv ignores it for "ignore" and "inherit").
-  if (slots[0] !== "pipe" && typeof slots[0] !== "object") input = undefined;
+  const input = inputOf(o, slots);
   const stdio = slots.map((s: Slot) => (typeof s === "object" ? "pipe" : s));
   // The native sync call collects stdout and stderr only (a documented difference).
   const extra = stdio.findIndex((s, i) => i > 2 && s === "pipe");
@@ -54,8 +44,67 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     throw invalidArgValue(`options.stdio[${extra}]`, o.stdio && typeof o.stdio === "object" ? (o.stdio as unknown[])[extra] : o.stdio,
       "cannot be a pipe: aspawn's spawnSync collects stdout and stderr only");
   }
-  // The library's options without a prototype too: it must not see a polluted Object.prototype's cwd or uid.
-  const lib: RunOptions = ownOptions({
+  const lib = libraryOptions(o, stdio, maxBuffer, killSignal, input);
+  const fail = (errno: number): ErrnoError => {
+    const e = errnoError(errno, `spawnSync ${o.file}`);
+    e.path = o.file;
+    e.spawnargs = o.args.slice(1);
+    return e;
+  };
+  // Keys in Node's order (console.log and snapshots show it): error first when there is one.
+  const failed = (errno: number): SpawnSyncReturns => ({ error: fail(errno), status: null, signal: null, output: null, pid: 0, stdout: null, stderr: null });
+  // setuid(-1) and setgid(-1) fail (child-process.ts).
+  if (idOf(o.uid) === NO_ID || idOf(o.gid) === NO_ID) return failed(EINVAL);
+  let r;
+  try {
+    r = runSync(o.file, o.args.slice(1), lib);
+  } catch (e) {
+    if (!(e instanceof SpawnError)) throw e;
+    return failed(e.errno);
+  }
+  // Node decodes each output with any encoding given but "buffer", and
+  // throws then, after the run, if Buffer does not know it.
+  const encoding = o.encoding && o.encoding !== "buffer" ? o.encoding : undefined;
+  const shape = (bytes: string | Uint8Array, fd: number): Buffer | string | null => {
+    if (stdio[fd] !== "pipe") return null;
+    const b = Buffer.from(bytes as Uint8Array);
+    if (!encoding) return b;
+    return b.length ? b.toString(checked(encoding)) : "";
+  };
+  const stdout = shape(r.stdout, 1), stderr = shape(r.stderr, 2);
+  const error = r.timedOut
+    ? fail(ETIMEDOUT)
+    : r.maxBufferExceeded || r.stdout.length > maxBuffer || r.stderr.length > maxBuffer
+    ? fail(ENOBUFS)
+    : undefined;
+  return {
+    ...(error ? { error } : {}),
+    status: r.exitCode,
+    signal: r.signal,
+    output: [null, stdout, stderr],
+    // Node's is a number: 0 where the portable backend's runtime does not report it.
+    pid: r.pid ?? 0,
+    stdout,
+    stderr,
+  };
+}
+
+/** `input` (or stdio[0]'s), checked whatever stdio[0] is and used only when it is a pipe (Node's libuv ignores it for "ignore" and "inherit"). */
+function inputOf(o: Normalized, slots: Slot[]): Uint8Array | undefined {
+  const given = o.input ?? (slots[0] as { input?: unknown } | undefined)?.input;
+  let input: Uint8Array | undefined;
+  if (given != null) {
+    // Node's Buffer.from(input, options.encoding): "buffer" is unknown there.
+    if (typeof given === "string") input = Buffer.from(given, typeof o.encoding === "string" && o.encoding ? checked(o.encoding) : undefined);
+    else if (ArrayBuffer.isView(given)) input = new Uint8Array(given.buffer, given.byteOffset, given.byteLength);
+    else throw invalidArgType("options.stdio[0]", ["Buffer", "TypedArray", "DataView", "string"], given);
+  }
+  return slots[0] !== "pipe" && typeof slots[0] !== "object" ? undefined : input;
+}
+
+/** What runSync() is asked for: Node's sync spawn in the library's options, without a prototype (a polluted Object.prototype's cwd or uid must not count). */
+function libraryOptions(o: Normalized, stdio: unknown[], maxBuffer: number, killSignal: ReturnType<typeof killSignalOf>, input: Uint8Array | undefined): RunOptions {
+  return ownOptions({
     argv0: o.args[0],
     ...(o.cwd != null ? { cwd: o.cwd } : {}),
     ...(o.env ? { env: o.env, clearEnv: true } : {}),
@@ -80,46 +129,6 @@ export function spawnSync(file: string, args?: unknown, options?: unknown): Spaw
     [shFallback]: true,
     [socketStdio]: true,
   } as RunOptions);
-  const syscall = `spawnSync ${o.file}`;
-  const fail = (errno: number): ErrnoError => {
-    const e = errnoError(errno, syscall);
-    e.path = o.file;
-    e.spawnargs = o.args.slice(1);
-    return e;
-  };
-  // Keys in Node's order (console.log and snapshots show it): error first when there is one.
-  const failed = (errno: number): SpawnSyncReturns => ({ error: fail(errno), status: null, signal: null, output: null, pid: 0, stdout: null, stderr: null });
-  // setuid(-1) and setgid(-1) fail (child-process.ts).
-  if (idOf(o.uid) === NO_ID || idOf(o.gid) === NO_ID) return failed(EINVAL);
-  let r;
-  try {
-    r = runSync(o.file, o.args.slice(1), lib);
-  } catch (e) {
-    if (!(e instanceof SpawnError)) throw e;
-    return failed(e.errno);
-  }
-  const shape = (bytes: string | Uint8Array, fd: number): Buffer | string | null => {
-    if (stdio[fd] !== "pipe") return null;
-    const b = Buffer.from(bytes as Uint8Array);
-    if (!encoding) return b;
-    return b.length ? b.toString(checked(encoding)) : "";
-  };
-  const stdout = shape(r.stdout, 1), stderr = shape(r.stderr, 2);
-  const error = r.timedOut
-    ? fail(ETIMEDOUT)
-    : r.maxBufferExceeded || r.stdout.length > maxBuffer || r.stderr.length > maxBuffer
-    ? fail(ENOBUFS)
-    : undefined;
-  return {
-    ...(error ? { error } : {}),
-    status: r.exitCode,
-    signal: r.signal,
-    output: [null, stdout, stderr],
-    // Node's is a number: 0 where the portable backend's runtime does not report it.
-    pid: r.pid ?? 0,
-    stdout,
-    stderr,
-  };
 }
 
 /** An encoding Buffer knows, else Node's ERR_UNKNOWN_ENCODING (whatever this runtime's Buffer would throw). */
