@@ -25,7 +25,7 @@ import { duration, foreignOptions, timeoutOf } from "./spawn.ts";
 import { lostStatus } from "./native-child.ts";
 import { ownOptions } from "./own-options.ts";
 import { logRunSync, verboseOf } from "./verbose.ts";
-import type { SyncOutcome } from "./child.ts";
+import type { Backend, SyncOutcome } from "./child.ts";
 import { type Source, sourceOf, syncSourceBytes } from "./stream-stdio.ts";
 import { StreamError } from "./pump.ts";
 
@@ -200,21 +200,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   const input = inputBytes(o.input, () => commandLine(file, args));
   const verbose = verboseOf(o);
   const b = backend();
-  if (b.runSync) {
-    if (o.all) throw new TypeError(`all is not available to runSync() on the ${b.name} backend (its runtime's sync API keeps stdout and stderr apart); use run()`);
-    const timeoutMs = timeout === Infinity ? undefined : timeout;
-    const line = commandLine(file, args);
-    let r: SyncOutcome;
-    try {
-      r = b.runSync({ file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout: timeoutMs, killSignal, maxBuffer: max });
-    } catch (e) {
-      if (verbose && e instanceof SpawnError) logRunSync(undefined, line, e, performance.now() - t0);
-      throw e;
-    }
-    const durationMs = performance.now() - t0;
-    if (verbose) logRunSync(undefined, line, r.status, durationMs);
-    return settle(o, max, { ...r, all: undefined, durationMs, command: line, aborted: false, timeoutMs });
-  }
+  if (b.runSync) return runtimeSync(b as SyncBackend, { file, args, options: o, defaults, input: o.input === undefined ? undefined : input, timeout, killSignal, max, verbose, t0 });
   const terminal = syncTerminal(() => nativeFor(file, args), o, file, args);
   // The environment the request is built from, read before the plan (another
   // thread may change a shared one while the child runs).
@@ -230,10 +216,44 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   }
   const native = nativeFor(file, args);
 
-  opts.setFloat64(SyncOpts.timeout_ms, timeout === Infinity ? -1 : timeout, true);
-  opts.setFloat64(SyncOpts.force_kill_after_ms, forceKillAfter === Infinity ? -1 : forceKillAfter, true);
-  opts.setFloat64(SyncOpts.max_buffer, max, true);
-  opts.setInt32(SyncOpts.kill_signal, killSignal, true);
+  writeOpts(o, p, terminal, { timeout, forceKillAfter, max, killSignal });
+  const r = native.asp_run_sync(p.request, p.request.length, input, input.length, optsBytes, resultBytes);
+  const durationMs = performance.now() - t0;
+  const line = commandLine(file, args);
+  if (env !== undefined) prepare(file, args, env, p, native, line);
+  return judged(r, { file, o, max, timeout, plan: p, native, line, durationMs, verbose });
+}
+
+/** A backend whose runtime has a sync API of its own (the portable backend). */
+type SyncBackend = Backend & Required<Pick<Backend, "runSync">>;
+
+/** runSync() through that API. */
+function runtimeSync(
+  b: SyncBackend,
+  c: { file: string; args: readonly string[]; options: RunOptions; defaults: StdioDefaults; input: Uint8Array | undefined; timeout: number; killSignal: number; max: number; verbose: unknown; t0: number },
+): RunResult<string | Uint8Array> {
+  const { file, args, options: o, timeout, killSignal, max, verbose, t0 } = c;
+  if (o.all) throw new TypeError(`all is not available to runSync() on the ${b.name} backend (its runtime's sync API keeps stdout and stderr apart); use run()`);
+  const timeoutMs = timeout === Infinity ? undefined : timeout;
+  const line = commandLine(file, args);
+  let r: SyncOutcome;
+  try {
+    r = b.runSync({ file, args, options: o, defaults: c.defaults, input: c.input, timeout: timeoutMs, killSignal, maxBuffer: max });
+  } catch (e) {
+    if (verbose && e instanceof SpawnError) logRunSync(undefined, line, e, performance.now() - t0);
+    throw e;
+  }
+  const durationMs = performance.now() - t0;
+  if (verbose) logRunSync(undefined, line, r.status, durationMs);
+  return settle(o, max, { ...r, all: undefined, durationMs, command: line, aborted: false, timeoutMs });
+}
+
+/** asp_run_sync's options (struct asp_sync_opts), in the one buffer kept for them. */
+function writeOpts(o: RunOptions, p: Plan, terminal: ReturnType<typeof syncTerminal>, t: { timeout: number; forceKillAfter: number; max: number; killSignal: number }): void {
+  opts.setFloat64(SyncOpts.timeout_ms, t.timeout === Infinity ? -1 : t.timeout, true);
+  opts.setFloat64(SyncOpts.force_kill_after_ms, t.forceKillAfter === Infinity ? -1 : t.forceKillAfter, true);
+  opts.setFloat64(SyncOpts.max_buffer, t.max, true);
+  opts.setInt32(SyncOpts.kill_signal, t.killSignal, true);
   // A terminal's program leads a session: killSignal goes to its group, as run() sends it.
   const ownGroup = o.setsid === true || o.processGroup === true || terminal !== undefined;
   const whole = (o as { [keepRead]?: unknown })[keepRead] === true ? Sync.KEEP_READ : 0;
@@ -246,12 +266,6 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   opts.setInt32(SyncOpts.pty_master, terminal?.pair.master ?? -1, true);
   opts.setInt32(SyncOpts.pty_slave, terminal?.pair.slave ?? -1, true);
   opts.setUint32(SyncOpts.reserved, 0, true);
-
-  const r = native.asp_run_sync(p.request, p.request.length, input, input.length, optsBytes, resultBytes);
-  const durationMs = performance.now() - t0;
-  const line = commandLine(file, args);
-  if (env !== undefined) prepare(file, args, env, p, native, line);
-  return judged(r, { file, o, max, timeout, plan: p, native, line, durationMs, verbose });
 }
 
 /** Keeps a call without options for the next one (runSync's fast path). */

@@ -104,7 +104,32 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
   });
   if (o.argv0 !== undefined && !rt.argv0) throw new TypeError(`argv0 is not available on ${where}`);
 
-  // plan() checked the shorthand ("pipe", "inherit", "ignore") and the array.
+  const { out, stdinFrom } = portableStdio(r, rt, where);
+  return {
+    file,
+    args: args.slice(),
+    argv0: o.argv0,
+    cwd: optionalPath(o.cwd, "cwd"),
+    env: environment(o),
+    stdio: out,
+    stdinFrom,
+    setsid: o.setsid === true,
+    cleanup: o.deathSignal === undefined ? checked.values[deathSignalIndex] as number | undefined : undefined,
+    uid: o.uid,
+    gid: o.gid,
+    command: commandLine(file, args),
+    channel: r.channel,
+  };
+}
+
+/**
+ * Each child fd as the runtime's API takes it, refusing what it cannot do
+ * (plan() checked the shorthand and the array): another child's output
+ * as stdin only, no extra pipes but a worker's channel, fd numbers where
+ * the runtime passes them.
+ */
+function portableStdio(r: ChildRequest, rt: RuntimeSupport, where: string): { out: PortableStdio[]; stdinFrom: PipeReader | undefined } {
+  const { options: o, defaults } = r;
   const short = stdioShorthand(o.stdio);
   const stdio = short !== undefined ? [] : (o.stdio ?? []) as unknown[];
   const std = stdOf(o, defaults, short);
@@ -139,21 +164,7 @@ export function portablePlan(r: ChildRequest, rt: RuntimeSupport, why: string): 
     }
     out.push(src);
   }
-  return {
-    file,
-    args: args.slice(),
-    argv0: o.argv0,
-    cwd: optionalPath(o.cwd, "cwd"),
-    env: environment(o),
-    stdio: out,
-    stdinFrom,
-    setsid: o.setsid === true,
-    cleanup: o.deathSignal === undefined ? checked.values[deathSignalIndex] as number | undefined : undefined,
-    uid: o.uid,
-    gid: o.gid,
-    command: commandLine(file, args),
-    channel: r.channel,
-  };
+  return { out, stdinFrom };
 }
 
 /** env merged over ours (undefined removes), or only env with clearEnv. */

@@ -243,65 +243,14 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
   // what JSON.parse built is the value.
   if (attachments.length === 0 && !json.includes("\\u0000")) return tree;
   const used = new Set<number>();
-  const walk = (v: unknown): unknown => {
+  const walk: Walk = (v) => {
     if (v === null || typeof v !== "object") return v;
     if (Array.isArray(v)) return v.map(walk);
     const o = v as Record<string, unknown>;
-    if (!Object.hasOwn(o, TAG)) {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(o)) put(out, k, walk(o[k]));
-      return out;
-    }
-    switch (o[TAG]) {
-      case "u":
-        return undefined;
-      case "f": {
-        const s = str(o.v, "a number");
-        if (s === "-0") return -0;
-        if (s === "NaN" || s === "Infinity" || s === "-Infinity") return Number(s);
-        return fail(`number ${JSON.stringify(s.slice(0, 20))}`);
-      }
-      case "n": {
-        const s = str(o.v, "a BigInt");
-        if (!/^-?\d{1,100000}$/.test(s)) fail("a BigInt is not decimal digits");
-        return BigInt(s);
-      }
-      case "d":
-        if (o.v !== null && typeof o.v !== "number") fail("a Date is not a number");
-        return new Date(o.v === null ? NaN : (o.v as number));
-      case "m":
-        return new Map(arr(o.v, "a Map").map((e) => {
-          const pair = arr(e, "a Map entry");
-          if (pair.length !== 2) fail("a Map entry is not a pair");
-          return [walk(pair[0]), walk(pair[1])] as [unknown, unknown];
-        }));
-      case "s":
-        return new Set(arr(o.v, "a Set").map(walk));
-      case "b":
-        return bytesOf(o, attachments, used);
-      case "e": {
-        const e = makeError(str(o.name, "an error name"), str(o.message, "an error message"), Object.hasOwn(o, "stack") ? str(o.stack, "a stack") : undefined);
-        if (o.p !== undefined) {
-          const props = walk(o.p);
-          if (props === null || typeof props !== "object") fail("error properties");
-          for (const k of Object.keys(props)) put(e as unknown as Record<string, unknown>, k, (props as Record<string, unknown>)[k]);
-        }
-        if (Object.hasOwn(o, "c")) Object.defineProperty(e, "cause", { value: walk(o.c), writable: true, configurable: true });
-        // An AggregateError's errors: own and not enumerable, as the sender's were.
-        if (Object.hasOwn(o, "a")) Object.defineProperty(e, "errors", { value: arr(walk(o.a), "an error's errors"), writable: true, configurable: true });
-        return e;
-      }
-      case "o": {
-        const out: Record<string, unknown> = {};
-        for (const e of arr(o.v, "an object")) {
-          const pair = arr(e, "an object entry");
-          put(out, str(pair[0], "a key"), walk(pair[1]));
-        }
-        return out;
-      }
-      default:
-        return fail(`unknown tag ${JSON.stringify(String(o[TAG]).slice(0, 20))}`);
-    }
+    if (Object.hasOwn(o, TAG)) return o[TAG] === "b" ? bytesOf(o, attachments, used) : tagged(o, walk);
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(o)) put(out, k, walk(o[k]));
+    return out;
   };
   try {
     return walk(tree);
@@ -309,6 +258,64 @@ export function decode(json: string, attachments: readonly Uint8Array[]): unknow
     if (e instanceof CodecError) throw e;
     throw new CodecError(`bad encoding: ${(e as Error).message}`); // too deep, and the like
   }
+}
+
+type Walk = (v: unknown) => unknown;
+
+/** A tagged value but bytes: `{ TAG, ... }` as encode() writes it. */
+function tagged(o: Record<string, unknown>, walk: Walk): unknown {
+  switch (o[TAG]) {
+    case "u":
+      return undefined;
+    case "f": {
+      const s = str(o.v, "a number");
+      if (s === "-0") return -0;
+      if (s === "NaN" || s === "Infinity" || s === "-Infinity") return Number(s);
+      return fail(`number ${JSON.stringify(s.slice(0, 20))}`);
+    }
+    case "n": {
+      const s = str(o.v, "a BigInt");
+      if (!/^-?\d{1,100000}$/.test(s)) fail("a BigInt is not decimal digits");
+      return BigInt(s);
+    }
+    case "d":
+      if (o.v !== null && typeof o.v !== "number") fail("a Date is not a number");
+      return new Date(o.v === null ? NaN : (o.v as number));
+    case "m":
+      return new Map(arr(o.v, "a Map").map((e) => {
+        const pair = arr(e, "a Map entry");
+        if (pair.length !== 2) fail("a Map entry is not a pair");
+        return [walk(pair[0]), walk(pair[1])] as [unknown, unknown];
+      }));
+    case "s":
+      return new Set(arr(o.v, "a Set").map(walk));
+    case "e":
+      return errorOf(o, walk);
+    case "o": {
+      const out: Record<string, unknown> = {};
+      for (const e of arr(o.v, "an object")) {
+        const pair = arr(e, "an object entry");
+        put(out, str(pair[0], "a key"), walk(pair[1]));
+      }
+      return out;
+    }
+    default:
+      return fail(`unknown tag ${JSON.stringify(String(o[TAG]).slice(0, 20))}`);
+  }
+}
+
+/** A thrown value that was an Error: its name, message, stack, own properties, cause and (AggregateError) errors. */
+function errorOf(o: Record<string, unknown>, walk: Walk): Error {
+  const e = makeError(str(o.name, "an error name"), str(o.message, "an error message"), Object.hasOwn(o, "stack") ? str(o.stack, "a stack") : undefined);
+  if (o.p !== undefined) {
+    const props = walk(o.p);
+    if (props === null || typeof props !== "object") fail("error properties");
+    for (const k of Object.keys(props)) put(e as unknown as Record<string, unknown>, k, (props as Record<string, unknown>)[k]);
+  }
+  if (Object.hasOwn(o, "c")) Object.defineProperty(e, "cause", { value: walk(o.c), writable: true, configurable: true });
+  // An AggregateError's errors: own and not enumerable, as the sender's were.
+  if (Object.hasOwn(o, "a")) Object.defineProperty(e, "errors", { value: arr(walk(o.a), "an error's errors"), writable: true, configurable: true });
+  return e;
 }
 
 function bytesOf(o: Record<string, unknown>, attachments: readonly Uint8Array[], used: Set<number>): unknown {
