@@ -577,6 +577,53 @@ static void sigpipe_restore(const uint64_t *old, uint64_t pending_before)
 	sys_rt_sigprocmask(ASP_SIG_SETMASK, old, 0);
 }
 
+/* The job of a child just spawned: its fds from asp_spawn's out[], the
+ * output kept in `kept` (the stash, or none when it could not be had),
+ * and its clock. */
+static void job_start(struct job *j, struct asp_sync_result *res, const int32_t *out, struct kept *kept,
+		      const void *input, uint32_t input_len)
+{
+	int i;
+	j->res = res;
+	j->pid = res->pid = out[ASP_OUT_PID];
+	j->pidfd = out[ASP_OUT_PIDFD];
+	j->status_fd = out[ASP_OUT_STATUS];
+	sys_fd_id(j->status_fd, &j->status_id);
+	j->in_fd = pipe_slot(j->o.stdin_pipe, out);
+	j->out[0].fd = pipe_slot(j->o.stdout_pipe, out);
+	j->out[1].fd = pipe_slot(j->o.stderr_pipe, out);
+	if (j->pty >= 0)
+		j->out[j->o.pty_stream - 1].fd = j->pty;
+	/* A pipe the options did not name would never be read: close it. */
+	for (i = 0; i < 3; i++)
+		if (out[ASP_OUT_PIPES + i] >= 0 && i != j->o.stdin_pipe && i != j->o.stdout_pipe && i != j->o.stderr_pipe)
+			sys_close(out[ASP_OUT_PIPES + i]);
+	j->input = input;
+	j->input_len = input_len;
+	j->limit = j->o.max_buffer >= 0x1p62 ? (size_t)1 << 62 : (size_t)j->o.max_buffer;
+	j->kill_at = -1;
+	j->nap = NAP_MIN_NS;
+	j->deadline = after_ms(now_ns(), j->o.timeout_ms);
+	j->kept = kept;
+	/* The fallback's path, where pidfds exist (tests). */
+	if (j->o.flags & ASP_SYNC_NO_PIDFD)
+		close_fd(&j->pidfd);
+	if (j->in_fd >= 0 && j->input_len == 0)
+		close_fd(&j->in_fd);
+}
+
+/* The output stays in the thread's stash for asp_sync_take, unless there
+ * is none or it could not be kept (then ENOMEM, when there was some). */
+static int stash_keep(struct stash *st, int r, const struct asp_sync_result *res)
+{
+	if (r < 0 || (!st->s[0].len && !st->s[1].len) || !key_ok || pthread_setspecific(key, st) != 0) {
+		stash_free(st);
+		if (r == 0 && (res->stdout_len || res->stderr_len))
+			r = -ASP_ENOMEM;
+	}
+	return r;
+}
+
 ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, uint32_t input_len, const void *opts,
 			    void *result)
 {
@@ -621,34 +668,9 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 		return r;
 	}
 	st = calloc(1, sizeof *st);
-	j.res = &res;
-	j.pid = res.pid = out[ASP_OUT_PID];
-	j.pidfd = out[ASP_OUT_PIDFD];
-	j.status_fd = out[ASP_OUT_STATUS];
-	sys_fd_id(j.status_fd, &j.status_id);
-	j.in_fd = pipe_slot(j.o.stdin_pipe, out);
-	j.out[0].fd = pipe_slot(j.o.stdout_pipe, out);
-	j.out[1].fd = pipe_slot(j.o.stderr_pipe, out);
-	if (j.pty >= 0)
-		j.out[j.o.pty_stream - 1].fd = j.pty;
-	/* A pipe the options did not name would never be read: close it. */
-	for (i = 0; i < 3; i++)
-		if (out[ASP_OUT_PIPES + i] >= 0 && i != j.o.stdin_pipe && i != j.o.stdout_pipe && i != j.o.stderr_pipe)
-			sys_close(out[ASP_OUT_PIPES + i]);
-	j.input = input;
-	j.input_len = input_len;
-	j.limit = j.o.max_buffer >= 0x1p62 ? (size_t)1 << 62 : (size_t)j.o.max_buffer;
-	j.kill_at = -1;
-	j.nap = NAP_MIN_NS;
-	j.deadline = after_ms(now_ns(), j.o.timeout_ms);
 	memset(none, 0, sizeof none);
-	j.kept = st ? st->s : none;
+	job_start(&j, &res, out, st ? st->s : none, input, input_len);
 	j.nomem = !st;
-	/* The fallback's path, where pidfds exist (tests). */
-	if (j.o.flags & ASP_SYNC_NO_PIDFD)
-		close_fd(&j.pidfd);
-	if (j.in_fd >= 0 && j.input_len == 0)
-		close_fd(&j.in_fd);
 	if (j.in_fd >= 0) {
 		guard = 1;
 		sys_rt_sigpending(&pending);
@@ -666,14 +688,7 @@ ASP_EXPORT int asp_run_sync(const void *req, uint32_t len, const void *input, ui
 	res.stderr_len = (double)j.kept[1].len;
 	res.all_len = (double)j.kept[2].len;
 	memcpy(result, &res, sizeof res);
-	if (!st)
-		return r;
-	if (r < 0 || (!st->s[0].len && !st->s[1].len) || !key_ok || pthread_setspecific(key, st) != 0) {
-		stash_free(st);
-		if (r == 0 && (res.stdout_len || res.stderr_len))
-			r = -ASP_ENOMEM;
-	}
-	return r;
+	return st ? stash_keep(st, r, &res) : r;
 }
 
 ASP_EXPORT int asp_sync_take(int stream, void *buf, uint32_t len)
