@@ -81,6 +81,10 @@ export const ENOTDIR = 20;
 export const EACCES = 13;
 export const EINVAL = 22;
 export const EPERM = 1;
+export const EMFILE = 24;
+export const ENOSYS = 38;
+export const ENOBUFS = 105;
+export const ETIMEDOUT = 110;
 
 const byCode = new Map(table.map(([n, code]) => [code, n]));
 

@@ -13,7 +13,7 @@ import { type ExtraFdOption, type Options, shFallback, socketStdio } from "../ap
 import { spawn as aspawn } from "../api/spawn.ts";
 import { type Internals, internals, type Subprocess } from "../api/subprocess.ts";
 import { errnoError, invalidArgType, invalidArgValue, nodeError } from "./node-errors.ts";
-import { EINVAL, ENOTDIR, EPIPE } from "../api/errno.ts";
+import { EINVAL, ENOSYS, ENOTDIR, EPIPE } from "../api/errno.ts";
 import { loadNative } from "../ffi/load.ts";
 import { precheck } from "./precheck.ts";
 import { readStdio, type Slot } from "./stdio.ts";
@@ -24,7 +24,6 @@ import { idOf, NO_ID, toSignal, type NormalizedSpawn } from "./validate.ts";
 import { type Channel, openChannel } from "./ipc.ts";
 import { ChannelControl } from "./channel-control.ts";
 
-const ENOSYS = 38;
 let warnedChannel = false;
 const noop = () => {};
 /** How long `exit` waits for the channel's end (see #exited). */

@@ -8,13 +8,12 @@ import { Buffer } from "node:buffer";
 import { SpawnError } from "../api/errors.ts";
 import { keepRead, type RunOptions, shFallback, socketStdio } from "../api/options.ts";
 import { runSync } from "../api/run-sync.ts";
-import { EINVAL } from "../api/errno.ts";
+import { EINVAL, ENOBUFS, ETIMEDOUT } from "../api/errno.ts";
 import { type ErrnoError, errnoError, invalidArgType, invalidArgValue, unknownEncoding } from "./node-errors.ts";
 import { readStdio, type Slot } from "./stdio.ts";
 import { idOf, killSignalOf, NO_ID, normalizeSpawnArguments, nullCheck, ownOptions, validateMaxBuffer, validateObject, validateString, validateTimeout } from "./validate.ts";
 
 const MAX_BUFFER = 1024 * 1024;
-const ETIMEDOUT = 110, ENOBUFS = 105;
 
 export interface SpawnSyncReturns<T = Buffer | string> {
   pid: number;

@@ -4,6 +4,7 @@
  * or koffi.
  */
 import { Abi } from "./abi.ts";
+import { EMFILE } from "../api/errno.ts";
 import { openBun } from "./bun.ts";
 import { openDeno } from "./deno.ts";
 import { candidates, override, supportedTargets, target } from "./locate.ts";
@@ -19,7 +20,6 @@ export class LibraryLoadError extends Error {
   errno?: number;
 }
 
-const EMFILE = 24;
 const outOfFds = (e: unknown) => /EMFILE|ENFILE|too many open files/i.test(`${(e as { code?: string })?.code} ${(e as Error)?.message ?? e}`);
 
 let native: Native | undefined;

@@ -1,5 +1,5 @@
 /** The portable backend on Deno: Deno.Command. */
-import { errnoNumber } from "../api/errno.ts";
+import { EINVAL, errnoNumber, ESRCH } from "../api/errno.ts";
 import { nameOf } from "../api/signals.ts";
 import { exitStatus, isStartError, PortableChild, startError } from "./child.ts";
 import type { SyncOutcome, SyncRequest } from "../api/child.ts";
@@ -34,8 +34,6 @@ declare const Deno: {
   Command: new (file: string, options: Record<string, unknown>) => { spawn(): DenoChild; outputSync(): DenoOutput };
   kill(pid: number, signal: string): void;
 };
-
-const ESRCH = 3, EINVAL = 22;
 
 /** plan.ts let through only what Deno can express: the fd's own number is "inherit". */
 const stdioOf = (v: PortableStdio | undefined): string =>

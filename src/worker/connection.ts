@@ -13,7 +13,7 @@
 import { Event } from "../ffi/abi.ts";
 import type { Channel } from "../ffi/channel.ts";
 import type { Native } from "../ffi/symbols.ts";
-import { EAGAIN } from "../api/errno.ts";
+import { EAGAIN, ECONNRESET } from "../api/errno.ts";
 import { fdError } from "../api/pipe-end.ts";
 import { DEFAULT_MAX_FRAME, type Frame, FrameParser, Kind, ProtocolError } from "./protocol.ts";
 import { copyFds } from "./fd-copies.ts";
@@ -21,7 +21,6 @@ import { SocketWatch } from "./socket-watch.ts";
 import { openRuntimeSocket, type RuntimeSocket } from "./runtime-socket.ts";
 import { runtime } from "../ffi/runtime.ts";
 
-const ECONNRESET = 104;
 const READ_CHUNK = 256 * 1024;
 /** One recvmsg's most (its length is an int). */
 const MAX_READ = 0x40000000;
