@@ -184,6 +184,32 @@ static void large_request(void)
 	CHECK_EQ_STR(res.text, "8\n");
 }
 
+static void large_requests_again(void)
+{
+	/* Oversized slots are kept for the next large request: one of 900 KB,
+	 * then 300 KB in the slot it left (placed from the top, the rest of
+	 * the slot unused), then 900 KB again, then a standard one. */
+	static const int sizes[] = {9, 3, 9, 0};
+	struct req r;
+	struct run_result res;
+	char *big = malloc(100001), want[32];
+	int i, k;
+	memset(big, 'y', 100000);
+	big[100000] = 0;
+	for (k = 0; k < 4; k++) {
+		req_sh(&r, "echo $# ${#1}");
+		for (i = 0; i < sizes[k]; i++)
+			req_arg(&r, big);
+		req_capture(&r);
+		run_req(&r, &res);
+		CHECK_EQ_INT(res.err, 0);
+		CHECK_EQ_INT(res.record, 0);
+		snprintf(want, sizeof want, "%d %d\n", sizes[k] ? sizes[k] - 1 : 0, sizes[k] > 1 ? 100000 : 0);
+		CHECK_EQ_STR(res.text, want);
+	}
+	free(big);
+}
+
 static void inherited_env(void)
 {
 	/* INHERIT_ENV: our environment as it is now, with the request's
@@ -229,5 +255,6 @@ TEST_LIST(exec_tests) = {
 	{"exec: PATH search uses the child's PATH", path_search},
 	{"exec: a script without #! runs under /bin/sh with SH_FALLBACK only", sh_fallback},
 	{"exec: oversized request gets its own stack", large_request},
+	{"exec: oversized slots kept serve the next large requests, larger or smaller", large_requests_again},
 	{0, 0},
 };
