@@ -112,7 +112,7 @@ export function writeEnvironment(w: RequestWriter, o: Options): void {
       if (inherit) w.env(k);
       continue;
     }
-    w.env(`${k}=${noNul(v, `env.${k}`)}`);
+    w.envPair(k, noNul(v, `env.${k}`));
   }
   w.setInheritEnv(inherit);
 }

@@ -91,8 +91,26 @@ export class RequestWriter {
   /** u32 length, UTF-8 bytes, NUL, zero padding to 4. */
   #string(s: string): void {
     this.#ensure(4 + s.length * 3 + 4);
+    this.#close(this.#len, this.#text(s, this.#len + 4));
+  }
+
+  /** `name=value` written as one string, without making it (a 1 KiB value made a 1 KiB string per variable per spawn). */
+  #pair(name: string, value: string): void {
+    this.#ensure(4 + (name.length + 1 + value.length) * 3 + 4);
     const at = this.#len;
-    const written = (s.length <= ASCII_LOOP_MAX && this.#ascii(s, at + 4)) || encoder.encodeInto(s, this.#buf.subarray(at + 4)).written;
+    let n = this.#text(name, at + 4);
+    this.#buf[at + 4 + n++] = 0x3d; // "="
+    n += this.#text(value, at + 4 + n);
+    this.#close(at, n);
+  }
+
+  /** `s` as UTF-8 at `at` (room made by the caller): its length. */
+  #text(s: string, at: number): number {
+    return (s.length <= ASCII_LOOP_MAX && this.#ascii(s, at)) || encoder.encodeInto(s, this.#buf.subarray(at)).written;
+  }
+
+  /** The string of `written` bytes at `at` + 4: its length before it, a NUL after, padded to 4. */
+  #close(at: number, written: number): void {
     this.#view.setUint32(at, written, true);
     const end = at + 4 + written;
     const padded = (end + 1 + 3) & ~3;
@@ -139,6 +157,13 @@ export class RequestWriter {
 
   env(s: string): this {
     this.#string(s);
+    this.#envc++;
+    return this;
+  }
+
+  /** An env string `name=value` (see #pair). */
+  envPair(name: string, value: string): this {
+    this.#pair(name, value);
     this.#envc++;
     return this;
   }
