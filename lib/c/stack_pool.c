@@ -121,8 +121,10 @@ static void reclaim_locked(void)
 			slot_destroy(s);
 			continue;
 		}
-		if (!s->busy)
-			*(s->oversized ? &nlarge : &nfree) += 1;
+		if (!s->busy && s->oversized)
+			nlarge++;
+		else if (!s->busy)
+			nfree++;
 		i++;
 	}
 }
