@@ -65,6 +65,7 @@ export const badInputs: BadInput[] = [
   { name: "stdout null", call: () => spawn("true", [], { stdout: null as never }), error: "TypeError", message: /^stdout: null is "ignore" in Bun and the default in a Node stdio array; say "ignore" or "pipe"/ },
   { name: "stderr null", call: () => spawn("true", [], { stderr: null as never }), error: "TypeError", message: /^stderr: null is "ignore" in Bun/ },
   { name: "stdin null", call: () => spawn("true", [], { stdin: null as never }), error: "TypeError", message: /^stdin: null is "ignore" in Bun/ },
+  { name: "stdio array null on fd 1", call: () => spawn("true", [], { stdio: ["ignore", null as never, "inherit"] }), error: "TypeError", message: /^stdio\[1\] must be "pipe", "inherit", "ignore"/ },
   { name: "negative fd", call: () => spawn("true", [], { stdin: -1 }), error: "TypeError", message: /^stdin must be an integer .* got -1$/ },
   { name: "fractional fd", call: () => spawn("true", [], { stderr: 1.5 }), error: "TypeError", message: /^stderr must be an integer .* got 1.5$/ },
   { name: "run() with a pipe as an extra fd", call: () => run("true", [], { stdio: ["ignore", "pipe", "pipe", "pipe"] }), error: "TypeError", message: /stdio\[3\].*use spawn\(\)/ },
