@@ -100,7 +100,8 @@ export function startPlanned(request: ChildRequest, p: Plan, pty?: NativeChildIn
     steps: p.steps,
     paths: p.paths,
     cgroup: options.cgroup,
-    cwd: optionalPath(options.cwd, "cwd"),
+    // steps.ts checked it: a string is kept as it is (a URL becomes its path).
+    cwd: typeof options.cwd === "string" ? options.cwd : optionalPath(options.cwd, "cwd"),
     pty,
   });
 }

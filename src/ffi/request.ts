@@ -94,16 +94,6 @@ export class RequestWriter {
     this.#close(this.#len, this.#text(s, this.#len + 4));
   }
 
-  /** `name=value` written as one string, without making it (a 1 KiB value made a 1 KiB string per variable per spawn). */
-  #pair(name: string, value: string): void {
-    this.#ensure(4 + (name.length + 1 + value.length) * 3 + 4);
-    const at = this.#len;
-    let n = this.#text(name, at + 4);
-    this.#buf[at + 4 + n++] = 0x3d; // "="
-    n += this.#text(value, at + 4 + n);
-    this.#close(at, n);
-  }
-
   /** `s` as UTF-8 at `at` (room made by the caller): its length. */
   #text(s: string, at: number): number {
     return (s.length <= ASCII_LOOP_MAX && this.#ascii(s, at)) || encoder.encodeInto(s, this.#buf.subarray(at)).written;
@@ -161,9 +151,14 @@ export class RequestWriter {
     return this;
   }
 
-  /** An env string `name=value` (see #pair). */
+  /** An env string `name=value`, written without making it (a 1 KiB value made a 1 KiB string per variable per spawn). */
   envPair(name: string, value: string): this {
-    this.#pair(name, value);
+    this.#ensure(4 + (name.length + 1 + value.length) * 3 + 4);
+    const at = this.#len;
+    let n = this.#text(name, at + 4);
+    this.#buf[at + 4 + n++] = 0x3d; // "="
+    n += this.#text(value, at + 4 + n);
+    this.#close(at, n);
     this.#envc++;
     return this;
   }
