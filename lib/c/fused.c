@@ -27,9 +27,12 @@ ASP_EXPORT int asp_watch2(int ch, int fd, uint32_t id, int fd2, uint32_t id2)
 /*
  * asp_spawn, then asp_watch2 of the child's status pipe (status_id) and
  * pidfd (exit_id) on channel ch: spawn() made these two calls one after
- * the other. 0 with out[ASP_OUT_DETAIL] = 0: the child runs, watched; 0
- * with out[ASP_OUT_DETAIL] = -errno: it runs, but watching failed (neither
- * is watched; the caller kills and reaps it as after a failed asp_watch2);
+ * the other. status_id 0 leaves the status pipe unwatched: its caller reads
+ * it at the exit, or watches it once someone waits for the exec, and a
+ * child that is only awaited wakes the caller once less. 0 with
+ * out[ASP_OUT_DETAIL] = 0: the child runs, watched; 0 with
+ * out[ASP_OUT_DETAIL] = -errno: it runs, but watching failed (nothing is
+ * watched; the caller kills and reaps it as after a failed asp_watch2);
  * < 0: asp_spawn failed, out[] as it says.
  */
 ASP_EXPORT int asp_spawn_watch(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int ch, uint32_t status_id,
@@ -38,7 +41,10 @@ ASP_EXPORT int asp_spawn_watch(const void *req, uint32_t len, int32_t *out, uint
 	int r = asp_spawn(req, len, out, out_len);
 	if (r < 0)
 		return r;
-	out[ASP_OUT_DETAIL] = asp_watch2(ch, out[ASP_OUT_STATUS], status_id, out[ASP_OUT_PIDFD], exit_id);
+	if (status_id)
+		out[ASP_OUT_DETAIL] = asp_watch2(ch, out[ASP_OUT_STATUS], status_id, out[ASP_OUT_PIDFD], exit_id);
+	else
+		out[ASP_OUT_DETAIL] = out[ASP_OUT_PIDFD] < 0 ? 0 : asp_watch(ch, out[ASP_OUT_PIDFD], EPOLLIN_, exit_id);
 	return 0;
 }
 

@@ -92,6 +92,8 @@ export interface Child {
   killTree(signal: number): number;
   /** Whether waiting for the child keeps the process alive. */
   setRef(ref: boolean): void;
+  /** Someone waits for the exec: report it as soon as it happens, not with the exit (native only). */
+  reportSpawn?(): void;
 }
 
 /**

@@ -74,10 +74,11 @@ export function startPlanned(request: ChildRequest, p: Plan, pty?: NativeChildIn
   const native = loadNative();
   // A pipe of ours handed to this child: make it blocking, as stdio is.
   for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 0);
-  // The spawn watches the child's status pipe and pidfd in the same call.
-  channel.reserve2();
-  const statusWatch = channel.lastIds[0], exitWatch = channel.lastIds[1];
-  const r = native.asp_spawn_watch(p.request, p.request.length, outBytes, OUT_SLOTS, channel.number, statusWatch, exitWatch);
+  // The spawn watches the child's pidfd in the same call. Its status pipe is
+  // watched only once someone waits for the exec (NativeChild.reportSpawn),
+  // else read at the exit: one wake-up less for a child that is awaited.
+  const exitWatch = channel.reserve();
+  const r = native.asp_spawn_watch(p.request, p.request.length, outBytes, OUT_SLOTS, channel.number, 0, exitWatch);
   if (r < 0) {
     // The stream we were handed is still its owner's: non-blocking again.
     for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
@@ -91,7 +92,6 @@ export function startPlanned(request: ChildRequest, p: Plan, pty?: NativeChildIn
     pid: out[Out.PID]!,
     pidfd: out[Out.PIDFD]!,
     statusFd: out[Out.STATUS]!,
-    statusWatch,
     exitWatch,
     watchErrno: -out[Out.DETAIL]!,
     pipes: p.pipes.map((childFd, i) => [childFd, out[Out.PIPES + i]!]),

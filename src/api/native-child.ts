@@ -16,6 +16,7 @@ import { FdWriter } from "./fd-writer.ts";
 import { FdGroup } from "./pipe-end.ts";
 import { type Pty, type PtyPair, ptyEnds } from "./pty.ts";
 import { SIGKILL } from "./signals.ts";
+import { type StatusHolder, statusRead, statusUnread } from "./status-sweep.ts";
 import { stepName } from "./steps.ts";
 import { cgroupArg } from "./tree.ts";
 
@@ -23,8 +24,7 @@ export interface NativeChildInit {
   pid: number;
   pidfd: number;
   statusFd: number;
-  /** The watches the spawn made (asp_spawn_watch), unless watchErrno says why not. */
-  statusWatch: number;
+  /** The pidfd's watch, made by the spawn (asp_spawn_watch) unless watchErrno says why not. */
   exitWatch: number;
   watchErrno: number;
   /** Our ends of the child's pipes: [child fd, our fd]. */
@@ -47,11 +47,16 @@ const recordBytes = new Uint8Array(record.buffer);
 
 /**
  * Many of these can be alive at once (a server's children), so a child
- * holds little once it has exec'd: the spawn's details only until the
- * status pipe reports, no closure per watch (it is its channel's watch
- * target), the library and channel from their modules.
+ * holds little: no closure per watch (it is its channel's watch target),
+ * the library and channel from their modules.
+ *
+ * The status pipe is read when the child exits, unless someone waits for
+ * the exec (reportSpawn()): an awaited child then wakes this thread once
+ * (its exit) instead of twice. One that runs on has it read by the next
+ * sweep (status-sweep.ts). The spawn's details a SpawnError names are kept
+ * until the pipe is read.
  */
-export class NativeChild implements Child, WatchTarget {
+export class NativeChild implements Child, WatchTarget, StatusHolder {
   readonly pid: number;
   readonly stdin: FdWriter | null = null;
   readonly stdout: FdReader | null = null;
@@ -68,6 +73,7 @@ export class NativeChild implements Child, WatchTarget {
   #statusFd: number;
   #statusWatch = 0;
   #exitWatch = 0;
+  #unref = false;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #events: ChildEvents | undefined;
 
@@ -100,15 +106,33 @@ export class NativeChild implements Child, WatchTarget {
     this.#events = events;
     const init = this.#init!;
     try {
-      if (init.watchErrno) throw watchError(this.#statusFd, init.watchErrno);
-      getChannel().adopt2(this.#statusFd, init.statusWatch, this.#pidfd, init.exitWatch, this);
-      this.#statusWatch = init.statusWatch;
-      if (this.#pidfd >= 0) this.#exitWatch = init.exitWatch;
+      if (init.watchErrno) throw watchError(this.#pidfd, init.watchErrno);
+      if (this.#pidfd >= 0) getChannel().adopt(this.#pidfd, (this.#exitWatch = init.exitWatch), this);
       else this.#pollTimer = setInterval(() => this.#onExit(), 10); // kernels without pidfds
+      statusUnread(this);
     } catch (e) {
       this.#abandon();
       throw e;
     }
+  }
+
+  /**
+   * Someone waits for the exec (`spawned`, a child_process 'spawn'): watch
+   * the status pipe from now on. A pipe that cannot be watched (epoll
+   * full) is still read at the exit, which then reports the exec too.
+   */
+  reportSpawn(): void {
+    if (this.#statusFd < 0 || this.#statusWatch || !this.#events) return;
+    try {
+      this.#statusWatch = getChannel().watch(this.#statusFd, Event.IN, this, !this.#unref);
+    } catch {
+      // Reported at the exit instead.
+    }
+  }
+
+  /** @internal The sweep of status pipes nobody waits on. */
+  sweepStatus(): boolean {
+    return this.#onStatus();
   }
 
   /** @internal The channel's report on the status pipe or the pidfd. */
@@ -131,6 +155,7 @@ export class NativeChild implements Child, WatchTarget {
 
   setRef(ref: boolean): void {
     const channel = getChannel();
+    this.#unref = !ref;
     if (this.#statusWatch) channel.setRef(this.#statusWatch, ref);
     if (this.#exitWatch) channel.setRef(this.#exitWatch, ref);
     const t = this.#pollTimer as unknown as { ref?(): void; unref?(): void } | undefined;
@@ -151,14 +176,15 @@ export class NativeChild implements Child, WatchTarget {
     if (this.#pidfd >= 0) native.asp_orphan(this.#pidfd);
   }
 
-  #onStatus(): void {
-    if (this.#statusFd < 0) return;
+  /** Whether the status pipe has reported (it is closed then). */
+  #onStatus(): boolean {
+    if (this.#statusFd < 0) return true;
     const native = loadNative();
     // Closes the pipe unless it returns -EAGAIN.
     const r = native.asp_status_take(this.#statusFd, recordBytes);
     if (r === -EAGAIN) {
-      getChannel().rearm(this.#statusWatch, Event.IN);
-      return;
+      if (this.#statusWatch) getChannel().rearm(this.#statusWatch, Event.IN);
+      return false;
     }
     const init = this.#init!;
     let error: SpawnError | undefined;
@@ -178,7 +204,9 @@ export class NativeChild implements Child, WatchTarget {
     getChannel().forget(this.#statusWatch);
     this.#statusWatch = 0;
     this.#statusFd = -1;
+    statusRead(this);
     this.#events![childSpawned](error);
+    return true;
   }
 
   #onExit(): void {

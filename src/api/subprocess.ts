@@ -206,6 +206,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     const p = e === undefined
       ? new Promise<void>((resolve, reject) => {
         this.#settleSpawned = (e) => (e ? reject(e) : resolve());
+        this.#child.reportSpawn?.();
       })
       : e ? Promise.reject(e) : Promise.resolve();
     // Nobody has to listen: an unobserved SpawnError must not crash the

@@ -101,23 +101,21 @@ export class Channel {
   }
 
   /**
-   * Ids for a new child's two watches (status pipe, pidfd), which the native
-   * spawn itself makes (asp_spawn_watch): in lastIds. adopt2() records them
-   * once they are made; ids never adopted are simply skipped.
+   * The id for a watch a native call makes itself (asp_spawn_watch's on a
+   * new child's pidfd); adopt() records it once made. An id never adopted
+   * is simply skipped.
    */
-  reserve2(): void {
-    this.lastIds[0] = this.#newId();
-    this.lastIds[1] = this.#newId();
+  reserve(): number {
+    return this.#newId();
   }
 
-  /** The watches made by the native spawn under ids reserve2() gave (fd2 < 0: none). */
-  adopt2(fd: number, id: number, fd2: number, id2: number, target: WatchTarget): void {
+  /** The watch a native call made on fd under an id reserve() gave. */
+  adopt(fd: number, id: number, target: WatchTarget): void {
     this.#added(id, fd, target, true);
-    if (fd2 >= 0) this.#added(id2, fd2, target, true);
   }
 
-  /** The ids of the last reserve2(), or [the armed one] after readArm(). */
-  readonly lastIds: [number, number] = [0, 0];
+  /** [the armed one] after readArm(). */
+  readonly lastIds: [number] = [0];
 
   /**
    * Read fd into buf and, in the same native call, arm its watch when it is

@@ -178,6 +178,20 @@ static void fused_calls(void)
 	CHECK_EQ_INT(k, 1);
 	CHECK_EQ_INT(w.code, 7);
 	L.close(out[ASP_OUT_STATUS]);
+	/* status_id 0: the pidfd alone is watched; the status pipe is read at
+	 * the exit (EOF: the program ran). */
+	req_sh(&r, "exit 3");
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn_watch(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX, ch, 0, 11), 0);
+	free(r.buf);
+	CHECK_EQ_INT(out[ASP_OUT_DETAIL], 0);
+	CHECK_EQ_INT(L.unwatch(out[ASP_OUT_STATUS]), -ENOENT);
+	n = next_events(chout[0], ev, 16);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT((int)ev[0].id, 11);
+	CHECK_EQ_INT(L.wait_close(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w), 1);
+	CHECK_EQ_INT(w.code, 3);
+	CHECK_EQ_INT(L.status_take(out[ASP_OUT_STATUS], rec), 0);
 	/* watch2: a failing second watch leaves the first unwatched. */
 	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	CHECK_EQ_INT(L.watch2(ch, p[0], 1, p[0], 2), -EEXIST);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
 import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
 import { openFds } from "../fds.ts";
-import { until } from "../wait.ts";
+import { sleep, until, within } from "../wait.ts";
 import { ExitError, type Options, run, runSync, spawn, SpawnError } from "../../src/index.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {
@@ -37,6 +37,38 @@ test("spawn: spawned and exited are one promise each, also when first asked for 
   const e1 = await failed.spawned.catch((e) => e), e2 = await failed.exited.catch((e) => e);
   assert.ok(e1 instanceof SpawnError && e1.code === "ENOENT", String(e1));
   assert.equal(e2, e1, "exited rejects with the same SpawnError");
+});
+
+test("spawn: spawned settles while the child runs on, whenever it is first asked for", async () => {
+  const opts: Options = { stdio: ["ignore", "ignore", "ignore"] };
+  const kids = [spawn("sleep", ["30"], opts), spawn("sleep", ["30"], opts), spawn("sleep", ["30"], opts)];
+  try {
+    const asked = [kids[0]!.spawned];
+    await sleep(10);
+    asked.push(kids[1]!.spawned);
+    await sleep(300);
+    asked.push(kids[2]!.spawned);
+    assert.notEqual(await within(Promise.all(asked), 5000), "timeout");
+    assert.ok(kids.every((k) => k.exitStatus === null), "all still running");
+  } finally {
+    for (const k of kids) k.kill("SIGKILL");
+    await Promise.all(kids.map((k) => k.exited));
+  }
+});
+
+test("spawn: a child that runs on and is only awaited holds no more fds than one (the pidfd) once it has exec'd", async () => {
+  await run("true"); // the reactor and the low-fd reserve exist
+  const fds = openFds();
+  const kids = Array.from({ length: 4 }, () => spawn("sleep", ["30"], { stdio: ["ignore", "ignore", "ignore"] }));
+  const ends = kids.map((k) => k.exited);
+  try {
+    // The status pipes nobody asked about are read within a sweep or two.
+    assert.ok(await until(() => openFds() <= fds + kids.length, 3000), `${openFds() - fds} fds for ${kids.length} children`);
+  } finally {
+    for (const k of kids) k.kill("SIGKILL");
+    await Promise.all(ends);
+  }
+  assert.ok(await until(() => openFds() === fds, 3000), "their fds are closed at the exit");
 });
 
 test("spawn: the same stdio words plan the same each time, other words and run()'s defaults their own way", async () => {

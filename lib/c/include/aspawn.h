@@ -275,8 +275,9 @@ int asp_orphan(int pidfd);
 #define ASP_READ_END 0x4u          /* asp_read_arm: at EOF, close fd */
 #define ASP_READ_ARM_FAILED 0x10000u /* asp_read_arm result: -(this | errno) when arming failed */
 int asp_watch2(int channel, int fd, uint32_t id, int fd2, uint32_t id2);
-/* asp_spawn + asp_watch2(channel, status pipe, status_id, pidfd, exit_id).
- * On success out[ASP_OUT_DETAIL] is 0, or -errno when the child runs but
+/* asp_spawn + asp_watch2(channel, status pipe, status_id, pidfd, exit_id);
+ * status_id 0 watches the pidfd alone (the status pipe is the caller's to
+ * read at the exit or to watch later). On success out[ASP_OUT_DETAIL] is 0, or -errno when the child runs but
  * could not be watched (then nothing is: kill and reap it). */
 int asp_spawn_watch(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int channel, uint32_t status_id,
 		    uint32_t exit_id);
