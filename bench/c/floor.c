@@ -1,10 +1,12 @@
 /*
  * The floor: the parent-side syscalls of one asp-style spawn done by hand
- * (2 x pipe2, clone3, closing the child's ends, 3 x epoll_ctl), so the
- * library's overhead over the bare mechanism can be read off directly.
- * With `sockets`, what a drop-in execFile() must make: 3 socketpairs for
- * stdin, stdout and stderr (Node's stdio), the status pipe, the clone, 4
- * x epoll_ctl.
+ * (2 x pipe2, clone3, closing the child's ends, 2 x epoll_ctl: the pidfd
+ * and stdout; the status pipe is read at the exit, as spawn() does when
+ * nothing waits for the exec), so the library's overhead over the bare
+ * mechanism can be read off directly. With `sockets`, what a drop-in
+ * execFile() must make: 3 socketpairs for stdin, stdout and stderr (Node's
+ * stdio), the status pipe, the clone, 4 x epoll_ctl (its 'spawn' event
+ * waits for the exec: the status pipe is watched).
  *
  * clone_files = 1 is an experiment: clone3 shares the fd table (CLONE_FILES)
  * so the clone does not copy it, and the child copies it itself with
@@ -168,10 +170,10 @@ int floor_spawn(struct child *c, int clone_files, int sockets, int epfd)
 	c->out_fd = io[sockets ? 1 : 0][0];
 	c->err_fd = sockets ? io[2][0] : -1;
 	c->slot = s;
-	if (add(epfd, st[0], EPOLLIN, key | 0) < 0 || add(epfd, pidfd, EPOLLIN, key | 1) < 0 ||
+	if ((sockets && add(epfd, st[0], EPOLLIN, key | 0) < 0) || add(epfd, pidfd, EPOLLIN, key | 1) < 0 ||
 	    add(epfd, c->out_fd, EPOLLIN, key | 2) < 0 || (sockets && add(epfd, c->err_fd, EPOLLIN, key | 2) < 0))
 		return -errno;
-	c->open = 3;
+	c->open = 2;
 	return 0;
 }
 

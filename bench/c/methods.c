@@ -77,11 +77,11 @@ static int spawn_asp(struct child *c, uint64_t *inner_ns)
 	c->pidfd = out[ASP_OUT_PIDFD];
 	c->status_fd = out[ASP_OUT_STATUS];
 	c->out_fd = out[ASP_OUT_PIPES];
-	/* The reactor registration the JS side does after every spawn. */
-	if (add(c->status_fd, key | K_STATUS) < 0 || add(c->pidfd, key | K_PIDFD) < 0 ||
-	    add(c->out_fd, key | K_OUT) < 0)
+	/* The reactor registrations the JS side makes for a child it awaits
+	 * (its status pipe is read at the exit). */
+	if (add(c->pidfd, key | K_PIDFD) < 0 || add(c->out_fd, key | K_OUT) < 0)
 		return -errno;
-	c->open = 3;
+	c->open = 2;
 	return 0;
 }
 
@@ -164,6 +164,19 @@ static void handle(const struct method *m, struct child *c, int kind)
 			return;
 		note_exit(r);
 		drop(c, &c->pidfd);
+		/* The status pipe, unwatched so far: EOF, or a pre-exec failure
+		 * record. Still open (a child spawned meanwhile with our fd table
+		 * holds a copy until its exec): watched from now on, as the
+		 * library does. */
+		r = m->status(c->status_fd);
+		if (r == -EAGAIN && add(c->status_fd, ((uint64_t)(uintptr_t)c) | K_STATUS) == 0) {
+			c->open++;
+			return;
+		}
+		if (r != 0)
+			note_exit(-1000 - r);
+		close(c->status_fd);
+		c->status_fd = -1;
 		break;
 	case K_OUT: {
 		char b[256];
