@@ -77,7 +77,10 @@ ASP_EXPORT int asp_wait_close(int pidfd, int pid, void *result)
  *     -(ASP_READ_ARM_FAILED | errno), apart from every read error.
  *   EOF (0), ASP_READ_END: take fd out of epoll (ASP_READ_WATCHED; a child
  *     spawned meanwhile may hold a copy, so closing alone would not) and
- *     close it.
+ *     close it. With ASP_READ_FIRED the watch has reported since it was
+ *     last armed, and a one-shot watch that reported reports nothing more
+ *     until re-armed: the close alone does (the usual end of a pipe that
+ *     was read until EOF, one epoll_ctl fewer).
  */
 ASP_EXPORT int asp_read_arm(int ch, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags)
 {
@@ -87,7 +90,7 @@ ASP_EXPORT int asp_read_arm(int ch, int fd, void *buf, uint32_t len, uint32_t id
 		return a < 0 ? -(int)(ASP_READ_ARM_FAILED | (uint32_t)-a) : r;
 	}
 	if (r == 0 && flags & ASP_READ_END) {
-		if (flags & ASP_READ_WATCHED)
+		if ((flags & (ASP_READ_WATCHED | ASP_READ_FIRED)) == ASP_READ_WATCHED)
 			asp_unwatch(fd);
 		asp_close(fd);
 	}

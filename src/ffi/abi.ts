@@ -147,7 +147,7 @@ export const Event = {
 } as const;
 
 /** asp_read_arm's flags (fused.c), and its result when arming failed: -(ARM_FAILED | errno). */
-export const Read = { ARM: 0x1, WATCHED: 0x2, END: 0x4, ARM_FAILED: 0x10000 } as const;
+export const Read = { ARM: 0x1, WATCHED: 0x2, END: 0x4, FIRED: 0x8, ARM_FAILED: 0x10000 } as const;
 
 /** asp_run_sync: option and result flags, and the streams of asp_sync_take. */
 export const Sync = {

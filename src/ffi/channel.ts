@@ -127,7 +127,9 @@ export class Channel {
   readArm(id: number, fd: number, buf: Uint8Array, len: number, handler: WatchHandler, ref: boolean, arm: boolean, end: boolean): number {
     const w = id ? this.#watches.get(id) : undefined;
     if (!w) id = arm ? this.#newId() : 0;
-    const flags = (arm ? Read.ARM : 0) | (end ? Read.END : 0) | (w ? Read.WATCHED : 0);
+    // A watch no longer armed has reported: one-shot, it is silent until
+    // re-armed, so EOF needs no epoll_ctl to take it out.
+    const flags = (arm ? Read.ARM : 0) | (end ? Read.END : 0) | (w ? Read.WATCHED | (w.armed ? 0 : Read.FIRED) : 0);
     const r = this.#native.asp_read_arm(this.#channel, fd, buf, len, id, flags);
     if (r === -EAGAIN && arm) {
       if (!w) this.#added(id, fd, handler, ref);

@@ -192,6 +192,26 @@ static void fused_calls(void)
 	CHECK_EQ_INT(L.wait_close(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w), 1);
 	CHECK_EQ_INT(w.code, 3);
 	CHECK_EQ_INT(L.status_take(out[ASP_OUT_STATUS], rec), 0);
+	/* ASP_READ_FIRED: the watch reported, so EOF closes the fd without
+	 * epoll_ctl. Another holder of the pipe (`copy`, as a child spawned
+	 * meanwhile) keeps the registration, disabled: nothing more reports,
+	 * and the same file on the same number is still registered. */
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	k = dup(p[0]);
+	CHECK(k >= 0);
+	CHECK_EQ_INT(L.watch(ch, p[0], 1, 21), 0);
+	close(p[1]);
+	n = next_events(chout[0], ev, 16);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT((int)ev[0].id, 21);
+	CHECK_EQ_INT(L.read_arm(ch, p[0], text, 1, 21, ASP_READ_END | ASP_READ_WATCHED | ASP_READ_FIRED), 0);
+	CHECK_EQ_INT(fcntl(p[0], F_GETFD), -1);
+	CHECK_EQ_INT(wait_readable(chout[0], 100), 0);
+	CHECK_EQ_INT(dup2(k, p[0]), p[0]);
+	CHECK_EQ_INT(L.watch(ch, p[0], 1, 22), -EEXIST);
+	CHECK_EQ_INT(L.unwatch(p[0]), 0);
+	close(p[0]);
+	close(k);
 	/* watch2: a failing second watch leaves the first unwatched. */
 	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	CHECK_EQ_INT(L.watch2(ch, p[0], 1, p[0], 2), -EEXIST);

@@ -273,6 +273,7 @@ int asp_orphan(int pidfd);
 #define ASP_READ_ARM 0x1u          /* asp_read_arm: empty, arm the watch */
 #define ASP_READ_WATCHED 0x2u      /* asp_read_arm: fd is watched already (re-arm; unwatch at EOF) */
 #define ASP_READ_END 0x4u          /* asp_read_arm: at EOF, close fd */
+#define ASP_READ_FIRED 0x8u        /* asp_read_arm: the watch reported since it was armed: at EOF, closing fd is enough */
 #define ASP_READ_ARM_FAILED 0x10000u /* asp_read_arm result: -(this | errno) when arming failed */
 int asp_watch2(int channel, int fd, uint32_t id, int fd2, uint32_t id2);
 /* asp_spawn + asp_watch2(channel, status pipe, status_id, pidfd, exit_id);
