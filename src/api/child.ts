@@ -26,8 +26,8 @@ export interface PipeReader {
   readonly prefetched: boolean;
   /** The next chunk, or null at end of file. */
   read(): Promise<Uint8Array | null>;
-  /** Everything until EOF, handed to onChunk as it arrives; resolves at EOF. */
-  drain(onChunk: (chunk: Uint8Array) => void): Promise<void>;
+  /** Everything until EOF, handed to onChunk as it arrives; resolves at EOF. `justSpawned`: its child got it in this same turn (see FdReader). */
+  drain(onChunk: (chunk: Uint8Array) => void, justSpawned?: boolean): Promise<void>;
   /** After the exit, for a pipe nobody touched: read out what it holds and close it at EOF (kept for a later reader). */
   releaseAtExit(): void;
   /** Its owner reads it after the exit (aspawn/child_process, as Node flushes its streams, or lends the fd to another child): releaseAtExit() leaves it alone. */

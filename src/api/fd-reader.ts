@@ -13,6 +13,7 @@
  * `echo hello`). The reads are synchronous, so no two readers are ever
  * inside one.
  */
+import { Event } from "../ffi/abi.ts";
 import { EAGAIN, ECONNRESET } from "./errno.ts";
 import { concat } from "./output.ts";
 import { fdError, PipeEnd } from "./pipe-end.ts";
@@ -60,10 +61,19 @@ export class FdReader extends PipeEnd {
 
   /**
    * Everything until EOF, handed to onChunk as it arrives (several reads
-   * per wake-up); resolves at EOF.
+   * per wake-up); resolves at EOF. `justSpawned`: the caller drains a pipe
+   * its child got a moment ago, in the same turn (run()): the pipe is empty
+   * then, so instead of a read that finds EAGAIN before arming its watch,
+   * the watch is armed alone (one syscall fewer per pipe). Level-triggered,
+   * it reports at once if data came meanwhile. Not for a pipe read later:
+   * output already there is read before the exit is reported, and waiting
+   * first would put a turn between them.
    */
-  async drain(onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  async drain(onChunk: (chunk: Uint8Array) => void, justSpawned = false): Promise<void> {
     this.#touched = true;
+    if (justSpawned && !this.#prefetched && !this.#lent && this.#budget === undefined && this.handle >= 0) {
+      await this.ready.wait(Event.IN);
+    }
     for (;;) {
       let chunk: Uint8Array | null | undefined;
       while ((chunk = this.#tryRead(true))) onChunk(chunk);

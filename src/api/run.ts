@@ -116,8 +116,8 @@ export async function runWith(
   try {
     [status] = await Promise.all([
       proc.exited,
-      inner.stdout?.drain(out.add),
-      inner.stderr?.drain(err.add),
+      inner.stdout?.drain(out.add, true),
+      inner.stderr?.drain(err.add, true),
     ]);
   } catch (e) {
     throw atCallSite(e); // made again here, its stack reaches the caller of run()
