@@ -19,6 +19,13 @@ export function fdList(): string[] {
   return out;
 }
 
+/** The entries of fdList() now that `before` (an earlier fdList()) lacks: what was opened
+ * since, whatever an earlier test's objects, collected meanwhile, closed. */
+export function fdsOpenedSince(before: readonly string[]): string[] {
+  const had = new Set(before);
+  return fdList().filter((fd) => !had.has(fd));
+}
+
 /** Inode of the socket listening on 127.0.0.1:port, from /proc/net/tcp. */
 function listenInode(port: number): string | null {
   const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
