@@ -83,6 +83,17 @@ void req_seccomp_errno(struct req *r, uint32_t nr, int err)
 	req_step(r, ASP_OP_SECCOMP, &p, sizeof p);
 }
 
+void req_open(struct req *r, int32_t fd, uint32_t flags, uint32_t mode, const char *path)
+{
+	struct req p = {0};
+	req_put(&p, &fd, 4);
+	req_u32(&p, flags);
+	req_u32(&p, mode);
+	req_string_raw(&p, path, strlen(path));
+	req_step(r, ASP_OP_OPEN, p.buf, (uint32_t)p.len);
+	free(p.buf);
+}
+
 void req_capture(struct req *r)
 {
 	static const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}};

@@ -21,6 +21,8 @@ struct run_result {
 
 /* /bin/sh -c script, with PATH set; steps may follow. */
 void req_sh(struct req *r, const char *script);
+/* An OPEN step: the child opens `path` as its fd `fd` (ASP_OPEN_* flags). */
+void req_open(struct req *r, int32_t fd, uint32_t flags, uint32_t mode, const char *path);
 /* stdin /dev/null, stdout a pipe we read, stderr inherited; others closed. */
 void req_capture(struct req *r);
 /* Spawn, read stdout (if the first pipe exists) to EOF, read the status, reap. */

@@ -9,6 +9,7 @@
 #include "helpers.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -216,7 +217,82 @@ static void close_range_denied(void)
 	CHECK(strstr(res.text, " 0 failed") != 0);
 }
 
+/* count_fds() == want within timeout_ms */
+static int fds_become(int want, int timeout_ms)
+{
+	for (; timeout_ms > 0 && count_fds() != want; timeout_ms--)
+		usleep(1000);
+	return count_fds() == want;
+}
+
+/* Opens the FIFO's write end once its reader (a child) is there; -1 if it
+ * never came. */
+static int open_writer(const char *fifo)
+{
+	int i, fd = -1;
+	for (i = 0; i < 5000 && fd < 0; i++) {
+		fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 && errno == ENXIO)
+			usleep(1000);
+		else if (fd < 0)
+			break;
+	}
+	return fd;
+}
+
+static void held_fds_closed_before_exec(void)
+{
+	/* Our copies of a sharing child's fds go once it reports that it has
+	 * its own table (share.c), before it execs: here it then waits in the
+	 * open of a FIFO (an OPEN step). Also for a child stopped ahead of its
+	 * first step (spawn_stopped), which reports long after the spawn call. */
+	char dir[] = "/tmp/aspawn-fifo-XXXXXX", fifo[64];
+	int i;
+	if (!table_shared())
+		return;
+	CHECK(mkdtemp(dir) != 0);
+	snprintf(fifo, sizeof fifo, "%s/f", dir);
+	CHECK_EQ_INT(mkfifo(fifo, 0600), 0);
+	for (i = 0; i < 20; i++) {
+		int stopped = i % 2, fds0 = count_fds(), w, err, r;
+		int32_t out[ASP_OUT_MAX];
+		struct asp_wait_result res;
+		struct req q;
+		req_sh(&q, "exit 7");
+		req_capture(&q);
+		req_open(&q, 3, 0, 0, fifo);
+		req_end(&q);
+		err = stopped ? spawn_stopped(&q, out) : L.spawn(q.buf, (uint32_t)q.len, out, ASP_OUT_MAX);
+		free(q.buf);
+		if (stopped && err == -EPERM)
+			continue; /* SCHED_FIFO needs privileges */
+		CHECK_EQ_INT(err, 0);
+		if (err)
+			break;
+		if (stopped)
+			kill(out[ASP_OUT_PID], SIGCONT);
+		/* Ours alone: the pidfd and the read ends of the status pipe and stdout. */
+		CHECK(fds_become(fds0 + 3, 3000));
+		w = open_writer(fifo);
+		CHECK(w >= 0);
+		while ((r = L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &res)) == -EAGAIN)
+			wait_readable(out[ASP_OUT_PIDFD], 5000);
+		CHECK_EQ_INT(r, 1);
+		CHECK_EQ_INT(res.code, 7);
+		if (w >= 0)
+			close(w);
+		L.close(out[ASP_OUT_PIDFD]);
+		L.close(out[ASP_OUT_STATUS]);
+		L.close(out[ASP_OUT_PIPES]);
+		CHECK_EQ_INT(count_fds(), fds0);
+	}
+	unlink(fifo);
+	rmdir(dir);
+}
+
 TEST_LIST(fdtable_tests) = {
+	{"fd table: a sharing child's fds held for it are closed before it execs, also when it was stopped",
+	 held_fds_closed_before_exec},
 	{"fd table: a child of a large table copies only the fds it needs", child_copies_what_it_needs},
 	{"fd table: a burst beyond the reserved numbers", burst_beyond_the_reserve},
 	{"fd table: close_range denied by seccomp (EPERM): the fd-map suite passes", close_range_denied,

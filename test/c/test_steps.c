@@ -400,17 +400,6 @@ static void nodump_guard(void)
 static char open_dir[64];
 static char open_path[128];
 
-static void req_open(struct req *r, int32_t fd, uint32_t flags, uint32_t mode, const char *path)
-{
-	struct req p = {0};
-	req_put(&p, &fd, 4);
-	req_u32(&p, flags);
-	req_u32(&p, mode);
-	req_string_raw(&p, path, strlen(path));
-	req_step(r, ASP_OP_OPEN, p.buf, (uint32_t)p.len);
-	free(p.buf);
-}
-
 static void req_dup(struct req *r, int32_t src, int32_t dst)
 {
 	int32_t pair[2] = {src, dst};
