@@ -95,7 +95,7 @@ function nodeObjects(): EventEmitter {
 function floors(): Method[] {
   let f: ReturnType<typeof spawnFloor>;
   try {
-    f = spawnFloor(undefined, true);
+    f = spawnFloor(undefined, "sockets");
   } catch (e) {
     process.stderr.write(`child-process-block: no floors (${(e as Error).message})\n`);
     return [];

@@ -41,6 +41,8 @@ export interface GrowthPoint extends Latency {
   size: number;
   /** the request's arguments or environment in KiB (0 for the children series) */
   kib: number;
+  /** children series: the C floor that shares our fd table, timed in turn at this size */
+  floor?: Latency;
 }
 
 export interface GrowthResult {

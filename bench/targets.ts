@@ -42,7 +42,14 @@ export function targets(r: Measured, c: CFloor | null): Target[] {
   const kids = r.growth?.children;
   if (kids && kids.length >= 2) {
     const [few, many] = [kids[0]!, kids[kids.length - 1]!];
-    t.push(flat(r, "growth_children_flatness", `spawn() p50 ${many.size} / ${few.size} live`, many.p50Us / few.p50Us));
+    // Each size against the floor timed in turn with it, when there is one:
+    // the sizes are measured a minute apart, and the host drifts more.
+    if (few.floor && many.floor) {
+      const ratio = (many.p50Us / many.floor.p50Us) / (few.p50Us / few.floor.p50Us);
+      t.push(flat(r, "growth_children_flatness", `spawn()/floor ${many.size} / ${few.size} live`, ratio));
+    } else {
+      t.push(flat(r, "growth_children_flatness", `spawn() p50 ${many.size} / ${few.size} live`, many.p50Us / few.p50Us));
+    }
   }
   if (c?.loop) {
     t.push(atLeast(r, "storm_over_c_loop", "spawns/s / C loop", r.storm.aspawn.perSec / c.loop.perSec, 0.97, true));

@@ -6,6 +6,9 @@
  * One child at a time, as the scenario spawns (bench_spawn_floor_sockets:
  * as bench/child-process-block.ts's execFile() needs): the call returns once the
  * child runs, and the reap, outside the timing, blocks until it is gone.
+ * bench_spawn_floor_shared clones with CLONE_FILES, as the library does once
+ * its reactor runs: the call's cost does not grow with our fd table
+ * (bench/scenarios/growth.ts holds spawn() against it as children pile up).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,7 +23,7 @@
 static int epfd = -1;
 static struct child cur;
 
-static int spawn_floor(int sockets)
+static int spawn_floor(int sockets, int shared)
 {
 	if (epfd < 0) {
 		if (floor_init() < 0)
@@ -32,19 +35,25 @@ static int spawn_floor(int sockets)
 	memset(&cur, 0, sizeof cur);
 	cur.child_ends[0] = cur.child_ends[1] = -1;
 	cur.in_fd = cur.err_fd = -1;
-	return floor_spawn(&cur, 0, sockets, epfd);
+	return floor_spawn(&cur, shared, sockets, epfd);
 }
 
 /* The timed call: 0, or -errno if the spawn failed. */
 int bench_spawn_floor(void)
 {
-	return spawn_floor(0);
+	return spawn_floor(0, 0);
+}
+
+/* The same, sharing our fd table until the child unshares it. */
+int bench_spawn_floor_shared(void)
+{
+	return spawn_floor(0, 1);
 }
 
 /* The same with stdin, stdout and stderr socketpairs, as Node's execFile() has them. */
 int bench_spawn_floor_sockets(void)
 {
-	return spawn_floor(1);
+	return spawn_floor(1, 0);
 }
 
 static void drop(int *fd)
@@ -61,6 +70,16 @@ int bench_spawn_floor_reap(void)
 	char b[256];
 	struct pollfd p = {cur.out_fd, POLLIN, 0};
 	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	/* Sharing the table, we hold the child's ends until it is gone (see
+	 * floor_spawn): stdout ends only once they are closed. */
+	if (cur.child_ends[0] >= 0) {
+		if (syscall(SYS_waitid, 3 /* P_PIDFD */, cur.pidfd, &si, WEXITED | WNOWAIT, 0) < 0)
+			return -1;
+		close(cur.child_ends[0]);
+		close(cur.child_ends[1]);
+		cur.child_ends[0] = cur.child_ends[1] = -1;
+	}
 	for (;;) {
 		ssize_t n = read(cur.out_fd, b, sizeof b);
 		if (n == 0)
@@ -70,7 +89,6 @@ int bench_spawn_floor_reap(void)
 		else if (n < 0 && errno != EINTR)
 			return -1;
 	}
-	memset(&si, 0, sizeof si);
 	if (syscall(SYS_waitid, 3 /* P_PIDFD */, cur.pidfd, &si, WEXITED, 0) < 0)
 		return -1;
 	drop(&cur.out_fd);

@@ -18,6 +18,7 @@ const TABLE = {
   bench_echo_floor: { args: [], result: "i32" },
   bench_spawn_floor: { args: [], result: "i32" },
   bench_spawn_floor_sockets: { args: [], result: "i32" },
+  bench_spawn_floor_shared: { args: [], result: "i32" },
   bench_spawn_floor_reap: { args: [], result: "i32" },
   bench_spawn_floor_close: { args: [], result: "i32" },
 } as const;
@@ -58,11 +59,14 @@ export function echoFloor(path = FLOOR_LIBRARY): () => string {
  * epoll registrations), one child at a time: `spawn` is the timed call,
  * `reap` blocks until the child's stdout is at EOF and it is reaped.
  * `sockets`: stdin, stdout and stderr socketpairs instead of the stdout
- * pipe, and 4 registrations (what Node's execFile() makes).
+ * pipe, and 4 registrations (what Node's execFile() makes). `shared`: the
+ * clone shares our fd table (CLONE_FILES) and the child copies it, as the
+ * library does once its reactor runs: the call's cost does not grow with
+ * the table.
  */
-export function spawnFloor(path = FLOOR_LIBRARY, sockets = false): { spawn(): void; reap(): void; close(): void } {
-  const { bench_spawn_floor, bench_spawn_floor_sockets, bench_spawn_floor_reap, bench_spawn_floor_close } = open(path);
-  const spawn = sockets ? bench_spawn_floor_sockets : bench_spawn_floor;
+export function spawnFloor(path = FLOOR_LIBRARY, kind: "pipe" | "sockets" | "shared" = "pipe"): { spawn(): void; reap(): void; close(): void } {
+  const lib = open(path), { bench_spawn_floor_reap, bench_spawn_floor_close } = lib;
+  const spawn = kind === "sockets" ? lib.bench_spawn_floor_sockets : kind === "shared" ? lib.bench_spawn_floor_shared : lib.bench_spawn_floor;
   return {
     spawn() {
       const r = spawn();

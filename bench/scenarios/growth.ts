@@ -4,7 +4,11 @@
  * while what it works on grows:
  *  - live children: 1, 10, ... sleeping children (`sleep 1000`, stdio
  *    ignored, so each holds only what the library keeps per child) stay
- *    alive while /bin/true is spawned; the cost should not grow with them;
+ *    alive while /bin/true is spawned; the cost should not grow with them.
+ *    The C floor that shares our fd table (bench/ffi/floors.ts, "shared")
+ *    takes turns with spawn() at each size: a size measured a minute after
+ *    another is compared through it, as the host's speed drifts more than
+ *    that in a minute (the floor itself stays flat in children);
  *  - the request: N arguments of 16 characters, and N KiB of environment
  *    (entries of 1 KiB merged over this process's); the cost should grow
  *    linearly with a small constant, the fitted slope in us per KiB.
@@ -14,31 +18,60 @@
  */
 import type { Config } from "../config.ts";
 import type { Launcher } from "../launchers/index.ts";
+import { spawnFloor } from "../ffi/floors.ts";
 import { progress } from "../progress.ts";
 import type { GrowthPoint, GrowthResult } from "../results.ts";
-import { latency } from "../stats.ts";
+import { type Latency, latency } from "../stats.ts";
 
-const WARMUP = 5, SETTLE_MS = 200, ARG_CHARS = 16, ENV_ENTRY = 1024;
+const WARMUP = 5, BLOCK = 10, SETTLE_MS = 200, ARG_CHARS = 16, ENV_ENTRY = 1024;
 /** Spawns of sleeping children between two turns of the event loop, so their exec reports land and free their fds. */
 const IDLE_BATCH = 64;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** p50/p99 of the spawn call alone, `samples` times. */
-async function timeSpawns(l: Launcher, samples: number, spawnOne: () => unknown): Promise<ReturnType<typeof latency>> {
+/** The spawn call alone, `samples` times (ms each), after WARMUP calls (`warm`: one). */
+async function timeSpawns(l: Launcher, samples: number, spawnOne: () => unknown, warm = false): Promise<number[]> {
   const ms: number[] = [];
-  for (let i = -WARMUP; i < samples; i++) {
+  for (let i = warm ? -1 : -WARMUP; i < samples; i++) {
     const a = performance.now();
     const child = spawnOne();
     const b = performance.now();
     if (i >= 0) ms.push(b - a);
     await l.reap(child);
   }
-  return latency(ms);
+  return ms;
+}
+
+type Floor = ReturnType<typeof spawnFloor>;
+
+function sharedFloor(): Floor | null {
+  try {
+    return spawnFloor(undefined, "shared");
+  } catch (e) {
+    progress(`growth: no in-process C floor (${(e as Error).message})`, true);
+    return null;
+  }
+}
+
+/** timeSpawns(), and the floor's call in turn with it, in blocks of BLOCK. */
+async function timeWithFloor(l: Launcher, samples: number, floor: Floor): Promise<[Latency, Latency]> {
+  const ours: number[] = [], its: number[] = [];
+  await timeSpawns(l, 0, () => l.spawnTrue()); // WARMUP calls
+  for (let i = 0; i < samples; i += BLOCK) {
+    ours.push(...(await timeSpawns(l, BLOCK, () => l.spawnTrue(), true)));
+    for (let k = -1; k < BLOCK; k++) {
+      const a = performance.now();
+      floor.spawn();
+      const b = performance.now();
+      if (k >= 0) its.push(b - a);
+      floor.reap();
+    }
+  }
+  return [latency(ours), latency(its)];
 }
 
 async function children(l: Launcher, cfg: Config): Promise<GrowthPoint[]> {
-  const idle: unknown[] = [], points: GrowthPoint[] = [];
+  const idle: unknown[] = [], points: GrowthPoint[] = [], floor = sharedFloor();
   let killed = false;
   const killAll = async () => {
     killed = true;
@@ -53,13 +86,18 @@ async function children(l: Launcher, cfg: Config): Promise<GrowthPoint[]> {
         if (idle.length % IDLE_BATCH === 0) await sleep(0);
       }
       await sleep(SETTLE_MS);
-      const lat = await timeSpawns(l, cfg.growthSamples, () => l.spawnTrue());
-      points.push({ size, kib: 0, ...lat });
+      if (floor) {
+        const [lat, floorLat] = await timeWithFloor(l, cfg.growthSamples, floor);
+        points.push({ size, kib: 0, ...lat, floor: floorLat });
+      } else {
+        points.push({ size, kib: 0, ...latency(await timeSpawns(l, cfg.growthSamples, () => l.spawnTrue())) });
+      }
     }
     progress(`growth: killing ${idle.length} children`, true);
     await killAll();
     return points;
   } finally {
+    floor?.close();
     if (!killed) await killAll();
   }
 }
@@ -73,7 +111,7 @@ async function request(l: Launcher, cfg: Config): Promise<{ args: GrowthPoint[];
   for (const n of cfg.growthArgs) {
     progress(`growth: ${n} arguments`, true);
     const list = Array.from({ length: n }, (_, i) => `a${String(i).padStart(ARG_CHARS - 1, "0")}`);
-    args.push({ size: n, kib: kib(list), ...(await timeSpawns(l, cfg.growthSamples, () => spawnWith(list, undefined))) });
+    args.push({ size: n, kib: kib(list), ...latency(await timeSpawns(l, cfg.growthSamples, () => spawnWith(list, undefined))) });
   }
   for (const k of cfg.growthEnvKib) {
     progress(`growth: ${k} KiB of environment`, true);
@@ -83,7 +121,7 @@ async function request(l: Launcher, cfg: Config): Promise<{ args: GrowthPoint[];
       vars[name] = "v".repeat(ENV_ENTRY - name.length - 2); // "name=value\0" is 1 KiB
     }
     const entries = Object.entries(vars).map(([n, v]) => `${n}=${v}`);
-    env.push({ size: k * 1024, kib: kib(entries), ...(await timeSpawns(l, cfg.growthSamples, () => spawnWith([], k ? vars : undefined))) });
+    env.push({ size: k * 1024, kib: kib(entries), ...latency(await timeSpawns(l, cfg.growthSamples, () => spawnWith([], k ? vars : undefined))) });
   }
   return { args, env };
 }
