@@ -58,7 +58,7 @@ function growthRows(first: RuntimeResult): Row[] {
     ...g.children.map((p, i) => r(`spawn() p50 us, ${p.size} live`, false, point("children", i), (c) => c.blockedP50Us)),
     // The floor sharing our fd table, timed in turn at each size: the flatness target's reference.
     ...g.children.flatMap((p, i) => p.floor
-      ? [r(`  C floor, shared fds, ${p.size} live`, false, (x) => x.growth?.children[i]?.floor && [x.growth.children[i]!.floor!.p50Us, undefined])]
+      ? [r(`  shared C floor, ${p.size} live`, false, (x) => x.growth?.children[i]?.floor && [x.growth.children[i]!.floor!.p50Us, undefined])]
       : []),
     ...g.args.map((p, i) => r(`  ${p.size} args (${fmtKib(p.kib)} KiB)`, false, point("args", i))),
     r("  args: us per KiB", false, (x) => x.growth && [x.growth.argsUsPerKib, undefined]),
@@ -106,7 +106,7 @@ function floorNotes(c: CFloor, first: RuntimeResult): string[] {
     out.push(`  echo = vfork+exec with our environment, stdout captured through a pipe, waitpid; posix_spawn: p50 ${fmt(c.echo.posixSpawn.p50Us)} us, p99 ${fmt(c.echo.posixSpawn.p99Us)} us`);
   }
   if (first.growth?.children[0]?.floor) {
-    out.push("  growth, shared fds = the spawn() floor cloned with CLONE_FILES (the child copies the table), timed in turn with spawn() at each size");
+    out.push("  growth: shared C floor = the spawn() floor cloned with CLONE_FILES (the child copies the table), timed in turn with spawn() at each size");
   }
   if (c.stdout) {
     out.push(`  stdout = best epoll reader of ${c.stdout.producer} (pipe ${c.stdout.pipeSize / 1024} KiB, reads ${c.stdout.readSize / 1024} KiB); ` +
