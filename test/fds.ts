@@ -8,10 +8,20 @@ export function openFds(): number {
 /** "fd=target" of each open fd, inode numbers left out ("5=pipe", "7=anon_inode:[pidfd]"),
  * so that lists taken at two moments compare. */
 export function fdList(): string[] {
+  return listFds(true);
+}
+
+/** fdList() with inode numbers kept ("5=pipe:[1234]"): the same entry later is the same file. */
+export function fdSnapshot(): string[] {
+  return listFds(false);
+}
+
+function listFds(withoutInodes: boolean): string[] {
   const out: string[] = [];
   for (const fd of readdirSync("/proc/self/fd")) {
     try {
-      out.push(`${fd}=${readlinkSync(`/proc/self/fd/${fd}`).replace(/:\[\d+\]$/, "")}`);
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      out.push(`${fd}=${withoutInodes ? target.replace(/:\[\d+\]$/, "") : target}`);
     } catch {
       // the directory's own fd, gone by now
     }
@@ -19,11 +29,11 @@ export function fdList(): string[] {
   return out;
 }
 
-/** The entries of fdList() now that `before` (an earlier fdList()) lacks: what was opened
- * since, whatever an earlier test's objects, collected meanwhile, closed. */
+/** The fds open now that `before` (an earlier fdSnapshot()) lacks: what was opened since,
+ * also on a number an earlier test's object, collected meanwhile, closed. */
 export function fdsOpenedSince(before: readonly string[]): string[] {
   const had = new Set(before);
-  return fdList().filter((fd) => !had.has(fd));
+  return fdSnapshot().filter((fd) => !had.has(fd));
 }
 
 /** Inode of the socket listening on 127.0.0.1:port, from /proc/net/tcp. */

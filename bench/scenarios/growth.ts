@@ -29,10 +29,10 @@ const IDLE_BATCH = 64;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The spawn call alone, `samples` times (ms each), after WARMUP calls (`warm`: one). */
-async function timeSpawns(l: Launcher, samples: number, spawnOne: () => unknown, warm = false): Promise<number[]> {
+/** The spawn call alone, `samples` times (ms each), after `warmup` untimed calls. */
+async function timeSpawns(l: Launcher, samples: number, spawnOne: () => unknown, warmup = WARMUP): Promise<number[]> {
   const ms: number[] = [];
-  for (let i = warm ? -1 : -WARMUP; i < samples; i++) {
+  for (let i = -warmup; i < samples; i++) {
     const a = performance.now();
     const child = spawnOne();
     const b = performance.now();
@@ -56,9 +56,10 @@ function sharedFloor(): Floor | null {
 /** timeSpawns(), and the floor's call in turn with it, in blocks of BLOCK. */
 async function timeWithFloor(l: Launcher, samples: number, floor: Floor): Promise<[Latency, Latency]> {
   const ours: number[] = [], its: number[] = [];
-  await timeSpawns(l, 0, () => l.spawnTrue()); // WARMUP calls
+  await timeSpawns(l, 0, () => l.spawnTrue());
   for (let i = 0; i < samples; i += BLOCK) {
-    ours.push(...(await timeSpawns(l, BLOCK, () => l.spawnTrue(), true)));
+    // Each block starts with one untimed call, as the floor's does.
+    ours.push(...(await timeSpawns(l, BLOCK, () => l.spawnTrue(), 1)));
     for (let k = -1; k < BLOCK; k++) {
       const a = performance.now();
       floor.spawn();

@@ -94,6 +94,11 @@ void req_open(struct req *r, int32_t fd, uint32_t flags, uint32_t mode, const ch
 	free(p.buf);
 }
 
+void req_death_signal(struct req *r)
+{
+	req_step_u32(r, ASP_OP_PDEATHSIG, SIGKILL);
+}
+
 void req_capture(struct req *r)
 {
 	static const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {ASP_FD_PIPE_WRITE, 1}, {2, 2}};

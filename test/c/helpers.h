@@ -23,6 +23,9 @@ struct run_result {
 void req_sh(struct req *r, const char *script);
 /* An OPEN step: the child opens `path` as its fd `fd` (ASP_OPEN_* flags). */
 void req_open(struct req *r, int32_t fd, uint32_t flags, uint32_t mode, const char *path);
+/* The child gets SIGKILL when the spawning thread ends: a test killed
+ * midway (a CI timeout, ^C) leaves nothing behind, not even a stopped one. */
+void req_death_signal(struct req *r);
 /* stdin /dev/null, stdout a pipe we read, stderr inherited; others closed. */
 void req_capture(struct req *r);
 /* Spawn, read stdout (if the first pipe exists) to EOF, read the status, reap. */

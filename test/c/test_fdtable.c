@@ -275,10 +275,13 @@ static void held_fds_closed_before_exec(void)
 		CHECK(fds_become(fds0 + 3, 3000));
 		w = open_writer(fifo);
 		CHECK(w >= 0);
+		if (w < 0) /* it never reached the open: not left waiting there */
+			kill(out[ASP_OUT_PID], SIGKILL);
 		while ((r = L.wait(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &res)) == -EAGAIN)
 			wait_readable(out[ASP_OUT_PIDFD], 5000);
 		CHECK_EQ_INT(r, 1);
-		CHECK_EQ_INT(res.code, 7);
+		if (w >= 0)
+			CHECK_EQ_INT(res.code, 7);
 		if (w >= 0)
 			close(w);
 		L.close(out[ASP_OUT_PIDFD]);

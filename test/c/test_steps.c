@@ -182,8 +182,6 @@ static void no_new_privs(void)
 	CHECK_EQ_STR(proc_field(res.text, "NoNewPrivs", v, sizeof v), "0");
 }
 
-static void add_deathsig(struct req *r) { req_step_u32(r, ASP_OP_PDEATHSIG, SIGKILL); }
-
 static void death_signal(void)
 {
 	/* A middle process spawns `sleep 100` with a death signal and exits;
@@ -197,7 +195,7 @@ static void death_signal(void)
 		struct req r;
 		int32_t out[ASP_OUT_MAX];
 		req_sh(&r, "exec sleep 100");
-		add_deathsig(&r);
+		req_death_signal(&r);
 		req_end(&r);
 		if (L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX) < 0)
 			_exit(1);
@@ -234,7 +232,7 @@ static void death_signal_thread_ended(void)
 	struct asp_wait_result w;
 	int r;
 	req_sh(&q, "exec sleep 30");
-	add_deathsig(&q);
+	req_death_signal(&q);
 	req_end(&q);
 	s.err = spawn_stopped(&q, s.out);
 	free(q.buf);

@@ -163,6 +163,7 @@ static void forking_tree(void)
 		req_arg(&r, "--tree-forker");
 		req_arg(&r, marker);
 		req_fd_map(&r, map, 3, ASP_FDMAP_CLOSE_OTHERS);
+		req_death_signal(&r);
 		req_end(&r);
 		CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
 		free(r.buf);
@@ -223,6 +224,7 @@ static void stop_and_continue(void)
 	int grandchild = 0, k;
 	req_sh(&r, "setsid sleep 100 & exec sleep 100");
 	req_capture(&r);
+	req_death_signal(&r);
 	req_end(&r);
 	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
 	free(r.buf);
@@ -293,6 +295,7 @@ static void unstoppable(void)
 	req_arg(&r, "--tree-vfork");
 	req_arg(&r, marker);
 	req_fd_map(&r, map, 3, ASP_FDMAP_CLOSE_OTHERS);
+	req_death_signal(&r);
 	req_end(&r);
 	CHECK_EQ_INT(L.spawn(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX), 0);
 	free(r.buf);

@@ -5,7 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
 import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
-import { fdList, fdsOpenedSince, openFds } from "../fds.ts";
+import { fdSnapshot, fdsOpenedSince, openFds } from "../fds.ts";
 import { sleep, until, within } from "../wait.ts";
 import { ExitError, type Options, run, runSync, spawn, SpawnError } from "../../src/index.ts";
 
@@ -60,7 +60,7 @@ test("spawn: a child that runs on and is only awaited holds no more fds than one
   await run("true"); // the reactor and the low-fd reserve exist
   // Counted as fds opened since, not as a total: an earlier test's sockets,
   // collected meanwhile, may close during this one (Bun, portable backend).
-  const before = fdList();
+  const before = fdSnapshot();
   const kids = Array.from({ length: 4 }, () => spawn("sleep", ["30"], { stdio: ["ignore", "ignore", "ignore"] }));
   const ends = kids.map((k) => k.exited);
   try {
