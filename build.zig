@@ -160,7 +160,7 @@ fn benchFloorLibrary(b: *std.Build, t: Target) LazyPath {
     const cc = zigCc(b, t);
     const link = b.addSystemCommand(cc);
     link.addArg("-shared");
-    for ([_][]const u8{ "bench/c/sync_jobs.c", "bench/c/echo_capture.c", "bench/c/vfork_spawn.c", "bench/c/floor.c", "bench/c/spawn_floor_lib.c" }) |s|
+    for ([_][]const u8{ "bench/c/sync_jobs.c", "bench/c/echo_capture.c", "bench/c/vfork_spawn.c", "bench/c/floor.c", "bench/c/spawn_floor_lib.c", "bench/c/wake_floor.c" }) |s|
         link.addFileArg(compile(b, cc, &.{ &bench_flags, &.{"-fPIC"} }, s, &bench_headers));
     link.addFileArg(compile(b, cc, &.{ &common_flags, &child_flags }, "bench/c/floor_child.c", &bench_headers));
     return link.addPrefixedOutputFileArg("-o", "libbench-floor.so");

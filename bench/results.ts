@@ -77,10 +77,12 @@ export interface RuntimeResult {
   quick: boolean;
   seconds: number;
   call: CallResult[];
-  storm: Pair<StormSide> & { total: number; inflight: number };
+  /** wake: bench/c/wake_floor.c's storm, this thread woken once per child, in turn with the pair */
+  storm: Pair<StormSide> & { total: number; inflight: number; wake?: StormSide };
   pipe: Pair<{ mbPerSec: number; runs: number[] }> & { bytes: number; writer: string };
-  /** floor: bench/c/echo_capture.c's vfork capture timed in this process, in turn with the pair */
-  echo: Pair<Latency> & { command: string; floor?: Latency };
+  /** floor: bench/c/echo_capture.c's vfork capture timed in this process, in turn with the pair;
+   * wake: bench/c/wake_floor.c's, this thread woken once per capture */
+  echo: Pair<Latency> & { command: string; floor?: Latency; wake?: Latency };
   live: Pair<LiveSide> & { children: number; reps: number; gc: string; forcedGc: boolean };
   /** aspawn only: how spawn() grows with live children and request size */
   growth: GrowthResult;

@@ -30,6 +30,7 @@ function comparedRows(first: RuntimeResult): Row[] {
   return [
     ...heapRows,
     r(`storm spawns/s, ${first.storm.inflight} in flight`, true, (x) => [x.storm.aspawn.perSec, x.storm.native.perSec], (c) => c.loop?.perSec),
+    ...(first.storm.wake ? [r("  C + one JS wake spawns/s", true, (x) => x.storm.wake && [x.storm.wake.perSec, undefined])] : []),
     r("  loop ticks/s", true, (x) => [x.storm.aspawn.ticksPerSec, x.storm.native.ticksPerSec], (c) => c.loop?.ticksPerSec),
     r("  loop gap p50 ms", false, (x) => x.storm.aspawn.gapP50Ms === undefined ? undefined : [x.storm.aspawn.gapP50Ms, x.storm.native.gapP50Ms], (c) => c.loop?.gapP50Ms),
     r("  loop gap p99 ms", false, (x) => [x.storm.aspawn.gapP99Ms, x.storm.native.gapP99Ms], (c) => c.loop?.gapP99Ms),
@@ -39,6 +40,7 @@ function comparedRows(first: RuntimeResult): Row[] {
     r("echo hello p99 us", false, (x) => [x.echo.aspawn.p99Us, x.echo.native.p99Us], (c) => c.echo?.vfork.p99Us),
     // The same capture timed in each runtime's process, in turn with run(): the target's.
     ...(first.echo.floor ? [r("  C echo in-process p50 us", false, (x) => x.echo.floor && [x.echo.floor.p50Us, undefined])] : []),
+    ...(first.echo.wake ? [r("  C + one JS wake p50 us", false, (x) => x.echo.wake && [x.echo.wake.p50Us, undefined])] : []),
     r(`live x${first.live.children}: heap B/child`, false, (x) => [x.live.aspawn.heapBytesPerChild, x.live.native.heapBytesPerChild]),
     r("  RSS KiB/child", false, (x) => [x.live.aspawn.rssBytesPerChild / 1024, x.live.native.rssBytesPerChild / 1024]),
     r("  spawn calls ms", false, (x) => [x.live.aspawn.spawnAllMs, x.live.native.spawnAllMs]),
@@ -104,6 +106,9 @@ function floorNotes(c: CFloor, first: RuntimeResult): string[] {
   }
   if (c.echo) {
     out.push(`  echo = vfork+exec with our environment, stdout captured through a pipe, waitpid; posix_spawn: p50 ${fmt(c.echo.posixSpawn.p50Us)} us, p99 ${fmt(c.echo.posixSpawn.p99Us)} us`);
+  }
+  if (first.echo.wake || first.storm.wake) {
+    out.push("  C + one JS wake = the JS thread vforks, a C thread reaps and reads stdout, one record through the runtime's stream wakes JS (bench/c/wake_floor.c)");
   }
   if (first.growth?.children[0]?.floor) {
     out.push("  growth: shared C floor = the spawn() floor cloned with CLONE_FILES (the child copies the table), timed in turn with spawn() at each size");

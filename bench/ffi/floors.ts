@@ -6,12 +6,15 @@
  * even in the same run, drifted 20-30 % from it on this noisy host.
  */
 import { existsSync } from "node:fs";
+import { Socket } from "node:net";
 import { resolve } from "node:path";
 import { openTable } from "../../src/ffi/load.ts";
 
 export const FLOOR_LIBRARY = "zig-out/lib/libbench-floor.so";
 /** The floor's name in the results. */
 export const FLOOR = "C floor";
+/** wakeFloor()'s. */
+export const WAKE_FLOOR = "C + one JS wake";
 
 const TABLE = {
   bench_sync_floor: { args: ["i32"], result: "i32" },
@@ -21,6 +24,9 @@ const TABLE = {
   bench_spawn_floor_shared: { args: [], result: "i32" },
   bench_spawn_floor_reap: { args: [], result: "i32" },
   bench_spawn_floor_close: { args: [], result: "i32" },
+  bench_wake_open: { args: [], result: "i32" },
+  bench_wake_spawn: { args: ["i32", "i32"], result: "i32" },
+  bench_wake_close: { args: ["i32"], result: "i32" },
 } as const;
 
 function open(path: string) {
@@ -78,5 +84,65 @@ export function spawnFloor(path = FLOOR_LIBRARY, kind: "pipe" | "sockets" | "sha
     },
     /** Its epoll set and stacks go (they would count as left behind). */
     close: () => bench_spawn_floor_close(),
+  };
+}
+
+declare const Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } } | undefined;
+
+/** The runtime's own stream over fd: Bun's net.Socket reads nothing from a pipe's fd (src/ffi/waker.ts). */
+function readFd(fd: number, onData: (chunk: Uint8Array) => void): () => void {
+  if (typeof Bun !== "undefined") {
+    const reader = Bun.file(fd).stream().getReader();
+    (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        onData(value);
+      }
+    })().catch(() => {});
+    return () => void reader.cancel().catch(() => {});
+  }
+  const socket = new Socket({ fd, readable: true, writable: false });
+  socket.on("data", onData);
+  return () => socket.destroy();
+}
+
+/**
+ * bench/c/wake_floor.c: the JS thread vforks `/bin/echo hello` (echo) or
+ * `/bin/true`, a C helper thread reaps it and reads its stdout, and the
+ * runtime's loop wakes this thread once with the result. `spawn` resolves
+ * then (rejects if the child failed).
+ */
+export function wakeFloor(path = FLOOR_LIBRARY): { spawn(echo: boolean): Promise<void>; close(): void } {
+  const { bench_wake_open, bench_wake_spawn, bench_wake_close } = open(path);
+  const fd = bench_wake_open();
+  if (fd < 0) throw new Error(`the C wake floor could not start (${fd})`);
+  const pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  const free = Array.from({ length: 256 }, (_, i) => 255 - i); // bench/c/wake_floor.c's SLOTS
+  const stop = readFd(fd, (chunk) => {
+    const v = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // The helper writes whole 8-byte records, and a pipe does not split a write this small.
+    for (let i = 0; i + 8 <= chunk.byteLength; i += 8) {
+      const slot = v.getInt32(i, true), r = v.getInt32(i + 4, true);
+      const p = pending.get(slot)!;
+      pending.delete(slot);
+      free.push(slot);
+      r === 0 ? p.resolve() : p.reject(new Error(`the C wake floor's child failed (${r})`));
+    }
+  });
+  return {
+    spawn(echo) {
+      const slot = free.pop();
+      const r = slot === undefined ? -11 : bench_wake_spawn(echo ? 1 : 0, slot);
+      if (r < 0) {
+        if (slot !== undefined) free.push(slot);
+        return Promise.reject(new Error(`the C wake floor could not spawn (${r})`));
+      }
+      return new Promise((resolve, reject) => pending.set(slot!, { resolve, reject }));
+    },
+    close() {
+      stop();
+      bench_wake_close(typeof Bun !== "undefined" ? 1 : 0);
+    },
   };
 }

@@ -2,9 +2,13 @@
  * (2)+(3) A storm of /bin/true with a fixed number in flight: spawns per
  * second, and the event loop's tick gaps meanwhile. Like bench/c, the total
  * is split in rounds that alternate launchers, so a noisy moment of the
- * machine hits both.
+ * machine hits all of them. With libbench-floor.so, a third side takes its
+ * turns: the C wake floor (bench/c/wake_floor.c), where C does the work and
+ * this thread wakes once per child through the runtime's loop — the most a
+ * library on this runtime could reach.
  */
 import type { Config } from "../config.ts";
+import { WAKE_FLOOR, wakeFloor } from "../ffi/floors.ts";
 import type { Launcher } from "../launchers/index.ts";
 import { LoopMonitor } from "../loop-monitor.ts";
 import { progress } from "../progress.ts";
@@ -13,8 +17,10 @@ import { percentile, rotate } from "../stats.ts";
 
 const ROUNDS = 4;
 
+type Side = Pick<Launcher, "name" | "spawnTrue" | "reap">;
+
 /** n spawns of l, `inflight` at a time: each worker starts the next as its child is reaped. */
-async function burst(l: Launcher, n: number, inflight: number, onDone: () => void): Promise<void> {
+async function burst(l: Side, n: number, inflight: number, onDone: () => void): Promise<void> {
   let left = n;
   const worker = async () => {
     while (left > 0) {
@@ -26,14 +32,27 @@ async function burst(l: Launcher, n: number, inflight: number, onDone: () => voi
   await Promise.all(Array.from({ length: Math.min(inflight, n) }, worker));
 }
 
-export async function storm(pair: Launcher[], cfg: Config): Promise<Pair<StormSide>> {
+function wakeSide(): (Side & { close(): void }) | null {
+  try {
+    const w = wakeFloor();
+    return { name: WAKE_FLOOR, spawnTrue: () => w.spawn(false), reap: (p) => p as Promise<void>, close: () => w.close() };
+  } catch (e) {
+    progress(`storm: no C wake floor (${(e as Error).message})`, true);
+    return null;
+  }
+}
+
+export async function storm(pair: Launcher[], cfg: Config): Promise<Pair<StormSide> & { wake?: StormSide }> {
   const chunk = Math.ceil(cfg.stormTotal / ROUNDS);
-  const ms = pair.map(() => 0), done = pair.map(() => 0);
-  const loops = pair.map(() => new LoopMonitor());
+  const wake = wakeSide();
+  const sides: Side[] = [...pair, ...(wake ? [wake] : [])];
+  const ms = sides.map(() => 0), done = sides.map(() => 0);
+  const loops = sides.map(() => new LoopMonitor());
+  const order = sides.map((_, j) => j);
   progress(`storm: ${cfg.stormTotal} x /bin/true, ${cfg.inflight} in flight`, true);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const j of rotate([0, 1], r)) {
-      const l = pair[j]!;
+    for (const j of rotate(order, r)) {
+      const l = sides[j]!;
       const t0 = performance.now();
       loops[j]!.start();
       await burst(l, chunk, cfg.inflight, () => {
@@ -55,5 +74,6 @@ export async function storm(pair: Launcher[], cfg: Config): Promise<Pair<StormSi
       gapMaxMs: Math.max(...gaps),
     };
   };
-  return { aspawn: side(0), native: side(1) };
+  wake?.close();
+  return { aspawn: side(0), native: side(1), ...(wake && { wake: side(2) }) };
 }
