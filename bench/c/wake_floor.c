@@ -3,12 +3,11 @@
  * takes no fd but the runtime's own streams: the JS thread vforks (stdout a
  * pipe), a helper thread waits on the child's pidfd in its own epoll set,
  * reads stdout, reaps, and writes one record to a pipe the runtime's loop
- * reads. The JS thread wakes once per child, through the runtime; the
- * library's reactor wakes it two or three times, Bun.spawn and
- * Deno.Command through the runtime's own loop. bench/ffi/floors.ts's
+ * reads. The JS thread wakes once per child, through the runtime (the
+ * library's reactor wakes it two or three times). bench/ffi/floors.ts's
  * wakeFloor() times it in the storm and echo scenarios, beside the C
  * floors that never wake a JS thread: the gap between the two is the
- * runtime's, which no library removes.
+ * runtime's wake-up, which no library removes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,27 +84,50 @@ static void *helper_main(void *arg)
 	}
 }
 
-/* The fd the runtime's loop reads: 8-byte records {slot, 0 or -errno}; -errno if it failed. */
+/* How many children may be in flight: slots 0 to this, less one. */
+int bench_wake_slots(void)
+{
+	return SLOTS;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* The fd the runtime's loop reads: 8-byte records {slot, 0 or -errno}; -errno if it failed
+ * (then nothing is left open, and the next call tries again). */
 int bench_wake_open(void)
 {
 	struct epoll_event e = {.events = EPOLLIN, .data.u32 = STOP};
+	int err = 0;
 	if (ep >= 0)
 		return notify[0];
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (ep < 0 || stop_fd < 0 || pipe2(notify, O_CLOEXEC) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &e) < 0 ||
-	    pthread_create(&helper, 0, helper_main, 0) != 0)
-		return -errno;
-	return notify[0];
+	if (ep < 0 || stop_fd < 0 || pipe2(notify, O_CLOEXEC) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &e) < 0)
+		err = -errno;
+	else
+		err = -pthread_create(&helper, 0, helper_main, 0); /* it returns the error, errno is untouched */
+	if (err == 0)
+		return notify[0];
+	close_fd(&ep);
+	close_fd(&stop_fd);
+	close_fd(&notify[0]);
+	close_fd(&notify[1]);
+	return err;
 }
 
 /* Spawn /bin/echo hello (echo) or /bin/true into a free slot: 0, or -errno. */
 int bench_wake_spawn(int echo, int slot)
 {
 	struct epoll_event e = {.events = EPOLLIN | EPOLLONESHOT, .data.u32 = (uint32_t)slot};
-	struct wake_slot *s = &slots[slot];
-	if (slot < 0 || slot >= SLOTS)
+	struct wake_slot *s;
+	if (slot < 0 || slot >= SLOTS || ep < 0)
 		return -EINVAL;
+	s = &slots[slot];
 	s->echo = echo;
 	s->pid = vfork_spawn(echo ? "/bin/echo" : "/bin/true", echo ? echo_argv : true_argv, 0, &s->out);
 	if (s->pid < 0)
@@ -137,11 +159,11 @@ int bench_wake_close(int close_read)
 	if (write(stop_fd, &one, sizeof one) < 0)
 		return -errno;
 	pthread_join(helper, 0);
-	close(ep);
-	close(stop_fd);
+	close_fd(&ep);
+	close_fd(&stop_fd);
 	if (close_read)
-		close(notify[0]);
-	close(notify[1]);
-	ep = stop_fd = notify[0] = notify[1] = -1;
+		close_fd(&notify[0]);
+	notify[0] = -1;
+	close_fd(&notify[1]);
 	return 0;
 }

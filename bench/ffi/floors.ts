@@ -24,6 +24,7 @@ const TABLE = {
   bench_spawn_floor_shared: { args: [], result: "i32" },
   bench_spawn_floor_reap: { args: [], result: "i32" },
   bench_spawn_floor_close: { args: [], result: "i32" },
+  bench_wake_slots: { args: [], result: "i32" },
   bench_wake_open: { args: [], result: "i32" },
   bench_wake_spawn: { args: ["i32", "i32"], result: "i32" },
   bench_wake_close: { args: ["i32"], result: "i32" },
@@ -114,11 +115,12 @@ function readFd(fd: number, onData: (chunk: Uint8Array) => void): () => void {
  * then (rejects if the child failed).
  */
 export function wakeFloor(path = FLOOR_LIBRARY): { spawn(echo: boolean): Promise<void>; close(): void } {
-  const { bench_wake_open, bench_wake_spawn, bench_wake_close } = open(path);
+  const { bench_wake_slots, bench_wake_open, bench_wake_spawn, bench_wake_close } = open(path);
   const fd = bench_wake_open();
   if (fd < 0) throw new Error(`the C wake floor could not start (${fd})`);
   const pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
-  const free = Array.from({ length: 256 }, (_, i) => 255 - i); // bench/c/wake_floor.c's SLOTS
+  const slots = bench_wake_slots();
+  const free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
   const stop = readFd(fd, (chunk) => {
     const v = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     // The helper writes whole 8-byte records, and a pipe does not split a write this small.
