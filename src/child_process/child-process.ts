@@ -501,7 +501,7 @@ export class ChildProcess extends EventEmitter {
       // Node's sockets read from the start, up to their buffer's size: a
       // pipe nobody reads keeps the loop alive until it ends or fills that.
       if (s instanceof Readable && s.readable && s.readableFlowing === null) s.read(0);
-      if (s instanceof PipeReadable) s.readNow();
+      if (s instanceof PipeReadable) s.readNow(() => this.#holdForExit());
     }
   }
 
@@ -529,11 +529,12 @@ export class ChildProcess extends EventEmitter {
   }
 
   /**
-   * A pipe of an unref'd child ended while it runs: its exit is most likely
-   * on the way (a dying process's fds close before its parent is told).
-   * Node sees both in one turn of its loop; ours come apart, so the loop
-   * is held a moment for the exit, and `exit` and `close` (exec's
-   * callback) are not lost.
+   * A pipe of an unref'd child ended while it runs (its `end`, or the
+   * read unref() started found the end): its exit is most likely on the
+   * way (a dying process's fds close before its parent is told). Node sees
+   * both in one turn of its loop; ours come apart (the reactor may report
+   * them in separate writes), so the loop is held a moment for the exit,
+   * and `exit` and `close` (exec's callback) are not lost.
    */
   #holdForExit(): void {
     if (this.#unrefd && !this.#gone && !this.#exitHold) this.#exitHold = setTimeout(() => {}, EXIT_AFTER_EOF_MS);

@@ -80,11 +80,15 @@ export class PipeReadable extends Readable {
    * a child that wrote and ended at once left a read already done and no
    * pending one, and the process exited without its data, `exit` and
    * `close`. So the loop is held until the gate opens (the status pipe
-   * reports at the child's exec, soon); the reads hold it after that.
+   * reports at the child's exec, soon); the reads hold it after that, and
+   * `onEnd` is told when the read finds the end: nothing reads this stream
+   * to its `end` event before the exit, so that is when the child's exit
+   * is most likely on the way.
    */
-  readNow(): void {
+  readNow(onEnd: () => void): void {
     if (!(this.#gate || this.#deferred) || this.#early || this.destroyed) return;
-    this.#early = this.#reader.read();
+    const early = (this.#early = this.#reader.read());
+    early.then((chunk) => chunk || onEnd(), noop);
     const hold = setTimeout(noop, 0x7fffffff);
     void this.#opened.then(() => clearTimeout(hold));
   }

@@ -522,18 +522,23 @@ test("child_process: unref() unrefs the process alone — a pipe being read, exe
     await run("read"), await run("exec"), await run("unread"), await run("ignore"), await run("fork"), await run("channel-unref"),
     await run("channel-counted"), await run("streams-unref"),
   ];
-  const [fast, fastQuiet] = [await run("fast"), await run("fast-quiet")];
-  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted, streamsUnref, fast, fastQuiet]) assert.equal(r.code, 0, r.stderr);
+  const [fast, fastQuiet, endsFirst, endsLongFirst] = [await run("fast"), await run("fast-quiet"), await run("ends-first"), await run("ends-long-first")];
+  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted, streamsUnref, fast, fastQuiet, endsFirst, endsLongFirst]) {
+    assert.equal(r.code, 0, r.stderr);
+  }
   assert.deepEqual(lines(read.stdout), [{ data: "late\n" }]);
   // Children that ended at once (was: the parent exited without their data, exit and close).
   assert.deepEqual(lines(fast.stdout), [{ data: "hi\n" }, { exit: 0 }, { close: 0 }]);
   assert.deepEqual(lines(fastQuiet.stdout), [{ exit: 0 }, { close: 0 }]);
+  // Pipes that end a moment before the exit (was: the parent exited without exit and close).
+  assert.deepEqual(lines(endsFirst.stdout), [{ exit: 0 }, { close: 0 }]);
   assert.deepEqual(lines(exec.stdout), [{ error: null, stdout: "done\n" }]);
   assert.ok(unread.ms >= 450, `a pipe nobody reads held the parent ${Math.round(unread.ms)} ms, not until it ended (500)`);
   assert.deepEqual(lines(forked.stdout), [{ message: "late" }]);
   // Nothing connected to the parent, or the channel unref'd too: it exits before its child (5 s, 3 s).
   // Or its streams unref'd as a Node Socket is (child.stdout.unref()).
-  for (const r of [ignore, chUnref, chCounted, streamsUnref]) {
+  // Or its pipes ended long before it exits: the loop is held a moment for the exit, not until it.
+  for (const r of [ignore, chUnref, chCounted, streamsUnref, endsLongFirst]) {
     assert.ok(r.ms < 2500, `exited after ${Math.round(r.ms)} ms`);
     assert.equal(r.stdout, "");
   }
