@@ -523,6 +523,8 @@ export class ChildProcess extends EventEmitter {
 
   /** `exit` or the spawn's `error` was emitted. */
   #exitDone(): void {
+    clearTimeout(this.#exitHold); // a spawn that failed has no exit to wait for
+    this.#exitHold = undefined;
     this.#onExitEmitted?.();
     this.#onExitEmitted = noop;
     this.#exitEmitted = undefined;
@@ -537,7 +539,10 @@ export class ChildProcess extends EventEmitter {
    * and `exit` and `close` (exec's callback) are not lost.
    */
   #holdForExit(): void {
-    if (this.#unrefd && !this.#gone && !this.#exitHold) this.#exitHold = setTimeout(() => {}, EXIT_AFTER_EOF_MS);
+    // Once over, a later pipe's end (one ended early, the other at the exit) holds it again.
+    if (this.#unrefd && !this.#gone && !this.#exitHold) {
+      this.#exitHold = setTimeout(() => (this.#exitHold = undefined), EXIT_AFTER_EOF_MS);
+    }
   }
 
   /** @internal the channel is closed (or closes once written): Node's `channel` is null from then. */

@@ -36,6 +36,8 @@ export class PipeReadable extends Readable {
   #early: Promise<Uint8Array | null> | undefined;
   /** The gate itself, kept after _read took it: readNow() holds the loop until it opens. */
   readonly #opened: Promise<unknown>;
+  /** readNow()'s caller, told when a read finds the end. */
+  #onEnd: (() => void) | undefined;
 
   /** What `close` waits for: the child's `exit`, when it is still to come (see _destroy). */
   readonly #beforeClose: (() => Promise<void> | undefined) | undefined;
@@ -68,9 +70,17 @@ export class PipeReadable extends Readable {
     this.#early = undefined;
     this.#deferred = false;
     next.then(
-      (chunk) => this.push(chunk ? asBuffer(chunk) : null),
+      (chunk) => {
+        if (!chunk) this.#atEnd();
+        this.push(chunk ? asBuffer(chunk) : null);
+      },
       (e: Error) => this.destroy(asNodeError(e) as Error),
     );
+  }
+
+  /** A read found the pipe's end: tell readNow()'s caller, unless this stream was destroyed (its close ends reads too). */
+  #atEnd(): void {
+    if (!this.destroyed) this.#onEnd?.();
   }
 
   /**
@@ -81,14 +91,17 @@ export class PipeReadable extends Readable {
    * pending one, and the process exited without its data, `exit` and
    * `close`. So the loop is held until the gate opens (the status pipe
    * reports at the child's exec, soon); the reads hold it after that, and
-   * `onEnd` is told when the read finds the end: nothing reads this stream
-   * to its `end` event before the exit, so that is when the child's exit
-   * is most likely on the way.
+   * `onEnd` is told when a read (this one, or one of the read-ahead after
+   * it) finds the end: nothing reads this stream to its `end` event before
+   * the exit, so that is when the child's exit is most likely on the way.
+   * The early read's failure is the stream's `error` once it is read (at
+   * the exit, if nobody does before), not an unhandled rejection now.
    */
   readNow(onEnd: () => void): void {
     if (!(this.#gate || this.#deferred) || this.#early || this.destroyed) return;
+    this.#onEnd = onEnd;
     const early = (this.#early = this.#reader.read());
-    early.then((chunk) => chunk || onEnd(), noop);
+    early.then((chunk) => chunk || this.#atEnd(), noop);
     const hold = setTimeout(noop, 0x7fffffff);
     void this.#opened.then(() => clearTimeout(hold));
   }

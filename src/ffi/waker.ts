@@ -38,6 +38,7 @@ function socketWaker(fd: number, onData: OnData): Waker {
     // awaited child on Node (on Deno the same change measured nothing, so
     // it keeps the stream).
     const buffer = new Uint8Array(SOCKET_BUFFER);
+    // The callback returns undefined: false would make Node stop reading.
     const onread = { buffer, callback: (n: number) => void onData(buffer.subarray(0, n)) };
     socket = new net.Socket({ fd, readable: true, writable: false, onread });
   } else {

@@ -523,7 +523,8 @@ test("child_process: unref() unrefs the process alone — a pipe being read, exe
     await run("channel-counted"), await run("streams-unref"),
   ];
   const [fast, fastQuiet, endsFirst, endsLongFirst] = [await run("fast"), await run("fast-quiet"), await run("ends-first"), await run("ends-long-first")];
-  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted, streamsUnref, fast, fastQuiet, endsFirst, endsLongFirst]) {
+  const [writesEndsFirst, endsApart] = [await run("writes-ends-first"), await run("ends-apart")];
+  for (const r of [read, exec, unread, ignore, forked, chUnref, chCounted, streamsUnref, fast, fastQuiet, endsFirst, endsLongFirst, writesEndsFirst, endsApart]) {
     assert.equal(r.code, 0, r.stderr);
   }
   assert.deepEqual(lines(read.stdout), [{ data: "late\n" }]);
@@ -532,6 +533,9 @@ test("child_process: unref() unrefs the process alone — a pipe being read, exe
   assert.deepEqual(lines(fastQuiet.stdout), [{ exit: 0 }, { close: 0 }]);
   // Pipes that end a moment before the exit (was: the parent exited without exit and close).
   assert.deepEqual(lines(endsFirst.stdout), [{ exit: 0 }, { close: 0 }]);
+  // The same after output nobody reads, and with the pipes ending 300 ms apart (was: both lost).
+  assert.deepEqual(lines(writesEndsFirst.stdout), [{ exit: 0 }, { close: 0 }]);
+  assert.deepEqual(lines(endsApart.stdout), [{ exit: 0 }, { close: 0 }]);
   assert.deepEqual(lines(exec.stdout), [{ error: null, stdout: "done\n" }]);
   assert.ok(unread.ms >= 450, `a pipe nobody reads held the parent ${Math.round(unread.ms)} ms, not until it ended (500)`);
   assert.deepEqual(lines(forked.stdout), [{ message: "late" }]);
