@@ -25,7 +25,7 @@ export interface Waker {
 
 type OnData = (chunk: Uint8Array) => void;
 
-/** What one read of the notify pipe takes at most (the reactor writes 2 KiB at a time). */
+/** What one read of the notify pipe takes at most: many of the reactor's batches (a partial record is kept by the channel). */
 const SOCKET_BUFFER = 65536;
 
 function socketWaker(fd: number, onData: OnData): Waker {
