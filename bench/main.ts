@@ -57,7 +57,7 @@ const fdsStart = openFds();
 // The spawn-call scenario grows the parent to GiBs: it runs last, so the
 // others measure a small parent.
 const stormResult = await storm(pair, cfg);
-const pipeResult = await pipe(pair, cfg);
+const pipeResult = await pipe(pair, cfg, cFloor?.stdout);
 const echoResult = await echo(pair, cfg);
 const liveResult = await live(pair, cfg);
 const growthResult = await growth(pair[0], cfg);

@@ -79,7 +79,8 @@ export interface RuntimeResult {
   call: CallResult[];
   /** wake: bench/c/wake_floor.c's storm, this thread woken once per child, in turn with the pair */
   storm: Pair<StormSide> & { total: number; inflight: number; wake?: StormSide };
-  pipe: Pair<{ mbPerSec: number; runs: number[] }> & { bytes: number; writer: string };
+  /** floor: bench/c/reader_loop.c's read with bench-c's best sizes, timed in this process, in turn with the pair */
+  pipe: Pair<{ mbPerSec: number; runs: number[] }> & { bytes: number; writer: string; floor?: { mbPerSec: number; runs: number[] } };
   /** floor: bench/c/echo_capture.c's vfork capture timed in this process, in turn with the pair;
    * wake: bench/c/wake_floor.c's, this thread woken once per capture */
   echo: Pair<Latency> & { command: string; floor?: Latency; wake?: Latency };

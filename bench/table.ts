@@ -39,6 +39,8 @@ function comparedRows(first: RuntimeResult): Row[] {
     r("  loop gap p99 ms", false, (x) => [x.storm.aspawn.gapP99Ms, x.storm.native.gapP99Ms], (c) => c.loop?.gapP99Ms),
     r("  loop gap max ms", false, (x) => [x.storm.aspawn.gapMaxMs, x.storm.native.gapMaxMs], (c) => c.loop?.gapMaxMs),
     r(`stdout MB/s, ${first.pipe.bytes / 2 ** 20} MiB`, true, (x) => [x.pipe.aspawn.mbPerSec, x.pipe.native.mbPerSec], (c) => c.stdout?.mbPerSec),
+    // The best C reader timed in each runtime's process, in turn with the pair: the target's.
+    ...(first.pipe.floor ? [r("  C reader in-process MB/s", true, (x) => x.pipe.floor && [x.pipe.floor.mbPerSec, undefined])] : []),
     r("echo hello p50 us", false, (x) => [x.echo.aspawn.p50Us, x.echo.native.p50Us], (c) => c.echo?.vfork.p50Us),
     r("echo hello p99 us", false, (x) => [x.echo.aspawn.p99Us, x.echo.native.p99Us], (c) => c.echo?.vfork.p99Us),
     // The same capture timed in each runtime's process, in turn with run(): the target's.
@@ -118,7 +120,8 @@ function floorNotes(c: CFloor, first: RuntimeResult): string[] {
   }
   if (c.stdout) {
     out.push(`  stdout = best epoll reader of ${c.stdout.producer} (pipe ${c.stdout.pipeSize / 1024} KiB, reads ${c.stdout.readSize / 1024} KiB); ` +
-      `splice to /dev/null ${fmt(c.stdout.spliceMbPerSec)} MB/s (a ceiling, not a target)`);
+      `splice to /dev/null ${fmt(c.stdout.spliceMbPerSec)} MB/s (a ceiling, not a target)` +
+      (first.pipe.floor ? "; C reader in-process = that reader timed in each runtime's process, in turn with the pair" : ""));
   }
   // The floors' sizes follow bench/config.ts by hand (bench/c/floors.c): say so when they drift apart.
   if ((c.stdout && c.stdout.bytes !== first.pipe.bytes) || (c.loop && c.loop.total !== first.storm.total)) {

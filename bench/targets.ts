@@ -59,9 +59,9 @@ export function targets(r: Measured, c: CFloor | null): Target[] {
   // The floor timed in this process, in turn with run(), when there is one; else bench-c's.
   const echoFloor = r.echo.floor?.p50Us ?? c?.echo?.vfork.p50Us;
   if (echoFloor) t.push(atMost(r, "echo_p50_over_c_echo", "echo p50 / C echo (vfork)", r.echo.aspawn.p50Us / echoFloor, 1.1, true));
-  if (c?.stdout) {
-    t.push(atLeast(r, "pipe_over_c_reader", "stdout MB/s / best C reader", r.pipe.aspawn.mbPerSec / c.stdout.mbPerSec, 0.95, true));
-  }
+  // The same: the C reader timed in this process, in turn with the pair, when there is one.
+  const reader = r.pipe.floor?.mbPerSec ?? c?.stdout?.mbPerSec;
+  if (reader) t.push(atLeast(r, "pipe_over_c_reader", "stdout MB/s / best C reader", r.pipe.aspawn.mbPerSec / reader, 0.95, true));
   t.push(atMost(r, "live_heap_kib_per_child", "JS heap KiB per live child", r.live.aspawn.heapBytesPerChild / 1024, 1, true));
   return t;
 }

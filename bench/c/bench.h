@@ -122,6 +122,10 @@ struct reader_floor {
 	double splice_runs[READER_MAX_REPS];
 };
 int reader_floor(long bytes, long tune_bytes, int reps, struct reader_floor *r);
+/* reader_loop.c: the producer's stdout read to EOF (or moved to /dev/null
+ * by splice) and the producer reaped: 0, or -errno. */
+int read_to_eof(long bytes, long pipe_size, long read_size, char *buf);
+int splice_to_null(long bytes, long pipe_size);
 struct floors {
 	int ran;
 	struct loop_floor loop;

@@ -1,8 +1,7 @@
 /*
- * The stdout scenario's floor: the producer bench/scenarios/pipe.ts uses
- * (`head -c BYTES /dev/zero`, stdin /dev/null), its stdout a pipe read to
- * EOF by an epoll loop with non-blocking reads, then reaped; start to
- * reaped, 1e6 bytes per MB as the JS side.
+ * The stdout scenario's floor, timed in bench-c's process: reader_loop.c's
+ * read of the producer's stdout, start to reaped, 1e6 bytes per MB as the
+ * JS side.
  *
  * "The best C reader": the pipe size (F_SETPIPE_SZ) and read size are
  * tuned first on tune_bytes per pair, then the best pair reads `bytes`
@@ -11,16 +10,10 @@
  * sees the bytes can reach, reported, not a target.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include "bench.h"
 
-#define HEAD_PATH "/usr/bin/head"
 #define KIB 1024L
 
 static const long pipe_sizes[] = {64 * KIB, 256 * KIB, 1024 * KIB}; /* 64 KiB: Linux's default */
@@ -28,93 +21,24 @@ static const long read_sizes[] = {64 * KIB, 256 * KIB, 1024 * KIB};
 
 static char *buf;
 
-/* Starts the producer of `bytes` onto a fresh pipe of pipe_size; its read end in *rd. */
-static int produce(long bytes, long pipe_size, int nonblock, int *rd)
-{
-	char count[32], *argv[] = {"head", "-c", count, "/dev/zero", 0};
-	int p[2], pid;
-	snprintf(count, sizeof count, "%ld", bytes);
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	/* Before the producer writes: the size applies to the pipe, both ends. */
-	if (fcntl(p[0], F_SETPIPE_SZ, (int)pipe_size) < 0 ||
-	    (nonblock && fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	pid = vfork_exec(HEAD_PATH, argv, p[1], -1);
-	close(p[1]);
-	if (pid < 0)
-		close(p[0]);
-	else
-		*rd = p[0];
-	return pid;
-}
-
-static int reap(int pid)
-{
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return status == 0 ? 0 : -EPROTO;
-}
-
 static double mb_per_s(long bytes, uint64_t t0)
 {
 	return (double)bytes / 1e6 / ((double)(now_ns() - t0) / 1e9);
 }
 
-/* One read of the whole stdout: MB/s, or < 0 (-errno). */
+/* One read of the whole stdout (reader_loop.c): MB/s, or < 0 (-errno). */
 static double read_once(long bytes, long pipe_size, long read_size)
 {
-	struct epoll_event e = {.events = EPOLLIN}, ev;
 	uint64_t t0 = now_ns();
-	long got = 0;
-	ssize_t n;
-	int rd, ep, pid = produce(bytes, pipe_size, 1, &rd);
-	if (pid < 0)
-		return pid;
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, rd, &e) < 0)
-		abort();
-	for (;;) {
-		n = read(rd, buf, (size_t)read_size);
-		if (n > 0) {
-			got += n;
-			continue;
-		}
-		if (n == 0)
-			break;
-		if (errno == EAGAIN)
-			epoll_wait(ep, &ev, 1, -1);
-		else if (errno != EINTR)
-			break;
-	}
-	close(ep);
-	close(rd);
-	if (reap(pid) < 0 || got != bytes)
-		return -EPROTO;
-	return mb_per_s(bytes, t0);
+	int r = read_to_eof(bytes, pipe_size, read_size, buf);
+	return r < 0 ? r : mb_per_s(bytes, t0);
 }
 
 static double splice_once(long bytes, long pipe_size)
 {
 	uint64_t t0 = now_ns();
-	long got = 0;
-	ssize_t n;
-	int rd, null = open("/dev/null", O_WRONLY | O_CLOEXEC), pid = produce(bytes, pipe_size, 0, &rd);
-	if (pid < 0 || null < 0)
-		return pid < 0 ? pid : -errno;
-	while ((n = splice(rd, 0, null, 0, (size_t)1 << 30, SPLICE_F_MOVE)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			got += n;
-	close(null);
-	close(rd);
-	if (reap(pid) < 0 || got != bytes)
-		return -EPROTO;
-	return mb_per_s(bytes, t0);
+	int r = splice_to_null(bytes, pipe_size);
+	return r < 0 ? r : mb_per_s(bytes, t0);
 }
 
 /* The pipe sizes above that this system allows an unprivileged user (fs.pipe-max-size). */

@@ -28,6 +28,7 @@ const TABLE = {
   bench_wake_open: { args: [], result: "i32" },
   bench_wake_spawn: { args: ["i32", "i32"], result: "i32" },
   bench_wake_close: { args: ["i32"], result: "i32" },
+  bench_reader_floor: { args: ["i32", "i32", "i32"], result: "i32" },
 } as const;
 
 function open(path: string) {
@@ -85,6 +86,22 @@ export function spawnFloor(path = FLOOR_LIBRARY, kind: "pipe" | "sockets" | "sha
     },
     /** Its epoll set and stacks go (they would count as left behind). */
     close: () => bench_spawn_floor_close(),
+  };
+}
+
+/**
+ * bench/c/reader_loop.c: `head -c BYTES /dev/zero`'s stdout read to EOF by
+ * a C epoll loop with the pipe and read sizes given (bench-c's best), and
+ * the producer reaped (bench/scenarios/pipe.ts); throws if it failed.
+ * Blocks the event loop for the whole read.
+ */
+export function readerFloor(pipeSize: number, readSize: number, path = FLOOR_LIBRARY): (bytes: number) => number {
+  const { bench_reader_floor } = open(path);
+  return (bytes) => {
+    if (bytes % 2 ** 20) throw new Error(`the C reader floor reads whole MiB, not ${bytes} bytes`);
+    const r = bench_reader_floor(bytes / 2 ** 20, pipeSize, readSize);
+    if (r !== 0) throw new Error(`the C reader floor failed (${r})`);
+    return bytes;
   };
 }
 
