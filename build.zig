@@ -65,7 +65,7 @@ const sanitize_flags = [_][]const u8{ "-fsanitize=address,undefined", "-fno-sani
 /// The loader and the /proc checks are the C tests' own (test/c). The floor's
 /// child (bench/c/floor_child.c) runs in our memory before exec like the
 /// library's child, and is compiled exactly like it.
-const bench_sources = [_][]const u8{ "bench/c/asp_lib.c", "bench/c/echo_capture.c", "bench/c/echo_floor.c", "bench/c/floor.c", "bench/c/floors.c", "bench/c/loop_floor.c", "bench/c/main.c", "bench/c/methods.c", "bench/c/parents.c", "bench/c/reader_floor.c", "bench/c/reader_loop.c", "bench/c/report.c", "bench/c/stats.c", "bench/c/vfork_spawn.c", "test/c/lib.c", "test/c/proc.c" };
+const bench_sources = [_][]const u8{ "bench/c/asp_lib.c", "bench/c/echo_capture.c", "bench/c/echo_floor.c", "bench/c/floor.c", "bench/c/floors.c", "bench/c/loop_floor.c", "bench/c/loop_storm.c", "bench/c/main.c", "bench/c/methods.c", "bench/c/parents.c", "bench/c/reader_floor.c", "bench/c/reader_loop.c", "bench/c/report.c", "bench/c/stats.c", "bench/c/vfork_spawn.c", "test/c/lib.c", "test/c/proc.c" };
 const bench_headers = [_][]const u8{ "lib/c/include/aspawn.h", "bench/c/bench.h", "bench/c/floor_child.h", "test/c/lib.h", "test/c/proc.h" };
 const bench_flags = [_][]const u8{ "-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-Ilib/c/include", "-Itest/c" };
 
@@ -156,12 +156,13 @@ fn benchSyncBinary(b: *std.Build, t: Target) LazyPath {
 /// process, in turn with the library: sync_jobs.c's beside runSync
 /// (bench/sync.ts), floor.c's spawn beside spawn() (bench/scenarios/spawn-call.ts),
 /// echo_capture.c's beside run() (bench/scenarios/echo.ts), reader_loop.c's
-/// beside stdout (bench/scenarios/pipe.ts).
+/// beside stdout (bench/scenarios/pipe.ts), loop_storm.c's rounds beside the
+/// storm's (bench/scenarios/storm.ts).
 fn benchFloorLibrary(b: *std.Build, t: Target) LazyPath {
     const cc = zigCc(b, t);
     const link = b.addSystemCommand(cc);
     link.addArg("-shared");
-    for ([_][]const u8{ "bench/c/sync_jobs.c", "bench/c/echo_capture.c", "bench/c/vfork_spawn.c", "bench/c/floor.c", "bench/c/spawn_floor_lib.c", "bench/c/wake_floor.c", "bench/c/reader_loop.c" }) |s|
+    for ([_][]const u8{ "bench/c/sync_jobs.c", "bench/c/echo_capture.c", "bench/c/vfork_spawn.c", "bench/c/floor.c", "bench/c/spawn_floor_lib.c", "bench/c/wake_floor.c", "bench/c/reader_loop.c", "bench/c/loop_storm.c", "bench/c/stats.c" }) |s|
         link.addFileArg(compile(b, cc, &.{ &bench_flags, &.{"-fPIC"} }, s, &bench_headers));
     link.addFileArg(compile(b, cc, &.{ &common_flags, &child_flags }, "bench/c/floor_child.c", &bench_headers));
     return link.addPrefixedOutputFileArg("-o", "libbench-floor.so");

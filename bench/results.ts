@@ -77,8 +77,9 @@ export interface RuntimeResult {
   quick: boolean;
   seconds: number;
   call: CallResult[];
-  /** wake: bench/c/wake_floor.c's storm, this thread woken once per child, in turn with the pair */
-  storm: Pair<StormSide> & { total: number; inflight: number; wake?: StormSide };
+  /** wake: bench/c/wake_floor.c's storm, this thread woken once per child, in turn with the pair;
+   * floor: bench/c/loop_storm.c's C loop timed in this process, in turn with the pair */
+  storm: Pair<StormSide> & { total: number; inflight: number; wake?: StormSide; floor?: StormSide };
   /** floor: bench/c/reader_loop.c's read with bench-c's best sizes, timed in this process, in turn with the pair */
   pipe: Pair<{ mbPerSec: number; runs: number[] }> & { bytes: number; writer: string; floor?: { mbPerSec: number; runs: number[] } };
   /** floor: bench/c/echo_capture.c's vfork capture timed in this process, in turn with the pair;

@@ -33,6 +33,12 @@ function comparedRows(first: RuntimeResult): Row[] {
   return [
     ...heapRows,
     r(`storm spawns/s, ${first.storm.inflight} in flight`, true, (x) => [x.storm.aspawn.perSec, x.storm.native.perSec], (c) => c.loop?.perSec),
+    // The C loop timed in each runtime's process, in turn with the pair: the storm targets'.
+    ...(first.storm.floor ? [
+      r("  C loop in-process spawns/s", true, (x) => x.storm.floor && [x.storm.floor.perSec, undefined]),
+      r("  C loop in-process ticks/s", true, (x) => x.storm.floor && [x.storm.floor.ticksPerSec, undefined]),
+      r("  C loop in-process gap p99 ms", false, (x) => x.storm.floor && [x.storm.floor.gapP99Ms, undefined]),
+    ] : []),
     ...(first.storm.wake ? [r("  C + one JS wake spawns/s", true, (x) => x.storm.wake && [x.storm.wake.perSec, undefined])] : []),
     r("  loop ticks/s", true, (x) => [x.storm.aspawn.ticksPerSec, x.storm.native.ticksPerSec], (c) => c.loop?.ticksPerSec),
     r("  loop gap p50 ms", false, (x) => x.storm.aspawn.gapP50Ms === undefined ? undefined : [x.storm.aspawn.gapP50Ms, x.storm.native.gapP50Ms], (c) => c.loop?.gapP50Ms),
@@ -107,7 +113,8 @@ function floorNotes(c: CFloor, first: RuntimeResult): string[] {
   const out = [`C floors (bench/c, same run, small parent): spawn() = the spawn syscalls by hand, blocked time; ` +
     `asp_spawn from C ${fmt(c.asp.blockedP50Us)} us p50, ${fmt(c.asp.inflightPerSec)}/s 32 in flight`];
   if (c.loop) {
-    out.push(`  storm = one C epoll loop, 1 ms timerfd, vfork+exec /bin/true, ${c.loop.inflight} in flight, stdout read to EOF, exit via pidfd (${c.loop.total} spawns)`);
+    out.push(`  storm = one C epoll loop, 1 ms timerfd, vfork+exec /bin/true, ${c.loop.inflight} in flight, stdout read to EOF, exit via pidfd (${c.loop.total} spawns)` +
+      (first.storm.floor ? "; C loop in-process = that loop's rounds taking turns with the pair's in each runtime's process" : ""));
   }
   if (c.echo) {
     out.push(`  echo = vfork+exec with our environment, stdout captured through a pipe, waitpid; posix_spawn: p50 ${fmt(c.echo.posixSpawn.p50Us)} us, p99 ${fmt(c.echo.posixSpawn.p99Us)} us`);

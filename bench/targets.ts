@@ -51,10 +51,12 @@ export function targets(r: Measured, c: CFloor | null): Target[] {
       t.push(flat(r, "growth_children_flatness", `spawn() p50 ${many.size} / ${few.size} live`, many.p50Us / few.p50Us));
     }
   }
-  if (c?.loop) {
-    t.push(atLeast(r, "storm_over_c_loop", "spawns/s / C loop", r.storm.aspawn.perSec / c.loop.perSec, 0.97, true));
-    t.push(atMost(r, "loop_gap_p99_over_c_loop", "loop p99 gap / C loop", r.storm.aspawn.gapP99Ms / c.loop.gapP99Ms, 1.1, true));
-    t.push(atLeast(r, "loop_ticks_over_c_loop", "loop ticks/s / C loop", r.storm.aspawn.ticksPerSec / c.loop.ticksPerSec, 1, true));
+  // The C loop timed in this process, in turn with the pair, when there is one; else bench-c's.
+  const loop = r.storm.floor ?? c?.loop;
+  if (loop) {
+    t.push(atLeast(r, "storm_over_c_loop", "spawns/s / C loop", r.storm.aspawn.perSec / loop.perSec, 0.97, true));
+    t.push(atMost(r, "loop_gap_p99_over_c_loop", "loop p99 gap / C loop", r.storm.aspawn.gapP99Ms / loop.gapP99Ms, 1.1, true));
+    t.push(atLeast(r, "loop_ticks_over_c_loop", "loop ticks/s / C loop", r.storm.aspawn.ticksPerSec / loop.ticksPerSec, 1, true));
   }
   // The floor timed in this process, in turn with run(), when there is one; else bench-c's.
   const echoFloor = r.echo.floor?.p50Us ?? c?.echo?.vfork.p50Us;

@@ -102,6 +102,13 @@ struct loop_floor {
 	double seconds, per_s, ticks, ticks_per_s, gap_p50_ms, gap_p99_ms, gap_max_ms;
 };
 int loop_floor(long total, struct loop_floor *r);
+/* loop_storm.c: the loop itself; the timer's gaps in g (when not null),
+ * the children that did not exit 0 in *failed; 0, or -errno. */
+struct gaps {
+	uint64_t *ns;
+	long n, cap;
+};
+int loop_storm(long total, struct gaps *g, uint64_t *elapsed, long *failed);
 /* echo_floor.c: `echo hello`, stdout captured through a pipe, reaped. */
 int echo_floor(long n, struct lat *vfork_lat, struct lat *posix_lat);
 /* reader_floor.c: a producer's whole stdout read by an epoll loop. */

@@ -29,6 +29,7 @@ const TABLE = {
   bench_wake_spawn: { args: ["i32", "i32"], result: "i32" },
   bench_wake_close: { args: ["i32"], result: "i32" },
   bench_reader_floor: { args: ["i32", "i32", "i32"], result: "i32" },
+  bench_loop_round: { args: ["i32", "buffer", "i32"], result: "i32" },
 } as const;
 
 function open(path: string) {
@@ -102,6 +103,25 @@ export function readerFloor(pipeSize: number, readSize: number, path = FLOOR_LIB
     const r = bench_reader_floor(bytes / 2 ** 20, pipeSize, readSize);
     if (r !== 0) throw new Error(`the C reader floor failed (${r})`);
     return bytes;
+  };
+}
+
+/** Room for a round's timer gaps: one per ms, so rounds up to a minute. */
+const GAPS = 60_000;
+
+/**
+ * bench/c/loop_storm.c: one round of the storm done by a C epoll loop
+ * (vfork + exec of /bin/true, 32 in flight, a 1 ms timerfd): its elapsed
+ * ms and the timer's gaps in ms, the last from the last tick to the end
+ * (bench/scenarios/storm.ts). Blocks the event loop for the round.
+ */
+export function loopFloor(path = FLOOR_LIBRARY): (total: number) => { ms: number; gaps: number[] } {
+  const { bench_loop_round } = open(path);
+  const out = new Float64Array(GAPS + 1), bytes = new Uint8Array(out.buffer);
+  return (total) => {
+    const n = bench_loop_round(total, bytes, out.length);
+    if (n < 0) throw new Error(`the C storm loop failed (${n})`);
+    return { ms: out[0]!, gaps: Array.from(out.subarray(1, 1 + n)) };
   };
 }
 

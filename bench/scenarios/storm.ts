@@ -2,13 +2,15 @@
  * (2)+(3) A storm of /bin/true with a fixed number in flight: spawns per
  * second, and the event loop's tick gaps meanwhile. Like bench/c, the total
  * is split in rounds that alternate launchers, so a noisy moment of the
- * machine hits all of them. With libbench-floor.so, a third side takes its
- * turns: the C wake floor (bench/c/wake_floor.c), where C does the work and
- * this thread wakes once per child through the runtime's loop — the most a
- * library on this runtime could reach.
+ * machine hits all of them. With libbench-floor.so, two more sides take
+ * their turns: the C wake floor (bench/c/wake_floor.c), where C does the
+ * work and this thread wakes once per child through the runtime's loop —
+ * the most a library on this runtime could reach — and the C loop itself
+ * (bench/c/loop_storm.c, the target's floor), which blocks this thread for
+ * its round and times its own 1 ms timer.
  */
 import type { Config } from "../config.ts";
-import { WAKE_FLOOR, wakeFloor } from "../ffi/floors.ts";
+import { loopFloor, WAKE_FLOOR, wakeFloor } from "../ffi/floors.ts";
 import type { Launcher } from "../launchers/index.ts";
 import { LoopMonitor } from "../loop-monitor.ts";
 import { progress } from "../progress.ts";
@@ -42,17 +44,35 @@ function wakeSide(): (Side & { close(): void }) | null {
   }
 }
 
-export async function storm(pair: Launcher[], cfg: Config): Promise<Pair<StormSide> & { wake?: StormSide }> {
+function loopSide(): ((total: number) => { ms: number; gaps: number[] }) | null {
+  try {
+    return loopFloor();
+  } catch (e) {
+    progress(`storm: no in-process C loop (${(e as Error).message})`, true);
+    return null;
+  }
+}
+
+export async function storm(pair: Launcher[], cfg: Config): Promise<Pair<StormSide> & { wake?: StormSide; floor?: StormSide }> {
   const chunk = Math.ceil(cfg.stormTotal / ROUNDS);
-  const wake = wakeSide();
+  const wake = wakeSide(), cLoop = loopSide();
   const sides: Side[] = [...pair, ...(wake ? [wake] : [])];
-  const ms = sides.map(() => 0), done = sides.map(() => 0);
+  const n = sides.length + (cLoop ? 1 : 0);
+  const ms = Array.from({ length: n }, () => 0), done = ms.slice();
   const loops = sides.map(() => new LoopMonitor());
-  const order = sides.map((_, j) => j);
+  const cGaps: number[] = [];
+  const order = Array.from({ length: n }, (_, j) => j);
   progress(`storm: ${cfg.stormTotal} x /bin/true, ${cfg.inflight} in flight`, true);
   for (let r = 0; r < ROUNDS; r++) {
     for (const j of rotate(order, r)) {
-      const l = sides[j]!;
+      const l = sides[j];
+      if (!l) {
+        const round = cLoop!(chunk);
+        for (const g of round.gaps) cGaps.push(g);
+        ms[j]! += round.ms;
+        done[j]! += chunk;
+        continue;
+      }
       const t0 = performance.now();
       loops[j]!.start();
       await burst(l, chunk, cfg.inflight, () => {
@@ -64,7 +84,7 @@ export async function storm(pair: Launcher[], cfg: Config): Promise<Pair<StormSi
     }
   }
   const side = (j: number): StormSide => {
-    const gaps = loops[j]!.gaps;
+    const gaps = loops[j]?.gaps ?? cGaps;
     return {
       perSec: done[j]! / (ms[j]! / 1000),
       ticks: gaps.length - ROUNDS, // every stop() adds a final gap that is no tick
@@ -75,5 +95,10 @@ export async function storm(pair: Launcher[], cfg: Config): Promise<Pair<StormSi
     };
   };
   wake?.close();
-  return { aspawn: side(0), native: side(1), ...(wake && { wake: side(2) }) };
+  return {
+    aspawn: side(0),
+    native: side(1),
+    ...(wake && { wake: side(2) }),
+    ...(cLoop && { floor: side(n - 1) }),
+  };
 }
