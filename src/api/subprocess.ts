@@ -13,7 +13,7 @@ import type { PumpSpec } from "./stream-stdio.ts";
 import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import type { ExtraPipe } from "./extra-pipes.ts";
-import { unrefTimeout } from "./timers.ts";
+import { type CancelTimeout, unrefTimeout } from "./timers.ts";
 import { logEnd, logStart } from "./verbose.ts";
 import { ownOptions } from "./own-options.ts";
 import { utf8Text } from "./text.ts";
@@ -102,6 +102,8 @@ let privateOf: {
 const TIMED_OUT = 1, ABORTED = 2, TERMINATED = 4, TREE = 8, REJECT = 16, VERBOSE = 32, OWN_GROUP = 64, PUMPING = 128, LINES_TAKEN = 256;
 // WEAK_ABORT: the abort listener holds this Subprocess weakly (#holdAbortWeakly).
 const WEAK_ABORT = 512;
+// UNREF: unref() was called (and not undone by ref()).
+const UNREF = 1024;
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
 
 export class Subprocess implements AsyncDisposable, ChildEvents {
@@ -133,7 +135,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   /** SIGKILL after forceKillAfter, pending while the child runs. */
   #cancelForceKill: (() => void) | undefined;
   /** The timeout, pending until the child exited and its pipes are read. */
-  #cancelTimeout: (() => void) | undefined;
+  #cancelTimeout: CancelTimeout | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
   readonly #maxBuffer: number | undefined;
@@ -450,6 +452,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   }
 
   #setRef(ref: boolean): void {
+    this.#flags = ref ? this.#flags & ~UNREF : this.#flags | UNREF;
     this.#child.setRef(ref);
     this.#stdinWriter?.setRef(ref);
     this.#stdoutReader?.setRef(ref);
@@ -634,6 +637,10 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     };
     // With streams of the user's: once their sinks have all the output.
     if (this.#pumps) {
+      // Nothing of the child's keeps the process alive now, and a sink of
+      // the user's is no handle: the timeout must, or a stalled sink would
+      // let the process exit with `exited` pending instead of giving it up.
+      if (!(this.#flags & UNREF)) this.#cancelTimeout?.ref();
       void this.#pumps.exited().then((e) => {
         this.#flags &= ~PUMPING;
         this.#release();

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { Duplex, PassThrough, Readable, Writable } from "node:stream";
 import { assert, test } from "../adapter.ts";
 import { fdList, openFds } from "../fds.ts";
+import { runFixture } from "../fixtures.ts";
 import { sleep, until, within } from "../wait.ts";
 import { run, spawn, StreamError } from "../../src/index.ts";
 
@@ -428,3 +429,11 @@ test("streams: another child's unread stdout still goes by the kernel pipe", asy
 test("streams: cleanup", () => {
   rmSync(dir, { recursive: true, force: true });
 });
+
+test("streams: a child gone into a stalled sink, with a timeout: the timeout keeps the process alive and gives the sink up", async () => {
+  // Before: the process exited (Node: code 13, a pending top-level await) with run() and exited unsettled.
+  const r = await runFixture("stuck-sink-exit", [], { timeoutMs: 20000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /run: Command timed out after 200 ms/);
+  assert.match(r.stdout, /spawn: exit code 0 after \d+ ms/);
+}, 30000);
