@@ -90,13 +90,29 @@ export class FdReader extends PipeEnd {
    * of fds (EMFILE). What is read is what the pipe holds now (FIONREAD)
    * and one read more, to see the EOF: a descendant that still holds the
    * pipe and writes on cannot keep us reading. Then the pipe stays open,
-   * and the bytes wait in front of its next ones. Never throws: a failed
-   * read is left for the reader that comes (the pipe is closed by then).
+   * the bytes wait in front of its next ones, and once the last writer
+   * has closed it (the descendant is gone), what it holds then is read the
+   * same way and the pipe closed: nothing written meanwhile is read ahead,
+   * so a writer that fills it still waits for a reader. Never throws: a
+   * failed read is left for the reader that comes (the pipe is closed by
+   * then).
    */
   releaseAtExit(): void {
     if (this.#touched || this.#kept || this.#prefetched || this.handle < 0) return;
-    const chunks: Uint8Array[] = [];
-    let size = 0, chunk: Uint8Array | null | undefined;
+    this.#readHeld();
+  }
+
+  /** The writers hung up on a pipe releaseAtExit() left open: read what it holds, unless a reader came. */
+  #hungUp(): void {
+    if (!this.#touched && !this.#kept && !this.#lent && this.handle >= 0) this.#readHeld();
+  }
+
+  /** What the pipe holds now and one read more, after the bytes read before; closed at EOF, else watched for the hang-up. */
+  #readHeld(): void {
+    const before = this.#prefetched;
+    this.#prefetched = undefined; // or the first read would hand it back
+    const chunks: Uint8Array[] = before ? [before] : [];
+    let size = before?.length ?? 0, chunk: Uint8Array | null | undefined;
     let budget = Math.max(this.native.asp_readable(this.handle), 0);
     try {
       do {
@@ -115,8 +131,20 @@ export class FdReader extends PipeEnd {
     } catch {
       chunk = undefined;
     }
-    if (size) this.#prefetched = concat(chunks, size);
+    if (size) this.#prefetched = chunks.length > 1 ? concat(chunks, size) : chunks[0];
     else if (chunk === null) this.#endedUnread = true;
+    if (chunk === null || this.handle < 0) return;
+    // Held weakly: a reader dropped meanwhile is collected, and its group
+    // closes the pipe and forgets the watch (pipe-end.ts), descendant or not.
+    const self = new WeakRef(this);
+    try {
+      this.ready.hangUp(() => {
+        const reader = self.deref();
+        if (reader) reader.#hungUp();
+      });
+    } catch {
+      // No watch (epoll full): the pipe waits for a reader, or for garbage collection.
+    }
   }
 
   /** Its owner reads it after the exit, or gave its fd to another child (aspawn/child_process): releaseAtExit() leaves it alone. */

@@ -4,10 +4,16 @@ import type { Native } from "../ffi/symbols.ts";
 import { errnoCode, errnoMessage } from "./errno.ts";
 import { Readiness } from "./readiness.ts";
 
-/** fds this process must close if their owners are collected unclosed. */
-const orphans = new FinalizationRegistry<{ native: Native; fds: number[] }>(({ native, fds }) => {
-  for (const fd of fds) {
+/**
+ * fds this process must close if their owners are collected unclosed, and
+ * their watches: one an end left armed (a pipe waiting for a descendant's
+ * hang-up, FdReader.releaseAtExit()) is the channel's to forget too.
+ */
+const orphans = new FinalizationRegistry<{ native: Native; fds: number[]; ends: Readiness[] }>(({ native, fds, ends }) => {
+  for (let i = 0; i < fds.length; i++) {
+    const fd = fds[i]!;
     if (fd < 0) continue;
+    ends[i]!.release();
     native.asp_unwatch(fd);
     native.asp_close(fd);
   }
@@ -23,15 +29,17 @@ const orphans = new FinalizationRegistry<{ native: Native; fds: number[] }>(({ n
  */
 export class FdGroup {
   readonly #fds: number[] = [];
+  readonly #ends: Readiness[] = [];
   #open = 0;
 
   constructor(native: Native) {
-    orphans.register(this, { native, fds: this.#fds }, this);
+    orphans.register(this, { native, fds: this.#fds, ends: this.#ends }, this);
   }
 
-  /** @internal an end's fd: its index, for release(). */
-  add(fd: number): number {
+  /** @internal an end's fd and its watch: its index, for release(). */
+  add(fd: number, ready: Readiness): number {
     this.#open++;
+    this.#ends.push(ready);
     return this.#fds.push(fd) - 1;
   }
 
@@ -62,7 +70,7 @@ export class PipeEnd {
     this.ready = new Readiness(channel, fd);
     this.handle = fd;
     this.#group = group;
-    this.#index = group.add(fd);
+    this.#index = group.add(fd, this.ready);
   }
 
   get closed(): boolean {

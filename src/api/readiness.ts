@@ -8,6 +8,8 @@ export class Readiness implements WatchTarget {
   #fd: number;
   #watch = 0;
   #ref = true;
+  /** The watch waits, unref'd, for the writers' hang-up alone (hangUp()). */
+  #hangUp = false;
   #waiting: (() => void) | undefined;
 
   constructor(channel: Channel, fd: number) {
@@ -22,6 +24,7 @@ export class Readiness implements WatchTarget {
 
   /** Resolves when fd is ready for `events` (or once close() is called). */
   wait(events: number): Promise<void> {
+    this.#takeOver();
     return new Promise((resolve) => {
       this.#waiting = resolve;
       if (!this.#watch) this.#watch = this.#channel.watch(this.#fd, events, this, this.#ref);
@@ -35,6 +38,7 @@ export class Readiness implements WatchTarget {
    * fd (fdClosed).
    */
   read(buf: Uint8Array, len: number, arm: boolean, end: boolean): number {
+    this.#takeOver();
     const r = this.#channel.readArm(this.#watch, this.#fd, buf, len, this, this.#ref, arm, end);
     if (r === -EAGAIN && arm) this.#watch = this.#channel.lastIds[0];
     else if (r === 0 && end) {
@@ -42,6 +46,31 @@ export class Readiness implements WatchTarget {
       this.#fd = -1;
     }
     return r;
+  }
+
+  /**
+   * Until the last writer closes the fd (EPOLLHUP: data coming meanwhile
+   * does not report), without keeping the process alive: then onHangUp
+   * runs, unless a read or wait took the watch over first. For a pipe
+   * nobody reads, held open by a child's descendant, while nothing waits
+   * on it.
+   */
+  hangUp(onHangUp: () => void): void {
+    if (!this.#watch) this.#watch = this.#channel.watch(this.#fd, 0, this, false);
+    else {
+      this.#channel.setRef(this.#watch, false);
+      this.#channel.rearm(this.#watch, 0);
+    }
+    this.#hangUp = true;
+    this.#waiting = onHangUp;
+  }
+
+  /** A read or wait takes the watch from hangUp(): it keeps the process alive again if it should. */
+  #takeOver(): void {
+    if (!this.#hangUp) return;
+    this.#hangUp = false;
+    this.#waiting = undefined;
+    if (this.#watch) this.#channel.setRef(this.#watch, this.#ref);
   }
 
   /** Resolves when the watch read() armed reports (or once close() is called). */
@@ -60,7 +89,7 @@ export class Readiness implements WatchTarget {
 
   setRef(ref: boolean): void {
     this.#ref = ref;
-    if (this.#watch) this.#channel.setRef(this.#watch, ref);
+    if (this.#watch && !this.#hangUp) this.#channel.setRef(this.#watch, ref);
   }
 
   /**
@@ -71,6 +100,7 @@ export class Readiness implements WatchTarget {
   release(): void {
     if (this.#watch) this.#channel.unwatch(this.#watch);
     this.#watch = 0;
+    this.#hangUp = false;
     this.ready();
   }
 }

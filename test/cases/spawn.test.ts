@@ -5,7 +5,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { pathToFileURL } from "node:url";
 import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
-import { fdSnapshot, fdsOpenedSince, openFds } from "../fds.ts";
+import { fdList, fdSnapshot, fdsOpenedSince, openFds } from "../fds.ts";
 import { sleep, until, within } from "../wait.ts";
 import { ExitError, type Options, run, runSync, spawn, SpawnError } from "../../src/index.ts";
 
@@ -499,6 +499,28 @@ nativeTest(["unread output released at exit", "no read-ahead"], "spawn: what an 
   const size = (await new Response(p.stdout).arrayBuffer()).byteLength;
   assert.ok(size <= 4 * 65536, `${size} bytes read by the exit's reading and after it`);
 });
+
+nativeTest(["unread output released at exit"], "spawn: an exited child's unread pipe that a descendant held is closed once the descendant is gone, its bytes kept", async () => {
+  await run("true"); // the library's own fds
+  const base = openFds();
+  // The children are kept (no collection closes their pipes): the hang-up must.
+  const kept = await Promise.all(Array.from({ length: 10 }, async () => {
+    const p = spawn("sh", ["-c", "sleep 0.3 & echo x; echo y >&2"], { stderr: "pipe" });
+    await p.exited;
+    return p;
+  }));
+  assert.ok(openFds() >= base + 20, `held while the descendants live: ${base} -> ${openFds()}`);
+  // Before: 20 fds held until the Subprocesses were collected, long after the descendants ended.
+  assert.ok(await until(() => openFds() <= base, 5000), `fds left open after the descendants ended: ${base} -> ${openFds()}: ${fdList().join(" ")}`);
+  assert.deepEqual(await Promise.all(kept.map((p) => p.text())), kept.map(() => "x\n"));
+  assert.equal(await new Response(kept[0]!.stderr).text(), "y\n");
+});
+
+test("spawn: a pipe left to a descendant at the exit, read later, keeps the process alive until its end", async () => {
+  const r = await runFixture("held-read-late", [], { timeoutMs: 20000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout.trim(), JSON.stringify("early\nlate\n"));
+}, 30000);
 
 test("spawn: unref'd children are still reported while something else keeps the process alive", async () => {
   const keepAlive = setInterval(() => {}, 1000);
