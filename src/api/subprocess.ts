@@ -16,6 +16,7 @@ import type { ExtraPipe } from "./extra-pipes.ts";
 import { type CancelTimeout, unrefTimeout } from "./timers.ts";
 import { logEnd, logStart } from "./verbose.ts";
 import { ownOptions } from "./own-options.ts";
+import { describe } from "./check.ts";
 import { utf8Text } from "./text.ts";
 
 /** How spawn() made a child: what its Subprocess needs besides the Child (spawn-cache.ts keeps one whole). */
@@ -42,6 +43,24 @@ export interface SubprocessInit {
 }
 
 /** Options of Subprocess.kill(). */
+const KILL_KEYS = ["group", "tree"] as const;
+
+/** kill()'s options, checked: a misspelt key would signal only the child, without a word. */
+function killOptions(options: unknown): KillOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`kill(): options must be an object ({ group?: boolean, tree?: boolean }), got ${describe(options)}`);
+  }
+  const own = ownOptions(options as KillOptions);
+  for (const k of Object.keys(own)) {
+    if (!(KILL_KEYS as readonly string[]).includes(k)) throw new TypeError(`kill(): unknown option "${k}" (the options are group and tree)`);
+  }
+  for (const k of KILL_KEYS) {
+    const v = own[k];
+    if (v !== undefined && typeof v !== "boolean") throw new TypeError(`kill(): ${k} must be a boolean, got ${describe(v)}`);
+  }
+  return own;
+}
+
 export interface KillOptions {
   /**
    * Signal the child's whole process group (it must have one: `setsid` or
@@ -295,7 +314,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
    */
   kill(signal: Signal | "0" = "SIGTERM", options: KillOptions = {}): boolean {
     const n = signal === 0 || signal === "0" ? 0 : signalNumber(signal);
-    options = ownOptions(options);
+    options = killOptions(options);
     if (options.group && this.#pgid === undefined) {
       throw new TypeError("kill({ group: true }): the child has no process group of its own; spawn it with processGroup or setsid");
     }

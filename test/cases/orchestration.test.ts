@@ -3,7 +3,7 @@ import { readlinkSync } from "node:fs";
 import { assert, nativeTest, test } from "../adapter.ts";
 import { equalBytes, randomBytes, readAll } from "../bytes.ts";
 import { alive, childrenOfUs, descendants } from "../proc.ts";
-import { sleep, until } from "../wait.ts";
+import { sleep, until, within } from "../wait.ts";
 import { $, BatchError, ExitError, map, pipeline, PipelineError, runAll, type RunResult, spawn } from "../../src/index.ts";
 
 nativeTest(["kernel pipes"], "pipeline: 3 stages move 100 MiB exactly, through kernel pipes only", async () => {
@@ -165,6 +165,14 @@ nativeTest(["processGroup"], "kill: group takes down grandchildren; tree reaches
   await g.exited;
   assert.ok(await until(() => kids.every((k) => !alive(k))), "grandchildren gone");
   assert.throws(() => spawn("true").kill("SIGTERM", { group: true }), /no process group of its own/);
+  // Misspelt or mistyped options: before, kill() signalled the child alone and returned true.
+  const m = spawn("sleep", ["100"], { stdout: "ignore" });
+  assert.throws(() => m.kill("SIGTERM", { grop: true } as never), /kill\(\): unknown option "grop" \(the options are group and tree\)/);
+  assert.throws(() => m.kill("SIGTERM", true as never), /kill\(\): options must be an object/);
+  assert.throws(() => m.kill("SIGTERM", { tree: "yes" } as never), /kill\(\): tree must be a boolean, got "yes"/);
+  assert.equal(await within(m.exited, 100), "timeout", "nothing was signalled");
+  assert.equal(m.kill("SIGKILL", {}), true);
+  await m.exited;
 
   const t = spawn("sh", ["-c", "setsid sleep 100 & sleep 100"], { stdout: "ignore" });
   assert.ok(await until(() => descendants(t.pid).length === 2));
