@@ -25,7 +25,8 @@ function closureWrappers(source) {
       }
     }
     if (isNameCall(node)) {
-      const fn = node.arguments[0];
+      let fn = node.arguments[0];
+      while (ts.isParenthesizedExpression(fn)) fn = fn.expression; // `(() => x) as T` in the source
       if (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) {
         // Parenthesised: the call could be a callee or an operand; the name
         // is still inferred through the parentheses (`{ done: (() => {}) }`).

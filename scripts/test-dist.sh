@@ -36,7 +36,7 @@ JS
 sed 's#from "aspawn"#from "./node_modules/aspawn/dist/index.js"#' check.mjs > check-deno.mjs
 # Each line must say the native backend ran: the portable fallback would
 # hide a library the package failed to find.
-native() { grep -Ev '\(portable\)' <<<"$2" >/dev/null || { echo "$1: the library was not found: $2" >&2; exit 1; }; echo "$1 $2"; }
+native() { grep -Eq '^ok \((clone3|clone|vfork|fork)\)$' <<<"$2" || { echo "$1: not the native backend: $2" >&2; exit 1; }; echo "$1 $2"; }
 native "node:" "$(node check.mjs)"
 native "bun: " "$("$root/node_modules/.bin/bun" run check.mjs)"
 # FFI granted for exactly the one library it loads: no other path is tried first.
@@ -172,6 +172,12 @@ JS
 native "node, required:      " "$(node check.cjs)"
 native "esbuild ESM bundle:  " "$(cd / && node "$tmp/app/out/esm.mjs")"
 native "esbuild CJS bundle:  " "$(cd / && node "$tmp/app/out/cjs.cjs")"
+# Bun and Deno run such bundles too (Bun's CommonJS has no import.meta.require;
+# Deno resolves the package only with read access, which --allow-all gives).
+native "esbuild ESM bundle, bun: " "$(cd / && "$root/node_modules/.bin/bun" "$tmp/app/out/esm.mjs")"
+native "esbuild CJS bundle, bun: " "$(cd / && "$root/node_modules/.bin/bun" "$tmp/app/out/cjs.cjs")"
+native "esbuild ESM bundle, deno:" "$(cd / && "$root/node_modules/.bin/deno" run --allow-all "$tmp/app/out/esm.mjs")"
+native "esbuild CJS bundle, deno:" "$(cd / && "$root/node_modules/.bin/deno" run --allow-all "$tmp/app/out/cjs.cjs")"
 line=$(timeout 60 out/compiled-worker) && [ "$line" = "worker 5" ] || { echo "bun --compile binary, worker(): $line" >&2; exit 1; }
 echo "bun --compile binary, worker(): $line"
 mv node_modules node_modules.away # the binary carries the library itself, the bundle its assets

@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as Prebuilt from "./prebuilt.ts";
-import { arch, env, moduleUrl, platform, runtime } from "./runtime.ts";
+import { arch, denoReadsFiles, env, moduleUrl, platform, runtime } from "./runtime.ts";
 
 export const supportedTargets = ["linux-x64", "linux-arm64"] as const;
 
@@ -49,9 +49,10 @@ export function* candidates(): Generator<string> {
     const p = at(up + rel);
     if (fresh(p)) yield p;
   }
-  // Deno would ask for read access to resolve a package, only to fail
-  // anyway: its npm packages load through the layouts above.
-  if (runtime === "deno") return;
+  // Resolving a package reads files: Deno without --allow-read would ask
+  // (or refuse), and its own npm packages load through the layouts above.
+  // A bundle run beside node_modules finds the package here.
+  if (runtime === "deno" && !denoReadsFiles()) return;
   for (const from of [url, `${process.cwd()}/`]) {
     const pkg = packageDir(from);
     const p = pkg && `${pkg}/${rel}`;

@@ -7,7 +7,7 @@ declare const Deno: {
   build: { os: string; arch: string };
   version: { deno: string };
   env: { get(name: string): string | undefined };
-  permissions: { querySync(d: { name: "env"; variable: string }): { state: string } };
+  permissions: { querySync(d: { name: "env"; variable: string } | { name: "read" }): { state: string } };
 } | undefined;
 
 export type RuntimeName = "bun" | "deno" | "node";
@@ -53,6 +53,15 @@ export function env(name: string): string | undefined {
     return Deno!.env.get(name);
   } catch {
     return undefined;
+  }
+}
+
+/** Deno: whether reading any file is granted already (asking would prompt or throw). */
+export function denoReadsFiles(): boolean {
+  try {
+    return Deno!.permissions.querySync({ name: "read" }).state === "granted";
+  } catch {
+    return false;
   }
 }
 
