@@ -27,6 +27,7 @@ export const faultChecks: FaultCheck[] = [
     async check() {
       const r = await runFixture("rel-low-fds", ["128"], { allowAll: true, exposeGc: true, ulimit: "-n 128", timeoutMs: 60000 });
       const problem = expect(r, {
+        workerLoadExhausted: "SpawnError EMFILE",
         loadExhausted: "SpawnError EMFILE",
         reactorExhausted: "SpawnError EMFILE",
         fewLeft: "exit 0",

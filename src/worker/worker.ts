@@ -7,6 +7,7 @@
 import { closeSync } from "node:fs";
 import type { Socket } from "node:net";
 import { describe } from "../api/check.ts";
+import { commandLine, SpawnError } from "../api/errors.ts";
 import { errnoCode, errnoMessage } from "../api/errno.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
 import type { Options } from "../api/options.ts";
@@ -90,7 +91,7 @@ export class Worker extends Endpoint {
   constructor(module: string | URL, options: WorkerOptions) {
     options = ownOptions(options);
     const start = workerStart(module, options);
-    const native = channelLibrary();
+    const native = channelLibrary(start);
     const handlers = { frame: (f: Frame, fds: number[]) => this.#frame(f, fds), end: (e?: Error) => this.#end(e) };
     const { proc, conn, closeFd } = native ? nativeChannel(native, start, options, handlers) : runtimeChannel(start, options, handlers);
     super(conn, closeFd, (waiting) => {
@@ -416,7 +417,7 @@ interface OpenChannel {
  * backend's spawn (Node's and Bun's extra "pipe"), which passes no fds.
  * Deno's (Deno.Command) cannot pass the channel to the child at all.
  */
-function channelLibrary(): Native | undefined {
+function channelLibrary(start?: WorkerStart): Native | undefined {
   const { reason } = backendChoice();
   if (reason !== undefined && runtime === "deno") {
     throw new TypeError(
@@ -424,7 +425,15 @@ function channelLibrary(): Native | undefined {
         `backend cannot pass to a child here (it runs because ${reason})`,
     );
   }
-  return libraryBeside();
+  try {
+    return libraryBeside();
+  } catch (e) {
+    // Out of fds for loading the library (errno EMFILE): no process can be
+    // made, the SpawnError run() gives then, not a verdict on the library.
+    const errno = (e as { errno?: unknown }).errno;
+    if (typeof errno !== "number") throw e;
+    throw new SpawnError(errno, "spawn", start ? commandLine(start.executable, [start.href]) : "worker()");
+  }
 }
 
 /** The TypeError for fds given to `what` on a channel the runtime made (no library to pass them). */
