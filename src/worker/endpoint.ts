@@ -94,17 +94,25 @@ export class Endpoint {
 
   /**
    * Send a value (see the README for the types that travel). Resolves once
-   * it is in the socket; rejects if the channel is closed. Not awaiting it
-   * is fine: a failure is not an unhandled rejection.
+   * it is in the socket; rejects if the channel is closed, and not awaiting
+   * it is fine then: that is no unhandled rejection. A value that cannot
+   * travel rejects with a CodecError, unhandled if ignored: the caller's
+   * mistake, which would otherwise vanish.
    */
   send(value: unknown): Promise<void> {
-    let p: Promise<void>;
+    let bytes: Uint8Array[];
     try {
-      p = this.conn.write(frame(Kind.MESSAGE, 0, value, 0, this.conn.maxFrame));
+      bytes = frame(Kind.MESSAGE, 0, value, 0, this.conn.maxFrame);
     } catch (e) {
-      p = Promise.reject(e);
+      return Promise.reject(e);
     }
+    const p = this.written(this.conn.write(bytes));
     p.catch(() => {});
+    return p;
+  }
+
+  /** A message's write as send() returns it (a Worker's names why the worker ended). */
+  protected written(p: Promise<void>): Promise<void> {
     return p;
   }
 

@@ -372,11 +372,9 @@ export class Worker extends Endpoint {
     })());
   }
 
-  /** As Endpoint's; once the worker has ended, rejects with the WorkerError its calls get. */
-  override send(value: unknown): Promise<void> {
-    const p = this.#orEnded(super.send(value));
-    p.catch(() => {}); // as Endpoint's: not awaiting it is fine
-    return p;
+  /** send()'s write: once the worker has ended, it rejects with the WorkerError its calls get. */
+  protected override written(p: Promise<void>): Promise<void> {
+    return this.#orEnded(p);
   }
 
   /** As Endpoint's; once the worker has ended, rejects with the WorkerError its calls get. */

@@ -438,6 +438,13 @@ test(`worker (deno without --allow-ffi): the portable backend runs, and worker()
   await denoPortableRefusal(["--allow-read", "--allow-run", "--allow-env"], { ASPAWN_BACKEND: "", ASPAWN_LIBRARY: "" }, /it runs because libaspawn\.so could not be loaded/);
 }, 60000);
 
+test(`worker (${runtime}): a message that cannot travel, not awaited, is an unhandled rejection (before: it vanished)`, async () => {
+  await buildWorkerHost();
+  const r = await runFixture("worker-send-unhandled", [], { allowAll: true, bundles: ["worker-jobs"], timeoutMs: 20000 });
+  assert.equal(r.code, 0, showFixture(r));
+  assert.equal(r.stdout.trim(), JSON.stringify(["CodecError"]), showFixture(r));
+}, 30000);
+
 test(`worker (${runtime}): an idle worker or pool does not keep the parent alive; a call in flight and an awaited message do`, async () => {
   await buildWorkerHost();
   for (const what of ["idle", "call", "message"]) {
