@@ -59,7 +59,7 @@ static int start(int i)
 	int pid = vfork_spawn(TRUE_PATH, true_argv, O_NONBLOCK, &s->out);
 	if (pid < 0)
 		return pid;
-	s->pid = pid;
+	s->pid = pid; /* from here on, abandon() reaps it if we fail */
 	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (s->pidfd < 0)
 		return -errno;
@@ -67,6 +67,25 @@ static int start(int i)
 	if (watch(s->out, (uint64_t)i << 1 | K_OUT) < 0 || watch(s->pidfd, (uint64_t)i << 1 | K_PIDFD) < 0)
 		return -errno;
 	return 0;
+}
+
+/* After a failure: the children still in flight are killed and reaped,
+ * their fds closed (in a runtime's process, nothing may be left behind). */
+static void abandon(void)
+{
+	int i;
+	for (i = 0; i < INFLIGHT; i++) {
+		struct slot *s = &slots[i];
+		if (!s->pid)
+			continue;
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, 0, 0);
+		if (s->out >= 0)
+			close(s->out);
+		if (s->pidfd >= 0)
+			close(s->pidfd);
+		s->pid = 0;
+	}
 }
 
 /* One ready fd of slot s: 1 once the slot's child is fully done. */
@@ -112,6 +131,8 @@ int loop_storm(long total, struct gaps *g, uint64_t *elapsed, long *failed)
 	int tfd, i, k, r = 0;
 
 	failed_children = 0;
+	for (i = 0; i < INFLIGHT; i++)
+		slots[i] = (struct slot){.pid = 0, .pidfd = -1, .out = -1};
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		return -errno;
@@ -144,6 +165,7 @@ int loop_storm(long total, struct gaps *g, uint64_t *elapsed, long *failed)
 			}
 			if (!handle(&slots[key >> 1], (int)(key & 1)))
 				continue;
+			slots[key >> 1].pid = 0; /* reaped, its fds closed */
 			finished++;
 			if (started < total) {
 				started++;
@@ -156,6 +178,8 @@ int loop_storm(long total, struct gaps *g, uint64_t *elapsed, long *failed)
 	if (g)
 		push(g, now_ns() - last); /* as LoopMonitor.stop(): a loop starved to the end is seen */
 out:
+	if (r < 0)
+		abandon();
 	if (tfd >= 0)
 		close(tfd);
 	close(epfd);

@@ -61,8 +61,14 @@ int read_to_eof(long bytes, long pipe_size, long read_size, char *buf)
 	if (pid < 0)
 		return pid;
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, rd, &e) < 0)
-		abort();
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, rd, &e) < 0) {
+		int r = -errno;
+		if (ep >= 0)
+			close(ep);
+		close(rd); /* the producer ends on EPIPE */
+		reap(pid);
+		return r;
+	}
 	for (;;) {
 		n = read(rd, buf, (size_t)read_size);
 		if (n > 0) {
@@ -85,9 +91,13 @@ int splice_to_null(long bytes, long pipe_size)
 {
 	long got = 0;
 	ssize_t n;
-	int rd, null = open("/dev/null", O_WRONLY | O_CLOEXEC), pid = produce(bytes, pipe_size, 0, &rd);
-	if (pid < 0 || null < 0)
-		return pid < 0 ? pid : -errno;
+	int rd, pid, null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null < 0)
+		return -errno;
+	if ((pid = produce(bytes, pipe_size, 0, &rd)) < 0) {
+		close(null);
+		return pid;
+	}
 	while ((n = splice(rd, 0, null, 0, (size_t)1 << 30, SPLICE_F_MOVE)) > 0 || (n < 0 && errno == EINTR))
 		if (n > 0)
 			got += n;

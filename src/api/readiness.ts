@@ -56,21 +56,24 @@ export class Readiness implements WatchTarget {
    * on it.
    */
   hangUp(onHangUp: () => void): void {
-    if (!this.#watch) this.#watch = this.#channel.watch(this.#fd, 0, this, false);
-    else {
-      this.#channel.setRef(this.#watch, false);
-      this.#channel.rearm(this.#watch, 0);
-    }
+    // A watch of its own (events 0: lazy), not a re-armed one.
+    if (this.#watch) this.#channel.unwatch(this.#watch);
+    this.#watch = this.#channel.watch(this.#fd, 0, this, false);
     this.#hangUp = true;
     this.#waiting = onHangUp;
   }
 
-  /** A read or wait takes the watch from hangUp(): it keeps the process alive again if it should. */
+  /**
+   * A read or wait takes over from hangUp(): its watch goes (armed for the
+   * hang-up alone, it would hold a ref with nobody waiting); the next wait
+   * makes its own.
+   */
   #takeOver(): void {
     if (!this.#hangUp) return;
     this.#hangUp = false;
     this.#waiting = undefined;
-    if (this.#watch) this.#channel.setRef(this.#watch, this.#ref);
+    if (this.#watch) this.#channel.unwatch(this.#watch);
+    this.#watch = 0;
   }
 
   /** Resolves when the watch read() armed reports (or once close() is called). */

@@ -42,7 +42,6 @@ export interface SubprocessInit {
   extraFds?: number;
 }
 
-/** Options of Subprocess.kill(). */
 const KILL_KEYS = ["group", "tree"] as const;
 
 /** kill()'s options, checked: a misspelt key would signal only the child, without a word. */
@@ -61,6 +60,7 @@ function killOptions(options: unknown): KillOptions {
   return own;
 }
 
+/** Options of Subprocess.kill(). */
 export interface KillOptions {
   /**
    * Signal the child's whole process group (it must have one: `setsid` or
@@ -472,6 +472,8 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
 
   #setRef(ref: boolean): void {
     this.#flags = ref ? this.#flags & ~UNREF : this.#flags | UNREF;
+    // After the exit, while sinks take the output, the timeout is what keeps the process alive (#onExit).
+    if (this.#exitStatus && this.#flags & PUMPING) ref ? this.#cancelTimeout?.ref() : this.#cancelTimeout?.unref();
     this.#child.setRef(ref);
     this.#stdinWriter?.setRef(ref);
     this.#stdoutReader?.setRef(ref);

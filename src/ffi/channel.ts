@@ -11,7 +11,7 @@ import { EAGAIN } from "../api/errno.ts";
 import { Event, Read } from "./abi.ts";
 import { loadNative } from "./load.ts";
 import type { Native } from "./symbols.ts";
-import { createWaker, type Waker } from "./waker.ts";
+import { createWaker, type Polling, type Waker } from "./waker.ts";
 
 
 /** Watch ids run from 1 to this (0 means "no watch" to callers). */
@@ -30,6 +30,8 @@ interface Watch {
   handler: WatchHandler;
   armed: boolean;
   ref: boolean;
+  /** For the hang-up alone (events 0): its report may wait (Bun polls for it seldom). */
+  lazy: boolean;
 }
 
 export class Channel {
@@ -42,6 +44,7 @@ export class Channel {
   #nextId = 1;
   #armed = 0;
   #armedRefs = 0;
+  #armedLazy = 0;
   #partial = new Uint8Array(0);
 
   constructor(native: Native) {
@@ -80,8 +83,8 @@ export class Channel {
     return id;
   }
 
-  #added(id: number, fd: number, handler: WatchHandler, ref: boolean): void {
-    const w: Watch = { fd, handler, armed: false, ref };
+  #added(id: number, fd: number, handler: WatchHandler, ref: boolean, lazy = false): void {
+    const w: Watch = { fd, handler, armed: false, ref, lazy };
     this.#watches.set(id, w);
     this.#arm(w);
   }
@@ -91,7 +94,7 @@ export class Channel {
     const id = this.#newId();
     const r = this.#native.asp_watch(this.#channel, fd, events, id);
     if (r < 0) throw watchError(fd, -r);
-    this.#added(id, fd, handler, ref);
+    this.#added(id, fd, handler, ref, events === 0);
     return id;
   }
 
@@ -179,29 +182,33 @@ export class Channel {
     const w = this.#watches.get(id);
     if (!w || w.ref === ref) return;
     w.ref = ref;
-    if (w.armed) this.#count(0, ref ? 1 : -1);
+    if (w.armed) this.#count(0, ref ? 1 : -1, 0);
   }
 
   #arm(w: Watch): void {
     w.armed = true;
-    this.#count(1, w.ref ? 1 : 0);
+    this.#count(1, w.ref ? 1 : 0, w.lazy ? 1 : 0);
   }
 
   #disarm(w: Watch): void {
     if (!w.armed) return;
     w.armed = false;
-    this.#count(-1, w.ref ? -1 : 0);
+    this.#count(-1, w.ref ? -1 : 0, w.lazy ? -1 : 0);
   }
 
-  /** Tell the waker when "something is awaited" or "something is watched" changes. */
-  #count(armed: number, refs: number): void {
-    const a = this.#armed, r = this.#armedRefs;
+  /** What the armed watches ask of a waker that keeps nothing alive. */
+  #polling(): Polling {
+    return this.#armed > this.#armedLazy ? "prompt" : this.#armed > 0 ? "lazy" : "none";
+  }
+
+  /** Tell the waker when "something is awaited" or what is watched changes. */
+  #count(armed: number, refs: number, lazy: number): void {
+    const r = this.#armedRefs, before = this.#polling();
     this.#armed += armed;
     this.#armedRefs += refs;
+    this.#armedLazy += lazy;
     if (r === 0 && this.#armedRefs > 0) this.#waker.ref();
-    else if ((r > 0 && this.#armedRefs === 0) || (this.#armedRefs === 0 && (a > 0) !== (this.#armed > 0))) {
-      this.#waker.unref(this.#armed > 0);
-    }
+    else if (this.#armedRefs === 0 && (r > 0 || before !== this.#polling())) this.#waker.unref(this.#polling());
   }
 
   #dispatch(chunk: Uint8Array): void {

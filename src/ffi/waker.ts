@@ -11,16 +11,22 @@
  *   after it is not. While only unref'd watches are armed (a child someone
  *   unref()'d, in a process kept alive by something else), an unref'd
  *   10 ms timer reads the pipe instead: those children are reported within
- *   10 ms, and an idle program still exits.
+ *   10 ms, and an idle program still exits. A pipe left to a descendant,
+ *   watched for its hang-up alone, is read for once a second: its fd is
+ *   released a moment later, and a program does not wake 100 times a
+ *   second for as long as a daemon holds it.
  */
 import { requireHere, runtime } from "./runtime.ts";
+
+/** What unref'd armed watches ask for: "prompt" reports, "lazy" ones (a hang-up alone), or none. */
+export type Polling = "none" | "lazy" | "prompt";
 
 export interface Waker {
   /** Keep the process alive: something is awaited. */
   ref(): void;
-  /** Let the process exit: nothing is awaited. `watching`: unref'd watches
-   * are armed, to be reported while the process lives on. */
-  unref(watching: boolean): void;
+  /** Let the process exit: nothing is awaited. Unref'd watches that are
+   * armed are still reported while the process lives on, as `polling` says. */
+  unref(polling: Polling): void;
 }
 
 type OnData = (chunk: Uint8Array) => void;
@@ -52,12 +58,12 @@ function socketWaker(fd: number, onData: OnData): Waker {
 
 declare const Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } };
 
-const POLL_MS = 10;
+const POLL_MS = { none: 0, lazy: 1000, prompt: 10 } as const;
 
 function bunWaker(fd: number, onData: OnData, readNow: () => void): Waker {
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let idle: ReturnType<typeof setImmediate> | undefined;
-  let poll: ReturnType<typeof setInterval> | undefined;
+  let poll: ReturnType<typeof setInterval> | undefined, pollMs = 0;
   const pump = async (r: ReadableStreamDefaultReader<Uint8Array>) => {
     for (;;) {
       const { value, done } = await r.read();
@@ -69,19 +75,20 @@ function bunWaker(fd: number, onData: OnData, readNow: () => void): Waker {
     if (idle) clearImmediate(idle);
     idle = undefined;
   };
-  const setPoll = (on: boolean) => {
-    if (on && !poll) {
-      poll = setInterval(readNow, POLL_MS);
-      (poll as unknown as { unref(): void }).unref();
-    } else if (!on && poll) {
-      clearInterval(poll);
-      poll = undefined;
-    }
+  const setPoll = (polling: Polling) => {
+    const ms = POLL_MS[polling];
+    if (ms === pollMs) return;
+    if (poll) clearInterval(poll);
+    poll = undefined;
+    pollMs = ms;
+    if (!ms) return;
+    poll = setInterval(readNow, ms);
+    (poll as unknown as { unref(): void }).unref();
   };
   return {
     ref() {
       stopIdle();
-      setPoll(false);
+      setPoll("none");
       if (reader) return;
       reader = Bun.file(fd).stream().getReader();
       pump(reader).catch(() => {});
@@ -89,15 +96,15 @@ function bunWaker(fd: number, onData: OnData, readNow: () => void): Waker {
     // A tick later: a program that awaits one child after another
     // (`await run()` in a loop) refs again before that, and keeps its
     // stream (a new one per child shows in bench/scenarios/echo.ts on Bun).
-    unref(watching) {
+    unref(polling) {
       stopIdle();
-      if (!reader) return setPoll(watching);
+      if (!reader) return setPoll(polling);
       idle = setImmediate(() => {
         idle = undefined;
         const r = reader;
         reader = undefined;
         r?.cancel().catch(() => {});
-        setPoll(watching);
+        setPoll(polling);
       });
     },
   };

@@ -516,10 +516,18 @@ nativeTest(["unread output released at exit"], "spawn: an exited child's unread 
   assert.equal(await new Response(kept[0]!.stderr).text(), "y\n");
 });
 
-test("spawn: a pipe left to a descendant at the exit, read later, keeps the process alive until its end", async () => {
-  const r = await runFixture("held-read-late", [], { timeoutMs: 20000 });
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.equal(r.stdout.trim(), JSON.stringify("early\nlate\n"));
+test("spawn: a pipe left to a descendant at the exit keeps the process alive while a read waits on it, and only then", async () => {
+  // "all": the read waits for the descendant's line; "one": reads stop after it,
+  // and the process exits though the descendant (sleep 5) holds the pipe
+  // (before: the hang-up watch, taken over by that read, kept it alive).
+  for (const mode of ["all", "one"]) {
+    const r = await runFixture("held-read-late", [mode], { timeoutMs: 20000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [text, exit] = r.stdout.trim().split("\n");
+    assert.equal(text, JSON.stringify("early\nlate\n"), `${mode}: ${r.stdout}`);
+    const ms = Number(/exit after (\d+) ms/.exec(exit ?? "")?.[1]);
+    assert.ok(ms >= 300 && ms < 3000, `${mode}: ${r.stdout}`);
+  }
 }, 30000);
 
 test("spawn: unref'd children are still reported while something else keeps the process alive", async () => {

@@ -436,4 +436,9 @@ test("streams: a child gone into a stalled sink, with a timeout: the timeout kee
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /run: Command timed out after 200 ms/);
   assert.match(r.stdout, /spawn: exit code 0 after \d+ ms/);
+  // unref() after the exit lets it go: the timeout (5 s) no longer holds it.
+  const u = await runFixture("stuck-sink-exit", ["unref"], { timeoutMs: 20000 });
+  assert.equal(u.code, 0, u.stdout + u.stderr);
+  const ms = Number(/exit after (\d+) ms/.exec(u.stdout)?.[1]);
+  assert.ok(ms >= 300 && ms < 3000, u.stdout);
 }, 30000);
