@@ -56,6 +56,8 @@ export const nativeOnly = {
   "unread output released at exit": ["deno"],
   /** Bun.spawn reads a child's stdout ahead of its reader, into memory, for as long as the child writes. */
   "no read-ahead": ["bun"],
+  /** Node's and Bun's streams over a child's pipe keep the process alive until the pipe's end, read or not: one left to a descendant, as long as the descendant lives. */
+  "a pipe nobody waits on lets the process exit": ["node", "bun"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;

@@ -516,7 +516,7 @@ nativeTest(["unread output released at exit"], "spawn: an exited child's unread 
   assert.equal(await new Response(kept[0]!.stderr).text(), "y\n");
 });
 
-test("spawn: a pipe left to a descendant at the exit keeps the process alive while a read waits on it, and only then", async () => {
+nativeTest(["a pipe nobody waits on lets the process exit"], "spawn: a pipe left to a descendant at the exit keeps the process alive while a read waits on it, and only then", async () => {
   // "all": the read waits for the descendant's line; "one": reads stop after it,
   // and the process exits though the descendant (sleep 5) holds the pipe
   // (before: the hang-up watch, taken over by that read, kept it alive).
