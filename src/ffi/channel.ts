@@ -203,7 +203,8 @@ export class Channel {
 
   /** Tell the waker when "something is awaited" or what is watched changes. */
   #count(armed: number, refs: number, lazy: number): void {
-    const r = this.#armedRefs, before = this.#polling();
+    // What polling asks matters only while nothing is ref'd: not worked out on every arm of an awaited child.
+    const r = this.#armedRefs, before = r === 0 ? this.#polling() : undefined;
     this.#armed += armed;
     this.#armedRefs += refs;
     this.#armedLazy += lazy;
