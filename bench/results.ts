@@ -12,6 +12,8 @@ export interface CallResult extends Pair<Latency> {
   label: string;
   /** bench/c/floor.c's spawn timed in this process, in turn with the pair (absent without libbench-floor.so) */
   floor?: Latency;
+  /** the same floor, each call right after a spawn() of aspawn and its reap (untimed): in the state a JS await leaves */
+  floorAfterJs?: Latency;
   bytes: number;
   /** RSS of this process while measuring */
   rssBytes: number;

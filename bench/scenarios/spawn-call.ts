@@ -16,7 +16,12 @@
  * The physical floor (bench/c/floor.c's spawn: the same syscalls by hand)
  * takes its turn too, in this process through the FFI, when
  * libbench-floor.so is built: the spawn() target is held against it, same
- * parent, same minute.
+ * parent, same minute. In its blocks each call follows the floor's own
+ * reap, a blocking C wait, so it finds the caches as C left them. It takes
+ * a second turn in which each call follows a spawn() and its reap instead
+ * (untimed), as every spawn() of the pair follows the JS that awaited the
+ * child before: the same syscalls, timed in the state a JS program's next
+ * spawn finds the machine in.
  */
 import { rss } from "../env.ts";
 import type { Config } from "../config.ts";
@@ -35,22 +40,33 @@ interface Side {
   close?(): void;
 }
 
-function floorSide(): Side | null {
+function floorSides(lib: Launcher): Side[] {
   try {
     const f = spawnFloor();
-    return { spawn: () => f.spawn(), reap: () => f.reap(), close: () => f.close() };
+    return [
+      { spawn: () => f.spawn(), reap: () => f.reap(), close: () => f.close() },
+      // After the floor's reap, a spawn() of the library and its reap: the
+      // next floor call follows JS, as the library's own calls do.
+      {
+        spawn: () => f.spawn(),
+        async reap() {
+          f.reap();
+          await lib.reap(lib.spawnTrue());
+        },
+      },
+    ];
   } catch (e) {
     progress(`spawn() call: no in-process C floor (${(e as Error).message})`, true);
-    return null;
+    return [];
   }
 }
 
 export async function spawnCall(pair: Launcher[], cfg: Config): Promise<CallResult[]> {
   const results: CallResult[] = [];
-  const floor = floorSide();
+  const floors = floorSides(pair[0]!);
   const sides: Side[] = [
     ...pair.map((l): Side => ({ spawn: () => l.spawnTrue(), reap: (c) => l.reap(c) })),
-    ...(floor ? [floor] : []),
+    ...floors,
   ];
   const order = sides.map((_, j) => j);
   for (const heap of cfg.callHeaps) {
@@ -80,10 +96,10 @@ export async function spawnCall(pair: Launcher[], cfg: Config): Promise<CallResu
       rssBytes: rss(),
       aspawn: latency(samples[0]!),
       native: latency(samples[1]!),
-      ...(floor && { floor: latency(samples[2]!) }),
+      ...(floors.length && { floor: latency(samples[2]!), floorAfterJs: latency(samples[3]!) }),
     });
   }
-  floor?.close?.();
+  floors[0]?.close?.();
   release();
   return results;
 }

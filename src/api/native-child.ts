@@ -4,7 +4,7 @@
  * when the child exits and when a pipe is ready.
  */
 import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
-import { getChannel, watchError, type WatchTarget } from "../ffi/channel.ts";
+import { type Channel, getChannel, watchError, type WatchTarget } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
 import { type Child, childExited, type ChildEvents, childSpawned } from "./child.ts";
 import { EAGAIN, errnoCode } from "./errno.ts";
@@ -40,6 +40,7 @@ export interface NativeChildInit {
   pty?: { pair: PtyPair; slots: number } | undefined;
 }
 
+const NO_FDS: readonly [number, number, number] = [-1, -1, -1];
 const waitResult = new Uint8Array(WaitResult.SIZE);
 const waitView = new DataView(waitResult.buffer);
 const record = new Int32Array(StatusRecord.SIZE / 4);
@@ -58,9 +59,13 @@ const recordBytes = new Uint8Array(record.buffer);
  */
 export class NativeChild implements Child, WatchTarget, StatusHolder {
   readonly pid: number;
-  readonly stdin: FdWriter | null = null;
-  readonly stdout: FdReader | null = null;
-  readonly stderr: FdReader | null = null;
+  /** Our ends of the child's stdin, stdout and stderr: undefined until first asked for (see #end). */
+  #stdin: FdWriter | null | undefined;
+  #stdout: FdReader | null | undefined;
+  #stderr: FdReader | null | undefined;
+  /** Our fds of those pipes (-1: none), while their ends are not made; then undefined. */
+  #fds: [number, number, number] | undefined;
+  readonly #channel: Channel;
   /** The socketpairs of stdio[3+] given "pipe". */
   readonly extra: ExtraPipes | undefined;
   readonly pty: Pty | undefined;
@@ -86,20 +91,52 @@ export class NativeChild implements Child, WatchTarget, StatusHolder {
     this.#file = init.file;
     this.#args = init.args;
     this.#cgroup = init.cgroup;
-    const group = init.pipes.length > 1 ? new FdGroup(native) : undefined;
-    for (const [childFd, fd] of init.pipes) {
-      if (childFd === 0) this.stdin = new FdWriter(native, channel, fd, group);
-      else if (childFd === 1) this.stdout = new FdReader(native, channel, fd, group);
-      else if (childFd === 2) this.stderr = new FdReader(native, channel, fd, group);
+    this.#channel = channel;
+    const pipes = init.pipes;
+    for (let i = 0; i < pipes.length; i++) {
+      const childFd = pipes[i]![0], fd = pipes[i]![1];
+      if (childFd <= 2) (this.#fds ??= [-1, -1, -1])[childFd] = fd;
       else (this.extra ??= new ExtraPipes(native, channel)).add(childFd, fd);
     }
     if (init.pty) {
       const { reader, writer, pty } = ptyEnds(native, channel, init.pty.pair);
       this.pty = pty;
-      this.stdin = writer ?? this.stdin;
-      if (init.pty.slots & 2) this.stdout = reader;
-      else this.stderr = reader;
+      if (writer) this.#stdin = writer;
+      if (init.pty.slots & 2) this.#stdout = reader;
+      else this.#stderr = reader;
     }
+  }
+
+  get stdin(): FdWriter | null {
+    if (this.#stdin === undefined) this.#makeEnds();
+    return this.#stdin!;
+  }
+
+  get stdout(): FdReader | null {
+    if (this.#stdout === undefined) this.#makeEnds();
+    return this.#stdout!;
+  }
+
+  get stderr(): FdReader | null {
+    if (this.#stderr === undefined) this.#makeEnds();
+    return this.#stderr!;
+  }
+
+  /**
+   * The ends of the stdio pipes, made when one is first asked for rather
+   * than by spawn(): between two spawns this code is cold, and making
+   * them was a third of the JavaScript the spawn call ran. All at once,
+   * so that they share one FdGroup; nothing can collect the child's
+   * Subprocess before it exits, and its exit asks for all three.
+   */
+  #makeEnds(): void {
+    const fds = this.#fds, native = loadNative(), channel = this.#channel;
+    this.#fds = undefined;
+    const [i, o, e] = fds ?? NO_FDS;
+    const group = (i >= 0 ? 1 : 0) + (o >= 0 ? 1 : 0) + (e >= 0 ? 1 : 0) > 1 ? new FdGroup(native) : undefined;
+    this.#stdin ??= i >= 0 ? new FdWriter(native, channel, i, group) : null;
+    this.#stdout ??= o >= 0 ? new FdReader(native, channel, o, group) : null;
+    this.#stderr ??= e >= 0 ? new FdReader(native, channel, e, group) : null;
   }
 
   watch(events: ChildEvents): void {
