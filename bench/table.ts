@@ -30,7 +30,7 @@ function comparedRows(first: RuntimeResult): Row[] {
       r(`  C floor in-process ${q.slice(0, 3)} us`, false, (x) => x.call[i]?.floor && [x.call[i]!.floor![q], undefined])
     ) : []),
     // The floor again, each call after a spawn() and its reap: what the JS before a call costs the syscalls.
-    ...(h.floorAfterJs ? [r("  C floor after a JS reap p50 us", false, (x) => x.call[i]?.floorAfterJs && [x.call[i]!.floorAfterJs!.p50Us, undefined])] : []),
+    ...(h.floorAfterJs ? [r("  C floor after JS reap p50 us", false, (x) => x.call[i]?.floorAfterJs && [x.call[i]!.floorAfterJs!.p50Us, undefined])] : []),
   ]);
   return [
     ...heapRows,
