@@ -59,7 +59,7 @@ const recordBytes = new Uint8Array(record.buffer);
  */
 export class NativeChild implements Child, WatchTarget, StatusHolder {
   readonly pid: number;
-  /** Our ends of the child's stdin, stdout and stderr: undefined until first asked for (see #end). */
+  /** Our ends of the child's stdin, stdout and stderr: undefined until first asked for (see #makeEnds). */
   #stdin: FdWriter | null | undefined;
   #stdout: FdReader | null | undefined;
   #stderr: FdReader | null | undefined;
@@ -132,7 +132,7 @@ export class NativeChild implements Child, WatchTarget, StatusHolder {
   #makeEnds(): void {
     const fds = this.#fds, native = loadNative(), channel = this.#channel;
     this.#fds = undefined;
-    const [i, o, e] = fds ?? NO_FDS;
+    const f = fds ?? NO_FDS, i = f[0], o = f[1], e = f[2];
     const group = (i >= 0 ? 1 : 0) + (o >= 0 ? 1 : 0) + (e >= 0 ? 1 : 0) > 1 ? new FdGroup(native) : undefined;
     this.#stdin ??= i >= 0 ? new FdWriter(native, channel, i, group) : null;
     this.#stdout ??= o >= 0 ? new FdReader(native, channel, o, group) : null;
