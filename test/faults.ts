@@ -4,7 +4,7 @@
  * asserts them, and `npm run soak` reports them. A check returns null when
  * the library behaved as documented, else what went wrong.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawn as spawnNode } from "node:child_process";
 import { type FixtureResult, runFixture, showFixture } from "./fixtures.ts";
@@ -44,13 +44,16 @@ export const faultChecks: FaultCheck[] = [
   {
     name: "started with fds 0-2 closed: none of ours there, closed fds named in stdio are EBADF",
     async check() {
-      const file = `${mkdtempSync(`${tmpdir()}/aspawn-`)}/out.json`;
+      const dir = mkdtempSync(`${tmpdir()}/aspawn-`);
+      const file = `${dir}/out.json`;
       const r = await runFixture("rel-closed-stdio", [file], { allowAll: true, exposeGc: true, redirect: "0<&- 1>&- 2>&-", timeoutMs: 60000 });
       let o: Record<string, any> | undefined;
       try {
         o = JSON.parse(readFileSync(file, "utf8"));
       } catch {
         return `no result\n${showFixture(r)}`;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
       return expect(r, {
         firstRun: "ran",

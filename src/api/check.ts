@@ -89,6 +89,8 @@ export function bool(v: unknown, what: string): boolean {
  * more options, is a TypeError rather than no arguments.
  */
 export function callArguments<O>(a: readonly string[] | O | undefined | null, b: O | undefined): [readonly string[], O] {
+  // An array in the options' place is a second argument list, not options with none set.
+  if (Array.isArray(b)) throw new TypeError(`options must be an object, got ${describe(b)}`);
   if (Array.isArray(a)) return [a, b ?? ({} as O)];
   if (a === undefined || a === null) return [[], b ?? ({} as O)];
   if (typeof a !== "object" || typeof (a as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function" || b !== undefined) {

@@ -47,6 +47,10 @@ test("validation: a second argument that is neither args nor options is a TypeEr
   assert.throws(() => spawn("echo", {} as never, {}), /^TypeError: args must be an array of strings, got an object$/);
   await assert.rejects(run("echo", "hello" as never), /^TypeError: args must be an array of strings, got "hello" \(one argument is \["hello"\]\)$/);
   assert.throws(() => runSync("echo", 5 as never), /^TypeError: args must be an array of strings, got 5$/);
+  // A second list where the options go: not options with nothing set (before: the child ran, the list dropped).
+  assert.throws(() => spawn("echo", ["a"], ["b"] as never), /^TypeError: options must be an object, got an array of 1$/);
+  await assert.rejects(run("echo", ["a"], [] as never), /^TypeError: options must be an object, got an array of 0$/);
+  assert.throws(() => runSync("echo", null as never, ["b"] as never), /^TypeError: options must be an object, got an array of 1$/);
   // Options alone, or nothing, or null for no arguments, as before.
   assert.equal((await run("echo", { stderr: "ignore" })).stdout, "\n");
   assert.equal((await run("echo", null as never, { stderr: "ignore" })).stdout, "\n");
