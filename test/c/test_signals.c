@@ -139,6 +139,68 @@ static void child_dispositions_without_proc(void)
 	CHECK_EQ_INT(status, 0);
 }
 
+/* The fd on our /proc status the library keeps for clone3 children (proc_status.c), or -1. */
+static int library_status_fd(void)
+{
+	char want[64], link[64], path[64];
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1;
+	snprintf(want, sizeof want, "/proc/%d/status", (int)getpid());
+	while (d && (e = readdir(d))) {
+		ssize_t n;
+		snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, link, sizeof link - 1);
+		if (n > 0 && (link[n] = 0, strcmp(link, want) == 0) && atoi(e->d_name) != dirfd(d))
+			found = atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * That fd closed behind the library, or replaced by another process's
+ * status (whose SigIgn is empty, so read as ours it would leave our
+ * SIGPIPE ignored in the child): the child must see it is not ours (Tgid)
+ * and read its own. Under clone3 only: the fallbacks never use the fd.
+ */
+static void child_dispositions_status_fd_tampered(void)
+{
+	static struct run_result res;
+	char path[64];
+	int fd, other, status;
+	pid_t sleeper;
+	if (!(L.capabilities() & ASP_CAP_CLONE3))
+		return;
+	run_sh("true", 0, &res); /* the library opens it with its first child */
+	fd = library_status_fd();
+	CHECK(fd > 2);
+	if (fd <= 2)
+		return;
+	sleeper = fork();
+	if (sleeper == 0) {
+		pause();
+		_exit(0);
+	}
+	/* It ignores what we did when it forked; child_dispositions_default()
+	 * ignores SIGINT and a realtime one besides, which it does not. */
+	snprintf(path, sizeof path, "/proc/%d/status", (int)sleeper);
+	other = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(other >= 0);
+	CHECK_EQ_INT(dup2(other, fd), fd);
+	close(other);
+	CHECK(child_dispositions_default());
+	close(fd);
+	CHECK(child_dispositions_default());
+	/* Ours again, for the tests after this one. */
+	other = open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	CHECK_EQ_INT(dup2(other, fd), fd);
+	close(other);
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, &status, 0);
+}
+
 /*
  * A signal that reaches the child before exec waits for the new program;
  * a handler of ours never runs in the child, which shares our memory (the
@@ -244,6 +306,7 @@ TEST_LIST(signal_tests) = {
 	{"signals: ignored and handled ones, realtime too, are default in the child", child_dispositions},
 	{"signals: the same where the child cannot read /proc/self/status", child_dispositions_without_proc,
 	 "qemu-user does not emulate seccomp filters"},
+	{"signals: the same where the library's fd on our /proc status was closed or replaced", child_dispositions_status_fd_tampered},
 	{"signals: a handled one sent before exec waits for the program; our handler never runs", handled_signal_before_exec},
 	{0, 0},
 };
