@@ -82,6 +82,28 @@ function stopWith(proc: Subprocess, signal: AbortSignal): () => void {
   return () => signal.removeEventListener("abort", stop);
 }
 
+function iterable(v: unknown, what: string): Iterable<unknown> {
+  if (v === null || typeof (v as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== "function") {
+    throw new TypeError(`${what} must be iterable (an array), got ${describe(v)}`);
+  }
+  return v as Iterable<unknown>;
+}
+
+/**
+ * The jobs, each of a job's shape, checked before the first starts: a bad
+ * one found later would fail the batch after others ran. (A job's args and
+ * options are checked when it starts, as run() checks them.)
+ */
+function jobList<T>(jobs: Iterable<Job<T>>): Job<T>[] {
+  const list = [...iterable(jobs, "jobs")] as Job<T>[];
+  for (let i = 0; i < list.length; i++) {
+    const job = list[i];
+    if (typeof job === "function" || (Array.isArray(job) && typeof job[0] === "string")) continue;
+    throw new TypeError(`jobs[${i}]: a job is [file, args?, options?] or a function, got ${describe(job)}`);
+  }
+  return list;
+}
+
 async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
   if (Array.isArray(job)) {
     const [file, args = [], options = {}] = job as unknown as [string, string[]?, RunOptions?];
@@ -92,7 +114,6 @@ async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
       unwatch?.();
     }
   }
-  if (typeof job !== "function") throw new TypeError("a job is [file, args?, options?] or a function");
   const r = await (job as (c: { signal: AbortSignal }) => Subprocess | Promise<T> | T)({ signal });
   if (!(r instanceof Subprocess)) return r;
   const unwatch = stopWith(r, signal);
@@ -127,10 +148,13 @@ export class Batch<T> implements AsyncIterable<Settled<T>> {
 
   constructor(jobs: Iterable<Job<T>>, options: BatchOptions) {
     options = ownOptions(options);
-    this.#jobs = [...jobs];
+    this.#jobs = jobList(jobs);
     const c = options.concurrency ?? defaultConcurrency();
     if (!Number.isInteger(c) || c < 1) throw new TypeError(`concurrency must be a positive integer, got ${describe(c)}`);
     this.#concurrency = c;
+    if (options.failFast !== undefined && typeof options.failFast !== "boolean") {
+      throw new TypeError(`failFast must be a boolean, got ${describe(options.failFast)}`);
+    }
     this.#failFast = options.failFast ?? true;
     this.#failFastGiven = options.failFast !== undefined;
     this.#signal = options.signal;
@@ -279,5 +303,11 @@ export function map<I, T>(
   fn: (item: I, index: number, signal: AbortSignal) => Subprocess | Promise<T> | T,
   options: BatchOptions = {},
 ): Promise<T[]> {
-  return runAll<T>([...items].map((item, i) => ({ signal }: { signal: AbortSignal }) => fn(item, i, signal)), options).all();
+  // Bad input rejects, as run()'s does: map() returns a promise.
+  try {
+    if (typeof fn !== "function") throw new TypeError(`map(): fn must be a function, got ${describe(fn)}`);
+    return runAll<T>([...(iterable(items, "items") as Iterable<I>)].map((item, i) => ({ signal }: { signal: AbortSignal }) => fn(item, i, signal)), options).all();
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }

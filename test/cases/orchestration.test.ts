@@ -1,5 +1,6 @@
 // Pipelines, buffered helpers, batches, process groups and trees.
-import { readlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { assert, nativeTest, test } from "../adapter.ts";
 import { equalBytes, randomBytes, readAll } from "../bytes.ts";
 import { alive, childrenOfUs, descendants } from "../proc.ts";
@@ -110,6 +111,23 @@ test("runAll: 500 jobs, concurrency 8, never more than 8 alive, in completion or
   const all = await runAll([["echo", ["a"]], ["echo", ["b"]]]).all();
   assert.deepEqual(all.map((r) => r.stdout), ["a\n", "b\n"]);
 }, 60000);
+
+test("runAll, map: bad input is a TypeError naming it before any job starts", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-batch-`);
+  const marker = `${dir}/ran`;
+  // Before: job 0 ran, then the batch failed with a BatchError for job 1.
+  assert.throws(() => runAll([["touch", [marker]], 42 as never]), /^TypeError: jobs\[1\]: a job is \[file, args\?, options\?\] or a function, got 42$/);
+  assert.throws(() => runAll([[7 as never]]), /^TypeError: jobs\[0\]: a job is/);
+  assert.throws(() => runAll(null as never), /^TypeError: jobs must be iterable \(an array\), got null$/);
+  // Before: any value was taken by its truthiness ("no" meant fail fast).
+  assert.throws(() => runAll([["true"]], { failFast: "no" as never }), /^TypeError: failFast must be a boolean, got "no"$/);
+  await assert.rejects(map([1], 5 as never), /^TypeError: map\(\): fn must be a function, got 5$/);
+  await assert.rejects(map(7 as never, () => 1), /^TypeError: items must be iterable \(an array\), got 7$/);
+  await assert.rejects(map([1], () => 1, { concurrency: 0 }), /^TypeError: concurrency must be a positive integer, got 0$/);
+  await sleep(100);
+  assert.equal(existsSync(marker), false, "a job ran");
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test("runAll: failFast kills the siblings and names the failure", async () => {
   const t0 = performance.now();
