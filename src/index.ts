@@ -25,7 +25,7 @@ export { Worker, worker, type WorkerOptions } from "./worker/worker.ts";
 export { WorkerError } from "./worker/worker-error.ts";
 export { Pool, pool, type PoolOptions } from "./worker/pool.ts";
 export type { CallOptions } from "./worker/call-options.ts";
-export { serverFromFd, socketFromFd } from "./worker/net-fd.ts";
+export { closeFd, serverFromFd, socketFromFd } from "./worker/net-fd.ts";
 export type { FdSocket } from "./worker/fd-socket.ts";
 export { CodecError } from "./worker/codec.ts";
 export type { Parent } from "./worker/child.ts";

@@ -6,7 +6,7 @@
  * the host's are not always the same module instance (Node runs a bundle).
  */
 
-export { serverFromFd, socketFromFd } from "./net-fd.ts";
+export { closeFd, serverFromFd, socketFromFd } from "./net-fd.ts";
 export type { FdSocket } from "./fd-socket.ts";
 
 export const PARENT_KEY: unique symbol = Symbol.for("aspawn.worker.parent") as never;

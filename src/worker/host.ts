@@ -180,9 +180,17 @@ function replyFrame(kind: ReplyKind, id: number, value: unknown, max: number): U
       // smaller still, below
     }
   }
-  // Below the size of any Error (maxFrameSize near its least, 64): that
-  // reason as a string, cut to fit.
-  for (let text = said.message; ; text = text.slice(0, text.length >> 1)) {
+  // Below the size of any Error (maxFrameSize near its least, 64): the
+  // reason as a string, then shorter ones that still say it; cut to fit last.
+  const texts = [said.message, `the answer is over maxFrameSize (${max} bytes)`, "answer over maxFrameSize"];
+  for (const text of texts) {
+    try {
+      return frame(failed, id, text, 0, max);
+    } catch {
+      // shorter
+    }
+  }
+  for (let text = texts[2]!; ; text = text.slice(0, text.length >> 1)) {
     try {
       return frame(failed, id, text, 0, max);
     } catch {

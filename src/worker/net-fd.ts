@@ -9,8 +9,11 @@
  *     Bun's node:net cannot (such a Socket is closed at once): there it is
  *     an FdSocket, a Duplex over the fd through the library's reactor.
  */
+import { closeSync } from "node:fs";
 import * as net from "node:net";
+import { libraryBeside } from "../api/backend.ts";
 import { describe } from "../api/check.ts";
+import { fdError } from "../api/pipe-end.ts";
 import { runtime } from "../ffi/runtime.ts";
 import { FdSocket } from "./fd-socket.ts";
 
@@ -19,6 +22,20 @@ function checkFd(fd: unknown, what: string): number {
     throw new TypeError(`${what}: fd must be a non-negative integer, got ${describe(fd)}`);
   }
   return fd;
+}
+
+/**
+ * Close a received fd (worker.receiveFd(), parent.receiveFd()). Node's and
+ * Bun's `fs.closeSync()` do it too, but Deno's node:fs refuses an fd it did
+ * not open itself (EBADF), and Deno has no close of its own: this one works
+ * on every runtime. An fd that is not open is an `Error` with `code` EBADF.
+ */
+export function closeFd(fd: number): void {
+  checkFd(fd, "closeFd");
+  const native = libraryBeside();
+  if (!native) return closeSync(fd); // no library here: no fd travelled through it either
+  const r = native.asp_close(fd);
+  if (r < 0) throw fdError(-r, "close");
 }
 
 /**

@@ -44,6 +44,8 @@ export function workerStdio(options: Options): WorkerStdio {
     : options[option] !== undefined ? [options[option], option]
     : short !== undefined ? [short, "stdio"]
     : [dflt, option];
+  // `input` feeds stdin: ignoring it by default would refuse input with a stdin nobody gave.
+  const stdinDefault = options.input !== undefined ? undefined : "ignore";
   const [stdin, inName] = slot(0, "stdin", "ignore");
   if (unread(stdin)) refuse(inName, stdin, "a Worker has no stdin stream to write to", USE.stdin);
   const [stdout, outName] = slot(1, "stdout", "inherit");
@@ -55,7 +57,7 @@ export function workerStdio(options: Options): WorkerStdio {
   }
   return {
     stdio,
-    stdin: options.stdin ?? short ?? "ignore",
+    stdin: options.stdin ?? short ?? stdinDefault,
     stdout: options.stdout ?? short ?? "inherit",
     stderr: options.stderr ?? short ?? "pipe",
   } as WorkerStdio;

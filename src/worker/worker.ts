@@ -20,6 +20,7 @@ import { Connection, type ConnectionHandlers, type FrameChannel } from "./connec
 import { SocketConnection } from "./socket-connection.ts";
 import { Endpoint } from "./endpoint.ts";
 import { CHANNEL_FD } from "./channel-fd.ts";
+import { CodecError } from "./codec.ts";
 import { DEFAULT_MAX_FRAME, frame, frameValue, type Frame, Kind, MAX_FRAME_ENV, MAX_FRAME_LIMIT, ProtocolError } from "./protocol.ts";
 import { hostPath, moduleHref, runtimeOf, workerArgs } from "./runtime-command.ts";
 import { WorkerError } from "./worker-error.ts";
@@ -189,6 +190,8 @@ export class Worker extends Endpoint {
     try {
       parts = frame(Kind.CALL, this.#nextId, [name, args], 0, this.conn.maxFrame);
     } catch (e) {
+      // The frame's value is [name, args]: a path the caller can read names args.
+      if (e instanceof CodecError) e.message = e.message.replace("(at value[1]", "(at args");
       return Promise.reject(e);
     }
     const id = this.#nextId;

@@ -87,7 +87,11 @@ for (const kind of kinds) {
     assert.equal((await tight.exited).exitCode, 0);
     const least = await start(kind, { maxFrameSize: 64 });
     assert.equal(await least.call("echo", [1]), 1);
-    assert.match(String(await failure(least.call("fail"))), /^the worker could not send/);
+    // A string that says why (before: "the worker could not send ", halved before its reason).
+    assert.equal(await failure(least.call("fail")), "answer over maxFrameSize");
+    const some = await start(kind, { maxFrameSize: 80 });
+    assert.equal(await failure(some.call("fail")), "the answer is over maxFrameSize (80 bytes)");
+    await some.close();
     assert.equal(await least.call("echo", [2]), 2);
     await least.close();
     assert.equal((await least.exited).exitCode, 0);

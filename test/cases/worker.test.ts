@@ -3,9 +3,8 @@
 // runtime and on another one (test/fixtures/worker-jobs.ts).
 import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { loadNative } from "../../src/ffi/load.ts";
 import { runtime } from "../../src/ffi/runtime.ts";
-import { CodecError, pool, run, SpawnError, worker, WorkerError } from "../../src/index.ts";
+import { closeFd, CodecError, pool, run, SpawnError, worker, WorkerError } from "../../src/index.ts";
 import { assert, test } from "../adapter.ts";
 import { repoRoot } from "../repo-root.ts";
 import { BIN, baseline, fixtureFor, kinds, noLeftovers, start } from "../worker-kinds.ts";
@@ -57,6 +56,9 @@ for (const kind of kinds) {
     assert.equal(c.message, "custom failure");
     const missing = await w.call("nope").then(() => null, (x) => x);
     assert.match(missing.message, /no exported function "nope"/);
+    // An argument that cannot go is named as the caller wrote it (before: "at value[1][0]").
+    const arg = await w.call("echo", [1, { f: () => 1 }]).then(() => null, (x) => x);
+    assert.ok(arg instanceof CodecError && arg.message === "cannot send a function (at args[1].f)", String(arg));
     const bad = await w.call("unsendable").then(() => null, (x) => x);
     assert.match(bad.message, /cannot send a function/);
     assert.ok(bad instanceof CodecError, "the worker's CodecError arrives as one");
@@ -249,7 +251,11 @@ for (const kind of kinds) {
     const back = await w.receiveFd();
     assert.ok(back > 2);
     assert.equal(readlinkSync(`/proc/self/fd/${back}`), readlinkSync("/proc/self/fd/1"));
-    loadNative().asp_close(back); // Deno's node:fs closes only fds it opened itself
+    // closeFd(): Deno's node:fs closes only fds it opened itself (before: no way to close it there).
+    closeFd(back);
+    assert.throws(() => readlinkSync(`/proc/self/fd/${back}`), /ENOENT/);
+    assert.throws(() => closeFd(back), (e: Error & { code?: string }) => e.code === "EBADF" && /close/.test(e.message));
+    assert.throws(() => closeFd(-1), /^TypeError: closeFd: fd must be a non-negative integer, got -1$/);
     // Messages both ways.
     const reply = w.call("echoMessages");
     w.send("a");
@@ -400,6 +406,13 @@ test(`worker (${runtime}): stderr "pipe" (the default, or given) is forwarded an
     assert.equal(e.exitCode, 3);
     assert.match(e.stderr, /crashing: said on stderr/, JSON.stringify(options));
   }
+}, 60000);
+
+test(`worker (${runtime}): input feeds the worker's stdin (before: "input and stdin cannot both be given", with no stdin given)`, async () => {
+  const w = await start(runtime, { input: "fed to the worker" });
+  assert.equal(await w.call("stdinText"), "fed to the worker");
+  await w.close();
+  assert.throws(() => worker(`${repoRoot}x.ts`, { input: "x", stdin: "inherit" }), /^TypeError: input and stdin cannot both be given/);
 }, 60000);
 
 test(`worker (${runtime}): a worker that cannot start (no such cwd) is returned; calls reject with WorkerError "did not start", exited with the SpawnError`, async () => {
