@@ -31,7 +31,7 @@ const targets = [_]Target{
 };
 
 /// Parent-side code: ordinary C, libc allowed.
-const parent_sources = [_][]const u8{ "spawn.c", "probe.c", "stack_pool.c", "low_fds.c", "share.c", "dumpable.c", "io.c", "reactor.c", "fds.c", "threads.c", "owners.c", "tree.c", "environ.c", "pty.c", "sync.c", "sock.c", "fused.c", "launch.c", "helper_thread.c", "proc_status.c" };
+const parent_sources = [_][]const u8{ "spawn.c", "probe.c", "stack_pool.c", "low_fds.c", "share.c", "dumpable.c", "io.c", "reactor.c", "fds.c", "threads.c", "owners.c", "tree.c", "environ.c", "pty.c", "sync.c", "sock.c", "fused.c", "launch.c", "helper_thread.c" };
 /// Code the CLONE_VM child runs: raw syscalls only (CI checks `nm -u`).
 const child_sources = [_][]const u8{ "child.c", "child_signals.c", "mem.c", "clone.c" };
 

@@ -815,18 +815,14 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 	struct child c = {.ctx = ctx, .core_step = ASP_STEP_SETUP, .status_fd = ctx->status_fd};
 	struct asp_reader strings;
 	struct asp_req_header h;
-	uint64_t ign;
-	int ign_known;
 	long r;
 
 	if (ctx->probe)
 		sys_exit_group(0);
-	/* Before the unshare, which may close the parent's status fd here. */
-	ign_known = asp_child_parent_ignored(ctx, &ign);
 	if (ctx->share.files_shared)
 		unshare_files(&c);
 	suspend_core(&c);
-	asp_child_reset_signals(ign_known ? &ign : 0);
+	asp_child_reset_signals();
 	decode_strings(&c, &strings, &h);
 	/* On the fallbacks, join the cgroup first, as clone3 would have
 	 * started us there (and before an fd map closes the fd). */

@@ -8,21 +8,12 @@
  * those, but the fallbacks have no such flag). Resetting every signal costs
  * 62 rt_sigaction calls: 60 us where a syscall traps to a hypervisor (the
  * hosts this library is benchmarked on), most of a child's time before
- * exec. The kernel lists both sets in a /proc status (SigIgn, SigCgt), so
- * we reset only those, usually one.
- *
- * Under clone3 only the ignored ones are left, and they are the parent's:
- * one pread of the parent's status, kept open (proc_status.c), says which.
- * Its Tgid must be the parent's, or the fd is not what the parent opened.
- * A disposition the parent changes while we read is racing the spawn
- * either way; a signal it stops ignoring meanwhile may stay ignored here.
- * Otherwise (the fallbacks, or that read gave no answer) the child reads
- * its own /proc/self/status: four syscalls, and procfs builds the new
- * pid's directory for them. Where /proc cannot say (not mounted, not
- * procfs, denied, the lines past the buffer's 4 KiB: some thousand
- * supplementary groups), every signal is reset. The child opened /dev/null
- * for "ignore" before this already, so a seccomp filter inherited from the
- * parent meets no new kind of call.
+ * exec. The kernel lists both sets in /proc/self/status (SigIgn, SigCgt):
+ * four syscalls, then one per signal not at its default, usually one. Where
+ * /proc cannot say (not mounted, not procfs, denied, the two lines past the
+ * buffer's 4 KiB: some thousand supplementary groups), every signal is
+ * reset. The child opened /dev/null for "ignore" before this already, so a
+ * seccomp filter inherited from the parent meets no new kind of call.
  *
  * Child code: raw syscalls only (child.c).
  */
@@ -56,26 +47,12 @@ static int changed_signals(uint64_t *set)
 	return 1;
 }
 
-ASP_HIDDEN int asp_child_parent_ignored(const struct asp_child_ctx *ctx, uint64_t *ign)
-{
-	char buf[STATUS_MAX];
-	uint64_t tgid;
-	long n;
-	if (ctx->parent_status < 0)
-		return 0;
-	n = sys_pread64(ctx->parent_status, buf, STATUS_MAX, 0);
-	return n > 0 && asp_status_field(buf, n, "\nTgid:", 10, &tgid) && tgid == (uint64_t)ctx->parent_pid &&
-	       asp_status_mask(buf, n, "\nSigIgn:", ign);
-}
-
-ASP_HIDDEN void asp_child_reset_signals(const uint64_t *known)
+ASP_HIDDEN void asp_child_reset_signals(void)
 {
 	struct asp_ksigaction dfl = {ASP_SIG_DFL, 0, 0, 0};
 	uint64_t set;
 	int sig;
-	if (known)
-		set = *known;
-	else if (!changed_signals(&set))
+	if (!changed_signals(&set))
 		set = ~0ull;
 	for (sig = 1; sig <= ASP_NSIG; sig++)
 		if ((set >> (sig - 1) & 1) && sig != ASP_SIGKILL && sig != ASP_SIGSTOP)

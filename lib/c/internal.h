@@ -103,7 +103,6 @@ struct asp_child_ctx {
 	const uint32_t *parent_alive;
 	uint32_t parent_gen;
 	int32_t parent_tid;  /* the same check where memory is not shared (fork) */
-	int32_t parent_status; /* clone3: our /proc status to read the ignored signals from (proc_status.c), or -1 */
 	int32_t cgroup_fd;   /* -1, or the cgroup.procs to write ourselves into (fallbacks) */
 	int32_t cgroup_step; /* the CGROUP step, for its errors */
 	uint32_t nsrc;       /* entries of src_fds: the FD_MAP's count */
@@ -119,14 +118,8 @@ struct asp_child_ctx {
 
 /* The CLONE_VM child's entry point (child.c), called by the trampolines. */
 ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx);
-/* child_signals.c: 1 and *ign, the signals the parent ignores (its status
- * fd, ctx->parent_status); 0: ask the child's own status instead. */
-ASP_HIDDEN int asp_child_parent_ignored(const struct asp_child_ctx *ctx, uint64_t *ign);
-/* Every signal not at its default back to SIG_DFL; `known`: the set to
- * reset, when the parent's status gave it. */
-ASP_HIDDEN void asp_child_reset_signals(const uint64_t *known);
-/* proc_status.c: our /proc status, open for children (pid: ours), or -1. */
-ASP_HIDDEN int asp_proc_status_fd(int self);
+/* child_signals.c: every signal not at its default back to SIG_DFL. */
+ASP_HIDDEN void asp_child_reset_signals(void);
 ASP_HIDDEN long asp_clone3_raw(struct asp_clone_args *args, size_t size, void *arg);
 ASP_HIDDEN long asp_clone_raw(unsigned long flags, void *stack, int *ptid, int *ctid, void *arg);
 

@@ -319,8 +319,6 @@ static int take_slot(struct spawn *sp)
 		.status_fd = -1,
 		.parent_pid = sp->self,
 		.parent_tid = (int32_t)asp_self_tid(),
-		/* Only clone3 clears our handlers, leaving the ignored signals alone to read. */
-		.parent_status = sp->m == ASP_MODE_CLONE3 ? asp_proc_status_fd(sp->self) : -1,
 		.cgroup_fd = -1,
 		.cgroup_step = ASP_STEP_SETUP,
 		.nsrc = sp->sc.map_count,

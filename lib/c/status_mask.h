@@ -1,7 +1,6 @@
 /*
- * The signal masks (SigIgn:, SigCgt:, hex) and the Tgid: (decimal) of a
- * /proc/<pid>/status text, read by the child before exec
- * (child_signals.c). Header-only, with no calls, so
+ * The signal masks of a /proc/<pid>/status text (SigIgn:, SigCgt:), read by
+ * the child before exec (child_signals.c). Header-only, with no calls, so
  * the child's code can use it and test/fuzz/fuzz_status.c can feed it any
  * bytes: every index is checked against n, the text is not NUL-terminated.
  */
@@ -9,11 +8,9 @@
 #define ASP_STATUS_MASK_H
 #include <stdint.h>
 
-/* 1 and *set, or 0: the number after the first "\n<key>" in buf[0..n), in
- * base 16 (lowercase, at most 16 digits) or 10 (at most 19). */
-static inline int asp_status_field(const char *buf, long n, const char *key, int base, uint64_t *set)
+/* 1 and *set, or 0: the 64-bit hex mask after "\n<key>" in buf[0..n). */
+static inline int asp_status_mask(const char *buf, long n, const char *key, uint64_t *set)
 {
-	int most = base == 16 ? 16 : 19; /* neither overflows 64 bits */
 	long i, k;
 	for (i = 0; i < n; i++) {
 		uint64_t v = 0;
@@ -24,26 +21,20 @@ static inline int asp_status_field(const char *buf, long n, const char *key, int
 			continue;
 		for (i += k; i < n && (buf[i] == ' ' || buf[i] == '\t'); i++)
 			;
-		for (; i < n && digits < most; i++, digits++) {
+		for (; i < n && digits < 16; i++, digits++) {
 			char c = buf[i];
-			int d = c >= '0' && c <= '9' ? c - '0' : base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 			if (d < 0)
 				break;
-			v = v * (uint64_t)base + (uint64_t)d;
+			v = v << 4 | (uint64_t)d;
 		}
-		/* The whole number, up to its newline: a cut-off one is no answer. */
+		/* The whole mask, up to its newline: a cut-off one is no answer. */
 		if (digits == 0 || i >= n || buf[i] != '\n')
 			return 0;
 		*set = v;
 		return 1;
 	}
 	return 0;
-}
-
-/* 1 and *set, or 0: the 64-bit hex mask after "\n<key>". */
-static inline int asp_status_mask(const char *buf, long n, const char *key, uint64_t *set)
-{
-	return asp_status_field(buf, n, key, 16, set);
 }
 
 #endif

@@ -165,7 +165,6 @@ struct asp_clone_args {
 };
 
 static inline long sys_read(int fd, void *buf, size_t n) { return SC3(__NR_read, fd, buf, n); }
-static inline long sys_pread64(int fd, void *buf, size_t n, long off) { return SC4(__NR_pread64, fd, buf, n, off); }
 static inline long sys_write(int fd, const void *buf, size_t n) { return SC3(__NR_write, fd, buf, n); }
 /* iov: struct iovec layout ({base, len}); the environment copy (environ.c). */
 static inline long sys_writev(int fd, const void *iov, unsigned n) { return SC3(__NR_writev, fd, iov, n); }
