@@ -9,7 +9,7 @@
  *     Bun's node:net cannot (such a Socket is closed at once): there it is
  *     an FdSocket, a Duplex over the fd through the library's reactor.
  */
-import { closeSync } from "node:fs";
+import { closeSync, fstatSync } from "node:fs";
 import * as net from "node:net";
 import { libraryBeside } from "../api/backend.ts";
 import { describe } from "../api/check.ts";
@@ -38,6 +38,14 @@ export function closeFd(fd: number): void {
   if (r < 0) throw fdError(-r, "close");
 }
 
+/** fd, if it is a socket: refused as node:net's Socket refuses another kind (Node, Deno). */
+function socketFd(fd: number): number {
+  const st = fstatSync(fd);
+  if (st.isSocket()) return fd;
+  const kind = st.isFile() ? "FILE" : st.isFIFO() ? "PIPE" : st.isCharacterDevice() ? "TTY or device" : "UNKNOWN";
+  throw Object.assign(new TypeError(`socketFromFd: unsupported fd type: ${kind} (fd ${fd} is not a socket)`), { code: "ERR_INVALID_FD_TYPE" });
+}
+
 /**
  * A connected stream socket's fd (TCP, Unix) as a `net.Socket` (Node,
  * Deno), or on Bun an `FdSocket`: a Duplex over the fd read and written
@@ -46,7 +54,7 @@ export function closeFd(fd: number): void {
  */
 export function socketFromFd(fd: number): net.Socket | FdSocket {
   checkFd(fd, "socketFromFd");
-  if (runtime === "bun") return new FdSocket(fd);
+  if (runtime === "bun") return new FdSocket(socketFd(fd));
   return new net.Socket({ fd, readable: true, writable: true });
 }
 

@@ -2,6 +2,7 @@
 // Duplex through the library's reactor, since Bun's node:net cannot adopt
 // a connected fd): a socket passed to a worker is read and answered, and
 // the parent's end is a socketFromFd() too.
+import { closeSync, openSync } from "node:fs";
 import { runtime } from "../../src/ffi/runtime.ts";
 import { loadNative } from "../../src/ffi/load.ts";
 import { socketFromFd } from "../../src/index.ts";
@@ -68,4 +69,11 @@ test(`socketFromFd (${runtime}): bad fds are TypeErrors; a closed fd fails`, asy
   // EBADF (Bun: the FdSocket's fcntl; Deno), or Node's "Unsupported fd type".
   assert.ok(error instanceof Error, `an error, got ${error}`);
   assert.match(String((error as { code?: string }).code), /EBADF|ERR_INVALID_FD_TYPE/, String(error));
+  // A file is no socket, on Bun too (before: an FdSocket over it).
+  const file = openSync("/dev/null", "r");
+  try {
+    assert.throws(() => socketFromFd(file), (e: Error & { code?: string }) => e.code === "ERR_INVALID_FD_TYPE");
+  } finally {
+    closeSync(file);
+  }
 });
