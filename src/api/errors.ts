@@ -122,8 +122,13 @@ export interface ExitErrorDetails {
   all?: string | Uint8Array | undefined;
 }
 
+/** At most the last 10 lines of the last 4 KiB: a message, not the whole output (which can be maxBuffer long). */
+const TAIL_BYTES = 4096;
 function tail(stderr: string | Uint8Array): string {
-  const text = typeof stderr === "string" ? stderr : outputDecoder().decode(stderr.subarray(-4096));
+  let text = typeof stderr === "string" ? stderr.slice(-TAIL_BYTES) : outputDecoder().decode(stderr.subarray(-TAIL_BYTES));
+  // A string cut inside a surrogate pair starts with its second half: dropped, not shown as a stray.
+  const first = text.charCodeAt(0);
+  if (first >= 0xdc00 && first <= 0xdfff) text = text.slice(1);
   const lines = text.trimEnd().split("\n");
   return lines.slice(-10).join("\n");
 }

@@ -3,7 +3,7 @@ import { assert, nativeTest, runtimeName, test } from "../adapter.ts";
 import { runFixture, showFixture } from "../fixtures.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { run, runSync, spawn, SpawnError } from "../../src/index.ts";
+import { ExitError, run, runSync, spawn, SpawnError } from "../../src/index.ts";
 import { constants } from "node:os";
 import { errnoCode } from "../../src/api/errno.ts";
 
@@ -81,4 +81,19 @@ test("errors: errno names, socket ones included (a stdio socket's ECONNRESET), a
     const n = (constants.errno as Record<string, number>)[code]!;
     assert.equal(errnoCode(n), code);
   }
+});
+
+test("errors: an ExitError's message ends with a tail of stderr, not all of it: one long line is cut to its last 4 KiB", async () => {
+  // Before: a 1 MB line of stderr was the whole message (up to maxBuffer, 64 MiB).
+  const script = "head -c 1000000 /dev/zero | tr '\\0' e >&2; echo >&2; echo last line >&2; exit 1";
+  for (const e of [await run("sh", ["-c", script]).catch((x) => x), (() => { try { runSync("sh", ["-c", script]); } catch (x) { return x; } })()]) {
+    assert.ok(e instanceof ExitError, String(e));
+    assert.ok((e.stderr as string).length > 1000000, "stderr is kept whole");
+    assert.ok(e.message.length < 4400, `message of ${e.message.length} characters`);
+    assert.match(e.message, /^Command failed with exit code 1: sh -c .*\n(e+)\nlast line$/s);
+  }
+  // Cut inside a surrogate pair: no stray half.
+  const r = await run("sh", ["-c", "printf '\\360\\237\\230\\200' >&2; printf 'x%.0s' $(seq 4095) >&2; exit 1"]).catch((x) => x);
+  assert.ok(r instanceof ExitError);
+  assert.equal(r.message.split("\n").pop(), "x".repeat(4095));
 });
