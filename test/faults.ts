@@ -8,9 +8,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawn as spawnNode } from "node:child_process";
 import { type FixtureResult, runFixture, showFixture } from "./fixtures.ts";
+import { runtime } from "../src/ffi/runtime.ts";
+import type { NativeOnly } from "./native-only.ts";
 
 export interface FaultCheck {
   name: string;
+  /** What only the native backend has, that the check needs (test/native-only.ts). */
+  needs?: readonly NativeOnly[];
   check(): Promise<string | null>;
 }
 
@@ -61,6 +65,28 @@ export const faultChecks: FaultCheck[] = [
         inheritClosedFd: "EBADF",
         ...(o!.closedAtStart[1] ? { inheritClosedStdout: "EBADF" } : {}),
       }, o);
+    },
+  },
+  {
+    name: "fds 0-2 closed by the program itself, then spawns: none of ours or the runtime's copies there, stdin inherit is EBADF, later runs complete",
+    needs: ["closed stdio left alone"],
+    async check() {
+      const dir = mkdtempSync(`${tmpdir()}/aspawn-`);
+      const file = `${dir}/out.json`;
+      const r = await runFixture("rel-stdio-closed-later", [file], { allowAll: true, timeoutMs: 60000 });
+      let o: Record<string, any> | undefined;
+      try {
+        o = JSON.parse(readFileSync(file, "utf8"));
+      } catch {
+        return `no result\n${showFixture(r)}`;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      // Before, on Bun: the notify pipe's copy (Bun's stream) and the read of /proc/self/maps sat on 0-2.
+      // stdin "inherit": EBADF, or on Node the /dev/null its libuv put on fd 0 (Deno's closeSync leaves its stdio open).
+      const fine = ["ran (fd 0: /dev/null)", ...(runtime === "deno" ? ["fd 0 not closed"] : [])];
+      const stdin = fine.includes(o!.inheritStdin) ? { inheritStdin: o!.inheritStdin } : { inheritStdin: "EBADF" };
+      return expect(r, { taken: [], ...stdin, later: "ran" }, o);
     },
   },
   {

@@ -2,8 +2,29 @@
  * Whether this process runs on glibc, which libaspawn.so is built for (it
  * links libc.so.6): on musl (Alpine) it cannot load.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { platform, runtime } from "./runtime.ts";
+
+/**
+ * A /proc file's text. Not readFileSync: Bun's leaves its fd open when the
+ * fd is 0, 1 or 2 (a process that closed its stdio), and a child given
+ * stdin "inherit" then read our memory map.
+ */
+function procText(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const b = Buffer.allocUnsafe(65536);
+      const n = readSync(fd, b, 0, b.length, null);
+      if (n <= 0) break;
+      chunks.push(b.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString("latin1");
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Why the prebuilt library cannot run in this process, or undefined when it may. */
 export function libcMismatch(): string | undefined {
@@ -11,7 +32,7 @@ export function libcMismatch(): string | undefined {
   if (platform() !== "linux" || runtime === "deno") return undefined;
   let maps: string;
   try {
-    maps = readFileSync("/proc/self/maps", "latin1");
+    maps = procText("/proc/self/maps");
   } catch {
     return undefined; // no /proc: loading will tell
   }

@@ -60,6 +60,33 @@ declare const Bun: { file(fd: number): { stream(): ReadableStream<Uint8Array> } 
 
 const POLL_MS = { none: 0, lazy: 1000, prompt: 10 } as const;
 
+/**
+ * A reader of the pipe's Bun stream. getReader() dups the fd to the lowest
+ * free number: with fds 0-2 closed (a daemon's), the copy became fd 0, and a
+ * child given stdin "inherit" read our records (the library's fds never sit
+ * on 0-2; fds.c). So a closed one of them holds /dev/null meanwhile.
+ */
+function bunReader(fd: number): ReadableStreamDefaultReader<Uint8Array> {
+  const fs = requireHere()("node:fs") as typeof import("node:fs");
+  const held: number[] = [];
+  try {
+    for (let d = fs.openSync("/dev/null", "r"); ; d = fs.openSync("/dev/null", "r")) {
+      if (d > 2) {
+        fs.closeSync(d);
+        break;
+      }
+      held.push(d);
+    }
+  } catch {
+    // Out of fds: so is the dup, which fails as it did before.
+  }
+  try {
+    return Bun.file(fd).stream().getReader();
+  } finally {
+    for (const d of held) fs.closeSync(d);
+  }
+}
+
 function bunWaker(fd: number, onData: OnData, readNow: () => void): Waker {
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let idle: ReturnType<typeof setImmediate> | undefined;
@@ -90,7 +117,7 @@ function bunWaker(fd: number, onData: OnData, readNow: () => void): Waker {
       stopIdle();
       setPoll("none");
       if (reader) return;
-      reader = Bun.file(fd).stream().getReader();
+      reader = bunReader(fd);
       pump(reader).catch(() => {});
     },
     // A tick later: a program that awaits one child after another
