@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawn as spawnNode } from "node:child_process";
-import { type FixtureResult, runFixture, showFixture } from "./fixtures.ts";
+import { type FixtureOptions, type FixtureResult, runFixture, showFixture } from "./fixtures.ts";
 import { runtime } from "../src/ffi/runtime.ts";
 import type { NativeOnly } from "./native-only.ts";
 
@@ -23,6 +23,19 @@ function expect(r: FixtureResult, want: Record<string, unknown>, json = r.json):
   if (r.code !== 0 || !json) return showFixture(r);
   const wrong = Object.entries(want).filter(([k, v]) => JSON.stringify(json[k]) !== JSON.stringify(v));
   return wrong.length ? `${wrong.map(([k, v]) => `${k}: ${JSON.stringify(json[k])}, expected ${JSON.stringify(v)}`).join("; ")}\n${showFixture(r)}` : null;
+}
+
+/** A fixture whose stdout is closed writes its JSON to the file named by its one argument: that JSON, if any. */
+async function fixtureToFile(name: string, opts: FixtureOptions): Promise<{ r: FixtureResult; o?: Record<string, any> }> {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-`);
+  const r = await runFixture(name, [`${dir}/out.json`], opts);
+  try {
+    return { r, o: JSON.parse(readFileSync(`${dir}/out.json`, "utf8")) };
+  } catch {
+    return { r };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const faultChecks: FaultCheck[] = [
@@ -48,22 +61,13 @@ export const faultChecks: FaultCheck[] = [
   {
     name: "started with fds 0-2 closed: none of ours there, closed fds named in stdio are EBADF",
     async check() {
-      const dir = mkdtempSync(`${tmpdir()}/aspawn-`);
-      const file = `${dir}/out.json`;
-      const r = await runFixture("rel-closed-stdio", [file], { allowAll: true, exposeGc: true, redirect: "0<&- 1>&- 2>&-", timeoutMs: 60000 });
-      let o: Record<string, any> | undefined;
-      try {
-        o = JSON.parse(readFileSync(file, "utf8"));
-      } catch {
-        return `no result\n${showFixture(r)}`;
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const { r, o } = await fixtureToFile("rel-closed-stdio", { allowAll: true, exposeGc: true, redirect: "0<&- 1>&- 2>&-", timeoutMs: 60000 });
+      if (!o) return `no result\n${showFixture(r)}`;
       return expect(r, {
         firstRun: "ran",
         taken: [],
         inheritClosedFd: "EBADF",
-        ...(o!.closedAtStart[1] ? { inheritClosedStdout: "EBADF" } : {}),
+        ...(o.closedAtStart[1] ? { inheritClosedStdout: "EBADF" } : {}),
       }, o);
     },
   },
@@ -71,21 +75,12 @@ export const faultChecks: FaultCheck[] = [
     name: "fds 0-2 closed by the program itself, then spawns: none of ours or the runtime's copies there, stdin inherit is EBADF, later runs complete",
     needs: ["closed stdio left alone"],
     async check() {
-      const dir = mkdtempSync(`${tmpdir()}/aspawn-`);
-      const file = `${dir}/out.json`;
-      const r = await runFixture("rel-stdio-closed-later", [file], { allowAll: true, timeoutMs: 60000 });
-      let o: Record<string, any> | undefined;
-      try {
-        o = JSON.parse(readFileSync(file, "utf8"));
-      } catch {
-        return `no result\n${showFixture(r)}`;
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const { r, o } = await fixtureToFile("rel-stdio-closed-later", { allowAll: true, timeoutMs: 60000 });
+      if (!o) return `no result\n${showFixture(r)}`;
       // Before, on Bun: the notify pipe's copy (Bun's stream) and the read of /proc/self/maps sat on 0-2.
       // stdin "inherit": EBADF, or on Node the /dev/null its libuv put on fd 0 (Deno's closeSync leaves its stdio open).
       const fine = ["ran (fd 0: /dev/null)", ...(runtime === "deno" ? ["fd 0 not closed"] : [])];
-      const stdin = fine.includes(o!.inheritStdin) ? { inheritStdin: o!.inheritStdin } : { inheritStdin: "EBADF" };
+      const stdin = fine.includes(o.inheritStdin) ? { inheritStdin: o.inheritStdin } : { inheritStdin: "EBADF" };
       return expect(r, { taken: [], ...stdin, later: "ran" }, o);
     },
   },
