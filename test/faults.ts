@@ -9,12 +9,9 @@ import { tmpdir } from "node:os";
 import { spawn as spawnNode } from "node:child_process";
 import { type FixtureOptions, type FixtureResult, runFixture, showFixture } from "./fixtures.ts";
 import { runtime } from "../src/ffi/runtime.ts";
-import type { NativeOnly } from "./native-only.ts";
 
 export interface FaultCheck {
   name: string;
-  /** What only the native backend has, that the check needs (test/native-only.ts). */
-  needs?: readonly NativeOnly[];
   check(): Promise<string | null>;
 }
 
@@ -73,7 +70,6 @@ export const faultChecks: FaultCheck[] = [
   },
   {
     name: "fds 0-2 closed by the program itself, then spawns: none of ours or the runtime's copies there, stdin inherit is EBADF, later runs complete",
-    needs: ["closed stdio left alone"],
     async check() {
       const { r, o } = await fixtureToFile("rel-stdio-closed-later", { allowAll: true, timeoutMs: 60000 });
       if (!o) return `no result\n${showFixture(r)}`;

@@ -60,8 +60,6 @@ export const nativeOnly = {
   "a pipe nobody waits on lets the process exit": ["node", "bun"],
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
-  /** With fds 0-2 closed by the program, the runtimes' own spawns put their pipes there, and Bun.spawn gives a closed fd 0 as stdin without an error. */
-  "closed stdio left alone": ["node", "bun"],
 } as const satisfies Record<string, readonly RuntimeName[]>;
 
 export type NativeOnly = keyof typeof nativeOnly;
