@@ -2,25 +2,18 @@
  * Whether this process runs on glibc, which libaspawn.so is built for (it
  * links libc.so.6): on musl (Alpine) it cannot load.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { platform, runtime } from "./runtime.ts";
 
 /**
- * A /proc file's text. Not readFileSync: Bun's leaves its fd open when the
- * fd is 0, 1 or 2 (a process that closed its stdio), and a child given
- * stdin "inherit" then read our memory map.
+ * A /proc file's text, read through an fd of our own. Not readFileSync(path):
+ * Bun's leaves its fd open when the fd is 0, 1 or 2 (a process that closed
+ * its stdio), and a child given stdin "inherit" then read our memory map.
  */
 function procText(path: string): string {
   const fd = openSync(path, "r");
   try {
-    const chunks: Buffer[] = [];
-    for (;;) {
-      const b = Buffer.allocUnsafe(65536);
-      const n = readSync(fd, b, 0, b.length, null);
-      if (n <= 0) break;
-      chunks.push(b.subarray(0, n));
-    }
-    return Buffer.concat(chunks).toString("latin1");
+    return readFileSync(fd, "latin1");
   } finally {
     closeSync(fd);
   }
