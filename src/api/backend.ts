@@ -5,7 +5,7 @@
  * capabilities(). ASPAWN_BACKEND=native|portable forces the choice.
  */
 import { libcMismatch } from "../ffi/libc.ts";
-import { LibraryLoadError, loadNative } from "../ffi/load.ts";
+import { hints, LibraryLoadError, loadNative } from "../ffi/load.ts";
 import { override, supportedTargets, target } from "../ffi/locate.ts";
 import { denoWithoutFdSockets, env, runtime } from "../ffi/runtime.ts";
 import type { Native } from "../ffi/symbols.ts";
@@ -57,7 +57,8 @@ function choose(): BackendChoice | undefined {
     // none, the one cause that stopped them all: koffi missing).
     const lines = e.message.split("\n");
     const tried = lines.filter((l) => l.startsWith("  ")).map((l) => l.trim());
-    return portable(`libaspawn.so could not be loaded (${tried.length ? tried.join("; ") : lines.slice(1).join(" ")})`);
+    const more = hints(e.tried ?? []).map((h) => ` ${h}`).join("");
+    return portable(`libaspawn.so could not be loaded (${tried.length ? tried.join("; ") : lines.slice(1).join(" ")})${more}`);
   }
   return { backend: nativeBackend, reason: undefined };
 }

@@ -59,7 +59,7 @@ function localPath(o: Options): string {
   const key = raw.startsWith("/") ? raw : resolve(raw);
   const env = o.env;
   const own = typeof env === "object" && env !== null && Object.hasOwn(env, "PATH");
-  const base = own ? env.PATH : o.clearEnv === true ? undefined : process.env.PATH;
+  const base = own ? env.PATH : o.clearEnv === true ? undefined : inheritedPath();
   if (last.key === key && last.base === base) return last.path;
   // An absolute path without ".", ".." or a trailing "/".
   const cwd = resolve(key);
@@ -68,4 +68,18 @@ function localPath(o: Options): string {
   path += `/node_modules/.bin:${base ?? DEFAULT_PATH}`;
   last = { key, base, path };
   return path;
+}
+
+/**
+ * The PATH the child inherits. Deno reads it only with --allow-env=PATH:
+ * its refusal (NotCapable, kept as its class) then says what asked.
+ */
+function inheritedPath(): string | undefined {
+  try {
+    return process.env.PATH;
+  } catch (e) {
+    if ((e as Error | null)?.name !== "NotCapable") throw e;
+    const Same = (e as Error).constructor as new (message: string, options: { cause: unknown }) => Error;
+    throw new Same(`preferLocal puts node_modules/.bin in front of the inherited PATH, which Deno reads only with --allow-env=PATH (or give env.PATH): ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -3,13 +3,15 @@
  * runtime we are on. Nothing outside src/ffi touches bun:ffi, Deno.dlopen
  * or koffi.
  */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Abi } from "./abi.ts";
 import { EMFILE } from "../api/errno.ts";
 import { openBun } from "./bun.ts";
 import { openDeno } from "./deno.ts";
-import { candidates, override, supportedTargets, target } from "./locate.ts";
+import { candidates, override, readable, supportedTargets, target } from "./locate.ts";
 import { openNode } from "./node.ts";
-import { env, runtime } from "./runtime.ts";
+import { env, moduleUrl, runtime } from "./runtime.ts";
 import { type Bound, type Native, symbols, type Table } from "./symbols.ts";
 import { traced } from "./trace.ts";
 
@@ -18,6 +20,8 @@ export class LibraryLoadError extends Error {
   override name = "LibraryLoadError";
   /** EMFILE (24) when loading failed only because this process is out of fds. */
   errno?: number;
+  /** @internal The paths tried, in order. */
+  tried?: readonly string[];
 }
 
 const outOfFds = (e: unknown) => /EMFILE|ENFILE|too many open files/i.test(`${(e as { code?: string })?.code} ${(e as Error)?.message ?? e}`);
@@ -70,10 +74,33 @@ function explain(tried: string[], errors: unknown[]): string {
   if (runtime === "deno") {
     lines.push("Deno needs --allow-ffi (and --allow-env to honour ASPAWN_LIBRARY or ASPAWN_TRACE).");
   }
+  lines.push(...hints(tried));
   lines.push(
     "Bundled into an application? Copy the package's prebuilds/ next to the bundle, or set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform.",
   );
   return lines.join("\n");
+}
+
+/**
+ * @internal What the paths tried tell of the cause, beyond their errors
+ * (capabilities().reason repeats it).
+ */
+export function hints(tried: readonly string[]): string[] {
+  const out: string[] = [];
+  const bundle = moduleUrl();
+  if (runtime === "deno" && bundle?.startsWith("file:") && !readable(dirname(fileURLToPath(bundle)))) {
+    out.push(
+      "The installed aspawn package was not looked for: Deno resolves it only with read access to the bundle's directory " +
+        "(--allow-read, for it or for all), which it would otherwise ask for.",
+    );
+  }
+  if (tried.some((p) => p.startsWith("/$bunfs/"))) {
+    out.push(
+      "A compiled Bun program loads its embedded library from a copy it writes to $TMPDIR (else /tmp): that directory must " +
+        "exist, be writable and allow programs to run (not mounted noexec). Point TMPDIR at such a directory, or ASPAWN_LIBRARY at a libaspawn.so on disk.",
+    );
+  }
+  return out;
 }
 
 /** Node's binding's package, koffi, not found (a bundle shipped without it). */
@@ -100,6 +127,7 @@ export function loadNative(): Native {
     }
   }
   const error = new LibraryLoadError(explain(tried, errors));
+  error.tried = tried;
   // Out of fds: not a missing library; the next call may well succeed.
   if (errors.length && errors.every(outOfFds)) error.errno = EMFILE;
   throw error;

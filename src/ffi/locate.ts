@@ -6,11 +6,15 @@
  * 3. this package's prebuilt, from where this module is: src/ffi/ (run from
  *    source) or dist/ (the JavaScript build);
  * 4. bundled into an application, this module is the application's bundle:
- *    prebuilds/ next to it or one or two levels up, then the aspawn package
- *    Node's resolution finds from the bundle and from the working directory.
+ *    prebuilds/ next to it (next to the file a symbolic link to it names,
+ *    too), then the aspawn package Node's resolution finds from the bundle
+ *    and from the working directory. Never a prebuilds/ further up: the
+ *    bundle's parent may be anyone's (/tmp), and loading a library runs
+ *    its code before its version can be checked.
  * Lazily: Deno may ask the user about each path, so the right one for the
  * usual layouts comes first and later ones are only looked for if needed.
  */
+import { realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,21 +47,20 @@ export function* candidates(): Generator<string> {
   if (!url?.startsWith("file:")) return;
   const own = /\/src\/ffi\/[^/]+$/.test(url) ? at(`../../${rel}`) : /\/dist\/[^/]+$/.test(url) ? at(`../${rel}`) : undefined;
   if (fresh(own)) yield own!;
-  // Bundles: beside, then one and two levels up (build/<name>/x.mjs in
-  // this repository, an app's dist/ or out/).
-  for (const up of ["./", "../", "../../"]) {
-    const p = at(up + rel);
-    if (fresh(p)) yield p;
-  }
-  // Resolving a package reads files: Deno without --allow-read would ask
-  // (or refuse), and its own npm packages load through the layouts above.
-  // A bundle run beside node_modules finds the package here.
-  if (runtime === "deno" && !denoReadsFiles()) return;
-  for (const from of [url, `${process.cwd()}/`]) {
-    const pkg = packageDir(from);
-    const p = pkg && `${pkg}/${rel}`;
-    if (fresh(p)) yield p!;
-  }
+  // Bundles: beside it. An app's dist/ or out/ beside node_modules, and
+  // this repository's build/<name>/ (the package resolves itself by name),
+  // find the package below.
+  const beside = at(rel);
+  if (fresh(beside)) yield beside;
+  const real = readable(fileURLToPath(url)) ? realBeside(url, rel) : undefined;
+  if (fresh(real)) yield real!;
+  // A bundle run beside node_modules finds the package here (Deno: with
+  // read access to the bundle's directory; to all, for the working one,
+  // which Deno tells only to a program that may read everything).
+  const fromBundle = readable(dirname(fileURLToPath(url))) ? packageDir(url) : undefined;
+  if (fresh(fromBundle && `${fromBundle}/${rel}`)) yield `${fromBundle}/${rel}`;
+  const fromCwd = runtime !== "deno" || denoReadsFiles() ? packageDir(`${process.cwd()}/`) : undefined;
+  if (fresh(fromCwd && `${fromCwd}/${rel}`)) yield `${fromCwd}/${rel}`;
 }
 
 /**
@@ -83,6 +86,28 @@ let bunPrebuilts = requirePrebuilt();
 function bunPrebuilt(): string | undefined {
   bunPrebuilts ??= requirePrebuilt();
   return bunPrebuilts?.[target()];
+}
+
+/**
+ * Whether `path` may be read without asking: Deno without --allow-read for
+ * it would prompt (or refuse), and its own npm packages load through the
+ * layouts above.
+ */
+export function readable(path: string): boolean {
+  return runtime !== "deno" || denoReadsFiles(path);
+}
+
+/**
+ * prebuilds/ beside the file a symbolic link to the bundle names (Node and
+ * Bun name the module by that file already, Deno by the link). Without
+ * read access Deno refuses to resolve it: then there is none.
+ */
+function realBeside(url: string, rel: string): string | undefined {
+  try {
+    return `${dirname(realpathSync(fileURLToPath(url)))}/${rel}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The installed aspawn package, as require() would find it from `from`. */

@@ -1,9 +1,11 @@
 /** koffi translation of the symbol table (Node: no compile step for users). */
-import { requireHere } from "./runtime.ts";
+import { createRequire } from "node:module";
+import { packageDir } from "./locate.ts";
+import { moduleUrl, requireHere } from "./runtime.ts";
 import { type Bound, type NativeType, type Symbols, symbols, type Table } from "./symbols.ts";
 
 export function openNode<T extends Table = Symbols>(path: string, table: T = symbols as unknown as T): Bound<T> {
-  const koffi = withPlainPrototype(() => requireHere()("koffi"));
+  const koffi = withPlainPrototype(requireKoffi);
   const lib = koffi.load(path);
   // A TypedArray passed as `void *` is handed to C as a pointer to its own
   // memory (no copy), which the output parameters rely on.
@@ -13,6 +15,26 @@ export function openNode<T extends Table = Symbols>(path: string, table: T = sym
     out[name] = lib.func(name, type(s.result), s.args.map(type));
   }
   return out as Bound<T>;
+}
+
+/**
+ * koffi, from here, else from the aspawn package a bundle runs beside: a
+ * pnpm layout keeps koffi next to that package only (in node_modules/.pnpm),
+ * out of the bundle's reach.
+ */
+function requireKoffi(): ReturnType<NodeJS.Require> {
+  try {
+    return requireHere()("koffi");
+  } catch (e) {
+    const url = moduleUrl();
+    const pkg = (e as { code?: string } | null)?.code === "MODULE_NOT_FOUND" && url ? packageDir(url) : undefined;
+    if (!pkg) throw e;
+    try {
+      return createRequire(`${pkg}/package.json`)("koffi");
+    } catch {
+      throw e; // the first error says where koffi was looked for
+    }
+  }
 }
 
 /**

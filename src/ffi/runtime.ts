@@ -7,7 +7,7 @@ declare const Deno: {
   build: { os: string; arch: string };
   version: { deno: string };
   env: { get(name: string): string | undefined };
-  permissions: { querySync(d: { name: "env"; variable: string } | { name: "read" }): { state: string } };
+  permissions: { querySync(d: { name: "env"; variable: string } | { name: "read"; path?: string }): { state: string } };
 } | undefined;
 
 export type RuntimeName = "bun" | "deno" | "node";
@@ -56,10 +56,10 @@ export function env(name: string): string | undefined {
   }
 }
 
-/** Deno: whether reading any file is granted already (asking would prompt or throw). */
-export function denoReadsFiles(): boolean {
+/** Deno: whether reading any file, or the files under `path`, is granted already (asking would prompt or throw). */
+export function denoReadsFiles(path?: string): boolean {
   try {
-    return Deno!.permissions.querySync({ name: "read" }).state === "granted";
+    return Deno!.permissions.querySync(path === undefined ? { name: "read" } : { name: "read", path }).state === "granted";
   } catch {
     return false;
   }

@@ -61,6 +61,30 @@ function sink(s: Writable): Sink {
 
 const childProcess = () => requireHere()("node:child_process") as typeof import("node:child_process");
 
+/**
+ * Node's permission model refuses child_process without
+ * --allow-child-process, this backend's permission; the library, which
+ * did not load (often for want of --allow-addons), needs none: the error
+ * says both, keeping Node's code.
+ */
+function permitted<T>(spawn: () => T): T {
+  try {
+    return spawn();
+  } catch (e) {
+    const denied = e as (Error & { code?: string; permission?: string }) | null;
+    if (denied?.code !== "ERR_ACCESS_DENIED") throw e;
+    throw Object.assign(
+      new Error(
+        `${denied.message}: aspawn runs children through libaspawn.so, which Node's permission model loads with --allow-addons ` +
+          "(and --allow-fs-read for the package), or, on its portable backend (which runs here: capabilities().reason says why), " +
+          "through child_process with --allow-child-process",
+        { cause: e },
+      ),
+      { code: denied.code, permission: denied.permission },
+    );
+  }
+}
+
 function spawnOptions(plan: PortablePlan) {
   return {
     argv0: plan.argv0 ?? plan.file,
@@ -78,7 +102,7 @@ class NodeChild extends PortableChild {
 
   constructor(plan: PortablePlan) {
     super();
-    const proc = this.launch(plan, () => childProcess().spawn(plan.file, plan.args, spawnOptions(plan)));
+    const proc = this.launch(plan, () => permitted(() => childProcess().spawn(plan.file, plan.args, spawnOptions(plan))));
     if (!proc) return;
     this.#proc = proc;
     this.pid = proc.pid ?? 0;
@@ -113,13 +137,13 @@ export function start(plan: PortablePlan): PortableChild {
 
 /** runSync() by spawnSync: ETIMEDOUT is the timeout, ENOBUFS maxBuffer. */
 export function runSync(plan: PortablePlan, r: SyncRequest): SyncOutcome {
-  const out = childProcess().spawnSync(plan.file, plan.args, {
+  const out = permitted(() => childProcess().spawnSync(plan.file, plan.args, {
     ...spawnOptions(plan),
     input: r.input,
     timeout: r.timeout,
     killSignal: signalFor(r.killSignal) as NodeJS.Signals | number,
     maxBuffer: r.maxBuffer,
-  });
+  }));
   const code = (out.error as { code?: string } | undefined)?.code;
   // EPIPE: a child that ran and did not read all its input, no error of
   // ours (the native runSync, and run(), say nothing either).

@@ -1,6 +1,6 @@
 // The backend choice and the portable backend's refusals, from fresh
 // processes (so they run whichever backend the suite itself uses).
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { assert, runtimeName, test } from "../adapter.ts";
 import { fixtureCommand, runFixture } from "../fixtures.ts";
@@ -59,10 +59,10 @@ test("portable: ASPAWN_LIBRARY that fails to load is the error, named, on either
   }
 });
 
-/** test/fixtures/NAME.ts (backend-choice) bundled (koffi left out) alone in a new directory: [the directory, the bundle]. */
-async function bundledAlone(prefix: string, name = "backend-choice"): Promise<[dir: string, bundle: string]> {
+/** test/fixtures/NAME.ts (backend-choice) bundled (koffi left out) alone in a new directory, as `file` in it: [the directory, the bundle]. */
+async function bundledAlone(prefix: string, name = "backend-choice", file = "app.mjs"): Promise<[dir: string, bundle: string]> {
   const dir = mkdtempSync(`${tmpdir()}/${prefix}`);
-  const out = `${dir}/app.mjs`;
+  const out = `${dir}/${file}`;
   const esbuild = await import("esbuild" as string);
   await esbuild.build({
     entryPoints: [`${repoRoot}test/fixtures/${name}.ts`], outfile: out, bundle: true, platform: "node",
@@ -85,6 +85,66 @@ test("portable: a bundle without the library falls back to the portable backend,
     const n = JSON.parse((await go({ ASPAWN_BACKEND: "native" })).stdout);
     assert.equal(n.capabilitiesError?.name, "LibraryLoadError");
     assert.equal(n.runError?.name, "LibraryLoadError");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 60000);
+
+test("portable: a bundle loads no prebuilds/ from above its own directory (a parent such as /tmp is anyone's)", async () => {
+  const [dir, out] = await bundledAlone("aspawn-above-", "backend-choice", "a/b/app.mjs");
+  try {
+    // Not libraries: a planted one runs its code as it loads, before any check.
+    for (const up of ["", "a/"]) {
+      mkdirSync(`${dir}/${up}prebuilds/linux-${process.arch}`, { recursive: true });
+      writeFileSync(`${dir}/${up}prebuilds/linux-${process.arch}/libaspawn.so`, "planted\n");
+    }
+    const cmd = runtimeName === "deno" ? ["run", "--allow-all", out] : [out];
+    const r = await run(process.execPath, cmd, { cwd: `${dir}/a/b`, env: { ASPAWN_BACKEND: "native", NODE_PATH: `${repoRoot}node_modules` }, reject: false });
+    const n = JSON.parse(r.stdout);
+    assert.equal(n.capabilitiesError?.name, "LibraryLoadError", r.stdout + r.stderr);
+    assert.match(n.capabilitiesError.message, /a\/b\/prebuilds\/linux-\w+\/libaspawn\.so: /);
+    assert.doesNotMatch(n.capabilitiesError.message, new RegExp(`${dir}/(a/)?prebuilds/`));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 60000);
+
+test("portable: a bundle beside a pnpm-style node_modules finds the package, and on Node the koffi beside it", async () => {
+  const [dir, out] = await bundledAlone("aspawn-pnpm-", "backend-choice", "out/app.mjs");
+  try {
+    // node_modules/aspawn links into .pnpm/, where its dependencies are its siblings, out of the bundle's reach.
+    const store = `${dir}/node_modules/.pnpm/aspawn@0.0.0/node_modules`;
+    mkdirSync(`${store}/aspawn`, { recursive: true });
+    cpSync(`${repoRoot}package.json`, `${store}/aspawn/package.json`);
+    cpSync(`${repoRoot}prebuilds`, `${store}/aspawn/prebuilds`, { recursive: true });
+    symlinkSync(`${repoRoot}node_modules/koffi`, `${store}/koffi`);
+    symlinkSync(`${store}/aspawn`, `${dir}/node_modules/aspawn`);
+    const cmd = runtimeName === "deno" ? ["run", "--allow-all", out] : [out];
+    const r = await run(process.execPath, cmd, { cwd: dir, env: { ASPAWN_BACKEND: "", ASPAWN_LIBRARY: "", NODE_PATH: "" }, reject: false });
+    const n = JSON.parse(r.stdout);
+    assert.notEqual(n.capabilities?.mechanism, "portable", r.stdout + r.stderr);
+    assert.equal(n.stdout, "ran\n");
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 60000);
+
+test("portable: Deno finds a bundle's installed package with read access to the bundle's directory only, and says so without it", async () => {
+  if (runtimeName !== "deno") return; // the others read files without asking
+  const [dir, out] = await bundledAlone("aspawn-denoread-", "backend-choice", "out/app.mjs");
+  try {
+    mkdirSync(`${dir}/node_modules/aspawn`, { recursive: true });
+    cpSync(`${repoRoot}package.json`, `${dir}/node_modules/aspawn/package.json`);
+    cpSync(`${repoRoot}prebuilds`, `${dir}/node_modules/aspawn/prebuilds`, { recursive: true });
+    const go = async (flags: string[]) => {
+      const r = await run(process.execPath, ["run", "--no-prompt", "--allow-ffi", "--allow-run", ...flags, out], { cwd: dir, env: { ASPAWN_BACKEND: "" }, reject: false });
+      return JSON.parse(r.stdout);
+    };
+    const scoped = await go([`--allow-read=${dir}`]);
+    assert.notEqual(scoped.capabilities?.mechanism, "portable", JSON.stringify(scoped));
+    const none = await go([]);
+    assert.equal(none.capabilities?.mechanism, "portable");
+    assert.match(none.capabilities.reason, /The installed aspawn package was not looked for: Deno resolves it only with read access to the bundle's directory/);
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -226,3 +286,19 @@ test("portable: musl libc (Alpine) is told from glibc by what this process maps"
   assert.match(libcOf(alpine)!, /^this process runs on musl libc/);
   assert.match(libcOf("55d0c0a00000-55d0c0c00000 r-xp 00000000 08:01 77 /usr/local/bin/static-runtime\n")!, /does not use glibc/);
 });
+
+test("portable: Node's permission model without --allow-addons: the refused spawn says what each backend needs", async () => {
+  if (runtimeName !== "node") return; // Node's permissions
+  const [node, bundle] = await fixtureCommand("node-permission");
+  const go = async (flags: string[]) =>
+    JSON.parse((await run(node!, ["--experimental-permission", "--allow-fs-read=*", ...flags, bundle!], { env: { ASPAWN_BACKEND: "" } })).stdout);
+  const refused = await go([]);
+  assert.equal(refused.mechanism, "portable");
+  for (const e of [refused.run, refused.runSync]) {
+    assert.equal(e.code, "ERR_ACCESS_DENIED", JSON.stringify(refused));
+    assert.match(e.message, /: aspawn runs children through libaspawn\.so, which Node's permission model loads with --allow-addons/);
+  }
+  const native = await go(["--allow-addons"]);
+  assert.deepEqual([native.run, native.runSync], ["ran\n", "ran\n"]);
+  assert.notEqual(native.mechanism, "portable");
+}, 60000);

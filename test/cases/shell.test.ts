@@ -3,7 +3,9 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assert, nativeTest, test } from "../adapter.ts";
+import { assert, nativeTest, runtimeName, test } from "../adapter.ts";
+import { fixtureCommand } from "../fixtures.ts";
+import { repoRoot } from "../repo-root.ts";
 import { ExitError, pipeline, run, spawn, SpawnError } from "../../src/index.ts";
 
 function tempDir(): string {
@@ -123,4 +125,16 @@ test("preferLocal: bad values are TypeErrors naming the option", async () => {
   assert.ok(e instanceof TypeError);
   assert.match(e.message, /^preferLocal must be a boolean, got 1$/);
   assert.throws(() => spawn("true", { preferLocal: true, cwd: 5 as never }), /^TypeError: cwd must be a string, got 5$/);
+});
+
+test("shell: preferLocal on Deno without --allow-env=PATH is Deno's refusal saying preferLocal asked, and how to grant it", async () => {
+  if (runtimeName !== "deno") return; // Deno's permissions
+  const go = async (denoAllow: string[]) => {
+    const [file, ...args] = await fixtureCommand("deno-prefer-local", { denoAllow });
+    return JSON.parse((await run(file!, args, { cwd: repoRoot, env: { ASPAWN_BACKEND: "" } })).stdout);
+  };
+  const refused = await go(["--allow-ffi", "--allow-read"]);
+  assert.equal(refused.notCapable, true, JSON.stringify(refused));
+  assert.match(refused.message, /^preferLocal puts node_modules\/\.bin in front of the inherited PATH, which Deno reads only with --allow-env=PATH/);
+  assert.deepEqual(await go(["--allow-ffi", "--allow-read", "--allow-env=PATH"]), { stdout: "ran\n" });
 });
