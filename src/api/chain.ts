@@ -13,6 +13,7 @@ import { Collector, concat, Interleaved, MiB } from "./output.ts";
 import { outputDecoder } from "./text.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 import { ownOptions } from "./own-options.ts";
+import { stopTogether } from "./pipeline.ts";
 
 export interface ChainStage {
   file: string;
@@ -28,6 +29,7 @@ interface Outcome {
   reject: boolean;
   timedOut: boolean;
   aborted: boolean;
+  abortReason?: unknown;
   maxBufferExceeded: boolean;
   command: string;
   stderr: string | Uint8Array;
@@ -50,6 +52,7 @@ async function head(proc: Subprocess, o: RunOptions, max: number, all: Interleav
     reject: o.reject !== false,
     timedOut,
     aborted,
+    abortReason: inner.abortReason,
     maxBufferExceeded: exceeded,
     command: proc.command,
     stderr: err.bytes(),
@@ -82,13 +85,15 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   const t0 = performance.now();
   // The last stage's `all`: its stdout, and every stage's stderr, as read.
   const all = stages[stages.length - 1]!.options.all ? new Interleaved() : undefined;
-  const { heads, last } = startStages(stages, maxes, all);
+  const { heads, last, procs } = startStages(stages, maxes, all);
+  const stoppedBy = stopTogether(procs);
   const settled = await Promise.allSettled([...heads, last]);
   const failure = settled.find((s) => s.status === "rejected" && s.reason instanceof SpawnError) ??
     settled.find((s) => s.status === "rejected");
   if (failure) throw atCallSite((failure as PromiseRejectedResult).reason);
   const outcomes = settled.slice(0, -1).map((s) => (s as PromiseFulfilledResult<Outcome>).value);
-  return chainResult(stages, outcomes, (settled.at(-1) as PromiseFulfilledResult<RunResult<string | Uint8Array>>).value, all, t0);
+  const r = (settled.at(-1) as PromiseFulfilledResult<RunResult<string | Uint8Array>>).value;
+  return chainResult(stages, outcomes, r, procs.at(-1)![internals].abortReason, all, t0, stoppedBy());
 }
 
 /** Every stage spawned, each reading the one before: the heads collected as head() does, the last run() whole. */
@@ -113,15 +118,18 @@ function startStages(stages: readonly ChainStage[], maxes: number[], all: Interl
       heads.push(head(proc, o, maxes[i]!, all));
     }
     const { file, args, options: o } = stages[lastIndex]!;
-    last = runWith(file, args, ownOptions(o, { stdin: procs[lastIndex - 1]!.stdout!, reject: false }), undefined, all);
+    last = runWith(file, args, ownOptions(o, { stdin: procs[lastIndex - 1]!.stdout!, reject: false }), (p) => procs.push(p), all);
   } catch (e) {
     killAll();
     for (const h of heads) h.catch(() => {}); // their failure is not the news
     throw e;
   }
-  // A last stage that never ran leaves the chain without a reader.
+  // A stage that never ran leaves the chain without a writer or a reader:
+  // the others could wait for ever (`tail -f`), so they die at once, as in
+  // pipeline(). (A spawn failure in the child rejects only here.)
+  for (const h of heads) h.catch(killAll);
   last.catch(killAll);
-  return { heads, last };
+  return { heads, last, procs };
 }
 
 /**
@@ -129,16 +137,21 @@ function startStages(stages: readonly ChainStage[], maxes: number[], all: Interl
  * status of the last stage that failed; an ExitError for the last one that
  * failed with `reject` on.
  */
-function chainResult(stages: readonly ChainStage[], outcomes: Outcome[], r: RunResult<string | Uint8Array>, all: Interleaved | undefined, t0: number): RunResult<string | Uint8Array> {
+function chainResult(
+  stages: readonly ChainStage[], outcomes: Outcome[], r: RunResult<string | Uint8Array>, abortReason: unknown, all: Interleaved | undefined, t0: number,
+  stoppedBy: number,
+): RunResult<string | Uint8Array> {
   const o = stages[stages.length - 1]!.options;
   const failed = r.exitCode !== 0 || r.maxBufferExceeded || r.timedOut || r.aborted;
-  outcomes.push({ ...r, failed, reject: o.reject !== false });
+  outcomes.push({ ...r, failed, reject: o.reject !== false, abortReason });
   const text = o.encoding !== "buffer";
   const decoder = outputDecoder();
   const stderr = text
     ? outcomes.map((x) => (typeof x.stderr === "string" ? x.stderr : decoder.decode(x.stderr))).join("")
     : concat(outcomes.map((x) => x.stderr as Uint8Array), outcomes.reduce((n, x) => n + x.stderr.length, 0));
   const culprit = (reject: boolean) => {
+    // A stage whose timeout or abort stopped the others is the news, not those it stopped.
+    if (stoppedBy >= 0 && (!reject || outcomes[stoppedBy]!.reject)) return stoppedBy;
     for (let i = outcomes.length - 1; i >= 0; i--) if (outcomes[i]!.failed && (!reject || outcomes[i]!.reject)) return i;
     return -1;
   };
@@ -167,6 +180,7 @@ function chainResult(stages: readonly ChainStage[], outcomes: Outcome[], r: RunR
     signal: b.signal,
     timedOut: b.timedOut,
     aborted: b.aborted,
+    abortReason: b.abortReason,
     maxBufferExceeded: b.maxBufferExceeded,
     timeoutMs: bo.timeout,
     maxBuffer: bo.maxBuffer ?? 64 * MiB,

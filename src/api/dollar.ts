@@ -11,6 +11,7 @@
  */
 import { describe } from "./check.ts";
 import { type ChainStage, runChain } from "./chain.ts";
+import { parseOutput } from "./errors.ts";
 import type { RunOptions } from "./options.ts";
 import type { Stage } from "./pipeline.ts";
 import { type RunResult, runWith } from "./run.ts";
@@ -118,7 +119,8 @@ export class Command<T extends string | Uint8Array = string> implements PromiseL
 
   /** stdout parsed as JSON. */
   async json<U = unknown>(): Promise<U> {
-    return JSON.parse(asText((await this).stdout)) as U;
+    const r = await this;
+    return parseOutput<U>(asText(r.stdout), r.command);
   }
 
   /** Resolve with the result whatever the exit (`reject: false` on every stage). */

@@ -115,6 +115,8 @@ export interface ExitErrorDetails {
   timedOut: boolean;
   timeoutMs?: number;
   aborted: boolean;
+  /** The signal's reason, when it aborted the child: the error's `cause`. */
+  abortReason?: unknown;
   maxBufferExceeded: boolean;
   /** The limit, and the stream that passed it first. */
   maxBuffer?: number | undefined;
@@ -175,7 +177,7 @@ export class ExitError<T extends string | Uint8Array = string | Uint8Array> exte
     else if (d.aborted) why = `Command was aborted and ${how}`;
     else why = `Command failed with exit code ${d.exitCode}`;
     const err = tail(d.stderr);
-    super(`${why}: ${d.command}${err ? `\n${err}` : ""}`);
+    super(`${why}: ${d.command}${err ? `\n${err}` : ""}`, d.aborted && d.abortReason !== undefined ? { cause: d.abortReason } : undefined);
     this.command = d.command;
     this.exitCode = d.exitCode;
     this.signal = d.signal;
@@ -204,4 +206,18 @@ export function commandLine(file: string, args: readonly string[]): string {
     line += ` ${quote(a.length > MAX_COMMAND ? a.slice(0, MAX_COMMAND) : a)}`;
   }
   return line.length > MAX_COMMAND ? `${line.slice(0, MAX_COMMAND)}… (${args.length} arguments)` : line;
+}
+
+/**
+ * JSON.parse of a command's stdout; a SyntaxError names the command and
+ * starts with the output it could not parse (each runtime words the
+ * parser's own message otherwise), the parser's error as its cause.
+ */
+export function parseOutput<T>(text: string, command: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    const start = text.length > 80 ? `${JSON.stringify(text.slice(0, 80))}...` : JSON.stringify(text);
+    throw new SyntaxError(`stdout of ${command} is not JSON (${(e as Error).message}): ${start}`, { cause: e });
+  }
 }

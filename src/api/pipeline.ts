@@ -89,6 +89,27 @@ function howItFailed(status: ExitStatus | undefined, cause: unknown, stop: Stage
   return status.signal ? how : `failed with exit code ${status.exitCode}`;
 }
 
+/**
+ * @internal A stage that its timeout or abort stopped stops the others
+ * too (their killSignal, SIGKILL after forceKillAfter, as their own timeout
+ * would): the pipe's output is cut there, and a producer that never ends
+ * (`tail -f`, `sleep`) would otherwise outlast the timeout that was to
+ * bound the whole.
+ */
+export function stopTogether(stages: readonly Subprocess[]): () => number {
+  let first = -1;
+  stages.forEach((s, i) => {
+    s.exited.then(() => {
+      const inner = s[internals];
+      if (first >= 0 || !(inner.timedOut || inner.aborted)) return;
+      first = i;
+      for (const other of stages) if (other !== s) other[internals].terminate();
+    }, () => {});
+  });
+  // The stage whose stop stopped the others: the news, not those it stopped.
+  return () => first;
+}
+
 export class Pipeline {
   /** Every stage, in order. */
   readonly stages: Subprocess[];
@@ -97,6 +118,7 @@ export class Pipeline {
   /** How every stage ended: its ExitStatus, or what its `exited` rejected with. */
   readonly #ends: Promise<(ExitStatus | Error)[]>;
   readonly #pipefail: boolean;
+  readonly #stoppedBy: () => number;
 
   constructor(stages: Subprocess[], pipefail: boolean) {
     this.stages = stages;
@@ -105,6 +127,7 @@ export class Pipeline {
     // when one fails to start synchronously (a producer that never ends, or
     // never writes, would otherwise hold the pipeline for as long as it runs).
     for (const s of stages) s.spawned.catch(() => this.#killAll());
+    this.#stoppedBy = stopTogether(stages);
     this.#ends = Promise.all(stages.map((s) => s.exited.then((v) => v, (e: unknown) => e as Error)));
     this.exited = this.#ends.then((ends) => {
       this.#judge(ends);
@@ -135,6 +158,7 @@ export class Pipeline {
     let culprit = -1;
     // The stage that never ran is the news, not those killed for it.
     for (let i = lastIndex; i >= 0 && culprit < 0; i--) if (ends[i] instanceof SpawnError) culprit = i;
+    if (culprit < 0) culprit = this.#stoppedBy();
     if (this.#pipefail) for (let i = lastIndex; i >= 0 && culprit < 0; i--) if (failed(i)) culprit = i;
     if (!this.#pipefail && culprit < 0 && failed(lastIndex)) culprit = lastIndex;
     if (culprit < 0) return;

@@ -133,6 +133,7 @@ export async function runWith(
     exceeded,
     timedOut: inner.timedOut,
     aborted: inner.aborted,
+    abortReason: inner.abortReason,
     timeoutMs: inner.timeout,
   });
 }
@@ -151,6 +152,7 @@ export interface Outcome {
   exceeded: "stdout" | "stderr" | undefined;
   timedOut: boolean;
   aborted: boolean;
+  abortReason?: unknown;
   timeoutMs: number | undefined;
 }
 
@@ -172,7 +174,7 @@ export function settle(o: RunOptions, max: number, r: Outcome): RunResult<string
   if (r.all) result.all = text ? utf8Text(r.all) : r.all;
   const failed = r.status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
   if (failed && o.reject !== false) {
-    throw new ExitError({ ...result, timeoutMs: r.timeoutMs, maxBuffer: max, maxBufferStream: r.exceeded });
+    throw new ExitError({ ...result, abortReason: r.abortReason, timeoutMs: r.timeoutMs, maxBuffer: max, maxBufferStream: r.exceeded });
   }
   return result;
 }

@@ -4,7 +4,7 @@
  */
 import { type Child, childExited, type ChildEvents, childSpawned, type PipeReader, type PipeWriter } from "./child.ts";
 import { errnoCode, errnoMessage, ESRCH } from "./errno.ts";
-import { atCallSite, commandLine, ExitError, SpawnError } from "./errors.ts";
+import { atCallSite, commandLine, ExitError, parseOutput, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import { Collector, MiB, readBytes, readLines } from "./output.ts";
 import { Pumps } from "./pump.ts";
@@ -85,6 +85,8 @@ export interface Internals {
   readonly extra: readonly (ExtraPipe | null)[];
   readonly timedOut: boolean;
   readonly aborted: boolean;
+  /** The `signal`'s reason once it aborted the child (an ExitError's cause). */
+  readonly abortReason: unknown;
   /** We sent killSignal (timeout, abort, maxBuffer, dispose). */
   readonly terminated: boolean;
   readonly timeout: number | undefined;
@@ -115,6 +117,7 @@ let privateOf: {
   terminate(s: Subprocess, signal?: number): void;
   readStdout(s: Subprocess, what: string): Promise<Collector>;
   abortTree(s: Subprocess): void;
+  abortReason(s: Subprocess): unknown;
 };
 
 // Subprocess flags: one field for the booleans (a live child's size matters: see #flags).
@@ -366,7 +369,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
 
   /** stdout parsed as JSON, once the child exited; rejects as bytes() does. */
   async json<T = unknown>(): Promise<T> {
-    return JSON.parse(await (this.#collect("json", true) as Promise<string>)) as T;
+    return parseOutput<T>(await (this.#collect("json", true) as Promise<string>), this.command);
   }
 
   /**
@@ -428,6 +431,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
       durationMs: performance.now() - this.#t0,
       timedOut: (this.#flags & TIMED_OUT) !== 0,
       aborted: (this.#flags & ABORTED) !== 0,
+      abortReason: this[internals].abortReason,
       timeoutMs: this.#timeout,
       maxBufferExceeded: exceeded,
       maxBuffer: exceeded ? this.#maxBuffer ?? 64 * MiB : undefined,
@@ -506,6 +510,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
         else s.#terminate(signal ?? s.#killSignal);
       },
       readStdout: (s, what) => s.#readStdout(what),
+      abortReason: (s) => (s.#flags & ABORTED && s.#signal?.aborted ? s.#signal.reason : undefined),
       abortTree: (s) => {
         // Also after an abort of its own, which spared the descendants.
         if (s.#flags & TREE) return;
@@ -577,8 +582,8 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   }
 
   #abort(): void {
+    this.#flags |= ABORTED; // first: the signal is kept for its reason (#dropAbortListener)
     this.#dropAbortListener();
-    this.#flags |= ABORTED;
     this.#stop();
   }
 
@@ -604,7 +609,8 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   #dropAbortListener(): void {
     if (this.#onAbort) this.#signal!.removeEventListener("abort", this.#onAbort);
     this.#onAbort = undefined;
-    this.#signal = undefined;
+    // Once it aborted the child, its reason is the ExitError's cause.
+    if (!(this.#flags & ABORTED)) this.#signal = undefined;
   }
 
   /** @internal The Child's report: the program runs, or never will. */
@@ -708,6 +714,10 @@ class InternalsView implements Internals {
 
   get aborted(): boolean {
     return (privateOf.flags(this.#s) & ABORTED) !== 0;
+  }
+
+  get abortReason(): unknown {
+    return privateOf.abortReason(this.#s);
   }
 
   get terminated(): boolean {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assert, nativeTest, test } from "../adapter.ts";
-import { $, Command, ExitError, SpawnError } from "../../src/index.ts";
+import { $, capabilities, Command, ExitError, spawn, SpawnError } from "../../src/index.ts";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "aspawn-dollar-"));
@@ -87,7 +87,13 @@ test("$: text() drops one final newline, lines() splits, json() parses", async (
   assert.deepEqual(await $`printf ${"x\n"}`.lines(), ["x"]);
   assert.deepEqual(await $`true`.lines(), []);
   assert.deepEqual(await $`echo '{"a":[1,"b c"]}'`.json(), { a: [1, "b c"] });
-  assert.ok((await $`echo nope`.json().catch((e) => e)) instanceof SyntaxError);
+  // Not JSON: a SyntaxError naming the command and showing the output, on every runtime.
+  const bad = await $`echo nope`.json().catch((e) => e);
+  assert.ok(bad instanceof SyntaxError);
+  assert.match(bad.message, /^stdout of echo nope is not JSON \([^]+\): "nope\\n"$/);
+  assert.ok(bad.cause instanceof SyntaxError);
+  const spawned = (await spawn("echo", ["nope"]).json().catch((e) => e)) as Error;
+  assert.match(spawned.message, /^stdout of echo nope is not JSON /);
   // The RunResult keeps every byte.
   assert.equal((await $`echo hi`).stdout, "hi\n");
   const bytes = await $({ encoding: "buffer" })`printf ${"\u00e9\n"}`;
@@ -260,4 +266,19 @@ test("$: bad templates and options are TypeErrors before anything runs", async (
   const n = await $`printf ${"a\0b"}`.catch((e) => e);
   assert.ok(n instanceof TypeError);
   assert.match(n.message, /^args\[0\] must not contain NUL bytes/);
+});
+
+test("$: a stage of a pipe() that fails to start, first or in the middle, has the others killed at once", async () => {
+  for (const [name, make] of [
+    ["first", () => $`nosuch-aspawn`.pipe($`sleep 30`)],
+    ["middle", () => $`sleep 30`.pipe($`nosuch-aspawn`).pipe($`cat`)],
+    ["bad cwd", () => $`sleep 30`.pipe($({ cwd: "/nonexistent-aspawn-dir" })`cat`).pipe($`cat`)],
+    // (a stdin file needs the native library)
+    ...(capabilities().mechanism === "portable" ? [] : [["stdin file", () => $({ stdin: { file: "/nonexistent-aspawn-dir/in" } })`cat`.pipe($`sleep 30`)]] as const),
+  ] as const) {
+    const t0 = performance.now();
+    const e = await make().catch((e) => e);
+    assert.ok(e instanceof SpawnError, `${name}: ${e}`);
+    assert.ok(performance.now() - t0 < 10_000, `${name}: took ${performance.now() - t0} ms`);
+  }
 });

@@ -254,3 +254,24 @@ test("pipes: a child's stdout handed to another child after the first exited kee
   await empty.exited;
   assert.equal(await spawn("cat", [], { stdin: empty.stdout! }).text(), "");
 });
+
+test("pipeline and $ pipe(): a stage stopped by its timeout or abort stops the others, so the timeout bounds the whole", async () => {
+  const quick = async (name: string, go: () => PromiseLike<unknown>, message: RegExp) => {
+    const t0 = performance.now();
+    const e: any = await Promise.resolve(go()).catch((e) => e);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 2500, `${name}: took ${ms} ms (the producer ran its 5 s)`);
+    assert.match(String(e?.message), message, name);
+  };
+  await quick("pipeline, last stage", () => pipeline([["sleep", ["5"]], ["cat", [], { timeout: 200 }]]).text(),
+    /^Pipeline stage 1 timed out after 200 ms and was killed with SIGTERM: cat$/);
+  await quick("pipeline, first stage", () => pipeline([["sleep", ["5"], { timeout: 200 }], ["sleep", ["5"]]]).exited,
+    /^Pipeline stage 0 timed out after 200 ms and was killed with SIGTERM: sleep 5$/);
+  await quick("$ pipe(), last stage", () => $`sleep 5`.pipe($({ timeout: 200 })`cat`),
+    /^Command was killed with SIGTERM \(timed out after 200 ms\): sleep 5 \| cat$/);
+  await quick("$ pipe(), first stage", () => $({ timeout: 200 })`sleep 5`.pipe($`sleep 5`),
+    /^Command was killed with SIGTERM \(timed out after 200 ms\): sleep 5 \| sleep 5$/);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 200);
+  await quick("$ pipe(), aborted", () => $`sleep 5`.pipe($({ signal: ac.signal })`cat`), /\(aborted\): sleep 5 \| cat$/);
+});

@@ -1,6 +1,6 @@
 // run(): buffered results, input, errors, timeouts, abort, maxBuffer.
 import { assert, test } from "../adapter.ts";
-import { ExitError, run, runSync, spawn, SpawnError } from "../../src/index.ts";
+import { $, ExitError, run, runSync, spawn, SpawnError } from "../../src/index.ts";
 
 test("run: stdout, stderr, exit code, duration, command", async () => {
   const r = await run("sh", ["-c", "echo out; echo err >&2"]);
@@ -192,4 +192,28 @@ test("run: stdio given as one word applies to stdin, stdout and stderr on either
   assert.equal((await run("sh", ["-c", "echo out; echo err >&2"], { stdio: "pipe", stderr: "ignore" })).stdout, "out\n");
   assert.equal((await run("echo", ["hi"], { stdio: "ignore" })).stdout, "");
   assert.equal((await run("echo", ["hi"], { detached: false } as never)).stdout, "hi\n");
+});
+
+test("run: an abort's reason is the ExitError's cause (run, $, a pipe() stage, subprocess.text())", async () => {
+  const reason = new Error("user cancelled");
+  const aborted = () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(reason), 50);
+    return ac.signal;
+  };
+  for (const [name, go] of [
+    ["run", () => run("sleep", ["10"], { signal: aborted() })],
+    ["$", () => $({ signal: aborted() })`sleep 10`],
+    ["pipe() head", () => $({ signal: aborted() })`sleep 10`.pipe($`cat`)],
+    ["pipe() last", () => $`sleep 10`.pipe($({ signal: aborted() })`cat`)],
+    ["text()", () => spawn("sleep", ["10"], { signal: aborted() }).text()],
+  ] as const) {
+    const e = await (go() as Promise<unknown>).catch((e) => e);
+    assert.ok(e instanceof ExitError, `${name}: ${e}`);
+    assert.equal(e.aborted, true, name);
+    assert.equal(e.cause, reason, name);
+  }
+  // Not aborted: no cause.
+  const plain = await run("sh", ["-c", "exit 3"]).catch((e) => e);
+  assert.equal(plain.cause, undefined);
 });

@@ -33,10 +33,16 @@ test("validation: peers' option names that mean something else here are TypeErro
   assert.throws(() => spawn("echo", { args: ["hi"] } as never), /^TypeError: args is Deno.Command's option/);
   assert.throws(() => spawn("true", [], { onExit() {} } as never), /^TypeError: onExit is Bun.spawn's option/);
   assert.throws(() => runSync("true", [], { cmd: ["true"] } as never), /^TypeError: cmd is Bun.spawn's option/);
+  // execa 9's abort, input file and force-kill delay were ignored: no abort, no input, the default delay.
+  const ac = new AbortController();
+  await assert.rejects(run("cat", [], { cancelSignal: ac.signal } as never), /^TypeError: cancelSignal is execa's option: here it is signal/);
+  await assert.rejects(run("cat", [], { inputFile: "/etc/hostname" } as never), /^TypeError: inputFile is execa's option: here it is stdin: \{ file \}/);
+  await assert.rejects(run("true", [], { forceKillAfterDelay: 100 } as never), /^TypeError: forceKillAfterDelay is execa's option: here it is forceKillAfter/);
+  await assert.rejects(run("true", [], { lines: true } as never), /^TypeError: lines is execa's option/);
   const bound = ($ as unknown as (o: object) => typeof $)({ extendEnv: false });
   await assert.rejects(Promise.resolve(bound`true`), /^TypeError: extendEnv/);
   // The values that ask for what happens here anyway are accepted.
-  assert.equal((await run("echo", ["x"], { extendEnv: true, stripFinalNewline: false } as never)).stdout, "x\n");
+  assert.equal((await run("echo", ["x"], { extendEnv: true, stripFinalNewline: false, lines: false } as never)).stdout, "x\n");
   // zx's $.cwd = dir was ignored.
   assert.throws(() => { ($ as unknown as Record<string, unknown>).cwd = "/tmp"; }, TypeError);
 });
