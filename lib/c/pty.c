@@ -15,6 +15,20 @@
 #define ASP_TIOCGPTN 0x80045430u
 #define ASP_TIOCSPTLCK 0x40045431u
 #define ASP_TIOCGPTPEER 0x5441
+#define ASP_TCGETS 0x5401
+#define ASP_TCSETS 0x5402
+/* c_iflag bits, asm-generic too. */
+#define ASP_BRKINT 0000002u
+#define ASP_IXANY 0004000u
+#define ASP_IMAXBEL 0020000u
+#define ASP_IUTF8 0040000u
+
+/* The kernel's struct termios (TCGETS/TCSETS; NCCS 19 on both). */
+struct asp_termios {
+	uint32_t iflag, oflag, cflag, lflag;
+	uint8_t line, cc[19];
+};
+_Static_assert(sizeof(struct asp_termios) == 36, "struct termios of asm-generic");
 
 struct asp_winsize {
 	uint16_t rows, cols, xpixel, ypixel;
@@ -49,6 +63,19 @@ static long open_slave(int master)
 	return sys_openat(ASP_AT_FDCWD, path, flags, 0);
 }
 
+/* A terminal's input as terminal emulators set it (node-pty, xterm):
+ * erasing a UTF-8 character erases all its bytes (IUTF8), any key resumes
+ * output stopped by ^S (IXANY), a full line rings (IMAXBEL), a break is
+ * SIGINT (BRKINT). Best effort: the kernel's defaults otherwise. */
+static void line_discipline(int slave)
+{
+	struct asp_termios t;
+	if (sys_ioctl(slave, ASP_TCGETS, &t) < 0)
+		return;
+	t.iflag |= ASP_IUTF8 | ASP_IXANY | ASP_IMAXBEL | ASP_BRKINT;
+	sys_ioctl(slave, ASP_TCSETS, &t);
+}
+
 /* out[0]: the master (O_NONBLOCK, for the reactor), out[1]: the slave;
  * both O_CLOEXEC and never 0-2. */
 ASP_EXPORT int asp_pty_open(uint32_t cols, uint32_t rows, int32_t *out)
@@ -71,6 +98,7 @@ ASP_EXPORT int asp_pty_open(uint32_t cols, uint32_t rows, int32_t *out)
 		sys_close((int)master);
 		return (int)slave;
 	}
+	line_discipline((int)slave);
 	out[0] = (int32_t)master;
 	out[1] = (int32_t)slave;
 	/* Owned by the caller's context like a child's pipes (owners.c): a

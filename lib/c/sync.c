@@ -50,6 +50,7 @@ struct stash {
 struct out_pipe {
 	int fd; /* -1 once closed */
 	int exceeded;
+	int eio; /* a master's EIO was read once (read_out) */
 };
 
 struct job {
@@ -318,6 +319,15 @@ static void read_out(struct job *j, int which, int reads)
 		if (n == -ASP_EBADF) {
 			lose(j, &p->fd);
 			return;
+		}
+		/* A master's first EIO may come while what was written just
+		 * before the slave's last close is still queued for it: the read
+		 * flushes that queue before it sees the hang-up, and a write and
+		 * close in between escape it. A second read flushes them. */
+		if (n == -ASP_EIO && p->fd == j->pty && !p->eio) {
+			p->eio = 1;
+			reads++;
+			continue;
 		}
 		if (n <= 0) {
 			end_out(j, which);

@@ -235,6 +235,7 @@ export class FdReader extends PipeEnd {
       this.close();
       return null;
     }
+    if (this.readsAgain(-n)) return this.#tryRead(arm, grow);
     if (this.endsAt(-n)) return null;
     if (-n === ECONNRESET) {
       // A socketpair whose peer closed with bytes of ours unread: the end, as EOF.
@@ -243,6 +244,11 @@ export class FdReader extends PipeEnd {
     }
     this.close();
     throw fdError(-n, "read");
+  }
+
+  /** Whether a failed read is worth one more (a pty master's first EIO). */
+  protected readsAgain(_errno: number): boolean {
+    return false;
   }
 
   /** Whether a failed read's errno is the end of the output (a pty master's EIO), not an error; closing is then up to it. */

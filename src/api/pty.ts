@@ -197,6 +197,20 @@ export class PtyReader extends FdReader {
   writer: PtyWriter | undefined;
   #ended = false;
   #exited = false;
+  #eio = false;
+
+  /**
+   * The first EIO may come while what the program wrote just before the
+   * slave's last close is still queued for the master: the kernel's read
+   * flushes that queue before it checks for the hang-up, so a write and a
+   * close in between escape it (a program that writes and is killed at
+   * once). A second read flushes them.
+   */
+  protected override readsAgain(errno: number): boolean {
+    if (errno !== EIO || this.#eio) return false;
+    this.#eio = true;
+    return true;
+  }
 
   /**
    * EIO: the end of the output. The master stays open until the program has
