@@ -7,8 +7,8 @@
 #       merge a stale runtime), the clock started.
 #   each_runtime ENTRY "V8 FLAGS" ARGS...
 #       ENTRY (a .ts file) under node (an esbuild bundle in $out: Node 20
-#       cannot run TypeScript; build/NAME/ is two levels deep like src/ffi/,
-#       so the library finds ../../prebuilds), bun and deno, one process each,
+#       cannot run TypeScript; it finds the library in node_modules/aspawn,
+#       which scripts/dev-link.mjs links to this checkout), bun and deno, one process each,
 #       with ARGS --out $out/RUNTIME.json; node and deno get the V8 flags. A
 #       runtime that fails is remembered and the others still run.
 #   $results
@@ -31,6 +31,7 @@ each_runtime_begin() {
 	failed=""
 	start=$(date +%s)
 	mkdir -p "$out"
+	node scripts/dev-link.mjs # the node bundles find the library in node_modules/aspawn
 	# shellcheck disable=SC2086
 	rm -f $results
 }

@@ -13,6 +13,7 @@ if ! command -v chromium >/dev/null && command -v apt-get >/dev/null && [ "$(id 
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 fi
+node scripts/dev-link.mjs # node_modules/aspawn: this checkout (as `npm install` links it)
 scripts/test-c.sh
 echo "== type check"
 "$bin/tsc" -p .

@@ -1,7 +1,10 @@
 /**
  * Node 20 cannot run TypeScript: fixtures run on Node as esbuild bundles in
- * build/fixtures/, as deep as src/ffi/, so a bundle finds prebuilds/ the
- * same way. Imports no test runner (scripts use it through fixtures.ts).
+ * build/fixtures/, one level deeper than test/fixtures/, so `../..` from
+ * them is still the checkout; the library is found in node_modules/aspawn
+ * (scripts/dev-link.mjs links it to the checkout), as an installed
+ * application's bundle finds it. Imports no test runner (scripts use it
+ * through fixtures.ts).
  */
 import { mkdirSync } from "node:fs";
 import { patchFile } from "../scripts/own-keys-export.mjs";

@@ -3,15 +3,13 @@
  * runtime we are on. Nothing outside src/ffi touches bun:ffi, Deno.dlopen
  * or koffi.
  */
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Abi } from "./abi.ts";
 import { EMFILE } from "../api/errno.ts";
 import { openBun } from "./bun.ts";
 import { openDeno } from "./deno.ts";
-import { candidates, override, readable, supportedTargets, target } from "./locate.ts";
+import { candidates, override, supportedTargets, target } from "./locate.ts";
 import { openNode } from "./node.ts";
-import { env, moduleUrl, runtime } from "./runtime.ts";
+import { env, runtime } from "./runtime.ts";
 import { type Bound, type Native, symbols, type Table } from "./symbols.ts";
 import { traced } from "./trace.ts";
 
@@ -87,13 +85,6 @@ function explain(tried: string[], errors: unknown[]): string {
  */
 export function hints(tried: readonly string[]): string[] {
   const out: string[] = [];
-  const bundle = moduleUrl();
-  if (runtime === "deno" && bundle?.startsWith("file:") && !readable(dirname(fileURLToPath(bundle)))) {
-    out.push(
-      "The installed aspawn package was not looked for: Deno resolves it only with read access to the bundle's directory " +
-        "(--allow-read, for it or for all), which it would otherwise ask for.",
-    );
-  }
   if (tried.some((p) => p.startsWith("/$bunfs/"))) {
     out.push(
       "A compiled Bun program loads its embedded library from a copy it writes to $TMPDIR (else /tmp): that directory must " +
@@ -124,12 +115,15 @@ export function loadNative(): Native {
       return (native = lib);
     } catch (e) {
       errors.push(e);
+      // Out of fds, every later path fails alike; and resolving a package
+      // then would leave Node's resolver believing it missing for good.
+      if (outOfFds(e)) break;
     }
   }
   const error = new LibraryLoadError(explain(tried, errors));
-  error.tried = tried;
+  Object.defineProperty(error, "tried", { value: tried }); // for capabilities().reason, not for printing
   // Out of fds: not a missing library; the next call may well succeed.
-  if (errors.length && errors.every(outOfFds)) error.errno = EMFILE;
+  if (errors.length && outOfFds(errors.at(-1))) error.errno = EMFILE;
   throw error;
 }
 

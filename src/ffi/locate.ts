@@ -7,14 +7,14 @@
  *    source) or dist/ (the JavaScript build);
  * 4. bundled into an application, this module is the application's bundle:
  *    prebuilds/ next to it (next to the file a symbolic link to it names,
- *    too), then the aspawn package Node's resolution finds from the bundle
- *    and from the working directory. Never a prebuilds/ further up: the
- *    bundle's parent may be anyone's (/tmp), and loading a library runs
- *    its code before its version can be checked.
+ *    too), then node_modules/aspawn's, looked for as require() looks from
+ *    the bundle, then from the working directory. Never a prebuilds/
+ *    further up: the bundle's parent may be anyone's (/tmp), and loading a
+ *    library runs its code before its version can be checked.
  * Lazily: Deno may ask the user about each path, so the right one for the
  * usual layouts comes first and later ones are only looked for if needed.
  */
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,20 +47,14 @@ export function* candidates(): Generator<string> {
   if (!url?.startsWith("file:")) return;
   const own = /\/src\/ffi\/[^/]+$/.test(url) ? at(`../../${rel}`) : /\/dist\/[^/]+$/.test(url) ? at(`../${rel}`) : undefined;
   if (fresh(own)) yield own!;
-  // Bundles: beside it. An app's dist/ or out/ beside node_modules, and
-  // this repository's build/<name>/ (the package resolves itself by name),
-  // find the package below.
+  // Bundles: beside it, then an installed package.
   const beside = at(rel);
   if (fresh(beside)) yield beside;
   const real = readable(fileURLToPath(url)) ? realBeside(url, rel) : undefined;
   if (fresh(real)) yield real!;
-  // A bundle run beside node_modules finds the package here (Deno: with
-  // read access to the bundle's directory; to all, for the working one,
-  // which Deno tells only to a program that may read everything).
-  const fromBundle = readable(dirname(fileURLToPath(url))) ? packageDir(url) : undefined;
-  if (fresh(fromBundle && `${fromBundle}/${rel}`)) yield `${fromBundle}/${rel}`;
-  const fromCwd = runtime !== "deno" || denoReadsFiles() ? packageDir(`${process.cwd()}/`) : undefined;
-  if (fresh(fromCwd && `${fromCwd}/${rel}`)) yield `${fromCwd}/${rel}`;
+  for (const p of installed(dirname(fileURLToPath(url)), rel)) if (fresh(p)) yield p;
+  // Deno tells the working directory only to a program that may read everything.
+  if (runtime !== "deno" || denoReadsFiles()) for (const p of installed(process.cwd(), rel)) if (fresh(p)) yield p;
 }
 
 /**
@@ -86,6 +80,36 @@ let bunPrebuilts = requirePrebuilt();
 function bunPrebuilt(): string | undefined {
   bunPrebuilts ??= requirePrebuilt();
   return bunPrebuilts?.[target()];
+}
+
+/**
+ * The prebuilt of an installed package: node_modules/aspawn in `dir` or any
+ * directory above it, where require() looks (npm, Bun and pnpm layouts: the
+ * loader follows node_modules/aspawn's link). Not Node's own resolver: out
+ * of fds, it takes the package.json files it could not read as missing, for
+ * as long as the process lives; and a loader needs no read permission.
+ */
+function* installed(dir: string, rel: string): Generator<string> {
+  for (let d = dir; ; d = dirname(d)) {
+    if (!d.endsWith("/node_modules")) yield `${d === "/" ? "" : d}/node_modules/aspawn/${rel}`;
+    if (d === "/" || d === ".") return;
+  }
+}
+
+/**
+ * The real directory of the installed aspawn package found as installed()
+ * looks (Node: koffi is beside it in a pnpm layout), or undefined.
+ */
+export function installedPackage(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    const pkg = `${d === "/" ? "" : d}/node_modules/aspawn`;
+    try {
+      if (existsSync(`${pkg}/package.json`)) return realpathSync(pkg);
+    } catch {
+      // unreadable: look further up
+    }
+    if (d === "/" || d === ".") return undefined;
+  }
 }
 
 /**

@@ -1,6 +1,8 @@
 /** koffi translation of the symbol table (Node: no compile step for users). */
 import { createRequire } from "node:module";
-import { packageDir } from "./locate.ts";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { installedPackage } from "./locate.ts";
 import { moduleUrl, requireHere } from "./runtime.ts";
 import { type Bound, type NativeType, type Symbols, symbols, type Table } from "./symbols.ts";
 
@@ -27,7 +29,9 @@ function requireKoffi(): ReturnType<NodeJS.Require> {
     return requireHere()("koffi");
   } catch (e) {
     const url = moduleUrl();
-    const pkg = (e as { code?: string } | null)?.code === "MODULE_NOT_FOUND" && url ? packageDir(url) : undefined;
+    const pkg = (e as { code?: string } | null)?.code === "MODULE_NOT_FOUND" && url?.startsWith("file:")
+      ? installedPackage(dirname(fileURLToPath(url)))
+      : undefined;
     if (!pkg) throw e;
     try {
       return createRequire(`${pkg}/package.json`)("koffi");

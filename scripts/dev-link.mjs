@@ -1,0 +1,19 @@
+// `npm install` in this repository (the `prepare` script): node_modules/aspawn
+// links to the repository, as a workspace links its own package, so that the
+// bundles made here (test fixtures, benchmarks, examples) find the library as
+// an installed application's bundle does: in node_modules/aspawn, never in a
+// prebuilds/ above them. Nothing of this runs where the package is installed.
+import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+
+const link = new URL("../node_modules/aspawn", import.meta.url).pathname;
+mkdirSync(new URL("../node_modules", import.meta.url).pathname, { recursive: true });
+let current;
+try {
+  current = lstatSync(link).isSymbolicLink() ? readlinkSync(link) : "(not a link)";
+} catch {
+  current = undefined;
+}
+if (current !== "..") {
+  if (current !== undefined) rmSync(link, { recursive: true, force: true });
+  symlinkSync("..", link);
+}
