@@ -126,7 +126,7 @@ export interface ExitErrorDetails {
 
 /** At most the last 10 lines of the last 4 KiB: a message, not the whole output (which can be maxBuffer long). */
 const TAIL_BYTES = 4096;
-function tail(stderr: string | Uint8Array): string {
+export function tail(stderr: string | Uint8Array): string {
   let text = typeof stderr === "string" ? stderr.slice(-TAIL_BYTES) : outputDecoder().decode(stderr.subarray(-TAIL_BYTES));
   // A string cut inside a surrogate pair starts with its second half: dropped, not shown as a stray.
   const first = text.charCodeAt(0);

@@ -12,7 +12,7 @@ import { internals, type Subprocess } from "./subprocess.ts";
 import type { Collector } from "./output.ts";
 import { ownOptions } from "./own-options.ts";
 import { utf8Text } from "./text.ts";
-import { SpawnError, startFailure } from "./errors.ts";
+import { SpawnError, startFailure, tail } from "./errors.ts";
 import { bool } from "./check.ts";
 
 /** [file, args, options] of one stage. */
@@ -39,6 +39,9 @@ export interface StageStop {
   maxBuffer?: number | undefined;
 }
 
+/** PipelineError's arguments but the output: stage, command, status, statuses, cause, stop. */
+type Verdict = [number, string, ExitStatus | undefined, (ExitStatus | undefined)[], unknown, StageStop];
+
 /** A stage of a pipeline failed (or never ran). */
 export class PipelineError extends Error {
   override name = "PipelineError";
@@ -55,6 +58,10 @@ export class PipelineError extends Error {
   readonly aborted: boolean;
   /** text(): the last stage's stdout passed its `maxBuffer` (cut there; the stage was sent killSignal). */
   readonly maxBufferExceeded: boolean;
+  /** text(): the last stage's stdout as read (else undefined). */
+  readonly stdout: string | undefined;
+  /** text(): the failing stage's stderr when it is a pipe nobody read (else undefined). */
+  readonly stderr: string | undefined;
 
   constructor(
     stage: number,
@@ -63,8 +70,12 @@ export class PipelineError extends Error {
     statuses: (ExitStatus | undefined)[],
     cause?: unknown,
     stop?: StageStop,
+    output?: { stdout: string; stderr: string | undefined },
   ) {
-    super(`Pipeline stage ${stage} ${howItFailed(status, cause, stop)}: ${command}`, cause === undefined ? undefined : { cause });
+    const err = output?.stderr ? tail(output.stderr) : "";
+    super(`Pipeline stage ${stage} ${howItFailed(status, cause, stop)}: ${command}${err ? `\n${err}` : ""}`, cause === undefined ? undefined : { cause });
+    this.stdout = output?.stdout;
+    this.stderr = output?.stderr;
     this.stage = stage;
     this.command = command;
     this.exitCode = status?.exitCode ?? null;
@@ -144,6 +155,12 @@ export class Pipeline {
    * stage fails when its stdout passed maxBuffer.
    */
   #judge(ends: (ExitStatus | Error)[], stdout?: Collector): void {
+    const e = this.#verdict(ends, stdout);
+    if (e) throw new PipelineError(...e);
+  }
+
+  /** #judge()'s error, as PipelineError's arguments; undefined when the pipeline succeeded. */
+  #verdict(ends: (ExitStatus | Error)[], stdout?: Collector): Verdict | undefined {
     const statuses = ends.map((r) => (r instanceof Error ? undefined : r));
     const lastIndex = ends.length - 1;
     const stopOf = (i: number): StageStop => {
@@ -161,9 +178,9 @@ export class Pipeline {
     if (culprit < 0) culprit = this.#stoppedBy();
     if (this.#pipefail) for (let i = lastIndex; i >= 0 && culprit < 0; i--) if (failed(i)) culprit = i;
     if (!this.#pipefail && culprit < 0 && failed(lastIndex)) culprit = lastIndex;
-    if (culprit < 0) return;
+    if (culprit < 0) return undefined;
     const r = ends[culprit];
-    throw new PipelineError(culprit, this.stages[culprit]!.command, statuses[culprit], statuses, r instanceof Error ? r : undefined, stopOf(culprit));
+    return [culprit, this.stages[culprit]!.command, statuses[culprit], statuses, r instanceof Error ? r : undefined, stopOf(culprit)];
   }
 
   #killed = false;
@@ -200,8 +217,12 @@ export class Pipeline {
     // Judged once the reading ended, not when `exited` settled: a timeout or
     // an abort may end it after the last stage exited (a descendant holding
     // its stdout), and that fails the pipeline as it fails run().
-    this.#judge(ends, out);
-    return utf8Text(out.bytes());
+    const failed = this.#verdict(ends, out);
+    const stdout = utf8Text(out.bytes());
+    if (!failed) return stdout;
+    // As subprocess.text()'s ExitError: the output, and the failing stage's stderr if nobody read it.
+    const stderr = await this.stages[failed[0]]![internals].unreadStderr();
+    throw new PipelineError(...failed, { stdout, stderr });
   }
 
   /** Signal every stage. */

@@ -87,6 +87,8 @@ export interface Internals {
   readonly aborted: boolean;
   /** The `signal`'s reason once it aborted the child (an ExitError's cause). */
   readonly abortReason: unknown;
+  /** stderr when it is a pipe nobody read: what it holds now (after the exit); undefined when it is not. */
+  unreadStderr(): Promise<string | undefined>;
   /** We sent killSignal (timeout, abort, maxBuffer, dispose). */
   readonly terminated: boolean;
   readonly timeout: number | undefined;
@@ -118,6 +120,7 @@ let privateOf: {
   readStdout(s: Subprocess, what: string): Promise<Collector>;
   abortTree(s: Subprocess): void;
   abortReason(s: Subprocess): unknown;
+  unreadStderr(s: Subprocess): Promise<string | undefined>;
 };
 
 // Subprocess flags: one field for the booleans (a live child's size matters: see #flags).
@@ -510,6 +513,11 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
         else s.#terminate(signal ?? s.#killSignal);
       },
       readStdout: (s, what) => s.#readStdout(what),
+      unreadStderr: async (s) => {
+        const r = s.#stderrReader;
+        if (!r || r.touched || (r.closed && !r.prefetched) || s.#stderr?.locked) return undefined;
+        return (await s.#unreadStderr(true)) as string;
+      },
       abortReason: (s) => (s.#flags & ABORTED && s.#signal?.aborted ? s.#signal.reason : undefined),
       abortTree: (s) => {
         // Also after an abort of its own, which spared the descendants.
@@ -718,6 +726,10 @@ class InternalsView implements Internals {
 
   get abortReason(): unknown {
     return privateOf.abortReason(this.#s);
+  }
+
+  unreadStderr(): Promise<string | undefined> {
+    return privateOf.unreadStderr(this.#s);
   }
 
   get terminated(): boolean {

@@ -275,3 +275,19 @@ test("pipeline and $ pipe(): a stage stopped by its timeout or abort stops the o
   setTimeout(() => ac.abort(), 200);
   await quick("$ pipe(), aborted", () => $`sleep 5`.pipe($({ signal: ac.signal })`cat`), /\(aborted\): sleep 5 \| cat$/);
 });
+
+test("pipeline: text()'s PipelineError keeps the stdout it read and the failing stage's unread stderr", async () => {
+  const e = await pipeline([
+    ["sh", ["-c", "echo out; echo e0 >&2"], { stderr: "ignore" }],
+    ["sh", ["-c", "cat; echo e1 >&2; exit 3"], { stderr: "pipe" }],
+  ]).text().catch((e) => e);
+  assert.ok(e instanceof PipelineError, String(e));
+  assert.equal(e.stage, 1);
+  assert.equal(e.stdout, "out\n");
+  assert.equal(e.stderr, "e1\n");
+  assert.equal(e.message, "Pipeline stage 1 failed with exit code 3: sh -c 'cat; echo e1 >&2; exit 3'\ne1");
+  // exited's PipelineError reads nothing: no output fields.
+  const x = await pipeline([["sh", ["-c", "exit 4"]]]).exited.catch((e) => e);
+  assert.equal(x.stdout, undefined);
+  assert.equal(x.stderr, undefined);
+});
