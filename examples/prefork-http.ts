@@ -1,6 +1,8 @@
-// A pre-forked HTTP server with aspawn workers, both ways (issue 17):
-//   node examples/prefork-http.ts listen   the workers accept on our listening socket
-//   node examples/prefork-http.ts handoff  we accept and hand each connection to a pool worker
+// A pre-forked HTTP server with aspawn workers, both ways (issue 17), run
+// from a checkout of this repository (the parent side uses the library's
+// internals: no runtime but Node exposes a listening socket's fd):
+//   bun examples/prefork-http.ts listen   the workers accept on our listening socket
+//   bun examples/prefork-http.ts handoff  we accept and hand each connection to a pool worker
 // The workers' module is test/fixtures/http-worker.ts (answers with its pid;
 // with the package installed, import { parent, serverFromFd, socketFromFd }
 // from "aspawn/worker"). Bun runs it as is; Node and Deno resolve "aspawn"
