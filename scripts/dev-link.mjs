@@ -4,9 +4,10 @@
 // an installed application's bundle does: in node_modules/aspawn, never in a
 // prebuilds/ above them. Nothing of this runs where the package is installed.
 import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-const link = new URL("../node_modules/aspawn", import.meta.url).pathname;
-mkdirSync(new URL("../node_modules", import.meta.url).pathname, { recursive: true });
+const link = fileURLToPath(new URL("../node_modules/aspawn", import.meta.url));
+mkdirSync(fileURLToPath(new URL("../node_modules", import.meta.url)), { recursive: true });
 let current;
 try {
   current = lstatSync(link).isSymbolicLink() ? readlinkSync(link) : "(not a link)";

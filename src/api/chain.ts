@@ -13,7 +13,7 @@ import { Collector, concat, Interleaved, MiB } from "./output.ts";
 import { outputDecoder } from "./text.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 import { ownOptions } from "./own-options.ts";
-import { stopTogether } from "./pipeline.ts";
+import { killStages, stopTogether } from "./pipeline.ts";
 
 export interface ChainStage {
   file: string;
@@ -86,14 +86,16 @@ export async function runChain(stages: readonly ChainStage[]): Promise<RunResult
   // The last stage's `all`: its stdout, and every stage's stderr, as read.
   const all = stages[stages.length - 1]!.options.all ? new Interleaved() : undefined;
   const { heads, last, procs } = startStages(stages, maxes, all);
-  const stoppedBy = stopTogether(procs);
+  const stoppedFor = stopTogether(procs);
   const settled = await Promise.allSettled([...heads, last]);
   const failure = settled.find((s) => s.status === "rejected" && s.reason instanceof SpawnError) ??
     settled.find((s) => s.status === "rejected");
   if (failure) throw atCallSite((failure as PromiseRejectedResult).reason);
   const outcomes = settled.slice(0, -1).map((s) => (s as PromiseFulfilledResult<Outcome>).value);
   const r = (settled.at(-1) as PromiseFulfilledResult<RunResult<string | Uint8Array>>).value;
-  return chainResult(stages, outcomes, r, procs.at(-1)![internals].abortReason, all, t0, stoppedBy());
+  // Stages killed for another's stop are not blamed (that one is).
+  for (const i of stoppedFor) if (i < outcomes.length) outcomes[i]!.failed = false;
+  return chainResult(stages, outcomes, r, procs.at(-1)![internals].abortReason, all, t0);
 }
 
 /** Every stage spawned, each reading the one before: the heads collected as head() does, the last run() whole. */
@@ -102,9 +104,7 @@ function startStages(stages: readonly ChainStage[], maxes: number[], all: Interl
   const heads: Promise<Outcome>[] = [];
   const lastIndex = stages.length - 1;
   let last: Promise<RunResult<string | Uint8Array>>;
-  const killAll = () => {
-    for (const p of procs) p.kill("SIGKILL");
-  };
+  const killAll = () => killStages(procs);
   try {
     for (let i = 0; i < lastIndex; i++) {
       const { file, args, options: o } = stages[i]!;
@@ -139,7 +139,6 @@ function startStages(stages: readonly ChainStage[], maxes: number[], all: Interl
  */
 function chainResult(
   stages: readonly ChainStage[], outcomes: Outcome[], r: RunResult<string | Uint8Array>, abortReason: unknown, all: Interleaved | undefined, t0: number,
-  stoppedBy: number,
 ): RunResult<string | Uint8Array> {
   const o = stages[stages.length - 1]!.options;
   const failed = r.exitCode !== 0 || r.maxBufferExceeded || r.timedOut || r.aborted;
@@ -150,8 +149,6 @@ function chainResult(
     ? outcomes.map((x) => (typeof x.stderr === "string" ? x.stderr : decoder.decode(x.stderr))).join("")
     : concat(outcomes.map((x) => x.stderr as Uint8Array), outcomes.reduce((n, x) => n + x.stderr.length, 0));
   const culprit = (reject: boolean) => {
-    // A stage whose timeout or abort stopped the others is the news, not those it stopped.
-    if (stoppedBy >= 0 && (!reject || outcomes[stoppedBy]!.reject)) return stoppedBy;
     for (let i = outcomes.length - 1; i >= 0; i--) if (outcomes[i]!.failed && (!reject || outcomes[i]!.reject)) return i;
     return -1;
   };

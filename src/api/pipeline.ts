@@ -101,24 +101,44 @@ function howItFailed(status: ExitStatus | undefined, cause: unknown, stop: Stage
 }
 
 /**
- * @internal A stage that its timeout or abort stopped stops the others
- * too (their killSignal, SIGKILL after forceKillAfter, as their own timeout
- * would): the pipe's output is cut there, and a producer that never ends
- * (`tail -f`, `sleep`) would otherwise outlast the timeout that was to
- * bound the whole.
+ * @internal A stage that its timeout or abort stopped stops the stages
+ * before it that still run (their killSignal, SIGKILL after forceKillAfter,
+ * as their own timeout would): nothing reads their output any more, and a
+ * producer that never ends or never writes (`tail -f`, `sleep`) would
+ * otherwise outlast the timeout that was to bound the whole. The stages
+ * after it read its end of output and finish on their own. The returned
+ * set holds the stages stopped so, for another's sake: not to be blamed.
  */
-export function stopTogether(stages: readonly Subprocess[]): () => number {
-  let first = -1;
+export function stopTogether(stages: readonly Subprocess[]): ReadonlySet<number> {
+  const stoppedFor = new Set<number>();
   stages.forEach((s, i) => {
     s.exited.then(() => {
       const inner = s[internals];
-      if (first >= 0 || !(inner.timedOut || inner.aborted)) return;
-      first = i;
-      for (const other of stages) if (other !== s) other[internals].terminate();
+      if (!(inner.timedOut || inner.aborted)) return;
+      for (let j = 0; j < i; j++) {
+        const before = stages[j]!, own = before[internals];
+        if (before.exitStatus || own.timedOut || own.aborted || stoppedFor.has(j)) continue;
+        stoppedFor.add(j);
+        try {
+          own.terminate();
+        } catch {
+          // EPERM (a stage that became another user): it runs on, as after kill()
+        }
+      }
     }, () => {});
   });
-  // The stage whose stop stopped the others: the news, not those it stopped.
-  return () => first;
+  return stoppedFor;
+}
+
+/** SIGKILL to every stage; one that cannot be signalled (EPERM) does not spare the rest. */
+export function killStages(stages: readonly Subprocess[]): void {
+  for (const s of stages) {
+    try {
+      s.kill("SIGKILL");
+    } catch {
+      // EPERM: another user's now
+    }
+  }
 }
 
 export class Pipeline {
@@ -129,7 +149,7 @@ export class Pipeline {
   /** How every stage ended: its ExitStatus, or what its `exited` rejected with. */
   readonly #ends: Promise<(ExitStatus | Error)[]>;
   readonly #pipefail: boolean;
-  readonly #stoppedBy: () => number;
+  readonly #stoppedFor: ReadonlySet<number>;
 
   constructor(stages: Subprocess[], pipefail: boolean) {
     this.stages = stages;
@@ -138,7 +158,7 @@ export class Pipeline {
     // when one fails to start synchronously (a producer that never ends, or
     // never writes, would otherwise hold the pipeline for as long as it runs).
     for (const s of stages) s.spawned.catch(() => this.#killAll());
-    this.#stoppedBy = stopTogether(stages);
+    this.#stoppedFor = stopTogether(stages);
     this.#ends = Promise.all(stages.map((s) => s.exited.then((v) => v, (e: unknown) => e as Error)));
     this.exited = this.#ends.then((ends) => {
       this.#judge(ends);
@@ -169,13 +189,13 @@ export class Pipeline {
       return { timedOut: inner.timedOut, timeoutMs: inner.timeout, aborted: inner.aborted, maxBufferExceeded, maxBuffer: stdout?.max };
     };
     const failed = (i: number) => {
+      if (this.#stoppedFor.has(i)) return false; // killed for another stage's stop: that one is the news
       const stop = stopOf(i);
       return ends[i] instanceof Error || !statuses[i]!.success || stop.timedOut || stop.aborted || stop.maxBufferExceeded;
     };
     let culprit = -1;
     // The stage that never ran is the news, not those killed for it.
     for (let i = lastIndex; i >= 0 && culprit < 0; i--) if (ends[i] instanceof SpawnError) culprit = i;
-    if (culprit < 0) culprit = this.#stoppedBy();
     if (this.#pipefail) for (let i = lastIndex; i >= 0 && culprit < 0; i--) if (failed(i)) culprit = i;
     if (!this.#pipefail && culprit < 0 && failed(lastIndex)) culprit = lastIndex;
     if (culprit < 0) return undefined;
@@ -188,7 +208,7 @@ export class Pipeline {
   #killAll(): void {
     if (this.#killed) return;
     this.#killed = true;
-    for (const s of this.stages) s.kill("SIGKILL");
+    killStages(this.stages);
   }
 
   /** The first stage's stdin, when it is a pipe. */
@@ -262,7 +282,7 @@ export function pipeline(stages: readonly Stage[], options: PipelineOptions = {}
       started.push(spawn(file, args, { ...opts, ...(prev ? { stdin: prev.stdout! } : {}), stdout: last ? opts.stdout : "pipe" }));
     });
   } catch (e) {
-    for (const s of started) s.kill("SIGKILL");
+    killStages(started);
     throw e;
   }
   return new Pipeline(started, pipefail);

@@ -129,6 +129,8 @@ const TIMED_OUT = 1, ABORTED = 2, TERMINATED = 4, TREE = 8, REJECT = 16, VERBOSE
 const WEAK_ABORT = 512;
 // UNREF: unref() was called (and not undone by ref()).
 const UNREF = 1024;
+// SIGNAL_ABORTED: the `signal` option's abort stopped it (its reason is kept: #signal stays).
+const SIGNAL_ABORTED = 2048;
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
 
 export class Subprocess implements AsyncDisposable, ChildEvents {
@@ -518,7 +520,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
         if (!r || r.touched || (r.closed && !r.prefetched) || s.#stderr?.locked) return undefined;
         return (await s.#unreadStderr(true)) as string;
       },
-      abortReason: (s) => (s.#flags & ABORTED && s.#signal?.aborted ? s.#signal.reason : undefined),
+      abortReason: (s) => (s.#flags & SIGNAL_ABORTED ? s.#signal?.reason : undefined),
       abortTree: (s) => {
         // Also after an abort of its own, which spared the descendants.
         if (s.#flags & TREE) return;
@@ -590,7 +592,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   }
 
   #abort(): void {
-    this.#flags |= ABORTED; // first: the signal is kept for its reason (#dropAbortListener)
+    this.#flags |= ABORTED | SIGNAL_ABORTED; // first: the signal is kept for its reason (#dropAbortListener)
     this.#dropAbortListener();
     this.#stop();
   }
@@ -618,7 +620,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     if (this.#onAbort) this.#signal!.removeEventListener("abort", this.#onAbort);
     this.#onAbort = undefined;
     // Once it aborted the child, its reason is the ExitError's cause.
-    if (!(this.#flags & ABORTED)) this.#signal = undefined;
+    if (!(this.#flags & SIGNAL_ABORTED)) this.#signal = undefined;
   }
 
   /** @internal The Child's report: the program runs, or never will. */

@@ -3,13 +3,15 @@
  * runtime we are on. Nothing outside src/ffi touches bun:ffi, Deno.dlopen
  * or koffi.
  */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Abi } from "./abi.ts";
 import { EMFILE } from "../api/errno.ts";
 import { openBun } from "./bun.ts";
 import { openDeno } from "./deno.ts";
-import { candidates, override, supportedTargets, target } from "./locate.ts";
+import { candidates, override, readable, supportedTargets, target } from "./locate.ts";
 import { openNode } from "./node.ts";
-import { env, runtime } from "./runtime.ts";
+import { env, moduleUrl, runtime } from "./runtime.ts";
 import { type Bound, type Native, symbols, type Table } from "./symbols.ts";
 import { traced } from "./trace.ts";
 
@@ -85,6 +87,13 @@ function explain(tried: string[], errors: unknown[]): string {
  */
 export function hints(tried: readonly string[]): string[] {
   const out: string[] = [];
+  const bundle = moduleUrl();
+  if (runtime === "deno" && bundle?.startsWith("file:") && !readable(dirname(fileURLToPath(bundle)))) {
+    out.push(
+      "node_modules/aspawn was not looked for: Deno walks the bundle's directories only with read access to them " +
+        "(--allow-read, for that directory or for all), which it would otherwise ask for.",
+    );
+  }
   if (tried.some((p) => p.startsWith("/$bunfs/"))) {
     out.push(
       "A compiled Bun program loads its embedded library from a copy it writes to $TMPDIR (else /tmp): that directory must " +

@@ -14,7 +14,7 @@
  * Lazily: Deno may ask the user about each path, so the right one for the
  * usual layouts comes first and later ones are only looked for if needed.
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,16 +45,34 @@ export function* candidates(): Generator<string> {
   if (embedded?.startsWith(".") && url?.startsWith("file:") && fresh(at(embedded))) yield at(embedded);
   if (fresh(embedded)) yield embedded!;
   if (!url?.startsWith("file:")) return;
+  // Each prebuilds/ only where nobody else may have put it: a directory
+  // others may write into (/tmp) holds anyone's, and loading a library runs
+  // its code before its version can be checked.
   const own = /\/src\/ffi\/[^/]+$/.test(url) ? at(`../../${rel}`) : /\/dist\/[^/]+$/.test(url) ? at(`../${rel}`) : undefined;
-  if (fresh(own)) yield own!;
+  const holder = (p: string) => p.slice(0, -rel.length - 1) || "/"; // the directory prebuilds/ is in
+  if (own && !shared(holder(own)) && fresh(own)) yield own;
   // Bundles: beside it, then an installed package.
   const beside = at(rel);
-  if (fresh(beside)) yield beside;
+  if (!shared(holder(beside)) && fresh(beside)) yield beside;
   const real = readable(fileURLToPath(url)) ? realBeside(url, rel) : undefined;
-  if (fresh(real)) yield real!;
+  if (real && !shared(holder(real)) && fresh(real)) yield real;
   for (const p of installed(dirname(fileURLToPath(url)), rel)) if (fresh(p)) yield p;
   // Deno tells the working directory only to a program that may read everything.
   if (runtime !== "deno" || denoReadsFiles()) for (const p of installed(process.cwd(), rel)) if (fresh(p)) yield p;
+}
+
+/**
+ * Whether others may write into `dir` (o+w, as /tmp, /var/tmp, /dev/shm):
+ * what it holds may be anyone's. Deno without read access to it cannot
+ * tell: no (a layout the user chose, prebuilds/ beside the bundle).
+ */
+function shared(dir: string): boolean {
+  if (!readable(dir)) return false;
+  try {
+    return (statSync(dir).mode & 0o002) !== 0;
+  } catch {
+    return false; // missing: nothing to load there either
+  }
 }
 
 /**
@@ -91,7 +109,10 @@ function bunPrebuilt(): string | undefined {
  */
 function* installed(dir: string, rel: string): Generator<string> {
   for (let d = dir; ; d = dirname(d)) {
-    if (!d.endsWith("/node_modules")) yield `${d === "/" ? "" : d}/node_modules/aspawn/${rel}`;
+    // Up to a directory others may write into (a node_modules/ there is anyone's); on Deno, as far as it may read.
+    const modules = `${d === "/" ? "" : d}/node_modules`;
+    if (!readable(d) || shared(d) || shared(modules)) return;
+    if (!d.endsWith("/node_modules")) yield `${modules}/aspawn/${rel}`;
     if (d === "/" || d === ".") return;
   }
 }

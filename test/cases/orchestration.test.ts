@@ -255,7 +255,7 @@ test("pipes: a child's stdout handed to another child after the first exited kee
   assert.equal(await spawn("cat", [], { stdin: empty.stdout! }).text(), "");
 });
 
-test("pipeline and $ pipe(): a stage stopped by its timeout or abort stops the others, so the timeout bounds the whole", async () => {
+test("pipeline and $ pipe(): a stage stopped by its timeout or abort stops the stages before it, so the timeout bounds the whole; those are not blamed", async () => {
   const quick = async (name: string, go: () => PromiseLike<unknown>, message: RegExp) => {
     const t0 = performance.now();
     const e: any = await Promise.resolve(go()).catch((e) => e);
@@ -265,12 +265,22 @@ test("pipeline and $ pipe(): a stage stopped by its timeout or abort stops the o
   };
   await quick("pipeline, last stage", () => pipeline([["sleep", ["5"]], ["cat", [], { timeout: 200 }]]).text(),
     /^Pipeline stage 1 timed out after 200 ms and was killed with SIGTERM: cat$/);
-  await quick("pipeline, first stage", () => pipeline([["sleep", ["5"], { timeout: 200 }], ["sleep", ["5"]]]).exited,
+  // The stages after it read its end of output: cat ends at once, and is not blamed.
+  await quick("pipeline, first stage", () => pipeline([["sleep", ["5"], { timeout: 200 }], ["cat"]]).exited,
     /^Pipeline stage 0 timed out after 200 ms and was killed with SIGTERM: sleep 5$/);
   await quick("$ pipe(), last stage", () => $`sleep 5`.pipe($({ timeout: 200 })`cat`),
     /^Command was killed with SIGTERM \(timed out after 200 ms\): sleep 5 \| cat$/);
-  await quick("$ pipe(), first stage", () => $({ timeout: 200 })`sleep 5`.pipe($`sleep 5`),
-    /^Command was killed with SIGTERM \(timed out after 200 ms\): sleep 5 \| sleep 5$/);
+  await quick("$ pipe(), first stage", () => $({ timeout: 200 })`sleep 5`.pipe($`cat`),
+    /^Command was killed with SIGTERM \(timed out after 200 ms\): sleep 5 \| cat$/);
+  // nothrow() on the stage that timed out: forgiven, and the next stage's output of what it got is the result.
+  const t0 = performance.now();
+  const sorted = await $({ timeout: 300 })`sh -c ${"echo b; echo a; exec sleep 5"}`.nothrow().pipe($`sort`);
+  assert.equal(sorted.stdout, "a\nb\n");
+  assert.equal(sorted.timedOut, true);
+  assert.ok(performance.now() - t0 < 2500);
+  // A stage killed for another's stop is not blamed: the rightmost failure that happened on its own is.
+  const grep = await $`sleep 5`.pipe($({ timeout: 300 })`sh -c ${"cat >/dev/null; exit 2"}`).catch((e) => e);
+  assert.match(grep.message, /^Command was killed with SIGTERM \(timed out after 300 ms\): sleep 5 \| sh -c/);
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 200);
   await quick("$ pipe(), aborted", () => $`sleep 5`.pipe($({ signal: ac.signal })`cat`), /\(aborted\): sleep 5 \| cat$/);

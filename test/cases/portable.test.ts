@@ -1,6 +1,6 @@
 // The backend choice and the portable backend's refusals, from fresh
 // processes (so they run whichever backend the suite itself uses).
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { assert, runtimeName, test } from "../adapter.ts";
 import { fixtureCommand, runFixture } from "../fixtures.ts";
@@ -129,18 +129,43 @@ test("portable: a bundle beside a pnpm-style node_modules finds the package, and
   }
 }, 60000);
 
-test("portable: Deno finds a bundle's installed package with --allow-ffi alone (no read access asked)", async () => {
+test("portable: Deno finds a bundle's installed package with read access to the bundle's directory only, and says so without it", async () => {
   if (runtimeName !== "deno") return; // the others read files without asking
   const [dir, out] = await bundledAlone("aspawn-denoread-", "backend-choice", "out/app.mjs");
   try {
     mkdirSync(`${dir}/node_modules/aspawn`, { recursive: true });
     cpSync(`${repoRoot}package.json`, `${dir}/node_modules/aspawn/package.json`);
     cpSync(`${repoRoot}prebuilds`, `${dir}/node_modules/aspawn/prebuilds`, { recursive: true });
-    const r = await run(process.execPath, ["run", "--no-prompt", "--allow-ffi", out], { cwd: dir, env: { ASPAWN_BACKEND: "" }, reject: false });
-    const got = JSON.parse(r.stdout);
-    assert.notEqual(got.capabilities?.mechanism, "portable", r.stdout + r.stderr);
-    assert.equal(got.stdout, "ran\n");
+    const go = async (flags: string[]) => {
+      const r = await run(process.execPath, ["run", "--no-prompt", "--allow-ffi", "--allow-run", ...flags, out], { cwd: dir, env: { ASPAWN_BACKEND: "" }, reject: false });
+      return JSON.parse(r.stdout);
+    };
+    const scoped = await go([`--allow-read=${dir}`]);
+    assert.notEqual(scoped.capabilities?.mechanism, "portable", JSON.stringify(scoped));
+    const none = await go([]);
+    assert.equal(none.capabilities?.mechanism, "portable");
+    assert.match(none.capabilities.reason, /node_modules\/aspawn was not looked for: Deno walks the bundle's directories only with read access/);
   } finally {
+    rmSync(dir, { recursive: true });
+  }
+}, 60000);
+
+test("portable: a bundle in a directory others may write into (/tmp) loads no prebuilds/ or node_modules/ there", async () => {
+  // A sticky, world-writable directory of our own stands for /tmp.
+  const [dir, out] = await bundledAlone("aspawn-shared-", "backend-choice", "app.mjs");
+  try {
+    chmodSync(dir, 0o1777);
+    for (const at of ["prebuilds", "node_modules/aspawn/prebuilds"]) {
+      mkdirSync(`${dir}/${at}/linux-${process.arch}`, { recursive: true });
+      writeFileSync(`${dir}/${at}/linux-${process.arch}/libaspawn.so`, "planted\n");
+    }
+    const cmd = runtimeName === "deno" ? ["run", "--allow-all", out] : [out];
+    const r = await run(process.execPath, cmd, { cwd: "/", env: { ASPAWN_BACKEND: "native", NODE_PATH: `${repoRoot}node_modules` }, reject: false });
+    const n = JSON.parse(r.stdout);
+    assert.equal(n.capabilitiesError?.name, "LibraryLoadError", r.stdout + r.stderr);
+    assert.doesNotMatch(n.capabilitiesError.message, new RegExp(`${dir}/`));
+  } finally {
+    chmodSync(dir, 0o700);
     rmSync(dir, { recursive: true });
   }
 }, 60000);
