@@ -101,36 +101,39 @@ function bunPrebuilt(): string | undefined {
 }
 
 /**
- * The prebuilt of an installed package: node_modules/aspawn in `dir` or any
- * directory above it, where require() looks (npm, Bun and pnpm layouts: the
- * loader follows node_modules/aspawn's link). Not Node's own resolver: out
- * of fds, it takes the package.json files it could not read as missing, for
- * as long as the process lives; and a loader needs no read permission.
+ * The node_modules directories where require() looks from `dir`: in it and
+ * each directory above, up to one others may write into (a node_modules/
+ * there is anyone's); on Deno, as far as it may read. Not Node's own
+ * resolver: out of fds, it takes the package.json files it could not read
+ * as missing, for as long as the process lives.
  */
-function* installed(dir: string, rel: string): Generator<string> {
+function* nodeModules(dir: string): Generator<string> {
   for (let d = dir; ; d = dirname(d)) {
-    // Up to a directory others may write into (a node_modules/ there is anyone's); on Deno, as far as it may read.
     const modules = `${d === "/" ? "" : d}/node_modules`;
     if (!readable(d) || shared(d) || shared(modules)) return;
-    if (!d.endsWith("/node_modules")) yield `${modules}/aspawn/${rel}`;
+    if (!d.endsWith("/node_modules")) yield modules;
     if (d === "/" || d === ".") return;
   }
 }
 
+/** The prebuilt of an installed package (npm, Bun and pnpm layouts: the loader follows node_modules/aspawn's link; it needs no read permission). */
+function* installed(dir: string, rel: string): Generator<string> {
+  for (const modules of nodeModules(dir)) yield `${modules}/aspawn/${rel}`;
+}
+
 /**
- * The real directory of the installed aspawn package found as installed()
- * looks (Node: koffi is beside it in a pnpm layout), or undefined.
+ * The real directory of the installed aspawn package, found where
+ * installed() looks (Node: koffi is beside it in a pnpm layout), or undefined.
  */
 export function installedPackage(dir: string): string | undefined {
-  for (let d = dir; ; d = dirname(d)) {
-    const pkg = `${d === "/" ? "" : d}/node_modules/aspawn`;
+  for (const modules of nodeModules(dir)) {
     try {
-      if (existsSync(`${pkg}/package.json`)) return realpathSync(pkg);
+      if (existsSync(`${modules}/aspawn/package.json`)) return realpathSync(`${modules}/aspawn`);
     } catch {
       // unreadable: look further up
     }
-    if (d === "/" || d === ".") return undefined;
   }
+  return undefined;
 }
 
 /**
