@@ -2,9 +2,9 @@
  * Fused calls: what JS did in two or three native calls, done in one. Each
  * crossing of the FFI boundary costs a runtime 0.3-2 us on top of its
  * syscall, and a captured `echo hello` made 13-15 of them: these bring it to
- * 5 (the spawn watches its child; a read that finds the pipe empty arms its
- * watch; the read that finds EOF closes the pipe; reading the status and
- * reaping close their fds).
+ * 4 (the spawn watches its child; a read that finds the pipe empty arms its
+ * watch; a read of the bytes goes on to see EOF and closes the pipe; the
+ * reap reads the status pipe and closes both fds).
  */
 #include "internal.h"
 
@@ -69,6 +69,21 @@ ASP_EXPORT int asp_wait_close(int pidfd, int pid, void *result)
 }
 
 /*
+ * asp_wait_close, then, once the child is reaped or lost, asp_status_take
+ * of its status pipe (status_fd >= 0) into *status: an awaited child's
+ * exit took these two calls. Gone, the child holds no end of the pipe, so
+ * it reads as a record or EOF. Returns the wait's result.
+ */
+ASP_EXPORT int asp_exit_take(int pidfd, int pid, void *result, int status_fd, void *status)
+{
+	struct asp_status_take *t = status;
+	int r = asp_wait_close(pidfd, pid, result);
+	if (r != -ASP_EAGAIN && status_fd >= 0)
+		t->result = asp_status_take(status_fd, &t->err);
+	return r;
+}
+
+/*
  * asp_read, and what the caller does next in the same call:
  *   empty (-EAGAIN), ASP_READ_ARM: arm watch `id` of channel `ch` for
  *     EPOLLIN (re-arm it with ASP_READ_WATCHED, else add it). Watches are
@@ -81,18 +96,36 @@ ASP_EXPORT int asp_wait_close(int pidfd, int pid, void *result)
  *     last armed, and a one-shot watch that reported reports nothing more
  *     until re-armed: the close alone does (the usual end of a pipe that
  *     was read until EOF, one epoll_ctl fewer).
+ *   bytes short of len, ASP_READ_MORE: one read more after them. A child
+ *     that wrote a little and exited has usually closed its end by the time
+ *     we read (`echo hello`): its EOF is then seen, and dealt with as
+ *     above, in this call instead of the caller's next, and the result is
+ *     the bytes | ASP_READ_EOF. Bytes there are added; an empty pipe or an
+ *     error is left for the next call, which meets it again.
  */
+static void read_end(int fd, uint32_t flags)
+{
+	if ((flags & (ASP_READ_WATCHED | ASP_READ_FIRED)) == ASP_READ_WATCHED)
+		asp_unwatch(fd);
+	asp_close(fd);
+}
+
 ASP_EXPORT int asp_read_arm(int ch, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags)
 {
-	int r = asp_read(fd, buf, len), a;
+	int r = asp_read(fd, buf, len), a, more;
+	if (r > 0 && flags & ASP_READ_MORE && (uint32_t)r < len && len < ASP_READ_EOF) {
+		more = asp_read(fd, (char *)buf + r, len - (uint32_t)r);
+		if (more != 0)
+			return more > 0 ? r + more : r;
+		if (flags & ASP_READ_END)
+			read_end(fd, flags);
+		return (int)((uint32_t)r | ASP_READ_EOF);
+	}
 	if (r == -ASP_EAGAIN && flags & ASP_READ_ARM) {
 		a = flags & ASP_READ_WATCHED ? asp_rearm(ch, fd, EPOLLIN_, id) : asp_watch(ch, fd, EPOLLIN_, id);
 		return a < 0 ? -(int)(ASP_READ_ARM_FAILED | (uint32_t)-a) : r;
 	}
-	if (r == 0 && flags & ASP_READ_END) {
-		if ((flags & (ASP_READ_WATCHED | ASP_READ_FIRED)) == ASP_READ_WATCHED)
-			asp_unwatch(fd);
-		asp_close(fd);
-	}
+	if (r == 0 && flags & ASP_READ_END)
+		read_end(fd, flags);
 	return r;
 }

@@ -13,7 +13,7 @@
  * `echo hello`). The reads are synchronous, so no two readers are ever
  * inside one.
  */
-import { Event } from "../ffi/abi.ts";
+import { Event, Read } from "../ffi/abi.ts";
 import { EAGAIN, ECONNRESET } from "./errno.ts";
 import { concat } from "./output.ts";
 import { fdError, PipeEnd } from "./pipe-end.ts";
@@ -213,11 +213,14 @@ export class FdReader extends PipeEnd {
     const size = this.#chunk;
     const bulk = size !== CHUNK;
     const buf = bulk ? (this.#buf ??= new Uint8Array(size)) : (shared ??= new Uint8Array(CHUNK));
-    // One native call: an empty pipe arms its watch, EOF closes it.
-    const n = this.ready.read(buf, size, arm && this.#budget === undefined, true);
+    // One native call: an empty pipe arms its watch, EOF closes it (also
+    // right after the bytes of a short read: Read.EOF).
+    const r = this.ready.read(buf, size, arm && this.#budget === undefined, true);
+    const n = r > 0 ? r & ~Read.EOF : r;
     if (n > 0 && this.#budget !== undefined) this.#budget -= n;
     if (n > 0) {
-      if (grow && n === CHUNK && size === CHUNK) {
+      if (r !== n) this.close(); // the next read finds it closed: null
+      else if (grow && n === CHUNK && size === CHUNK) {
         this.#chunk = BULK_CHUNK;
         this.native.asp_pipe_size(this.handle, BULK_PIPE); // best effort
       }

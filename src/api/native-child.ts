@@ -3,7 +3,7 @@
  * our ends of its pipes; the reactor wakes it when the status pipe reports,
  * when the child exits and when a pipe is ready.
  */
-import { Event, StatusRecord, WaitResult } from "../ffi/abi.ts";
+import { Event, StatusTake, WaitResult } from "../ffi/abi.ts";
 import { type Channel, getChannel, watchError, type WatchTarget } from "../ffi/channel.ts";
 import { loadNative } from "../ffi/load.ts";
 import { type Child, childExited, type ChildEvents, childSpawned } from "./child.ts";
@@ -43,8 +43,9 @@ export interface NativeChildInit {
 const NO_FDS: readonly [number, number, number] = [-1, -1, -1];
 const waitResult = new Uint8Array(WaitResult.SIZE);
 const waitView = new DataView(waitResult.buffer);
-const record = new Int32Array(StatusRecord.SIZE / 4);
-const recordBytes = new Uint8Array(record.buffer);
+const taken = new Int32Array(StatusTake.SIZE / 4);
+const takenBytes = new Uint8Array(taken.buffer);
+const recordBytes = takenBytes.subarray(StatusTake.err);
 
 /**
  * Many of these can be alive at once (a server's children), so a child
@@ -216,9 +217,12 @@ export class NativeChild implements Child, WatchTarget, StatusHolder {
   /** Whether the status pipe has reported (it is closed then). */
   #onStatus(): boolean {
     if (this.#statusFd < 0) return true;
-    const native = loadNative();
     // Closes the pipe unless it returns -EAGAIN.
-    const r = native.asp_status_take(this.#statusFd, recordBytes);
+    return this.#statusTaken(loadNative().asp_status_take(this.#statusFd, recordBytes));
+  }
+
+  /** The status pipe's read gave r (asp_status_take's result, its record in `taken`). */
+  #statusTaken(r: number): boolean {
     if (r === -EAGAIN) {
       if (this.#statusWatch) getChannel().rearm(this.#statusWatch, Event.IN);
       return false;
@@ -226,10 +230,10 @@ export class NativeChild implements Child, WatchTarget, StatusHolder {
     const init = this.#init!;
     let error: SpawnError | undefined;
     if (r === 1) {
-      const step = record[StatusRecord.step / 4]!;
+      const step = taken[StatusTake.step / 4]!;
       error = new SpawnError(
-        record[StatusRecord.err / 4]!,
-        stepName(init.steps, step, record[StatusRecord.detail / 4]!),
+        taken[StatusTake.err / 4]!,
+        stepName(init.steps, step, taken[StatusTake.detail / 4]!),
         commandLine(this.#file, this.#args),
         this.#file,
         { cwd: init.cwd, cgroup: init.cgroup, opened: init.paths[step] },
@@ -247,15 +251,16 @@ export class NativeChild implements Child, WatchTarget, StatusHolder {
   }
 
   #onExit(): void {
-    const native = loadNative();
-    // Closes the pidfd unless it returns -EAGAIN.
-    const r = native.asp_wait_close(this.#pidfd, this.pid, waitResult);
+    // Closes the pidfd unless it returns -EAGAIN; then, the child gone, its
+    // status pipe (if still unread) holds a record or EOF: the same call
+    // reads and closes it.
+    const status = this.#statusFd;
+    const r = loadNative().asp_exit_take(this.#pidfd, this.pid, waitResult, status, takenBytes);
     if (r === -EAGAIN) {
       if (this.#exitWatch) getChannel().rearm(this.#exitWatch, Event.IN);
       return;
     }
-    // The child is gone, so its status pipe holds a record or EOF now.
-    this.#onStatus();
+    if (status >= 0) this.#statusTaken(taken[StatusTake.result / 4]!);
     if (this.#exitWatch) getChannel().forget(this.#exitWatch);
     this.#exitWatch = 0;
     if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);

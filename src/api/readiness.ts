@@ -1,4 +1,5 @@
 /** Waiting until an fd is ready, through this context's reactor channel. */
+import { Read } from "../ffi/abi.ts";
 import type { Channel, WatchTarget } from "../ffi/channel.ts";
 import { EAGAIN } from "./errno.ts";
 
@@ -35,13 +36,14 @@ export class Readiness implements WatchTarget {
   /**
    * One native read that, when the fd is empty (`arm`), also arms the watch
    * for EPOLLIN: the caller then awaits armed(). With `end`, EOF closes the
-   * fd (fdClosed).
+   * fd (fdClosed), also when seen right after bytes (the result is then
+   * their count | Read.EOF).
    */
   read(buf: Uint8Array, len: number, arm: boolean, end: boolean): number {
     this.#takeOver();
     const r = this.#channel.readArm(this.#watch, this.#fd, buf, len, this, this.#ref, arm, end);
     if (r === -EAGAIN && arm) this.#watch = this.#channel.lastIds[0];
-    else if (r === 0 && end) {
+    else if ((r === 0 || (r > 0 && r & Read.EOF)) && end) {
       this.#watch = 0;
       this.#fd = -1;
     }

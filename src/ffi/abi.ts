@@ -99,6 +99,8 @@ export const Step = {
 } as const;
 
 export const StatusRecord = { err: 0, step: 4, detail: 8, magic: 12, SIZE: 16 } as const;
+/** asp_exit_take's status half: asp_status_take's result, then the record's fields. */
+export const StatusTake = { result: 0, err: 4, step: 8, detail: 12, SIZE: 16 } as const;
 
 /** asp_spawn's int32 output slots. */
 export const Out = {
@@ -147,7 +149,7 @@ export const Event = {
 } as const;
 
 /** asp_read_arm's flags (fused.c), and its result when arming failed: -(ARM_FAILED | errno). */
-export const Read = { ARM: 0x1, WATCHED: 0x2, END: 0x4, FIRED: 0x8, ARM_FAILED: 0x10000 } as const;
+export const Read = { ARM: 0x1, WATCHED: 0x2, END: 0x4, FIRED: 0x8, MORE: 0x10, ARM_FAILED: 0x10000, EOF: 0x40000000 } as const;
 
 /** asp_run_sync: option and result flags, and the streams of asp_sync_take. */
 export const Sync = {

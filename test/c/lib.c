@@ -45,6 +45,7 @@ int lib_load(const char *path)
 	SYM(spawn_watch, "asp_spawn_watch");
 	SYM(status_take, "asp_status_take");
 	SYM(wait_close, "asp_wait_close");
+	SYM(exit_take, "asp_exit_take");
 	SYM(read_arm, "asp_read_arm");
 	SYM(run_sync, "asp_run_sync");
 	SYM(sync_take, "asp_sync_take");

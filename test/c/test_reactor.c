@@ -292,10 +292,122 @@ static void reused_channel_gets_no_stale_record(void)
 	close(outb[0]);
 }
 
+/* A child's exit: reaped, its pidfd closed, its status pipe read and closed
+ * in one call (exit_take); then a failed exec's record the same way. */
+static void exit_take_reaps_and_reads_status(void)
+{
+	int32_t chout[1], out[ASP_OUT_MAX];
+	struct req r;
+	struct asp_event ev[4];
+	struct asp_wait_result w;
+	struct asp_status_take t = {-99, 0, 0, 0};
+	int ch = L.reactor_open(chout), k;
+	CHECK(ch >= 0);
+	static const int32_t stdin_pipe[][2] = {{ASP_FD_PIPE_READ, 0}, {2, 2}};
+	req_sh(&r, "read x; exit 5");
+	req_fd_map(&r, stdin_pipe, 2, ASP_FDMAP_CLOSE_OTHERS);
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn_watch(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX, ch, 0, 7), 0);
+	free(r.buf);
+	/* Still running: nothing is reaped, read or closed. */
+	CHECK_EQ_INT(L.exit_take(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w, out[ASP_OUT_STATUS], &t), -EAGAIN);
+	CHECK_EQ_INT(t.result, -99);
+	CHECK(fcntl(out[ASP_OUT_PIDFD], F_GETFD) >= 0 && fcntl(out[ASP_OUT_STATUS], F_GETFD) >= 0);
+	close(out[ASP_OUT_PIPES]); /* its stdin: `read x` ends */
+	CHECK_EQ_INT(next_events(chout[0], ev, 4), 1);
+	CHECK_EQ_INT((int)ev[0].id, 7);
+	CHECK_EQ_INT(L.exit_take(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w, out[ASP_OUT_STATUS], &t), 1);
+	CHECK_EQ_INT(w.code, 5);
+	CHECK_EQ_INT(t.result, 0); /* EOF: the program ran */
+	CHECK_EQ_INT(fcntl(out[ASP_OUT_PIDFD], F_GETFD), -1);
+	CHECK_EQ_INT(fcntl(out[ASP_OUT_STATUS], F_GETFD), -1);
+	/* A program that is not there: the record names the exec. */
+	req_begin(&r, "/nonexistent/aspawn-test", 0);
+	req_arg(&r, "x");
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn_watch(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX, ch, 0, 8), 0);
+	free(r.buf);
+	CHECK_EQ_INT(next_events(chout[0], ev, 4), 1);
+	CHECK_EQ_INT(L.exit_take(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w, out[ASP_OUT_STATUS], &t), 1);
+	CHECK_EQ_INT(t.result, 1);
+	CHECK_EQ_INT(t.err, ENOENT);
+	CHECK_EQ_INT(t.step, ASP_STEP_EXEC);
+	CHECK_EQ_INT(fcntl(out[ASP_OUT_STATUS], F_GETFD), -1);
+	/* No status pipe left to read (status_fd -1): the reap alone. */
+	req_sh(&r, "exit 4");
+	req_end(&r);
+	CHECK_EQ_INT(L.spawn_watch(r.buf, (uint32_t)r.len, out, ASP_OUT_MAX, ch, 0, 9), 0);
+	free(r.buf);
+	L.close(out[ASP_OUT_STATUS]);
+	CHECK_EQ_INT(next_events(chout[0], ev, 4), 1);
+	t.result = -99;
+	CHECK_EQ_INT(L.exit_take(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w, -1, &t), 1);
+	CHECK_EQ_INT(w.code, 4);
+	CHECK_EQ_INT(t.result, -99);
+	k = L.reactor_close(ch);
+	CHECK_EQ_INT(k, 0);
+	close(chout[0]);
+}
+
+/* ASP_READ_MORE: a short read reads once more; EOF there is the bytes |
+ * ASP_READ_EOF, and closes (and unwatches) as ASP_READ_END says. */
+static void read_more_sees_eof_after_bytes(void)
+{
+	int32_t chout[1];
+	int ch = L.reactor_open(chout), p[2], copy, r;
+	struct asp_event ev[4];
+	char text[64];
+	CHECK(ch >= 0);
+	/* Writer still open: the bytes alone, nothing armed, fd open. */
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	CHECK_EQ_INT(write(p[1], "abc", 3), 3);
+	CHECK_EQ_INT(L.read_arm(ch, p[0], text, sizeof text, 31, ASP_READ_ARM | ASP_READ_END | ASP_READ_MORE), 3);
+	CHECK_EQ_INT(L.unwatch(p[0]), -ENOENT);
+	CHECK(fcntl(p[0], F_GETFD) >= 0);
+	/* A full read reads no more: EOF is the next call's. */
+	CHECK_EQ_INT(write(p[1], "de", 2), 2);
+	close(p[1]);
+	CHECK_EQ_INT(L.read_arm(ch, p[0], text, 2, 31, ASP_READ_END | ASP_READ_MORE), 2);
+	CHECK(fcntl(p[0], F_GETFD) >= 0);
+	CHECK_EQ_INT(L.read_arm(ch, p[0], text, sizeof text, 31, ASP_READ_END | ASP_READ_MORE), 0);
+	CHECK_EQ_INT(fcntl(p[0], F_GETFD), -1);
+	/* Watched, and not told it reported (no ASP_READ_FIRED): EOF after the
+	 * bytes takes it out of epoll, so the same file on the same number (a
+	 * child's copy) can be watched anew. */
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	copy = dup(p[0]);
+	CHECK(copy >= 0);
+	CHECK_EQ_INT(L.watch(ch, p[0], 1, 32), 0);
+	CHECK_EQ_INT(write(p[1], "xy", 2), 2);
+	close(p[1]);
+	CHECK_EQ_INT(next_events(chout[0], ev, 4), 1);
+	CHECK_EQ_INT((int)ev[0].id, 32);
+	r = L.read_arm(ch, p[0], text, sizeof text, 32, ASP_READ_WATCHED | ASP_READ_END | ASP_READ_MORE);
+	CHECK_EQ_INT(r, (int)(2u | ASP_READ_EOF));
+	CHECK_EQ_INT(memcmp(text, "xy", 2), 0);
+	CHECK_EQ_INT(fcntl(p[0], F_GETFD), -1);
+	CHECK_EQ_INT(dup2(copy, p[0]), p[0]);
+	CHECK_EQ_INT(L.watch(ch, p[0], 1, 34), 0);
+	CHECK_EQ_INT(L.unwatch(p[0]), 0);
+	close(p[0]);
+	close(copy);
+	/* Without ASP_READ_END: EOF is told, the fd stays open. */
+	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	CHECK_EQ_INT(write(p[1], "z", 1), 1);
+	close(p[1]);
+	CHECK_EQ_INT(L.read_arm(ch, p[0], text, sizeof text, 33, ASP_READ_MORE), (int)(1u | ASP_READ_EOF));
+	CHECK(fcntl(p[0], F_GETFD) >= 0);
+	close(p[0]);
+	CHECK_EQ_INT(L.reactor_close(ch), 0);
+	close(chout[0]);
+}
+
 TEST_LIST(reactor_tests) = {
 	{"reactor: a reused channel number gets no stale record", reused_channel_gets_no_stale_record},
 	{"reactor: status, exit and stdout wake-ups", wakeups},
 	{"reactor: a full notify pipe loses nothing", full_notify_pipe_loses_nothing},
 	{"reactor: fused calls arm, close and reap in one call", fused_calls},
+	{"reactor: exit_take reaps and reads the status pipe in one call", exit_take_reaps_and_reads_status},
+	{"reactor: ASP_READ_MORE sees EOF right after the bytes", read_more_sees_eof_after_bytes},
 	{0, 0},
 };

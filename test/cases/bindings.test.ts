@@ -78,12 +78,14 @@ test("bindings: ASPAWN_TRACE=1 logs every native call with its result", async ()
   assert.doesNotMatch(quiet.stderr, /aspawn:/);
 });
 
-test("bindings: a captured echo makes at most 8 native calls, spawn + exited at most 6", async () => {
-  // spawn, both watches, reads that arm or close, status and reap that close
-  // their fds: 13-15 and 10 calls before they were fused (fused.c).
+test("bindings: a captured echo makes at most 5 native calls, spawn + exited at most 4", async () => {
+  // spawn, a read that arms, a read of the bytes that sees EOF and closes,
+  // the reap that reads the status pipe and closes both: 13-15 and 10 calls
+  // before they were fused (fused.c), 8 and 6 before the read went on to
+  // EOF and the reap read the status pipe.
   const r = await runFixture("native-calls", [], { env: { ASPAWN_TRACE: "1" } });
   assert.equal(r.code, 0, r.stderr);
   const { echo, true: exited } = r.json;
-  assert.ok(echo >= 5 && echo <= 8, `echo: ${echo} native calls\n${r.stderr}`);
-  assert.ok(exited >= 5 && exited <= 6, `true: ${exited} native calls\n${r.stderr}`);
+  assert.ok(echo >= 4 && echo <= 5, `echo: ${echo} native calls\n${r.stderr}`);
+  assert.ok(exited >= 3 && exited <= 4, `true: ${exited} native calls\n${r.stderr}`);
 }, 60000);

@@ -274,7 +274,9 @@ int asp_orphan(int pidfd);
 #define ASP_READ_WATCHED 0x2u      /* asp_read_arm: fd is watched already (re-arm; unwatch at EOF) */
 #define ASP_READ_END 0x4u          /* asp_read_arm: at EOF, close fd */
 #define ASP_READ_FIRED 0x8u        /* asp_read_arm: the watch reported since it was armed: at EOF, closing fd is enough */
+#define ASP_READ_MORE 0x10u        /* asp_read_arm: after a short read, read once more (EOF there: ASP_READ_EOF) */
 #define ASP_READ_ARM_FAILED 0x10000u /* asp_read_arm result: -(this | errno) when arming failed */
+#define ASP_READ_EOF 0x40000000u   /* asp_read_arm result: bytes | this when ASP_READ_MORE met EOF after them */
 int asp_watch2(int channel, int fd, uint32_t id, int fd2, uint32_t id2);
 /* asp_spawn + asp_watch2(channel, status pipe, status_id, pidfd, exit_id);
  * status_id 0 watches the pidfd alone (the status pipe is the caller's to
@@ -284,6 +286,15 @@ int asp_spawn_watch(const void *req, uint32_t len, int32_t *out, uint32_t out_le
 		    uint32_t exit_id);
 int asp_status_take(int fd, int32_t *record);
 int asp_wait_close(int pidfd, int pid, void *result);
+/* asp_exit_take's second half: asp_status_take's result, then its record. */
+struct asp_status_take {
+	int32_t result;
+	int32_t err;
+	int32_t step;
+	int32_t detail;
+};
+/* asp_wait_close; once it is not -EAGAIN and status_fd >= 0, asp_status_take(status_fd) into *status. */
+int asp_exit_take(int pidfd, int pid, void *result, int status_fd, void *status);
 int asp_read_arm(int channel, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags);
 /* A pseudo-terminal pair: out[0] the master (O_NONBLOCK), out[1] the slave;
  * both O_CLOEXEC, window size set; cols and rows 1..65535. */
