@@ -32,17 +32,24 @@ const jsEnv: { keys: string[]; values: string[]; bytes: Uint8Array } = { keys: [
 
 function jsEnvironment(): { bytes: Uint8Array; count: number } {
   const env = process.env as Record<string, string>;
-  let i = 0, same = true;
-  for (const k in env) {
-    if (same && (jsEnv.keys[i] !== k || jsEnv.values[i] !== env[k])) same = false;
-    i++;
-  }
-  if (!same || i !== jsEnv.keys.length) {
-    jsEnv.keys = Object.keys(env);
-    jsEnv.values = jsEnv.keys.map((k) => env[k]!);
-    jsEnv.bytes = encodeStrings(jsEnv.keys.map((k, j) => `${k}=${jsEnv.values[j]}`));
+  // Object.keys and a get per key, not for-in: half the time on Bun, whose
+  // every spawn checks this (1.2 against 0.6 us hot, 35 variables), and a
+  // polluted Object.prototype's keys are not walked.
+  const keys = Object.keys(env);
+  if (!sameEnvironment(env, keys)) {
+    jsEnv.keys = keys;
+    jsEnv.values = keys.map((k) => env[k]!);
+    jsEnv.bytes = encodeStrings(keys.map((k, j) => `${k}=${jsEnv.values[j]}`));
   }
   return { bytes: jsEnv.bytes, count: jsEnv.keys.length };
+}
+
+/** Whether env has the kept keys, in this order, with the kept values. */
+function sameEnvironment(env: Record<string, string>, keys: string[]): boolean {
+  const { keys: kept, values } = jsEnv;
+  if (keys.length !== kept.length) return false;
+  for (let i = 0; i < keys.length; i++) if (keys[i] !== kept[i] || env[keys[i]!] !== values[i]) return false;
+  return true;
 }
 
 /** The stamp of an environment the library copies natively: it adds no bytes to a request. */
