@@ -101,7 +101,10 @@ ASP_EXPORT int asp_exit_take(int pidfd, int pid, void *result, int status_fd, vo
  *     we read (`echo hello`): its EOF is then seen, and dealt with as
  *     above, in this call instead of the caller's next, and the result is
  *     the bytes | ASP_READ_EOF. Bytes there are added; an empty pipe or an
- *     error is left for the next call, which meets it again.
+ *     error is left for the next call, which meets a pipe's again (a
+ *     socket's pending error is taken by the read that reports it: no
+ *     MORE for sockets whose errors matter). len must stay below
+ *     ASP_READ_EOF (-EINVAL).
  */
 static void read_end(int fd, uint32_t flags)
 {
@@ -112,8 +115,11 @@ static void read_end(int fd, uint32_t flags)
 
 ASP_EXPORT int asp_read_arm(int ch, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags)
 {
-	int r = asp_read(fd, buf, len), a, more;
-	if (r > 0 && flags & ASP_READ_MORE && (uint32_t)r < len && len < ASP_READ_EOF) {
+	int r, a, more;
+	if (flags & ASP_READ_MORE && len >= ASP_READ_EOF)
+		return -ASP_EINVAL; /* a count of bytes would read as the flag */
+	r = asp_read(fd, buf, len);
+	if (r > 0 && flags & ASP_READ_MORE && (uint32_t)r < len) {
 		more = asp_read(fd, (char *)buf + r, len - (uint32_t)r);
 		if (more != 0)
 			return more > 0 ? r + more : r;

@@ -43,6 +43,15 @@ export class FdReader extends PipeEnd {
   #budget: number | undefined;
   /** Other children read this pipe as their stdio now (lend()). */
   #lent = false;
+  /**
+   * The child has exited (releaseAtExit() was called): a read of a few
+   * bytes reads once more in the same native call, and usually finds EOF
+   * there (Read.MORE). Not before: while the child runs, the second read
+   * mostly finds the pipe empty, one syscall for nothing per chunk; and
+   * never for a socket of a peer (FdSocket), whose pending error a second
+   * read would take and drop.
+   */
+  #childGone = false;
 
   /** Whether anything was read: an untouched pipe can go to another child whole. */
   get touched(): boolean {
@@ -98,6 +107,7 @@ export class FdReader extends PipeEnd {
    * then).
    */
   releaseAtExit(): void {
+    this.#childGone = true;
     if (this.#touched || this.#kept || this.#prefetched || this.handle < 0) return;
     this.#readHeld();
   }
@@ -214,8 +224,8 @@ export class FdReader extends PipeEnd {
     const bulk = size !== CHUNK;
     const buf = bulk ? (this.#buf ??= new Uint8Array(size)) : (shared ??= new Uint8Array(CHUNK));
     // One native call: an empty pipe arms its watch, EOF closes it (also
-    // right after the bytes of a short read: Read.EOF).
-    const r = this.ready.read(buf, size, arm && this.#budget === undefined, true);
+    // right after the bytes of a short read, once the child is gone: Read.EOF).
+    const r = this.ready.read(buf, size, arm && this.#budget === undefined, true, this.#childGone);
     const n = r > 0 ? r & ~Read.EOF : r;
     if (n > 0 && this.#budget !== undefined) this.#budget -= n;
     if (n > 0) {

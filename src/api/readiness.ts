@@ -36,12 +36,12 @@ export class Readiness implements WatchTarget {
   /**
    * One native read that, when the fd is empty (`arm`), also arms the watch
    * for EPOLLIN: the caller then awaits armed(). With `end`, EOF closes the
-   * fd (fdClosed), also when seen right after bytes (the result is then
-   * their count | Read.EOF).
+   * fd (fdClosed); with `more` too, EOF right after a short read's bytes
+   * (the result is then their count | Read.EOF).
    */
-  read(buf: Uint8Array, len: number, arm: boolean, end: boolean): number {
+  read(buf: Uint8Array, len: number, arm: boolean, end: boolean, more = false): number {
     this.#takeOver();
-    const r = this.#channel.readArm(this.#watch, this.#fd, buf, len, this, this.#ref, arm, end);
+    const r = this.#channel.readArm(this.#watch, this.#fd, buf, len, this, this.#ref, arm, end, more);
     if (r === -EAGAIN && arm) this.#watch = this.#channel.lastIds[0];
     else if ((r === 0 || (r > 0 && r & Read.EOF)) && end) {
       this.#watch = 0;

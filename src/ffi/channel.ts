@@ -123,18 +123,20 @@ export class Channel {
   /**
    * Read fd into buf and, in the same native call, arm its watch when it is
    * empty (`arm`: the result is then -EAGAIN) or close it at EOF (`end`: the
-   * result is 0; it leaves epoll first). With `end`, a short read reads once
-   * more, and EOF there closes fd too: the result is then the bytes |
-   * Read.EOF. `id` is fd's watch, 0 for none yet (then lastIds[0] is the
-   * one armed). One call instead of a read that finds EAGAIN and a watch,
-   * or finds EOF and an unwatch and a close.
+   * result is 0; it leaves epoll first). With `more`, a short read reads
+   * once more, and EOF there is the bytes | Read.EOF (closed as `end` says).
+   * `id` is fd's watch, 0 for none yet (then lastIds[0] is the one armed).
+   * One call instead of a read that finds EAGAIN and a watch, or finds EOF
+   * and an unwatch and a close.
    */
-  readArm(id: number, fd: number, buf: Uint8Array, len: number, handler: WatchHandler, ref: boolean, arm: boolean, end: boolean): number {
+  readArm(
+    id: number, fd: number, buf: Uint8Array, len: number, handler: WatchHandler, ref: boolean, arm: boolean, end: boolean, more = false,
+  ): number {
     const w = id ? this.#watches.get(id) : undefined;
     if (!w) id = arm ? this.#newId() : 0;
     // A watch no longer armed has reported: one-shot, it is silent until
     // re-armed, so EOF needs no epoll_ctl to take it out.
-    const flags = (arm ? Read.ARM : 0) | (end ? Read.END | Read.MORE : 0) | (w ? Read.WATCHED | (w.armed ? 0 : Read.FIRED) : 0);
+    const flags = (arm ? Read.ARM : 0) | (end ? Read.END : 0) | (more ? Read.MORE : 0) | (w ? Read.WATCHED | (w.armed ? 0 : Read.FIRED) : 0);
     const r = this.#native.asp_read_arm(this.#channel, fd, buf, len, id, flags);
     if (r === -EAGAIN && arm) {
       if (!w) this.#added(id, fd, handler, ref);

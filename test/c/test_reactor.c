@@ -391,6 +391,8 @@ static void read_more_sees_eof_after_bytes(void)
 	CHECK_EQ_INT(L.unwatch(p[0]), 0);
 	close(p[0]);
 	close(copy);
+	/* A len whose count could read as the flag is refused. */
+	CHECK_EQ_INT(L.read_arm(ch, 0, text, ASP_READ_EOF, 33, ASP_READ_MORE), -EINVAL);
 	/* Without ASP_READ_END: EOF is told, the fd stays open. */
 	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	CHECK_EQ_INT(write(p[1], "z", 1), 1);

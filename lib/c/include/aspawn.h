@@ -274,7 +274,7 @@ int asp_orphan(int pidfd);
 #define ASP_READ_WATCHED 0x2u      /* asp_read_arm: fd is watched already (re-arm; unwatch at EOF) */
 #define ASP_READ_END 0x4u          /* asp_read_arm: at EOF, close fd */
 #define ASP_READ_FIRED 0x8u        /* asp_read_arm: the watch reported since it was armed: at EOF, closing fd is enough */
-#define ASP_READ_MORE 0x10u        /* asp_read_arm: after a short read, read once more (EOF there: ASP_READ_EOF) */
+#define ASP_READ_MORE 0x10u        /* asp_read_arm: after a short read, read once more (EOF there: ASP_READ_EOF); len < ASP_READ_EOF */
 #define ASP_READ_ARM_FAILED 0x10000u /* asp_read_arm result: -(this | errno) when arming failed */
 #define ASP_READ_EOF 0x40000000u   /* asp_read_arm result: bytes | this when ASP_READ_MORE met EOF after them */
 int asp_watch2(int channel, int fd, uint32_t id, int fd2, uint32_t id2);
