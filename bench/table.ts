@@ -125,7 +125,7 @@ function floorNotes(c: CFloor, first: RuntimeResult): string[] {
     out.push("  C + one JS wake = the JS thread vforks, a C thread reaps and reads stdout, one record through the runtime's stream wakes JS (bench/c/wake_floor.c)");
   }
   if (first.growth?.children[0]?.floor) {
-    out.push("  growth: shared C floor = the spawn() floor cloned with CLONE_FILES (the child copies the table), timed in turn with spawn() at each size");
+    out.push("  growth: shared C floor = the spawn() floor cloned with CLONE_FILES (its child copies the fds below the one it needs, as the library's does), timed in turn with spawn() at each size, once the sleeping children have started");
   }
   if (c.stdout) {
     out.push(`  stdout = best epoll reader of ${c.stdout.producer} (pipe ${c.stdout.pipeSize / 1024} KiB, reads ${c.stdout.readSize / 1024} KiB); ` +

@@ -150,6 +150,8 @@ int floor_init(void);
 void floor_fini(void);
 int floor_spawn(struct child *c, int clone_files, int sockets, int epfd);
 int floor_wait(struct child *c);
+/* Closes the child ends a CLONE_FILES spawn held until the exit (a reserved number gets its placeholder back). */
+void floor_release_ends(struct child *c);
 
 /* parents.c */
 extern const char *const parent_names[NPARENTS];

@@ -8,9 +8,14 @@
  * stdio), the status pipe, the clone, 4 x epoll_ctl (its 'spawn' event
  * waits for the exec: the status pipe is watched).
  *
- * clone_files = 1 is an experiment: clone3 shares the fd table (CLONE_FILES)
- * so the clone does not copy it, and the child copies it itself with
- * unshare(CLONE_FILES) before touching any fd.
+ * clone_files = 1: clone3 shares the fd table (CLONE_FILES) so the clone
+ * does not copy it, and the child copies it itself before touching any fd,
+ * as the library's does: close_range(keep_below, ~0, CLOSE_RANGE_UNSHARE)
+ * copies only the fds below keep_below, and a stdout pipe end that landed
+ * high (many live children) is moved first onto a number reserved while
+ * the table was small (lib/c/low_fds.c does the same with 64 of them).
+ * Before, the child copied the whole table (unshare): the floor grew with
+ * the number of live children where spawn() did not.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,12 +49,20 @@ struct slot {
 };
 
 static struct slot slots[NSLOTS];
+/* The reserved low number (holding `placeholder` while free), and fds at
+ * or above MOVE_FROM worth moving onto it. */
+static int reserved = -1, placeholder = -1, reserved_busy;
+#define MOVE_FROM 256
 static char *const true_argv[] = {"true", 0};
 extern char **environ; /* the children's, as a runtime's get theirs */
 
 int floor_init(void)
 {
 	int i;
+	if (placeholder < 0) {
+		placeholder = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		reserved = placeholder < 0 ? -1 : fcntl(placeholder, F_DUPFD_CLOEXEC, 3);
+	}
 	for (i = 0; i < NSLOTS; i++) {
 		void *m = mmap(0, SLOT_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 		if (m == MAP_FAILED || mprotect(m, PAGE, PROT_NONE) < 0)
@@ -66,6 +79,12 @@ int floor_init(void)
 void floor_fini(void)
 {
 	int i;
+	if (placeholder >= 0 && !reserved_busy) {
+		close(placeholder);
+		if (reserved >= 0)
+			close(reserved);
+		placeholder = reserved = -1;
+	}
 	for (i = 0; i < NSLOTS; i++)
 		if (slots[i].map) {
 			munmap(slots[i].map, SLOT_SIZE);
@@ -137,6 +156,14 @@ int floor_spawn(struct child *c, int clone_files, int sockets, int epfd)
 	s->arg.out_fd = io[sockets ? 1 : 0][1];
 	s->arg.err_fd = sockets ? io[2][1] : -1;
 	s->arg.unshare_files = clone_files;
+	if (clone_files && io[0][1] >= MOVE_FROM && reserved >= 0 && !reserved_busy &&
+	    dup3(io[0][1], reserved, O_CLOEXEC) == reserved) {
+		close(io[0][1]);
+		io[0][1] = reserved;
+		reserved_busy = 1;
+		s->arg.out_fd = reserved;
+	}
+	s->arg.keep_below = s->arg.out_fd + 1;
 	s->tid = -1;
 	a.flags = CLONE_VM_ | CLONE_PIDFD_ | CLONE_CLEAR_SIGHAND_ | CLONE_CHILD_CLEARTID_ | (clone_files ? CLONE_FILES_ : 0);
 	a.pidfd = (uint64_t)(uintptr_t)&pidfd;
@@ -185,10 +212,21 @@ int floor_wait(struct child *c)
 		return -errno;
 	if (si.si_pid == 0)
 		return -EAGAIN;
-	if (c->child_ends[0] >= 0) {
-		close(c->child_ends[0]);
-		close(c->child_ends[1]);
-		c->child_ends[0] = c->child_ends[1] = -1;
-	}
+	floor_release_ends(c);
 	return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+void floor_release_ends(struct child *c)
+{
+	int i;
+	for (i = 0; i < 2; i++) {
+		if (c->child_ends[i] < 0)
+			continue;
+		/* The reserved number gets its placeholder back (closing the pipe end). */
+		if (c->child_ends[i] == reserved && reserved_busy && dup3(placeholder, reserved, O_CLOEXEC) == reserved)
+			reserved_busy = 0;
+		else
+			close(c->child_ends[i]);
+		c->child_ends[i] = -1;
+	}
 }

@@ -17,13 +17,17 @@ static inline long raw3(long n, long a, long b, long c)
 #define NR_DUP2 33
 #define NR_EXECVE 59
 #define NR_UNSHARE 272
+#define NR_CLOSE_RANGE 436
 #define CLONE_FILES_ 0x400
+#define CLOSE_RANGE_UNSHARE_ 0x2
 
 int bench_floor_child(const struct floor_arg *a)
 {
 	/* With CLONE_FILES the table is still the parent's: dup2 onto fd 1
-	 * would replace the parent's stdout. Take a private copy first. */
-	if (a->unshare_files && raw3(NR_UNSHARE, CLONE_FILES_, 0, 0) < 0)
+	 * would replace the parent's stdout. Take a private copy first, of the
+	 * fds below keep_below only, as the library's child does. */
+	if (a->unshare_files && raw3(NR_CLOSE_RANGE, a->keep_below, ~0u, CLOSE_RANGE_UNSHARE_) < 0 &&
+	    raw3(NR_UNSHARE, CLONE_FILES_, 0, 0) < 0)
 		return 126;
 	if ((a->in_fd >= 0 && raw3(NR_DUP2, a->in_fd, 0, 0) < 0) || raw3(NR_DUP2, a->out_fd, 1, 0) < 0 ||
 	    (a->err_fd >= 0 && raw3(NR_DUP2, a->err_fd, 2, 0) < 0))

@@ -11,7 +11,8 @@ struct floor_arg {
 	int in_fd; /* -1: stdin stays ours (inherited) */
 	int out_fd;
 	int err_fd; /* -1: stderr stays ours */
-	int unshare_files;
+	int unshare_files; /* CLONE_FILES: take our own table, copying the fds below keep_below only */
+	int keep_below;
 	const char *path;
 	char *const *argv;
 	char *const *envp;

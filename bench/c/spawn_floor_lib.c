@@ -76,9 +76,7 @@ int bench_spawn_floor_reap(void)
 	if (cur.child_ends[0] >= 0) {
 		if (syscall(SYS_waitid, 3 /* P_PIDFD */, cur.pidfd, &si, WEXITED | WNOWAIT, 0) < 0)
 			return -1;
-		close(cur.child_ends[0]);
-		close(cur.child_ends[1]);
-		cur.child_ends[0] = cur.child_ends[1] = -1;
+		floor_release_ends(&cur);
 	}
 	for (;;) {
 		ssize_t n = read(cur.out_fd, b, sizeof b);

@@ -23,7 +23,7 @@ import { progress } from "../progress.ts";
 import type { GrowthPoint, GrowthResult } from "../results.ts";
 import { type Latency, latency } from "../stats.ts";
 
-const WARMUP = 5, BLOCK = 10, SETTLE_MS = 200, ARG_CHARS = 16, ENV_ENTRY = 1024;
+const WARMUP = 5, BLOCK = 10, SETTLE_MS = 200, SETTLE_PER_CHILD_MS = 0.5, ARG_CHARS = 16, ENV_ENTRY = 1024;
 /** Spawns of sleeping children between two turns of the event loop, so their exec reports land and free their fds. */
 const IDLE_BATCH = 64;
 
@@ -86,7 +86,10 @@ async function children(l: Launcher, cfg: Config): Promise<GrowthPoint[]> {
         idle.push(l.startIdle("/bin/sleep", ["1000"]));
         if (idle.length % IDLE_BATCH === 0) await sleep(0);
       }
-      await sleep(SETTLE_MS);
+      // Each new sleeper still execs and loads after its spawn returned
+      // (~0.5 ms of CPU each here): 10 000 of them kept both vCPUs busy for
+      // seconds, and the first blocks of that size were timed meanwhile.
+      await sleep(SETTLE_MS + size * SETTLE_PER_CHILD_MS);
       if (floor) {
         const [lat, floorLat] = await timeWithFloor(l, cfg.growthSamples, floor);
         points.push({ size, kib: 0, ...lat, floor: floorLat });
