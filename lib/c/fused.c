@@ -58,27 +58,23 @@ ASP_EXPORT int asp_status_take(int fd, int32_t *record)
 	return r;
 }
 
-/* asp_wait, closing the pidfd once the child is reaped or cannot be
- * (anything but -EAGAIN). */
-ASP_EXPORT int asp_wait_close(int pidfd, int pid, void *result)
-{
-	int r = asp_wait(pidfd, pid, result);
-	if (r != -ASP_EAGAIN && pidfd >= 0)
-		asp_close(pidfd);
-	return r;
-}
-
 /*
- * asp_wait_close, then, once the child is reaped or lost, asp_status_take
- * of its status pipe (status_fd >= 0) into *status: an awaited child's
- * exit took these two calls. Gone, the child holds no end of the pipe, so
- * it reads as a record or EOF. Returns the wait's result.
+ * The child's exit: asp_wait, closing the pidfd once the child is reaped or
+ * cannot be (anything but -EAGAIN); then, with status_fd >= 0,
+ * asp_status_take of its status pipe into *status (an awaited child's exit
+ * took these as two calls). Gone, the child holds no end of the pipe: it
+ * reads as a record or EOF (-EAGAIN only in asp_status_read's rare case,
+ * left for the caller). Returns the wait's result.
  */
 ASP_EXPORT int asp_exit_take(int pidfd, int pid, void *result, int status_fd, void *status)
 {
 	struct asp_status_take *t = status;
-	int r = asp_wait_close(pidfd, pid, result);
-	if (r != -ASP_EAGAIN && status_fd >= 0)
+	int r = asp_wait(pidfd, pid, result);
+	if (r == -ASP_EAGAIN)
+		return r;
+	if (pidfd >= 0)
+		asp_close(pidfd);
+	if (status_fd >= 0)
 		t->result = asp_status_take(status_fd, &t->err);
 	return r;
 }

@@ -30,7 +30,6 @@ export const symbols = {
   asp_watch2: { args: ["i32", "i32", "u32", "i32", "u32"], result: "i32" },
   asp_spawn_watch: { args: ["buffer", "u32", "buffer", "u32", "i32", "u32", "u32"], result: "i32" },
   asp_status_take: { args: ["i32", "buffer"], result: "i32" },
-  asp_wait_close: { args: ["i32", "i32", "buffer"], result: "i32" },
   asp_exit_take: { args: ["i32", "i32", "buffer", "i32", "buffer"], result: "i32" },
   asp_read_arm: { args: ["i32", "i32", "buffer", "u32", "u32", "u32"], result: "i32" },
   asp_pty_open: { args: ["u32", "u32", "buffer"], result: "i32" },

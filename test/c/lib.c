@@ -44,7 +44,6 @@ int lib_load(const char *path)
 	SYM(watch2, "asp_watch2");
 	SYM(spawn_watch, "asp_spawn_watch");
 	SYM(status_take, "asp_status_take");
-	SYM(wait_close, "asp_wait_close");
 	SYM(exit_take, "asp_exit_take");
 	SYM(read_arm, "asp_read_arm");
 	SYM(run_sync, "asp_run_sync");

@@ -29,7 +29,6 @@ struct lib {
 	int (*spawn_watch)(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int channel, uint32_t status_id,
 			   uint32_t exit_id);
 	int (*status_take)(int fd, int32_t *record);
-	int (*wait_close)(int pidfd, int pid, void *result);
 	int (*exit_take)(int pidfd, int pid, void *result, int status_fd, void *status);
 	int (*read_arm)(int channel, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags);
 	int (*pty_open)(uint32_t cols, uint32_t rows, int32_t *out);

@@ -124,7 +124,7 @@ static void fused_calls(void)
 				CHECK_EQ_INT(L.status_take(out[ASP_OUT_STATUS], rec), 0);
 				seen_status = 1;
 			} else if (ev[i].id == 2) {
-				CHECK_EQ_INT(L.wait_close(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w), 1);
+				CHECK_EQ_INT(L.exit_take(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w, -1, NULL), 1);
 				seen_exit = 1;
 			} else if (ev[i].id == 3) {
 				k = L.read_arm(ch, out[ASP_OUT_PIPES], text + len, (uint32_t)(sizeof text - 1 - len), 3,
@@ -150,7 +150,7 @@ static void fused_calls(void)
 	CHECK_EQ_INT(fcntl(out[ASP_OUT_STATUS], F_GETFD), -1);
 	CHECK_EQ_INT(fcntl(out[ASP_OUT_PIDFD], F_GETFD), -1);
 	CHECK_EQ_INT(fcntl(out[ASP_OUT_PIPES], F_GETFD), -1);
-	/* Still empty: status_take and wait_close leave the fd open. */
+	/* Still empty: status_take leaves the fd open. */
 	CHECK_EQ_INT(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
 	CHECK_EQ_INT(L.status_take(p[0], rec), -EAGAIN);
 	CHECK(fcntl(p[0], F_GETFD) >= 0);
@@ -173,7 +173,7 @@ static void fused_calls(void)
 	CHECK_EQ_INT(out[ASP_OUT_DETAIL], -EINVAL);
 	CHECK_EQ_INT(L.unwatch(out[ASP_OUT_STATUS]), -ENOENT);
 	CHECK_EQ_INT(L.unwatch(out[ASP_OUT_PIDFD]), -ENOENT);
-	while ((k = L.wait_close(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w)) == -EAGAIN)
+	while ((k = L.exit_take(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w, -1, NULL)) == -EAGAIN)
 		wait_readable(out[ASP_OUT_PIDFD], 5000);
 	CHECK_EQ_INT(k, 1);
 	CHECK_EQ_INT(w.code, 7);
@@ -189,7 +189,7 @@ static void fused_calls(void)
 	n = next_events(chout[0], ev, 16);
 	CHECK_EQ_INT(n, 1);
 	CHECK_EQ_INT((int)ev[0].id, 11);
-	CHECK_EQ_INT(L.wait_close(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w), 1);
+	CHECK_EQ_INT(L.exit_take(out[ASP_OUT_PIDFD], out[ASP_OUT_PID], &w, -1, NULL), 1);
 	CHECK_EQ_INT(w.code, 3);
 	CHECK_EQ_INT(L.status_take(out[ASP_OUT_STATUS], rec), 0);
 	/* ASP_READ_FIRED: the watch reported, so EOF closes the fd without

@@ -285,7 +285,6 @@ int asp_watch2(int channel, int fd, uint32_t id, int fd2, uint32_t id2);
 int asp_spawn_watch(const void *req, uint32_t len, int32_t *out, uint32_t out_len, int channel, uint32_t status_id,
 		    uint32_t exit_id);
 int asp_status_take(int fd, int32_t *record);
-int asp_wait_close(int pidfd, int pid, void *result);
 /* asp_exit_take's second half: asp_status_take's result, then its record. */
 struct asp_status_take {
 	int32_t result;
@@ -293,7 +292,7 @@ struct asp_status_take {
 	int32_t step;
 	int32_t detail;
 };
-/* asp_wait_close; once it is not -EAGAIN and status_fd >= 0, asp_status_take(status_fd) into *status. */
+/* asp_wait, closing the pidfd once not -EAGAIN; then, with status_fd >= 0, asp_status_take(status_fd) into *status. */
 int asp_exit_take(int pidfd, int pid, void *result, int status_fd, void *status);
 int asp_read_arm(int channel, int fd, void *buf, uint32_t len, uint32_t id, uint32_t flags);
 /* A pseudo-terminal pair: out[0] the master (O_NONBLOCK), out[1] the slave;
