@@ -817,12 +817,13 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 	struct asp_req_header h;
 	long r;
 
+	/* The probe's exit status tells probe.c how signals are reset faster. */
 	if (ctx->probe)
-		sys_exit_group(0);
+		sys_exit_group(asp_child_pick_reset());
 	if (ctx->share.files_shared)
 		unshare_files(&c);
 	suspend_core(&c);
-	asp_child_reset_signals();
+	asp_child_reset_signals((int)ctx->signals_by_proc);
 	decode_strings(&c, &strings, &h);
 	/* On the fallbacks, join the cgroup first, as clone3 would have
 	 * started us there (and before an fd map closes the fd). */

@@ -106,7 +106,8 @@ struct asp_child_ctx {
 	int32_t cgroup_fd;   /* -1, or the cgroup.procs to write ourselves into (fallbacks) */
 	int32_t cgroup_step; /* the CGROUP step, for its errors */
 	uint32_t nsrc;       /* entries of src_fds: the FD_MAP's count */
-	uint32_t probe;      /* non-zero: exit(0) at once (capability probe) */
+	uint32_t probe;      /* non-zero: the capability probe (child.c) */
+	uint32_t signals_by_proc; /* how to reset signals (child_signals.c) */
 	struct asp_share share;
 	char **ptrs;         /* room for argc + inherited + envc + ASP_PTRS_EXTRA pointers */
 	uint32_t nptrs;      /* ...that many, sized from the caller's request */
@@ -118,8 +119,10 @@ struct asp_child_ctx {
 
 /* The CLONE_VM child's entry point (child.c), called by the trampolines. */
 ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx);
-/* child_signals.c: every signal not at its default back to SIG_DFL. */
-ASP_HIDDEN void asp_child_reset_signals(void);
+/* child_signals.c: every signal not at its default back to SIG_DFL, found
+ * through /proc or not; which is faster here (in the probe child). */
+ASP_HIDDEN void asp_child_reset_signals(int by_proc);
+ASP_HIDDEN int asp_child_pick_reset(void);
 ASP_HIDDEN long asp_clone3_raw(struct asp_clone_args *args, size_t size, void *arg);
 ASP_HIDDEN long asp_clone_raw(unsigned long flags, void *stack, int *ptid, int *ctid, void *arg);
 

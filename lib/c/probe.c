@@ -9,6 +9,9 @@
  * without CLONE_VFORK) → fork. pidfds come from CLONE_PIDFD, else from
  * pidfd_open, else not at all (waitid(P_PID) per child; never waitpid(-1)).
  * ASPAWN_MODE=clone|vfork|fork starts the search further down (for tests).
+ * The probe child also times the two ways a child can reset its signals
+ * (child_signals.c) and exits 1 if /proc is the faster;
+ * ASPAWN_SIGNAL_RESET=proc|all decides instead (for tests).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -103,6 +106,18 @@ static void collectable_children(void)
 	sys_rt_sigaction(ASP_SIGCHLD, &old, 0);
 }
 
+/* The probe child's verdict on /proc (its exit status), unless overridden. */
+static int signals_by_proc(const uint8_t *si)
+{
+	const char *force = getenv("ASPAWN_SIGNAL_RESET");
+	int32_t code, status;
+	if (force && (strcmp(force, "proc") == 0 || strcmp(force, "all") == 0))
+		return strcmp(force, "proc") == 0;
+	memcpy(&code, si + ASP_SI_CODE, sizeof code);
+	memcpy(&status, si + ASP_SI_STATUS, sizeof status);
+	return code == ASP_WAIT_EXITED && status == 1;
+}
+
 /* Run one probe child; 1 if the mechanism works. */
 static int try_mode(enum asp_mode m, int with_pidfd_flag)
 {
@@ -134,8 +149,11 @@ static int try_mode(enum asp_mode m, int with_pidfd_flag)
 	} else {
 		caps |= ASP_CAP_PIDFD;
 	}
+	__builtin_memset(si, 0, sizeof si);
 	while (sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED, 0) == -ASP_EINTR)
 		;
+	if (signals_by_proc(si))
+		caps |= ASP_CAP_SIGNALS_BY_PROC;
 	if (pidfd >= 0)
 		sys_close(pidfd);
 	/* The child has exited, so the kernel has cleared the tid word. */

@@ -321,6 +321,7 @@ static int take_slot(struct spawn *sp)
 		.parent_tid = (int32_t)asp_self_tid(),
 		.cgroup_fd = -1,
 		.cgroup_step = ASP_STEP_SETUP,
+		.signals_by_proc = (asp_caps() & ASP_CAP_SIGNALS_BY_PROC) != 0,
 		.nsrc = sp->sc.map_count,
 		.ptrs = ptrs,
 		.nptrs = (uint32_t)(ptrs_size / sizeof(char *)),

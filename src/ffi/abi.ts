@@ -125,6 +125,7 @@ export const Cap = {
   PIDFD: 0x10,
   INTO_CGROUP: 0x20,
   CLOSE_RANGE: 0x40,
+  SIGNALS_BY_PROC: 0x80,
 } as const;
 
 /** struct asp_wait_result's si_code. */

@@ -283,7 +283,21 @@ static void early_sigquit(void)
 	rmdir(dir);
 }
 
+/* ASPAWN_SIGNAL_RESET overrides the probe's choice of how children reset
+ * their signals (scripts/test-c.sh alternates it, so both ways run the
+ * tests above on every host). */
+static void reset_way_as_asked(void)
+{
+	const char *way = getenv("ASPAWN_SIGNAL_RESET");
+	int by_proc = (L.capabilities() & ASP_CAP_SIGNALS_BY_PROC) != 0;
+	if (way && strcmp(way, "proc") == 0)
+		CHECK(by_proc);
+	else if (way && strcmp(way, "all") == 0)
+		CHECK(!by_proc);
+}
+
 TEST_LIST(signal_tests) = {
+	{"signals: ASPAWN_SIGNAL_RESET decides how children reset them", reset_way_as_asked},
 	{"signals: child dispositions and mask; ours unchanged", child_signals},
 	{"signals: SIGQUIT before exec dumps no core", early_sigquit},
 	{"signals: ignored and handled ones, realtime too, are default in the child", child_dispositions},

@@ -130,6 +130,7 @@ enum {
 #define ASP_CAP_PIDFD 0x10       /* pidfds (CLONE_PIDFD or pidfd_open) */
 #define ASP_CAP_INTO_CGROUP 0x20 /* CLONE_INTO_CGROUP */
 #define ASP_CAP_CLOSE_RANGE 0x40
+#define ASP_CAP_SIGNALS_BY_PROC 0x80 /* children find their signals to reset in /proc (faster here) */
 
 /* ---- Wait output (asp_wait) --------------------------------------------- */
 #define ASP_WAIT_EXITED 1 /* si_code values: the kernel's CLD_* */
