@@ -8,12 +8,21 @@
  * cores, starves the event loop of a parent that spawns in bursts
  * (bench/c, parent "10k-fds"; bench/scenarios/live.ts).
  *
- * So while the table is still small (the reactor starts), we reserve the
- * lowest free numbers, each holding a placeholder (the read end of a pipe
- * without writers). A spawn whose fds landed high moves them onto free
- * reserved numbers with dup3, and gives a number back by putting the
- * placeholder there again once the child no longer shares our table.
- * Without a free number the fd stays where it is: slower, never wrong.
+ * So while the table is still small (the reactor starts), we reserve low
+ * numbers, each holding a placeholder (the read end of a pipe without
+ * writers). A spawn whose fds landed high moves them onto free reserved
+ * numbers with dup3, and gives a number back by putting the placeholder
+ * there again once the child no longer shares our table. Without a free
+ * number the fd stays where it is: slower, never wrong.
+ *
+ * The reserve starts at a multiple of 64 some way above the lowest free
+ * number, not at it: the child's copy is cut at a multiple of 64 too
+ * (share.c), so in a table that stays small the placeholders lie above the
+ * cut and the child neither copies nor closes them. Reserved at the lowest
+ * numbers, they were most of a small table's copy: the child's own fds
+ * landed above them, its copy was cut at 128, and closing the 64
+ * placeholders it did not need cost it 8-10 us (on Bun, of some 45 us
+ * before its execve).
  */
 #include <dirent.h>
 #include "internal.h"
@@ -24,6 +33,8 @@
  * than its children need a cheap start. */
 #define SHARE 16
 #define MIN_LOW 8
+/* Free numbers left below the reserve, at least. */
+#define HEADROOM 16
 
 static int32_t low[NLOW];
 static uint32_t nlow;
@@ -58,16 +69,18 @@ static long free_fds(void)
 ASP_HIDDEN void asp_low_fds_reserve(void)
 {
 	int fds[2];
-	long fd, want = free_fds() / SHARE;
+	long fd, base, want = free_fds() / SHARE;
 	uint32_t i;
 	if (want > NLOW)
 		want = NLOW;
 	if (want < MIN_LOW || sys_pipe2(fds, ASP_O_CLOEXEC) < 0)
 		return;
 	sys_close(fds[1]);
-	/* Never 0-2, even when stdio is closed: a child's pipe end moved
-	 * there would receive the host's own output. */
-	fd = sys_fcntl(fds[0], ASP_F_DUPFD_CLOEXEC, 3);
+	/* fds[0] is our lowest free number: leave the small table room to grow
+	 * below the reserve. Never 0-2, even when stdio is closed: a child's
+	 * pipe end moved there would receive the host's own output. */
+	base = (fds[0] + HEADROOM + 63) & ~63l;
+	fd = sys_fcntl(fds[0], ASP_F_DUPFD_CLOEXEC, (long)base);
 	sys_close(fds[0]);
 	if (fd < 0)
 		return;
@@ -75,7 +88,7 @@ ASP_HIDDEN void asp_low_fds_reserve(void)
 	if (sys_fd_id(placeholder, &placeholder_id) < 0)
 		goto none;
 	for (i = 0; i < (uint32_t)want; i++) {
-		fd = sys_fcntl(placeholder, ASP_F_DUPFD_CLOEXEC, 3);
+		fd = sys_fcntl(placeholder, ASP_F_DUPFD_CLOEXEC, (long)base);
 		if (fd < 0)
 			break;
 		low[i] = (int32_t)fd;
