@@ -817,9 +817,13 @@ ASP_HIDDEN int asp_child_main(struct asp_child_ctx *ctx)
 	struct asp_req_header h;
 	long r;
 
-	/* The probe's exit status tells probe.c how signals are reset faster. */
-	if (ctx->probe)
+	/* The probe's exit status tells probe.c how signals are reset faster.
+	 * Its calls may meet a seccomp filter too: RLIMIT_CORE 0 first, as in
+	 * any child (probe.c holds the nodump guard where that is not enough). */
+	if (ctx->probe) {
+		suspend_core(&c);
 		sys_exit_group(asp_child_pick_reset());
+	}
 	if (ctx->share.files_shared)
 		unshare_files(&c);
 	suspend_core(&c);

@@ -19,7 +19,10 @@
  * denied, the two lines past the buffer's 4 KiB: some thousand
  * supplementary groups), every signal is reset. The child opened
  * /dev/null for "ignore" before this already, so a seccomp filter
- * inherited from the parent meets no new kind of call.
+ * inherited from the parent meets no new kind of call; the probe child's
+ * clock_gettime is one (the parent reads the vDSO), and a filter that
+ * refuses it kills the probe child, under RLIMIT_CORE 0 and the nodump
+ * guard as any child: then every signal is reset.
  *
  * Child code: raw syscalls only (child.c).
  */

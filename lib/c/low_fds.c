@@ -87,7 +87,9 @@ ASP_HIDDEN void asp_low_fds_reserve(void)
 	placeholder = (int32_t)fd;
 	if (sys_fd_id(placeholder, &placeholder_id) < 0)
 		goto none;
-	for (i = 0; i < (uint32_t)want; i++) {
+	/* The placeholder takes base: want - 1 numbers after it keep the
+	 * whole reserve within one 64 (a 65th would double our table). */
+	for (i = 0; i + 1 < (uint32_t)want; i++) {
 		fd = sys_fcntl(placeholder, ASP_F_DUPFD_CLOEXEC, (long)base);
 		if (fd < 0)
 			break;

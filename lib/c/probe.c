@@ -124,7 +124,7 @@ static int try_mode(enum asp_mode m, int with_pidfd_flag)
 	struct asp_slot *slot;
 	struct asp_child_ctx *ctx;
 	uint8_t si[ASP_SIGINFO_SIZE];
-	int pidfd = -1, pid;
+	int pidfd = -1, pid, guard;
 	uint64_t all = ~0ull, old;
 
 	if (asp_pool_acquire(4096, &slot) < 0)
@@ -132,11 +132,19 @@ static int try_mode(enum asp_mode m, int with_pidfd_flag)
 	ctx = (struct asp_child_ctx *)(slot->map + slot->map_size - ((sizeof *ctx + 15) & ~(size_t)15));
 	__builtin_memset(ctx, 0, sizeof *ctx);
 	ctx->probe = 1;
+	ctx->status_fd = -1;
 	pidfd_flag = with_pidfd_flag;
+	/* The probe child makes calls (child_signals.c): guarded as any child
+	 * sharing our memory is. */
+	guard = m != ASP_MODE_FORK && old_coredump();
+	if (guard)
+		asp_dumpable_hold(ASP_DUMPABLE_CLEAR);
 	sys_rt_sigprocmask(ASP_SIG_SETMASK, &all, &old);
 	pid = asp_spawn_child(m, slot, ctx, ctx, -1, 0, &pidfd);
 	sys_rt_sigprocmask(ASP_SIG_SETMASK, &old, 0);
 	if (pid <= 0) {
+		if (guard)
+			asp_dumpable_release();
 		asp_pool_release(slot);
 		return 0;
 	}
@@ -152,6 +160,8 @@ static int try_mode(enum asp_mode m, int with_pidfd_flag)
 	__builtin_memset(si, 0, sizeof si);
 	while (sys_waitid(ASP_P_PID, pid, si, ASP_WEXITED, 0) == -ASP_EINTR)
 		;
+	if (guard) /* gone: it no longer shares our memory */
+		asp_dumpable_release();
 	if (signals_by_proc(si))
 		caps |= ASP_CAP_SIGNALS_BY_PROC;
 	if (pidfd >= 0)

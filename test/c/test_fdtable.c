@@ -208,8 +208,10 @@ static void reserve_taken_over(void)
 			taken[nres++] = fd;
 	}
 	CHECK(nres >= 8);
-	/* Every other number now holds a file of someone else's, each its own. */
-	for (i = 0; i < nres; i += 2) {
+	/* Every other number now holds a file of someone else's, each its own;
+	 * not the lowest, the placeholder's own (low_fds.c): the numbers given
+	 * back must still be refilled from it. */
+	for (i = 1; i < nres; i += 2) {
 		int p[2];
 		CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
 		CHECK_EQ_INT(dup3(p[0], taken[i], O_CLOEXEC), taken[i]);
@@ -223,7 +225,7 @@ static void reserve_taken_over(void)
 		run_sh("echo ok", 0, &res);
 		CHECK_EQ_STR(res.text, "ok\n");
 	}
-	for (i = 0; i < nres; i += 2) {
+	for (i = 1; i < nres; i += 2) {
 		CHECK_EQ_INT(fstat(taken[i], &st), 0);
 		CHECK(st.st_ino == inos[i]);
 	}
@@ -232,18 +234,17 @@ static void reserve_taken_over(void)
 		int theirs = 0, k;
 		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 			continue;
-		for (k = 0; k < nres; k += 2)
+		for (k = 1; k < nres; k += 2)
 			theirs |= taken[k] == fd;
-		for (k = 0; k < nres && !theirs; k += 2)
+		for (k = 1; k < nres && !theirs; k += 2)
 			CHECK(st.st_ino != inos[k]);
 	}
-	for (i = 0; i < nres; i += 2)
-		close(taken[i]);
-	/* The rest goes too, as closefrom(3) would take it: whether the half
-	 * taken over held the placeholder's own number (then each number given
-	 * back is closed instead, and the reserve drains) depends on where the
-	 * reserve lies, and the suites after this one count their fds. */
 	for (i = 1; i < nres; i += 2)
+		close(taken[i]);
+	/* The rest goes too, as closefrom(3) would take it, placeholder and
+	 * all: the suites after this one count their fds, and a reserve left
+	 * half taken over would be theirs to drain. */
+	for (i = 0; i < nres; i += 2)
 		close(taken[i]);
 	shrink_table(big, n);
 }

@@ -20,6 +20,7 @@ extern const struct test_case exec_tests[], step_tests[], fdmap_tests[], signal_
 	launch_tests[];
 int tree_forker(void);
 int tree_vfork(void);
+int probe_under_seccomp(const char *lib);
 
 /* As much static TLS as Bun 1.1-1.3.0 carry (300-370 KiB), more than the
  * library's helper threads ask for as a stack: glibc puts static TLS on
@@ -127,6 +128,8 @@ int main(int argc, char **argv)
 		return tree_forker();
 	if (argc > 1 && strcmp(argv[1], "--tree-vfork") == 0)
 		return tree_vfork();
+	if (argc > 2 && strcmp(argv[1], "--probe-under-seccomp") == 0)
+		return probe_under_seccomp(argv[2]);
 	if (!lib)
 		lib = "./libaspawn.so";
 	if (getenv("ASPAWN_TEST_SCALE"))

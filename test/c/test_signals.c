@@ -283,6 +283,78 @@ static void early_sigquit(void)
 	rmdir(dir);
 }
 
+/*
+ * The test binary's --probe-under-seccomp mode: a fresh process whose
+ * seccomp filter kills any process calling clock_gettime (the probe child
+ * times the two resets with it; we read the vDSO), with core dumps on,
+ * loads the library and asks its capabilities. The probe child dies, and
+ * must neither dump our memory nor take us with it: 0 when we are alive
+ * and children reset every signal.
+ */
+int probe_under_seccomp(const char *lib)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TEST_AUDIT_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct rlimit core;
+	getrlimit(RLIMIT_CORE, &core);
+	core.rlim_cur = core.rlim_max;
+	setrlimit(RLIMIT_CORE, &core);
+	if (lib_load(lib) < 0 || !seccomp_install(f, sizeof f / sizeof f[0]))
+		return 2;
+	return (L.capabilities() & ASP_CAP_SIGNALS_BY_PROC) ? 1 : 0;
+}
+
+static int count_cores(const char *dir);
+
+/* Before the probe child called suspend_core, it dumped its memory (ours)
+ * into `core` here (a hostile review's reproduction, 2026-12-07). */
+static void probe_killed_by_seccomp(void)
+{
+	char dir[] = "/tmp/aspawn-probe-XXXXXX", self[4096], lib[4096], pattern[256] = {0};
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	int status = -1, fd;
+	pid_t pid;
+	CHECK(n > 0 && realpath(test_library, lib) != 0 && mkdtemp(dir) != 0);
+	self[n > 0 ? n : 0] = 0;
+	pid = fork();
+	if (pid == 0) {
+		unsetenv("ASPAWN_SIGNAL_RESET"); /* the probe's own verdict */
+		if (chdir(dir) == 0)
+			execl(self, self, "--probe-under-seccomp", lib, (char *)0);
+		_exit(3);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* A core lands here only where core_pattern names a file (it may be
+	 * a pipe to a handler); this host's is `core`. */
+	fd = open("/proc/sys/kernel/core_pattern", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, pattern, sizeof pattern - 1) < 0)
+			pattern[0] = 0;
+		close(fd);
+	}
+	if (pattern[0] != '|' && pattern[0] != '/')
+		CHECK_EQ_INT(count_cores(dir), 0);
+	{
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		char path[512];
+		while (d && (e = readdir(d)))
+			if (e->d_name[0] != '.' && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) > 0)
+				unlink(path);
+		if (d)
+			closedir(d);
+	}
+	rmdir(dir);
+}
+
 /* ASPAWN_SIGNAL_RESET overrides the probe's choice of how children reset
  * their signals (scripts/test-c.sh alternates it, so both ways run the
  * tests above on every host). */
@@ -298,6 +370,8 @@ static void reset_way_as_asked(void)
 
 TEST_LIST(signal_tests) = {
 	{"signals: ASPAWN_SIGNAL_RESET decides how children reset them", reset_way_as_asked},
+	{"signals: a probe child killed by seccomp dumps no core of ours, and we live", probe_killed_by_seccomp,
+	 "qemu-user does not emulate seccomp filters"},
 	{"signals: child dispositions and mask; ours unchanged", child_signals},
 	{"signals: SIGQUIT before exec dumps no core", early_sigquit},
 	{"signals: ignored and handled ones, realtime too, are default in the child", child_dispositions},
