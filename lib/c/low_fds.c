@@ -186,8 +186,10 @@ ASP_HIDDEN int asp_low_fds_release(void)
 ASP_HIDDEN int asp_low_fds_owns(int fd)
 {
 	uint32_t i, n = __atomic_load_n(&nlow, __ATOMIC_ACQUIRE);
+	/* Its number too may have been taken over (closefrom, then an open
+	 * of the caller's): then what is there is the caller's. */
 	if (fd == placeholder && fd >= 0)
-		return 1;
+		return asp_same_file(fd, &placeholder_id);
 	if (fd < low_min || fd > low_max)
 		return 0;
 	for (i = 0; i < n; i++)

@@ -194,6 +194,7 @@ static void reserve_taken_over(void)
 	static ino_t inos[1024];
 	static int taken[1024];
 	int fd, nres = 0, n, i;
+	struct req r;
 	struct run_result res;
 	if (!table_shared())
 		return; /* no reserve without a shared table */
@@ -247,6 +248,25 @@ static void reserve_taken_over(void)
 	for (i = 0; i < nres; i += 2)
 		close(taken[i]);
 	shrink_table(big, n);
+	/* A caller's fd that lands on a number of ours, placeholder's own
+	 * (the lowest: low_fds.c) included, is the caller's to map (it was
+	 * refused as ours, EBADF). */
+	for (i = 0; i < 2; i++) {
+		int p[2];
+		char buf[8] = {0};
+		const int32_t map[][2] = {{ASP_FD_DEVNULL, 0}, {taken[i], 1}, {2, 2}};
+		CHECK_EQ_INT(pipe2(p, O_CLOEXEC), 0);
+		CHECK_EQ_INT(dup3(p[1], taken[i], O_CLOEXEC), taken[i]);
+		close(p[1]);
+		req_sh(&r, "echo ok");
+		req_fd_map(&r, map, 3, ASP_FDMAP_CLOSE_OTHERS);
+		run_req(&r, &res);
+		close(taken[i]);
+		CHECK_EQ_INT(res.w.code, 0);
+		CHECK_EQ_INT(read(p[0], buf, sizeof buf - 1), 3);
+		CHECK_EQ_STR(buf, "ok\n");
+		close(p[0]);
+	}
 }
 
 static void close_range_denied(void)
