@@ -24,6 +24,7 @@ static enum asp_mode mode;
 static int caps;
 static int pidfd_flag; /* CLONE_PIDFD accepted */
 static int nodump_guard;
+static int old_kernel; /* old_coredump(), read once by probe() */
 
 /*
  * Before Linux 5.16 a core-dumping signal in a CLONE_VM child (or a vfork
@@ -136,7 +137,7 @@ static int try_mode(enum asp_mode m, int with_pidfd_flag)
 	pidfd_flag = with_pidfd_flag;
 	/* The probe child makes calls (child_signals.c): guarded as any child
 	 * sharing our memory is. */
-	guard = m != ASP_MODE_FORK && old_coredump();
+	guard = m != ASP_MODE_FORK && old_kernel;
 	if (guard)
 		asp_dumpable_hold(ASP_DUMPABLE_CLEAR);
 	sys_rt_sigprocmask(ASP_SIG_SETMASK, &all, &old);
@@ -191,6 +192,7 @@ static void probe(void)
 	};
 	size_t i = 0;
 	const char *force = getenv("ASPAWN_MODE");
+	old_kernel = old_coredump();
 	collectable_children();
 	/* Tests force a fallback on a kernel that has the real thing. */
 	if (force) {
@@ -215,7 +217,7 @@ static void probe(void)
 	}
 	if (sys_close_range(~0u - 1, ~0u - 1, 0) != -ASP_ENOSYS)
 		caps |= ASP_CAP_CLOSE_RANGE;
-	nodump_guard = mode != ASP_MODE_FORK && old_coredump();
+	nodump_guard = mode != ASP_MODE_FORK && old_kernel;
 }
 
 ASP_HIDDEN enum asp_mode asp_mode(void)

@@ -242,6 +242,20 @@ static int count_cores(const char *dir)
 	return n;
 }
 
+/* dir and the files in it (a core a failed check left). */
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+			unlink(path);
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 static void early_sigquit(void)
 {
 	/* SIGQUIT right after spawn, with core dumps possible (hard limit
@@ -285,7 +299,7 @@ static void early_sigquit(void)
 	setrlimit(RLIMIT_CORE, &old);
 	CHECK_EQ_INT(count_cores(dir), 0);
 	CHECK_EQ_INT(chdir(cwd), 0);
-	rmdir(dir);
+	remove_dir(dir);
 }
 
 /*
@@ -314,6 +328,7 @@ int probe_under_seccomp(const char *lib)
 }
 
 static int count_cores(const char *dir);
+static void remove_dir(const char *dir);
 
 /* Before the probe child called suspend_core, it dumped its memory (ours)
  * into `core` here (a hostile review's reproduction, 2026-12-07). */
@@ -344,17 +359,7 @@ static void probe_killed_by_seccomp(void)
 	}
 	if (pattern[0] != '|' && pattern[0] != '/')
 		CHECK_EQ_INT(count_cores(dir), 0);
-	{
-		DIR *d = opendir(dir);
-		struct dirent *e;
-		char path[512];
-		while (d && (e = readdir(d)))
-			if (e->d_name[0] != '.' && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) > 0)
-				unlink(path);
-		if (d)
-			closedir(d);
-	}
-	rmdir(dir);
+	remove_dir(dir);
 }
 
 /* ASPAWN_SIGNAL_RESET overrides the probe's choice of how children reset
