@@ -1,33 +1,36 @@
 /**
  * Node 20 cannot run TypeScript: what a Node process loads from the build
- * (dist/, which `npm run build` makes with scripts/build.sh) tests build the
- * same way, once per process and file, written under a temporary name and
- * renamed so that test runs of the three runtimes side by side never see
- * half a file.
+ * (dist/) tests take from dist/ as `npm run build` makes it
+ * (scripts/build.sh: shared chunks, kept names, declarations), built again
+ * only when a source is newer. Not a test build of its own: dist/ is what
+ * `import "aspawn"` loads from this checkout after `npm test` too, and a
+ * bundle per entry there gave Node a second copy of the library per entry
+ * and classes named `_SpawnError`. Under a lock, so that test processes of
+ * the three runtimes started side by side build it once.
  */
-import { mkdirSync, renameSync } from "node:fs";
-import { patchFile } from "../scripts/own-keys-export.mjs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { repoRoot } from "./repo-root.ts";
 
-const built = new Map<string, Promise<string>>();
+/** What scripts/build.sh builds from; dist/index.d.ts, its last output, is older than none of them when dist/ is current. */
+const INPUTS = "src scripts/build.sh scripts/cheap-names.mjs scripts/own-keys-export.mjs tsconfig.build.json";
+const STALE = `[ ! -f dist/index.d.ts ] || [ -n "$(find ${INPUTS} -newer dist/index.d.ts -print -quit)" ]`;
 
-/** Bundles src/SRC into dist/OUT as scripts/build.sh does; returns its path. */
-export function buildDist(src: string, out: string): Promise<string> {
-  let p = built.get(out);
-  if (!p) {
-    p = (async () => {
-      const path = `${repoRoot}dist/${out}`, tmp = `${path}.${process.pid}.tmp`;
-      mkdirSync(`${repoRoot}dist`, { recursive: true });
-      const esbuild = await import("esbuild" as string);
-      await esbuild.build({
-        entryPoints: [`${repoRoot}src/${src}`], outfile: tmp, bundle: true, platform: "node", format: "esm",
-        target: "es2022", packages: "external", logLevel: "warning",
-      });
-      patchFile(tmp);
-      renameSync(tmp, path);
-      return path;
-    })();
-    built.set(out, p);
-  }
-  return p;
+let current = false;
+
+/** dist/, current with the sources. */
+export function ensureDist(): void {
+  if (current) return;
+  mkdirSync(`${repoRoot}build`, { recursive: true });
+  execFileSync("flock", [`${repoRoot}build/dist.lock`, "sh", "-c", `if ${STALE}; then bash scripts/build.sh; fi`], {
+    cwd: repoRoot,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  current = true;
+}
+
+/** dist/OUT (an entry of scripts/build.sh), current; returns its path. */
+export function buildDist(out: string): Promise<string> {
+  ensureDist();
+  return Promise.resolve(`${repoRoot}dist/${out}`);
 }

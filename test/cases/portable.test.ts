@@ -210,9 +210,9 @@ test("portable: without the library, workers and pools run on Node's and Bun's o
   try {
     // The installed package the bundle's workers run the host of, without
     // its prebuilds: neither end can load the library (nor Node find koffi).
-    mkdirSync(`${dir}/node_modules/aspawn/dist`, { recursive: true });
+    mkdirSync(`${dir}/node_modules/aspawn`, { recursive: true });
     cpSync(`${repoRoot}package.json`, `${dir}/node_modules/aspawn/package.json`);
-    cpSync(`${repoRoot}dist/worker-host.js`, `${dir}/node_modules/aspawn/dist/worker-host.js`);
+    cpSync(`${repoRoot}dist`, `${dir}/node_modules/aspawn/dist`, { recursive: true }); // worker-host.js and its chunks
     const go = async (workerRuntime: string): Promise<any> => {
       const cmd = runtimeName === "deno" ? ["run", "--allow-all", out] : [out];
       const r = await run(process.execPath, [...cmd, jobs, workerRuntime], {

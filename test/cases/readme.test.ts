@@ -28,7 +28,7 @@ function writeModules(): Promise<void> {
   return (modules ??= (async () => {
     mkdirSync(out, { recursive: true });
     if (runtimeName === "node") {
-      await Promise.all([buildWorkerHost(), buildDist("index.ts", "index.js"), buildDist("worker/child.ts", "worker.js")]);
+      await Promise.all([buildWorkerHost(), buildDist("index.js"), buildDist("worker.js")]);
     }
     const esbuild = await import("esbuild" as string);
     for (const b of blocks.filter((b): b is Block & { module: string } => !!b.module)) {

@@ -13,8 +13,8 @@ interface Ran { code: number | null; signal: string | null; stdout: string; stde
 async function registered(file: string, opts: { env?: Record<string, string>; preload?: string[] } = {}): Promise<Ran> {
   let pre: string[];
   if (runtimeName === "node") {
-    await buildDist("child_process/index.ts", "child_process.js");
-    pre = ["--import", await buildDist("register/index.ts", "register.js")];
+    await buildDist("child_process.js");
+    pre = ["--import", await buildDist("register.js")];
   } else {
     pre = ["--preload", `${repoRoot}src/register/index.ts`];
   }
@@ -67,7 +67,7 @@ test("register: CommonJS programs too, and every require gets the one writable o
 
 test("register: loaded twice, it redirects once and children still run", async () => {
   const twice = runtimeName === "node"
-    ? ["--import", await buildDist("register/index.ts", "register.js")]
+    ? ["--import", await buildDist("register.js")]
     : ["--preload", `${repoRoot}src/register/index.ts`];
   const r = await registered(fixture("register/probe.mjs"), { preload: twice });
   assert.equal(r.code, 0, show(r));
