@@ -251,9 +251,9 @@ export class ChildProcess extends EventEmitter {
     const ran = sub.spawned.then(() => true, () => false);
     this.#streams(sub, slots, ran);
     if (channel) this.#withChannel(channel);
-    // send()'s callbacks wait for `spawn` (or `error`), which Node emits first.
+    // send()'s callbacks and what the child sends wait for `spawn` (or `error`), which Node emits first.
     let reported = noop;
-    channel?.holdCallbacks(new Promise<void>((r) => (reported = r)));
+    channel?.holdUntil(new Promise<void>((r) => (reported = r)));
     sub.spawned.then(() => {
       try {
         this.emit("spawn");

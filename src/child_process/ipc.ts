@@ -85,8 +85,10 @@ export class Channel {
   /** The socket sent and not yet acknowledged, to resend on NACK or close on ACK (Node's _pendingMessage). */
   #pending: { message: unknown; out: Outgoing; callback: Callback | undefined; retransmissions: number } | undefined;
   readonly #lists: SocketLists;
-  /** What send()'s callbacks wait for besides their write (holdCallbacks). */
+  /** What send()'s callbacks wait for besides their write (holdUntil). */
   #callbacksAfter: Promise<void> = Promise.resolve();
+  /** What was read and waits to be told until `spawn` is (holdUntil), in order; undefined once told. */
+  #held: (() => void)[] | undefined;
 
   constructor(native: Native, owner: ChannelOwner, fd: number, childFd: number, codec: Codec) {
     this.#native = native;
@@ -97,9 +99,27 @@ export class Channel {
     this.#lists = socketLists(owner, (m, swallow) => this.#send(m, null, {}, undefined, swallow));
   }
 
-  /** send()'s callbacks run once `p` resolves too: Node emits `spawn` before any. */
-  holdCallbacks(p: Promise<void>): void {
+  /**
+   * Until `p` resolves (`spawn` or `error` emitted), send()'s callbacks wait,
+   * and so do the messages and the end read meanwhile: Node emits `spawn`
+   * before any. A message read in the same turn as the exec's report would
+   * otherwise come first: its tick runs before the promise reactions that
+   * emit `spawn` (a fast child's first message, or any once the event loop
+   * was held up).
+   */
+  holdUntil(p: Promise<void>): void {
     this.#callbacksAfter = p;
+    const held: (() => void)[] = (this.#held = []);
+    void p.then(() => {
+      this.#held = undefined;
+      for (const tell of held) tell();
+    });
+  }
+
+  /** `tell` now, or once `spawn` is emitted, after what was held before it. */
+  #tell(tell: () => void): void {
+    if (this.#held) this.#held.push(tell);
+    else tell();
   }
 
   /** The child has its copy now (or failed to start): ours is the only end left here. */
@@ -135,15 +155,15 @@ export class Channel {
     const message = this.#codec.decode(body);
     if (!isInternal(message)) {
       // Emitted from a tick of its own: a listener that throws must not end the channel.
-      process.nextTick(() => this.#owner.emit("message", message, undefined)); // Node passes the (absent) handle too
+      this.#tell(() => process.nextTick(() => this.#owner.emit("message", message, undefined))); // Node passes the (absent) handle too
       return;
     }
     // A handle's fd came with its message's first byte: take it now, in order.
     const fd = message.cmd === "NODE_HANDLE" ? this.#conn?.takeFd() ?? -1 : undefined;
-    process.nextTick(() => {
+    this.#tell(() => process.nextTick(() => {
       this.#internal(message, fd);
       this.#owner.emit("internalMessage", message);
-    });
+    }));
   }
 
   /** Node's handle protocol, before anyone else sees the message. */
@@ -196,7 +216,7 @@ export class Channel {
     // Connected until `disconnect`, as in Node: the messages read with the
     // end are emitted in the ticks queued before this one, and their
     // listeners see the channel open (a reply then fails with EPIPE).
-    process.nextTick(() => {
+    this.#tell(() => process.nextTick(() => {
       this.#owner.connected = false;
       this.#owner.channelClosed();
       // What those listeners sent failed (EPIPE): reported first, as Node's are.
@@ -209,7 +229,7 @@ export class Channel {
       };
       const later = () => process.nextTick(disconnected);
       void this.#last.then(later, later);
-    });
+    }));
   }
 
   /** Whether `disconnect` was emitted. */

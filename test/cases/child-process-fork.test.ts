@@ -135,6 +135,32 @@ test("fork: send()'s callback comes after the spawn event, as in Node", async ()
   await new Promise((r) => child.once("close", r));
 });
 
+test("fork: the child's first message and a disconnect() come after the spawn event, as in Node, even when the event loop was held up", async () => {
+  // Held up past the child's start: the exec's report and the message are
+  // read in the same turn (a fast child, or a busy parent), and the
+  // message came first (Bun's first fork did so 4 times in 10).
+  const holdUp = () => {
+    const until = Date.now() + 1500;
+    while (Date.now() < until);
+  };
+  const talking = fork(CHILD, ["a"], { execPath: NODE });
+  const order: string[] = [];
+  talking.on("spawn", () => order.push("spawn"));
+  talking.on("message", () => {
+    order.push("message");
+    talking.send("disconnect");
+  });
+  const talked = record(talking);
+  holdUp();
+  await talked;
+  assert.deepEqual(order, ["spawn", "message"]);
+  const quiet = fork(CHILD, ["a"], { execPath: NODE, stdio: ["ignore", "ignore", "ignore", "ipc"] });
+  const done = record(quiet);
+  quiet.disconnect();
+  holdUp();
+  assert.deepEqual((await done).events.slice(0, 2), ["spawn", "disconnect"]);
+}, 30000);
+
 test("fork: connected is true when spawn() returns, even for a child that exits at once (its EOF is read in a later turn, as in Node)", async () => {
   let early = 0;
   for (let i = 0; i < 20; i++) {
