@@ -58,6 +58,8 @@ export const nativeOnly = {
   "no read-ahead": ["bun"],
   /** Node's and Bun's streams over a child's pipe keep the process alive until the pipe's end, read or not: one left to a descendant, as long as the descendant lives. */
   "a pipe nobody waits on lets the process exit": ["node", "bun"],
+  /** A signal aborted before the call: the native child dies before its exec (its signals are blocked until then); the runtimes' children are killed once started, and a fast program may have run by then. */
+  "abort before exec": all,
   /** Node and Deno pass on their own fds that lack FD_CLOEXEC (a test runner's IPC channel). */
   "unnamed fds closed": ["node", "deno"],
 } as const satisfies Record<string, readonly RuntimeName[]>;

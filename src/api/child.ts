@@ -116,6 +116,14 @@ export interface ChildRequest {
   defaults: StdioDefaults;
   /** @internal Only the portable backend is asked for one. */
   channel?: ChannelRequest;
+  /**
+   * @internal `signal` was aborted before the call: this signal goes to the
+   * child as soon as it exists, before any other JavaScript runs. A child of
+   * the native backend then dies before its exec (its signals are blocked
+   * until then); sent later, by the Subprocess, a fast program could be done
+   * by then (a process's first spawn runs its JavaScript cold).
+   */
+  killAtOnce?: number;
 }
 
 /** What runSync() asks of a backend: run to completion, blocking this thread. */

@@ -84,6 +84,7 @@ export function startPlanned(request: ChildRequest, p: Plan, pty?: NativeChildIn
     for (const reader of p.handovers) native.asp_set_nonblock(reader.fd, 1);
     throw planError(-r, p, out[Out.STEP]!, out[Out.DETAIL]!, commandLine(file, args), file, options);
   }
+  if (request.killAtOnce) native.asp_kill(out[Out.PIDFD]!, out[Out.PID]!, request.killAtOnce);
   // The child has the pipes it was handed (asp_spawn duplicated them when
   // it shares our fd table): ours go, so the writer sees EOF/EPIPE from the
   // reader child alone.

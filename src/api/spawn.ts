@@ -134,6 +134,7 @@ export function spawnWith(
     extraFds: Array.isArray(options.stdio) && options.stdio.length > 3 ? options.stdio.length - 3 : 0,
   };
   const request: ChildRequest = channel === undefined ? { file, args, options, defaults } : { file, args, options, defaults, channel };
+  if (options.signal?.aborted) request.killAtOnce = killSignal;
   let child: Child;
   if (keep && backend() === nativeBackend && !wantsPty(options)) {
     // The plan is made here, to be kept (spawn-cache.ts) with what it started.

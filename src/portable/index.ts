@@ -22,7 +22,10 @@ export function portableBackend(runtime: RuntimeName, reason: string): Backend {
     start(request: ChildRequest) {
       const plan = portablePlan(request, rt.support, why);
       const bad = closedFd(plan);
-      return bad ? new NeverStarted(plan, bad) : rt.start(plan);
+      if (bad) return new NeverStarted(plan, bad);
+      const child = rt.start(plan);
+      if (request.killAtOnce) child.kill(request.killAtOnce);
+      return child;
     },
     check(request: ChildRequest) {
       portablePlan(request, rt.support, why);

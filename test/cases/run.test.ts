@@ -1,6 +1,9 @@
 // run(): buffered results, input, errors, timeouts, abort, maxBuffer.
-import { assert, test } from "../adapter.ts";
+import { assert, nativeTest, test } from "../adapter.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { $, ExitError, run, runSync, spawn, SpawnError } from "../../src/index.ts";
+import { runFixture } from "../fixtures.ts";
 
 test("run: stdout, stderr, exit code, duration, command", async () => {
   const r = await run("sh", ["-c", "echo out; echo err >&2"]);
@@ -129,6 +132,22 @@ test("run: an AbortSignal kills the child", async () => {
   const f = await run("sleep", ["10"], { signal: done.signal }).catch((e) => e);
   assert.equal(f.aborted, true);
 });
+
+nativeTest(["abort before exec"], "run: a signal aborted before a process's first spawn kills the child before its program runs", async () => {
+  // The first spawn's JavaScript is cold: sent by the Subprocess, the kill
+  // came after `touch` had run in half the processes.
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-aborted-`);
+  try {
+    for (let i = 0; i < 6; i++) {
+      const marker = `${dir}/marker${i}`;
+      const r = await runFixture("aborted-first", [marker], { timeoutMs: 30000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.json, { signal: "SIGTERM", aborted: true, touched: false }, `process ${i}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60000);
 
 test("run: maxBuffer kills the child and says so", async () => {
   const e = await run("sh", ["-c", "yes"], { maxBuffer: 100000 }).catch((e) => e);
