@@ -4,11 +4,16 @@ import { atCallSite, ExitError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import { Collector, Interleaved, MiB } from "./output.ts";
 import type { RunOptions } from "./options.ts";
-import { maxBufferOf, spawnWith } from "./spawn.ts";
+import { maxBufferOf, spawnKeeping, spawnWith } from "./spawn.ts";
 import { wantsPty } from "./pty.ts";
-import { internals, type Subprocess } from "./subprocess.ts";
+import { internals, Subprocess } from "./subprocess.ts";
+import { givenOptions, preparedSpawn, startPrepared } from "./spawn-cache.ts";
+import type { StdioDefaults } from "./plan.ts";
 import { ownOptions } from "./own-options.ts";
 import { utf8Text } from "./text.ts";
+
+/** run()'s stdio: `input` takes stdin's place (pump.ts feeds it). */
+const runDefaults: StdioDefaults = { stdin: "ignore", stdout: "pipe", stderr: "pipe" };
 
 export interface RunResult<T extends string | Uint8Array = string> {
   stdout: T;
@@ -57,13 +62,22 @@ export function run(
   a?: readonly string[] | RunOptions,
   b?: RunOptions,
 ): Promise<RunResult<string | Uint8Array>> {
-  let call: [readonly string[], RunOptions];
+  let own: RunOptions, start: () => Subprocess;
   try {
-    call = callArguments(a, b);
+    // The same call as the one before: spawn-cache.ts kept it whole.
+    const p = preparedSpawn(file, a, b, runDefaults);
+    if (p) {
+      own = p.own as RunOptions;
+      start = () => new Subprocess(startPrepared(p), p.settings);
+    } else {
+      const [args, options] = callArguments(a, b);
+      const given = givenOptions(a, b), o = (own = ownOptions(options));
+      start = () => spawnKeeping(file, args, given, o, runDefaults);
+    }
   } catch (e) {
     return Promise.reject(e); // run() rejects, as for every bad input
   }
-  return runWith(file, call[0], call[1]);
+  return collect(own, start);
 }
 
 /** @internal run()'s own options, checked before anything is spawned; the maxBuffer. */
@@ -82,22 +96,28 @@ export function checkRunOptions(o: RunOptions): number {
  * @internal run(), and onSpawn gets the child (batches stop it through its
  * internals); `all` collects for a chain of `$` whose stderr it shares.
  */
-export async function runWith(
+export function runWith(
   file: string,
   args: readonly string[],
   o: RunOptions,
   onSpawn?: (proc: Subprocess) => void,
   all?: Interleaved,
 ): Promise<RunResult<string | Uint8Array>> {
-  o = ownOptions(o);
+  const own = ownOptions(o);
+  return collect(own, () => spawnWith(file, args, own, runDefaults), onSpawn, all);
+}
+
+/** The run of the child start() spawns: its options checked first, its output collected, its exit judged. */
+async function collect(
+  o: RunOptions,
+  start: () => Subprocess,
+  onSpawn?: (proc: Subprocess) => void,
+  all?: Interleaved,
+): Promise<RunResult<string | Uint8Array>> {
   all ??= o.all ? new Interleaved() : undefined;
   const max = checkRunOptions(o);
   const t0 = performance.now();
-  const proc = spawnWith(file, args, o, {
-    stdin: "ignore", // `input` takes its place (pump.ts feeds it)
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const proc = start();
   onSpawn?.(proc);
   const inner = proc[internals];
   // stdin "pipe" without `input`: nobody can write to it (a RunResult has no

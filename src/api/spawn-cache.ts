@@ -15,6 +15,9 @@
  * inherited environment is checked unchanged at every use, as plan.ts
  * checks it for its own kept request.
  *
+ * run() keeps its calls here too, with its own stdio defaults: a call of
+ * one is never served to the other (the defaults object tells them apart).
+ *
  * A frozen options object is kept with its symbol keys and with frozen
  * arrays of primitives among its values (a `stdio` array), and is then the
  * same call again by identity: nothing in it can change. aspawn/child_process
@@ -72,10 +75,10 @@ export function givenOptions(a: unknown, b: unknown): object | undefined {
   return (Array.isArray(a) || a == null ? b : a) as object | undefined;
 }
 
-/** The kept call, if spawn(file, a, b) is it again. */
-export function preparedSpawn(file: string, a: unknown, b: unknown): Prepared | undefined {
+/** The kept call, if spawn(file, a, b) with these stdio defaults (spawn()'s or run()'s) is it again. */
+export function preparedSpawn(file: string, a: unknown, b: unknown, defaults: StdioDefaults): Prepared | undefined {
   const p = last;
-  if (p === undefined || p.file !== file) return undefined;
+  if (p === undefined || p.file !== file || p.defaults !== defaults) return undefined;
   if (Array.isArray(a) ? !sameArgs(a, p.args) : p.args.length !== 0 || (a != null && b !== undefined)) return undefined;
   const options = givenOptions(a, b);
   if (options !== p.options || (options !== undefined && !p.frozen && !sameOwn(options, p))) return undefined;

@@ -155,14 +155,24 @@ export function spawnWith(
 export function spawn(file: string, args?: readonly string[], options?: Options): Subprocess;
 export function spawn(file: string, options?: Options): Subprocess;
 export function spawn(file: string, a?: readonly string[] | Options, b?: Options): Subprocess {
-  const prepared = preparedSpawn(file, a, b);
+  const prepared = preparedSpawn(file, a, b, spawnDefaults);
   if (prepared) return new Subprocess(startPrepared(prepared), prepared.settings);
   const [args, options] = callArguments(a, b);
-  const given = givenOptions(a, b), own = ownOptions(options);
-  if (!seenBefore(file, args, given, own)) return spawnWith(file, args, own, spawnDefaults);
+  return spawnKeeping(file, args, givenOptions(a, b), ownOptions(options), spawnDefaults);
+}
+
+/**
+ * @internal spawnWith(), keeping the call (spawn-cache.ts) when it is the
+ * one before again. `given` is the caller's options object, `own` what
+ * ownOptions() read of it.
+ */
+export function spawnKeeping(
+  file: string, args: readonly string[], given: object | undefined, own: Options, defaults: StdioDefaults,
+): Subprocess {
+  if (!seenBefore(file, args, given, own)) return spawnWith(file, args, own, defaults);
   // The same call as the one before: kept, with what this one read once.
   const kept = frozenArgs(args), env = inheritedEnvStamp();
-  return spawnWith(file, kept, own, spawnDefaults, undefined, (p, settings) => keepSpawn(file, kept, given, own, spawnDefaults, env, p, settings));
+  return spawnWith(file, kept, own, defaults, undefined, (p, settings) => keepSpawn(file, kept, given, own, defaults, env, p, settings));
 }
 
 /**

@@ -1,6 +1,6 @@
 // run(): buffered results, input, errors, timeouts, abort, maxBuffer.
 import { assert, nativeTest, test } from "../adapter.ts";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { $, ExitError, run, runSync, spawn, SpawnError } from "../../src/index.ts";
 import { runFixture } from "../fixtures.ts";
@@ -203,6 +203,44 @@ test("run and runSync: the same command again sees a changed environment and arg
     }
   } finally {
     delete process.env.ASPAWN_T_REUSE;
+  }
+});
+
+test("run: the same call kept whole sees changed options and directory, is told apart from spawn()'s, and rejects for a getter that throws", async () => {
+  // The child names its stderr: run() pipes it, spawn() lets it inherit ours.
+  const args = ["-c", "readlink /proc/self/fd/2; pwd"];
+  const ours = readlinkSync("/proc/self/fd/2");
+  const options: Record<string, unknown> = { timeout: 60000 };
+  const here = process.cwd(), dir = mkdtempSync(`${tmpdir()}/aspawn-run-kept-`);
+  const ran = async () => (await run("sh", args, options)).stdout.split("\n");
+  try {
+    for (let i = 0; i < 3; i++) {
+      const [err, cwd] = await ran();
+      assert.ok(err !== ours && /^(pipe|socket):/.test(err!), `run ${i}: stderr ${err}`);
+      assert.equal(cwd, here);
+    }
+    // spawn() with the same words and options has its own stdio defaults; then run()'s again.
+    for (let i = 0; i < 3; i++) {
+      const p = spawn("sh", args, options);
+      assert.equal(p.stderr, null, `spawn ${i} was served run()'s kept call`);
+      assert.equal((await p.text()).split("\n")[0], ours);
+    }
+    assert.notEqual((await ran())[0], ours, "run() was served spawn()'s kept call");
+    options.cwd = dir; // a key added to the same object
+    for (let i = 0; i < 3; i++) assert.equal((await ran())[1], dir);
+    options.encoding = "buffer";
+    assert.ok(((await run("sh", args, options)).stdout as unknown) instanceof Uint8Array);
+    options.reject = false;
+    for (let i = 0; i < 3; i++) assert.equal((await run("sh", ["-c", "exit 3"], options)).exitCode, 3);
+    delete options.reject;
+    await assert.rejects(run("sh", ["-c", "exit 3"], options), ExitError);
+    // A getter that throws, on the object of a kept call: a rejection, as for every bad input.
+    Object.defineProperty(options, "timeout", { enumerable: true, get: () => { throw new Error("getter"); } });
+    let result: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => void (result = run("sh", ["-c", "exit 3"], options)));
+    await assert.rejects(result!, /getter/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
