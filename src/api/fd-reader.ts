@@ -85,7 +85,10 @@ export class FdReader extends PipeEnd {
     }
     for (;;) {
       let chunk: Uint8Array | null | undefined;
-      while ((chunk = this.#tryRead(true))) onChunk(chunk);
+      // Read on to EOF: after a short read the next is at once anyway, so
+      // it goes in the same native call (Read.MORE), and a child that wrote
+      // a little and exited takes one call, not two.
+      while ((chunk = this.#tryRead(true, true, true))) onChunk(chunk);
       if (chunk === null) return;
       await this.ready.armed();
     }
@@ -208,7 +211,7 @@ export class FdReader extends PipeEnd {
    * with `arm` its watch is armed (by the same native call) for the caller
    * to await.
    */
-  #tryRead(arm: boolean, grow = true): Uint8Array | null | undefined {
+  #tryRead(arm: boolean, grow = true, more = this.#childGone): Uint8Array | null | undefined {
     const early = this.#prefetched;
     if (early) {
       this.#prefetched = undefined;
@@ -225,7 +228,7 @@ export class FdReader extends PipeEnd {
     const buf = bulk ? (this.#buf ??= new Uint8Array(size)) : (shared ??= new Uint8Array(CHUNK));
     // One native call: an empty pipe arms its watch, EOF closes it (also
     // right after the bytes of a short read, once the child is gone: Read.EOF).
-    const r = this.ready.read(buf, size, arm && this.#budget === undefined, true, this.#childGone);
+    const r = this.ready.read(buf, size, arm && this.#budget === undefined, true, more);
     const n = r > 0 ? r & ~Read.EOF : r;
     if (n > 0 && this.#budget !== undefined) this.#budget -= n;
     if (n > 0) {

@@ -78,14 +78,19 @@ test("bindings: ASPAWN_TRACE=1 logs every native call with its result", async ()
   assert.doesNotMatch(quiet.stderr, /aspawn:/);
 });
 
-test("bindings: a captured echo makes at most 5 native calls, spawn + exited at most 4", async () => {
+test("bindings: a captured echo makes at most 5 native calls, spawn + exited at most 4, an output and its end read in one", async () => {
   // spawn, a read that arms, a read of the bytes that sees EOF and closes,
   // the reap that reads the status pipe and closes both: 13-15 and 10 calls
   // before they were fused (fused.c), 8 and 6 before the read went on to
   // EOF and the reap read the status pipe.
   const r = await runFixture("native-calls", [], { env: { ASPAWN_TRACE: "1" } });
   assert.equal(r.code, 0, r.stderr);
-  const { echo, true: exited } = r.json;
+  const { echo, true: exited, closed } = r.json;
   assert.ok(echo >= 4 && echo <= 5, `echo: ${echo} native calls\n${r.stderr}`);
   assert.ok(exited >= 3 && exited <= 4, `true: ${exited} native calls\n${r.stderr}`);
+  // The spawn, a read that arms, the read of the bytes that goes on to see
+  // the pipe's end while the child runs on (a drain reads on after a short
+  // read at once anyway: 6 calls when the end took one of its own), the
+  // exec's report, the reap.
+  assert.ok(closed >= 4 && closed <= 5, `closed: ${closed} native calls\n${r.stderr}`);
 }, 60000);
