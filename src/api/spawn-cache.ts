@@ -25,6 +25,7 @@
  */
 import type { ChildRequest } from "./child.ts";
 import { rewritesCommand } from "./command.ts";
+import { commandLine } from "./errors.ts";
 import { inheritedEnvStamp } from "./environment.ts";
 import type { NativeChild } from "./native-child.ts";
 import { startPlanned } from "./native-backend.ts";
@@ -170,6 +171,8 @@ export function keepSpawn(
   }
   const proto = options === undefined ? null : Object.getPrototypeOf(options);
   const request = { file, args, options: own, defaults };
+  // Made once for all its children: run() asks each for it.
+  settings.command = commandLine(file, args);
   last = { file, args, options, frozen, proto, keys, values, own, defaults, env, plan: keptPlan(plan), request, settings };
 }
 

@@ -36,6 +36,8 @@ export interface SubprocessInit {
   verbose: boolean;
   /** Most bytes the helpers read; undefined: 64 MiB for bytes/text/json, no limit for lines. */
   maxBuffer: number | undefined;
+  /** The command line of file and args, when made already (a kept call's, spawn-cache.ts). */
+  command?: string;
   /** Pipes fed from or drained into the user's streams (pump.ts): hidden from the public getters. */
   pumps?: readonly PumpSpec[];
   /** How many entries the stdio option has past fd 2: each is in `stdio`, null unless a pipe. */
@@ -143,6 +145,8 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   readonly #child: Child;
   readonly #file: string;
   readonly #args: readonly string[];
+  /** The command line, once made (a kept call's comes made). */
+  #command: string | undefined;
   readonly #killSignal: number;
   readonly #forceKillAfter: number;
   readonly #extraFds: number;
@@ -191,6 +195,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     this.pid = child.pid;
     this.#file = init.file;
     this.#args = init.args;
+    this.#command = init.command;
     this.#killSignal = init.killSignal;
     this.#forceKillAfter = init.forceKillAfter;
     this.#extraFds = init.extraFds ?? 0;
@@ -264,7 +269,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
 
   /** The command line, for messages. */
   get command(): string {
-    return commandLine(this.#file, this.#args);
+    return (this.#command ??= commandLine(this.#file, this.#args));
   }
 
   /** How the child ended; null until it has been reaped. */
