@@ -287,14 +287,15 @@ export class Pool {
   /**
    * A worker's channel ended (crash, kill, timeout, or our close): out of
    * the pool. Its calls in flight reject on their own (WorkerError); one
-   * that had loaded its module is replaced to keep `min` (one that could not
-   * load is not: a module that fails would be restarted forever).
+   * that had loaded its module is replaced to keep `min`, and so is one a
+   * call's timeout or abort killed before it had (one that could not load
+   * is not: a module that fails would be restarted forever).
    */
   #lost(slot: Slot): void {
     if (!this.#slots.has(slot)) return;
     this.#remove(slot);
     this.#leave(slot.worker.exited);
-    if (slot.worker.exports !== undefined) this.#keepMin();
+    if (slot.worker.exports !== undefined || slot.worker.killedForCall) this.#keepMin();
     this.#pump();
   }
 

@@ -226,6 +226,11 @@ export class Worker extends Endpoint {
   /** Ids of calls given up, whose answers may still arrive before the kill lands. */
   readonly #given = new Set<number>();
 
+  /** @internal A call's timeout or signal had this worker killed: its end is ours, loaded or not (pool.ts replaces it). */
+  get killedForCall(): boolean {
+    return this.#given.size > 0;
+  }
+
   /** A call's signal or timeout fired: the worker cannot be interrupted otherwise, so it is killed. */
   #giveUp(id: number, name: string, why: GiveUp): void {
     const c = this.#calls.get(id);

@@ -111,6 +111,14 @@ for (const kind of kinds) {
     assert.equal(a.signal, "SIGKILL");
     assert.equal(await p.call("echo", [3]), 3);
     await p.close();
+
+    // Killed by a call's timeout before it had loaded its module: replaced for `min` too (it was not).
+    const young = await makePool(kind, { size: 2, min: 2 });
+    const early = await failure(young.call("echo", ["late"], { timeout: 1 }));
+    assert.ok(early instanceof WorkerError && early.timedOut, String(early));
+    assert.ok(await until(() => young.workers === 2, 10000), `min kept: ${young.workers} workers`);
+    assert.equal(await young.call("echo", ["fine"]), "fine");
+    await young.close();
     await noLeftovers(fds);
   }, 60000);
 
