@@ -327,6 +327,9 @@ export class ChildProcess extends EventEmitter {
         if (!taps) this.#closesNeeded++;
         this.#counted(stream);
       }
+      // Node's sockets read from the start, up to their buffer's size: a
+      // pipe's end is seen (`end`) when the child closes it, read or not.
+      if (stream instanceof PipeReadable) stream.read(0);
       return stream;
     });
     this.#stdin = this.#stdio[0] as Writable | null;

@@ -71,8 +71,11 @@ export class PipeReadable extends Readable {
     this.#deferred = false;
     next.then(
       (chunk) => {
-        if (!chunk) this.#atEnd();
-        this.push(chunk ? asBuffer(chunk) : null);
+        if (chunk) return void this.push(asBuffer(chunk));
+        this.#atEnd();
+        this.push(null);
+        // As a Node socket at EOF: `end` now if nothing is left unread, whether or not anyone reads.
+        this.read(0);
       },
       (e: Error) => this.destroy(asNodeError(e) as Error),
     );

@@ -462,6 +462,24 @@ test("child_process: exits known together are reported one a turn, in spawn orde
   }
 }, 60_000);
 
+test("child_process: stdout's end comes when the child closes it, read or not, before its exit, as a Node socket's does", async () => {
+  // Only `end` is listened to: the child waits for the input its listener
+  // sends. (Read only once consumed, the pipe's end was seen at the exit:
+  // this waited until the kill.)
+  const c = spawn("sh", ["-c", "exec 1>&-; read x; echo got $x >&2"], { stdio: ["pipe", "pipe", "pipe"] });
+  const order: string[] = [];
+  c.stdout!.on("end", () => {
+    order.push("end");
+    c.stdin!.end("go\n");
+  });
+  c.stderr!.on("data", (d) => order.push(String(d).trim()));
+  c.on("exit", (code) => order.push(`exit ${code}`));
+  const kill = setTimeout(() => c.kill("SIGKILL"), 5000);
+  await new Promise((r) => c.on("close", r));
+  clearTimeout(kill);
+  assert.deepEqual(order, ["end", "got go", "exit 0"]);
+});
+
 test("child_process: many children at once, all events accounted for", async () => {
   const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => record(spawn("sh", ["-c", `echo ${i}; exit ${i % 5}`]))));
   rs.forEach((r, i) => {
