@@ -175,7 +175,8 @@ export class Worker extends Endpoint {
    * could not load the module or ended before answering. With `signal` or
    * `timeout` (CallOptions), a call that does not settle in time has the
    * worker killed, and rejects with a WorkerError whose `aborted` or
-   * `timedOut` is true (as every other call in flight on it then does).
+   * `timedOut` is true; the worker's other calls in flight, and every later
+   * one, reject with the WorkerError of its end, which names that call.
    */
   call(name: string, args: readonly unknown[] = [], options?: CallOptions): Promise<unknown> {
     const o = checkCall(name, args, options);
@@ -225,6 +226,8 @@ export class Worker extends Endpoint {
 
   /** Ids of calls given up, whose answers may still arrive before the kill lands. */
   readonly #given = new Set<number>();
+  /** Why the first call given up had the worker killed: its end's WorkerError says so. */
+  #killedFor: string | undefined;
 
   /** @internal A call's timeout or signal had this worker killed: its end is ours, loaded or not (pool.ts replaces it). */
   get killedForCall(): boolean {
@@ -237,6 +240,7 @@ export class Worker extends Endpoint {
     if (!c) return;
     this.#calls.delete(id);
     this.#given.add(id);
+    this.#killedFor ??= `call "${name}" ${why.text}`;
     this.#proc.kill("SIGKILL");
     // The rejection waits for the worker's end: when it comes, no process is left.
     void this.#failed.then((f) => {
@@ -352,7 +356,9 @@ export class Worker extends Endpoint {
       : !planned && pending
       ? " while calls were pending"
       : "";
-    return new WorkerError(`worker ${this.pid} (${this.#module}) ${how}${why}`, {
+    // Killed because a call gave up: the other calls' error says which.
+    const killer = this.#killedFor !== undefined && !spawnError && !error ? ` (${this.#killedFor})` : "";
+    return new WorkerError(`worker ${this.pid} (${this.#module}) ${how}${why}${killer}`, {
       pid: this.pid,
       exitCode: status?.exitCode ?? null,
       signal: status?.signal ?? null,

@@ -286,10 +286,16 @@ test(`worker and pool (${runtime}): calls sharing one AbortSignal add one abort 
 test(`worker (${runtime}): call() timeout and signal kill the worker; the error says which`, async () => {
   const fds = await baseline(runtime);
   const w = await start(runtime);
+  const other = failure(w.call("hang"));
   const e = await failure(w.call("spin", [], { timeout: 300 }));
   assert.ok(e instanceof WorkerError && e.timedOut, String(e));
   assert.equal(e.signal, "SIGKILL");
   assert.equal((await w.exited).signal, "SIGKILL");
+  // The other call in flight, and a later one: the worker's end, which names the call that had it killed.
+  const o = await other;
+  assert.ok(o instanceof WorkerError && !o.timedOut && !o.aborted, String(o));
+  assert.match(o.message, /was killed by SIGKILL while calls were pending \(call "spin" timed out after 300 ms\)$/);
+  assert.equal(await failure(w.call("echo", [1])), o, "a later call gets the same WorkerError");
   const v = await start(runtime);
   const ac = new AbortController();
   ac.abort();
