@@ -3,15 +3,13 @@
  * runtime we are on. Nothing outside src/ffi touches bun:ffi, Deno.dlopen
  * or koffi.
  */
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Abi } from "./abi.ts";
 import { EMFILE } from "../api/errno.ts";
 import { openBun } from "./bun.ts";
 import { openDeno } from "./deno.ts";
-import { candidates, override, readable, supportedTargets, target } from "./locate.ts";
+import { candidates, override, passedOver, supportedTargets, target } from "./locate.ts";
 import { openNode } from "./node.ts";
-import { env, moduleUrl, runtime } from "./runtime.ts";
+import { env, runtime } from "./runtime.ts";
 import { type Bound, type Native, symbols, type Table } from "./symbols.ts";
 import { traced } from "./trace.ts";
 
@@ -71,12 +69,15 @@ function explain(tried: string[], errors: unknown[]): string {
   }
   lines.push("Tried:");
   tried.forEach((p, i) => lines.push(`  ${p}: ${message(errors[i])}`));
-  if (runtime === "deno") {
+  for (const p of passedOver) lines.push(`  ${p}`);
+  if (runtime === "deno" && errors.some((e) => /NotCapable|PermissionDenied|--allow-/.test(`${(e as Error)?.name} ${message(e)}`))) {
     lines.push("Deno needs --allow-ffi (and --allow-env to honour ASPAWN_LIBRARY or ASPAWN_TRACE).");
   }
   lines.push(...hints(tried));
   lines.push(
-    "Bundled into an application? Copy the package's prebuilds/ next to the bundle, or set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform.",
+    passedOver.some((p) => p.includes(": not tried, ")) // prebuilds/ there, in a directory others may write into
+      ? "Run the bundle and its prebuilds/ from a directory only you may write into, or set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform."
+      : "Bundled into an application? Copy the package's prebuilds/ next to the bundle, or set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform.",
   );
   return lines.join("\n");
 }
@@ -87,13 +88,6 @@ function explain(tried: string[], errors: unknown[]): string {
  */
 export function hints(tried: readonly string[]): string[] {
   const out: string[] = [];
-  const bundle = moduleUrl();
-  if (runtime === "deno" && bundle?.startsWith("file:") && !readable(dirname(fileURLToPath(bundle)))) {
-    out.push(
-      "node_modules/aspawn was not looked for: Deno walks the bundle's directories only with read access to them " +
-        "(--allow-read, for that directory or for all), which it would otherwise ask for.",
-    );
-  }
   if (tried.some((p) => p.startsWith("/$bunfs/"))) {
     out.push(
       "A compiled Bun program loads its embedded library from a copy it writes to $TMPDIR (else /tmp): that directory must " +

@@ -32,7 +32,16 @@ export function override(): string | undefined {
   return env("ASPAWN_LIBRARY") || undefined;
 }
 
+/**
+ * The places the last candidates() walk passed over, and why: a
+ * LibraryLoadError lists them after the paths it tried, so that "copy
+ * prebuilds/ next to the bundle" is not the advice to one who did.
+ */
+export const passedOver: string[] = [];
+
 export function* candidates(): Generator<string> {
+  passedOver.length = 0;
+  const note = (why: string) => void passedOver.push(why);
   const chosen = override();
   if (chosen) return yield chosen;
   const rel = `prebuilds/${target()}/libaspawn.so`;
@@ -49,16 +58,21 @@ export function* candidates(): Generator<string> {
   // others may write into (/tmp) holds anyone's, and loading a library runs
   // its code before its version can be checked.
   const own = /\/src\/ffi\/[^/]+$/.test(url) ? at(`../../${rel}`) : /\/dist\/[^/]+$/.test(url) ? at(`../${rel}`) : undefined;
-  const holder = (p: string) => p.slice(0, -rel.length - 1) || "/"; // the directory prebuilds/ is in
-  if (own && !shared(holder(own)) && fresh(own)) yield own;
+  const mine = (p: string) => {
+    const dir = p.slice(0, -rel.length - 1) || "/"; // the directory prebuilds/ is in
+    if (!shared(dir)) return true;
+    note(`${p}: not tried, ${dir} is writable by others (what it holds may be anyone's)`);
+    return false;
+  };
+  if (own && fresh(own) && mine(own)) yield own;
   // Bundles: beside it, then an installed package.
   const beside = at(rel);
-  if (!shared(holder(beside)) && fresh(beside)) yield beside;
+  if (fresh(beside) && mine(beside)) yield beside;
   const real = readable(fileURLToPath(url)) ? realBeside(url, rel) : undefined;
-  if (real && !shared(holder(real)) && fresh(real)) yield real;
-  for (const p of installed(dirname(fileURLToPath(url)), rel)) if (fresh(p)) yield p;
+  if (real && fresh(real) && mine(real)) yield real;
+  for (const p of installed(dirname(fileURLToPath(url)), rel, note)) if (fresh(p)) yield p;
   // Deno tells the working directory only to a program that may read everything.
-  if (runtime !== "deno" || denoReadsFiles()) for (const p of installed(process.cwd(), rel)) if (fresh(p)) yield p;
+  if (runtime !== "deno" || denoReadsFiles()) for (const p of installed(process.cwd(), rel, note)) if (fresh(p)) yield p;
 }
 
 /**
@@ -105,20 +119,23 @@ function bunPrebuilt(): string | undefined {
  * each directory above, up to one others may write into (a node_modules/
  * there is anyone's); on Deno, as far as it may read. Not Node's own
  * resolver: out of fds, it takes the package.json files it could not read
- * as missing, for as long as the process lives.
+ * as missing, for as long as the process lives. `note` hears where the walk
+ * stopped short of the root, and why.
  */
-function* nodeModules(dir: string): Generator<string> {
+function* nodeModules(dir: string, note?: (why: string) => void): Generator<string> {
   for (let d = dir; ; d = dirname(d)) {
     const modules = `${d === "/" ? "" : d}/node_modules`;
-    if (!readable(d) || shared(d) || shared(modules)) return;
+    if (!readable(d)) return note?.(`node_modules/aspawn in ${d} and above: not looked for, Deno may not read ${d} (--allow-read=${d})`);
+    const open = shared(d) ? d : shared(modules) ? modules : undefined;
+    if (open) return note?.(`node_modules/aspawn in ${d} and above: not looked for, ${open} is writable by others`);
     if (!d.endsWith("/node_modules")) yield modules;
     if (d === "/" || d === ".") return;
   }
 }
 
 /** The prebuilt of an installed package (npm, Bun and pnpm layouts: the loader follows node_modules/aspawn's link; it needs no read permission). */
-function* installed(dir: string, rel: string): Generator<string> {
-  for (const modules of nodeModules(dir)) yield `${modules}/aspawn/${rel}`;
+function* installed(dir: string, rel: string, note?: (why: string) => void): Generator<string> {
+  for (const modules of nodeModules(dir, note)) yield `${modules}/aspawn/${rel}`;
 }
 
 /**

@@ -144,7 +144,13 @@ test("portable: Deno finds a bundle's installed package with read access to the 
     assert.notEqual(scoped.capabilities?.mechanism, "portable", JSON.stringify(scoped));
     const none = await go([]);
     assert.equal(none.capabilities?.mechanism, "portable");
-    assert.match(none.capabilities.reason, /node_modules\/aspawn was not looked for: Deno walks the bundle's directories only with read access/);
+    const unread = (d: string) => new RegExp(`node_modules/aspawn in ${d} and above: not looked for, Deno may not read ${d} \\(--allow-read=${d}\\)`);
+    assert.match(none.capabilities.reason, unread(`${dir}/out`));
+    // Read access to the bundle's directory alone: the walk up stops at its parent, and says so (it said nothing).
+    const bundleOnly = await go([`--allow-read=${dir}/out`]);
+    assert.equal(bundleOnly.capabilities?.mechanism, "portable");
+    assert.match(bundleOnly.capabilities.reason, unread(dir));
+    assert.doesNotMatch(bundleOnly.capabilities.reason, /Deno needs --allow-ffi/, "--allow-ffi was given");
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -163,7 +169,12 @@ test("portable: a bundle in a directory others may write into (/tmp) loads no pr
     const r = await run(process.execPath, cmd, { cwd: "/", env: { ASPAWN_BACKEND: "native", NODE_PATH: `${repoRoot}node_modules` }, reject: false });
     const n = JSON.parse(r.stdout);
     assert.equal(n.capabilitiesError?.name, "LibraryLoadError", r.stdout + r.stderr);
-    assert.doesNotMatch(n.capabilitiesError.message, new RegExp(`${dir}/`));
+    // Nothing planted was loaded, and the message says why it was passed over (it listed nothing and advised copying prebuilds/ there).
+    const m: string = n.capabilitiesError.message;
+    assert.doesNotMatch(m, /ELF|too short|planted/, m);
+    assert.match(m, new RegExp(`${dir}/prebuilds/linux-[a-z0-9]+/libaspawn\\.so: not tried, ${dir} is writable by others`), m);
+    assert.match(m, new RegExp(`node_modules/aspawn in ${dir} and above: not looked for, ${dir} is writable by others`), m);
+    assert.match(m, /from a directory only you may write into/, m);
   } finally {
     chmodSync(dir, 0o700);
     rmSync(dir, { recursive: true });
