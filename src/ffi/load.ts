@@ -69,13 +69,13 @@ function explain(tried: string[], errors: unknown[]): string {
   }
   lines.push("Tried:");
   tried.forEach((p, i) => lines.push(`  ${p}: ${message(errors[i])}`));
-  for (const p of passedOver) lines.push(`  ${p}`);
+  for (const p of passedOver) lines.push(`  ${p.text}`);
   if (runtime === "deno" && errors.some((e) => /NotCapable|PermissionDenied|--allow-/.test(`${(e as Error)?.name} ${message(e)}`))) {
     lines.push("Deno needs --allow-ffi (and --allow-env to honour ASPAWN_LIBRARY or ASPAWN_TRACE).");
   }
   lines.push(...hints(tried));
   lines.push(
-    passedOver.some((p) => p.includes(": not tried, ")) // prebuilds/ there, in a directory others may write into
+    passedOver.some((p) => p.prebuilds) // there, in a directory others may write into
       ? "Run the bundle and its prebuilds/ from a directory only you may write into, or set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform."
       : "Bundled into an application? Copy the package's prebuilds/ next to the bundle, or set ASPAWN_LIBRARY to the path of a libaspawn.so built for this platform.",
   );

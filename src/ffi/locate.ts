@@ -36,12 +36,15 @@ export function override(): string | undefined {
  * The places the last candidates() walk passed over, and why: a
  * LibraryLoadError lists them after the paths it tried, so that "copy
  * prebuilds/ next to the bundle" is not the advice to one who did.
+ * `prebuilds`: a prebuilds/ that is there, skipped (else a walk for
+ * node_modules/aspawn that stopped).
  */
-export const passedOver: string[] = [];
+export const passedOver: { text: string; prebuilds: boolean }[] = [];
 
 export function* candidates(): Generator<string> {
   passedOver.length = 0;
-  const note = (why: string) => void passedOver.push(why);
+  // The bundle's walk and the working directory's may stop at the same place: said once.
+  const note = (text: string, prebuilds = false) => void (passedOver.some((p) => p.text === text) || passedOver.push({ text, prebuilds }));
   const chosen = override();
   if (chosen) return yield chosen;
   const rel = `prebuilds/${target()}/libaspawn.so`;
@@ -61,7 +64,7 @@ export function* candidates(): Generator<string> {
   const mine = (p: string) => {
     const dir = p.slice(0, -rel.length - 1) || "/"; // the directory prebuilds/ is in
     if (!shared(dir)) return true;
-    note(`${p}: not tried, ${dir} is writable by others (what it holds may be anyone's)`);
+    note(`${p}: not tried, ${dir} is writable by others (what it holds may be anyone's)`, true);
     return false;
   };
   if (own && fresh(own) && mine(own)) yield own;

@@ -231,7 +231,7 @@ export class Worker extends Endpoint {
 
   /** @internal A call's timeout or signal had this worker killed: its end is ours, loaded or not (pool.ts replaces it). */
   get killedForCall(): boolean {
-    return this.#given.size > 0;
+    return this.#killedFor !== undefined;
   }
 
   /** A call's signal or timeout fired: the worker cannot be interrupted otherwise, so it is killed. */
