@@ -11,6 +11,12 @@ export function fdList(): string[] {
   return listFds(true);
 }
 
+/** Whether an fdList() or fdSnapshot() entry is of a kind the library makes: a pipe, a
+ * socket, an anon inode (pidfd, eventfd, epoll) or a device (/dev/null, a pty). Files are
+ * the runtime's: Deno opens a sqlite cache (the database, its -wal and -shm) when it first
+ * needs it, which can be in the middle of a test. */
+export const madeByLibrary = (entry: string): boolean => !entry.includes("=/") || entry.includes("=/dev/");
+
 /** fdList() with inode numbers kept ("5=pipe:[1234]"): the same entry later is the same file. */
 export function fdSnapshot(): string[] {
   return listFds(false);
