@@ -12,7 +12,7 @@ export { ExitError, SpawnError, type OsError } from "./api/errors.ts";
 export { StreamError } from "./api/pump.ts";
 export type { ExtraFdOption, Options, RlimitName, RlimitValue, RunOptions, StdioOption } from "./api/options.ts";
 export { type Signal, signalName, signalNumber } from "./api/signals.ts";
-export { $, Command, type Dollar, type DollarOptions, type TemplateValue } from "./api/dollar.ts";
+export { $, Command, type Dollar, type DollarOptions, type PipeStage, type TemplateValue } from "./api/dollar.ts";
 export { capabilities, type Capabilities } from "./api/capabilities.ts";
 export { LibraryLoadError } from "./ffi/load.ts";
 export { Pipeline, pipeline, PipelineError, type PipelineOptions, type Stage } from "./api/pipeline.ts";

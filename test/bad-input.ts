@@ -6,7 +6,7 @@
  * scripts/soak.ts run the whole table in one process (no crash, no hang,
  * nothing left open). The judge is checkBad in test/bad-input-check.ts.
  */
-import { type Options, pipeline, run, spawn } from "../src/index.ts";
+import { type Options, pipeline, run, runAll, spawn } from "../src/index.ts";
 import type { BadContext } from "./bad-input-check.ts";
 import { nofileLimit } from "./limits.ts";
 
@@ -144,6 +144,12 @@ export const badInputs: BadInput[] = [
   { name: "timeout a string", call: () => spawn("true", [], { timeout: "100" as never }), error: "TypeError", message: /timeout/ },
   { name: "timeout fractional", call: () => spawn("true", [], { timeout: 1.5 }), error: "TypeError", message: /timeout/ },
   { name: "forceKillAfter negative", call: () => spawn("true", [], { forceKillAfter: -1 }), error: "TypeError", message: /forceKillAfter/ },
+  // Was taken for SIGTERM, where null is a TypeError for every other option.
+  { name: "killSignal null", options: { killSignal: null as never }, error: "TypeError", message: /^killSignal must be a signal name or number, got null/ },
+  // Was args[3]: the index in the shell's own argv.
+  { name: "shell: a NUL in args[0] is named as given", call: () => run('printf %s "$1"', ["a\0b"], { shell: true }), error: "TypeError", message: /^args\[0\] must not contain NUL/ },
+  // Was accepted, and all() then failed inside the batch.
+  { name: "runAll() signal not an AbortSignal", call: () => runAll([["true"]], { signal: "x" as never }), error: "TypeError", message: /^signal must be an AbortSignal, got "x"/ },
   { name: "killSignal 33 (glibc's)", call: () => spawn("true", [], { killSignal: 33 }), error: "TypeError", message: /not 32 or 33/ },
   { name: "killSignal SIGRTMIN+31 (65)", call: () => spawn("true", [], { killSignal: "SIGRTMIN+31" as never }), error: "TypeError", message: /killSignal must be a signal/ },
   { name: "kill(\"1\") (a number as a string)", withContext: (ctx) => ctx.sleeper.kill("1" as never), error: "TypeError", message: /signal must be a signal name or number/ },

@@ -12,8 +12,7 @@
  * the signal).
  */
 import { availableParallelism } from "node:os";
-import { describe } from "./check.ts";
-import { ExitError } from "./errors.ts";
+import { abortSignal, describe } from "./check.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
 import { type RunResult, runWith } from "./run.ts";
@@ -119,12 +118,7 @@ async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
   const unwatch = stopWith(r, signal);
   try {
     const status = await r.exited;
-    if (!status.success) {
-      throw new ExitError({
-        command: r.command, exitCode: status.exitCode, signal: status.signal, stdout: "", stderr: "",
-        durationMs: 0, timedOut: false, aborted: signal.aborted, maxBufferExceeded: false,
-      });
-    }
+    await r[internals].judgeExit(); // as its helpers judge it: timedOut, reject: false...
     return status as T;
   } finally {
     unwatch();
@@ -157,7 +151,7 @@ export class Batch<T> implements AsyncIterable<Settled<T>> {
     }
     this.#failFast = options.failFast ?? true;
     this.#failFastGiven = options.failFast !== undefined;
-    this.#signal = options.signal;
+    this.#signal = abortSignal(options.signal, "signal");
   }
 
   readonly #onAbort = () => this.#stop("abort");

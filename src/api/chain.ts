@@ -7,13 +7,13 @@
 import { atCallSite, ExitError, SpawnError } from "./errors.ts";
 import type { ExitStatus } from "./exit-status.ts";
 import type { RunOptions } from "./options.ts";
-import { checkRunOptions, type RunResult, runWith } from "./run.ts";
+import { checkRunOptions, exceededStream, type RunResult, runWith } from "./run.ts";
 import { spawnWith } from "./spawn.ts";
 import { Collector, concat, Interleaved, MiB } from "./output.ts";
 import { outputDecoder } from "./text.ts";
 import { internals, type Subprocess } from "./subprocess.ts";
 import { ownOptions } from "./own-options.ts";
-import { killStages, stopTogether } from "./pipeline.ts";
+import { checkLink, killStages, stopTogether } from "./pipeline.ts";
 
 export interface ChainStage {
   file: string;
@@ -31,6 +31,7 @@ interface Outcome {
   aborted: boolean;
   abortReason?: unknown;
   maxBufferExceeded: boolean;
+  maxBufferStream: "stdout" | "stderr" | undefined;
   command: string;
   stderr: string | Uint8Array;
 }
@@ -54,32 +55,18 @@ async function head(proc: Subprocess, o: RunOptions, max: number, all: Interleav
     aborted,
     abortReason: inner.abortReason,
     maxBufferExceeded: exceeded,
+    maxBufferStream: exceeded ? "stderr" : undefined, // a head's stdout is the next stage's
     command: proc.command,
     stderr: err.bytes(),
   };
 }
 
 
-function checkLinks(stages: readonly ChainStage[]): void {
+export async function runChain(stages: readonly ChainStage[]): Promise<RunResult<string | Uint8Array>> {
   stages.forEach(({ options: o }, i) => {
     if (typeof o !== "object" || o === null) throw new TypeError(`stage ${i}: options must be an object`);
-    const last = i === stages.length - 1;
-    if (!last && o.stdout !== undefined && o.stdout !== "pipe") {
-      throw new TypeError(`stage ${i}: its stdout feeds stage ${i + 1} and must be "pipe"`);
-    }
-    if (i > 0 && (o.stdin !== undefined || o.input !== undefined)) {
-      throw new TypeError(`stage ${i}: its stdin is stage ${i - 1}'s stdout (no stdin or input)`);
-    }
-    for (const fd of [i > 0 ? 0 : -1, last ? -1 : 1]) {
-      if (fd >= 0 && Array.isArray(o.stdio) && o.stdio[fd] !== undefined) {
-        throw new TypeError(`stage ${i}: stdio[${fd}] is the link to stage ${fd === 0 ? i - 1 : i + 1}`);
-      }
-    }
+    checkLink(o, i, stages.length, "stage");
   });
-}
-
-export async function runChain(stages: readonly ChainStage[]): Promise<RunResult<string | Uint8Array>> {
-  checkLinks(stages);
   // Every stage's own run() options, before anything is spawned.
   const maxes = stages.map((s) => checkRunOptions(s.options));
   const t0 = performance.now();
@@ -109,7 +96,8 @@ function startStages(stages: readonly ChainStage[], maxes: number[], all: Interl
     for (let i = 0; i < lastIndex; i++) {
       const { file, args, options: o } = stages[i]!;
       const prev = procs[i - 1];
-      const proc = spawnWith(file, args, ownOptions(o, prev ? { stdin: prev.stdout! } : undefined), {
+      // The link is given, so a stdio shorthand ("inherit") fills in only the rest.
+      const proc = spawnWith(file, args, ownOptions(o, { ...(prev ? { stdin: prev.stdout! } : {}), stdout: "pipe" }), {
         stdin: "ignore", // `input` takes its place
         stdout: "pipe",
         stderr: "pipe",
@@ -142,7 +130,7 @@ function chainResult(
 ): RunResult<string | Uint8Array> {
   const o = stages[stages.length - 1]!.options;
   const failed = r.exitCode !== 0 || r.maxBufferExceeded || r.timedOut || r.aborted;
-  outcomes.push({ ...r, failed, reject: o.reject !== false, abortReason });
+  outcomes.push({ ...r, failed, reject: o.reject !== false, abortReason, maxBufferStream: exceededStream(r) });
   const text = o.encoding !== "buffer";
   const decoder = outputDecoder();
   const stderr = text
@@ -179,6 +167,7 @@ function chainResult(
     aborted: b.aborted,
     abortReason: b.abortReason,
     maxBufferExceeded: b.maxBufferExceeded,
+    maxBufferStream: b.maxBufferStream,
     timeoutMs: bo.timeout,
     maxBuffer: bo.maxBuffer ?? 64 * MiB,
   });

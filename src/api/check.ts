@@ -82,6 +82,12 @@ export function bool(v: unknown, what: string): boolean {
   return v;
 }
 
+/** An AbortSignal, or undefined when left out. */
+export function abortSignal(v: unknown, what: string): AbortSignal | undefined {
+  if (v !== undefined && !(v instanceof AbortSignal)) throw new TypeError(`${what} must be an AbortSignal, got ${describe(v)}`);
+  return v;
+}
+
 /**
  * `(file, args?, options?)` or `(file, options?)`, as spawn(), run() and
  * runSync() take them. What is neither an array nor an options object in

@@ -30,6 +30,8 @@ export function command(file: string, args: readonly string[], o: Options): Comm
   if (shell === undefined) return { file, args, options: o };
   noNul(file, "file");
   if (file === "") throw new TypeError("file must not be empty (with shell, it is the command line)");
+  // Checked here, where their indices are still the caller's.
+  for (let i = 0; i < args.length; i++) noNul(args[i], `args[${i}]`);
   // The arguments become $1, $2 ...: the shell never parses them. $0 is
   // what it would be without them, so scripts see the same name either way.
   const line = args.length === 0 ? ["-c", file] : ["-c", file, o.argv0 ?? shell, ...args];

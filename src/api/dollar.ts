@@ -13,7 +13,6 @@ import { describe } from "./check.ts";
 import { type ChainStage, runChain } from "./chain.ts";
 import { parseOutput } from "./errors.ts";
 import type { RunOptions } from "./options.ts";
-import type { Stage } from "./pipeline.ts";
 import { type RunResult, runWith } from "./run.ts";
 import { type TemplateValue, templateWords } from "./template.ts";
 import { ownOptions } from "./own-options.ts";
@@ -23,6 +22,12 @@ export type { TemplateValue } from "./template.ts";
 
 /** Options `$` binds: run()'s, less `shell` (a `$` command is never parsed by a shell). */
 export type DollarOptions = Omit<RunOptions, "shell">;
+
+/**
+ * A pipeline() stage given to pipe(): as the last stage its options say how
+ * the output is collected (`encoding`, `maxBuffer`, `all`), as run()'s do.
+ */
+export type PipeStage = readonly [file: string, args?: readonly string[], options?: RunOptions];
 
 export interface Dollar<T extends string | Uint8Array = string> {
   /** The command: literal words and interpolated values, each value one argument. */
@@ -149,8 +154,9 @@ export class Command<T extends string | Uint8Array = string> implements PromiseL
    * afterwards.
    */
   pipe<U extends string | Uint8Array>(next: Command<U>): Command<U>;
-  pipe(next: Stage): Command<string>;
-  pipe(next: Command<string | Uint8Array> | Stage): Command<string | Uint8Array> {
+  pipe(next: readonly [file: string, args: readonly string[] | undefined, options: RunOptions & { encoding: "buffer" }]): Command<Uint8Array>;
+  pipe(next: PipeStage): Command<string>;
+  pipe(next: Command<string | Uint8Array> | PipeStage): Command<string | Uint8Array> {
     this.#modify("pipe");
     let tail: ChainStage[];
     try {

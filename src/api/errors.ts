@@ -124,7 +124,7 @@ export interface ExitErrorDetails {
   all?: string | Uint8Array | undefined;
 }
 
-/** At most the last 10 lines of the last 4 KiB: a message, not the whole output (which can be maxBuffer long). */
+/** At most the last 10 lines of the last 4096 characters (bytes, of a Uint8Array): a message, not the whole output (which can be maxBuffer long). */
 const TAIL_BYTES = 4096;
 export function tail(stderr: string | Uint8Array): string {
   let text = typeof stderr === "string" ? stderr.slice(-TAIL_BYTES) : outputDecoder().decode(stderr.subarray(-TAIL_BYTES));

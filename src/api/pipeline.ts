@@ -252,6 +252,27 @@ export class Pipeline {
 }
 
 /**
+ * A stage's options against its links (stdout to the next stage, stdin from
+ * the one before), before anything is spawned: an explicit stdout, stdin,
+ * input or stdio[0|1] there would take the link's place. A stdio shorthand
+ * ("inherit") fills in only what the links leave.
+ */
+export function checkLink(o: Options & { input?: unknown }, i: number, count: number, name: string): void {
+  const last = i === count - 1;
+  if (!last && o.stdout !== undefined && o.stdout !== "pipe") {
+    throw new TypeError(`${name} ${i}: its stdout feeds stage ${i + 1} and must be "pipe"`);
+  }
+  if (i > 0 && (o.stdin !== undefined || o.input !== undefined)) {
+    throw new TypeError(`${name} ${i}: its stdin is stage ${i - 1}'s stdout (no stdin or input)`);
+  }
+  for (const fd of [i > 0 ? 0 : -1, last ? -1 : 1]) {
+    if (fd >= 0 && Array.isArray(o.stdio) && o.stdio[fd] !== undefined) {
+      throw new TypeError(`${name} ${i}: stdio[${fd}] is the link to stage ${fd === 0 ? i - 1 : i + 1}`);
+    }
+  }
+}
+
+/**
  * Start every stage, each reading the previous one's stdout. Throws like
  * spawn() (TypeError, SpawnError); stages already started are then killed.
  */
@@ -267,17 +288,7 @@ export function pipeline(stages: readonly Stage[], options: PipelineOptions = {}
       const [file, args = [], given = {}] = stage;
       const opts = ownOptions(given);
       const last = i === stages.length - 1;
-      if (!last && opts.stdout !== undefined && opts.stdout !== "pipe") {
-        throw new TypeError(`pipeline stage ${i}: its stdout feeds stage ${i + 1} and must be "pipe"`);
-      }
-      if (i > 0 && (opts.stdin !== undefined || opts.input !== undefined)) throw new TypeError(`pipeline stage ${i}: its stdin is stage ${i - 1}'s stdout`);
-      // stdio[0] and stdio[1] would take precedence over the links.
-      const linked = [i > 0 ? 0 : -1, last ? -1 : 1].filter((fd) => fd >= 0);
-      for (const fd of linked) {
-        if (Array.isArray(opts.stdio) && opts.stdio[fd] !== undefined) {
-          throw new TypeError(`pipeline stage ${i}: stdio[${fd}] is the link to stage ${fd === 0 ? i - 1 : i + 1}`);
-        }
-      }
+      checkLink(opts, i, stages.length, "pipeline stage");
       const prev = started[i - 1];
       started.push(spawn(file, args, { ...opts, ...(prev ? { stdin: prev.stdout! } : {}), stdout: last ? opts.stdout : "pipe" }));
     });

@@ -18,7 +18,7 @@ import { inheritedEnvStamp } from "./environment.ts";
 import { checkRunOptions, type RunResult, settle } from "./run.ts";
 import { closePty } from "./pty.ts";
 import { syncTerminal } from "./run-sync-pty.ts";
-import { signalNumber } from "./signals.ts";
+import { killSignalNumber } from "./signals.ts";
 import { backend } from "./backend.ts";
 import { nativeFor, planError } from "./native-backend.ts";
 import { duration, foreignOptions, timeoutOf } from "./spawn.ts";
@@ -195,7 +195,7 @@ function runSyncWith(file: string, args: readonly string[], o: RunOptions, noOpt
   const defaults = o.input !== undefined ? INPUT_DEFAULTS : DEFAULTS;
   foreignOptions(o);
   const timeout = timeoutOf(o.timeout);
-  const killSignal = signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+  const killSignal = killSignalNumber(o.killSignal);
   const forceKillAfter = duration(o.forceKillAfter, "forceKillAfter", 5000);
   const input = inputBytes(o.input, () => commandLine(file, args));
   const verbose = verboseOf(o);

@@ -176,6 +176,12 @@ export interface Outcome {
   timeoutMs: number | undefined;
 }
 
+/** Which stream passed maxBuffer, for results that did: a chain's error names it. */
+const exceededBy = new WeakMap<RunResult<string | Uint8Array>, "stdout" | "stderr">();
+
+/** @internal The stream that passed maxBuffer in a result of settle(). */
+export const exceededStream = (r: RunResult<string | Uint8Array>) => exceededBy.get(r);
+
 /** @internal The result of run() and runSync(), or the ExitError it is. */
 export function settle(o: RunOptions, max: number, r: Outcome): RunResult<string | Uint8Array> {
   const text = o.encoding !== "buffer";
@@ -192,6 +198,7 @@ export function settle(o: RunOptions, max: number, r: Outcome): RunResult<string
   };
   if (r.pid !== undefined) result.pid = r.pid;
   if (r.all) result.all = text ? utf8Text(r.all) : r.all;
+  if (r.exceeded) exceededBy.set(result, r.exceeded);
   const failed = r.status.exitCode !== 0 || result.maxBufferExceeded || result.timedOut || result.aborted;
   if (failed && o.reject !== false) {
     throw new ExitError({ ...result, abortReason: r.abortReason, timeoutMs: r.timeoutMs, maxBuffer: max, maxBufferStream: r.exceeded });

@@ -1,14 +1,14 @@
 /** spawn(): start a child and return at once; exec's outcome arrives later. */
 import { backend } from "./backend.ts";
 import type { ChannelRequest, Child, ChildRequest } from "./child.ts";
-import { callArguments, describe } from "./check.ts";
+import { abortSignal, callArguments, describe } from "./check.ts";
 import { command, rewritesCommand } from "./command.ts";
 import type { Options } from "./options.ts";
 import type { StdioDefaults } from "./plan.ts";
 import { wantsPty } from "./pty.ts";
 import { pumpsOf } from "./stdio.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
-import { signalNumber } from "./signals.ts";
+import { killSignalNumber } from "./signals.ts";
 import { Subprocess, type SubprocessInit } from "./subprocess.ts";
 import { nativeBackend, startPlanned } from "./native-backend.ts";
 import { plan, type Plan } from "./plan.ts";
@@ -83,15 +83,13 @@ function checked(options: Options) {
   foreignOptions(options);
   const timeout = timeoutOf(options.timeout);
   const forceKillAfter = duration(options.forceKillAfter, "forceKillAfter", 5000);
-  const killSignal = signalNumber(options.killSignal ?? "SIGTERM", "killSignal");
+  const killSignal = killSignalNumber(options.killSignal);
   const maxBuffer = maxBufferOf(options);
   const verbose = verboseOf(options);
   if (options.reject !== undefined && typeof options.reject !== "boolean") {
     throw new TypeError(`reject must be a boolean, got ${describe(options.reject)}`);
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError("signal must be an AbortSignal");
-  }
+  abortSignal(options.signal, "signal");
   return { timeout, forceKillAfter, killSignal, maxBuffer, verbose };
 }
 

@@ -13,7 +13,7 @@ import type { RequestWriter } from "../ffi/request.ts";
 import { bool, describe, int, noNul, optionalPath } from "./check.ts";
 import type { Options, RlimitName, RlimitValue } from "./options.ts";
 import { controllingFd, type PtyMarked, wantsPty } from "./pty.ts";
-import { signalNumber } from "./signals.ts";
+import { killSignalNumber, signalNumber } from "./signals.ts";
 import type { FileOpen } from "./files.ts";
 import { type FdMap, fdMap, type StdioDefaults } from "./stdio.ts";
 
@@ -25,7 +25,7 @@ import { type FdMap, fdMap, type StdioDefaults } from "./stdio.ts";
  * outlive us, as `cleanup: false` does.
  */
 function cleanupSignal(o: Options): number | undefined {
-  const signal = () => signalNumber(o.killSignal ?? "SIGTERM", "killSignal");
+  const signal = () => killSignalNumber(o.killSignal);
   if (o.cleanup !== undefined) return bool(o.cleanup, "cleanup") ? signal() : undefined;
   // A terminal's session is ours to clean up (its setsid is not the user's).
   if ((o.setsid === true && (o as PtyMarked)[controllingFd] === undefined) || o.processGroup === true) return undefined;

@@ -107,6 +107,11 @@ export interface Internals {
    * is stopped), but never judging the exit: pipelines judge their own.
    */
   readStdout(what: string): Promise<Collector>;
+  /**
+   * After the exit, its stdout unread: reject with the ExitError its
+   * helpers would (resolve with `reject: false`), or the SpawnError.
+   */
+  judgeExit(): Promise<void>;
 }
 
 const noop = () => {};
@@ -120,6 +125,7 @@ let privateOf: {
   flags(s: Subprocess): number;
   terminate(s: Subprocess, signal?: number): void;
   readStdout(s: Subprocess, what: string): Promise<Collector>;
+  judgeExit(s: Subprocess): Promise<void>;
   abortTree(s: Subprocess): void;
   abortReason(s: Subprocess): unknown;
   unreadStderr(s: Subprocess): Promise<string | undefined>;
@@ -520,6 +526,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
         else s.#terminate(signal ?? s.#killSignal);
       },
       readStdout: (s, what) => s.#readStdout(what),
+      judgeExit: (s) => s.#judge("", false),
       unreadStderr: async (s) => {
         const r = s.#stderrReader;
         if (!r || r.touched || (r.closed && !r.prefetched) || s.#stderr?.locked) return undefined;
@@ -749,6 +756,10 @@ class InternalsView implements Internals {
 
   readStdout(what: string): Promise<Collector> {
     return privateOf.readStdout(this.#s, what);
+  }
+
+  judgeExit(): Promise<void> {
+    return privateOf.judgeExit(this.#s);
   }
 
   abortTree(): void {

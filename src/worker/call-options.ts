@@ -1,4 +1,5 @@
 /** The options of a single call, to a worker or a pool, checked before anything is sent. */
+import { abortSignal } from "../api/check.ts";
 import { ownOptions } from "../api/own-options.ts";
 import { MAX_TIMER_MS } from "../api/spawn.ts";
 import { onAbort } from "./abort-watch.ts";
@@ -60,7 +61,7 @@ function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
   if (fds !== undefined && (!Array.isArray(fds) || fds.length > 253 || !fds.every((fd) => Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff))) {
     throw new TypeError("call(): fds must be an array of at most 253 open fds (non-negative integers)");
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("call(): signal must be an AbortSignal");
+  abortSignal(signal, "call(): signal");
   // Past what a timer holds it would fire at once; Infinity is none, as spawn's timeout has it.
   if (timeout !== undefined && (typeof timeout !== "number" || !(timeout > 0) || (timeout > MAX_TIMER_MS && timeout !== Infinity))) {
     throw new TypeError(`call(): timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, or Infinity, got ${typeof timeout === "number" ? timeout : typeof timeout}`);

@@ -282,3 +282,17 @@ test("$: a stage of a pipe() that fails to start, first or in the middle, has th
     assert.ok(performance.now() - t0 < 10_000, `${name}: took ${performance.now() - t0} ms`);
   }
 });
+
+test("$: pipe() with a bound stdio shorthand links the stages; only the rest is inherited; a head's maxBuffer names stderr", async () => {
+  // Was a TypeError about stdin: null, after stage 0 had run with its stdout on our terminal.
+  const r = await $({ stdio: "inherit" })`echo hi`.pipe($`cat`);
+  assert.equal(r.stdout, "hi\n");
+  const linked = await $({ stdio: "ignore" })`printf %s linked`.pipe($`cat`).text();
+  assert.equal(linked, "linked");
+  // Was "(3 bytes of output)": a head's stdout is the next stage's, so stderr passed it.
+  const e = await $({ maxBuffer: 3 })`sh -c ${"echo abcdef >&2"}`.pipe($`cat`).catch((x: unknown) => x);
+  assert.ok(e instanceof ExitError, String(e));
+  assert.match(e.message, /exceeded maxBuffer \(3 bytes of stderr\)/);
+  const last = await $`echo x`.pipe($({ maxBuffer: 3 })`sh -c ${"cat; echo abcdef >&2"}`).catch((x: unknown) => x);
+  assert.match((last as Error).message, /exceeded maxBuffer \(3 bytes of stderr\)/);
+});

@@ -301,3 +301,21 @@ test("pipeline: text()'s PipelineError keeps the stdout it read and the failing 
   assert.equal(x.stdout, undefined);
   assert.equal(x.stderr, undefined);
 });
+
+test("runAll, map: a returned Subprocess fails its job as its helpers judge it: timedOut, the stderr nobody read, reject: false", async () => {
+  // Was an ExitError saying only "killed with SIGTERM", timedOut false, durationMs 0.
+  const e = await map([1], () => spawn("sleep", ["5"], { timeout: 100 })).catch((x: unknown) => x);
+  assert.ok(e instanceof BatchError, String(e));
+  const cause = e.failures[0]!.error;
+  assert.ok(cause instanceof ExitError, String(cause));
+  assert.equal(cause.timedOut, true);
+  assert.match(cause.message, /^Command was killed with SIGTERM \(timed out after 100 ms\): sleep 5/);
+  assert.ok(cause.durationMs >= 90, String(cause.durationMs));
+  const failed = await runAll([() => spawn("sh", ["-c", "echo why >&2; exit 3"], { stderr: "pipe" })]).all().catch((x: unknown) => x);
+  const exit = (failed as BatchError).failures[0]!.error as ExitError;
+  assert.equal(exit.exitCode, 3);
+  assert.equal(exit.stderr, "why\n");
+  // reject: false on the spawn is kept: the job is fulfilled with its status (was a failure).
+  const [status] = await map([1], () => spawn("sh", ["-c", "exit 4"], { reject: false }));
+  assert.equal(status!.exitCode, 4);
+});

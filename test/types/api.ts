@@ -48,6 +48,9 @@ export async function checks(shared: RunOptions, encoding: "utf8" | "buffer") {
   expect<Equal<typeof piped, Command<Uint8Array>>>(true);
   const staged = $`ls`.pipe(["wc", ["-l"]]);
   expect<Equal<typeof staged, Command<string>>>(true);
+  // A last stage's encoding says how the output is collected, as run()'s does.
+  const stagedBytes = $`ls`.pipe(["cat", [], { encoding: "buffer" }]);
+  expect<Equal<typeof stagedBytes, Command<Uint8Array>>>(true);
   void [t, l];
 
   // @ts-expect-error objects are not interpolated
