@@ -89,7 +89,7 @@ export const badInputs: BadInput[] = [
   { name: "env a string", call: () => spawn("true", [], { env: "A=B" as never }), error: "TypeError", message: /env must be an object/ },
   { name: "env value an object", call: () => spawn("true", [], { env: { A: {} as never } }), error: "TypeError", message: /env\.A must be a string/ },
   { name: "NUL in an env key", call: () => spawn("true", [], { env: { "A\0B": "x" } }), error: "TypeError", message: /env keys/ },
-  { name: "cwd a number", call: () => spawn("true", [], { cwd: 1 as never }), error: "TypeError", message: /cwd must be a string/ },
+  { name: "cwd a number", call: () => spawn("true", [], { cwd: 1 as never }), error: "TypeError", message: /^cwd must be a path or a file: URL, got 1$/ },
   { name: "argv0 a number", call: () => spawn("true", [], { argv0: 0 as never }), error: "TypeError", message: /argv0 must be a string/ },
   // -- stdio
   { name: "stdin true", call: () => spawn("true", [], { stdin: true as never }), error: "TypeError", message: /^stdin must be .* got true$/ },
@@ -233,7 +233,7 @@ export const badInputs: BadInput[] = [
   { name: "stdio an unknown word", options: { stdio: "all" as never }, error: "TypeError", message: /stdio must be "pipe", "inherit", "ignore" or an array, got "all"/ },
   { name: "stdio a number", options: { stdio: 1 as never }, error: "TypeError", message: /stdio must be "pipe", "inherit", "ignore" or an array/ },
   // -- files the child opens, merges
-  { name: "file not a string", options: { stdout: { file: 1 as never } }, error: "TypeError", message: /stdout\.file must be a string/ },
+  { name: "file not a string", options: { stdout: { file: 1 as never } }, error: "TypeError", message: /^stdout\.file must be a path or a file: URL, got 1$/ },
   { name: "file empty", options: { stderr: { file: "" } }, error: "TypeError", message: /stderr\.file must not be empty/ },
   { name: "file with NUL", options: { stdio: ["ignore", "pipe", "pipe", { file: "a\0b" }] }, error: "TypeError", message: /stdio\[3\]\.file must not contain NUL/ },
   { name: "file with an unknown key", options: { stdout: { file: "x", apend: true } as never }, error: "TypeError", message: /stdout: unknown key "apend"/ },

@@ -60,6 +60,7 @@ export function pathOf(v: unknown, what: string): string {
     if (v.protocol !== "file:") throw new TypeError(`${what} must be a path or a file: URL, got ${v.href}`);
     return noNul(fileURLToPath(v), what);
   }
+  if (typeof v !== "string") throw new TypeError(`${what} must be a path or a file: URL, got ${describe(v)}`);
   return noNul(v, what);
 }
 

@@ -129,7 +129,7 @@ function withoutEventLoop(o: RunOptions, shown: () => string): RunOptions {
     throw new TypeError("signal: runSync() cannot be aborted (an AbortSignal needs the event loop); use timeout, or run()");
   }
   const stdio = Array.isArray(o.stdio) ? o.stdio : [];
-  for (const [v, label] of [[o.stdout, "stdout"], [o.stderr, "stderr"], ...stdio.map((v, fd) => [v, `stdio[${fd}]`])] as const) {
+  for (const [v, label] of [[o.stdout, "stdout"], [o.stderr, "stderr"], ...Array.from(stdio, (v, fd) => [v, `stdio[${fd}]`])] as const) {
     if (label !== "stdio[0]" && isStream(v)) throw new TypeError(`${label}: a stream needs the event loop; use run()`);
   }
   const listed = stdio.length > 0 && stdio[0] !== undefined; // not Object.prototype[0]

@@ -61,7 +61,7 @@ const FOREIGN: readonly (readonly [string, string, unknown?])[] = [
   ["stripFinalNewline", "execa's option: here output is kept as written; $`...`.text() strips one final newline", false],
   ["cancelSignal", "execa's option: here it is signal (an AbortSignal)"],
   ["inputFile", "execa's option: here it is stdin: { file }"],
-  ["forceKillAfterDelay", "execa's option: here it is forceKillAfter (ms; false is Infinity)"],
+  ["forceKillAfterDelay", "execa's option: here it is forceKillAfter (ms, or Infinity where execa says false)"],
   ["lines", "execa's option: here stdout is text; $`...`.lines() and subprocess.lines() split it", false],
   ["args", "Deno.Command's option: here the arguments are the second argument, spawn(file, args, options)"],
   ["cmd", "Bun.spawn's option: here spawn(file, args, options)"],

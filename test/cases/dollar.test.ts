@@ -258,7 +258,7 @@ test("$: bad templates and options are TypeErrors before anything runs", async (
   // Options are checked when the command starts, as run() checks them: a rejection.
   const c = await $({ cwd: 5 as never })`true`.catch((e) => e);
   assert.ok(c instanceof TypeError);
-  assert.match(c.message, /^cwd must be a string/);
+  assert.match(c.message, /^cwd must be a path or a file: URL/);
   const t = await $({ timeout: -1 })`true`.catch((e) => e);
   assert.match(t.message, /^timeout must be/);
   const m = await $({ maxBuffer: 0 })`true`.catch((e) => e);

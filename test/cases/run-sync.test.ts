@@ -446,3 +446,12 @@ nativeTest(["runSync input, timeout and maxBuffer"], "runSync: from Workers (alo
   assert.equal(x.code, 0, showFixture(x));
   assert.equal(x.stdout, "before exit\nin exit handler: bye\n", showFixture(x));
 }, 90000);
+
+test("runSync: a stdio array with holes takes stdin/stdout/stderr or their defaults there, as spawn() does", () => {
+  // Was an internal TypeError (".for is not iterable"): the holes were skipped by a map().
+  // eslint-disable-next-line no-sparse-arrays
+  const r = runSync("sh", ["-c", "echo out; echo err >&2"], { stdio: ["ignore", , "pipe"] });
+  assert.equal(r.stdout, "out\n");
+  assert.equal(r.stderr, "err\n");
+  assert.equal(runSync("true", [], { stdio: new Array(5) }).exitCode, 0);
+});

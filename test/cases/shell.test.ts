@@ -124,7 +124,7 @@ test("preferLocal: bad values are TypeErrors naming the option", async () => {
   const e = await run("true", { preferLocal: 1 as never }).catch((e) => e);
   assert.ok(e instanceof TypeError);
   assert.match(e.message, /^preferLocal must be a boolean, got 1$/);
-  assert.throws(() => spawn("true", { preferLocal: true, cwd: 5 as never }), /^TypeError: cwd must be a string, got 5$/);
+  assert.throws(() => spawn("true", { preferLocal: true, cwd: 5 as never }), /^TypeError: cwd must be a path or a file: URL, got 5$/);
 });
 
 test("shell: preferLocal on Deno without --allow-env=PATH is Deno's refusal saying preferLocal asked, and how to grant it", async () => {
