@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+manifest=$(cksum package.json)
 npm pack --silent --pack-destination "$tmp" >/dev/null
 tarball=$(ls "$tmp"/aspawn-*.tgz)
 listing=$(tar -tzf "$tarball")
@@ -18,6 +19,12 @@ for need in package/dist/index.js package/dist/index.d.ts package/dist/worker-ho
 	package/prebuilds/linux-x64/libaspawn.so package/prebuilds/linux-arm64/libaspawn.so; do
 	grep -qx "$need" <<<"$listing" || { echo "missing from the package: $need" >&2; exit 1; }
 done
+# No script of ours asks an installing user for approval (npm lists
+# prepare, install and the pre/post ones), and packing left package.json as
+# it was (scripts/pack-manifest.mjs).
+scripts=$(tar -xzOf "$tarball" package/package.json | node -e 'const s = JSON.parse(require("fs").readFileSync(0, "utf8")).scripts ?? {}; console.log(["preinstall", "install", "postinstall", "prepare"].filter((k) => k in s).join(" "))')
+[ -z "$scripts" ] || { echo "the package's package.json has install-time scripts: $scripts" >&2; exit 1; }
+[ ! -e package.json.unpacked ] && [ "$(cksum package.json)" = "$manifest" ] || { echo "npm pack left package.json changed" >&2; exit 1; }
 mkdir "$tmp/app"
 cd "$tmp/app"
 echo '{ "name": "app", "private": true, "type": "module" }' > package.json
