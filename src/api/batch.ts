@@ -117,9 +117,8 @@ async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
   if (!(r instanceof Subprocess)) return r;
   const unwatch = stopWith(r, signal);
   try {
-    const status = await r.exited;
-    await r[internals].judgeExit(); // as its helpers judge it: timedOut, reject: false...
-    return status as T;
+    await r[internals].judgeExit(); // as its helpers judge it: its stdout read, timedOut, reject: false...
+    return (await r.exited) as T;
   } finally {
     unwatch();
   }

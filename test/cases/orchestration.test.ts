@@ -318,4 +318,16 @@ test("runAll, map: a returned Subprocess fails its job as its helpers judge it: 
   // reject: false on the spawn is kept: the job is fulfilled with its status (was a failure).
   const [status] = await map([1], () => spawn("sh", ["-c", "exit 4"], { reject: false }));
   assert.equal(status!.exitCode, 4);
+  // The stdout nobody read is read meanwhile: more than a pipe holds no longer hangs the batch.
+  const big = await within(map([1], () => spawn("head", ["-c", "200000", "/dev/zero"])), 5000);
+  assert.notEqual(big, "timeout", "a job's child that wrote 200 000 bytes to an unread stdout never ended");
+  assert.equal((big as { exitCode: number }[])[0]!.exitCode, 0);
+  const partial = await runAll([() => spawn("sh", ["-c", "echo partial; exit 3"])]).all().catch((x: unknown) => x);
+  assert.equal(((partial as BatchError).failures[0]!.error as ExitError).stdout, "partial\n");
+  // What the function read itself stays its own.
+  const own = await map([1], async () => {
+    const p = spawn("sh", ["-c", "echo mine"]);
+    return (await p.text()).trim();
+  });
+  assert.deepEqual(own, ["mine"]);
 });
