@@ -5,6 +5,7 @@
  * NODE_CHANNEL_FD (ipc.ts).
  */
 import { fileURLToPath } from "node:url";
+import { backendChoice } from "../api/backend.ts";
 import { runtime } from "../ffi/runtime.ts";
 import type { ChildProcess } from "./child-process.ts";
 import { denoForkArgs } from "./deno-args.ts";
@@ -22,6 +23,11 @@ export function fork(modulePath: string | URL, args?: unknown, options?: unknown
   } else if (!Array.isArray(args)) throw invalidArgType("args", "Array", args);
   else argv = args as string[];
   if (options != null) validateObject(options, "options");
+  // Said here, not as the spawn's refusal of a "stdio[3]" the caller never wrote.
+  const { reason } = backendChoice();
+  if (reason !== undefined && runtime === "deno") {
+    throw new TypeError(`fork() needs the native backend on deno: its IPC channel is an extra fd, which the portable backend cannot pass to a child here (it runs because ${reason})`);
+  }
   const o = ownOptions((options ?? undefined) as Record<string, unknown> | undefined, { shell: false });
   o.execPath = o.execPath || process.execPath;
   nullCheck(o.execPath, "options.execPath");

@@ -104,7 +104,8 @@ function inputOf(o: Normalized, slots: Slot[]): Uint8Array | undefined {
 /** What runSync() is asked for: Node's sync spawn in the library's options, without a prototype (a polluted Object.prototype's cwd or uid must not count). */
 function libraryOptions(o: Normalized, stdio: unknown[], maxBuffer: number, killSignal: ReturnType<typeof killSignalOf>, input: Uint8Array | undefined): RunOptions {
   return ownOptions({
-    argv0: o.args[0],
+    // Only when it differs, as spawn() does: the portable backend on Deno has no argv0.
+    ...(o.args.length && o.args[0] !== o.file ? { argv0: o.args[0] } : {}),
     ...(o.cwd != null ? { cwd: o.cwd } : {}),
     ...(o.env ? { env: o.env, clearEnv: true } : {}),
     stdio: stdio as RunOptions["stdio"],

@@ -103,7 +103,8 @@ class BunChild extends PortableChild {
 
   protected signalPid(pid: number, signal: number): number {
     const sig = signalFor(signal);
-    return killResult(() => (pid === this.pid ? this.#proc!.kill(sig) : process.kill(pid, sig)));
+    // Bun's Subprocess.kill() takes numbers below 32 only: a real-time signal goes by pid.
+    return killResult(() => (pid === this.pid && typeof sig === "string" ? this.#proc!.kill(sig) : process.kill(pid, sig)));
   }
 
   setRef(ref: boolean): void {

@@ -63,7 +63,8 @@ export function isStartError(e: unknown): boolean {
  */
 export function signalFor(signal: number): string | number {
   const name = nameOf(signal);
-  return /^SIG[A-Z]+$/.test(name) ? name : signal;
+  // SIGRTMIN and SIGRTMAX look like names, but no runtime knows them.
+  return /^SIG[A-Z]+$/.test(name) && !name.startsWith("SIGRT") ? name : signal;
 }
 
 const noop = () => {};
@@ -79,8 +80,9 @@ export function killResult(send: () => unknown): number {
 }
 
 /** How the runtimes report an exit (a signal name, or the code) as ours. */
-export function exitStatus(code: number | null, signal: string | null | undefined, rusage = noRusage): ExitStatus {
-  const sig = signal ?? null;
+export function exitStatus(code: number | null, signal: string | number | null | undefined, rusage = noRusage): ExitStatus {
+  // Bun gives a signal it has no name for (a real-time one) as its number.
+  const sig = typeof signal === "number" ? nameOf(signal) : signal ?? null;
   return { exitCode: sig ? null : code, signal: sig, success: !sig && code === 0, rusage };
 }
 

@@ -2,6 +2,7 @@
 import { EINVAL, errnoNumber, ESRCH } from "../api/errno.ts";
 import { nameOf } from "../api/signals.ts";
 import { exitStatus, isStartError, PortableChild, startError } from "./child.ts";
+import type { ExitStatus } from "../api/exit-status.ts";
 import type { SyncOutcome, SyncRequest } from "../api/child.ts";
 import type { PortablePlan, PortableStdio, RuntimeSupport } from "./plan.ts";
 import { syncOutcome } from "./sync.ts";
@@ -94,7 +95,7 @@ class DenoPortableChild extends PortableChild {
     );
     queueMicrotask(() => this.reportSpawned());
     // Deno reports no rusage of a child.
-    proc.status.then(({ code, signal }) => this.reportExited(exitStatus(code, signal)));
+    proc.status.then(({ code, signal }) => this.reportExited(exitStatus(code, signal)), (e) => this.reportExited(unnamedSignal(e)));
   }
 
   protected signalPid(pid: number, signal: number): number {
@@ -127,6 +128,16 @@ export function start(plan: PortablePlan): PortableChild {
  * timeout (TypeErrors, never ignored) and cannot stop at maxBuffer: the
  * output is cut there after the exit.
  */
+/**
+ * Deno rejects a child's status when a signal it has no name for ended it
+ * (a real-time one: "Invalid signal: 35"): the exit, by the number it names.
+ */
+function unnamedSignal(e: unknown): ExitStatus {
+  const n = /Invalid signal: (\d+)/.exec(String((e as Error)?.message))?.[1];
+  if (n === undefined) throw e;
+  return exitStatus(null, Number(n));
+}
+
 export function runSync(plan: PortablePlan, r: SyncRequest, where: string): SyncOutcome {
   if (r.input !== undefined) throw new TypeError(`input is not available to runSync() on ${where}`);
   if (r.timeout !== undefined) throw new TypeError(`timeout is not available to runSync() on ${where}`);
