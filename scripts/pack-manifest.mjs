@@ -4,8 +4,9 @@
 // an install must approve ("aspawn@x (prepare: node scripts/dev-link.mjs)",
 // a file the package does not even hold). `strip` (prepack) keeps the file
 // as it is and writes it without the script; `restore` (postpack) puts the
-// kept bytes back. A strip after a pack that died first restores before it
-// strips again, so the kept copy is always the repository's own.
+// kept bytes back. A strip that finds a kept copy (a pack that died before
+// its postpack) stops: which of the two is the one to keep is for a person
+// to say, and package.json may have been edited since.
 import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -14,7 +15,10 @@ const kept = fileURLToPath(new URL("../package.json.unpacked", import.meta.url))
 const what = process.argv[2];
 
 if (what === "strip") {
-  if (existsSync(kept)) renameSync(kept, manifest);
+  if (existsSync(kept)) {
+    console.error(`${kept} is left from a pack that did not finish: compare it with package.json, keep the right one, remove it, and pack again`);
+    process.exit(1);
+  }
   copyFileSync(manifest, kept);
   const pkg = JSON.parse(readFileSync(manifest, "utf8"));
   delete pkg.scripts.prepare;

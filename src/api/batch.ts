@@ -117,8 +117,12 @@ async function execute<T>(job: Job<T>, signal: AbortSignal): Promise<T> {
   if (!(r instanceof Subprocess)) return r;
   const unwatch = stopWith(r, signal);
   try {
-    await r[internals].judgeExit(); // as its helpers judge it: its stdout read, timedOut, reject: false...
-    return (await r.exited) as T;
+    // Its exit, as `exited` settles (a descendant holding its stdout does not
+    // count, and the output is left to whoever reads it), judged as its
+    // helpers judge it: timedOut, aborted, reject: false.
+    const status = await r.exited;
+    await r[internals].judgeExit();
+    return status as T;
   } finally {
     unwatch();
   }
@@ -279,7 +283,7 @@ export function runAll<T = RunResult>(jobs: Iterable<Job<T>>, options: BatchOpti
 
 /**
  * map(items, fn) with a concurrency limit: fn's results in input order. A fn
- * that returns a Subprocess yields its ExitStatus (a failed exit fails the job).
+ * that returns a Subprocess yields its ExitStatus (a failed exit fails the job, unless its spawn said reject: false).
  */
 export function map<I>(
   items: Iterable<I>,

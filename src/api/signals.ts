@@ -23,12 +23,12 @@ export type Signal = SignalName | "SIGRTMIN" | "SIGRTMAX" | `SIGRTMIN+${number}`
 /** The names of Linux's standard signals. */
 export type SignalName = keyof typeof numbers;
 
-/** The number of a signal given by name or number; TypeError if unknown. */
 /** The `killSignal` option: SIGTERM when left out (null is no signal name: a TypeError). */
 export function killSignalNumber(v: unknown): number {
   return signalNumber(v === undefined ? "SIGTERM" : v, "killSignal");
 }
 
+/** The number of a signal given by name or number; TypeError if unknown. */
 export function signalNumber(sig: unknown, what = "signal"): number {
   if (typeof sig === "number") {
     if (Number.isInteger(sig) && sig >= 1 && sig <= SIGRTMAX && sig !== 32 && sig !== 33) return sig;

@@ -108,10 +108,8 @@ export interface Internals {
    */
   readStdout(what: string): Promise<Collector>;
   /**
-   * Wait for the exit as its helpers do: a stdout pipe nothing has read is
-   * read meanwhile, up to maxBuffer (past it the child is stopped), so a
-   * child that writes more than a pipe holds still ends; then reject with
-   * the ExitError they would (none with `reject: false`), or the SpawnError.
+   * After the exit, its stdout left for whoever reads it: reject with the
+   * ExitError its helpers would (none with `reject: false`), or the SpawnError.
    */
   judgeExit(): Promise<void>;
 }
@@ -471,21 +469,13 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   }
 
   #stdoutFor(what: string): PipeReader {
-    const r = this.#unreadStdout();
-    if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
-    if (r === "read") throw new TypeError(`${what}(): stdout was already read`);
-    return r;
-  }
-
-  /** stdout's reader while nothing has read it; null when stdout is no pipe of ours. */
-  #unreadStdout(): PipeReader | null | "read" {
     const r = this.#pumped & 2 ? null : this.#stdoutReader;
-    if (!r) return null;
+    if (!r) throw new TypeError(`${what}(): stdout is not a pipe (stdout: "pipe" is the default of spawn)`);
     // Closed at the exit (releaseAtExit), or because the program never ran
     // (then it reads as empty, and the judging throws the SpawnError): it
     // reads as it would have before.
     if (this.#flags & LINES_TAKEN || this.#stdout?.locked || r.touched || (r.closed && !r.endedUnread && !r.prefetched && !this.#spawnError)) {
-      return "read";
+      throw new TypeError(`${what}(): stdout was already read`);
     }
     return r;
   }
@@ -536,12 +526,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
         else s.#terminate(signal ?? s.#killSignal);
       },
       readStdout: (s, what) => s.#readStdout(what),
-      judgeExit: async (s) => {
-        const r = s.#unreadStdout();
-        if (!r || r === "read") return s.#judge("", false);
-        const out = await s.#readStdout("judge");
-        await s.#judge(utf8Text(out.bytes()), out.exceeded);
-      },
+      judgeExit: (s) => s.#judge("", false),
       unreadStderr: async (s) => {
         const r = s.#stderrReader;
         if (!r || r.touched || (r.closed && !r.prefetched) || s.#stderr?.locked) return undefined;

@@ -25,7 +25,8 @@ interface BunProcess {
   readonly stdio: readonly unknown[];
   readonly exited: Promise<number>;
   readonly exitCode: number | null;
-  readonly signalCode: string | null;
+  /** A number for a signal Bun has no name for (a real-time one). */
+  readonly signalCode: string | number | null;
   kill(signal?: number | string): void;
   ref(): void;
   unref(): void;
@@ -34,7 +35,7 @@ interface BunProcess {
 
 interface BunSyncResult {
   exitCode: number | null;
-  signalCode: string | null;
+  signalCode: string | number | null;
   stdout: Uint8Array | undefined;
   stderr: Uint8Array | undefined;
   exitedDueToTimeout?: boolean;

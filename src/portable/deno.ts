@@ -124,11 +124,6 @@ export function start(plan: PortablePlan): PortableChild {
 }
 
 /**
- * runSync() by Deno.Command's outputSync(), which takes no input and no
- * timeout (TypeErrors, never ignored) and cannot stop at maxBuffer: the
- * output is cut there after the exit.
- */
-/**
  * Deno rejects a child's status when a signal it has no name for ended it
  * (a real-time one: "Invalid signal: 35"): the exit, by the number it names.
  */
@@ -138,6 +133,12 @@ function unnamedSignal(e: unknown): ExitStatus {
   return exitStatus(null, Number(n));
 }
 
+/**
+ * runSync() by Deno.Command's outputSync(), which takes no input and no
+ * timeout (TypeErrors, never ignored) and cannot stop at maxBuffer: the
+ * output is cut there after the exit. A child a real-time signal ended
+ * throws there ("Invalid signal"), its output with it: the exit is kept.
+ */
 export function runSync(plan: PortablePlan, r: SyncRequest, where: string): SyncOutcome {
   if (r.input !== undefined) throw new TypeError(`input is not available to runSync() on ${where}`);
   if (r.timeout !== undefined) throw new TypeError(`timeout is not available to runSync() on ${where}`);
@@ -146,8 +147,8 @@ export function runSync(plan: PortablePlan, r: SyncRequest, where: string): Sync
     out = allowed(() => command({ ...plan, stdio: [plan.stdio[0] === "pipe" ? "ignore" : plan.stdio[0]!, ...plan.stdio.slice(1)] })
       .outputSync());
   } catch (e) {
-    if (!isStartError(e)) throw e;
-    throw startError(e, plan);
+    if (isStartError(e)) throw startError(e, plan);
+    return syncOutcome(r, null, null, unnamedSignal(e), false, false);
   }
   const status = exitStatus(out.code, out.signal);
   const piped = (fd: number) => plan.stdio[fd] === "pipe";

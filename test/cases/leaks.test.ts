@@ -1,12 +1,12 @@
 // 2 000 spawns leave no fd open and no zombie behind.
 import { assert, test } from "../adapter.ts";
 import { run, spawn } from "../../src/index.ts";
-import { childKind, fdSnapshot } from "../fds.ts";
+import { fdSnapshot, notAFile } from "../fds.ts";
 import { zombieChildren } from "../proc.ts";
 import { settle } from "../snapshot.ts";
 import { sleep } from "../wait.ts";
 
-const ours = () => fdSnapshot().filter(childKind);
+const ours = () => fdSnapshot().filter(notAFile);
 
 /** The fds of ours open now that `before` lacks, once their count is back to
  * before's or two seconds have passed: what is still being released (Bun's

@@ -350,6 +350,8 @@ test("portable: real-time signals reach the child and name its end; aspawn/child
     }
     // Was { exitCode: null, signal: 35 } on Bun's portable backend.
     if (!(portable && runtimeName === "node")) assert.deepEqual(o.died, { exitCode: null, signal: "SIGRTMIN+1" }, where);
+    // Was a TypeError ("Invalid signal: 35") from Deno's outputSync() on the portable backend.
+    if (!(portable && runtimeName === "node")) assert.deepEqual(o.diedSync, { exitCode: null, signal: "SIGRTMIN+1" }, where);
     // Were "argv0 is not available on the portable backend" on Deno.
     assert.equal(o.execSync, "s\n", `${where}: ${o.syncError}`);
     assert.equal(o.spawnSync, "p\n", where);
