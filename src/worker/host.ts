@@ -52,7 +52,7 @@ class Parent extends Endpoint {
       this.#loaded = mod;
       for (const [id, name, args] of this.#waiting.splice(0)) this.#call(id, name, args);
     }, (e) => {
-      void this.conn.write(replyFrame(Kind.FAIL, 0, loadError(e, href), this.conn.maxFrame)).finally(() => process.exit(1));
+      void this.conn.write(replyFrame(Kind.FAIL, 0, loadError(e, href), this.conn.maxFrame)).finally(() => exitFlushed(1));
     });
   }
 
@@ -96,8 +96,26 @@ class Parent extends Endpoint {
     if ((error as { code?: string } | undefined)?.code === "EPIPE") error = undefined;
     this.ended(error);
     if (error) process.stderr.write(`aspawn/worker: the channel to the parent failed: ${error.message}\n`);
-    process.exit(error ? 70 : 0);
+    exitFlushed(error ? 70 : 0);
   }
+}
+
+/**
+ * process.exit() once stdout and stderr have written what they queued: Node
+ * queues a write to a full pipe, and exit() drops it (a worker's 200 000
+ * bytes of console.log arrived as 64 KiB once close() ended it). A stream
+ * that stops moving for a second (a pipe nobody reads) is not waited for.
+ */
+function exitFlushed(code: number): void {
+  const queued = () => (process.stdout.writableLength ?? 0) + (process.stderr.writableLength ?? 0);
+  let last = queued(), still = 0;
+  if (!last) process.exit(code);
+  setInterval(() => {
+    const now = queued();
+    still = now === last ? still + 20 : 0;
+    last = now;
+    if (!now || still >= 1000) process.exit(code);
+  }, 20);
 }
 
 /** The library, if this process can load it; else undefined. */

@@ -10,9 +10,27 @@ import { repoRoot } from "../repo-root.ts";
 import { BIN, baseline, fixtureFor, kinds, noLeftovers, start } from "../worker-kinds.ts";
 import { buildWorkerHost } from "../worker-host.ts";
 import { runFixture, showFixture } from "../fixtures.ts";
+import { sleep, until } from "../wait.ts";
 
 for (const kind of kinds) {
   const on = `worker (${runtime} → ${kind})`;
+
+  test(`${on}: what a call printed reaches stdout whole, though close() came at once`, async () => {
+    // Was 65 536 of 200 001 bytes from a Node worker: it exited with its writes still queued.
+    let got = 0;
+    const sink = new WritableStream<Uint8Array>({
+      async write(chunk) {
+        got += chunk.length;
+        await sleep(2); // a reader slower than the writer: the pipe fills
+      },
+    });
+    const w = await start(kind, { stdout: sink });
+    assert.equal(await w.call("print", [200000]), "printed");
+    await w.close();
+    assert.equal((await w.exited).exitCode, 0);
+    await until(() => got >= 200001, 5000);
+    assert.equal(got, 200001);
+  });
 
   test(`${on}: every value type round-trips through a call`, async () => {
     const fds = await baseline(kind);
