@@ -103,18 +103,21 @@ class Parent extends Endpoint {
 /**
  * process.exit() once stdout and stderr have written what they queued: Node
  * queues a write to a full pipe, and exit() drops it (a worker's 200 000
- * bytes of console.log arrived as 64 KiB once close() ended it). A stream
- * that stops moving for a second (a pipe nobody reads) is not waited for.
+ * bytes of console.log arrived as 64 KiB once close() ended it). Not waited
+ * for: a stream that stops moving for half a second (a pipe nobody reads),
+ * nor one that is still writing after two (the module's own timers keep
+ * printing, so its queue never empties).
  */
 function exitFlushed(code: number): void {
   const queued = () => (process.stdout.writableLength ?? 0) + (process.stderr.writableLength ?? 0);
-  let last = queued(), still = 0;
+  let last = queued(), still = 0, waited = 0;
   if (!last) process.exit(code);
   setInterval(() => {
     const now = queued();
     still = now === last ? still + 20 : 0;
+    waited += 20;
     last = now;
-    if (!now || still >= 1000) process.exit(code);
+    if (!now || still >= 500 || waited >= 2000) process.exit(code);
   }, 20);
 }
 
