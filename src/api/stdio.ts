@@ -189,6 +189,8 @@ export function fdMap(o: Options, defaults: StdioDefaults): FdMap {
         continue;
       }
     } else if (v === "stdout" || v === "stderr") {
+      // As the types say: stdin names no merge (a slip for "pipe"?); stdio[0] = { child: n } does.
+      if (label === "stdin") throw new TypeError(`stdin: "${v}" is no input; to give stdin a copy of a child fd, say stdio[0] = { child: ${v === "stdout" ? 1 : 2} }`);
       (merges ??= new Map()).set(fd, mergeSource(v, fd, label));
       continue;
     } else if (v === "pipe" && fd > 2) {

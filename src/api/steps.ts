@@ -10,7 +10,7 @@
  */
 import { Op, type OpCode, Req, Step } from "../ffi/abi.ts";
 import type { RequestWriter } from "../ffi/request.ts";
-import { bool, describe, int, noNul, optionalPath } from "./check.ts";
+import { bool, describe, int, noNul, optionalPath, plainObject } from "./check.ts";
 import type { Options, RlimitName, RlimitValue } from "./options.ts";
 import { controllingFd, type PtyMarked, wantsPty } from "./pty.ts";
 import { killSignalNumber, signalNumber } from "./signals.ts";
@@ -124,7 +124,8 @@ interface Rlimit {
 
 function rlimits(v: unknown): Rlimit[] | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== "object" || v === null) throw new TypeError("rlimits must be an object");
+  // A Map or an array has no limits as own keys: it would set none, or "0".
+  if (!plainObject(v)) throw new TypeError(`rlimits must be an object of limits ({ nofile: 1024 }), got ${describe(v)}`);
   const out: Rlimit[] = [];
   for (const [name, value] of Object.entries(v) as [RlimitName, RlimitValue | undefined][]) {
     // Own keys only: "constructor" or "toString" must not pass (as RLIMIT_CPU).
@@ -149,7 +150,8 @@ function groups(o: Options): number[] | null | undefined {
   const g: unknown = o.groups ?? [];
   if (!Array.isArray(g)) throw new TypeError("groups must be an array of group ids");
   if (g.length > Req.MAX_GROUPS) throw new TypeError(`groups must hold at most ${Req.MAX_GROUPS} ids, got ${g.length}`);
-  return g.map((id, i) => int(id, `groups[${i}]`, 0, ID_MAX));
+  // Array.from, not map: map skips a hole, which the encoder wrote as group 0 (root's).
+  return Array.from(g, (id, i) => int(id, `groups[${i}]`, 0, ID_MAX));
 }
 
 function seccomp(v: unknown): Uint8Array | undefined {

@@ -60,9 +60,25 @@ function isNodeStream(v: Shape): boolean {
   return fn(v, "on") && fn(v, "off") && fn(v, "destroy") && fn(v, "pipe");
 }
 
+/** Transferred away (postMessage, structuredClone, transfer()): its bytes are gone. Node 20 has no `detached`. */
+function detached(b: ArrayBufferLike): boolean {
+  if (b.byteLength !== 0) return false;
+  try {
+    new Uint8Array(b);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** The source a stdin value (or `input`) names; undefined when it is none of them. */
 export function sourceOf(v: unknown, label: string): Source | undefined {
-  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return { kind: "bytes", value: v };
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) {
+    if (detached(ArrayBuffer.isView(v) ? v.buffer : v)) {
+      throw new TypeError(`${label}: the ArrayBuffer is detached (transferred away), its bytes are gone`);
+    }
+    return { kind: "bytes", value: v };
+  }
   if (typeof v !== "object" || v === null) return undefined;
   if (typeof Blob === "function" && v instanceof Blob) return { kind: "blob", value: v };
   const o = v as Shape;

@@ -161,6 +161,8 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   /** TIMED_OUT, ABORTED, TERMINATED (we sent killSignal), TREE (terminate the whole tree), REJECT, VERBOSE, OWN_GROUP, PUMPING (sinks still taking the output). */
   #flags: number;
   #exitStatus: ExitStatus | null = null;
+  /** Reaped elsewhere (ECHILD): #exitStatus marks it gone, but is no status of its. */
+  #statusLost = false;
   /** undefined until the exec's outcome is known, then null (it ran) or why it did not. */
   #spawnError: SpawnError | null | undefined;
   #spawned: Promise<void> | undefined;
@@ -280,8 +282,9 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
 
   /** How the child ended; null until it has been reaped. */
   get exitStatus(): ExitStatus | null {
-    // A program that never ran has no exit status (`exited` rejects with its SpawnError).
-    return this.#spawnError ? null : this.#exitStatus;
+    // A program that never ran has no exit status (`exited` rejects with its
+    // SpawnError), nor one reaped elsewhere (the stand-in below is internal).
+    return this.#spawnError || this.#statusLost ? null : this.#exitStatus;
   }
 
   /** The child's stdin when it is a pipe ("pipe"), else null (also when the library feeds it from `input` or a source). */
@@ -649,6 +652,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     // The status is lost (native-child.ts: reaped elsewhere): gone, so
     // never signalled again, and `exited` rejects saying so.
     const lost = s instanceof Error ? s : undefined;
+    this.#statusLost = lost !== undefined;
     if (lost) this.#exitStatus = { exitCode: null, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
     else this.#exitStatus = s as ExitStatus;
     if (this.#spawnError) {

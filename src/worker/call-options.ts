@@ -1,5 +1,5 @@
 /** The options of a single call, to a worker or a pool, checked before anything is sent. */
-import { abortSignal } from "../api/check.ts";
+import { abortSignal, everyElement } from "../api/check.ts";
 import { ownOptions } from "../api/own-options.ts";
 import { MAX_TIMER_MS } from "../api/spawn.ts";
 import { onAbort } from "./abort-watch.ts";
@@ -58,7 +58,7 @@ function check(name: unknown, args: unknown, o: unknown): CheckedCallOptions {
   if (o === undefined) return NO_OPTIONS;
   if (o === null || typeof o !== "object") throw new TypeError(`call(): options must be an object, got ${o === null ? "null" : typeof o}`);
   const { signal, timeout, fds } = ownOptions(o as CallOptions);
-  if (fds !== undefined && (!Array.isArray(fds) || fds.length > 253 || !fds.every((fd) => Number.isInteger(fd) && fd >= 0 && fd <= 0x7fffffff))) {
+  if (fds !== undefined && (!Array.isArray(fds) || fds.length > 253 || !everyElement(fds, (fd) => Number.isInteger(fd) && fd! >= 0 && fd! <= 0x7fffffff))) {
     throw new TypeError("call(): fds must be an array of at most 253 open fds (non-negative integers)");
   }
   abortSignal(signal, "call(): signal");

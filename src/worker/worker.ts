@@ -6,7 +6,7 @@
  */
 import { closeSync } from "node:fs";
 import type { Socket } from "node:net";
-import { describe } from "../api/check.ts";
+import { describe, everyElement } from "../api/check.ts";
 import { commandLine, SpawnError } from "../api/errors.ts";
 import { errnoCode, errnoMessage } from "../api/errno.ts";
 import type { ExitStatus } from "../api/exit-status.ts";
@@ -62,7 +62,7 @@ interface Call {
 
 function strings(v: unknown, what: string): readonly string[] {
   if (v === undefined) return [];
-  if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) throw new TypeError(`${what} must be an array of strings`);
+  if (!Array.isArray(v) || !everyElement(v, (s) => typeof s === "string")) throw new TypeError(`${what} must be an array of strings`);
   return v;
 }
 

@@ -322,6 +322,7 @@ test(`pool (${runtime}): options are checked before anything is started`, async 
     [{ shell: true }, /shell: a worker runs a runtime/],
     [{ maxFrameSize: 1 }, /maxFrameSize must be an integer/],
     [{ runtimeArgs: "x" }, /runtimeArgs must be/],
+    [{ runtimeArgs: new Array(1) }, /runtimeArgs must be/], // a hole: every() skipped it
     [{ env: 5 }, /env must be/],
     [{ rlimits: { bogus: 1 } }, /unknown rlimit "bogus"/],
     [{ timeout: -1 }, /timeout must be/],

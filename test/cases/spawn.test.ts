@@ -8,6 +8,7 @@ import { equalBytes, randomBytes, readAll, text } from "../bytes.ts";
 import { fdList, fdSnapshot, fdsOpenedSince, openFds } from "../fds.ts";
 import { sleep, until, within } from "../wait.ts";
 import { ExitError, type Options, run, runSync, spawn, SpawnError } from "../../src/index.ts";
+import { loadNative } from "../../src/ffi/load.ts";
 
 test("spawn: returns at once with a pid; spawned and exited settle", async () => {
   const p = spawn("sh", ["-c", "echo hello"]);
@@ -146,6 +147,20 @@ test("spawn: exit codes and signals", async () => {
   const q = spawn("sleep", ["10"]);
   assert.equal(q.kill(9), true);
   assert.equal((await q.exited).signal, "SIGKILL");
+});
+
+nativeTest(["status reaped elsewhere"], "spawn: a child reaped elsewhere (waitpid(-1)) has no exitStatus, and exited rejects with ECHILD", async () => {
+  const c = spawn("sh", ["-c", "exit 7"]);
+  // Block this thread until the child is a zombie, then reap it as other
+  // code of the program might: the library's reap, queued behind us, finds it gone.
+  const stat = `/proc/${c.pid}/stat`;
+  const t0 = Date.now();
+  while (readFileSync(stat, "utf8").split(") ")[1]![0] !== "Z") if (Date.now() - t0 > 5000) throw new Error("the child did not exit");
+  assert.equal(loadNative().asp_wait(-1, c.pid, new Uint8Array(64)), 1);
+  const e: any = await c.exited.then(() => null, (e) => e);
+  assert.equal(e?.code, "ECHILD", String(e));
+  // Was { exitCode: null, signal: null }: a status no child can end with.
+  assert.equal(c.exitStatus, null);
 });
 
 nativeTest(["processGroup"], "spawn: kill(0) says whether the child is there, and signals nothing", async () => {

@@ -332,6 +332,9 @@ for (const kind of kinds) {
     const called: any = await w.call("echo", [1], { fds: [bad] }).then(() => null, (e) => e);
     assert.equal(called?.code, "EBADF", String(called));
     assert.match(called.message, new RegExp(`call\\("echo"\\): fds\\[0\\] is ${bad}, which is not an open fd`));
+    // A hole passed the check (every() skips holes) and was sent as fd 0, our stdin.
+    const holed: any = await Promise.resolve().then(() => w.call("echo", [1], { fds: new Array(1) })).then(() => null, (e) => e);
+    assert.match(String(holed), /^TypeError: call\(\): fds must be an array of at most 253 open fds/);
     assert.equal(await other, "still answered");
     // The worker's parent.sendFd() of a closed fd: that promise rejects, the worker lives.
     const inWorker = await w.call("sendClosedFd", [bad]) as { code: string; message: string };
