@@ -4,6 +4,7 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { clip } from "./text.ts";
 
 /** Longest preview of a string in a message. */
 const PREVIEW = 40;
@@ -16,7 +17,7 @@ const PREVIEW = 40;
 export function describe(v: unknown): string {
   switch (typeof v) {
     case "string":
-      return v.length > PREVIEW ? `${JSON.stringify(v.slice(0, PREVIEW))}… (${v.length} characters)` : JSON.stringify(v);
+      return v.length > PREVIEW ? `${JSON.stringify(clip(v, PREVIEW))}… (${v.length} characters)` : JSON.stringify(v);
     case "bigint":
       return `${v}n`;
     case "symbol":

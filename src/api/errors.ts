@@ -1,6 +1,6 @@
 /** The two errors of the library besides TypeError for bad input. */
 import { ENOENT, ENOTDIR, EOPNOTSUPP, errnoCode, errnoMessage } from "./errno.ts";
-import { outputDecoder } from "./text.ts";
+import { clip, outputDecoder } from "./text.ts";
 
 /** The OS error behind a SpawnError, in the shape Node gives system errors. */
 export interface OsError extends Error {
@@ -200,12 +200,12 @@ const quote = (s: string) => (PLAIN.test(s) ? s : `'${s.replaceAll("'", `'\\''`)
 
 /** "file arg1 arg2" with arguments quoted when they need it, for messages. */
 export function commandLine(file: string, args: readonly string[]): string {
-  let line = quote(file.length > MAX_COMMAND ? file.slice(0, MAX_COMMAND) : file);
+  let line = quote(clip(file, MAX_COMMAND));
   for (const a of args) {
     if (line.length > MAX_COMMAND) break;
-    line += ` ${quote(a.length > MAX_COMMAND ? a.slice(0, MAX_COMMAND) : a)}`;
+    line += ` ${quote(clip(a, MAX_COMMAND))}`;
   }
-  return line.length > MAX_COMMAND ? `${line.slice(0, MAX_COMMAND)}… (${args.length} arguments)` : line;
+  return line.length > MAX_COMMAND ? `${clip(line, MAX_COMMAND)}… (${args.length} arguments)` : line;
 }
 
 /**

@@ -39,7 +39,10 @@ const proc = (globalThis as { process?: { stdin?: unknown; stdout?: unknown; std
 /** This process's own stdio: never ended or destroyed because a child's output ended. */
 const ours = (s: unknown) => s !== undefined && (s === proc?.stdin || s === proc?.stdout || s === proc?.stderr);
 
-/** Chunks from a source; null at its end. */
+/** What Pull.next() gives at a source's end: not null, which a source may yield (a chunk that is none, a StreamError). */
+const END = Symbol("end");
+
+/** Chunks from a source; END at its end. */
 interface Pull {
   next(): Promise<unknown>;
   /** Done with it: `cancel` when stopping before its end. */
@@ -51,7 +54,7 @@ function webPull(stream: ReadableStream): Pull {
   return {
     next: async () => {
       const r = await reader.read();
-      return r.done ? null : r.value;
+      return r.done ? END : r.value;
     },
     close: (cancel) => {
       // cancel() also ends a read still pending (a source with nothing to say).
@@ -65,7 +68,7 @@ function iterPull(it: Iterator<unknown> | AsyncIterator<unknown>): Pull {
   return {
     next: async () => {
       const r = await it.next();
-      return r.done ? null : r.value;
+      return r.done ? END : r.value;
     },
     close: (cancel) => {
       if (!cancel) return;
@@ -85,13 +88,16 @@ function iterPull(it: Iterator<unknown> | AsyncIterator<unknown>): Pull {
  * waits through the events until done() holds, the stream fails or it is
  * destroyed.
  */
-function listen(s: NodeStream, events: Record<string, () => void>) {
+function listen(s: NodeStream, events: Record<string, () => void>, onError?: () => (e: unknown) => void) {
   let wake: (() => void) | undefined;
   let failed = false, error: unknown;
   const onWake = () => wake?.();
   const handlers: [string, (e?: unknown) => void][] = [
     ["error", (e) => {
-      if (!failed) [failed, error] = [true, e];
+      if (!failed) {
+        [failed, error] = [true, e];
+        onError?.()(e);
+      }
       onWake();
     }],
     ...Object.entries(events).map(([event, f]) => [event, () => (f(), onWake())] as [string, () => void]),
@@ -130,7 +136,7 @@ function nodePull(s: NodeReadable): Pull {
   return {
     next: async () => {
       await events.until(ready);
-      return closed ? null : chunk ?? null;
+      return closed ? END : chunk ?? END;
     },
     close: (cancel) => {
       closed = true;
@@ -141,9 +147,18 @@ function nodePull(s: NodeReadable): Pull {
   };
 }
 
-/** Closed once: the first close says whether the source was cut short. */
+/**
+ * Closed once: the first close says whether the source was cut short. A
+ * source that fails as it is opened (an iterable whose [Symbol.asyncIterator]
+ * throws) fails its first next(), as any failing source: the child is there.
+ */
 function pullFrom(src: Source): Pull {
-  const pull = open(src);
+  let pull: Pull;
+  try {
+    pull = open(src);
+  } catch (e) {
+    pull = { next: () => Promise.reject(e), close: noop };
+  }
   let closed = false;
   return {
     next: () => pull.next(),
@@ -158,7 +173,7 @@ function open(src: Source): Pull {
   switch (src.kind) {
     case "bytes": {
       let given = false;
-      return { next: async () => (given ? null : ((given = true), src.value)), close: noop };
+      return { next: async () => (given ? END : ((given = true), src.value)), close: noop };
     }
     case "blob":
       return webPull(src.value.stream());
@@ -181,13 +196,22 @@ interface Push {
   end(): Promise<void>;
   /** Give up on it after a failure. */
   abort(reason: unknown): void;
+  /**
+   * `f` hears the sink's own failure when it happens, between writes too:
+   * a write the sink takes and fails later (an async write, a Node stream
+   * whose file cannot be opened) shows nowhere else until the next write.
+   */
+  onFailure(f: (e: unknown) => void): void;
 }
 
 function webPush(stream: WritableStream<Uint8Array>): Push {
   const w = stream.getWriter();
   // The sink's own error: close() of a stream it already errored rejects with a TypeError instead.
-  let failure: unknown;
-  w.closed.catch((e) => (failure ??= e));
+  let failure: unknown, onFailure: ((e: unknown) => void) | undefined;
+  w.closed.catch((e) => {
+    failure ??= e;
+    onFailure?.(e);
+  });
   // An abort rejects a pending `ready` at once, but not a pending close(),
   // which waits for a write in flight that may never end.
   let stopEnd: ((reason: unknown) => void) | undefined;
@@ -206,12 +230,14 @@ function webPush(stream: WritableStream<Uint8Array>): Push {
       stopEnd?.(reason);
       void w.abort(reason).catch(noop);
     },
+    onFailure: (f) => (onFailure = f),
   };
 }
 
 function nodePush(s: NodeWritable): Push {
   let drained = true, finished = false, aborted = false, reason: unknown;
-  const events = listen(s, { drain: () => (drained = true), finish: () => (finished = true), close: noop });
+  let onFailure: (e: unknown) => void = noop;
+  const events = listen(s, { drain: () => (drained = true), finish: () => (finished = true), close: noop }, () => onFailure);
   // A wait ends at the event or at abort() (this process's own stdout is never destroyed).
   const until = async (done: () => boolean) => {
     await events.until(() => aborted || done());
@@ -237,6 +263,7 @@ function nodePush(s: NodeWritable): Push {
       if (!ours(s)) s.destroy();
       events.detach();
     },
+    onFailure: (f) => (onFailure = f),
   };
 }
 
@@ -283,8 +310,16 @@ export class Pumps {
       } else if (spec.sink) {
         let shared = pushes.get(spec.sink.value);
         if (!shared) {
-          pushes.set(spec.sink.value, (shared = { push: pushTo(spec.sink), users: 0, failed: false, givenUp: false, ended: false }));
-          this.#sinks.push(shared);
+          const s: Shared = { push: pushTo(spec.sink), users: 0, failed: false, givenUp: false, ended: false };
+          pushes.set(spec.sink.value, (shared = s));
+          this.#sinks.push(s);
+          // Failed between writes: stop the child now, not at its next write or its exit.
+          s.push.onFailure((e) => {
+            if (s.failed) return; // our own abort
+            s.failed = true;
+            s.push.abort(e);
+            this.#fail(spec.label, "sink", e);
+          });
         }
         shared.users++;
         this.#drains.push(this.#drain(ends[spec.fd as 1 | 2]!, shared, spec.label));
@@ -304,7 +339,7 @@ export class Pumps {
         let chunk: Uint8Array;
         try {
           const c = await pull.next();
-          if (c === null || this.#exited) return void (done = c === null);
+          if (c === END || this.#exited) return void (done = c === END);
           chunk = chunkBytes(c, label);
         } catch (e) {
           if (!this.#exited) this.#fail(label, "source", e);

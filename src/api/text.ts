@@ -10,6 +10,13 @@ export function outputDecoder(): TextDecoder {
   return new TextDecoder();
 }
 
+/** `s` cut to at most `max` UTF-16 units, never between the halves of a surrogate pair (a lone half is no character). */
+export function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const last = s.charCodeAt(max - 1);
+  return s.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
 const decoder = outputDecoder();
 /** Bytes up to this many are tried by hand first. */
 const BY_HAND_MAX = 256;

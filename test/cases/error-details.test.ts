@@ -97,3 +97,17 @@ test("errors: an ExitError's message ends with a tail of stderr, not all of it: 
   assert.ok(r instanceof ExitError);
   assert.equal(r.message.split("\n").pop(), "x".repeat(4095));
 });
+
+test("errors: a command line or a value cut for a message is never cut between the halves of a surrogate pair", async () => {
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+  // Some of these paddings put the 4096th unit of the command line on a pair's first half.
+  for (const pad of ["", "x", "xx", "xxx"]) {
+    const c = spawn("true", [pad + "😀".repeat(3000)]);
+    assert.ok(!lone.test(c.command), `padding ${pad.length}: ${JSON.stringify(c.command.slice(-8))}`);
+    assert.ok(c.command.length <= 4096 + 40);
+    await c.exited;
+    // A TypeError's preview of a long string too.
+    const e = (() => { try { spawn("true", [], { shell: pad + "😀".repeat(40) + "\0" }); } catch (x) { return x as Error; } })();
+    assert.ok(e && !lone.test(e.message), String(e));
+  }
+});

@@ -215,6 +215,51 @@ test("streams: a sink that errors stops the child and rejects exited with a Stre
   assert.equal((r.cause as Error).message, "node sink broke");
 });
 
+test("streams: a sink that fails between writes stops the child at once, not at its next write or its exit", async () => {
+  // Each child writes a line and then sleeps: its next write would be 10 s away.
+  const quiet = ["-c", "echo yes; exec sleep 10"];
+  const stopped = async (p: ReturnType<typeof spawn>, cause: string) => {
+    const t0 = Date.now();
+    const e = await within(p.exited.then(() => null, (x) => x), 8000);
+    assert.ok(e instanceof StreamError, String(e));
+    assert.equal((e.cause as Error).message, cause);
+    assert.equal(p.exitStatus?.signal, "SIGTERM", JSON.stringify(p.exitStatus));
+    assert.ok(Date.now() - t0 < 5000, `stopped after ${Date.now() - t0} ms`);
+  };
+  // A web sink whose write throws (the stream errors after write() returned).
+  await stopped(spawn("sh", quiet, { stdout: new WritableStream({ write() { throw new Error("disk full"); } }) }), "disk full");
+  // An async write that rejects later.
+  await stopped(spawn("sh", quiet, { stdout: new WritableStream({ write: () => sleep(20).then(() => Promise.reject(new Error("later"))) }) }), "later");
+  // A Node stream that fails later: a file that cannot be opened, a callback that errs on a timer.
+  const file = createWriteStream(`${dir}/no-such-dir/log.txt`);
+  await stopped(spawn("sh", quiet, { stdout: file }), `ENOENT: no such file or directory, open '${dir}/no-such-dir/log.txt'`);
+  const late = new Writable({ write: (_c, _e, cb) => void setTimeout(() => cb(new Error("node later")), 20) });
+  await stopped(spawn("sh", quiet, { stdout: late }), "node later");
+});
+
+test("streams: a source that yields null fails as any chunk that is none (it ended the input, dropping the rest)", async () => {
+  for (const input of [["a\n", null, "b\n"], (async function* () { yield "a\n"; yield null; yield "b\n"; })()]) {
+    const e = await run("cat", { input: input as never }).then((r) => r, (x) => x);
+    assert.ok(e instanceof StreamError, `resolved with ${JSON.stringify(e?.stdout)}`);
+    assert.match(e.message, /^The input source failed \(input: a chunk must be a string, an ArrayBufferView or an ArrayBuffer, got null\): cat$/);
+  }
+  const web = new ReadableStream({ start(c) { c.enqueue(null); c.close(); } });
+  assert.ok(await run("cat", { input: web }).then(() => null, (x) => x) instanceof StreamError);
+});
+
+test("streams: a source that fails as it is opened (its [Symbol.asyncIterator] throws) is a StreamError, the child stopped", async () => {
+  const fds = openFds();
+  const src = { [Symbol.asyncIterator]() { throw new Error("no iterator today"); } };
+  // spawn() threw this Error after the child existed: cat was left waiting on its stdin, and the process never exited.
+  const p = spawn("cat", { stdin: src as never, stdout: "ignore" });
+  const e = await within(p.exited.then(() => null, (x) => x), 8000);
+  assert.ok(e instanceof StreamError, String(e));
+  assert.equal(e.message, "The stdin source failed (no iterator today): cat");
+  const r = await run("cat", { input: { [Symbol.iterator]() { throw new Error("nor today"); } } as never }).then(() => null, (x) => x);
+  assert.ok(r instanceof StreamError && r.option === "input", String(r));
+  assert.ok(await until(() => openFds() <= fds, 2000), `fds ${fds} -> ${openFds()}`);
+});
+
 test("streams: a stream that fails inside its own read(), write() or close rejects with its own error, and nothing is thrown later", async () => {
   const causeOf = async (p: Promise<unknown>) => {
     const e = await within(p.then(() => null, (x) => x), 10000);
