@@ -5,7 +5,9 @@
  * (killSignal to the whole tree, SIGKILL after forceKillAfter), and once
  * they are gone the batch rejects with a BatchError naming each failed job.
  * An AbortSignal does the same and rejects with its reason; first() does it
- * to the jobs still running. No process outlives a batch that stopped —
+ * to the jobs still running. No process of a job still running when the
+ * batch stops outlives it (a job that ended is done with: what it left in
+ * the background is not stopped) —
  * except a descendant already orphaned (its parent died; /proc no longer
  * links it to the job) outside the job's own process group, and what a job
  * function started itself without returning its Subprocess (it only gets

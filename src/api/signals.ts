@@ -10,6 +10,7 @@ const numbers = {
 } as const;
 
 export const SIGKILL = 9;
+export const SIGCONT = 18;
 
 /** glibc keeps 32 and 33 for itself; SIGRTMIN is 34 as in every libc program. */
 const SIGRTMIN = 34, SIGRTMAX = 64;

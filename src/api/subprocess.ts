@@ -10,7 +10,7 @@ import { Collector, MiB, readBytes, readLines } from "./output.ts";
 import { Pumps } from "./pump.ts";
 import type { Pty } from "./pty.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
-import { type Signal, SIGKILL, signalName, signalNumber } from "./signals.ts";
+import { type Signal, SIGCONT, SIGKILL, signalName, signalNumber } from "./signals.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import type { ExtraPipe } from "./extra-pipes.ts";
 import { type CancelTimeout, unrefTimeout } from "./timers.ts";
@@ -560,6 +560,10 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
    * asked for), then SIGKILL if it outlives forceKillAfter. */
   #terminate(signal: number): void {
     if (this.#exitStatus || !this.#signalAll(signal)) return;
+    // A stopped child (SIGSTOP, ^Z) acts on no signal but SIGKILL until it
+    // is continued: it would sit out forceKillAfter. As systemd does after
+    // its KillSignal (a tree kill continues each process itself).
+    if (signal !== SIGKILL && signal !== SIGCONT && !(this.#flags & TREE)) this.#signalAll(SIGCONT);
     this.#flags |= TERMINATED;
     if (Number.isFinite(this.#forceKillAfter) && signal !== SIGKILL) {
       // The first deadline stands: a second terminate() does not move it.

@@ -44,3 +44,19 @@ test("terminate: timeout Infinity is no timeout; timers past 2 ** 31 - 1 ms are 
     assert.throws(() => spawn("true", [], bad), /from 0 to 2147483647, or Infinity/, JSON.stringify(bad));
   }
 });
+
+test("terminate: a stopped child (SIGSTOP) is continued after killSignal, so a timeout, an abort or dispose ends it without waiting out forceKillAfter", async () => {
+  for (const how of ["timeout", "abort", "dispose"] as const) {
+    const ac = new AbortController();
+    const p = spawn("sleep", ["30"], { stdout: "ignore", forceKillAfter: 20000, ...(how === "timeout" ? { timeout: 300 } : how === "abort" ? { signal: ac.signal } : {}) });
+    await p.spawned;
+    assert.equal(p.kill("SIGSTOP"), true);
+    await sleep(50);
+    const t0 = Date.now();
+    if (how === "abort") ac.abort();
+    if (how === "dispose") await p[Symbol.asyncDispose]();
+    // It was SIGKILLed after forceKillAfter (here 20 s), SIGTERM pending all along.
+    assert.equal((await p.exited).signal, "SIGTERM", how);
+    assert.ok(Date.now() - t0 < 5000, `${how}: ended after ${Date.now() - t0} ms`);
+  }
+});
