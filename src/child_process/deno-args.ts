@@ -1,5 +1,5 @@
 /**
- * fork() of a Deno program from Deno, as Deno's own node:child_process
+ * Node's command lines for Deno's own executable, and fork() of a Deno program from Deno, as Deno's own node:child_process
  * starts it: `deno run -A --unstable-bare-node-builtins
  * --unstable-detect-cjs`, the module, its arguments. A bare `deno FILE`
  * would run the module without permissions (NotCapable at the first env or
@@ -33,4 +33,56 @@ export function denoForkArgs(execArgv: readonly string[], modulePath: string, ar
   }
   if (v8.length) deno.unshift(`--v8-flags=${v8.join(",")}`);
   return [...PREFIX, ...deno, modulePath, ...args];
+}
+
+/** Deno's subcommands: a command line that starts with one is Deno's already. */
+const SUBCOMMANDS = new Set([
+  "add", "bench", "cache", "check", "clean", "compile", "completions", "coverage", "deploy", "doc", "eval", "fmt", "info",
+  "init", "install", "jupyter", "lint", "lsp", "outdated", "publish", "remove", "repl", "run", "serve", "task", "test",
+  "types", "uninstall", "upgrade", "vendor", "x",
+]);
+
+/**
+ * What `node -e CODE` gives the code, for `deno eval`: `require`, and each
+ * builtin module as a global of its name (fs, path, ...), made on first use.
+ * An expression, whose value `--print` prints.
+ */
+function evalSource(code: string): string {
+  return `(() => {
+  const builtins = process.getBuiltinModule("module");
+  globalThis.require = builtins.createRequire(import.meta.url);
+  for (const name of builtins.builtinModules) {
+    if (/^[a-z_]+$/.test(name) && !(name in globalThis)) {
+      Object.defineProperty(globalThis, name, { configurable: true, get: () => process.getBuiltinModule(name) });
+    }
+  }
+  return process.getBuiltinModule("vm").runInThisContext(${JSON.stringify(code)}, { filename: "[eval]" });
+})()`;
+}
+
+/**
+ * A Node command line (`script args`, `-e CODE`, `-p CODE`, Node's flags)
+ * for Deno's own executable, as Deno's node:child_process rewrites one for
+ * spawn(process.execPath, args) and its kin: code written for Node starts
+ * itself so (`spawn(process.execPath, ["worker.js"])`). Left as it is: a
+ * command line that starts with a Deno subcommand.
+ */
+export function denoNodeArgs(args: readonly string[]): readonly string[] {
+  if (args.length === 0) return ["run", "-A", "-"]; // node with no script reads one from stdin
+  const flags: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") return i + 1 < args.length ? denoForkArgs(flags, args[i + 1]!, args.slice(i + 2)) : ["run", "-A", "-"];
+    if (!a.startsWith("-")) return SUBCOMMANDS.has(a) ? args : denoForkArgs(flags, a, args.slice(i + 1));
+    if (a === "-v" || a === "--version") return ["--version"];
+    const print = a === "-p" || a === "--print" || a === "-pe" || a.startsWith("--print=");
+    if (print || a === "-e" || a === "--eval" || a.startsWith("--eval=")) {
+      const inline = a.indexOf("=");
+      const code = inline > 0 ? a.slice(inline + 1) : args[++i] ?? "";
+      return ["eval", ...PREFIX.slice(2), ...(print ? ["--print"] : []), evalSource(code), ...args.slice(i + 1)];
+    }
+    flags.push(a);
+    if (DROPPED_WITH_VALUE.has(a) || a === "-C" || a === "--conditions") flags.push(args[++i] ?? "");
+  }
+  return ["run", "-A", "-"];
 }

@@ -309,13 +309,23 @@ export class Channel {
   #write(message: unknown, out: Outgoing | undefined, callback: Callback | undefined, swallow: boolean): void {
     if (!this.#conn) return void (swallow || fail(this.#owner, channelClosed(), callback, false));
     const bytes = this.#codec.encode(message);
+    const conn = this.#conn;
+    const written = conn.write([bytes], out ? [out.fd] : []);
+    // As Node's: a write that fails at once (the peer is gone: EPIPE) is the
+    // send's error; one that fails after it waited in the queue (the child
+    // went away meanwhile) is dropped, its callback called with null (libuv's
+    // write completion, whose status Node ignores), never an 'error' event
+    // that would end a program without a listener.
+    const atOnce = conn.closed;
     // Callbacks, failed or not, in the order of their writes, and after `spawn`.
-    this.#last = this.#conn.write([bytes], out ? [out.fd] : []).then(
+    this.#last = written.then(
       () => callback && this.#callbacksAfter.then(() => callback(null)),
       (e: { errno?: number }) => {
         if (out && this.#pending?.out === out) this.#pending = undefined;
         out?.release?.();
-        if (!swallow) return this.#callbacksAfter.then(() => fail(this.#owner, e.errno ? errnoError(e.errno, "write") : e as Error, callback, true));
+        if (swallow) return;
+        if (!atOnce) return callback && this.#callbacksAfter.then(() => callback(null));
+        return this.#callbacksAfter.then(() => fail(this.#owner, e.errno ? errnoError(e.errno, "write") : e as Error, callback, true));
       },
     );
   }

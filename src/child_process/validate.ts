@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import { signalNumber } from "../api/signals.ts";
 import { invalidArgType, invalidArgValue, outOfRange, unknownSignal } from "./node-errors.ts";
 import { ownOptions } from "../api/own-options.ts";
+import { runtime } from "../ffi/runtime.ts";
+import { denoNodeArgs } from "./deno-args.ts";
 
 /** The options Node documents for spawn(); others are passed through untouched. */
 export interface SpawnOptions {
@@ -152,6 +154,8 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   if (o.windowsVerbatimArguments != null) validateBoolean(o.windowsVerbatimArguments, "options.windowsVerbatimArguments");
   let f = file;
   let strArgs = argv.map((a) => `${a as string}`); // a Symbol throws, as in Node
+  // Deno's own executable given a Node command line: as Deno's node:child_process runs it.
+  if (runtime === "deno" && !o.shell && file === process.execPath) strArgs = [...denoNodeArgs(strArgs)];
   if (o.shell) {
     nullCheck(o.shell, "options.shell");
     // Node joins the command and its arguments with spaces, unquoted: the

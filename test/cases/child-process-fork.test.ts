@@ -71,6 +71,26 @@ test("fork: messages read together with the channel's end see it connected, and 
   assert.equal(seen.at(-1), "disconnect", seen.join(" "));
 }, 30000);
 
+test("fork: messages still queued when the child goes away are dropped, as Node drops them: callbacks get null, no 'error' event", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-quit-`);
+  writeFileSync(`${dir}/quit.cjs`, "process.disconnect();\n");
+  try {
+    const child = fork(`${dir}/quit.cjs`, [], { execPath: NODE });
+    const errors: unknown[] = [], called: unknown[] = [];
+    child.on("error", (e) => errors.push(e));
+    // More than the socket holds: most of it waits in the queue when the child leaves.
+    for (let i = 0; i < 5; i++) child.send("y".repeat(100000), (e) => called.push(e));
+    for (let i = 0; i < 3; i++) child.send("z".repeat(100000));
+    await new Promise((r) => child.once("close", r));
+    await new Promise((r) => setTimeout(r, 50));
+    // Was: 'error' (write EPIPE), which ends a program that has no listener, and EPIPE callbacks.
+    assert.deepEqual(errors, []);
+    assert.deepEqual(called, [null, null, null, null, null]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("fork: null args and options are defaults, as in Node (fork(m, null, null))", async () => {
   const child = fork(CHILD, null as never, null as never);
   assert.deepEqual((await next(child)).hello, []);

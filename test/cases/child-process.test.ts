@@ -715,3 +715,24 @@ test("child_process: on Deno, spawning needs --allow-ffi alone (as the README sa
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.deepEqual(r.json, { out: "hi\n", missing: "ENOENT" });
 });
+
+test("child_process: this runtime's own executable runs a Node command line (a script, -e, -p), as Node does, Deno's way on Deno", async () => {
+  const dir = mkdtempSync(`${tmpdir()}/aspawn-execpath-`);
+  try {
+    writeFileSync(`${dir}/env.mjs`, 'console.log("home", process.env.HOME === undefined ? "none" : "set", process.argv.slice(2).join(","));\n');
+    writeFileSync(`${dir}/c.cjs`, 'console.log("cjs", typeof require);\n');
+    const out = (args: string[]) => {
+      const r = cp.spawnSync(process.execPath, args, { encoding: "utf8" });
+      return `${r.status} ${r.stdout.trim()}${r.status ? ` ${r.stderr.split("\n")[0]}` : ""}`;
+    };
+    // On Deno these ran as `deno FILE` (no permission to read HOME) or were refused (-e, -p: unexpected argument).
+    assert.equal(out([`${dir}/env.mjs`, "a", "b"]), "0 home set a,b");
+    assert.equal(out([`${dir}/c.cjs`]), "0 cjs function");
+    assert.equal(out(["-e", "console.log(6 * 7, typeof require)"]), "0 42 function");
+    assert.equal(out(["-p", "40 + 2"]), "0 42");
+    const viaExecFile = await new Promise((resolve) => cp.execFile(process.execPath, ["--print", "1 + 1"], (e, stdout) => resolve(e ?? String(stdout).trim())));
+    assert.equal(viaExecFile, "2");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
