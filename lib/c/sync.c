@@ -190,6 +190,10 @@ static void terminate(struct job *j, long now)
 		return;
 	}
 	signal_child(j, j->o.kill_signal);
+	/* A stopped child acts on nothing but SIGKILL until continued (as the
+	 * async API's stop does; not after a signal that stops it). */
+	if (j->o.kill_signal != ASP_SIGKILL && j->o.kill_signal != ASP_SIGCONT && !ASP_STOP_SIGNAL(j->o.kill_signal))
+		signal_child(j, ASP_SIGCONT);
 	j->terminated = 1;
 	if (j->kill_at < 0 && j->o.kill_signal != ASP_SIGKILL)
 		j->kill_at = after_ms(now, j->o.force_kill_after_ms);

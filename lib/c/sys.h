@@ -58,6 +58,8 @@
 #define ASP_SIGPIPE 13
 #define ASP_SIGSTOP 19
 #define ASP_SIGCONT 18
+/* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a SIGCONT after one undoes it. */
+#define ASP_STOP_SIGNAL(sig) ((sig) >= ASP_SIGSTOP && (sig) <= 22)
 #define ASP_NSIG 64
 #define ASP_KSIGSET_SIZE 8 /* the kernel's sigset_t: 64 signals */
 

@@ -12,7 +12,7 @@
  * process it was listed from (the kernel itself reaps the children of a
  * parent that ignores SIGCHLD, and their pids can be reused at once); every
  * signal goes through that pidfd. When a pass over all of them finds nobody
- * new, the signal goes to all, then SIGCONT (unless the signal is SIGSTOP),
+ * new, the signal goes to all, then SIGCONT (unless the signal stops: SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU),
  * also when the walk fails halfway.
  *
  * Bound: a process not stopped within TREE_STOP_NS (1 s) of the call, or
@@ -528,7 +528,7 @@ ASP_EXPORT int asp_kill_tree(int pidfd, int pid, int sig, const char *cgroup)
 		for (i = 0; i < t.n; i++)
 			send(&t.v[i], sig);
 	}
-	if (r < 0 || sig != ASP_SIGSTOP)
+	if (r < 0 || !ASP_STOP_SIGNAL(sig))
 		for (i = 0; i < t.n; i++)
 			send(&t.v[i], ASP_SIGCONT);
 	for (i = 1; i < t.n; i++)

@@ -77,13 +77,6 @@ export function int(v: unknown, what: string, min: number, max: number): number 
   return v;
 }
 
-/** An object literal's kind (`{}` or Object.create(null)): not an array, a Map or a class instance, whose entries are not its own keys. */
-export function plainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== "object" || v === null) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 /** Array.prototype.every, but a hole is an undefined element: every() skips holes, so `[3, , 4]` passed checks of each element. */
 export function everyElement<T>(a: readonly T[], ok: (v: T | undefined, i: number) => boolean): boolean {
   for (let i = 0; i < a.length; i++) if (!ok(a[i], i)) return false;

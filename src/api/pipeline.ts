@@ -117,7 +117,7 @@ export function stopTogether(stages: readonly Subprocess[]): ReadonlySet<number>
       if (!(inner.timedOut || inner.aborted)) return;
       for (let j = 0; j < i; j++) {
         const before = stages[j]!, own = before[internals];
-        if (before.exitStatus || own.timedOut || own.aborted || stoppedFor.has(j)) continue;
+        if (own.gone || own.timedOut || own.aborted || stoppedFor.has(j)) continue;
         stoppedFor.add(j);
         try {
           own.terminate();

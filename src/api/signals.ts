@@ -11,6 +11,8 @@ const numbers = {
 
 export const SIGKILL = 9;
 export const SIGCONT = 18;
+/** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a SIGCONT after one undoes it. */
+export const stops = (signal: number): boolean => signal >= 19 && signal <= 22;
 
 /** glibc keeps 32 and 33 for itself; SIGRTMIN is 34 as in every libc program. */
 const SIGRTMIN = 34, SIGRTMAX = 64;

@@ -10,7 +10,7 @@
  */
 import { Op, type OpCode, Req, Step } from "../ffi/abi.ts";
 import type { RequestWriter } from "../ffi/request.ts";
-import { bool, describe, int, noNul, optionalPath, plainObject } from "./check.ts";
+import { bool, describe, int, noNul, optionalPath } from "./check.ts";
 import type { Options, RlimitName, RlimitValue } from "./options.ts";
 import { controllingFd, type PtyMarked, wantsPty } from "./pty.ts";
 import { killSignalNumber, signalNumber } from "./signals.ts";
@@ -125,7 +125,9 @@ interface Rlimit {
 function rlimits(v: unknown): Rlimit[] | undefined {
   if (v === undefined) return undefined;
   // A Map or an array has no limits as own keys: it would set none, or "0".
-  if (!plainObject(v)) throw new TypeError(`rlimits must be an object of limits ({ nofile: 1024 }), got ${describe(v)}`);
+  if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof Map || v instanceof Set) {
+    throw new TypeError(`rlimits must be an object of limits ({ nofile: 1024 }), got ${describe(v)}`);
+  }
   const out: Rlimit[] = [];
   for (const [name, value] of Object.entries(v) as [RlimitName, RlimitValue | undefined][]) {
     // Own keys only: "constructor" or "toString" must not pass (as RLIMIT_CPU).

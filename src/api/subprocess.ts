@@ -10,7 +10,7 @@ import { Collector, MiB, readBytes, readLines } from "./output.ts";
 import { Pumps } from "./pump.ts";
 import type { Pty } from "./pty.ts";
 import type { PumpSpec } from "./stream-stdio.ts";
-import { type Signal, SIGCONT, SIGKILL, signalName, signalNumber } from "./signals.ts";
+import { type Signal, SIGCONT, SIGKILL, signalName, signalNumber, stops } from "./signals.ts";
 import { readableFrom, writableFrom } from "./streams.ts";
 import type { ExtraPipe } from "./extra-pipes.ts";
 import { type CancelTimeout, unrefTimeout } from "./timers.ts";
@@ -87,6 +87,8 @@ export interface Internals {
   readonly extra: readonly (ExtraPipe | null)[];
   readonly timedOut: boolean;
   readonly aborted: boolean;
+  /** Reaped (or reaped elsewhere, its status lost): nothing of it to stop. */
+  readonly gone: boolean;
   /** The `signal`'s reason once it aborted the child (an ExitError's cause). */
   readonly abortReason: unknown;
   /** stderr when it is a pipe nobody read: what it holds now (after the exit); undefined when it is not. */
@@ -129,6 +131,7 @@ let privateOf: {
   abortTree(s: Subprocess): void;
   abortReason(s: Subprocess): unknown;
   unreadStderr(s: Subprocess): Promise<string | undefined>;
+  gone(s: Subprocess): boolean;
 };
 
 // Subprocess flags: one field for the booleans (a live child's size matters: see #flags).
@@ -139,6 +142,8 @@ const WEAK_ABORT = 512;
 const UNREF = 1024;
 // SIGNAL_ABORTED: the `signal` option's abort stopped it (its reason is kept: #signal stays).
 const SIGNAL_ABORTED = 2048;
+// STATUS_LOST: reaped elsewhere (ECHILD); #exitStatus then marks it gone but is no status of its.
+const STATUS_LOST = 4096;
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for("nodejs.asyncDispose");
 
 export class Subprocess implements AsyncDisposable, ChildEvents {
@@ -161,8 +166,6 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   /** TIMED_OUT, ABORTED, TERMINATED (we sent killSignal), TREE (terminate the whole tree), REJECT, VERBOSE, OWN_GROUP, PUMPING (sinks still taking the output). */
   #flags: number;
   #exitStatus: ExitStatus | null = null;
-  /** Reaped elsewhere (ECHILD): #exitStatus marks it gone, but is no status of its. */
-  #statusLost = false;
   /** undefined until the exec's outcome is known, then null (it ran) or why it did not. */
   #spawnError: SpawnError | null | undefined;
   #spawned: Promise<void> | undefined;
@@ -284,7 +287,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
   get exitStatus(): ExitStatus | null {
     // A program that never ran has no exit status (`exited` rejects with its
     // SpawnError), nor one reaped elsewhere (the stand-in below is internal).
-    return this.#spawnError || this.#statusLost ? null : this.#exitStatus;
+    return this.#spawnError || this.#flags & STATUS_LOST ? null : this.#exitStatus;
   }
 
   /** The child's stdin when it is a pipe ("pipe"), else null (also when the library feeds it from `input` or a source). */
@@ -536,6 +539,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
         return (await s.#unreadStderr(true)) as string;
       },
       abortReason: (s) => (s.#flags & SIGNAL_ABORTED ? s.#signal?.reason : undefined),
+      gone: (s) => s.#exitStatus !== null,
       abortTree: (s) => {
         // Also after an abort of its own, which spared the descendants.
         if (s.#flags & TREE) return;
@@ -562,8 +566,9 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     if (this.#exitStatus || !this.#signalAll(signal)) return;
     // A stopped child (SIGSTOP, ^Z) acts on no signal but SIGKILL until it
     // is continued: it would sit out forceKillAfter. As systemd does after
-    // its KillSignal (a tree kill continues each process itself).
-    if (signal !== SIGKILL && signal !== SIGCONT && !(this.#flags & TREE)) this.#signalAll(SIGCONT);
+    // its KillSignal (a tree kill continues each process itself); never
+    // after a signal that stops, which SIGCONT would undo.
+    if (signal !== SIGKILL && signal !== SIGCONT && !stops(signal) && !(this.#flags & TREE)) this.#signalAll(SIGCONT);
     this.#flags |= TERMINATED;
     if (Number.isFinite(this.#forceKillAfter) && signal !== SIGKILL) {
       // The first deadline stands: a second terminate() does not move it.
@@ -656,7 +661,7 @@ export class Subprocess implements AsyncDisposable, ChildEvents {
     // The status is lost (native-child.ts: reaped elsewhere): gone, so
     // never signalled again, and `exited` rejects saying so.
     const lost = s instanceof Error ? s : undefined;
-    this.#statusLost = lost !== undefined;
+    if (lost) this.#flags |= STATUS_LOST;
     if (lost) this.#exitStatus = { exitCode: null, signal: null, success: false, rusage: { userMs: 0, systemMs: 0 } };
     else this.#exitStatus = s as ExitStatus;
     if (this.#spawnError) {
@@ -740,6 +745,10 @@ class InternalsView implements Internals {
 
   get timedOut(): boolean {
     return (privateOf.flags(this.#s) & TIMED_OUT) !== 0;
+  }
+
+  get gone(): boolean {
+    return privateOf.gone(this.#s);
   }
 
   get aborted(): boolean {

@@ -37,17 +37,39 @@ export function denoForkArgs(execArgv: readonly string[], modulePath: string, ar
 
 /** Deno's subcommands: a command line that starts with one is Deno's already. */
 const SUBCOMMANDS = new Set([
-  "add", "bench", "cache", "check", "clean", "compile", "completions", "coverage", "deploy", "doc", "eval", "fmt", "info",
-  "init", "install", "jupyter", "lint", "lsp", "outdated", "publish", "remove", "repl", "run", "serve", "task", "test",
-  "types", "uninstall", "upgrade", "vendor", "x",
+  "add", "bench", "bundle", "cache", "check", "clean", "compile", "completions", "coverage", "deploy", "doc", "eval", "fmt",
+  "help", "info", "init", "install", "jupyter", "lint", "lsp", "outdated", "publish", "remove", "repl", "run", "serve",
+  "task", "test", "types", "uninstall", "upgrade", "vendor", "x",
 ]);
+
+/** Node's flags that take the next argument as their value (`--flag value`), beyond DROPPED_WITH_VALUE: dropped with it. */
+const NODE_WITH_VALUE = new Set([
+  "--disable-warning", "--unhandled-rejections", "--input-type", "--inspect-port", "--debug-port", "--redirect-warnings",
+  "--stack-trace-limit", "--max-http-header-size", "--heapsnapshot-signal", "--diagnostic-dir", "--report-dir",
+  "--report-directory", "--report-filename", "--report-signal", "--secure-heap", "--secure-heap-min", "--icu-data-dir",
+  "--openssl-config", "--tls-cipher-list", "--tls-keylog", "--trace-event-categories", "--trace-event-file-pattern",
+  "--use-largepages", "--watch-path", "--cpu-prof-dir", "--cpu-prof-name", "--heap-prof-dir", "--heap-prof-name",
+  "--dns-result-order", "--experimental-default-type", "--experimental-sea-config", "--policy-integrity",
+  "--experimental-policy", "--experimental-permission", "--allow-fs-read", "--allow-fs-write",
+]);
+
+/** Deno's permission flags. */
+const PERMISSION = /^(-A|--allow-|--deny-|-[RWNESP](=|$))/;
+
+/** V8's options, which Node takes as its own flags and Deno through --v8-flags. */
+const V8 = /^--(no-)?(max-old-space-size|max-semi-space-size|stack-size|expose-gc|expose_gc|jitless|harmony|perf-basic-prof|perf-prof|interpreted-frames-native-stack|huge-max-old-generation-size|disallow-code-generation-from-strings|abort-on-uncaught-exception|single-threaded|opt|predictable|random-seed|trace-gc)/;
+
+/** Node's own flags, written `--flag=value` or alone, that Deno neither knows nor needs: dropped. */
+const NODE_ONLY = /^--(no-)?(experimental-|deprecation|trace-deprecation|throw-deprecation|pending-deprecation|trace-warnings|enable-source-maps|title|require|import|loader|disable-warning|unhandled-rejections|input-type|inspect-port|debug-port|redirect-warnings|stack-trace-limit|max-http-header-size|heapsnapshot-signal|diagnostic-dir|report-|secure-heap|icu-data-dir|openssl-|tls-|trace-event-|use-largepages|watch-path|cpu-prof|heap-prof|dns-result-order|preserve-symlinks|force-node-api-uncaught-exceptions-policy|frozen-intrinsics|zero-fill-buffers|use-strict|policy-|allow-fs-|allow-child-process|allow-worker|allow-addons|allow-wasi)(=|$)/;
 
 /**
  * What `node -e CODE` gives the code, for `deno eval`: `require`, and each
  * builtin module as a global of its name (fs, path, ...), made on first use.
- * An expression, whose value `--print` prints.
+ * An expression, whose value `--print` prints. With `--input-type=module`
+ * the code is a module, as deno eval runs it anyway.
  */
-function evalSource(code: string): string {
+function evalSource(code: string, module: boolean): string {
+  if (module) return code;
   return `(() => {
   const builtins = process.getBuiltinModule("module");
   globalThis.require = builtins.createRequire(import.meta.url);
@@ -61,28 +83,47 @@ function evalSource(code: string): string {
 }
 
 /**
- * A Node command line (`script args`, `-e CODE`, `-p CODE`, Node's flags)
- * for Deno's own executable, as Deno's node:child_process rewrites one for
- * spawn(process.execPath, args) and its kin: code written for Node starts
- * itself so (`spawn(process.execPath, ["worker.js"])`). Left as it is: a
- * command line that starts with a Deno subcommand.
+ * A Node command line for Deno's own executable (`script args`, `-e CODE`,
+ * `-p CODE`, Node's flags before them), as Deno's node:child_process
+ * rewrites one for spawn(process.execPath, args) and its kin: code written
+ * for Node starts itself so (`spawn(process.execPath, ["worker.js"])`). A
+ * script runs with `deno run -A` and Node's module rules, code with `deno
+ * eval`. Node's own flags are dropped (with their value), the few with a
+ * Deno meaning translated, any other flag (Deno's own: `-A`,
+ * `--allow-read`) passed on. Left as it is: a command line with no script
+ * or code (`--help`, none at all: a REPL), or one that starts with a Deno
+ * subcommand.
  */
 export function denoNodeArgs(args: readonly string[]): readonly string[] {
-  if (args.length === 0) return ["run", "-A", "-"]; // node with no script reads one from stdin
-  const flags: string[] = [];
+  const flags: string[] = [], v8: string[] = [];
+  let module = false;
+  const deno = () => (v8.length ? [`--v8-flags=${v8.join(",")}`, ...flags] : flags);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === "--") return i + 1 < args.length ? denoForkArgs(flags, args[i + 1]!, args.slice(i + 2)) : ["run", "-A", "-"];
-    if (!a.startsWith("-")) return SUBCOMMANDS.has(a) ? args : denoForkArgs(flags, a, args.slice(i + 1));
     if (a === "-v" || a === "--version") return ["--version"];
+    if (a === "--" || a === "-" || !a.startsWith("-")) {
+      if (a !== "--" && a !== "-" && SUBCOMMANDS.has(a)) return args;
+      let script = a === "--" ? args[i + 1] : a;
+      if (script === undefined) return args;
+      // After "--" a path may look like a flag; deno run takes no "--" before its script: "./-x.js".
+      if (a === "--" && script.startsWith("-") && script !== "-") script = `./${script}`;
+      const rest = args.slice(a === "--" ? i + 2 : i + 1);
+      // Permissions of the caller's own (`--allow-read`) conflict with -A: theirs, alone.
+      const prefix = flags.some((f) => PERMISSION.test(f)) ? PREFIX.filter((f) => f !== "-A") : PREFIX;
+      return [...prefix, ...deno(), script, ...rest];
+    }
     const print = a === "-p" || a === "--print" || a === "-pe" || a.startsWith("--print=");
     if (print || a === "-e" || a === "--eval" || a.startsWith("--eval=")) {
-      const inline = a.indexOf("=");
+      const inline = a.startsWith("--") ? a.indexOf("=") : -1;
       const code = inline > 0 ? a.slice(inline + 1) : args[++i] ?? "";
-      return ["eval", ...PREFIX.slice(2), ...(print ? ["--print"] : []), evalSource(code), ...args.slice(i + 1)];
+      return ["eval", ...PREFIX.slice(2), ...deno(), ...(print ? ["--print"] : []), evalSource(code, module), ...args.slice(i + 1)];
     }
-    flags.push(a);
-    if (DROPPED_WITH_VALUE.has(a) || a === "-C" || a === "--conditions") flags.push(args[++i] ?? "");
+    if (a === "--input-type=module" || (a === "--input-type" && args[i + 1] === "module")) module = true;
+    if (a === "--no-warnings") flags.push("--quiet");
+    else if (a === "-C" || a === "--conditions") flags.push(`--conditions=${args[++i] ?? ""}`);
+    else if (DROPPED_WITH_VALUE.has(a) || NODE_WITH_VALUE.has(a)) i++;
+    else if (V8.test(a)) v8.push(a);
+    else if (!NODE_ONLY.test(a)) flags.push(a); // Deno's own flags, and those of the same name (--inspect, --env-file=)
   }
-  return ["run", "-A", "-"];
+  return args;
 }

@@ -316,7 +316,7 @@ export class Channel {
     // went away meanwhile) is dropped, its callback called with null (libuv's
     // write completion, whose status Node ignores), never an 'error' event
     // that would end a program without a listener.
-    const atOnce = conn.closed;
+    const atOnce = conn.failedAtOnce;
     // Callbacks, failed or not, in the order of their writes, and after `spawn`.
     this.#last = written.then(
       () => callback && this.#callbacksAfter.then(() => callback(null)),

@@ -16,7 +16,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { platform } from "../ffi/runtime.ts";
-import { signalNumber } from "../api/signals.ts";
+import { signalNumber, stops } from "../api/signals.ts";
 import { EACCES, ENOENT, EPERM, errnoOf, ESRCH } from "../api/errno.ts";
 
 const SIGSTOP = signalNumber("SIGSTOP"), SIGCONT = signalNumber("SIGCONT");
@@ -180,7 +180,7 @@ export function killTree(pid: number, signal: number, send: Send, scan?: boolean
   try {
     for (const p of tree.all) send(p, signal);
   } finally {
-    if (signal !== SIGSTOP) for (const p of tree.all) send(p, SIGCONT);
+    if (!stops(signal)) for (const p of tree.all) send(p, SIGCONT);
   }
   return 1;
 }

@@ -180,6 +180,8 @@ export class Connection implements FrameChannel {
     if (!this.#ref) this.#reader.setRef(false);
   }
 
+  #failedAtOnce = false;
+
   /** Bytes queued and not yet written (Node's writeQueueSize). */
   get backlog(): number {
     return this.#queued;
@@ -219,10 +221,19 @@ export class Connection implements FrameChannel {
    * this one) are duplicated first, and the copies closed once sent.
    */
   write(parts: Uint8Array[], fds: readonly number[] = []): Promise<void> {
+    this.#failedAtOnce = true; // until it is queued
     if (fds.length > MAX_FDS) return Promise.reject(new RangeError(`at most ${MAX_FDS} fds per frame`));
-    return new Promise((resolve, reject) => {
+    let returned = false;
+    const written = new Promise<void>((resolve, reject) => {
       if (this.#fd < 0) return reject(fdError(32, "write")); // EPIPE
-      const p: Pending = { parts, fds, owned: false, done: (e) => (e ? reject(e) : resolve()) };
+      this.#failedAtOnce = false;
+      const p: Pending = {
+        parts, fds, owned: false,
+        done: (e) => {
+          if (e && !returned) this.#failedAtOnce = true;
+          return e ? reject(e) : resolve();
+        },
+      };
       this.#queue.push(p);
       this.#queued += partsSize(parts);
       if (this.#writing) {
@@ -246,6 +257,17 @@ export class Connection implements FrameChannel {
       // The loop ran as far as it could: fds still waiting are copied now.
       if (p.fds.length && this.#queue.includes(p) && !p.owned) this.#own(p);
     });
+    returned = true;
+    return written;
+  }
+
+  /**
+   * The last write() failed before it returned (the peer was gone, an fd
+   * could not be copied), rather than after its frame waited in the queue:
+   * Node's IPC reports only the first kind (ipc.ts).
+   */
+  get failedAtOnce(): boolean {
+    return this.#failedAtOnce;
   }
 
   /** Replace p's fds by copies of ours; if one cannot be made, p fails and leaves the queue (false). */

@@ -79,8 +79,10 @@ test("fork: messages still queued when the child goes away are dropped, as Node 
     const errors: unknown[] = [], called: unknown[] = [];
     child.on("error", (e) => errors.push(e));
     // More than the socket holds: most of it waits in the queue when the child leaves.
-    for (let i = 0; i < 5; i++) child.send("y".repeat(100000), (e) => called.push(e));
-    for (let i = 0; i < 3; i++) child.send("z".repeat(100000));
+    const returned: boolean[] = [];
+    for (let i = 0; i < 5; i++) returned.push(child.send("y".repeat(500000), (e) => called.push(e)));
+    for (let i = 0; i < 5; i++) returned.push(child.send("z".repeat(500000)));
+    assert.ok(returned.includes(false), `some sends waited in the queue: ${returned}`);
     await new Promise((r) => child.once("close", r));
     await new Promise((r) => setTimeout(r, 50));
     // Was: 'error' (write EPIPE), which ends a program that has no listener, and EPIPE callbacks.

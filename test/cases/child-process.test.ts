@@ -720,18 +720,31 @@ test("child_process: this runtime's own executable runs a Node command line (a s
   const dir = mkdtempSync(`${tmpdir()}/aspawn-execpath-`);
   try {
     writeFileSync(`${dir}/env.mjs`, 'console.log("home", process.env.HOME === undefined ? "none" : "set", process.argv.slice(2).join(","));\n');
+    const home = process.env.HOME === undefined ? "none" : "set";
     writeFileSync(`${dir}/c.cjs`, 'console.log("cjs", typeof require);\n');
     const out = (args: string[]) => {
       const r = cp.spawnSync(process.execPath, args, { encoding: "utf8" });
       return `${r.status} ${r.stdout.trim()}${r.status ? ` ${r.stderr.split("\n")[0]}` : ""}`;
     };
     // On Deno these ran as `deno FILE` (no permission to read HOME) or were refused (-e, -p: unexpected argument).
-    assert.equal(out([`${dir}/env.mjs`, "a", "b"]), "0 home set a,b");
+    assert.equal(out([`${dir}/env.mjs`, "a", "b"]), `0 home ${home} a,b`);
     assert.equal(out([`${dir}/c.cjs`]), "0 cjs function");
     assert.equal(out(["-e", "console.log(6 * 7, typeof require)"]), "0 42 function");
     assert.equal(out(["-p", "40 + 2"]), "0 42");
     const viaExecFile = await new Promise((resolve) => cp.execFile(process.execPath, ["--print", "1 + 1"], (e, stdout) => resolve(e ?? String(stdout).trim())));
     assert.equal(viaExecFile, "2");
+    if (runtime === "deno") {
+      // Deno's own flags pass on (its permissions instead of -A), Node's are dropped or translated, V8's go by --v8-flags.
+      assert.equal(out(["-A", `${dir}/env.mjs`]), `0 home ${home}`);
+      assert.match(out(["--allow-read", `${dir}/env.mjs`]), /^1 .*NotCapable: Requires env access/);
+      assert.equal(out(["--disable-warning", "ExperimentalWarning", "--max-old-space-size=64", "--no-warnings", `${dir}/c.cjs`]), "0 cjs function");
+      assert.equal(out(["--", `${dir}/c.cjs`]), "0 cjs function");
+      assert.equal(out(["--input-type=module", "-e", "import path from 'node:path'; console.log(path.join('a', 'b'))"]), "0 a/b");
+      assert.equal(cp.spawnSync(process.execPath, ["-", "x"], { input: "console.log(Deno.args.join())", encoding: "utf8" }).stdout, "x\n");
+      // No script, or Deno's own command line: left as it is (it was a script read from stdin).
+      assert.match(out(["--help"]), /^0 /);
+      assert.equal(out(["eval", "console.log('deno eval')"]), "0 deno eval");
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

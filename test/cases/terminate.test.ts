@@ -1,9 +1,10 @@
 // Termination: group kills right after spawn, groups the child only joined,
 // timer bounds. Each case failed before its fix.
+import { readFileSync } from "node:fs";
 import { assert, nativeTest, test } from "../adapter.ts";
-import { spawn } from "../../src/index.ts";
-import { alive } from "../proc.ts";
-import { sleep } from "../wait.ts";
+import { runSync, spawn } from "../../src/index.ts";
+import { alive, procState } from "../proc.ts";
+import { sleep, until } from "../wait.ts";
 
 nativeTest(["processGroup"], "terminate: abort, dispose and kill({ group }) right after spawn reach a leader that has not run setsid yet", async () => {
   for (let i = 0; i < 20; i++) {
@@ -48,7 +49,7 @@ test("terminate: timeout Infinity is no timeout; timers past 2 ** 31 - 1 ms are 
 test("terminate: a stopped child (SIGSTOP) is continued after killSignal, so a timeout, an abort or dispose ends it without waiting out forceKillAfter", async () => {
   for (const how of ["timeout", "abort", "dispose"] as const) {
     const ac = new AbortController();
-    const p = spawn("sleep", ["30"], { stdout: "ignore", forceKillAfter: 20000, ...(how === "timeout" ? { timeout: 300 } : how === "abort" ? { signal: ac.signal } : {}) });
+    const p = spawn("sleep", ["30"], { stdout: "ignore", forceKillAfter: 20000, ...(how === "timeout" ? { timeout: 2000 } : how === "abort" ? { signal: ac.signal } : {}) });
     await p.spawned;
     assert.equal(p.kill("SIGSTOP"), true);
     await sleep(50);
@@ -57,6 +58,40 @@ test("terminate: a stopped child (SIGSTOP) is continued after killSignal, so a t
     if (how === "dispose") await p[Symbol.asyncDispose]();
     // It was SIGKILLed after forceKillAfter (here 20 s), SIGTERM pending all along.
     assert.equal((await p.exited).signal, "SIGTERM", how);
-    assert.ok(Date.now() - t0 < 5000, `${how}: ended after ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 8000, `${how}: ended after ${Date.now() - t0} ms`);
   }
+});
+
+test("terminate: a killSignal that stops (SIGSTOP, SIGTSTP) is not undone by the SIGCONT a stop sends, nor a tree's by the tree's", async () => {
+  for (const killSignal of ["SIGSTOP", "SIGTSTP"] as const) {
+    const p = spawn("sleep", ["30"], { stdout: "ignore", timeout: 100, killSignal, forceKillAfter: Infinity });
+    await p.spawned;
+    // The timeout sent killSignal; a SIGCONT after it resumed the child (state S).
+    assert.ok(await until(() => procState(p.pid) === "T", 3000), `${killSignal}: state ${procState(p.pid)}`);
+    await sleep(100);
+    assert.equal(procState(p.pid), "T", `${killSignal}: stays stopped`);
+    p.kill("SIGKILL");
+    assert.equal((await p.exited).signal, "SIGKILL");
+  }
+});
+
+nativeTest(["runSync escalation"], "terminate: runSync()'s timeout continues a stopped child, which then acts on killSignal", () => {
+  const t0 = Date.now();
+  // The child stops itself: SIGTERM stayed pending until SIGKILL came after forceKillAfter (20 s).
+  const r = runSync("sh", ["-c", "kill -STOP $$; sleep 30"], { timeout: 300, forceKillAfter: 20000, reject: false });
+  assert.equal(r.signal, "SIGTERM");
+  assert.ok(Date.now() - t0 < 8000, `ended after ${Date.now() - t0} ms`);
+});
+
+nativeTest(["tree kill without --allow-all"], "terminate: kill(SIGTSTP, { tree: true }) leaves the tree stopped (the tree's SIGCONT follows only signals that do not stop)", async () => {
+  const p = spawn("sh", ["-c", "sleep 30 & wait"], { stdout: "ignore" });
+  const kids = () => readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(" ").filter(Boolean).map(Number);
+  assert.ok(await until(() => kids().length === 1, 3000), "sleep started");
+  const [sleeper] = kids();
+  assert.equal(p.kill("SIGTSTP", { tree: true }), true);
+  await sleep(100);
+  // Was S and S: the walk's SIGCONT undid the SIGTSTP it had just sent.
+  assert.deepEqual([procState(p.pid), procState(sleeper!)], ["T", "T"]);
+  p.kill("SIGKILL", { tree: true });
+  await p.exited;
 });
