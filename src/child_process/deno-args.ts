@@ -1,5 +1,6 @@
 /**
- * Node's command lines for Deno's own executable, and fork() of a Deno program from Deno, as Deno's own node:child_process
+ * Node's command lines for Deno's own executable (denoNodeArgs, below), and
+ * fork() of a Deno program from Deno, as Deno's own node:child_process
  * starts it: `deno run -A --unstable-bare-node-builtins
  * --unstable-detect-cjs`, the module, its arguments. A bare `deno FILE`
  * would run the module without permissions (NotCapable at the first env or

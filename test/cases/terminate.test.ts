@@ -62,8 +62,9 @@ test("terminate: a stopped child (SIGSTOP) is continued after killSignal, so a t
   }
 });
 
-test("terminate: a killSignal that stops (SIGSTOP, SIGTSTP) is not undone by the SIGCONT a stop sends, nor a tree's by the tree's", async () => {
-  for (const killSignal of ["SIGSTOP", "SIGTSTP"] as const) {
+test("terminate: a killSignal that stops (SIGSTOP) is not undone by the SIGCONT a stop sends", async () => {
+  // SIGSTOP: SIGTSTP to a child of an orphaned process group (a CI job's setsid) is discarded by the kernel.
+  for (const killSignal of ["SIGSTOP"] as const) {
     const p = spawn("sleep", ["30"], { stdout: "ignore", timeout: 100, killSignal, forceKillAfter: Infinity });
     await p.spawned;
     // The timeout sent killSignal; a SIGCONT after it resumed the child (state S).
