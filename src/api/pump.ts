@@ -88,7 +88,7 @@ function iterPull(it: Iterator<unknown> | AsyncIterator<unknown>): Pull {
  * waits through the events until done() holds, the stream fails or it is
  * destroyed.
  */
-function listen(s: NodeStream, events: Record<string, () => void>, onError?: () => (e: unknown) => void) {
+function listen(s: NodeStream, events: Record<string, () => void>, onError?: (e: unknown) => void) {
   let wake: (() => void) | undefined;
   let failed = false, error: unknown;
   const onWake = () => wake?.();
@@ -96,7 +96,7 @@ function listen(s: NodeStream, events: Record<string, () => void>, onError?: () 
     ["error", (e) => {
       if (!failed) {
         [failed, error] = [true, e];
-        onError?.()(e);
+        onError?.(e);
       }
       onWake();
     }],
@@ -237,7 +237,7 @@ function webPush(stream: WritableStream<Uint8Array>): Push {
 function nodePush(s: NodeWritable): Push {
   let drained = true, finished = false, aborted = false, reason: unknown;
   let onFailure: (e: unknown) => void = noop;
-  const events = listen(s, { drain: () => (drained = true), finish: () => (finished = true), close: noop }, () => onFailure);
+  const events = listen(s, { drain: () => (drained = true), finish: () => (finished = true), close: noop }, (e) => onFailure(e));
   // A wait ends at the event or at abort() (this process's own stdout is never destroyed).
   const until = async (done: () => boolean) => {
     await events.until(() => aborted || done());

@@ -9,10 +9,11 @@ const numbers = {
   SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
 } as const;
 
-export const SIGKILL = 9;
-export const SIGCONT = 18;
-/** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a SIGCONT after one undoes it. */
-export const stops = (signal: number): boolean => signal >= 19 && signal <= 22;
+export const SIGKILL = numbers.SIGKILL;
+export const SIGCONT = numbers.SIGCONT;
+/** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a SIGCONT after one undoes it (C: ASP_STOP_SIGNAL). */
+export const stops = (signal: number): boolean =>
+  signal === numbers.SIGSTOP || signal === numbers.SIGTSTP || signal === numbers.SIGTTIN || signal === numbers.SIGTTOU;
 
 /** glibc keeps 32 and 33 for itself; SIGRTMIN is 34 as in every libc program. */
 const SIGRTMIN = 34, SIGRTMAX = 64;

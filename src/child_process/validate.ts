@@ -11,8 +11,15 @@ import { ownOptions } from "../api/own-options.ts";
 import { runtime } from "../ffi/runtime.ts";
 import { denoNodeArgs } from "./deno-args.ts";
 
-/** A program made by `deno compile`. */
-const denoStandalone = () => (globalThis as { Deno?: { build?: { standalone?: boolean } } }).Deno?.build?.standalone === true;
+/**
+ * Deno's own executable, to which Node's command lines are translated
+ * (deno-args.ts): read once, not per spawn; none in a program made by
+ * `deno compile`, whose execPath is the program and its arguments its own.
+ */
+const denoExecPath = runtime === "deno" &&
+    (globalThis as { Deno?: { build?: { standalone?: boolean } } }).Deno?.build?.standalone !== true
+  ? process.execPath
+  : undefined;
 
 /** The options Node documents for spawn(); others are passed through untouched. */
 export interface SpawnOptions {
@@ -158,8 +165,7 @@ export function normalizeSpawnArguments(file: unknown, args: unknown, options: u
   let f = file;
   let strArgs = argv.map((a) => `${a as string}`); // a Symbol throws, as in Node
   // Deno's own executable given a Node command line: as Deno's node:child_process runs it.
-  // (Not in a compiled program: its execPath is the program, and its arguments its own.)
-  if (runtime === "deno" && !o.shell && file === process.execPath && !denoStandalone()) strArgs = [...denoNodeArgs(strArgs)];
+  if (file === denoExecPath && !o.shell) strArgs = [...denoNodeArgs(strArgs)];
   if (o.shell) {
     nullCheck(o.shell, "options.shell");
     // Node joins the command and its arguments with spaces, unquoted: the
